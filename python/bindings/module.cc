@@ -1,0 +1,18 @@
+// PYBIND11_MODULE(_core): one compiled module; one submodule per phase.
+// Each phase's binder lives in <phase>/bindings/<phase>_py.cc.
+#include <pybind11/pybind11.h>
+
+#include "status_py.h"
+
+namespace py = pybind11;
+
+namespace tinykv::python {
+void BindCommon(py::module_& m);
+}  // namespace tinykv::python
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "TinyKV's C++ core. Import the public names from the tinykv package instead.";
+  tinykv::python::RegisterErrors(m);
+  auto common = m.def_submodule("common");
+  tinykv::python::BindCommon(common);
+}

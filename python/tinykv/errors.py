@@ -1,0 +1,87 @@
+"""TinyKV's exception hierarchy (DESIGN.md rule 4).
+
+Every error raised by TinyKV is a ``tinykv.Error``. The C++ core reports a
+``Status`` code; ``common/bindings/status_py.cc`` maps each code to one class
+here. Where a built-in exception means the same thing, the class also derives
+from it, so ``except TimeoutError`` catches ``tinykv.TimeoutError`` too.
+"""
+
+import builtins
+import re
+
+__all__ = [
+    "Error", "NotFoundError", "CorruptionError", "NotSupportedError", "InvalidArgumentError",
+    "IOError", "NotLeaderError", "TimeoutError", "AbortedError", "UnavailableError",
+    "CancelledError", "BusyError", "AlreadyExistsError", "TxnConflictError",
+    "ResourceExhaustedError",
+]
+
+
+class Error(Exception):
+    """Base class of every TinyKV error."""
+
+
+class NotFoundError(Error, KeyError):
+    """The named thing (a file, a member, a key where one is required) does not exist."""
+
+    def __str__(self):  # KeyError quotes its argument; we want the message as is.
+        return Exception.__str__(self)
+
+
+class CorruptionError(Error):
+    """Stored or received bytes failed a checksum or do not parse; the message names the
+    file (or peer) and offset."""
+
+
+class NotSupportedError(Error, NotImplementedError):
+    """The operation is not supported by this build or configuration."""
+
+
+class InvalidArgumentError(Error, ValueError):
+    """An argument or option is not acceptable."""
+
+
+class IOError(Error, builtins.OSError):  # noqa: A001 - the name RocksDB users expect
+    """The operating system refused a read, write or fsync."""
+
+
+class NotLeaderError(Error):
+    """This node is not the Raft leader. ``leader`` is the id of the node believed to be
+    leader, or None when unknown."""
+
+    @property
+    def leader(self):
+        m = re.search(r"leader[= ](\d+)", str(self))
+        return int(m.group(1)) if m and int(m.group(1)) != 0 else None
+
+
+class TimeoutError(Error, builtins.TimeoutError):  # noqa: A001
+    """A deadline passed before the operation completed."""
+
+
+class AbortedError(Error):
+    """The operation was abandoned (for example a proposal dropped by a leader change)."""
+
+
+class UnavailableError(Error, builtins.ConnectionError):
+    """A peer or service cannot be reached right now; retrying may succeed."""
+
+
+class CancelledError(Error):
+    """The operation was cancelled, or the component shut down."""
+
+
+class BusyError(Error):
+    """Temporarily refused under load (a write stall, a full queue)."""
+
+
+class AlreadyExistsError(Error):
+    """The thing to be created already exists."""
+
+
+class TxnConflictError(Error):
+    """A transaction lost a write conflict; retry it from the start."""
+
+
+class ResourceExhaustedError(Error):
+    """A hard limit was hit (frame size, uncommitted bytes, disk space)."""

@@ -1,0 +1,20 @@
+"""pytest configuration shared by every milestone.
+
+Each folder under tests/ is one milestone; its tests get the marker of the
+same name, so `pytest tests/phase1` and `pytest -m phase1` select the same set.
+"""
+
+from pathlib import Path
+
+import pytest
+
+_FOLDER_MARKERS = {"common", "phase1", "phase2", "phase3", "phase4", "phase5", "phase6", "system",
+                   "notebooks"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        parts = Path(str(item.fspath)).parts
+        for folder in _FOLDER_MARKERS:
+            if folder in parts:
+                item.add_marker("notebook" if folder == "notebooks" else folder)
