@@ -467,6 +467,18 @@ def _dec(v):
 # The model
 # --------------------------------------------------------------------------------------------
 
+class _Unobserved:
+    """The value of a write that no operation ever observes (see ``KVModel.prepare``)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<a value nobody observed>"
+
+
+UNOBSERVED = _Unobserved()
+
+
 class KVModel:
     """The sequential specification of one key: a register holding a value or nothing.
 
@@ -476,8 +488,54 @@ class KVModel:
     An unknown-outcome operation is legal in every state (its output is not checked).
     """
 
+    #: The checker may apply its dominance rules for unknown-outcome operations (see
+    #: ``_check_key``); they hold for this register semantics. A model for which they do
+    #: not hold must leave this False.
+    prunes_pending = True
+
     def __init__(self, initial: dict | None = None):
         self._initial = dict(initial or {})
+
+    def prepare(self, key, ops: list[Operation]) -> tuple[list[Operation], Any]:
+        """Returns the operations and initial state the search runs on.
+
+        A state abstraction: the register's value matters only where an operation compares
+        it with something, namely a get's output, a cas's expected value, and whether the
+        key is present (delete's output). Every other value is indistinguishable from every
+        other one, so writes of values no operation observes write one shared token
+        (``UNOBSERVED``) instead. This is exact (the same histories pass) and merges
+        configurations that differ only in unobserved values, which also makes
+        unknown-outcome writes of such values interchangeable.
+        """
+        observed = set()
+        for op in ops:
+            if op.f == "get" and op.status == "ok" and op.output is not None:
+                observed.add(op.output)
+            elif op.f == "cas" and op.value[0] is not None:
+                observed.add(op.value[0])
+
+        def abstract(v):
+            return v if v is None or v in observed else UNOBSERVED
+
+        out = []
+        for op in ops:
+            if op.f == "put" and abstract(op.value) is not op.value:
+                op = replace(op, value=UNOBSERVED)
+            elif op.f == "cas" and abstract(op.value[1]) is not op.value[1]:
+                op = replace(op, value=(op.value[0], UNOBSERVED))
+            out.append(op)
+        return out, abstract(self.init(key))
+
+    @staticmethod
+    def effect(op: Operation) -> Hashable:
+        """Two unknown-outcome operations with equal effects are interchangeable."""
+        return (op.f, op.value)
+
+    @staticmethod
+    def blind(op: Operation) -> bool:
+        """True when ``op``, applied with an unknown outcome, sets the state regardless of
+        the state before it (put, delete)."""
+        return op.f in ("put", "delete")
 
     def init(self, key):
         return self._initial.get(key)
@@ -574,6 +632,9 @@ class _OutOfTime(Exception):
     pass
 
 
+_NO_RUN = object()  # marks "the last linearized operation was a completed one"
+
+
 def check(history: History | Sequence[Operation] | Sequence[Event | tuple], *,
           model: KVModel | None = None, timeout: float = 60.0,
           max_configurations: int | None = None, stop_at_first: bool = False) -> Result:
@@ -653,14 +714,57 @@ def _check_key(key, ops: list[Operation], model, deadline: float,
     Completed operations live in a doubly linked list of call/return entries sorted by
     time (calls before returns at equal times, so touching intervals count as concurrent).
     The candidates to linearize next are the calls before the first return entry in the
-    list, then the unknown-outcome operations invoked no later than that return (they are
-    kept apart, sorted by call time, and never block the search since they never return).
+    list, then the unknown-outcome ("pending") operations invoked no later than that return
+    (they are kept apart, sorted by call time, and never block the search since they never
+    return). A configuration is (completed operations linearized, pending operations
+    linearized, model state, and the state before the current run of pending operations);
+    each is explored at most once.
+
+    For a model with ``prunes_pending`` (the KV register), four dominance rules keep
+    unknown-outcome operations from multiplying the search. Each skips only
+    configurations whose every continuation is also a continuation of one the search
+    does explore, so verdicts are unchanged (the brute-force comparison in the tests
+    checks this):
+
+    1. a pending operation that leaves the state unchanged is not applied (leaving it
+       unused is at least as good: it can always go last);
+    2. a pending blind write (put, delete) is not applied directly on top of another
+       pending operation (it would hide that one's effect from everybody: apply it alone);
+    3. after a run of pending operations, the next completed operation must be one that
+       was illegal in the state before the run: if it was legal there, the run can be moved
+       after it (it did not change the state: get, failed cas) or dropped (it overwrote the
+       run's effect: put, delete, or a cas that held in both states, so the run was a no-op);
+    4. pending operations with equal effects (``model.effect``) are interchangeable once
+       invoked, since they never expire: only the earliest unused one of each is tried.
+
+    And for every model, the memo is a subsumption check rather than an exact match: a
+    configuration is skipped when one with the same completed operations, state and run
+    base but a *subset* of its pending operations used was already explored, because
+    having more pending operations still available can only help.
     """
     t0 = time.monotonic()
-    done = [op for op in ops if op.status == "ok"]
-    pend = sorted((op for op in ops if op.status == "info"), key=lambda o: o.call)
+    prepare = getattr(model, "prepare", None)
+    if prepare is not None:
+        search_ops, state = prepare(key, ops)
+    else:
+        search_ops, state = ops, model.init(key)
+    done_idx = [i for i, op in enumerate(ops) if op.status == "ok"]
+    pend_idx = sorted((i for i, op in enumerate(ops) if op.status == "info"),
+                      key=lambda i: ops[i].call)
+    done = [search_ops[i] for i in done_idx]
+    pend = [search_ops[i] for i in pend_idx]
     n, m = len(done), len(pend)
     step = model.step
+    prune = bool(getattr(model, "prunes_pending", False))
+    pblind = [prune and model.blind(op) for op in pend]
+    # Rule 4: twin[j] is the previous pending operation with the same effect, or -1.
+    twin = [-1] * m
+    if prune:
+        last_of: dict = {}
+        for j, op in enumerate(pend):
+            eff = model.effect(op)
+            twin[j] = last_of.get(eff, -1)
+            last_of[eff] = j
 
     # Main list: entry 0 is the head; entries 1..2n are calls/returns. -1 terminates.
     order = sorted([(op.call, 0, i) for i, op in enumerate(done)] +
@@ -683,14 +787,16 @@ def _check_key(key, ops: list[Operation], model, deadline: float,
     inxt = list(range(1, m + 1)) + [-1]
     iprv = [-1] + list(range(0, m))
 
-    state = model.init(key)
-    initial_state = state
-    linearized = 0                     # bitset: bit i for done[i], bit n + j for pend[j]
-    cache: set = set()
-    stack: list[tuple] = []            # (is_pending, entry, state before, bound)
+    dbits = 0                          # bitset of linearized completed operations
+    pbits = 0                          # bitset of linearized pending operations
+    # The memo: (completed bitset, state, run base) -> pending bitsets explored with it.
+    cache: dict = {}
+    configurations = 0
+    stack: list[tuple] = []            # (is_pending, entry, state before, bound, run before)
+    run = _NO_RUN                      # the state before the trailing run of pending ops
     depth = 0                          # completed operations linearized
     best_depth = -1
-    best: tuple = ((), state)
+    best: tuple = ()
     counter = 0
     limit = max_configurations
 
@@ -701,28 +807,28 @@ def _check_key(key, ops: list[Operation], model, deadline: float,
     try:
         while True:
             if nxt[0] == -1:  # every completed operation is linearized: success
-                lin = [done[e_op[x]] if not p else pend[x - 1] for p, x, _, _ in stack]
-                lin += [pend[j] for j in range(m) if not (linearized >> (n + j)) & 1]
-                return KeyResult(key, LINEARIZABLE, len(ops), linearization=lin,
-                                 configurations=len(cache), elapsed=time.monotonic() - t0,
+                lin = [done_idx[e_op[x]] if not p else pend_idx[x - 1]
+                       for p, x, _, _, _ in stack]
+                return KeyResult(key, LINEARIZABLE, len(ops),
+                                 linearization=[ops[i] for i in lin],
+                                 configurations=configurations, elapsed=time.monotonic() - t0,
                                  explanation="linearizable")
             counter += 1
             if counter & 0xFFF == 0:
                 if time.monotonic() > deadline:
                     raise _OutOfTime("timeout")
-                if limit is not None and len(cache) > limit:
+                if limit is not None and configurations > limit:
                     raise _OutOfTime("configuration limit")
             if not in_pend:
                 if not e_ret[entry]:
                     i = e_op[entry]
                     legal, new_state = step(state, done[i])
-                    if legal:
-                        new_lin = linearized | (1 << i)
-                        ck = (new_lin, new_state)
-                        if ck not in cache:
-                            cache.add(ck)
-                            stack.append((False, entry, state, 0))
-                            state, linearized = new_state, new_lin
+                    if legal and (run is _NO_RUN or not step(run, done[i])[0]):  # rule 3
+                        new_dbits = dbits | (1 << i)
+                        if _memo_add(cache, (new_dbits, new_state, _NO_RUN), pbits):
+                            configurations += 1
+                            stack.append((False, entry, state, 0, run))
+                            state, dbits, run = new_state, new_dbits, _NO_RUN
                             # lift the call entry and its return entry out of the list
                             a, b = prv[entry], nxt[entry]
                             nxt[a] = b
@@ -735,7 +841,7 @@ def _check_key(key, ops: list[Operation], model, deadline: float,
                             depth += 1
                             if depth > best_depth:
                                 best_depth = depth
-                                best = (tuple(stack), state)
+                                best = tuple(stack)
                             entry = nxt[0]
                             continue
                     entry = nxt[entry]
@@ -748,13 +854,18 @@ def _check_key(key, ops: list[Operation], model, deadline: float,
             if ientry != -1 and pend[ientry - 1].call <= bound:
                 j = ientry - 1
                 legal, new_state = step(state, pend[j])
+                if legal and prune and (
+                        new_state == state                                  # rule 1
+                        or (run is not _NO_RUN and pblind[j])               # rule 2
+                        or (twin[j] >= 0 and not (pbits >> twin[j]) & 1)):  # rule 4
+                    legal = False
                 if legal:
-                    new_lin = linearized | (1 << (n + j))
-                    ck = (new_lin, new_state)
-                    if ck not in cache:
-                        cache.add(ck)
-                        stack.append((True, ientry, state, bound))
-                        state, linearized = new_state, new_lin
+                    new_pbits = pbits | (1 << j)
+                    new_run = (state if run is _NO_RUN else run) if prune else _NO_RUN
+                    if _memo_add(cache, (dbits, new_state, new_run), new_pbits):
+                        configurations += 1
+                        stack.append((True, ientry, state, bound, run))
+                        state, pbits, run = new_state, new_pbits, new_run
                         a, b = iprv[ientry], inxt[ientry]
                         inxt[a] = b
                         if b != -1:
@@ -767,10 +878,9 @@ def _check_key(key, ops: list[Operation], model, deadline: float,
             # No candidate works here: backtrack.
             if not stack:
                 break
-            is_pend, x, state, bound = stack.pop()
+            is_pend, x, state, bound, run = stack.pop()
             if is_pend:
-                j = x - 1
-                linearized &= ~(1 << (n + j))
+                pbits &= ~(1 << (x - 1))
                 a, b = iprv[x], inxt[x]
                 inxt[a] = x
                 if b != -1:
@@ -778,8 +888,7 @@ def _check_key(key, ops: list[Operation], model, deadline: float,
                 in_pend = True
                 ientry = inxt[x]
             else:
-                i = e_op[x]
-                linearized &= ~(1 << i)
+                dbits &= ~(1 << e_op[x])
                 r = e_match[x]
                 a, b = prv[r], nxt[r]
                 nxt[a] = r
@@ -793,45 +902,70 @@ def _check_key(key, ops: list[Operation], model, deadline: float,
                 entry = nxt[x]
     except _OutOfTime as why:
         elapsed = time.monotonic() - t0
-        text = (f"gave up after {elapsed:.1f} s and {len(cache)} configurations ({why}); "
+        text = (f"gave up after {elapsed:.1f} s and {configurations} configurations ({why}); "
                 f"{max(best_depth, 0)} of {n} completed operations linearized at best")
-        return KeyResult(key, UNKNOWN, len(ops), configurations=len(cache), elapsed=elapsed,
+        return KeyResult(key, UNKNOWN, len(ops), configurations=configurations, elapsed=elapsed,
                          explanation=text)
 
-    best_stack, best_state = best
-    prefix = [done[e_op[x]] if not p else pend[x - 1] for p, x, _, _ in best_stack]
-    kr = _explain(key, ops, done, pend, prefix, best_state, initial_state, model)
-    kr.configurations = len(cache)
+    prefix = [ops[done_idx[e_op[x]]] if not p else ops[pend_idx[x - 1]]
+              for p, x, _, _, _ in best]
+    used = {id(op) for op in prefix}
+    rest = [ops[i] for i in done_idx if id(ops[i]) not in used]
+    kr = _explain(key, ops, prefix, rest, [ops[i] for i in pend_idx], model)
+    kr.configurations = configurations
     kr.elapsed = time.monotonic() - t0
     return kr
 
 
-def _explain(key, ops, done, pend, prefix, state, initial_state, model) -> KeyResult:
-    """Builds the failure report from the deepest configuration the search reached."""
-    in_prefix = {id(op) for op in prefix}
-    rest = [op for op in done if id(op) not in in_prefix]
+def _memo_add(cache: dict, ck: tuple, pbits: int) -> bool:
+    """Records configuration (ck, pbits) unless one with a subset of pbits was explored.
+    Returns True when the configuration is new (to be explored). A key usually has a single
+    pending bitset, stored as an int; a list only when there are several."""
+    seen = cache.get(ck)
+    if seen is None:
+        cache[ck] = pbits
+        return True
+    if type(seen) is int:
+        if seen | pbits == pbits:
+            return False
+        cache[ck] = [seen, pbits]
+        return True
+    for q in seen:
+        if q | pbits == pbits:
+            return False
+    seen.append(pbits)
+    return True
+
+
+def _explain(key, ops, prefix, rest, pend, model) -> KeyResult:
+    """Builds the failure report from the deepest configuration the search reached.
+
+    The prefix is replayed on the real values (the search may have used the abstract
+    ones of ``KVModel.prepare``)."""
+    initial_state = state = model.init(key)
+    for op in prefix:
+        _, state = model.step(state, op)
     stuck = min(rest, key=lambda o: (o.ret, o.call)) if rest else None
     candidates: list[tuple[Operation, str]] = []
     if stuck is not None:
+        used = {id(op) for op in prefix}
         cands = [op for op in rest if op.call <= stuck.ret]
-        cands += [op for op in pend if id(op) not in in_prefix and op.call <= stuck.ret]
+        cands += [op for op in pend if id(op) not in used and op.call <= stuck.ret]
         cands.sort(key=lambda o: o.call)
         for op in cands:
             legal, _ = model.step(state, op)
+            now = model.describe_state(state)
             if legal:
                 why = "legal here, but no continuation from it linearizes the rest"
             elif op.f == "get":
-                why = f"returned {_short(op.output)}, but the value is " \
-                      f"{model.describe_state(state)}"
+                why = f"returned {_short(op.output)}, but the value is {now}"
             elif op.f == "cas":
-                why = (f"returned {op.output}, but the value is {model.describe_state(state)}"
-                       f" (expected {_short(op.value[0])})")
+                why = f"returned {op.output}, but the value is {now}"
             else:
-                why = f"returned {op.output}, but the value is {model.describe_state(state)}"
+                why = f"returned {op.output}, but the value is {now}"
             candidates.append((op, why))
 
-    lines = []
-    lines.append(f"  initial value: {model.describe_state(initial_state)}")
+    lines = [f"  initial value: {model.describe_state(initial_state)}"]
     shown = prefix[-12:]
     lines.append(f"  longest linearizable prefix: {len(prefix)} operation(s)"
                  + (f" (last {len(shown)} shown)" if len(shown) < len(prefix) else "") + ":")
@@ -839,8 +973,8 @@ def _explain(key, ops, done, pend, prefix, state, initial_state, model) -> KeyRe
         lines.append(f"    {op.describe()}")
     lines.append(f"  value after that prefix: {model.describe_state(state)}")
     if stuck is not None:
-        lines.append(f"  stuck: {stuck.describe()} returned before any of these could be "
-                     f"linearized next:")
+        lines.append(f"  stuck: {stuck.describe()} has returned, so it or an operation "
+                     "invoked before it must come next, and none can:")
         for op, why in candidates:
             lines.append(f"    {op.describe()}: {why}")
         hint = _hint(stuck, ops)
@@ -852,13 +986,22 @@ def _explain(key, ops, done, pend, prefix, state, initial_state, model) -> KeyRe
 
 def _hint(stuck: Operation, ops: list[Operation]) -> str:
     """A plain-words diagnosis for the commonest anomalies."""
-    if stuck.f == "get" and stuck.output is not None:
-        writers = [op for op in ops if (op.f == "put" and op.value == stuck.output) or
-                   (op.f == "cas" and op.value[1] == stuck.output)]
-        if not writers:
-            return f"{_short(stuck.output)} was never written to this key"
-        if all(op.call > stuck.ret for op in writers):
-            return f"{_short(stuck.output)} was read before any write of it was invoked"
+    if stuck.f != "get" or stuck.output is None:
+        return ""
+    v = stuck.output
+    writers = [op for op in ops if (op.f == "put" and op.value == v) or
+               (op.f == "cas" and op.value[1] == v and op.output is not False)]
+    if not writers:
+        return f"{_short(v)} was never written to this key"
+    if all(op.call > stuck.ret for op in writers):
+        return f"{_short(v)} was read before any write of it was invoked"
+    if len(writers) == 1 and writers[0].status == "ok":
+        w = writers[0]
+        for w2 in ops:
+            if (w2.status == "ok" and w2.call > w.ret and w2.ret < stuck.call and
+                    (w2.f in ("put", "delete") or (w2.f == "cas" and w2.output))):
+                return (f"stale read: {_short(v)} was written by {w.describe()} and "
+                        f"overwritten by {w2.describe()} before the read was invoked")
     return ""
 
 
