@@ -532,6 +532,12 @@ class KVModel:
         return (op.f, op.value)
 
     @staticmethod
+    def read_only(op: Operation) -> bool:
+        """True when the completed ``op`` never changes the state in any state where it is
+        legal: a get, a cas that returned False, a delete that reported nothing to delete."""
+        return op.f == "get" or (op.f in ("cas", "delete") and op.output is False)
+
+    @staticmethod
     def blind(op: Operation) -> bool:
         """True when ``op``, applied with an unknown outcome, sets the state regardless of
         the state before it (put, delete)."""
@@ -737,6 +743,10 @@ def _check_key(key, ops: list[Operation], model, deadline: float,
     4. pending operations with equal effects (``model.effect``) are interchangeable once
        invoked, since they never expire: only the earliest unused one of each is tried.
 
+    5. a completed operation that never changes the state (``model.read_only``: a get, a
+       cas that returned False) and is legal now is linearized now, and no other candidate
+       is tried in its place: in any continuation it can be moved to the front.
+
     And for every model, the memo is a subsumption check rather than an exact match: a
     configuration is skipped when one with the same completed operations, state and run
     base but a *subset* of its pending operations used was already explored, because
@@ -757,6 +767,8 @@ def _check_key(key, ops: list[Operation], model, deadline: float,
     step = model.step
     prune = bool(getattr(model, "prunes_pending", False))
     pblind = [prune and model.blind(op) for op in pend]
+    read_only = getattr(model, "read_only", None)
+    dro = [read_only is not None and read_only(op) for op in done]
     # Rule 4: twin[j] is the previous pending operation with the same effect, or -1.
     twin = [-1] * m
     if prune:
@@ -792,7 +804,7 @@ def _check_key(key, ops: list[Operation], model, deadline: float,
     # The memo: (completed bitset, state, run base) -> pending bitsets explored with it.
     cache: dict = {}
     configurations = 0
-    stack: list[tuple] = []            # (is_pending, entry, state before, bound, run before)
+    stack: list[tuple] = []  # (is_pending, entry, state before, bound, run before, forced)
     run = _NO_RUN                      # the state before the trailing run of pending ops
     depth = 0                          # completed operations linearized
     best_depth = -1
@@ -808,7 +820,7 @@ def _check_key(key, ops: list[Operation], model, deadline: float,
         while True:
             if nxt[0] == -1:  # every completed operation is linearized: success
                 lin = [done_idx[e_op[x]] if not p else pend_idx[x - 1]
-                       for p, x, _, _, _ in stack]
+                       for p, x, _, _, _, _ in stack]
                 return KeyResult(key, LINEARIZABLE, len(ops),
                                  linearization=[ops[i] for i in lin],
                                  configurations=configurations, elapsed=time.monotonic() - t0,
@@ -827,7 +839,7 @@ def _check_key(key, ops: list[Operation], model, deadline: float,
                         new_dbits = dbits | (1 << i)
                         if _memo_add(cache, (new_dbits, new_state, _NO_RUN), pbits):
                             configurations += 1
-                            stack.append((False, entry, state, 0, run))
+                            stack.append((False, entry, state, 0, run, dro[i]))
                             state, dbits, run = new_state, new_dbits, _NO_RUN
                             # lift the call entry and its return entry out of the list
                             a, b = prv[entry], nxt[entry]
@@ -864,7 +876,7 @@ def _check_key(key, ops: list[Operation], model, deadline: float,
                     new_run = (state if run is _NO_RUN else run) if prune else _NO_RUN
                     if _memo_add(cache, (dbits, new_state, new_run), new_pbits):
                         configurations += 1
-                        stack.append((True, ientry, state, bound, run))
+                        stack.append((True, ientry, state, bound, run, False))
                         state, pbits, run = new_state, new_pbits, new_run
                         a, b = iprv[ientry], inxt[ientry]
                         inxt[a] = b
@@ -875,10 +887,19 @@ def _check_key(key, ops: list[Operation], model, deadline: float,
                         continue
                 ientry = inxt[ientry]
                 continue
-            # No candidate works here: backtrack.
+            # No candidate works here: backtrack (past forced choices: rule 5).
             if not stack:
                 break
-            is_pend, x, state, bound, run = stack.pop()
+            is_pend, x, state, bound, run, forced = stack.pop()
+            while forced and stack:
+                _undo_main(x, e_match, nxt, prv)
+                dbits &= ~(1 << e_op[x])
+                depth -= 1
+                is_pend, x, state, bound, run, forced = stack.pop()
+                if is_pend:
+                    break
+            if forced:   # the root itself was forced: nothing left to try
+                break
             if is_pend:
                 pbits &= ~(1 << (x - 1))
                 a, b = iprv[x], inxt[x]
@@ -889,14 +910,7 @@ def _check_key(key, ops: list[Operation], model, deadline: float,
                 ientry = inxt[x]
             else:
                 dbits &= ~(1 << e_op[x])
-                r = e_match[x]
-                a, b = prv[r], nxt[r]
-                nxt[a] = r
-                if b != -1:
-                    prv[b] = r
-                a, b = prv[x], nxt[x]
-                prv[b] = x
-                nxt[a] = x
+                _undo_main(x, e_match, nxt, prv)
                 depth -= 1
                 in_pend = False
                 entry = nxt[x]
@@ -908,13 +922,25 @@ def _check_key(key, ops: list[Operation], model, deadline: float,
                          explanation=text)
 
     prefix = [ops[done_idx[e_op[x]]] if not p else ops[pend_idx[x - 1]]
-              for p, x, _, _, _ in best]
+              for p, x, _, _, _, _ in best]
     used = {id(op) for op in prefix}
     rest = [ops[i] for i in done_idx if id(ops[i]) not in used]
     kr = _explain(key, ops, prefix, rest, [ops[i] for i in pend_idx], model)
     kr.configurations = configurations
     kr.elapsed = time.monotonic() - t0
     return kr
+
+
+def _undo_main(x: int, e_match: list, nxt: list, prv: list) -> None:
+    """Puts call entry x and its return entry back into the list (the inverse of lifting)."""
+    r = e_match[x]
+    a, b = prv[r], nxt[r]
+    nxt[a] = r
+    if b != -1:
+        prv[b] = r
+    a, b = prv[x], nxt[x]
+    prv[b] = x
+    nxt[a] = x
 
 
 def _memo_add(cache: dict, ck: tuple, pbits: int) -> bool:
