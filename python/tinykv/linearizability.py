@@ -22,8 +22,8 @@ How the search works
   backtrack when no minimal operation is legal. Operations are kept as a
   doubly linked list of call and return entries sorted by time, so "lifting"
   an operation out of the list and putting it back are O(1).
-* **Lowe (2017)** memoization: the search caches every configuration it has
-  seen as ``(set of linearized operations as a bitset, model state)``; a
+* **Lowe (2017)** memoization: the search remembers every configuration it
+  has explored, ``(set of linearized operations as a bitset, model state)``; a
   configuration reached again by a different order of the same operations is
   not explored twice. This is what makes the search fast in practice; it is
   also the design of Porcupine (Athalye, https://github.com/anishathalye/porcupine),
@@ -31,13 +31,16 @@ How the search works
 * **Unknown outcomes.** An operation whose response was never seen (a timeout,
   a lost connection, a crashed client) may or may not have taken effect. As in
   Knossos and Porcupine it is treated as still pending until +infinity: it may
-  be linearized anywhere after its invocation, and its output is not checked
-  (putting it last, after everything else, is always legal, which is how "it
-  never happened" is expressed). Unknown-outcome *reads* have no effect and are
-  dropped. A refinement over plain Porcupine: pending operations are tried
-  only after the operations that did complete, which keeps histories with
-  many unobserved timeouts fast when they are linearizable; the set of
-  explored configurations (and so the verdict) is unchanged.
+  be linearized anywhere after its invocation, or never, and its output is not
+  checked. Unknown-outcome *reads* have no effect and are dropped.
+* **Pruning beyond Porcupine.** Histories from fault-injection runs carry many
+  unknown-outcome writes, and plain Wing & Gong search tries every subset of
+  them at every point: exponential, in practice as well as in theory. This
+  module adds dominance rules that skip a configuration only when another one
+  that the search does explore can do everything it can (fewer pending
+  operations used, a read moved earlier, equivalent values merged). They are
+  listed and justified in ``_check_key``; the tests compare the verdicts with
+  an exhaustive reference on thousands of random histories.
 * **Failed operations** (``fail``: the store guarantees the operation did not
   take effect, e.g. a not-leader rejection before proposing) are dropped. A
   CAS whose comparison did not match is *not* a failure: it completed with
@@ -96,6 +99,7 @@ from typing import Any, Callable, Hashable, Iterable, Iterator, Sequence
 
 __all__ = [
     "Operation", "Event", "History", "KVModel", "Result", "KeyResult", "check",
+    "assert_linearizable",
     "operations_from_events", "LINEARIZABLE", "NOT_LINEARIZABLE", "UNKNOWN",
 ]
 
@@ -698,6 +702,23 @@ def check(history: History | Sequence[Operation] | Sequence[Event | tuple], *,
     text = (f"history of {n} operations over {len(by_key)} key(s) is linearizable "
             f"(checked in {elapsed:.3f} s)")
     return Result(LINEARIZABLE, None, text, per_key, n, elapsed)
+
+
+def assert_linearizable(history, *, save_to=None, **kwargs) -> Result:
+    """``check(history, **kwargs)`` for tests: returns the ``Result`` when linearizable and
+    raises ``AssertionError`` with the explanation otherwise (also when the search gave up:
+    an undecided history is not a pass). With ``save_to`` (a path) and a ``History``, the
+    event log is written there as JSON first, so the failure can be re-checked with
+    ``check(History.from_json(open(path).read()))``."""
+    result = check(history, **kwargs)
+    if result.ok:
+        return result
+    message = result.explanation
+    if save_to is not None and isinstance(history, History):
+        with open(save_to, "w", encoding="utf-8") as f:
+            f.write(history.to_json())
+        message += f"\n  history saved to {save_to}"
+    raise AssertionError(message)
 
 
 def _normalize(history) -> list[Operation]:
