@@ -303,6 +303,19 @@ def test_unknown_cas_applies_only_if_its_comparison_held():
                              Op.get(3, "x", b"b", 10, 11)])
 
 
+def test_unknown_operation_spent_on_one_path_is_still_available_on_another():
+    # Found by the brute-force comparison against a deliberately broken memo. The only
+    # linearization is cas, put, delete, get: the search first reaches "put and cas done,
+    # value a" having spent the unknown delete on the way (put, delete, cas), fails, and must
+    # still explore the same point reached without spending it (cas, put).
+    assert_linearizable([
+        Op.put(2, "x", b"a", 5, 8),
+        Op.cas(4, "x", None, b"a", True, 6, 10),
+        Op.delete(1, "x", 9, None),
+        Op.get(0, "x", None, 18, 25),
+    ])
+
+
 def test_unknown_reads_and_failed_operations_are_ignored():
     assert_linearizable([
         Op.put(1, "x", b"a", 0, 1),
