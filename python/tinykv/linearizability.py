@@ -81,6 +81,8 @@ References
   Practice and Experience 29(4), 2017.
 * A. Horn, D. Kroening. Faster linearizability checking via
   P-compositionality. FORTE 2015.
+* P. Gibbons, E. Korach. Testing shared memories. SIAM J. Computing 26(4),
+  1997 (the problem is NP-complete).
 * A. Athalye. Porcupine: a fast linearizability checker in Go.
   https://github.com/anishathalye/porcupine
 * K. Kingsbury. Knossos. https://github.com/jepsen-io/knossos
@@ -99,8 +101,8 @@ from typing import Any, Callable, Hashable, Iterable, Iterator, Sequence
 
 __all__ = [
     "Operation", "Event", "History", "KVModel", "Result", "KeyResult", "check",
-    "assert_linearizable",
-    "operations_from_events", "LINEARIZABLE", "NOT_LINEARIZABLE", "UNKNOWN",
+    "assert_linearizable", "operations_from_events", "LINEARIZABLE", "NOT_LINEARIZABLE",
+    "UNKNOWN", "UNOBSERVED",
 ]
 
 LINEARIZABLE = "linearizable"
