@@ -876,6 +876,9 @@ def test_pathological_history_gives_up_clearly_instead_of_hanging():
     r = check(_pathological(), timeout=0.2)
     assert r.status == UNKNOWN and not r.ok
     assert "timeout" in r.explanation
+    r = check(_pathological(), max_memory_mb=2)
+    assert r.status == UNKNOWN and not r.ok
+    assert "memory limit of about 2 MB" in r.explanation
 
 
 def test_many_concurrent_unknown_writes_before_an_impossible_read_are_refuted():
