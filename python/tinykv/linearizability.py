@@ -690,21 +690,23 @@ def check(history: History | Sequence[Operation] | Sequence[Event | tuple], *,
         bad = per_key[first_bad]
         others = [k for k, r in per_key.items() if r.status == NOT_LINEARIZABLE and
                   k != first_bad]
-        text = (f"history of {n} operations is NOT linearizable: key {_short(first_bad)} "
-                f"({bad.operations} operations) has no linearization")
+        text = (f"history of {_plural(n, 'operation')} is NOT linearizable: key "
+                f"{_short(first_bad)} ({_plural(bad.operations, 'operation')}) has no "
+                "linearization")
         if others:
             text += f"; other offending keys: {', '.join(_short(k) for k in others[:10])}"
         text += "\n" + bad.explanation
         return Result(NOT_LINEARIZABLE, first_bad, text, per_key, n, elapsed)
     if first_unknown is not None:
         unchecked = len(by_key) - len(per_key)
-        text = (f"linearizability of a history of {n} operations is UNKNOWN: the search for "
-                f"key {_short(first_unknown)} gave up "
+        text = (f"linearizability of a history of {_plural(n, 'operation')} is UNKNOWN: "
+                f"the search for key {_short(first_unknown)} gave up "
                 f"({per_key[first_unknown].explanation})")
         if unchecked:
             text += f"; {unchecked} key(s) were not checked"
         return Result(UNKNOWN, first_unknown, text, per_key, n, elapsed)
-    text = (f"history of {n} operations over {len(by_key)} key(s) is linearizable "
+    text = (f"history of {_plural(n, 'operation')} over {_plural(len(by_key), 'key')} is "
+            "linearizable "
             f"(checked in {elapsed:.3f} s)")
     return Result(LINEARIZABLE, None, text, per_key, n, elapsed)
 
@@ -1016,15 +1018,18 @@ def _explain(key, ops, prefix, rest, pend, model) -> KeyResult:
                 why = "legal here, but no continuation from it linearizes the rest"
             elif op.f == "get":
                 why = f"returned {_short(op.output)}, but the value is {now}"
+            elif op.f == "cas" and op.output:
+                why = (f"returned True, but the value is {now}, not the expected "
+                       f"{model.describe_state(op.value[0])}")
             elif op.f == "cas":
-                why = f"returned {op.output}, but the value is {now}"
+                why = f"returned False, but the value is the expected one, {now}"
             else:
                 why = f"returned {op.output}, but the value is {now}"
             candidates.append((op, why))
 
     lines = [f"  initial value: {model.describe_state(initial_state)}"]
     shown = prefix[-12:]
-    lines.append(f"  longest linearizable prefix: {len(prefix)} operation(s)"
+    lines.append(f"  longest linearizable prefix: {_plural(len(prefix), 'operation')}"
                  + (f" (last {len(shown)} shown)" if len(shown) < len(prefix) else "") + ":")
     for op in shown:
         lines.append(f"    {op.describe()}")
@@ -1060,6 +1065,10 @@ def _hint(stuck: Operation, ops: list[Operation]) -> str:
                 return (f"stale read: {_short(v)} was written by {w.describe()} and "
                         f"overwritten by {w2.describe()} before the read was invoked")
     return ""
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def _short(v, limit: int = 40) -> str:
