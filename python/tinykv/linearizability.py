@@ -580,7 +580,7 @@ class KVModel:
 # Results
 # --------------------------------------------------------------------------------------------
 
-@dataclass
+@dataclass(repr=False)
 class KeyResult:
     """The verdict for one key.
 
@@ -609,8 +609,12 @@ class KeyResult:
     def ok(self) -> bool:
         return self.status == LINEARIZABLE
 
+    def __repr__(self) -> str:  # the lists can hold thousands of operations
+        return (f"KeyResult(key={self.key!r}, status={self.status!r}, "
+                f"operations={self.operations}, configurations={self.configurations})")
 
-@dataclass
+
+@dataclass(repr=False)
 class Result:
     """The verdict for a whole history.
 
@@ -634,6 +638,11 @@ class Result:
 
     def __str__(self) -> str:
         return self.explanation
+
+    def __repr__(self) -> str:
+        return (f"Result(status={self.status!r}, key={self.key!r}, "
+                f"operations={self.operations}, keys={len(self.per_key)}, "
+                f"elapsed={self.elapsed:.3f})")
 
 
 # --------------------------------------------------------------------------------------------
