@@ -763,11 +763,13 @@ def _check_key(key, ops: list[Operation], model, deadline: float,
     linearized, model state, and the state before the current run of pending operations);
     each is explored at most once.
 
-    For a model with ``prunes_pending`` (the KV register), four dominance rules keep
-    unknown-outcome operations from multiplying the search. Each skips only
-    configurations whose every continuation is also a continuation of one the search
-    does explore, so verdicts are unchanged (the brute-force comparison in the tests
-    checks this):
+    If the model has ``prepare`` (the KV register's state abstraction), the search runs
+    on the operations and initial state it returns. For a model with ``prunes_pending``
+    (the KV register), rules 1-4 keep unknown-outcome operations from multiplying the
+    search, and for a model with ``read_only``, rule 5 keeps reads from doing the same.
+    Each skips only configurations whose every continuation is also a continuation of one
+    the search does explore, so verdicts are unchanged (the brute-force and exact-reference
+    comparisons in the tests check this):
 
     1. a pending operation that leaves the state unchanged is not applied (leaving it
        unused is at least as good: it can always go last);
@@ -778,8 +780,7 @@ def _check_key(key, ops: list[Operation], model, deadline: float,
        after it (it did not change the state: get, failed cas) or dropped (it overwrote the
        run's effect: put, delete, or a cas that held in both states, so the run was a no-op);
     4. pending operations with equal effects (``model.effect``) are interchangeable once
-       invoked, since they never expire: only the earliest unused one of each is tried.
-
+       invoked, since they never expire: only the earliest unused one of each is tried;
     5. a completed operation that never changes the state (``model.read_only``: a get, a
        cas that returned False) and is legal now is linearized now, and no other candidate
        is tried in its place: in any continuation it can be moved to the front.
