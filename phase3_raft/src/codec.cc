@@ -118,7 +118,7 @@ size_t EncodedEntrySize(const Entry& e) {
 }
 
 Status DecodeEntry(Slice* in, Entry* e) {
-  uint8_t type;
+  uint8_t type = 0;
   TINYKV_RETURN_IF_ERROR(GetByte(in, &type, "entry type"));
   if (type > static_cast<uint8_t>(EntryType::kConfChangeV2)) {
     return Status::Corruption("raft codec: unknown entry type " + std::to_string(type));
@@ -154,7 +154,7 @@ Status DecodeConfState(Slice* in, ConfState* cs) {
   TINYKV_RETURN_IF_ERROR(GetIds(in, &cs->learners));
   TINYKV_RETURN_IF_ERROR(GetIds(in, &cs->voters_outgoing));
   TINYKV_RETURN_IF_ERROR(GetIds(in, &cs->learners_next));
-  uint8_t b;
+  uint8_t b = 0;
   TINYKV_RETURN_IF_ERROR(GetByte(in, &b, "auto_leave"));
   if (b > 1) return Status::Corruption("raft codec: bad auto_leave flag");
   cs->auto_leave = b == 1;
@@ -185,7 +185,7 @@ void EncodeConfChange(const ConfChangeV2& cc, std::string* dst) {
 
 Result<ConfChangeV2> DecodeConfChange(Slice in) {
   ConfChangeV2 cc;
-  uint8_t t;
+  uint8_t t = 0;
   TINYKV_RETURN_IF_ERROR(GetByte(&in, &t, "conf change transition"));
   if (t > static_cast<uint8_t>(ConfChangeTransition::kJointExplicit)) {
     return Status::Corruption("raft codec: unknown conf change transition");
@@ -196,7 +196,7 @@ Result<ConfChangeV2> DecodeConfChange(Slice in) {
   if (n > kMaxIds || n > in.size()) return Status::Corruption("raft codec: bad change count");
   for (uint64_t i = 0; i < n; ++i) {
     ConfChangeSingle c;
-    uint8_t ct;
+    uint8_t ct = 0;
     TINYKV_RETURN_IF_ERROR(GetByte(&in, &ct, "conf change type"));
     if (ct > static_cast<uint8_t>(ConfChangeType::kAddLearnerNode)) {
       return Status::Corruption("raft codec: unknown conf change type");
@@ -246,7 +246,7 @@ size_t EncodedMessageSize(const Message& m) {
 
 Result<Message> DecodeMessage(Slice in) {
   Message m;
-  uint8_t version, type, flags;
+  uint8_t version = 0, type = 0, flags = 0;
   TINYKV_RETURN_IF_ERROR(GetByte(&in, &version, "version"));
   if (version != kMessageFormatVersion) {
     return Status::Corruption("raft codec: unknown message format version " +

@@ -426,8 +426,28 @@ bool Raft::MaybeSendAppend(uint64_t to, bool send_if_empty) {
   uint64_t bytes = 0;
   for (const Entry& e : m.entries) bytes += PayloadSize(e);
   pr.UpdateOnEntriesSend(m.entries.size(), bytes, pr.next);
-  Send(std::move(m));
+  if (!TryBatchAppend(m)) Send(std::move(m));
   return true;
+}
+
+bool Raft::TryBatchAppend(Message& m) {
+  // Batching (as raft-rs's batch_append): if the last message queued for this
+  // peer is a MsgApp that ends exactly where this one starts, extend it
+  // instead of sending another message. Only the last message to the peer is
+  // considered, so per-peer message order is unchanged.
+  for (auto it = msgs.rbegin(); it != msgs.rend(); ++it) {
+    if (it->to != m.to) continue;
+    if (it->type != MessageType::kMsgApp || it->term != current_term_) return false;
+    if (it->index + it->entries.size() != m.index) return false;
+    uint64_t size = 0;
+    for (const Entry& e : it->entries) size += EncodedEntrySize(e);
+    for (const Entry& e : m.entries) size += EncodedEntrySize(e);
+    if (!it->entries.empty() && !m.entries.empty() && size > max_msg_bytes_) return false;
+    for (Entry& e : m.entries) it->entries.push_back(std::move(e));
+    it->commit = std::max(it->commit, m.commit);
+    return true;
+  }
+  return false;
 }
 
 void Raft::SendHeartbeat(uint64_t to, const std::string& ctx) {

@@ -91,6 +91,7 @@ class Raft {
   void Send(Message m);
   void SendAppend(uint64_t to) { MaybeSendAppend(to, true); }
   bool MaybeSendAppend(uint64_t to, bool send_if_empty);
+  bool TryBatchAppend(Message& m);
   void SendHeartbeat(uint64_t to, const std::string& ctx);
   void BcastAppend();
   void BcastHeartbeat();
