@@ -319,6 +319,7 @@ FuzzResult RunRandomized(uint64_t seed, int n, int rounds) {
   }
   if (!res.converged) res.why = "no convergence after healing";
   res.violations = c.violations();
+  if (std::getenv("SIM_VERBOSE") != nullptr) { std::map<std::string,int> ev; for (auto& e : c.trace()) ev[e.event]++; fprintf(stderr, "now=%lu applied=%zu msgs=%lu leader=%lu\n", (unsigned long)c.now(), c.Leader() ? c.Applied(*c.Leader())->size() : 0, (unsigned long)c.stats().total(), (unsigned long)c.Leader().value_or(0)); for (auto& [k,v] : ev) fprintf(stderr, "  %s=%d\n", k.c_str(), v); }
   return res;
 }
 
@@ -338,10 +339,67 @@ TEST(SimRandomized, FixedSeedsFiveNodes) {
   for (uint64_t seed = 100; seed <= 130; ++seed) CheckSeed(seed, 5);
 }
 
+// The lab's "Figure 8 (unreliable)": leaders crash right after proposing,
+// under message loss and delay, so entries of old terms are left on a
+// minority and later leaders must not commit them by counting (§5.4.2).
+std::vector<std::string> RunFigure8(uint64_t seed, int n) {
+  SimOptions o = Opts(n, seed);
+  SimCluster c(o);
+  Random& rnd = c.rnd();
+  c.SetFaults(Faults{0.1, 0.0, 0, 3, true});
+  int alive = n;
+  for (int iter = 0; iter < 300; ++iter) {
+    if (auto l = c.Leader()) {
+      c.Propose("f" + std::to_string(iter)).status().IgnoreError();
+      if (rnd.OneIn(2)) {
+        c.Tick(static_cast<int>(rnd.Uniform(4)));
+        if (auto l2 = c.Leader(); l2 && alive > n / 2 + 1 - 1) {
+          c.Crash(*l2).IgnoreError();
+          --alive;
+        }
+      }
+    }
+    c.Tick(1 + static_cast<int>(rnd.Uniform(5)));
+    if (alive <= n / 2 + 1 || rnd.OneIn(3)) {
+      for (uint64_t id : c.NodeIds()) {
+        if (!c.Alive(id) && rnd.OneIn(2)) {
+          c.Restart(id).IgnoreError();
+          ++alive;
+        }
+      }
+    }
+  }
+  c.SetFaults(Faults{});
+  for (uint64_t id : c.NodeIds()) c.Restart(id).IgnoreError();
+  c.Tick(300);
+  auto v = c.violations();
+  auto l = c.Leader();
+  if (!l) {
+    v.push_back("seed=" + std::to_string(seed) + " no leader after recovery");
+  } else {
+    const auto want = *c.Applied(*l);
+    for (uint64_t id : c.NodeIds()) {
+      if (*c.Applied(id) != want) v.push_back("seed=" + std::to_string(seed) + " node " +
+                                              std::to_string(id) + " did not converge");
+    }
+  }
+  return v;
+}
+
+TEST(SimRandomized, Figure8Unreliable) {
+  for (uint64_t seed = 1; seed <= 30; ++seed) {
+    SCOPED_TRACE("replay with TINYKV_SEED=" + std::to_string(seed));
+    for (const auto& v : RunFigure8(seed, 5)) ADD_FAILURE() << v;
+  }
+}
+
 TEST(SimRandomized, RandomSeeds) {
   const uint64_t seed = tinykv::testing::SeedForTest();
   Random r(seed);
   for (int i = 0; i < 6; ++i) CheckSeed(r.Next() % 1000000007, i % 2 == 0 ? 3 : 5);
+  const uint64_t f8 = r.Next() % 1000000007;
+  SCOPED_TRACE("figure 8 seed " + std::to_string(f8));
+  for (const auto& v : RunFigure8(f8, 5)) ADD_FAILURE() << v;
 }
 
 }  // namespace

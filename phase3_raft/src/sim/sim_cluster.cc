@@ -361,8 +361,10 @@ uint64_t SimCluster::LeaderOrError(std::optional<uint64_t> node, Status* st) con
       *st = Status::Unavailable("node " + std::to_string(*node) + " is down");
       return 0;
     }
-    if (n->raw->GetStatus().soft_state.role != StateRole::kLeader) {
-      *st = Status::NotLeader("node " + std::to_string(*node) + " is not the leader");
+    const NodeStatus ns = n->raw->GetStatus();
+    if (ns.soft_state.role != StateRole::kLeader) {
+      *st = Status::NotLeader("node " + std::to_string(*node) + " is not the leader; leader=" +
+                              std::to_string(ns.soft_state.lead));
       return 0;
     }
     return *node;
