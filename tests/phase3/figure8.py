@@ -70,7 +70,9 @@ def run_figure8(snapshots=None):
     assert step_until(c, lambda: c.node(1).role == "leader", 100)
     # Stop as soon as S3 holds X (before S1's own no-op reaches it).
     assert step_until(c, lambda: c.node(3).last_index >= x_index, 30)
-    c.partition([[1], [2], [3], [4], [5]])
+    c.tick(1)  # S3's acknowledgement of X reaches S1 ...
+    c.partition([[1], [2], [3], [4], [5]])  # ... S1's next entry for S3 does not
+    assert c.node(3).last_index == x_index
     holders = [i for i in (1, 2, 3) if any(e[0] == x_index and e[2] == b"X" for e in c.log(i))]
     facts["x_holders_c"] = holders
     facts["s1_commit_c"] = c.node(1).commit_index
