@@ -66,6 +66,12 @@ void MemoryStorage::SetHardState(const HardState& hs) {
   hard_state_ = hs;
 }
 
+void MemoryStorage::SetBootstrapConfState(const ConfState& cs) {
+  std::lock_guard<std::mutex> l(mu_);
+  TINYKV_CHECK(snapshot_.metadata.index == 0) << "bootstrap after a snapshot";
+  snapshot_.metadata.conf_state = cs;
+}
+
 HardState MemoryStorage::hard_state() const {
   std::lock_guard<std::mutex> l(mu_);
   return hard_state_;

@@ -68,6 +68,47 @@ std::unique_ptr<TestNode> NewTestNode(uint64_t id, const std::vector<uint64_t>& 
   return t;
 }
 
+std::unique_ptr<TestNode> NodeWithLog(uint64_t id, const std::vector<uint64_t>& peers,
+                                      const std::vector<uint64_t>& terms, uint64_t term,
+                                      uint64_t vote, uint64_t commit,
+                                      std::function<void(Config*)> tweak) {
+  auto t = std::make_unique<TestNode>();
+  t->id = id;
+  t->storage = std::make_unique<MemoryStorage>();
+  ConfState cs;
+  cs.voters = peers;
+  t->storage->SetBootstrapConfState(cs);
+  std::vector<Entry> ents;
+  for (size_t i = 0; i < terms.size(); ++i) ents.push_back(Entry{terms[i], i + 1, EntryType::kNormal, {}});
+  EXPECT_TRUE(t->storage->Append(ents).ok());
+  t->storage->SetHardState(HardState{term, vote, commit});
+  Config c = TestConfig(id, t->storage.get());
+  c.pre_vote = false;
+  c.check_quorum = false;
+  if (tweak) tweak(&c);
+  auto rn = RawNode::Create(c);
+  EXPECT_TRUE(rn.ok()) << rn.status().ToString();
+  t->node = std::move(rn).value();
+  return t;
+}
+
+Message Msg(MessageType type, uint64_t from, uint64_t to, uint64_t term) {
+  Message m;
+  m.type = type;
+  m.from = from;
+  m.to = to;
+  m.term = term;
+  return m;
+}
+
+std::vector<Message> Filter(const std::vector<Message>& msgs, MessageType type) {
+  std::vector<Message> out;
+  for (const auto& m : msgs) {
+    if (m.type == type) out.push_back(m);
+  }
+  return out;
+}
+
 Network::Network(std::vector<uint64_t> ids, std::function<void(Config*)> tweak) {
   for (uint64_t id : ids) nodes_[id] = NewTestNode(id, ids, tweak);
 }

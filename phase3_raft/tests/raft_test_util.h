@@ -33,6 +33,17 @@ Config TestConfig(uint64_t id, MemoryStorage* s, int election = 10, int heartbea
 std::unique_ptr<TestNode> NewTestNode(uint64_t id, const std::vector<uint64_t>& peers,
                                       std::function<void(Config*)> tweak = nullptr);
 
+// A node whose persisted log holds entries 1..terms.size() with the given
+// terms (index i+1 has terms[i]) and HardState{term, vote, commit}.
+// Classic Raft by default in these tests: no pre-vote, no check-quorum.
+std::unique_ptr<TestNode> NodeWithLog(uint64_t id, const std::vector<uint64_t>& peers,
+                                      const std::vector<uint64_t>& terms, uint64_t term,
+                                      uint64_t vote = 0, uint64_t commit = 0,
+                                      std::function<void(Config*)> tweak = nullptr);
+Message Msg(MessageType type, uint64_t from, uint64_t to, uint64_t term);
+// Messages of a type among msgs.
+std::vector<Message> Filter(const std::vector<Message>& msgs, MessageType type);
+
 // A set of nodes exchanging messages synchronously, with per-link drops.
 class Network {
  public:

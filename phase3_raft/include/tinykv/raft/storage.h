@@ -77,6 +77,9 @@ class MemoryStorage final : public Storage {
   Result<Snapshot> GetSnapshot() const override;
 
   void SetHardState(const HardState& hs);
+  // Bootstrapping a brand-new cluster (or a test): sets the ConfState of the
+  // empty initial snapshot (index 0). REQUIRES: no snapshot applied yet.
+  void SetBootstrapConfState(const ConfState& cs);
   HardState hard_state() const;
   // Replaces the whole log with the snapshot. Fails (InvalidArgument, "out of
   // date") if the snapshot is older than the current one.
