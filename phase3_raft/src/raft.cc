@@ -12,6 +12,20 @@
 #include "tinykv/raft/codec.h"
 
 namespace tinykv::raft {
+namespace {
+
+// Equal as sets (stored ConfStates need not be sorted).
+bool ConfStatesEquivalent(ConfState a, ConfState b) {
+  for (ConfState* cs : {&a, &b}) {
+    std::sort(cs->voters.begin(), cs->voters.end());
+    std::sort(cs->learners.begin(), cs->learners.end());
+    std::sort(cs->voters_outgoing.begin(), cs->voters_outgoing.end());
+    std::sort(cs->learners_next.begin(), cs->learners_next.end());
+  }
+  return a == b;
+}
+
+}  // namespace
 
 const char* StateRoleName(StateRole r) {
   switch (r) {
@@ -60,7 +74,8 @@ Result<std::unique_ptr<Raft>> Raft::Create(const Config& c) {
   TINYKV_ASSIGN_OR_RETURN(ConfigAndProgress cp,
                           Changer::Restore(r->prs_, r->log_.LastIndex(), is.conf_state));
   ConfState cs = r->SwitchToConfig(std::move(cp.config), std::move(cp.progress));
-  TINYKV_CHECK(cs == is.conf_state) << "restored ConfState differs from the stored one";
+  TINYKV_CHECK(ConfStatesEquivalent(cs, is.conf_state))
+      << "restored ConfState differs from the stored one";
   if (!is.hard_state.empty()) r->LoadState(is.hard_state);
   if (c.applied > 0) r->log_.AppliedTo(c.applied);
   r->BecomeFollower(r->current_term_, kNone);
@@ -591,7 +606,7 @@ bool Raft::Restore(const Snapshot& s) {
   auto cp = Changer::Restore(prs_, log_.LastIndex(), cs);
   TINYKV_CHECK(cp.ok()) << "unable to restore config from snapshot: " << cp.status().ToString();
   ConfState got = SwitchToConfig(std::move(cp->config), std::move(cp->progress));
-  TINYKV_CHECK(got == cs) << "restored ConfState differs from the snapshot's";
+  TINYKV_CHECK(ConfStatesEquivalent(got, cs)) << "restored ConfState differs from the snapshot's";
   return true;
 }
 
