@@ -55,6 +55,7 @@ class RaftLog {
   std::pair<uint64_t, uint64_t> FindConflictByTerm(uint64_t index, uint64_t term) const;
 
   std::vector<Entry> UnstableEntries() const { return unstable_.entries; }
+  bool HasUnstableEntries() const { return !unstable_.entries.empty(); }
   // Committed but not yet applied entries, bounded by max_committed_bytes.
   std::vector<Entry> NextCommittedEntries() const;
   bool HasNextCommittedEntries() const;

@@ -104,7 +104,7 @@ bool RawNode::HasReady() const {
   const HardState hs = raft_->GetHardState();
   if (!hs.empty() && !(hs == prev_hard_)) return true;
   if (log.HasPendingSnapshot()) return true;
-  if (!raft_->msgs.empty() || !log.UnstableEntries().empty() || log.HasNextCommittedEntries()) {
+  if (!raft_->msgs.empty() || log.HasUnstableEntries() || log.HasNextCommittedEntries()) {
     return true;
   }
   return !raft_->read_states.empty() || !raft_->failed_reads.empty();
