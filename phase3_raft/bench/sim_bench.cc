@@ -21,6 +21,8 @@ void BM_SimCommit(benchmark::State& state) {
   o.n = 3;
   o.seed = 1;
   o.check_invariants = false;
+  o.record_applied = false;  // the state machine keeps no payloads
+  o.record_trace = false;
   o.election_ticks = 10;
   SimCluster c(o);
   for (int i = 0; i < 200 && !c.Leader(); ++i) c.Tick();

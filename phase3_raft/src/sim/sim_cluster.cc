@@ -181,6 +181,7 @@ Status SimCluster::StartNode(SimNode* n) {
 }
 
 void SimCluster::Record(uint64_t node, uint64_t term, std::string event, std::string detail) {
+  if (!options_.record_trace) return;
   trace_.push_back(TraceEvent{now_, node, std::move(event), term, std::move(detail)});
 }
 
@@ -225,7 +226,7 @@ void SimCluster::HandleReady(SimNode* n) {
           << " after " << n->applied_index;
       if (options_.check_invariants) checker_->OnApply(n->id, e, now_);
       if (e.type == EntryType::kNormal) {
-        if (!e.data.empty()) n->applied.emplace_back(e.index, e.data);
+        if (!e.data.empty() && options_.record_applied) n->applied.emplace_back(e.index, e.data);
       } else {
         auto cc = DecodeConfChange(e.data);
         TINYKV_CHECK(cc.ok()) << cc.status().ToString();

@@ -57,6 +57,11 @@ struct SimOptions {
   bool trace_messages = false;
   // Log transitions through spdlog too (off: only the trace has them).
   bool log_transitions = false;
+  // Keep every applied payload (Applied(), snapshots). Benchmarks turn this
+  // off so the state machine does not grow without bound; Applied() is then empty.
+  bool record_applied = true;
+  // Record role/term/commit changes in the trace (benchmarks turn this off).
+  bool record_trace = true;
 };
 
 struct TraceEvent {
