@@ -335,12 +335,9 @@ Status Raft::Step(Message m) {
       resp.reject = true;
       Send(std::move(resp));
     } else if (m.type == MessageType::kMsgReadIndexResp || m.type == MessageType::kMsgReadIndex) {
-      // A read answered or asked in an older term: fail it explicitly.
-      if (m.type == MessageType::kMsgReadIndexResp) {
-        failed_reads.push_back(m.context);
-      } else {
-        FailRead(m);
-      }
+      // A read answered in an older term was already failed when our term
+      // changed; one asked by a stale node is failed explicitly.
+      if (m.type == MessageType::kMsgReadIndex) FailRead(m);
     }
     return Status::OK();
   }
@@ -733,7 +730,19 @@ void Raft::FailRead(const Message& req) {
   Send(std::move(resp));
 }
 
+void Raft::CompleteForwardedRead(const Message& resp) {
+  if (forwarded_reads_.erase(resp.context) == 0) return;  // already failed
+  if (resp.reject) {
+    failed_reads.push_back(resp.context);
+  } else {
+    read_states.push_back(ReadState{resp.index, resp.context});
+  }
+}
+
 void Raft::FailAllPendingReads() {
+  // Reads forwarded to a leader we no longer follow may never be answered.
+  for (const std::string& ctx : forwarded_reads_) failed_reads.push_back(ctx);
+  forwarded_reads_.clear();
   for (auto& rs : read_only_.TakeAll()) FailRead(rs.req);
   auto held = std::move(pending_read_index_messages_);
   pending_read_index_messages_.clear();

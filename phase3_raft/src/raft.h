@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -116,6 +117,8 @@ class Raft {
   // Fails a read request we will never answer (explicitly, never silently).
   void FailRead(const Message& req);
   void FailAllPendingReads();
+  // A MsgReadIndexResp for a read this node forwarded: reported exactly once.
+  void CompleteForwardedRead(const Message& resp);
 
   void Logf(const char* what) const;
 
@@ -135,6 +138,9 @@ class Raft {
   ReadOnly read_only_;
   // ReadIndex requests held by a new leader until an entry of its term commits.
   std::vector<Message> pending_read_index_messages_;
+  // Contexts of local reads forwarded to the leader and not yet answered;
+  // failed explicitly when the term or role changes.
+  std::set<std::string> forwarded_reads_;
 
   int election_elapsed_ = 0;
   int heartbeat_elapsed_ = 0;

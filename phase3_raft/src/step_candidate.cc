@@ -28,12 +28,7 @@ Status Raft::StepCandidate(Message& m) {
       FailRead(m);
       return Status::OK();
     case MessageType::kMsgReadIndexResp:
-      // Answered by a leader we no longer follow; the read point is still valid.
-      if (m.reject) {
-        failed_reads.push_back(m.context);
-      } else {
-        read_states.push_back(ReadState{m.index, m.context});
-      }
+      CompleteForwardedRead(m);
       return Status::OK();
     case MessageType::kMsgTimeoutNow:
       return Status::OK();  // already campaigning

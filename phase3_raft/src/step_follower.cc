@@ -48,14 +48,11 @@ Status Raft::StepFollower(Message& m) {
       m.to = lead_;
       m.from = id_;
       m.term = 0;
+      forwarded_reads_.insert(m.context);
       msgs.push_back(m);
       return Status::OK();
     case MessageType::kMsgReadIndexResp:
-      if (m.reject) {
-        failed_reads.push_back(m.context);
-      } else {
-        read_states.push_back(ReadState{m.index, m.context});
-      }
+      CompleteForwardedRead(m);
       return Status::OK();
     default:
       return Status::OK();

@@ -125,3 +125,17 @@ def test_leader_transfer_to_unreachable_node_is_aborted_after_election_timeout()
     events = [e["event"] for e in c.trace() if e["node"] == leader]
     assert "transfer leader" in events
     assert_safe(c)
+
+
+def test_read_forwarded_by_follower_is_failed_when_its_leader_changes():
+    c = cluster(3, seed=50)
+    c.set_faults(delay=(2, 2))
+    leader = wait_leader(c)
+    c.tick(5)
+    f = others(c, leader)[0]
+    # The leader disappears after the follower forwarded the read: the follower
+    # learns of a new term and fails the read instead of waiting forever.
+    c.crash(leader)
+    with pytest.raises(tinykv.UnavailableError):
+        c.read_index(node=f, max_ticks=20 * ELECTION)
+    assert_safe(c)
