@@ -412,8 +412,8 @@ namespace tinykv::raft::sim {
 namespace {
 
 // A long soak, not run by default:
-//   SIM_STRESS_SEEDS=2000 SIM_STRESS_ROUNDS=80 tinykv_raft_tests \
-//     --gtest_also_run_disabled_tests --gtest_filter='*DISABLED_Stress'
+//   SIM_STRESS_SEEDS=2000 SIM_STRESS_ROUNDS=80 tinykv_raft_tests
+//       --gtest_also_run_disabled_tests --gtest_filter='*DISABLED_Stress'
 TEST(SimRandomized, DISABLED_Stress) {
   const char* s = std::getenv("SIM_STRESS_SEEDS");
   const char* r = std::getenv("SIM_STRESS_ROUNDS");
