@@ -287,14 +287,19 @@ void SimCluster::Settle() {
   for (int iter = 0;; ++iter) {
     TINYKV_CHECK(iter < 1000000) << "seed=" << options_.seed << " simulator livelock";
     bool progressed = false;
+    const bool check = options_.check_invariants && options_.check_each_step;
     for (auto& [id, n] : nodes_) {
       if (n->raw && n->raw->HasReady()) {
         HandleReady(n.get());
         progressed = true;
+        if (check) checker_->Check(*this);
       }
     }
     if (network_.HasDue(now_)) {
-      for (const Message& m : network_.PopDue(now_)) Deliver(m);
+      for (const Message& m : network_.PopDue(now_)) {
+        Deliver(m);
+        if (check) checker_->Check(*this);
+      }
       progressed = true;
     }
     if (!progressed) break;
