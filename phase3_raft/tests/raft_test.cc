@@ -2,7 +2,12 @@
 // the uncommitted cap, snapshots, membership, leader transfer and reads.
 #include <gtest/gtest.h>
 
+#include <spdlog/sinks/ostream_sink.h>
+
+#include <sstream>
+
 #include "raft_test_util.h"
+#include "tinykv/common/logging.h"
 #include "tinykv/raft/codec.h"
 
 namespace tinykv::raft::testing {
@@ -319,6 +324,32 @@ TEST(RaftNode, RestartRestoresTermVoteAndLog) {
   EXPECT_EQ(after.hard_state, before.hard_state);
   EXPECT_EQ(after.last_index, before.last_index);
   EXPECT_EQ(after.conf_state, before.conf_state);
+}
+
+// STYLE 14: transitions are logged in one stable, greppable form.
+TEST(RaftNode, LogsTransitionsInStableForm) {
+  std::ostringstream out;
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out);
+  sink->set_pattern("%v");
+  auto logger = logging::Get("raft");
+  logger->sinks().push_back(sink);
+  auto n = NewTestNode(1, {1, 2, 3}, [](Config* c) {
+    c->log_transitions = true;
+    c->pre_vote = false;
+  });
+  ASSERT_TRUE(n->node->Campaign().ok());
+  ASSERT_TRUE(n->node->Step(Msg(MessageType::kMsgVoteResp, 2, 1, 2)).ok());
+  auto voter = NewTestNode(3, {1, 2, 3}, [](Config* c) { c->log_transitions = true; });
+  Message v = Msg(MessageType::kMsgVote, 1, 3, 2);
+  v.index = 1;
+  v.log_term = 1;
+  ASSERT_TRUE(voter->node->Step(v).ok());
+  logger->flush();
+  logger->sinks().pop_back();
+  const std::string log = out.str();
+  EXPECT_NE(log.find("node=1 term=2 became candidate"), std::string::npos) << log;
+  EXPECT_NE(log.find("node=1 term=2 became leader"), std::string::npos) << log;
+  EXPECT_NE(log.find("node=3 term=2 voted for 1"), std::string::npos) << log;
 }
 
 TEST(RaftNode, StepRefusesLocalMessagesAndUnknownPeers) {
