@@ -174,6 +174,40 @@ TEST(RaftSnapshot, LaggingFollowerGetsSnapshotOnceAndResumesReplication) {
   EXPECT_EQ(net.counts["MsgSnap"], 1);
 }
 
+// A snapshot that takes long to arrive and apply (here: held back for many
+// heartbeat rounds while the follower keeps answering heartbeats) is not
+// resent: the Progress stays in StateSnapshot until the outcome is known.
+TEST(RaftSnapshot, SlowSnapshotIsNotResent) {
+  Network net({1, 2, 3});
+  ElectLeader(net, 1);
+  net.Isolate(3);
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(net.node(1)->node->Propose("s").ok());
+  net.Stabilize();
+  TestNode* l = net.node(1);
+  const uint64_t applied = l->status().applied;
+  ASSERT_TRUE(l->storage->CreateSnapshot(applied, l->status().conf_state, "image").ok());
+  ASSERT_TRUE(l->storage->Compact(applied).ok());
+  net.Recover();
+  std::vector<Message> held;
+  net.drop_if = [&](const Message& m) {
+    if (m.type != MessageType::kMsgSnap) return false;
+    held.push_back(m);
+    return true;
+  };
+  for (int i = 0; i < 50; ++i) net.TickAll(1);  // 50 heartbeat rounds
+  ASSERT_EQ(held.size(), 1u) << "snapshot resent while the first is still in flight";
+  bool in_snapshot_state = false;
+  for (const auto& pr : l->status().progress) {
+    if (pr.id == 3) in_snapshot_state = pr.state == ProgressStateType::kSnapshot;
+  }
+  EXPECT_TRUE(in_snapshot_state);
+  net.drop_if = nullptr;
+  net.Send(held[0]);
+  l->node->ReportSnapshot(3, /*failed=*/false);
+  net.TickAll(2);
+  EXPECT_EQ(net.node(3)->status().last_index, l->status().last_index);
+}
+
 TEST(RaftSnapshot, DuplicateSnapshotIsAnsweredNotReinstalled) {
   auto n = NodeWithLog(2, {1, 2, 3}, {1, 1, 1}, 1, 0, 3);
   Message m = Msg(MessageType::kMsgSnap, 1, 2, 1);
