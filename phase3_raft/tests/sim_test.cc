@@ -14,6 +14,14 @@
 namespace tinykv::raft::sim {
 namespace {
 
+// Debug/sanitizer builds (the dev preset) are ~20x slower: run fewer seeds
+// there so each test stays well inside ctest's timeout.
+#ifdef NDEBUG
+constexpr uint64_t kSeedDivisor = 1;
+#else
+constexpr uint64_t kSeedDivisor = 5;
+#endif
+
 SimOptions Opts(int n, uint64_t seed) {
   SimOptions o;
   o.n = n;
@@ -334,15 +342,15 @@ void CheckSeed(uint64_t seed, int n, bool each_step = false) {
 
 // Invariants checked after every message delivery and every Ready.
 TEST(SimRandomized, FixedSeedsCheckedAfterEveryStep) {
-  for (uint64_t seed = 500; seed < 530; ++seed) CheckSeed(seed, seed % 2 == 0 ? 3 : 5, true);
+  for (uint64_t seed = 500; seed < 500 + 30 / kSeedDivisor; ++seed) CheckSeed(seed, seed % 2 == 0 ? 3 : 5, true);
 }
 
 TEST(SimRandomized, FixedSeedsThreeNodes) {
-  for (uint64_t seed = 1; seed <= 150; ++seed) CheckSeed(seed, 3);
+  for (uint64_t seed = 1; seed <= 150 / kSeedDivisor; ++seed) CheckSeed(seed, 3);
 }
 
 TEST(SimRandomized, FixedSeedsFiveNodes) {
-  for (uint64_t seed = 1000; seed <= 1100; ++seed) CheckSeed(seed, 5);
+  for (uint64_t seed = 1000; seed <= 1000 + 100 / kSeedDivisor; ++seed) CheckSeed(seed, 5);
 }
 
 // The lab's "Figure 8 (unreliable)": leaders crash right after proposing,
@@ -396,7 +404,7 @@ std::vector<std::string> RunFigure8(uint64_t seed, int n) {
 }
 
 TEST(SimRandomized, Figure8Unreliable) {
-  for (uint64_t seed = 1; seed <= 60; ++seed) {
+  for (uint64_t seed = 1; seed <= 60 / kSeedDivisor; ++seed) {
     SCOPED_TRACE("replay with TINYKV_SEED=" + std::to_string(seed));
     for (const auto& v : RunFigure8(seed, 5)) ADD_FAILURE() << v;
   }
