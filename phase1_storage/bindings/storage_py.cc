@@ -67,6 +67,8 @@ auto WithDb(DbHandle& h, Fn&& fn) {
   return fn(*h.db);
 }
 
+// The bytes of a Python bytes object. Call with the GIL held; the view stays
+// valid while the object lives (bytes are immutable), GIL or not.
 std::string_view View(const py::bytes& b) { return std::string_view(b); }
 
 // A Python snapshot: a read point that pins versions until released.
@@ -296,12 +298,14 @@ class PyDB {
   void Put(const py::bytes& k, const py::bytes& v, bool sync) {
     storage::WriteOptions wo;
     wo.sync = sync;
-    WithDb(*h_, [&](DB& db) { ThrowIfError(db.Put(wo, View(k), View(v))); });
+    const std::string_view key = View(k), value = View(v);  // with the GIL held
+    WithDb(*h_, [&](DB& db) { ThrowIfError(db.Put(wo, key, value)); });
   }
   void Delete(const py::bytes& k, bool sync) {
     storage::WriteOptions wo;
     wo.sync = sync;
-    WithDb(*h_, [&](DB& db) { ThrowIfError(db.Delete(wo, View(k))); });
+    const std::string_view key = View(k);
+    WithDb(*h_, [&](DB& db) { ThrowIfError(db.Delete(wo, key)); });
   }
   void Write(const storage::WriteBatch& b, bool sync) {
     storage::WriteOptions wo;
@@ -309,10 +313,11 @@ class PyDB {
     WithDb(*h_, [&](DB& db) { ThrowIfError(db.Write(wo, b)); });
   }
   py::object Get(const py::bytes& k, const PySnapshot* snap) {
+    const std::string_view key = View(k);
     std::optional<std::string> value = WithDb(*h_, [&](DB& db) -> std::optional<std::string> {
       storage::ReadOptions ro;
       if (snap != nullptr) ro.snapshot = snap->Get(h_.get());
-      Result<std::string> r = db.Get(ro, View(k));
+      Result<std::string> r = db.Get(ro, key);
       if (r.status().IsNotFound()) return std::nullopt;
       return ValueOrThrow(std::move(r));
     });
