@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "dbformat.h"
 #include "sstable_format.h"
@@ -28,8 +29,11 @@ class Block {
   // The iterator must not outlive the block (hold a reference in the caller).
   // `pin` (optional) is held by the iterator, e.g. the shared_ptr owning this
   // block, so a cached block stays alive while iterated.
+  // `fname` (optional, must outlive the iterator) names the file in
+  // Corruption messages.
   std::unique_ptr<Iterator> NewIterator(const Comparator* comparator,
-                                        std::shared_ptr<const void> pin = nullptr) const;
+                                        std::shared_ptr<const void> pin = nullptr,
+                                        const std::string* fname = nullptr) const;
 
  private:
   uint32_t NumRestarts() const;

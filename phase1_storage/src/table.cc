@@ -101,48 +101,19 @@ Result<std::shared_ptr<const Block>> Table::GetBlock(const ReadOptions& options,
   return block;
 }
 
-namespace {
-// Wraps a block iterator so that a corruption status names the file.
-class NamedErrorIterator final : public Iterator {
- public:
-  NamedErrorIterator(std::unique_ptr<Iterator> it, const std::string* fname)
-      : it_(std::move(it)), fname_(fname) {}
-  bool Valid() const override { return it_->Valid(); }
-  void SeekToFirst() override { it_->SeekToFirst(); }
-  void SeekToLast() override { it_->SeekToLast(); }
-  void Seek(Slice t) override { it_->Seek(t); }
-  void Next() override { it_->Next(); }
-  void Prev() override { it_->Prev(); }
-  Slice key() const override { return it_->key(); }
-  Slice value() const override { return it_->value(); }
-  Status status() const override {
-    Status s = it_->status();
-    if (s.ok()) return s;
-    return Status::Corruption(*fname_ + ": " + std::string(s.message()));
-  }
-
- private:
-  std::unique_ptr<Iterator> it_;
-  const std::string* fname_;
-};
-}  // namespace
 
 std::unique_ptr<Iterator> Table::BlockReader(const ReadOptions& options, Slice handle_value) const {
   auto block = GetBlock(options, handle_value);
   if (!block.ok()) return NewErrorIterator(block.status());
   const Block* raw = block->get();
-  return std::make_unique<NamedErrorIterator>(
-      raw->NewIterator(DefaultInternalComparator(), std::move(block).value()), &fname_);
+  return raw->NewIterator(DefaultInternalComparator(), std::move(block).value(), &fname_);
 }
 
 std::unique_ptr<Iterator> Table::NewIterator(const ReadOptions& options) const {
   auto self = shared_from_this();
-  return std::make_unique<NamedErrorIterator>(
-      NewTwoLevelIterator(index_block_->NewIterator(DefaultInternalComparator(), self),
-                          [self, options](Slice handle) {
-                            return self->BlockReader(options, handle);
-                          }),
-      &fname_);
+  return NewTwoLevelIterator(
+      index_block_->NewIterator(DefaultInternalComparator(), self, &fname_),
+      [self, options](Slice handle) { return self->BlockReader(options, handle); });
 }
 
 Status Table::Get(const ReadOptions& options, Slice internal_key, GetResult* result) const {
@@ -154,18 +125,12 @@ Status Table::Get(const ReadOptions& options, Slice internal_key, GetResult* res
     }
     return Status::OK();
   }
-  auto index_iter = index_block_->NewIterator(DefaultInternalComparator());
+  auto index_iter = index_block_->NewIterator(DefaultInternalComparator(), nullptr, &fname_);
   index_iter->Seek(internal_key);
-  if (!index_iter->Valid()) {
-    if (!index_iter->status().ok()) {
-      return Status::Corruption(fname_ + ": index block: " +
-                                std::string(index_iter->status().message()));
-    }
-    return Status::OK();
-  }
+  if (!index_iter->Valid()) return index_iter->status();
   auto block = GetBlock(options, index_iter->value());
   if (!block.ok()) return block.status();
-  auto block_iter = (*block)->NewIterator(DefaultInternalComparator());
+  auto block_iter = (*block)->NewIterator(DefaultInternalComparator(), nullptr, &fname_);
   block_iter->Seek(internal_key);
   if (block_iter->Valid()) {
     ParsedInternalKey parsed;
@@ -180,7 +145,7 @@ Status Table::Get(const ReadOptions& options, Slice internal_key, GetResult* res
       }
     }
   } else if (!block_iter->status().ok()) {
-    return Status::Corruption(fname_ + ": " + std::string(block_iter->status().message()));
+    return block_iter->status();
   }
   // Note: if the key is past the end of this block it is the first key of the
   // next block only if the separator was shortened; FindShortestSeparator
