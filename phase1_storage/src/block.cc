@@ -12,6 +12,7 @@ uint32_t Block::NumRestarts() const { return DecodeFixed32(data_ + size_ - 4); }
 
 Block::Block(BlockContents contents)
     : heap_(std::move(contents.heap)),
+      pinned_(std::move(contents.pinned)),
       data_(contents.data.data()),
       size_(contents.data.size()),
       restart_offset_(0),

@@ -20,7 +20,8 @@ namespace tinykv::storage {
 
 class Block {
  public:
-  // Takes ownership of contents.heap (which backs contents.data).
+  // Takes ownership of contents.heap / contents.pinned (which back
+  // contents.data).
   explicit Block(BlockContents contents);
   Block(const Block&) = delete;
   Block& operator=(const Block&) = delete;
@@ -39,6 +40,7 @@ class Block {
   uint32_t NumRestarts() const;
 
   std::unique_ptr<char[]> heap_;
+  std::shared_ptr<const void> pinned_;
   const char* data_;
   size_t size_;
   uint32_t restart_offset_;  // offset in data_ of the restart array

@@ -9,7 +9,7 @@ namespace tinykv::storage {
 
 extern const char kFilterBlockName[];
 
-Table::Table(const TableReadOptions& options, std::unique_ptr<RandomAccessFile> file,
+Table::Table(const TableReadOptions& options, std::shared_ptr<RandomAccessFile> file,
              uint64_t file_size, std::string fname, uint64_t cache_id)
     : options_(options),
       file_(std::move(file)),
@@ -28,10 +28,14 @@ Result<std::shared_ptr<Table>> Table::Open(const TableReadOptions& options,
   Slice footer_input;
   TINYKV_RETURN_IF_ERROR(file->Read(file_size - Footer::kEncodedLength, Footer::kEncodedLength,
                                     &footer_input, footer_space));
+  if (footer_input.size() != Footer::kEncodedLength) {
+    return Status::Corruption(fname + ": truncated (shorter than the size the MANIFEST records)");
+  }
   Footer footer;
   Status s = footer.DecodeFrom(&footer_input);
   if (!s.ok()) return Status::Corruption(fname + ": " + std::string(s.message()));
-  auto table = std::make_shared<Table>(options, std::move(file), file_size, fname, cache_id);
+  auto table = std::make_shared<Table>(options, std::shared_ptr<RandomAccessFile>(std::move(file)),
+                                       file_size, fname, cache_id);
   TINYKV_RETURN_IF_ERROR(table->ReadMeta(footer));
   return table;
 }
@@ -92,7 +96,7 @@ Result<std::shared_ptr<const Block>> Table::GetBlock(const ReadOptions& options,
     return Status::Corruption(fname_ + ": block handle beyond end of file");
   }
   BlockContents contents;
-  TINYKV_RETURN_IF_ERROR(ReadBlock(file_.get(), fname_, handle, &contents));
+  TINYKV_RETURN_IF_ERROR(ReadBlock(file_.get(), fname_, handle, &contents, file_));
   if (options_.bytes_read != nullptr) {
     options_.bytes_read->fetch_add(handle.size + kBlockTrailerSize, std::memory_order_relaxed);
   }
