@@ -472,7 +472,7 @@ WriteBatch* DBImpl::BuildBatchGroup(Writer** last_writer) {
 Status DBImpl::MakeRoomForWrite(bool force, std::unique_lock<std::mutex>* lock) {
   bool allow_delay = !force;
   while (true) {
-    const int l0_files = versions_->current()->NumFiles(0);
+    const int l0_files = versions_->NumLevelFiles(0);
     if (!bg_error_.ok()) {
       return bg_error_;
     } else if (allow_delay && l0_files >= options_.level0_slowdown_writes_trigger) {
@@ -690,7 +690,10 @@ void DBImpl::CompactMemTable(std::unique_lock<std::mutex>* lock) {
   TINYKV_CHECK(imm_ != nullptr);
   VersionEdit edit;
   std::shared_ptr<Version> base = versions_->current();
-  Status s = WriteLevel0Table(imm_, &edit, base.get(), lock);
+  // While a compaction is writing outputs (this flush preempted it), its
+  // output files are not in `base` yet: a flushed table pushed below L0 could
+  // overlap them. Keep it in L0 then.
+  Status s = WriteLevel0Table(imm_, &edit, compaction_running_ ? nullptr : base.get(), lock);
   if (s.ok() && shutting_down_.load(std::memory_order_acquire)) {
     s = Status::Cancelled("shutting down during a memtable flush");
   }
@@ -772,6 +775,7 @@ Status DBImpl::DoCompactionWork(CompactionState* compact, std::unique_lock<std::
   Log()->debug("compaction: level {} ({} files) + level {} ({} files)", c->level(),
                c->num_input_files(0), c->level() + 1, c->num_input_files(1));
   compact->smallest_snapshot = SmallestSnapshot();
+  compaction_running_ = true;
   std::unique_ptr<Iterator> input = versions_->MakeInputIterator(c);
   stat_compaction_bytes_read_.fetch_add(c->InputBytes(), std::memory_order_relaxed);
   lock->unlock();
@@ -848,6 +852,7 @@ Status DBImpl::DoCompactionWork(CompactionState* compact, std::unique_lock<std::
   if (status.ok() && !compact->outputs.empty()) status = env_->SyncDir(dbname_);
   lock->lock();
   if (status.ok()) status = InstallCompactionResults(compact, lock);
+  compaction_running_ = false;
   if (status.ok()) stat_compactions_.fetch_add(1, std::memory_order_relaxed);
   const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
                           std::chrono::steady_clock::now() - start)
