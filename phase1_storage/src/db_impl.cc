@@ -673,10 +673,14 @@ void DBImpl::BackgroundCompaction(std::unique_lock<std::mutex>* lock) {
     if (!status.ok()) RecordBackgroundError(status);
     Log()->debug("compaction: moved table={} to level {}", f->number, c->level() + 1);
   } else {
-    CompactionState compact(std::move(c));
-    status = DoCompactionWork(&compact, lock);
-    if (!status.ok()) RecordBackgroundError(status);
-    CleanupCompaction(&compact);
+    {
+      CompactionState compact(std::move(c));
+      status = DoCompactionWork(&compact, lock);
+      if (!status.ok()) RecordBackgroundError(status);
+      CleanupCompaction(&compact);
+      // Leaving this scope drops the compaction's reference to its input
+      // version, so the input files are no longer live.
+    }
     RemoveObsoleteFiles(lock);
   }
   if (manual != nullptr) {
