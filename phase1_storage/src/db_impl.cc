@@ -1032,7 +1032,7 @@ std::string DBImpl::StatsString() {
   for (int level = 0; level < options_.num_levels; ++level) {
     const uint64_t files = m["num-files-at-level" + std::to_string(level)];
     const uint64_t bytes = m["bytes-at-level" + std::to_string(level)];
-    std::snprintf(buf, sizeof(buf), "%5d %6" PRIu64 " %12.2f\n", level, files,
+    std::snprintf(buf, sizeof(buf), "   L%d %6" PRIu64 " %12.2f\n", level, files,
                   static_cast<double>(bytes) / 1048576.0);
     r += buf;
   }
