@@ -202,8 +202,16 @@ Status DBImpl::Recover() {
   uint64_t max_sequence = 0;
   bool stop = false;
   for (size_t i = 0; i < logs.size() && !stop; ++i) {
-    TINYKV_RETURN_IF_ERROR(
-        RecoverLogFile(logs[i], i + 1 == logs.size(), &stop, &max_sequence, &edit, &l));
+    // A log counts as the newest if every later one is empty: a crash during
+    // an earlier recovery (or right after a WAL switch) leaves an empty newer
+    // log behind, and the torn tail of the log before it is still just a torn
+    // write.
+    bool newest = true;
+    for (size_t j = i + 1; j < logs.size() && newest; ++j) {
+      auto size = env_->GetFileSize(LogFileName(dbname_, logs[j]));
+      newest = size.ok() && *size == 0;
+    }
+    TINYKV_RETURN_IF_ERROR(RecoverLogFile(logs[i], newest, &stop, &max_sequence, &edit, &l));
     versions_->MarkFileNumberUsed(logs[i]);
   }
   for (uint64_t number : logs) versions_->MarkFileNumberUsed(number);
