@@ -7,11 +7,6 @@ namespace tinykv::storage {
 MemTable::MemTable(const InternalKeyComparator* cmp)
     : comparator_{cmp}, table_(comparator_, &arena_) {}
 
-int MemTable::KeyComparator::operator()(const char* a, const char* b) const {
-  return comparator->Compare(GetLengthPrefixedSliceUnchecked(a),
-                             GetLengthPrefixedSliceUnchecked(b));
-}
-
 void MemTable::Add(uint64_t seq, ValueType type, Slice key, Slice value) {
   const size_t key_size = key.size();
   const size_t val_size = value.size();

@@ -48,7 +48,8 @@ class MemTable {
   ~MemTable() = default;
   struct KeyComparator {
     const InternalKeyComparator* comparator;
-    int operator()(const char* a, const char* b) const;
+    // Defined below, inline: it runs on every skiplist step.
+    inline int operator()(const char* a, const char* b) const;
   };
   friend class MemTableIterator;
   using Table = SkipList<const char*, KeyComparator>;
@@ -72,6 +73,11 @@ inline Slice GetLengthPrefixedSliceUnchecked(const char* p) {
     if (byte < 128) break;
   }
   return Slice(p + 1, len);
+}
+
+inline int MemTable::KeyComparator::operator()(const char* a, const char* b) const {
+  return comparator->Compare(GetLengthPrefixedSliceUnchecked(a),
+                             GetLengthPrefixedSliceUnchecked(b));
 }
 
 }  // namespace tinykv::storage
