@@ -3,8 +3,10 @@
 Submodules, one per phase of the learner's path:
 
 - ``tinykv.common``  — CRC32C and varints, shared by every format
+- ``tinykv.storage`` — phase 1: the LSM-tree storage engine
+- ``tinykv.raft``    — phase 3: Raft; the deterministic cluster simulator ``SimCluster``
+- ``tinykv.linearizability`` — a linearizability checker for recorded histories
 - ``tinykv.errors``  — the exception hierarchy (also re-exported here)
-- ``tinykv.raft``    — Raft: the deterministic cluster simulator ``SimCluster``
 
 Every call into C++ goes through the single extension module ``tinykv._core``.
 """
@@ -12,7 +14,8 @@ Every call into C++ goes through the single extension module ``tinykv._core``.
 from tinykv.errors import *  # noqa: F401,F403
 from tinykv.errors import __all__ as _errors_all
 from tinykv import common
+from tinykv import storage
 from tinykv import raft
 
 __version__ = "0.1.0"
-__all__ = ["common", "raft", "__version__"] + list(_errors_all)
+__all__ = ["common", "storage", "raft", "__version__"] + list(_errors_all)

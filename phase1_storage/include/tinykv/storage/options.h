@@ -38,7 +38,10 @@ struct Options {
   int block_restart_interval = 16;
   // Bloom filter bits per key; 0 disables filters.
   int bloom_bits_per_key = 10;
-  // Capacity of the shared LRU block cache, in bytes.
+  // Capacity of the shared LRU block cache, in bytes. SSTables are normally
+  // memory-mapped; blocks of mapped tables bypass this cache (the OS page
+  // cache holds them, as in LevelDB) and are checksum-verified on every
+  // fetch. Blocks read with pread (beyond 1000 mapped files) are cached.
   size_t block_cache_bytes = 8 << 20;
   // Maximum number of open SSTable readers kept in the table cache.
   int max_open_files = 1000;
