@@ -1,0 +1,44 @@
+// Block: an immutable, verified data or index block and its iterator.
+//
+// The iterator decodes entries in place (no copies except the current key,
+// which prefix compression forces), binary-searches restart points on Seek,
+// and walks back one restart interval on Prev. Malformed contents make the
+// iterator invalid with a Corruption status; they never read out of bounds.
+//
+// Thread safety: a Block is immutable and may be shared by many iterators.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "dbformat.h"
+#include "sstable_format.h"
+#include "tinykv/storage/iterator.h"
+
+namespace tinykv::storage {
+
+class Block {
+ public:
+  // Takes ownership of contents.heap (which backs contents.data).
+  explicit Block(BlockContents contents);
+  Block(const Block&) = delete;
+  Block& operator=(const Block&) = delete;
+
+  size_t size() const { return size_; }
+  // The iterator must not outlive the block (hold a reference in the caller).
+  // `pin` (optional) is held by the iterator, e.g. the shared_ptr owning this
+  // block, so a cached block stays alive while iterated.
+  std::unique_ptr<Iterator> NewIterator(const Comparator* comparator,
+                                        std::shared_ptr<const void> pin = nullptr) const;
+
+ private:
+  uint32_t NumRestarts() const;
+
+  std::unique_ptr<char[]> heap_;
+  const char* data_;
+  size_t size_;
+  uint32_t restart_offset_;  // offset in data_ of the restart array
+  bool malformed_;
+};
+
+}  // namespace tinykv::storage

@@ -1,0 +1,54 @@
+// SSTable on-disk structures: block handles, the footer and block reads.
+// The layout is documented in doc/sstable_format.md.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "env.h"
+#include "tinykv/common/bytes.h"
+#include "tinykv/common/status.h"
+
+namespace tinykv::storage {
+
+// "tinykvst" as a little-endian fixed64.
+inline constexpr uint64_t kTableMagicNumber = 0x7473766b796e6974ull;
+// Every block is followed by: type (1 byte, 0 = uncompressed) | masked crc32c
+// of the block contents and the type byte (4 bytes).
+inline constexpr size_t kBlockTrailerSize = 5;
+inline constexpr char kNoCompression = 0;
+
+// Where a block lives: offset and size (excluding the trailer).
+struct BlockHandle {
+  static constexpr size_t kMaxEncodedLength = 10 + 10;
+  uint64_t offset = 0;
+  uint64_t size = 0;
+
+  void EncodeTo(std::string* dst) const;
+  Status DecodeFrom(Slice* input);
+};
+
+// Footer (fixed 48 bytes at the end of the file):
+//   metaindex handle | index handle | zero padding to 40 bytes | magic fixed64
+struct Footer {
+  static constexpr size_t kEncodedLength = 2 * BlockHandle::kMaxEncodedLength + 8;
+  BlockHandle metaindex_handle;
+  BlockHandle index_handle;
+
+  void EncodeTo(std::string* dst) const;
+  Status DecodeFrom(Slice* input);
+};
+
+// The contents of a block read from a file, verified against its checksum.
+struct BlockContents {
+  std::unique_ptr<char[]> heap;  // owns data
+  Slice data;
+};
+
+// Reads the block at `handle`, checks its trailer (checksum and type) and
+// returns Corruption naming `fname` and the offset on mismatch.
+Status ReadBlock(const RandomAccessFile* file, const std::string& fname,
+                 const BlockHandle& handle, BlockContents* result);
+
+}  // namespace tinykv::storage

@@ -1,0 +1,202 @@
+#include "table.h"
+
+#include "bloom.h"
+#include "iterators.h"
+#include "tinykv/common/coding.h"
+#include "two_level_iterator.h"
+
+namespace tinykv::storage {
+
+extern const char kFilterBlockName[];
+
+Table::Table(const TableReadOptions& options, std::unique_ptr<RandomAccessFile> file,
+             uint64_t file_size, std::string fname, uint64_t cache_id)
+    : options_(options),
+      file_(std::move(file)),
+      file_size_(file_size),
+      fname_(std::move(fname)),
+      cache_id_(cache_id) {}
+
+Result<std::shared_ptr<Table>> Table::Open(const TableReadOptions& options,
+                                           std::unique_ptr<RandomAccessFile> file,
+                                           uint64_t file_size, std::string fname,
+                                           uint64_t cache_id) {
+  if (file_size < Footer::kEncodedLength) {
+    return Status::Corruption(fname + ": file too short to be an sstable");
+  }
+  char footer_space[Footer::kEncodedLength];
+  Slice footer_input;
+  TINYKV_RETURN_IF_ERROR(file->Read(file_size - Footer::kEncodedLength, Footer::kEncodedLength,
+                                    &footer_input, footer_space));
+  Footer footer;
+  Status s = footer.DecodeFrom(&footer_input);
+  if (!s.ok()) return Status::Corruption(fname + ": " + std::string(s.message()));
+  auto table = std::make_shared<Table>(options, std::move(file), file_size, fname, cache_id);
+  TINYKV_RETURN_IF_ERROR(table->ReadMeta(footer));
+  return table;
+}
+
+Status Table::ReadMeta(const Footer& footer) {
+  const uint64_t data_end = file_size_ - Footer::kEncodedLength;
+  auto check_handle = [&](const BlockHandle& h) -> Status {
+    if (h.offset > data_end || h.size + kBlockTrailerSize > data_end - h.offset) {
+      return Status::Corruption(fname_ + ": block handle beyond end of file");
+    }
+    return Status::OK();
+  };
+  TINYKV_RETURN_IF_ERROR(check_handle(footer.index_handle));
+  TINYKV_RETURN_IF_ERROR(check_handle(footer.metaindex_handle));
+  BlockContents index_contents;
+  TINYKV_RETURN_IF_ERROR(ReadBlock(file_.get(), fname_, footer.index_handle, &index_contents));
+  index_block_ = std::make_unique<Block>(std::move(index_contents));
+  metaindex_offset_ = footer.metaindex_handle.offset;
+
+  BlockContents meta_contents;
+  TINYKV_RETURN_IF_ERROR(
+      ReadBlock(file_.get(), fname_, footer.metaindex_handle, &meta_contents));
+  Block meta(std::move(meta_contents));
+  auto it = meta.NewIterator(BytewiseComparator());
+  it->Seek(kFilterBlockName);
+  if (it->Valid() && it->key() == Slice(kFilterBlockName)) {
+    Slice v = it->value();
+    BlockHandle filter_handle;
+    Status s = filter_handle.DecodeFrom(&v);
+    if (!s.ok()) return Status::Corruption(fname_ + ": bad filter handle");
+    TINYKV_RETURN_IF_ERROR(check_handle(filter_handle));
+    BlockContents filter_contents;
+    TINYKV_RETURN_IF_ERROR(ReadBlock(file_.get(), fname_, filter_handle, &filter_contents));
+    filter_ = filter_contents.data;
+    filter_data_ = std::move(filter_contents.heap);
+  }
+  if (!it->status().ok()) {
+    return Status::Corruption(fname_ + ": bad metaindex block: " +
+                              std::string(it->status().message()));
+  }
+  return Status::OK();
+}
+
+Result<std::shared_ptr<const Block>> Table::GetBlock(const ReadOptions& options,
+                                                     Slice handle_value) const {
+  BlockHandle handle;
+  Slice input = handle_value;
+  if (!handle.DecodeFrom(&input).ok()) {
+    return Status::Corruption(fname_ + ": bad block handle in index");
+  }
+  const CacheKey key{cache_id_, handle.offset};
+  BlockCache* cache = options_.block_cache;
+  const bool verify = options.verify_checksums || options_.paranoid_checks;
+  if (cache != nullptr && !verify) {
+    if (auto block = cache->Lookup(key)) return block;
+  }
+  if (handle.offset >= file_size_ || handle.size + kBlockTrailerSize > file_size_ - handle.offset) {
+    return Status::Corruption(fname_ + ": block handle beyond end of file");
+  }
+  BlockContents contents;
+  TINYKV_RETURN_IF_ERROR(ReadBlock(file_.get(), fname_, handle, &contents));
+  if (options_.bytes_read != nullptr) {
+    options_.bytes_read->fetch_add(handle.size + kBlockTrailerSize, std::memory_order_relaxed);
+  }
+  auto block = std::make_shared<const Block>(std::move(contents));
+  if (cache != nullptr && options.fill_cache) cache->Insert(key, block, block->size());
+  return block;
+}
+
+namespace {
+// Wraps a block iterator so that a corruption status names the file.
+class NamedErrorIterator final : public Iterator {
+ public:
+  NamedErrorIterator(std::unique_ptr<Iterator> it, const std::string* fname)
+      : it_(std::move(it)), fname_(fname) {}
+  bool Valid() const override { return it_->Valid(); }
+  void SeekToFirst() override { it_->SeekToFirst(); }
+  void SeekToLast() override { it_->SeekToLast(); }
+  void Seek(Slice t) override { it_->Seek(t); }
+  void Next() override { it_->Next(); }
+  void Prev() override { it_->Prev(); }
+  Slice key() const override { return it_->key(); }
+  Slice value() const override { return it_->value(); }
+  Status status() const override {
+    Status s = it_->status();
+    if (s.ok()) return s;
+    return Status::Corruption(*fname_ + ": " + std::string(s.message()));
+  }
+
+ private:
+  std::unique_ptr<Iterator> it_;
+  const std::string* fname_;
+};
+}  // namespace
+
+std::unique_ptr<Iterator> Table::BlockReader(const ReadOptions& options, Slice handle_value) const {
+  auto block = GetBlock(options, handle_value);
+  if (!block.ok()) return NewErrorIterator(block.status());
+  const Block* raw = block->get();
+  return std::make_unique<NamedErrorIterator>(
+      raw->NewIterator(DefaultInternalComparator(), std::move(block).value()), &fname_);
+}
+
+std::unique_ptr<Iterator> Table::NewIterator(const ReadOptions& options) const {
+  auto self = shared_from_this();
+  return std::make_unique<NamedErrorIterator>(
+      NewTwoLevelIterator(index_block_->NewIterator(DefaultInternalComparator(), self),
+                          [self, options](Slice handle) {
+                            return self->BlockReader(options, handle);
+                          }),
+      &fname_);
+}
+
+Status Table::Get(const ReadOptions& options, Slice internal_key, GetResult* result) const {
+  const Slice user_key = ExtractUserKey(internal_key);
+  if (!filter_.empty() && !BloomKeyMayMatch(user_key, filter_)) {
+    result->filtered = true;
+    if (options_.bloom_useful != nullptr) {
+      options_.bloom_useful->fetch_add(1, std::memory_order_relaxed);
+    }
+    return Status::OK();
+  }
+  auto index_iter = index_block_->NewIterator(DefaultInternalComparator());
+  index_iter->Seek(internal_key);
+  if (!index_iter->Valid()) {
+    if (!index_iter->status().ok()) {
+      return Status::Corruption(fname_ + ": index block: " +
+                                std::string(index_iter->status().message()));
+    }
+    return Status::OK();
+  }
+  auto block = GetBlock(options, index_iter->value());
+  if (!block.ok()) return block.status();
+  auto block_iter = (*block)->NewIterator(DefaultInternalComparator());
+  block_iter->Seek(internal_key);
+  if (block_iter->Valid()) {
+    ParsedInternalKey parsed;
+    if (!ParseInternalKey(block_iter->key(), &parsed)) {
+      return Status::Corruption(fname_ + ": malformed internal key");
+    }
+    if (parsed.user_key == user_key) {
+      result->found = true;
+      result->type = parsed.type;
+      if (parsed.type == kTypeValue) {
+        result->value.assign(block_iter->value().data(), block_iter->value().size());
+      }
+    }
+  } else if (!block_iter->status().ok()) {
+    return Status::Corruption(fname_ + ": " + std::string(block_iter->status().message()));
+  }
+  // Note: if the key is past the end of this block it is the first key of the
+  // next block only if the separator was shortened; FindShortestSeparator
+  // keeps separators >= the block's last key, so the key is not in the table.
+  return Status::OK();
+}
+
+uint64_t Table::ApproximateOffsetOf(Slice internal_key) const {
+  auto index_iter = index_block_->NewIterator(DefaultInternalComparator());
+  index_iter->Seek(internal_key);
+  if (index_iter->Valid()) {
+    BlockHandle handle;
+    Slice input = index_iter->value();
+    if (handle.DecodeFrom(&input).ok()) return handle.offset;
+  }
+  return metaindex_offset_;
+}
+
+}  // namespace tinykv::storage

@@ -1,0 +1,85 @@
+// Table: an open, immutable SSTable (doc/sstable_format.md).
+//
+// Open reads and verifies the footer, the index block and the bloom filter
+// and keeps them in memory; data blocks are read on demand with pread,
+// verified, and kept in the shared block cache. Every corruption is reported
+// as Corruption naming the file (and block offset).
+//
+// Thread safety: a Table is immutable; Get and iterators may run concurrently.
+// Iterators hold a shared_ptr to the table, so it outlives them.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "block.h"
+#include "env.h"
+#include "lru_cache.h"
+#include "sstable_format.h"
+#include "tinykv/storage/iterator.h"
+#include "tinykv/storage/options.h"
+
+namespace tinykv::storage {
+
+using BlockCache = ShardedLRUCache<const Block>;
+
+struct TableReadOptions {
+  BlockCache* block_cache = nullptr;  // may be null
+  bool paranoid_checks = false;
+  // Counter bumped when the bloom filter rules out a key (may be null).
+  std::atomic<uint64_t>* bloom_useful = nullptr;
+  std::atomic<uint64_t>* bytes_read = nullptr;
+};
+
+class Table : public std::enable_shared_from_this<Table> {
+ public:
+  // `cache_id` distinguishes this table's blocks in the cache (file number).
+  static Result<std::shared_ptr<Table>> Open(const TableReadOptions& options,
+                                             std::unique_ptr<RandomAccessFile> file,
+                                             uint64_t file_size, std::string fname,
+                                             uint64_t cache_id);
+
+  // An iterator over the table's internal keys.
+  std::unique_ptr<Iterator> NewIterator(const ReadOptions& options) const;
+
+  struct GetResult {
+    bool filtered = false;  // the bloom filter ruled the key out
+    bool found = false;     // an entry for the user key was found
+    ValueType type = kTypeValue;
+    std::string value;
+  };
+  // Looks up the first entry >= internal_key; reports it if it has the same
+  // user key.
+  Status Get(const ReadOptions& options, Slice internal_key, GetResult* result) const;
+
+  const std::string& fname() const { return fname_; }
+  uint64_t file_size() const { return file_size_; }
+  // Approximate file offset of the data for key (for size estimates).
+  uint64_t ApproximateOffsetOf(Slice internal_key) const;
+
+  Table(const Table&) = delete;
+  Table& operator=(const Table&) = delete;
+  Table(const TableReadOptions& options, std::unique_ptr<RandomAccessFile> file,
+        uint64_t file_size, std::string fname, uint64_t cache_id);
+
+ private:
+  Status ReadMeta(const Footer& footer);
+  // A data block by its encoded handle, through the cache.
+  Result<std::shared_ptr<const Block>> GetBlock(const ReadOptions& options,
+                                                Slice handle_value) const;
+  std::unique_ptr<Iterator> BlockReader(const ReadOptions& options, Slice handle_value) const;
+
+  TableReadOptions options_;
+  std::unique_ptr<RandomAccessFile> file_;
+  uint64_t file_size_;
+  std::string fname_;
+  uint64_t cache_id_;
+  std::unique_ptr<Block> index_block_;
+  std::unique_ptr<char[]> filter_data_;
+  Slice filter_;
+  uint64_t metaindex_offset_ = 0;
+};
+
+}  // namespace tinykv::storage
