@@ -43,7 +43,8 @@ awaitable<Result<std::shared_ptr<Transport>>> Channel::Connect(SteadyClock::time
     endpoints.emplace_back(ip, port_);
   } else {
     asio::ip::tcp::resolver resolver(executor_);
-    auto results = co_await resolver.async_resolve(host_, std::to_string(port_),
+    const std::string service = std::to_string(port_);
+    auto results = co_await resolver.async_resolve(host_, service,
                                                    asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return ErrorCodeToStatus(ec, "resolve " + host_);
     for (const auto& r : results) endpoints.push_back(r.endpoint());
@@ -70,7 +71,10 @@ awaitable<Result<std::shared_ptr<Transport>>> Channel::Connect(SteadyClock::time
   if (ec) co_return ErrorCodeToStatus(ec, "connect to " + address_);
   StreamWrapper wrap = client_->options.stream_wrapper ? client_->options.stream_wrapper
                                                        : PlainTcpWrapper();
-  Result<std::unique_ptr<Stream>> stream = co_await wrap(std::move(cs->socket));
+  // (Coroutine calls are split from their co_await throughout: GCC 12
+  // mis-destroys by-value class arguments inside a co_await expression.)
+  auto wrapping = wrap(std::move(cs->socket));
+  Result<std::unique_ptr<Stream>> stream = co_await std::move(wrapping);
   if (!stream.ok()) co_return stream.status();
   TransportOptions topts;
   topts.max_frame_bytes = client_->options.max_frame_bytes;

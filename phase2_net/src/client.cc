@@ -153,18 +153,20 @@ awaitable<RawReply> RpcClient::CallRaw(std::string address, uint32_t method_id,
   auto channel = state_->PickChannel(address);
   if (!channel.ok()) co_return RawReply{channel.status(), {}};
   auto ex = (*channel)->executor();
-  co_return co_await asio::co_spawn(
-      ex,
-      RetryLoop(state_, std::move(channel).value(), method_id, std::move(payload), idempotent,
-                std::move(options), on_item, deadline),
-      asio::use_awaitable);
+  // Built in its own statement: GCC 12 mis-destroys by-value class
+  // arguments of a coroutine call made inside a co_await expression.
+  auto loop = RetryLoop(state_, std::move(channel).value(), method_id, std::move(payload),
+                        idempotent, std::move(options), on_item, deadline);
+  auto spawned = asio::co_spawn(ex, std::move(loop), asio::use_awaitable);
+  co_return co_await std::move(spawned);
 }
 
 awaitable<RawReply> RpcClient::CallRawShared(
     std::string address, uint32_t method_id, std::string payload, bool idempotent,
     CallOptions options, std::shared_ptr<std::function<Status(Slice)>> on_item) {
-  co_return co_await CallRaw(std::move(address), method_id, std::move(payload), idempotent,
-                             std::move(options), on_item.get());
+  auto call = CallRaw(std::move(address), method_id, std::move(payload), idempotent,
+                      std::move(options), on_item.get());
+  co_return co_await std::move(call);
 }
 
 RawReply RpcClient::RunBlocking(awaitable<RawReply> call) {

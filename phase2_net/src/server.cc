@@ -30,7 +30,8 @@ awaitable<void> RejectConnection(asio::ip::tcp::socket socket, std::string reaso
 awaitable<void> SetUpConnection(std::shared_ptr<ServerState> state, asio::ip::tcp::socket socket) {
   StreamWrapper wrap = state->options.stream_wrapper ? state->options.stream_wrapper
                                                      : PlainTcpWrapper();
-  Result<std::unique_ptr<Stream>> stream = co_await wrap(std::move(socket));
+  auto wrapping = wrap(std::move(socket));  // split: see channel.cc
+  Result<std::unique_ptr<Stream>> stream = co_await std::move(wrapping);
   if (!stream.ok()) {
     logging::Get("net")->warn("net: stream setup failed: {}", stream.status().ToString());
     co_return;

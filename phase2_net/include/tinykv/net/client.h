@@ -20,6 +20,11 @@
 //   // in a coroutine:
 //   Result<EchoResponse> r = co_await client->Call<EchoMethod>(addr, req, opts);
 //
+// GCC 12 note for callers: build the call in its own statement, then
+// co_await it (`auto c = client->Call<M>(addr, req); auto r = co_await std::move(c);`).
+// GCC 12 mis-destroys by-value class arguments (here the request) of a
+// coroutine called inside a co_await expression.
+//
 // Thread safety: every method is thread-safe. Call/CallStream may be
 // co_awaited from any executor (the work hops to the channel's io thread and
 // back). CallSync/CallStreamSync block the calling thread; they must not be
@@ -96,10 +101,11 @@ class RpcClient {
   template <UnaryMethod M>
   awaitable<Result<typename M::Response>> Call(std::string address, typename M::Request request,
                                                CallOptions options = {}) {
-    internal::RawReply reply = co_await CallRaw(std::move(address), M::kId,
-                                                EncodeMessage(request),
-                                                options.idempotent.value_or(M::kIdempotent),
-                                                options, nullptr);
+    // The call is built in its own statement: GCC 12 mis-destroys by-value
+    // class arguments of a coroutine called inside a co_await expression.
+    auto call = CallRaw(std::move(address), M::kId, EncodeMessage(request),
+                        options.idempotent.value_or(M::kIdempotent), options, nullptr);
+    internal::RawReply reply = co_await std::move(call);
     if (!reply.status.ok()) co_return reply.status;
     co_return DecodeMessage<typename M::Response>(reply.payload);
   }
@@ -118,10 +124,9 @@ class RpcClient {
       if (!item.ok()) return item.status();
       return on_item(std::move(item).value());
     };
-    internal::RawReply reply = co_await CallRaw(std::move(address), M::kId,
-                                                EncodeMessage(request),
-                                                options.idempotent.value_or(M::kIdempotent),
-                                                options, &raw);
+    auto call = CallRaw(std::move(address), M::kId, EncodeMessage(request),
+                        options.idempotent.value_or(M::kIdempotent), options, &raw);
+    internal::RawReply reply = co_await std::move(call);
     co_return reply.status;
   }
 

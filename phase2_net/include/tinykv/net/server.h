@@ -159,7 +159,8 @@ class RpcServer {
 
   template <typename Req, typename Resp, typename Handler>
   static awaitable<Result<std::string>> RunUnary(std::shared_ptr<Handler> h, Req req) {
-    Result<Resp> resp = co_await (*h)(std::move(req));
+    auto call = (*h)(std::move(req));  // split: GCC 12 co_await argument bug
+    Result<Resp> resp = co_await std::move(call);
     if (!resp.ok()) co_return resp.status();
     co_return EncodeMessage(*resp);
   }
@@ -167,7 +168,8 @@ class RpcServer {
   static awaitable<Result<std::string>> RunStreaming(std::shared_ptr<Handler> h, Req req,
                                                      ServerCall* call) {
     ServerWriter<Item> writer(call);
-    Status s = co_await (*h)(std::move(req), writer);
+    auto handler_call = (*h)(std::move(req), writer);
+    Status s = co_await std::move(handler_call);
     if (!s.ok()) co_return s;
     co_return std::string();
   }

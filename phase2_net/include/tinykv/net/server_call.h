@@ -15,6 +15,10 @@
 // closes, or the server shuts down past its drain deadline. A handler must
 // stop yielding when Write fails.
 //
+// GCC 12 caution for handler authors: do not build temporaries of class type
+// inside a co_await expression (`co_await out.Write(Item{...})`); GCC 12
+// destroys them twice. Name the item first, then `co_await out.Write(item)`.
+//
 // Thread safety: a ServerCall belongs to its connection's io thread; use it
 // only from the handler's coroutine.
 #pragma once
@@ -46,7 +50,8 @@ class ServerWriter {
   explicit ServerWriter(ServerCall* call) : call_(call) {}
   awaitable<Status> Write(const Item& item) {
     if (call_->cancelled()) co_return Status::Cancelled("stream cancelled");
-    co_return co_await call_->WriteItem(EncodeMessage(item));
+    auto write = call_->WriteItem(EncodeMessage(item));  // split: GCC 12 co_await bug
+    co_return co_await std::move(write);
   }
   bool cancelled() const { return call_->cancelled(); }
   ServerCall& call() { return *call_; }
