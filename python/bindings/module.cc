@@ -8,6 +8,7 @@ namespace py = pybind11;
 
 namespace tinykv::python {
 void BindCommon(py::module_& m);
+void BindNet(py::module_& m);
 }  // namespace tinykv::python
 
 PYBIND11_MODULE(_core, m) {
@@ -15,4 +16,6 @@ PYBIND11_MODULE(_core, m) {
   tinykv::python::RegisterErrors(m);
   auto common = m.def_submodule("common");
   tinykv::python::BindCommon(common);
+  auto net = m.def_submodule("net");
+  tinykv::python::BindNet(net);
 }

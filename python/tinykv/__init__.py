@@ -3,6 +3,7 @@
 Submodules, one per phase of the learner's path:
 
 - ``tinykv.common``  — CRC32C and varints, shared by every format
+- ``tinykv.net``     — phase 2: the RPC layer's demo KV server and client
 - ``tinykv.errors``  — the exception hierarchy (also re-exported here)
 
 Every call into C++ goes through the single extension module ``tinykv._core``.
@@ -11,6 +12,7 @@ Every call into C++ goes through the single extension module ``tinykv._core``.
 from tinykv.errors import *  # noqa: F401,F403
 from tinykv.errors import __all__ as _errors_all
 from tinykv import common
+from tinykv import net
 
 __version__ = "0.1.0"
-__all__ = ["common", "__version__"] + list(_errors_all)
+__all__ = ["common", "net", "__version__"] + list(_errors_all)
