@@ -5,6 +5,7 @@
 #
 #   scripts/bench-net.sh                 # release preset, 3 runs per point
 #   RUNS=5 DURATION_MS=3000 scripts/bench-net.sh
+#   BENCH_OUT=/tmp/netbench scripts/bench-net.sh   # also keep the raw CSVs
 #
 # The medians of RUNS runs are reported. Needs redis-server and
 # redis-benchmark (Debian package redis-server, installed by install-deps.sh).
@@ -48,4 +49,5 @@ for c in $concurrency; do
     done
   done
 done
+if [ -n "${BENCH_OUT:-}" ]; then mkdir -p "$BENCH_OUT" && cp "$tmp"/*.csv "$BENCH_OUT"/; fi
 python3 phase2_net/bench/table.py "$tmp/tinykv.csv" "$tmp/redis.csv"

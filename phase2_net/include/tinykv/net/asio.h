@@ -9,6 +9,15 @@
 
 #include <utility>  // must precede Asio: see above.
 
+// Boost 1.74 only recognises clang's coroutines through libc++'s
+// <experimental/coroutine>; with libstdc++ (the clang fuzz build) tell it
+// that C++20 coroutines are there.
+#if defined(__clang__) && defined(__cpp_impl_coroutine) && !defined(BOOST_ASIO_HAS_CO_AWAIT)
+#include <coroutine>
+#define BOOST_ASIO_HAS_CO_AWAIT 1
+#define BOOST_ASIO_HAS_STD_COROUTINE 1
+#endif
+
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/buffer.hpp>
