@@ -4,6 +4,7 @@ Submodules, one per phase of the learner's path:
 
 - ``tinykv.common``  — CRC32C and varints, shared by every format
 - ``tinykv.storage`` — the LSM-tree storage engine (phase 1)
+- ``tinykv.net``     — phase 2: the RPC layer's demo KV server and client
 - ``tinykv.errors``  — the exception hierarchy (also re-exported here)
 
 Every call into C++ goes through the single extension module ``tinykv._core``.
@@ -14,5 +15,7 @@ from tinykv.errors import __all__ as _errors_all
 from tinykv import common
 from tinykv import storage
 
+from tinykv import net
+
 __version__ = "0.1.0"
-__all__ = ["common", "storage", "__version__"] + list(_errors_all)
+__all__ = ["common", "storage", "net", "__version__"] + list(_errors_all)
