@@ -10,6 +10,7 @@ namespace tinykv::python {
 void BindCommon(py::module_& m);
 void BindStorage(py::module_& m);
 void BindNet(py::module_& m);
+void BindRaft(py::module_& m);
 }  // namespace tinykv::python
 
 PYBIND11_MODULE(_core, m) {
@@ -21,4 +22,6 @@ PYBIND11_MODULE(_core, m) {
   tinykv::python::BindStorage(storage);
   auto net = m.def_submodule("net");
   tinykv::python::BindNet(net);
+  auto raft = m.def_submodule("raft");
+  tinykv::python::BindRaft(raft);
 }
