@@ -5,7 +5,6 @@ Submodules, one per phase of the learner's path:
 - ``tinykv.common``  — CRC32C and varints, shared by every format
 - ``tinykv.storage`` — the LSM-tree storage engine (phase 1)
 - ``tinykv.net``     — phase 2: the RPC layer's demo KV server and client
-- ``tinykv.raft``    — phase 3: the Raft core and its deterministic simulator
 - ``tinykv.errors``  — the exception hierarchy (also re-exported here)
 - ``tinykv.raft``    — Raft: the deterministic cluster simulator ``SimCluster``
 
