@@ -46,6 +46,9 @@ void RegisterAdmin(net::RpcServer& rpc, Server::Impl* impl) {
         r.peer_address = impl->peer_address;
         r.fault_injection = impl->config.enable_fault_injection;
         r.pid = static_cast<uint64_t>(::getpid());
+        r.snapshot_index = st.snapshot_index;
+        r.log_fsyncs = st.log_fsyncs;
+        r.log_entries_written = st.log_entries_written;
         co_return r;
       });
   if (!impl->config.enable_fault_injection) return;  // not registered: NotSupported

@@ -58,10 +58,14 @@ struct AdminStatusResponse {
   std::string peer_address;
   bool fault_injection = false;  // whether prod.AdminSetFaults is served
   uint64_t pid = 0;
+  uint64_t snapshot_index = 0;       // latest state machine snapshot (0: none)
+  uint64_t log_fsyncs = 0;           // fdatasync calls of the Raft log since start
+  uint64_t log_entries_written = 0;  // entries appended to the Raft log since start
   template <class A>
   void serialize(A& a) {
     a(id, leader, term, role, commit_index, applied_index, first_index, last_index, members,
-      client_address, peer_address, fault_injection, pid);
+      client_address, peer_address, fault_injection, pid, snapshot_index, log_fsyncs,
+      log_entries_written);
   }
 };
 
