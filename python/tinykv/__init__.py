@@ -7,6 +7,8 @@ Submodules, one per phase of the learner's path:
 - ``tinykv.net``     — phase 2: the RPC layer's demo KV server and client
 - ``tinykv.errors``  — the exception hierarchy (also re-exported here)
 - ``tinykv.raft``    — Raft: the deterministic cluster simulator ``SimCluster``
+- ``tinykv.prod``    — phase 6: tinykv-server's admin RPC (status, fault injection)
+- ``tinykv.testing`` — phase 6: ``Cluster``, real tinykv-server processes for tests
 
 Every call into C++ goes through the single extension module ``tinykv._core``.
 """
@@ -17,6 +19,7 @@ from tinykv import common
 from tinykv import storage
 from tinykv import net
 from tinykv import raft
+from tinykv import prod
 
 __version__ = "0.1.0"
-__all__ = ["common", "storage", "net", "raft", "__version__"] + list(_errors_all)
+__all__ = ["common", "storage", "net", "raft", "prod", "__version__"] + list(_errors_all)
