@@ -1,6 +1,6 @@
 // tinykv-bench: a load generator in the manner of etcd's `benchmark` tool.
 //
-//   tinykv-bench put   --endpoints 127.0.0.1:2379 --clients 64 --conns 8 --total 20000 \
+//   tinykv-bench put   --endpoints 127.0.0.1:2379 --clients 64 --conns 8 --total 20000
 //                      --key-size 8 --val-size 256 [--target tinykv|etcd]
 //   tinykv-bench get   ... --consistency l|s      (linearizable | serializable)
 //   tinykv-bench mixed ... --read-ratio 0.9
