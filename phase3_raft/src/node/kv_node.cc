@@ -190,8 +190,11 @@ class KvNodeImpl final : public KvNode {
   std::map<std::string, PendingRead> reads_;
   uint64_t snap_index_ = 0;
 
-  // Observed from any thread.
+  // Observed from any thread. stopped_ is set under post_mu_, and client
+  // requests are posted under it, so none is posted after Stop drained the queue.
+  std::mutex post_mu_;
   std::atomic<bool> stopped_{false};
+  std::atomic<bool> fetching_{false};  // a snapshot fetch is running
   std::atomic<uint64_t> leader_{0}, term_{0}, commit_{0}, applied_{0};
   std::atomic<int> role_{0};
   mutable std::mutex conf_mu_;
@@ -330,7 +333,9 @@ std::string KvNodeImpl::LeaderHint() const {
 
 void KvNodeImpl::Propose(KvCommand cmd, std::chrono::milliseconds timeout,
                          std::function<void(Result<KvCommandResult>)> done) {
+  std::unique_lock<std::mutex> guard(post_mu_);
   if (stopped_) {
+    guard.unlock();
     done(Status::Cancelled("node stopped"));
     return;
   }
@@ -356,7 +361,9 @@ void KvNodeImpl::Propose(KvCommand cmd, std::chrono::milliseconds timeout,
 }
 
 void KvNodeImpl::ReadBarrier(std::chrono::milliseconds timeout, std::function<void(Status)> done) {
+  std::unique_lock<std::mutex> guard(post_mu_);
   if (stopped_) {
+    guard.unlock();
     done(Status::Cancelled("node stopped"));
     return;
   }
@@ -558,9 +565,8 @@ void KvNodeImpl::MaybeSnapshot() {
   snap_index_ = applied;
   // Drop older checkpoint directories.
   for (const auto& de : fs::directory_iterator(root)) {
-    if (de.path().filename() != name && de.path().filename().string().find('-') != std::string::npos) {
-      fs::remove_all(de.path(), ec);
-    }
+    const std::string f = de.path().filename().string();
+    if (f != name && f.find_first_not_of("0123456789-") == std::string::npos) fs::remove_all(de.path(), ec);
   }
   log_->info("node={} snapshot at index {} (log compacted to {})", opts_.id, applied, compact);
 }
@@ -721,7 +727,8 @@ awaitable<void> KvNodeImpl::SendLoop(uint64_t peer) {
     }
     if (addr.empty()) continue;  // address unknown: drop
     net::CallOptions o;
-    o.timeout = std::chrono::milliseconds(3000);
+    // The receiver of a MsgSnap fetches the checkpoint before answering.
+    o.timeout = std::chrono::milliseconds(snap ? 120000 : 3000);
     o.max_attempts = 1;
     auto call = client_->Call<RaftBatchMethod>(addr, std::move(req), o);
     auto r = co_await std::move(call);
@@ -756,8 +763,10 @@ awaitable<Result<RaftBatchResponse>> KvNodeImpl::OnBatch(RaftBatchRequest req) {
   for (Message& m : msgs) {
     if (m.type != MessageType::kMsgSnap) continue;
     // Fetch the checkpoint files before the core sees the snapshot.
+    if (fetching_.exchange(true)) co_return Status::Busy("a snapshot fetch is already running");
     auto f = FetchSnapshot(m.from, m.snapshot);
     Status s = co_await std::move(f);
+    fetching_ = false;
     if (!s.ok()) {
       log_->warn("node={} fetching snapshot {} from {}: {}", opts_.id, m.snapshot.metadata.index,
                  m.from, s.ToString());
@@ -810,10 +819,15 @@ KvNodeStatus KvNodeImpl::GetStatus() {
 }
 
 Status KvNodeImpl::TransferLeadership(uint64_t to, std::chrono::milliseconds timeout) {
-  if (stopped_) return Status::Cancelled("node stopped");
   auto p = std::make_shared<std::promise<Result<uint64_t>>>();
   auto f = p->get_future();
+  std::unique_lock<std::mutex> guard(post_mu_);
+  if (stopped_) return Status::Cancelled("node stopped");
   asio::post(io_, [this, to, p] {
+    if (stopping_) {
+      p->set_value(Status::Cancelled("node stopped"));
+      return;
+    }
     if (role_ != static_cast<int>(StateRole::kLeader)) {
       p->set_value(Status::NotLeader(LeaderHint()));
       return;
@@ -839,6 +853,7 @@ Status KvNodeImpl::TransferLeadership(uint64_t to, std::chrono::milliseconds tim
     ScheduleReady();
     p->set_value(target);
   });
+  guard.unlock();
   auto target = f.get();
   if (!target.ok()) return target.status();
   const auto deadline = Clock::now() + timeout;
@@ -850,7 +865,10 @@ Status KvNodeImpl::TransferLeadership(uint64_t to, std::chrono::milliseconds tim
 }
 
 void KvNodeImpl::Stop() {
-  if (stopped_.exchange(true)) return;
+  {
+    std::lock_guard<std::mutex> l(post_mu_);
+    if (stopped_.exchange(true)) return;
+  }
   if (server_) server_->Shutdown(std::chrono::milliseconds(200));
   if (thread_.joinable()) {
     asio::post(io_, [this] {
