@@ -144,7 +144,13 @@ class BlockIterator final : public Iterator {
   }
 
  private:
-  int Compare(Slice a, Slice b) const { return comparator_->Compare(a, b); }
+  int Compare(Slice a, Slice b) const {
+    // The internal-key comparator is final: call it directly (inlined).
+    if (comparator_ == DefaultInternalComparator()) {
+      return DefaultInternalComparator()->Compare(a, b);
+    }
+    return comparator_->Compare(a, b);
+  }
   uint32_t NextEntryOffset() const {
     return static_cast<uint32_t>((value_.data() + value_.size()) - data_);
   }

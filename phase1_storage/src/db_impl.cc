@@ -129,7 +129,12 @@ DBImpl::~DBImpl() {
 }
 
 Result<std::unique_ptr<DB>> DB::Open(const Options& options, const std::filesystem::path& path) {
-  auto impl = std::make_unique<DBImpl>(options, path.string(), Env::Default());
+  return DBImpl::OpenWithEnv(options, path, Env::Default());
+}
+
+Result<std::unique_ptr<DB>> DBImpl::OpenWithEnv(const Options& options,
+                                                const std::filesystem::path& path, Env* env) {
+  auto impl = std::make_unique<DBImpl>(options, path.string(), env);
   TINYKV_RETURN_IF_ERROR(impl->Recover());
   return std::unique_ptr<DB>(std::move(impl));
 }

@@ -12,6 +12,7 @@ void BindStorage(py::module_& m);
 void BindNet(py::module_& m);
 void BindRaft(py::module_& m);
 void BindProd(py::module_& m);
+void BindRaftNode(py::module_& m);
 }  // namespace tinykv::python
 
 PYBIND11_MODULE(_core, m) {
@@ -27,4 +28,5 @@ PYBIND11_MODULE(_core, m) {
   tinykv::python::BindRaft(raft);
   auto prod = m.def_submodule("prod");
   tinykv::python::BindProd(prod);
+  tinykv::python::BindRaftNode(raft);
 }

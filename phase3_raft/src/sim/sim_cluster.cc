@@ -539,12 +539,27 @@ Result<std::pair<uint64_t, uint64_t>> SimCluster::AddMember(uint64_t id, bool le
 }
 
 Result<std::pair<uint64_t, uint64_t>> SimCluster::Promote(uint64_t id) {
+  if (auto l = Leader()) {
+    const ConfState cs = Find(*l)->raw->GetStatus().conf_state;
+    if (std::find(cs.learners.begin(), cs.learners.end(), id) == cs.learners.end()) {
+      return Status::InvalidArgument("node " + std::to_string(id) + " is not a learner");
+    }
+  }
   ConfChangeV2 cc;
   cc.changes.push_back({ConfChangeType::kAddNode, id});
   return ProposeConfChange(cc);
 }
 
 Result<std::pair<uint64_t, uint64_t>> SimCluster::RemoveMember(uint64_t id) {
+  if (auto l = Leader()) {
+    const ConfState cs = Find(*l)->raw->GetStatus().conf_state;
+    auto has = [&](const std::vector<uint64_t>& v) {
+      return std::find(v.begin(), v.end(), id) != v.end();
+    };
+    if (!has(cs.voters) && !has(cs.learners) && !has(cs.voters_outgoing)) {
+      return Status::NotFound("node " + std::to_string(id) + " is not a member");
+    }
+  }
   ConfChangeV2 cc;
   cc.changes.push_back({ConfChangeType::kRemoveNode, id});
   return ProposeConfChange(cc);
