@@ -50,9 +50,10 @@ for i in 1 2 3; do
 done
 tk_cluster="1=127.0.0.1:14380,2=127.0.0.1:24380,3=127.0.0.1:34380"
 tk_eps="127.0.0.1:14379,127.0.0.1:24379,127.0.0.1:34379"
+tk_client="1=127.0.0.1:14379,2=127.0.0.1:24379,3=127.0.0.1:34379"
 for i in 1 2 3; do
   "$server" --id "$i" --data-dir "$work/tinykv$i" --listen-client "127.0.0.1:${i}4379" \
-    --listen-peer "127.0.0.1:${i}4380" --initial-cluster "$tk_cluster" --log-level warn \
+    --listen-peer "127.0.0.1:${i}4380" --initial-cluster "$tk_cluster" --initial-cluster-client "$tk_client" --log-level warn \
     >"$work/tinykv$i.log" 2>&1 &
   pids+=($!)
 done

@@ -22,6 +22,7 @@ cli="$bin_dir/tinykv"
 ports=(2379 22379 32379)
 peers=(2380 22380 32380)
 initial="1=127.0.0.1:${peers[0]},2=127.0.0.1:${peers[1]},3=127.0.0.1:${peers[2]}"
+initial_client="1=127.0.0.1:${ports[0]},2=127.0.0.1:${ports[1]},3=127.0.0.1:${ports[2]}"
 for p in "${ports[@]}" "${peers[@]}"; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
     echo "cluster.sh: port $p is in use (another cluster running?)" >&2
@@ -50,7 +51,7 @@ for i in 0 1 2; do
   # setsid: Ctrl-C reaches this script only; it then stops the nodes in order.
   setsid "$server" --id "$id" --data-dir "$data/node$id" \
     --listen-client "127.0.0.1:${ports[$i]}" --listen-peer "127.0.0.1:${peers[$i]}" \
-    --initial-cluster "$initial" >>"$data/logs/node$id.log" 2>&1 &
+    --initial-cluster "$initial" --initial-cluster-client "$initial_client" >>"$data/logs/node$id.log" 2>&1 &
   pids+=($!)
 done
 

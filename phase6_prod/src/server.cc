@@ -111,6 +111,11 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerConfig& config) {
   client::ServiceOptions service_options;
   service_options.advertise_client_address = config.listen_client;
   service_options.default_timeout_ms = config.request_timeout_ms;
+  if (!config.initial_cluster_client.empty()) {
+    TINYKV_ASSIGN_OR_RETURN(
+        service_options.member_client_addresses,
+        ParseInitialCluster(config.initial_cluster_client, "--initial-cluster-client"));
+  }
   client::RegisterKvService(*impl->rpc, *impl->node, service_options);
   RegisterAdmin(*impl->rpc, impl.get());
   if (Status s = impl->rpc->Start(); !s.ok()) {

@@ -36,7 +36,8 @@ Result<std::pair<std::string, uint16_t>> ParseHostPort(const std::string& addres
   return std::make_pair(address.substr(0, colon), static_cast<uint16_t>(port));
 }
 
-Result<std::map<uint64_t, std::string>> ParseInitialCluster(const std::string& text) {
+Result<std::map<uint64_t, std::string>> ParseInitialCluster(const std::string& text,
+                                                            const std::string& flag) {
   std::map<uint64_t, std::string> peers;
   size_t pos = 0;
   while (pos <= text.size()) {
@@ -45,23 +46,23 @@ Result<std::map<uint64_t, std::string>> ParseInitialCluster(const std::string& t
     pos = comma + 1;
     if (item.empty()) {
       if (comma == text.size()) break;
-      return Status::InvalidArgument("--initial-cluster: empty member in '" + text + "'");
+      return Status::InvalidArgument(flag + ": empty member in '" + text + "'");
     }
     const auto eq = item.find('=');
     uint64_t id = 0;
     if (eq == std::string::npos || !ParseUint(item.substr(0, eq), &id) || id == 0) {
-      return Status::InvalidArgument("--initial-cluster: '" + item +
+      return Status::InvalidArgument(flag + ": '" + item +
                                      "' is not ID=host:port with a positive ID");
     }
     const std::string addr = Trim(item.substr(eq + 1));
     auto hp = ParseHostPort(addr);
-    if (!hp.ok()) return Status::InvalidArgument("--initial-cluster: " + std::string(hp.status().message()));
+    if (!hp.ok()) return Status::InvalidArgument(flag + ": " + std::string(hp.status().message()));
     if (hp->second == 0) {
-      return Status::InvalidArgument("--initial-cluster: member " + std::to_string(id) +
+      return Status::InvalidArgument(flag + ": member " + std::to_string(id) +
                                      " needs a fixed port, not 0");
     }
     if (!peers.emplace(id, addr).second) {
-      return Status::InvalidArgument("--initial-cluster: member " + std::to_string(id) +
+      return Status::InvalidArgument(flag + ": member " + std::to_string(id) +
                                      " appears twice");
     }
   }
@@ -84,6 +85,10 @@ Status ValidateServerConfig(const ServerConfig& c) {
       return Status::InvalidArgument("--initial-cluster does not list this node's --id " +
                                      std::to_string(c.id));
     }
+  }
+  if (!c.initial_cluster_client.empty()) {
+    auto clients = ParseInitialCluster(c.initial_cluster_client, "--initial-cluster-client");
+    if (!clients.ok()) return clients.status();
   }
   if (c.tick_ms < 1 || c.tick_ms > 10000) {
     return Status::InvalidArgument("--tick-ms must be in 1..10000");

@@ -41,6 +41,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--initial-cluster", c.initial_cluster,
                  "Members as ID=host:port,... (peer addresses); empty: a one-node cluster");
+  app.add_option("--initial-cluster-client", c.initial_cluster_client,
+                 "Members' client addresses as ID=host:port,... (for leader hints)");
   app.add_option("--tick-ms", c.tick_ms, "Raft tick in milliseconds")->capture_default_str();
   app.add_option("--election-ticks", c.election_ticks,
                  "Election timeout in ticks (randomized in [1x, 2x))")

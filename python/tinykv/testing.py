@@ -252,7 +252,10 @@ class Cluster:
         node = self.nodes[i]
         return [self.server_bin, "--id", str(i), "--data-dir", str(node.data_dir),
                 "--listen-client", node.endpoint, "--listen-peer", node.peer_address,
-                "--initial-cluster", self.initial_cluster(), "--tick-ms", str(self.tick_ms),
+                "--initial-cluster", self.initial_cluster(),
+                "--initial-cluster-client",
+                ",".join(f"{j}={self.nodes[j].endpoint}" for j in sorted(self.nodes)),
+                "--tick-ms", str(self.tick_ms),
                 "--election-ticks", str(self.election_ticks),
                 "--heartbeat-ticks", str(self.heartbeat_ticks), "--log-level", self.log_level,
                 "--enable-fault-injection", *self.extra_args]

@@ -23,6 +23,10 @@ struct ServerConfig {
   std::string listen_client = "127.0.0.1:2379";   // --listen-client
   std::string listen_peer = "127.0.0.1:2380";     // --listen-peer
   std::string initial_cluster;                    // --initial-cluster "1=host:port,2=..."
+  // --initial-cluster-client "1=host:port,...": the members' client addresses,
+  // so a follower's NotLeader answer can name the leader's address (optional:
+  // without it clients find the leader by asking every endpoint).
+  std::string initial_cluster_client;
   int tick_ms = 100;                              // --tick-ms
   int election_ticks = 10;                        // --election-ticks
   int heartbeat_ticks = 1;                        // --heartbeat-ticks
@@ -40,8 +44,9 @@ struct ServerConfig {
 [[nodiscard]] Result<std::pair<std::string, uint16_t>> ParseHostPort(const std::string& address);
 
 // Parses --initial-cluster: "1=127.0.0.1:2380,2=127.0.0.1:2381". Ids are
-// positive and unique; every address parses.
-[[nodiscard]] Result<std::map<uint64_t, std::string>> ParseInitialCluster(const std::string& text);
+// positive and unique; every address parses. `flag` names the flag in errors.
+[[nodiscard]] Result<std::map<uint64_t, std::string>> ParseInitialCluster(
+    const std::string& text, const std::string& flag = "--initial-cluster");
 
 // Checks the whole config: ranges of the numbers, the addresses, that `id` is
 // a member of the initial cluster (when one is given; with none, the node
