@@ -21,6 +21,7 @@
 
 #include <filesystem>
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -51,6 +52,7 @@ class ScanIterator;
 struct DbHandle {
   std::shared_mutex mu;  // shared: any call; exclusive: close()
   std::unique_ptr<DB> db;
+  std::atomic<bool> closed{false};  // set by close(), readable without mu
   std::string path;
   // Live snapshots and iterators; close() frees them before the DB.
   std::set<const storage::Snapshot*> snapshots;
@@ -133,6 +135,8 @@ class ScanIterator {
   }
 
   py::tuple Next() {
+    // Entries already fetched are not handed out after close() either.
+    if (handle_->closed.load()) ThrowStatus(ClosedError());
     if (pos_ == buffer_.size()) {
       Fill();
       if (buffer_.empty()) throw py::stop_iteration();
@@ -386,6 +390,7 @@ class PyDB {
     py::gil_scoped_release release;
     std::unique_lock lock(h_->mu);
     if (!h_->db) return;
+    h_->closed.store(true);
     {
       std::lock_guard g(h_->registry_mu);
       for (ScanIterator* it : h_->iterators) it->Detach();

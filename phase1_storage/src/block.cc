@@ -12,6 +12,7 @@ uint32_t Block::NumRestarts() const { return DecodeFixed32(data_ + size_ - 4); }
 
 Block::Block(BlockContents contents)
     : heap_(std::move(contents.heap)),
+      pinned_(std::move(contents.pinned)),
       data_(contents.data.data()),
       size_(contents.data.size()),
       restart_offset_(0),
@@ -52,8 +53,9 @@ inline const char* DecodeEntry(const char* p, const char* limit, uint32_t* share
 class BlockIterator final : public Iterator {
  public:
   BlockIterator(const Comparator* comparator, const char* data, uint32_t restarts,
-                uint32_t num_restarts, std::shared_ptr<const void> pin)
+                uint32_t num_restarts, std::shared_ptr<const void> pin, const std::string* fname)
       : pin_(std::move(pin)),
+        fname_(fname),
         comparator_(comparator),
         data_(data),
         restarts_(restarts),
@@ -142,7 +144,13 @@ class BlockIterator final : public Iterator {
   }
 
  private:
-  int Compare(Slice a, Slice b) const { return comparator_->Compare(a, b); }
+  int Compare(Slice a, Slice b) const {
+    // The internal-key comparator is final: call it directly (inlined).
+    if (comparator_ == DefaultInternalComparator()) {
+      return DefaultInternalComparator()->Compare(a, b);
+    }
+    return comparator_->Compare(a, b);
+  }
   uint32_t NextEntryOffset() const {
     return static_cast<uint32_t>((value_.data() + value_.size()) - data_);
   }
@@ -160,7 +168,8 @@ class BlockIterator final : public Iterator {
   void CorruptionError() {
     current_ = restarts_;
     restart_index_ = num_restarts_;
-    status_ = Status::Corruption("bad entry in block");
+    status_ = Status::Corruption(fname_ != nullptr ? *fname_ + ": bad entry in block"
+                                                   : std::string("bad entry in block"));
     key_.clear();
     value_ = Slice();
   }
@@ -191,6 +200,7 @@ class BlockIterator final : public Iterator {
   }
 
   std::shared_ptr<const void> pin_;
+  const std::string* fname_;
   const Comparator* const comparator_;
   const char* const data_;
   const uint32_t restarts_;      // offset of the restart array
@@ -222,12 +232,14 @@ class ErrorIterator final : public Iterator {
 }  // namespace
 
 std::unique_ptr<Iterator> Block::NewIterator(const Comparator* comparator,
-                                             std::shared_ptr<const void> pin) const {
+                                             std::shared_ptr<const void> pin,
+                                             const std::string* fname) const {
   if (malformed_) {
-    return std::make_unique<ErrorIterator>(Status::Corruption("bad block contents"));
+    return std::make_unique<ErrorIterator>(Status::Corruption(
+        fname != nullptr ? *fname + ": bad block contents" : std::string("bad block contents")));
   }
   return std::make_unique<BlockIterator>(comparator, data_, restart_offset_, NumRestarts(),
-                                         std::move(pin));
+                                         std::move(pin), fname);
 }
 
 std::unique_ptr<Iterator> NewErrorIterator(Status s) {

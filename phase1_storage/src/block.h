@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "dbformat.h"
 #include "sstable_format.h"
@@ -19,7 +20,8 @@ namespace tinykv::storage {
 
 class Block {
  public:
-  // Takes ownership of contents.heap (which backs contents.data).
+  // Takes ownership of contents.heap / contents.pinned (which back
+  // contents.data).
   explicit Block(BlockContents contents);
   Block(const Block&) = delete;
   Block& operator=(const Block&) = delete;
@@ -28,13 +30,17 @@ class Block {
   // The iterator must not outlive the block (hold a reference in the caller).
   // `pin` (optional) is held by the iterator, e.g. the shared_ptr owning this
   // block, so a cached block stays alive while iterated.
+  // `fname` (optional, must outlive the iterator) names the file in
+  // Corruption messages.
   std::unique_ptr<Iterator> NewIterator(const Comparator* comparator,
-                                        std::shared_ptr<const void> pin = nullptr) const;
+                                        std::shared_ptr<const void> pin = nullptr,
+                                        const std::string* fname = nullptr) const;
 
  private:
   uint32_t NumRestarts() const;
 
   std::unique_ptr<char[]> heap_;
+  std::shared_ptr<const void> pinned_;
   const char* data_;
   size_t size_;
   uint32_t restart_offset_;  // offset in data_ of the restart array

@@ -57,6 +57,11 @@ class DBImpl final : public DB {
   // Open's recovery; called once before the DB is handed out.
   Status Recover();
 
+  // DB::Open with a custom Env (tests: fault injection). `env` must outlive
+  // the DB.
+  static Result<std::unique_ptr<DB>> OpenWithEnv(const Options& options,
+                                                 const std::filesystem::path& path, Env* env);
+
  private:
   struct Writer;
   struct ManualCompaction;

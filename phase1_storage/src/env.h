@@ -30,8 +30,11 @@ class SequentialFile {
 class RandomAccessFile {
  public:
   virtual ~RandomAccessFile() = default;
-  // Reads up to n bytes at offset (pread). Thread-safe.
+  // Reads up to n bytes at offset. Thread-safe. *result points either into
+  // scratch or, for a memory-mapped file (zero_copy() true, scratch may then
+  // be null), into the mapping, valid as long as this object lives.
   virtual Status Read(uint64_t offset, size_t n, Slice* result, char* scratch) const = 0;
+  virtual bool zero_copy() const { return false; }
 };
 
 class WritableFile {
@@ -56,6 +59,8 @@ class Env {
   static Env* Default();
 
   virtual Result<std::unique_ptr<SequentialFile>> NewSequentialFile(const std::string& fname) = 0;
+  // Read-only files (SSTables): memory-mapped while fewer than a limit of
+  // mappings are live (as LevelDB on 64-bit POSIX), pread otherwise.
   virtual Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(
       const std::string& fname) = 0;
   // Creates or truncates.

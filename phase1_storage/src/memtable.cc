@@ -36,9 +36,9 @@ bool MemTable::Get(const LookupKey& key, std::string* value, Status* s) const {
   if (!iter.Valid()) return false;
   // The entry is the first with internal key >= (user_key, seq): check that
   // it belongs to the same user key.
-  const char* entry = iter.key();
-  uint32_t key_length = 0;
-  const char* key_ptr = GetVarint32Ptr(entry, entry + 5, &key_length);
+  const Slice ikey = GetLengthPrefixedSliceUnchecked(iter.key());
+  const char* key_ptr = ikey.data();
+  const size_t key_length = ikey.size();
   if (Slice(key_ptr, key_length - 8) != key.user_key()) return false;
   const uint64_t tag = DecodeFixed64(key_ptr + key_length - 8);
   switch (static_cast<ValueType>(tag & 0xff)) {

@@ -1,5 +1,6 @@
 #include "merging_iterator.h"
 
+#include "iterator_wrapper.h"
 #include "iterators.h"
 
 namespace tinykv::storage {
@@ -9,22 +10,26 @@ namespace {
 class MergingIterator final : public Iterator {
  public:
   MergingIterator(const Comparator* comparator, std::vector<std::unique_ptr<Iterator>> children)
-      : comparator_(comparator), children_(std::move(children)) {}
+      : comparator_(comparator),
+        icmp_(comparator == DefaultInternalComparator() ? DefaultInternalComparator() : nullptr),
+        children_(children.size()) {
+    for (size_t i = 0; i < children.size(); ++i) children_[i].Set(std::move(children[i]));
+  }
 
   bool Valid() const override { return current_ != nullptr; }
 
   void SeekToFirst() override {
-    for (auto& c : children_) c->SeekToFirst();
+    for (auto& c : children_) c.SeekToFirst();
     FindSmallest();
     direction_ = kForward;
   }
   void SeekToLast() override {
-    for (auto& c : children_) c->SeekToLast();
+    for (auto& c : children_) c.SeekToLast();
     FindLargest();
     direction_ = kReverse;
   }
   void Seek(Slice target) override {
-    for (auto& c : children_) c->Seek(target);
+    for (auto& c : children_) c.Seek(target);
     FindSmallest();
     direction_ = kForward;
   }
@@ -35,9 +40,9 @@ class MergingIterator final : public Iterator {
     if (direction_ != kForward) {
       const std::string k = key().ToString();
       for (auto& c : children_) {
-        if (c.get() == current_) continue;
-        c->Seek(k);
-        if (c->Valid() && comparator_->Compare(Slice(k), c->key()) == 0) c->Next();
+        if (&c == current_) continue;
+        c.Seek(k);
+        if (c.Valid() && Compare(Slice(k), c.key()) == 0) c.Next();
       }
       direction_ = kForward;
     }
@@ -49,12 +54,12 @@ class MergingIterator final : public Iterator {
     if (direction_ != kReverse) {
       const std::string k = key().ToString();
       for (auto& c : children_) {
-        if (c.get() == current_) continue;
-        c->Seek(k);
-        if (c->Valid()) {
-          c->Prev();  // entry before the first >= key
+        if (&c == current_) continue;
+        c.Seek(k);
+        if (c.Valid()) {
+          c.Prev();  // the entry before the first >= key
         } else {
-          c->SeekToLast();  // no entries >= key: the last one is < key
+          c.SeekToLast();  // no entries >= key: the last one is < key
         }
       }
       direction_ = kReverse;
@@ -67,7 +72,7 @@ class MergingIterator final : public Iterator {
   Slice value() const override { return current_->value(); }
   Status status() const override {
     for (const auto& c : children_) {
-      Status s = c->status();
+      Status s = c.status();
       if (!s.ok()) return s;
     }
     return Status::OK();
@@ -76,29 +81,35 @@ class MergingIterator final : public Iterator {
  private:
   enum Direction { kForward, kReverse };
 
+  // The internal-key comparator is final: calling it directly lets the
+  // compiler inline the hot comparison.
+  int Compare(Slice a, Slice b) const {
+    return icmp_ != nullptr ? icmp_->Compare(a, b) : comparator_->Compare(a, b);
+  }
+
   void FindSmallest() {
-    Iterator* smallest = nullptr;
+    IteratorWrapper* smallest = nullptr;
     for (auto& c : children_) {
-      if (c->Valid() && (smallest == nullptr || comparator_->Compare(c->key(), smallest->key()) < 0)) {
-        smallest = c.get();
+      if (c.Valid() && (smallest == nullptr || Compare(c.key(), smallest->key()) < 0)) {
+        smallest = &c;
       }
     }
     current_ = smallest;
   }
   void FindLargest() {
-    Iterator* largest = nullptr;
+    IteratorWrapper* largest = nullptr;
     for (auto it = children_.rbegin(); it != children_.rend(); ++it) {
-      auto& c = *it;
-      if (c->Valid() && (largest == nullptr || comparator_->Compare(c->key(), largest->key()) > 0)) {
-        largest = c.get();
+      if (it->Valid() && (largest == nullptr || Compare(it->key(), largest->key()) > 0)) {
+        largest = &*it;
       }
     }
     current_ = largest;
   }
 
   const Comparator* comparator_;
-  std::vector<std::unique_ptr<Iterator>> children_;
-  Iterator* current_ = nullptr;
+  const InternalKeyComparator* icmp_;
+  std::vector<IteratorWrapper> children_;
+  IteratorWrapper* current_ = nullptr;
   Direction direction_ = kForward;
 };
 

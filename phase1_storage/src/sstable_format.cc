@@ -1,5 +1,7 @@
 #include "sstable_format.h"
 
+#include <cstring>
+
 #include "tinykv/common/coding.h"
 #include "tinykv/common/crc32c.h"
 
@@ -35,14 +37,17 @@ Status Footer::DecodeFrom(Slice* input) {
 }
 
 Status ReadBlock(const RandomAccessFile* file, const std::string& fname,
-                 const BlockHandle& handle, BlockContents* result) {
+                 const BlockHandle& handle, BlockContents* result,
+                 const std::shared_ptr<const void>& owner) {
   const auto where = [&] {
     return fname + ": block at offset " + std::to_string(handle.offset) + " size " +
            std::to_string(handle.size);
   };
   if (handle.size > (uint64_t{1} << 31)) return Status::Corruption(where() + ": absurd size");
   const size_t n = static_cast<size_t>(handle.size);
-  std::unique_ptr<char[]> buf(new char[n + kBlockTrailerSize]);
+  const bool zero_copy = file->zero_copy() && owner != nullptr;
+  std::unique_ptr<char[]> buf;
+  if (!zero_copy) buf.reset(new char[n + kBlockTrailerSize]);
   Slice contents;
   TINYKV_RETURN_IF_ERROR(file->Read(handle.offset, n + kBlockTrailerSize, &contents, buf.get()));
   if (contents.size() != n + kBlockTrailerSize) {
@@ -53,9 +58,21 @@ Status ReadBlock(const RandomAccessFile* file, const std::string& fname,
   const uint32_t actual = crc32c::Value(data, n + 1);
   if (expected != actual) return Status::Corruption(where() + ": block checksum mismatch");
   if (data[n] != kNoCompression) return Status::Corruption(where() + ": unknown block type");
-  if (data != buf.get()) std::memmove(buf.get(), data, n);
+  if (zero_copy) {
+    result->data = Slice(data, n);
+    result->heap.reset();
+    result->pinned = owner;
+    return Status::OK();
+  }
+  if (buf == nullptr || data != buf.get()) {
+    // A mapped file without an owner to pin it: copy.
+    std::unique_ptr<char[]> copy(new char[n > 0 ? n : 1]);
+    std::memcpy(copy.get(), data, n);
+    buf = std::move(copy);
+  }
   result->data = Slice(buf.get(), n);
   result->heap = std::move(buf);
+  result->pinned.reset();
   return Status::OK();
 }
 

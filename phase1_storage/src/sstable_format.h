@@ -42,13 +42,17 @@ struct Footer {
 
 // The contents of a block read from a file, verified against its checksum.
 struct BlockContents {
-  std::unique_ptr<char[]> heap;  // owns data
+  std::unique_ptr<char[]> heap;       // owns data, or
+  std::shared_ptr<const void> pinned;  // keeps the memory-mapped file holding data alive
   Slice data;
 };
 
 // Reads the block at `handle`, checks its trailer (checksum and type) and
-// returns Corruption naming `fname` and the offset on mismatch.
+// returns Corruption naming `fname` and the offset on mismatch. If the file
+// is memory-mapped and `owner` (the shared_ptr owning `file`) is given, the
+// block is not copied: result->pinned holds the file instead.
 Status ReadBlock(const RandomAccessFile* file, const std::string& fname,
-                 const BlockHandle& handle, BlockContents* result);
+                 const BlockHandle& handle, BlockContents* result,
+                 const std::shared_ptr<const void>& owner = nullptr);
 
 }  // namespace tinykv::storage

@@ -9,7 +9,7 @@ namespace tinykv::storage {
 
 extern const char kFilterBlockName[];
 
-Table::Table(const TableReadOptions& options, std::unique_ptr<RandomAccessFile> file,
+Table::Table(const TableReadOptions& options, std::shared_ptr<RandomAccessFile> file,
              uint64_t file_size, std::string fname, uint64_t cache_id)
     : options_(options),
       file_(std::move(file)),
@@ -28,10 +28,14 @@ Result<std::shared_ptr<Table>> Table::Open(const TableReadOptions& options,
   Slice footer_input;
   TINYKV_RETURN_IF_ERROR(file->Read(file_size - Footer::kEncodedLength, Footer::kEncodedLength,
                                     &footer_input, footer_space));
+  if (footer_input.size() != Footer::kEncodedLength) {
+    return Status::Corruption(fname + ": truncated (shorter than the size the MANIFEST records)");
+  }
   Footer footer;
   Status s = footer.DecodeFrom(&footer_input);
   if (!s.ok()) return Status::Corruption(fname + ": " + std::string(s.message()));
-  auto table = std::make_shared<Table>(options, std::move(file), file_size, fname, cache_id);
+  auto table = std::make_shared<Table>(options, std::shared_ptr<RandomAccessFile>(std::move(file)),
+                                       file_size, fname, cache_id);
   TINYKV_RETURN_IF_ERROR(table->ReadMeta(footer));
   return table;
 }
@@ -92,7 +96,7 @@ Result<std::shared_ptr<const Block>> Table::GetBlock(const ReadOptions& options,
     return Status::Corruption(fname_ + ": block handle beyond end of file");
   }
   BlockContents contents;
-  TINYKV_RETURN_IF_ERROR(ReadBlock(file_.get(), fname_, handle, &contents));
+  TINYKV_RETURN_IF_ERROR(ReadBlock(file_.get(), fname_, handle, &contents, file_));
   if (options_.bytes_read != nullptr) {
     options_.bytes_read->fetch_add(handle.size + kBlockTrailerSize, std::memory_order_relaxed);
   }
@@ -101,48 +105,19 @@ Result<std::shared_ptr<const Block>> Table::GetBlock(const ReadOptions& options,
   return block;
 }
 
-namespace {
-// Wraps a block iterator so that a corruption status names the file.
-class NamedErrorIterator final : public Iterator {
- public:
-  NamedErrorIterator(std::unique_ptr<Iterator> it, const std::string* fname)
-      : it_(std::move(it)), fname_(fname) {}
-  bool Valid() const override { return it_->Valid(); }
-  void SeekToFirst() override { it_->SeekToFirst(); }
-  void SeekToLast() override { it_->SeekToLast(); }
-  void Seek(Slice t) override { it_->Seek(t); }
-  void Next() override { it_->Next(); }
-  void Prev() override { it_->Prev(); }
-  Slice key() const override { return it_->key(); }
-  Slice value() const override { return it_->value(); }
-  Status status() const override {
-    Status s = it_->status();
-    if (s.ok()) return s;
-    return Status::Corruption(*fname_ + ": " + std::string(s.message()));
-  }
-
- private:
-  std::unique_ptr<Iterator> it_;
-  const std::string* fname_;
-};
-}  // namespace
 
 std::unique_ptr<Iterator> Table::BlockReader(const ReadOptions& options, Slice handle_value) const {
   auto block = GetBlock(options, handle_value);
   if (!block.ok()) return NewErrorIterator(block.status());
   const Block* raw = block->get();
-  return std::make_unique<NamedErrorIterator>(
-      raw->NewIterator(DefaultInternalComparator(), std::move(block).value()), &fname_);
+  return raw->NewIterator(DefaultInternalComparator(), std::move(block).value(), &fname_);
 }
 
 std::unique_ptr<Iterator> Table::NewIterator(const ReadOptions& options) const {
   auto self = shared_from_this();
-  return std::make_unique<NamedErrorIterator>(
-      NewTwoLevelIterator(index_block_->NewIterator(DefaultInternalComparator(), self),
-                          [self, options](Slice handle) {
-                            return self->BlockReader(options, handle);
-                          }),
-      &fname_);
+  return NewTwoLevelIterator(
+      index_block_->NewIterator(DefaultInternalComparator(), self, &fname_),
+      [self, options](Slice handle) { return self->BlockReader(options, handle); });
 }
 
 Status Table::Get(const ReadOptions& options, Slice internal_key, GetResult* result) const {
@@ -154,18 +129,12 @@ Status Table::Get(const ReadOptions& options, Slice internal_key, GetResult* res
     }
     return Status::OK();
   }
-  auto index_iter = index_block_->NewIterator(DefaultInternalComparator());
+  auto index_iter = index_block_->NewIterator(DefaultInternalComparator(), nullptr, &fname_);
   index_iter->Seek(internal_key);
-  if (!index_iter->Valid()) {
-    if (!index_iter->status().ok()) {
-      return Status::Corruption(fname_ + ": index block: " +
-                                std::string(index_iter->status().message()));
-    }
-    return Status::OK();
-  }
+  if (!index_iter->Valid()) return index_iter->status();
   auto block = GetBlock(options, index_iter->value());
   if (!block.ok()) return block.status();
-  auto block_iter = (*block)->NewIterator(DefaultInternalComparator());
+  auto block_iter = (*block)->NewIterator(DefaultInternalComparator(), nullptr, &fname_);
   block_iter->Seek(internal_key);
   if (block_iter->Valid()) {
     ParsedInternalKey parsed;
@@ -180,7 +149,7 @@ Status Table::Get(const ReadOptions& options, Slice internal_key, GetResult* res
       }
     }
   } else if (!block_iter->status().ok()) {
-    return Status::Corruption(fname_ + ": " + std::string(block_iter->status().message()));
+    return block_iter->status();
   }
   // Note: if the key is past the end of this block it is the first key of the
   // next block only if the separator was shortened; FindShortestSeparator

@@ -61,7 +61,7 @@ class Table : public std::enable_shared_from_this<Table> {
 
   Table(const Table&) = delete;
   Table& operator=(const Table&) = delete;
-  Table(const TableReadOptions& options, std::unique_ptr<RandomAccessFile> file,
+  Table(const TableReadOptions& options, std::shared_ptr<RandomAccessFile> file,
         uint64_t file_size, std::string fname, uint64_t cache_id);
 
  private:
@@ -72,7 +72,7 @@ class Table : public std::enable_shared_from_this<Table> {
   std::unique_ptr<Iterator> BlockReader(const ReadOptions& options, Slice handle_value) const;
 
   TableReadOptions options_;
-  std::unique_ptr<RandomAccessFile> file_;
+  std::shared_ptr<RandomAccessFile> file_;
   uint64_t file_size_;
   std::string fname_;
   uint64_t cache_id_;

@@ -590,10 +590,27 @@ std::unique_ptr<Iterator> VersionSet::MakeInputIterator(Compaction* c) {
   ReadOptions options;
   options.verify_checksums = options_->paranoid_checks;
   options.fill_cache = false;  // compaction reads must not evict the working set
+  // L0 files overlap: one iterator each. A deeper level's files are disjoint
+  // and sorted: one concatenating iterator for the whole list, so the merge
+  // compares only a few children per key.
   std::vector<std::unique_ptr<Iterator>> list;
+  TableCache* tc = table_cache_;
   for (int which = 0; which < 2; ++which) {
-    for (const auto& f : c->inputs_[which]) {
-      list.push_back(table_cache_->NewIterator(options, f->number, f->file_size));
+    if (c->inputs_[which].empty()) continue;
+    if (c->level() + which == 0) {
+      for (const auto& f : c->inputs_[which]) {
+        list.push_back(tc->NewIterator(options, f->number, f->file_size));
+      }
+    } else {
+      list.push_back(NewTwoLevelIterator(
+          std::make_unique<LevelFileNumIterator>(nullptr, &c->inputs_[which]),
+          [tc, options](Slice file_value) {
+            if (file_value.size() != 16) {
+              return NewErrorIterator(Status::Corruption("bad level file value"));
+            }
+            return tc->NewIterator(options, DecodeFixed64(file_value.data()),
+                                   DecodeFixed64(file_value.data() + 8));
+          }));
     }
   }
   return NewMergingIterator(Icmp(), std::move(list));

@@ -162,7 +162,7 @@ void RpcServer::Shutdown(std::chrono::milliseconds drain_deadline) {
   // 1. Stop accepting (the acceptor lives on contexts[0]).
   asio::post(*st.contexts[0], [state = state_] {
     boost::system::error_code ec;
-    state->acceptor->close(ec);
+    if (state->acceptor) state->acceptor->close(ec);  // null if Start failed to bind
   });
   auto for_each_connection = [&](auto fn) {
     std::vector<std::shared_ptr<ServerConnection>> conns;

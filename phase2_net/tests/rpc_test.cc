@@ -569,6 +569,30 @@ TEST(RpcPool, SpreadsCallsOverUpToMaxConnectionsPerPeer) {
   EXPECT_LE(srv.server->stats().connections_accepted, 3u);
 }
 
+TEST(RpcServerStart, PortInUseIsAnErrorNotACrash) {
+  auto first = StartServer();
+  ServerOptions o;
+  o.port = first.server->port();
+  auto second = RpcServer::Create(o);
+  ASSERT_OK(second);
+  Status s = (*second)->Start();
+  EXPECT_TRUE(s.IsIOError()) << s.ToString();
+  EXPECT_NE(s.ToString().find(std::to_string(o.port)), std::string::npos);
+  EXPECT_OK(MakeClient()->CallSync<EchoMethod>(first.address(), EchoRequest{"first"}));
+}
+
+TEST(RpcServerStart, BadOptionsAreInvalidArgument) {
+  ServerOptions o;
+  o.io_threads = 0;
+  EXPECT_TRUE(RpcServer::Create(o).status().IsInvalidArgument());
+  ServerOptions p;
+  p.max_frame_bytes = 10;
+  EXPECT_TRUE(RpcServer::Create(p).status().IsInvalidArgument());
+  ClientOptions c;
+  c.retry.max_attempts = 0;
+  EXPECT_TRUE(RpcClient::Create(c).status().IsInvalidArgument());
+}
+
 TEST(RpcAddress, MalformedAddressIsInvalidArgument) {
   auto client = MakeClient();
   EXPECT_TRUE(client->CallSync<EchoMethod>("no-port", EchoRequest{}).status().IsInvalidArgument());

@@ -73,7 +73,7 @@ The same seed and the same calls give the identical trace(). Node ids are
       .def(py::init([](int n, uint64_t seed, int election_ticks, int heartbeat_ticks,
                        bool pre_vote, bool check_quorum, uint64_t max_uncommitted_bytes,
                        int max_inflight_msgs, uint64_t max_msg_bytes, bool lease_reads,
-                       bool check_invariants, bool trace_messages) {
+                       bool check_invariants, bool trace_messages, bool check_each_step) {
              if (n < 1) ThrowStatus(Status::InvalidArgument("n must be >= 1"));
              if (election_ticks <= heartbeat_ticks || heartbeat_ticks <= 0) {
                ThrowStatus(Status::InvalidArgument(
@@ -99,6 +99,7 @@ The same seed and the same calls give the identical trace(). Node ids are
                  lease_reads ? raft::ReadOnlyOption::kLeaseBased : raft::ReadOnlyOption::kSafe;
              o.check_invariants = check_invariants;
              o.trace_messages = trace_messages;
+             o.check_each_step = check_each_step;
              return std::make_unique<SimCluster>(o);
            }),
            py::arg("n") = 3, py::arg("seed") = 1, py::arg("election_ticks") = 10,
@@ -106,7 +107,7 @@ The same seed and the same calls give the identical trace(). Node ids are
            py::arg("check_quorum") = true, py::arg("max_uncommitted_bytes") = 0,
            py::arg("max_inflight_msgs") = 256, py::arg("max_msg_bytes") = 1 << 20,
            py::arg("lease_reads") = false, py::arg("check_invariants") = true,
-           py::arg("trace_messages") = false)
+           py::arg("trace_messages") = false, py::arg("check_each_step") = false)
       .def_property_readonly("now", &SimCluster::now, "Virtual time in ticks.")
       .def_property_readonly("seed", [](const SimCluster& c) { return c.options().seed; })
       .def("nodes", &SimCluster::NodeIds, "Ids of every node ever created.")

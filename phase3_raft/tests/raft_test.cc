@@ -2,7 +2,12 @@
 // the uncommitted cap, snapshots, membership, leader transfer and reads.
 #include <gtest/gtest.h>
 
+#include <spdlog/sinks/ostream_sink.h>
+
+#include <sstream>
+
 #include "raft_test_util.h"
+#include "tinykv/common/logging.h"
 #include "tinykv/raft/codec.h"
 
 namespace tinykv::raft::testing {
@@ -169,6 +174,40 @@ TEST(RaftSnapshot, LaggingFollowerGetsSnapshotOnceAndResumesReplication) {
   EXPECT_EQ(net.counts["MsgSnap"], 1);
 }
 
+// A snapshot that takes long to arrive and apply (here: held back for many
+// heartbeat rounds while the follower keeps answering heartbeats) is not
+// resent: the Progress stays in StateSnapshot until the outcome is known.
+TEST(RaftSnapshot, SlowSnapshotIsNotResent) {
+  Network net({1, 2, 3});
+  ElectLeader(net, 1);
+  net.Isolate(3);
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(net.node(1)->node->Propose("s").ok());
+  net.Stabilize();
+  TestNode* l = net.node(1);
+  const uint64_t applied = l->status().applied;
+  ASSERT_TRUE(l->storage->CreateSnapshot(applied, l->status().conf_state, "image").ok());
+  ASSERT_TRUE(l->storage->Compact(applied).ok());
+  net.Recover();
+  std::vector<Message> held;
+  net.drop_if = [&](const Message& m) {
+    if (m.type != MessageType::kMsgSnap) return false;
+    held.push_back(m);
+    return true;
+  };
+  for (int i = 0; i < 50; ++i) net.TickAll(1);  // 50 heartbeat rounds
+  ASSERT_EQ(held.size(), 1u) << "snapshot resent while the first is still in flight";
+  bool in_snapshot_state = false;
+  for (const auto& pr : l->status().progress) {
+    if (pr.id == 3) in_snapshot_state = pr.state == ProgressStateType::kSnapshot;
+  }
+  EXPECT_TRUE(in_snapshot_state);
+  net.drop_if = nullptr;
+  net.Send(held[0]);
+  l->node->ReportSnapshot(3, /*failed=*/false);
+  net.TickAll(2);
+  EXPECT_EQ(net.node(3)->status().last_index, l->status().last_index);
+}
+
 TEST(RaftSnapshot, DuplicateSnapshotIsAnsweredNotReinstalled) {
   auto n = NodeWithLog(2, {1, 2, 3}, {1, 1, 1}, 1, 0, 3);
   Message m = Msg(MessageType::kMsgSnap, 1, 2, 1);
@@ -319,6 +358,32 @@ TEST(RaftNode, RestartRestoresTermVoteAndLog) {
   EXPECT_EQ(after.hard_state, before.hard_state);
   EXPECT_EQ(after.last_index, before.last_index);
   EXPECT_EQ(after.conf_state, before.conf_state);
+}
+
+// STYLE 14: transitions are logged in one stable, greppable form.
+TEST(RaftNode, LogsTransitionsInStableForm) {
+  std::ostringstream out;
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out);
+  sink->set_pattern("%v");
+  auto logger = logging::Get("raft");
+  logger->sinks().push_back(sink);
+  auto n = NewTestNode(1, {1, 2, 3}, [](Config* c) {
+    c->log_transitions = true;
+    c->pre_vote = false;
+  });
+  ASSERT_TRUE(n->node->Campaign().ok());
+  ASSERT_TRUE(n->node->Step(Msg(MessageType::kMsgVoteResp, 2, 1, 2)).ok());
+  auto voter = NewTestNode(3, {1, 2, 3}, [](Config* c) { c->log_transitions = true; });
+  Message v = Msg(MessageType::kMsgVote, 1, 3, 2);
+  v.index = 1;
+  v.log_term = 1;
+  ASSERT_TRUE(voter->node->Step(v).ok());
+  logger->flush();
+  logger->sinks().pop_back();
+  const std::string log = out.str();
+  EXPECT_NE(log.find("node=1 term=2 became candidate"), std::string::npos) << log;
+  EXPECT_NE(log.find("node=1 term=2 became leader"), std::string::npos) << log;
+  EXPECT_NE(log.find("node=3 term=2 voted for 1"), std::string::npos) << log;
 }
 
 TEST(RaftNode, StepRefusesLocalMessagesAndUnknownPeers) {

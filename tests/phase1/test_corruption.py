@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import tinykv
-from tinykv import storage
+from tinykv import common, storage
 
 N_SST_KEYS = 3000
 N_WAL_KEYS = 400
@@ -53,12 +53,80 @@ def _expected():
     return exp
 
 
+def _log_records(data):
+    """Records of a file in the WAL framing (LevelDB's log format, doc/wal_format.md):
+    32 KiB blocks of crc32c(4) | length(2) | type(1) | payload fragments."""
+    out, pending, pos = [], b"", 0
+    while pos + 7 <= len(data):
+        if 32768 - pos % 32768 < 7:
+            pos += 32768 - pos % 32768  # block trailer padding
+            continue
+        length, kind = data[pos + 4] | (data[pos + 5] << 8), data[pos + 6]
+        frag = data[pos + 7:pos + 7 + length]
+        pos += 7 + length
+        if kind == 1:
+            out.append(frag)
+        elif kind == 2:
+            pending = frag
+        elif kind == 3:
+            pending += frag
+        elif kind == 4:
+            out.append(pending + frag)
+        else:
+            break
+    return out
+
+
+def _live_tables(db_path):
+    """File numbers of the SSTables the current MANIFEST references (version edit
+    encoding from version_edit.h: varint tags; 6 = deleted file, 7 = new file)."""
+    manifest = (db_path / "CURRENT").read_text().strip()
+    live = set()
+    for rec in _log_records((db_path / manifest).read_bytes()):
+        pos = 0
+
+        def varint():
+            nonlocal pos
+            v, n = common.decode_varint(rec[pos:pos + 10])
+            pos += n
+            return v
+
+        def varstring():
+            nonlocal pos
+            n = varint()
+            pos += n
+
+        while pos < len(rec):
+            tag = varint()
+            if tag == 1:
+                varstring()
+            elif tag in (2, 3, 4):
+                varint()
+            elif tag == 5:
+                varint()
+                varstring()
+            elif tag == 6:
+                varint()
+                live.discard(varint())
+            elif tag == 7:
+                varint()
+                live.add(varint())
+                varint()
+                varstring()
+                varstring()
+            else:
+                raise AssertionError(f"unknown version edit tag {tag} in {manifest}")
+    return live
+
+
 def _files(path, kind):
     names = sorted(p for p in path.iterdir() if p.is_file())
     if kind == "wal":
         return [p for p in names if p.suffix == ".log" and p.stat().st_size > 0]
     if kind == "sst":
-        return [p for p in names if p.suffix in (".sst", ".ldb")]
+        # Only live tables: obsolete ones may linger until the engine deletes them.
+        live = _live_tables(path)
+        return [p for p in names if p.suffix in (".sst", ".ldb") and int(p.stem) in live]
     if kind == "manifest":
         return [p for p in names if p.name.startswith("MANIFEST")]
     raise ValueError(kind)

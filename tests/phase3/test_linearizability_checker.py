@@ -238,6 +238,14 @@ def test_keys_are_checked_independently_and_the_offending_key_is_named():
     assert "key 'b'" in r.explanation
 
 
+def test_result_repr_is_short_and_str_is_the_explanation():
+    ops = [Op.put(1, "x", b"a", 2 * i, 2 * i + 1) for i in range(500)]
+    r = check(ops + [Op.get(2, "x", None, 2000, 2001)])
+    assert len(repr(r)) < 200 and "not linearizable" in repr(r)
+    assert len(repr(r.per_key["x"])) < 200
+    assert str(r) == r.explanation
+
+
 def test_initial_values_come_from_the_model():
     ops = [Op.get(1, "x", b"seed", 0, 1)]
     assert_not_linearizable(ops)
@@ -876,6 +884,9 @@ def test_pathological_history_gives_up_clearly_instead_of_hanging():
     r = check(_pathological(), timeout=0.2)
     assert r.status == UNKNOWN and not r.ok
     assert "timeout" in r.explanation
+    r = check(_pathological(), max_memory_mb=2)
+    assert r.status == UNKNOWN and not r.ok
+    assert "memory limit of about 2 MB" in r.explanation
 
 
 def test_many_concurrent_unknown_writes_before_an_impossible_read_are_refuted():

@@ -155,3 +155,13 @@ def test_new_node_learns_configuration_from_snapshot():
     assert c.run_until(lambda: c.members(4)["voters"] == [1, 2, 3, 4], 5 * ELECTION)
     one(c, b"v", 4)
     assert_safe(c)
+
+
+def test_promote_and_remove_validate_their_target():
+    c = cluster(3, seed=40)
+    wait_leader(c)
+    with pytest.raises(tinykv.InvalidArgumentError):
+        c.promote(2)  # a voter, not a learner
+    with pytest.raises(tinykv.NotFoundError):
+        c.remove_member(42)
+    assert c.members(c.leader())["voters"] == [1, 2, 3]

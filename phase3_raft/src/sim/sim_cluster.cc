@@ -192,6 +192,15 @@ std::string SimCluster::SnapshotData(const SimNode& n) const {
 void SimCluster::HandleReady(SimNode* n) {
   while (n->raw && n->raw->HasReady()) {
     Ready rd = n->raw->GetReady();
+    // Trace role and term changes first, so they precede the messages they cause.
+    if (rd.hard_state && rd.hard_state->term != n->term) {
+      n->term = rd.hard_state->term;
+      Record(n->id, n->term, "term changed");
+    }
+    if (rd.soft_state && rd.soft_state->role != n->role) {
+      n->role = rd.soft_state->role;
+      Record(n->id, n->term, std::string("became ") + StateRoleName(n->role));
+    }
     // 1. Persist (synchronously: this is the "sync").
     if (!rd.snapshot.empty()) {
       Status s = n->disk.mem.ApplySnapshot(rd.snapshot);
@@ -205,8 +214,9 @@ void SimCluster::HandleReady(SimNode* n) {
       stats_.messages[std::string(MessageTypeName(m.type))]++;
       stats_.bytes += EncodedMessageSize(m);
       if (options_.trace_messages) {
-        Record(n->id, m.term, "send " + std::string(MessageTypeName(m.type)),
-               "to=" + std::to_string(m.to) + " index=" + std::to_string(m.index) +
+        Record(n->id, n->term, "send " + std::string(MessageTypeName(m.type)),
+               "to=" + std::to_string(m.to) + " mterm=" + std::to_string(m.term) +
+                   " index=" + std::to_string(m.index) +
                    " entries=" + std::to_string(m.entries.size()) +
                    (m.reject ? " reject" : ""));
       }
@@ -250,18 +260,9 @@ void SimCluster::HandleReady(SimNode* n) {
     for (const ReadState& r : rd.read_states) read_results_[r.request_ctx] = r.index;
     for (const std::string& ctx : rd.failed_reads) read_failed_[ctx] = true;
     n->raw->Advance(rd);
-    // Trace role, term and commit changes.
-    const NodeStatus st = n->raw->GetStatus();
-    if (st.hard_state.term != n->term) {
-      n->term = st.hard_state.term;
-      Record(n->id, n->term, "term changed");
-    }
-    if (st.soft_state.role != n->role) {
-      n->role = st.soft_state.role;
-      Record(n->id, n->term, std::string("became ") + StateRoleName(n->role));
-    }
-    if (st.hard_state.commit != n->commit) {
-      n->commit = st.hard_state.commit;
+    // Trace commit index changes.
+    if (rd.hard_state && rd.hard_state->commit != n->commit) {
+      n->commit = rd.hard_state->commit;
       Record(n->id, n->term, "commit", "index=" + std::to_string(n->commit));
     }
   }
@@ -286,14 +287,19 @@ void SimCluster::Settle() {
   for (int iter = 0;; ++iter) {
     TINYKV_CHECK(iter < 1000000) << "seed=" << options_.seed << " simulator livelock";
     bool progressed = false;
+    const bool check = options_.check_invariants && options_.check_each_step;
     for (auto& [id, n] : nodes_) {
       if (n->raw && n->raw->HasReady()) {
         HandleReady(n.get());
         progressed = true;
+        if (check) checker_->Check(*this);
       }
     }
     if (network_.HasDue(now_)) {
-      for (const Message& m : network_.PopDue(now_)) Deliver(m);
+      for (const Message& m : network_.PopDue(now_)) {
+        Deliver(m);
+        if (check) checker_->Check(*this);
+      }
       progressed = true;
     }
     if (!progressed) break;
@@ -533,12 +539,27 @@ Result<std::pair<uint64_t, uint64_t>> SimCluster::AddMember(uint64_t id, bool le
 }
 
 Result<std::pair<uint64_t, uint64_t>> SimCluster::Promote(uint64_t id) {
+  if (auto l = Leader()) {
+    const ConfState cs = Find(*l)->raw->GetStatus().conf_state;
+    if (std::find(cs.learners.begin(), cs.learners.end(), id) == cs.learners.end()) {
+      return Status::InvalidArgument("node " + std::to_string(id) + " is not a learner");
+    }
+  }
   ConfChangeV2 cc;
   cc.changes.push_back({ConfChangeType::kAddNode, id});
   return ProposeConfChange(cc);
 }
 
 Result<std::pair<uint64_t, uint64_t>> SimCluster::RemoveMember(uint64_t id) {
+  if (auto l = Leader()) {
+    const ConfState cs = Find(*l)->raw->GetStatus().conf_state;
+    auto has = [&](const std::vector<uint64_t>& v) {
+      return std::find(v.begin(), v.end(), id) != v.end();
+    };
+    if (!has(cs.voters) && !has(cs.learners) && !has(cs.voters_outgoing)) {
+      return Status::NotFound("node " + std::to_string(id) + " is not a member");
+    }
+  }
   ConfChangeV2 cc;
   cc.changes.push_back({ConfChangeType::kRemoveNode, id});
   return ProposeConfChange(cc);

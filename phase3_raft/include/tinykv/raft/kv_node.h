@@ -72,6 +72,10 @@ struct KvNodeStatus {
   uint64_t first_index = 0;
   uint64_t last_index = 0;
   std::vector<MemberInfo> members;
+  // Durable log counters (benchmarks): fdatasync calls and entries written.
+  uint64_t log_fsyncs = 0;
+  uint64_t log_entries_written = 0;
+  uint64_t snapshot_index = 0;               // latest snapshot (0: none)
 };
 
 class KvNode {
@@ -104,6 +108,9 @@ class KvNode {
 
   virtual KvNodeStatus GetStatus() = 0;
   virtual uint16_t peer_port() const = 0;
+  // Sets / changes where peer `id` is reached ("host:port"), e.g. after it
+  // restarted on a new port (LocalCluster). Thread-safe.
+  virtual void SetPeerAddress(uint64_t id, std::string address) = 0;
   // Hands leadership to `to` (0 = the most caught-up voter) and waits up to
   // timeout. For graceful shutdown of a leader.
   virtual Status TransferLeadership(uint64_t to, std::chrono::milliseconds timeout) = 0;

@@ -53,6 +53,9 @@ struct SimOptions {
   uint64_t max_msg_bytes = 1 << 20;
   ReadOnlyOption read_only_option = ReadOnlyOption::kSafe;
   bool check_invariants = true;
+  // Also check after every message delivery and every Ready (not only after
+  // every tick). Slower; processing order (and so the trace) is unchanged.
+  bool check_each_step = false;
   // Also record every sent message in the trace (large).
   bool trace_messages = false;
   // Log transitions through spdlog too (off: only the trace has them).

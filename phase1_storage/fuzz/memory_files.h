@@ -1,0 +1,50 @@
+// In-memory SequentialFile / RandomAccessFile over a byte buffer, for the
+// fuzz targets (no file system access per input).
+#pragma once
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+#include "env.h"
+
+namespace tinykv::storage::fuzz {
+
+class MemorySequentialFile final : public SequentialFile {
+ public:
+  explicit MemorySequentialFile(Slice data) : data_(data) {}
+  Status Read(size_t n, Slice* result, char* scratch) override {
+    const size_t k = std::min(n, data_.size());
+    if (k > 0) std::memcpy(scratch, data_.data(), k);
+    *result = Slice(scratch, k);
+    data_.remove_prefix(k);
+    return Status::OK();
+  }
+  Status Skip(uint64_t n) override {
+    data_.remove_prefix(std::min<uint64_t>(n, data_.size()));
+    return Status::OK();
+  }
+
+ private:
+  Slice data_;
+};
+
+class MemoryRandomAccessFile final : public RandomAccessFile {
+ public:
+  explicit MemoryRandomAccessFile(std::string data) : data_(std::move(data)) {}
+  Status Read(uint64_t offset, size_t n, Slice* result, char* scratch) const override {
+    if (offset >= data_.size()) {
+      *result = Slice(scratch, 0);
+      return Status::OK();
+    }
+    const size_t k = std::min<uint64_t>(n, data_.size() - offset);
+    std::memcpy(scratch, data_.data() + offset, k);
+    *result = Slice(scratch, k);
+    return Status::OK();
+  }
+
+ private:
+  std::string data_;
+};
+
+}  // namespace tinykv::storage::fuzz
