@@ -192,10 +192,13 @@ class KvService {
   // KvNode's NotLeader messages become the protocol's canonical hint.
   Status Translate(Status s) {
     if (!s.IsNotLeader()) return s;
-    LeaderHint hint = ParseNotLeader(s.message());
+    // KvNode's message names the leader's PEER address ("addr=" too); the
+    // client needs its CLIENT address, so only the id is kept from it.
+    LeaderHint hint;
+    hint.leader = ParseNotLeader(s.message()).leader;
     raft::KvNodeStatus st = node_.GetStatus();
     if (hint.leader == 0 && st.leader != st.id) hint.leader = st.leader;
-    if (hint.address.empty()) hint.address = ClientAddressOf(st.id, hint.leader);
+    hint.address = ClientAddressOf(st.id, hint.leader);
     return Status::NotLeader(FormatNotLeader(hint));
   }
 
