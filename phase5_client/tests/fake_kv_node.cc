@@ -92,8 +92,8 @@ void FakeKvNode::Propose(raft::KvCommand cmd, std::chrono::milliseconds,
       l.unlock();
       // Like KvNode: the hint names the leader's PEER address, which the
       // service must not pass on as a client address.
-      done(Status::NotLeader("leader=" + std::to_string(leader) + " addr=127.0.0.1:" +
-                             std::to_string(7000 + leader)));
+      done(Status::NotLeader("leader=" + std::to_string(leader) +
+                             " addr=127.0.0.1:" + std::to_string(7000 + leader)));
       return;
     }
     group_->proposals++;

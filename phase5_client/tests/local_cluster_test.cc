@@ -1,5 +1,7 @@
 // The client against a real in-process 3-node cluster (KvNode x3, each with
 // the client service on loopback): routing, failover, partitions, CAS.
+#include "tinykv/client/local_cluster.h"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -7,7 +9,6 @@
 #include <vector>
 
 #include "tinykv/client/client.h"
-#include "tinykv/client/local_cluster.h"
 #include "tinykv/testing/test_util.h"
 
 namespace tinykv::client {

@@ -11,6 +11,7 @@ void BindCommon(py::module_& m);
 void BindStorage(py::module_& m);
 void BindNet(py::module_& m);
 void BindRaft(py::module_& m);
+void BindClient(py::module_& m);
 void BindRaftNode(py::module_& m);
 }  // namespace tinykv::python
 
@@ -25,5 +26,7 @@ PYBIND11_MODULE(_core, m) {
   tinykv::python::BindNet(net);
   auto raft = m.def_submodule("raft");
   tinykv::python::BindRaft(raft);
+  auto client = m.def_submodule("client");
+  tinykv::python::BindClient(client);
   tinykv::python::BindRaftNode(raft);
 }

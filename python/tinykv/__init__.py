@@ -7,6 +7,7 @@ Submodules, one per phase of the learner's path:
 - ``tinykv.net``     — phase 2: the RPC layer's demo KV server and client
 - ``tinykv.errors``  — the exception hierarchy (also re-exported here)
 - ``tinykv.raft``    — Raft: the deterministic cluster simulator ``SimCluster``
+- ``tinykv.client``  — phase 5: ``Client`` (also ``tinykv.Client``) and the in-process ``LocalCluster``
 
 Every call into C++ goes through the single extension module ``tinykv._core``.
 """
@@ -17,6 +18,8 @@ from tinykv import common
 from tinykv import storage
 from tinykv import net
 from tinykv import raft
+from tinykv import client
+from tinykv.client import Client
 
 __version__ = "0.1.0"
-__all__ = ["common", "storage", "net", "raft", "__version__"] + list(_errors_all)
+__all__ = ["common", "storage", "net", "raft", "client", "Client", "__version__"] + list(_errors_all)

@@ -83,10 +83,10 @@ class LocalCluster {
 
   const LocalClusterOptions options_;
   mutable std::mutex mu_;
-  std::map<uint64_t, Member> members_;            // guarded by mu_
-  std::vector<std::vector<uint64_t>> groups_;     // guarded by mu_; empty = healed
-  mutable std::mutex addr_mu_;                    // client ports, read by io threads
-  std::map<uint64_t, uint16_t> client_ports_;     // guarded by addr_mu_
+  std::map<uint64_t, Member> members_;         // guarded by mu_
+  std::vector<std::vector<uint64_t>> groups_;  // guarded by mu_; empty = healed
+  mutable std::mutex addr_mu_;                 // client ports, read by io threads
+  std::map<uint64_t, uint16_t> client_ports_;  // guarded by addr_mu_
 };
 
 }  // namespace tinykv::client
