@@ -31,9 +31,7 @@ net::awaitable<T> AwaitCallback(Start start) {
     auto shared = std::make_shared<Handler>(std::move(handler));
     std::function<void(T)> done = [shared](T value) {
       auto ex = asio::get_associated_executor(*shared);
-      asio::post(ex, [shared, value = std::move(value)]() mutable {
-        (*shared)(std::move(value));
-      });
+      asio::post(ex, [shared, value = std::move(value)]() mutable { (*shared)(std::move(value)); });
     };
     start(std::move(done));
   };

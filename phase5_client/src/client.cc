@@ -46,7 +46,9 @@ void SetAttemptTimeout(Req& req, milliseconds attempt) {
   req.timeout_ms = static_cast<uint32_t>(std::max<int64_t>(1, ms - margin));
 }
 template <typename Req>
-concept HasTimeout = requires(Req r) { r.timeout_ms; };
+concept HasTimeout = requires(Req r) {
+  r.timeout_ms;
+};
 
 }  // namespace
 
@@ -176,8 +178,8 @@ bool Client::Discover(Clock::time_point deadline) {
 }
 
 template <typename M>
-Result<typename M::Response> Client::Invoke(typename M::Request request,
-                                            Clock::time_point deadline, bool leader_only) {
+Result<typename M::Response> Client::Invoke(typename M::Request request, Clock::time_point deadline,
+                                            bool leader_only) {
   calls_++;
   Status last = Status::Unavailable("no attempt made");
   int failures = 0;  // consecutive failed attempts that called for a backoff
@@ -264,7 +266,8 @@ Result<std::optional<std::string>> Client::Get(const std::string& key, const Cal
   GetRequest req;
   req.key = key;
   req.serializable = opts.serializable;
-  TINYKV_ASSIGN_OR_RETURN(GetResponse resp, Invoke<GetMethod>(std::move(req), DeadlineOf(opts), !opts.serializable));
+  TINYKV_ASSIGN_OR_RETURN(GetResponse resp,
+                          Invoke<GetMethod>(std::move(req), DeadlineOf(opts), !opts.serializable));
   if (!resp.found) return std::optional<std::string>();
   return std::optional<std::string>(std::move(resp.value));
 }
@@ -313,7 +316,8 @@ Result<std::vector<KeyValue>> Client::Scan(const std::string& start, const std::
     req.limit = limit == 0 ? 0 : limit - out.size();
     req.keys_only = keys_only;
     req.serializable = opts.serializable;
-    TINYKV_ASSIGN_OR_RETURN(ScanResponse page, Invoke<ScanMethod>(std::move(req), deadline, !opts.serializable));
+    TINYKV_ASSIGN_OR_RETURN(ScanResponse page,
+                            Invoke<ScanMethod>(std::move(req), deadline, !opts.serializable));
     for (KeyValue& kv : page.kvs) out.push_back(std::move(kv));
     if (!page.more || (limit != 0 && out.size() >= limit)) break;
     if (page.next_key <= from) {

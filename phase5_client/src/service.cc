@@ -53,7 +53,8 @@ class KvService {
       Status s = co_await Barrier(req.timeout_ms);
       if (!s.ok()) co_return s;
     }
-    const uint64_t page = req.limit == 0 ? kMaxScanPageItems : std::min(req.limit, kMaxScanPageItems);
+    const uint64_t page =
+        req.limit == 0 ? kMaxScanPageItems : std::min(req.limit, kMaxScanPageItems);
     // One more than the page, to learn whether the range goes on.
     auto kvs = node_.Scan(req.start, req.end, static_cast<size_t>(page + 1));
     if (!kvs.ok()) co_return kvs.status();
@@ -192,20 +193,22 @@ class KvService {
   // KvNode's NotLeader messages become the protocol's canonical hint.
   Status Translate(Status s) {
     if (!s.IsNotLeader()) return s;
-    LeaderHint hint = ParseNotLeader(s.message());
+    // KvNode's message names the leader's PEER address ("addr=" too); the
+    // client needs its CLIENT address, so only the id is kept from it.
+    LeaderHint hint;
+    hint.leader = ParseNotLeader(s.message()).leader;
     raft::KvNodeStatus st = node_.GetStatus();
     if (hint.leader == 0 && st.leader != st.id) hint.leader = st.leader;
-    if (hint.address.empty()) hint.address = ClientAddressOf(st.id, hint.leader);
+    hint.address = ClientAddressOf(st.id, hint.leader);
     return Status::NotLeader(FormatNotLeader(hint));
   }
 
   awaitable<Status> Barrier(uint32_t timeout_ms) {
     raft::KvNode* node = &node_;
     milliseconds timeout = TimeoutOf(timeout_ms);
-    auto op = internal::AwaitCallback<Status>(
-        [node, timeout](std::function<void(Status)> done) {
-          node->ReadBarrier(timeout, std::move(done));
-        });
+    auto op = internal::AwaitCallback<Status>([node, timeout](std::function<void(Status)> done) {
+      node->ReadBarrier(timeout, std::move(done));
+    });
     Status s = co_await std::move(op);
     co_return Translate(std::move(s));
   }
@@ -248,9 +251,8 @@ void RegisterKvService(net::RpcServer& server, raft::KvNode& node, const Service
   server.Register<DeleteRangeMethod>(
       [svc](DeleteRangeRequest r) { return svc->DeleteRange(std::move(r)); });
   server.Register<CasMethod>([svc](CasRequest r) { return svc->Cas(std::move(r)); });
-  server.Register<StatusMethod>([svc](StatusRequest) -> awaitable<Result<StatusResponse>> {
-    co_return svc->NodeStatus();
-  });
+  server.Register<StatusMethod>(
+      [svc](StatusRequest) -> awaitable<Result<StatusResponse>> { co_return svc->NodeStatus(); });
   server.Register<MemberListMethod>(
       [svc](MemberListRequest) -> awaitable<Result<MemberListResponse>> {
         co_return svc->Members();

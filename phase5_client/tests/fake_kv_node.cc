@@ -90,8 +90,10 @@ void FakeKvNode::Propose(raft::KvCommand cmd, std::chrono::milliseconds,
     if (group_->leader != id_) {
       uint64_t leader = group_->leader;
       l.unlock();
-      done(Status::NotLeader("leader=" + std::to_string(leader) + " (fake node " +
-                             std::to_string(id_) + ")"));
+      // Like KvNode: the hint names the leader's PEER address, which the
+      // service must not pass on as a client address.
+      done(Status::NotLeader("leader=" + std::to_string(leader) +
+                             " addr=127.0.0.1:" + std::to_string(7000 + leader)));
       return;
     }
     group_->proposals++;

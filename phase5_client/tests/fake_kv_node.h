@@ -60,6 +60,7 @@ class FakeKvNode final : public raft::KvNode {
                                                                 size_t limit) override;
   raft::KvNodeStatus GetStatus() override;
   uint16_t peer_port() const override { return 0; }
+  void SetPeerAddress(uint64_t, std::string) override {}
   Status TransferLeadership(uint64_t to, std::chrono::milliseconds timeout) override;
   void SetDroppedPeers(std::set<uint64_t>) override {}
   void SetDropProbability(double) override {}

@@ -1,5 +1,7 @@
 // The tinykv CLI: pure rendering helpers, then whole commands run in-process
 // (RunCli) against a FakeCluster, checking output and exit codes.
+#include "cli/output.h"
+
 #include <gtest/gtest.h>
 
 #include <sstream>
@@ -7,7 +9,6 @@
 #include <vector>
 
 #include "cli/commands.h"
-#include "cli/output.h"
 #include "fake_cluster.h"
 
 namespace tinykv::cli {
@@ -20,7 +21,7 @@ TEST(CliOutput, Utf8Detection) {
   EXPECT_TRUE(IsValidUtf8(""));
   EXPECT_TRUE(IsValidUtf8("plain ascii"));
   EXPECT_TRUE(IsValidUtf8("h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80"));  // é € 😀
-  EXPECT_TRUE(IsValidUtf8(std::string("a\0b", 3)));                     // NUL is valid UTF-8
+  EXPECT_TRUE(IsValidUtf8(std::string("a\0b", 3)));                        // NUL is valid UTF-8
   EXPECT_FALSE(IsValidUtf8("\xff"));
   EXPECT_FALSE(IsValidUtf8("\xc3"));              // truncated
   EXPECT_FALSE(IsValidUtf8("\xc0\xaf"));          // overlong '/'
@@ -84,8 +85,7 @@ TEST(CliOutput, StatusMembersHealth) {
   std::string json = RenderStatus(rows, OutputFormat::kJson);
   EXPECT_NE(json.find("\"role\":\"follower\""), std::string::npos) << json;
   EXPECT_NE(json.find("\"error\":\"Unavailable: connection refused\""), std::string::npos);
-  EXPECT_NE(RenderStatus(rows, OutputFormat::kTable).find("| APPLIED INDEX |"),
-            std::string::npos);
+  EXPECT_NE(RenderStatus(rows, OutputFormat::kTable).find("| APPLIED INDEX |"), std::string::npos);
 
   client::MemberListResponse m;
   m.leader = 1;
@@ -135,7 +135,7 @@ class CliCommands : public ::testing::Test {
  protected:
   CliCommands() : cluster_(3, true) {}
   CliRun Tinykv(std::vector<std::string> args, const std::string& stdin_text = "",
-             std::string env = "") {
+                std::string env = "") {
     std::string endpoints;
     for (const auto& a : cluster_.addresses()) endpoints += (endpoints.empty() ? "" : ",") + a;
     if (env.empty()) args.insert(args.begin(), {"--endpoints", endpoints});

@@ -1,8 +1,9 @@
 // Wire round trips of every client message, NotLeader hints, key helpers.
+#include "tinykv/client/protocol.h"
+
 #include <gtest/gtest.h>
 
 #include "tinykv/client/client.h"
-#include "tinykv/client/protocol.h"
 #include "tinykv/net/serialization.h"
 #include "tinykv/testing/test_util.h"
 
@@ -48,6 +49,24 @@ TEST(ClientProtocol, RequestsRoundTrip) {
   EXPECT_TRUE(RoundTrip(get).serializable);
   DeleteRangeRequest dr{"a", "b", WriteId{3, 4}, 0};
   EXPECT_EQ(RoundTrip(dr).end, "b");
+}
+
+// The worked example of doc/protocol.md, byte for byte: the wire format is
+// a contract with other clients.
+TEST(ClientProtocol, PutRequestBytesMatchTheDocumentedExample) {
+  PutRequest put{"k", "v", WriteId{7, 1}, 1000};
+  const std::string expected(
+      "\x01\0\0\0\0\0\0\0"
+      "k"
+      "\x01\0\0\0\0\0\0\0"
+      "v"
+      "\x07\0\0\0\0\0\0\0"
+      "\x01\0\0\0\0\0\0\0"
+      "\xe8\x03\0\0",
+      38);
+  EXPECT_EQ(net::EncodeMessage(put), expected);
+  EXPECT_EQ(PutMethod::kId, 502u);
+  EXPECT_EQ(PutMethod::kName, "tinykv.Put");
 }
 
 TEST(ClientProtocol, ResponsesRoundTrip) {

@@ -12,6 +12,7 @@ void BindStorage(py::module_& m);
 void BindNet(py::module_& m);
 void BindRaft(py::module_& m);
 void BindProd(py::module_& m);
+void BindClient(py::module_& m);
 void BindRaftNode(py::module_& m);
 }  // namespace tinykv::python
 
@@ -28,5 +29,7 @@ PYBIND11_MODULE(_core, m) {
   tinykv::python::BindRaft(raft);
   auto prod = m.def_submodule("prod");
   tinykv::python::BindProd(prod);
+  auto client = m.def_submodule("client");
+  tinykv::python::BindClient(client);
   tinykv::python::BindRaftNode(raft);
 }

@@ -7,6 +7,7 @@ Submodules, one per phase of the learner's path:
 - ``tinykv.net``     — phase 2: the RPC layer's demo KV server and client
 - ``tinykv.errors``  — the exception hierarchy (also re-exported here)
 - ``tinykv.raft``    — Raft: the deterministic cluster simulator ``SimCluster``
+- ``tinykv.client``  — phase 5: ``Client`` (also ``tinykv.Client``) and the in-process ``LocalCluster``
 - ``tinykv.prod``    — phase 6: tinykv-server's admin RPC (status, fault injection)
 - ``tinykv.testing`` — phase 6: ``Cluster``, real tinykv-server processes for tests
 
@@ -19,7 +20,9 @@ from tinykv import common
 from tinykv import storage
 from tinykv import net
 from tinykv import raft
+from tinykv import client
+from tinykv.client import Client
 from tinykv import prod
 
 __version__ = "0.1.0"
-__all__ = ["common", "storage", "net", "raft", "prod", "__version__"] + list(_errors_all)
+__all__ = ["common", "storage", "net", "raft", "client", "Client", "prod", "__version__"] + list(_errors_all)

@@ -2,7 +2,6 @@
 #include "cli/commands.h"
 
 #include <CLI/CLI.hpp>
-
 #include <istream>
 #include <iterator>
 #include <memory>
@@ -54,14 +53,15 @@ struct Flags {
 
 }  // namespace
 
-int RunCli(const std::vector<std::string>& args, const std::string& env_endpoints,
-           std::istream& in, std::ostream& out, std::ostream& err) {
+int RunCli(const std::vector<std::string>& args, const std::string& env_endpoints, std::istream& in,
+           std::ostream& out, std::ostream& err) {
   Flags f;
   f.endpoints = env_endpoints.empty() ? "127.0.0.1:2379" : env_endpoints;
-  CLI::App app{"tinykv: command line client of a TinyKV cluster (in the manner of etcdctl).\n"
-               "Exit codes: 0 ok, 1 key not found, 2 bad usage, 3 unavailable/timeout/unhealthy,"
-               " 4 other error.",
-               "tinykv"};
+  CLI::App app{
+      "tinykv: command line client of a TinyKV cluster (in the manner of etcdctl).\n"
+      "Exit codes: 0 ok, 1 key not found, 2 bad usage, 3 unavailable/timeout/unhealthy,"
+      " 4 other error.",
+      "tinykv"};
   app.set_version_flag("--version", std::string("tinykv ") + TINYKV_VERSION);
   app.add_option("--endpoints", f.endpoints,
                  "comma-separated client endpoints host:port (env TINYKV_ENDPOINTS)")
@@ -97,7 +97,8 @@ int RunCli(const std::vector<std::string>& args, const std::string& env_endpoint
   del->add_option("key", f.key)->required();
   del->add_flag("--prefix", f.prefix, "delete every key starting with KEY");
 
-  auto* scan = app.add_subcommand("scan", "pairs in [START, END) in key order (END \"\": to the end)");
+  auto* scan =
+      app.add_subcommand("scan", "pairs in [START, END) in key order (END \"\": to the end)");
   scan->add_option("start", f.start)->required();
   scan->add_option("end", f.end)->required();
   scan->add_option("--limit", f.limit, "at most N results (0 = all)");

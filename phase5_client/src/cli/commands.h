@@ -18,7 +18,7 @@
 namespace tinykv::cli {
 
 // `env_endpoints`: the value of TINYKV_ENDPOINTS ("" when unset).
-int RunCli(const std::vector<std::string>& args, const std::string& env_endpoints,
-           std::istream& in, std::ostream& out, std::ostream& err);
+int RunCli(const std::vector<std::string>& args, const std::string& env_endpoints, std::istream& in,
+           std::ostream& out, std::ostream& err);
 
 }  // namespace tinykv::cli

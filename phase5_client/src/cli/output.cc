@@ -12,8 +12,8 @@ int ExitCodeFor(const Status& s) {
   if (s.ok()) return kExitOk;
   if (s.IsNotFound()) return kExitNotFound;
   if (s.IsInvalidArgument()) return kExitUsage;
-  if (s.IsUnavailable() || s.IsTimeout() || s.IsNotLeader() || s.IsCancelled() ||
-      s.IsAborted() || s.IsBusy()) {
+  if (s.IsUnavailable() || s.IsTimeout() || s.IsNotLeader() || s.IsCancelled() || s.IsAborted() ||
+      s.IsBusy()) {
     return kExitUnavailable;
   }
   return kExitError;
@@ -78,8 +78,8 @@ std::string Base64Encode(std::string_view s) {
     out += kAlphabet[(v >> 12) & 63];
     out += "==";
   } else if (i + 2 == s.size()) {
-    uint32_t v = (static_cast<unsigned char>(s[i]) << 16) |
-                 (static_cast<unsigned char>(s[i + 1]) << 8);
+    uint32_t v =
+        (static_cast<unsigned char>(s[i]) << 16) | (static_cast<unsigned char>(s[i + 1]) << 8);
     out += kAlphabet[(v >> 18) & 63];
     out += kAlphabet[(v >> 12) & 63];
     out += kAlphabet[(v >> 6) & 63];
@@ -93,11 +93,21 @@ std::string JsonString(std::string_view s) {
   for (char ch : s) {
     unsigned char c = static_cast<unsigned char>(ch);
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20 || c == 0x7f) {
           char buf[8];
@@ -139,8 +149,8 @@ std::string Printable(std::string_view s) {
 std::optional<std::chrono::milliseconds> ParseDuration(std::string_view s) {
   if (s.empty()) return std::nullopt;
   size_t unit_at = 0;
-  while (unit_at < s.size() && (std::isdigit(static_cast<unsigned char>(s[unit_at])) ||
-                                s[unit_at] == '.')) {
+  while (unit_at < s.size() &&
+         (std::isdigit(static_cast<unsigned char>(s[unit_at])) || s[unit_at] == '.')) {
     ++unit_at;
   }
   if (unit_at == 0) return std::nullopt;
@@ -280,8 +290,8 @@ std::string RenderStatus(const std::vector<EndpointStatusRow>& rows, OutputForma
         const auto& s = *r.status;
         out += ",\"id\":" + U(s.id) + ",\"leader\":" + U(s.leader) + ",\"term\":" + U(s.term) +
                ",\"role\":" + JsonString(s.role) + ",\"commit_index\":" + U(s.commit_index) +
-               ",\"applied_index\":" + U(s.applied_index) + ",\"first_index\":" +
-               U(s.first_index) + ",\"last_index\":" + U(s.last_index) +
+               ",\"applied_index\":" + U(s.applied_index) + ",\"first_index\":" + U(s.first_index) +
+               ",\"last_index\":" + U(s.last_index) +
                ",\"client_address\":" + JsonString(s.client_address);
       } else {
         out += ",\"error\":" + JsonString(r.status.status().ToString());
@@ -304,16 +314,16 @@ std::string RenderStatus(const std::vector<EndpointStatusRow>& rows, OutputForma
     std::string range = U(s.first_index) + ".." + U(s.last_index);
     if (format == OutputFormat::kSimple) {
       out += r.endpoint + ", " + U(s.id) + ", " + s.role + ", leader=" + U(s.leader) +
-             ", term=" + U(s.term) + ", commit=" + U(s.commit_index) + ", applied=" +
-             U(s.applied_index) + ", log=" + range + "\n";
+             ", term=" + U(s.term) + ", commit=" + U(s.commit_index) +
+             ", applied=" + U(s.applied_index) + ", log=" + range + "\n";
     } else {
       table.push_back({r.endpoint, U(s.id), s.role, U(s.leader), U(s.term), U(s.commit_index),
                        U(s.applied_index), range, ""});
     }
   }
   if (format == OutputFormat::kTable) {
-    return RenderTable({"ENDPOINT", "ID", "ROLE", "LEADER", "TERM", "COMMIT INDEX",
-                        "APPLIED INDEX", "RAFT LOG", "ERRORS"},
+    return RenderTable({"ENDPOINT", "ID", "ROLE", "LEADER", "TERM", "COMMIT INDEX", "APPLIED INDEX",
+                        "RAFT LOG", "ERRORS"},
                        table);
   }
   return out;
@@ -364,8 +374,9 @@ std::string RenderHealth(const std::vector<client::HealthReport>& reports, Outpu
     for (size_t i = 0; i < reports.size(); ++i) {
       const auto& r = reports[i];
       if (i) out += ",";
-      out += "{\"endpoint\":" + JsonString(r.endpoint) + ",\"health\":" +
-             (r.healthy ? "true" : "false") + ",\"took\":" + JsonString(took(r.took));
+      out += "{\"endpoint\":" + JsonString(r.endpoint) +
+             ",\"health\":" + (r.healthy ? "true" : "false") +
+             ",\"took\":" + JsonString(took(r.took));
       if (!r.healthy) out += ",\"error\":" + JsonString(r.error);
       out += "}";
     }

@@ -69,7 +69,7 @@
 namespace tinykv::client {
 
 struct ClientOptions {
-  std::vector<std::string> endpoints;  // "host:port" client addresses; at least one
+  std::vector<std::string> endpoints;               // "host:port" client addresses; at least one
   std::chrono::milliseconds timeout{5000};          // default deadline of one call
   std::chrono::milliseconds dial_timeout{2000};     // TCP connect timeout
   std::chrono::milliseconds attempt_timeout{2000};  // cap on one attempt
@@ -101,10 +101,10 @@ struct HealthReport {
 struct ClientStats {
   uint64_t calls = 0;
   uint64_t attempts = 0;
-  uint64_t retries = 0;          // attempts after the first
-  uint64_t redirects = 0;        // NotLeader answers followed
-  uint64_t discoveries = 0;      // Status sweeps over all endpoints
-  uint64_t write_sessions = 0;   // client ids created
+  uint64_t retries = 0;         // attempts after the first
+  uint64_t redirects = 0;       // NotLeader answers followed
+  uint64_t discoveries = 0;     // Status sweeps over all endpoints
+  uint64_t write_sessions = 0;  // client ids created
 };
 
 class Client {
@@ -182,9 +182,9 @@ class Client {
   std::atomic<bool> closed_{false};
 
   mutable std::mutex mu_;
-  std::string leader_;            // guarded by mu_
-  size_t next_endpoint_ = 0;      // guarded by mu_
-  Random rnd_;                    // guarded by mu_
+  std::string leader_;                       // guarded by mu_
+  size_t next_endpoint_ = 0;                 // guarded by mu_
+  Random rnd_;                               // guarded by mu_
   std::vector<WriteSession> free_sessions_;  // guarded by mu_
 
   std::atomic<uint64_t> calls_{0}, attempts_{0}, retries_{0}, redirects_{0}, discoveries_{0},

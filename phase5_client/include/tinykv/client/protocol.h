@@ -132,7 +132,7 @@ struct DeleteRangeResponse {
 // ---- Scan [start, end), paged ----
 struct ScanRequest {
   std::string start;
-  std::string end;   // empty = unbounded
+  std::string end;     // empty = unbounded
   uint64_t limit = 0;  // pairs wanted in this page; 0 = as many as a page holds
   bool keys_only = false;
   bool serializable = false;
@@ -168,7 +168,7 @@ struct CasRequest {
   std::string key;
   bool has_expected = false;  // false: succeed only if the key is absent
   std::string expected;
-  std::string value;          // the new value
+  std::string value;  // the new value
   WriteId id;
   uint32_t timeout_ms = 0;
   template <class A>
@@ -178,8 +178,8 @@ struct CasRequest {
 };
 struct CasResponse {
   bool succeeded = false;
-  bool has_current = false;   // on failure: whether the key exists ...
-  std::string current;        // ... and its value
+  bool has_current = false;  // on failure: whether the key exists ...
+  std::string current;       // ... and its value
   uint64_t index = 0;
   template <class A>
   void serialize(A& a) {
@@ -199,7 +199,7 @@ struct StatusResponse {
   uint64_t id = 0;
   uint64_t leader = 0;  // 0 = unknown
   uint64_t term = 0;
-  std::string role;     // follower, candidate, pre_candidate, leader
+  std::string role;  // follower, candidate, pre_candidate, leader
   uint64_t commit_index = 0;
   uint64_t applied_index = 0;
   uint64_t first_index = 0;  // the Raft log range this node holds
@@ -208,8 +208,8 @@ struct StatusResponse {
   std::string leader_client_address;  // empty when unknown
   template <class A>
   void serialize(A& a) {
-    a(id, leader, term, role, commit_index, applied_index, first_index, last_index,
-      client_address, leader_client_address);
+    a(id, leader, term, role, commit_index, applied_index, first_index, last_index, client_address,
+      leader_client_address);
   }
 };
 
@@ -241,14 +241,14 @@ struct MemberListResponse {
 };
 
 // ---- Method declarations ----
-#define TINYKV_CLIENT_METHOD(Name, Id, Idem, Req, Resp)         \
-  struct Name##Method {                                         \
-    static constexpr uint32_t kId = Id;                         \
-    static constexpr std::string_view kName = "tinykv." #Name;  \
-    static constexpr bool kIdempotent = Idem;                   \
-    static constexpr bool kServerStreaming = false;             \
-    using Request = Req;                                        \
-    using Response = Resp;                                      \
+#define TINYKV_CLIENT_METHOD(Name, Id, Idem, Req, Resp)        \
+  struct Name##Method {                                        \
+    static constexpr uint32_t kId = Id;                        \
+    static constexpr std::string_view kName = "tinykv." #Name; \
+    static constexpr bool kIdempotent = Idem;                  \
+    static constexpr bool kServerStreaming = false;            \
+    using Request = Req;                                       \
+    using Response = Resp;                                     \
   }
 
 // Writes are marked idempotent: with a WriteId they are (the state machine
@@ -265,8 +265,8 @@ TINYKV_CLIENT_METHOD(MemberList, 508, true, MemberListRequest, MemberListRespons
 
 // ---- NotLeader hints ----
 struct LeaderHint {
-  uint64_t leader = 0;       // 0 = unknown
-  std::string address;       // the leader's client address; empty = unknown
+  uint64_t leader = 0;  // 0 = unknown
+  std::string address;  // the leader's client address; empty = unknown
 };
 // "leader=N" or "leader=N addr=HOST:PORT".
 std::string FormatNotLeader(const LeaderHint& hint);

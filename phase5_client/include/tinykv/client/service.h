@@ -38,7 +38,7 @@ struct ServiceOptions {
   // This server's client endpoint, reported by Status. Empty: the server's
   // bound address (RpcServer::address(), known after Start).
   std::string advertise_client_address;
-  int default_timeout_ms = 5000;         // when a request carries none
+  int default_timeout_ms = 5000;  // when a request carries none
   // Client addresses of the other members (id -> "host:port"), when known
   // (e.g. from tinykv-server's --initial-cluster-client flag). Used for the
   // leader hint of NotLeader errors and for MemberList/Status. Optional:
