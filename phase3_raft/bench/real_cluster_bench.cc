@@ -34,23 +34,35 @@ using tinykv::raft::KvNode;
 
 namespace {
 
-double RawFsyncRate(const fs::path& dir, double seconds) {
+struct FsyncProbe {
+  double per_sec = 0;
+  double p50_ms = 0, p99_ms = 0;
+};
+
+FsyncProbe RawFsyncRate(const fs::path& dir, double seconds) {
   const fs::path p = dir / "fsync_probe";
   int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) return 0;
+  if (fd < 0) return {};
   std::string block(4096, 'x');
-  uint64_t n = 0;
+  std::vector<double> lat;
   auto start = Clock::now();
   auto end = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
   while (Clock::now() < end) {
+    auto t = Clock::now();
     if (::write(fd, block.data(), block.size()) != static_cast<ssize_t>(block.size())) break;
     if (::fdatasync(fd) != 0) break;
-    ++n;
+    lat.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t).count());
   }
   double el = std::chrono::duration<double>(Clock::now() - start).count();
   ::close(fd);
   fs::remove(p);
-  return n / el;
+  FsyncProbe r;
+  if (lat.empty()) return r;
+  r.per_sec = lat.size() / el;
+  std::sort(lat.begin(), lat.end());
+  r.p50_ms = lat[lat.size() / 2];
+  r.p99_ms = lat[std::min(lat.size() - 1, lat.size() * 99 / 100)];
+  return r;
 }
 
 struct Row {
@@ -148,9 +160,11 @@ int main(int argc, char** argv) {
   fs::remove_all(dir);
   fs::create_directories(dir);
 
-  const double raw = RawFsyncRate(dir, 2.0);
-  std::printf("raw fsync rate in %s: %.0f fdatasync/s (4 KiB write + fdatasync loop)\n\n",
-              dir.c_str(), raw);
+  const FsyncProbe probe = RawFsyncRate(dir, 2.0);
+  const double raw = probe.per_sec;
+  std::printf("raw fsync rate in %s: %.0f fdatasync/s, p50 %.2f ms, p99 %.2f ms "
+              "(4 KiB write + fdatasync loop, 2 s)\n\n",
+              dir.c_str(), raw, probe.p50_ms, probe.p99_ms);
 
   std::vector<std::unique_ptr<KvNode>> nodes;
   for (int i = 1; i <= 3; ++i) {
