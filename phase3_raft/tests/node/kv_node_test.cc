@@ -203,6 +203,15 @@ TEST(KvNodeTest, LaggingFollowerCatchesUpFromASnapshot) {
   EXPECT_GT(c.node(lag)->GetStatus().snapshot_index, 0u);
 }
 
+TEST(KvNodeTest, WritesCommitDespiteRandomMessageLoss) {
+  Cluster c(3);
+  ASSERT_NE(c.Leader(), 0);
+  for (int i = 1; i <= 3; ++i) c.node(i)->SetDropProbability(0.2);
+  for (int i = 0; i < 30; ++i) ASSERT_OK(c.Put("k" + std::to_string(i), "v").status()) << i;
+  for (int i = 1; i <= 3; ++i) c.node(i)->SetDropProbability(0);
+  for (int i = 1; i <= 3; ++i) EXPECT_TRUE(c.WaitValue(i, "k29", "v")) << i;
+}
+
 TEST(KvNodeTest, TransferLeadershipMovesTheLeader) {
   Cluster c(3);
   int l = c.Leader();
