@@ -9,6 +9,7 @@ namespace py = pybind11;
 namespace tinykv::python {
 void BindCommon(py::module_& m);
 void BindNet(py::module_& m);
+void BindRaft(py::module_& m);
 }  // namespace tinykv::python
 
 PYBIND11_MODULE(_core, m) {
@@ -18,4 +19,6 @@ PYBIND11_MODULE(_core, m) {
   tinykv::python::BindCommon(common);
   auto net = m.def_submodule("net");
   tinykv::python::BindNet(net);
+  auto raft = m.def_submodule("raft");
+  tinykv::python::BindRaft(raft);
 }
