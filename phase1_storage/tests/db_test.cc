@@ -182,6 +182,31 @@ TEST_F(DBTest, CompactRangeDropsTombstonesAndOverwrittenData) {
   EXPECT_EQ("", Contents());
 }
 
+TEST_F(DBTest, ObsoleteTablesAreDeletedOnceNoVersionUsesThem) {
+  auto count_sst = [&] {
+    int n = 0;
+    for (const auto& e : std::filesystem::directory_iterator(dir_.path() / "db")) {
+      if (e.path().extension() == ".sst") ++n;
+    }
+    return n;
+  };
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 100; ++i) ASSERT_OK(Put("key" + std::to_string(i), std::to_string(round)));
+    ASSERT_OK(db_->Flush());
+  }
+  // An iterator pins its version: its files survive a compaction...
+  auto it = db_->NewIterator(ReadOptions());
+  ASSERT_OK(db_->CompactRange(std::nullopt, std::nullopt));
+  EXPECT_EQ(1u, Stat("live-sst-files"));
+  it->SeekToFirst();
+  ASSERT_TRUE(it->Valid());
+  EXPECT_EQ("2", it->value().ToString());
+  it.reset();
+  // ... and are deleted by the next cleanup once it is gone.
+  ASSERT_OK(db_->CompactRange(std::nullopt, std::nullopt));
+  EXPECT_EQ(static_cast<int>(Stat("live-sst-files")), count_sst());
+}
+
 TEST_F(DBTest, CompactionKeepsTombstoneNeededBySnapshot) {
   ASSERT_OK(Put("a", "1"));
   ASSERT_OK(db_->CompactRange(std::nullopt, std::nullopt));

@@ -85,7 +85,9 @@ awaitable<Result<std::shared_ptr<Transport>>> Channel::Connect(SteadyClock::time
 awaitable<Status> Channel::EnsureConnected(SteadyClock::time_point deadline) {
   for (;;) {
     if (shutdown_) co_return Status::Cancelled("client shut down");
-    if (state_ == State::kConnected && !transport_->closed()) co_return Status::OK();
+    if (state_ == State::kConnected && transport_ && !transport_->closed()) {
+      co_return Status::OK();
+    }
     if (state_ == State::kConnecting) {
       if (SteadyClock::now() >= deadline) {
         co_return Status::Timeout("deadline passed while connecting to " + address_);
@@ -94,6 +96,9 @@ awaitable<Status> Channel::EnsureConnected(SteadyClock::time_point deadline) {
       continue;
     }
     state_ = State::kConnecting;
+    // Forget a dead transport now: its read loop must not touch the state of
+    // the connection being made (it only resets transport_ if it is still ours).
+    transport_.reset();
     const auto connect_deadline =
         std::min(deadline, SteadyClock::now() + client_->options.connect_timeout);
     Result<std::shared_ptr<Transport>> t = co_await Connect(connect_deadline);
