@@ -114,8 +114,11 @@ ax.plot(xs[:len(wa)], wa)
 ax.set(title="Write amplification (SSTable bytes written / user bytes)", xlabel="puts",
        ylabel="×")
 plt.tight_layout(); plt.show()
+wal = final.get("wal-bytes-written", 0)
 print(f"user bytes {user_bytes / 2**20:.1f} MiB, SSTable bytes written "
-      f"{final['bytes-written'] / 2**20:.1f} MiB, write amplification {wa[-1]:.2f}x")
+      f"{final['bytes-written'] / 2**20:.1f} MiB, write amplification {wa[-1]:.2f}x "
+      f"(counting the WAL's {wal / 2**20:.1f} MiB too: "
+      f"{(final['bytes-written'] + wal) / user_bytes:.2f}x)")
 db.close()"""),
     new_markdown_cell("""\
 ## 4. Read amplification and the bloom filter

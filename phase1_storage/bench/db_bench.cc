@@ -11,6 +11,7 @@
 // running fillrandom). Keys are 16 bytes, values 100 bytes. Each fill* starts
 // from an empty database; overwrite, readrandom, readseq and seekrandom run on
 // the database fillrandom left behind (as db_bench's default order does).
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -116,6 +117,14 @@ std::vector<std::string> Split(const std::string& s) {
   return out;
 }
 
+// CPU time (user + sys) of every thread of this process so far, in seconds.
+double ProcessCpuSeconds() {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
 double Seconds(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
@@ -127,11 +136,16 @@ class Runner {
   Runner(const Flags& f, std::string engine_id, std::string dir)
       : f_(f), id_(std::move(engine_id)), dir_(std::move(dir)), values_(f.value_size) {}
 
-  std::map<std::string, double> Run(const std::vector<std::string>& benchmarks) {
+  // Results: workload -> value, and workload -> CPU microseconds per op
+  // (all threads of this process: foreground plus background compaction).
+  std::map<std::string, double> Run(const std::vector<std::string>& benchmarks,
+                                    std::map<std::string, double>* cpu_us_per_op) {
     std::map<std::string, double> out;
     engine_ = MakeEngine(id_);
     for (const std::string& b : benchmarks) {
       double v = 0;
+      ops_ = 0;
+      const double cpu0 = ProcessCpuSeconds();
       if (b == "fillseq") {
         Fresh();
         v = Fill(f_.num, /*random=*/false, /*sync=*/false, 1);
@@ -166,6 +180,11 @@ class Runner {
         std::exit(2);
       }
       out[b] = v;
+      const double cpu = ProcessCpuSeconds() - cpu0;
+      if (ops_ > 0) {
+        (*cpu_us_per_op)[b] = cpu * 1e6 / static_cast<double>(ops_);
+        note_ += " [" + std::to_string((*cpu_us_per_op)[b]).substr(0, 6) + " cpu-us/op]";
+      }
       std::fprintf(stderr, "  %-8s %-11s %14.1f %s%s\n", engine_->name().c_str(), b.c_str(), v,
                    Unit(b), note_.c_str());
       note_.clear();
@@ -199,6 +218,7 @@ class Runner {
     if (filled_ && open_) return;
     Fresh();
     Fill(f_.num, true, false, 2);
+    ops_ = 0;
   }
 
   // Writes n keys (sequential or uniform random in [0, num)); returns ops/s.
@@ -212,6 +232,7 @@ class Runner {
     }
     const double s = Seconds(start);
     filled_ = true;
+    ops_ = n;
     return static_cast<double>(n) / s;
   }
 
@@ -227,6 +248,7 @@ class Runner {
     }
     const double s = Seconds(start);
     note_ = " (" + std::to_string(found) + " of " + std::to_string(n) + " found)";
+    ops_ = n;
     return static_cast<double>(n) / s;
   }
 
@@ -240,6 +262,7 @@ class Runner {
     }
     const double s = Seconds(start);
     note_ = " (" + std::to_string(n) + " entries, " + std::to_string(bytes >> 20) + " MiB)";
+    ops_ = n;
     return static_cast<double>(n) / s;
   }
 
@@ -261,6 +284,7 @@ class Runner {
     const double s = Seconds(start);
     note_ = " (" + std::to_string(found) + " of " + std::to_string(n) + " seeks found, " +
             std::to_string(nexts) + " nexts)";
+    ops_ = n;
     return static_cast<double>(n) / s;
   }
 
@@ -355,6 +379,7 @@ class Runner {
   std::unique_ptr<BenchEngine> engine_;
   bool open_ = false;
   bool filled_ = false;
+  uint64_t ops_ = 0;  // operations of the current workload, for CPU per op
   std::string note_;
 };
 
@@ -419,13 +444,15 @@ int Main(int argc, char** argv) {
   std::fprintf(stderr, "num=%" PRIu64 " value_size=%d runs=%d db_dir=%s\n", f.num, f.value_size,
                f.runs, f.db_dir.c_str());
   // results[engine][benchmark] = one value per run
-  std::map<std::string, std::map<std::string, std::vector<double>>> results;
+  std::map<std::string, std::map<std::string, std::vector<double>>> results, cpu;
   std::map<std::string, std::string> names;
   for (int run = 0; run < f.runs; run++) {
     std::fprintf(stderr, "run %d/%d\n", run + 1, f.runs);
     for (const std::string& e : engines) {
       Runner r(f, e, (fs::path(f.db_dir) / e).string());
-      for (auto& [b, v] : r.Run(benchmarks)) results[e][b].push_back(v);
+      std::map<std::string, double> cpu_run;
+      for (auto& [b, v] : r.Run(benchmarks, &cpu_run)) results[e][b].push_back(v);
+      for (auto& [b, v] : cpu_run) cpu[e][b].push_back(v);
       names[e] = r.name();
     }
   }
@@ -452,7 +479,26 @@ int Main(int argc, char** argv) {
     }
     std::printf("\n");
   }
-  std::printf("(ratios: TinyKV value / other value; for ops/s higher is better, for ms and MiB "
+  // CPU per operation is far less sensitive than ops/s to other load on the
+  // machine: it counts only this process's CPU (all its threads).
+  std::printf("\nCPU microseconds per operation (user + sys, all threads of the process)\n");
+  std::printf("%-11s %6s", "workload", "unit");
+  for (const auto& e : engines) std::printf(" %13s", names[e].c_str());
+  for (const auto& e : engines) {
+    if (e != "tinykv" && have_tinykv) std::printf(" %16s", ("TinyKV/" + names[e]).c_str());
+  }
+  std::printf("\n");
+  for (const std::string& b : benchmarks) {
+    if (cpu[engines[0]][b].empty()) continue;
+    std::printf("%-11s %6s", b.c_str(), "us/op");
+    for (const auto& e : engines) std::printf(" %13.2f", Median(cpu[e][b]));
+    for (const auto& e : engines) {
+      if (e == "tinykv" || !have_tinykv) continue;
+      std::printf(" %16.2f", Median(cpu["tinykv"][b]) / Median(cpu[e][b]));
+    }
+    std::printf("\n");
+  }
+  std::printf("(ratios: TinyKV value / other value; for ops/s higher is better, for ms, MiB and us/op "
               "lower is better. peakmem floor (this binary before any engine ran): %.1f MiB)\n",
               floor_mib);
   return 0;

@@ -242,6 +242,25 @@ std::unique_ptr<Iterator> Block::NewIterator(const Comparator* comparator,
                                          std::move(pin), fname);
 }
 
+Status Block::SeekFirstAtLeast(const Comparator* comparator, Slice target, bool* found,
+                               std::string* key, Slice* value, const std::string* fname) const {
+  *found = false;
+  if (malformed_) {
+    return Status::Corruption(fname != nullptr ? *fname + ": bad block contents"
+                                               : std::string("bad block contents"));
+  }
+  BlockIterator it(comparator, data_, restart_offset_, NumRestarts(), nullptr, fname);
+  it.Seek(target);
+  if (it.Valid()) {
+    *found = true;
+    const Slice k = it.key();
+    key->assign(k.data(), k.size());
+    *value = it.value();
+    return Status::OK();
+  }
+  return it.status();
+}
+
 std::unique_ptr<Iterator> NewErrorIterator(Status s) {
   return std::make_unique<ErrorIterator>(std::move(s));
 }

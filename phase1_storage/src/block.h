@@ -36,6 +36,14 @@ class Block {
                                         std::shared_ptr<const void> pin = nullptr,
                                         const std::string* fname = nullptr) const;
 
+  // Point lookup without allocating an iterator: finds the first entry with
+  // key >= target. If there is one, sets *found, copies its key into *key and
+  // points *value into the block (valid while the block lives). Corruption
+  // (naming fname, if given) if the block is malformed.
+  Status SeekFirstAtLeast(const Comparator* comparator, Slice target, bool* found,
+                          std::string* key, Slice* value,
+                          const std::string* fname = nullptr) const;
+
  private:
   uint32_t NumRestarts() const;
 

@@ -202,8 +202,16 @@ Status DBImpl::Recover() {
   uint64_t max_sequence = 0;
   bool stop = false;
   for (size_t i = 0; i < logs.size() && !stop; ++i) {
-    TINYKV_RETURN_IF_ERROR(
-        RecoverLogFile(logs[i], i + 1 == logs.size(), &stop, &max_sequence, &edit, &l));
+    // A log counts as the newest if every later one is empty: a crash during
+    // an earlier recovery (or right after a WAL switch) leaves an empty newer
+    // log behind, and the torn tail of the log before it is still just a torn
+    // write.
+    bool newest = true;
+    for (size_t j = i + 1; j < logs.size() && newest; ++j) {
+      auto size = env_->GetFileSize(LogFileName(dbname_, logs[j]));
+      newest = size.ok() && *size == 0;
+    }
+    TINYKV_RETURN_IF_ERROR(RecoverLogFile(logs[i], newest, &stop, &max_sequence, &edit, &l));
     versions_->MarkFileNumberUsed(logs[i]);
   }
   for (uint64_t number : logs) versions_->MarkFileNumberUsed(number);
@@ -472,7 +480,7 @@ WriteBatch* DBImpl::BuildBatchGroup(Writer** last_writer) {
 Status DBImpl::MakeRoomForWrite(bool force, std::unique_lock<std::mutex>* lock) {
   bool allow_delay = !force;
   while (true) {
-    const int l0_files = versions_->current()->NumFiles(0);
+    const int l0_files = versions_->NumLevelFiles(0);
     if (!bg_error_.ok()) {
       return bg_error_;
     } else if (allow_delay && l0_files >= options_.level0_slowdown_writes_trigger) {
@@ -673,10 +681,14 @@ void DBImpl::BackgroundCompaction(std::unique_lock<std::mutex>* lock) {
     if (!status.ok()) RecordBackgroundError(status);
     Log()->debug("compaction: moved table={} to level {}", f->number, c->level() + 1);
   } else {
-    CompactionState compact(std::move(c));
-    status = DoCompactionWork(&compact, lock);
-    if (!status.ok()) RecordBackgroundError(status);
-    CleanupCompaction(&compact);
+    {
+      CompactionState compact(std::move(c));
+      status = DoCompactionWork(&compact, lock);
+      if (!status.ok()) RecordBackgroundError(status);
+      CleanupCompaction(&compact);
+      // Leaving this scope drops the compaction's reference to its input
+      // version, so the input files are no longer live.
+    }
     RemoveObsoleteFiles(lock);
   }
   if (manual != nullptr) {
@@ -690,7 +702,10 @@ void DBImpl::CompactMemTable(std::unique_lock<std::mutex>* lock) {
   TINYKV_CHECK(imm_ != nullptr);
   VersionEdit edit;
   std::shared_ptr<Version> base = versions_->current();
-  Status s = WriteLevel0Table(imm_, &edit, base.get(), lock);
+  // While a compaction is writing outputs (this flush preempted it), its
+  // output files are not in `base` yet: a flushed table pushed below L0 could
+  // overlap them. Keep it in L0 then.
+  Status s = WriteLevel0Table(imm_, &edit, compaction_running_ ? nullptr : base.get(), lock);
   if (s.ok() && shutting_down_.load(std::memory_order_acquire)) {
     s = Status::Cancelled("shutting down during a memtable flush");
   }
@@ -772,6 +787,7 @@ Status DBImpl::DoCompactionWork(CompactionState* compact, std::unique_lock<std::
   Log()->debug("compaction: level {} ({} files) + level {} ({} files)", c->level(),
                c->num_input_files(0), c->level() + 1, c->num_input_files(1));
   compact->smallest_snapshot = SmallestSnapshot();
+  compaction_running_ = true;
   std::unique_ptr<Iterator> input = versions_->MakeInputIterator(c);
   stat_compaction_bytes_read_.fetch_add(c->InputBytes(), std::memory_order_relaxed);
   lock->unlock();
@@ -848,6 +864,7 @@ Status DBImpl::DoCompactionWork(CompactionState* compact, std::unique_lock<std::
   if (status.ok() && !compact->outputs.empty()) status = env_->SyncDir(dbname_);
   lock->lock();
   if (status.ok()) status = InstallCompactionResults(compact, lock);
+  compaction_running_ = false;
   if (status.ok()) stat_compactions_.fetch_add(1, std::memory_order_relaxed);
   const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
                           std::chrono::steady_clock::now() - start)
@@ -1023,7 +1040,7 @@ std::string DBImpl::StatsString() {
   for (int level = 0; level < options_.num_levels; ++level) {
     const uint64_t files = m["num-files-at-level" + std::to_string(level)];
     const uint64_t bytes = m["bytes-at-level" + std::to_string(level)];
-    std::snprintf(buf, sizeof(buf), "%5d %6" PRIu64 " %12.2f\n", level, files,
+    std::snprintf(buf, sizeof(buf), "   L%d %6" PRIu64 " %12.2f\n", level, files,
                   static_cast<double>(bytes) / 1048576.0);
     r += buf;
   }

@@ -138,6 +138,7 @@ class DBImpl final : public DB {
   std::set<uint64_t> pending_outputs_;
   std::thread bg_thread_;
   bool bg_busy_ = false;
+  bool compaction_running_ = false;  // DoCompactionWork is between input and install
   ManualCompaction* manual_compaction_ = nullptr;
   Status bg_error_;
 

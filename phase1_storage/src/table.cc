@@ -129,27 +129,28 @@ Status Table::Get(const ReadOptions& options, Slice internal_key, GetResult* res
     }
     return Status::OK();
   }
-  auto index_iter = index_block_->NewIterator(DefaultInternalComparator(), nullptr, &fname_);
-  index_iter->Seek(internal_key);
-  if (!index_iter->Valid()) return index_iter->status();
-  auto block = GetBlock(options, index_iter->value());
+  const Comparator* icmp = DefaultInternalComparator();
+  bool found = false;
+  std::string key;
+  Slice handle_value;
+  TINYKV_RETURN_IF_ERROR(
+      index_block_->SeekFirstAtLeast(icmp, internal_key, &found, &key, &handle_value, &fname_));
+  if (!found) return Status::OK();
+  auto block = GetBlock(options, handle_value);
   if (!block.ok()) return block.status();
-  auto block_iter = (*block)->NewIterator(DefaultInternalComparator(), nullptr, &fname_);
-  block_iter->Seek(internal_key);
-  if (block_iter->Valid()) {
+  Slice value;
+  TINYKV_RETURN_IF_ERROR(
+      (*block)->SeekFirstAtLeast(icmp, internal_key, &found, &key, &value, &fname_));
+  if (found) {
     ParsedInternalKey parsed;
-    if (!ParseInternalKey(block_iter->key(), &parsed)) {
+    if (!ParseInternalKey(key, &parsed)) {
       return Status::Corruption(fname_ + ": malformed internal key");
     }
     if (parsed.user_key == user_key) {
       result->found = true;
       result->type = parsed.type;
-      if (parsed.type == kTypeValue) {
-        result->value.assign(block_iter->value().data(), block_iter->value().size());
-      }
+      if (parsed.type == kTypeValue) result->value.assign(value.data(), value.size());
     }
-  } else if (!block_iter->status().ok()) {
-    return block_iter->status();
   }
   // Note: if the key is past the end of this block it is the first key of the
   // next block only if the separator was shortened; FindShortestSeparator

@@ -112,6 +112,8 @@ class VersionSet {
   void SetLastSequence(uint64_t s) { last_sequence_.store(s, std::memory_order_release); }
 
   bool NeedsCompaction() const { return current_->compaction_score_ >= 1; }
+  // Files in `level` of the current version (no shared_ptr copy: hot path).
+  int NumLevelFiles(int level) const { return current_->NumFiles(level); }
   // A size/count-triggered compaction, or nullptr.
   std::unique_ptr<Compaction> PickCompaction();
   // A compaction of the files of `level` overlapping [begin, end] (user keys),

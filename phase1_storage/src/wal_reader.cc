@@ -8,6 +8,22 @@ namespace tinykv::storage::wal {
 Reader::Reader(SequentialFile* file, std::string fname)
     : file_(file), fname_(std::move(fname)), backing_store_(new char[kBlockSize]) {}
 
+const char* Reader::FindValidRecord(const char* begin, const char* end) const {
+  // buffer_ starts at file offset CurrentOffset().
+  const uint64_t base = CurrentOffset() + static_cast<uint64_t>(begin - buffer_.data());
+  for (const char* p = begin; p + kHeaderSize <= end; ++p) {
+    const unsigned type = static_cast<unsigned char>(p[6]);
+    if (type == kZeroType || type > kMaxRecordType) continue;
+    const uint32_t length = static_cast<uint32_t>(static_cast<unsigned char>(p[4])) |
+                            (static_cast<uint32_t>(static_cast<unsigned char>(p[5])) << 8);
+    if (static_cast<size_t>(end - p) < kHeaderSize + length) continue;
+    const uint64_t offset_in_block = (base + static_cast<uint64_t>(p - begin)) % kBlockSize;
+    if (offset_in_block + kHeaderSize + length > kBlockSize) continue;  // would straddle
+    if (crc32c::Unmask(DecodeFixed32(p)) == crc32c::Value(p + 6, 1 + length)) return p;
+  }
+  return nullptr;
+}
+
 void Reader::MarkBad(uint64_t offset, const char* reason) {
   if (have_bad_) return;  // report the first bad spot
   have_bad_ = true;
@@ -20,7 +36,6 @@ unsigned Reader::ReadPhysicalRecord(Slice* result, uint64_t* offset, const char*
     if (buffer_.size() < kHeaderSize) {
       if (!eof_) {
         // The remainder is a block trailer (zero padding): skip it.
-        end_of_buffer_offset_ += 0;
         buffer_ = Slice();
         Status s = file_->Read(kBlockSize, &buffer_, backing_store_.get());
         end_of_buffer_offset_ += buffer_.size();
@@ -47,21 +62,26 @@ unsigned Reader::ReadPhysicalRecord(Slice* result, uint64_t* offset, const char*
                             (static_cast<uint32_t>(static_cast<unsigned char>(header[5])) << 8);
     const unsigned type = static_cast<unsigned char>(header[6]);
     *offset = CurrentOffset();
-    if (kHeaderSize + length > buffer_.size()) {
-      buffer_ = Slice();
-      if (eof_) {
-        // The payload runs past the end of the file: a torn write.
-        MarkBad(*offset, "truncated record payload");
+    const bool too_long = kHeaderSize + length > buffer_.size();
+    const bool zero_filled = type == kZeroType && length == 0;
+    if (too_long || zero_filled) {
+      *reason = too_long ? "record length runs past its block" : "zero-filled record";
+      if (!eof_) {
+        // Nothing after this in the block can be trusted; every block starts
+        // with a fresh record header, so resume at the next block.
+        buffer_ = Slice();
+        return kBadRecord;
+      }
+      // In the last block of the file this is either a torn write (nothing
+      // valid follows) or a damaged length/type: look for a valid record
+      // anywhere after it before calling it a torn tail.
+      const char* next = FindValidRecord(buffer_.data() + 1, buffer_.data() + buffer_.size());
+      if (next == nullptr) {
+        buffer_ = Slice();
+        MarkBad(*offset, too_long ? "truncated record payload" : "zero-filled tail");
         return kEof;
       }
-      *reason = "record length exceeds its block";
-      return kBadRecord;
-    }
-    if (type == kZeroType && length == 0) {
-      // Zero-filled space (e.g. after a crash on a file system that extends
-      // files with zeros): nothing after it in this block can be trusted.
-      buffer_ = Slice();
-      *reason = "zero-filled record";
+      buffer_.remove_prefix(static_cast<size_t>(next - buffer_.data()));
       return kBadRecord;
     }
     const uint32_t expected = crc32c::Unmask(DecodeFixed32(header));

@@ -52,6 +52,9 @@ class Reader {
 
   unsigned ReadPhysicalRecord(Slice* result, uint64_t* offset, const char** reason);
   void MarkBad(uint64_t offset, const char* reason);
+  // The first position in [begin, end) (inside buffer_) holding a physical
+  // record with a valid checksum that does not straddle a block; or null.
+  const char* FindValidRecord(const char* begin, const char* end) const;
   uint64_t CurrentOffset() const { return end_of_buffer_offset_ - buffer_.size(); }
 
   SequentialFile* const file_;

@@ -109,6 +109,35 @@ TEST_F(RecoveryTest, TornWalTailIsDroppedSilently) {
   EXPECT_EQ(19u, Keys().size());
 }
 
+TEST_F(RecoveryTest, TornTailBeforeAnEmptyNewerLogIsStillATornTail) {
+  // A crash during recovery leaves the old log (torn) and a new, empty one.
+  WriteKeysAndClose(20);
+  auto logs = Files(FileType::kLogFile);
+  ASSERT_EQ(1u, logs.size());
+  Truncate(logs[0], 5);
+  uint64_t number;
+  FileType type;
+  ASSERT_TRUE(ParseFileName(logs[0].substr(logs[0].rfind('/') + 1), &number, &type));
+  ASSERT_OK(WriteStringToFile(Env::Default(), "", LogFileName(dbname(), number + 100), true));
+  Open();
+  EXPECT_EQ(19u, Keys().size());
+}
+
+TEST_F(RecoveryTest, TornTailInAnOlderNonEmptyLogIsCorruption) {
+  WriteKeysAndClose(20);
+  auto logs = Files(FileType::kLogFile);
+  uint64_t number;
+  FileType type;
+  ASSERT_TRUE(ParseFileName(logs[0].substr(logs[0].rfind('/') + 1), &number, &type));
+  std::string contents;
+  ASSERT_OK(ReadFileToString(Env::Default(), logs[0], &contents));
+  // A newer log holding valid records, and a torn older one.
+  ASSERT_OK(WriteStringToFile(Env::Default(), contents, LogFileName(dbname(), number + 100), true));
+  Truncate(logs[0], 5);
+  Status s = TryOpen();
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+}
+
 TEST_F(RecoveryTest, RecoveryIsRepeatableAndKeepsSequenceNumbersIncreasing) {
   WriteKeysAndClose(10);
   Open();

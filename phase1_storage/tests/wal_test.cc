@@ -126,6 +126,34 @@ TEST_F(WalTest, CorruptLengthInTheMiddleIsCorruption) {
   EXPECT_TRUE(s.IsCorruption()) << s.ToString();
 }
 
+// In the last (partial) block there is no later block boundary to resume
+// at: a damaged length must not hide the valid records after it.
+TEST_F(WalTest, CorruptLengthInTheLastBlockIsCorruptionNotATornTail) {
+  std::vector<std::string> records;
+  for (int i = 0; i < 100; ++i) records.push_back("record-" + std::to_string(i) + std::string(50, 'x'));
+  Write(records);
+  std::string c = Contents();
+  ASSERT_LT(c.size(), kBlockSize);
+  const size_t rec_size = kHeaderSize + records[0].size();  // all records 7 + 59 bytes... mostly
+  const size_t tenth = 10 * rec_size;
+  c[tenth + 5] = static_cast<char>(0x7f);  // high byte of the length: runs past EOF
+  SetContents(c);
+  Status s;
+  auto got = ReadAll(&s);
+  EXPECT_EQ(10u, got.size());
+  ASSERT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_NE(std::string::npos, s.ToString().find("offset " + std::to_string(tenth)));
+  // A zero-filled hole in the middle of the last block, too.
+  c = Contents();
+  Write(records);
+  c = Contents();
+  for (size_t i = tenth; i < tenth + rec_size; ++i) c[i] = 0;
+  SetContents(c);
+  got = ReadAll(&s);
+  EXPECT_EQ(10u, got.size());
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+}
+
 TEST_F(WalTest, ZeroFilledTailIsTorn) {
   Write({"one", "two"});
   SetContents(Contents() + std::string(100, '\0'));

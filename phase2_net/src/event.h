@@ -28,10 +28,16 @@ class Event {
  public:
   awaitable<void> Wait(SteadyClock::time_point deadline) {
     asio::steady_timer timer(co_await asio::this_coro::executor, deadline);
+    // Unregisters in a destructor, so that a coroutine frame destroyed while
+    // suspended here (its io_context shut down) leaves no dangling pointer.
+    struct Registration {
+      std::vector<asio::steady_timer*>* waiters;
+      asio::steady_timer* timer;
+      ~Registration() { waiters->erase(std::find(waiters->begin(), waiters->end(), timer)); }
+    } registration{&waiters_, &timer};
     waiters_.push_back(&timer);
     boost::system::error_code ec;  // aborted = notified; success = deadline
     co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    waiters_.erase(std::find(waiters_.begin(), waiters_.end(), &timer));
   }
   void NotifyAll() {
     for (asio::steady_timer* t : waiters_) t->cancel();

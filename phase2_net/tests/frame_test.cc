@@ -222,6 +222,23 @@ TEST(MessageDecoding, TrailingBytesAreCorruption) {
   EXPECT_NE(r.status().ToString().find("trailing"), std::string::npos);
 }
 
+struct WithBool {
+  bool b = false;
+  template <class A>
+  void serialize(A& a) {
+    a(b);
+  }
+};
+
+TEST(MessageDecoding, BoolBytesOtherThanZeroOrOneAreCorruption) {
+  EXPECT_TRUE(DecodeMessage<WithBool>(std::string("\x01", 1))->b);
+  EXPECT_FALSE(DecodeMessage<WithBool>(std::string("\x00", 1))->b);
+  auto bad = DecodeMessage<WithBool>(std::string("\x02", 1));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_TRUE(bad.status().IsCorruption());
+  EXPECT_NE(bad.status().ToString().find("invalid bool"), std::string::npos);
+}
+
 TEST(MessageDecoding, RandomBytesNeverCrash) {
   Random rnd(::tinykv::testing::SeedForTest());
   for (int i = 0; i < 2000; ++i) {

@@ -54,7 +54,8 @@ void BM_SimCommit(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(committed));
   state.SetBytesProcessed(static_cast<int64_t>(committed * value_bytes));
   state.counters["msgs_per_entry"] =
-      committed == 0 ? 0.0 : static_cast<double>(c.stats().total()) / static_cast<double>(committed);
+      committed == 0 ? 0.0
+                     : static_cast<double>(c.stats().total()) / static_cast<double>(committed);
 }
 
 BENCHMARK(BM_SimCommit)

@@ -21,11 +21,10 @@ std::chrono::milliseconds Ms(double seconds) {
 }
 
 KvCommandResult Run(KvNode& n, KvCommand c, double timeout) {
-  Result<KvCommandResult> r = Status::OK();
-  {
+  auto r = [&] {
     py::gil_scoped_release nogil;
-    r = n.ProposeSync(std::move(c), Ms(timeout));
-  }
+    return n.ProposeSync(std::move(c), Ms(timeout));
+  }();
   return ValueOrThrow(std::move(r));
 }
 
@@ -53,12 +52,19 @@ void BindRaftNode(py::module_& m) {
              o.sync = sync;
              o.peer_listen = std::move(peer_listen);
              o.io_threads = 1;
-             Result<std::unique_ptr<KvNode>> r = Status::OK();
+             KvNode* node = nullptr;
+             Status s;
              {
                py::gil_scoped_release nogil;
-               r = KvNode::Open(o);
+               auto r = KvNode::Open(o);
+               if (r.ok()) {
+                 node = r->release();
+               } else {
+                 s = r.status();
+               }
              }
-             return ValueOrThrow(std::move(r));
+             ThrowIfError(s);
+             return std::unique_ptr<KvNode>(node);
            }),
            py::arg("id"), py::arg("data_dir"), py::arg("peers"), py::arg("tick_ms") = 50,
            py::arg("election_ticks") = 10, py::arg("snapshot_threshold") = 10000,
@@ -132,22 +138,20 @@ void BindRaftNode(py::module_& m) {
       .def(
           "get",
           [](KvNode& n, const std::string& k) {
-            Result<std::optional<std::string>> r = Status::OK();
-            {
+            auto r = [&] {
               py::gil_scoped_release nogil;
-              r = n.Get(k);
-            }
+              return n.Get(k);
+            }();
             return OptBytes(ValueOrThrow(std::move(r)));
           },
           py::arg("key"), "Local (serializable) read of the state machine.")
       .def(
           "scan",
           [](KvNode& n, const std::string& start, const std::string& end, size_t limit) {
-            Result<std::vector<std::pair<std::string, std::string>>> r = Status::OK();
-            {
+            auto r = [&] {
               py::gil_scoped_release nogil;
-              r = n.Scan(start, end, limit);
-            }
+              return n.Scan(start, end, limit);
+            }();
             py::list out;
             for (auto& [k, v] : ValueOrThrow(std::move(r)))
               out.append(py::make_tuple(py::bytes(k), py::bytes(v)));

@@ -43,8 +43,7 @@ uint64_t WaitConf(SimCluster& c, Result<std::pair<uint64_t, uint64_t>> r, int ma
 void BindRaft(py::module_& m) {
   m.doc() = "Raft: the deterministic cluster simulator (SimCluster) and the message codec.";
 
-  py::class_<raft::sim::NodeInfo>(m, "NodeInfo",
-                                  "A snapshot of one simulated node's Raft state.")
+  py::class_<raft::sim::NodeInfo>(m, "NodeInfo", "A snapshot of one simulated node's Raft state.")
       .def_readonly("id", &raft::sim::NodeInfo::id)
       .def_readonly("alive", &raft::sim::NodeInfo::alive)
       .def_property_readonly(
@@ -70,14 +69,13 @@ The same seed and the same calls give the identical trace(). Node ids are
 1..n. Roles are the strings 'follower', 'candidate', 'pre_candidate' and
 'leader'. See DESIGN.md "Simulator semantics" for the pinned behaviour.
 )doc")
-      .def(py::init([](int n, uint64_t seed, int election_ticks, int heartbeat_ticks,
-                       bool pre_vote, bool check_quorum, uint64_t max_uncommitted_bytes,
-                       int max_inflight_msgs, uint64_t max_msg_bytes, bool lease_reads,
-                       bool check_invariants, bool trace_messages, bool check_each_step) {
+      .def(py::init([](int n, uint64_t seed, int election_ticks, int heartbeat_ticks, bool pre_vote,
+                       bool check_quorum, uint64_t max_uncommitted_bytes, int max_inflight_msgs,
+                       uint64_t max_msg_bytes, bool lease_reads, bool check_invariants,
+                       bool trace_messages, bool check_each_step) {
              if (n < 1) ThrowStatus(Status::InvalidArgument("n must be >= 1"));
              if (election_ticks <= heartbeat_ticks || heartbeat_ticks <= 0) {
-               ThrowStatus(Status::InvalidArgument(
-                   "need 0 < heartbeat_ticks < election_ticks"));
+               ThrowStatus(Status::InvalidArgument("need 0 < heartbeat_ticks < election_ticks"));
              }
              if (max_inflight_msgs <= 0 || max_msg_bytes == 0) {
                ThrowStatus(Status::InvalidArgument("flow control limits must be positive"));
@@ -112,8 +110,9 @@ The same seed and the same calls give the identical trace(). Node ids are
       .def_property_readonly("seed", [](const SimCluster& c) { return c.options().seed; })
       .def("nodes", &SimCluster::NodeIds, "Ids of every node ever created.")
       .def("alive", &SimCluster::Alive, py::arg("i"))
-      .def("tick", [](SimCluster& c, int n) { c.Tick(n); }, py::arg("n") = 1,
-           "Advances virtual time by n ticks, delivering messages and processing Ready.")
+      .def(
+          "tick", [](SimCluster& c, int n) { c.Tick(n); }, py::arg("n") = 1,
+          "Advances virtual time by n ticks, delivering messages and processing Ready.")
       .def(
           "run_until",
           [](SimCluster& c, const std::function<bool()>& pred, int max_ticks) {
@@ -127,8 +126,9 @@ The same seed and the same calls give the identical trace(). Node ids are
           "Ticks until predicate() is true (checked before each tick); False if max_ticks pass.")
       .def("leader", &SimCluster::Leader,
            "Among live nodes whose role is leader, the one with the highest term; else None.")
-      .def("node", [](const SimCluster& c, uint64_t i) { return ValueOrThrow(c.Node(i)); },
-           py::arg("i"))
+      .def(
+          "node", [](const SimCluster& c, uint64_t i) { return ValueOrThrow(c.Node(i)); },
+          py::arg("i"))
       .def(
           "propose",
           [](SimCluster& c, py::bytes data, std::optional<uint64_t> node) {
@@ -147,8 +147,9 @@ The same seed and the same calls give the identical trace(). Node ids are
           py::arg("node") = py::none(), py::arg("max_ticks") = py::none(),
           "Linearizable read point: runs until confirmed; raises NotLeaderError (no leader), "
           "UnavailableError (read failed by a leader change) or TimeoutError.")
-      .def("campaign", [](SimCluster& c, uint64_t i) { ThrowIfError(c.Campaign(i)); },
-           py::arg("i"), "Makes node i start an election now.")
+      .def(
+          "campaign", [](SimCluster& c, uint64_t i) { ThrowIfError(c.Campaign(i)); }, py::arg("i"),
+          "Makes node i start an election now.")
       .def(
           "log",
           [](const SimCluster& c, uint64_t i) {
@@ -177,9 +178,10 @@ The same seed and the same calls give the identical trace(). Node ids are
             return out;
           },
           py::arg("i"), "Every non-empty payload node i applied, in order.")
-      .def("members",
-           [](const SimCluster& c, uint64_t i) { return MembersDict(ValueOrThrow(c.Members(i))); },
-           py::arg("i"))
+      .def(
+          "members",
+          [](const SimCluster& c, uint64_t i) { return MembersDict(ValueOrThrow(c.Members(i))); },
+          py::arg("i"))
       .def("partition", &SimCluster::Partition, py::arg("groups"),
            "Replaces any partition; a node in no group is alone.")
       .def("heal", &SimCluster::Heal, "Removes partitions and cut links.")
@@ -198,8 +200,10 @@ The same seed and the same calls give the identical trace(). Node ids are
           py::arg("drop") = 0.0, py::arg("duplicate") = 0.0,
           py::arg("delay") = std::pair<uint64_t, uint64_t>{0, 0}, py::arg("reorder") = false,
           "Message faults; delay=(lo, hi) in ticks.")
-      .def("crash", [](SimCluster& c, uint64_t i) { ThrowIfError(c.Crash(i)); }, py::arg("i"))
-      .def("restart", [](SimCluster& c, uint64_t i) { ThrowIfError(c.Restart(i)); }, py::arg("i"))
+      .def(
+          "crash", [](SimCluster& c, uint64_t i) { ThrowIfError(c.Crash(i)); }, py::arg("i"))
+      .def(
+          "restart", [](SimCluster& c, uint64_t i) { ThrowIfError(c.Restart(i)); }, py::arg("i"))
       .def(
           "add_member",
           [](SimCluster& c, uint64_t i, bool learner, int max_ticks) {
@@ -251,36 +255,40 @@ The same seed and the same calls give the identical trace(). Node ids are
           py::arg("i"), py::arg("max_ticks") = 50,
           "Asks the leader to hand over to i; True once i leads (False if the transfer was "
           "aborted after an election timeout or max_ticks passed).")
-      .def("compact", [](SimCluster& c, uint64_t i, uint64_t index) {
-             ThrowIfError(c.Compact(i, index));
-           }, py::arg("i"), py::arg("index"),
-           "Snapshot of node i's state machine at index (<= applied) and log truncation.")
-      .def("stats",
-           [](const SimCluster& c) {
-             py::dict d, msgs;
-             for (const auto& [k, v] : c.stats().messages) msgs[py::str(k)] = v;
-             d["messages"] = msgs;
-             d["bytes"] = c.stats().bytes;
-             return d;
-           },
-           "{'messages': {etcd type name: count sent}, 'bytes': encoded bytes sent}")
+      .def(
+          "compact",
+          [](SimCluster& c, uint64_t i, uint64_t index) { ThrowIfError(c.Compact(i, index)); },
+          py::arg("i"), py::arg("index"),
+          "Snapshot of node i's state machine at index (<= applied) and log truncation.")
+      .def(
+          "stats",
+          [](const SimCluster& c) {
+            py::dict d, msgs;
+            for (const auto& [k, v] : c.stats().messages) msgs[py::str(k)] = v;
+            d["messages"] = msgs;
+            d["bytes"] = c.stats().bytes;
+            return d;
+          },
+          "{'messages': {etcd type name: count sent}, 'bytes': encoded bytes sent}")
       .def("reset_stats", &SimCluster::ResetStats)
-      .def("trace",
+      .def(
+          "trace",
+          [](const SimCluster& c) {
+            py::list out;
+            for (const auto& e : c.trace()) {
+              py::dict d;
+              d["tick"] = e.tick;
+              d["node"] = e.node;
+              d["term"] = e.term;
+              d["event"] = e.event;
+              d["detail"] = e.detail;
+              out.append(d);
+            }
+            return out;
+          },
+          "Events as dicts: tick, node (0: the network), term, event, detail.")
+      .def("trace_lines",
            [](const SimCluster& c) {
-             py::list out;
-             for (const auto& e : c.trace()) {
-               py::dict d;
-               d["tick"] = e.tick;
-               d["node"] = e.node;
-               d["term"] = e.term;
-               d["event"] = e.event;
-               d["detail"] = e.detail;
-               out.append(d);
-             }
-             return out;
-           },
-           "Events as dicts: tick, node (0: the network), term, event, detail.")
-      .def("trace_lines", [](const SimCluster& c) {
              std::vector<std::string> out;
              for (const auto& e : c.trace()) out.push_back(e.ToString());
              return out;

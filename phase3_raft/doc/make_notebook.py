@@ -106,7 +106,8 @@ code("""def log_matrix(c, title, ax):
     cmap = ListedColormap(["#ffffff"] + list(plt.cm.tab10.colors))
     ax.imshow(grid, cmap=cmap, vmin=0, vmax=10, aspect="auto", interpolation="nearest")
     ax.set_yticks(range(len(logs)), [f"S{i}" for i in sorted(logs)])
-    ax.set_xlabel(f"log index (from {first})"); ax.set_title(title)
+    ax.set_xticks(range(last - first + 1), range(first, last + 1))
+    ax.set_xlabel("log index"); ax.set_title(title)
     for row, i in enumerate(sorted(logs)):
         for (idx, term, _) in logs[i]:
             ax.text(idx - first, row, term, ha="center", va="center", fontsize=7)

@@ -85,11 +85,11 @@ bool ConfChangeV2::EnterJoint(bool* auto_leave) const {
 
 std::string_view MessageTypeName(MessageType t) {
   static constexpr std::string_view kNames[kNumMessageTypes] = {
-      "MsgHup",        "MsgBeat",           "MsgProp",        "MsgApp",
-      "MsgAppResp",    "MsgVote",           "MsgVoteResp",    "MsgSnap",
-      "MsgHeartbeat",  "MsgHeartbeatResp",  "MsgUnreachable", "MsgSnapStatus",
-      "MsgCheckQuorum", "MsgTransferLeader", "MsgTimeoutNow", "MsgReadIndex",
-      "MsgReadIndexResp", "MsgPreVote",     "MsgPreVoteResp"};
+      "MsgHup",           "MsgBeat",           "MsgProp",        "MsgApp",
+      "MsgAppResp",       "MsgVote",           "MsgVoteResp",    "MsgSnap",
+      "MsgHeartbeat",     "MsgHeartbeatResp",  "MsgUnreachable", "MsgSnapStatus",
+      "MsgCheckQuorum",   "MsgTransferLeader", "MsgTimeoutNow",  "MsgReadIndex",
+      "MsgReadIndexResp", "MsgPreVote",        "MsgPreVoteResp"};
   const auto i = static_cast<size_t>(t);
   return i < static_cast<size_t>(kNumMessageTypes) ? kNames[i] : "MsgUnknown";
 }

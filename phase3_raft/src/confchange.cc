@@ -99,9 +99,15 @@ Status Changer::Apply(ConfigAndProgress* c, const std::vector<ConfChangeSingle>&
   for (const auto& cc : ccs) {
     if (cc.node_id == kNone) continue;  // etcd: a zero id is ignored
     switch (cc.type) {
-      case ConfChangeType::kAddNode: MakeVoter(c, cc.node_id); break;
-      case ConfChangeType::kAddLearnerNode: MakeLearner(c, cc.node_id); break;
-      case ConfChangeType::kRemoveNode: Remove(c, cc.node_id); break;
+      case ConfChangeType::kAddNode:
+        MakeVoter(c, cc.node_id);
+        break;
+      case ConfChangeType::kAddLearnerNode:
+        MakeLearner(c, cc.node_id);
+        break;
+      case ConfChangeType::kRemoveNode:
+        Remove(c, cc.node_id);
+        break;
     }
   }
   if (c->config.voters.incoming.empty()) return Status::InvalidArgument("removed all voters");

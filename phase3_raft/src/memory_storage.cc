@@ -1,8 +1,7 @@
 // MemoryStorage: etcd-io/raft's storage.go in C++.
-#include "tinykv/raft/storage.h"
-
 #include "tinykv/common/check.h"
 #include "tinykv/raft/codec.h"
+#include "tinykv/raft/storage.h"
 
 namespace tinykv::raft {
 
@@ -87,8 +86,7 @@ Status MemoryStorage::ApplySnapshot(const Snapshot& snap) {
   return Status::OK();
 }
 
-Result<Snapshot> MemoryStorage::CreateSnapshot(uint64_t i, const ConfState& cs,
-                                               std::string data) {
+Result<Snapshot> MemoryStorage::CreateSnapshot(uint64_t i, const ConfState& cs, std::string data) {
   std::lock_guard<std::mutex> l(mu_);
   if (i <= snapshot_.metadata.index) {
     return Status::InvalidArgument("raft: requested snapshot is out of date");
@@ -131,9 +129,9 @@ Status MemoryStorage::Append(const std::vector<Entry>& entries) {
   if (ents_.size() > offset) {
     ents_.resize(offset);  // truncate the conflicting suffix
   } else if (ents_.size() < offset) {
-    return Status::InvalidArgument("raft: missing log entry [last: " +
-                                   std::to_string(LastIndexLocked()) +
-                                   ", append at: " + std::to_string(start) + "]");
+    return Status::InvalidArgument(
+        "raft: missing log entry [last: " + std::to_string(LastIndexLocked()) +
+        ", append at: " + std::to_string(start) + "]");
   }
   ents_.insert(ents_.end(), entries.begin() + static_cast<ptrdiff_t>(skip), entries.end());
   return Status::OK();

@@ -9,9 +9,12 @@ namespace tinykv::raft {
 
 const char* ProgressStateName(ProgressStateType s) {
   switch (s) {
-    case ProgressStateType::kProbe: return "StateProbe";
-    case ProgressStateType::kReplicate: return "StateReplicate";
-    case ProgressStateType::kSnapshot: return "StateSnapshot";
+    case ProgressStateType::kProbe:
+      return "StateProbe";
+    case ProgressStateType::kReplicate:
+      return "StateReplicate";
+    case ProgressStateType::kSnapshot:
+      return "StateSnapshot";
   }
   return "StateUnknown";
 }
@@ -122,9 +125,12 @@ bool Progress::MaybeDecrTo(uint64_t rejected, uint64_t match_hint) {
 
 bool Progress::IsPaused() const {
   switch (state) {
-    case ProgressStateType::kProbe: return msg_app_flow_paused;
-    case ProgressStateType::kReplicate: return msg_app_flow_paused || inflights.Full();
-    case ProgressStateType::kSnapshot: return true;
+    case ProgressStateType::kProbe:
+      return msg_app_flow_paused;
+    case ProgressStateType::kReplicate:
+      return msg_app_flow_paused || inflights.Full();
+    case ProgressStateType::kSnapshot:
+      return true;
   }
   return true;
 }
@@ -133,7 +139,8 @@ std::string Progress::ToString() const {
   std::string s = std::string(ProgressStateName(state)) + " match=" + std::to_string(match) +
                   " next=" + std::to_string(next);
   if (is_learner) s += " learner";
-  if (state == ProgressStateType::kSnapshot) s += " pendingSnap=" + std::to_string(pending_snapshot);
+  if (state == ProgressStateType::kSnapshot)
+    s += " pendingSnap=" + std::to_string(pending_snapshot);
   return s;
 }
 

@@ -29,10 +29,14 @@ bool ConfStatesEquivalent(ConfState a, ConfState b) {
 
 const char* StateRoleName(StateRole r) {
   switch (r) {
-    case StateRole::kFollower: return "follower";
-    case StateRole::kCandidate: return "candidate";
-    case StateRole::kLeader: return "leader";
-    case StateRole::kPreCandidate: return "pre_candidate";
+    case StateRole::kFollower:
+      return "follower";
+    case StateRole::kCandidate:
+      return "candidate";
+    case StateRole::kLeader:
+      return "leader";
+    case StateRole::kPreCandidate:
+      return "pre_candidate";
   }
   return "unknown";
 }
@@ -261,8 +265,8 @@ void Raft::Campaign(CampaignType t) {
     vote_msg = MessageType::kMsgVote;
     term = current_term_;
   }
-  const MessageType resp = vote_msg == MessageType::kMsgVote ? MessageType::kMsgVoteResp
-                                                             : MessageType::kMsgPreVoteResp;
+  const MessageType resp =
+      vote_msg == MessageType::kMsgVote ? MessageType::kMsgVoteResp : MessageType::kMsgPreVoteResp;
   if (Poll(id_, resp, true) == VoteResult::kWon) {
     // A single-voter cluster wins at once.
     if (t == CampaignType::kPreElection) {
@@ -352,9 +356,8 @@ Status Raft::Step(Message m) {
       // the candidate's log is at least as up to date as ours.
       const bool can_vote = voted_for_ == m.from || (voted_for_ == kNone && lead_ == kNone) ||
                             (m.type == MessageType::kMsgPreVote && m.term > current_term_);
-      const MessageType resp_type = m.type == MessageType::kMsgVote
-                                        ? MessageType::kMsgVoteResp
-                                        : MessageType::kMsgPreVoteResp;
+      const MessageType resp_type = m.type == MessageType::kMsgVote ? MessageType::kMsgVoteResp
+                                                                    : MessageType::kMsgPreVoteResp;
       Message resp;
       resp.to = m.from;
       resp.type = resp_type;
@@ -380,10 +383,13 @@ Status Raft::Step(Message m) {
       break;
   }
   switch (state_) {
-    case StateRole::kLeader: return StepLeader(m);
+    case StateRole::kLeader:
+      return StepLeader(m);
     case StateRole::kCandidate:
-    case StateRole::kPreCandidate: return StepCandidate(m);
-    case StateRole::kFollower: return StepFollower(m);
+    case StateRole::kPreCandidate:
+      return StepCandidate(m);
+    case StateRole::kFollower:
+      return StepFollower(m);
   }
   return Status::OK();
 }

@@ -88,8 +88,7 @@ RaftLog::RaftLog(Storage* storage, uint64_t max_committed_bytes)
   applied_ = first - 1;
 }
 
-std::optional<uint64_t> RaftLog::MaybeAppend(uint64_t index, uint64_t log_term,
-                                             uint64_t committed,
+std::optional<uint64_t> RaftLog::MaybeAppend(uint64_t index, uint64_t log_term, uint64_t committed,
                                              const std::vector<Entry>& ents) {
   if (!MatchTerm(index, log_term)) return std::nullopt;
   const uint64_t lastnewi = index + ents.size();
@@ -109,8 +108,8 @@ std::optional<uint64_t> RaftLog::MaybeAppend(uint64_t index, uint64_t log_term,
 uint64_t RaftLog::Append(const std::vector<Entry>& ents) {
   if (ents.empty()) return LastIndex();
   const uint64_t after = ents.front().index - 1;
-  TINYKV_CHECK(after >= committed_) << "after(" << after << ") is out of range [committed("
-                                    << committed_ << ")]";
+  TINYKV_CHECK(after >= committed_)
+      << "after(" << after << ") is out of range [committed(" << committed_ << ")]";
   unstable_.TruncateAndAppend(ents);
   return LastIndex();
 }
@@ -135,8 +134,8 @@ std::pair<uint64_t, uint64_t> RaftLog::FindConflictByTerm(uint64_t index, uint64
 std::vector<Entry> RaftLog::NextCommittedEntries() const {
   const uint64_t off = std::max(applied_ + 1, FirstIndex());
   if (committed_ + 1 > off) {
-    auto ents = Slice(off, committed_ + 1,
-                      max_committed_bytes_ == 0 ? kNoLimit : max_committed_bytes_);
+    auto ents =
+        Slice(off, committed_ + 1, max_committed_bytes_ == 0 ? kNoLimit : max_committed_bytes_);
     TINYKV_CHECK(ents.ok()) << "unexpected error when getting committed entries: "
                             << ents.status().ToString();
     return std::move(ents).value();
@@ -236,8 +235,8 @@ Status RaftLog::CheckOutOfBounds(uint64_t lo, uint64_t hi) const {
   const uint64_t fi = FirstIndex();
   if (lo < fi) return Status::NotFound(kCompactedMessage);
   const uint64_t length = LastIndex() + 1 - fi;
-  TINYKV_CHECK(hi <= fi + length) << "slice[" << lo << "," << hi << ") out of bound [" << fi
-                                  << "," << LastIndex() << "]";
+  TINYKV_CHECK(hi <= fi + length) << "slice[" << lo << "," << hi << ") out of bound [" << fi << ","
+                                  << LastIndex() << "]";
   return Status::OK();
 }
 

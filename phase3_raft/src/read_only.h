@@ -15,8 +15,8 @@
 namespace tinykv::raft {
 
 struct ReadIndexStatus {
-  Message req;       // the original MsgReadIndex (from = requester, context = ctx)
-  uint64_t index;    // commit index when received
+  Message req;     // the original MsgReadIndex (from = requester, context = ctx)
+  uint64_t index;  // commit index when received
   std::map<uint64_t, bool> acks;
 };
 

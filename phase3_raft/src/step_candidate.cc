@@ -6,8 +6,8 @@ namespace tinykv::raft {
 Status Raft::StepCandidate(Message& m) {
   // Only responses of our own kind count: a pre-candidate ignores MsgVoteResp
   // and a candidate MsgPreVoteResp (stale ones from an earlier phase).
-  const MessageType my_resp = state_ == StateRole::kPreCandidate ? MessageType::kMsgPreVoteResp
-                                                                 : MessageType::kMsgVoteResp;
+  const MessageType my_resp =
+      state_ == StateRole::kPreCandidate ? MessageType::kMsgPreVoteResp : MessageType::kMsgVoteResp;
   switch (m.type) {
     case MessageType::kMsgProp:
       return Status::NotLeader("raft: no leader (candidate)");

@@ -55,9 +55,10 @@ Status Raft::StepLeader(Message& m) {
         // could not be applied never enters the log.
         Changer changer(prs_, log_.LastIndex());
         bool auto_leave = false;
-        Status st = cc->LeaveJoint()               ? changer.LeaveJoint().status()
-                    : cc->EnterJoint(&auto_leave) ? changer.EnterJoint(auto_leave, cc->changes).status()
-                                                   : changer.Simple(cc->changes).status();
+        Status st = cc->LeaveJoint() ? changer.LeaveJoint().status()
+                    : cc->EnterJoint(&auto_leave)
+                        ? changer.EnterJoint(auto_leave, cc->changes).status()
+                        : changer.Simple(cc->changes).status();
         TINYKV_RETURN_IF_ERROR(st);
         pending_conf_index_ = log_.LastIndex() + i + 1;
       }

@@ -1,8 +1,9 @@
 // Message codec: round trips and malformed input (Corruption, never a crash).
+#include "tinykv/raft/codec.h"
+
 #include <gtest/gtest.h>
 
 #include "tinykv/common/random.h"
-#include "tinykv/raft/codec.h"
 #include "tinykv/testing/test_util.h"
 
 namespace tinykv::raft {
@@ -63,7 +64,8 @@ TEST(RaftCodec, EveryMessageTypeRoundTrips) {
 TEST(RaftCodec, ConfChangeAndHardStateRoundTrip) {
   ConfChangeV2 cc;
   cc.transition = ConfChangeTransition::kJointExplicit;
-  cc.changes = {{ConfChangeType::kAddNode, 4}, {ConfChangeType::kRemoveNode, 2},
+  cc.changes = {{ConfChangeType::kAddNode, 4},
+                {ConfChangeType::kRemoveNode, 2},
                 {ConfChangeType::kAddLearnerNode, 9}};
   cc.context = "why";
   std::string buf;

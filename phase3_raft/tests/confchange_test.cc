@@ -1,7 +1,7 @@
 // Changer: simple changes, joint consensus, learners (etcd confchange tests).
-#include <gtest/gtest.h>
-
 #include "confchange.h"
+
+#include <gtest/gtest.h>
 
 namespace tinykv::raft {
 namespace {

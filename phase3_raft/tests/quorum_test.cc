@@ -1,7 +1,7 @@
 // Majority and joint quorums.
-#include <gtest/gtest.h>
-
 #include "quorum.h"
+
+#include <gtest/gtest.h>
 
 namespace tinykv::raft {
 namespace {
@@ -19,7 +19,8 @@ TEST(Quorum, MajorityCommittedIndexIsTheMedianAck) {
   MajorityConfig c({1, 2, 3});
   EXPECT_EQ(c.CommittedIndex(Acks({{1, 5}, {2, 3}, {3, 9}})), 5u);
   EXPECT_EQ(c.CommittedIndex(Acks({{1, 5}})), 0u);
-  EXPECT_EQ(MajorityConfig({1, 2, 3, 4}).CommittedIndex(Acks({{1, 5}, {2, 6}, {3, 7}, {4, 1}})), 5u);
+  EXPECT_EQ(MajorityConfig({1, 2, 3, 4}).CommittedIndex(Acks({{1, 5}, {2, 6}, {3, 7}, {4, 1}})),
+            5u);
   EXPECT_EQ(MajorityConfig().CommittedIndex(Acks({})), std::numeric_limits<uint64_t>::max());
 }
 

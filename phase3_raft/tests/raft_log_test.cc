@@ -1,7 +1,7 @@
 // RaftLog (etcd log_test.go): append, conflicts, commit rules, backtracking hints.
-#include <gtest/gtest.h>
-
 #include "raft_log.h"
+
+#include <gtest/gtest.h>
 
 namespace tinykv::raft {
 namespace {

@@ -366,12 +366,12 @@ TEST(RaftPaperReplication, FollowerAppendsAndTruncatesConflicts) {
 TEST(RaftPaperReplication, LeaderSyncsFollowerLogsOfFigure7) {
   const std::vector<uint64_t> leader_log = {1, 1, 1, 4, 4, 5, 5, 6, 6, 6};
   const std::vector<std::vector<uint64_t>> followers = {
-      {1, 1, 1, 4, 4, 5, 5, 6, 6},              // (a)
-      {1, 1, 1, 4},                             // (b)
-      {1, 1, 1, 4, 4, 5, 5, 6, 6, 6, 6},        // (c)
-      {1, 1, 1, 4, 4, 5, 5, 6, 6, 6, 7, 7},     // (d)
-      {1, 1, 1, 4, 4, 4, 4},                    // (e)
-      {1, 1, 1, 2, 2, 2, 3, 3, 3, 3, 3},        // (f)
+      {1, 1, 1, 4, 4, 5, 5, 6, 6},           // (a)
+      {1, 1, 1, 4},                          // (b)
+      {1, 1, 1, 4, 4, 5, 5, 6, 6, 6, 6},     // (c)
+      {1, 1, 1, 4, 4, 5, 5, 6, 6, 6, 7, 7},  // (d)
+      {1, 1, 1, 4, 4, 4, 4},                 // (e)
+      {1, 1, 1, 2, 2, 2, 3, 3, 3, 3, 3},     // (f)
   };
   for (size_t i = 0; i < followers.size(); ++i) {
     // The leader (term 8) with the figure's log, a follower with case i's
@@ -423,10 +423,15 @@ TEST(RaftPaperSafety, VoterRejectsCandidateWithOlderLog) {
     uint64_t cand_index, cand_term;
     bool reject;
   };
-  for (const Case& c : std::vector<Case>{
-           {{1}, 1, 1, false},    {{1}, 2, 1, false},   {{1, 1}, 1, 1, true},
-           {{1}, 1, 2, false},    {{1}, 2, 2, false},   {{1, 1}, 1, 2, false},
-           {{2}, 1, 1, true},     {{2}, 2, 1, true},    {{2, 1}, 1, 1, true}}) {
+  for (const Case& c : std::vector<Case>{{{1}, 1, 1, false},
+                                         {{1}, 2, 1, false},
+                                         {{1, 1}, 1, 1, true},
+                                         {{1}, 1, 2, false},
+                                         {{1}, 2, 2, false},
+                                         {{1, 1}, 1, 2, false},
+                                         {{2}, 1, 1, true},
+                                         {{2}, 2, 1, true},
+                                         {{2, 1}, 1, 1, true}}) {
     auto n = NodeWithLog(1, {1, 2}, c.log, 2);
     Message v = Msg(MessageType::kMsgVote, 2, 1, 3);
     v.index = c.cand_index;

@@ -1,7 +1,6 @@
 // Raft beyond the paper's core rules: pre-vote, check-quorum, flow control,
 // the uncommitted cap, snapshots, membership, leader transfer and reads.
 #include <gtest/gtest.h>
-
 #include <spdlog/sinks/ostream_sink.h>
 
 #include <sstream>
@@ -69,7 +68,8 @@ TEST(RaftElection, ReadyAfterElectionCarriesSoftStateChange) {
 TEST(RaftReplication, BatchesProposalsIntoOneMsgAppPerFollower) {
   Network net({1, 2, 3});
   ElectLeader(net, 1);
-  for (int i = 0; i < 20; ++i) ASSERT_TRUE(net.node(1)->node->Propose("e" + std::to_string(i)).ok());
+  for (int i = 0; i < 20; ++i)
+    ASSERT_TRUE(net.node(1)->node->Propose("e" + std::to_string(i)).ok());
   auto out = net.node(1)->Persist();
   auto apps = Filter(out, MessageType::kMsgApp);
   ASSERT_EQ(apps.size(), 2u);
@@ -98,7 +98,8 @@ TEST(RaftFlowControl, InflightWindowBoundsMessagesAndBytes) {
   ElectLeader(net2, 1);
   net2.delivered.clear();
   net2.drop_if = [](const Message& m) { return m.type == MessageType::kMsgAppResp; };
-  for (int i = 0; i < 10; ++i) ASSERT_TRUE(net2.node(1)->node->Propose(std::string(1024, 'b')).ok());
+  for (int i = 0; i < 10; ++i)
+    ASSERT_TRUE(net2.node(1)->node->Propose(std::string(1024, 'b')).ok());
   net2.Stabilize();
   apps = 0;
   for (const auto& m : net2.delivered) apps += m.type == MessageType::kMsgApp && !m.entries.empty();
@@ -318,7 +319,7 @@ TEST(RaftRead, NewLeaderHoldsReadUntilItsTermCommitsAndFailsItOnStepDown) {
   net.Isolate(1);
   net.node(1)->node->ReadIndex("held");
   net.Stabilize();
-  EXPECT_TRUE(net.node(1)->reads.empty());  // no heartbeat quorum
+  EXPECT_TRUE(net.node(1)->reads.empty());   // no heartbeat quorum
   for (int i = 0; i < 21; ++i) net.Tick(1);  // check-quorum: steps down
   EXPECT_EQ(Role(net.node(1)), StateRole::kFollower);
   ASSERT_EQ(net.node(1)->failed_reads.size(), 1u);

@@ -79,7 +79,8 @@ std::unique_ptr<TestNode> NodeWithLog(uint64_t id, const std::vector<uint64_t>& 
   cs.voters = peers;
   t->storage->SetBootstrapConfState(cs);
   std::vector<Entry> ents;
-  for (size_t i = 0; i < terms.size(); ++i) ents.push_back(Entry{terms[i], i + 1, EntryType::kNormal, {}});
+  for (size_t i = 0; i < terms.size(); ++i)
+    ents.push_back(Entry{terms[i], i + 1, EntryType::kNormal, {}});
   EXPECT_TRUE(t->storage->Append(ents).ok());
   t->storage->SetHardState(HardState{term, vote, commit});
   Config c = TestConfig(id, t->storage.get());

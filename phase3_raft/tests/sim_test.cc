@@ -14,6 +14,14 @@
 namespace tinykv::raft::sim {
 namespace {
 
+// Debug/sanitizer builds (the dev preset) are ~20x slower: run fewer seeds
+// there so each test stays well inside ctest's timeout.
+#ifdef NDEBUG
+constexpr uint64_t kSeedDivisor = 1;
+#else
+constexpr uint64_t kSeedDivisor = 5;
+#endif
+
 SimOptions Opts(int n, uint64_t seed) {
   SimOptions o;
   o.n = n;
@@ -35,7 +43,8 @@ void ExpectNoViolations(const SimCluster& c) {
 
 TEST(SimCluster, ElectsOneLeaderAndCommits) {
   SimCluster c(Opts(3, 7));
-  ASSERT_TRUE(RunUntil(c, [&] { return c.Leader().has_value(); }, 100));
+  ASSERT_TRUE(RunUntil(
+      c, [&] { return c.Leader().has_value(); }, 100));
   auto idx = c.Propose("hello");
   ASSERT_TRUE(idx.ok()) << idx.status().ToString();
   c.Tick(3);
@@ -68,7 +77,8 @@ TEST(SimCluster, SameSeedSameTrace) {
 // Message economy (as the classic lab tests bound it).
 TEST(SimCluster, MessageEconomyElectionAndCommit) {
   SimCluster c(Opts(3, 3));
-  ASSERT_TRUE(RunUntil(c, [&] { return c.Leader().has_value(); }, 100));
+  ASSERT_TRUE(RunUntil(
+      c, [&] { return c.Leader().has_value(); }, 100));
   const SimStats election = c.stats();
   // Pre-vote + vote round to 2 peers, their answers, the leader's first
   // append (no-op) and the answers: ~12 messages; allow a split vote or two.
@@ -96,12 +106,14 @@ TEST(SimCluster, MessageEconomyElectionAndCommit) {
 
 TEST(SimCluster, CrashAndRestartKeepsCommittedEntries) {
   SimCluster c(Opts(3, 21));
-  ASSERT_TRUE(RunUntil(c, [&] { return c.Leader().has_value(); }, 100));
+  ASSERT_TRUE(RunUntil(
+      c, [&] { return c.Leader().has_value(); }, 100));
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(c.Propose("a" + std::to_string(i)).ok());
   c.Tick(3);
   for (uint64_t id : c.NodeIds()) ASSERT_TRUE(c.Crash(id).ok());
   for (uint64_t id : c.NodeIds()) ASSERT_TRUE(c.Restart(id).ok());
-  ASSERT_TRUE(RunUntil(c, [&] { return c.Leader().has_value(); }, 200));
+  ASSERT_TRUE(RunUntil(
+      c, [&] { return c.Leader().has_value(); }, 200));
   ASSERT_TRUE(c.Propose("b").ok());
   c.Tick(5);
   for (uint64_t id : c.NodeIds()) {
@@ -112,20 +124,23 @@ TEST(SimCluster, CrashAndRestartKeepsCommittedEntries) {
 
 TEST(SimCluster, SnapshotInstallToLaggingNode) {
   SimCluster c(Opts(3, 5));
-  ASSERT_TRUE(RunUntil(c, [&] { return c.Leader().has_value(); }, 100));
+  ASSERT_TRUE(RunUntil(
+      c, [&] { return c.Leader().has_value(); }, 100));
   const uint64_t l = *c.Leader();
   const uint64_t lag = l == 1 ? 2 : 1;
   c.Partition({{lag}, {1, 2, 3}});
   c.Partition({{lag}});  // lag alone, the others too: rebuild groups properly
   std::vector<uint64_t> rest;
-  for (uint64_t id : c.NodeIds()) if (id != lag) rest.push_back(id);
+  for (uint64_t id : c.NodeIds())
+    if (id != lag) rest.push_back(id);
   c.Partition({{lag}, rest});
   for (int i = 0; i < 50; ++i) ASSERT_TRUE(c.Propose("p" + std::to_string(i), l).ok());
   c.Tick(5);
   const auto li = *c.Node(l);
   ASSERT_TRUE(c.Compact(l, li.applied_index).ok());
   c.Heal();
-  ASSERT_TRUE(RunUntil(c, [&] { return c.Applied(lag)->size() == 50; }, 200));
+  ASSERT_TRUE(RunUntil(
+      c, [&] { return c.Applied(lag)->size() == 50; }, 200));
   EXPECT_GE(c.stats().messages.count("MsgSnap"), 1u);
   EXPECT_LE(c.stats().messages.at("MsgSnap"), 2u) << "snapshot resent in a loop";
   ExpectNoViolations(c);
@@ -133,13 +148,15 @@ TEST(SimCluster, SnapshotInstallToLaggingNode) {
 
 TEST(SimCluster, MembershipAddLearnerPromoteRemove) {
   SimCluster c(Opts(3, 9));
-  ASSERT_TRUE(RunUntil(c, [&] { return c.Leader().has_value(); }, 100));
+  ASSERT_TRUE(RunUntil(
+      c, [&] { return c.Leader().has_value(); }, 100));
   ASSERT_TRUE(c.Propose("x").ok());
   c.Tick(2);
   auto r = c.AddMember(4, /*learner=*/true);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   ASSERT_TRUE(c.WaitApplied(r->first, r->second, 100).ok());
-  ASSERT_TRUE(RunUntil(c, [&] { return c.Applied(4)->size() == 1; }, 100));
+  ASSERT_TRUE(RunUntil(
+      c, [&] { return c.Applied(4)->size() == 1; }, 100));
   auto m = *c.Members(*c.Leader());
   EXPECT_EQ(m.learners, std::vector<uint64_t>{4});
   r = c.Promote(4);
@@ -151,7 +168,8 @@ TEST(SimCluster, MembershipAddLearnerPromoteRemove) {
   r = c.RemoveMember(l);  // the leader removes itself and steps down
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   ASSERT_TRUE(c.WaitApplied(r->first, r->second, 100).ok());
-  ASSERT_TRUE(RunUntil(c, [&] { return c.Leader().has_value() && *c.Leader() != l; }, 200));
+  ASSERT_TRUE(RunUntil(
+      c, [&] { return c.Leader().has_value() && *c.Leader() != l; }, 200));
   // The removed node keeps running but does not disrupt the cluster.
   const uint64_t term = c.Node(*c.Leader())->term;
   const uint64_t new_leader = *c.Leader();
@@ -165,7 +183,8 @@ TEST(SimCluster, MembershipAddLearnerPromoteRemove) {
 
 TEST(SimCluster, JointConsensusReplacesTwoVoters) {
   SimCluster c(Opts(3, 13));
-  ASSERT_TRUE(RunUntil(c, [&] { return c.Leader().has_value(); }, 100));
+  ASSERT_TRUE(RunUntil(
+      c, [&] { return c.Leader().has_value(); }, 100));
   // Create nodes 4 and 5 as learners first, then swap them in for two voters
   // in one joint change (auto leave).
   for (uint64_t id : {4, 5}) {
@@ -175,34 +194,43 @@ TEST(SimCluster, JointConsensusReplacesTwoVoters) {
   }
   const uint64_t l = *c.Leader();
   std::vector<uint64_t> others;
-  for (uint64_t id : {1, 2, 3}) if (id != l) others.push_back(id);
+  for (uint64_t id : {1, 2, 3})
+    if (id != l) others.push_back(id);
   ConfChangeV2 cc;
-  cc.changes = {{ConfChangeType::kAddNode, 4}, {ConfChangeType::kAddNode, 5},
-                {ConfChangeType::kRemoveNode, others[0]}, {ConfChangeType::kRemoveNode, others[1]}};
+  cc.changes = {{ConfChangeType::kAddNode, 4},
+                {ConfChangeType::kAddNode, 5},
+                {ConfChangeType::kRemoveNode, others[0]},
+                {ConfChangeType::kRemoveNode, others[1]}};
   auto r = c.ProposeConfChange(cc);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  ASSERT_TRUE(RunUntil(c, [&] {
-    auto m = c.Members(*c.Leader());
-    return m.ok() && m->voters_outgoing.empty() && m->voters.size() == 3 &&
-           std::count(m->voters.begin(), m->voters.end(), 4) == 1;
-  }, 200));
+  ASSERT_TRUE(RunUntil(
+      c,
+      [&] {
+        auto m = c.Members(*c.Leader());
+        return m.ok() && m->voters_outgoing.empty() && m->voters.size() == 3 &&
+               std::count(m->voters.begin(), m->voters.end(), 4) == 1;
+      },
+      200));
   EXPECT_EQ(c.Members(l)->voters, (std::vector<uint64_t>{l, 4, 5}));
   ExpectNoViolations(c);
 }
 
 TEST(SimCluster, LeaderTransfer) {
   SimCluster c(Opts(3, 17));
-  ASSERT_TRUE(RunUntil(c, [&] { return c.Leader().has_value(); }, 100));
+  ASSERT_TRUE(RunUntil(
+      c, [&] { return c.Leader().has_value(); }, 100));
   const uint64_t l = *c.Leader();
   const uint64_t target = l % 3 + 1;
   ASSERT_TRUE(c.TransferLeader(target).ok());
-  ASSERT_TRUE(RunUntil(c, [&] { return c.Leader() == target; }, 30));
+  ASSERT_TRUE(RunUntil(
+      c, [&] { return c.Leader() == target; }, 30));
   ExpectNoViolations(c);
 }
 
 TEST(SimCluster, ReadIndexOnLeaderAndFollower) {
   SimCluster c(Opts(3, 19));
-  ASSERT_TRUE(RunUntil(c, [&] { return c.Leader().has_value(); }, 100));
+  ASSERT_TRUE(RunUntil(
+      c, [&] { return c.Leader().has_value(); }, 100));
   ASSERT_TRUE(c.Propose("x").ok());
   c.Tick(2);
   auto r = c.ReadIndex(std::nullopt, 20);
@@ -214,7 +242,8 @@ TEST(SimCluster, ReadIndexOnLeaderAndFollower) {
   // An isolated leader cannot confirm a read.
   const uint64_t l = *c.Leader();
   std::vector<uint64_t> rest;
-  for (uint64_t id : c.NodeIds()) if (id != l) rest.push_back(id);
+  for (uint64_t id : c.NodeIds())
+    if (id != l) rest.push_back(id);
   c.Partition({{l}, rest});
   auto bad = c.ReadIndex(l, 40);
   EXPECT_FALSE(bad.ok());
@@ -320,12 +349,20 @@ FuzzResult RunRandomized(uint64_t seed, int n, int rounds, bool each_step = fals
   }
   if (!res.converged) res.why = "no convergence after healing";
   res.violations = c.violations();
-  if (std::getenv("SIM_VERBOSE") != nullptr) { std::map<std::string,int> ev; for (auto& e : c.trace()) ev[e.event]++; fprintf(stderr, "now=%lu applied=%zu msgs=%lu leader=%lu\n", (unsigned long)c.now(), c.Leader() ? c.Applied(*c.Leader())->size() : 0, (unsigned long)c.stats().total(), (unsigned long)c.Leader().value_or(0)); for (auto& [k,v] : ev) fprintf(stderr, "  %s=%d\n", k.c_str(), v); }
+  if (std::getenv("SIM_VERBOSE") != nullptr) {
+    std::map<std::string, int> ev;
+    for (auto& e : c.trace()) ev[e.event]++;
+    fprintf(stderr, "now=%lu applied=%zu msgs=%lu leader=%lu\n", (unsigned long)c.now(),
+            c.Leader() ? c.Applied(*c.Leader())->size() : 0, (unsigned long)c.stats().total(),
+            (unsigned long)c.Leader().value_or(0));
+    for (auto& [k, v] : ev) fprintf(stderr, "  %s=%d\n", k.c_str(), v);
+  }
   return res;
 }
 
 void CheckSeed(uint64_t seed, int n, bool each_step = false) {
-  SCOPED_TRACE("replay with TINYKV_SEED=" + std::to_string(seed) + " (n=" + std::to_string(n) + ")");
+  SCOPED_TRACE("replay with TINYKV_SEED=" + std::to_string(seed) + " (n=" + std::to_string(n) +
+               ")");
   FuzzResult r = RunRandomized(seed, n, 40, each_step);
   for (const auto& v : r.violations) ADD_FAILURE() << v;
   EXPECT_TRUE(r.converged) << "seed=" << seed << " n=" << n << " " << r.why;
@@ -334,15 +371,17 @@ void CheckSeed(uint64_t seed, int n, bool each_step = false) {
 
 // Invariants checked after every message delivery and every Ready.
 TEST(SimRandomized, FixedSeedsCheckedAfterEveryStep) {
-  for (uint64_t seed = 500; seed < 530; ++seed) CheckSeed(seed, seed % 2 == 0 ? 3 : 5, true);
+  for (uint64_t seed = 500; seed < 500 + 30 / kSeedDivisor; ++seed) {
+    CheckSeed(seed, seed % 2 == 0 ? 3 : 5, /*each_step=*/true);
+  }
 }
 
 TEST(SimRandomized, FixedSeedsThreeNodes) {
-  for (uint64_t seed = 1; seed <= 150; ++seed) CheckSeed(seed, 3);
+  for (uint64_t seed = 1; seed <= 150 / kSeedDivisor; ++seed) CheckSeed(seed, 3);
 }
 
 TEST(SimRandomized, FixedSeedsFiveNodes) {
-  for (uint64_t seed = 1000; seed <= 1100; ++seed) CheckSeed(seed, 5);
+  for (uint64_t seed = 1000; seed <= 1000 + 100 / kSeedDivisor; ++seed) CheckSeed(seed, 5);
 }
 
 // The lab's "Figure 8 (unreliable)": leaders crash right after proposing,
@@ -388,15 +427,16 @@ std::vector<std::string> RunFigure8(uint64_t seed, int n) {
   } else {
     const auto want = *c.Applied(*l);
     for (uint64_t id : c.NodeIds()) {
-      if (*c.Applied(id) != want) v.push_back("seed=" + std::to_string(seed) + " node " +
-                                              std::to_string(id) + " did not converge");
+      if (*c.Applied(id) != want)
+        v.push_back("seed=" + std::to_string(seed) + " node " + std::to_string(id) +
+                    " did not converge");
     }
   }
   return v;
 }
 
 TEST(SimRandomized, Figure8Unreliable) {
-  for (uint64_t seed = 1; seed <= 60; ++seed) {
+  for (uint64_t seed = 1; seed <= 60 / kSeedDivisor; ++seed) {
     SCOPED_TRACE("replay with TINYKV_SEED=" + std::to_string(seed));
     for (const auto& v : RunFigure8(seed, 5)) ADD_FAILURE() << v;
   }

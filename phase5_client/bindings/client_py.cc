@@ -50,6 +50,13 @@ py::dict StatusDict(const client::StatusResponse& s) {
   return d;
 }
 
+// Runs f with the GIL released (f must not touch Python objects).
+template <typename F>
+auto NoGil(F&& f) {
+  py::gil_scoped_release nogil;
+  return f();
+}
+
 }  // namespace
 
 void BindClient(py::module_& m) {
@@ -71,11 +78,7 @@ void BindClient(py::module_& m) {
       .def(
           "put",
           [](Client& c, const std::string& k, const std::string& v, std::optional<double> t) {
-            Status s;
-            {
-              py::gil_scoped_release nogil;
-              s = c.Put(k, v, Opts(t));
-            }
+            auto s = NoGil([&] { return c.Put(k, v, Opts(t)); });
             ThrowIfError(s);
           },
           py::arg("key"), py::arg("value"), py::arg("timeout") = py::none())
@@ -83,11 +86,7 @@ void BindClient(py::module_& m) {
           "get",
           [](Client& c, const std::string& k, bool serializable,
              std::optional<double> t) -> py::object {
-            Result<std::optional<std::string>> r = Status::OK();
-            {
-              py::gil_scoped_release nogil;
-              r = c.Get(k, Opts(t, serializable));
-            }
+            auto r = NoGil([&] { return c.Get(k, Opts(t, serializable)); });
             std::optional<std::string> v = ValueOrThrow(std::move(r));
             if (!v) return py::none();
             return py::bytes(*v);
@@ -96,22 +95,14 @@ void BindClient(py::module_& m) {
       .def(
           "delete",
           [](Client& c, const std::string& k, std::optional<double> t) {
-            Status s;
-            {
-              py::gil_scoped_release nogil;
-              s = c.Delete(k, Opts(t));
-            }
+            auto s = NoGil([&] { return c.Delete(k, Opts(t)); });
             ThrowIfError(s);
           },
           py::arg("key"), py::arg("timeout") = py::none())
       .def(
           "delete_range",
           [](Client& c, const std::string& start, const std::string& end, std::optional<double> t) {
-            Result<uint64_t> r = Status::OK();
-            {
-              py::gil_scoped_release nogil;
-              r = c.DeleteRange(start, end, Opts(t));
-            }
+            auto r = NoGil([&] { return c.DeleteRange(start, end, Opts(t)); });
             return ValueOrThrow(std::move(r));
           },
           py::arg("start"), py::arg("end") = "", py::arg("timeout") = py::none())
@@ -119,11 +110,8 @@ void BindClient(py::module_& m) {
           "scan",
           [](Client& c, const std::string& start, const std::string& end, uint64_t limit,
              bool keys_only, bool serializable, std::optional<double> t) {
-            Result<std::vector<client::KeyValue>> r = Status::OK();
-            {
-              py::gil_scoped_release nogil;
-              r = c.Scan(start, end, limit, Opts(t, serializable), keys_only);
-            }
+            auto r =
+                NoGil([&] { return c.Scan(start, end, limit, Opts(t, serializable), keys_only); });
             std::vector<client::KeyValue> kvs = ValueOrThrow(std::move(r));
             py::list out;
             for (const auto& kv : kvs)
@@ -137,11 +125,7 @@ void BindClient(py::module_& m) {
           "cas",
           [](Client& c, const std::string& k, std::optional<std::string> expected,
              const std::string& v, std::optional<double> t) {
-            Result<client::CasResult> r = Status::OK();
-            {
-              py::gil_scoped_release nogil;
-              r = c.Cas(k, expected, v, Opts(t));
-            }
+            auto r = NoGil([&] { return c.Cas(k, expected, v, Opts(t)); });
             client::CasResult res = ValueOrThrow(std::move(r));
             py::object current = res.current ? py::object(py::bytes(*res.current)) : py::none();
             return py::make_tuple(res.succeeded, current);
@@ -151,31 +135,25 @@ void BindClient(py::module_& m) {
       .def(
           "endpoint_status",
           [](Client& c, const std::string& endpoint, std::optional<double> t) {
-            Result<client::StatusResponse> r = Status::OK();
-            {
-              py::gil_scoped_release nogil;
-              r = c.EndpointStatus(endpoint, t ? std::optional(Ms(*t)) : std::nullopt);
-            }
+            auto r = NoGil([&] {
+              return c.EndpointStatus(endpoint, t ? std::optional(Ms(*t)) : std::nullopt);
+            });
             return StatusDict(ValueOrThrow(std::move(r)));
           },
           py::arg("endpoint"), py::arg("timeout") = py::none())
       .def(
           "members",
           [](Client& c, std::optional<double> t) {
-            Result<client::MemberListResponse> r = Status::OK();
-            {
-              py::gil_scoped_release nogil;
-              r = c.MemberList(Opts(t));
-            }
+            auto r = NoGil([&] { return c.MemberList(Opts(t)); });
             client::MemberListResponse ml = ValueOrThrow(std::move(r));
             py::list out;
-            for (const auto& m : ml.members) {
+            for (const auto& member : ml.members) {
               py::dict d;
-              d["id"] = m.id;
-              d["peer_address"] = m.peer_address;
-              d["client_address"] = m.client_address;
-              d["learner"] = m.learner;
-              d["is_leader"] = m.id == ml.leader;
+              d["id"] = member.id;
+              d["peer_address"] = member.peer_address;
+              d["client_address"] = member.client_address;
+              d["learner"] = member.learner;
+              d["is_leader"] = member.id == ml.leader;
               out.append(d);
             }
             return out;
@@ -228,12 +206,17 @@ void BindClient(py::module_& m) {
              o.election_ticks = election_ticks;
              o.sync = sync;
              o.snapshot_threshold = snapshot_threshold;
-             Result<std::unique_ptr<LocalCluster>> r = Status::OK();
-             {
-               py::gil_scoped_release nogil;
-               r = LocalCluster::Start(std::move(o));
-             }
-             return ValueOrThrow(std::move(r));
+             // (Not Result<unique_ptr> across the lambda: GCC 12 warns
+             // maybe-uninitialized on that move.)
+             std::unique_ptr<LocalCluster> cluster;
+             Status s = NoGil([&] {
+               auto r = LocalCluster::Start(std::move(o));
+               if (!r.ok()) return r.status();
+               cluster = std::move(r).value();
+               return Status::OK();
+             });
+             ThrowIfError(s);
+             return cluster;
            }),
            py::arg("n"), py::arg("data_dir"), py::arg("tick_ms") = 20,
            py::arg("election_ticks") = 10, py::arg("sync") = true,
@@ -253,11 +236,7 @@ void BindClient(py::module_& m) {
       .def(
           "wait_for_leader",
           [](LocalCluster& c, double timeout) {
-            Result<uint64_t> r = Status::OK();
-            {
-              py::gil_scoped_release nogil;
-              r = c.WaitForLeader(Ms(timeout));
-            }
+            auto r = NoGil([&] { return c.WaitForLeader(Ms(timeout)); });
             return ValueOrThrow(std::move(r));
           },
           py::arg("timeout") = 10.0)
@@ -265,22 +244,14 @@ void BindClient(py::module_& m) {
       .def(
           "stop_node",
           [](LocalCluster& c, uint64_t id) {
-            Status s;
-            {
-              py::gil_scoped_release nogil;
-              s = c.StopNode(id);
-            }
+            auto s = NoGil([&] { return c.StopNode(id); });
             ThrowIfError(s);
           },
           py::arg("id"))
       .def(
           "start_node",
           [](LocalCluster& c, uint64_t id) {
-            Status s;
-            {
-              py::gil_scoped_release nogil;
-              s = c.StartNode(id);
-            }
+            auto s = NoGil([&] { return c.StartNode(id); });
             ThrowIfError(s);
           },
           py::arg("id"))

@@ -97,12 +97,16 @@ def test_lagging_node_catches_up_through_a_snapshot(tmp_path):
         assert c.status(lag)["snapshot_index"] > 0
 
 
+OP_TIMEOUT = 1.0  # short, so some operations end with an unknown outcome
+
+
 def test_concurrent_clients_stay_linearizable_across_leader_partition(tmp_path):
     seed = _seed()
     rng = random.Random(seed)
     keys = [b"x", b"y", b"z"]
     history = History()
     stop = threading.Event()
+    failovers = []
     with LocalCluster(3, tmp_path, tick_ms=20, election_ticks=10, timeout=3.0) as c:
         c.wait_leader()
 
@@ -117,14 +121,14 @@ def test_concurrent_clients_stay_linearizable_across_leader_partition(tmp_path):
                     value = b"%d-%d" % (cid, n)
                     with history.operation(cid, "put", key, value) as h:
                         try:
-                            c.put(key, value, timeout=3.0)
+                            c.put(key, value, timeout=OP_TIMEOUT)
                             h.ok()
                         except errors.Error:  # outcome unknown
                             h.info()
                 elif op < 0.7:
                     with history.operation(cid, "get", key) as h:
                         try:
-                            h.ok(c.get(key, timeout=3.0))
+                            h.ok(c.get(key, timeout=OP_TIMEOUT))
                         except errors.Error:  # outcome unknown
                             h.info()
                 else:
@@ -132,7 +136,7 @@ def test_concurrent_clients_stay_linearizable_across_leader_partition(tmp_path):
                     new = b"cas%d-%d" % (cid, n)
                     with history.operation(cid, "cas", key, (old, new)) as h:
                         try:
-                            h.ok(c.cas(key, old, new, timeout=3.0))
+                            h.ok(c.cas(key, old, new, timeout=OP_TIMEOUT))
                         except errors.Error:  # outcome unknown
                             h.info()
 
@@ -147,15 +151,24 @@ def test_concurrent_clients_stay_linearizable_across_leader_partition(tmp_path):
                     others = [i for i in c.nodes() if i != leader]
                     c.partition([[leader], others])
                     time.sleep(rng.uniform(1.0, 2.0))
+                    # The majority side elected a new leader with a higher term.
+                    assert _wait(lambda: c.leader() not in (None, leader), 10), \
+                        f"seed={seed}: no new leader while {leader} was partitioned away"
+                    failovers.append((leader, c.leader()))
                 c.heal()
             time.sleep(1.0)
         finally:
             stop.set()
             for t in threads:
                 t.join(30)
-        ok_ops = sum(1 for e in history.events() if e.type == "ok")
+        events = history.events()
+        ok_ops = sum(1 for e in events if e.type == "ok")
+        unknown = sum(1 for e in events if e.type == "info")
+        print(f"seed={seed}: {ok_ops} operations ok, {unknown} with unknown outcome, "
+              f"leader changes {failovers}")
         assert ok_ops > 10, f"seed={seed}: only {ok_ops} operations completed"
         result = check(history, timeout=60)
+        print(result.explanation)
         assert result.ok, f"seed={seed}: {result.explanation}"
         # After healing the cluster converges.
         c.put(b"final", b"1", timeout=10)

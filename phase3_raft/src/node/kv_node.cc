@@ -252,7 +252,10 @@ Status KvNodeImpl::Init() {
   c.election_tick = opts_.election_ticks;
   c.heartbeat_tick = opts_.heartbeat_ticks;
   c.storage = storage_.get();
-  c.applied = sm_->applied_index();
+  // Restart from the snapshot, not from the state machine's applied index:
+  // the core must re-apply conf changes after the snapshot (its ConfState comes
+  // from the snapshot); entries the state machine already has are skipped.
+  c.applied = std::min(sm_->applied_index(), snap_index_);
   c.max_msg_bytes = 512u << 10;
   c.max_inflight_msgs = 256;
   c.max_uncommitted_bytes = 64u << 20;
@@ -440,7 +443,16 @@ void KvNodeImpl::HandleReady() {
 
 void KvNodeImpl::ApplyEntries(const std::vector<Entry>& ents) {
   for (const Entry& e : ents) {
-    if (e.index <= sm_->applied_index()) continue;
+    if (e.index <= sm_->applied_index()) {
+      // Already in the state machine (replay after restart): only the core's
+      // view of the membership needs rebuilding.
+      if (e.type == EntryType::kConfChangeV2) {
+        auto cc = DecodeConfChange(Slice(e.data));
+        TINYKV_CHECK(cc.ok()) << "bad conf change entry at " << e.index;
+        raw_->ApplyConfChange(*cc);
+      }
+      continue;
+    }
     uint64_t pid = 0;
     Result<KvCommandResult> result = KvCommandResult{};
     if (e.type == EntryType::kConfChangeV2) {

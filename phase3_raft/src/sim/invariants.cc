@@ -21,8 +21,8 @@ uint64_t InvariantChecker::AppliedTerm(uint64_t index) const {
 
 void InvariantChecker::OnApply(uint64_t node, const Entry& e, uint64_t now) {
   auto [it, inserted] = applied_.emplace(e.index, Applied{e.term, e.type, e.data});
-  if (!inserted && (it->second.term != e.term || it->second.type != e.type ||
-                    it->second.data != e.data)) {
+  if (!inserted &&
+      (it->second.term != e.term || it->second.type != e.type || it->second.data != e.data)) {
     Violation(now, "state machine safety: node=" + std::to_string(node) + " applied index=" +
                        std::to_string(e.index) + " term=" + std::to_string(e.term) +
                        " but another node applied term=" + std::to_string(it->second.term));
@@ -43,7 +43,8 @@ void InvariantChecker::Check(SimCluster& c) {
     RawNode* rn = c.raw_node(id);
     NodeInfo info = *c.Node(id);
     View v{id, info, {}, 0};
-    v.tail_lo = std::max(info.first_index, info.last_index > kWindow ? info.last_index - kWindow : 1);
+    v.tail_lo =
+        std::max(info.first_index, info.last_index > kWindow ? info.last_index - kWindow : 1);
     if (v.tail_lo <= info.last_index) {
       auto ents = rn->LogEntries(v.tail_lo, info.last_index + 1);
       if (ents.ok()) v.tail = std::move(ents).value();
@@ -91,10 +92,9 @@ void InvariantChecker::Check(SimCluster& c) {
       if (it->second.commit_term >= v.info.term) continue;
       auto t = it->first <= v.info.last_index ? rn->LogTerm(it->first) : Result<uint64_t>(0);
       if (!t.ok() || *t != it->second.term) {
-        Violation(now, "leader completeness: leader=" + std::to_string(v.id) + " term=" +
-                           std::to_string(v.info.term) + " lacks committed index=" +
-                           std::to_string(it->first) + " term=" +
-                           std::to_string(it->second.term));
+        Violation(now, "leader completeness: leader=" + std::to_string(v.id) +
+                           " term=" + std::to_string(v.info.term) + " lacks committed index=" +
+                           std::to_string(it->first) + " term=" + std::to_string(it->second.term));
         break;
       }
     }

@@ -74,8 +74,8 @@ class SimDisk final : public Storage {
 
 struct SimCluster::SimNode {
   uint64_t id = 0;
-  SimDisk disk;                   // survives crashes
-  std::unique_ptr<RawNode> raw;   // null while crashed
+  SimDisk disk;                  // survives crashes
+  std::unique_ptr<RawNode> raw;  // null while crashed
   // The state machine (volatile; rebuilt from the snapshot + log on restart).
   std::vector<std::pair<uint64_t, std::string>> applied;
   uint64_t applied_index = 0;
@@ -168,8 +168,8 @@ Status SimCluster::StartNode(SimNode* n) {
     if (cur.ok() && cur->metadata.index >= n->applied_index) return;
     if (n->applied_index < n->disk.mem.FirstIndex()) return;
     ConfState cs = n->conf_history.back().second;
-    n->disk.mem.CreateSnapshot(n->applied_index, cs,
-                               EncodeSnapshotData(n->applied, n->applied_index))
+    n->disk.mem
+        .CreateSnapshot(n->applied_index, cs, EncodeSnapshotData(n->applied, n->applied_index))
         .status()
         .IgnoreError();
   };
@@ -217,8 +217,7 @@ void SimCluster::HandleReady(SimNode* n) {
         Record(n->id, n->term, "send " + std::string(MessageTypeName(m.type)),
                "to=" + std::to_string(m.to) + " mterm=" + std::to_string(m.term) +
                    " index=" + std::to_string(m.index) +
-                   " entries=" + std::to_string(m.entries.size()) +
-                   (m.reject ? " reject" : ""));
+                   " entries=" + std::to_string(m.entries.size()) + (m.reject ? " reject" : ""));
       }
       network_.Send(std::move(m), now_);
     }
@@ -232,8 +231,8 @@ void SimCluster::HandleReady(SimNode* n) {
     }
     for (const Entry& e : rd.committed_entries) {
       TINYKV_CHECK(e.index == n->applied_index + 1)
-          << "seed=" << options_.seed << " node=" << n->id << " applies " << e.index
-          << " after " << n->applied_index;
+          << "seed=" << options_.seed << " node=" << n->id << " applies " << e.index << " after "
+          << n->applied_index;
       if (options_.check_invariants) checker_->OnApply(n->id, e, now_);
       if (e.type == EntryType::kNormal) {
         if (!e.data.empty() && options_.record_applied) n->applied.emplace_back(e.index, e.data);
@@ -370,8 +369,8 @@ uint64_t SimCluster::LeaderOrError(std::optional<uint64_t> node, Status* st) con
     }
     const NodeStatus ns = n->raw->GetStatus();
     if (ns.soft_state.role != StateRole::kLeader) {
-      *st = Status::NotLeader("node " + std::to_string(*node) + " is not the leader; leader=" +
-                              std::to_string(ns.soft_state.lead));
+      *st = Status::NotLeader("node " + std::to_string(*node) +
+                              " is not the leader; leader=" + std::to_string(ns.soft_state.lead));
       return 0;
     }
     return *node;
@@ -419,8 +418,7 @@ Result<uint64_t> SimCluster::ReadIndex(std::optional<uint64_t> node, int max_tic
     if (t >= max_ticks) break;
     Tick(1);
   }
-  return Status::Timeout("read index not confirmed within " + std::to_string(max_ticks) +
-                         " ticks");
+  return Status::Timeout("read index not confirmed within " + std::to_string(max_ticks) + " ticks");
 }
 
 Status SimCluster::Campaign(uint64_t id) {
@@ -522,8 +520,7 @@ Result<std::pair<uint64_t, uint64_t>> SimCluster::ProposeConfChange(const ConfCh
 Result<std::pair<uint64_t, uint64_t>> SimCluster::AddMember(uint64_t id, bool learner) {
   if (id == kNone) return Status::InvalidArgument("node id 0 is reserved");
   ConfChangeV2 cc;
-  cc.changes.push_back(
-      {learner ? ConfChangeType::kAddLearnerNode : ConfChangeType::kAddNode, id});
+  cc.changes.push_back({learner ? ConfChangeType::kAddLearnerNode : ConfChangeType::kAddNode, id});
   TINYKV_ASSIGN_OR_RETURN(auto r, ProposeConfChange(cc));
   if (Find(id) == nullptr) {
     // A new node starts with an empty disk and no configuration: it cannot
@@ -602,8 +599,7 @@ Status SimCluster::Compact(uint64_t id, uint64_t index) {
   if (!n->raw) return Status::Unavailable("node " + std::to_string(id) + " is down");
   if (index > n->applied_index) {
     return Status::InvalidArgument("compact index " + std::to_string(index) +
-                                   " is beyond applied index " +
-                                   std::to_string(n->applied_index));
+                                   " is beyond applied index " + std::to_string(n->applied_index));
   }
   if (index < n->disk.mem.FirstIndex()) return Status::OK();  // already compacted
   ConfState cs;

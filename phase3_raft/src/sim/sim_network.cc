@@ -18,7 +18,8 @@ bool SimNetwork::Connected(uint64_t a, uint64_t b) const {
 
 void SimNetwork::Enqueue(Message m, uint64_t now) {
   uint64_t delay = faults_.delay_lo;
-  if (faults_.delay_hi > faults_.delay_lo) delay = rnd_->Range(faults_.delay_lo, faults_.delay_hi + 1);
+  if (faults_.delay_hi > faults_.delay_lo)
+    delay = rnd_->Range(faults_.delay_lo, faults_.delay_hi + 1);
   queue_.emplace(Key{now + delay, seq_++}, std::move(m));
 }
 

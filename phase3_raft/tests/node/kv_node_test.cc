@@ -1,6 +1,7 @@
 // KvNode: three real nodes in one process over loopback TCP with real files.
 #include "tinykv/raft/kv_node.h"
 
+#include <fstream>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -47,6 +48,7 @@ class Cluster {
     nodes_[i].reset();
   }
   KvNode* node(int i) { return nodes_[i].get(); }
+  std::filesystem::path data_dir(int i) const { return dir_.path() / ("n" + std::to_string(i)); }
 
   // Waits for a leader among the running nodes.
   int Leader(std::chrono::milliseconds timeout = 10s) {
@@ -201,6 +203,41 @@ TEST(KvNodeTest, LaggingFollowerCatchesUpFromASnapshot) {
   EXPECT_TRUE(c.WaitValue(lag, "k299", "299", 20s));
   EXPECT_TRUE(c.WaitValue(lag, "k0", "0"));
   EXPECT_GT(c.node(lag)->GetStatus().snapshot_index, 0u);
+}
+
+TEST(KvNodeTest, WritesCommitDespiteRandomMessageLoss) {
+  Cluster c(3);
+  ASSERT_NE(c.Leader(), 0);
+  for (int i = 1; i <= 3; ++i) c.node(i)->SetDropProbability(0.2);
+  for (int i = 0; i < 30; ++i) ASSERT_OK(c.Put("k" + std::to_string(i), "v").status()) << i;
+  for (int i = 1; i <= 3; ++i) c.node(i)->SetDropProbability(0);
+  for (int i = 1; i <= 3; ++i) EXPECT_TRUE(c.WaitValue(i, "k29", "v")) << i;
+}
+
+TEST(KvNodeTest, NodeRestartsAfterATornLogWriteAndCatchesUp) {
+  Cluster c(3);
+  int l = c.Leader();
+  ASSERT_NE(l, 0);
+  ASSERT_OK(c.Put("a", "1").status());
+  int f = l % 3 + 1;
+  ASSERT_TRUE(c.WaitValue(f, "a", "1"));
+  c.Stop(f);
+  // A crash in the middle of appending a record: a header promising more
+  // bytes than were written.
+  std::filesystem::path last;
+  for (const auto& de : std::filesystem::directory_iterator(c.data_dir(f) / "raft"))
+    if (last.empty() || de.path() > last) last = de.path();
+  {
+    std::ofstream out(last, std::ios::binary | std::ios::app);
+    const char torn[] = {0x11, 0x22, 0x33, 0x44, 0x7f, 0x00, 0x00, 0x00, 0x01, 'x', 'y'};
+    out.write(torn, sizeof(torn));
+  }
+  const auto size_with_torn = std::filesystem::file_size(last);
+  ASSERT_OK(c.Put("b", "2").status());
+  c.Start(f);
+  EXPECT_LT(std::filesystem::file_size(last), size_with_torn + 1);  // truncated, then appended
+  EXPECT_TRUE(c.WaitValue(f, "b", "2"));
+  EXPECT_TRUE(c.WaitValue(f, "a", "1"));
 }
 
 TEST(KvNodeTest, TransferLeadershipMovesTheLeader) {

@@ -83,9 +83,17 @@ inline std::enable_if_t<std::is_arithmetic_v<T>> CEREAL_SAVE_FUNCTION_NAME(
   ar.saveBinary(std::addressof(t), sizeof(t));
 }
 template <class T>
-inline std::enable_if_t<std::is_arithmetic_v<T>> CEREAL_LOAD_FUNCTION_NAME(
-    tinykv::net::BoundedInputArchive& ar, T& t) {
+inline std::enable_if_t<std::is_arithmetic_v<T> && !std::is_same_v<T, bool>>
+CEREAL_LOAD_FUNCTION_NAME(tinykv::net::BoundedInputArchive& ar, T& t) {
   ar.loadBinary(std::addressof(t), sizeof(t));
+}
+// A bool is one byte on the wire, 0 or 1. Any other byte is rejected: copying
+// it into a bool would be undefined behaviour (found by the fuzzer + UBSan).
+inline void CEREAL_LOAD_FUNCTION_NAME(tinykv::net::BoundedInputArchive& ar, bool& b) {
+  uint8_t v = 0;
+  ar.loadBinary(&v, 1);
+  if (v > 1) throw cereal::Exception("invalid bool byte " + std::to_string(v));
+  b = v != 0;
 }
 template <class T>
 inline void CEREAL_SAVE_FUNCTION_NAME(tinykv::net::StringOutputArchive& ar,

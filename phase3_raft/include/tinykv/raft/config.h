@@ -22,7 +22,7 @@ struct Config {
   // A follower that hears nothing for a randomized timeout in
   // [election_tick, 2*election_tick) ticks starts an election (§5.2).
   int election_tick = 10;
-  int heartbeat_tick = 1;  // leader heartbeat interval; REQUIRES < election_tick
+  int heartbeat_tick = 1;      // leader heartbeat interval; REQUIRES < election_tick
   Storage* storage = nullptr;  // not owned; must outlive the node
   // The last applied index, when restarting (entries <= applied are not re-applied).
   uint64_t applied = 0;
@@ -37,8 +37,8 @@ struct Config {
   uint64_t max_uncommitted_bytes = 0;
   // Upper bound on payload bytes of committed entries in one Ready.
   uint64_t max_committed_bytes_per_ready = 0;  // 0: no limit
-  bool check_quorum = true;  // a leader without contact to a quorum steps down
-  bool pre_vote = true;      // §9.6: run a pre-election before incrementing the term
+  bool check_quorum = true;                    // a leader without contact to a quorum steps down
+  bool pre_vote = true;  // §9.6: run a pre-election before incrementing the term
   ReadOnlyOption read_only_option = ReadOnlyOption::kSafe;
   // Seed of the injected PRNG that randomizes election timeouts.
   uint64_t random_seed = 0;

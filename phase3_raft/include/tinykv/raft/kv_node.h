@@ -37,7 +37,11 @@ struct KvNodeOptions {
 };
 
 // A write command. request ids make retries exactly-once: the state machine
-// remembers (client_id -> highest applied request_seq and its result).
+// remembers (client_id -> highest applied request_seq and its result). A
+// command whose request_seq equals the remembered one is not executed again
+// and returns the remembered result; an OLDER request_seq is not executed and
+// returns succeeded=false. So one client_id must issue its requests one at a
+// time with increasing request_seq (retries reuse the same seq).
 struct KvCommand {
   // kDeleteRange: deletes every key in [key, value); value empty = unbounded.
   enum class Op : uint8_t { kPut = 1, kDelete = 2, kCas = 3, kDeleteRange = 4 };
@@ -85,6 +89,10 @@ class KvNode {
   [[nodiscard]] static Result<std::unique_ptr<KvNode>> Open(const KvNodeOptions& options);
   virtual ~KvNode() = default;  // Stop() if still running
 
+  // Callbacks (`done`) run on the node's driver thread: they must be quick and
+  // must not block on the node (never call ProposeSync/ReadBarrierSync/
+  // TransferLeadership/Stop from a callback: that deadlocks).
+  //
   // Replicated write. `done` runs once, on an internal thread, with the result
   // when applied on this node (the leader), or NotLeader("leader=N ...")
   // immediately on a follower, Timeout at the deadline (outcome unknown!),

@@ -117,24 +117,24 @@ struct ConfChangeV2 {
 // be forwarded), kSnapStatus, kUnreachable, kCheckQuorum, kReadIndex (may be
 // forwarded), kTransferLeader (may be forwarded).
 enum class MessageType : uint8_t {
-  kMsgHup = 0,             // local: start an election
-  kMsgBeat = 1,            // local: leader sends heartbeats
-  kMsgProp = 2,            // propose entries
-  kMsgApp = 3,             // AppendEntries RPC (§5.3)
-  kMsgAppResp = 4,         // AppendEntries response (reject carries a conflict hint)
-  kMsgVote = 5,            // RequestVote RPC (§5.2)
+  kMsgHup = 0,      // local: start an election
+  kMsgBeat = 1,     // local: leader sends heartbeats
+  kMsgProp = 2,     // propose entries
+  kMsgApp = 3,      // AppendEntries RPC (§5.3)
+  kMsgAppResp = 4,  // AppendEntries response (reject carries a conflict hint)
+  kMsgVote = 5,     // RequestVote RPC (§5.2)
   kMsgVoteResp = 6,
-  kMsgSnap = 7,            // InstallSnapshot RPC (§7), the whole snapshot in one message
-  kMsgHeartbeat = 8,       // empty AppendEntries (commit = min(match, commit))
+  kMsgSnap = 7,       // InstallSnapshot RPC (§7), the whole snapshot in one message
+  kMsgHeartbeat = 8,  // empty AppendEntries (commit = min(match, commit))
   kMsgHeartbeatResp = 9,
-  kMsgUnreachable = 10,    // local: transport reports a peer unreachable
-  kMsgSnapStatus = 11,     // local: transport reports snapshot delivery result
-  kMsgCheckQuorum = 12,    // local: leader checks it heard from a quorum (§6.2 diss.)
-  kMsgTransferLeader = 13, // leadership transfer request (§3.10 diss.)
-  kMsgTimeoutNow = 14,     // transfer target: campaign now, ignoring leases
-  kMsgReadIndex = 15,      // ReadIndex request (§6.4 diss.)
+  kMsgUnreachable = 10,     // local: transport reports a peer unreachable
+  kMsgSnapStatus = 11,      // local: transport reports snapshot delivery result
+  kMsgCheckQuorum = 12,     // local: leader checks it heard from a quorum (§6.2 diss.)
+  kMsgTransferLeader = 13,  // leadership transfer request (§3.10 diss.)
+  kMsgTimeoutNow = 14,      // transfer target: campaign now, ignoring leases
+  kMsgReadIndex = 15,       // ReadIndex request (§6.4 diss.)
   kMsgReadIndexResp = 16,
-  kMsgPreVote = 17,        // Pre-vote (§9.6 diss.)
+  kMsgPreVote = 17,  // Pre-vote (§9.6 diss.)
   kMsgPreVoteResp = 18,
 };
 inline constexpr int kNumMessageTypes = 19;
@@ -157,10 +157,10 @@ struct Message {
   uint64_t index = 0;
   std::vector<Entry> entries;
   uint64_t commit = 0;
-  Snapshot snapshot;          // MsgSnap only
+  Snapshot snapshot;  // MsgSnap only
   bool reject = false;
-  uint64_t reject_hint = 0;   // rejected MsgAppResp: follower's hint index
-  std::string context;        // heartbeat / ReadIndex request context, campaign type
+  uint64_t reject_hint = 0;  // rejected MsgAppResp: follower's hint index
+  std::string context;       // heartbeat / ReadIndex request context, campaign type
 
   friend bool operator==(const Message&, const Message&) = default;
 };

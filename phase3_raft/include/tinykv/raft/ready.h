@@ -48,12 +48,12 @@ struct ReadState {
 };
 
 struct Ready {
-  std::optional<SoftState> soft_state;  // set when changed
-  std::optional<HardState> hard_state;  // set when changed: persist
-  std::vector<Entry> entries;           // persist (append) before sending
-  Snapshot snapshot;                    // persist and apply if !empty()
-  std::vector<Entry> committed_entries; // apply
-  std::vector<Message> messages;        // send after persisting
+  std::optional<SoftState> soft_state;   // set when changed
+  std::optional<HardState> hard_state;   // set when changed: persist
+  std::vector<Entry> entries;            // persist (append) before sending
+  Snapshot snapshot;                     // persist and apply if !empty()
+  std::vector<Entry> committed_entries;  // apply
+  std::vector<Message> messages;         // send after persisting
   std::vector<ReadState> read_states;
   // Request contexts of ReadIndex requests made on this node that will never
   // be answered (leader lost, no leader known): fail them to the client.

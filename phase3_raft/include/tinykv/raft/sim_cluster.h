@@ -70,7 +70,7 @@ struct SimOptions {
 struct TraceEvent {
   uint64_t tick = 0;
   uint64_t node = 0;
-  std::string event;   // e.g. "became leader", "commit", "crash", "send MsgApp"
+  std::string event;  // e.g. "became leader", "commit", "crash", "send MsgApp"
   uint64_t term = 0;
   std::string detail;  // free form, e.g. "index=7" or "to=3"
   // Stable one-line form: "tick=12 node=2 term=5 became leader index=7".

@@ -23,7 +23,7 @@ struct Faults {
   double duplicate = 0.0;  // probability that a message is delivered twice
   uint64_t delay_lo = 0;   // delivery delay in ticks, uniform in [lo, hi]
   uint64_t delay_hi = 0;
-  bool reorder = false;    // shuffle messages that become due at the same tick
+  bool reorder = false;  // shuffle messages that become due at the same tick
 };
 
 class SimNetwork {
@@ -65,7 +65,7 @@ class SimNetwork {
   std::map<Key, Message> queue_;
   uint64_t seq_ = 0;
   bool partitioned_ = false;
-  std::map<uint64_t, int> group_;  // node -> group (partitioned_ only)
+  std::map<uint64_t, int> group_;                // node -> group (partitioned_ only)
   std::set<std::pair<uint64_t, uint64_t>> cut_;  // (min, max)
 };
 

@@ -51,8 +51,7 @@ class Storage {
   // Entries in [lo, hi), at least one if any exist in range, and then as many
   // more as fit within max_size bytes of payload (PayloadSize + overhead).
   // REQUIRES: FirstIndex() <= lo <= hi <= LastIndex()+1.
-  virtual Result<std::vector<Entry>> Entries(uint64_t lo, uint64_t hi,
-                                             uint64_t max_size) const = 0;
+  virtual Result<std::vector<Entry>> Entries(uint64_t lo, uint64_t hi, uint64_t max_size) const = 0;
   // Term of entry i, for FirstIndex()-1 <= i <= LastIndex().
   virtual Result<uint64_t> Term(uint64_t i) const = 0;
   virtual uint64_t FirstIndex() const = 0;
