@@ -47,7 +47,7 @@ def test_help_and_version_exit_zero(server_bin):
 
 
 @pytest.mark.parametrize("args,needle", [
-    (["--bogus-flag"], "bogus"),
+    (["--id", "1", "--data-dir", "X", "--bogus-flag"], "bogus"),
     (["--data-dir", "X"], "--id"),
     (["--id", "1"], "--data-dir"),
     (["--id", "abc", "--data-dir", "X"], "--id"),
