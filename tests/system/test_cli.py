@@ -43,6 +43,15 @@ def tk(live):
     binary = cli_binary()
 
     def run(*args, stdin=None, endpoints=None, env_endpoints=None):
+        # The CLI takes its global flags (-w, --bytes) before the command (CLI11 without
+        # fallthrough; etcdctl also accepts them after it): move them to the front.
+        args, front = list(args), []
+        for flag in ("-w", "--bytes"):
+            while flag in args:
+                i = args.index(flag)
+                front += args[i:i + 2]
+                del args[i:i + 2]
+        args = front + args
         env = dict(os.environ)
         env.pop("TINYKV_ENDPOINTS", None)
         if env_endpoints is not None:
@@ -162,8 +171,8 @@ def test_endpoints_from_environment(tk, live):
 
 
 def test_bad_usage_exits_2(tk):
-    for args in (["frobnicate"], ["get"], ["get", "k", "-w", "yaml"], ["--dial-timeout", "xyz",
-                 "get", "k"], ["scan", "a"]):
+    for args in (["frobnicate"], ["get"], ["-w", "yaml", "get", "k"],
+                 ["--dial-timeout", "xyz", "get", "k"], ["scan", "a"]):
         p = tk(*args)
         assert p.returncode == 2, (args, p.stderr)
         assert p.stderr.decode().startswith("Error:"), p.stderr
