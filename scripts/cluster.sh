@@ -72,8 +72,8 @@ Try (in another terminal):
   export TINYKV_ENDPOINTS=$endpoints PATH=$bin_dir:\$PATH
   tinykv put greeting hello
   tinykv get greeting
-  tinykv get --prefix g -w json
-  tinykv endpoint status -w table
+  tinykv -w json get --prefix g
+  tinykv -w table endpoint status
   tinykv member list
   kill -9 <pid of the leader>     # the others elect a new leader; your data stays
   node pids: ${pids[*]}
