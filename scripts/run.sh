@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The README's main command: builds TinyKV and runs its most advanced working
-# demo. Until tinykv-server exists (phase 6), that is the demo of the newest
-# finished phase; this script says which one it runs.
+# The README's main command: builds TinyKV (release preset, installs the Python
+# package into .venv), then starts a local 3-node cluster on loopback with its
+# data under ./data, prints the endpoints and CLI commands to try, and stops it
+# cleanly on Ctrl-C. See scripts/cluster.sh.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 bash scripts/build.sh release
-exec .venv/bin/python -m tinykv.demo "$@"
+exec bash scripts/cluster.sh "$@"

@@ -8,8 +8,12 @@ namespace py = pybind11;
 
 namespace tinykv::python {
 void BindCommon(py::module_& m);
-void BindRaft(py::module_& m);
 void BindStorage(py::module_& m);
+void BindNet(py::module_& m);
+void BindRaft(py::module_& m);
+void BindProd(py::module_& m);
+void BindClient(py::module_& m);
+void BindRaftNode(py::module_& m);
 }  // namespace tinykv::python
 
 PYBIND11_MODULE(_core, m) {
@@ -17,8 +21,15 @@ PYBIND11_MODULE(_core, m) {
   tinykv::python::RegisterErrors(m);
   auto common = m.def_submodule("common");
   tinykv::python::BindCommon(common);
-  auto raft = m.def_submodule("raft");
-  tinykv::python::BindRaft(raft);
   auto storage = m.def_submodule("storage");
   tinykv::python::BindStorage(storage);
+  auto net = m.def_submodule("net");
+  tinykv::python::BindNet(net);
+  auto raft = m.def_submodule("raft");
+  tinykv::python::BindRaft(raft);
+  auto prod = m.def_submodule("prod");
+  tinykv::python::BindProd(prod);
+  auto client = m.def_submodule("client");
+  tinykv::python::BindClient(client);
+  tinykv::python::BindRaftNode(raft);
 }

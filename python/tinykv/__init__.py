@@ -1,11 +1,15 @@
 """TinyKV: a distributed, strongly consistent key-value store, built phase by phase.
 
-Submodules, one per phase of the learner's path:
+Submodules, in the order of the learner's path:
 
 - ``tinykv.common``  — CRC32C and varints, shared by every format
 - ``tinykv.storage`` — phase 1: the LSM-tree storage engine
-- ``tinykv.raft``    — phase 3: Raft; the deterministic cluster simulator ``SimCluster``
-- ``tinykv.linearizability`` — a linearizability checker for recorded histories
+- ``tinykv.net``     — phase 2: the RPC layer's demo KV server and client
+- ``tinykv.raft``    — phase 3: the simulator ``SimCluster``, real nodes ``KvNode``/``LocalCluster``
+- ``tinykv.client``  — phase 5: ``Client`` (also ``tinykv.Client``) and the in-process ``LocalCluster``
+- ``tinykv.prod``    — phase 6: tinykv-server's admin RPC (status, fault injection)
+- ``tinykv.testing`` — phase 6: ``Cluster``, real tinykv-server processes for tests
+- ``tinykv.linearizability`` — a checker for recorded histories (Wing & Gong, Porcupine)
 - ``tinykv.errors``  — the exception hierarchy (also re-exported here)
 
 Every call into C++ goes through the single extension module ``tinykv._core``.
@@ -15,7 +19,12 @@ from tinykv.errors import *  # noqa: F401,F403
 from tinykv.errors import __all__ as _errors_all
 from tinykv import common
 from tinykv import storage
+from tinykv import net
 from tinykv import raft
+from tinykv import client
+from tinykv.client import Client
+from tinykv import prod
 
 __version__ = "0.1.0"
-__all__ = ["common", "storage", "raft", "__version__"] + list(_errors_all)
+__all__ = ["common", "storage", "net", "raft", "client", "Client", "prod",
+           "__version__"] + list(_errors_all)

@@ -132,3 +132,237 @@ def figure8_scenario(snapshots=None):
     c.tick(50)
     snap("after healing")
     return c, facts
+
+
+# --- Real nodes (issue 5): LocalCluster ------------------------------------------------
+
+import os as _os
+import random as _random
+import threading as _threading
+import time as _time
+
+from tinykv import errors as _errors
+
+KvNode = _r.KvNode
+__all__ += ["KvNode", "LocalCluster"]
+
+
+class LocalCluster:
+    """n real Raft nodes (``KvNode``) inside this process, over loopback TCP (port 0) with
+    real files under ``data_dir/n<i>``: durable segmented Raft log, the LSM engine as state
+    machine, snapshots shipped as engine checkpoints.
+
+    Client calls (``put``/``get``/``delete``/``delete_range``/``cas``/``scan``) go to the
+    current leader and retry on ``NotLeaderError``/``AbortedError``/``UnavailableError``
+    (and, for writes, on ``TimeoutError`` with the same request id, which the state machine
+    deduplicates, so a retried write takes effect once) until ``timeout``; they raise the
+    last error after that. Reads are linearizable: the leader runs a ReadIndex barrier first.
+    Each thread is its own client (its own request-id sequence), so the cluster may be used
+    from many threads at once.
+
+        with LocalCluster(3, tmp_path) as c:
+            c.put(b"k", b"v")
+            assert c.get(b"k") == b"v"
+            c.partition([[c.leader()], [others...]]); c.heal()
+
+    ``stop(i)`` stops node i (its files stay); ``start(i)`` restarts it from disk.
+    ``partition(groups)`` drops all traffic between nodes of different groups (nodes not
+    listed are isolated); ``heal()`` removes it. The GIL is released while nodes work.
+    """
+
+    def __init__(self, n=3, data_dir=None, *, tick_ms=20, election_ticks=10,
+                 snapshot_threshold=10000, sync=True, timeout=10.0):
+        if data_dir is None:
+            raise ValueError("LocalCluster needs a data_dir")
+        self.n = n
+        self.data_dir = _os.fspath(data_dir)
+        self.timeout = timeout
+        self._opts = dict(tick_ms=tick_ms, election_ticks=election_ticks,
+                          snapshot_threshold=snapshot_threshold, sync=sync)
+        self._nodes = {i: None for i in range(1, n + 1)}
+        self._ports = {}
+        self._groups = None
+        self._lock = _threading.RLock()
+        self._local = _threading.local()
+        self._client_ids = _random.Random()
+        self._client_ids.seed(_os.urandom(8))
+        for i in range(1, n + 1):
+            self.start(i)
+
+    # -- lifecycle
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        for i in list(self._nodes):
+            if self._nodes[i] is not None:
+                self.stop(i)
+
+    def node(self, i) -> "KvNode":
+        nd = self._nodes[i]
+        if nd is None:
+            raise _errors.UnavailableError(f"node {i} is stopped")
+        return nd
+
+    def nodes(self):
+        return sorted(self._nodes)
+
+    def running(self):
+        return [i for i, nd in sorted(self._nodes.items()) if nd is not None]
+
+    def start(self, i):
+        with self._lock:
+            if self._nodes[i] is not None:
+                return
+            peers = {j: (f"127.0.0.1:{self._ports[j]}" if j in self._ports else "")
+                     for j in self._nodes}
+            nd = KvNode(i, _os.path.join(self.data_dir, f"n{i}"), peers, **self._opts)
+            self._nodes[i] = nd
+            self._ports[i] = nd.peer_port
+            for j, other in self._nodes.items():
+                if other is not None and j != i:
+                    other.set_peer_address(i, f"127.0.0.1:{nd.peer_port}")
+            self._apply_partition()
+
+    def stop(self, i):
+        with self._lock:
+            nd = self._nodes[i]
+            self._nodes[i] = None
+        if nd is not None:
+            nd.stop()
+
+    # -- faults
+    def partition(self, groups):
+        """Only nodes in the same group talk to each other; unlisted nodes are isolated."""
+        with self._lock:
+            self._groups = [set(g) for g in groups]
+            self._apply_partition()
+
+    def heal(self):
+        with self._lock:
+            self._groups = None
+            self._apply_partition()
+
+    def set_drop_probability(self, p):
+        for nd in self._nodes.values():
+            if nd is not None:
+                nd.set_drop_probability(p)
+
+    def _apply_partition(self):
+        for i, nd in self._nodes.items():
+            if nd is None:
+                continue
+            if self._groups is None:
+                nd.set_dropped_peers(set())
+                continue
+            mine = next((g for g in self._groups if i in g), {i})
+            nd.set_dropped_peers({j for j in self._nodes if j not in mine})
+
+    # -- inspection
+    def status(self, i):
+        return self.node(i).status()
+
+    def leader(self, timeout=None):
+        """The id of the leader with the highest term among running nodes, waiting up to
+        ``timeout`` seconds (default: return at once, None if there is none)."""
+        deadline = _time.monotonic() + (timeout or 0)
+        while True:
+            best, best_term = None, -1
+            for i, nd in list(self._nodes.items()):
+                if nd is None:
+                    continue
+                st = nd.status()
+                if st["role"] == "leader" and st["term"] > best_term:
+                    best, best_term = i, st["term"]
+            if best is not None or _time.monotonic() >= deadline:
+                return best
+            _time.sleep(0.01)
+
+    def wait_leader(self, timeout=10.0):
+        leader = self.leader(timeout=timeout)
+        if leader is None:
+            raise _errors.TimeoutError(f"no leader within {timeout} s")
+        return leader
+
+    # -- client operations
+    def _next_request(self):
+        loc = self._local
+        if not hasattr(loc, "client_id"):
+            with self._lock:
+                loc.client_id = self._client_ids.getrandbits(63) + 1
+            loc.seq = 0
+        loc.seq += 1
+        return loc.client_id, loc.seq
+
+    def _call(self, fn, *, write, timeout):
+        timeout = self.timeout if timeout is None else timeout
+        deadline = _time.monotonic() + timeout
+        hint = None
+        last = None
+        while True:
+            left = deadline - _time.monotonic()
+            if left <= 0:
+                raise last or _errors.TimeoutError(f"no answer within {timeout} s")
+            target = hint if hint is not None and self._nodes.get(hint) is not None else \
+                self.leader()
+            hint = None
+            if target is None:
+                last = _errors.UnavailableError("no leader")
+                _time.sleep(0.02)
+                continue
+            nd = self._nodes.get(target)
+            if nd is None:
+                continue
+            try:
+                return fn(nd, min(left, 2.0))
+            except _errors.NotLeaderError as e:
+                last, hint = e, e.leader
+                _time.sleep(0.01)
+            except (_errors.AbortedError, _errors.UnavailableError, _errors.CancelledError) as e:
+                last = e
+                _time.sleep(0.01)
+            except _errors.TimeoutError as e:
+                last = e  # writes retry with the same request id (deduplicated)
+
+    def put(self, key, value, timeout=None):
+        cid, seq = self._next_request()
+        return self._call(lambda nd, t: nd.put(key, value, t, cid, seq), write=True,
+                          timeout=timeout)
+
+    def delete(self, key, timeout=None):
+        cid, seq = self._next_request()
+        return self._call(lambda nd, t: nd.delete(key, t, cid, seq), write=True, timeout=timeout)
+
+    def delete_range(self, start, end=b"", timeout=None):
+        return self._call(lambda nd, t: nd.delete_range(start, end, t), write=True,
+                          timeout=timeout)
+
+    def cas(self, key, expected, new, timeout=None):
+        """Sets key to new iff its value is expected (None: absent). Returns True/False."""
+        cid, seq = self._next_request()
+
+        def run(nd, t):
+            # CAS carries the request id too, so a retry after a timeout is exactly-once.
+            return _cas_with_id(nd, key, expected, new, t, cid, seq)
+        ok, _ = self._call(run, write=True, timeout=timeout)
+        return ok
+
+    def get(self, key, timeout=None):
+        """Linearizable read (ReadIndex on the leader)."""
+        def run(nd, t):
+            nd.read_barrier(t)
+            return nd.get(key)
+        return self._call(run, write=False, timeout=timeout)
+
+    def scan(self, start=b"", end=b"", limit=1000000, timeout=None):
+        def run(nd, t):
+            nd.read_barrier(t)
+            return nd.scan(start, end, limit)
+        return self._call(run, write=False, timeout=timeout)
+
+
+def _cas_with_id(nd, key, expected, new, timeout, client_id, seq):
+    return nd.cas(key, expected, new, timeout, client_id, seq)

@@ -1,0 +1,139 @@
+// Frame codec. See doc/frame_format.md for the format and frame.h for the contract.
+#include "tinykv/net/frame.h"
+
+#include <cstring>
+
+#include "tinykv/common/coding.h"
+#include "tinykv/common/crc32c.h"
+
+namespace tinykv::net {
+
+namespace {
+constexpr size_t kChecksumOffset = 20;  // the checksum covers header bytes [0, 20)
+}  // namespace
+
+std::string_view FrameKindName(FrameKind kind) {
+  switch (kind) {
+    case FrameKind::kRequest: return "request";
+    case FrameKind::kResponse: return "response";
+    case FrameKind::kStreamItem: return "stream-item";
+    case FrameKind::kStreamEnd: return "stream-end";
+    case FrameKind::kError: return "error";
+    case FrameKind::kCancel: return "cancel";
+  }
+  return "unknown";
+}
+
+void AppendFrame(std::string* dst, FrameKind kind, uint64_t request_id, uint32_t method_id,
+                 Slice payload) {
+  const size_t start = dst->size();
+  dst->resize(start + kFrameHeaderSize);
+  char* h = dst->data() + start;
+  h[0] = static_cast<char>(kFrameMagic & 0xff);
+  h[1] = static_cast<char>(kFrameMagic >> 8);
+  h[2] = static_cast<char>(kFrameVersion);
+  h[3] = static_cast<char>(kind);
+  EncodeFixed64(h + 4, request_id);
+  EncodeFixed32(h + 12, method_id);
+  EncodeFixed32(h + 16, static_cast<uint32_t>(payload.size()));
+  uint32_t crc = crc32c::Value(h, kChecksumOffset);
+  crc = crc32c::Extend(crc, payload.data(), payload.size());
+  EncodeFixed32(h + kChecksumOffset, crc32c::Mask(crc));
+  dst->append(payload.data(), payload.size());
+}
+
+Result<FrameHeader> DecodeFrameHeader(Slice header, size_t max_frame_bytes) {
+  TINYKV_CHECK(header.size() >= kFrameHeaderSize) << "short header " << header.size();
+  const auto* h = header.udata();
+  const uint16_t magic = static_cast<uint16_t>(h[0] | (h[1] << 8));
+  if (magic != kFrameMagic) {
+    return Status::Corruption("bad frame magic 0x" + Slice(header.data(), 2).ToHex());
+  }
+  if (h[2] != kFrameVersion) {
+    return Status::Corruption("unsupported frame version " + std::to_string(h[2]));
+  }
+  if (h[3] == 0 || h[3] > kMaxFrameKind) {
+    return Status::Corruption("unknown frame kind " + std::to_string(h[3]));
+  }
+  FrameHeader out;
+  out.kind = static_cast<FrameKind>(h[3]);
+  out.request_id = DecodeFixed64(header.data() + 4);
+  out.method_id = DecodeFixed32(header.data() + 12);
+  out.payload_length = DecodeFixed32(header.data() + 16);
+  out.masked_checksum = DecodeFixed32(header.data() + kChecksumOffset);
+  if (static_cast<uint64_t>(out.payload_length) + kFrameHeaderSize > max_frame_bytes) {
+    return Status::ResourceExhausted("frame of " + std::to_string(out.payload_length) +
+                                     " payload bytes exceeds the limit of " +
+                                     std::to_string(max_frame_bytes) + " bytes");
+  }
+  return out;
+}
+
+Status VerifyFrameChecksum(Slice header_bytes, Slice payload, uint32_t masked_checksum) {
+  uint32_t crc = crc32c::Value(header_bytes.data(), kChecksumOffset);
+  crc = crc32c::Extend(crc, payload.data(), payload.size());
+  if (crc != crc32c::Unmask(masked_checksum)) {
+    return Status::Corruption("frame checksum mismatch");
+  }
+  return Status::OK();
+}
+
+void FrameDecoder::Append(Slice bytes) {
+  std::memcpy(Prepare(bytes.size()), bytes.data(), bytes.size());
+  Commit(bytes.size());
+}
+
+char* FrameDecoder::Prepare(size_t n) {
+  if (buffer_.size() - end_ < n) {
+    // Slide unconsumed bytes to the front before growing.
+    if (begin_ > 0) {
+      std::memmove(buffer_.data(), buffer_.data() + begin_, end_ - begin_);
+      end_ -= begin_;
+      begin_ = 0;
+    }
+    if (buffer_.size() - end_ < n) buffer_.resize(end_ + n);
+  }
+  return buffer_.data() + end_;
+}
+
+void FrameDecoder::Commit(size_t k) {
+  TINYKV_CHECK_LE(end_ + k, buffer_.size());
+  end_ += k;
+}
+
+size_t FrameDecoder::BytesWanted() const {
+  const size_t have = end_ - begin_;
+  const size_t need =
+      header_.has_value() ? kFrameHeaderSize + header_->payload_length : kFrameHeaderSize;
+  return have >= need ? 0 : need - have;
+}
+
+Result<std::optional<Frame>> FrameDecoder::Next() {
+  if (!error_.ok()) return error_;
+  const size_t have = end_ - begin_;
+  if (!header_.has_value()) {
+    if (have < kFrameHeaderSize) return std::optional<Frame>();
+    auto h = DecodeFrameHeader(Slice(buffer_.data() + begin_, kFrameHeaderSize), max_frame_bytes_);
+    if (!h.ok()) {
+      error_ = h.status();
+      return error_;
+    }
+    header_ = *h;
+  }
+  const size_t frame_size = kFrameHeaderSize + header_->payload_length;
+  if (have < frame_size) return std::optional<Frame>();
+  const Slice header_bytes(buffer_.data() + begin_, kFrameHeaderSize);
+  const Slice payload(buffer_.data() + begin_ + kFrameHeaderSize, header_->payload_length);
+  Status s = VerifyFrameChecksum(header_bytes, payload, header_->masked_checksum);
+  if (!s.ok()) {
+    error_ = s;
+    return error_;
+  }
+  std::optional<Frame> frame(Frame{*header_, payload.ToString()});
+  header_.reset();
+  begin_ += frame_size;
+  if (begin_ == end_) begin_ = end_ = 0;
+  return frame;
+}
+
+}  // namespace tinykv::net

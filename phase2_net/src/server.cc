@@ -1,0 +1,224 @@
+// RpcServer: options, io threads, the accept loop and graceful shutdown.
+// Per-connection behaviour lives in server_connection.cc.
+#include "tinykv/net/server.h"
+
+#include "server_connection.h"
+#include "tinykv/common/logging.h"
+
+namespace tinykv::net {
+
+using internal::ServerConnection;
+using internal::ServerState;
+using internal::SteadyClock;
+
+namespace {
+
+awaitable<void> RejectConnection(asio::ip::tcp::socket socket, std::string reason) {
+  // Best effort: tell the client why before closing (request id 0 = the
+  // connection). One small write; no reading.
+  const Status s = Status::ResourceExhausted(reason);
+  const std::string frame = EncodeFrame(
+      FrameKind::kError, 0, 0,
+      EncodeMessage(ErrorPayload{static_cast<uint8_t>(s.code()), std::string(s.message())}));
+  boost::system::error_code ec;
+  co_await asio::async_write(socket, asio::buffer(frame),
+                             asio::redirect_error(asio::use_awaitable, ec));
+  socket.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  socket.close(ec);
+}
+
+awaitable<void> SetUpConnection(std::shared_ptr<ServerState> state, asio::ip::tcp::socket socket) {
+  StreamWrapper wrap = state->options.stream_wrapper ? state->options.stream_wrapper
+                                                     : PlainTcpWrapper();
+  auto wrapping = wrap(std::move(socket));  // split: see channel.cc
+  Result<std::unique_ptr<Stream>> stream = co_await std::move(wrapping);
+  if (!stream.ok()) {
+    logging::Get("net")->warn("net: stream setup failed: {}", stream.status().ToString());
+    co_return;
+  }
+  internal::TransportOptions topts;
+  topts.max_frame_bytes = state->options.max_frame_bytes;
+  topts.write_queue_bytes = state->options.write_queue_bytes;
+  auto transport = std::make_shared<internal::Transport>(std::move(stream).value(), topts);
+  std::shared_ptr<ServerConnection> conn;
+  {
+    std::lock_guard<std::mutex> lock(state->mu);
+    const uint64_t id = state->next_connection_id++;
+    conn = std::make_shared<ServerConnection>(state, id, transport);
+    state->connections.emplace(id, conn);
+  }
+  logging::Get("net")->debug("net: accepted connection from {}", transport->peer());
+  if (state->draining.load()) {
+    conn->Start();
+    conn->BeginDrain();
+  } else {
+    conn->Start();
+  }
+}
+
+awaitable<void> AcceptLoop(std::shared_ptr<ServerState> state) {
+  auto log = logging::Get("net");
+  size_t next = 0;
+  for (;;) {
+    asio::io_context& ctx = *state->contexts[next++ % state->contexts.size()];
+    asio::ip::tcp::socket socket(ctx);
+    boost::system::error_code ec;
+    co_await state->acceptor->async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
+    if (state->draining.load() || !state->acceptor->is_open()) break;
+    if (ec) {
+      log->warn("net: accept failed: {}", ErrorCodeToStatus(ec, "accept").ToString());
+      // EMFILE and friends: back off a little instead of spinning.
+      asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(10));
+      co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      continue;
+    }
+    size_t active;
+    {
+      std::lock_guard<std::mutex> lock(state->mu);
+      active = state->connections.size();
+    }
+    if (active >= state->options.max_connections) {
+      state->connections_rejected.fetch_add(1, std::memory_order_relaxed);
+      log->warn("net: rejecting connection: limit of {} connections reached",
+                state->options.max_connections);
+      asio::co_spawn(ctx, RejectConnection(std::move(socket), "connection limit reached"),
+                     asio::detached);
+      continue;
+    }
+    state->connections_accepted.fetch_add(1, std::memory_order_relaxed);
+    asio::co_spawn(ctx, SetUpConnection(state, std::move(socket)), asio::detached);
+  }
+}
+
+}  // namespace
+
+RpcServer::RpcServer(ServerOptions options)
+    : state_(std::make_shared<ServerState>(std::move(options))) {}
+
+Result<std::unique_ptr<RpcServer>> RpcServer::Create(ServerOptions options) {
+  if (options.io_threads < 1) return Status::InvalidArgument("io_threads must be >= 1");
+  if (options.max_frame_bytes <= kFrameHeaderSize) {
+    return Status::InvalidArgument("max_frame_bytes must exceed the frame header size");
+  }
+  if (options.max_connections < 1) return Status::InvalidArgument("max_connections must be >= 1");
+  if (options.idle_timeout <= std::chrono::milliseconds(0)) {
+    return Status::InvalidArgument("idle_timeout must be positive");
+  }
+  return std::unique_ptr<RpcServer>(new RpcServer(std::move(options)));
+}
+
+RpcServer::~RpcServer() { Shutdown(std::chrono::milliseconds(0)); }
+
+void RpcServer::RegisterEntry(uint32_t id, internal::MethodEntry entry) {
+  TINYKV_CHECK(!state_->started.load()) << "Register after Start: " << entry.name;
+  TINYKV_CHECK(!state_->methods.contains(id))
+      << "method id " << id << " registered twice (" << entry.name << ")";
+  state_->methods.emplace(id, std::move(entry));
+}
+
+Status RpcServer::Start() {
+  TINYKV_CHECK(!state_->started.exchange(true)) << "RpcServer::Start called twice";
+  auto& st = *state_;
+  for (int i = 0; i < st.options.io_threads; ++i) {
+    st.contexts.push_back(std::make_unique<asio::io_context>(1));
+    st.guards.push_back(asio::make_work_guard(*st.contexts.back()));
+  }
+  boost::system::error_code ec;
+  const auto address = asio::ip::make_address(st.options.host, ec);
+  if (ec) return Status::InvalidArgument("bad listen address '" + st.options.host + "'");
+  const asio::ip::tcp::endpoint endpoint(address, st.options.port);
+  auto acceptor = std::make_unique<asio::ip::tcp::acceptor>(*st.contexts[0]);
+  acceptor->open(endpoint.protocol(), ec);
+  if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor->bind(endpoint, ec);
+  if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return ErrorCodeToStatus(ec, "listen on " + st.options.host + ":" +
+                                     std::to_string(st.options.port));
+  }
+  st.port = acceptor->local_endpoint().port();
+  st.acceptor = std::move(acceptor);
+  asio::co_spawn(*st.contexts[0], AcceptLoop(state_), asio::detached);
+  for (auto& ctx : st.contexts) {
+    st.threads.emplace_back([c = ctx.get()] { c->run(); });
+  }
+  logging::Get("net")->info("net: listening on {}:{} io_threads={}", st.options.host,
+                            st.port.load(), st.options.io_threads);
+  return Status::OK();
+}
+
+uint16_t RpcServer::port() const { return state_->port.load(); }
+std::string RpcServer::address() const {
+  return state_->options.host + ":" + std::to_string(port());
+}
+
+void RpcServer::Shutdown(std::chrono::milliseconds drain_deadline) {
+  auto& st = *state_;
+  if (st.stopped.exchange(true)) return;
+  if (!st.started.load()) return;
+  auto log = logging::Get("net");
+  log->info("net: shutting down, drain deadline {} ms", drain_deadline.count());
+  st.draining = true;
+  // 1. Stop accepting (the acceptor lives on contexts[0]).
+  asio::post(*st.contexts[0], [state = state_] {
+    boost::system::error_code ec;
+    if (state->acceptor) state->acceptor->close(ec);  // null if Start failed to bind
+  });
+  auto for_each_connection = [&](auto fn) {
+    std::vector<std::shared_ptr<ServerConnection>> conns;
+    {
+      std::lock_guard<std::mutex> lock(st.mu);
+      for (auto& [id, weak] : st.connections) {
+        if (auto c = weak.lock()) conns.push_back(std::move(c));
+      }
+    }
+    for (auto& c : conns) {
+      auto ex = c->executor();
+      asio::post(ex, [c = std::move(c), fn]() mutable { fn(*c); });
+    }
+  };
+  auto wait_for_connections = [&](std::chrono::milliseconds budget) {
+    std::unique_lock<std::mutex> lock(st.mu);
+    return st.cv.wait_for(lock, budget, [&] { return st.connections.empty(); });
+  };
+  // 2. Drain: refuse new calls, let in-flight ones finish until the deadline.
+  for_each_connection([](ServerConnection& c) { c.BeginDrain(); });
+  if (!wait_for_connections(drain_deadline)) {
+    // 3. Past the deadline: cancel what is left, with an answer for each call.
+    log->info("net: drain deadline passed; cancelling remaining calls");
+    for_each_connection([](ServerConnection& c) { c.ForceClose(); });
+    if (!wait_for_connections(std::chrono::seconds(2))) {
+      log->warn("net: handlers still running after shutdown; abandoning them");
+    }
+  }
+  // 4. Stop the io threads. Coroutines still suspended (a handler that
+  // ignores cancellation) are destroyed with their io_context.
+  st.guards.clear();
+  for (auto& ctx : st.contexts) ctx->stop();
+  for (auto& t : st.threads) t.join();
+  st.threads.clear();
+  // Destroying the contexts destroys abandoned coroutine frames, which hold
+  // shared_ptrs to the state: without this the state would never be freed.
+  st.acceptor.reset();
+  st.contexts.clear();
+  log->info("net: server stopped");
+}
+
+ServerStats RpcServer::stats() const {
+  auto& st = *state_;
+  ServerStats s;
+  s.connections_accepted = st.connections_accepted.load();
+  s.connections_rejected = st.connections_rejected.load();
+  {
+    std::lock_guard<std::mutex> lock(st.mu);
+    s.connections_active = st.connections.size();
+  }
+  s.protocol_errors = st.protocol_errors.load();
+  s.idle_closed = st.idle_closed.load();
+  s.calls_started = st.calls_started.load();
+  s.calls_finished = st.calls_finished.load();
+  s.calls_cancelled = st.calls_cancelled.load();
+  return s;
+}
+
+}  // namespace tinykv::net

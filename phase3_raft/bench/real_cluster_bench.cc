@@ -1,0 +1,209 @@
+// Real-cluster write benchmark (issue 5 "Real"): three KvNodes in this
+// process on loopback TCP with real files and fsync on; closed-loop clients
+// (each waits for its write to apply on the leader before sending the next)
+// writing 256-byte values. Prints, per concurrency level, throughput, p50 and
+// p99 latency and log entries per fdatasync on the leader, and the machine's
+// raw fsync rate measured in the same directory (4 KiB write + fdatasync).
+//
+//   build/ci/phase3_raft/tinykv_raft_real_bench [--dir D] [--seconds S] [--clients 1,16,64,256]
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tinykv/common/logging.h"
+#include "tinykv/raft/kv_node.h"
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+using tinykv::raft::KvCommand;
+using tinykv::raft::KvCommandResult;
+using tinykv::raft::KvNode;
+
+namespace {
+
+struct FsyncProbe {
+  double per_sec = 0;
+  double p50_ms = 0, p99_ms = 0;
+};
+
+FsyncProbe RawFsyncRate(const fs::path& dir, double seconds) {
+  const fs::path p = dir / "fsync_probe";
+  int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) return {};
+  std::string block(4096, 'x');
+  std::vector<double> lat;
+  auto start = Clock::now();
+  auto end = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  while (Clock::now() < end) {
+    auto t = Clock::now();
+    if (::write(fd, block.data(), block.size()) != static_cast<ssize_t>(block.size())) break;
+    if (::fdatasync(fd) != 0) break;
+    lat.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t).count());
+  }
+  double el = std::chrono::duration<double>(Clock::now() - start).count();
+  ::close(fd);
+  fs::remove(p);
+  FsyncProbe r;
+  if (lat.empty()) return r;
+  r.per_sec = lat.size() / el;
+  std::sort(lat.begin(), lat.end());
+  r.p50_ms = lat[lat.size() / 2];
+  r.p99_ms = lat[std::min(lat.size() - 1, lat.size() * 99 / 100)];
+  return r;
+}
+
+struct Row {
+  int clients;
+  double ops_per_sec;
+  double p50_ms, p99_ms;
+  double entries_per_fsync;
+  uint64_t ops, errors;
+};
+
+Row RunLevel(std::vector<std::unique_ptr<KvNode>>& nodes, int clients, double seconds) {
+  int leader = -1;
+  for (;;) {
+    for (size_t i = 0; i < nodes.size(); ++i)
+      if (nodes[i]->GetStatus().role == "leader") leader = static_cast<int>(i);
+    if (leader >= 0) break;
+    std::this_thread::sleep_for(10ms);
+  }
+  KvNode* l = nodes[leader].get();
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<double> lat;
+  lat.reserve(1 << 20);
+  std::atomic<uint64_t> errors{0};
+  std::atomic<bool> stop{false};
+  int running = clients;
+  const std::string value(256, 'v');
+  const auto before = l->GetStatus();
+  const auto t0 = Clock::now();
+  const auto t_end = t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  std::function<void(int, uint64_t)> issue = [&](int c, uint64_t n) {
+    KvCommand cmd;
+    cmd.key = "c" + std::to_string(c) + "-" + std::to_string(n % 1000);
+    cmd.value = value;
+    auto start = Clock::now();
+    l->Propose(std::move(cmd), 10s, [&, c, n, start](tinykv::Result<KvCommandResult> r) {
+      auto now = Clock::now();
+      {
+        std::lock_guard<std::mutex> g(mu);
+        if (r.ok()) {
+          lat.push_back(std::chrono::duration<double, std::milli>(now - start).count());
+        } else {
+          ++errors;
+        }
+      }
+      if (now >= t_end || stop) {
+        std::lock_guard<std::mutex> g(mu);
+        if (--running == 0) cv.notify_all();
+        return;
+      }
+      issue(c, n + 1);
+    });
+  };
+  for (int c = 0; c < clients; ++c) issue(c, 0);
+  {
+    std::unique_lock<std::mutex> g(mu);
+    cv.wait(g, [&] { return running == 0; });
+  }
+  const double el = std::chrono::duration<double>(Clock::now() - t0).count();
+  const auto after = l->GetStatus();
+  std::sort(lat.begin(), lat.end());
+  Row row{};
+  row.clients = clients;
+  row.ops = lat.size();
+  row.errors = errors;
+  row.ops_per_sec = lat.size() / el;
+  row.p50_ms = lat.empty() ? 0 : lat[lat.size() / 2];
+  row.p99_ms = lat.empty() ? 0 : lat[std::min(lat.size() - 1, lat.size() * 99 / 100)];
+  const double fsyncs = static_cast<double>(after.log_fsyncs - before.log_fsyncs);
+  row.entries_per_fsync =
+      fsyncs > 0 ? (after.log_entries_written - before.log_entries_written) / fsyncs : 0;
+  return row;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  fs::path dir = fs::temp_directory_path() / ("tinykv-raft-bench-" + std::to_string(::getpid()));
+  double seconds = 5;
+  std::vector<int> levels = {1, 16, 64, 256};
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string a = argv[i];
+    if (a == "--dir") dir = argv[i + 1];
+    else if (a == "--seconds") seconds = std::stod(argv[i + 1]);
+    else if (a == "--clients") {
+      levels.clear();
+      std::stringstream ss(argv[i + 1]);
+      std::string t;
+      while (std::getline(ss, t, ',')) levels.push_back(std::stoi(t));
+    }
+  }
+  tinykv::logging::Get("raft")->set_level(spdlog::level::warn);
+  tinykv::logging::Get("raft.node")->set_level(spdlog::level::warn);
+  tinykv::logging::Get("net")->set_level(spdlog::level::warn);
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+
+  // The disk may be shared and noisy: probe before and after the cluster runs
+  // and compare against the mean.
+  const FsyncProbe before = RawFsyncRate(dir, 2.0);
+  std::printf("raw fsync rate in %s before: %.0f fdatasync/s, p50 %.2f ms, p99 %.2f ms "
+              "(4 KiB write + fdatasync loop, 2 s)\n",
+              dir.c_str(), before.per_sec, before.p50_ms, before.p99_ms);
+  double raw = before.per_sec;
+
+  std::vector<std::unique_ptr<KvNode>> nodes;
+  for (int i = 1; i <= 3; ++i) {
+    tinykv::raft::KvNodeOptions o;
+    o.id = i;
+    o.data_dir = dir / ("n" + std::to_string(i));
+    for (int j = 1; j <= 3; ++j) o.peers[j] = "";
+    o.tick_ms = 50;
+    o.sync = true;
+    o.io_threads = 1;
+    auto r = KvNode::Open(o);
+    if (!r.ok()) {
+      std::fprintf(stderr, "open node %d: %s\n", i, r.status().ToString().c_str());
+      return 1;
+    }
+    nodes.push_back(std::move(r).value());
+  }
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < 3; ++j)
+      if (i != j) nodes[i]->SetPeerAddress(j + 1, "127.0.0.1:" + std::to_string(nodes[j]->peer_port()));
+
+  std::vector<Row> rows;
+  for (int c : levels) rows.push_back(RunLevel(nodes, c, seconds));
+  for (auto& n : nodes) n->Stop();
+  nodes.clear();
+  const FsyncProbe after = RawFsyncRate(dir, 2.0);
+  std::printf("raw fsync rate after: %.0f fdatasync/s, p50 %.2f ms, p99 %.2f ms\n",
+              after.per_sec, after.p50_ms, after.p99_ms);
+  raw = (before.per_sec + after.per_sec) / 2;
+  std::printf("ratio column: writes/s divided by the mean raw rate %.0f fdatasync/s\n\n", raw);
+  std::printf("| clients | writes/s | p50 ms | p99 ms | entries/fsync (leader) | writes/s vs raw fsync/s | errors |\n");
+  std::printf("|--:|--:|--:|--:|--:|--:|--:|\n");
+  for (const Row& r : rows) {
+    std::printf("| %d | %.0f | %.2f | %.2f | %.1f | %.2fx | %llu |\n", r.clients, r.ops_per_sec,
+                r.p50_ms, r.p99_ms, r.entries_per_fsync, raw > 0 ? r.ops_per_sec / raw : 0,
+                static_cast<unsigned long long>(r.errors));
+  }
+  fs::remove_all(dir);
+  return 0;
+}

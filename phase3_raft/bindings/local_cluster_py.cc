@@ -1,0 +1,205 @@
+// tinykv._core.raft.KvNode: one real replicated node (KvNode) for Python.
+// python/tinykv/raft.py builds LocalCluster on top. Every blocking call
+// releases the GIL.
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include "status_py.h"
+#include "tinykv/raft/kv_node.h"
+
+namespace py = pybind11;
+
+namespace tinykv::python {
+namespace {
+
+using raft::KvCommand;
+using raft::KvCommandResult;
+using raft::KvNode;
+
+std::chrono::milliseconds Ms(double seconds) {
+  return std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
+}
+
+KvCommandResult Run(KvNode& n, KvCommand c, double timeout) {
+  auto r = [&] {
+    py::gil_scoped_release nogil;
+    return n.ProposeSync(std::move(c), Ms(timeout));
+  }();
+  return ValueOrThrow(std::move(r));
+}
+
+py::object OptBytes(const std::optional<std::string>& v) {
+  if (!v) return py::none();
+  return py::bytes(*v);
+}
+
+}  // namespace
+
+void BindRaftNode(py::module_& m) {
+  py::class_<KvNode>(m, "KvNode",
+                     "One real Raft node: durable log, KV state machine over the LSM engine, "
+                     "peer RPC on 127.0.0.1. Writes go to the leader (NotLeaderError elsewhere).")
+      .def(py::init([](uint64_t id, const std::string& data_dir,
+                       std::map<uint64_t, std::string> peers, int tick_ms, int election_ticks,
+                       uint64_t snapshot_threshold, bool sync, std::string peer_listen) {
+             raft::KvNodeOptions o;
+             o.id = id;
+             o.data_dir = data_dir;
+             o.peers = std::move(peers);
+             o.tick_ms = tick_ms;
+             o.election_ticks = election_ticks;
+             o.snapshot_threshold = snapshot_threshold;
+             o.sync = sync;
+             o.peer_listen = std::move(peer_listen);
+             o.io_threads = 1;
+             KvNode* node = nullptr;
+             Status s;
+             {
+               py::gil_scoped_release nogil;
+               auto r = KvNode::Open(o);
+               if (r.ok()) {
+                 node = r->release();
+               } else {
+                 s = r.status();
+               }
+             }
+             ThrowIfError(s);
+             return std::unique_ptr<KvNode>(node);
+           }),
+           py::arg("id"), py::arg("data_dir"), py::arg("peers"), py::arg("tick_ms") = 50,
+           py::arg("election_ticks") = 10, py::arg("snapshot_threshold") = 10000,
+           py::arg("sync") = true, py::arg("peer_listen") = "127.0.0.1:0")
+      .def_property_readonly("peer_port", &KvNode::peer_port)
+      .def("set_peer_address", &KvNode::SetPeerAddress, py::arg("id"), py::arg("address"))
+      .def(
+          "put",
+          [](KvNode& n, const std::string& k, const std::string& v, double timeout,
+             uint64_t client_id, uint64_t seq) {
+            KvCommand c;
+            c.op = KvCommand::Op::kPut;
+            c.key = k;
+            c.value = v;
+            c.client_id = client_id;
+            c.request_seq = seq;
+            return Run(n, std::move(c), timeout).index;
+          },
+          py::arg("key"), py::arg("value"), py::arg("timeout") = 5.0, py::arg("client_id") = 0,
+          py::arg("seq") = 0, "Replicated put; returns the raft index it applied at.")
+      .def(
+          "delete",
+          [](KvNode& n, const std::string& k, double timeout, uint64_t client_id, uint64_t seq) {
+            KvCommand c;
+            c.op = KvCommand::Op::kDelete;
+            c.key = k;
+            c.client_id = client_id;
+            c.request_seq = seq;
+            return Run(n, std::move(c), timeout).index;
+          },
+          py::arg("key"), py::arg("timeout") = 5.0, py::arg("client_id") = 0, py::arg("seq") = 0)
+      .def(
+          "delete_range",
+          [](KvNode& n, const std::string& start, const std::string& end, double timeout) {
+            KvCommand c;
+            c.op = KvCommand::Op::kDeleteRange;
+            c.key = start;
+            c.value = end;
+            return Run(n, std::move(c), timeout).deleted;
+          },
+          py::arg("start"), py::arg("end"), py::arg("timeout") = 5.0,
+          "Deletes keys in [start, end) (end b'' = unbounded); returns how many.")
+      .def(
+          "cas",
+          [](KvNode& n, const std::string& k, std::optional<std::string> expected,
+             const std::string& v, double timeout, uint64_t client_id, uint64_t seq) {
+            KvCommand c;
+            c.op = KvCommand::Op::kCas;
+            c.key = k;
+            c.expected = std::move(expected);
+            c.value = v;
+            c.client_id = client_id;
+            c.request_seq = seq;
+            KvCommandResult r = Run(n, std::move(c), timeout);
+            return py::make_tuple(r.succeeded, OptBytes(r.current));
+          },
+          py::arg("key"), py::arg("expected"), py::arg("new"), py::arg("timeout") = 5.0,
+          py::arg("client_id") = 0, py::arg("seq") = 0,
+          "Compare-and-swap; expected None = key must be absent. Returns (ok, current).")
+      .def(
+          "read_barrier",
+          [](KvNode& n, double timeout) {
+            Status s;
+            {
+              py::gil_scoped_release nogil;
+              s = n.ReadBarrierSync(Ms(timeout));
+            }
+            ThrowIfError(s);
+          },
+          py::arg("timeout") = 5.0, "ReadIndex: after it returns, local reads are linearizable.")
+      .def(
+          "get",
+          [](KvNode& n, const std::string& k) {
+            auto r = [&] {
+              py::gil_scoped_release nogil;
+              return n.Get(k);
+            }();
+            return OptBytes(ValueOrThrow(std::move(r)));
+          },
+          py::arg("key"), "Local (serializable) read of the state machine.")
+      .def(
+          "scan",
+          [](KvNode& n, const std::string& start, const std::string& end, size_t limit) {
+            auto r = [&] {
+              py::gil_scoped_release nogil;
+              return n.Scan(start, end, limit);
+            }();
+            py::list out;
+            for (auto& [k, v] : ValueOrThrow(std::move(r)))
+              out.append(py::make_tuple(py::bytes(k), py::bytes(v)));
+            return out;
+          },
+          py::arg("start") = "", py::arg("end") = "", py::arg("limit") = 1000000)
+      .def("status",
+           [](KvNode& n) {
+             raft::KvNodeStatus s;
+             {
+               py::gil_scoped_release nogil;
+               s = n.GetStatus();
+             }
+             py::dict d;
+             d["id"] = s.id;
+             d["leader"] = s.leader;
+             d["term"] = s.term;
+             d["role"] = s.role;
+             d["commit_index"] = s.commit_index;
+             d["applied_index"] = s.applied_index;
+             d["first_index"] = s.first_index;
+             d["last_index"] = s.last_index;
+             d["snapshot_index"] = s.snapshot_index;
+             d["log_fsyncs"] = s.log_fsyncs;
+             d["log_entries_written"] = s.log_entries_written;
+             py::list members;
+             for (const auto& mi : s.members)
+               members.append(py::make_tuple(mi.id, mi.peer_address, mi.learner));
+             d["members"] = members;
+             return d;
+           })
+      .def(
+          "transfer_leadership",
+          [](KvNode& n, uint64_t to, double timeout) {
+            Status s;
+            {
+              py::gil_scoped_release nogil;
+              s = n.TransferLeadership(to, Ms(timeout));
+            }
+            ThrowIfError(s);
+          },
+          py::arg("to") = 0, py::arg("timeout") = 5.0)
+      .def("set_dropped_peers", &KvNode::SetDroppedPeers, py::arg("peers"))
+      .def("set_drop_probability", &KvNode::SetDropProbability, py::arg("p"))
+      .def("stop", [](KvNode& n) {
+        py::gil_scoped_release nogil;
+        n.Stop();
+      });
+}
+
+}  // namespace tinykv::python

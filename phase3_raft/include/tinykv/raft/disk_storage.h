@@ -1,0 +1,118 @@
+// DiskStorage: a durable raft::Storage — a segmented, checksummed log of
+// entries, hard states and snapshot metadata (format: doc/log_format.md).
+//
+// What it is: every mutation is appended as a record to the active segment
+// file "<seq>.log" in `dir`; Save() writes one Ready's worth of records with
+// one write() and (when sync) one fdatasync, so concurrent proposals batched
+// into one Ready share one fsync. A conflicting suffix is truncated
+// logically: an entry record with index i supersedes every entry >= i seen
+// before it (as etcd's WAL). The whole live log is also kept in memory (a
+// MemoryStorage) for reads; the log is bounded by snapshots + Compact().
+//
+// Segments: when the active segment exceeds segment_bytes a new one is
+// started; it begins with the current snapshot metadata and hard state, so a
+// segment whose entries are all at or below the snapshot index can be deleted
+// (oldest first) without losing anything.
+//
+// Recovery (Open): segments are replayed in order. A torn record at the tail
+// of the LAST segment (header or payload cut off by EOF, or a checksum
+// mismatch on the very last record, or zero fill) is a write that was never
+// acknowledged: the file is truncated there. Anything else that does not
+// verify is Corruption("<file> offset <n>: ...").
+//
+// Thread safety: all methods may be called from any thread (one mutex);
+// the raft core reads from the driver thread while status calls read from others.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tinykv/common/result.h"
+#include "tinykv/common/status.h"
+#include "tinykv/raft/storage.h"
+
+namespace tinykv::raft {
+
+struct DiskStorageOptions {
+  uint64_t segment_bytes = 64u << 20;  // roll to a new segment above this size
+  bool sync = true;                    // false: never fsync (tests only)
+};
+
+struct DiskStorageStats {
+  uint64_t fsyncs = 0;          // fdatasync calls on segments
+  uint64_t entries_written = 0;
+  uint64_t bytes_written = 0;
+  uint64_t segments = 0;        // live segment files
+  uint64_t segments_removed = 0;
+};
+
+class DiskStorage final : public Storage {
+ public:
+  // Opens or creates the log in `dir`. A brand-new log has no snapshot and an
+  // empty conf state (call Bootstrap). Corruption names file and offset.
+  [[nodiscard]] static Result<std::unique_ptr<DiskStorage>> Open(
+      const std::filesystem::path& dir, DiskStorageOptions options = {});
+  ~DiskStorage() override;
+
+  Result<InitialState> GetInitialState() const override;
+  Result<std::vector<Entry>> Entries(uint64_t lo, uint64_t hi, uint64_t max_size) const override;
+  Result<uint64_t> Term(uint64_t i) const override;
+  uint64_t FirstIndex() const override;
+  uint64_t LastIndex() const override;
+  Result<Snapshot> GetSnapshot() const override;
+
+  // True when the log holds nothing (never bootstrapped).
+  bool IsEmpty() const;
+  // Durably records the initial configuration of a new cluster (snapshot
+  // metadata at index 0). REQUIRES: IsEmpty().
+  Status Bootstrap(const ConfState& cs);
+
+  // Persists one Ready: the hard state (if any) and the entries (truncating a
+  // conflicting suffix), in one write; fdatasync once if `sync`.
+  Status Save(const std::optional<HardState>& hs, const std::vector<Entry>& entries, bool sync);
+  // Persists a snapshot received from the leader (replaces the whole log, or
+  // keeps the suffix after it if it matches) and fsyncs. Older: InvalidArgument.
+  Status ApplySnapshot(const Snapshot& snap);
+  // Records a locally made snapshot at index i (<= LastIndex) with conf cs and
+  // data, then discards entries up to compact_index (<= i) in memory and
+  // deletes whole segments that are no longer needed.
+  Status CreateSnapshot(uint64_t i, const ConfState& cs, std::string data, uint64_t compact_index);
+  // The in-memory hard state (what was last saved).
+  HardState hard_state() const;
+  DiskStorageStats stats() const;
+
+ private:
+  struct Segment {
+    uint64_t seq = 0;
+    std::filesystem::path path;
+    uint64_t max_index = 0;  // highest entry index written into it (0: none)
+  };
+
+  DiskStorage(std::filesystem::path dir, DiskStorageOptions options);
+  Status Recover();
+  Status OpenSegmentForAppend(uint64_t seq, bool fresh);
+  // Appends records to the active segment; fsyncs if sync.
+  Status WriteLocked(const std::string& records, bool sync, uint64_t max_index);
+  Status MaybeRollLocked();
+  void RemoveObsoleteSegmentsLocked();
+  std::string StateRecordsLocked() const;
+
+  const std::filesystem::path dir_;
+  const DiskStorageOptions options_;
+  mutable std::mutex mu_;
+  MemoryStorage mem_;
+  HardState hs_;
+  Snapshot snap_;  // latest snapshot (metadata + data)
+  bool bootstrapped_ = false;
+  std::vector<Segment> segments_;  // oldest first; back() is active
+  int fd_ = -1;                    // active segment
+  uint64_t active_size_ = 0;
+  DiskStorageStats stats_;
+};
+
+}  // namespace tinykv::raft

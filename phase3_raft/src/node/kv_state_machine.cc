@@ -1,0 +1,302 @@
+// KvStateMachine: see kv_state_machine.h.
+#include "tinykv/raft/kv_state_machine.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <mutex>
+
+#include "tinykv/common/coding.h"
+#include "tinykv/raft/codec.h"
+#include "tinykv/storage/iterator.h"
+#include "tinykv/storage/options.h"
+#include "tinykv/storage/write_batch.h"
+
+namespace tinykv::raft {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr uint8_t kCmdVersion = 1;
+const std::string kAppliedKey = "mapplied";
+const std::string kConfKey = "mconf";
+
+std::string DataKey(const std::string& k) { return "d" + k; }
+std::string ClientKey(uint64_t client) {
+  std::string k = "c";
+  for (int i = 7; i >= 0; --i) k.push_back(static_cast<char>((client >> (8 * i)) & 0xff));
+  return k;
+}
+
+std::string AppliedValue(uint64_t index, uint64_t term) {
+  std::string v;
+  PutFixed64(&v, index);
+  PutFixed64(&v, term);
+  return v;
+}
+
+void EncodeResult(const KvCommandResult& r, std::string* dst) {
+  dst->push_back(r.succeeded ? 1 : 0);
+  PutVarint64(dst, r.index);
+  dst->push_back(r.current ? 1 : 0);
+  if (r.current) PutLengthPrefixedSlice(dst, Slice(*r.current));
+  PutVarint64(dst, r.deleted);
+}
+
+bool DecodeResult(Slice* in, KvCommandResult* r) {
+  if (in->empty()) return false;
+  r->succeeded = (*in)[0] != 0;
+  in->remove_prefix(1);
+  if (!GetVarint64(in, &r->index) || in->empty()) return false;
+  const bool has = (*in)[0] != 0;
+  in->remove_prefix(1);
+  if (has) {
+    Slice cur;
+    if (!GetLengthPrefixedSlice(in, &cur)) return false;
+    r->current = cur.ToString();
+  }
+  return GetVarint64(in, &r->deleted);
+}
+
+Status SyncDir(const fs::path& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd < 0) return Status::IOError("open dir " + dir.string());
+  int rc = ::fsync(fd);
+  ::close(fd);
+  return rc == 0 ? Status::OK() : Status::IOError("fsync dir " + dir.string());
+}
+
+}  // namespace
+
+std::string EncodeKvCommand(const KvCommand& cmd) {
+  std::string s;
+  s.push_back(static_cast<char>(kCmdVersion));
+  s.push_back(static_cast<char>(cmd.op));
+  PutLengthPrefixedSlice(&s, Slice(cmd.key));
+  PutLengthPrefixedSlice(&s, Slice(cmd.value));
+  s.push_back(cmd.expected ? 1 : 0);
+  if (cmd.expected) PutLengthPrefixedSlice(&s, Slice(*cmd.expected));
+  PutVarint64(&s, cmd.client_id);
+  PutVarint64(&s, cmd.request_seq);
+  return s;
+}
+
+Result<KvCommand> DecodeKvCommand(Slice in) {
+  KvCommand c;
+  if (in.size() < 2 || static_cast<uint8_t>(in[0]) != kCmdVersion)
+    return Status::Corruption("kv command: bad version");
+  const uint8_t op = static_cast<uint8_t>(in[1]);
+  if (op < 1 || op > 4) return Status::Corruption("kv command: bad op");
+  c.op = static_cast<KvCommand::Op>(op);
+  in.remove_prefix(2);
+  Slice k, v;
+  if (!GetLengthPrefixedSlice(&in, &k) || !GetLengthPrefixedSlice(&in, &v) || in.empty())
+    return Status::Corruption("kv command: truncated");
+  c.key = k.ToString();
+  c.value = v.ToString();
+  const bool has = in[0] != 0;
+  in.remove_prefix(1);
+  if (has) {
+    Slice e;
+    if (!GetLengthPrefixedSlice(&in, &e)) return Status::Corruption("kv command: truncated");
+    c.expected = e.ToString();
+  }
+  if (!GetVarint64(&in, &c.client_id) || !GetVarint64(&in, &c.request_seq) || !in.empty())
+    return Status::Corruption("kv command: truncated or trailing bytes");
+  return c;
+}
+
+std::string EncodeKvEntry(uint64_t proposal_id, const KvCommand& cmd) {
+  std::string s;
+  PutFixed64(&s, proposal_id);
+  s += EncodeKvCommand(cmd);
+  return s;
+}
+
+Result<std::pair<uint64_t, KvCommand>> DecodeKvEntry(Slice data) {
+  uint64_t id = 0;
+  if (!GetFixed64(&data, &id)) return Status::Corruption("kv entry: truncated");
+  TINYKV_ASSIGN_OR_RETURN(KvCommand c, DecodeKvCommand(data));
+  return std::make_pair(id, std::move(c));
+}
+
+KvStateMachine::KvStateMachine(fs::path dir) : dir_(std::move(dir)) {}
+KvStateMachine::~KvStateMachine() = default;
+
+Result<std::unique_ptr<KvStateMachine>> KvStateMachine::Open(const fs::path& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return Status::IOError("create " + dir.string() + ": " + ec.message());
+  // A crash in the middle of Install: put the old DB back if it is missing.
+  if (!fs::exists(dir / "db") && fs::exists(dir / "db.old")) fs::rename(dir / "db.old", dir / "db");
+  fs::remove_all(dir / "db.old", ec);
+  std::unique_ptr<KvStateMachine> sm(new KvStateMachine(dir));
+  TINYKV_RETURN_IF_ERROR(sm->OpenDb());
+  TINYKV_RETURN_IF_ERROR(sm->LoadMeta());
+  return sm;
+}
+
+Status KvStateMachine::OpenDb() {
+  storage::Options o;
+  o.create_if_missing = true;
+  TINYKV_ASSIGN_OR_RETURN(db_, storage::DB::Open(o, dir_ / "db"));
+  return Status::OK();
+}
+
+Status KvStateMachine::LoadMeta() {
+  applied_index_ = applied_term_ = 0;
+  conf_.reset();
+  TINYKV_ASSIGN_OR_RETURN(auto applied, GetRaw(kAppliedKey));
+  if (applied) {
+    Slice in(*applied);
+    if (!GetFixed64(&in, &applied_index_) || !GetFixed64(&in, &applied_term_))
+      return Status::Corruption("state machine: bad applied record");
+  }
+  TINYKV_ASSIGN_OR_RETURN(auto conf, GetRaw(kConfKey));
+  if (conf) {
+    Slice in(*conf);
+    ConfState cs;
+    if (!DecodeConfState(&in, &cs).ok()) return Status::Corruption("state machine: bad conf record");
+    conf_ = cs;
+  }
+  return Status::OK();
+}
+
+Result<std::optional<std::string>> KvStateMachine::GetRaw(const std::string& key) {
+  auto r = db_->Get(storage::ReadOptions{}, Slice(key));
+  if (r.ok()) return std::optional<std::string>(std::move(r).value());
+  if (r.status().IsNotFound()) return std::optional<std::string>();
+  return r.status();
+}
+
+Result<KvCommandResult> KvStateMachine::Apply(uint64_t index, uint64_t term, const KvCommand& cmd) {
+  std::shared_lock<std::shared_mutex> l(db_mu_);
+  KvCommandResult res;
+  res.index = index;
+  storage::WriteBatch batch;
+  std::string client_key;
+  bool execute = true;
+  if (cmd.client_id != 0) {
+    client_key = ClientKey(cmd.client_id);
+    TINYKV_ASSIGN_OR_RETURN(auto rec, GetRaw(client_key));
+    if (rec) {
+      Slice in(*rec);
+      uint64_t seq = 0;
+      KvCommandResult prev;
+      if (!GetVarint64(&in, &seq) || !DecodeResult(&in, &prev))
+        return Status::Corruption("state machine: bad client record");
+      if (cmd.request_seq <= seq) {
+        execute = false;
+        if (cmd.request_seq == seq) {
+          res = prev;  // a retry: the remembered outcome
+        } else {
+          res.succeeded = false;  // older than the last one seen: ignored
+        }
+      }
+    }
+  }
+  if (execute) {
+    switch (cmd.op) {
+      case KvCommand::Op::kPut:
+        batch.Put(Slice(DataKey(cmd.key)), Slice(cmd.value));
+        break;
+      case KvCommand::Op::kDelete:
+        batch.Delete(Slice(DataKey(cmd.key)));
+        break;
+      case KvCommand::Op::kCas: {
+        TINYKV_ASSIGN_OR_RETURN(auto cur, GetRaw(DataKey(cmd.key)));
+        if (cur == cmd.expected) {
+          batch.Put(Slice(DataKey(cmd.key)), Slice(cmd.value));
+        } else {
+          res.succeeded = false;
+          res.current = cur;
+        }
+        break;
+      }
+      case KvCommand::Op::kDeleteRange: {
+        auto it = db_->NewIterator(storage::ReadOptions{});
+        const std::string start = DataKey(cmd.key);
+        const std::string end = cmd.value.empty() ? std::string("e") : DataKey(cmd.value);
+        for (it->Seek(Slice(start)); it->Valid(); it->Next()) {
+          if (!(it->key() < Slice(end))) break;
+          batch.Delete(it->key());
+          ++res.deleted;
+        }
+        TINYKV_RETURN_IF_ERROR(it->status());
+        break;
+      }
+    }
+    if (cmd.client_id != 0) {
+      std::string rec;
+      PutVarint64(&rec, cmd.request_seq);
+      EncodeResult(res, &rec);
+      batch.Put(Slice(client_key), Slice(rec));
+    }
+  }
+  batch.Put(Slice(kAppliedKey), Slice(AppliedValue(index, term)));
+  TINYKV_RETURN_IF_ERROR(db_->Write(storage::WriteOptions{}, batch));
+  applied_index_ = index;
+  applied_term_ = term;
+  return res;
+}
+
+Status KvStateMachine::ApplyNoop(uint64_t index, uint64_t term,
+                                 const std::optional<ConfState>& conf) {
+  std::shared_lock<std::shared_mutex> l(db_mu_);
+  storage::WriteBatch batch;
+  batch.Put(Slice(kAppliedKey), Slice(AppliedValue(index, term)));
+  if (conf) {
+    std::string v;
+    EncodeConfState(*conf, &v);
+    batch.Put(Slice(kConfKey), Slice(v));
+  }
+  TINYKV_RETURN_IF_ERROR(db_->Write(storage::WriteOptions{}, batch));
+  applied_index_ = index;
+  applied_term_ = term;
+  if (conf) conf_ = conf;
+  return Status::OK();
+}
+
+Result<std::optional<std::string>> KvStateMachine::Get(const std::string& key) {
+  std::shared_lock<std::shared_mutex> l(db_mu_);
+  if (!db_) return Status::Unavailable("state machine is installing a snapshot");
+  return GetRaw(DataKey(key));
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> KvStateMachine::Scan(
+    const std::string& start, const std::string& end, size_t limit) {
+  std::shared_lock<std::shared_mutex> l(db_mu_);
+  if (!db_) return Status::Unavailable("state machine is installing a snapshot");
+  std::vector<std::pair<std::string, std::string>> out;
+  auto it = db_->NewIterator(storage::ReadOptions{});
+  const std::string e = end.empty() ? std::string("e") : DataKey(end);
+  for (it->Seek(Slice(DataKey(start))); it->Valid() && out.size() < limit; it->Next()) {
+    if (!(it->key() < Slice(e))) break;
+    Slice k = it->key();
+    k.remove_prefix(1);
+    out.emplace_back(k.ToString(), it->value().ToString());
+  }
+  TINYKV_RETURN_IF_ERROR(it->status());
+  return out;
+}
+
+Status KvStateMachine::Checkpoint(const fs::path& dir) {
+  std::shared_lock<std::shared_mutex> l(db_mu_);
+  return db_->Checkpoint(dir);
+}
+
+Status KvStateMachine::Install(const fs::path& checkpoint_dir) {
+  std::unique_lock<std::shared_mutex> l(db_mu_);
+  db_.reset();
+  std::error_code ec;
+  fs::rename(dir_ / "db", dir_ / "db.old", ec);
+  if (ec) return Status::IOError("rename db: " + ec.message());
+  fs::rename(checkpoint_dir, dir_ / "db", ec);
+  if (ec) return Status::IOError("rename checkpoint: " + ec.message());
+  TINYKV_RETURN_IF_ERROR(SyncDir(dir_));
+  fs::remove_all(dir_ / "db.old", ec);
+  TINYKV_RETURN_IF_ERROR(OpenDb());
+  return LoadMeta();
+}
+
+}  // namespace tinykv::raft

@@ -1,0 +1,264 @@
+// tinykv._core.client: the C++ Client (client.h) and the in-process
+// LocalCluster (local_cluster.h). python/tinykv/client.py wraps them.
+// Every call that waits on the network releases the GIL.
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "status_py.h"
+#include "tinykv/client/client.h"
+#include "tinykv/client/local_cluster.h"
+
+namespace py = pybind11;
+
+namespace tinykv::python {
+namespace {
+
+using client::CallOptions;
+using client::Client;
+using client::LocalCluster;
+
+std::chrono::milliseconds Ms(double seconds) {
+  if (!(seconds > 0)) throw py::value_error("timeouts must be positive seconds");
+  return std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000.0 + 0.5));
+}
+
+CallOptions Opts(std::optional<double> timeout, bool serializable = false) {
+  CallOptions o;
+  if (timeout) o.timeout = Ms(*timeout);
+  o.serializable = serializable;
+  return o;
+}
+
+py::dict StatusDict(const client::StatusResponse& s) {
+  py::dict d;
+  d["id"] = s.id;
+  d["leader"] = s.leader;
+  d["term"] = s.term;
+  d["role"] = s.role;
+  d["commit_index"] = s.commit_index;
+  d["applied_index"] = s.applied_index;
+  d["first_index"] = s.first_index;
+  d["last_index"] = s.last_index;
+  d["client_address"] = s.client_address;
+  d["leader_client_address"] = s.leader_client_address;
+  return d;
+}
+
+// Runs f with the GIL released (f must not touch Python objects).
+template <typename F>
+auto NoGil(F&& f) {
+  py::gil_scoped_release nogil;
+  return f();
+}
+
+}  // namespace
+
+void BindClient(py::module_& m) {
+  py::class_<Client>(m, "Client",
+                     "A TinyKV client: leader discovery, retries with backoff, exactly-once "
+                     "writes. Thread-safe; blocking calls release the GIL.")
+      .def(py::init([](std::vector<std::string> endpoints, double timeout, double dial_timeout,
+                       double attempt_timeout, uint64_t seed) {
+             client::ClientOptions o;
+             o.endpoints = std::move(endpoints);
+             o.timeout = Ms(timeout);
+             o.dial_timeout = Ms(dial_timeout);
+             o.attempt_timeout = Ms(attempt_timeout);
+             o.seed = seed;
+             return ValueOrThrow(Client::Create(std::move(o)));
+           }),
+           py::arg("endpoints"), py::arg("timeout") = 5.0, py::arg("dial_timeout") = 2.0,
+           py::arg("attempt_timeout") = 2.0, py::arg("seed") = 0)
+      .def(
+          "put",
+          [](Client& c, const std::string& k, const std::string& v, std::optional<double> t) {
+            auto s = NoGil([&] { return c.Put(k, v, Opts(t)); });
+            ThrowIfError(s);
+          },
+          py::arg("key"), py::arg("value"), py::arg("timeout") = py::none())
+      .def(
+          "get",
+          [](Client& c, const std::string& k, bool serializable,
+             std::optional<double> t) -> py::object {
+            auto r = NoGil([&] { return c.Get(k, Opts(t, serializable)); });
+            std::optional<std::string> v = ValueOrThrow(std::move(r));
+            if (!v) return py::none();
+            return py::bytes(*v);
+          },
+          py::arg("key"), py::arg("serializable") = false, py::arg("timeout") = py::none())
+      .def(
+          "delete",
+          [](Client& c, const std::string& k, std::optional<double> t) {
+            auto s = NoGil([&] { return c.Delete(k, Opts(t)); });
+            ThrowIfError(s);
+          },
+          py::arg("key"), py::arg("timeout") = py::none())
+      .def(
+          "delete_range",
+          [](Client& c, const std::string& start, const std::string& end, std::optional<double> t) {
+            auto r = NoGil([&] { return c.DeleteRange(start, end, Opts(t)); });
+            return ValueOrThrow(std::move(r));
+          },
+          py::arg("start"), py::arg("end") = "", py::arg("timeout") = py::none())
+      .def(
+          "scan",
+          [](Client& c, const std::string& start, const std::string& end, uint64_t limit,
+             bool keys_only, bool serializable, std::optional<double> t) {
+            auto r =
+                NoGil([&] { return c.Scan(start, end, limit, Opts(t, serializable), keys_only); });
+            std::vector<client::KeyValue> kvs = ValueOrThrow(std::move(r));
+            py::list out;
+            for (const auto& kv : kvs)
+              out.append(py::make_tuple(py::bytes(kv.key), py::bytes(kv.value)));
+            return out;
+          },
+          py::arg("start") = "", py::arg("end") = "", py::arg("limit") = 0,
+          py::arg("keys_only") = false, py::arg("serializable") = false,
+          py::arg("timeout") = py::none())
+      .def(
+          "cas",
+          [](Client& c, const std::string& k, std::optional<std::string> expected,
+             const std::string& v, std::optional<double> t) {
+            auto r = NoGil([&] { return c.Cas(k, expected, v, Opts(t)); });
+            client::CasResult res = ValueOrThrow(std::move(r));
+            py::object current = res.current ? py::object(py::bytes(*res.current)) : py::none();
+            return py::make_tuple(res.succeeded, current);
+          },
+          py::arg("key"), py::arg("expected"), py::arg("new"), py::arg("timeout") = py::none(),
+          "Returns (succeeded, current value when it failed or None).")
+      .def(
+          "endpoint_status",
+          [](Client& c, const std::string& endpoint, std::optional<double> t) {
+            auto r = NoGil([&] {
+              return c.EndpointStatus(endpoint, t ? std::optional(Ms(*t)) : std::nullopt);
+            });
+            return StatusDict(ValueOrThrow(std::move(r)));
+          },
+          py::arg("endpoint"), py::arg("timeout") = py::none())
+      .def(
+          "members",
+          [](Client& c, std::optional<double> t) {
+            auto r = NoGil([&] { return c.MemberList(Opts(t)); });
+            client::MemberListResponse ml = ValueOrThrow(std::move(r));
+            py::list out;
+            for (const auto& member : ml.members) {
+              py::dict d;
+              d["id"] = member.id;
+              d["peer_address"] = member.peer_address;
+              d["client_address"] = member.client_address;
+              d["learner"] = member.learner;
+              d["is_leader"] = member.id == ml.leader;
+              out.append(d);
+            }
+            return out;
+          },
+          py::arg("timeout") = py::none())
+      .def(
+          "health",
+          [](Client& c, const std::string& endpoint, std::optional<double> t) {
+            client::HealthReport h;
+            {
+              py::gil_scoped_release nogil;
+              h = c.Health(endpoint, t ? std::optional(Ms(*t)) : std::nullopt);
+            }
+            py::dict d;
+            d["endpoint"] = h.endpoint;
+            d["healthy"] = h.healthy;
+            d["took"] = static_cast<double>(h.took.count()) / 1e6;
+            d["error"] = h.error;
+            return d;
+          },
+          py::arg("endpoint"), py::arg("timeout") = py::none())
+      .def_property_readonly("endpoints", &Client::endpoints)
+      .def_property_readonly("leader_endpoint", &Client::leader_endpoint)
+      .def("stats",
+           [](Client& c) {
+             client::ClientStats s = c.stats();
+             py::dict d;
+             d["calls"] = s.calls;
+             d["attempts"] = s.attempts;
+             d["retries"] = s.retries;
+             d["redirects"] = s.redirects;
+             d["discoveries"] = s.discoveries;
+             d["write_sessions"] = s.write_sessions;
+             return d;
+           })
+      .def("close", [](Client& c) {
+        py::gil_scoped_release nogil;
+        c.Close();
+      });
+
+  py::class_<LocalCluster>(m, "LocalCluster",
+                           "n real Raft members in this process, each serving the client "
+                           "protocol on 127.0.0.1 (port 0).")
+      .def(py::init([](int n, const std::string& data_dir, int tick_ms, int election_ticks,
+                       bool sync, uint64_t snapshot_threshold) {
+             client::LocalClusterOptions o;
+             o.n = n;
+             o.data_dir = data_dir;
+             o.tick_ms = tick_ms;
+             o.election_ticks = election_ticks;
+             o.sync = sync;
+             o.snapshot_threshold = snapshot_threshold;
+             // (Not Result<unique_ptr> across the lambda: GCC 12 warns
+             // maybe-uninitialized on that move.)
+             std::unique_ptr<LocalCluster> cluster;
+             Status s = NoGil([&] {
+               auto r = LocalCluster::Start(std::move(o));
+               if (!r.ok()) return r.status();
+               cluster = std::move(r).value();
+               return Status::OK();
+             });
+             ThrowIfError(s);
+             return cluster;
+           }),
+           py::arg("n"), py::arg("data_dir"), py::arg("tick_ms") = 20,
+           py::arg("election_ticks") = 10, py::arg("sync") = true,
+           py::arg("snapshot_threshold") = 10000)
+      .def_property_readonly("endpoints", &LocalCluster::endpoints)
+      .def("endpoint", &LocalCluster::endpoint, py::arg("id"))
+      .def("leader",
+           [](LocalCluster& c) -> py::object {
+             uint64_t l;
+             {
+               py::gil_scoped_release nogil;
+               l = c.Leader();
+             }
+             if (l == 0) return py::none();
+             return py::int_(l);
+           })
+      .def(
+          "wait_for_leader",
+          [](LocalCluster& c, double timeout) {
+            auto r = NoGil([&] { return c.WaitForLeader(Ms(timeout)); });
+            return ValueOrThrow(std::move(r));
+          },
+          py::arg("timeout") = 10.0)
+      .def("running", &LocalCluster::Running)
+      .def(
+          "stop_node",
+          [](LocalCluster& c, uint64_t id) {
+            auto s = NoGil([&] { return c.StopNode(id); });
+            ThrowIfError(s);
+          },
+          py::arg("id"))
+      .def(
+          "start_node",
+          [](LocalCluster& c, uint64_t id) {
+            auto s = NoGil([&] { return c.StartNode(id); });
+            ThrowIfError(s);
+          },
+          py::arg("id"))
+      .def("partition", &LocalCluster::Partition, py::arg("groups"),
+           py::call_guard<py::gil_scoped_release>())
+      .def("heal", &LocalCluster::Heal, py::call_guard<py::gil_scoped_release>())
+      .def("close", &LocalCluster::Close, py::call_guard<py::gil_scoped_release>());
+}
+
+}  // namespace tinykv::python

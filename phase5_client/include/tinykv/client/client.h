@@ -1,0 +1,199 @@
+// tinykv::client::Client — the C++ client of a TinyKV cluster.
+//
+// What it is: a list of endpoints (client addresses of cluster members), one
+// phase 2 RpcClient (pooled, multiplexed connections, one per endpoint by
+// default), a cached leader, and a retry loop around every call:
+//
+//   auto client = Client::Create({.endpoints = {"127.0.0.1:2379", "127.0.0.1:22379"}}).value();
+//   TINYKV_RETURN_IF_ERROR(client->Put("k", "v"));
+//   Result<std::optional<std::string>> v = client->Get("k");        // linearizable
+//   Result<CasResult> c = client->Cas("k", std::string("v"), "w");   // compare-and-swap
+//
+// Routing and leader discovery. Writes and linearizable reads go to the
+// cached leader; with none cached, to the endpoints in turn. A NotLeader
+// answer carries the leader's id and, when the server knows it, its client
+// address ("leader=2 addr=127.0.0.1:22379"): the client switches to it at
+// once. When the hint has no address, the client asks every endpoint's
+// Status (which reports each node's id, its client address and the leader's
+// id) and routes to the leader found. Serializable reads use the same route
+// (any node may answer them).
+//
+// Retries. NotLeader (without a usable hint), Unavailable (cannot connect,
+// connection lost, server shutting down), an attempt's Timeout, Aborted
+// (leadership lost before commit), Busy and ResourceExhausted are retried
+// on the next endpoint after an exponential backoff with full jitter
+// (initial_backoff * 2^(n-1) capped at max_backoff, uniform in [0, that]),
+// until the call's deadline. Each attempt gets at most attempt_timeout of
+// the remaining time, so a node cut off from its peers costs one attempt,
+// not the whole deadline. Other errors (InvalidArgument, Corruption, ...)
+// are returned at once.
+//
+// Exactly-once writes. Every write carries a WriteId (client_id,
+// request_seq) that stays the same across all retries of that write; the
+// state machine applies it at most once and answers a retry with the
+// original result. The state machine remembers only the highest request_seq
+// per client_id, so one client_id must not have two writes in flight: the
+// client keeps a pool of write sessions (a random 64-bit client_id each plus
+// its next sequence number) and each write holds one session for all its
+// attempts. Concurrent writers use different sessions; the pool grows to the
+// peak write concurrency.
+//
+// Deadlines. Every call has one deadline (CallOptions::timeout, else
+// ClientOptions::timeout) covering discovery, all attempts and backoff
+// sleeps. When it passes the call returns Timeout naming the last error. A
+// write that returns Timeout (or Unavailable after it may have reached the
+// server) has an UNKNOWN outcome: it may have applied.
+//
+// Thread safety: every method is thread-safe; many threads may share one
+// Client (its connections are multiplexed). Calls block the calling thread;
+// they must not be made from an Asio io thread of this client.
+// Cost: one RPC per attempt plus, on a hint without address, one Status RPC
+// per endpoint.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tinykv/client/protocol.h"
+#include "tinykv/common/random.h"
+#include "tinykv/common/result.h"
+#include "tinykv/common/status.h"
+#include "tinykv/net/client.h"
+
+namespace tinykv::client {
+
+struct ClientOptions {
+  std::vector<std::string> endpoints;               // "host:port" client addresses; at least one
+  std::chrono::milliseconds timeout{5000};          // default deadline of one call
+  std::chrono::milliseconds dial_timeout{2000};     // TCP connect timeout
+  std::chrono::milliseconds attempt_timeout{2000};  // cap on one attempt
+  std::chrono::milliseconds initial_backoff{20};
+  std::chrono::milliseconds max_backoff{500};
+  int io_threads = 1;
+  size_t connections_per_endpoint = 1;
+  uint64_t seed = 0;  // jitter and client ids; 0 = random
+};
+
+// Per-call options.
+struct CallOptions {
+  std::optional<std::chrono::milliseconds> timeout;  // default: ClientOptions::timeout
+  bool serializable = false;  // reads only: any node answers from its own state, maybe stale
+};
+
+struct CasResult {
+  bool succeeded = false;
+  std::optional<std::string> current;  // on failure: the value found (nullopt: key absent)
+};
+
+struct HealthReport {
+  std::string endpoint;
+  bool healthy = false;
+  std::chrono::microseconds took{0};
+  std::string error;  // why unhealthy
+};
+
+struct ClientStats {
+  uint64_t calls = 0;
+  uint64_t attempts = 0;
+  uint64_t retries = 0;         // attempts after the first
+  uint64_t redirects = 0;       // NotLeader answers followed
+  uint64_t discoveries = 0;     // Status sweeps over all endpoints
+  uint64_t write_sessions = 0;  // client ids created
+};
+
+class Client {
+ public:
+  // InvalidArgument when there are no endpoints or an endpoint is not
+  // "host:port". Does not connect yet (connections open on first use).
+  [[nodiscard]] static Result<std::unique_ptr<Client>> Create(ClientOptions options);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // nullopt when the key does not exist.
+  Result<std::optional<std::string>> Get(const std::string& key, const CallOptions& opts = {});
+  Status Put(const std::string& key, const std::string& value, const CallOptions& opts = {});
+  // Succeeds whether or not the key existed.
+  Status Delete(const std::string& key, const CallOptions& opts = {});
+  // Deletes [start, end) (end empty: to the end); returns how many keys went.
+  Result<uint64_t> DeleteRange(const std::string& start, const std::string& end,
+                               const CallOptions& opts = {});
+  // Pairs in [start, end) (end empty: to the end) in key order, at most
+  // `limit` (0: all). Fetched in pages; each page is linearizable (or
+  // serializable) on its own, the whole scan is not one snapshot.
+  Result<std::vector<KeyValue>> Scan(const std::string& start, const std::string& end,
+                                     uint64_t limit = 0, const CallOptions& opts = {},
+                                     bool keys_only = false);
+  // Sets key to `value` iff its current value equals `expected`
+  // (expected nullopt: iff the key is absent).
+  Result<CasResult> Cas(const std::string& key, const std::optional<std::string>& expected,
+                        const std::string& value, const CallOptions& opts = {});
+
+  // One endpoint's own view (no routing, no retry beyond connecting).
+  Result<StatusResponse> EndpointStatus(const std::string& endpoint,
+                                        std::optional<std::chrono::milliseconds> timeout = {});
+  // The members, asked of the leader (or any endpoint that answers).
+  Result<MemberListResponse> MemberList(const CallOptions& opts = {});
+  // Healthy: the endpoint answers Status within the timeout and knows a
+  // leader. Never fails: errors are in the report.
+  HealthReport Health(const std::string& endpoint,
+                      std::optional<std::chrono::milliseconds> timeout = {});
+
+  const std::vector<std::string>& endpoints() const { return options_.endpoints; }
+  // The cached leader endpoint ("" when none).
+  std::string leader_endpoint() const;
+  ClientStats stats() const;
+  // Fails calls in flight with Cancelled and later calls too. Idempotent.
+  void Close();
+
+ private:
+  struct WriteSession {
+    uint64_t client_id = 0;
+    uint64_t next_seq = 1;
+  };
+  class SessionLease;
+  using Clock = std::chrono::steady_clock;
+
+  Client(ClientOptions options, std::unique_ptr<net::RpcClient> rpc);
+
+  // The retry loop. leader_only: only the leader answers this call, so a
+  // success confirms the target as leader.
+  template <typename M>
+  Result<typename M::Response> Invoke(typename M::Request request, Clock::time_point deadline,
+                                      bool leader_only = true);
+  Clock::time_point DeadlineOf(const CallOptions& opts) const;
+  std::string PickTarget();
+  void SetLeader(const std::string& endpoint);
+  void ForgetLeader(const std::string& endpoint);
+  // Returns true when a leader was found (and cached).
+  bool Discover(Clock::time_point deadline);
+  void Backoff(int retry, Clock::time_point deadline);
+  WriteSession AcquireSession();
+  void ReleaseSession(WriteSession s);
+
+  const ClientOptions options_;
+  std::unique_ptr<net::RpcClient> rpc_;
+  std::atomic<bool> closed_{false};
+
+  mutable std::mutex mu_;
+  std::string leader_;                       // guarded by mu_
+  size_t next_endpoint_ = 0;                 // guarded by mu_
+  Random rnd_;                               // guarded by mu_
+  std::vector<WriteSession> free_sessions_;  // guarded by mu_
+
+  std::atomic<uint64_t> calls_{0}, attempts_{0}, retries_{0}, redirects_{0}, discoveries_{0},
+      sessions_{0};
+};
+
+// Whether a failed attempt may be tried again (on another endpoint, after a
+// backoff): NotLeader, Unavailable, Timeout, Aborted, Busy,
+// ResourceExhausted, Cancelled (the server's drain). Exposed for tests.
+bool IsRetryable(const Status& s);
+
+}  // namespace tinykv::client

@@ -1,0 +1,287 @@
+// The client protocol: the RPC methods a TinyKV server offers its clients.
+//
+// Every method is a phase 2 RPC method (tinykv/net/method.h): a cereal request
+// and response struct bound to a method id. Method ids 500..599 belong to
+// this protocol (phase 5); doc/protocol.md gives the grammar of every message,
+// the error mapping and a worked example.
+//
+// Conventions shared by every method:
+//   * Keys and values are arbitrary bytes (std::string, may hold '\0').
+//   * Ranges are half-open [start, end); an empty `end` means "to the end of
+//     the key space".
+//   * `timeout_ms` is how long the server may work on the request (Raft
+//     propose / read barrier); 0 = the server's default. The client sends the
+//     time left of its own deadline, so the server gives up when the client
+//     does.
+//   * Every write carries (client_id, request_seq). The replicated state
+//     machine remembers the highest request_seq applied per client_id and its
+//     result, so a retry of the same write (same pair) is applied at most once
+//     and answers with the original result. A client issues the writes of one
+//     client_id strictly one after the other (see client.h: write sessions).
+//   * Errors travel as the RPC layer's error frames carrying a Status code
+//     (status.h). A follower answers writes and linearizable reads with
+//     NotLeader and the message "leader=<id>" (0 = unknown), followed by
+//     " addr=<host:port>" when it knows the leader's client address
+//     (FormatNotLeader / ParseNotLeader below).
+//
+// Why Scan is paged (a continuation key), not server-streamed: each page is a
+// short unary call that can be retried on any node (reads are idempotent),
+// so a scan survives a leader change half-way: the client resumes on the new
+// leader from the continuation key. The server holds no state between
+// pages, and each page is one linearizable read of a bounded size (the
+// server caps a page at kMaxScanPageItems pairs / kMaxScanPageBytes). The
+// cost: a multi-page scan is not one point-in-time snapshot (each page is
+// linearizable on its own), and a long scan pays one round trip per page.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tinykv/common/status.h"
+#include "tinykv/net/method.h"
+
+namespace tinykv::client {
+
+// The largest page a Scan answers with, whatever the request's limit.
+inline constexpr uint64_t kMaxScanPageItems = 1000;
+inline constexpr uint64_t kMaxScanPageBytes = 4u << 20;
+
+// Identifies a write for exactly-once retries. client_id 0 disables dedup.
+struct WriteId {
+  uint64_t client_id = 0;
+  uint64_t request_seq = 0;
+  template <class A>
+  void serialize(A& a) {
+    a(client_id, request_seq);
+  }
+};
+
+// ---- Get ----
+struct GetRequest {
+  std::string key;
+  bool serializable = false;  // true: answer from this node's state machine, possibly stale
+  uint32_t timeout_ms = 0;
+  template <class A>
+  void serialize(A& a) {
+    a(key, serializable, timeout_ms);
+  }
+};
+struct GetResponse {
+  bool found = false;
+  std::string value;
+  template <class A>
+  void serialize(A& a) {
+    a(found, value);
+  }
+};
+
+// ---- Put ----
+struct PutRequest {
+  std::string key;
+  std::string value;
+  WriteId id;
+  uint32_t timeout_ms = 0;
+  template <class A>
+  void serialize(A& a) {
+    a(key, value, id, timeout_ms);
+  }
+};
+// Every write answers with the Raft index at which it applied.
+struct WriteResponse {
+  uint64_t index = 0;
+  template <class A>
+  void serialize(A& a) {
+    a(index);
+  }
+};
+
+// ---- Delete (one key; succeeds whether or not the key existed) ----
+struct DeleteRequest {
+  std::string key;
+  WriteId id;
+  uint32_t timeout_ms = 0;
+  template <class A>
+  void serialize(A& a) {
+    a(key, id, timeout_ms);
+  }
+};
+
+// ---- DeleteRange [start, end) ----
+struct DeleteRangeRequest {
+  std::string start;
+  std::string end;  // empty = unbounded
+  WriteId id;
+  uint32_t timeout_ms = 0;
+  template <class A>
+  void serialize(A& a) {
+    a(start, end, id, timeout_ms);
+  }
+};
+struct DeleteRangeResponse {
+  uint64_t deleted = 0;  // keys removed
+  uint64_t index = 0;
+  template <class A>
+  void serialize(A& a) {
+    a(deleted, index);
+  }
+};
+
+// ---- Scan [start, end), paged ----
+struct ScanRequest {
+  std::string start;
+  std::string end;     // empty = unbounded
+  uint64_t limit = 0;  // pairs wanted in this page; 0 = as many as a page holds
+  bool keys_only = false;
+  bool serializable = false;
+  uint32_t timeout_ms = 0;
+  template <class A>
+  void serialize(A& a) {
+    a(start, end, limit, keys_only, serializable, timeout_ms);
+  }
+};
+struct KeyValue {
+  std::string key;
+  std::string value;  // empty when keys_only
+  template <class A>
+  void serialize(A& a) {
+    a(key, value);
+  }
+  friend bool operator==(const KeyValue&, const KeyValue&) = default;
+};
+struct ScanResponse {
+  std::vector<KeyValue> kvs;
+  // more: the range may hold keys after this page; continue with
+  // start = next_key (the successor of the last key returned).
+  bool more = false;
+  std::string next_key;
+  template <class A>
+  void serialize(A& a) {
+    a(kvs, more, next_key);
+  }
+};
+
+// ---- Cas: compare-and-swap ----
+struct CasRequest {
+  std::string key;
+  bool has_expected = false;  // false: succeed only if the key is absent
+  std::string expected;
+  std::string value;  // the new value
+  WriteId id;
+  uint32_t timeout_ms = 0;
+  template <class A>
+  void serialize(A& a) {
+    a(key, has_expected, expected, value, id, timeout_ms);
+  }
+};
+struct CasResponse {
+  bool succeeded = false;
+  bool has_current = false;  // on failure: whether the key exists ...
+  std::string current;       // ... and its value
+  uint64_t index = 0;
+  template <class A>
+  void serialize(A& a) {
+    a(succeeded, has_current, current, index);
+  }
+};
+
+// ---- Status: one node's view of the cluster ----
+struct StatusRequest {
+  uint8_t reserved = 0;
+  template <class A>
+  void serialize(A& a) {
+    a(reserved);
+  }
+};
+struct StatusResponse {
+  uint64_t id = 0;
+  uint64_t leader = 0;  // 0 = unknown
+  uint64_t term = 0;
+  std::string role;  // follower, candidate, pre_candidate, leader
+  uint64_t commit_index = 0;
+  uint64_t applied_index = 0;
+  uint64_t first_index = 0;  // the Raft log range this node holds
+  uint64_t last_index = 0;
+  std::string client_address;         // this node's advertised client endpoint
+  std::string leader_client_address;  // empty when unknown
+  template <class A>
+  void serialize(A& a) {
+    a(id, leader, term, role, commit_index, applied_index, first_index, last_index, client_address,
+      leader_client_address);
+  }
+};
+
+// ---- MemberList ----
+struct MemberListRequest {
+  uint8_t reserved = 0;
+  template <class A>
+  void serialize(A& a) {
+    a(reserved);
+  }
+};
+struct Member {
+  uint64_t id = 0;
+  std::string peer_address;
+  std::string client_address;  // empty when this server does not know it
+  bool learner = false;
+  template <class A>
+  void serialize(A& a) {
+    a(id, peer_address, client_address, learner);
+  }
+};
+struct MemberListResponse {
+  std::vector<Member> members;
+  uint64_t leader = 0;
+  template <class A>
+  void serialize(A& a) {
+    a(members, leader);
+  }
+};
+
+// ---- Method declarations ----
+#define TINYKV_CLIENT_METHOD(Name, Id, Idem, Req, Resp)        \
+  struct Name##Method {                                        \
+    static constexpr uint32_t kId = Id;                        \
+    static constexpr std::string_view kName = "tinykv." #Name; \
+    static constexpr bool kIdempotent = Idem;                  \
+    static constexpr bool kServerStreaming = false;            \
+    using Request = Req;                                       \
+    using Response = Resp;                                     \
+  }
+
+// Writes are marked idempotent: with a WriteId they are (the state machine
+// deduplicates), so the RPC layer may resend them after a lost connection.
+TINYKV_CLIENT_METHOD(Get, 501, true, GetRequest, GetResponse);
+TINYKV_CLIENT_METHOD(Put, 502, true, PutRequest, WriteResponse);
+TINYKV_CLIENT_METHOD(Delete, 503, true, DeleteRequest, WriteResponse);
+TINYKV_CLIENT_METHOD(DeleteRange, 504, true, DeleteRangeRequest, DeleteRangeResponse);
+TINYKV_CLIENT_METHOD(Scan, 505, true, ScanRequest, ScanResponse);
+TINYKV_CLIENT_METHOD(Cas, 506, true, CasRequest, CasResponse);
+TINYKV_CLIENT_METHOD(Status, 507, true, StatusRequest, StatusResponse);
+TINYKV_CLIENT_METHOD(MemberList, 508, true, MemberListRequest, MemberListResponse);
+#undef TINYKV_CLIENT_METHOD
+
+// ---- NotLeader hints ----
+struct LeaderHint {
+  uint64_t leader = 0;  // 0 = unknown
+  std::string address;  // the leader's client address; empty = unknown
+};
+// "leader=N" or "leader=N addr=HOST:PORT".
+std::string FormatNotLeader(const LeaderHint& hint);
+// Parses a NotLeader message of the form above; tolerates extra words
+// (KvNode's own "leader=N ..." messages). Unknown parts stay empty / 0.
+LeaderHint ParseNotLeader(std::string_view message);
+
+// The smallest key greater than every key with this prefix ("" when there is
+// none, i.e. the prefix is empty or all 0xff bytes: scan to the end).
+std::string PrefixEnd(std::string_view prefix);
+// The smallest key greater than `key`: key + '\0'.
+inline std::string KeySuccessor(std::string_view key) {
+  std::string s(key);
+  s.push_back('\0');
+  return s;
+}
+
+}  // namespace tinykv::client

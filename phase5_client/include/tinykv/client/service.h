@@ -1,0 +1,58 @@
+// The client-facing KV service: the server side of protocol.h.
+//
+// RegisterKvService registers every method of the client protocol (Get, Put,
+// Delete, DeleteRange, Scan, Cas, Status, MemberList) on a phase 2 RpcServer,
+// backed by one replicated raft::KvNode. tinykv-server (phase 6) and the
+// in-process LocalCluster (local_cluster.h) call it.
+//
+// Semantics:
+//   * Writes become KvCommands carrying the request's (client_id,
+//     request_seq) and are proposed through KvNode::Propose; the handler
+//     answers once the command has applied on this node. A follower answers
+//     NotLeader("leader=N addr=HOST:PORT") at once (addr when known).
+//   * Reads are linearizable by default: KvNode::ReadBarrier (ReadIndex), then
+//     a local read. With `serializable` the node reads its own state machine
+//     at once (any node, possibly stale).
+//   * Timeouts: the request's timeout_ms, or ServiceOptions::default_timeout_ms
+//     when it carries none. A write that times out has an unknown outcome;
+//     the client's retry with the same WriteId is applied at most once.
+//
+// Threading: handlers run on the RpcServer's io threads and never block on
+// Raft: KvNode's callbacks (which run on the node's own threads) are posted
+// back to the handler's executor and resumed as coroutines (service.cc,
+// AwaitNode). Local reads (KvNode::Get/Scan) are synchronous engine reads
+// and run inline; a Scan page is bounded (protocol.h) so that stays short.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+
+#include "tinykv/net/server.h"
+#include "tinykv/raft/kv_node.h"
+
+namespace tinykv::client {
+
+struct ServiceOptions {
+  // This server's client endpoint, reported by Status. Empty: the server's
+  // bound address (RpcServer::address(), known after Start).
+  std::string advertise_client_address;
+  int default_timeout_ms = 5000;  // when a request carries none
+  // Client addresses of the other members (id -> "host:port"), when known
+  // (e.g. from tinykv-server's --initial-cluster-client flag). Used for the
+  // leader hint of NotLeader errors and for MemberList/Status. Optional:
+  // without it clients find the leader by asking each endpoint's Status.
+  std::map<uint64_t, std::string> member_client_addresses;
+  // Optional resolver consulted for members missing from the map above
+  // (e.g. an in-process cluster whose ports are known only after Start).
+  // Called from io threads; must be thread-safe; "" = unknown.
+  std::function<std::string(uint64_t id)> resolve_client_address;
+};
+
+// Registers every client-facing method on `server`, backed by `node`.
+// REQUIRES: before server.Start(); node outlives server (shut the server
+// down before stopping the node).
+void RegisterKvService(net::RpcServer& server, raft::KvNode& node, const ServiceOptions& options);
+
+}  // namespace tinykv::client

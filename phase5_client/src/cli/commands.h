@@ -1,0 +1,24 @@
+// The `tinykv` command line (in the manner of etcdctl): flag parsing and the
+// commands, written against streams so tests can run it in-process.
+//
+//   tinykv [--endpoints A,B] [-w simple|json|table] get KEY [--prefix] [--keys-only] [--limit N]
+//   tinykv put KEY [VALUE]          (VALUE from stdin when omitted)
+//   tinykv del KEY [--prefix]
+//   tinykv scan START END [--limit N]
+//   tinykv member list | endpoint status | endpoint health | --version
+//
+// Returns the process exit code (output.h: ExitCode). Errors are one line on
+// `err`, "Error: <reason>".
+#pragma once
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+namespace tinykv::cli {
+
+// `env_endpoints`: the value of TINYKV_ENDPOINTS ("" when unset).
+int RunCli(const std::vector<std::string>& args, const std::string& env_endpoints, std::istream& in,
+           std::ostream& out, std::ostream& err);
+
+}  // namespace tinykv::cli

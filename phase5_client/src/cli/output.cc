@@ -1,0 +1,403 @@
+// Rendering for the tinykv CLI (output.h).
+#include "cli/output.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cstdio>
+#include <sstream>
+
+namespace tinykv::cli {
+
+int ExitCodeFor(const Status& s) {
+  if (s.ok()) return kExitOk;
+  if (s.IsNotFound()) return kExitNotFound;
+  if (s.IsInvalidArgument()) return kExitUsage;
+  if (s.IsUnavailable() || s.IsTimeout() || s.IsNotLeader() || s.IsCancelled() || s.IsAborted() ||
+      s.IsBusy()) {
+    return kExitUnavailable;
+  }
+  return kExitError;
+}
+
+bool IsValidUtf8(std::string_view s) {
+  size_t i = 0;
+  const size_t n = s.size();
+  while (i < n) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t len;
+    uint32_t cp;
+    if ((c & 0xe0) == 0xc0) {
+      len = 2;
+      cp = c & 0x1f;
+    } else if ((c & 0xf0) == 0xe0) {
+      len = 3;
+      cp = c & 0x0f;
+    } else if ((c & 0xf8) == 0xf0) {
+      len = 4;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + len > n) return false;
+    for (size_t k = 1; k < len; ++k) {
+      unsigned char cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3f);
+    }
+    // Overlong forms, surrogates and values past U+10FFFF are invalid.
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+        (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) {
+      return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
+std::string Base64Encode(std::string_view s) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((s.size() + 2) / 3 * 4);
+  size_t i = 0;
+  for (; i + 3 <= s.size(); i += 3) {
+    uint32_t v = (static_cast<unsigned char>(s[i]) << 16) |
+                 (static_cast<unsigned char>(s[i + 1]) << 8) | static_cast<unsigned char>(s[i + 2]);
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += kAlphabet[(v >> 6) & 63];
+    out += kAlphabet[v & 63];
+  }
+  if (i + 1 == s.size()) {
+    uint32_t v = static_cast<unsigned char>(s[i]) << 16;
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += "==";
+  } else if (i + 2 == s.size()) {
+    uint32_t v =
+        (static_cast<unsigned char>(s[i]) << 16) | (static_cast<unsigned char>(s[i + 1]) << 8);
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += kAlphabet[(v >> 6) & 63];
+    out += '=';
+  }
+  return out;
+}
+
+std::string JsonString(std::string_view s) {
+  std::string out = "\"";
+  for (char ch : s) {
+    unsigned char c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          char buf[8];
+          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+          out += buf;
+        } else {
+          out += ch;
+        }
+    }
+  }
+  out += '"';
+  return out;
+}
+
+std::string Printable(std::string_view s) {
+  if (IsValidUtf8(s)) {
+    bool plain = std::none_of(s.begin(), s.end(), [](char ch) {
+      unsigned char c = static_cast<unsigned char>(ch);
+      return c < 0x20 || c == 0x7f || c == '\\';
+    });
+    if (plain) return std::string(s);
+  }
+  std::string out;
+  for (char ch : s) {
+    unsigned char c = static_cast<unsigned char>(ch);
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c < 0x20 || c >= 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof(buf), "\\x%02x", c);
+      out += buf;
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
+std::optional<std::chrono::milliseconds> ParseDuration(std::string_view s) {
+  if (s.empty()) return std::nullopt;
+  size_t unit_at = 0;
+  while (unit_at < s.size() &&
+         (std::isdigit(static_cast<unsigned char>(s[unit_at])) || s[unit_at] == '.')) {
+    ++unit_at;
+  }
+  if (unit_at == 0) return std::nullopt;
+  double value = 0;
+  try {
+    size_t used = 0;
+    value = std::stod(std::string(s.substr(0, unit_at)), &used);
+    if (used != unit_at) return std::nullopt;
+  } catch (...) {
+    return std::nullopt;
+  }
+  std::string_view unit = s.substr(unit_at);
+  double ms;
+  if (unit.empty() || unit == "s") {
+    ms = value * 1000;
+  } else if (unit == "ms") {
+    ms = value;
+  } else if (unit == "us") {
+    ms = value / 1000;
+  } else if (unit == "m") {
+    ms = value * 60000;
+  } else if (unit == "h") {
+    ms = value * 3600000;
+  } else {
+    return std::nullopt;
+  }
+  if (ms > 1e12) return std::nullopt;
+  return std::chrono::milliseconds(static_cast<int64_t>(ms + 0.5));
+}
+
+std::string RenderTable(const std::vector<std::string>& header,
+                        const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> width(header.size());
+  // Width in code points, so UTF-8 text lines up.
+  auto len = [](const std::string& s) {
+    size_t n = 0;
+    for (char ch : s) n += (static_cast<unsigned char>(ch) & 0xc0) != 0x80;
+    return n;
+  };
+  for (size_t i = 0; i < header.size(); ++i) width[i] = len(header[i]);
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < row.size() && i < width.size(); ++i) {
+      width[i] = std::max(width[i], len(row[i]));
+    }
+  }
+  std::string rule = "+";
+  for (size_t w : width) rule += std::string(w + 2, '-') + "+";
+  rule += "\n";
+  auto line = [&](const std::vector<std::string>& cells) {
+    std::string out = "|";
+    for (size_t i = 0; i < width.size(); ++i) {
+      const std::string cell = i < cells.size() ? cells[i] : "";
+      out += " " + cell + std::string(width[i] - len(cell), ' ') + " |";
+    }
+    return out + "\n";
+  };
+  std::string out = rule + line(header) + rule;
+  for (const auto& row : rows) out += line(row);
+  return out + rule;
+}
+
+namespace {
+
+std::string JsonBytes(std::string_view field, std::string_view bytes, BytesEncoding enc) {
+  if (enc == BytesEncoding::kAuto && IsValidUtf8(bytes)) {
+    return JsonString(field) + ":" + JsonString(bytes);
+  }
+  return JsonString(std::string(field) + "_base64") + ":" + JsonString(Base64Encode(bytes));
+}
+
+std::string U(uint64_t v) { return std::to_string(v); }
+
+}  // namespace
+
+std::string RenderKvs(const std::vector<client::KeyValue>& kvs, OutputFormat format,
+                      BytesEncoding encoding, bool keys_only) {
+  std::string out;
+  switch (format) {
+    case OutputFormat::kSimple:
+      // etcdctl's layout: key line, value line. Bytes are written raw.
+      for (const auto& kv : kvs) {
+        out += kv.key + "\n";
+        if (!keys_only) out += kv.value + "\n";
+      }
+      return out;
+    case OutputFormat::kJson: {
+      out = "{\"count\":" + U(kvs.size()) + ",\"kvs\":[";
+      for (size_t i = 0; i < kvs.size(); ++i) {
+        if (i) out += ",";
+        out += "{" + JsonBytes("key", kvs[i].key, encoding);
+        if (!keys_only) out += "," + JsonBytes("value", kvs[i].value, encoding);
+        out += "}";
+      }
+      return out + "]}\n";
+    }
+    case OutputFormat::kTable: {
+      std::vector<std::vector<std::string>> rows;
+      for (const auto& kv : kvs) {
+        if (keys_only) {
+          rows.push_back({Printable(kv.key)});
+        } else {
+          rows.push_back({Printable(kv.key), Printable(kv.value)});
+        }
+      }
+      return keys_only ? RenderTable({"KEY"}, rows) : RenderTable({"KEY", "VALUE"}, rows);
+    }
+  }
+  return out;
+}
+
+std::string RenderPut(OutputFormat format) {
+  if (format == OutputFormat::kJson) return "{\"ok\":true}\n";
+  return "OK\n";
+}
+
+std::string RenderDeleted(uint64_t deleted, OutputFormat format) {
+  switch (format) {
+    case OutputFormat::kJson:
+      return "{\"deleted\":" + U(deleted) + "}\n";
+    case OutputFormat::kTable:
+      return RenderTable({"DELETED"}, {{U(deleted)}});
+    case OutputFormat::kSimple:
+      break;
+  }
+  return U(deleted) + "\n";
+}
+
+std::string RenderStatus(const std::vector<EndpointStatusRow>& rows, OutputFormat format) {
+  std::string out;
+  if (format == OutputFormat::kJson) {
+    out = "[";
+    for (size_t i = 0; i < rows.size(); ++i) {
+      if (i) out += ",";
+      const auto& r = rows[i];
+      out += "{\"endpoint\":" + JsonString(r.endpoint);
+      if (r.status.ok()) {
+        const auto& s = *r.status;
+        out += ",\"id\":" + U(s.id) + ",\"leader\":" + U(s.leader) + ",\"term\":" + U(s.term) +
+               ",\"role\":" + JsonString(s.role) + ",\"commit_index\":" + U(s.commit_index) +
+               ",\"applied_index\":" + U(s.applied_index) + ",\"first_index\":" + U(s.first_index) +
+               ",\"last_index\":" + U(s.last_index) +
+               ",\"client_address\":" + JsonString(s.client_address);
+      } else {
+        out += ",\"error\":" + JsonString(r.status.status().ToString());
+      }
+      out += "}";
+    }
+    return out + "]\n";
+  }
+  std::vector<std::vector<std::string>> table;
+  for (const auto& r : rows) {
+    if (!r.status.ok()) {
+      if (format == OutputFormat::kSimple) {
+        out += r.endpoint + ", error: " + r.status.status().ToString() + "\n";
+      } else {
+        table.push_back({r.endpoint, "", "", "", "", "", "", "", r.status.status().ToString()});
+      }
+      continue;
+    }
+    const auto& s = *r.status;
+    std::string range = U(s.first_index) + ".." + U(s.last_index);
+    if (format == OutputFormat::kSimple) {
+      out += r.endpoint + ", " + U(s.id) + ", " + s.role + ", leader=" + U(s.leader) +
+             ", term=" + U(s.term) + ", commit=" + U(s.commit_index) +
+             ", applied=" + U(s.applied_index) + ", log=" + range + "\n";
+    } else {
+      table.push_back({r.endpoint, U(s.id), s.role, U(s.leader), U(s.term), U(s.commit_index),
+                       U(s.applied_index), range, ""});
+    }
+  }
+  if (format == OutputFormat::kTable) {
+    return RenderTable({"ENDPOINT", "ID", "ROLE", "LEADER", "TERM", "COMMIT INDEX", "APPLIED INDEX",
+                        "RAFT LOG", "ERRORS"},
+                       table);
+  }
+  return out;
+}
+
+std::string RenderMembers(const client::MemberListResponse& members, OutputFormat format) {
+  std::string out;
+  auto status_of = [&](const client::Member& m) {
+    if (m.id == members.leader) return std::string("leader");
+    return std::string(m.learner ? "learner" : "voter");
+  };
+  if (format == OutputFormat::kJson) {
+    out = "{\"leader\":" + U(members.leader) + ",\"members\":[";
+    for (size_t i = 0; i < members.members.size(); ++i) {
+      const auto& m = members.members[i];
+      if (i) out += ",";
+      out += "{\"id\":" + U(m.id) + ",\"peer_address\":" + JsonString(m.peer_address) +
+             ",\"client_address\":" + JsonString(m.client_address) +
+             ",\"is_learner\":" + (m.learner ? "true" : "false") + "}";
+    }
+    return out + "]}\n";
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& m : members.members) {
+    std::vector<std::string> row = {U(m.id), status_of(m), m.peer_address, m.client_address,
+                                    m.learner ? "true" : "false"};
+    if (format == OutputFormat::kSimple) {
+      out += row[0] + ", " + row[1] + ", " + row[2] + ", " + row[3] + ", " + row[4] + "\n";
+    } else {
+      rows.push_back(std::move(row));
+    }
+  }
+  if (format == OutputFormat::kTable) {
+    return RenderTable({"ID", "STATUS", "PEER ADDRS", "CLIENT ADDRS", "IS LEARNER"}, rows);
+  }
+  return out;
+}
+
+std::string RenderHealth(const std::vector<client::HealthReport>& reports, OutputFormat format) {
+  std::string out;
+  auto took = [](std::chrono::microseconds us) {
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), "%.3fms", static_cast<double>(us.count()) / 1000.0);
+    return std::string(buf);
+  };
+  if (format == OutputFormat::kJson) {
+    out = "[";
+    for (size_t i = 0; i < reports.size(); ++i) {
+      const auto& r = reports[i];
+      if (i) out += ",";
+      out += "{\"endpoint\":" + JsonString(r.endpoint) +
+             ",\"health\":" + (r.healthy ? "true" : "false") +
+             ",\"took\":" + JsonString(took(r.took));
+      if (!r.healthy) out += ",\"error\":" + JsonString(r.error);
+      out += "}";
+    }
+    return out + "]\n";
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& r : reports) {
+    if (format == OutputFormat::kSimple) {
+      if (r.healthy) {
+        out += r.endpoint + " is healthy: took = " + took(r.took) + "\n";
+      } else {
+        out += r.endpoint + " is unhealthy: " + r.error + "\n";
+      }
+    } else {
+      rows.push_back({r.endpoint, r.healthy ? "true" : "false", took(r.took), r.error});
+    }
+  }
+  if (format == OutputFormat::kTable) {
+    return RenderTable({"ENDPOINT", "HEALTH", "TOOK", "ERROR"}, rows);
+  }
+  return out;
+}
+
+}  // namespace tinykv::cli

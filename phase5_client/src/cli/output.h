@@ -1,0 +1,64 @@
+// The `tinykv` CLI's pure parts: output rendering (simple, JSON, table), the
+// UTF-8 check and base64 used by JSON output, duration parsing, and the exit
+// code of an error. No I/O here, so every format is unit-tested
+// (tests/output_test.cc).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tinykv/client/client.h"
+#include "tinykv/client/protocol.h"
+#include "tinykv/common/status.h"
+
+namespace tinykv::cli {
+
+// Documented exit codes (README "CLI").
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitNotFound = 1,     // get KEY: no such key
+  kExitUsage = 2,        // bad flags or arguments
+  kExitUnavailable = 3,  // no leader / cannot connect / deadline passed / endpoint unhealthy
+  kExitError = 4,        // anything else (server error, corruption, ...)
+};
+int ExitCodeFor(const Status& s);
+
+enum class OutputFormat { kSimple, kJson, kTable };
+// How JSON shows keys and values. kAuto: as text when valid UTF-8 ("key"),
+// else base64 ("key_base64"). kBase64: always base64 ("key_base64").
+enum class BytesEncoding { kAuto, kBase64 };
+
+bool IsValidUtf8(std::string_view s);
+std::string Base64Encode(std::string_view s);
+// A JSON string literal (quotes included) of valid UTF-8 text.
+std::string JsonString(std::string_view utf8);
+// Text for a table cell or a simple line: printable ASCII and valid UTF-8
+// pass through; control bytes and invalid UTF-8 become \xNN escapes.
+std::string Printable(std::string_view s);
+
+// "500ms", "2s", "1.5s", "1m", "100us"; a bare number is seconds.
+std::optional<std::chrono::milliseconds> ParseDuration(std::string_view s);
+
+// An ASCII table in the manner of etcdctl's -w table.
+std::string RenderTable(const std::vector<std::string>& header,
+                        const std::vector<std::vector<std::string>>& rows);
+
+std::string RenderKvs(const std::vector<client::KeyValue>& kvs, OutputFormat format,
+                      BytesEncoding encoding, bool keys_only);
+std::string RenderPut(OutputFormat format);
+std::string RenderDeleted(uint64_t deleted, OutputFormat format);
+
+// One row of `endpoint status`: the endpoint and its answer (or error).
+struct EndpointStatusRow {
+  std::string endpoint;
+  Result<client::StatusResponse> status = Status::Unavailable("not asked");
+};
+std::string RenderStatus(const std::vector<EndpointStatusRow>& rows, OutputFormat format);
+std::string RenderMembers(const client::MemberListResponse& members, OutputFormat format);
+std::string RenderHealth(const std::vector<client::HealthReport>& reports, OutputFormat format);
+
+}  // namespace tinykv::cli

@@ -1,0 +1,377 @@
+// Client: routing, leader discovery, retries and write sessions (client.h).
+#include "tinykv/client/client.h"
+
+#include <algorithm>
+#include <random>
+#include <thread>
+#include <utility>
+
+#include "tinykv/net/retry.h"
+
+namespace tinykv::client {
+
+using std::chrono::duration_cast;
+using std::chrono::milliseconds;
+
+bool IsRetryable(const Status& s) {
+  return s.IsNotLeader() || s.IsUnavailable() || s.IsTimeout() || s.IsAborted() || s.IsBusy() ||
+         s.IsResourceExhausted() || s.IsCancelled();
+}
+
+namespace {
+
+bool ValidEndpoint(const std::string& e) {
+  size_t colon = e.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == e.size()) return false;
+  for (size_t i = colon + 1; i < e.size(); ++i) {
+    if (e[i] < '0' || e[i] > '9') return false;
+  }
+  return e.size() - colon - 1 <= 5 && std::stoul(e.substr(colon + 1)) <= 65535;
+}
+
+uint64_t SeedOf(uint64_t seed) {
+  if (seed != 0) return seed;
+  std::random_device rd;
+  return (static_cast<uint64_t>(rd()) << 32) ^ rd() ^
+         static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+}
+
+// Sets a request's timeout_ms for one attempt: a little less than the
+// attempt's RPC deadline, so the server's own Timeout (a real answer) tends
+// to arrive before the client gives up on the attempt.
+template <typename Req>
+void SetAttemptTimeout(Req& req, milliseconds attempt) {
+  int64_t ms = attempt.count();
+  int64_t margin = std::min<int64_t>(50, ms / 10);
+  req.timeout_ms = static_cast<uint32_t>(std::max<int64_t>(1, ms - margin));
+}
+template <typename Req>
+concept HasTimeout = requires(Req r) {
+  r.timeout_ms;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Client>> Client::Create(ClientOptions options) {
+  if (options.endpoints.empty()) return Status::InvalidArgument("client: no endpoints");
+  for (const std::string& e : options.endpoints) {
+    if (!ValidEndpoint(e)) {
+      return Status::InvalidArgument("client: endpoint '" + e + "' is not host:port");
+    }
+  }
+  if (options.timeout.count() <= 0 || options.attempt_timeout.count() <= 0 ||
+      options.dial_timeout.count() <= 0) {
+    return Status::InvalidArgument("client: timeouts must be positive");
+  }
+  options.seed = SeedOf(options.seed);
+  net::ClientOptions rpc_options;
+  rpc_options.io_threads = std::max(1, options.io_threads);
+  rpc_options.max_connections_per_peer = std::max<size_t>(1, options.connections_per_endpoint);
+  rpc_options.connect_timeout = options.dial_timeout;
+  rpc_options.retry.max_attempts = 1;  // this class retries, across endpoints
+  rpc_options.seed = options.seed;
+  TINYKV_ASSIGN_OR_RETURN(auto rpc, net::RpcClient::Create(rpc_options));
+  return std::unique_ptr<Client>(new Client(std::move(options), std::move(rpc)));
+}
+
+Client::Client(ClientOptions options, std::unique_ptr<net::RpcClient> rpc)
+    : options_(std::move(options)), rpc_(std::move(rpc)), rnd_(options_.seed) {
+  // Start the round robin at a random endpoint so that many clients spread out.
+  next_endpoint_ = rnd_.Uniform(options_.endpoints.size());
+}
+
+Client::~Client() { Close(); }
+
+void Client::Close() {
+  if (closed_.exchange(true)) return;
+  rpc_->Shutdown();
+}
+
+std::string Client::leader_endpoint() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return leader_;
+}
+
+ClientStats Client::stats() const {
+  ClientStats s;
+  s.calls = calls_.load();
+  s.attempts = attempts_.load();
+  s.retries = retries_.load();
+  s.redirects = redirects_.load();
+  s.discoveries = discoveries_.load();
+  s.write_sessions = sessions_.load();
+  return s;
+}
+
+Client::Clock::time_point Client::DeadlineOf(const CallOptions& opts) const {
+  return Clock::now() + opts.timeout.value_or(options_.timeout);
+}
+
+std::string Client::PickTarget() {
+  std::lock_guard<std::mutex> l(mu_);
+  if (!leader_.empty()) return leader_;
+  std::string e = options_.endpoints[next_endpoint_ % options_.endpoints.size()];
+  next_endpoint_++;
+  return e;
+}
+
+void Client::SetLeader(const std::string& endpoint) {
+  std::lock_guard<std::mutex> l(mu_);
+  leader_ = endpoint;
+}
+
+void Client::ForgetLeader(const std::string& endpoint) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (leader_ == endpoint) {
+    leader_.clear();
+    // Continue the round robin after the failed node, not at it.
+    auto it = std::find(options_.endpoints.begin(), options_.endpoints.end(), endpoint);
+    if (it != options_.endpoints.end()) {
+      next_endpoint_ = static_cast<size_t>(it - options_.endpoints.begin()) + 1;
+    }
+  }
+}
+
+void Client::Backoff(int retry, Clock::time_point deadline) {
+  net::RetryPolicy policy;
+  policy.initial_backoff = options_.initial_backoff;
+  policy.max_backoff = options_.max_backoff;
+  std::chrono::microseconds delay;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    delay = net::BackoffDelay(policy, retry, &rnd_);
+  }
+  auto left = deadline - Clock::now();
+  if (left <= Clock::duration::zero()) return;
+  std::this_thread::sleep_for(std::min<Clock::duration>(delay, left));
+}
+
+bool Client::Discover(Clock::time_point deadline) {
+  discoveries_++;
+  // Ask every endpoint; a node that knows the leader and its address decides.
+  std::map<uint64_t, std::string> addr_of;
+  uint64_t leader = 0;
+  for (const std::string& e : options_.endpoints) {
+    auto left = duration_cast<milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0 || closed_) break;
+    Result<StatusResponse> st =
+        EndpointStatus(e, std::min(left, std::max(options_.dial_timeout, milliseconds(200))));
+    if (!st.ok()) continue;
+    addr_of[st->id] = e;
+    if (st->leader == 0) continue;
+    if (st->leader == st->id) {
+      SetLeader(e);
+      return true;
+    }
+    if (!st->leader_client_address.empty()) {
+      SetLeader(st->leader_client_address);
+      return true;
+    }
+    leader = st->leader;
+  }
+  auto it = addr_of.find(leader);
+  if (leader != 0 && it != addr_of.end()) {
+    SetLeader(it->second);
+    return true;
+  }
+  return false;
+}
+
+template <typename M>
+Result<typename M::Response> Client::Invoke(typename M::Request request, Clock::time_point deadline,
+                                            bool leader_only) {
+  calls_++;
+  Status last = Status::Unavailable("no attempt made");
+  int failures = 0;  // consecutive failed attempts that called for a backoff
+  for (int attempt = 0;; ++attempt) {
+    if (closed_) return Status::Cancelled("client closed");
+    auto left = duration_cast<milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) {
+      return Status::Timeout("deadline exceeded after " + std::to_string(attempt) +
+                             " attempts; last error: " + last.ToString());
+    }
+    if (attempt > 0) retries_++;
+    attempts_++;
+    const std::string target = PickTarget();
+    milliseconds attempt_timeout = std::min(left, options_.attempt_timeout);
+    if constexpr (HasTimeout<typename M::Request>) SetAttemptTimeout(request, attempt_timeout);
+    net::CallOptions call;
+    call.timeout = attempt_timeout;
+    call.max_attempts = 1;
+    Result<typename M::Response> r = rpc_->CallSync<M>(target, request, call);
+    if (r.ok()) {
+      // Only a leader answers leader-only calls: the target is the leader.
+      if (leader_only) SetLeader(target);
+      return r;
+    }
+    last = r.status();
+    if (closed_) return Status::Cancelled("client closed");
+    if (!IsRetryable(last)) return last;
+    if (last.IsNotLeader()) {
+      redirects_++;
+      LeaderHint hint = ParseNotLeader(last.message());
+      ForgetLeader(target);
+      if (!hint.address.empty() && hint.address != target) {
+        SetLeader(hint.address);
+        // Follow a concrete hint at once; back off only if hints keep failing.
+        if (++failures > 2) Backoff(failures - 2, deadline);
+        continue;
+      }
+      if (hint.leader != 0 && Discover(deadline)) {
+        if (++failures > 2) Backoff(failures - 2, deadline);
+        continue;
+      }
+      // No leader known (an election is running): wait, try the next node.
+      Backoff(++failures, deadline);
+      continue;
+    }
+    ForgetLeader(target);
+    Backoff(++failures, deadline);
+  }
+}
+
+Client::WriteSession Client::AcquireSession() {
+  std::lock_guard<std::mutex> l(mu_);
+  if (!free_sessions_.empty()) {
+    WriteSession s = free_sessions_.back();
+    free_sessions_.pop_back();
+    return s;
+  }
+  WriteSession s;
+  do {
+    s.client_id = rnd_.Next();
+  } while (s.client_id == 0);
+  sessions_++;
+  return s;
+}
+
+void Client::ReleaseSession(WriteSession s) {
+  std::lock_guard<std::mutex> l(mu_);
+  free_sessions_.push_back(s);
+}
+
+// Holds one write session for the duration of one write (all its attempts).
+class Client::SessionLease {
+ public:
+  explicit SessionLease(Client* c) : c_(c), s_(c->AcquireSession()) {}
+  ~SessionLease() { c_->ReleaseSession(s_); }
+  WriteId Next() { return WriteId{s_.client_id, s_.next_seq++}; }
+
+ private:
+  Client* c_;
+  WriteSession s_;
+};
+
+Result<std::optional<std::string>> Client::Get(const std::string& key, const CallOptions& opts) {
+  GetRequest req;
+  req.key = key;
+  req.serializable = opts.serializable;
+  TINYKV_ASSIGN_OR_RETURN(GetResponse resp,
+                          Invoke<GetMethod>(std::move(req), DeadlineOf(opts), !opts.serializable));
+  if (!resp.found) return std::optional<std::string>();
+  return std::optional<std::string>(std::move(resp.value));
+}
+
+Status Client::Put(const std::string& key, const std::string& value, const CallOptions& opts) {
+  SessionLease lease(this);
+  PutRequest req;
+  req.key = key;
+  req.value = value;
+  req.id = lease.Next();
+  return Invoke<PutMethod>(std::move(req), DeadlineOf(opts)).status();
+}
+
+Status Client::Delete(const std::string& key, const CallOptions& opts) {
+  SessionLease lease(this);
+  DeleteRequest req;
+  req.key = key;
+  req.id = lease.Next();
+  return Invoke<DeleteMethod>(std::move(req), DeadlineOf(opts)).status();
+}
+
+Result<uint64_t> Client::DeleteRange(const std::string& start, const std::string& end,
+                                     const CallOptions& opts) {
+  if (!end.empty() && end <= start) return uint64_t{0};
+  SessionLease lease(this);
+  DeleteRangeRequest req;
+  req.start = start;
+  req.end = end;
+  req.id = lease.Next();
+  TINYKV_ASSIGN_OR_RETURN(DeleteRangeResponse resp,
+                          Invoke<DeleteRangeMethod>(std::move(req), DeadlineOf(opts)));
+  return resp.deleted;
+}
+
+Result<std::vector<KeyValue>> Client::Scan(const std::string& start, const std::string& end,
+                                           uint64_t limit, const CallOptions& opts,
+                                           bool keys_only) {
+  const Clock::time_point deadline = DeadlineOf(opts);
+  std::vector<KeyValue> out;
+  std::string from = start;
+  while (true) {
+    if (!end.empty() && from >= end) break;
+    ScanRequest req;
+    req.start = from;
+    req.end = end;
+    req.limit = limit == 0 ? 0 : limit - out.size();
+    req.keys_only = keys_only;
+    req.serializable = opts.serializable;
+    TINYKV_ASSIGN_OR_RETURN(ScanResponse page,
+                            Invoke<ScanMethod>(std::move(req), deadline, !opts.serializable));
+    for (KeyValue& kv : page.kvs) out.push_back(std::move(kv));
+    if (!page.more || (limit != 0 && out.size() >= limit)) break;
+    if (page.next_key <= from) {
+      return Status::Corruption("scan: server's continuation key does not advance");
+    }
+    from = std::move(page.next_key);
+  }
+  return out;
+}
+
+Result<CasResult> Client::Cas(const std::string& key, const std::optional<std::string>& expected,
+                              const std::string& value, const CallOptions& opts) {
+  SessionLease lease(this);
+  CasRequest req;
+  req.key = key;
+  req.has_expected = expected.has_value();
+  if (expected) req.expected = *expected;
+  req.value = value;
+  req.id = lease.Next();
+  TINYKV_ASSIGN_OR_RETURN(CasResponse resp, Invoke<CasMethod>(std::move(req), DeadlineOf(opts)));
+  CasResult out;
+  out.succeeded = resp.succeeded;
+  if (resp.has_current) out.current = std::move(resp.current);
+  return out;
+}
+
+Result<StatusResponse> Client::EndpointStatus(const std::string& endpoint,
+                                              std::optional<milliseconds> timeout) {
+  if (closed_) return Status::Cancelled("client closed");
+  net::CallOptions call;
+  call.timeout = timeout.value_or(options_.timeout);
+  call.max_attempts = 1;
+  return rpc_->CallSync<StatusMethod>(endpoint, StatusRequest{}, call);
+}
+
+Result<MemberListResponse> Client::MemberList(const CallOptions& opts) {
+  return Invoke<MemberListMethod>(MemberListRequest{}, DeadlineOf(opts), false);
+}
+
+HealthReport Client::Health(const std::string& endpoint, std::optional<milliseconds> timeout) {
+  HealthReport report;
+  report.endpoint = endpoint;
+  auto start = Clock::now();
+  Result<StatusResponse> st = EndpointStatus(endpoint, timeout);
+  report.took = duration_cast<std::chrono::microseconds>(Clock::now() - start);
+  if (!st.ok()) {
+    report.error = st.status().ToString();
+  } else if (st->leader == 0) {
+    report.error = "no leader (node " + std::to_string(st->id) + " term " +
+                   std::to_string(st->term) + " is " + st->role + ")";
+  } else {
+    report.healthy = true;
+  }
+  return report;
+}
+
+}  // namespace tinykv::client

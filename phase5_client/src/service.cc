@@ -1,0 +1,262 @@
+// The client service: protocol.h's methods over raft::KvNode (see service.h).
+#include "tinykv/client/service.h"
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "await_node.h"
+#include "tinykv/client/protocol.h"
+#include "tinykv/common/result.h"
+#include "tinykv/common/status.h"
+#include "tinykv/net/asio.h"
+
+namespace tinykv::client {
+namespace {
+
+using net::awaitable;
+using std::chrono::milliseconds;
+
+// What a proposal's callback delivers; default-constructible for Asio.
+struct ProposeOutcome {
+  Status status;
+  raft::KvCommandResult result;
+};
+
+class KvService {
+ public:
+  KvService(net::RpcServer& server, raft::KvNode& node, ServiceOptions options)
+      : server_(server), node_(node), options_(std::move(options)) {}
+
+  awaitable<Result<GetResponse>> Get(GetRequest req) {
+    if (!req.serializable) {
+      Status s = co_await Barrier(req.timeout_ms);
+      if (!s.ok()) co_return s;
+    }
+    Result<std::optional<std::string>> v = node_.Get(req.key);
+    if (!v.ok()) co_return v.status();
+    GetResponse resp;
+    if (v->has_value()) {
+      resp.found = true;
+      resp.value = std::move(**v);
+    }
+    co_return resp;
+  }
+
+  awaitable<Result<ScanResponse>> Scan(ScanRequest req) {
+    if (!req.end.empty() && req.end <= req.start) co_return ScanResponse{};
+    if (!req.serializable) {
+      Status s = co_await Barrier(req.timeout_ms);
+      if (!s.ok()) co_return s;
+    }
+    const uint64_t page =
+        req.limit == 0 ? kMaxScanPageItems : std::min(req.limit, kMaxScanPageItems);
+    // One more than the page, to learn whether the range goes on.
+    auto kvs = node_.Scan(req.start, req.end, static_cast<size_t>(page + 1));
+    if (!kvs.ok()) co_return kvs.status();
+    ScanResponse resp;
+    uint64_t bytes = 0;
+    for (auto& [k, v] : *kvs) {
+      if (resp.kvs.size() == page || (bytes >= kMaxScanPageBytes && !resp.kvs.empty())) {
+        resp.more = true;
+        break;
+      }
+      bytes += k.size() + (req.keys_only ? 0 : v.size());
+      KeyValue kv;
+      kv.key = std::move(k);
+      if (!req.keys_only) kv.value = std::move(v);
+      resp.kvs.push_back(std::move(kv));
+    }
+    if (resp.more) resp.next_key = KeySuccessor(resp.kvs.back().key);
+    co_return resp;
+  }
+
+  awaitable<Result<WriteResponse>> Put(PutRequest req) {
+    raft::KvCommand cmd;
+    cmd.op = raft::KvCommand::Op::kPut;
+    cmd.key = std::move(req.key);
+    cmd.value = std::move(req.value);
+    SetId(cmd, req.id);
+    auto call = Propose(std::move(cmd), req.timeout_ms);
+    Result<raft::KvCommandResult> r = co_await std::move(call);
+    if (!r.ok()) co_return r.status();
+    co_return WriteResponse{r->index};
+  }
+
+  awaitable<Result<WriteResponse>> Delete(DeleteRequest req) {
+    raft::KvCommand cmd;
+    cmd.op = raft::KvCommand::Op::kDelete;
+    cmd.key = std::move(req.key);
+    SetId(cmd, req.id);
+    auto call = Propose(std::move(cmd), req.timeout_ms);
+    Result<raft::KvCommandResult> r = co_await std::move(call);
+    if (!r.ok()) co_return r.status();
+    co_return WriteResponse{r->index};
+  }
+
+  awaitable<Result<DeleteRangeResponse>> DeleteRange(DeleteRangeRequest req) {
+    if (!req.end.empty() && req.end <= req.start) {
+      co_return Status::InvalidArgument("delete range: end must be empty or greater than start");
+    }
+    raft::KvCommand cmd;
+    cmd.op = raft::KvCommand::Op::kDeleteRange;
+    cmd.key = std::move(req.start);
+    cmd.value = std::move(req.end);
+    SetId(cmd, req.id);
+    auto call = Propose(std::move(cmd), req.timeout_ms);
+    Result<raft::KvCommandResult> r = co_await std::move(call);
+    if (!r.ok()) co_return r.status();
+    co_return DeleteRangeResponse{r->deleted, r->index};
+  }
+
+  awaitable<Result<CasResponse>> Cas(CasRequest req) {
+    raft::KvCommand cmd;
+    cmd.op = raft::KvCommand::Op::kCas;
+    cmd.key = std::move(req.key);
+    cmd.value = std::move(req.value);
+    if (req.has_expected) cmd.expected = std::move(req.expected);
+    SetId(cmd, req.id);
+    auto call = Propose(std::move(cmd), req.timeout_ms);
+    Result<raft::KvCommandResult> r = co_await std::move(call);
+    if (!r.ok()) co_return r.status();
+    CasResponse resp;
+    resp.succeeded = r->succeeded;
+    resp.index = r->index;
+    if (r->current.has_value()) {
+      resp.has_current = true;
+      resp.current = std::move(*r->current);
+    }
+    co_return resp;
+  }
+
+  StatusResponse NodeStatus() {
+    raft::KvNodeStatus st = node_.GetStatus();
+    StatusResponse resp;
+    resp.id = st.id;
+    resp.leader = st.leader;
+    resp.term = st.term;
+    resp.role = st.role;
+    resp.commit_index = st.commit_index;
+    resp.applied_index = st.applied_index;
+    resp.first_index = st.first_index;
+    resp.last_index = st.last_index;
+    resp.client_address = SelfAddress();
+    resp.leader_client_address = ClientAddressOf(st.id, st.leader);
+    return resp;
+  }
+
+  MemberListResponse Members() {
+    raft::KvNodeStatus st = node_.GetStatus();
+    MemberListResponse resp;
+    resp.leader = st.leader;
+    for (const raft::MemberInfo& m : st.members) {
+      Member out;
+      out.id = m.id;
+      out.peer_address = m.peer_address;
+      out.client_address = ClientAddressOf(st.id, m.id);
+      out.learner = m.learner;
+      resp.members.push_back(std::move(out));
+    }
+    std::sort(resp.members.begin(), resp.members.end(),
+              [](const Member& a, const Member& b) { return a.id < b.id; });
+    return resp;
+  }
+
+ private:
+  static void SetId(raft::KvCommand& cmd, const WriteId& id) {
+    cmd.client_id = id.client_id;
+    cmd.request_seq = id.request_seq;
+  }
+
+  milliseconds TimeoutOf(uint32_t timeout_ms) const {
+    return milliseconds(timeout_ms != 0 ? static_cast<int64_t>(timeout_ms)
+                                        : static_cast<int64_t>(options_.default_timeout_ms));
+  }
+
+  std::string SelfAddress() const {
+    return options_.advertise_client_address.empty() ? server_.address()
+                                                     : options_.advertise_client_address;
+  }
+
+  std::string ClientAddressOf(uint64_t self, uint64_t id) const {
+    if (id == 0) return "";
+    if (id == self) return SelfAddress();
+    auto it = options_.member_client_addresses.find(id);
+    if (it != options_.member_client_addresses.end()) return it->second;
+    return options_.resolve_client_address ? options_.resolve_client_address(id) : "";
+  }
+
+  // KvNode's NotLeader messages become the protocol's canonical hint.
+  Status Translate(Status s) {
+    if (!s.IsNotLeader()) return s;
+    // KvNode's message names the leader's PEER address ("addr=" too); the
+    // client needs its CLIENT address, so only the id is kept from it.
+    LeaderHint hint;
+    hint.leader = ParseNotLeader(s.message()).leader;
+    raft::KvNodeStatus st = node_.GetStatus();
+    if (hint.leader == 0 && st.leader != st.id) hint.leader = st.leader;
+    hint.address = ClientAddressOf(st.id, hint.leader);
+    return Status::NotLeader(FormatNotLeader(hint));
+  }
+
+  awaitable<Status> Barrier(uint32_t timeout_ms) {
+    raft::KvNode* node = &node_;
+    milliseconds timeout = TimeoutOf(timeout_ms);
+    auto op = internal::AwaitCallback<Status>([node, timeout](std::function<void(Status)> done) {
+      node->ReadBarrier(timeout, std::move(done));
+    });
+    Status s = co_await std::move(op);
+    co_return Translate(std::move(s));
+  }
+
+  awaitable<Result<raft::KvCommandResult>> Propose(raft::KvCommand cmd, uint32_t timeout_ms) {
+    raft::KvNode* node = &node_;
+    milliseconds timeout = TimeoutOf(timeout_ms);
+    auto shared_cmd = std::make_shared<raft::KvCommand>(std::move(cmd));
+    auto op = internal::AwaitCallback<ProposeOutcome>(
+        [node, timeout, shared_cmd](std::function<void(ProposeOutcome)> done) {
+          node->Propose(std::move(*shared_cmd), timeout,
+                        [done = std::move(done)](Result<raft::KvCommandResult> r) {
+                          ProposeOutcome out;
+                          if (r.ok()) {
+                            out.result = std::move(r).value();
+                          } else {
+                            out.status = r.status();
+                          }
+                          done(std::move(out));
+                        });
+        });
+    ProposeOutcome out = co_await std::move(op);
+    if (!out.status.ok()) co_return Translate(std::move(out.status));
+    co_return std::move(out.result);
+  }
+
+  net::RpcServer& server_;
+  raft::KvNode& node_;
+  const ServiceOptions options_;
+};
+
+}  // namespace
+
+void RegisterKvService(net::RpcServer& server, raft::KvNode& node, const ServiceOptions& options) {
+  auto svc = std::make_shared<KvService>(server, node, options);
+  server.Register<GetMethod>([svc](GetRequest r) { return svc->Get(std::move(r)); });
+  server.Register<ScanMethod>([svc](ScanRequest r) { return svc->Scan(std::move(r)); });
+  server.Register<PutMethod>([svc](PutRequest r) { return svc->Put(std::move(r)); });
+  server.Register<DeleteMethod>([svc](DeleteRequest r) { return svc->Delete(std::move(r)); });
+  server.Register<DeleteRangeMethod>(
+      [svc](DeleteRangeRequest r) { return svc->DeleteRange(std::move(r)); });
+  server.Register<CasMethod>([svc](CasRequest r) { return svc->Cas(std::move(r)); });
+  server.Register<StatusMethod>(
+      [svc](StatusRequest) -> awaitable<Result<StatusResponse>> { co_return svc->NodeStatus(); });
+  server.Register<MemberListMethod>(
+      [svc](MemberListRequest) -> awaitable<Result<MemberListResponse>> {
+        co_return svc->Members();
+      });
+}
+
+}  // namespace tinykv::client

@@ -1,0 +1,82 @@
+// FakeKvNode: an in-memory stand-in for raft::KvNode, for testing the service
+// and the client's routing and retry logic without Raft.
+//
+// A FakeGroup is the "cluster": one map, one applied index, one leader id
+// (settable by the test), and the same dedup rule as phase 3's state machine
+// (client_id -> highest request_seq and its result; a retry of that seq gets
+// the remembered result, an older seq is ignored). Each FakeKvNode answers as
+// a member of the group: Propose on a non-leader fails NotLeader("leader=N"),
+// and callbacks run on the node's own worker thread, as in the real node.
+//
+// Fault knobs (FakeGroup, under its mutex):
+//   lose_replies   — the next N proposals apply but answer Timeout (a lost
+//                    acknowledgement: the outcome the client cannot know)
+//   fail_barriers  — the next N read barriers answer Timeout
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
+
+#include "tinykv/raft/kv_node.h"
+
+namespace tinykv::client::testing {
+
+struct FakeGroup {
+  std::mutex mu;
+  std::map<std::string, std::string> data;
+  uint64_t index = 0;
+  uint64_t leader = 1;
+  uint64_t term = 1;
+  std::map<uint64_t, std::pair<uint64_t, raft::KvCommandResult>> sessions;
+  std::map<std::pair<uint64_t, uint64_t>, int> executions;  // (client, seq) -> times executed
+  int lose_replies = 0;
+  int fail_barriers = 0;
+  uint64_t proposals = 0;
+  std::map<uint64_t, std::string> peer_addresses;
+
+  // Applies under mu (held by the caller).
+  raft::KvCommandResult ApplyLocked(const raft::KvCommand& cmd);
+};
+
+class FakeKvNode final : public raft::KvNode {
+ public:
+  FakeKvNode(uint64_t id, std::shared_ptr<FakeGroup> group);
+  ~FakeKvNode() override;
+
+  void Propose(raft::KvCommand cmd, std::chrono::milliseconds timeout,
+               std::function<void(Result<raft::KvCommandResult>)> done) override;
+  void ReadBarrier(std::chrono::milliseconds timeout, std::function<void(Status)> done) override;
+  Result<std::optional<std::string>> Get(const std::string& key) override;
+  Result<std::vector<std::pair<std::string, std::string>>> Scan(const std::string& start,
+                                                                const std::string& end,
+                                                                size_t limit) override;
+  raft::KvNodeStatus GetStatus() override;
+  uint16_t peer_port() const override { return 0; }
+  void SetPeerAddress(uint64_t, std::string) override {}
+  Status TransferLeadership(uint64_t to, std::chrono::milliseconds timeout) override;
+  void SetDroppedPeers(std::set<uint64_t>) override {}
+  void SetDropProbability(double) override {}
+  void Stop() override;
+
+ private:
+  void Post(std::function<void()> fn);
+  void Run();
+
+  const uint64_t id_;
+  std::shared_ptr<FakeGroup> group_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> queue_;
+  bool stopping_ = false;
+  std::thread worker_;
+};
+
+}  // namespace tinykv::client::testing

@@ -1,0 +1,236 @@
+// The tinykv CLI: pure rendering helpers, then whole commands run in-process
+// (RunCli) against a FakeCluster, checking output and exit codes.
+#include "cli/output.h"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+#include "fake_cluster.h"
+
+namespace tinykv::cli {
+namespace {
+
+using client::KeyValue;
+using namespace std::chrono_literals;
+
+TEST(CliOutput, Utf8Detection) {
+  EXPECT_TRUE(IsValidUtf8(""));
+  EXPECT_TRUE(IsValidUtf8("plain ascii"));
+  EXPECT_TRUE(IsValidUtf8("h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80"));  // é € 😀
+  EXPECT_TRUE(IsValidUtf8(std::string("a\0b", 3)));                        // NUL is valid UTF-8
+  EXPECT_FALSE(IsValidUtf8("\xff"));
+  EXPECT_FALSE(IsValidUtf8("\xc3"));              // truncated
+  EXPECT_FALSE(IsValidUtf8("\xc0\xaf"));          // overlong '/'
+  EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));      // surrogate U+D800
+  EXPECT_FALSE(IsValidUtf8("\xf4\x90\x80\x80"));  // past U+10FFFF
+  EXPECT_FALSE(IsValidUtf8("\x80"));              // lone continuation
+}
+
+TEST(CliOutput, Base64MatchesRfc4648Vectors) {
+  EXPECT_EQ(Base64Encode(""), "");
+  EXPECT_EQ(Base64Encode("f"), "Zg==");
+  EXPECT_EQ(Base64Encode("fo"), "Zm8=");
+  EXPECT_EQ(Base64Encode("foo"), "Zm9v");
+  EXPECT_EQ(Base64Encode("foob"), "Zm9vYg==");
+  EXPECT_EQ(Base64Encode("fooba"), "Zm9vYmE=");
+  EXPECT_EQ(Base64Encode("foobar"), "Zm9vYmFy");
+  EXPECT_EQ(Base64Encode("\xff\xfe"), "//4=");
+}
+
+TEST(CliOutput, JsonShowsTextWhenUtf8AndBase64Otherwise) {
+  std::vector<KeyValue> kvs = {{"name", "caf\xc3\xa9 \"q\"\n"}, {"bin", "\xff\x00"}};
+  kvs[1].value = std::string("\xff\x00", 2);
+  EXPECT_EQ(RenderKvs(kvs, OutputFormat::kJson, BytesEncoding::kAuto, false),
+            "{\"count\":2,\"kvs\":[{\"key\":\"name\",\"value\":\"caf\xc3\xa9 \\\"q\\\"\\n\"},"
+            "{\"key\":\"bin\",\"value_base64\":\"/wA=\"}]}\n");
+  EXPECT_EQ(RenderKvs(kvs, OutputFormat::kJson, BytesEncoding::kBase64, true),
+            "{\"count\":2,\"kvs\":[{\"key_base64\":\"bmFtZQ==\"},{\"key_base64\":\"Ymlu\"}]}\n");
+  EXPECT_EQ(RenderKvs({}, OutputFormat::kJson, BytesEncoding::kAuto, false),
+            "{\"count\":0,\"kvs\":[]}\n");
+  EXPECT_EQ(JsonString(std::string("\x01\x7f", 2)), "\"\\u0001\\u007f\"");
+}
+
+TEST(CliOutput, SimpleAndTable) {
+  std::vector<KeyValue> kvs = {{"a", "1"}, {"bb", "22"}};
+  EXPECT_EQ(RenderKvs(kvs, OutputFormat::kSimple, BytesEncoding::kAuto, false), "a\n1\nbb\n22\n");
+  EXPECT_EQ(RenderKvs(kvs, OutputFormat::kSimple, BytesEncoding::kAuto, true), "a\nbb\n");
+  EXPECT_EQ(RenderKvs(kvs, OutputFormat::kTable, BytesEncoding::kAuto, false),
+            "+-----+-------+\n"
+            "| KEY | VALUE |\n"
+            "+-----+-------+\n"
+            "| a   | 1     |\n"
+            "| bb  | 22    |\n"
+            "+-----+-------+\n");
+  // Unicode lines up by code points; binary is escaped.
+  EXPECT_EQ(RenderTable({"K"}, {{"\xc3\xa9\xc3\xa9"}, {Printable("\x01\xff")}}),
+            "+----------+\n| K        |\n+----------+\n| \xc3\xa9\xc3\xa9       |\n"
+            "| \\x01\\xff |\n+----------+\n");
+  EXPECT_EQ(Printable("a\\b"), "a\\\\b");
+  EXPECT_EQ(RenderDeleted(3, OutputFormat::kSimple), "3\n");
+  EXPECT_EQ(RenderDeleted(3, OutputFormat::kJson), "{\"deleted\":3}\n");
+}
+
+TEST(CliOutput, StatusMembersHealth) {
+  client::StatusResponse s{1, 2, 5, "follower", 10, 9, 1, 10, "127.0.0.1:2379", ""};
+  std::vector<EndpointStatusRow> rows;
+  rows.push_back({"127.0.0.1:2379", s});
+  rows.push_back({"127.0.0.1:9", Status::Unavailable("connection refused")});
+  EXPECT_EQ(RenderStatus(rows, OutputFormat::kSimple),
+            "127.0.0.1:2379, 1, follower, leader=2, term=5, commit=10, applied=9, log=1..10\n"
+            "127.0.0.1:9, error: Unavailable: connection refused\n");
+  std::string json = RenderStatus(rows, OutputFormat::kJson);
+  EXPECT_NE(json.find("\"role\":\"follower\""), std::string::npos) << json;
+  EXPECT_NE(json.find("\"error\":\"Unavailable: connection refused\""), std::string::npos);
+  EXPECT_NE(RenderStatus(rows, OutputFormat::kTable).find("| APPLIED INDEX |"), std::string::npos);
+
+  client::MemberListResponse m;
+  m.leader = 1;
+  m.members = {{1, "127.0.0.1:2380", "127.0.0.1:2379", false}, {2, "p2", "", true}};
+  EXPECT_EQ(RenderMembers(m, OutputFormat::kSimple),
+            "1, leader, 127.0.0.1:2380, 127.0.0.1:2379, false\n2, learner, p2, , true\n");
+  EXPECT_EQ(RenderMembers(m, OutputFormat::kJson),
+            "{\"leader\":1,\"members\":[{\"id\":1,\"peer_address\":\"127.0.0.1:2380\","
+            "\"client_address\":\"127.0.0.1:2379\",\"is_learner\":false},{\"id\":2,"
+            "\"peer_address\":\"p2\",\"client_address\":\"\",\"is_learner\":true}]}\n");
+
+  std::vector<client::HealthReport> h = {{"a:1", true, std::chrono::microseconds(1500), ""},
+                                         {"b:2", false, std::chrono::microseconds(0), "boom"}};
+  EXPECT_EQ(RenderHealth(h, OutputFormat::kSimple),
+            "a:1 is healthy: took = 1.500ms\nb:2 is unhealthy: boom\n");
+}
+
+TEST(CliOutput, Durations) {
+  EXPECT_EQ(ParseDuration("500ms"), 500ms);
+  EXPECT_EQ(ParseDuration("2s"), 2000ms);
+  EXPECT_EQ(ParseDuration("1.5s"), 1500ms);
+  EXPECT_EQ(ParseDuration("3"), 3000ms);
+  EXPECT_EQ(ParseDuration("1m"), 60000ms);
+  EXPECT_EQ(ParseDuration(""), std::nullopt);
+  EXPECT_EQ(ParseDuration("fast"), std::nullopt);
+  EXPECT_EQ(ParseDuration("2 s"), std::nullopt);
+  EXPECT_EQ(ParseDuration("1.2.3s"), std::nullopt);
+}
+
+TEST(CliOutput, ExitCodes) {
+  EXPECT_EQ(ExitCodeFor(Status::OK()), kExitOk);
+  EXPECT_EQ(ExitCodeFor(Status::NotFound("k")), kExitNotFound);
+  EXPECT_EQ(ExitCodeFor(Status::InvalidArgument("x")), kExitUsage);
+  EXPECT_EQ(ExitCodeFor(Status::Timeout("x")), kExitUnavailable);
+  EXPECT_EQ(ExitCodeFor(Status::Unavailable("x")), kExitUnavailable);
+  EXPECT_EQ(ExitCodeFor(Status::Corruption("x")), kExitError);
+}
+
+// ---- Whole commands, in-process ----
+
+struct CliRun {
+  int code;
+  std::string out, err;
+};
+
+class CliCommands : public ::testing::Test {
+ protected:
+  CliCommands() : cluster_(3, true) {}
+  CliRun Tinykv(std::vector<std::string> args, const std::string& stdin_text = "",
+                std::string env = "") {
+    std::string endpoints;
+    for (const auto& a : cluster_.addresses()) endpoints += (endpoints.empty() ? "" : ",") + a;
+    if (env.empty()) args.insert(args.begin(), {"--endpoints", endpoints});
+    std::istringstream in(stdin_text);
+    std::ostringstream out, err;
+    int code = RunCli(args, env, in, out, err);
+    return {code, out.str(), err.str()};
+  }
+  client::testing::FakeCluster cluster_;
+};
+
+TEST_F(CliCommands, PutGetDel) {
+  CliRun r = Tinykv({"put", "fruit/apple", "red"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "OK\n");
+  r = Tinykv({"put", "fruit/pear"}, "green\nand long");  // value from stdin
+  EXPECT_EQ(r.code, 0) << r.err;
+  r = Tinykv({"get", "fruit/pear"});
+  EXPECT_EQ(r.out, "fruit/pear\ngreen\nand long\n");
+  r = Tinykv({"get", "fruit/", "--prefix", "--keys-only"});
+  EXPECT_EQ(r.code, 0);
+  EXPECT_EQ(r.out, "fruit/apple\nfruit/pear\n");
+  r = Tinykv({"-w", "json", "get", "fruit/", "--prefix", "--limit", "1"});
+  EXPECT_EQ(r.out, "{\"count\":1,\"kvs\":[{\"key\":\"fruit/apple\",\"value\":\"red\"}]}\n");
+  r = Tinykv({"--consistency", "s", "get", "fruit/apple"});  // option belongs to get
+  EXPECT_EQ(r.code, kExitUsage);
+  r = Tinykv({"get", "fruit/apple", "--consistency", "s"});
+  EXPECT_EQ(r.out, "fruit/apple\nred\n");
+  r = Tinykv({"del", "fruit/apple"});
+  EXPECT_EQ(r.out, "1\n");
+  r = Tinykv({"get", "fruit/apple"});
+  EXPECT_EQ(r.code, kExitNotFound);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "Error: key not found: fruit/apple\n");
+  r = Tinykv({"del", "fruit/", "--prefix"});
+  EXPECT_EQ(r.out, "1\n");
+  r = Tinykv({"del", "nothing"});
+  EXPECT_EQ(r.out, "0\n");
+}
+
+TEST_F(CliCommands, ScanAndTable) {
+  for (std::string k : {"a", "b", "c", "d"}) ASSERT_EQ(Tinykv({"put", k, "v" + k}).code, 0);
+  CliRun r = Tinykv({"scan", "b", "d"});
+  EXPECT_EQ(r.out, "b\nvb\nc\nvc\n");
+  r = Tinykv({"scan", "a", "", "--limit", "3", "--keys-only"});
+  EXPECT_EQ(r.out, "a\nb\nc\n");
+  r = Tinykv({"-w", "table", "scan", "c", ""});
+  EXPECT_EQ(r.out,
+            "+-----+-------+\n| KEY | VALUE |\n+-----+-------+\n| c   | vc    |\n"
+            "| d   | vd    |\n+-----+-------+\n");
+}
+
+TEST_F(CliCommands, MemberListEndpointStatusHealth) {
+  CliRun r = Tinykv({"member", "list"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("1, leader, 127.0.0.1:7001, " + cluster_.address(1) + ", false"),
+            std::string::npos)
+      << r.out;
+  r = Tinykv({"endpoint", "status"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find(cluster_.address(2) + ", 2, follower, leader=1"), std::string::npos)
+      << r.out;
+  r = Tinykv({"-w", "json", "endpoint", "health"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"health\":true"), std::string::npos) << r.out;
+  cluster_.SetLeader(0);
+  r = Tinykv({"endpoint", "health"});
+  EXPECT_EQ(r.code, kExitUnavailable);
+  EXPECT_NE(r.out.find("is unhealthy: no leader"), std::string::npos) << r.out;
+}
+
+TEST_F(CliCommands, UsageErrorsAndVersion) {
+  CliRun r = Tinykv({"frobnicate"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_EQ(r.err.rfind("Error: ", 0), 0u) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_EQ(Tinykv({}).code, kExitUsage);
+  EXPECT_EQ(Tinykv({"get"}).code, kExitUsage);
+  EXPECT_EQ(Tinykv({"-w", "yaml", "get", "k"}).code, kExitUsage);
+  EXPECT_EQ(Tinykv({"--command-timeout", "soon", "get", "k"}).code, kExitUsage);
+  EXPECT_EQ(Tinykv({"--endpoints", "nohost", "get", "k"}).code, kExitUsage);
+  r = Tinykv({"--version"});
+  EXPECT_EQ(r.code, 0);
+  EXPECT_EQ(r.out.rfind("tinykv ", 0), 0u) << r.out;
+}
+
+TEST_F(CliCommands, EnvironmentEndpointsAndUnavailableCluster) {
+  CliRun r = Tinykv({"put", "k", "v"}, "", cluster_.address(1));
+  EXPECT_EQ(r.code, 0) << r.err;
+  cluster_.SetLeader(0);
+  r = Tinykv({"--command-timeout", "300ms", "put", "k", "v"});
+  EXPECT_EQ(r.code, kExitUnavailable);
+  EXPECT_EQ(r.err.rfind("Error: Timeout", 0), 0u) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
+}  // namespace
+}  // namespace tinykv::cli

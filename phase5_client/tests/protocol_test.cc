@@ -1,0 +1,148 @@
+// Wire round trips of every client message, NotLeader hints, key helpers.
+#include "tinykv/client/protocol.h"
+
+#include <gtest/gtest.h>
+
+#include "tinykv/client/client.h"
+#include "tinykv/net/serialization.h"
+#include "tinykv/testing/test_util.h"
+
+namespace tinykv::client {
+namespace {
+
+template <typename T>
+T RoundTrip(const T& in) {
+  std::string bytes = net::EncodeMessage(in);
+  auto out = net::DecodeMessage<T>(bytes);
+  EXPECT_OK(out.status());
+  // Every strict prefix fails to decode (no silent truncation).
+  for (size_t cut = 0; cut < bytes.size(); ++cut) {
+    EXPECT_FALSE(net::DecodeMessage<T>(Slice(bytes.data(), cut)).ok()) << cut;
+  }
+  return out.ok() ? *out : T{};
+}
+
+TEST(ClientProtocol, RequestsRoundTrip) {
+  PutRequest put{std::string("k\0\xff", 3), "value", WriteId{7, 9}, 1234};
+  PutRequest p2 = RoundTrip(put);
+  EXPECT_EQ(p2.key, put.key);
+  EXPECT_EQ(p2.value, "value");
+  EXPECT_EQ(p2.id.client_id, 7u);
+  EXPECT_EQ(p2.id.request_seq, 9u);
+  EXPECT_EQ(p2.timeout_ms, 1234u);
+
+  CasRequest cas{"k", true, "old", "new", WriteId{1, 2}, 5};
+  CasRequest c2 = RoundTrip(cas);
+  EXPECT_TRUE(c2.has_expected);
+  EXPECT_EQ(c2.expected, "old");
+  EXPECT_EQ(c2.value, "new");
+
+  ScanRequest scan{"a", "z", 10, true, true, 3};
+  ScanRequest s2 = RoundTrip(scan);
+  EXPECT_EQ(s2.start, "a");
+  EXPECT_EQ(s2.end, "z");
+  EXPECT_EQ(s2.limit, 10u);
+  EXPECT_TRUE(s2.keys_only);
+  EXPECT_TRUE(s2.serializable);
+
+  GetRequest get{"k", true, 9};
+  EXPECT_TRUE(RoundTrip(get).serializable);
+  DeleteRangeRequest dr{"a", "b", WriteId{3, 4}, 0};
+  EXPECT_EQ(RoundTrip(dr).end, "b");
+}
+
+// The worked example of doc/protocol.md, byte for byte: the wire format is
+// a contract with other clients.
+TEST(ClientProtocol, PutRequestBytesMatchTheDocumentedExample) {
+  PutRequest put{"k", "v", WriteId{7, 1}, 1000};
+  const std::string expected(
+      "\x01\0\0\0\0\0\0\0"
+      "k"
+      "\x01\0\0\0\0\0\0\0"
+      "v"
+      "\x07\0\0\0\0\0\0\0"
+      "\x01\0\0\0\0\0\0\0"
+      "\xe8\x03\0\0",
+      38);
+  EXPECT_EQ(net::EncodeMessage(put), expected);
+  EXPECT_EQ(PutMethod::kId, 502u);
+  EXPECT_EQ(PutMethod::kName, "tinykv.Put");
+}
+
+TEST(ClientProtocol, ResponsesRoundTrip) {
+  ScanResponse scan;
+  scan.kvs = {{"a", "1"}, {"b", std::string(1000, 'x')}};
+  scan.more = true;
+  scan.next_key = KeySuccessor("b");
+  ScanResponse s2 = RoundTrip(scan);
+  EXPECT_EQ(s2.kvs, scan.kvs);
+  EXPECT_TRUE(s2.more);
+  EXPECT_EQ(s2.next_key, std::string("b\0", 2));
+
+  StatusResponse st{1, 2, 3, "follower", 10, 9, 1, 11, "127.0.0.1:2379", "127.0.0.1:22379"};
+  StatusResponse st2 = RoundTrip(st);
+  EXPECT_EQ(st2.role, "follower");
+  EXPECT_EQ(st2.applied_index, 9u);
+  EXPECT_EQ(st2.leader_client_address, "127.0.0.1:22379");
+
+  MemberListResponse ml;
+  ml.members = {{1, "127.0.0.1:2380", "127.0.0.1:2379", false}, {4, "p", "", true}};
+  ml.leader = 1;
+  MemberListResponse ml2 = RoundTrip(ml);
+  ASSERT_EQ(ml2.members.size(), 2u);
+  EXPECT_TRUE(ml2.members[1].learner);
+
+  CasResponse cas{false, true, "cur", 42};
+  CasResponse c2 = RoundTrip(cas);
+  EXPECT_FALSE(c2.succeeded);
+  EXPECT_EQ(c2.current, "cur");
+  EXPECT_EQ(c2.index, 42u);
+}
+
+TEST(ClientProtocol, ScanResponseWithHostileCountDoesNotAllocate) {
+  // A vector length of 2^60 items in a 12-byte payload must fail, not allocate.
+  std::string bytes = net::EncodeMessage(ScanResponse{});
+  bytes[0] = '\xff';
+  bytes[7] = '\x0f';
+  EXPECT_FALSE(net::DecodeMessage<ScanResponse>(bytes).ok());
+}
+
+TEST(ClientProtocol, NotLeaderHintRoundTrip) {
+  LeaderHint h = ParseNotLeader(FormatNotLeader({3, "127.0.0.1:22379"}));
+  EXPECT_EQ(h.leader, 3u);
+  EXPECT_EQ(h.address, "127.0.0.1:22379");
+  EXPECT_EQ(FormatNotLeader({0, ""}), "leader=0");
+  h = ParseNotLeader("leader=0");
+  EXPECT_EQ(h.leader, 0u);
+  EXPECT_EQ(h.address, "");
+  // KvNode's own wording, with extra words.
+  h = ParseNotLeader("node 2 is not the leader; leader=5 term=7");
+  EXPECT_EQ(h.leader, 5u);
+  h = ParseNotLeader("leader=abc addr=");
+  EXPECT_EQ(h.leader, 0u);
+  EXPECT_EQ(h.address, "");
+  h = ParseNotLeader("garbage");
+  EXPECT_EQ(h.leader, 0u);
+}
+
+TEST(ClientProtocol, PrefixEnd) {
+  EXPECT_EQ(PrefixEnd("abc"), "abd");
+  EXPECT_EQ(PrefixEnd(std::string("a\xff", 2)), "b");
+  EXPECT_EQ(PrefixEnd(std::string("\xff\xff", 2)), "");
+  EXPECT_EQ(PrefixEnd(""), "");
+  EXPECT_EQ(KeySuccessor("a"), std::string("a\0", 2));
+}
+
+TEST(ClientProtocol, RetryableErrors) {
+  EXPECT_TRUE(IsRetryable(Status::NotLeader("leader=1")));
+  EXPECT_TRUE(IsRetryable(Status::Unavailable("x")));
+  EXPECT_TRUE(IsRetryable(Status::Timeout("x")));
+  EXPECT_TRUE(IsRetryable(Status::Aborted("x")));
+  EXPECT_TRUE(IsRetryable(Status::Busy("x")));
+  EXPECT_FALSE(IsRetryable(Status::InvalidArgument("x")));
+  EXPECT_FALSE(IsRetryable(Status::Corruption("x")));
+  EXPECT_FALSE(IsRetryable(Status::NotFound("x")));
+}
+
+}  // namespace
+}  // namespace tinykv::client

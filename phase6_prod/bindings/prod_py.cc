@@ -1,0 +1,101 @@
+// tinykv._core.prod: the admin RPC of tinykv-server from Python, for
+// tinykv.testing.Cluster (leader discovery, partition/heal). One RpcClient
+// per process, created on first use; the GIL is released while waiting.
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "status_py.h"
+#include "tinykv/net/client.h"
+#include "tinykv/prod/admin_protocol.h"
+
+namespace py = pybind11;
+
+namespace tinykv::python {
+namespace {
+
+net::RpcClient& AdminClient() {
+  static std::once_flag once;
+  static net::RpcClient* client = nullptr;  // leaked on purpose: outlives interpreter teardown
+  std::call_once(once, [] {
+    net::ClientOptions options;
+    options.connect_timeout = std::chrono::milliseconds(1000);
+    client = net::RpcClient::Create(options).value().release();
+  });
+  return *client;
+}
+
+net::CallOptions Deadline(double timeout_s) {
+  net::CallOptions o;
+  o.timeout = std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000));
+  o.max_attempts = 1;
+  return o;
+}
+
+}  // namespace
+
+void BindProd(py::module_& m) {
+  m.doc() = "tinykv-server's admin RPC (status, test-only fault injection)";
+  m.def(
+      "admin_status",
+      [](const std::string& endpoint, double timeout) {
+        Result<prod::AdminStatusResponse> r = [&] {
+          py::gil_scoped_release release;
+          return AdminClient().CallSync<prod::AdminStatusMethod>(endpoint, {}, Deadline(timeout));
+        }();
+        const prod::AdminStatusResponse s = ValueOrThrow(std::move(r));
+        py::list members;
+        for (const auto& mem : s.members) {
+          py::dict d;
+          d["id"] = mem.id;
+          d["peer_address"] = mem.peer_address;
+          d["learner"] = mem.learner;
+          members.append(d);
+        }
+        py::dict d;
+        d["id"] = s.id;
+        d["leader"] = s.leader;
+        d["term"] = s.term;
+        d["role"] = s.role;
+        d["commit_index"] = s.commit_index;
+        d["applied_index"] = s.applied_index;
+        d["first_index"] = s.first_index;
+        d["last_index"] = s.last_index;
+        d["members"] = members;
+        d["client_address"] = s.client_address;
+        d["peer_address"] = s.peer_address;
+        d["fault_injection"] = s.fault_injection;
+        d["pid"] = s.pid;
+        d["snapshot_index"] = s.snapshot_index;
+        d["log_fsyncs"] = s.log_fsyncs;
+        d["log_entries_written"] = s.log_entries_written;
+        return d;
+      },
+      py::arg("endpoint"), py::arg("timeout") = 2.0,
+      "The node's Raft status as a dict (id, leader, term, role, commit_index, applied_index,\n"
+      "first_index, last_index, members, client_address, peer_address, fault_injection, pid,\n"
+      "snapshot_index, log_fsyncs, log_entries_written).");
+  m.def(
+      "admin_set_faults",
+      [](const std::string& endpoint, std::vector<uint64_t> dropped_peers, double drop_probability,
+         double timeout) {
+        prod::AdminSetFaultsRequest req{std::move(dropped_peers), drop_probability};
+        Result<prod::AdminSetFaultsResponse> r = [&] {
+          py::gil_scoped_release release;
+          return AdminClient().CallSync<prod::AdminSetFaultsMethod>(endpoint, req,
+                                                                    Deadline(timeout));
+        }();
+        ValueOrThrow(std::move(r));
+      },
+      py::arg("endpoint"), py::arg("dropped_peers"), py::arg("drop_probability") = 0.0,
+      py::arg("timeout") = 2.0,
+      "Makes the node drop all traffic to and from `dropped_peers` (replacing the previous\n"
+      "set) and each other message with `drop_probability`. Needs --enable-fault-injection\n"
+      "(NotSupportedError otherwise).");
+}
+
+}  // namespace tinykv::python

@@ -1,0 +1,107 @@
+// The admin RPC of tinykv-server: node status for operators and tests, and
+// test-only fault injection at the Raft transport.
+//
+// Methods (served on the client address, next to the KV service):
+//   prod.AdminStatus      always on. The node's Raft view: id, leader, term,
+//                         role, commit/applied/first/last index, members.
+//   prod.AdminSetFaults   only with --enable-fault-injection (otherwise the
+//                         RPC layer answers NotSupported: the method is not
+//                         registered). Replaces the set of peers whose
+//                         traffic this node drops, both directions, and the
+//                         random drop probability. tinykv.testing.Cluster
+//                         builds partition()/heal() from it: a partition into
+//                         groups is "every node drops every node outside its
+//                         group".
+//
+// Method ids 0x6000.. belong to phase 6 (the KV service uses lower ids).
+// Payloads are cereal structs, as everywhere in phase 2.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tinykv/net/serialization.h"
+
+namespace tinykv::prod {
+
+struct AdminMember {
+  uint64_t id = 0;
+  std::string peer_address;
+  bool learner = false;
+  template <class A>
+  void serialize(A& a) {
+    a(id, peer_address, learner);
+  }
+};
+
+struct AdminStatusRequest {
+  uint8_t unused = 0;  // cereal messages need at least one byte (serialization.h)
+  template <class A>
+  void serialize(A& a) {
+    a(unused);
+  }
+};
+
+struct AdminStatusResponse {
+  uint64_t id = 0;
+  uint64_t leader = 0;  // 0: unknown
+  uint64_t term = 0;
+  std::string role;     // follower, candidate, pre_candidate, leader
+  uint64_t commit_index = 0;
+  uint64_t applied_index = 0;
+  uint64_t first_index = 0;
+  uint64_t last_index = 0;
+  std::vector<AdminMember> members;
+  std::string client_address;
+  std::string peer_address;
+  bool fault_injection = false;  // whether prod.AdminSetFaults is served
+  uint64_t pid = 0;
+  uint64_t snapshot_index = 0;       // latest state machine snapshot (0: none)
+  uint64_t log_fsyncs = 0;           // fdatasync calls of the Raft log since start
+  uint64_t log_entries_written = 0;  // entries appended to the Raft log since start
+  template <class A>
+  void serialize(A& a) {
+    a(id, leader, term, role, commit_index, applied_index, first_index, last_index, members,
+      client_address, peer_address, fault_injection, pid, snapshot_index, log_fsyncs,
+      log_entries_written);
+  }
+};
+
+struct AdminSetFaultsRequest {
+  std::vector<uint64_t> dropped_peers;  // replaces the previous set; empty = heal
+  double drop_probability = 0.0;        // each message dropped with this probability
+  template <class A>
+  void serialize(A& a) {
+    a(dropped_peers, drop_probability);
+  }
+};
+
+struct AdminSetFaultsResponse {
+  uint8_t unused = 0;
+  template <class A>
+  void serialize(A& a) {
+    a(unused);
+  }
+};
+
+struct AdminStatusMethod {
+  static constexpr uint32_t kId = 0x6001;
+  static constexpr std::string_view kName = "prod.AdminStatus";
+  static constexpr bool kIdempotent = true;
+  static constexpr bool kServerStreaming = false;
+  using Request = AdminStatusRequest;
+  using Response = AdminStatusResponse;
+};
+
+struct AdminSetFaultsMethod {
+  static constexpr uint32_t kId = 0x6002;
+  static constexpr std::string_view kName = "prod.AdminSetFaults";
+  static constexpr bool kIdempotent = true;  // replaces state: safe to repeat
+  static constexpr bool kServerStreaming = false;
+  using Request = AdminSetFaultsRequest;
+  using Response = AdminSetFaultsResponse;
+};
+
+}  // namespace tinykv::prod

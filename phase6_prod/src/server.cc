@@ -1,0 +1,185 @@
+#include "tinykv/prod/server.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <mutex>
+#include <set>
+
+#include "tinykv/client/service.h"
+#include "tinykv/common/logging.h"
+#include "tinykv/net/server.h"
+#include "tinykv/prod/admin_protocol.h"
+#include "tinykv/raft/kv_node.h"
+
+namespace tinykv::prod {
+
+struct Server::Impl {
+  ServerConfig config;
+  std::unique_ptr<raft::KvNode> node;
+  std::unique_ptr<net::RpcServer> rpc;
+  std::string client_address;
+  std::string peer_address;
+  std::mutex shutdown_mu;
+  bool stopped = false;
+  std::shared_ptr<spdlog::logger> log = logging::Get("server");
+};
+
+namespace {
+
+void RegisterAdmin(net::RpcServer& rpc, Server::Impl* impl) {
+  rpc.Register<AdminStatusMethod>(
+      [impl](AdminStatusRequest) -> net::awaitable<Result<AdminStatusResponse>> {
+        const raft::KvNodeStatus st = impl->node->GetStatus();
+        AdminStatusResponse r;
+        r.id = st.id;
+        r.leader = st.leader;
+        r.term = st.term;
+        r.role = st.role;
+        r.commit_index = st.commit_index;
+        r.applied_index = st.applied_index;
+        r.first_index = st.first_index;
+        r.last_index = st.last_index;
+        for (const auto& m : st.members) r.members.push_back({m.id, m.peer_address, m.learner});
+        r.client_address = impl->client_address;
+        r.peer_address = impl->peer_address;
+        r.fault_injection = impl->config.enable_fault_injection;
+        r.pid = static_cast<uint64_t>(::getpid());
+        r.snapshot_index = st.snapshot_index;
+        r.log_fsyncs = st.log_fsyncs;
+        r.log_entries_written = st.log_entries_written;
+        co_return r;
+      });
+  if (!impl->config.enable_fault_injection) return;  // not registered: NotSupported
+  rpc.Register<AdminSetFaultsMethod>(
+      [impl](AdminSetFaultsRequest req) -> net::awaitable<Result<AdminSetFaultsResponse>> {
+        if (req.drop_probability < 0.0 || req.drop_probability > 1.0) {
+          co_return Status::InvalidArgument("drop_probability must be in [0, 1]");
+        }
+        std::set<uint64_t> peers(req.dropped_peers.begin(), req.dropped_peers.end());
+        std::string list;
+        for (uint64_t p : peers) list += (list.empty() ? "" : ",") + std::to_string(p);
+        impl->log->warn("node={} fault-injection dropped_peers=[{}] drop_probability={}",
+                        impl->config.id, list, req.drop_probability);
+        impl->node->SetDroppedPeers(std::move(peers));
+        impl->node->SetDropProbability(req.drop_probability);
+        co_return AdminSetFaultsResponse{};
+      });
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Server>> Server::Start(const ServerConfig& config) {
+  TINYKV_RETURN_IF_ERROR(ValidateServerConfig(config));
+  auto impl = std::make_unique<Impl>();
+  impl->config = config;
+
+  raft::KvNodeOptions node_options;
+  node_options.id = config.id;
+  node_options.data_dir = config.data_dir;
+  if (config.initial_cluster.empty()) {
+    node_options.peers = {{config.id, config.listen_peer}};
+  } else {
+    TINYKV_ASSIGN_OR_RETURN(node_options.peers, ParseInitialCluster(config.initial_cluster));
+  }
+  node_options.peer_listen = config.listen_peer;
+  node_options.tick_ms = config.tick_ms;
+  node_options.election_ticks = config.election_ticks;
+  node_options.heartbeat_ticks = config.heartbeat_ticks;
+  node_options.snapshot_threshold = config.snapshot_threshold;
+  node_options.sync = config.sync;
+  node_options.io_threads = config.io_threads;
+
+  auto node = raft::KvNode::Open(node_options);
+  if (!node.ok()) return node.status();
+  impl->node = std::move(node).value();
+  const auto peer_hp = ParseHostPort(config.listen_peer).value();
+  impl->peer_address = peer_hp.first + ":" + std::to_string(impl->node->peer_port());
+
+  const auto client_hp = ParseHostPort(config.listen_client).value();
+  net::ServerOptions rpc_options;
+  rpc_options.host = client_hp.first;
+  rpc_options.port = client_hp.second;
+  rpc_options.io_threads = config.io_threads;
+  auto rpc = net::RpcServer::Create(rpc_options);
+  if (!rpc.ok()) {
+    impl->node->Stop();
+    return rpc.status();
+  }
+  impl->rpc = std::move(rpc).value();
+  client::ServiceOptions service_options;
+  service_options.advertise_client_address = config.listen_client;
+  service_options.default_timeout_ms = config.request_timeout_ms;
+  if (!config.initial_cluster_client.empty()) {
+    TINYKV_ASSIGN_OR_RETURN(
+        service_options.member_client_addresses,
+        ParseInitialCluster(config.initial_cluster_client, "--initial-cluster-client"));
+  }
+  client::RegisterKvService(*impl->rpc, *impl->node, service_options);
+  RegisterAdmin(*impl->rpc, impl.get());
+  if (Status s = impl->rpc->Start(); !s.ok()) {
+    impl->node->Stop();
+    return Status::FromCode(static_cast<int>(s.code()),
+                            "--listen-client " + config.listen_client + ": " +
+                                std::string(s.message()));
+  }
+  impl->client_address = impl->rpc->address();
+  impl->log->info("node={} started client={} peer={} data_dir={} cluster_size={} tick_ms={} "
+                  "election_ticks={} fault_injection={}",
+                  config.id, impl->client_address, impl->peer_address, config.data_dir,
+                  node_options.peers.size(), config.tick_ms, config.election_ticks,
+                  config.enable_fault_injection ? "on" : "off");
+  return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Server::~Server() { Shutdown(); }
+
+std::string Server::client_address() const { return impl_->client_address; }
+std::string Server::peer_address() const { return impl_->peer_address; }
+
+void Server::Shutdown() {
+  std::lock_guard<std::mutex> lock(impl_->shutdown_mu);
+  if (impl_->stopped) return;
+  impl_->stopped = true;
+  auto& log = impl_->log;
+  const uint64_t id = impl_->config.id;
+  const auto start = std::chrono::steady_clock::now();
+  auto elapsed_ms = [&] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now() - start)
+        .count();
+  };
+
+  // 1. Hand leadership over while the client port still answers, so clients
+  // are redirected by NotLeader hints instead of meeting a dead leader.
+  const raft::KvNodeStatus st = impl_->node->GetStatus();
+  if (st.role == "leader" && st.members.size() > 1) {
+    const auto timeout = std::chrono::milliseconds(
+        std::max(1000, 4 * impl_->config.election_ticks * impl_->config.tick_ms));
+    Status s = impl_->node->TransferLeadership(0, timeout);
+    if (s.ok()) {
+      const raft::KvNodeStatus after = impl_->node->GetStatus();
+      log->info("node={} shutdown step=transfer-leadership ok new_leader={} term={} ms={}", id,
+                after.leader, after.term, elapsed_ms());
+    } else {
+      log->warn("node={} shutdown step=transfer-leadership failed reason=\"{}\" ms={}", id,
+                s.ToString(), elapsed_ms());
+    }
+  } else {
+    log->info("node={} shutdown step=transfer-leadership skipped role={}", id, st.role);
+  }
+
+  // 2. Stop accepting and drain the calls in flight.
+  impl_->rpc->Shutdown(std::chrono::milliseconds(impl_->config.shutdown_drain_ms));
+  log->info("node={} shutdown step=drain done ms={}", id, elapsed_ms());
+
+  // 3. Stop Raft and close the engine (acknowledged writes are already durable).
+  impl_->node->Stop();
+  log->info("node={} shutdown step=stop done ms={}", id, elapsed_ms());
+  log->flush();
+}
+
+}  // namespace tinykv::prod

@@ -1,0 +1,13 @@
+"""tinykv-server's admin RPC (phase 6): node status and test-only fault injection.
+
+``admin_status(endpoint, timeout=2.0) -> dict`` (id, leader, term, role, commit_index,
+applied_index, first_index, last_index, members, client_address, peer_address,
+fault_injection, pid, snapshot_index, log_fsyncs, log_entries_written) and
+``admin_set_faults(endpoint, dropped_peers, drop_probability=0.0, timeout=2.0)``, which
+needs a server started with ``--enable-fault-injection``. ``tinykv.testing.Cluster`` is
+built on these.
+"""
+
+from tinykv._core.prod import admin_set_faults, admin_status
+
+__all__ = ["admin_status", "admin_set_faults"]

@@ -1,0 +1,203 @@
+"""The tinykv CLI (phase 5) against a live 3-node cluster: every command, every output
+format, errors and exit codes (0 ok, 1 not found, 2 bad usage, 3 unavailable, 4 other)."""
+
+import base64
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import tinykv
+from tinykv import testing
+
+
+def cli_binary() -> str:
+    env = os.environ.get("TINYKV_CLI_BIN")
+    if env:
+        return env
+    packaged = Path(tinykv.__file__).resolve().parent / "bin" / "tinykv"
+    if packaged.exists():
+        return str(packaged)
+    found = shutil.which("tinykv")
+    if not found:
+        pytest.skip("the tinykv CLI is not built")
+    return found
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory):
+    try:
+        testing.find_server_binary()
+    except FileNotFoundError as e:
+        pytest.skip(str(e))
+    with testing.Cluster(n=3, data_dir=tmp_path_factory.mktemp("cli")) as c:
+        c.leader()
+        yield c
+
+
+@pytest.fixture(scope="module")
+def tk(live):
+    binary = cli_binary()
+
+    def run(*args, stdin=None, endpoints=None, env_endpoints=None):
+        # The CLI takes its global flags (-w, --bytes) before the command (CLI11 without
+        # fallthrough; etcdctl also accepts them after it): move them to the front.
+        args, front = list(args), []
+        for flag in ("-w", "--bytes"):
+            while flag in args:
+                i = args.index(flag)
+                front += args[i:i + 2]
+                del args[i:i + 2]
+        args = front + args
+        env = dict(os.environ)
+        env.pop("TINYKV_ENDPOINTS", None)
+        if env_endpoints is not None:
+            env["TINYKV_ENDPOINTS"] = env_endpoints
+        cmd = [binary]
+        if endpoints is not False and env_endpoints is None:
+            cmd += ["--endpoints", ",".join(endpoints or live.endpoints)]
+        return subprocess.run(cmd + list(args), input=stdin, capture_output=True, timeout=60,
+                              env=env)
+    return run
+
+
+def ok(p) -> str:
+    assert p.returncode == 0, (p.returncode, p.stderr)
+    return p.stdout.decode()
+
+
+def test_put_get_simple(tk):
+    assert ok(tk("put", "greeting", "hello")) == "OK\n"
+    assert ok(tk("get", "greeting")) == "greeting\nhello\n"
+
+
+def test_put_reads_value_from_stdin_including_binary(tk):
+    payload = b"line one\nline two\x00\xff"
+    ok(tk("put", "blob", stdin=payload))
+    p = tk("get", "blob", "-w", "json")
+    obj = json.loads(ok(p))
+    assert obj["count"] == 1
+    kv = obj["kvs"][0]
+    assert kv["key"] == "blob"
+    assert base64.b64decode(kv["value_base64"]) == payload  # not UTF-8: base64
+
+
+def test_json_shows_utf8_as_text_and_base64_on_request(tk):
+    ok(tk("put", "city", "Zürich"))
+    obj = json.loads(ok(tk("get", "city", "-w", "json")))
+    assert obj["kvs"] == [{"key": "city", "value": "Zürich"}]
+    obj = json.loads(ok(tk("get", "city", "-w", "json", "--bytes", "base64")))
+    kv = obj["kvs"][0]
+    assert base64.b64decode(kv["key_base64"]) == b"city"
+    assert base64.b64decode(kv["value_base64"]).decode() == "Zürich"
+
+
+def test_get_prefix_keys_only_limit_and_table(tk):
+    for i in range(5):
+        ok(tk("put", f"fruit/{i}", f"v{i}"))
+    ok(tk("put", "fruitless", "x"))
+    out = ok(tk("get", "fruit/", "--prefix"))
+    assert out.split("\n")[:-1] == sum([[f"fruit/{i}", f"v{i}"] for i in range(5)], [])
+    assert ok(tk("get", "fruit/", "--prefix", "--keys-only")).split() == \
+        [f"fruit/{i}" for i in range(5)]
+    assert ok(tk("get", "fruit/", "--prefix", "--limit", "2", "--keys-only")).split() == \
+        ["fruit/0", "fruit/1"]
+    table = ok(tk("get", "fruit/", "--prefix", "-w", "table"))
+    assert "| KEY" in table and "| fruit/3 | v3" in table.replace("  ", " ")
+    obj = json.loads(ok(tk("get", "fruit/", "--prefix", "-w", "json")))
+    assert obj["count"] == 5
+
+
+def test_scan_range_and_serializable_read(tk):
+    for k in ("s/a", "s/b", "s/c", "s/d"):
+        ok(tk("put", k, k.upper()))
+    assert ok(tk("scan", "s/b", "s/d", "--keys-only")).split() == ["s/b", "s/c"]
+    assert ok(tk("scan", "s/c", "", "--limit", "1")).split() == ["s/c", "S/C"]
+    # Serializable: any node answers from its own state; once applied everywhere it agrees.
+    out = ok(tk("get", "s/a", "--consistency", "s"))
+    assert out in ("s/a\nS/A\n",)
+
+
+def test_del_key_and_prefix_report_counts(tk):
+    for i in range(3):
+        ok(tk("put", f"tmp/{i}", "x"))
+    assert ok(tk("del", "tmp/0")) == "1\n"
+    assert ok(tk("del", "tmp/0")) == "0\n"
+    assert json.loads(ok(tk("del", "tmp/", "--prefix", "-w", "json"))) == {"deleted": 2}
+    assert tk("get", "tmp/1").returncode == 1
+
+
+def test_get_missing_key_exits_1_with_one_line(tk):
+    p = tk("get", "no-such-key")
+    assert p.returncode == 1
+    assert p.stdout == b""
+    assert p.stderr.decode().strip().count("\n") == 0
+    assert "not found" in p.stderr.decode()
+
+
+def test_member_list_all_formats(tk, live):
+    out = ok(tk("member", "list"))
+    lines = out.strip().splitlines()
+    assert len(lines) == 3
+    assert sum("leader" in ln for ln in lines) == 1
+    obj = json.loads(ok(tk("member", "list", "-w", "json")))
+    assert sorted(m["id"] for m in obj["members"]) == [1, 2, 3]
+    assert obj["leader"] == live.leader()
+    peers = {m["id"]: m["peer_address"] for m in obj["members"]}
+    assert peers == {i: n.peer_address for i, n in live.nodes.items()}
+    assert "PEER ADDRS" in ok(tk("member", "list", "-w", "table"))
+
+
+def test_endpoint_status_and_health_all_formats(tk, live):
+    rows = json.loads(ok(tk("endpoint", "status", "-w", "json")))
+    assert [r["endpoint"] for r in rows] == live.endpoints
+    leader = live.leader()
+    assert {r["leader"] for r in rows} == {leader}
+    assert sum(r["role"] == "leader" for r in rows) == 1
+    simple = ok(tk("endpoint", "status"))
+    assert simple.count("term=") == 3
+    assert "RAFT LOG" in ok(tk("endpoint", "status", "-w", "table"))
+    health = json.loads(ok(tk("endpoint", "health", "-w", "json")))
+    assert all(h["health"] for h in health) and len(health) == 3
+    assert ok(tk("endpoint", "health")).count("is healthy") == 3
+
+
+def test_endpoints_from_environment(tk, live):
+    ok(tk("put", "envkey", "1", env_endpoints=",".join(live.endpoints)))
+    assert ok(tk("get", "envkey", env_endpoints=live.endpoints[2])) == "envkey\n1\n"
+
+
+def test_bad_usage_exits_2(tk):
+    for args in (["frobnicate"], ["get"], ["-w", "yaml", "get", "k"],
+                 ["--dial-timeout", "xyz", "get", "k"], ["scan", "a"]):
+        p = tk(*args)
+        assert p.returncode == 2, (args, p.stderr)
+        assert p.stderr.decode().startswith("Error:"), p.stderr
+
+
+def test_unreachable_endpoint_exits_3(tk):
+    dead = f"127.0.0.1:{testing.free_port()}"
+    p = tk("--command-timeout", "1s", "--dial-timeout", "200ms", "get", "k", endpoints=[dead])
+    assert p.returncode == 3, p.stderr
+    p = tk("--command-timeout", "1s", "endpoint", "health", endpoints=[dead])
+    assert p.returncode == 3
+
+
+def test_version_and_help(tk):
+    assert ok(tk("--version", endpoints=False)).startswith("tinykv ")
+    assert "Exit codes" in ok(tk("--help", endpoints=False))
+
+
+def test_cli_survives_leader_kill(tk, live):
+    ok(tk("put", "before-kill", "1"))
+    old = live.leader()
+    live.kill(old)
+    try:
+        live.leader(exclude=[old])
+        assert ok(tk("--command-timeout", "10s", "get", "before-kill")) == "before-kill\n1\n"
+        ok(tk("--command-timeout", "10s", "put", "after-kill", "2"))
+    finally:
+        live.restart(old)
