@@ -18,12 +18,6 @@ Status DecodeErrorFrame(Slice payload) {
   return Status::FromCode(e->code, e->message);
 }
 
-// Decrements a counter when the scope ends.
-struct InflightGuard {
-  explicit InflightGuard(std::atomic<size_t>* c) : counter(c) { counter->fetch_add(1); }
-  ~InflightGuard() { counter->fetch_sub(1); }
-  std::atomic<size_t>* counter;
-};
 }  // namespace
 
 Channel::Channel(ClientState* client, asio::io_context& context, std::string address,
@@ -167,6 +161,7 @@ awaitable<void> Channel::ReadLoop([[maybe_unused]] std::shared_ptr<Channel> self
         break;
       case FrameKind::kError:
         p.status = DecodeErrorFrame(frame->payload);
+        p.not_executed = h.method_id == kErrorNotExecuted;
         p.done = true;
         break;
       case FrameKind::kStreamEnd:
@@ -232,7 +227,6 @@ awaitable<RawReply> Channel::Attempt(uint32_t method_id, const std::string& payl
                                      SteadyClock::time_point deadline, CancellationToken* cancel,
                                      std::function<Status(Slice)>* on_item, bool* reached_server,
                                      bool* got_item) {
-  InflightGuard guard(&inflight_);
   *reached_server = false;
   Status s = co_await EnsureConnected(deadline);
   if (!s.ok()) co_return RawReply{s, {}};
@@ -311,7 +305,8 @@ awaitable<RawReply> Channel::Attempt(uint32_t method_id, const std::string& payl
     boost::system::error_code ec;  // aborted = woken by the read loop; else the deadline
     co_await p.timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
-  *reached_server = p.written;
+  // A refusal the server marked "not executed" counts as never reaching it.
+  *reached_server = p.written && !p.not_executed;
   co_return RawReply{p.status, std::move(p.payload)};
 }
 

@@ -63,7 +63,11 @@ class Channel : public std::enable_shared_from_this<Channel> {
           uint16_t port);
 
   asio::any_io_executor executor() { return executor_; }
+  // Calls assigned to this channel and not finished (all attempts). Counted
+  // from PickChannel on, so a burst of callers spreads over the pool.
   size_t inflight() const { return inflight_.load(std::memory_order_relaxed); }
+  void CallAssigned() { inflight_.fetch_add(1, std::memory_order_relaxed); }
+  void CallFinished() { inflight_.fetch_sub(1, std::memory_order_relaxed); }
 
   // One attempt of one call; runs on executor(). `reached_server` is set once
   // the request frame was written; `got_item` once a stream item was
@@ -86,6 +90,7 @@ class Channel : public std::enable_shared_from_this<Channel> {
     bool done = false;
     bool written = false;
     bool cancelled = false;
+    bool not_executed = false;  // the server refused it before running a handler
     Status status;
     std::string payload;
     std::deque<std::string> items;

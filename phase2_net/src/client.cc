@@ -34,6 +34,7 @@ Result<std::shared_ptr<Channel>> ClientState::PickChannel(const std::string& add
     best = std::make_shared<Channel>(this, ctx, address, parsed->first, parsed->second);
     channels.push_back(best);
   }
+  best->CallAssigned();  // RetryLoop calls CallFinished
   return best;
 }
 
@@ -50,6 +51,10 @@ awaitable<RawReply> RetryLoop(std::shared_ptr<ClientState> state, std::shared_pt
                               uint32_t method_id, std::string payload, bool idempotent,
                               CallOptions options, std::function<Status(Slice)>* on_item,
                               SteadyClock::time_point deadline) {
+  struct Finished {
+    Channel* channel;
+    ~Finished() { channel->CallFinished(); }
+  } finished{channel.get()};
   const int max_attempts =
       options.max_attempts > 0 ? options.max_attempts : state->options.retry.max_attempts;
   for (int attempt = 1;; ++attempt) {

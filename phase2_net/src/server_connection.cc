@@ -61,9 +61,10 @@ void ServerConnection::Start() {
   asio::co_spawn(executor(), IdleWatchdog(shared_from_this()), asio::detached);
 }
 
-void ServerConnection::SendError(uint64_t request_id, const Status& status) {
+void ServerConnection::SendError(uint64_t request_id, const Status& status, bool not_executed) {
   // A false return means the connection is already closed: nobody to tell.
-  (void)transport_->SendNow(FrameKind::kError, request_id, 0, EncodeError(status));
+  (void)transport_->SendNow(FrameKind::kError, request_id, not_executed ? kErrorNotExecuted : 0,
+                            EncodeError(status));
 }
 
 void ServerConnection::CloseForProtocolError(uint64_t request_id, const Status& status) {
@@ -119,21 +120,23 @@ awaitable<void> ServerConnection::ReadLoop([[maybe_unused]] std::shared_ptr<Serv
 Status ServerConnection::HandleRequest(Frame& frame) {
   const uint64_t rid = frame.header.request_id;
   if (draining_) {
-    SendError(rid, Status::Unavailable("server is shutting down"));
+    SendError(rid, Status::Unavailable("server is shutting down"), /*not_executed=*/true);
     return Status::OK();
   }
   if (calls_.size() >= state_->options.max_calls_per_connection) {
-    SendError(rid, Status::Busy("too many calls in flight on this connection"));
+    SendError(rid, Status::Busy("too many calls in flight on this connection"), true);
     return Status::OK();
   }
   if (calls_.contains(rid)) {
-    SendError(rid, Status::InvalidArgument("request id " + std::to_string(rid) + " is in use"));
+    SendError(rid, Status::InvalidArgument("request id " + std::to_string(rid) + " is in use"),
+              true);
     return Status::OK();
   }
   auto method = state_->methods.find(frame.header.method_id);
   if (method == state_->methods.end()) {
     SendError(rid, Status::NotSupported("unknown method id " +
-                                        std::to_string(frame.header.method_id)));
+                                        std::to_string(frame.header.method_id)),
+              true);
     return Status::OK();
   }
   auto call = std::make_shared<Call>(this, rid);

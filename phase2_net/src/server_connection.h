@@ -77,7 +77,9 @@ class ServerConnection : public std::enable_shared_from_this<ServerConnection> {
   // Handles one request frame. A non-OK result is a protocol error that
   // closes the connection.
   Status HandleRequest(Frame& frame);
-  void SendError(uint64_t request_id, const Status& status);
+  // `not_executed`: the request was refused before any handler ran
+  // (kErrorNotExecuted), so the client may retry it even if not idempotent.
+  void SendError(uint64_t request_id, const Status& status, bool not_executed = false);
   void CloseForProtocolError(uint64_t request_id, const Status& status);
   void MaybeFinishDrain();
 

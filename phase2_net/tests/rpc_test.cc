@@ -287,6 +287,28 @@ TEST(RpcShutdown, InFlightCallsFinishWithinTheDrainDeadline) {
                   .IsUnavailable());
 }
 
+TEST(RpcShutdown, RequestRefusedWhileDrainingIsRetriedEvenIfNotIdempotent) {
+  auto srv = StartServer();
+  ClientOptions o;
+  o.retry.max_attempts = 2;
+  o.retry.initial_backoff = 1ms;
+  auto client = MakeClient(o);
+  // Keep the connection busy so the drain holds it open.
+  auto slow = std::async(std::launch::async, [&] {
+    return client->CallSync<EchoMethod>(srv.address(), EchoRequest{"slow", 1500});
+  });
+  ASSERT_TRUE(WaitFor([&] { return srv.server->stats().calls_started == 1; }));
+  std::thread stopper([&] { srv.server->Shutdown(5s); });
+  std::this_thread::sleep_for(200ms);  // the drain has begun (acceptor closed)
+  auto r = client->CallSync<AppendMethod>(srv.address(), EchoRequest{"write"});
+  // Attempt 1: refused by the draining server, marked not executed -> retried;
+  // attempt 2: nothing accepts connections any more.
+  EXPECT_TRUE(r.status().IsUnavailable()) << r.status().ToString();
+  EXPECT_EQ(client->stats().retries, 1u);
+  ASSERT_OK(slow.get());
+  stopper.join();
+}
+
 TEST(RpcShutdown, CallsPastTheDrainDeadlineGetCancelled) {
   auto srv = StartServer();
   auto client = MakeClient();

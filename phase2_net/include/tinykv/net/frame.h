@@ -47,6 +47,11 @@ enum class FrameKind : uint8_t {
 };
 inline constexpr uint8_t kMaxFrameKind = 6;
 
+// In an error frame, method_id is 0, or this marker: "the request was refused
+// before any handler ran" (server draining, too busy, unknown method). The
+// client may then retry even a non-idempotent call.
+inline constexpr uint32_t kErrorNotExecuted = 0xffff0001u;
+
 std::string_view FrameKindName(FrameKind kind);
 
 struct FrameHeader {

@@ -7,7 +7,8 @@
 //
 // What may be retried (ShouldRetry) is decided by the client, not here:
 // only failures where the request provably never reached the server
-// (connect failed, or the frame was never handed to the kernel), or any
+// (connect failed, the frame was never handed to the kernel, or the server
+// answered with an error marked kErrorNotExecuted), or any
 // Unavailable failure of a call marked idempotent. A Timeout is never
 // retried: the deadline covers all attempts.
 #pragma once
