@@ -93,6 +93,8 @@ class ShardedLRUCache {
     }
     return total;
   }
+  // Counts a miss for a value fetched without going through the cache.
+  void RecordMiss() { misses_.fetch_add(1, std::memory_order_relaxed); }
   uint64_t hits() const { return hits_.load(std::memory_order_relaxed); }
   uint64_t misses() const { return misses_.load(std::memory_order_relaxed); }
 

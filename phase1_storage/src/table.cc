@@ -89,6 +89,14 @@ Result<std::shared_ptr<const Block>> Table::GetBlock(const ReadOptions& options,
   const CacheKey key{cache_id_, handle.offset};
   BlockCache* cache = options_.block_cache;
   const bool verify = options.verify_checksums || options_.paranoid_checks;
+  if (file_->zero_copy()) {
+    // A memory-mapped table: the OS page cache already holds the bytes, so
+    // (as LevelDB does for mapped files) the block is not cached; it is
+    // checksum-verified on every fetch instead, which costs about what a
+    // cache insertion and eviction would. Counted as a cache miss.
+    cache = nullptr;
+    if (options_.block_cache != nullptr) options_.block_cache->RecordMiss();
+  }
   if (cache != nullptr && !verify) {
     if (auto block = cache->Lookup(key)) return block;
   }

@@ -76,6 +76,13 @@ int Run(int argc, char** argv) {
   Args a;
   CLI::App app{"tinykv-storage: inspect and operate on a TinyKV storage directory (like ldb)"};
   app.require_subcommand(1);
+  app.footer(
+      "Exit codes: 0 success, 1 operation failed, 2 usage error, 3 get: key not found, "
+      "4 corruption found (check, dump).\nExamples:\n"
+      "  tinykv-storage --db /data/kv --create_if_missing put user1 alice\n"
+      "  tinykv-storage --db /data/kv scan --start user --end uses --limit 10\n"
+      "  tinykv-storage --db /data/kv check\n"
+      "  tinykv-storage dump /data/kv/000012.sst");
   app.add_option("--db", a.db, "Database directory");
   app.add_flag("--hex", a.hex, "Keys and values are hex on input and output");
   app.add_flag("--create_if_missing", a.create_if_missing, "Create the database if absent");

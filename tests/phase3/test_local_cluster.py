@@ -174,3 +174,13 @@ def test_concurrent_clients_stay_linearizable_across_leader_partition(tmp_path):
         c.put(b"final", b"1", timeout=10)
         for i in c.nodes():
             assert _wait(lambda: c.node(i).get(b"final") == b"1"), f"seed={seed} node {i}"
+
+
+def test_writes_survive_random_message_loss(tmp_path):
+    with LocalCluster(3, tmp_path) as c:
+        c.wait_leader()
+        c.set_drop_probability(0.2)
+        for i in range(20):
+            c.put(b"lossy%d" % i, b"%d" % i, timeout=30)
+        c.set_drop_probability(0.0)
+        assert [c.get(b"lossy%d" % i) for i in range(20)] == [b"%d" % i for i in range(20)]

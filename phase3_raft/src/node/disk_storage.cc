@@ -102,7 +102,9 @@ Status DiskStorage::Recover() {
   std::vector<uint64_t> seqs;
   for (const auto& de : fs::directory_iterator(dir_)) {
     const std::string name = de.path().filename().string();
-    if (name.size() != 24 || name.substr(20) != ".log") continue;
+    if (name.size() != 24 || name.substr(20) != ".log" ||
+        name.find_first_not_of("0123456789") != 20)
+      continue;
     seqs.push_back(std::stoull(name.substr(0, 20)));
   }
   std::sort(seqs.begin(), seqs.end());

@@ -817,14 +817,10 @@ KvNodeStatus KvNodeImpl::GetStatus() {
   }
   std::lock_guard<std::mutex> l(peers_mu_);
   auto addr = [&](uint64_t id) -> std::string {
-    if (id == opts_.id) return "127.0.0.1:" + std::to_string(port_);
+    if (id == opts_.id) return server_ ? server_->address() : std::string();
     auto it = peers_.find(id);
     return it == peers_.end() ? std::string() : it->second.addr;
   };
-  if (opts_.id != 0) {
-    auto hp = SplitHostPort(opts_.peer_listen);
-    (void)hp;
-  }
   for (uint64_t v : cs.voters) st.members.push_back(MemberInfo{v, addr(v), false});
   for (uint64_t v : cs.learners) st.members.push_back(MemberInfo{v, addr(v), true});
   return st;

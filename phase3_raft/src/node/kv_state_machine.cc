@@ -128,7 +128,10 @@ Result<std::unique_ptr<KvStateMachine>> KvStateMachine::Open(const fs::path& dir
   fs::create_directories(dir, ec);
   if (ec) return Status::IOError("create " + dir.string() + ": " + ec.message());
   // A crash in the middle of Install: put the old DB back if it is missing.
-  if (!fs::exists(dir / "db") && fs::exists(dir / "db.old")) fs::rename(dir / "db.old", dir / "db");
+  if (!fs::exists(dir / "db", ec) && fs::exists(dir / "db.old", ec)) {
+    fs::rename(dir / "db.old", dir / "db", ec);
+    if (ec) return Status::IOError("restore " + (dir / "db.old").string() + ": " + ec.message());
+  }
   fs::remove_all(dir / "db.old", ec);
   std::unique_ptr<KvStateMachine> sm(new KvStateMachine(dir));
   TINYKV_RETURN_IF_ERROR(sm->OpenDb());

@@ -1,10 +1,17 @@
-// tinykv::raft::KvNode — one member of a replicated KV
-// group: the Raft core driven on an Asio strand, a durable Raft log, the KV
-// state machine over the phase 1 engine, and peer transport over phase 2.
-// R2 implements it (phase3_raft/include/tinykv/raft/kv_node.h); the phase 5
-// service and phase 6 server consume it. Additions are fine; keep these
-// signatures unless there is a strong reason (then tell the consumers in the
-// header comment and your report).
+// tinykv::raft::KvNode — one member of a replicated KV group: the Raft core
+// driven on one driver thread (an io_context = a strand), a durable Raft log
+// (DiskStorage, doc/log_format.md), the KV state machine over the phase 1
+// engine (KvStateMachine), and peer transport over phase 2 (raft.Batch,
+// raft.FetchSnapshot). Implementation: src/node/kv_node.cc; README "Real nodes".
+// The phase 5 service and phase 6 server consume it.
+//
+// Changes to the lead's contract draft (all additions): KvCommand::Op::kDeleteRange
+// and KvCommandResult::deleted; KvNodeStatus::log_fsyncs/log_entries_written/
+// snapshot_index; KvNode::SetPeerAddress (peers may be given with an empty
+// address at Open and filled in later, e.g. when every node listens on port 0).
+//
+// Data dir layout: raft/ (log segments), kv/db (engine), snap/<index>-<term>
+// (engine checkpoints served to lagging followers).
 #pragma once
 
 #include <chrono>
