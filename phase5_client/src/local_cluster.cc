@@ -171,6 +171,13 @@ void LocalCluster::Heal() {
   ApplyPartitionLocked();
 }
 
+void LocalCluster::SetDropProbability(double p) {
+  std::lock_guard<std::mutex> l(mu_);
+  for (auto& [id, m] : members_) {
+    if (m.node) m.node->SetDropProbability(p);
+  }
+}
+
 void LocalCluster::ApplyPartitionLocked() {
   for (auto& [id, m] : members_) {
     if (!m.node) continue;

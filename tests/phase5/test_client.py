@@ -5,7 +5,6 @@ CLI executable shipped in the package against the same cluster."""
 import os
 import shutil
 import subprocess
-import sys
 import sysconfig
 import threading
 from pathlib import Path

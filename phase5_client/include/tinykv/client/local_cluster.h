@@ -65,6 +65,8 @@ class LocalCluster {
   // Only members in the same group exchange Raft traffic; unlisted members are isolated.
   void Partition(const std::vector<std::vector<uint64_t>>& groups);
   void Heal();
+  // Drops each peer message with probability p on every running member.
+  void SetDropProbability(double p);
   // Stops every member. Idempotent.
   void Close();
 
