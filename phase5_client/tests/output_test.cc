@@ -160,6 +160,8 @@ TEST_F(CliCommands, PutGetDel) {
   EXPECT_EQ(r.out, "fruit/apple\nfruit/pear\n");
   r = Tinykv({"-w", "json", "get", "fruit/", "--prefix", "--limit", "1"});
   EXPECT_EQ(r.out, "{\"count\":1,\"kvs\":[{\"key\":\"fruit/apple\",\"value\":\"red\"}]}\n");
+  r = Tinykv({"get", "fruit/", "--prefix", "--limit", "1", "-w", "json"});  // global after command
+  EXPECT_EQ(r.out, "{\"count\":1,\"kvs\":[{\"key\":\"fruit/apple\",\"value\":\"red\"}]}\n");
   r = Tinykv({"--consistency", "s", "get", "fruit/apple"});  // option belongs to get
   EXPECT_EQ(r.code, kExitUsage);
   r = Tinykv({"get", "fruit/apple", "--consistency", "s"});

@@ -79,6 +79,9 @@ int RunCli(const std::vector<std::string>& args, const std::string& env_endpoint
       ->check(CLI::IsMember({"auto", "base64"}))
       ->capture_default_str();
   app.require_subcommand(1);
+  // Global options may also follow the command (`tinykv get k -w json`), as
+  // etcdctl allows; subcommands created below inherit this.
+  app.fallthrough();
 
   auto* get = app.add_subcommand("get", "get a key, or every key with a prefix");
   get->add_option("key", f.key, "the key (or prefix)")->required();
