@@ -47,16 +47,25 @@ class PyDemoServer {
     server_ = ValueOrThrow(RpcServer::Create(o));
     demo::RegisterKvService(server_.get(), backend_);
     ThrowIfError(server_->Start());
+    port_ = server_->port();
+    address_ = server_->address();
+    backend_name_ = backend_->name();
   }
-  uint16_t port() const { return server_->port(); }
-  std::string address() const { return server_->address(); }
-  std::string backend() const { return backend_->name(); }
+  uint16_t port() const { return port_; }
+  const std::string& address() const { return address_; }
+  const std::string& backend() const { return backend_name_; }
+  // Stops the server and closes its backend (a data_dir DB is closed, so the
+  // same directory can be opened again right away).
   void Shutdown(double drain_timeout) {
+    if (!server_) return;
     py::gil_scoped_release release;
     server_->Shutdown(Millis(drain_timeout));
+    last_stats_ = server_->stats();
+    server_.reset();
+    backend_.reset();
   }
   py::dict Stats() const {
-    const ServerStats s = server_->stats();
+    const ServerStats s = server_ ? server_->stats() : last_stats_;
     py::dict d;
     d["connections_accepted"] = s.connections_accepted;
     d["connections_rejected"] = s.connections_rejected;
@@ -72,6 +81,10 @@ class PyDemoServer {
  private:
   std::shared_ptr<demo::KvBackend> backend_;
   std::unique_ptr<RpcServer> server_;
+  uint16_t port_ = 0;
+  std::string address_;
+  std::string backend_name_;
+  ServerStats last_stats_;
 };
 
 class PyClient {
