@@ -543,22 +543,19 @@ void DBImpl::RecordBackgroundError(const Status& s) {
 
 // ---------------------------------------------------------------- reads
 
+DBImpl::ReadState DBImpl::PinReadState(const ReadOptions& options) {
+  std::lock_guard<std::mutex> l(mutex_);
+  ReadState rs{options.snapshot != nullptr ? options.snapshot->sequence()
+                                           : versions_->LastSequence(),
+               mem_, imm_, versions_->current()};
+  rs.mem->Ref();
+  if (rs.imm != nullptr) rs.imm->Ref();
+  return rs;
+}
+
 Result<std::string> DBImpl::Get(const ReadOptions& options, Slice key) {
   stat_gets_.fetch_add(1, std::memory_order_relaxed);
-  uint64_t snapshot;
-  MemTable* mem;
-  MemTable* imm;
-  std::shared_ptr<Version> current;
-  {
-    std::lock_guard<std::mutex> l(mutex_);
-    snapshot = options.snapshot != nullptr ? options.snapshot->sequence()
-                                           : versions_->LastSequence();
-    mem = mem_;
-    imm = imm_;
-    current = versions_->current();
-    mem->Ref();
-    if (imm != nullptr) imm->Ref();
-  }
+  auto [snapshot, mem, imm, current] = PinReadState(options);
   LookupKey lkey(key, snapshot);
   std::string value;
   Status s;
@@ -585,20 +582,7 @@ Result<std::string> DBImpl::Get(const ReadOptions& options, Slice key) {
 
 std::unique_ptr<Iterator> DBImpl::NewIterator(const ReadOptions& options) {
   std::vector<std::unique_ptr<Iterator>> list;
-  uint64_t sequence;
-  MemTable* mem;
-  MemTable* imm;
-  std::shared_ptr<Version> current;
-  {
-    std::lock_guard<std::mutex> l(mutex_);
-    sequence = options.snapshot != nullptr ? options.snapshot->sequence()
-                                           : versions_->LastSequence();
-    mem = mem_;
-    imm = imm_;
-    current = versions_->current();
-    mem->Ref();
-    if (imm != nullptr) imm->Ref();
-  }
+  auto [sequence, mem, imm, current] = PinReadState(options);
   list.push_back(mem->NewIterator());
   if (imm != nullptr) list.push_back(imm->NewIterator());
   current->AddIterators(options, &list);

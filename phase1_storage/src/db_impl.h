@@ -63,6 +63,17 @@ class DBImpl final : public DB {
                                                  const std::filesystem::path& path, Env* env);
 
  private:
+  // What a read sees: its sequence number and the memtables and version that
+  // were current, pinned under the mutex. The caller Unrefs mem and imm (if
+  // not null); `current` stays alive through the shared_ptr.
+  struct ReadState {
+    uint64_t sequence;
+    MemTable* mem;
+    MemTable* imm;
+    std::shared_ptr<Version> current;
+  };
+  ReadState PinReadState(const ReadOptions& options);
+
   struct Writer;
   struct ManualCompaction;
   class SnapshotImpl;
