@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -46,7 +47,24 @@ class BenchEngine {
   virtual std::unique_ptr<BenchIterator> NewIterator() = 0;
   // Removes the database directory.
   virtual void Destroy(const std::string& dir) = 0;
+  // Files per level as "L0=3 L1=5 L2=40" (levels with files only), so that a
+  // read result can be judged against the LSM shape the fill left behind.
+  virtual std::string Shape() = 0;
 };
+
+// Formats per-level file counts, skipping empty levels; `files(level)`
+// returns the count for that level.
+template <typename F>
+std::string FormatShape(int num_levels, F files) {
+  std::string out;
+  for (int level = 0; level < num_levels; ++level) {
+    const uint64_t n = files(level);
+    if (n == 0) continue;
+    if (!out.empty()) out += ' ';
+    out += "L" + std::to_string(level) + "=" + std::to_string(n);
+  }
+  return out.empty() ? "empty" : out;
+}
 
 std::unique_ptr<BenchEngine> NewTinyKVEngine();
 std::unique_ptr<BenchEngine> NewLevelDBEngine();  // nullptr when not built with LevelDB

@@ -247,7 +247,8 @@ class Runner {
       if (engine_->Get(key.Set(rng.Uniform(f_.num)), &value)) found++;
     }
     const double s = Seconds(start);
-    note_ = " (" + std::to_string(found) + " of " + std::to_string(n) + " found)";
+    note_ = " (" + std::to_string(found) + " of " + std::to_string(n) + " found; " +
+            engine_->Shape() + ")";
     ops_ = n;
     return static_cast<double>(n) / s;
   }
@@ -261,7 +262,8 @@ class Runner {
       n++;
     }
     const double s = Seconds(start);
-    note_ = " (" + std::to_string(n) + " entries, " + std::to_string(bytes >> 20) + " MiB)";
+    note_ = " (" + std::to_string(n) + " entries, " + std::to_string(bytes >> 20) + " MiB; " +
+            engine_->Shape() + ")";
     ops_ = n;
     return static_cast<double>(n) / s;
   }
@@ -283,7 +285,7 @@ class Runner {
     }
     const double s = Seconds(start);
     note_ = " (" + std::to_string(found) + " of " + std::to_string(n) + " seeks found, " +
-            std::to_string(nexts) + " nexts)";
+            std::to_string(nexts) + " nexts; " + engine_->Shape() + ")";
     ops_ = n;
     return static_cast<double>(n) / s;
   }

@@ -73,6 +73,13 @@ class LevelDBEngine final : public BenchEngine {
     leveldb::Status st = leveldb::DestroyDB(dir, leveldb::Options());
     if (!st.ok()) Die(name(), "destroy", st.ToString());
   }
+  std::string Shape() override {
+    return FormatShape(7, [&](int level) -> uint64_t {
+      std::string v;
+      if (!db_->GetProperty("leveldb.num-files-at-level" + std::to_string(level), &v)) return 0;
+      return std::stoull(v);
+    });
+  }
 
  private:
   std::unique_ptr<leveldb::Cache> cache_;

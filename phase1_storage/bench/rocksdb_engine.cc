@@ -74,6 +74,13 @@ class RocksDBEngine final : public BenchEngine {
     rocksdb::Status st = rocksdb::DestroyDB(dir, rocksdb::Options());
     if (!st.ok()) Die(name(), "destroy", st.ToString());
   }
+  std::string Shape() override {
+    return FormatShape(7, [&](int level) -> uint64_t {
+      std::string v;
+      if (!db_->GetProperty("rocksdb.num-files-at-level" + std::to_string(level), &v)) return 0;
+      return std::stoull(v);
+    });
+  }
 
  private:
   std::unique_ptr<rocksdb::DB> db_;

@@ -60,6 +60,13 @@ class TinyKVEngine final : public BenchEngine {
     Status st = storage::DestroyDB(dir);
     if (!st.ok()) Die(name(), "destroy", st.ToString());
   }
+  std::string Shape() override {
+    const auto stats = db_->Stats();
+    return FormatShape(7, [&](int level) {
+      auto it = stats.find("num-files-at-level" + std::to_string(level));
+      return it == stats.end() ? uint64_t{0} : it->second;
+    });
+  }
 
  private:
   std::unique_ptr<storage::DB> db_;

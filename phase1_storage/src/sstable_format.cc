@@ -38,7 +38,7 @@ Status Footer::DecodeFrom(Slice* input) {
 
 Status ReadBlock(const RandomAccessFile* file, const std::string& fname,
                  const BlockHandle& handle, BlockContents* result,
-                 const std::shared_ptr<const void>& owner) {
+                 const std::shared_ptr<const void>& owner, bool verify_checksum) {
   const auto where = [&] {
     return fname + ": block at offset " + std::to_string(handle.offset) + " size " +
            std::to_string(handle.size);
@@ -54,9 +54,11 @@ Status ReadBlock(const RandomAccessFile* file, const std::string& fname,
     return Status::Corruption(where() + ": truncated block read");
   }
   const char* data = contents.data();
-  const uint32_t expected = crc32c::Unmask(DecodeFixed32(data + n + 1));
-  const uint32_t actual = crc32c::Value(data, n + 1);
-  if (expected != actual) return Status::Corruption(where() + ": block checksum mismatch");
+  if (verify_checksum) {
+    const uint32_t expected = crc32c::Unmask(DecodeFixed32(data + n + 1));
+    const uint32_t actual = crc32c::Value(data, n + 1);
+    if (expected != actual) return Status::Corruption(where() + ": block checksum mismatch");
+  }
   if (data[n] != kNoCompression) return Status::Corruption(where() + ": unknown block type");
   if (zero_copy) {
     result->data = Slice(data, n);

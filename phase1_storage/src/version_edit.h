@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <set>
 #include <string>
+#include <atomic>
 #include <utility>
 #include <vector>
 
@@ -25,10 +26,24 @@
 
 namespace tinykv::storage {
 
+// A counter that concurrent readers decrement; copying copies its value (so
+// FileMetaData stays a value type).
+struct AtomicCounter {
+  std::atomic<int64_t> value{0};
+  AtomicCounter() = default;
+  AtomicCounter(const AtomicCounter& o) : value(o.value.load(std::memory_order_relaxed)) {}
+  AtomicCounter& operator=(const AtomicCounter& o) {
+    value.store(o.value.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    return *this;
+  }
+};
+
 struct FileMetaData {
   int refs = 0;
-  // Seeks allowed before a seek-triggered compaction (unused: size/count
-  // triggers only, see README).
+  // Wasted lookups this file may cost before it is compacted into the next
+  // level (LevelDB's seek compaction; set when the file enters a Version,
+  // see VersionBuilder; decremented by Version::Get's caller without a lock).
+  AtomicCounter allowed_seeks;
   uint64_t number = 0;
   uint64_t file_size = 0;
   std::string smallest;  // internal key

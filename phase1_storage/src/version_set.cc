@@ -78,15 +78,30 @@ class LevelFileNumIterator final : public Iterator {
 // ---------------------------------------------------------------- Version
 
 Status Version::Get(const ReadOptions& options, const LookupKey& k, std::string* value,
-                    bool* found, bool* deleted) {
+                    bool* found, bool* deleted, GetStats* stats) {
   const Slice ikey = k.internal_key();
   const Slice user_key = k.user_key();
   TableCache* tc = vset_->table_cache();
   *found = false;
   *deleted = false;
-  auto probe = [&](const FileMetaData& f) -> Status {
+  stats->seek_file = nullptr;
+  stats->seek_file_level = -1;
+  // The first file whose data block was read in vain: charged if another
+  // file has to be consulted after it.
+  const std::shared_ptr<FileMetaData>* wasted = nullptr;
+  int wasted_level = -1;
+  auto probe = [&](const std::shared_ptr<FileMetaData>& file, int level) -> Status {
+    const FileMetaData& f = *file;
+    if (wasted != nullptr && stats->seek_file == nullptr) {
+      stats->seek_file = *wasted;
+      stats->seek_file_level = wasted_level;
+    }
     Table::GetResult r;
     TINYKV_RETURN_IF_ERROR(tc->Get(options, f.number, f.file_size, ikey, &r));
+    if (!r.found && !r.filtered && wasted == nullptr) {
+      wasted = &file;
+      wasted_level = level;
+    }
     if (r.found) {
       *found = true;
       if (r.type == kTypeDeletion) {
@@ -103,7 +118,7 @@ Status Version::Get(const ReadOptions& options, const LookupKey& k, std::string*
     const FileMetaData& f = **it;
     if (user_key.compare(ExtractUserKey(f.smallest)) >= 0 &&
         user_key.compare(ExtractUserKey(f.largest)) <= 0) {
-      TINYKV_RETURN_IF_ERROR(probe(f));
+      TINYKV_RETURN_IF_ERROR(probe(*it, 0));
       if (*found) return Status::OK();
     }
   }
@@ -115,7 +130,7 @@ Status Version::Get(const ReadOptions& options, const LookupKey& k, std::string*
     if (index >= files.size()) continue;
     const FileMetaData& f = *files[index];
     if (user_key.compare(ExtractUserKey(f.smallest)) < 0) continue;
-    TINYKV_RETURN_IF_ERROR(probe(f));
+    TINYKV_RETURN_IF_ERROR(probe(files[index], level));
     if (*found) return Status::OK();
   }
   return Status::OK();
@@ -244,6 +259,13 @@ class VersionBuilder {
         return Status::Corruption("version edit adds a file beyond num_levels");
       }
       auto meta = std::make_shared<FileMetaData>(f);
+      // Seek compaction budget, as LevelDB: one wasted lookup (a data block
+      // read that did not find the key, before a deeper file had to be
+      // read) costs about what compacting 16 KiB does, so a file may waste
+      // file_size / 16 KiB lookups (at least 100) before it is compacted.
+      meta->allowed_seeks.value.store(
+          std::max<int64_t>(100, static_cast<int64_t>(f.file_size / 16384)),
+          std::memory_order_relaxed);
       files_[level][f.number] = std::move(meta);
     }
     return Status::OK();
@@ -520,21 +542,43 @@ void VersionSet::GetRange(const FileList& inputs, std::string* smallest, std::st
   }
 }
 
+bool Version::ChargeSeek(const GetStats& stats) {
+  // Stays true after the budget runs out, until the file is compacted: the
+  // first reader to see it may find another file already chosen.
+  return stats.seek_file != nullptr &&
+         stats.seek_file->allowed_seeks.value.fetch_sub(1, std::memory_order_relaxed) <= 1;
+}
+
+bool Version::SetFileToCompact(const GetStats& stats) {
+  if (file_to_compact_ != nullptr) return false;
+  file_to_compact_ = stats.seek_file;
+  file_to_compact_level_ = stats.seek_file_level;
+  return true;
+}
+
 std::unique_ptr<Compaction> VersionSet::PickCompaction() {
-  if (current_->compaction_score_ < 1) return nullptr;
-  const int level = current_->compaction_level_;
+  // Size (and L0 file count) first; then a file that wasted too many lookups.
+  const bool size_compaction = current_->compaction_score_ >= 1;
+  const bool seek_compaction = !size_compaction && current_->file_to_compact_ != nullptr;
+  if (!size_compaction && !seek_compaction) return nullptr;
+  const int level =
+      size_compaction ? current_->compaction_level_ : current_->file_to_compact_level_;
   TINYKV_CHECK(level >= 0 && level + 1 < options_->num_levels);
   std::unique_ptr<Compaction> c(new Compaction(options_, level, current_));
-  // Round robin: the first file after the last compaction's end key.
-  for (const auto& f : current_->files_[level]) {
-    if (compact_pointer_[level].empty() ||
-        Icmp()->Compare(Slice(f->largest), Slice(compact_pointer_[level])) > 0) {
-      c->inputs_[0].push_back(f);
-      break;
+  if (seek_compaction) {
+    c->inputs_[0].push_back(current_->file_to_compact_);
+  } else {
+    // Round robin: the first file after the last compaction's end key.
+    for (const auto& f : current_->files_[level]) {
+      if (compact_pointer_[level].empty() ||
+          Icmp()->Compare(Slice(f->largest), Slice(compact_pointer_[level])) > 0) {
+        c->inputs_[0].push_back(f);
+        break;
+      }
     }
-  }
-  if (c->inputs_[0].empty() && !current_->files_[level].empty()) {
-    c->inputs_[0].push_back(current_->files_[level][0]);  // wrap around
+    if (c->inputs_[0].empty() && !current_->files_[level].empty()) {
+      c->inputs_[0].push_back(current_->files_[level][0]);  // wrap around
+    }
   }
   if (c->inputs_[0].empty()) return nullptr;
   if (level == 0) {

@@ -47,8 +47,25 @@ class Version : public std::enable_shared_from_this<Version> {
   // Looks up key in the tables. Sets *found when an entry for the key exists
   // (value, or deletion with *deleted), searching L0 newest first, then each
   // level. Thread-safe (no DB mutex needed).
+  // *stats reports a file to charge for a wasted lookup (see RecordSeek).
+  struct GetStats {
+    std::shared_ptr<FileMetaData> seek_file;
+    int seek_file_level = -1;
+  };
   Status Get(const ReadOptions& options, const LookupKey& key, std::string* value, bool* found,
-             bool* deleted);
+             bool* deleted, GetStats* stats);
+
+  // Seek compaction (LevelDB's): a lookup that read a data block of one file
+  // in vain and then had to read another charges the first file
+  // (ChargeSeek: lock-free; true once the file's budget,
+  // FileMetaData::allowed_seeks, has run out). The caller then takes
+  // the DB mutex and makes it this version's file_to_compact_
+  // (SetFileToCompact: true if it was free). Without this a read-mostly
+  // database keeps its shape forever, and every lookup and iterator Seek
+  // pays for the extra level. LevelDB also charges lookups that the bloom
+  // filter answered; those cost nanoseconds, so they are not charged here.
+  static bool ChargeSeek(const GetStats& stats);
+  bool SetFileToCompact(const GetStats& stats);  // REQUIRES: the DB mutex
 
   // Appends iterators over every table (one per L0 file, one concatenating
   // iterator per deeper level). The iterators keep this Version alive.
@@ -81,6 +98,10 @@ class Version : public std::enable_shared_from_this<Version> {
   // its score (>= 1 means compaction is needed).
   double compaction_score_ = -1;
   int compaction_level_ = -1;
+  // Set by SetFileToCompact (under the DB mutex): a file that wasted too many
+  // lookups, and its level.
+  std::shared_ptr<FileMetaData> file_to_compact_;
+  int file_to_compact_level_ = -1;
 };
 
 class VersionSet {
@@ -111,7 +132,9 @@ class VersionSet {
   uint64_t LastSequence() const { return last_sequence_.load(std::memory_order_acquire); }
   void SetLastSequence(uint64_t s) { last_sequence_.store(s, std::memory_order_release); }
 
-  bool NeedsCompaction() const { return current_->compaction_score_ >= 1; }
+  bool NeedsCompaction() const {
+    return current_->compaction_score_ >= 1 || current_->file_to_compact_ != nullptr;
+  }
   // Files in `level` of the current version (no shared_ptr copy: hot path).
   int NumLevelFiles(int level) const { return current_->NumFiles(level); }
   // A size/count-triggered compaction, or nullptr.

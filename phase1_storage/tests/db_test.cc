@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdio>
 #include <map>
 #include <thread>
 
@@ -313,6 +314,49 @@ TEST_F(DBTest, ManyWritesFlushAndCompactInTheBackground) {
     ASSERT_EQ(m->second, it->value().ToString());
   }
   EXPECT_EQ(m, model.end());
+}
+
+// Seek compaction (version_set.h): lookups that read an upper file in vain
+// before finding the key below charge that file; when its budget (at least
+// 100) runs out it is compacted down, though no size trigger fired.
+TEST_F(DBTest, WastedLookupsCompactAnUpperFileDown) {
+  options_.bloom_bits_per_key = 0;  // no filter: every probe reads a block
+  Reopen();
+  auto key = [](int i) {
+    char buf[16];
+    std::snprintf(buf, sizeof(buf), "k%04d", i);
+    return std::string(buf);
+  };
+  for (int i = 0; i < 1000; ++i) ASSERT_OK(Put(key(i), "old" + std::to_string(i)));
+  ASSERT_OK(db_->CompactRange(std::nullopt, std::nullopt));
+  for (int i = 0; i < 1000; i += 10) ASSERT_OK(Put(key(i), "new" + std::to_string(i)));
+  ASSERT_OK(db_->Flush());
+  ASSERT_OK(db_->WaitForBackgroundWork());
+  // The overwrites form one small file above the old data.
+  auto levels = [&] {
+    std::vector<uint64_t> files;
+    for (int level = 0; level < options_.num_levels; ++level) {
+      files.push_back(Stat("num-files-at-level" + std::to_string(level)));
+    }
+    return files;
+  };
+  const std::vector<uint64_t> before = levels();
+  int upper = 0;
+  while (upper < options_.num_levels && before[upper] == 0) ++upper;
+  ASSERT_LT(upper, options_.num_levels);
+  ASSERT_EQ(1u, before[upper]) << db_->StatsString();
+  ASSERT_EQ(0u, Stat("seek-compactions"));
+  // Keys that only the lower level holds, but inside the upper file's range.
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 1; i < 990; i += 10) ASSERT_EQ("old" + std::to_string(i), Get(key(i)));
+  }
+  ASSERT_OK(db_->WaitForBackgroundWork());
+  EXPECT_EQ(1u, Stat("seek-compactions"));
+  const std::vector<uint64_t> after = levels();
+  EXPECT_EQ(0u, after[upper]) << db_->StatsString();
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_EQ((i % 10 == 0 ? "new" : "old") + std::to_string(i), Get(key(i)));
+  }
 }
 
 TEST_F(DBTest, ConcurrentWritersAreGroupCommittedAndAllVisible) {

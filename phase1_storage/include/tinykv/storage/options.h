@@ -40,8 +40,9 @@ struct Options {
   int bloom_bits_per_key = 10;
   // Capacity of the shared LRU block cache, in bytes. SSTables are normally
   // memory-mapped; blocks of mapped tables bypass this cache (the OS page
-  // cache holds them, as in LevelDB) and are checksum-verified on every
-  // fetch. Blocks read with pread (beyond 1000 mapped files) are cached.
+  // cache holds them, as in LevelDB) and are checksum-verified on their first
+  // fetch (LevelDB: never by default). Blocks read with pread (beyond 1000
+  // mapped files) are verified once and cached.
   size_t block_cache_bytes = 8 << 20;
   // Maximum number of open SSTable readers kept in the table cache.
   int max_open_files = 1000;
@@ -61,7 +62,8 @@ struct Options {
 struct ReadOptions {
   // Read as of this snapshot; nullptr reads the latest state.
   const Snapshot* snapshot = nullptr;
-  // Verify checksums of blocks read for this call even if cached.
+  // Re-verify checksums of blocks read for this call even if they were
+  // verified before (cached, or a mapped block already checked).
   bool verify_checksums = false;
   // Insert blocks read by this call into the block cache (turn off for scans
   // that should not evict the working set).
