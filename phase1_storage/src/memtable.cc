@@ -13,7 +13,8 @@ void MemTable::Add(uint64_t seq, ValueType type, Slice key, Slice value) {
   const size_t internal_key_size = key_size + 8;
   const size_t encoded_len = VarintLength(internal_key_size) + internal_key_size +
                              VarintLength(val_size) + val_size;
-  char* buf = arena_.Allocate(encoded_len);
+  // The entry lives right after its skiplist node (SkipList::AllocateKey).
+  char* buf = table_.AllocateKey(encoded_len);
   char* p = EncodeVarint32(buf, static_cast<uint32_t>(internal_key_size));
   std::memcpy(p, key.data(), key_size);
   p += key_size;
@@ -21,7 +22,7 @@ void MemTable::Add(uint64_t seq, ValueType type, Slice key, Slice value) {
   p += 8;
   p = EncodeVarint32(p, static_cast<uint32_t>(val_size));
   if (val_size > 0) std::memcpy(p, value.data(), val_size);
-  table_.Insert(buf);
+  table_.InsertAllocated();
   num_entries_.fetch_add(1, std::memory_order_relaxed);
 }
 

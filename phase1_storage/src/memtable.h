@@ -1,6 +1,7 @@
 // MemTable: the in-memory write buffer, a skiplist over internal keys.
 //
-// Each entry is one arena allocation:
+// Each entry is stored in the arena right after its skiplist node (one
+// allocation, so a search step reads node and key from the same cache lines):
 //   varint32 internal_key_size | user_key | fixed64 tag | varint32 value_size | value
 // Thread safety: Add needs external synchronization (the DB's single writer);
 // Get and iterators may run concurrently with Add and with each other.

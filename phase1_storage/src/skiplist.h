@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <type_traits>
 
 #include "arena.h"
 #include "tinykv/common/check.h"
@@ -29,6 +30,16 @@ class SkipList {
   // REQUIRES: nothing equal to key is in the list; external writer lock.
   void Insert(const Key& key);
   bool Contains(const Key& key) const;
+
+  // For Key = const char* (the memtable): allocates a node of random height
+  // with `key_size` bytes right after it and returns those bytes, which the
+  // node's key points at. The caller writes the key there, then calls
+  // InsertAllocated(). A search step then finds the key in the cache lines
+  // of the node it just loaded instead of taking a second miss on a
+  // separately allocated entry (RocksDB's InlineSkipList does the same).
+  // REQUIRES: external writer lock, held across both calls.
+  char* AllocateKey(size_t key_size);
+  void InsertAllocated();
 
   class Iterator {
    public:
@@ -58,6 +69,8 @@ class SkipList {
   int GetMaxHeight() const { return max_height_.load(std::memory_order_relaxed); }
   Node* NewNode(const Key& key, int height);
   int RandomHeight();
+  // Links a new node of the given height in key order.
+  void Link(Node* x, int height);
   bool Equal(const Key& a, const Key& b) const { return compare_(a, b) == 0; }
   bool KeyIsAfterNode(const Key& key, Node* n) const {
     return n != nullptr && compare_(n->key, key) < 0;
@@ -71,6 +84,9 @@ class SkipList {
   Node* const head_;
   std::atomic<int> max_height_;
   uint32_t rnd_;  // a cheap LCG for heights; only the writer touches it
+  // Between AllocateKey and InsertAllocated (writer only).
+  Node* pending_ = nullptr;
+  int pending_height_ = 0;
 };
 
 template <typename Key, class Cmp>
@@ -164,17 +180,42 @@ SkipList<Key, Cmp>::SkipList(Cmp cmp, Arena* arena)
 
 template <typename Key, class Cmp>
 void SkipList<Key, Cmp>::Insert(const Key& key) {
-  Node* prev[kMaxHeight];
-  Node* x = FindGreaterOrEqual(key, prev);
-  TINYKV_CHECK(x == nullptr || !Equal(key, x->key)) << "duplicate skiplist insert";
   const int height = RandomHeight();
+  Link(NewNode(key, height), height);
+}
+
+template <typename Key, class Cmp>
+char* SkipList<Key, Cmp>::AllocateKey(size_t key_size) {
+  static_assert(std::is_same_v<Key, const char*>, "AllocateKey is for byte-string keys");
+  TINYKV_CHECK(pending_ == nullptr) << "AllocateKey twice without InsertAllocated";
+  const int height = RandomHeight();
+  const size_t node_size = sizeof(Node) + sizeof(std::atomic<Node*>) * (height - 1);
+  char* const mem = arena_->AllocateAligned(node_size + key_size);
+  char* const key_mem = mem + node_size;
+  pending_ = new (mem) Node(key_mem);
+  pending_height_ = height;
+  return key_mem;
+}
+
+template <typename Key, class Cmp>
+void SkipList<Key, Cmp>::InsertAllocated() {
+  TINYKV_CHECK(pending_ != nullptr) << "InsertAllocated without AllocateKey";
+  Node* const x = pending_;
+  pending_ = nullptr;
+  Link(x, pending_height_);
+}
+
+template <typename Key, class Cmp>
+void SkipList<Key, Cmp>::Link(Node* x, int height) {
+  Node* prev[kMaxHeight];
+  Node* const next = FindGreaterOrEqual(x->key, prev);
+  TINYKV_CHECK(next == nullptr || !Equal(x->key, next->key)) << "duplicate skiplist insert";
   if (height > GetMaxHeight()) {
     for (int i = GetMaxHeight(); i < height; ++i) prev[i] = head_;
     // A reader that sees the new height before the node reads nullptr from
     // head_ at those levels and just drops down: safe with relaxed order.
     max_height_.store(height, std::memory_order_relaxed);
   }
-  x = NewNode(key, height);
   for (int i = 0; i < height; ++i) {
     // The release store in prev[i]->SetNext publishes x with its next_ set.
     x->NoBarrierSetNext(i, prev[i]->NoBarrierNext(i));

@@ -52,7 +52,7 @@ struct BlockContents {
 // is memory-mapped and `owner` (the shared_ptr owning `file`) is given, the
 // block is not copied: result->pinned holds the file instead.
 // `verify_checksum` false skips the CRC32C (only for bytes already verified
-// once, see Table::GetBlock); the type byte is checked regardless.
+// once, see Table::ReadDataBlock); the type byte is checked regardless.
 Status ReadBlock(const RandomAccessFile* file, const std::string& fname,
                  const BlockHandle& handle, BlockContents* result,
                  const std::shared_ptr<const void>& owner = nullptr,

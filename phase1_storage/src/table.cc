@@ -111,15 +111,19 @@ int64_t Table::MappedBlockIndex(const BlockHandle& handle) const {
   return it - data_blocks_.begin();
 }
 
-Result<std::shared_ptr<const Block>> Table::GetBlock(const ReadOptions& options,
-                                                     Slice handle_value) const {
-  BlockHandle handle;
-  Slice input = handle_value;
-  if (!handle.DecodeFrom(&input).ok()) {
+Status Table::DecodeHandle(Slice handle_value, BlockHandle* handle) const {
+  if (!handle->DecodeFrom(&handle_value).ok()) {
     return Status::Corruption(fname_ + ": bad block handle in index");
   }
-  const CacheKey key{cache_id_, handle.offset};
-  BlockCache* cache = options_.block_cache;
+  if (handle->offset >= file_size_ ||
+      handle->size + kBlockTrailerSize > file_size_ - handle->offset) {
+    return Status::Corruption(fname_ + ": block handle beyond end of file");
+  }
+  return Status::OK();
+}
+
+Status Table::ReadDataBlock(const ReadOptions& options, const BlockHandle& handle,
+                            BlockContents* contents) const {
   const bool verify = options.verify_checksums || options_.paranoid_checks;
   // Mapped tables: the bit for this block, if it has one.
   int64_t mapped_index = -1;
@@ -128,7 +132,6 @@ Result<std::shared_ptr<const Block>> Table::GetBlock(const ReadOptions& options,
   if (file_->zero_copy()) {
     // The OS page cache already holds the bytes, so (as LevelDB does for
     // mapped files) the block is not cached. Counted as a cache miss.
-    cache = nullptr;
     if (options_.block_cache != nullptr) options_.block_cache->RecordMiss();
     mapped_index = MappedBlockIndex(handle);
     if (mapped_index >= 0) {
@@ -137,29 +140,48 @@ Result<std::shared_ptr<const Block>> Table::GetBlock(const ReadOptions& options,
           !verify && (verified_[mapped_index / 64].load(std::memory_order_acquire) & mapped_bit);
     }
   }
-  if (cache != nullptr && !verify) {
-    if (auto block = cache->Lookup(key)) return block;
-  }
-  if (handle.offset >= file_size_ || handle.size + kBlockTrailerSize > file_size_ - handle.offset) {
-    return Status::Corruption(fname_ + ": block handle beyond end of file");
-  }
-  BlockContents contents;
   TINYKV_RETURN_IF_ERROR(
-      ReadBlock(file_.get(), fname_, handle, &contents, file_, !already_verified));
+      ReadBlock(file_.get(), fname_, handle, contents, file_, !already_verified));
   if (mapped_index >= 0 && !already_verified) {
     verified_[mapped_index / 64].fetch_or(mapped_bit, std::memory_order_release);
   }
   if (options_.bytes_read != nullptr) {
     options_.bytes_read->fetch_add(handle.size + kBlockTrailerSize, std::memory_order_relaxed);
   }
+  return Status::OK();
+}
+
+Result<std::shared_ptr<const Block>> Table::CachedBlock(const ReadOptions& options,
+                                                        const BlockHandle& handle) const {
+  const CacheKey key{cache_id_, handle.offset};
+  BlockCache* cache = options_.block_cache;
+  const bool verify = options.verify_checksums || options_.paranoid_checks;
+  if (cache != nullptr && !verify) {
+    if (auto block = cache->Lookup(key)) return block;
+  }
+  BlockContents contents;
+  TINYKV_RETURN_IF_ERROR(ReadDataBlock(options, handle, &contents));
   auto block = std::make_shared<const Block>(std::move(contents));
   if (cache != nullptr && options.fill_cache) cache->Insert(key, block, block->size());
   return block;
 }
 
-
 std::unique_ptr<Iterator> Table::BlockReader(const ReadOptions& options, Slice handle_value) const {
-  auto block = GetBlock(options, handle_value);
+  BlockHandle handle;
+  Status s = DecodeHandle(handle_value, &handle);
+  if (!s.ok()) return NewErrorIterator(std::move(s));
+  if (file_->zero_copy()) {
+    // A mapped block is iterated in place: the iterator pins the file, and
+    // the Block (a few fields describing the bytes) need not outlive this
+    // call, so nothing is allocated for it.
+    BlockContents contents;
+    s = ReadDataBlock(options, handle, &contents);
+    if (!s.ok()) return NewErrorIterator(std::move(s));
+    std::shared_ptr<const void> pin = std::move(contents.pinned);
+    const Block block(std::move(contents));
+    return block.NewIterator(DefaultInternalComparator(), std::move(pin), &fname_);
+  }
+  auto block = CachedBlock(options, handle);
   if (!block.ok()) return NewErrorIterator(block.status());
   const Block* raw = block->get();
   return raw->NewIterator(DefaultInternalComparator(), std::move(block).value(), &fname_);
@@ -188,11 +210,21 @@ Status Table::Get(const ReadOptions& options, Slice internal_key, GetResult* res
   TINYKV_RETURN_IF_ERROR(
       index_block_->SeekFirstAtLeast(icmp, internal_key, &found, &key, &handle_value, &fname_));
   if (!found) return Status::OK();
-  auto block = GetBlock(options, handle_value);
-  if (!block.ok()) return block.status();
-  Slice value;
-  TINYKV_RETURN_IF_ERROR(
-      (*block)->SeekFirstAtLeast(icmp, internal_key, &found, &key, &value, &fname_));
+  BlockHandle handle;
+  TINYKV_RETURN_IF_ERROR(DecodeHandle(handle_value, &handle));
+  Slice value;  // points into the block, which lives until the end of this call
+  std::shared_ptr<const Block> cached;
+  if (file_->zero_copy()) {
+    BlockContents contents;
+    TINYKV_RETURN_IF_ERROR(ReadDataBlock(options, handle, &contents));
+    const Block block(std::move(contents));
+    TINYKV_RETURN_IF_ERROR(
+        block.SeekFirstAtLeast(icmp, internal_key, &found, &key, &value, &fname_));
+  } else {
+    TINYKV_ASSIGN_OR_RETURN(cached, CachedBlock(options, handle));
+    TINYKV_RETURN_IF_ERROR(
+        cached->SeekFirstAtLeast(icmp, internal_key, &found, &key, &value, &fname_));
+  }
   if (found) {
     ParsedInternalKey parsed;
     if (!ParseInternalKey(key, &parsed)) {

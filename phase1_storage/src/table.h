@@ -77,9 +77,16 @@ class Table : public std::enable_shared_from_this<Table> {
 
  private:
   Status ReadMeta(const Footer& footer);
-  // A data block by its encoded handle, through the cache.
-  Result<std::shared_ptr<const Block>> GetBlock(const ReadOptions& options,
-                                                Slice handle_value) const;
+  // Decodes a block handle from the index and checks it lies in the file.
+  Status DecodeHandle(Slice handle_value, BlockHandle* handle) const;
+  // Reads a data block: for a mapped table, contents point into the mapping
+  // (and pin the file) and the checksum is verified on the first read only;
+  // otherwise they are a verified heap copy.
+  Status ReadDataBlock(const ReadOptions& options, const BlockHandle& handle,
+                       BlockContents* contents) const;
+  // A data block of a pread table, through the block cache.
+  Result<std::shared_ptr<const Block>> CachedBlock(const ReadOptions& options,
+                                                   const BlockHandle& handle) const;
   std::unique_ptr<Iterator> BlockReader(const ReadOptions& options, Slice handle_value) const;
   // Builds data_blocks_ and verified_ from the index block (mapped files).
   void IndexMappedBlocks();

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstring>
+#include <string>
 #include <set>
 #include <thread>
 
@@ -58,6 +60,37 @@ TEST(SkipList, InsertLookupAndIterateInBothDirections) {
       EXPECT_EQ(*expected, it.key());
     }
   }
+}
+
+// AllocateKey/InsertAllocated: byte-string keys stored in their nodes keep
+// the list ordered and intact (the memtable's insert path).
+TEST(SkipList, KeysAllocatedWithTheirNodesStaySortedAndIntact) {
+  struct StrCmp {
+    int operator()(const char* a, const char* b) const {
+      return a == nullptr ? -1 : (b == nullptr ? 1 : std::strcmp(a, b));
+    }
+  };
+  Random rnd(testing::SeedForTest());
+  Arena arena;
+  SkipList<const char*, StrCmp> list(StrCmp(), &arena);
+  std::set<std::string> keys;
+  for (int i = 0; i < 3000; ++i) {
+    // Lengths from 0 to 300 bytes, so nodes of every height meet keys that
+    // straddle cache lines and arena blocks.
+    std::string k = std::to_string(rnd.Uniform(100000)) + std::string(rnd.Uniform(300), 'x');
+    if (!keys.insert(k).second) continue;
+    char* mem = list.AllocateKey(k.size() + 1);
+    std::memcpy(mem, k.c_str(), k.size() + 1);
+    list.InsertAllocated();
+  }
+  SkipList<const char*, StrCmp>::Iterator it(&list);
+  auto m = keys.begin();
+  for (it.SeekToFirst(); it.Valid(); it.Next(), ++m) {
+    ASSERT_NE(keys.end(), m);
+    ASSERT_EQ(*m, std::string(it.key()));
+  }
+  EXPECT_EQ(keys.end(), m);
+  for (const auto& k : keys) ASSERT_TRUE(list.Contains(k.c_str())) << k;
 }
 
 // The writer inserts 0, 2, 4, ... in random order of batches while readers
