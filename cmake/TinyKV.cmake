@@ -3,7 +3,9 @@
 # Warnings live in one interface target that every TinyKV target links.
 add_library(tinykv_warnings INTERFACE)
 target_compile_options(tinykv_warnings INTERFACE
-  -Wall -Wextra -Wpedantic -Wshadow=local -Wnon-virtual-dtor -Wno-missing-field-initializers
+  -Wall -Wextra -Wpedantic -Wnon-virtual-dtor -Wno-missing-field-initializers
+  # GCC's spelling; clang (used for the fuzzers) has no -Wshadow=local.
+  $<$<CXX_COMPILER_ID:GNU>:-Wshadow=local>
   $<$<BOOL:${TINYKV_WERROR}>:-Werror>)
 
 if(TINYKV_SANITIZE)

@@ -29,22 +29,32 @@ class MemorySequentialFile final : public SequentialFile {
   Slice data_;
 };
 
+// `mapped` = true behaves like a memory-mapped file (zero_copy(): results
+// point into the buffer, scratch unused), taking the Table's mapped-file
+// paths (verify-once bitmap, blocks iterated in place).
 class MemoryRandomAccessFile final : public RandomAccessFile {
  public:
-  explicit MemoryRandomAccessFile(std::string data) : data_(std::move(data)) {}
+  explicit MemoryRandomAccessFile(std::string data, bool mapped = false)
+      : data_(std::move(data)), mapped_(mapped) {}
   Status Read(uint64_t offset, size_t n, Slice* result, char* scratch) const override {
     if (offset >= data_.size()) {
-      *result = Slice(scratch, 0);
+      *result = Slice(mapped_ ? data_.data() : scratch, 0);
       return Status::OK();
     }
     const size_t k = std::min<uint64_t>(n, data_.size() - offset);
-    std::memcpy(scratch, data_.data() + offset, k);
-    *result = Slice(scratch, k);
+    if (mapped_) {
+      *result = Slice(data_.data() + offset, k);
+    } else {
+      std::memcpy(scratch, data_.data() + offset, k);
+      *result = Slice(scratch, k);
+    }
     return Status::OK();
   }
+  bool zero_copy() const override { return mapped_; }
 
  private:
   std::string data_;
+  bool mapped_;
 };
 
 }  // namespace tinykv::storage::fuzz

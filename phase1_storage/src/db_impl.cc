@@ -596,9 +596,11 @@ std::unique_ptr<Iterator> DBImpl::NewIterator(const ReadOptions& options) {
   if (imm != nullptr) list.push_back(imm->NewIterator());
   current->AddIterators(options, &list);
   auto internal = NewMergingIterator(DefaultInternalComparator(), std::move(list));
-  return NewDBIterator(std::move(internal), sequence, [mem, imm] {
-    mem->Unref();
-    if (imm != nullptr) imm->Unref();
+  // Captured by copy under new names: clang before 16 cannot capture
+  // structured bindings.
+  return NewDBIterator(std::move(internal), sequence, [m = mem, i = imm] {
+    m->Unref();
+    if (i != nullptr) i->Unref();
   });
 }
 
