@@ -324,7 +324,7 @@ TEST_F(DBTest, WastedLookupsCompactAnUpperFileDown) {
   options_.bloom_bits_per_key = 0;  // no filter: every probe reads a block
   Reopen();
   auto key = [](int i) {
-    char buf[16];
+    char buf[32];
     std::snprintf(buf, sizeof(buf), "k%04d", i);
     return std::string(buf);
   };

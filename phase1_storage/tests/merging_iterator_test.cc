@@ -82,7 +82,7 @@ TEST(MergingIterator, ManyChildrenMatchASortedModel) {
       std::map<std::string, int> keys;
       const int n = static_cast<int>(rnd.Uniform(60));  // some children are empty
       for (int i = 0; i < n; ++i) {
-        char buf[16];
+        char buf[32];
         std::snprintf(buf, sizeof(buf), "%05d-%02d", static_cast<int>(rnd.Uniform(3000)), c);
         keys[buf] = c;
       }
@@ -101,7 +101,7 @@ TEST(MergingIterator, ManyChildrenMatchASortedModel) {
     }
     ASSERT_EQ(model.end(), m) << "children=" << num_children;
     for (int round = 0; round < 20; ++round) {
-      char target[16];
+      char target[32];
       std::snprintf(target, sizeof(target), "%05d", static_cast<int>(rnd.Uniform(3100)));
       it->Seek(target);
       auto pos = model.lower_bound(target);
