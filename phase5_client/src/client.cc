@@ -362,15 +362,23 @@ HealthReport Client::Health(const std::string& endpoint, std::optional<milliseco
   report.endpoint = endpoint;
   auto start = Clock::now();
   Result<StatusResponse> st = EndpointStatus(endpoint, timeout);
-  report.took = duration_cast<std::chrono::microseconds>(Clock::now() - start);
   if (!st.ok()) {
     report.error = st.status().ToString();
   } else if (st->leader == 0) {
     report.error = "no leader (node " + std::to_string(st->id) + " term " +
                    std::to_string(st->term) + " is " + st->role + ")";
   } else {
-    report.healthy = true;
+    CallOptions read;
+    read.timeout = timeout.value_or(options_.timeout);
+    Result<std::optional<std::string>> r = Get("health", read);
+    if (r.ok()) {
+      report.healthy = true;
+    } else {
+      report.error = "leader " + std::to_string(st->leader) +
+                     " known, but a linearizable read failed: " + r.status().ToString();
+    }
   }
+  report.took = duration_cast<std::chrono::microseconds>(Clock::now() - start);
   return report;
 }
 

@@ -70,7 +70,7 @@ Result<std::map<uint64_t, std::string>> ParseInitialCluster(const std::string& t
 }
 
 Status ValidateServerConfig(const ServerConfig& c) {
-  if (c.id == 0) return Status::InvalidArgument("--id must be a positive integer");
+  if (c.id == 0) return Status::InvalidArgument("--id is required (a positive integer)");
   if (c.data_dir.empty()) return Status::InvalidArgument("--data-dir is required");
   if (auto hp = ParseHostPort(c.listen_client); !hp.ok()) {
     return Status::InvalidArgument("--listen-client: " + std::string(hp.status().message()));

@@ -31,10 +31,13 @@ int main(int argc, char** argv) {
                "tinykv-server"};
   app.set_config("--config", "", "Read flags from a TOML/INI file (`data-dir = \"...\"` lines)");
   app.set_version_flag("--version", "tinykv-server 0.1.0");
-  app.add_option("--id,--name", c.id, "This member's id (1..n), as in --initial-cluster")
-      ->required();
-  app.add_option("--data-dir", c.data_dir, "Directory for the Raft log, snapshots and KV engine")
-      ->required();
+  // --id and --data-dir are required, but checked by ValidateServerConfig
+  // rather than CLI11: CLI11 reports a missing required option before an
+  // unknown one, and the unknown flag (a typo) is the more useful message.
+  app.add_option("--id,--name", c.id,
+                 "This member's id (1..n), as in --initial-cluster (required)");
+  app.add_option("--data-dir", c.data_dir,
+                 "Directory for the Raft log, snapshots and KV engine (required)");
   app.add_option("--listen-client", c.listen_client, "Client address host:port")
       ->capture_default_str();
   app.add_option("--listen-peer", c.listen_peer, "Peer (Raft) address host:port")

@@ -48,7 +48,9 @@ def test_help_and_version_exit_zero(server_bin):
 
 @pytest.mark.parametrize("args,needle", [
     (["--id", "1", "--data-dir", "X", "--bogus-flag"], "bogus"),
+    (["--bogus-flag"], "bogus"),            # a typo is reported before what is missing
     (["--data-dir", "X"], "--id"),
+    (["--id", "0", "--data-dir", "X"], "--id"),
     (["--id", "1"], "--data-dir"),
     (["--id", "abc", "--data-dir", "X"], "--id"),
     (["--id", "4", "--data-dir", "X", "--initial-cluster", "1=127.0.0.1:1,2=127.0.0.1:2"],

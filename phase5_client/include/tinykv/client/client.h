@@ -140,8 +140,13 @@ class Client {
                                         std::optional<std::chrono::milliseconds> timeout = {});
   // The members, asked of the leader (or any endpoint that answers).
   Result<MemberListResponse> MemberList(const CallOptions& opts = {});
-  // Healthy: the endpoint answers Status within the timeout and knows a
-  // leader. Never fails: errors are in the report.
+  // Healthy: the endpoint answers Status within the timeout, knows a
+  // leader, and a linearizable read (of the key "health", as etcdctl does)
+  // through the cluster completes within the timeout -- so a quorum is
+  // reachable, not just the endpoint. The read goes to the leader (followers
+  // do not serve linearizable reads), so a follower cut off from its peers
+  // but reachable by this client still reports healthy until its election
+  // timeout makes it forget the leader. Never fails: errors are in the report.
   HealthReport Health(const std::string& endpoint,
                       std::optional<std::chrono::milliseconds> timeout = {});
 
