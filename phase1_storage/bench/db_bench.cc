@@ -19,6 +19,7 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -125,6 +126,14 @@ double ProcessCpuSeconds() {
          static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
+// CPU time of the calling (foreground) thread only, in seconds: separates the
+// read or write path from background flushes and compactions.
+double ThreadCpuSeconds() {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
 double Seconds(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
@@ -146,6 +155,7 @@ class Runner {
       double v = 0;
       ops_ = 0;
       const double cpu0 = ProcessCpuSeconds();
+      const double fg0 = ThreadCpuSeconds();
       if (b == "fillseq") {
         Fresh();
         v = Fill(f_.num, /*random=*/false, /*sync=*/false, 1);
@@ -181,9 +191,12 @@ class Runner {
       }
       out[b] = v;
       const double cpu = ProcessCpuSeconds() - cpu0;
+      const double fg = ThreadCpuSeconds() - fg0;
       if (ops_ > 0) {
         (*cpu_us_per_op)[b] = cpu * 1e6 / static_cast<double>(ops_);
-        note_ += " [" + std::to_string((*cpu_us_per_op)[b]).substr(0, 6) + " cpu-us/op]";
+        note_ += " [" + std::to_string((*cpu_us_per_op)[b]).substr(0, 6) + " cpu-us/op, " +
+                 std::to_string(fg * 1e6 / static_cast<double>(ops_)).substr(0, 6) +
+                 " of it this thread]";
       }
       std::fprintf(stderr, "  %-8s %-11s %14.1f %s%s\n", engine_->name().c_str(), b.c_str(), v,
                    Unit(b), note_.c_str());
