@@ -78,7 +78,16 @@ class LevelDBEngine final : public BenchEngine {
       std::string v;
       if (!db_->GetProperty("leveldb.num-files-at-level" + std::to_string(level), &v)) return 0;
       return std::stoull(v);
-    });
+    }) + Memtable();
+  }
+  // LevelDB's approximate-memory-usage also counts the block cache; report
+  // the memtables alone by subtracting the cache's charge.
+  std::string Memtable() {
+    std::string v;
+    if (!db_->GetProperty("leveldb.approximate-memory-usage", &v)) return "";
+    const uint64_t total = std::stoull(v);
+    const uint64_t cache = cache_ != nullptr ? cache_->TotalCharge() : 0;
+    return " mem=" + std::to_string((total > cache ? total - cache : 0) >> 10) + "KiB";
   }
 
  private:

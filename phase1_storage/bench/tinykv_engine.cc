@@ -61,11 +61,11 @@ class TinyKVEngine final : public BenchEngine {
     if (!st.ok()) Die(name(), "destroy", st.ToString());
   }
   std::string Shape() override {
-    const auto stats = db_->Stats();
+    auto stats = db_->Stats();
     return FormatShape(7, [&](int level) {
       auto it = stats.find("num-files-at-level" + std::to_string(level));
       return it == stats.end() ? uint64_t{0} : it->second;
-    });
+    }) + " mem=" + std::to_string(stats["memtable-bytes"] >> 10) + "KiB";
   }
 
  private:
