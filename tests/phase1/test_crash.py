@@ -35,11 +35,14 @@ _spec.loader.exec_module(crash_writer)
 ROUNDS = 56
 
 
-def _run_round(path, seed, start, sync, value_bytes, wbs, kill_after):
-    """Starts the writer, kills it after kill_after seconds; returns the acked op indexes."""
+def _run_round(path, seed, start, sync, value_bytes, wbs, kill_after, reads=False,
+               seek_compactions=None):
+    """Starts the writer, kills it after kill_after seconds; returns how many ops it acked.
+    With reads, appends the writer's last reported seek-compaction count to
+    seek_compactions."""
     proc = subprocess.Popen(
         [sys.executable, str(HERE / "crash_writer.py"), path, str(seed), str(start),
-         "1" if sync else "0", str(value_bytes), str(wbs)],
+         "1" if sync else "0", str(value_bytes), str(wbs), "1" if reads else "0"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     lines = []
 
@@ -57,8 +60,12 @@ def _run_round(path, seed, start, sync, value_bytes, wbs, kill_after):
     proc.stderr.close()
     proc.stdout.close()
     assert proc.returncode == -signal.SIGKILL, f"writer died on its own: rc={proc.returncode}\n{err}"
-    acked = [int(l.split()[1]) for l in lines if l.endswith(b"\n")]
+    complete = [l.split() for l in lines if l.endswith(b"\n")]
+    acked = [int(w[1]) for w in complete if w[0] == b"ack"]
     assert acked == list(range(start, start + len(acked))), "acks out of order"
+    if seek_compactions is not None:
+        counts = [int(w[1]) for w in complete if w[0] == b"seek-compactions"]
+        seek_compactions.append(counts[-1] if counts else 0)
     return len(acked)
 
 
@@ -70,18 +77,22 @@ def test_acknowledged_writes_survive_sigkill(tmp_path):
     model = {}
     total_acked = 0
     acked_by_kind = [0, 0, 0, 0]
+    seek_compactions = []  # per tiny-memtable round: compactions its reads triggered
     deadline = time.monotonic() + 75
     for rnd in range(ROUNDS):
         kind = rnd % 4
         # 0, 1: sync writes, default memtable; 2: sync, tiny memtable and large values
-        # (kills land in flushes and compactions); 3: sync=False (must still survive a
+        # (kills land in flushes and compactions), plus reads that drive seek
+        # compactions; 3: sync=False (must still survive a
         # process crash: the bytes reached the OS).
         sync = kind != 3
         value_bytes = 4000 if kind == 2 else 100
         wbs = (24 << 10) if kind == 2 else (4 << 20)
         kill_after = rng.uniform(0.05, 0.6)
         stream_seed = seed % 100_000 * 1000 + rnd
-        acked = _run_round(path, stream_seed, 0, sync, value_bytes, wbs, kill_after)
+        acked = _run_round(path, stream_seed, 0, sync, value_bytes, wbs, kill_after,
+                           reads=kind == 2,
+                           seek_compactions=seek_compactions if kind == 2 else None)
         total_acked += acked
         acked_by_kind[kind] += acked
 
@@ -114,3 +125,7 @@ def test_acknowledged_writes_survive_sigkill(tmp_path):
     # tiny-memtable rounds really flushed.
     assert all(n > 0 for n in acked_by_kind), acked_by_kind
     assert tables > 0
+    # The tiny-memtable rounds also read (no bloom filter), and those reads really
+    # triggered seek compactions, so some kills landed around them.
+    print(f"seek compactions per tiny-memtable round: {seek_compactions}")
+    assert sum(seek_compactions) > 0, seek_compactions
