@@ -573,11 +573,10 @@ Result<std::string> DBImpl::Get(const ReadOptions& options, Slice key) {
     Version::GetStats stats;
     s = current->Get(options, lkey, &value, &found, &deleted, &stats);
     if (s.ok() && (!found || deleted)) s = Status::NotFound(key.ToEscaped());
-    if (Version::ChargeSeek(stats)) {
-      // Only the lookup that exhausted a file's budget takes the mutex.
+    if (Version::ChargeSeek(stats) && !current->seek_armed()) {
+      // At most one lookup per version gets here after a budget runs out.
       std::lock_guard<std::mutex> l(mutex_);
-      if (current == versions_->current() && current->SetFileToCompact(stats)) {
-        stat_seek_compactions_.fetch_add(1, std::memory_order_relaxed);
+      if (current->ArmSeekCompaction(stats, current == versions_->current())) {
         MaybeScheduleCompaction();
       }
     }
@@ -998,7 +997,7 @@ std::map<std::string, uint64_t> DBImpl::Stats() {
   m["immutable-memtable-bytes"] = imm_ != nullptr ? imm_->ApproximateMemoryUsage() : 0;
   m["compactions"] = get(stat_compactions_);
   m["trivial-moves"] = get(stat_trivial_moves_);
-  m["seek-compactions"] = get(stat_seek_compactions_);
+  m["seek-compactions"] = versions_->seek_compactions();
   m["flushes"] = get(stat_flushes_);
   m["user-bytes-written"] = get(stat_user_bytes_);
   m["wal-bytes-written"] = get(stat_wal_bytes_);

@@ -119,7 +119,6 @@ class DBImpl final : public DB {
   std::atomic<uint64_t> stat_flushes_{0};
   std::atomic<uint64_t> stat_compactions_{0};
   std::atomic<uint64_t> stat_trivial_moves_{0};
-  std::atomic<uint64_t> stat_seek_compactions_{0};  // files whose seek budget ran out
   std::atomic<uint64_t> stat_write_stalls_{0};
   std::atomic<uint64_t> stat_write_stops_{0};
   std::atomic<uint64_t> stat_bloom_useful_{0};

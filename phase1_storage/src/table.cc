@@ -212,8 +212,12 @@ Status Table::Get(const ReadOptions& options, Slice internal_key, GetResult* res
   if (!found) return Status::OK();
   BlockHandle handle;
   TINYKV_RETURN_IF_ERROR(DecodeHandle(handle_value, &handle));
-  Slice value;  // points into the block, which lives until the end of this call
+  // value points into the block's bytes: for a mapped table into the mapping,
+  // which this Table (held by our caller's TableCache lookup) keeps alive
+  // after the stack Block below is gone; otherwise into `cached`.
+  Slice value;
   std::shared_ptr<const Block> cached;
+  result->block_read = true;
   if (file_->zero_copy()) {
     BlockContents contents;
     TINYKV_RETURN_IF_ERROR(ReadDataBlock(options, handle, &contents));

@@ -57,6 +57,7 @@ class Table : public std::enable_shared_from_this<Table> {
 
   struct GetResult {
     bool filtered = false;  // the bloom filter ruled the key out
+    bool block_read = false;  // a data block was read (a miss decided by the index is not)
     bool found = false;     // an entry for the user key was found
     ValueType type = kTypeValue;
     std::string value;

@@ -87,7 +87,7 @@ Status Version::Get(const ReadOptions& options, const LookupKey& k, std::string*
   stats->seek_file = nullptr;
   stats->seek_file_level = -1;
   // The first file whose data block was read in vain: charged if another
-  // file has to be consulted after it.
+  // file is probed after it (even one whose bloom filter then answers).
   const std::shared_ptr<FileMetaData>* wasted = nullptr;
   int wasted_level = -1;
   auto probe = [&](const std::shared_ptr<FileMetaData>& file, int level) -> Status {
@@ -98,7 +98,7 @@ Status Version::Get(const ReadOptions& options, const LookupKey& k, std::string*
     }
     Table::GetResult r;
     TINYKV_RETURN_IF_ERROR(tc->Get(options, f.number, f.file_size, ikey, &r));
-    if (!r.found && !r.filtered && wasted == nullptr) {
+    if (!r.found && r.block_read && wasted == nullptr) {
       wasted = &file;
       wasted_level = level;
     }
@@ -549,8 +549,12 @@ bool Version::ChargeSeek(const GetStats& stats) {
          stats.seek_file->allowed_seeks.value.fetch_sub(1, std::memory_order_relaxed) <= 1;
 }
 
-bool Version::SetFileToCompact(const GetStats& stats) {
-  if (file_to_compact_ != nullptr) return false;
+bool Version::ArmSeekCompaction(const GetStats& stats, bool is_current) {
+  if (!is_current || file_to_compact_ != nullptr) {
+    seek_armed_.store(true, std::memory_order_release);
+    return false;
+  }
+  seek_armed_.store(true, std::memory_order_release);
   file_to_compact_ = stats.seek_file;
   file_to_compact_level_ = stats.seek_file_level;
   return true;
@@ -566,6 +570,7 @@ std::unique_ptr<Compaction> VersionSet::PickCompaction() {
   TINYKV_CHECK(level >= 0 && level + 1 < options_->num_levels);
   std::unique_ptr<Compaction> c(new Compaction(options_, level, current_));
   if (seek_compaction) {
+    ++seek_compactions_;
     c->inputs_[0].push_back(current_->file_to_compact_);
   } else {
     // Round robin: the first file after the last compaction's end key.

@@ -47,7 +47,7 @@ class Version : public std::enable_shared_from_this<Version> {
   // Looks up key in the tables. Sets *found when an entry for the key exists
   // (value, or deletion with *deleted), searching L0 newest first, then each
   // level. Thread-safe (no DB mutex needed).
-  // *stats reports a file to charge for a wasted lookup (see RecordSeek).
+  // *stats reports a file to charge for a wasted lookup (see ChargeSeek).
   struct GetStats {
     std::shared_ptr<FileMetaData> seek_file;
     int seek_file_level = -1;
@@ -56,16 +56,20 @@ class Version : public std::enable_shared_from_this<Version> {
              bool* deleted, GetStats* stats);
 
   // Seek compaction (LevelDB's): a lookup that read a data block of one file
-  // in vain and then had to read another charges the first file
-  // (ChargeSeek: lock-free; true once the file's budget,
-  // FileMetaData::allowed_seeks, has run out). The caller then takes
-  // the DB mutex and makes it this version's file_to_compact_
-  // (SetFileToCompact: true if it was free). Without this a read-mostly
-  // database keeps its shape forever, and every lookup and iterator Seek
-  // pays for the extra level. LevelDB also charges lookups that the bloom
-  // filter answered; those cost nanoseconds, so they are not charged here.
+  // in vain and then probed another file charges the first one (ChargeSeek:
+  // lock-free; true once the file's budget, FileMetaData::allowed_seeks, has
+  // run out). Unless this version is already armed (seek_armed(): it has a
+  // file_to_compact_, or it is no longer current), the caller then takes the
+  // DB mutex and arms it (ArmSeekCompaction: true if the file became this
+  // version's file_to_compact_). So after a budget runs out at most one
+  // lookup per version takes the mutex. Without this a read-mostly database
+  // keeps its shape forever, and every lookup and iterator Seek pays for the
+  // extra level. LevelDB charges a file when a bloom filter answered for it
+  // too; here a file is charged only if one of its data blocks was read.
   static bool ChargeSeek(const GetStats& stats);
-  bool SetFileToCompact(const GetStats& stats);  // REQUIRES: the DB mutex
+  bool seek_armed() const { return seek_armed_.load(std::memory_order_acquire); }
+  // REQUIRES: the DB mutex. `is_current`: whether this is the current version.
+  bool ArmSeekCompaction(const GetStats& stats, bool is_current);
 
   // Appends iterators over every table (one per L0 file, one concatenating
   // iterator per deeper level). The iterators keep this Version alive.
@@ -98,10 +102,14 @@ class Version : public std::enable_shared_from_this<Version> {
   // its score (>= 1 means compaction is needed).
   double compaction_score_ = -1;
   int compaction_level_ = -1;
-  // Set by SetFileToCompact (under the DB mutex): a file that wasted too many
+  // Set by ArmSeekCompaction (under the DB mutex): a file that wasted too many
   // lookups, and its level.
   std::shared_ptr<FileMetaData> file_to_compact_;
   int file_to_compact_level_ = -1;
+  // Set (under the DB mutex) once file_to_compact_ is set or the version is
+  // found no longer current; read without it, so that exhausted budgets do
+  // not make every lookup take the mutex.
+  std::atomic<bool> seek_armed_{false};
 };
 
 class VersionSet {
@@ -135,6 +143,8 @@ class VersionSet {
   bool NeedsCompaction() const {
     return current_->compaction_score_ >= 1 || current_->file_to_compact_ != nullptr;
   }
+  // How many compactions PickCompaction chose because of a seek budget.
+  uint64_t seek_compactions() const { return seek_compactions_; }
   // Files in `level` of the current version (no shared_ptr copy: hot path).
   int NumLevelFiles(int level) const { return current_->NumFiles(level); }
   // A size/count-triggered compaction, or nullptr.
@@ -187,6 +197,7 @@ class VersionSet {
   std::vector<std::weak_ptr<Version>> versions_;
   // Per level: where the next size compaction starts (round robin).
   std::string compact_pointer_[kMaxNumLevels];
+  uint64_t seek_compactions_ = 0;
 };
 
 // A compaction: inputs from `level` and `level+1`, output to `level+1`.
