@@ -164,7 +164,9 @@ class KvNodeImpl final : public KvNode {
   void HandleReady();
   void ApplyEntries(const std::vector<Entry>& ents);
   void InstallSnapshot(const Snapshot& snap);
-  void MaybeSnapshot();
+  // Takes a snapshot when snapshot_threshold entries applied since the last
+  // one, or at once with force.
+  void MaybeSnapshot(bool force = false);
   void CompleteReads();
   void SweepTimeouts();
   void CancelAll();
@@ -694,6 +696,12 @@ void KvNodeImpl::ApplyEntries(const std::vector<Entry>& ents) {
         conf_ = cs;
       }
       AdoptAddressBook(book, fresh);
+      // A new member needs the log from index 1 or a snapshot. If the log was
+      // compacted, the latest snapshot predates this entry and does not list
+      // the new member, which would ignore it (raft refuses a snapshot whose
+      // ConfState does not contain it): take one that does, now (etcd makes
+      // the snapshot it sends on demand for the same reason).
+      if (fresh != 0 && storage_->FirstIndex() > 1) MaybeSnapshot(/*force=*/true);
       if (cc->changes.size() == 1 && cc->changes[0].type == ConfChangeType::kRemoveNode &&
           cc->changes[0].node_id == opts_.id)
         log_->info("node={} removed from the configuration at index {}", opts_.id, e.index);
@@ -780,9 +788,12 @@ void KvNodeImpl::CancelAll() {
 
 // --- snapshots ---------------------------------------------------------------
 
-void KvNodeImpl::MaybeSnapshot() {
+void KvNodeImpl::MaybeSnapshot(bool force) {
   const uint64_t applied = sm_->applied_index();
-  if (opts_.snapshot_threshold == 0 || applied < snap_index_ + opts_.snapshot_threshold) return;
+  if (applied <= snap_index_) return;
+  if (!force &&
+      (opts_.snapshot_threshold == 0 || applied < snap_index_ + opts_.snapshot_threshold))
+    return;
   const fs::path root = opts_.data_dir / "snap";
   const std::string name = SnapDirName(applied, sm_->applied_term());
   std::error_code ec;

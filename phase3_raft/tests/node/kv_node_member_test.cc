@@ -26,7 +26,7 @@ std::string Addr(uint16_t port) { return "127.0.0.1:" + std::to_string(port); }
 // the replicated address book stay valid.
 class Group {
  public:
-  explicit Group(int initial) {
+  explicit Group(int initial, uint64_t snapshot_threshold = 10000) : threshold_(snapshot_threshold) {
     for (int i = 1; i <= initial; ++i) initial_.insert(i);
     for (int i : initial_) Open(i, /*join=*/false, /*all_peers=*/true);
     WireAddresses();
@@ -51,6 +51,7 @@ class Group {
     if (ports_.count(i)) o.peer_listen = Addr(ports_[i]);
     o.tick_ms = 20;
     o.election_ticks = 10;
+    o.snapshot_threshold = threshold_;
     o.sync = false;
     o.io_threads = 1;
     auto r = KvNode::Open(o);
@@ -128,6 +129,7 @@ class Group {
 
  private:
   testing::TempDir dir_;
+  uint64_t threshold_;
   std::set<int> initial_;
   std::map<int, std::unique_ptr<KvNode>> nodes_;
   std::map<int, uint16_t> ports_;
@@ -285,6 +287,41 @@ TEST(KvNodeMembershipTest, LearnerJoinsCatchesUpIsPromotedAndAnOriginalIsRemoved
     ASSERT_OK(v.status());
     EXPECT_EQ(*v, std::optional<std::string>(std::to_string(i)));
   }
+}
+
+// A member added after the leader compacted its log receives a snapshot; the
+// snapshot carries the configuration and the address book, so a later joiner
+// learns an earlier joiner's address without being told.
+TEST(KvNodeMembershipTest, JoinersCatchUpFromASnapshotThatCarriesTheAddressBook) {
+  Group g(3, /*snapshot_threshold=*/40);
+  ASSERT_NE(g.Leader(), 0);
+  g.Open(4, /*join=*/true, /*all_peers=*/true);
+  g.WireAddresses();
+  ASSERT_OK(g.Change(Make(MemberChange::Type::kAddLearner, 4, Addr(g.port(4)), "127.0.0.1:5004"))
+                .status());
+  for (int i = 0; i < 200; ++i) ASSERT_OK(g.Put("k" + std::to_string(i), std::to_string(i)).status());
+  ASSERT_TRUE(g.WaitValue(4, "k199", "199"));
+
+  // Node 5 is told only the initial members' addresses and its own.
+  g.Open(5, /*join=*/true, /*all_peers=*/true);
+  for (int i = 1; i <= 3; ++i) g.node(i)->SetPeerAddress(5, Addr(g.port(5)));
+  for (int i = 1; i <= 3; ++i) g.node(5)->SetPeerAddress(i, Addr(g.port(i)));
+  ASSERT_OK(g.Change(Make(MemberChange::Type::kAddLearner, 5, Addr(g.port(5)))).status());
+  ASSERT_TRUE(g.WaitValue(5, "k199", "199"));
+  KvNodeStatus st5 = g.node(5)->GetStatus();
+  EXPECT_GT(st5.snapshot_index, 0u) << "node 5 should have caught up from a snapshot";
+  EXPECT_GT(st5.first_index, 1u);
+  auto deadline = Clock::now() + 10s;
+  while (Clock::now() < deadline && ConfOf(g.node(5)) != "voters=[1,2,3,] learners=[4,5,]")
+    std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(ConfOf(g.node(5)), "voters=[1,2,3,] learners=[4,5,]");
+  const MemberInfo* m4 = Find(st5.members, 4);
+  ASSERT_NE(m4, nullptr);
+  EXPECT_EQ(m4->peer_address, Addr(g.port(4)));
+  EXPECT_EQ(m4->client_address, "127.0.0.1:5004");
+  auto a = g.node(5)->Scan("", "", 1000);
+  ASSERT_OK(a.status());
+  EXPECT_EQ(a->size(), 200u);
 }
 
 // §4.2.2: the leader removes itself; it steps down once the entry applies,
