@@ -286,6 +286,14 @@ void BindClient(py::module_& m) {
             ThrowIfError(s);
           },
           py::arg("id"))
+      .def(
+          "add_node",
+          [](LocalCluster& c, uint64_t id) {
+            auto s = NoGil([&] { return c.AddNode(id); });
+            ThrowIfError(s);
+          },
+          py::arg("id"), "Starts new member id that joins (no configuration yet).")
+      .def("peer_address", &LocalCluster::PeerAddress, py::arg("id"))
       .def("partition", &LocalCluster::Partition, py::arg("groups"),
            py::call_guard<py::gil_scoped_release>())
       .def("heal", &LocalCluster::Heal, py::call_guard<py::gil_scoped_release>())

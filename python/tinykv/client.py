@@ -239,6 +239,15 @@ class LocalCluster:
     def start_node(self, i):
         self._c.start_node(i)
 
+    def add_node(self, i):
+        """Starts a new member i with no configuration (it joins: waits for the leader).
+        Add it with Client.member_add(i, lc.peer_address(i), lc.endpoint(i), learner=True)."""
+        self._c.add_node(i)
+
+    def peer_address(self, i):
+        """Member i's current peer (raft) address."""
+        return self._c.peer_address(i)
+
     def partition(self, groups):
         self._c.partition([list(g) for g in groups])
 

@@ -308,13 +308,15 @@ TEST(KvNodeMembershipTest, JoinersCatchUpFromASnapshotThatCarriesTheAddressBook)
   for (int i = 1; i <= 3; ++i) g.node(5)->SetPeerAddress(i, Addr(g.port(i)));
   ASSERT_OK(g.Change(Make(MemberChange::Type::kAddLearner, 5, Addr(g.port(5)))).status());
   ASSERT_TRUE(g.WaitValue(5, "k199", "199"));
-  KvNodeStatus st5 = g.node(5)->GetStatus();
-  EXPECT_GT(st5.snapshot_index, 0u) << "node 5 should have caught up from a snapshot";
-  EXPECT_GT(st5.first_index, 1u);
+  // (The data becomes readable a moment before the driver records the
+  // snapshot's configuration: wait for that too.)
   auto deadline = Clock::now() + 10s;
   while (Clock::now() < deadline && ConfOf(g.node(5)) != "voters=[1,2,3,] learners=[4,5,]")
     std::this_thread::sleep_for(10ms);
   EXPECT_EQ(ConfOf(g.node(5)), "voters=[1,2,3,] learners=[4,5,]");
+  KvNodeStatus st5 = g.node(5)->GetStatus();
+  EXPECT_GT(st5.snapshot_index, 0u) << "node 5 should have caught up from a snapshot";
+  EXPECT_GT(st5.first_index, 1u);
   const MemberInfo* m4 = Find(st5.members, 4);
   ASSERT_NE(m4, nullptr);
   EXPECT_EQ(m4->peer_address, Addr(g.port(4)));
