@@ -369,6 +369,41 @@ TEST(KvNodeMembershipTest, RemovedLeaderStepsDownAndDoesNotDisruptTheRest) {
   }
 }
 
+// §4.2.3: a member removed while it was cut off never learns of it and keeps
+// (pre-)campaigning after the partition heals; pre-vote and check-quorum make
+// the others ignore it: no term change, same leader, writes go on.
+TEST(KvNodeMembershipTest, MemberRemovedWhilePartitionedDoesNotDisruptAfterHealing) {
+  Group g(3);
+  int l = g.Leader();
+  ASSERT_NE(l, 0);
+  ASSERT_OK(g.Put("k", "v").status());
+  const int f = l % 3 + 1;
+  std::set<uint64_t> others;
+  for (int i = 1; i <= 3; ++i)
+    if (i != f) {
+      others.insert(i);
+      g.node(i)->SetDroppedPeers({static_cast<uint64_t>(f)});
+    }
+  g.node(f)->SetDroppedPeers(others);
+  ASSERT_OK(g.Change(Make(MemberChange::Type::kRemove, f)).status());
+  std::this_thread::sleep_for(1s);  // f times out and pre-campaigns in isolation
+  const int leader = g.Leader();
+  ASSERT_NE(leader, 0);
+  ASSERT_NE(leader, f);
+  const uint64_t term = g.node(leader)->GetStatus().term;
+  for (int i = 1; i <= 3; ++i) g.node(i)->SetDroppedPeers({});
+  std::this_thread::sleep_for(2s);  // 5-10 election timeouts of f, now connected
+  EXPECT_EQ(g.node(leader)->GetStatus().term, term);
+  EXPECT_EQ(g.Leader(), leader);
+  EXPECT_NE(g.node(f)->GetStatus().role, "leader");
+  ASSERT_OK(g.Put("after-heal", "x").status());
+  for (int i = 1; i <= 3; ++i) {
+    if (i == f) continue;
+    EXPECT_TRUE(g.WaitValue(i, "after-heal", "x"));
+    EXPECT_EQ(g.node(i)->GetStatus().members.size(), 2u);
+  }
+}
+
 // One change at a time: while a conf change is proposed but not applied, a
 // second one is refused with Busy; bad changes are refused up front.
 TEST(KvNodeMembershipTest, SecondChangeWhileOneIsPendingIsRefused) {
