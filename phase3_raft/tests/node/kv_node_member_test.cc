@@ -264,7 +264,8 @@ TEST(KvNodeMembershipTest, LearnerJoinsCatchesUpIsPromotedAndAnOriginalIsRemoved
   g.Open(4, /*join=*/true, /*all_peers=*/true);  // join flag ignored: the dir is not empty
   for (int i : {2, 3, 4}) {
     EXPECT_EQ(ConfOf(g.node(i)), "voters=[2,3,4,] learners=[]") << "node " << i;
-    const MemberInfo* m4 = Find(g.node(i)->GetStatus().members, 4);
+    const KvNodeStatus st = g.node(i)->GetStatus();
+    const MemberInfo* m4 = Find(st.members, 4);
     ASSERT_NE(m4, nullptr);
     EXPECT_EQ(m4->client_address, "127.0.0.1:5004") << "node " << i;
     if (i != 4) {
