@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "tinykv/common/check.h"
+#include "tinykv/raft/disk_storage.h"
 #include "tinykv/raft/kv_node.h"
 #include "tinykv/testing/test_util.h"
 
@@ -325,6 +326,53 @@ TEST(KvNodeMembershipTest, JoinersCatchUpFromASnapshotThatCarriesTheAddressBook)
   auto a = g.node(5)->Scan("", "", 1000);
   ASSERT_OK(a.status());
   EXPECT_EQ(a->size(), 200u);
+}
+
+// Data dirs bootstrapped the old way (a ConfState in a bootstrap snapshot at
+// index 0, before conf change entries at 1..n) still open, elect and
+// replicate, and report their members.
+TEST(KvNodeMembershipTest, DataDirsBootstrappedWithASnapshotStillStart) {
+  testing::TempDir dir;
+  ConfState cs;
+  cs.voters = {1, 2, 3};
+  for (int i = 1; i <= 3; ++i) {
+    DiskStorageOptions so;
+    so.sync = false;
+    auto st = DiskStorage::Open(dir.path() / ("n" + std::to_string(i)) / "raft", so);
+    ASSERT_OK(st.status());
+    ASSERT_OK((*st)->Bootstrap(cs));
+  }
+  std::map<int, std::unique_ptr<KvNode>> nodes;
+  for (int i = 1; i <= 3; ++i) {
+    KvNodeOptions o;
+    o.id = i;
+    o.data_dir = dir.path() / ("n" + std::to_string(i));
+    for (int j = 1; j <= 3; ++j) o.peers[j] = "";
+    o.tick_ms = 20;
+    o.sync = false;
+    o.io_threads = 1;
+    auto r = KvNode::Open(o);
+    ASSERT_OK(r.status());
+    nodes[i] = std::move(r).value();
+  }
+  for (auto& [a, na] : nodes)
+    for (auto& [b, nb] : nodes)
+      if (a != b) na->SetPeerAddress(b, Addr(nb->peer_port()));
+  int l = 0;
+  auto deadline = Clock::now() + 10s;
+  while (l == 0 && Clock::now() < deadline) {
+    for (auto& [i, n] : nodes)
+      if (n->GetStatus().role == "leader") l = i;
+    std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_NE(l, 0);
+  EXPECT_EQ(nodes[l]->GetStatus().first_index, 1u);
+  EXPECT_EQ(ConfOf(nodes[l].get()), "voters=[1,2,3,] learners=[]");
+  KvCommand c;
+  c.key = "k";
+  c.value = "v";
+  ASSERT_OK(nodes[l]->ProposeSync(c, 5s).status());
+  for (auto& [i, n] : nodes) n->Stop();
 }
 
 // §4.2.2: the leader removes itself; it steps down once the entry applies,
