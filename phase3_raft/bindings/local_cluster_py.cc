@@ -41,7 +41,8 @@ void BindRaftNode(py::module_& m) {
                      "peer RPC on 127.0.0.1. Writes go to the leader (NotLeaderError elsewhere).")
       .def(py::init([](uint64_t id, const std::string& data_dir,
                        std::map<uint64_t, std::string> peers, int tick_ms, int election_ticks,
-                       uint64_t snapshot_threshold, bool sync, std::string peer_listen) {
+                       uint64_t snapshot_threshold, bool sync, std::string peer_listen,
+                       bool join_existing) {
              raft::KvNodeOptions o;
              o.id = id;
              o.data_dir = data_dir;
@@ -51,6 +52,7 @@ void BindRaftNode(py::module_& m) {
              o.snapshot_threshold = snapshot_threshold;
              o.sync = sync;
              o.peer_listen = std::move(peer_listen);
+             o.join_existing = join_existing;
              o.io_threads = 1;
              KvNode* node = nullptr;
              Status s;
@@ -68,7 +70,8 @@ void BindRaftNode(py::module_& m) {
            }),
            py::arg("id"), py::arg("data_dir"), py::arg("peers"), py::arg("tick_ms") = 50,
            py::arg("election_ticks") = 10, py::arg("snapshot_threshold") = 10000,
-           py::arg("sync") = true, py::arg("peer_listen") = "127.0.0.1:0")
+           py::arg("sync") = true, py::arg("peer_listen") = "127.0.0.1:0",
+           py::arg("join_existing") = false)
       .def_property_readonly("peer_port", &KvNode::peer_port)
       .def("set_peer_address", &KvNode::SetPeerAddress, py::arg("id"), py::arg("address"))
       .def(
@@ -124,6 +127,43 @@ void BindRaftNode(py::module_& m) {
           py::arg("key"), py::arg("expected"), py::arg("new"), py::arg("timeout") = 5.0,
           py::arg("client_id") = 0, py::arg("seq") = 0,
           "Compare-and-swap; expected None = key must be absent. Returns (ok, current).")
+      .def(
+          "member_change",
+          [](KvNode& n, const std::string& op, uint64_t id, const std::string& peer_address,
+             const std::string& client_address, double timeout) {
+            raft::MemberChange ch;
+            if (op == "add_voter") {
+              ch.type = raft::MemberChange::Type::kAddVoter;
+            } else if (op == "add_learner") {
+              ch.type = raft::MemberChange::Type::kAddLearner;
+            } else if (op == "promote") {
+              ch.type = raft::MemberChange::Type::kPromote;
+            } else if (op == "remove") {
+              ch.type = raft::MemberChange::Type::kRemove;
+            } else {
+              ThrowIfError(Status::InvalidArgument("unknown member change " + op));
+            }
+            ch.id = id;
+            ch.peer_address = peer_address;
+            ch.client_address = client_address;
+            auto r = [&] {
+              py::gil_scoped_release nogil;
+              return n.ProposeMemberChangeSync(std::move(ch), Ms(timeout));
+            }();
+            raft::MemberChangeResult res = ValueOrThrow(std::move(r));
+            py::list members;
+            for (const auto& mi : res.members)
+              members.append(py::make_tuple(mi.id, mi.peer_address, mi.learner));
+            py::dict d;
+            d["index"] = res.index;
+            d["members"] = members;
+            return d;
+          },
+          py::arg("op"), py::arg("id"), py::arg("peer_address") = "",
+          py::arg("client_address") = "", py::arg("timeout") = 5.0,
+          "Membership change on the leader (op: add_voter, add_learner, promote, remove); "
+          "returns {index, members: [(id, peer_address, learner)]} once applied. BusyError "
+          "while another change is pending.")
       .def(
           "read_barrier",
           [](KvNode& n, double timeout) {

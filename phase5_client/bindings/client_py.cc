@@ -160,6 +160,37 @@ void BindClient(py::module_& m) {
           },
           py::arg("timeout") = py::none())
       .def(
+          "member_change",
+          [](Client& c, const std::string& op, uint64_t id, const std::string& peer,
+             const std::string& client_addr, bool learner, std::optional<double> t) {
+            auto r = NoGil([&]() -> Result<client::MemberChangeResponse> {
+              if (op == "add") return c.MemberAdd(id, peer, client_addr, learner, Opts(t));
+              if (op == "promote") return c.MemberPromote(id, Opts(t));
+              if (op == "remove") return c.MemberRemove(id, Opts(t));
+              return Status::InvalidArgument("unknown member op " + op);
+            });
+            client::MemberChangeResponse resp = ValueOrThrow(std::move(r));
+            py::list members;
+            for (const auto& member : resp.members) {
+              py::dict d;
+              d["id"] = member.id;
+              d["peer_address"] = member.peer_address;
+              d["client_address"] = member.client_address;
+              d["learner"] = member.learner;
+              d["is_leader"] = member.id == resp.leader;
+              members.append(d);
+            }
+            py::dict out;
+            out["index"] = resp.index;
+            out["leader"] = resp.leader;
+            out["members"] = members;
+            return out;
+          },
+          py::arg("op"), py::arg("id"), py::arg("peer_address") = "",
+          py::arg("client_address") = "", py::arg("learner") = false,
+          py::arg("timeout") = py::none(),
+          "Membership change (op: add, promote, remove); returns {index, leader, members}.")
+      .def(
           "health",
           [](Client& c, const std::string& endpoint, std::optional<double> t) {
             client::HealthReport h;
@@ -255,6 +286,14 @@ void BindClient(py::module_& m) {
             ThrowIfError(s);
           },
           py::arg("id"))
+      .def(
+          "add_node",
+          [](LocalCluster& c, uint64_t id) {
+            auto s = NoGil([&] { return c.AddNode(id); });
+            ThrowIfError(s);
+          },
+          py::arg("id"), "Starts new member id that joins (no configuration yet).")
+      .def("peer_address", &LocalCluster::PeerAddress, py::arg("id"))
       .def("partition", &LocalCluster::Partition, py::arg("groups"),
            py::call_guard<py::gil_scoped_release>())
       .def("heal", &LocalCluster::Heal, py::call_guard<py::gil_scoped_release>())

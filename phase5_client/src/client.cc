@@ -357,6 +357,29 @@ Result<MemberListResponse> Client::MemberList(const CallOptions& opts) {
   return Invoke<MemberListMethod>(MemberListRequest{}, DeadlineOf(opts), false);
 }
 
+Result<MemberChangeResponse> Client::MemberAdd(uint64_t id, const std::string& peer_address,
+                                               const std::string& client_address, bool learner,
+                                               const CallOptions& opts) {
+  MemberAddRequest req;
+  req.id = id;
+  req.peer_address = peer_address;
+  req.client_address = client_address;
+  req.learner = learner;
+  return Invoke<MemberAddMethod>(std::move(req), DeadlineOf(opts));
+}
+
+Result<MemberChangeResponse> Client::MemberPromote(uint64_t id, const CallOptions& opts) {
+  MemberPromoteRequest req;
+  req.id = id;
+  return Invoke<MemberPromoteMethod>(std::move(req), DeadlineOf(opts));
+}
+
+Result<MemberChangeResponse> Client::MemberRemove(uint64_t id, const CallOptions& opts) {
+  MemberRemoveRequest req;
+  req.id = id;
+  return Invoke<MemberRemoveMethod>(std::move(req), DeadlineOf(opts));
+}
+
 HealthReport Client::Health(const std::string& endpoint, std::optional<milliseconds> timeout) {
   HealthReport report;
   report.endpoint = endpoint;

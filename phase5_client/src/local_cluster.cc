@@ -51,6 +51,7 @@ Status LocalCluster::StartLocked(uint64_t id) {
   no.snapshot_threshold = options_.snapshot_threshold;
   no.sync = options_.sync;
   no.io_threads = options_.io_threads;
+  no.join_existing = m.join;  // ignored once its data dir holds state
   TINYKV_ASSIGN_OR_RETURN(m.node, raft::KvNode::Open(no));
   m.peer_address = "127.0.0.1:" + std::to_string(m.node->peer_port());
   for (auto& [pid, pm] : members_) {
@@ -113,6 +114,22 @@ Status LocalCluster::StartNode(uint64_t id) {
   std::lock_guard<std::mutex> l(mu_);
   if (!members_.count(id)) return Status::InvalidArgument("no member " + std::to_string(id));
   return StartLocked(id);
+}
+
+Status LocalCluster::AddNode(uint64_t id) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (id == 0) return Status::InvalidArgument("member id must be >= 1");
+  if (members_.count(id)) return Status::AlreadyExists("member " + std::to_string(id) + " exists");
+  members_[id].join = true;
+  Status s = StartLocked(id);
+  if (!s.ok()) members_.erase(id);
+  return s;
+}
+
+std::string LocalCluster::PeerAddress(uint64_t id) const {
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = members_.find(id);
+  return it == members_.end() ? "" : it->second.peer_address;
 }
 
 std::vector<std::string> LocalCluster::endpoints() const {

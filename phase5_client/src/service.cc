@@ -153,17 +153,35 @@ class KvService {
     raft::KvNodeStatus st = node_.GetStatus();
     MemberListResponse resp;
     resp.leader = st.leader;
-    for (const raft::MemberInfo& m : st.members) {
-      Member out;
-      out.id = m.id;
-      out.peer_address = m.peer_address;
-      out.client_address = ClientAddressOf(st.id, m.id);
-      out.learner = m.learner;
-      resp.members.push_back(std::move(out));
-    }
-    std::sort(resp.members.begin(), resp.members.end(),
-              [](const Member& a, const Member& b) { return a.id < b.id; });
+    resp.members = ToMembers(st.id, st.members);
     return resp;
+  }
+
+  awaitable<Result<MemberChangeResponse>> MemberAdd(MemberAddRequest req) {
+    raft::MemberChange ch;
+    ch.type = req.learner ? raft::MemberChange::Type::kAddLearner
+                          : raft::MemberChange::Type::kAddVoter;
+    ch.id = req.id;
+    ch.peer_address = std::move(req.peer_address);
+    ch.client_address = std::move(req.client_address);
+    auto call = ChangeMembers(std::move(ch), req.timeout_ms);
+    co_return co_await std::move(call);
+  }
+
+  awaitable<Result<MemberChangeResponse>> MemberPromote(MemberPromoteRequest req) {
+    raft::MemberChange ch;
+    ch.type = raft::MemberChange::Type::kPromote;
+    ch.id = req.id;
+    auto call = ChangeMembers(std::move(ch), req.timeout_ms);
+    co_return co_await std::move(call);
+  }
+
+  awaitable<Result<MemberChangeResponse>> MemberRemove(MemberRemoveRequest req) {
+    raft::MemberChange ch;
+    ch.type = raft::MemberChange::Type::kRemove;
+    ch.id = req.id;
+    auto call = ChangeMembers(std::move(ch), req.timeout_ms);
+    co_return co_await std::move(call);
   }
 
  private:
@@ -182,12 +200,66 @@ class KvService {
                                                      : options_.advertise_client_address;
   }
 
+  // Configured addresses first, then the resolver, then the replicated
+  // address book (client addresses given to MemberAdd).
   std::string ClientAddressOf(uint64_t self, uint64_t id) const {
     if (id == 0) return "";
     if (id == self) return SelfAddress();
     auto it = options_.member_client_addresses.find(id);
     if (it != options_.member_client_addresses.end()) return it->second;
-    return options_.resolve_client_address ? options_.resolve_client_address(id) : "";
+    std::string r = options_.resolve_client_address ? options_.resolve_client_address(id) : "";
+    if (!r.empty()) return r;
+    for (const raft::MemberInfo& m : node_.GetStatus().members)
+      if (m.id == id) return m.client_address;
+    return "";
+  }
+
+  std::vector<Member> ToMembers(uint64_t self, const std::vector<raft::MemberInfo>& ms) const {
+    std::vector<Member> out;
+    for (const raft::MemberInfo& m : ms) {
+      Member o;
+      o.id = m.id;
+      o.peer_address = m.peer_address;
+      o.client_address = m.id == self ? SelfAddress() : m.client_address;
+      if (o.client_address.empty()) o.client_address = ClientAddressOf(self, m.id);
+      o.learner = m.learner;
+      out.push_back(std::move(o));
+    }
+    std::sort(out.begin(), out.end(), [](const Member& a, const Member& b) { return a.id < b.id; });
+    return out;
+  }
+
+  // What ProposeMemberChange's callback delivers; default-constructible for Asio.
+  struct ChangeOutcome {
+    Status status;
+    raft::MemberChangeResult result;
+  };
+
+  awaitable<Result<MemberChangeResponse>> ChangeMembers(raft::MemberChange ch, uint32_t timeout_ms) {
+    raft::KvNode* node = &node_;
+    milliseconds timeout = TimeoutOf(timeout_ms);
+    auto shared = std::make_shared<raft::MemberChange>(std::move(ch));
+    auto op = internal::AwaitCallback<ChangeOutcome>(
+        [node, timeout, shared](std::function<void(ChangeOutcome)> done) {
+          node->ProposeMemberChange(std::move(*shared), timeout,
+                                    [done = std::move(done)](Result<raft::MemberChangeResult> r) {
+                                      ChangeOutcome out;
+                                      if (r.ok()) {
+                                        out.result = std::move(r).value();
+                                      } else {
+                                        out.status = r.status();
+                                      }
+                                      done(std::move(out));
+                                    });
+        });
+    ChangeOutcome out = co_await std::move(op);
+    if (!out.status.ok()) co_return Translate(std::move(out.status));
+    raft::KvNodeStatus st = node_.GetStatus();
+    MemberChangeResponse resp;
+    resp.index = out.result.index;
+    resp.members = ToMembers(st.id, out.result.members);
+    resp.leader = st.leader;
+    co_return resp;
   }
 
   // KvNode's NotLeader messages become the protocol's canonical hint.
@@ -257,6 +329,12 @@ void RegisterKvService(net::RpcServer& server, raft::KvNode& node, const Service
       [svc](MemberListRequest) -> awaitable<Result<MemberListResponse>> {
         co_return svc->Members();
       });
+  server.Register<MemberAddMethod>(
+      [svc](MemberAddRequest r) { return svc->MemberAdd(std::move(r)); });
+  server.Register<MemberPromoteMethod>(
+      [svc](MemberPromoteRequest r) { return svc->MemberPromote(std::move(r)); });
+  server.Register<MemberRemoveMethod>(
+      [svc](MemberRemoveRequest r) { return svc->MemberRemove(std::move(r)); });
 }
 
 }  // namespace tinykv::client

@@ -54,6 +54,11 @@ class FakeKvNode final : public raft::KvNode {
   void Propose(raft::KvCommand cmd, std::chrono::milliseconds timeout,
                std::function<void(Result<raft::KvCommandResult>)> done) override;
   void ReadBarrier(std::chrono::milliseconds timeout, std::function<void(Status)> done) override;
+  // Membership is not modelled: NotSupported (the real node is tested in phase 3).
+  void ProposeMemberChange(raft::MemberChange, std::chrono::milliseconds,
+                           std::function<void(Result<raft::MemberChangeResult>)> done) override {
+    done(Status::NotSupported("FakeKvNode has no membership"));
+  }
   Result<std::optional<std::string>> Get(const std::string& key) override;
   Result<std::vector<std::pair<std::string, std::string>>> Scan(const std::string& start,
                                                                 const std::string& end,

@@ -90,6 +90,75 @@ TEST_F(LocalClusterTest, FollowerRedirectsToTheLeader) {
   EXPECT_GE(cl->stats().redirects, 1u);
 }
 
+// Membership through the protocol: a client that knows only a follower is
+// redirected to the leader for MemberAdd; the joiner catches up; promote;
+// remove the leader; MemberList shows the result; a repeated add is refused.
+TEST_F(LocalClusterTest, MembershipChangesGoThroughTheLeader) {
+  auto cl = NewClient();
+  for (int i = 0; i < 30; ++i) ASSERT_OK(cl->Put("k" + std::to_string(i), "v"));
+  ASSERT_OK(cluster_->AddNode(4));
+  EXPECT_TRUE(cluster_->AddNode(4).IsAlreadyExists());
+  uint64_t leader = cluster_->Leader();
+  ASSERT_NE(leader, 0u);
+  ClientOptions fo;
+  fo.endpoints = {cluster_->endpoint(leader % 3 + 1)};  // a follower only
+  fo.timeout = 10s;
+  fo.seed = tinykv::testing::SeedForTest();
+  auto via_follower = Client::Create(fo).value();
+  auto added = via_follower->MemberAdd(4, cluster_->PeerAddress(4), cluster_->endpoint(4), true);
+  ASSERT_OK(added.status());
+  EXPECT_GE(via_follower->stats().redirects, 1u);
+  bool found = false;
+  for (const Member& m : added->members) {
+    if (m.id != 4) continue;
+    found = true;
+    EXPECT_TRUE(m.learner);
+    EXPECT_EQ(m.peer_address, cluster_->PeerAddress(4));
+    EXPECT_EQ(m.client_address, cluster_->endpoint(4));
+  }
+  EXPECT_TRUE(found);
+  EXPECT_TRUE(cl->MemberAdd(4, cluster_->PeerAddress(4)).status().IsAlreadyExists());
+
+  // The learner serves serializable reads once it caught up.
+  ClientOptions o4;
+  o4.endpoints = {cluster_->endpoint(4)};
+  o4.seed = tinykv::testing::SeedForTest();
+  auto c4 = Client::Create(o4).value();
+  CallOptions ser;
+  ser.serializable = true;
+  auto deadline = std::chrono::steady_clock::now() + 15s;
+  Result<std::optional<std::string>> v = std::optional<std::string>();
+  while (std::chrono::steady_clock::now() < deadline) {
+    v = c4->Get("k29", ser);
+    if (v.ok() && v->has_value()) break;
+    std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_OK(v.status());
+  EXPECT_EQ(*v, std::optional<std::string>("v"));
+
+  ASSERT_OK(cl->MemberPromote(4).status());
+  leader = cluster_->Leader();
+  auto removed = cl->MemberRemove(leader);
+  ASSERT_OK(removed.status());
+  for (const Member& m : removed->members) EXPECT_NE(m.id, leader);
+  ASSERT_OK(cl->Put("after", "x"));
+  auto list = cl->MemberList();
+  ASSERT_OK(list.status());
+  std::vector<uint64_t> ids;
+  for (const Member& m : list->members) {
+    ids.push_back(m.id);
+    EXPECT_FALSE(m.learner);
+  }
+  std::vector<uint64_t> want;
+  for (uint64_t i = 1; i <= 4; ++i)
+    if (i != leader) want.push_back(i);
+  EXPECT_EQ(ids, want);
+  EXPECT_NE(list->leader, leader);
+  auto got = cl->Get("k0");
+  ASSERT_OK(got.status());
+  EXPECT_EQ(*got, std::optional<std::string>("v"));
+}
+
 TEST_F(LocalClusterTest, ClientCarriesOnWhenTheLeaderStops) {
   auto cl = NewClient(20s);
   for (int i = 0; i < 20; ++i) ASSERT_OK(cl->Put("k" + std::to_string(i), "v"));

@@ -103,6 +103,22 @@ TEST(CliOutput, StatusMembersHealth) {
             "a:1 is healthy: took = 1.500ms\nb:2 is unhealthy: boom\n");
 }
 
+TEST(CliOutput, MemberChangeRendersTheLineAndTheNewList) {
+  client::MemberChangeResponse r;
+  r.index = 9;
+  r.leader = 1;
+  r.members = {{1, "p1", "c1", false}, {4, "p4", "c4", true}};
+  EXPECT_EQ(RenderMemberChange("added to", 4, r, OutputFormat::kSimple),
+            "Member 4 added to cluster\n1, leader, p1, c1, false\n4, learner, p4, c4, true\n");
+  EXPECT_EQ(RenderMemberChange("removed from", 2, r, OutputFormat::kJson),
+            "{\"index\":9,\"id\":2,\"leader\":1,\"members\":[{\"id\":1,\"peer_address\":\"p1\","
+            "\"client_address\":\"c1\",\"is_learner\":false},{\"id\":4,\"peer_address\":\"p4\","
+            "\"client_address\":\"c4\",\"is_learner\":true}]}\n");
+  std::string table = RenderMemberChange("promoted in", 4, r, OutputFormat::kTable);
+  EXPECT_EQ(table.rfind("Member 4 promoted in cluster\n", 0), 0u) << table;
+  EXPECT_NE(table.find("IS LEARNER"), std::string::npos) << table;
+}
+
 TEST(CliOutput, Durations) {
   EXPECT_EQ(ParseDuration("500ms"), 500ms);
   EXPECT_EQ(ParseDuration("2s"), 2000ms);

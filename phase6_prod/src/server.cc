@@ -84,6 +84,7 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerConfig& config) {
     TINYKV_ASSIGN_OR_RETURN(node_options.peers, ParseInitialCluster(config.initial_cluster));
   }
   node_options.peer_listen = config.listen_peer;
+  node_options.join_existing = config.initial_cluster_state == "existing";
   node_options.tick_ms = config.tick_ms;
   node_options.election_ticks = config.election_ticks;
   node_options.heartbeat_ticks = config.heartbeat_ticks;

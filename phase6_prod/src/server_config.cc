@@ -86,6 +86,10 @@ Status ValidateServerConfig(const ServerConfig& c) {
                                      std::to_string(c.id));
     }
   }
+  if (c.initial_cluster_state != "new" && c.initial_cluster_state != "existing") {
+    return Status::InvalidArgument("--initial-cluster-state must be new or existing, not '" +
+                                   c.initial_cluster_state + "'");
+  }
   if (!c.initial_cluster_client.empty()) {
     auto clients = ParseInitialCluster(c.initial_cluster_client, "--initial-cluster-client");
     if (!clients.ok()) return clients.status();

@@ -46,6 +46,10 @@ int main(int argc, char** argv) {
                  "Members as ID=host:port,... (peer addresses); empty: a one-node cluster");
   app.add_option("--initial-cluster-client", c.initial_cluster_client,
                  "Members' client addresses as ID=host:port,... (for leader hints)");
+  app.add_option("--initial-cluster-state", c.initial_cluster_state,
+                 "new: bootstrap --initial-cluster; existing: join a running cluster after "
+                 "`tinykv member add` (no bootstrap, waits for the leader)")
+      ->capture_default_str();
   app.add_option("--tick-ms", c.tick_ms, "Raft tick in milliseconds")->capture_default_str();
   app.add_option("--election-ticks", c.election_ticks,
                  "Election timeout in ticks (randomized in [1x, 2x))")

@@ -141,6 +141,28 @@ class Client:
         """[{id, peer_address, client_address, learner, is_leader}, ...] sorted by id."""
         return self._c.members(timeout)
 
+    def member_list(self, *, timeout=None):
+        """Same as members() (etcdctl's name)."""
+        return self._c.members(timeout)
+
+    def member_add(self, id, peer_addr, client_addr="", learner=False, *, timeout=None):
+        """Adds member `id` (a voter, or a learner with learner=True) whose peer server
+        listens at peer_addr ("host:port"); start that node with no bootstrap config
+        (tinykv-server --initial-cluster-state existing). One change at a time: the
+        leader answers Busy while one is pending (retried until the timeout).
+        Returns {index, leader, members} after the change applied on the leader."""
+        return self._c.member_change("add", id, peer_addr, client_addr, learner, timeout)
+
+    def member_promote(self, id, *, timeout=None):
+        """Promotes learner `id` to a voter once it has caught up (retried until then,
+        up to the timeout). Returns {index, leader, members}."""
+        return self._c.member_change("promote", id, "", "", False, timeout)
+
+    def member_remove(self, id, *, timeout=None):
+        """Removes member `id` (the leader may remove itself: it steps down).
+        Returns {index, leader, members}."""
+        return self._c.member_change("remove", id, "", "", False, timeout)
+
     def health(self, endpoint=None, *, timeout=None):
         """{endpoint, healthy, took (seconds), error}; all endpoints when none is given."""
         if endpoint is None:
@@ -216,6 +238,15 @@ class LocalCluster:
 
     def start_node(self, i):
         self._c.start_node(i)
+
+    def add_node(self, i):
+        """Starts a new member i with no configuration (it joins: waits for the leader).
+        Add it with Client.member_add(i, lc.peer_address(i), lc.endpoint(i), learner=True)."""
+        self._c.add_node(i)
+
+    def peer_address(self, i):
+        """Member i's current peer (raft) address."""
+        return self._c.peer_address(i)
 
     def partition(self, groups):
         self._c.partition([list(g) for g in groups])

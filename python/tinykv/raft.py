@@ -166,6 +166,10 @@ class LocalCluster:
             c.partition([[c.leader()], [others...]]); c.heal()
 
     ``stop(i)`` stops node i (its files stay); ``start(i)`` restarts it from disk.
+    Membership, as in ``SimCluster``: ``add_member(i, learner=False)`` starts a new node i
+    with no configuration (it joins) and adds it through the leader; ``promote(i)``,
+    ``remove_member(i)`` (a removed node keeps running until ``stop(i)``);
+    ``members(i)`` -> {"voters": [...], "learners": [...]} as node i applied it.
     ``partition(groups)`` drops all traffic between nodes of different groups (nodes not
     listed are isolated); ``heal()`` removes it. The GIL is released while nodes work.
     """
@@ -180,6 +184,7 @@ class LocalCluster:
         self._opts = dict(tick_ms=tick_ms, election_ticks=election_ticks,
                           snapshot_threshold=snapshot_threshold, sync=sync)
         self._nodes = {i: None for i in range(1, n + 1)}
+        self._joining = set()  # added by add_member: start with no configuration
         self._ports = {}
         self._groups = None
         self._lock = _threading.RLock()
@@ -219,7 +224,8 @@ class LocalCluster:
                 return
             peers = {j: (f"127.0.0.1:{self._ports[j]}" if j in self._ports else "")
                      for j in self._nodes}
-            nd = KvNode(i, _os.path.join(self.data_dir, f"n{i}"), peers, **self._opts)
+            nd = KvNode(i, _os.path.join(self.data_dir, f"n{i}"), peers,
+                        join_existing=i in self._joining, **self._opts)
             self._nodes[i] = nd
             self._ports[i] = nd.peer_port
             for j, other in self._nodes.items():
@@ -233,6 +239,43 @@ class LocalCluster:
             self._nodes[i] = None
         if nd is not None:
             nd.stop()
+
+    # -- membership
+    def _change(self, op, i, peer="", timeout=None):
+        def fn(nd, t):
+            try:
+                return nd.member_change(op, i, peer, "", t)
+            except _errors.BusyError as e:  # another change pending: retry
+                _time.sleep(0.02)
+                raise _errors.UnavailableError(str(e)) from e
+        return self._call(fn, write=True, timeout=timeout)
+
+    def add_member(self, i, learner=False, timeout=None):
+        """Starts new node i with no configuration and adds it (a voter, or a learner)
+        through the leader. Returns {index, members} once the change applied there."""
+        with self._lock:
+            if i in self._nodes:
+                raise _errors.AlreadyExistsError(f"node {i} exists")
+            self._nodes[i] = None
+            self._joining.add(i)
+        self.start(i)
+        return self._change("add_learner" if learner else "add_voter", i,
+                            f"127.0.0.1:{self._ports[i]}", timeout)
+
+    def promote(self, i, timeout=None):
+        """Promotes learner i once it caught up (retried until then, up to timeout)."""
+        return self._change("promote", i, timeout=timeout)
+
+    def remove_member(self, i, timeout=None):
+        """Removes node i from the configuration (it keeps running until stop(i))."""
+        return self._change("remove", i, timeout=timeout)
+
+    def members(self, i=None):
+        """{"voters": [...], "learners": [...]} as node i (default: the leader) applied it."""
+        nd = self.node(i if i is not None else self.wait_leader())
+        ms = nd.status()["members"]
+        return {"voters": sorted(m[0] for m in ms if not m[2]),
+                "learners": sorted(m[0] for m in ms if m[2])}
 
     # -- faults
     def partition(self, groups):

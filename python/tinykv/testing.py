@@ -171,6 +171,7 @@ class Node:
         self.log_path = root / f"node{node_id}.log"
         self.proc: subprocess.Popen | None = None
         self.paused = False
+        self.initial_cluster_state = "new"  # "existing": joins via `member add` (add_node)
 
     @property
     def endpoint(self) -> str:
@@ -253,6 +254,7 @@ class Cluster:
         return [self.server_bin, "--id", str(i), "--data-dir", str(node.data_dir),
                 "--listen-client", node.endpoint, "--listen-peer", node.peer_address,
                 "--initial-cluster", self.initial_cluster(),
+                "--initial-cluster-state", node.initial_cluster_state,
                 "--initial-cluster-client",
                 ",".join(f"{j}={self.nodes[j].endpoint}" for j in sorted(self.nodes)),
                 "--tick-ms", str(self.tick_ms),
@@ -382,6 +384,19 @@ class Cluster:
         if not self.nodes[i].alive:
             self._spawn(i)
             self._wait_ready(i)
+
+    def add_node(self, i: int, start: bool = True) -> Node:
+        """Creates node i (new ports and directory) that joins the running cluster: it starts
+        with ``--initial-cluster-state existing``, so it has no configuration and waits until
+        a ``member add`` of it reaches it. Membership itself is the caller's to change."""
+        if i in self.nodes:
+            raise ValueError(f"node {i} exists")
+        node = self.nodes[i] = Node(i, self.root)
+        node.initial_cluster_state = "existing"
+        self._dropped[i] = []
+        if start:
+            self.start_node(i)
+        return node
 
     def partition(self, groups: Sequence[Sequence[int]]) -> None:
         """Replaces any earlier partition: nodes talk only within their group."""

@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <deque>
 #include <fstream>
@@ -48,6 +49,15 @@ Status KvNode::ReadBarrierSync(std::chrono::milliseconds timeout) {
   auto p = std::make_shared<std::promise<Status>>();
   auto f = p->get_future();
   ReadBarrier(timeout, [p](Status s) { p->set_value(std::move(s)); });
+  return f.get();
+}
+
+Result<MemberChangeResult> KvNode::ProposeMemberChangeSync(MemberChange change,
+                                                           std::chrono::milliseconds timeout) {
+  auto p = std::make_shared<std::promise<Result<MemberChangeResult>>>();
+  auto f = p->get_future();
+  ProposeMemberChange(std::move(change), timeout,
+                      [p](Result<MemberChangeResult> r) { p->set_value(std::move(r)); });
   return f.get();
 }
 
@@ -101,6 +111,8 @@ class KvNodeImpl final : public KvNode {
 
   void Propose(KvCommand cmd, std::chrono::milliseconds timeout,
                std::function<void(Result<KvCommandResult>)> done) override;
+  void ProposeMemberChange(MemberChange change, std::chrono::milliseconds timeout,
+                           std::function<void(Result<MemberChangeResult>)> done) override;
   void ReadBarrier(std::chrono::milliseconds timeout, std::function<void(Status)> done) override;
   Result<std::optional<std::string>> Get(const std::string& key) override { return sm_->Get(key); }
   Result<std::vector<std::pair<std::string, std::string>>> Scan(const std::string& start,
@@ -152,11 +164,19 @@ class KvNodeImpl final : public KvNode {
   void HandleReady();
   void ApplyEntries(const std::vector<Entry>& ents);
   void InstallSnapshot(const Snapshot& snap);
-  void MaybeSnapshot();
+  // Takes a snapshot when snapshot_threshold entries applied since the last
+  // one, or at once with force.
+  void MaybeSnapshot(bool force = false);
   void CompleteReads();
   void SweepTimeouts();
   void CancelAll();
   std::string LeaderHint() const;
+  Status BootstrapLog();
+  Result<ConfChangeV2> CheckMemberChange(const MemberChange& ch);
+  // Adopts the replicated address book: fills unknown peer addresses (and
+  // `fresh_id`'s, the member a conf change just added, unconditionally).
+  void AdoptAddressBook(const std::map<uint64_t, MemberAddress>& book, uint64_t fresh_id);
+  std::vector<MemberInfo> Members();
 
   // Transport.
   void Send(std::vector<Message> msgs);
@@ -202,6 +222,7 @@ class KvNodeImpl final : public KvNode {
 
   mutable std::mutex peers_mu_;
   std::map<uint64_t, Peer> peers_;
+  std::map<uint64_t, MemberAddress> book_;  // replicated address book (copy of sm_->members())
   std::set<uint64_t> dropped_;
   double drop_p_ = 0;
   Random rng_;  // under peers_mu_ after construction
@@ -219,11 +240,7 @@ Status KvNodeImpl::Init() {
   so.sync = opts_.sync;
   TINYKV_ASSIGN_OR_RETURN(storage_, DiskStorage::Open(opts_.data_dir / "raft", so));
   TINYKV_ASSIGN_OR_RETURN(sm_, KvStateMachine::Open(opts_.data_dir / "kv"));
-  if (storage_->IsEmpty()) {
-    ConfState cs;
-    for (const auto& [id, addr] : opts_.peers) cs.voters.push_back(id);
-    TINYKV_RETURN_IF_ERROR(storage_->Bootstrap(cs));
-  }
+  if (storage_->IsEmpty() && !opts_.join_existing) TINYKV_RETURN_IF_ERROR(BootstrapLog());
   TINYKV_ASSIGN_OR_RETURN(Snapshot snap, storage_->GetSnapshot());
   snap_index_ = snap.metadata.index;
   if (snap.metadata.index > sm_->applied_index()) {
@@ -265,6 +282,7 @@ Status KvNodeImpl::Init() {
 
   for (const auto& [id, addr] : opts_.peers)
     if (id != opts_.id) peers_[id].addr = addr;
+  AdoptAddressBook(sm_->members(), 0);
 
   net::ServerOptions sopt;
   TINYKV_ASSIGN_OR_RETURN(auto hp, SplitHostPort(opts_.peer_listen));
@@ -297,6 +315,184 @@ Status KvNodeImpl::Init() {
   log_->info("node={} started: peer port {}, applied {}, log [{}, {}]", opts_.id, port_,
              applied_.load(), storage_->FirstIndex(), storage_->LastIndex());
   return Status::OK();
+}
+
+// etcd's bootstrap: the log of a new cluster starts with one committed
+// AddNode conf change per initial member (term 1, index 1..n), carrying its
+// peer address. Every member writes the same entries, so logs match; a node
+// that joins later replays them (or gets a snapshot holding their effect) and
+// so learns the full configuration and address book. (The older form, a
+// ConfState in a bootstrap snapshot at index 0, is still read on restart of
+// existing data dirs, but a joiner could not learn it from the log.)
+Status KvNodeImpl::BootstrapLog() {
+  std::vector<Entry> ents;
+  for (const auto& [id, addr] : opts_.peers) {
+    ConfChangeV2 cc;
+    cc.changes.push_back(ConfChangeSingle{ConfChangeType::kAddNode, id});
+    MemberContext mc;
+    mc.address.peer = addr;
+    cc.context = EncodeMemberContext(mc);
+    Entry e;
+    e.type = EntryType::kConfChangeV2;
+    e.term = 1;
+    e.index = ents.size() + 1;
+    EncodeConfChange(cc, &e.data);
+    ents.push_back(std::move(e));
+  }
+  HardState hs;
+  hs.term = 1;
+  hs.commit = ents.size();
+  return storage_->Save(hs, ents, /*sync=*/true);
+}
+
+void KvNodeImpl::AdoptAddressBook(const std::map<uint64_t, MemberAddress>& book,
+                                  uint64_t fresh_id) {
+  std::lock_guard<std::mutex> l(peers_mu_);
+  book_ = book;
+  for (const auto& [id, a] : book) {
+    if (id == opts_.id || a.peer.empty()) continue;
+    Peer& p = peers_[id];
+    if (p.addr.empty() || id == fresh_id) p.addr = a.peer;
+  }
+}
+
+std::vector<MemberInfo> KvNodeImpl::Members() {
+  ConfState cs;
+  {
+    std::lock_guard<std::mutex> l(conf_mu_);
+    cs = conf_;
+  }
+  std::vector<MemberInfo> out;
+  std::lock_guard<std::mutex> l(peers_mu_);
+  auto info = [&](uint64_t id, bool learner) {
+    MemberInfo m;
+    m.id = id;
+    m.learner = learner;
+    auto b = book_.find(id);
+    if (b != book_.end()) m.client_address = b->second.client;
+    if (id == opts_.id) {
+      m.peer_address = server_ ? server_->address() : std::string();
+    } else {
+      auto it = peers_.find(id);
+      if (it != peers_.end()) m.peer_address = it->second.addr;
+    }
+    return m;
+  };
+  for (uint64_t v : cs.voters) out.push_back(info(v, false));
+  for (uint64_t v : cs.learners) out.push_back(info(v, true));
+  return out;
+}
+
+// Validates `ch` against the applied configuration (driver thread, leader).
+// The core validates again at propose time and refuses a second change while
+// one is pending (Busy).
+Result<ConfChangeV2> KvNodeImpl::CheckMemberChange(const MemberChange& ch) {
+  if (ch.id == 0) return Status::InvalidArgument("member id must be >= 1");
+  ConfState cs;
+  {
+    std::lock_guard<std::mutex> l(conf_mu_);
+    cs = conf_;
+  }
+  if (!cs.voters_outgoing.empty())
+    return Status::Busy("the configuration is joint; retry once it left the joint state");
+  auto has = [](const std::vector<uint64_t>& v, uint64_t id) {
+    return std::find(v.begin(), v.end(), id) != v.end();
+  };
+  const bool voter = has(cs.voters, ch.id), learner = has(cs.learners, ch.id);
+  const std::string who = "member " + std::to_string(ch.id);
+  ConfChangeSingle c;
+  c.node_id = ch.id;
+  switch (ch.type) {
+    case MemberChange::Type::kAddVoter:
+    case MemberChange::Type::kAddLearner: {
+      if (voter || learner) return Status::AlreadyExists(who + " is already in the configuration");
+      if (ch.peer_address.empty()) return Status::InvalidArgument("a new member needs a peer address");
+      TINYKV_RETURN_IF_ERROR(SplitHostPort(ch.peer_address).status());
+      if (!ch.client_address.empty())
+        TINYKV_RETURN_IF_ERROR(SplitHostPort(ch.client_address).status());
+      c.type = ch.type == MemberChange::Type::kAddVoter ? ConfChangeType::kAddNode
+                                                        : ConfChangeType::kAddLearnerNode;
+      break;
+    }
+    case MemberChange::Type::kPromote: {
+      if (voter) return Status::InvalidArgument(who + " is already a voter");
+      if (!learner) return Status::NotFound(who + " is not a learner of the configuration");
+      // As etcd: only a learner that is in sync with the leader is promoted,
+      // so the new quorum does not wait for it to catch up.
+      NodeStatus ns = raw_->GetStatus();
+      uint64_t mine = 0, theirs = 0;
+      for (const PeerStatus& ps : ns.progress) {
+        if (ps.id == opts_.id) mine = ps.match;
+        if (ps.id == ch.id) theirs = ps.match;
+      }
+      if (theirs * 10 < mine * 9)
+        return Status::Unavailable(who + " is not caught up yet (match " + std::to_string(theirs) +
+                                   " of " + std::to_string(mine) + ")");
+      c.type = ConfChangeType::kAddNode;
+      break;
+    }
+    case MemberChange::Type::kRemove: {
+      if (!voter && !learner) return Status::NotFound(who + " is not in the configuration");
+      if (voter && cs.voters.size() == 1) return Status::InvalidArgument("cannot remove the last voter");
+      c.type = ConfChangeType::kRemoveNode;
+      break;
+    }
+    default:
+      return Status::InvalidArgument("unknown member change type");
+  }
+  ConfChangeV2 cc;
+  cc.changes.push_back(c);
+  return cc;
+}
+
+void KvNodeImpl::ProposeMemberChange(MemberChange change, std::chrono::milliseconds timeout,
+                                     std::function<void(Result<MemberChangeResult>)> done) {
+  std::unique_lock<std::mutex> guard(post_mu_);
+  if (stopped_) {
+    guard.unlock();
+    done(Status::Cancelled("node stopped"));
+    return;
+  }
+  auto deadline = Clock::now() + timeout;
+  asio::post(io_, [this, ch = std::move(change), deadline, done = std::move(done)]() mutable {
+    if (stopping_) {
+      done(Status::Cancelled("node stopped"));
+      return;
+    }
+    if (role_ != static_cast<int>(StateRole::kLeader)) {
+      done(Status::NotLeader(LeaderHint()));
+      return;
+    }
+    Result<ConfChangeV2> cc = CheckMemberChange(ch);
+    if (!cc.ok()) {
+      done(cc.status());
+      return;
+    }
+    const uint64_t pid = epoch_ | next_pid_++;
+    MemberContext mc;
+    mc.proposal_id = pid;
+    if (ch.type == MemberChange::Type::kAddVoter || ch.type == MemberChange::Type::kAddLearner) {
+      mc.address.peer = ch.peer_address;
+      mc.address.client = ch.client_address;
+    }
+    cc->context = EncodeMemberContext(mc);
+    Status s = raw_->ProposeConfChange(*cc);
+    if (!s.ok()) {
+      done(s.IsNotLeader() ? Status::NotLeader(LeaderHint()) : s);
+      return;
+    }
+    log_->info("node={} proposed member change type={} id={}", opts_.id,
+               static_cast<int>(ch.type), ch.id);
+    auto wrapped = [this, done = std::move(done)](Result<KvCommandResult> r) {
+      if (!r.ok()) {
+        done(r.status());
+        return;
+      }
+      done(MemberChangeResult{r->index, Members()});
+    };
+    proposals_.emplace(pid, PendingProposal{std::move(wrapped), deadline, 0});
+    ScheduleReady();
+  });
 }
 
 void KvNodeImpl::ArmTimer() {
@@ -407,13 +603,23 @@ void KvNodeImpl::HandleReady() {
     }
     if (!proposals_.empty()) {
       for (const Entry& e : rd.entries) {
-        if (e.type != EntryType::kNormal || e.data.size() < 8) continue;
-        auto d = DecodeKvEntry(Slice(e.data));
-        if (!d.ok()) continue;
-        auto it = proposals_.find(d->first);
+        uint64_t pid = 0;
+        if (e.type == EntryType::kConfChangeV2) {
+          auto cc = DecodeConfChange(Slice(e.data));
+          if (!cc.ok()) continue;
+          auto mc = DecodeMemberContext(Slice(cc->context));
+          if (!mc.ok() || !mc->has_value()) continue;
+          pid = (*mc)->proposal_id;
+        } else {
+          if (e.data.size() < 8) continue;
+          auto d = DecodeKvEntry(Slice(e.data));
+          if (!d.ok()) continue;
+          pid = d->first;
+        }
+        auto it = proposals_.find(pid);
         if (it == proposals_.end()) continue;
         it->second.index = e.index;
-        index_to_pid_[e.index] = d->first;
+        index_to_pid_[e.index] = pid;
       }
     }
     // 2. Send.
@@ -458,11 +664,47 @@ void KvNodeImpl::ApplyEntries(const std::vector<Entry>& ents) {
     if (e.type == EntryType::kConfChangeV2) {
       auto cc = DecodeConfChange(Slice(e.data));
       TINYKV_CHECK(cc.ok()) << "bad conf change entry at " << e.index;
+      auto mc = DecodeMemberContext(Slice(cc->context));
+      TINYKV_CHECK(mc.ok()) << "bad member context at " << e.index << ": "
+                            << mc.status().ToString();
       ConfState cs = raw_->ApplyConfChange(*cc);
-      Status s = sm_->ApplyNoop(e.index, e.term, cs);
+      // The address book follows the configuration: an added member's
+      // addresses come from the entry; removed members are dropped.
+      std::map<uint64_t, MemberAddress> book = sm_->members();
+      uint64_t fresh = 0;
+      if (mc->has_value() && cc->changes.size() == 1 &&
+          cc->changes[0].type != ConfChangeType::kRemoveNode) {
+        const MemberAddress& a = (*mc)->address;
+        MemberAddress& slot = book[cc->changes[0].node_id];
+        if (!a.peer.empty()) {
+          slot.peer = a.peer;
+          fresh = cc->changes[0].node_id;
+        }
+        if (!a.client.empty()) slot.client = a.client;
+      }
+      std::set<uint64_t> in_conf;
+      for (const auto* v : {&cs.voters, &cs.learners, &cs.voters_outgoing, &cs.learners_next})
+        in_conf.insert(v->begin(), v->end());
+      for (auto it = book.begin(); it != book.end();)
+        it = in_conf.count(it->first) ? std::next(it) : book.erase(it);
+      Status s = sm_->ApplyConfChange(e.index, e.term, cs, book);
       TINYKV_CHECK(s.ok()) << "applying entry " << e.index << ": " << s.ToString();
-      std::lock_guard<std::mutex> l(conf_mu_);
-      conf_ = cs;
+      if (mc->has_value()) pid = (*mc)->proposal_id;
+      result->index = e.index;
+      {
+        std::lock_guard<std::mutex> l(conf_mu_);
+        conf_ = cs;
+      }
+      AdoptAddressBook(book, fresh);
+      // A new member needs the log from index 1 or a snapshot. If the log was
+      // compacted, the latest snapshot predates this entry and does not list
+      // the new member, which would ignore it (raft refuses a snapshot whose
+      // ConfState does not contain it): take one that does, now (etcd makes
+      // the snapshot it sends on demand for the same reason).
+      if (fresh != 0 && storage_->FirstIndex() > 1) MaybeSnapshot(/*force=*/true);
+      if (cc->changes.size() == 1 && cc->changes[0].type == ConfChangeType::kRemoveNode &&
+          cc->changes[0].node_id == opts_.id)
+        log_->info("node={} removed from the configuration at index {}", opts_.id, e.index);
     } else if (e.data.empty()) {
       Status s = sm_->ApplyNoop(e.index, e.term, std::nullopt);
       TINYKV_CHECK(s.ok()) << "applying entry " << e.index << ": " << s.ToString();
@@ -546,9 +788,12 @@ void KvNodeImpl::CancelAll() {
 
 // --- snapshots ---------------------------------------------------------------
 
-void KvNodeImpl::MaybeSnapshot() {
+void KvNodeImpl::MaybeSnapshot(bool force) {
   const uint64_t applied = sm_->applied_index();
-  if (opts_.snapshot_threshold == 0 || applied < snap_index_ + opts_.snapshot_threshold) return;
+  if (applied <= snap_index_) return;
+  if (!force &&
+      (opts_.snapshot_threshold == 0 || applied < snap_index_ + opts_.snapshot_threshold))
+    return;
   const fs::path root = opts_.data_dir / "snap";
   const std::string name = SnapDirName(applied, sm_->applied_term());
   std::error_code ec;
@@ -597,8 +842,11 @@ void KvNodeImpl::InstallSnapshot(const Snapshot& snap) {
       << "snapshot " << dir.string() << " holds applied index " << sm_->applied_index();
   applied_ = sm_->applied_index();
   snap_index_ = snap.metadata.index;
-  std::lock_guard<std::mutex> l(conf_mu_);
-  conf_ = snap.metadata.conf_state;
+  {
+    std::lock_guard<std::mutex> l(conf_mu_);
+    conf_ = snap.metadata.conf_state;
+  }
+  AdoptAddressBook(sm_->members(), 0);
   log_->info("node={} installed snapshot at index {}", opts_.id, snap.metadata.index);
 }
 
@@ -810,19 +1058,7 @@ KvNodeStatus KvNodeImpl::GetStatus() {
   st.log_entries_written = ds.entries_written;
   auto snap = storage_->GetSnapshot();
   if (snap.ok()) st.snapshot_index = snap->metadata.index;
-  ConfState cs;
-  {
-    std::lock_guard<std::mutex> l(conf_mu_);
-    cs = conf_;
-  }
-  std::lock_guard<std::mutex> l(peers_mu_);
-  auto addr = [&](uint64_t id) -> std::string {
-    if (id == opts_.id) return server_ ? server_->address() : std::string();
-    auto it = peers_.find(id);
-    return it == peers_.end() ? std::string() : it->second.addr;
-  };
-  for (uint64_t v : cs.voters) st.members.push_back(MemberInfo{v, addr(v), false});
-  for (uint64_t v : cs.learners) st.members.push_back(MemberInfo{v, addr(v), true});
+  st.members = Members();
   return st;
 }
 

@@ -20,6 +20,29 @@ namespace fs = std::filesystem;
 constexpr uint8_t kCmdVersion = 1;
 const std::string kAppliedKey = "mapplied";
 const std::string kConfKey = "mconf";
+const std::string kPeerPrefix = "mpeer/";
+constexpr uint8_t kMemberContextVersion = 1;
+
+std::string PeerKey(uint64_t id) {
+  std::string k = kPeerPrefix;
+  for (int i = 7; i >= 0; --i) k.push_back(static_cast<char>((id >> (8 * i)) & 0xff));
+  return k;
+}
+
+std::string EncodeMemberAddress(const MemberAddress& a) {
+  std::string v;
+  PutLengthPrefixedSlice(&v, Slice(a.peer));
+  PutLengthPrefixedSlice(&v, Slice(a.client));
+  return v;
+}
+
+bool DecodeMemberAddress(Slice* in, MemberAddress* a) {
+  Slice peer, client;
+  if (!GetLengthPrefixedSlice(in, &peer) || !GetLengthPrefixedSlice(in, &client)) return false;
+  a->peer = peer.ToString();
+  a->client = client.ToString();
+  return true;
+}
 
 std::string DataKey(const std::string& k) { return "d" + k; }
 std::string ClientKey(uint64_t client) {
@@ -120,6 +143,25 @@ Result<std::pair<uint64_t, KvCommand>> DecodeKvEntry(Slice data) {
   return std::make_pair(id, std::move(c));
 }
 
+std::string EncodeMemberContext(const MemberContext& c) {
+  std::string s;
+  s.push_back(static_cast<char>(kMemberContextVersion));
+  PutFixed64(&s, c.proposal_id);
+  s += EncodeMemberAddress(c.address);
+  return s;
+}
+
+Result<std::optional<MemberContext>> DecodeMemberContext(Slice in) {
+  if (in.empty()) return std::optional<MemberContext>();
+  if (static_cast<uint8_t>(in[0]) != kMemberContextVersion)
+    return Status::Corruption("member context: bad version");
+  in.remove_prefix(1);
+  MemberContext c;
+  if (!GetFixed64(&in, &c.proposal_id) || !DecodeMemberAddress(&in, &c.address) || !in.empty())
+    return Status::Corruption("member context: truncated or trailing bytes");
+  return std::optional<MemberContext>(std::move(c));
+}
+
 KvStateMachine::KvStateMachine(fs::path dir) : dir_(std::move(dir)) {}
 KvStateMachine::~KvStateMachine() = default;
 
@@ -162,7 +204,22 @@ Status KvStateMachine::LoadMeta() {
     if (!DecodeConfState(&in, &cs).ok()) return Status::Corruption("state machine: bad conf record");
     conf_ = cs;
   }
-  return Status::OK();
+  members_.clear();
+  auto it = db_->NewIterator(storage::ReadOptions{});
+  for (it->Seek(Slice(kPeerPrefix)); it->Valid() && it->key().starts_with(Slice(kPeerPrefix));
+       it->Next()) {
+    Slice k = it->key();
+    k.remove_prefix(kPeerPrefix.size());
+    uint64_t id = 0;
+    if (k.size() != 8) return Status::Corruption("state machine: bad member key");
+    for (size_t i = 0; i < 8; ++i) id = (id << 8) | static_cast<uint8_t>(k[i]);
+    Slice v = it->value();
+    MemberAddress a;
+    if (!DecodeMemberAddress(&v, &a) || !v.empty())
+      return Status::Corruption("state machine: bad member record");
+    members_[id] = std::move(a);
+  }
+  return it->status();
 }
 
 Result<std::optional<std::string>> KvStateMachine::GetRaw(const std::string& key) {
@@ -257,6 +314,30 @@ Status KvStateMachine::ApplyNoop(uint64_t index, uint64_t term,
   applied_index_ = index;
   applied_term_ = term;
   if (conf) conf_ = conf;
+  return Status::OK();
+}
+
+Status KvStateMachine::ApplyConfChange(uint64_t index, uint64_t term, const ConfState& conf,
+                                       const std::map<uint64_t, MemberAddress>& members) {
+  std::shared_lock<std::shared_mutex> l(db_mu_);
+  storage::WriteBatch batch;
+  batch.Put(Slice(kAppliedKey), Slice(AppliedValue(index, term)));
+  std::string v;
+  EncodeConfState(conf, &v);
+  batch.Put(Slice(kConfKey), Slice(v));
+  for (const auto& [id, a] : members_) {
+    if (!members.count(id)) batch.Delete(Slice(PeerKey(id)));
+  }
+  for (const auto& [id, a] : members) {
+    auto old = members_.find(id);
+    if (old == members_.end() || !(old->second == a))
+      batch.Put(Slice(PeerKey(id)), Slice(EncodeMemberAddress(a)));
+  }
+  TINYKV_RETURN_IF_ERROR(db_->Write(storage::WriteOptions{}, batch));
+  applied_index_ = index;
+  applied_term_ = term;
+  conf_ = conf;
+  members_ = members;
   return Status::OK();
 }
 

@@ -49,6 +49,10 @@ struct Flags {
   std::optional<std::string> value;
   // scan
   std::string start, end;
+  // member add / promote / remove
+  uint64_t member_id = 0;
+  std::string peer_addr, client_addr;
+  bool learner = false;
 };
 
 }  // namespace
@@ -112,6 +116,17 @@ int RunCli(const std::vector<std::string>& args, const std::string& env_endpoint
   auto* member = app.add_subcommand("member", "cluster membership");
   member->require_subcommand(1);
   auto* member_list = member->add_subcommand("list", "list the members");
+  auto* member_add = member->add_subcommand(
+      "add", "add a member (start it with --initial-cluster-state existing); one change at a time");
+  member_add->add_option("id", f.member_id, "the new member's id (>= 1)")->required();
+  member_add->add_option("peer_addr", f.peer_addr, "its peer (raft) address host:port")->required();
+  member_add->add_flag("--learner", f.learner, "add as a non-voting learner (promote it later)");
+  member_add->add_option("--client-addr", f.client_addr, "its client address host:port");
+  auto* member_promote =
+      member->add_subcommand("promote", "promote a caught-up learner to a voter");
+  member_promote->add_option("id", f.member_id)->required();
+  auto* member_remove = member->add_subcommand("remove", "remove a member");
+  member_remove->add_option("id", f.member_id)->required();
 
   auto* endpoint = app.add_subcommand("endpoint", "per-endpoint commands");
   endpoint->require_subcommand(1);
@@ -208,6 +223,31 @@ int RunCli(const std::vector<std::string>& args, const std::string& env_endpoint
     auto m = cl->MemberList(call);
     if (!m.ok()) return fail(m.status());
     out << RenderMembers(*m, format);
+    return kExitOk;
+  }
+  if (member_add->parsed() || member_promote->parsed() || member_remove->parsed()) {
+    if (f.member_id == 0) {
+      err << "Error: member id must be >= 1\n";
+      return kExitUsage;
+    }
+    for (std::string* a : {&f.peer_addr, &f.client_addr}) {
+      auto scheme = a->find("://");  // accept etcd-style URLs
+      if (scheme != std::string::npos) a->erase(0, scheme + 3);
+    }
+    Result<client::MemberChangeResponse> r = Status::InvalidArgument("no member command");
+    std::string verb;
+    if (member_add->parsed()) {
+      r = cl->MemberAdd(f.member_id, f.peer_addr, f.client_addr, f.learner, call);
+      verb = "added to";
+    } else if (member_promote->parsed()) {
+      r = cl->MemberPromote(f.member_id, call);
+      verb = "promoted in";
+    } else {
+      r = cl->MemberRemove(f.member_id, call);
+      verb = "removed from";
+    }
+    if (!r.ok()) return fail(r.status());
+    out << RenderMemberChange(verb, f.member_id, *r, format);
     return kExitOk;
   }
   if (ep_status->parsed()) {

@@ -5,7 +5,9 @@
 //   tinykv put KEY [VALUE]          (VALUE from stdin when omitted)
 //   tinykv del KEY [--prefix]
 //   tinykv scan START END [--limit N]
-//   tinykv member list | endpoint status | endpoint health | --version
+//   tinykv member list | member add ID PEER_ADDR [--learner] [--client-addr ADDR]
+//   tinykv member promote ID | member remove ID
+//   tinykv endpoint status | endpoint health | --version
 //
 // Returns the process exit code (output.h: ExitCode). Errors are one line on
 // `err`, "Error: <reason>".

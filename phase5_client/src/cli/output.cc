@@ -362,6 +362,18 @@ std::string RenderMembers(const client::MemberListResponse& members, OutputForma
   return out;
 }
 
+std::string RenderMemberChange(const std::string& verb, uint64_t id,
+                               const client::MemberChangeResponse& resp, OutputFormat format) {
+  client::MemberListResponse list;
+  list.members = resp.members;
+  list.leader = resp.leader;
+  if (format == OutputFormat::kJson) {
+    std::string members = RenderMembers(list, format);  // {"leader":L,"members":[...]}\n
+    return "{\"index\":" + U(resp.index) + ",\"id\":" + U(id) + "," + members.substr(1);
+  }
+  return "Member " + U(id) + " " + verb + " cluster\n" + RenderMembers(list, format);
+}
+
 std::string RenderHealth(const std::vector<client::HealthReport>& reports, OutputFormat format) {
   std::string out;
   auto took = [](std::chrono::microseconds us) {

@@ -59,6 +59,12 @@ struct EndpointStatusRow {
 };
 std::string RenderStatus(const std::vector<EndpointStatusRow>& rows, OutputFormat format);
 std::string RenderMembers(const client::MemberListResponse& members, OutputFormat format);
+// `member add|promote|remove`: verb is "added to", "promoted in" or
+// "removed from". simple: "Member ID VERB cluster" then the new member list;
+// json: {"index":N,"id":ID,"leader":L,"members":[...]}; table: the line,
+// then the member table.
+std::string RenderMemberChange(const std::string& verb, uint64_t id,
+                               const client::MemberChangeResponse& resp, OutputFormat format);
 std::string RenderHealth(const std::vector<client::HealthReport>& reports, OutputFormat format);
 
 }  // namespace tinykv::cli

@@ -10,6 +10,13 @@
 // snapshot_index; KvNode::SetPeerAddress (peers may be given with an empty
 // address at Open and filled in later, e.g. when every node listens on port 0).
 //
+// Membership (etcd semantics): a new cluster's log starts with one committed
+// conf change entry per initial member (index 1..n, term 1, carrying its peer
+// address), so a node that joins later learns the whole configuration and
+// address book from the log or from a snapshot. ProposeMemberChange adds a
+// voter or learner, promotes a learner or removes a member, one change at a
+// time; the address book is part of the replicated state machine.
+//
 // Data dir layout: raft/ (log segments), kv/db (engine), snap/<index>-<term>
 // (engine checkpoints served to lagging followers).
 #pragma once
@@ -34,6 +41,12 @@ struct KvNodeOptions {
   uint64_t id = 0;                           // 1..n
   std::filesystem::path data_dir;            // raft log, hard state, snapshots, kv engine
   std::map<uint64_t, std::string> peers;     // initial cluster incl. self: id -> "host:port" (peer addr)
+  // false ("new"): an empty data dir bootstraps the cluster `peers`.
+  // true ("existing"): an empty data dir does NOT bootstrap; the node has no
+  // configuration, never campaigns, and waits for a leader to send it the log
+  // or a snapshot after it was added with ProposeMemberChange. `peers` then
+  // only seeds addresses (must include self). Ignored on a non-empty dir.
+  bool join_existing = false;
   std::string peer_listen = "127.0.0.1:0";   // where this node's peer RPC server listens
   int tick_ms = 100;                         // one Raft tick
   int election_ticks = 10;                   // election timeout = election_ticks * tick_ms (randomized x1..2)
@@ -71,6 +84,22 @@ struct MemberInfo {
   uint64_t id = 0;
   std::string peer_address;
   bool learner = false;
+  std::string client_address;                // as given to the member add ("" = unknown)
+};
+
+// One membership change (a simple ConfChangeV2 with one change; joint
+// consensus is not exposed here).
+struct MemberChange {
+  enum class Type : uint8_t { kAddVoter = 1, kAddLearner = 2, kPromote = 3, kRemove = 4 };
+  Type type = Type::kAddLearner;
+  uint64_t id = 0;
+  std::string peer_address;                  // add: required, "host:port"
+  std::string client_address;                // add: optional, recorded in the address book
+};
+
+struct MemberChangeResult {
+  uint64_t index = 0;                        // raft index of the conf change entry
+  std::vector<MemberInfo> members;           // the configuration right after it applied
 };
 
 struct KvNodeStatus {
@@ -107,6 +136,19 @@ class KvNode {
   // the uncommitted tail is full, Cancelled on Stop.
   virtual void Propose(KvCommand cmd, std::chrono::milliseconds timeout,
                        std::function<void(Result<KvCommandResult>)> done) = 0;
+  // Membership change, leader only. `done` runs once on the driver thread:
+  // with the new configuration when the change applied on this node;
+  // NotLeader on a follower; Busy while another conf change is pending
+  // (proposed but not applied yet, also right after an election until the new
+  // leader applied its first entry); InvalidArgument for a malformed change;
+  // AlreadyExists (add of a member), NotFound (promote/remove of a non-member),
+  // InvalidArgument (promote of a voter, removal of the last voter);
+  // Unavailable (promote of a learner that is not caught up: its match index
+  // is below 90% of the leader's, as etcd); Timeout / Aborted / Cancelled as
+  // for Propose. The peer address travels in the entry, so every member
+  // (and later joiners) learn it when the entry applies.
+  virtual void ProposeMemberChange(MemberChange change, std::chrono::milliseconds timeout,
+                                   std::function<void(Result<MemberChangeResult>)> done) = 0;
   // Linearizable read barrier (ReadIndex): `done(OK)` once this node is
   // confirmed leader and has applied up to the read index; then local reads
   // are linearizable. NotLeader / Timeout otherwise.
@@ -120,6 +162,8 @@ class KvNode {
   // Blocking conveniences (tests, Python): wait for the callbacks above.
   Result<KvCommandResult> ProposeSync(KvCommand cmd, std::chrono::milliseconds timeout);
   Status ReadBarrierSync(std::chrono::milliseconds timeout);
+  Result<MemberChangeResult> ProposeMemberChangeSync(MemberChange change,
+                                                     std::chrono::milliseconds timeout);
 
   virtual KvNodeStatus GetStatus() = 0;
   virtual uint16_t peer_port() const = 0;

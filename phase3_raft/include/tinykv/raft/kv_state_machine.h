@@ -13,6 +13,9 @@
 //   'd' + user key            -> value
 //   'm' "applied"             -> fixed64 index | fixed64 term
 //   'm' "conf"                -> encoded ConfState (codec.h)
+//   'm' "peer/" + fixed64 BE id -> member address book entry (one per member of
+//                                the applied configuration): length-prefixed
+//                                peer address | length-prefixed client address
 //   'c' + fixed64 BE client   -> varint seq | encoded result
 //
 // Snapshots: Checkpoint() writes a DB checkpoint directory (an openable copy
@@ -25,6 +28,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <shared_mutex>
@@ -48,6 +52,28 @@ std::string EncodeKvEntry(uint64_t proposal_id, const KvCommand& cmd);
 // proposal id and command of a normal entry's data.
 Result<std::pair<uint64_t, KvCommand>> DecodeKvEntry(Slice data);
 
+// A member's addresses, as carried by a conf change entry's context and kept
+// in the state machine's address book. Either may be empty (unknown).
+struct MemberAddress {
+  std::string peer;    // raft peer RPC "host:port"
+  std::string client;  // client protocol "host:port"
+  friend bool operator==(const MemberAddress&, const MemberAddress&) = default;
+};
+
+// Context of the ConfChangeV2 entries KvNode proposes (ConfChangeV2::context;
+// doc/message_format.md "Member change context"):
+//   byte version (=1) | fixed64 proposal id | length-prefixed peer address |
+//   length-prefixed client address
+// proposal id 0 = nobody waits for the entry (bootstrap entries).
+struct MemberContext {
+  uint64_t proposal_id = 0;
+  MemberAddress address;
+};
+std::string EncodeMemberContext(const MemberContext& c);
+// Corruption on a malformed context; an EMPTY context decodes to nullopt
+// (conf changes proposed by someone else, e.g. the leave of a joint config).
+Result<std::optional<MemberContext>> DecodeMemberContext(Slice context);
+
 class KvStateMachine {
  public:
   // Opens (creating) the engine in `dir`.
@@ -67,6 +93,14 @@ class KvStateMachine {
   // Marks (index, term) applied without a command (no-op or conf entry);
   // `conf` is persisted in the same batch if given.
   Status ApplyNoop(uint64_t index, uint64_t term, const std::optional<ConfState>& conf);
+  // Marks a conf change entry (index, term) applied: persists `conf` and the
+  // new address book `members` (replacing the old one: ids missing from it
+  // are deleted) in ONE WriteBatch with the applied index, so a restart or a
+  // snapshot carries exactly the configuration of applied_index().
+  Status ApplyConfChange(uint64_t index, uint64_t term, const ConfState& conf,
+                         const std::map<uint64_t, MemberAddress>& members);
+  // The persisted address book (driver thread only, like Apply).
+  const std::map<uint64_t, MemberAddress>& members() const { return members_; }
 
   Result<std::optional<std::string>> Get(const std::string& key);
   Result<std::vector<std::pair<std::string, std::string>>> Scan(const std::string& start,
@@ -91,6 +125,7 @@ class KvStateMachine {
   uint64_t applied_index_ = 0;
   uint64_t applied_term_ = 0;
   std::optional<ConfState> conf_;
+  std::map<uint64_t, MemberAddress> members_;
 };
 
 }  // namespace tinykv::raft

@@ -140,6 +140,18 @@ class Client {
                                         std::optional<std::chrono::milliseconds> timeout = {});
   // The members, asked of the leader (or any endpoint that answers).
   Result<MemberListResponse> MemberList(const CallOptions& opts = {});
+  // Membership changes, sent to the leader; each answers with the
+  // configuration right after the change applied. One change at a time:
+  // while one is pending the leader answers Busy, which is retried until the
+  // deadline like NotLeader (so is Unavailable, the answer to promoting a
+  // learner that has not caught up yet). Not idempotent: if an attempt timed
+  // out but applied, its retry fails with AlreadyExists (add) or NotFound
+  // (remove); MemberList tells the outcome.
+  Result<MemberChangeResponse> MemberAdd(uint64_t id, const std::string& peer_address,
+                                         const std::string& client_address = "",
+                                         bool learner = false, const CallOptions& opts = {});
+  Result<MemberChangeResponse> MemberPromote(uint64_t id, const CallOptions& opts = {});
+  Result<MemberChangeResponse> MemberRemove(uint64_t id, const CallOptions& opts = {});
   // Healthy: the endpoint answers Status within the timeout, knows a
   // leader, and a linearizable read (of the key "health", as etcdctl does)
   // through the cluster completes within the timeout -- so a quorum is

@@ -13,6 +13,11 @@
 // on a new port (the others are told). Partition/Heal drop peer traffic
 // between groups (KvNode::SetDroppedPeers), leaving client traffic alone.
 //
+// AddNode(i) starts a NEW member i that joins (KvNodeOptions::join_existing:
+// no configuration, it waits for the leader); the caller then adds it to the
+// configuration through the client protocol (Client::MemberAdd with
+// PeerAddress(i)). Membership itself is not changed by LocalCluster.
+//
 // Thread safety: all methods are thread-safe. Cost: 2 RpcServers and one
 // KvNode (with its own threads) per member.
 #pragma once
@@ -62,6 +67,11 @@ class LocalCluster {
 
   Status StopNode(uint64_t id);
   Status StartNode(uint64_t id);
+  // Starts new member `id` (not yet in the configuration; see above).
+  // AlreadyExists if the cluster has a member `id`.
+  Status AddNode(uint64_t id);
+  // Member id's current peer (raft) address ("" if never started).
+  std::string PeerAddress(uint64_t id) const;
   // Only members in the same group exchange Raft traffic; unlisted members are isolated.
   void Partition(const std::vector<std::vector<uint64_t>>& groups);
   void Heal();
@@ -76,6 +86,7 @@ class LocalCluster {
     std::unique_ptr<net::RpcServer> server;
     uint16_t client_port = 0;
     std::string peer_address;
+    bool join = false;  // started by AddNode: join_existing on its first start
   };
   explicit LocalCluster(LocalClusterOptions options) : options_(std::move(options)) {}
   Status StartLocked(uint64_t id);

@@ -240,6 +240,48 @@ struct MemberListResponse {
   }
 };
 
+// ---- MemberAdd / MemberPromote / MemberRemove ----
+// Membership changes (leader only; a follower answers NotLeader with the
+// hint). One change at a time: while one is pending the leader answers Busy.
+// Not idempotent (a retried add of an applied change gets AlreadyExists).
+struct MemberAddRequest {
+  uint64_t id = 0;
+  std::string peer_address;    // where the new member's peer (raft) server listens
+  std::string client_address;  // optional: its client endpoint, kept in the address book
+  bool learner = false;        // true: a non-voting learner (promote it later)
+  uint32_t timeout_ms = 0;
+  template <class A>
+  void serialize(A& a) {
+    a(id, peer_address, client_address, learner, timeout_ms);
+  }
+};
+struct MemberPromoteRequest {
+  uint64_t id = 0;
+  uint32_t timeout_ms = 0;
+  template <class A>
+  void serialize(A& a) {
+    a(id, timeout_ms);
+  }
+};
+struct MemberRemoveRequest {
+  uint64_t id = 0;
+  uint32_t timeout_ms = 0;
+  template <class A>
+  void serialize(A& a) {
+    a(id, timeout_ms);
+  }
+};
+// The configuration right after the change applied on the leader.
+struct MemberChangeResponse {
+  uint64_t index = 0;  // raft index of the conf change entry
+  std::vector<Member> members;
+  uint64_t leader = 0;
+  template <class A>
+  void serialize(A& a) {
+    a(index, members, leader);
+  }
+};
+
 // ---- Method declarations ----
 #define TINYKV_CLIENT_METHOD(Name, Id, Idem, Req, Resp)        \
   struct Name##Method {                                        \
@@ -261,6 +303,9 @@ TINYKV_CLIENT_METHOD(Scan, 505, true, ScanRequest, ScanResponse);
 TINYKV_CLIENT_METHOD(Cas, 506, true, CasRequest, CasResponse);
 TINYKV_CLIENT_METHOD(Status, 507, true, StatusRequest, StatusResponse);
 TINYKV_CLIENT_METHOD(MemberList, 508, true, MemberListRequest, MemberListResponse);
+TINYKV_CLIENT_METHOD(MemberAdd, 509, false, MemberAddRequest, MemberChangeResponse);
+TINYKV_CLIENT_METHOD(MemberPromote, 510, false, MemberPromoteRequest, MemberChangeResponse);
+TINYKV_CLIENT_METHOD(MemberRemove, 511, false, MemberRemoveRequest, MemberChangeResponse);
 #undef TINYKV_CLIENT_METHOD
 
 // ---- NotLeader hints ----

@@ -27,6 +27,12 @@ struct ServerConfig {
   // so a follower's NotLeader answer can name the leader's address (optional:
   // without it clients find the leader by asking every endpoint).
   std::string initial_cluster_client;
+  // --initial-cluster-state new|existing (etcd's flag). "new": an empty data
+  // dir bootstraps the cluster --initial-cluster. "existing": this member was
+  // (or will be) added with `tinykv member add`; an empty data dir starts with
+  // no configuration, never campaigns, and waits for the leader to send it
+  // the log or a snapshot. Ignored once the data dir holds state.
+  std::string initial_cluster_state = "new";
   int tick_ms = 100;                              // --tick-ms
   int election_ticks = 10;                        // --election-ticks
   int heartbeat_ticks = 1;                        // --heartbeat-ticks
