@@ -171,6 +171,29 @@ class KvNodeImpl final : public KvNode {
   void SweepTimeouts();
   void CancelAll();
   std::string LeaderHint() const;
+  // Runs body(done) on the driver thread if the node is running and leader
+  // there; otherwise completes `done` with Cancelled or NotLeader. The
+  // preamble of every call that only a leader serves.
+  template <typename Done, typename Body>
+  void OnDriverAsLeader(Done done, Body body) {
+    std::unique_lock<std::mutex> guard(post_mu_);
+    if (stopped_) {
+      guard.unlock();
+      done(Status::Cancelled("node stopped"));
+      return;
+    }
+    asio::post(io_, [this, done = std::move(done), body = std::move(body)]() mutable {
+      if (stopping_) {
+        done(Status::Cancelled("node stopped"));
+        return;
+      }
+      if (role_ != static_cast<int>(StateRole::kLeader)) {
+        done(Status::NotLeader(LeaderHint()));
+        return;
+      }
+      body(std::move(done));
+    });
+  }
   Status BootstrapLog();
   Result<ConfChangeV2> CheckMemberChange(const MemberChange& ch);
   // Adopts the replicated address book: fills unknown peer addresses (and
@@ -446,23 +469,9 @@ Result<ConfChangeV2> KvNodeImpl::CheckMemberChange(const MemberChange& ch) {
 }
 
 void KvNodeImpl::ProposeMemberChange(MemberChange change, std::chrono::milliseconds timeout,
-                                     std::function<void(Result<MemberChangeResult>)> done) {
-  std::unique_lock<std::mutex> guard(post_mu_);
-  if (stopped_) {
-    guard.unlock();
-    done(Status::Cancelled("node stopped"));
-    return;
-  }
+                                     std::function<void(Result<MemberChangeResult>)> on_done) {
   auto deadline = Clock::now() + timeout;
-  asio::post(io_, [this, ch = std::move(change), deadline, done = std::move(done)]() mutable {
-    if (stopping_) {
-      done(Status::Cancelled("node stopped"));
-      return;
-    }
-    if (role_ != static_cast<int>(StateRole::kLeader)) {
-      done(Status::NotLeader(LeaderHint()));
-      return;
-    }
+  OnDriverAsLeader(std::move(on_done), [this, ch = std::move(change), deadline](auto done) mutable {
     Result<ConfChangeV2> cc = CheckMemberChange(ch);
     if (!cc.ok()) {
       done(cc.status());
@@ -531,23 +540,9 @@ std::string KvNodeImpl::LeaderHint() const {
 }
 
 void KvNodeImpl::Propose(KvCommand cmd, std::chrono::milliseconds timeout,
-                         std::function<void(Result<KvCommandResult>)> done) {
-  std::unique_lock<std::mutex> guard(post_mu_);
-  if (stopped_) {
-    guard.unlock();
-    done(Status::Cancelled("node stopped"));
-    return;
-  }
+                         std::function<void(Result<KvCommandResult>)> on_done) {
   auto deadline = Clock::now() + timeout;
-  asio::post(io_, [this, cmd = std::move(cmd), deadline, done = std::move(done)]() mutable {
-    if (stopping_) {
-      done(Status::Cancelled("node stopped"));
-      return;
-    }
-    if (role_ != static_cast<int>(StateRole::kLeader)) {
-      done(Status::NotLeader(LeaderHint()));
-      return;
-    }
+  OnDriverAsLeader(std::move(on_done), [this, cmd = std::move(cmd), deadline](auto done) mutable {
     const uint64_t pid = epoch_ | next_pid_++;
     Status s = raw_->Propose(EncodeKvEntry(pid, cmd));
     if (!s.ok()) {
@@ -559,23 +554,10 @@ void KvNodeImpl::Propose(KvCommand cmd, std::chrono::milliseconds timeout,
   });
 }
 
-void KvNodeImpl::ReadBarrier(std::chrono::milliseconds timeout, std::function<void(Status)> done) {
-  std::unique_lock<std::mutex> guard(post_mu_);
-  if (stopped_) {
-    guard.unlock();
-    done(Status::Cancelled("node stopped"));
-    return;
-  }
+void KvNodeImpl::ReadBarrier(std::chrono::milliseconds timeout,
+                             std::function<void(Status)> on_done) {
   auto deadline = Clock::now() + timeout;
-  asio::post(io_, [this, deadline, done = std::move(done)]() mutable {
-    if (stopping_) {
-      done(Status::Cancelled("node stopped"));
-      return;
-    }
-    if (role_ != static_cast<int>(StateRole::kLeader)) {
-      done(Status::NotLeader(LeaderHint()));
-      return;
-    }
+  OnDriverAsLeader(std::move(on_done), [this, deadline](auto done) mutable {
     std::string ctx = std::to_string(epoch_ | next_read_++);
     reads_.emplace(ctx, PendingRead{std::move(done), deadline, 0, false});
     raw_->ReadIndex(ctx);
