@@ -79,6 +79,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_until(pred, timeout: float = 15.0, what: str = "the condition",
+               interval: float = 0.02):
+    """Polls ``pred()`` every ``interval`` seconds until it returns something truthy and
+    returns that; raises AssertionError naming ``what`` once ``timeout`` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = pred()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
 def _set_pdeathsig() -> None:  # runs in the child between fork and exec
     try:
         libc = ctypes.CDLL(None, use_errno=True)

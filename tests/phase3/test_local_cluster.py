@@ -15,21 +15,13 @@ import pytest
 from tinykv import errors
 from tinykv.linearizability import History, check
 from tinykv.raft import LocalCluster
+from tinykv.testing import wait_until
 
 
 def _seed():
     s = int(os.environ.get("TINYKV_SEED", "0")) or random.SystemRandom().randrange(1, 2**31)
     print(f"seed={s} (replay with TINYKV_SEED={s})")
     return s
-
-
-def _wait(pred, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(0.02)
-    return pred()
 
 
 def test_replicates_writes_to_every_node_and_reads_are_linearizable(tmp_path):
@@ -41,7 +33,7 @@ def test_replicates_writes_to_every_node_and_reads_are_linearizable(tmp_path):
         assert c.get(b"missing") is None
         assert c.scan(b"k00", b"k03") == [(b"k00", b"v0"), (b"k01", b"v1"), (b"k02", b"v2")]
         for i in c.nodes():  # every replica applies the same state
-            assert _wait(lambda: c.node(i).get(b"k19") == b"v19"), f"node {i}"
+            assert wait_until(lambda: c.node(i).get(b"k19") == b"v19"), f"node {i}"
         assert c.cas(b"k00", b"v0", b"new") is True
         assert c.cas(b"k00", b"v0", b"again") is False
         assert c.cas(b"fresh", None, b"1") is True
@@ -80,7 +72,7 @@ def test_restart_of_every_node_keeps_acknowledged_writes(tmp_path):
         c.wait_leader()
         assert c.get(b"after") == b"failover"
         assert [c.get(b"key%d" % i) for i in range(10)] == [b"%d" % i for i in range(10)]
-        assert _wait(lambda: c.node(old).get(b"after") == b"failover")
+        assert wait_until(lambda: c.node(old).get(b"after") == b"failover")
 
 
 def test_lagging_node_catches_up_through_a_snapshot(tmp_path):
@@ -92,7 +84,7 @@ def test_lagging_node_catches_up_through_a_snapshot(tmp_path):
             c.put(b"k%03d" % i, b"%d" % i)
         assert c.status(c.leader())["first_index"] > 1  # the leader's log was compacted
         c.start(lag)
-        assert _wait(lambda: c.node(lag).get(b"k199") == b"199", 30)
+        assert wait_until(lambda: c.node(lag).get(b"k199") == b"199", 30)
         assert c.node(lag).get(b"k000") == b"0"
         assert c.status(lag)["snapshot_index"] > 0
 
@@ -152,7 +144,7 @@ def test_concurrent_clients_stay_linearizable_across_leader_partition(tmp_path):
                     c.partition([[leader], others])
                     time.sleep(rng.uniform(1.0, 2.0))
                     # The majority side elected a new leader with a higher term.
-                    assert _wait(lambda: c.leader() not in (None, leader), 10), \
+                    assert wait_until(lambda: c.leader() not in (None, leader), 10), \
                         f"seed={seed}: no new leader while {leader} was partitioned away"
                     failovers.append((leader, c.leader()))
                 c.heal()
@@ -173,7 +165,7 @@ def test_concurrent_clients_stay_linearizable_across_leader_partition(tmp_path):
         # After healing the cluster converges.
         c.put(b"final", b"1", timeout=10)
         for i in c.nodes():
-            assert _wait(lambda: c.node(i).get(b"final") == b"1"), f"seed={seed} node {i}"
+            assert wait_until(lambda: c.node(i).get(b"final") == b"1"), f"seed={seed} node {i}"
 
 
 def test_writes_survive_random_message_loss(tmp_path):

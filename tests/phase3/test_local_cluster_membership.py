@@ -8,15 +8,7 @@ import pytest
 
 from tinykv import errors
 from tinykv.raft import LocalCluster
-
-
-def _wait(pred, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(0.02)
-    return pred()
+from tinykv.testing import wait_until
 
 
 def test_add_learner_promote_and_remove_the_leader(tmp_path):
@@ -26,7 +18,7 @@ def test_add_learner_promote_and_remove_the_leader(tmp_path):
             c.put(b"k%02d" % i, b"v%d" % i)
         res = c.add_member(4, learner=True)
         assert (4, f"127.0.0.1:{c.node(4).peer_port}", True) in res["members"]
-        assert _wait(lambda: c.node(4).get(b"k39") == b"v39"), c.status(4)
+        assert wait_until(lambda: c.node(4).get(b"k39") == b"v39"), c.status(4)
         assert c.members(4) == {"voters": [1, 2, 3], "learners": [4]}
         with pytest.raises(errors.AlreadyExistsError):
             c.add_member(4)
@@ -36,7 +28,7 @@ def test_add_learner_promote_and_remove_the_leader(tmp_path):
 
         old = c.wait_leader()
         c.remove_member(old)
-        assert _wait(lambda: c.leader() not in (None, old))
+        assert wait_until(lambda: c.leader() not in (None, old))
         new = c.wait_leader()
         c.put(b"after", b"x")
         assert c.get(b"k00") == b"v0"

@@ -2,21 +2,12 @@
 (tinykv.client.LocalCluster): add a learner that joins with no configuration, let it catch
 up, promote it, remove the leader; errors map to tinykv exceptions."""
 
-import time
-
 import pytest
 
 import tinykv
 from tinykv.client import LocalCluster
 from tinykv.errors import AlreadyExistsError, InvalidArgumentError, NotFoundError
-
-
-def _wait(pred, timeout, what):
-    deadline = time.monotonic() + timeout
-    while not pred():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
+from tinykv.testing import wait_until
 
 
 def test_learner_is_added_catches_up_is_promoted_and_the_leader_is_removed(tmp_path):
@@ -33,7 +24,7 @@ def test_learner_is_added_catches_up_is_promoted_and_the_leader_is_removed(tmp_p
         assert res["index"] > 0
 
         with tinykv.Client([lc.endpoint(4)], timeout=5.0) as c4:
-            _wait(lambda: c4.get(b"k49", serializable=True) == b"v", 15, "node 4 to catch up")
+            wait_until(lambda: c4.get(b"k49", serializable=True) == b"v", 15, "node 4 to catch up")
 
         with pytest.raises(AlreadyExistsError):
             cl.member_add(4, lc.peer_address(4))

@@ -13,6 +13,7 @@ import time
 import pytest
 
 from tinykv import testing
+from tinykv.testing import wait_until
 
 from test_cli import cli_binary  # noqa: E402 - same folder (rootdir conftest puts it on path)
 
@@ -21,17 +22,6 @@ def run_cli(endpoints, *args):
     import subprocess
     cmd = [cli_binary(), "--endpoints", ",".join(endpoints), "--command-timeout", "20s", *args]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=60)
-
-
-def wait_for(pred, timeout, what):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.05)
 
 
 def test_learner_joins_is_promoted_and_an_original_member_is_removed(cluster):
@@ -63,7 +53,7 @@ def test_learner_joins_is_promoted_and_an_original_member_is_removed(cluster):
 
     # Node 4 catches up: a serializable read at node 4 sees the last key.
     c4 = c.client(endpoints=[node4.endpoint])
-    wait_for(lambda: c4.get(b"pre099", serializable=True) == b"v99", 30, "node 4 to catch up")
+    wait_until(lambda: c4.get(b"pre099", serializable=True) == b"v99", 30, "node 4 to catch up")
     assert c.status(4)["role"] == "follower"
 
     r = run_cli(eps, "member", "promote", "4")
@@ -85,7 +75,7 @@ def test_learner_joins_is_promoted_and_an_original_member_is_removed(cluster):
         assert cl2.get(f"pre{i:03d}".encode()) == f"v{i}".encode()
     for i in range(20):
         cl2.put(f"post{i:02d}".encode(), b"x")
-    wait_for(lambda: c4.get(b"post19", serializable=True) == b"x", 20, "node 4 to apply")
+    wait_until(lambda: c4.get(b"post19", serializable=True) == b"x", 20, "node 4 to apply")
 
     r = run_cli(eps2, "-w", "json", "member", "list")
     assert r.returncode == 0, r.stderr

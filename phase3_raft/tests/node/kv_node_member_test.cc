@@ -12,6 +12,7 @@
 #include "tinykv/common/check.h"
 #include "tinykv/raft/disk_storage.h"
 #include "tinykv/raft/kv_node.h"
+#include "node_test_util.h"
 #include "tinykv/testing/test_util.h"
 
 namespace tinykv::raft {
@@ -74,6 +75,10 @@ class Group {
   KvNode* node(int i) { return nodes_.count(i) ? nodes_[i].get() : nullptr; }
   uint16_t port(int i) { return ports_[i]; }
 
+  KvNode* LeaderNode() {
+    const int l = Leader();
+    return l == 0 ? nullptr : nodes_[l].get();
+  }
   int Leader(std::chrono::milliseconds timeout = 10s) {
     auto deadline = Clock::now() + timeout;
     while (Clock::now() < deadline) {
@@ -88,44 +93,26 @@ class Group {
     KvCommand c;
     c.key = k;
     c.value = v;
-    Status last;
-    for (int attempt = 0; attempt < 100; ++attempt) {
-      int l = Leader();
-      if (l == 0) return Status::Unavailable("no leader");
-      auto r = nodes_[l]->ProposeSync(c, 3s);
-      if (r.ok() || !(r.status().IsNotLeader() || r.status().IsAborted())) return r;
-      last = r.status();
-      std::this_thread::sleep_for(20ms);
-    }
-    return last;
+    return node_test::RetryAtLeader<KvCommandResult>(
+        [&] { return LeaderNode(); }, [&](KvNode* n) { return n->ProposeSync(c, 3s); },
+        [](const Status& s) { return s.IsNotLeader() || s.IsAborted(); }, 100);
   }
 
   // Retries on the transient refusals (NotLeader, Busy right after an
-  // election, Aborted); returns any other outcome.
+  // election, Aborted, Unavailable while a learner catches up); returns any
+  // other outcome.
   Result<MemberChangeResult> Change(MemberChange ch) {
-    Status last;
-    for (int attempt = 0; attempt < 200; ++attempt) {
-      int l = Leader();
-      if (l == 0) return Status::Unavailable("no leader");
-      auto r = nodes_[l]->ProposeMemberChangeSync(ch, 5s);
-      if (r.ok() || !(r.status().IsNotLeader() || r.status().IsBusy() ||
-                      r.status().IsAborted() || r.status().IsUnavailable()))
-        return r;
-      last = r.status();
-      std::this_thread::sleep_for(20ms);
-    }
-    return last;
+    return node_test::RetryAtLeader<MemberChangeResult>(
+        [&] { return LeaderNode(); }, [&](KvNode* n) { return n->ProposeMemberChangeSync(ch, 5s); },
+        [](const Status& s) {
+          return s.IsNotLeader() || s.IsBusy() || s.IsAborted() || s.IsUnavailable();
+        },
+        200);
   }
 
   bool WaitValue(int i, const std::string& k, const std::optional<std::string>& v,
                  std::chrono::milliseconds timeout = 15s) {
-    auto deadline = Clock::now() + timeout;
-    while (Clock::now() < deadline) {
-      auto r = nodes_[i]->Get(k);
-      if (r.ok() && *r == v) return true;
-      std::this_thread::sleep_for(10ms);
-    }
-    return false;
+    return node_test::WaitValue(nodes_[i].get(), k, v, timeout);
   }
 
  private:

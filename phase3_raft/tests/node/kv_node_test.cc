@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "node_test_util.h"
 #include "tinykv/testing/test_util.h"
 
 namespace tinykv::raft {
@@ -68,26 +69,17 @@ class Cluster {
     return Propose(c);
   }
   Result<KvCommandResult> Propose(const KvCommand& c) {
-    Status last;
-    for (int attempt = 0; attempt < 100; ++attempt) {
-      int l = Leader();
-      if (l == 0) return Status::Unavailable("no leader");
-      auto r = nodes_[l]->ProposeSync(c, 3s);
-      if (r.ok() || !(r.status().IsNotLeader() || r.status().IsAborted())) return r;
-      last = r.status();
-      std::this_thread::sleep_for(20ms);
-    }
-    return last;
+    return node_test::RetryAtLeader<KvCommandResult>(
+        [&]() -> KvNode* {
+          const int l = Leader();
+          return l == 0 ? nullptr : nodes_[l].get();
+        },
+        [&](KvNode* n) { return n->ProposeSync(c, 3s); },
+        [](const Status& s) { return s.IsNotLeader() || s.IsAborted(); }, 100);
   }
   bool WaitValue(int i, const std::string& k, const std::optional<std::string>& v,
                  std::chrono::milliseconds timeout = 10s) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      auto r = nodes_[i]->Get(k);
-      if (r.ok() && *r == v) return true;
-      std::this_thread::sleep_for(10ms);
-    }
-    return false;
+    return node_test::WaitValue(nodes_[i].get(), k, v, timeout);
   }
 
  private:
