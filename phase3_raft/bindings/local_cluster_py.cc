@@ -2,8 +2,11 @@
 // python/tinykv/raft.py builds LocalCluster on top. Every blocking call
 // releases the GIL.
 #include <pybind11/pybind11.h>
+
+#include <vector>
 #include <pybind11/stl.h>
 
+#include "replica_status_py.h"
 #include "status_py.h"
 #include "tinykv/raft/kv_node.h"
 
@@ -11,6 +14,13 @@ namespace py = pybind11;
 
 namespace tinykv::python {
 namespace {
+
+// Members as (id, peer_address, learner) tuples.
+py::list MemberTuples(const std::vector<raft::MemberInfo>& members) {
+  py::list out;
+  for (const auto& mi : members) out.append(py::make_tuple(mi.id, mi.peer_address, mi.learner));
+  return out;
+}
 
 using raft::KvCommand;
 using raft::KvCommandResult;
@@ -151,12 +161,9 @@ void BindRaftNode(py::module_& m) {
               return n.ProposeMemberChangeSync(std::move(ch), Ms(timeout));
             }();
             raft::MemberChangeResult res = ValueOrThrow(std::move(r));
-            py::list members;
-            for (const auto& mi : res.members)
-              members.append(py::make_tuple(mi.id, mi.peer_address, mi.learner));
             py::dict d;
             d["index"] = res.index;
-            d["members"] = members;
+            d["members"] = MemberTuples(res.members);
             return d;
           },
           py::arg("op"), py::arg("id"), py::arg("peer_address") = "",
@@ -206,21 +213,11 @@ void BindRaftNode(py::module_& m) {
                s = n.GetStatus();
              }
              py::dict d;
-             d["id"] = s.id;
-             d["leader"] = s.leader;
-             d["term"] = s.term;
-             d["role"] = s.role;
-             d["commit_index"] = s.commit_index;
-             d["applied_index"] = s.applied_index;
-             d["first_index"] = s.first_index;
-             d["last_index"] = s.last_index;
+             PutReplicaPosition(d, s);
              d["snapshot_index"] = s.snapshot_index;
              d["log_fsyncs"] = s.log_fsyncs;
              d["log_entries_written"] = s.log_entries_written;
-             py::list members;
-             for (const auto& mi : s.members)
-               members.append(py::make_tuple(mi.id, mi.peer_address, mi.learner));
-             d["members"] = members;
+             d["members"] = MemberTuples(s.members);
              return d;
            })
       .def(

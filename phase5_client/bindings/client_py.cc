@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "replica_status_py.h"
 #include "status_py.h"
 #include "tinykv/client/client.h"
 #include "tinykv/client/local_cluster.h"
@@ -35,16 +36,25 @@ CallOptions Opts(std::optional<double> timeout, bool serializable = false) {
   return o;
 }
 
+// One dict per member: id, peer_address, client_address, learner, is_leader.
+template <typename Members>
+py::list MemberDicts(const Members& members, uint64_t leader) {
+  py::list out;
+  for (const auto& member : members) {
+    py::dict d;
+    d["id"] = member.id;
+    d["peer_address"] = member.peer_address;
+    d["client_address"] = member.client_address;
+    d["learner"] = member.learner;
+    d["is_leader"] = member.id == leader;
+    out.append(d);
+  }
+  return out;
+}
+
 py::dict StatusDict(const client::StatusResponse& s) {
   py::dict d;
-  d["id"] = s.id;
-  d["leader"] = s.leader;
-  d["term"] = s.term;
-  d["role"] = s.role;
-  d["commit_index"] = s.commit_index;
-  d["applied_index"] = s.applied_index;
-  d["first_index"] = s.first_index;
-  d["last_index"] = s.last_index;
+  PutReplicaPosition(d, s);
   d["client_address"] = s.client_address;
   d["leader_client_address"] = s.leader_client_address;
   return d;
@@ -146,17 +156,7 @@ void BindClient(py::module_& m) {
           [](Client& c, std::optional<double> t) {
             auto r = NoGil([&] { return c.MemberList(Opts(t)); });
             client::MemberListResponse ml = ValueOrThrow(std::move(r));
-            py::list out;
-            for (const auto& member : ml.members) {
-              py::dict d;
-              d["id"] = member.id;
-              d["peer_address"] = member.peer_address;
-              d["client_address"] = member.client_address;
-              d["learner"] = member.learner;
-              d["is_leader"] = member.id == ml.leader;
-              out.append(d);
-            }
-            return out;
+            return MemberDicts(ml.members, ml.leader);
           },
           py::arg("timeout") = py::none())
       .def(
@@ -170,20 +170,10 @@ void BindClient(py::module_& m) {
               return Status::InvalidArgument("unknown member op " + op);
             });
             client::MemberChangeResponse resp = ValueOrThrow(std::move(r));
-            py::list members;
-            for (const auto& member : resp.members) {
-              py::dict d;
-              d["id"] = member.id;
-              d["peer_address"] = member.peer_address;
-              d["client_address"] = member.client_address;
-              d["learner"] = member.learner;
-              d["is_leader"] = member.id == resp.leader;
-              members.append(d);
-            }
             py::dict out;
             out["index"] = resp.index;
             out["leader"] = resp.leader;
-            out["members"] = members;
+            out["members"] = MemberDicts(resp.members, resp.leader);
             return out;
           },
           py::arg("op"), py::arg("id"), py::arg("peer_address") = "",

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <vector>
 
+#include "replica_status_py.h"
 #include "status_py.h"
 #include "tinykv/net/client.h"
 #include "tinykv/prod/admin_protocol.h"
@@ -57,14 +58,7 @@ void BindProd(py::module_& m) {
           members.append(d);
         }
         py::dict d;
-        d["id"] = s.id;
-        d["leader"] = s.leader;
-        d["term"] = s.term;
-        d["role"] = s.role;
-        d["commit_index"] = s.commit_index;
-        d["applied_index"] = s.applied_index;
-        d["first_index"] = s.first_index;
-        d["last_index"] = s.last_index;
+        PutReplicaPosition(d, s);
         d["members"] = members;
         d["client_address"] = s.client_address;
         d["peer_address"] = s.peer_address;
