@@ -97,8 +97,7 @@ void Table::IndexMappedBlocks() {
   if (!it->status().ok()) return;
   data_blocks_ = std::move(blocks);
   const size_t words = (data_blocks_.size() + 63) / 64;
-  verified_ = std::make_unique<std::atomic<uint64_t>[]>(words);
-  for (size_t i = 0; i < words; ++i) verified_[i].store(0, std::memory_order_relaxed);
+  verified_ = std::make_unique<std::atomic<uint64_t>[]>(words);  // value-initialized: all 0
 }
 
 int64_t Table::MappedBlockIndex(const BlockHandle& handle) const {
