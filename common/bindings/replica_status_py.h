@@ -1,5 +1,5 @@
 // The Raft position that every status the bindings expose carries -- a
-// node's own (raft::KvNodeStatus), the client protocol's StatusResponse and
+// node's own (replica::KvNodeStatus), the client protocol's StatusResponse and
 // tinykv-server's admin status -- written as Python dict entries in one
 // place, so the three dicts share their keys. Duck-typed: any struct with
 // these fields works, and the common layer needs no Raft headers.

@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "tinykv/common/routing_error.h"
+
 namespace py = pybind11;
 
 namespace tinykv::python {
@@ -40,6 +42,21 @@ void RegisterErrors(py::module_& /*m*/) {
       py::object cls = errors.attr(ErrorClassName(e.status().code()));
       const std::string msg(e.status().message());
       py::object exc = cls(msg);
+      // Typed routing fields (routing_error.h): where the request should
+      // have gone. NotLeaderError.leader / .leader_address / .group read them.
+      if (auto r = RoutingErrorOf(e.status())) {
+        py::dict d;
+        d["group"] = r->group;
+        d["leader"] = r->leader_id;
+        d["leader_address"] = r->leader_address;
+        if (r->has_range) {
+          d["range_id"] = r->range_id;
+          d["range_start"] = py::bytes(r->range_start);
+          d["range_end"] = py::bytes(r->range_end);
+          d["range_epoch"] = r->range_epoch;
+        }
+        exc.attr("routing") = d;
+      }
       PyErr_SetObject(cls.ptr(), exc.ptr());
     }
   });

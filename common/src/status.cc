@@ -23,12 +23,12 @@ std::string_view StatusCodeName(Status::Code code) {
   return "Unknown";
 }
 
-Status Status::FromCode(int code, std::string_view msg) {
+Status Status::FromCode(int code, std::string_view msg, std::string detail) {
   if (code == 0) return OK();
   if (code < 0 || code > static_cast<int>(Code::kResourceExhausted)) {
     return Corruption("unknown status code " + std::to_string(code) + ": " + std::string(msg));
   }
-  return Status(static_cast<Code>(code), msg);
+  return Status(static_cast<Code>(code), msg, std::move(detail));
 }
 
 std::string Status::ToString() const {
@@ -46,7 +46,12 @@ Status Status::WithContext(std::string_view context) const {
   std::string msg(context);
   msg += ": ";
   msg += rep_->message;
-  return Status(rep_->code, msg);
+  return Status(rep_->code, msg, rep_->detail);
+}
+
+Status Status::WithDetail(std::string detail) const {
+  if (ok()) return *this;
+  return Status(rep_->code, rep_->message, std::move(detail));
 }
 
 }  // namespace tinykv

@@ -247,7 +247,7 @@ void BindNet(py::module_& m) {
           if (fr.header.kind == FrameKind::kError) {
             auto e = DecodeMessage<ErrorPayload>(fr.payload);
             if (e.ok()) {
-              item["error"] = Status::FromCode(e->code, e->message).ToString();
+              item["error"] = StatusOf(*e).ToString();
             }
           }
           out.append(item);

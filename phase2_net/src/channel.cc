@@ -14,8 +14,7 @@ constexpr size_t kMaxBufferedItems = 256;
 Status DecodeErrorFrame(Slice payload) {
   auto e = DecodeMessage<ErrorPayload>(payload);
   if (!e.ok()) return e.status().WithContext("error frame");
-  if (e->code == 0) return Status::Corruption("error frame with code OK");
-  return Status::FromCode(e->code, e->message);
+  return StatusOf(*e);
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 // blocking wrappers. Per-connection behaviour lives in channel.cc.
 #include "tinykv/net/client.h"
 
+#include "tinykv/net/address.h"
+
 #include "channel.h"
 
 namespace tinykv::net {
@@ -25,13 +27,13 @@ Result<std::shared_ptr<Channel>> ClientState::PickChannel(const std::string& add
     if (!best || c->inflight() < best->inflight()) best = c;
   }
   if (!best || (best->inflight() > 0 && channels.size() < options.max_connections_per_peer)) {
-    auto parsed = ParseAddress(address);
+    auto parsed = ParseHostPort(address);
     if (!parsed.ok()) {
       if (channels.empty()) peers.erase(address);
       return parsed.status();
     }
     asio::io_context& ctx = *contexts[next_context++ % contexts.size()];
-    best = std::make_shared<Channel>(this, ctx, address, parsed->first, parsed->second);
+    best = std::make_shared<Channel>(this, ctx, address, parsed->host, parsed->port);
     channels.push_back(best);
   }
   best->CallAssigned();  // RetryLoop calls CallFinished

@@ -19,7 +19,7 @@ awaitable<void> RejectConnection(asio::ip::tcp::socket socket, std::string reaso
   const Status s = Status::ResourceExhausted(reason);
   const std::string frame = EncodeFrame(
       FrameKind::kError, 0, 0,
-      EncodeMessage(ErrorPayload{static_cast<uint8_t>(s.code()), std::string(s.message())}));
+      EncodeMessage(ErrorPayloadOf(s)));
   boost::system::error_code ec;
   co_await asio::async_write(socket, asio::buffer(frame),
                              asio::redirect_error(asio::use_awaitable, ec));

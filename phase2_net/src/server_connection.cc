@@ -8,7 +8,7 @@ namespace tinykv::net::internal {
 
 namespace {
 std::string EncodeError(const Status& s) {
-  return EncodeMessage(ErrorPayload{static_cast<uint8_t>(s.code()), std::string(s.message())});
+  return EncodeMessage(ErrorPayloadOf(s));
 }
 bool IsFramingError(const Status& s) { return s.IsCorruption() || s.IsResourceExhausted(); }
 }  // namespace

@@ -1,7 +1,6 @@
 // TcpStream and the error_code -> Status boundary.
 #include "tinykv/net/stream.h"
 
-#include <charconv>
 
 #include <boost/asio/error.hpp>
 
@@ -20,24 +19,6 @@ Status ErrorCodeToStatus(const boost::system::error_code& ec, std::string_view c
   if (ec == error::timed_out) return Status::Timeout(msg);
   if (ec == error::address_in_use || ec == error::access_denied) return Status::IOError(msg);
   return Status::IOError(msg);
-}
-
-Result<std::pair<std::string, uint16_t>> ParseAddress(std::string_view address) {
-  const size_t colon = address.rfind(':');
-  if (colon == std::string_view::npos || colon == 0 || colon + 1 == address.size()) {
-    return Status::InvalidArgument("address must be host:port, got '" + std::string(address) + "'");
-  }
-  unsigned port = 0;
-  const auto port_text = address.substr(colon + 1);
-  auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (ec != std::errc() || ptr != port_text.data() + port_text.size() || port > 65535) {
-    return Status::InvalidArgument("bad port in address '" + std::string(address) + "'");
-  }
-  std::string host(address.substr(0, colon));
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  return std::make_pair(std::move(host), static_cast<uint16_t>(port));
 }
 
 TcpStream::TcpStream(asio::ip::tcp::socket socket) : socket_(std::move(socket)) {

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "tinykv/net/client.h"
+#include "tinykv/net/method_ids.h"
 #include "tinykv/net/server.h"
 
 namespace tinykv::net::testing {
@@ -45,40 +46,19 @@ struct CountItem {
   }
 };
 
-struct EchoMethod {
-  static constexpr uint32_t kId = 1;
-  static constexpr std::string_view kName = "test.Echo";
-  static constexpr bool kIdempotent = true;
-  static constexpr bool kServerStreaming = false;
-  using Request = EchoRequest;
-  using Response = EchoResponse;
-};
+using EchoMethod =
+    net::UnaryMethod<net::method_id::kTestEcho, "test.Echo", EchoRequest, EchoResponse,
+                     net::kIdempotent>;
 // Same handler, but declared non-idempotent (a "write").
-struct AppendMethod {
-  static constexpr uint32_t kId = 2;
-  static constexpr std::string_view kName = "test.Append";
-  static constexpr bool kIdempotent = false;
-  static constexpr bool kServerStreaming = false;
-  using Request = EchoRequest;
-  using Response = EchoResponse;
-};
-struct CountMethod {
-  static constexpr uint32_t kId = 3;
-  static constexpr std::string_view kName = "test.Count";
-  static constexpr bool kIdempotent = true;
-  static constexpr bool kServerStreaming = true;
-  using Request = CountRequest;
-  using Response = CountItem;
-};
+using AppendMethod =
+    net::UnaryMethod<net::method_id::kTestAppend, "test.Append", EchoRequest, EchoResponse,
+                     net::kNotIdempotent>;
+using CountMethod = net::StreamMethod<net::method_id::kTestCount, "test.Count", CountRequest,
+                                      CountItem, net::kIdempotent>;
 // Declared but never registered on the server.
-struct MissingMethod {
-  static constexpr uint32_t kId = 99;
-  static constexpr std::string_view kName = "test.Missing";
-  static constexpr bool kIdempotent = true;
-  static constexpr bool kServerStreaming = false;
-  using Request = EchoRequest;
-  using Response = EchoResponse;
-};
+using MissingMethod =
+    net::UnaryMethod<net::method_id::kTestMissing, "test.Missing", EchoRequest, EchoResponse,
+                     net::kIdempotent>;
 
 // What the streaming handler observed, for assertions.
 struct CountProbe {

@@ -1,11 +1,18 @@
-// Real-cluster write benchmark (issue 5 "Real"): three KvNodes in this
-// process on loopback TCP with real files and fsync on; closed-loop clients
-// (each waits for its write to apply on the leader before sending the next)
-// writing 256-byte values. Prints, per concurrency level, throughput, p50 and
-// p99 latency and log entries per fdatasync on the leader, and the machine's
-// raw fsync rate measured in the same directory (4 KiB write + fdatasync).
+// Real-cluster write benchmark: three members in this process on loopback TCP
+// with real files and fsync on; closed-loop clients (each waits for its write
+// to apply on the leader before sending the next) writing 256-byte values.
+// Prints, per concurrency level, throughput, p50 and p99 latency, log entries
+// per fdatasync on the leader(s), the fdatasyncs per second of all replicas,
+// and the machine's raw fsync rate measured in the same directory (4 KiB
+// write + fdatasync).
+//
+// --groups G (default 1) runs G Raft groups over three shared PeerHosts (three
+// "processes", each hosting one replica of every group); the clients of a
+// level are spread round-robin over the groups' leaders, and the throughput is
+// the aggregate. With G = 1 each node has its own host, as tinykv-server does.
 //
 //   build/ci/phase3_raft/tinykv_raft_real_bench [--dir D] [--seconds S] [--clients 1,16,64,256]
+//                                               [--groups G]
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -16,6 +23,8 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <mutex>
 #include <sstream>
 #include <string>
@@ -23,14 +32,15 @@
 #include <vector>
 
 #include "tinykv/common/logging.h"
-#include "tinykv/raft/kv_node.h"
+#include "tinykv/replica/kv_node.h"
+#include "tinykv/replica/peer_host.h"
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
-using tinykv::raft::KvCommand;
-using tinykv::raft::KvCommandResult;
-using tinykv::raft::KvNode;
+using tinykv::replica::KvCommand;
+using tinykv::replica::KvCommandResult;
+using tinykv::replica::KvNode;
 
 namespace {
 
@@ -70,18 +80,31 @@ struct Row {
   double ops_per_sec;
   double p50_ms, p99_ms;
   double entries_per_fsync;
+  double fsyncs_per_sec;  // all replicas of all groups
   uint64_t ops, errors;
 };
 
-Row RunLevel(std::vector<std::unique_ptr<KvNode>>& nodes, int clients, double seconds) {
-  int leader = -1;
+// One group's members.
+using Group = std::vector<std::unique_ptr<KvNode>>;
+
+KvNode* WaitLeader(Group& nodes) {
   for (;;) {
-    for (size_t i = 0; i < nodes.size(); ++i)
-      if (nodes[i]->GetStatus().role == "leader") leader = static_cast<int>(i);
-    if (leader >= 0) break;
+    for (auto& n : nodes)
+      if (n->GetStatus().role == "leader") return n.get();
     std::this_thread::sleep_for(10ms);
   }
-  KvNode* l = nodes[leader].get();
+}
+
+uint64_t AllFsyncs(std::vector<Group>& groups) {
+  uint64_t n = 0;
+  for (auto& g : groups)
+    for (auto& node : g) n += node->GetStatus().log_fsyncs;
+  return n;
+}
+
+Row RunLevel(std::vector<Group>& groups, int clients, double seconds) {
+  std::vector<KvNode*> leaders;
+  for (auto& g : groups) leaders.push_back(WaitLeader(g));
   std::mutex mu;
   std::condition_variable cv;
   std::vector<double> lat;
@@ -90,7 +113,9 @@ Row RunLevel(std::vector<std::unique_ptr<KvNode>>& nodes, int clients, double se
   std::atomic<bool> stop{false};
   int running = clients;
   const std::string value(256, 'v');
-  const auto before = l->GetStatus();
+  std::vector<tinykv::replica::KvNodeStatus> before;
+  for (KvNode* l : leaders) before.push_back(l->GetStatus());
+  const uint64_t fsyncs_before = AllFsyncs(groups);
   const auto t0 = Clock::now();
   const auto t_end = t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
   std::function<void(int, uint64_t)> issue = [&](int c, uint64_t n) {
@@ -98,6 +123,7 @@ Row RunLevel(std::vector<std::unique_ptr<KvNode>>& nodes, int clients, double se
     cmd.key = "c" + std::to_string(c) + "-" + std::to_string(n % 1000);
     cmd.value = value;
     auto start = Clock::now();
+    KvNode* l = leaders[static_cast<size_t>(c) % leaders.size()];
     l->Propose(std::move(cmd), 10s, [&, c, n, start](tinykv::Result<KvCommandResult> r) {
       auto now = Clock::now();
       {
@@ -122,7 +148,7 @@ Row RunLevel(std::vector<std::unique_ptr<KvNode>>& nodes, int clients, double se
     cv.wait(g, [&] { return running == 0; });
   }
   const double el = std::chrono::duration<double>(Clock::now() - t0).count();
-  const auto after = l->GetStatus();
+  const uint64_t fsyncs_after = AllFsyncs(groups);
   std::sort(lat.begin(), lat.end());
   Row row{};
   row.clients = clients;
@@ -131,9 +157,14 @@ Row RunLevel(std::vector<std::unique_ptr<KvNode>>& nodes, int clients, double se
   row.ops_per_sec = lat.size() / el;
   row.p50_ms = lat.empty() ? 0 : lat[lat.size() / 2];
   row.p99_ms = lat.empty() ? 0 : lat[std::min(lat.size() - 1, lat.size() * 99 / 100)];
-  const double fsyncs = static_cast<double>(after.log_fsyncs - before.log_fsyncs);
-  row.entries_per_fsync =
-      fsyncs > 0 ? (after.log_entries_written - before.log_entries_written) / fsyncs : 0;
+  double fsyncs = 0, entries = 0;
+  for (size_t i = 0; i < leaders.size(); ++i) {
+    const auto after = leaders[i]->GetStatus();
+    fsyncs += static_cast<double>(after.log_fsyncs - before[i].log_fsyncs);
+    entries += static_cast<double>(after.log_entries_written - before[i].log_entries_written);
+  }
+  row.entries_per_fsync = fsyncs > 0 ? entries / fsyncs : 0;
+  row.fsyncs_per_sec = static_cast<double>(fsyncs_after - fsyncs_before) / el;
   return row;
 }
 
@@ -143,9 +174,11 @@ int main(int argc, char** argv) {
   fs::path dir = fs::temp_directory_path() / ("tinykv-raft-bench-" + std::to_string(::getpid()));
   double seconds = 5;
   std::vector<int> levels = {1, 16, 64, 256};
+  int ngroups = 1;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--dir") dir = argv[i + 1];
+    else if (a == "--groups") ngroups = std::max(1, std::stoi(argv[i + 1]));
     else if (a == "--seconds") seconds = std::stod(argv[i + 1]);
     else if (a == "--clients") {
       levels.clear();
@@ -168,41 +201,80 @@ int main(int argc, char** argv) {
               dir.c_str(), before.per_sec, before.p50_ms, before.p99_ms);
   double raw = before.per_sec;
 
-  std::vector<std::unique_ptr<KvNode>> nodes;
-  for (int i = 1; i <= 3; ++i) {
-    tinykv::raft::KvNodeOptions o;
-    o.id = i;
-    o.data_dir = dir / ("n" + std::to_string(i));
-    for (int j = 1; j <= 3; ++j) o.peers[j] = "";
-    o.tick_ms = 50;
-    o.sync = true;
-    o.io_threads = 1;
-    auto r = KvNode::Open(o);
-    if (!r.ok()) {
-      std::fprintf(stderr, "open node %d: %s\n", i, r.status().ToString().c_str());
-      return 1;
+  // G > 1: three shared hosts, one replica of every group on each.
+  std::vector<std::unique_ptr<tinykv::replica::PeerHost>> hosts;
+  std::map<uint64_t, std::string> peers;
+  if (ngroups > 1) {
+    for (int i = 1; i <= 3; ++i) {
+      tinykv::replica::PeerHostOptions ho;
+      ho.node_id = i;
+      ho.io_threads = 1;
+      auto h = tinykv::replica::PeerHost::Start(ho);
+      if (!h.ok()) {
+        std::fprintf(stderr, "peer host %d: %s\n", i, h.status().ToString().c_str());
+        return 1;
+      }
+      peers[i] = (*h)->address();
+      hosts.push_back(std::move(h).value());
     }
-    nodes.push_back(std::move(r).value());
+    for (auto& h : hosts)
+      for (const auto& [id, addr] : peers)
+        if (id != h->node_id()) h->SetAddress(id, addr);
   }
-  for (int i = 0; i < 3; ++i)
-    for (int j = 0; j < 3; ++j)
-      if (i != j) nodes[i]->SetPeerAddress(j + 1, "127.0.0.1:" + std::to_string(nodes[j]->peer_port()));
+  std::vector<Group> groups(ngroups);
+  for (int g = 1; g <= ngroups; ++g) {
+    for (int i = 1; i <= 3; ++i) {
+      tinykv::replica::KvNodeOptions o;
+      o.id = i;
+      o.group = g;
+      o.data_dir = dir / ("n" + std::to_string(i));
+      for (int j = 1; j <= 3; ++j) o.peers[j] = ngroups > 1 ? peers[j] : "";
+      if (ngroups > 1) o.host = hosts[i - 1].get();
+      o.tick_ms = 50;
+      o.sync = true;
+      o.io_threads = 1;
+      auto r = KvNode::Open(o);
+      if (!r.ok()) {
+        std::fprintf(stderr, "open node %d of group %d: %s\n", i, g, r.status().ToString().c_str());
+        return 1;
+      }
+      groups[g - 1].push_back(std::move(r).value());
+    }
+  }
+  if (ngroups == 1) {
+    Group& nodes = groups[0];
+    for (int i = 0; i < 3; ++i)
+      for (int j = 0; j < 3; ++j)
+        if (i != j) nodes[i]->SetPeerAddress(j + 1, "127.0.0.1:" + std::to_string(nodes[j]->peer_port()));
+  } else {
+    // Spread the leaders: group g led by node (g - 1) % 3 + 1.
+    for (int g = 1; g <= ngroups; ++g) {
+      KvNode* l = WaitLeader(groups[g - 1]);
+      const uint64_t want = static_cast<uint64_t>((g - 1) % 3 + 1);
+      if (l->GetStatus().id != want) (void)l->TransferLeadership(want, 5s);
+    }
+  }
 
   std::vector<Row> rows;
-  for (int c : levels) rows.push_back(RunLevel(nodes, c, seconds));
-  for (auto& n : nodes) n->Stop();
-  nodes.clear();
+  for (int c : levels) rows.push_back(RunLevel(groups, c, seconds));
+  for (auto& g : groups)
+    for (auto& n : g) n->Stop();
+  groups.clear();
+  for (auto& h : hosts) h->Stop();
   const FsyncProbe after = RawFsyncRate(dir, 2.0);
   std::printf("raw fsync rate after: %.0f fdatasync/s, p50 %.2f ms, p99 %.2f ms\n",
               after.per_sec, after.p50_ms, after.p99_ms);
   raw = (before.per_sec + after.per_sec) / 2;
   std::printf("ratio column: writes/s divided by the mean raw rate %.0f fdatasync/s\n\n", raw);
-  std::printf("| clients | writes/s | p50 ms | p99 ms | entries/fsync (leader) | writes/s vs raw fsync/s | errors |\n");
-  std::printf("|--:|--:|--:|--:|--:|--:|--:|\n");
+  std::printf("groups: %d (3 replicas each%s)\n\n", ngroups,
+              ngroups > 1 ? ", over 3 shared peer hosts, leaders spread" : "");
+  std::printf("| clients | writes/s | p50 ms | p99 ms | entries/fsync (leader) | fsyncs/s (all replicas) "
+              "| writes/s vs raw fsync/s | errors |\n");
+  std::printf("|--:|--:|--:|--:|--:|--:|--:|--:|\n");
   for (const Row& r : rows) {
-    std::printf("| %d | %.0f | %.2f | %.2f | %.1f | %.2fx | %llu |\n", r.clients, r.ops_per_sec,
-                r.p50_ms, r.p99_ms, r.entries_per_fsync, raw > 0 ? r.ops_per_sec / raw : 0,
-                static_cast<unsigned long long>(r.errors));
+    std::printf("| %d | %.0f | %.2f | %.2f | %.1f | %.0f | %.2fx | %llu |\n", r.clients,
+                r.ops_per_sec, r.p50_ms, r.p99_ms, r.entries_per_fsync, r.fsyncs_per_sec,
+                raw > 0 ? r.ops_per_sec / raw : 0, static_cast<unsigned long long>(r.errors));
   }
   fs::remove_all(dir);
   return 0;

@@ -8,7 +8,7 @@
 
 #include "replica_status_py.h"
 #include "status_py.h"
-#include "tinykv/raft/kv_node.h"
+#include "tinykv/replica/kv_node.h"
 
 namespace py = pybind11;
 
@@ -16,15 +16,15 @@ namespace tinykv::python {
 namespace {
 
 // Members as (id, peer_address, learner) tuples.
-py::list MemberTuples(const std::vector<raft::MemberInfo>& members) {
+py::list MemberTuples(const std::vector<replica::MemberInfo>& members) {
   py::list out;
   for (const auto& mi : members) out.append(py::make_tuple(mi.id, mi.peer_address, mi.learner));
   return out;
 }
 
-using raft::KvCommand;
-using raft::KvCommandResult;
-using raft::KvNode;
+using replica::KvCommand;
+using replica::KvCommandResult;
+using replica::KvNode;
 
 std::chrono::milliseconds Ms(double seconds) {
   return std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
@@ -53,7 +53,7 @@ void BindRaftNode(py::module_& m) {
                        std::map<uint64_t, std::string> peers, int tick_ms, int election_ticks,
                        uint64_t snapshot_threshold, bool sync, std::string peer_listen,
                        bool join_existing) {
-             raft::KvNodeOptions o;
+             replica::KvNodeOptions o;
              o.id = id;
              o.data_dir = data_dir;
              o.peers = std::move(peers);
@@ -141,15 +141,15 @@ void BindRaftNode(py::module_& m) {
           "member_change",
           [](KvNode& n, const std::string& op, uint64_t id, const std::string& peer_address,
              const std::string& client_address, double timeout) {
-            raft::MemberChange ch;
+            replica::MemberChange ch;
             if (op == "add_voter") {
-              ch.type = raft::MemberChange::Type::kAddVoter;
+              ch.type = replica::MemberChange::Type::kAddVoter;
             } else if (op == "add_learner") {
-              ch.type = raft::MemberChange::Type::kAddLearner;
+              ch.type = replica::MemberChange::Type::kAddLearner;
             } else if (op == "promote") {
-              ch.type = raft::MemberChange::Type::kPromote;
+              ch.type = replica::MemberChange::Type::kPromote;
             } else if (op == "remove") {
-              ch.type = raft::MemberChange::Type::kRemove;
+              ch.type = replica::MemberChange::Type::kRemove;
             } else {
               ThrowIfError(Status::InvalidArgument("unknown member change " + op));
             }
@@ -160,7 +160,7 @@ void BindRaftNode(py::module_& m) {
               py::gil_scoped_release nogil;
               return n.ProposeMemberChangeSync(std::move(ch), Ms(timeout));
             }();
-            raft::MemberChangeResult res = ValueOrThrow(std::move(r));
+            replica::MemberChangeResult res = ValueOrThrow(std::move(r));
             py::dict d;
             d["index"] = res.index;
             d["members"] = MemberTuples(res.members);
@@ -207,7 +207,7 @@ void BindRaftNode(py::module_& m) {
           py::arg("start") = "", py::arg("end") = "", py::arg("limit") = 1000000)
       .def("status",
            [](KvNode& n) {
-             raft::KvNodeStatus s;
+             replica::KvNodeStatus s;
              {
                py::gil_scoped_release nogil;
                s = n.GetStatus();

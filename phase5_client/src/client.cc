@@ -209,15 +209,16 @@ Result<typename M::Response> Client::Invoke(typename M::Request request, Clock::
     if (!IsRetryable(last)) return last;
     if (last.IsNotLeader()) {
       redirects_++;
-      LeaderHint hint = ParseNotLeader(last.message());
+      // The typed routing detail (never the message): who leads, and where.
+      const RoutingError hint = RoutingErrorOf(last).value_or(RoutingError{});
       ForgetLeader(target);
-      if (!hint.address.empty() && hint.address != target) {
-        SetLeader(hint.address);
+      if (!hint.leader_address.empty() && hint.leader_address != target) {
+        SetLeader(hint.leader_address);
         // Follow a concrete hint at once; back off only if hints keep failing.
         if (++failures > 2) Backoff(failures - 2, deadline);
         continue;
       }
-      if (hint.leader != 0 && Discover(deadline)) {
+      if (hint.leader_id != 0 && Discover(deadline)) {
         if (++failures > 2) Backoff(failures - 2, deadline);
         continue;
       }

@@ -42,7 +42,7 @@ std::string LocalCluster::ResolveClientAddress(uint64_t id) const {
 Status LocalCluster::StartLocked(uint64_t id) {
   Member& m = members_.at(id);
   if (m.node) return Status::OK();
-  raft::KvNodeOptions no;
+  replica::KvNodeOptions no;
   no.id = id;
   no.data_dir = options_.data_dir / ("n" + std::to_string(id));
   for (auto& [pid, pm] : members_) no.peers[pid] = pm.peer_address;  // "" until known
@@ -52,7 +52,7 @@ Status LocalCluster::StartLocked(uint64_t id) {
   no.sync = options_.sync;
   no.io_threads = options_.io_threads;
   no.join_existing = m.join;  // ignored once its data dir holds state
-  TINYKV_ASSIGN_OR_RETURN(m.node, raft::KvNode::Open(no));
+  TINYKV_ASSIGN_OR_RETURN(m.node, replica::KvNode::Open(no));
   m.peer_address = "127.0.0.1:" + std::to_string(m.node->peer_port());
   for (auto& [pid, pm] : members_) {
     if (pid != id && pm.node) pm.node->SetPeerAddress(id, m.peer_address);
@@ -155,7 +155,7 @@ uint64_t LocalCluster::Leader() {
   uint64_t best = 0, best_term = 0;
   for (auto& [id, m] : members_) {
     if (!m.node) continue;
-    raft::KvNodeStatus st = m.node->GetStatus();
+    replica::KvNodeStatus st = m.node->GetStatus();
     if (st.role == "leader" && st.term >= best_term) {
       best = id;
       best_term = st.term;

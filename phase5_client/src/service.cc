@@ -1,4 +1,4 @@
-// The client service: protocol.h's methods over raft::KvNode (see service.h).
+// The client service: protocol.h's methods over replica::KvNode (see service.h).
 #include "tinykv/client/service.h"
 
 #include <algorithm>
@@ -24,12 +24,12 @@ using std::chrono::milliseconds;
 // What a proposal's callback delivers; default-constructible for Asio.
 struct ProposeOutcome {
   Status status;
-  raft::KvCommandResult result;
+  replica::KvCommandResult result;
 };
 
 class KvService {
  public:
-  KvService(net::RpcServer& server, raft::KvNode& node, ServiceOptions options)
+  KvService(net::RpcServer& server, replica::KvNode& node, ServiceOptions options)
       : server_(server), node_(node), options_(std::move(options)) {}
 
   awaitable<Result<GetResponse>> Get(GetRequest req) {
@@ -76,24 +76,24 @@ class KvService {
   }
 
   awaitable<Result<WriteResponse>> Put(PutRequest req) {
-    raft::KvCommand cmd;
-    cmd.op = raft::KvCommand::Op::kPut;
+    replica::KvCommand cmd;
+    cmd.op = replica::KvCommand::Op::kPut;
     cmd.key = std::move(req.key);
     cmd.value = std::move(req.value);
     SetId(cmd, req.id);
     auto call = Propose(std::move(cmd), req.timeout_ms);
-    Result<raft::KvCommandResult> r = co_await std::move(call);
+    Result<replica::KvCommandResult> r = co_await std::move(call);
     if (!r.ok()) co_return r.status();
     co_return WriteResponse{r->index};
   }
 
   awaitable<Result<WriteResponse>> Delete(DeleteRequest req) {
-    raft::KvCommand cmd;
-    cmd.op = raft::KvCommand::Op::kDelete;
+    replica::KvCommand cmd;
+    cmd.op = replica::KvCommand::Op::kDelete;
     cmd.key = std::move(req.key);
     SetId(cmd, req.id);
     auto call = Propose(std::move(cmd), req.timeout_ms);
-    Result<raft::KvCommandResult> r = co_await std::move(call);
+    Result<replica::KvCommandResult> r = co_await std::move(call);
     if (!r.ok()) co_return r.status();
     co_return WriteResponse{r->index};
   }
@@ -102,26 +102,26 @@ class KvService {
     if (!req.end.empty() && req.end <= req.start) {
       co_return Status::InvalidArgument("delete range: end must be empty or greater than start");
     }
-    raft::KvCommand cmd;
-    cmd.op = raft::KvCommand::Op::kDeleteRange;
+    replica::KvCommand cmd;
+    cmd.op = replica::KvCommand::Op::kDeleteRange;
     cmd.key = std::move(req.start);
     cmd.value = std::move(req.end);
     SetId(cmd, req.id);
     auto call = Propose(std::move(cmd), req.timeout_ms);
-    Result<raft::KvCommandResult> r = co_await std::move(call);
+    Result<replica::KvCommandResult> r = co_await std::move(call);
     if (!r.ok()) co_return r.status();
     co_return DeleteRangeResponse{r->deleted, r->index};
   }
 
   awaitable<Result<CasResponse>> Cas(CasRequest req) {
-    raft::KvCommand cmd;
-    cmd.op = raft::KvCommand::Op::kCas;
+    replica::KvCommand cmd;
+    cmd.op = replica::KvCommand::Op::kCas;
     cmd.key = std::move(req.key);
     cmd.value = std::move(req.value);
     if (req.has_expected) cmd.expected = std::move(req.expected);
     SetId(cmd, req.id);
     auto call = Propose(std::move(cmd), req.timeout_ms);
-    Result<raft::KvCommandResult> r = co_await std::move(call);
+    Result<replica::KvCommandResult> r = co_await std::move(call);
     if (!r.ok()) co_return r.status();
     CasResponse resp;
     resp.succeeded = r->succeeded;
@@ -134,23 +134,16 @@ class KvService {
   }
 
   StatusResponse NodeStatus() {
-    raft::KvNodeStatus st = node_.GetStatus();
+    replica::KvNodeStatus st = node_.GetStatus();
     StatusResponse resp;
-    resp.id = st.id;
-    resp.leader = st.leader;
-    resp.term = st.term;
-    resp.role = st.role;
-    resp.commit_index = st.commit_index;
-    resp.applied_index = st.applied_index;
-    resp.first_index = st.first_index;
-    resp.last_index = st.last_index;
+    static_cast<replica::ReplicaPosition&>(resp) = st;
     resp.client_address = SelfAddress();
     resp.leader_client_address = ClientAddressOf(st.id, st.leader);
     return resp;
   }
 
   MemberListResponse Members() {
-    raft::KvNodeStatus st = node_.GetStatus();
+    replica::KvNodeStatus st = node_.GetStatus();
     MemberListResponse resp;
     resp.leader = st.leader;
     resp.members = ToMembers(st.id, st.members);
@@ -158,9 +151,9 @@ class KvService {
   }
 
   awaitable<Result<MemberChangeResponse>> MemberAdd(MemberAddRequest req) {
-    raft::MemberChange ch;
-    ch.type = req.learner ? raft::MemberChange::Type::kAddLearner
-                          : raft::MemberChange::Type::kAddVoter;
+    replica::MemberChange ch;
+    ch.type = req.learner ? replica::MemberChange::Type::kAddLearner
+                          : replica::MemberChange::Type::kAddVoter;
     ch.id = req.id;
     ch.peer_address = std::move(req.peer_address);
     ch.client_address = std::move(req.client_address);
@@ -169,23 +162,23 @@ class KvService {
   }
 
   awaitable<Result<MemberChangeResponse>> MemberPromote(MemberPromoteRequest req) {
-    raft::MemberChange ch;
-    ch.type = raft::MemberChange::Type::kPromote;
+    replica::MemberChange ch;
+    ch.type = replica::MemberChange::Type::kPromote;
     ch.id = req.id;
     auto call = ChangeMembers(std::move(ch), req.timeout_ms);
     co_return co_await std::move(call);
   }
 
   awaitable<Result<MemberChangeResponse>> MemberRemove(MemberRemoveRequest req) {
-    raft::MemberChange ch;
-    ch.type = raft::MemberChange::Type::kRemove;
+    replica::MemberChange ch;
+    ch.type = replica::MemberChange::Type::kRemove;
     ch.id = req.id;
     auto call = ChangeMembers(std::move(ch), req.timeout_ms);
     co_return co_await std::move(call);
   }
 
  private:
-  static void SetId(raft::KvCommand& cmd, const WriteId& id) {
+  static void SetId(replica::KvCommand& cmd, const WriteId& id) {
     cmd.client_id = id.client_id;
     cmd.request_seq = id.request_seq;
   }
@@ -209,14 +202,14 @@ class KvService {
     if (it != options_.member_client_addresses.end()) return it->second;
     std::string r = options_.resolve_client_address ? options_.resolve_client_address(id) : "";
     if (!r.empty()) return r;
-    for (const raft::MemberInfo& m : node_.GetStatus().members)
+    for (const replica::MemberInfo& m : node_.GetStatus().members)
       if (m.id == id) return m.client_address;
     return "";
   }
 
-  std::vector<Member> ToMembers(uint64_t self, const std::vector<raft::MemberInfo>& ms) const {
+  std::vector<Member> ToMembers(uint64_t self, const std::vector<replica::MemberInfo>& ms) const {
     std::vector<Member> out;
-    for (const raft::MemberInfo& m : ms) {
+    for (const replica::MemberInfo& m : ms) {
       Member o;
       o.id = m.id;
       o.peer_address = m.peer_address;
@@ -232,17 +225,17 @@ class KvService {
   // What ProposeMemberChange's callback delivers; default-constructible for Asio.
   struct ChangeOutcome {
     Status status;
-    raft::MemberChangeResult result;
+    replica::MemberChangeResult result;
   };
 
-  awaitable<Result<MemberChangeResponse>> ChangeMembers(raft::MemberChange ch, uint32_t timeout_ms) {
-    raft::KvNode* node = &node_;
+  awaitable<Result<MemberChangeResponse>> ChangeMembers(replica::MemberChange ch, uint32_t timeout_ms) {
+    replica::KvNode* node = &node_;
     milliseconds timeout = TimeoutOf(timeout_ms);
-    auto shared = std::make_shared<raft::MemberChange>(std::move(ch));
+    auto shared = std::make_shared<replica::MemberChange>(std::move(ch));
     auto op = internal::AwaitCallback<ChangeOutcome>(
         [node, timeout, shared](std::function<void(ChangeOutcome)> done) {
           node->ProposeMemberChange(std::move(*shared), timeout,
-                                    [done = std::move(done)](Result<raft::MemberChangeResult> r) {
+                                    [done = std::move(done)](Result<replica::MemberChangeResult> r) {
                                       ChangeOutcome out;
                                       if (r.ok()) {
                                         out.result = std::move(r).value();
@@ -254,7 +247,7 @@ class KvService {
         });
     ChangeOutcome out = co_await std::move(op);
     if (!out.status.ok()) co_return Translate(std::move(out.status));
-    raft::KvNodeStatus st = node_.GetStatus();
+    replica::KvNodeStatus st = node_.GetStatus();
     MemberChangeResponse resp;
     resp.index = out.result.index;
     resp.members = ToMembers(st.id, out.result.members);
@@ -262,21 +255,20 @@ class KvService {
     co_return resp;
   }
 
-  // KvNode's NotLeader messages become the protocol's canonical hint.
+  // A replica's NotLeader names the leader's PEER address; the client needs
+  // its CLIENT address: the routing detail is rewritten before it leaves.
   Status Translate(Status s) {
     if (!s.IsNotLeader()) return s;
-    // KvNode's message names the leader's PEER address ("addr=" too); the
-    // client needs its CLIENT address, so only the id is kept from it.
-    LeaderHint hint;
-    hint.leader = ParseNotLeader(s.message()).leader;
-    raft::KvNodeStatus st = node_.GetStatus();
-    if (hint.leader == 0 && st.leader != st.id) hint.leader = st.leader;
-    hint.address = ClientAddressOf(st.id, hint.leader);
-    return Status::NotLeader(FormatNotLeader(hint));
+    RoutingError hint = RoutingErrorOf(s).value_or(RoutingError{});
+    replica::KvNodeStatus st = node_.GetStatus();
+    if (hint.group == 0) hint.group = st.group;
+    if (hint.leader_id == 0 && st.leader != st.id) hint.leader_id = st.leader;
+    hint.leader_address = ClientAddressOf(st.id, hint.leader_id);
+    return NotLeaderError(hint);
   }
 
   awaitable<Status> Barrier(uint32_t timeout_ms) {
-    raft::KvNode* node = &node_;
+    replica::KvNode* node = &node_;
     milliseconds timeout = TimeoutOf(timeout_ms);
     auto op = internal::AwaitCallback<Status>([node, timeout](std::function<void(Status)> done) {
       node->ReadBarrier(timeout, std::move(done));
@@ -285,14 +277,14 @@ class KvService {
     co_return Translate(std::move(s));
   }
 
-  awaitable<Result<raft::KvCommandResult>> Propose(raft::KvCommand cmd, uint32_t timeout_ms) {
-    raft::KvNode* node = &node_;
+  awaitable<Result<replica::KvCommandResult>> Propose(replica::KvCommand cmd, uint32_t timeout_ms) {
+    replica::KvNode* node = &node_;
     milliseconds timeout = TimeoutOf(timeout_ms);
-    auto shared_cmd = std::make_shared<raft::KvCommand>(std::move(cmd));
+    auto shared_cmd = std::make_shared<replica::KvCommand>(std::move(cmd));
     auto op = internal::AwaitCallback<ProposeOutcome>(
         [node, timeout, shared_cmd](std::function<void(ProposeOutcome)> done) {
           node->Propose(std::move(*shared_cmd), timeout,
-                        [done = std::move(done)](Result<raft::KvCommandResult> r) {
+                        [done = std::move(done)](Result<replica::KvCommandResult> r) {
                           ProposeOutcome out;
                           if (r.ok()) {
                             out.result = std::move(r).value();
@@ -308,13 +300,13 @@ class KvService {
   }
 
   net::RpcServer& server_;
-  raft::KvNode& node_;
+  replica::KvNode& node_;
   const ServiceOptions options_;
 };
 
 }  // namespace
 
-void RegisterKvService(net::RpcServer& server, raft::KvNode& node, const ServiceOptions& options) {
+void RegisterKvService(net::RpcServer& server, replica::KvNode& node, const ServiceOptions& options) {
   auto svc = std::make_shared<KvService>(server, node, options);
   server.Register<GetMethod>([svc](GetRequest r) { return svc->Get(std::move(r)); });
   server.Register<ScanMethod>([svc](ScanRequest r) { return svc->Scan(std::move(r)); });

@@ -1,9 +1,11 @@
 #include "fake_kv_node.h"
 
+#include "tinykv/common/routing_error.h"
+
 namespace tinykv::client::testing {
 
-raft::KvCommandResult FakeGroup::ApplyLocked(const raft::KvCommand& cmd) {
-  raft::KvCommandResult res;
+replica::KvCommandResult FakeGroup::ApplyLocked(const replica::KvCommand& cmd) {
+  replica::KvCommandResult res;
   res.index = ++index;
   if (cmd.client_id != 0) {
     auto it = sessions.find(cmd.client_id);
@@ -15,13 +17,13 @@ raft::KvCommandResult FakeGroup::ApplyLocked(const raft::KvCommand& cmd) {
     executions[{cmd.client_id, cmd.request_seq}]++;
   }
   switch (cmd.op) {
-    case raft::KvCommand::Op::kPut:
+    case replica::KvCommand::Op::kPut:
       data[cmd.key] = cmd.value;
       break;
-    case raft::KvCommand::Op::kDelete:
+    case replica::KvCommand::Op::kDelete:
       data.erase(cmd.key);
       break;
-    case raft::KvCommand::Op::kCas: {
+    case replica::KvCommand::Op::kCas: {
       auto it = data.find(cmd.key);
       std::optional<std::string> cur;
       if (it != data.end()) cur = it->second;
@@ -33,7 +35,7 @@ raft::KvCommandResult FakeGroup::ApplyLocked(const raft::KvCommand& cmd) {
       }
       break;
     }
-    case raft::KvCommand::Op::kDeleteRange: {
+    case replica::KvCommand::Op::kDeleteRange: {
       auto it = data.lower_bound(cmd.key);
       while (it != data.end() && (cmd.value.empty() || it->first < cmd.value)) {
         it = data.erase(it);
@@ -83,8 +85,8 @@ void FakeKvNode::Run() {
   }
 }
 
-void FakeKvNode::Propose(raft::KvCommand cmd, std::chrono::milliseconds,
-                         std::function<void(Result<raft::KvCommandResult>)> done) {
+void FakeKvNode::Propose(replica::KvCommand cmd, std::chrono::milliseconds,
+                         std::function<void(Result<replica::KvCommandResult>)> done) {
   Post([this, cmd = std::move(cmd), done = std::move(done)] {
     std::unique_lock<std::mutex> l(group_->mu);
     if (group_->leader != id_) {
@@ -92,12 +94,12 @@ void FakeKvNode::Propose(raft::KvCommand cmd, std::chrono::milliseconds,
       l.unlock();
       // Like KvNode: the hint names the leader's PEER address, which the
       // service must not pass on as a client address.
-      done(Status::NotLeader("leader=" + std::to_string(leader) +
-                             " addr=127.0.0.1:" + std::to_string(7000 + leader)));
+      done(NotLeaderError(
+          RoutingError{1, leader, "127.0.0.1:" + std::to_string(7000 + leader)}));
       return;
     }
     group_->proposals++;
-    raft::KvCommandResult res = group_->ApplyLocked(cmd);
+    replica::KvCommandResult res = group_->ApplyLocked(cmd);
     bool lose = group_->lose_replies > 0;
     if (lose) group_->lose_replies--;
     l.unlock();
@@ -117,7 +119,7 @@ void FakeKvNode::ReadBarrier(std::chrono::milliseconds, std::function<void(Statu
     if (fail) group_->fail_barriers--;
     l.unlock();
     if (leader != id_) {
-      done(Status::NotLeader("leader=" + std::to_string(leader)));
+      done(NotLeaderError(RoutingError{1, leader, ""}));
     } else if (fail) {
       done(Status::Timeout("fake: read index timed out"));
     } else {
@@ -146,9 +148,9 @@ Result<std::vector<std::pair<std::string, std::string>>> FakeKvNode::Scan(const 
   return out;
 }
 
-raft::KvNodeStatus FakeKvNode::GetStatus() {
+replica::KvNodeStatus FakeKvNode::GetStatus() {
   std::lock_guard<std::mutex> l(group_->mu);
-  raft::KvNodeStatus st;
+  replica::KvNodeStatus st;
   st.id = id_;
   st.leader = group_->leader;
   st.term = group_->term;

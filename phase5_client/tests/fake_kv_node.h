@@ -1,4 +1,4 @@
-// FakeKvNode: an in-memory stand-in for raft::KvNode, for testing the service
+// FakeKvNode: an in-memory stand-in for replica::KvNode, for testing the service
 // and the client's routing and retry logic without Raft.
 //
 // A FakeGroup is the "cluster": one map, one applied index, one leader id
@@ -25,7 +25,7 @@
 #include <thread>
 #include <utility>
 
-#include "tinykv/raft/kv_node.h"
+#include "tinykv/replica/kv_node.h"
 
 namespace tinykv::client::testing {
 
@@ -35,7 +35,7 @@ struct FakeGroup {
   uint64_t index = 0;
   uint64_t leader = 1;
   uint64_t term = 1;
-  std::map<uint64_t, std::pair<uint64_t, raft::KvCommandResult>> sessions;
+  std::map<uint64_t, std::pair<uint64_t, replica::KvCommandResult>> sessions;
   std::map<std::pair<uint64_t, uint64_t>, int> executions;  // (client, seq) -> times executed
   int lose_replies = 0;
   int fail_barriers = 0;
@@ -43,27 +43,27 @@ struct FakeGroup {
   std::map<uint64_t, std::string> peer_addresses;
 
   // Applies under mu (held by the caller).
-  raft::KvCommandResult ApplyLocked(const raft::KvCommand& cmd);
+  replica::KvCommandResult ApplyLocked(const replica::KvCommand& cmd);
 };
 
-class FakeKvNode final : public raft::KvNode {
+class FakeKvNode final : public replica::KvNode {
  public:
   FakeKvNode(uint64_t id, std::shared_ptr<FakeGroup> group);
   ~FakeKvNode() override;
 
-  void Propose(raft::KvCommand cmd, std::chrono::milliseconds timeout,
-               std::function<void(Result<raft::KvCommandResult>)> done) override;
+  void Propose(replica::KvCommand cmd, std::chrono::milliseconds timeout,
+               std::function<void(Result<replica::KvCommandResult>)> done) override;
   void ReadBarrier(std::chrono::milliseconds timeout, std::function<void(Status)> done) override;
   // Membership is not modelled: NotSupported (the real node is tested in phase 3).
-  void ProposeMemberChange(raft::MemberChange, std::chrono::milliseconds,
-                           std::function<void(Result<raft::MemberChangeResult>)> done) override {
+  void ProposeMemberChange(replica::MemberChange, std::chrono::milliseconds,
+                           std::function<void(Result<replica::MemberChangeResult>)> done) override {
     done(Status::NotSupported("FakeKvNode has no membership"));
   }
   Result<std::optional<std::string>> Get(const std::string& key) override;
   Result<std::vector<std::pair<std::string, std::string>>> Scan(const std::string& start,
                                                                 const std::string& end,
                                                                 size_t limit) override;
-  raft::KvNodeStatus GetStatus() override;
+  replica::KvNodeStatus GetStatus() override;
   uint16_t peer_port() const override { return 0; }
   void SetPeerAddress(uint64_t, std::string) override {}
   Status TransferLeadership(uint64_t to, std::chrono::milliseconds timeout) override;

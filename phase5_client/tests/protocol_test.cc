@@ -107,22 +107,28 @@ TEST(ClientProtocol, ScanResponseWithHostileCountDoesNotAllocate) {
   EXPECT_FALSE(net::DecodeMessage<ScanResponse>(bytes).ok());
 }
 
+// A NotLeader answer carries the leader as typed fields through the error
+// frame (the client never parses the message).
 TEST(ClientProtocol, NotLeaderHintRoundTrip) {
-  LeaderHint h = ParseNotLeader(FormatNotLeader({3, "127.0.0.1:22379"}));
-  EXPECT_EQ(h.leader, 3u);
-  EXPECT_EQ(h.address, "127.0.0.1:22379");
-  EXPECT_EQ(FormatNotLeader({0, ""}), "leader=0");
-  h = ParseNotLeader("leader=0");
-  EXPECT_EQ(h.leader, 0u);
-  EXPECT_EQ(h.address, "");
-  // KvNode's own wording, with extra words.
-  h = ParseNotLeader("node 2 is not the leader; leader=5 term=7");
-  EXPECT_EQ(h.leader, 5u);
-  h = ParseNotLeader("leader=abc addr=");
-  EXPECT_EQ(h.leader, 0u);
-  EXPECT_EQ(h.address, "");
-  h = ParseNotLeader("garbage");
-  EXPECT_EQ(h.leader, 0u);
+  Status s = NotLeaderError(RoutingError{1, 3, "127.0.0.1:22379"});
+  const std::string frame = net::EncodeMessage(net::ErrorPayloadOf(s));
+  auto e = net::DecodeMessage<net::ErrorPayload>(frame);
+  ASSERT_TRUE(e.ok());
+  Status back = net::StatusOf(*e);
+  ASSERT_TRUE(back.IsNotLeader());
+  auto h = RoutingErrorOf(back);
+  ASSERT_TRUE(h.has_value());
+  EXPECT_EQ(h->leader_id, 3u);
+  EXPECT_EQ(h->leader_address, "127.0.0.1:22379");
+  EXPECT_EQ(h->group, 1u);
+  EXPECT_EQ(back.message(), "leader=3 addr=127.0.0.1:22379");
+  EXPECT_EQ(NotLeaderError(RoutingError{}).message(), "leader=0");
+  h = RoutingErrorOf(NotLeaderError(RoutingError{}));
+  ASSERT_TRUE(h.has_value());
+  EXPECT_EQ(h->leader_id, 0u);
+  EXPECT_EQ(h->leader_address, "");
+  // A message that merely looks like a hint carries no routing fields.
+  EXPECT_FALSE(RoutingErrorOf(Status::NotLeader("node 2 is not the leader; leader=5 term=7")));
 }
 
 TEST(ClientProtocol, PrefixEnd) {

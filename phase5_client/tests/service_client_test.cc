@@ -81,7 +81,8 @@ TEST(ClientService, FollowerAnswersNotLeaderWithClientAddressNeverPeerAddress) {
     get.key = "k";
     auto g = rpc->CallSync<GetMethod>(c.address(3), get);
     ASSERT_TRUE(g.status().IsNotLeader()) << g.status().ToString();
-    EXPECT_EQ(ParseNotLeader(g.status().message()).leader, 2u);
+    ASSERT_TRUE(RoutingErrorOf(g.status()).has_value());
+    EXPECT_EQ(RoutingErrorOf(g.status())->leader_id, 2u);
   }
 }
 

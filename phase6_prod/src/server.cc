@@ -9,15 +9,16 @@
 
 #include "tinykv/client/service.h"
 #include "tinykv/common/logging.h"
+#include "tinykv/net/address.h"
 #include "tinykv/net/server.h"
 #include "tinykv/prod/admin_protocol.h"
-#include "tinykv/raft/kv_node.h"
+#include "tinykv/replica/kv_node.h"
 
 namespace tinykv::prod {
 
 struct Server::Impl {
   ServerConfig config;
-  std::unique_ptr<raft::KvNode> node;
+  std::unique_ptr<replica::KvNode> node;
   std::unique_ptr<net::RpcServer> rpc;
   std::string client_address;
   std::string peer_address;
@@ -31,7 +32,7 @@ namespace {
 void RegisterAdmin(net::RpcServer& rpc, Server::Impl* impl) {
   rpc.Register<AdminStatusMethod>(
       [impl](AdminStatusRequest) -> net::awaitable<Result<AdminStatusResponse>> {
-        const raft::KvNodeStatus st = impl->node->GetStatus();
+        const replica::KvNodeStatus st = impl->node->GetStatus();
         AdminStatusResponse r;
         r.id = st.id;
         r.leader = st.leader;
@@ -75,7 +76,7 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerConfig& config) {
   auto impl = std::make_unique<Impl>();
   impl->config = config;
 
-  raft::KvNodeOptions node_options;
+  replica::KvNodeOptions node_options;
   node_options.id = config.id;
   node_options.data_dir = config.data_dir;
   if (config.initial_cluster.empty()) {
@@ -92,16 +93,16 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerConfig& config) {
   node_options.sync = config.sync;
   node_options.io_threads = config.io_threads;
 
-  auto node = raft::KvNode::Open(node_options);
+  auto node = replica::KvNode::Open(node_options);
   if (!node.ok()) return node.status();
   impl->node = std::move(node).value();
-  const auto peer_hp = ParseHostPort(config.listen_peer).value();
-  impl->peer_address = peer_hp.first + ":" + std::to_string(impl->node->peer_port());
+  const net::HostPort peer_hp = net::ParseHostPort(config.listen_peer).value();
+  impl->peer_address = net::HostPort{peer_hp.host, impl->node->peer_port()}.ToString();
 
-  const auto client_hp = ParseHostPort(config.listen_client).value();
+  const net::HostPort client_hp = net::ParseHostPort(config.listen_client).value();
   net::ServerOptions rpc_options;
-  rpc_options.host = client_hp.first;
-  rpc_options.port = client_hp.second;
+  rpc_options.host = client_hp.host;
+  rpc_options.port = client_hp.port;
   rpc_options.io_threads = config.io_threads;
   auto rpc = net::RpcServer::Create(rpc_options);
   if (!rpc.ok()) {
@@ -156,13 +157,13 @@ void Server::Shutdown() {
 
   // 1. Hand leadership over while the client port still answers, so clients
   // are redirected by NotLeader hints instead of meeting a dead leader.
-  const raft::KvNodeStatus st = impl_->node->GetStatus();
+  const replica::KvNodeStatus st = impl_->node->GetStatus();
   if (st.role == "leader" && st.members.size() > 1) {
     const auto timeout = std::chrono::milliseconds(
         std::max(1000, 4 * impl_->config.election_ticks * impl_->config.tick_ms));
     Status s = impl_->node->TransferLeadership(0, timeout);
     if (s.ok()) {
-      const raft::KvNodeStatus after = impl_->node->GetStatus();
+      const replica::KvNodeStatus after = impl_->node->GetStatus();
       log->info("node={} shutdown step=transfer-leadership ok new_leader={} term={} ms={}", id,
                 after.leader, after.term, elapsed_ms());
     } else {

@@ -7,6 +7,8 @@
 #include <fstream>
 #include <system_error>
 
+#include "tinykv/net/address.h"
+
 namespace tinykv::prod {
 namespace {
 
@@ -23,18 +25,6 @@ std::string Trim(std::string_view s) {
 }
 
 }  // namespace
-
-Result<std::pair<std::string, uint16_t>> ParseHostPort(const std::string& address) {
-  const auto colon = address.rfind(':');
-  if (colon == std::string::npos || colon == 0) {
-    return Status::InvalidArgument("'" + address + "' is not host:port");
-  }
-  uint64_t port = 0;
-  if (!ParseUint(std::string_view(address).substr(colon + 1), &port) || port > 65535) {
-    return Status::InvalidArgument("'" + address + "' has no valid port (0..65535)");
-  }
-  return std::make_pair(address.substr(0, colon), static_cast<uint16_t>(port));
-}
 
 Result<std::map<uint64_t, std::string>> ParseInitialCluster(const std::string& text,
                                                             const std::string& flag) {
@@ -55,9 +45,9 @@ Result<std::map<uint64_t, std::string>> ParseInitialCluster(const std::string& t
                                      "' is not ID=host:port with a positive ID");
     }
     const std::string addr = Trim(item.substr(eq + 1));
-    auto hp = ParseHostPort(addr);
+    auto hp = net::ParseHostPort(addr);
     if (!hp.ok()) return Status::InvalidArgument(flag + ": " + std::string(hp.status().message()));
-    if (hp->second == 0) {
+    if (hp->port == 0) {
       return Status::InvalidArgument(flag + ": member " + std::to_string(id) +
                                      " needs a fixed port, not 0");
     }
@@ -72,10 +62,10 @@ Result<std::map<uint64_t, std::string>> ParseInitialCluster(const std::string& t
 Status ValidateServerConfig(const ServerConfig& c) {
   if (c.id == 0) return Status::InvalidArgument("--id is required (a positive integer)");
   if (c.data_dir.empty()) return Status::InvalidArgument("--data-dir is required");
-  if (auto hp = ParseHostPort(c.listen_client); !hp.ok()) {
+  if (auto hp = net::ParseHostPort(c.listen_client); !hp.ok()) {
     return Status::InvalidArgument("--listen-client: " + std::string(hp.status().message()));
   }
-  if (auto hp = ParseHostPort(c.listen_peer); !hp.ok()) {
+  if (auto hp = net::ParseHostPort(c.listen_peer); !hp.ok()) {
     return Status::InvalidArgument("--listen-peer: " + std::string(hp.status().message()));
   }
   if (!c.initial_cluster.empty()) {

@@ -1,6 +1,7 @@
 // ServerConfig validation: every bad setting is caught before anything opens,
 // with a message that names the flag.
 #include "tinykv/prod/server_config.h"
+#include "tinykv/net/address.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -43,14 +44,20 @@ TEST(ServerConfig, InitialClusterRejectsMalformedMembers) {
   }
 }
 
+// The server uses the project's one host:port parser (tinykv/net/address.h).
 TEST(ServerConfig, HostPortSplitsAtLastColon) {
-  auto hp = ParseHostPort("127.0.0.1:2379");
+  auto hp = net::ParseHostPort("127.0.0.1:2379");
   ASSERT_OK(hp.status());
-  EXPECT_EQ(hp->first, "127.0.0.1");
-  EXPECT_EQ(hp->second, 2379);
-  EXPECT_FALSE(ParseHostPort("127.0.0.1").ok());
-  EXPECT_FALSE(ParseHostPort(":80").ok());
-  EXPECT_FALSE(ParseHostPort("h:-1").ok());
+  EXPECT_EQ(hp->host, "127.0.0.1");
+  EXPECT_EQ(hp->port, 2379);
+  EXPECT_FALSE(net::ParseHostPort("127.0.0.1").ok());
+  EXPECT_FALSE(net::ParseHostPort(":80").ok());
+  EXPECT_FALSE(net::ParseHostPort("h:-1").ok());
+  EXPECT_FALSE(net::ParseHostPort("h:12abc").ok());
+  testing::TempDir tmp;
+  ServerConfig c = GoodConfig(tmp.path().string());
+  c.listen_client = "127.0.0.1:12abc";
+  EXPECT_TRUE(ValidateServerConfig(c).IsInvalidArgument());
 }
 
 TEST(ServerConfig, GoodConfigValidatesAndCreatesDataDir) {

@@ -7,7 +7,6 @@ from it, so ``except TimeoutError`` catches ``tinykv.TimeoutError`` too.
 """
 
 import builtins
-import re
 
 __all__ = [
     "Error", "NotFoundError", "CorruptionError", "NotSupportedError", "InvalidArgumentError",
@@ -47,12 +46,23 @@ class IOError(Error, builtins.OSError):  # noqa: A001 - the name RocksDB users e
 
 class NotLeaderError(Error):
     """This node is not the Raft leader. ``leader`` is the id of the node believed to be
-    leader, or None when unknown."""
+    leader, or None when unknown; ``leader_address`` its address ("host:port", or None);
+    ``group`` the Raft group that answered. They come from the error's typed routing
+    fields (``routing``, a dict set by the C++ side), never from the message."""
+
+    routing: dict = {}
 
     @property
     def leader(self):
-        m = re.search(r"leader[= ](\d+)", str(self))
-        return int(m.group(1)) if m and int(m.group(1)) != 0 else None
+        return self.routing.get("leader") or None
+
+    @property
+    def leader_address(self):
+        return self.routing.get("leader_address") or None
+
+    @property
+    def group(self):
+        return self.routing.get("group") or None
 
 
 class TimeoutError(Error, builtins.TimeoutError):  # noqa: A001

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "tinykv/net/method.h"
+#include "tinykv/net/method_ids.h"
 
 namespace tinykv::net::demo {
 
@@ -89,31 +90,14 @@ struct EchoResponse {
   }
 };
 
-template <uint32_t Id, bool Idempotent, bool Streaming, typename Req, typename Resp>
-struct DemoMethod {
-  static constexpr uint32_t kId = Id;
-  static constexpr bool kIdempotent = Idempotent;
-  static constexpr bool kServerStreaming = Streaming;
-  using Request = Req;
-  using Response = Resp;
-};
-
-struct GetMethod : DemoMethod<100, true, false, GetRequest, GetResponse> {
-  static constexpr std::string_view kName = "kv.Get";
-};
+using GetMethod = UnaryMethod<method_id::kDemoGet, "kv.Get", GetRequest, GetResponse, kIdempotent>;
 // Put and Delete are idempotent in effect (same key, same value) but are
 // marked as writes: a retried write could overwrite a newer one.
-struct PutMethod : DemoMethod<101, false, false, PutRequest, Empty> {
-  static constexpr std::string_view kName = "kv.Put";
-};
-struct DeleteMethod : DemoMethod<102, false, false, DeleteRequest, Empty> {
-  static constexpr std::string_view kName = "kv.Delete";
-};
-struct ScanMethod : DemoMethod<103, true, true, ScanRequest, KeyValue> {
-  static constexpr std::string_view kName = "kv.Scan";
-};
-struct EchoMethod : DemoMethod<104, true, false, EchoRequest, EchoResponse> {
-  static constexpr std::string_view kName = "kv.Echo";
-};
+using PutMethod = UnaryMethod<method_id::kDemoPut, "kv.Put", PutRequest, Empty, kNotIdempotent>;
+using DeleteMethod =
+    UnaryMethod<method_id::kDemoDelete, "kv.Delete", DeleteRequest, Empty, kNotIdempotent>;
+using ScanMethod = StreamMethod<method_id::kDemoScan, "kv.Scan", ScanRequest, KeyValue, kIdempotent>;
+using EchoMethod =
+    UnaryMethod<method_id::kDemoEcho, "kv.Echo", EchoRequest, EchoResponse, kIdempotent>;
 
 }  // namespace tinykv::net::demo

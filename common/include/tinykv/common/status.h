@@ -59,7 +59,7 @@ class [[nodiscard]] Status {
   }
   // Builds a status from a wire code. An unknown code becomes kCorruption, so
   // a peer speaking a newer protocol cannot make us misreport success.
-  static Status FromCode(int code, std::string_view msg);
+  static Status FromCode(int code, std::string_view msg, std::string detail = {});
 
   bool ok() const { return rep_ == nullptr; }
   Code code() const { return rep_ ? rep_->code : Code::kOk; }
@@ -85,7 +85,15 @@ class [[nodiscard]] Status {
   std::string ToString() const;
 
   // Returns a copy with "<context>: " prepended to the message; OK stays OK.
+  // The detail (below) is kept.
   Status WithContext(std::string_view context) const;
+
+  // A machine-readable payload next to the message, e.g. where a request
+  // should have gone (routing_error.h). Opaque here; its first byte names its
+  // kind (StatusDetailKind). It travels with the code and message on the
+  // wire, so callers read fields instead of parsing messages. OK never has one.
+  Status WithDetail(std::string detail) const;
+  std::string_view detail() const { return rep_ ? std::string_view(rep_->detail) : ""; }
 
   // Explicitly discards a status. Ignoring an error must be written out so
   // reviewers see it: `DeleteFile(tmp).IgnoreError();`.
@@ -99,9 +107,10 @@ class [[nodiscard]] Status {
   struct Rep {
     Code code;
     std::string message;
+    std::string detail;
   };
-  Status(Code code, std::string_view msg)
-      : rep_(std::make_shared<const Rep>(Rep{code, std::string(msg)})) {}
+  Status(Code code, std::string_view msg, std::string detail = {})
+      : rep_(std::make_shared<const Rep>(Rep{code, std::string(msg), std::move(detail)})) {}
 
   // Shared and immutable: copies are a reference-count bump.
   std::shared_ptr<const Rep> rep_;
@@ -109,6 +118,11 @@ class [[nodiscard]] Status {
 
 // The name of a code, e.g. "NotFound".
 std::string_view StatusCodeName(Status::Code code);
+
+// The first byte of a Status detail: what the rest of it encodes.
+enum class StatusDetailKind : unsigned char {
+  kRouting = 1,  // a RoutingError (routing_error.h)
+};
 
 }  // namespace tinykv
 

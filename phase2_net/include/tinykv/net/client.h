@@ -98,7 +98,7 @@ class RpcClient {
   // One unary call. Errors: the handler's Status, Timeout, Cancelled,
   // Unavailable (could not connect, connection lost), Corruption (the
   // response did not decode), or the server's NotSupported/Busy/...
-  template <UnaryMethod M>
+  template <UnaryRpcMethod M>
   awaitable<Result<typename M::Response>> Call(std::string address, typename M::Request request,
                                                CallOptions options = {}) {
     // The call is built in its own statement: GCC 12 mis-destroys by-value
@@ -115,7 +115,7 @@ class RpcClient {
   // connection). Returning a non-OK status from on_item cancels the stream
   // (the server is told) and Call returns that status. Retries happen only
   // before the first item arrives.
-  template <StreamingMethod M>
+  template <StreamingRpcMethod M>
   awaitable<Status> CallStream(std::string address, typename M::Request request,
                                std::function<Status(typename M::Response)> on_item,
                                CallOptions options = {}) {
@@ -131,7 +131,7 @@ class RpcClient {
   }
 
   // Blocking forms of Call and CallStream for threads outside Asio.
-  template <UnaryMethod M>
+  template <UnaryRpcMethod M>
   Result<typename M::Response> CallSync(std::string address, typename M::Request request,
                                         CallOptions options = {}) {
     internal::RawReply reply = RunBlocking(CallRaw(std::move(address), M::kId,
@@ -141,7 +141,7 @@ class RpcClient {
     if (!reply.status.ok()) return reply.status;
     return DecodeMessage<typename M::Response>(reply.payload);
   }
-  template <StreamingMethod M>
+  template <StreamingRpcMethod M>
   Status CallStreamSync(std::string address, typename M::Request request,
                         std::function<Status(typename M::Response)> on_item,
                         CallOptions options = {}) {

@@ -110,7 +110,7 @@ class RpcServer {
   // Registers the handler of a unary method:
   //   awaitable<Result<M::Response>>(M::Request)
   // REQUIRES: before Start; M::kId not registered yet (checked).
-  template <UnaryMethod M, typename Handler>
+  template <UnaryRpcMethod M, typename Handler>
   void Register(Handler handler) {
     using Req = typename M::Request;
     using Resp = typename M::Response;
@@ -126,7 +126,7 @@ class RpcServer {
 
   // Registers the handler of a server-streaming method:
   //   awaitable<Status>(M::Request, ServerWriter<M::Response>&)
-  template <StreamingMethod M, typename Handler>
+  template <StreamingRpcMethod M, typename Handler>
   void Register(Handler handler) {
     using Req = typename M::Request;
     using Item = typename M::Response;

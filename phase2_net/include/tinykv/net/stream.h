@@ -68,7 +68,4 @@ StreamWrapper PlainTcpWrapper();
 // Converts a Boost error code into a Status (the single conversion point).
 Status ErrorCodeToStatus(const boost::system::error_code& ec, std::string_view context);
 
-// Splits "host:port". InvalidArgument if malformed.
-Result<std::pair<std::string, uint16_t>> ParseAddress(std::string_view address);
-
 }  // namespace tinykv::net

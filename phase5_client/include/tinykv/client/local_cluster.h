@@ -1,7 +1,7 @@
 // LocalCluster: a real TinyKV cluster inside one process, for tests,
 // notebooks and the Python client's test suite.
 //
-// What it is: n raft::KvNode members (durable Raft log + LSM state machine
+// What it is: n replica::KvNode members (durable Raft log + LSM state machine
 // under data_dir/n<i>, peer RPC on 127.0.0.1 port 0) and, for each, a phase
 // 2 RpcServer running the client service (service.h) on 127.0.0.1 port 0 —
 // the same composition tinykv-server makes, minus the process. Clients talk
@@ -34,7 +34,7 @@
 #include "tinykv/common/result.h"
 #include "tinykv/common/status.h"
 #include "tinykv/net/server.h"
-#include "tinykv/raft/kv_node.h"
+#include "tinykv/replica/kv_node.h"
 
 namespace tinykv::client {
 
@@ -82,7 +82,7 @@ class LocalCluster {
 
  private:
   struct Member {
-    std::unique_ptr<raft::KvNode> node;
+    std::unique_ptr<replica::KvNode> node;
     std::unique_ptr<net::RpcServer> server;
     uint16_t client_port = 0;
     std::string peer_address;

@@ -19,10 +19,11 @@
 //     and answers with the original result. A client issues the writes of one
 //     client_id strictly one after the other (see client.h: write sessions).
 //   * Errors travel as the RPC layer's error frames carrying a Status code
-//     (status.h). A follower answers writes and linearizable reads with
-//     NotLeader and the message "leader=<id>" (0 = unknown), followed by
-//     " addr=<host:port>" when it knows the leader's client address
-//     (FormatNotLeader / ParseNotLeader below).
+//     (status.h), a message and a detail. A follower answers writes and
+//     linearizable reads with NotLeader whose detail is a RoutingError
+//     (common/routing_error.h): the group, the leader's id (0 = unknown) and,
+//     when the server knows it, the leader's CLIENT address. Clients read
+//     those fields; the message ("leader=<id> addr=<host:port>") is for humans.
 //
 // Why Scan is paged (a continuation key), not server-streamed: each page is a
 // short unary call that can be retried on any node (reads are idempotent),
@@ -40,8 +41,11 @@
 #include <string_view>
 #include <vector>
 
+#include "tinykv/common/routing_error.h"
 #include "tinykv/common/status.h"
 #include "tinykv/net/method.h"
+#include "tinykv/net/method_ids.h"
+#include "tinykv/replica/replica_status.h"
 
 namespace tinykv::client {
 
@@ -195,21 +199,15 @@ struct StatusRequest {
     a(reserved);
   }
 };
-struct StatusResponse {
-  uint64_t id = 0;
-  uint64_t leader = 0;  // 0 = unknown
-  uint64_t term = 0;
-  std::string role;  // follower, candidate, pre_candidate, leader
-  uint64_t commit_index = 0;
-  uint64_t applied_index = 0;
-  uint64_t first_index = 0;  // the Raft log range this node holds
-  uint64_t last_index = 0;
+// Starts with the replica's position (replica_status.h: id, leader, term,
+// role, commit/applied/first/last index), serialized first.
+struct StatusResponse : replica::ReplicaPosition {
   std::string client_address;         // this node's advertised client endpoint
   std::string leader_client_address;  // empty when unknown
   template <class A>
   void serialize(A& a) {
-    a(id, leader, term, role, commit_index, applied_index, first_index, last_index, client_address,
-      leader_client_address);
+    ReplicaPosition::serialize(a);
+    a(client_address, leader_client_address);
   }
 };
 
@@ -283,41 +281,33 @@ struct MemberChangeResponse {
 };
 
 // ---- Method declarations ----
-#define TINYKV_CLIENT_METHOD(Name, Id, Idem, Req, Resp)        \
-  struct Name##Method {                                        \
-    static constexpr uint32_t kId = Id;                        \
-    static constexpr std::string_view kName = "tinykv." #Name; \
-    static constexpr bool kIdempotent = Idem;                  \
-    static constexpr bool kServerStreaming = false;            \
-    using Request = Req;                                       \
-    using Response = Resp;                                     \
-  }
-
 // Writes are marked idempotent: with a WriteId they are (the state machine
 // deduplicates), so the RPC layer may resend them after a lost connection.
-TINYKV_CLIENT_METHOD(Get, 501, true, GetRequest, GetResponse);
-TINYKV_CLIENT_METHOD(Put, 502, true, PutRequest, WriteResponse);
-TINYKV_CLIENT_METHOD(Delete, 503, true, DeleteRequest, WriteResponse);
-TINYKV_CLIENT_METHOD(DeleteRange, 504, true, DeleteRangeRequest, DeleteRangeResponse);
-TINYKV_CLIENT_METHOD(Scan, 505, true, ScanRequest, ScanResponse);
-TINYKV_CLIENT_METHOD(Cas, 506, true, CasRequest, CasResponse);
-TINYKV_CLIENT_METHOD(Status, 507, true, StatusRequest, StatusResponse);
-TINYKV_CLIENT_METHOD(MemberList, 508, true, MemberListRequest, MemberListResponse);
-TINYKV_CLIENT_METHOD(MemberAdd, 509, false, MemberAddRequest, MemberChangeResponse);
-TINYKV_CLIENT_METHOD(MemberPromote, 510, false, MemberPromoteRequest, MemberChangeResponse);
-TINYKV_CLIENT_METHOD(MemberRemove, 511, false, MemberRemoveRequest, MemberChangeResponse);
-#undef TINYKV_CLIENT_METHOD
-
-// ---- NotLeader hints ----
-struct LeaderHint {
-  uint64_t leader = 0;  // 0 = unknown
-  std::string address;  // the leader's client address; empty = unknown
-};
-// "leader=N" or "leader=N addr=HOST:PORT".
-std::string FormatNotLeader(const LeaderHint& hint);
-// Parses a NotLeader message of the form above; tolerates extra words
-// (KvNode's own "leader=N ..." messages). Unknown parts stay empty / 0.
-LeaderHint ParseNotLeader(std::string_view message);
+// Membership changes are not (a retried add of an applied change gets
+// AlreadyExists).
+namespace method_id = net::method_id;
+using net::kIdempotent;
+using net::kNotIdempotent;
+using GetMethod = net::UnaryMethod<method_id::kGet, "tinykv.Get", GetRequest, GetResponse, kIdempotent>;
+using PutMethod = net::UnaryMethod<method_id::kPut, "tinykv.Put", PutRequest, WriteResponse, kIdempotent>;
+using DeleteMethod =
+    net::UnaryMethod<method_id::kDelete, "tinykv.Delete", DeleteRequest, WriteResponse, kIdempotent>;
+using DeleteRangeMethod = net::UnaryMethod<method_id::kDeleteRange, "tinykv.DeleteRange",
+                                           DeleteRangeRequest, DeleteRangeResponse, kIdempotent>;
+using ScanMethod = net::UnaryMethod<method_id::kScan, "tinykv.Scan", ScanRequest, ScanResponse, kIdempotent>;
+using CasMethod = net::UnaryMethod<method_id::kCas, "tinykv.Cas", CasRequest, CasResponse, kIdempotent>;
+using StatusMethod =
+    net::UnaryMethod<method_id::kStatus, "tinykv.Status", StatusRequest, StatusResponse, kIdempotent>;
+using MemberListMethod = net::UnaryMethod<method_id::kMemberList, "tinykv.MemberList",
+                                          MemberListRequest, MemberListResponse, kIdempotent>;
+using MemberAddMethod = net::UnaryMethod<method_id::kMemberAdd, "tinykv.MemberAdd", MemberAddRequest,
+                                         MemberChangeResponse, kNotIdempotent>;
+using MemberPromoteMethod =
+    net::UnaryMethod<method_id::kMemberPromote, "tinykv.MemberPromote", MemberPromoteRequest,
+                     MemberChangeResponse, kNotIdempotent>;
+using MemberRemoveMethod = net::UnaryMethod<method_id::kMemberRemove, "tinykv.MemberRemove",
+                                            MemberRemoveRequest, MemberChangeResponse,
+                                            kNotIdempotent>;
 
 // The smallest key greater than every key with this prefix ("" when there is
 // none, i.e. the prefix is empty or all 0xff bytes: scan to the end).

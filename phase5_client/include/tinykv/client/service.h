@@ -2,7 +2,7 @@
 //
 // RegisterKvService registers every method of the client protocol (Get, Put,
 // Delete, DeleteRange, Scan, Cas, Status, MemberList) on a phase 2 RpcServer,
-// backed by one replicated raft::KvNode. tinykv-server (phase 6) and the
+// backed by one replicated replica::KvNode. tinykv-server (phase 6) and the
 // in-process LocalCluster (local_cluster.h) call it.
 //
 // Semantics:
@@ -30,7 +30,7 @@
 #include <string>
 
 #include "tinykv/net/server.h"
-#include "tinykv/raft/kv_node.h"
+#include "tinykv/replica/kv_node.h"
 
 namespace tinykv::client {
 
@@ -53,6 +53,6 @@ struct ServiceOptions {
 // Registers every client-facing method on `server`, backed by `node`.
 // REQUIRES: before server.Start(); node outlives server (shut the server
 // down before stopping the node).
-void RegisterKvService(net::RpcServer& server, raft::KvNode& node, const ServiceOptions& options);
+void RegisterKvService(net::RpcServer& server, replica::KvNode& node, const ServiceOptions& options);
 
 }  // namespace tinykv::client

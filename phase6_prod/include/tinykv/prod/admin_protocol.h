@@ -22,7 +22,10 @@
 #include <string_view>
 #include <vector>
 
+#include "tinykv/net/method.h"
+#include "tinykv/net/method_ids.h"
 #include "tinykv/net/serialization.h"
+#include "tinykv/replica/replica_status.h"
 
 namespace tinykv::prod {
 
@@ -44,15 +47,8 @@ struct AdminStatusRequest {
   }
 };
 
-struct AdminStatusResponse {
-  uint64_t id = 0;
-  uint64_t leader = 0;  // 0: unknown
-  uint64_t term = 0;
-  std::string role;     // follower, candidate, pre_candidate, leader
-  uint64_t commit_index = 0;
-  uint64_t applied_index = 0;
-  uint64_t first_index = 0;
-  uint64_t last_index = 0;
+// Starts with the replica's position (replica_status.h), serialized first.
+struct AdminStatusResponse : replica::ReplicaPosition {
   std::vector<AdminMember> members;
   std::string client_address;
   std::string peer_address;
@@ -63,8 +59,8 @@ struct AdminStatusResponse {
   uint64_t log_entries_written = 0;  // entries appended to the Raft log since start
   template <class A>
   void serialize(A& a) {
-    a(id, leader, term, role, commit_index, applied_index, first_index, last_index, members,
-      client_address, peer_address, fault_injection, pid, snapshot_index, log_fsyncs,
+    ReplicaPosition::serialize(a);
+    a(members, client_address, peer_address, fault_injection, pid, snapshot_index, log_fsyncs,
       log_entries_written);
   }
 };
@@ -86,22 +82,12 @@ struct AdminSetFaultsResponse {
   }
 };
 
-struct AdminStatusMethod {
-  static constexpr uint32_t kId = 0x6001;
-  static constexpr std::string_view kName = "prod.AdminStatus";
-  static constexpr bool kIdempotent = true;
-  static constexpr bool kServerStreaming = false;
-  using Request = AdminStatusRequest;
-  using Response = AdminStatusResponse;
-};
-
-struct AdminSetFaultsMethod {
-  static constexpr uint32_t kId = 0x6002;
-  static constexpr std::string_view kName = "prod.AdminSetFaults";
-  static constexpr bool kIdempotent = true;  // replaces state: safe to repeat
-  static constexpr bool kServerStreaming = false;
-  using Request = AdminSetFaultsRequest;
-  using Response = AdminSetFaultsResponse;
-};
+using AdminStatusMethod = net::UnaryMethod<net::method_id::kAdminStatus, "prod.AdminStatus",
+                                           AdminStatusRequest, AdminStatusResponse,
+                                           net::kIdempotent>;
+// Replaces the fault state: safe to repeat.
+using AdminSetFaultsMethod =
+    net::UnaryMethod<net::method_id::kAdminSetFaults, "prod.AdminSetFaults", AdminSetFaultsRequest,
+                     AdminSetFaultsResponse, net::kIdempotent>;
 
 }  // namespace tinykv::prod

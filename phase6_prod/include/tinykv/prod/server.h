@@ -1,7 +1,7 @@
 // Server: the composition root of tinykv-server.
 //
 // What it wires together, in order:
-//   1. raft::KvNode::Open  — the Raft member: durable log, KV state machine
+//   1. replica::KvNode::Open  — the Raft member: durable log, KV state machine
 //      over the phase 1 engine, peer RPC server on --listen-peer;
 //   2. net::RpcServer on --listen-client, with client::RegisterKvService (the
 //      client protocol of phase 5) and the admin methods of admin_protocol.h

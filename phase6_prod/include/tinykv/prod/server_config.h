@@ -46,9 +46,6 @@ struct ServerConfig {
   int shutdown_drain_ms = 5000;                   // --shutdown-drain-ms
 };
 
-// Parses "host:port". InvalidArgument with the reason otherwise.
-[[nodiscard]] Result<std::pair<std::string, uint16_t>> ParseHostPort(const std::string& address);
-
 // Parses --initial-cluster: "1=127.0.0.1:2380,2=127.0.0.1:2381". Ids are
 // positive and unique; every address parses. `flag` names the flag in errors.
 [[nodiscard]] Result<std::map<uint64_t, std::string>> ParseInitialCluster(

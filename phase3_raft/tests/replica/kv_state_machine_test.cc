@@ -1,12 +1,13 @@
 // KvStateMachine: commands apply atomically with the applied index, retries
 // are deduplicated, and checkpoints install into another instance.
-#include "tinykv/raft/kv_state_machine.h"
+#include "tinykv/replica/kv_state_machine.h"
 
 #include <gtest/gtest.h>
 
 #include "tinykv/testing/test_util.h"
 
-namespace tinykv::raft {
+namespace tinykv::replica {
+using namespace raft;  // NOLINT: core types in tests
 namespace {
 
 KvCommand Put(std::string k, std::string v, uint64_t client = 0, uint64_t seq = 0) {
@@ -32,14 +33,13 @@ TEST(KvCommandCodecTest, RoundTripsAndRejectsGarbage) {
   KvCommand c = Cas("k", std::string("old"), "new");
   c.client_id = 7;
   c.request_seq = 9;
-  auto d = DecodeKvEntry(Slice(EncodeKvEntry(42, c))).value();
-  EXPECT_EQ(d.first, 42u);
-  EXPECT_EQ(d.second.key, "k");
-  EXPECT_EQ(d.second.expected, std::optional<std::string>("old"));
-  EXPECT_EQ(d.second.value, "new");
-  EXPECT_EQ(d.second.client_id, 7u);
-  EXPECT_EQ(d.second.request_seq, 9u);
   std::string enc = EncodeKvCommand(c);
+  auto d = DecodeKvCommand(Slice(enc)).value();
+  EXPECT_EQ(d.key, "k");
+  EXPECT_EQ(d.expected, std::optional<std::string>("old"));
+  EXPECT_EQ(d.value, "new");
+  EXPECT_EQ(d.client_id, 7u);
+  EXPECT_EQ(d.request_seq, 9u);
   EXPECT_TRUE(DecodeKvCommand(Slice(enc.data(), enc.size() - 1)).status().IsCorruption());
   EXPECT_TRUE(DecodeKvCommand(Slice(enc + "x")).status().IsCorruption());
 }
@@ -48,26 +48,26 @@ TEST(KvStateMachineTest, AppliesPutDeleteCasAndDeleteRange) {
   testing::TempDir dir;
   auto sm = KvStateMachine::Open(dir.path()).value();
   EXPECT_EQ(sm->applied_index(), 0u);
-  ASSERT_OK(sm->Apply(1, 1, Put("a", "1")).status());
-  ASSERT_OK(sm->Apply(2, 1, Put("b", "2")).status());
-  ASSERT_OK(sm->Apply(3, 1, Put("c", "3")).status());
-  auto r = sm->Apply(4, 1, Cas("a", std::string("wrong"), "x")).value();
+  ASSERT_OK(sm->ApplyCommand(1, 1, Put("a", "1")).status());
+  ASSERT_OK(sm->ApplyCommand(2, 1, Put("b", "2")).status());
+  ASSERT_OK(sm->ApplyCommand(3, 1, Put("c", "3")).status());
+  auto r = sm->ApplyCommand(4, 1, Cas("a", std::string("wrong"), "x")).value();
   EXPECT_FALSE(r.succeeded);
   EXPECT_EQ(r.current, std::optional<std::string>("1"));
-  r = sm->Apply(5, 1, Cas("a", std::string("1"), "x")).value();
+  r = sm->ApplyCommand(5, 1, Cas("a", std::string("1"), "x")).value();
   EXPECT_TRUE(r.succeeded);
-  r = sm->Apply(6, 1, Cas("new", std::nullopt, "n")).value();
+  r = sm->ApplyCommand(6, 1, Cas("new", std::nullopt, "n")).value();
   EXPECT_TRUE(r.succeeded);
   KvCommand dr;
   dr.op = KvCommand::Op::kDeleteRange;
   dr.key = "b";
   dr.value = "d";
-  r = sm->Apply(7, 1, dr).value();
+  r = sm->ApplyCommand(7, 1, dr).value();
   EXPECT_EQ(r.deleted, 2u);
   KvCommand del;
   del.op = KvCommand::Op::kDelete;
   del.key = "new";
-  ASSERT_OK(sm->Apply(8, 2, del).status());
+  ASSERT_OK(sm->ApplyCommand(8, 2, del).status());
   auto all = sm->Scan("", "", 100).value();
   ASSERT_EQ(all.size(), 1u);
   EXPECT_EQ(all[0], (std::pair<std::string, std::string>("a", "x")));
@@ -79,31 +79,51 @@ TEST(KvStateMachineTest, AppliedIndexAndDedupSurviveReopen) {
   testing::TempDir dir;
   {
     auto sm = KvStateMachine::Open(dir.path()).value();
-    auto r = sm->Apply(1, 1, Cas("k", std::nullopt, "v1")).value();
+    auto r = sm->ApplyCommand(1, 1, Cas("k", std::nullopt, "v1")).value();
     EXPECT_TRUE(r.succeeded);
     KvCommand c = Put("counter", "1", /*client=*/5, /*seq=*/1);
-    ASSERT_OK(sm->Apply(2, 1, c).status());
-    ASSERT_OK(sm->ApplyNoop(3, 2, ConfState{{1, 2}, {}, {}, {}, false}));
+    ASSERT_OK(sm->ApplyCommand(2, 1, c).status());
+    ASSERT_OK(sm->ApplyConfChange(3, 2, Membership{ConfState{{1, 2}, {}, {}, {}, false}, {}}));
   }
   auto sm = KvStateMachine::Open(dir.path()).value();
   EXPECT_EQ(sm->applied_index(), 3u);
-  EXPECT_EQ(sm->conf_state()->voters, (std::vector<uint64_t>{1, 2}));
+  EXPECT_EQ(sm->membership()->conf.voters, (std::vector<uint64_t>{1, 2}));
   // A retry of (client 5, seq 1) does not execute again: it returns the old result.
-  auto r = sm->Apply(4, 2, Put("counter", "RETRY", 5, 1)).value();
+  auto r = sm->ApplyCommand(4, 2, Put("counter", "RETRY", 5, 1)).value();
   EXPECT_EQ(r.index, 2u);
   EXPECT_EQ(sm->Get("counter").value(), std::optional<std::string>("1"));
-  ASSERT_OK(sm->Apply(5, 2, Put("counter", "2", 5, 2)).status());
+  ASSERT_OK(sm->ApplyCommand(5, 2, Put("counter", "2", 5, 2)).status());
   EXPECT_EQ(sm->Get("counter").value(), std::optional<std::string>("2"));
   EXPECT_EQ(sm->Get("missing").value(), std::nullopt);
+}
+
+// Through the StateMachine interface (what a Replica calls): the result is the
+// encoded KvCommandResult, and a command that does not decode is consumed as
+// a no-op with a Corruption outcome instead of failing the state machine.
+TEST(KvStateMachineTest, OpaqueApplyEncodesResultsAndConsumesGarbageAsNoop) {
+  testing::TempDir dir;
+  auto sm = KvStateMachine::Open(dir.path()).value();
+  StateMachine& generic = *sm;
+  auto out = generic.Apply(1, 1, Slice(EncodeKvCommand(Put("a", "1")))).value();
+  ASSERT_OK(out.status);
+  KvCommandResult r;
+  Slice in(out.result);
+  ASSERT_TRUE(DecodeKvCommandResult(&in, &r));
+  EXPECT_TRUE(in.empty());
+  EXPECT_EQ(r.index, 1u);
+  out = generic.Apply(2, 1, Slice("\x01\x09garbage")).value();
+  EXPECT_TRUE(out.status.IsCorruption()) << out.status.ToString();
+  EXPECT_EQ(sm->applied_index(), 2u);
+  EXPECT_EQ(sm->Get("a").value(), std::optional<std::string>("1"));
 }
 
 TEST(KvStateMachineTest, CheckpointInstallsIntoAnotherMachine) {
   testing::TempDir a, b;
   auto src = KvStateMachine::Open(a.path()).value();
-  for (int i = 1; i <= 50; ++i) ASSERT_OK(src->Apply(i, 1, Put("k" + std::to_string(i), "v")).status());
+  for (int i = 1; i <= 50; ++i) ASSERT_OK(src->ApplyCommand(i, 1, Put("k" + std::to_string(i), "v")).status());
   ASSERT_OK(src->Checkpoint(a.path() / "ckpt"));
   auto dst = KvStateMachine::Open(b.path()).value();
-  ASSERT_OK(dst->Apply(1, 1, Put("stale", "x")).status());
+  ASSERT_OK(dst->ApplyCommand(1, 1, Put("stale", "x")).status());
   ASSERT_OK(dst->Install(a.path() / "ckpt"));
   EXPECT_EQ(dst->applied_index(), 50u);
   EXPECT_EQ(dst->Get("stale").value(), std::nullopt);
@@ -111,4 +131,4 @@ TEST(KvStateMachineTest, CheckpointInstallsIntoAnotherMachine) {
 }
 
 }  // namespace
-}  // namespace tinykv::raft
+}  // namespace tinykv::replica

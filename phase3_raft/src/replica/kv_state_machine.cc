@@ -1,5 +1,5 @@
 // KvStateMachine: see kv_state_machine.h.
-#include "tinykv/raft/kv_state_machine.h"
+#include "tinykv/replica/kv_state_machine.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -8,40 +8,24 @@
 
 #include "tinykv/common/coding.h"
 #include "tinykv/raft/codec.h"
+#include "tinykv/replica/kv_command.h"
 #include "tinykv/storage/iterator.h"
 #include "tinykv/storage/options.h"
 #include "tinykv/storage/write_batch.h"
 
-namespace tinykv::raft {
+namespace tinykv::replica {
 namespace {
 
 namespace fs = std::filesystem;
 
-constexpr uint8_t kCmdVersion = 1;
 const std::string kAppliedKey = "mapplied";
 const std::string kConfKey = "mconf";
 const std::string kPeerPrefix = "mpeer/";
-constexpr uint8_t kMemberContextVersion = 1;
 
 std::string PeerKey(uint64_t id) {
   std::string k = kPeerPrefix;
   for (int i = 7; i >= 0; --i) k.push_back(static_cast<char>((id >> (8 * i)) & 0xff));
   return k;
-}
-
-std::string EncodeMemberAddress(const MemberAddress& a) {
-  std::string v;
-  PutLengthPrefixedSlice(&v, Slice(a.peer));
-  PutLengthPrefixedSlice(&v, Slice(a.client));
-  return v;
-}
-
-bool DecodeMemberAddress(Slice* in, MemberAddress* a) {
-  Slice peer, client;
-  if (!GetLengthPrefixedSlice(in, &peer) || !GetLengthPrefixedSlice(in, &client)) return false;
-  a->peer = peer.ToString();
-  a->client = client.ToString();
-  return true;
 }
 
 std::string DataKey(const std::string& k) { return "d" + k; }
@@ -58,29 +42,6 @@ std::string AppliedValue(uint64_t index, uint64_t term) {
   return v;
 }
 
-void EncodeResult(const KvCommandResult& r, std::string* dst) {
-  dst->push_back(r.succeeded ? 1 : 0);
-  PutVarint64(dst, r.index);
-  dst->push_back(r.current ? 1 : 0);
-  if (r.current) PutLengthPrefixedSlice(dst, Slice(*r.current));
-  PutVarint64(dst, r.deleted);
-}
-
-bool DecodeResult(Slice* in, KvCommandResult* r) {
-  if (in->empty()) return false;
-  r->succeeded = (*in)[0] != 0;
-  in->remove_prefix(1);
-  if (!GetVarint64(in, &r->index) || in->empty()) return false;
-  const bool has = (*in)[0] != 0;
-  in->remove_prefix(1);
-  if (has) {
-    Slice cur;
-    if (!GetLengthPrefixedSlice(in, &cur)) return false;
-    r->current = cur.ToString();
-  }
-  return GetVarint64(in, &r->deleted);
-}
-
 Status SyncDir(const fs::path& dir) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
   if (fd < 0) return Status::IOError("open dir " + dir.string());
@@ -90,77 +51,6 @@ Status SyncDir(const fs::path& dir) {
 }
 
 }  // namespace
-
-std::string EncodeKvCommand(const KvCommand& cmd) {
-  std::string s;
-  s.push_back(static_cast<char>(kCmdVersion));
-  s.push_back(static_cast<char>(cmd.op));
-  PutLengthPrefixedSlice(&s, Slice(cmd.key));
-  PutLengthPrefixedSlice(&s, Slice(cmd.value));
-  s.push_back(cmd.expected ? 1 : 0);
-  if (cmd.expected) PutLengthPrefixedSlice(&s, Slice(*cmd.expected));
-  PutVarint64(&s, cmd.client_id);
-  PutVarint64(&s, cmd.request_seq);
-  return s;
-}
-
-Result<KvCommand> DecodeKvCommand(Slice in) {
-  KvCommand c;
-  if (in.size() < 2 || static_cast<uint8_t>(in[0]) != kCmdVersion)
-    return Status::Corruption("kv command: bad version");
-  const uint8_t op = static_cast<uint8_t>(in[1]);
-  if (op < 1 || op > 4) return Status::Corruption("kv command: bad op");
-  c.op = static_cast<KvCommand::Op>(op);
-  in.remove_prefix(2);
-  Slice k, v;
-  if (!GetLengthPrefixedSlice(&in, &k) || !GetLengthPrefixedSlice(&in, &v) || in.empty())
-    return Status::Corruption("kv command: truncated");
-  c.key = k.ToString();
-  c.value = v.ToString();
-  const bool has = in[0] != 0;
-  in.remove_prefix(1);
-  if (has) {
-    Slice e;
-    if (!GetLengthPrefixedSlice(&in, &e)) return Status::Corruption("kv command: truncated");
-    c.expected = e.ToString();
-  }
-  if (!GetVarint64(&in, &c.client_id) || !GetVarint64(&in, &c.request_seq) || !in.empty())
-    return Status::Corruption("kv command: truncated or trailing bytes");
-  return c;
-}
-
-std::string EncodeKvEntry(uint64_t proposal_id, const KvCommand& cmd) {
-  std::string s;
-  PutFixed64(&s, proposal_id);
-  s += EncodeKvCommand(cmd);
-  return s;
-}
-
-Result<std::pair<uint64_t, KvCommand>> DecodeKvEntry(Slice data) {
-  uint64_t id = 0;
-  if (!GetFixed64(&data, &id)) return Status::Corruption("kv entry: truncated");
-  TINYKV_ASSIGN_OR_RETURN(KvCommand c, DecodeKvCommand(data));
-  return std::make_pair(id, std::move(c));
-}
-
-std::string EncodeMemberContext(const MemberContext& c) {
-  std::string s;
-  s.push_back(static_cast<char>(kMemberContextVersion));
-  PutFixed64(&s, c.proposal_id);
-  s += EncodeMemberAddress(c.address);
-  return s;
-}
-
-Result<std::optional<MemberContext>> DecodeMemberContext(Slice in) {
-  if (in.empty()) return std::optional<MemberContext>();
-  if (static_cast<uint8_t>(in[0]) != kMemberContextVersion)
-    return Status::Corruption("member context: bad version");
-  in.remove_prefix(1);
-  MemberContext c;
-  if (!GetFixed64(&in, &c.proposal_id) || !DecodeMemberAddress(&in, &c.address) || !in.empty())
-    return Status::Corruption("member context: truncated or trailing bytes");
-  return std::optional<MemberContext>(std::move(c));
-}
 
 KvStateMachine::KvStateMachine(fs::path dir) : dir_(std::move(dir)) {}
 KvStateMachine::~KvStateMachine() = default;
@@ -200,8 +90,8 @@ Status KvStateMachine::LoadMeta() {
   TINYKV_ASSIGN_OR_RETURN(auto conf, GetRaw(kConfKey));
   if (conf) {
     Slice in(*conf);
-    ConfState cs;
-    if (!DecodeConfState(&in, &cs).ok()) return Status::Corruption("state machine: bad conf record");
+    raft::ConfState cs;
+    if (!raft::DecodeConfState(&in, &cs).ok()) return Status::Corruption("state machine: bad conf record");
     conf_ = cs;
   }
   members_.clear();
@@ -229,7 +119,8 @@ Result<std::optional<std::string>> KvStateMachine::GetRaw(const std::string& key
   return r.status();
 }
 
-Result<KvCommandResult> KvStateMachine::Apply(uint64_t index, uint64_t term, const KvCommand& cmd) {
+Result<KvCommandResult> KvStateMachine::ApplyCommand(uint64_t index, uint64_t term,
+                                                     const KvCommand& cmd) {
   std::shared_lock<std::shared_mutex> l(db_mu_);
   KvCommandResult res;
   res.index = index;
@@ -243,7 +134,7 @@ Result<KvCommandResult> KvStateMachine::Apply(uint64_t index, uint64_t term, con
       Slice in(*rec);
       uint64_t seq = 0;
       KvCommandResult prev;
-      if (!GetVarint64(&in, &seq) || !DecodeResult(&in, &prev))
+      if (!GetVarint64(&in, &seq) || !DecodeKvCommandResult(&in, &prev))
         return Status::Corruption("state machine: bad client record");
       if (cmd.request_seq <= seq) {
         execute = false;
@@ -289,7 +180,7 @@ Result<KvCommandResult> KvStateMachine::Apply(uint64_t index, uint64_t term, con
     if (cmd.client_id != 0) {
       std::string rec;
       PutVarint64(&rec, cmd.request_seq);
-      EncodeResult(res, &rec);
+      EncodeKvCommandResult(res, &rec);
       batch.Put(Slice(client_key), Slice(rec));
     }
   }
@@ -300,38 +191,54 @@ Result<KvCommandResult> KvStateMachine::Apply(uint64_t index, uint64_t term, con
   return res;
 }
 
-Status KvStateMachine::ApplyNoop(uint64_t index, uint64_t term,
-                                 const std::optional<ConfState>& conf) {
+Status KvStateMachine::ApplyNoop(uint64_t index, uint64_t term) {
   std::shared_lock<std::shared_mutex> l(db_mu_);
   storage::WriteBatch batch;
   batch.Put(Slice(kAppliedKey), Slice(AppliedValue(index, term)));
-  if (conf) {
-    std::string v;
-    EncodeConfState(*conf, &v);
-    batch.Put(Slice(kConfKey), Slice(v));
-  }
   TINYKV_RETURN_IF_ERROR(db_->Write(storage::WriteOptions{}, batch));
   applied_index_ = index;
   applied_term_ = term;
-  if (conf) conf_ = conf;
   return Status::OK();
 }
 
-Status KvStateMachine::ApplyConfChange(uint64_t index, uint64_t term, const ConfState& conf,
-                                       const std::map<uint64_t, MemberAddress>& members) {
+Result<CommandOutcome> KvStateMachine::Apply(uint64_t index, uint64_t term, Slice command) {
+  Result<KvCommand> cmd = DecodeKvCommand(command);
+  if (!cmd.ok()) {
+    // Deterministic on every replica: consumed as a no-op, the error goes
+    // back to whoever proposed it.
+    TINYKV_RETURN_IF_ERROR(ApplyNoop(index, term));
+    return CommandOutcome{cmd.status().WithContext("entry " + std::to_string(index)), {}};
+  }
+  TINYKV_ASSIGN_OR_RETURN(KvCommandResult r, ApplyCommand(index, term, *cmd));
+  CommandOutcome out;
+  EncodeKvCommandResult(r, &out.result);
+  return out;
+}
+
+std::optional<Membership> KvStateMachine::membership() const {
+  if (!conf_) return std::nullopt;
+  return Membership{*conf_, members_};
+}
+
+Status KvStateMachine::ApplyConfChange(uint64_t index, uint64_t term, const Membership& m) {
+  const raft::ConfState& conf = m.conf;
+  const AddressBook& members = m.book;
   std::shared_lock<std::shared_mutex> l(db_mu_);
   storage::WriteBatch batch;
   batch.Put(Slice(kAppliedKey), Slice(AppliedValue(index, term)));
-  std::string v;
-  EncodeConfState(conf, &v);
-  batch.Put(Slice(kConfKey), Slice(v));
+  std::string conf_value;
+  raft::EncodeConfState(conf, &conf_value);
+  batch.Put(Slice(kConfKey), Slice(conf_value));
   for (const auto& [id, a] : members_) {
     if (!members.count(id)) batch.Delete(Slice(PeerKey(id)));
   }
   for (const auto& [id, a] : members) {
     auto old = members_.find(id);
-    if (old == members_.end() || !(old->second == a))
-      batch.Put(Slice(PeerKey(id)), Slice(EncodeMemberAddress(a)));
+    if (old == members_.end() || !(old->second == a)) {
+      std::string v;
+      EncodeMemberAddress(a, &v);
+      batch.Put(Slice(PeerKey(id)), Slice(v));
+    }
   }
   TINYKV_RETURN_IF_ERROR(db_->Write(storage::WriteOptions{}, batch));
   applied_index_ = index;
@@ -383,4 +290,4 @@ Status KvStateMachine::Install(const fs::path& checkpoint_dir) {
   return LoadMeta();
 }
 
-}  // namespace tinykv::raft
+}  // namespace tinykv::replica

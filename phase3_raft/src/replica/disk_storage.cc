@@ -1,5 +1,5 @@
 // DiskStorage: the segmented raft log. Format: phase3_raft/doc/log_format.md.
-#include "tinykv/raft/disk_storage.h"
+#include "tinykv/replica/disk_storage.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -20,7 +20,9 @@
 #include "tinykv/common/logging.h"
 #include "tinykv/raft/codec.h"
 
-namespace tinykv::raft {
+namespace tinykv::replica {
+
+using namespace raft;  // NOLINT: the core's storage types throughout
 namespace {
 
 namespace fs = std::filesystem;
@@ -401,4 +403,4 @@ DiskStorageStats DiskStorage::stats() const {
   return stats_;
 }
 
-}  // namespace tinykv::raft
+}  // namespace tinykv::replica

@@ -1,7 +1,7 @@
 // DiskStorage: the durable raft log survives reopen exactly, tolerates a torn
 // tail, reports corruption with file and offset, truncates conflicting
 // suffixes and removes segments below the snapshot.
-#include "tinykv/raft/disk_storage.h"
+#include "tinykv/replica/disk_storage.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -13,7 +13,8 @@
 
 #include "tinykv/testing/test_util.h"
 
-namespace tinykv::raft {
+namespace tinykv::replica {
+using namespace raft;  // NOLINT: core types in tests
 namespace {
 
 namespace fs = std::filesystem;
@@ -174,4 +175,4 @@ TEST(DiskStorageTest, ReceivedSnapshotReplacesTheLog) {
 }
 
 }  // namespace
-}  // namespace tinykv::raft
+}  // namespace tinykv::replica

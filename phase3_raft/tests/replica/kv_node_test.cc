@@ -1,5 +1,7 @@
 // KvNode: three real nodes in one process over loopback TCP with real files.
-#include "tinykv/raft/kv_node.h"
+#include "tinykv/replica/kv_node.h"
+
+#include "tinykv/replica/data_dir.h"
 
 #include <fstream>
 #include <thread>
@@ -9,7 +11,8 @@
 #include "node_test_util.h"
 #include "tinykv/testing/test_util.h"
 
-namespace tinykv::raft {
+namespace tinykv::replica {
+using namespace raft;  // NOLINT: core types in tests
 namespace {
 
 using namespace std::chrono_literals;
@@ -217,7 +220,7 @@ TEST(KvNodeTest, NodeRestartsAfterATornLogWriteAndCatchesUp) {
   // A crash in the middle of appending a record: a header promising more
   // bytes than were written.
   std::filesystem::path last;
-  for (const auto& de : std::filesystem::directory_iterator(c.data_dir(f) / "raft"))
+  for (const auto& de : std::filesystem::directory_iterator(GroupDir(c.data_dir(f), 1) / "raft"))
     if (last.empty() || de.path() > last) last = de.path();
   {
     std::ofstream out(last, std::ios::binary | std::ios::app);
@@ -254,4 +257,4 @@ TEST(KvNodeTest, StopCancelsAndLaterCallsAreCancelled) {
 }
 
 }  // namespace
-}  // namespace tinykv::raft
+}  // namespace tinykv::replica

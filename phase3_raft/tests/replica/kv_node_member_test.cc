@@ -10,12 +10,13 @@
 #include <gtest/gtest.h>
 
 #include "tinykv/common/check.h"
-#include "tinykv/raft/disk_storage.h"
-#include "tinykv/raft/kv_node.h"
+#include "tinykv/replica/disk_storage.h"
+#include "tinykv/replica/kv_node.h"
 #include "node_test_util.h"
 #include "tinykv/testing/test_util.h"
 
-namespace tinykv::raft {
+namespace tinykv::replica {
+using namespace raft;  // NOLINT: core types in tests
 namespace {
 
 using namespace std::chrono_literals;
@@ -484,4 +485,4 @@ TEST(KvNodeMembershipTest, SecondChangeWhileOneIsPendingIsRefused) {
 }
 
 }  // namespace
-}  // namespace tinykv::raft
+}  // namespace tinykv::replica

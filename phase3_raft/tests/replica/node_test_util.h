@@ -9,9 +9,10 @@
 
 #include "tinykv/common/result.h"
 #include "tinykv/common/status.h"
-#include "tinykv/raft/kv_node.h"
+#include "tinykv/replica/kv_node.h"
 
-namespace tinykv::raft::node_test {
+namespace tinykv::replica::node_test {
+using namespace raft;  // NOLINT: core types in tests
 
 // Runs attempt(node) at the node leader() names (nullptr: none, which is
 // Unavailable) until it returns anything but a transient refusal
@@ -21,7 +22,7 @@ template <typename T, typename LeaderFn, typename Attempt, typename Transient>
 Result<T> RetryAtLeader(LeaderFn leader, Attempt attempt, Transient transient, int tries) {
   Status last = Status::Unavailable("no attempt made");
   for (int i = 0; i < tries; ++i) {
-    KvNode* node = leader();
+    auto* node = leader();
     if (node == nullptr) return Status::Unavailable("no leader");
     Result<T> r = attempt(node);
     if (r.ok() || !transient(r.status())) return r;
@@ -44,4 +45,4 @@ inline bool WaitValue(KvNode* node, const std::string& key,
   return false;
 }
 
-}  // namespace tinykv::raft::node_test
+}  // namespace tinykv::replica::node_test

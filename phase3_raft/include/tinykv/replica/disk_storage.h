@@ -7,7 +7,7 @@
 // into one Ready share one fsync. A conflicting suffix is truncated
 // logically: an entry record with index i supersedes every entry >= i seen
 // before it (as etcd's WAL). The whole live log is also kept in memory (a
-// MemoryStorage) for reads; the log is bounded by snapshots + Compact().
+// raft::MemoryStorage) for reads; the log is bounded by snapshots + Compact().
 //
 // Segments: when the active segment exceeds segment_bytes a new one is
 // started; it begins with the current snapshot metadata and hard state, so a
@@ -36,7 +36,7 @@
 #include "tinykv/common/status.h"
 #include "tinykv/raft/storage.h"
 
-namespace tinykv::raft {
+namespace tinykv::replica {
 
 struct DiskStorageOptions {
   uint64_t segment_bytes = 64u << 20;  // roll to a new segment above this size
@@ -51,7 +51,7 @@ struct DiskStorageStats {
   uint64_t segments_removed = 0;
 };
 
-class DiskStorage final : public Storage {
+class DiskStorage final : public raft::Storage {
  public:
   // Opens or creates the log in `dir`. A brand-new log has no snapshot and an
   // empty conf state (call Bootstrap). Corruption names file and offset.
@@ -59,31 +59,31 @@ class DiskStorage final : public Storage {
       const std::filesystem::path& dir, DiskStorageOptions options = {});
   ~DiskStorage() override;
 
-  Result<InitialState> GetInitialState() const override;
-  Result<std::vector<Entry>> Entries(uint64_t lo, uint64_t hi, uint64_t max_size) const override;
+  Result<raft::InitialState> GetInitialState() const override;
+  Result<std::vector<raft::Entry>> Entries(uint64_t lo, uint64_t hi, uint64_t max_size) const override;
   Result<uint64_t> Term(uint64_t i) const override;
   uint64_t FirstIndex() const override;
   uint64_t LastIndex() const override;
-  Result<Snapshot> GetSnapshot() const override;
+  Result<raft::Snapshot> GetSnapshot() const override;
 
   // True when the log holds nothing (never bootstrapped).
   bool IsEmpty() const;
   // Durably records the initial configuration of a new cluster (snapshot
   // metadata at index 0). REQUIRES: IsEmpty().
-  Status Bootstrap(const ConfState& cs);
+  Status Bootstrap(const raft::ConfState& cs);
 
   // Persists one Ready: the hard state (if any) and the entries (truncating a
   // conflicting suffix), in one write; fdatasync once if `sync`.
-  Status Save(const std::optional<HardState>& hs, const std::vector<Entry>& entries, bool sync);
+  Status Save(const std::optional<raft::HardState>& hs, const std::vector<raft::Entry>& entries, bool sync);
   // Persists a snapshot received from the leader (replaces the whole log, or
   // keeps the suffix after it if it matches) and fsyncs. Older: InvalidArgument.
-  Status ApplySnapshot(const Snapshot& snap);
+  Status ApplySnapshot(const raft::Snapshot& snap);
   // Records a locally made snapshot at index i (<= LastIndex) with conf cs and
   // data, then discards entries up to compact_index (<= i) in memory and
   // deletes whole segments that are no longer needed.
-  Status CreateSnapshot(uint64_t i, const ConfState& cs, std::string data, uint64_t compact_index);
+  Status CreateSnapshot(uint64_t i, const raft::ConfState& cs, std::string data, uint64_t compact_index);
   // The in-memory hard state (what was last saved).
-  HardState hard_state() const;
+  raft::HardState hard_state() const;
   DiskStorageStats stats() const;
 
  private:
@@ -105,9 +105,9 @@ class DiskStorage final : public Storage {
   const std::filesystem::path dir_;
   const DiskStorageOptions options_;
   mutable std::mutex mu_;
-  MemoryStorage mem_;
-  HardState hs_;
-  Snapshot snap_;  // latest snapshot (metadata + data)
+  raft::MemoryStorage mem_;
+  raft::HardState hs_;
+  raft::Snapshot snap_;  // latest snapshot (metadata + data)
   bool bootstrapped_ = false;
   std::vector<Segment> segments_;  // oldest first; back() is active
   int fd_ = -1;                    // active segment
@@ -115,4 +115,4 @@ class DiskStorage final : public Storage {
   DiskStorageStats stats_;
 };
 
-}  // namespace tinykv::raft
+}  // namespace tinykv::replica

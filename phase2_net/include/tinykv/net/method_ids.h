@@ -1,0 +1,70 @@
+// The one table of RPC method ids for the whole project (doc/method_ids.md
+// has the same table with the protocol each method belongs to).
+//
+// Ranges, by owner:
+//   1 .. 99          tests of the RPC layer (phase2_net/tests)
+//   100 .. 199       the phase 2 demo KV service (phase2_net/src/demo)
+//   300 .. 399       Raft peers: the replication layer (phase3_raft/src/replica)
+//   500 .. 599       the client protocol (phase5_client/include/tinykv/client/protocol.h)
+//   0x6000 .. 0x60ff tinykv-server's admin protocol (phase6_prod)
+//   >= 0xffff0000    reserved for the RPC layer itself
+// A server rejects an unknown id with NotSupported, so a new method never
+// reuses an id: take the next free one in its range and add it here.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+namespace tinykv::net::method_id {
+
+// phase2_net/tests
+inline constexpr uint32_t kTestEcho = 1;
+inline constexpr uint32_t kTestAppend = 2;
+inline constexpr uint32_t kTestCount = 3;
+inline constexpr uint32_t kTestMissing = 99;  // declared, never registered
+
+// phase 2 demo (kv.*)
+inline constexpr uint32_t kDemoGet = 100;
+inline constexpr uint32_t kDemoPut = 101;
+inline constexpr uint32_t kDemoDelete = 102;
+inline constexpr uint32_t kDemoScan = 103;
+inline constexpr uint32_t kDemoEcho = 104;
+
+// Raft peers (raft.*)
+inline constexpr uint32_t kRaftBatch = 300;
+inline constexpr uint32_t kRaftFetchSnapshot = 301;
+
+// client protocol (tinykv.*)
+inline constexpr uint32_t kGet = 501;
+inline constexpr uint32_t kPut = 502;
+inline constexpr uint32_t kDelete = 503;
+inline constexpr uint32_t kDeleteRange = 504;
+inline constexpr uint32_t kScan = 505;
+inline constexpr uint32_t kCas = 506;
+inline constexpr uint32_t kStatus = 507;
+inline constexpr uint32_t kMemberList = 508;
+inline constexpr uint32_t kMemberAdd = 509;
+inline constexpr uint32_t kMemberPromote = 510;
+inline constexpr uint32_t kMemberRemove = 511;
+
+// tinykv-server admin (prod.*)
+inline constexpr uint32_t kAdminStatus = 0x6001;
+inline constexpr uint32_t kAdminSetFaults = 0x6002;
+
+// Every id above, once: the compile-time check below keeps them unique.
+inline constexpr std::array kAll = {
+    kTestEcho,  kTestAppend, kTestCount,   kTestMissing, kDemoGet,       kDemoPut,
+    kDemoDelete, kDemoScan,  kDemoEcho,    kRaftBatch,   kRaftFetchSnapshot, kGet,
+    kPut,       kDelete,     kDeleteRange, kScan,        kCas,           kStatus,
+    kMemberList, kMemberAdd, kMemberPromote, kMemberRemove, kAdminStatus, kAdminSetFaults,
+};
+
+constexpr bool AllUnique() {
+  for (size_t i = 0; i < kAll.size(); ++i)
+    for (size_t j = i + 1; j < kAll.size(); ++j)
+      if (kAll[i] == kAll[j]) return false;
+  return true;
+}
+static_assert(AllUnique(), "two RPC methods share an id");
+
+}  // namespace tinykv::net::method_id

@@ -1,0 +1,145 @@
+// tinykv::replica::Replica — one member of one Raft group, over any
+// StateMachine: the real node that phase 4 (ranges) and phase 5 (the
+// service) build on.
+//
+// What it is. A Replica drives one pure Raft core (raft::RawNode) on its own
+// driver thread (an io_context run by one thread: a strand by
+// construction), with a durable Raft log (DiskStorage, doc/log_format.md),
+// and talks to the other members through the process's PeerHost. Per Ready
+// (raft/ready.h contract): persist (snapshot, entries + hard state with ONE
+// fdatasync) -> send -> install a snapshot and apply committed entries ->
+// complete read barriers -> Advance.
+//
+// File tour (src/replica/): replica.cc (open, bootstrap, ticks, status,
+// leadership transfer, stop), ready_loop.cc (the Ready loop and apply),
+// proposals.cc (the proposal envelope and its completion), read_barrier.cc,
+// membership_change.cc (member changes and the address book),
+// snapshots.cc (make, serve, fetch, install), peer_host.cc (transport).
+//
+// Proposals. The replica owns the proposal envelope: an entry's data is
+//   fixed64 proposal id | command
+// (doc/message_format.md "Proposal envelope"), so the proposing replica
+// recognises its own entries when they apply; the state machine sees only
+// the command. A proposal completes once, with the state machine's result
+// when its entry applied here, or with NotLeader (a follower; typed routing
+// detail, routing_error.h), Timeout at the deadline (outcome unknown!),
+// Aborted (its index was taken by another leader's entry), Busy /
+// ResourceExhausted (the uncommitted tail is full), Cancelled (Stop), or
+// Unavailable after a disk error stopped the replica (below).
+//
+// Failing safe on disk errors. If persisting the log or applying an entry
+// fails, the replica stops: it sends and acknowledges nothing more (its peers
+// elect another leader), fails every pending proposal and read and refuses
+// new ones with Unavailable naming the disk error (clients retry elsewhere;
+// the outcome of a write pending at that moment is unknown), and reports the
+// error in GetStatus().error and one error log line; local reads of the
+// state machine keep working. A restart recovers from what is durable.
+//
+// Time. Ticks and deadlines come from the Clock in the options (Clock::Real
+// by default): the driver polls it and ticks once per tick_ms of clock time
+// (at most one tick per poll, so a stalled driver does not fire a burst of
+// ticks). With a ManualClock a test moves time itself.
+//
+// Thread safety: every public method is thread-safe. Callbacks (`done`) run
+// on the driver thread: they must be quick and must not block on this
+// replica (never call a *Sync method, TransferLeadership or Stop from one).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "tinykv/common/clock.h"
+#include "tinykv/common/result.h"
+#include "tinykv/common/status.h"
+#include "tinykv/replica/membership.h"
+#include "tinykv/replica/peer_host.h"
+#include "tinykv/replica/replica_status.h"
+#include "tinykv/replica/state_machine.h"
+
+namespace tinykv::replica {
+
+struct ReplicaOptions {
+  uint64_t group = 1;
+  // The replica's own directory: raft/ (the log) and snap/ (snapshots). The
+  // state machine keeps its files where it likes (KvNode: dir/kv).
+  std::filesystem::path dir;
+  // Initial members incl. this node: id -> peer address. An empty log is
+  // bootstrapped with them (unless join_existing). The node id is the
+  // PeerHost's.
+  std::map<uint64_t, std::string> peers;
+  // true: an empty log is NOT bootstrapped; the replica has no configuration,
+  // never campaigns, and waits for a leader to send it the log or a
+  // snapshot after a ProposeMemberChange added it.
+  bool join_existing = false;
+  int tick_ms = 100;          // one Raft tick of clock time
+  int election_ticks = 10;    // election timeout = election_ticks * tick_ms (randomized x1..2)
+  int heartbeat_ticks = 1;
+  uint64_t snapshot_threshold = 10000;  // applied entries between snapshots
+  bool sync = true;           // fsync the raft log before acknowledging (off only for tests)
+  Clock* clock = nullptr;     // nullptr: Clock::Real()
+};
+
+class Replica {
+ public:
+  // Opens (or creates) the replica's log in options.dir, restores the state
+  // machine's position (installing a snapshot that was persisted but not yet
+  // installed), registers the group with `host` and starts the driver.
+  // `host` must outlive the replica. IOError / Corruption / InvalidArgument
+  // on bad input.
+  [[nodiscard]] static Result<std::unique_ptr<Replica>> Open(const ReplicaOptions& options,
+                                                             PeerHost* host,
+                                                             std::unique_ptr<StateMachine> sm);
+  virtual ~Replica() = default;  // Stop() if still running
+
+  // Replicates `command`; `done(result)` runs once (see the header comment).
+  virtual void Propose(std::string command, std::chrono::milliseconds timeout,
+                       std::function<void(Result<std::string>)> done) = 0;
+  // Membership change, leader only. `done` runs once: with the new
+  // configuration when the change applied here; NotLeader; Busy while
+  // another conf change is pending (also right after an election until the
+  // new leader applied its first entry); InvalidArgument for a malformed
+  // change; AlreadyExists (add of a member), NotFound (promote/remove of a
+  // non-member), InvalidArgument (promote of a voter, removal of the last
+  // voter); Unavailable (promote of a learner whose match index is below 90%
+  // of the leader's, as etcd); Timeout / Aborted / Cancelled as for Propose.
+  virtual void ProposeMemberChange(MemberChange change, std::chrono::milliseconds timeout,
+                                   std::function<void(Result<MemberChangeResult>)> done) = 0;
+  // Linearizable read barrier (ReadIndex): `done(OK)` once this replica is
+  // confirmed leader and has applied up to the read index; local reads of
+  // the state machine are then linearizable. NotLeader / Timeout otherwise.
+  virtual void ReadBarrier(std::chrono::milliseconds timeout, std::function<void(Status)> done) = 0;
+
+  // Blocking conveniences: wait for the callbacks above.
+  Result<std::string> ProposeSync(std::string command, std::chrono::milliseconds timeout);
+  Status ReadBarrierSync(std::chrono::milliseconds timeout);
+  Result<MemberChangeResult> ProposeMemberChangeSync(MemberChange change,
+                                                     std::chrono::milliseconds timeout);
+
+  virtual ReplicaStatus GetStatus() = 0;
+  // The state machine (its own methods say what is safe from other threads).
+  virtual StateMachine& state_machine() = 0;
+  virtual uint64_t group() const = 0;
+  virtual uint64_t id() const = 0;
+
+  // Hands leadership to `to` (0 = the most caught-up voter) and waits up to
+  // `timeout` for it to lead. For graceful shutdown of a leader.
+  virtual Status TransferLeadership(uint64_t to, std::chrono::milliseconds timeout) = 0;
+
+  // Test-only fault injection for this group: drop all of its traffic to and
+  // from these peers (replaces the previous set), and/or drop each outgoing
+  // message with probability p.
+  virtual void SetDroppedPeers(std::set<uint64_t> peers) = 0;
+  virtual void SetDropProbability(double p) = 0;
+
+  // Unregisters from the host, stops the driver; calls in flight get
+  // Cancelled. Everything acknowledged is already durable. Idempotent.
+  virtual void Stop() = 0;
+};
+
+}  // namespace tinykv::replica

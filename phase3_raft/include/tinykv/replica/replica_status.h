@@ -1,0 +1,47 @@
+// ReplicaStatus: one replica's view of its Raft group -- the one status
+// struct of the replication layer. The client protocol's Status answer and
+// tinykv-server's admin status start with the same ReplicaPosition (they
+// derive from it and serialize it first), and the Python bindings turn it
+// into dict entries in one place (common/bindings/replica_status_py.h).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tinykv/replica/membership.h"
+
+namespace tinykv::replica {
+
+// Where a replica stands in its group's log.
+struct ReplicaPosition {
+  uint64_t id = 0;
+  uint64_t leader = 0;  // 0 = unknown
+  uint64_t term = 0;
+  std::string role;     // "follower", "pre_candidate", "candidate", "leader"
+  uint64_t commit_index = 0;
+  uint64_t applied_index = 0;
+  uint64_t first_index = 0;  // the Raft log range this replica holds
+  uint64_t last_index = 0;
+  template <class A>
+  void serialize(A& a) {
+    a(id, leader, term, role, commit_index, applied_index, first_index, last_index);
+  }
+};
+
+struct ReplicaStatus : ReplicaPosition {
+  uint64_t group = 0;
+  std::vector<MemberInfo> members;  // the applied configuration
+  // Durable log counters (benchmarks): fdatasync calls and entries written.
+  uint64_t log_fsyncs = 0;
+  uint64_t log_entries_written = 0;
+  uint64_t snapshot_index = 0;  // latest snapshot (0: none)
+  uint64_t ticks = 0;           // Raft ticks since start (tests on a manual clock)
+  // Non-empty when the replica stopped on a disk error: it acknowledges
+  // nothing until restarted (fail-safe), but still serves local reads.
+  std::string error;
+  // Peer messages the Raft core refused as malformed or from non-members.
+  uint64_t rejected_messages = 0;
+};
+
+}  // namespace tinykv::replica

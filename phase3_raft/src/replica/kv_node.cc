@@ -1,0 +1,149 @@
+// KvNodeImpl: KvNode (kv_node.h) as a typed facade over a Replica running a
+// KvStateMachine: commands are encoded into the replica's opaque commands
+// and results decoded from its opaque results.
+#include "tinykv/replica/kv_node.h"
+
+#include <future>
+
+#include "tinykv/replica/data_dir.h"
+#include "tinykv/replica/kv_state_machine.h"
+#include "tinykv/replica/replica.h"
+
+namespace tinykv::replica {
+
+Result<KvCommandResult> KvNode::ProposeSync(KvCommand cmd, std::chrono::milliseconds timeout) {
+  auto p = std::make_shared<std::promise<Result<KvCommandResult>>>();
+  auto f = p->get_future();
+  Propose(std::move(cmd), timeout, [p](Result<KvCommandResult> r) { p->set_value(std::move(r)); });
+  return f.get();
+}
+
+Status KvNode::ReadBarrierSync(std::chrono::milliseconds timeout) {
+  auto p = std::make_shared<std::promise<Status>>();
+  auto f = p->get_future();
+  ReadBarrier(timeout, [p](Status s) { p->set_value(std::move(s)); });
+  return f.get();
+}
+
+Result<MemberChangeResult> KvNode::ProposeMemberChangeSync(MemberChange change,
+                                                           std::chrono::milliseconds timeout) {
+  auto p = std::make_shared<std::promise<Result<MemberChangeResult>>>();
+  auto f = p->get_future();
+  ProposeMemberChange(std::move(change), timeout,
+                      [p](Result<MemberChangeResult> r) { p->set_value(std::move(r)); });
+  return f.get();
+}
+
+namespace {
+
+class KvNodeImpl final : public KvNode {
+ public:
+  KvNodeImpl(std::unique_ptr<PeerHost> own_host, PeerHost* host, std::unique_ptr<Replica> replica)
+      : own_host_(std::move(own_host)),
+        host_(host),
+        replica_(std::move(replica)),
+        sm_(static_cast<KvStateMachine*>(&replica_->state_machine())) {}
+  ~KvNodeImpl() override { Stop(); }
+
+  void Propose(KvCommand cmd, std::chrono::milliseconds timeout,
+               std::function<void(Result<KvCommandResult>)> done) override {
+    replica_->Propose(EncodeKvCommand(cmd), timeout,
+                      [done = std::move(done)](Result<std::string> r) {
+                        if (!r.ok()) {
+                          done(r.status());
+                          return;
+                        }
+                        KvCommandResult res;
+                        Slice in(*r);
+                        if (!DecodeKvCommandResult(&in, &res) || !in.empty()) {
+                          done(Status::Corruption("kv node: undecodable command result"));
+                          return;
+                        }
+                        done(std::move(res));
+                      });
+  }
+  void ProposeMemberChange(MemberChange change, std::chrono::milliseconds timeout,
+                           std::function<void(Result<MemberChangeResult>)> done) override {
+    replica_->ProposeMemberChange(std::move(change), timeout, std::move(done));
+  }
+  void ReadBarrier(std::chrono::milliseconds timeout, std::function<void(Status)> done) override {
+    replica_->ReadBarrier(timeout, std::move(done));
+  }
+  Result<std::optional<std::string>> Get(const std::string& key) override { return sm_->Get(key); }
+  Result<std::vector<std::pair<std::string, std::string>>> Scan(const std::string& start,
+                                                                const std::string& end,
+                                                                size_t limit) override {
+    return sm_->Scan(start, end, limit);
+  }
+  KvNodeStatus GetStatus() override { return replica_->GetStatus(); }
+  uint16_t peer_port() const override { return host_->port(); }
+  void SetPeerAddress(uint64_t id, std::string address) override {
+    host_->SetAddress(id, std::move(address));
+  }
+  Status TransferLeadership(uint64_t to, std::chrono::milliseconds timeout) override {
+    return replica_->TransferLeadership(to, timeout);
+  }
+  void SetDroppedPeers(std::set<uint64_t> peers) override {
+    replica_->SetDroppedPeers(std::move(peers));
+  }
+  void SetDropProbability(double p) override { replica_->SetDropProbability(p); }
+  void Stop() override {
+    replica_->Stop();
+    if (own_host_) own_host_->Stop();
+  }
+
+ private:
+  std::unique_ptr<PeerHost> own_host_;  // null when the host is shared
+  PeerHost* host_;
+  std::unique_ptr<Replica> replica_;
+  KvStateMachine* sm_;  // owned by replica_
+};
+
+}  // namespace
+
+Result<std::unique_ptr<KvNode>> KvNode::Open(const KvNodeOptions& options) {
+  if (options.id == 0) return Status::InvalidArgument("node id must be >= 1");
+  if (options.data_dir.empty()) return Status::InvalidArgument("data_dir is required");
+  if (!options.peers.count(options.id))
+    return Status::InvalidArgument("peers must include this node's id");
+  std::unique_ptr<PeerHost> own_host;
+  PeerHost* host = options.host;
+  if (host == nullptr) {
+    PeerHostOptions ho;
+    ho.node_id = options.id;
+    ho.listen = options.peer_listen;
+    ho.io_threads = options.io_threads;
+    TINYKV_ASSIGN_OR_RETURN(own_host, PeerHost::Start(ho));
+    host = own_host.get();
+  } else if (host->node_id() != options.id) {
+    return Status::InvalidArgument("the shared peer host is node " +
+                                   std::to_string(host->node_id()) + ", not " +
+                                   std::to_string(options.id));
+  }
+  const std::filesystem::path dir = GroupDir(options.data_dir, options.group);
+  auto sm = KvStateMachine::Open(dir / "kv");
+  if (!sm.ok()) {
+    if (own_host) own_host->Stop();
+    return sm.status();
+  }
+  ReplicaOptions ro;
+  ro.group = options.group;
+  ro.dir = dir;
+  ro.peers = options.peers;
+  ro.join_existing = options.join_existing;
+  ro.tick_ms = options.tick_ms;
+  ro.election_ticks = options.election_ticks;
+  ro.heartbeat_ticks = options.heartbeat_ticks;
+  ro.snapshot_threshold = options.snapshot_threshold;
+  ro.sync = options.sync;
+  ro.clock = options.clock;
+  auto replica = Replica::Open(ro, host, std::move(sm).value());
+  if (!replica.ok()) {
+    if (own_host) own_host->Stop();
+    return replica.status();
+  }
+  return std::unique_ptr<KvNode>(
+      new KvNodeImpl(std::move(own_host), host, std::move(replica).value()));
+}
+
+}  // namespace tinykv::replica

@@ -1,0 +1,227 @@
+// Membership changes (Raft thesis ch. 4, one member at a time) and the
+// replicated address book.
+//
+// A change is validated against the applied configuration here, proposed as
+// a ConfChangeV2 whose context carries the proposal id and the added
+// member's addresses (MemberContext), and applied on every member in log
+// order: the core's configuration, the state machine's persisted Membership
+// (same write as the applied index) and this process's address book follow
+// the entry. Addresses given at Open or by PeerHost::SetAddress take
+// precedence for members they name, except that a freshly applied add sets
+// the address it carries.
+#include "replica_impl.h"
+
+#include <algorithm>
+
+#include "tinykv/net/address.h"
+#include "tinykv/raft/codec.h"
+
+namespace tinykv::replica::internal {
+
+using namespace raft;  // NOLINT: the core's types throughout
+
+// Validates `ch` against the applied configuration (driver thread, leader).
+// The core validates again at propose time and refuses a second change while
+// one is pending (Busy).
+Result<ConfChangeV2> ReplicaImpl::CheckMemberChange(const MemberChange& ch) {
+  if (ch.id == 0) return Status::InvalidArgument("member id must be >= 1");
+  ConfState cs;
+  {
+    std::lock_guard<std::mutex> l(state_mu_);
+    cs = conf_;
+  }
+  if (!cs.voters_outgoing.empty())
+    return Status::Busy("the configuration is joint; retry once it left the joint state");
+  auto has = [](const std::vector<uint64_t>& v, uint64_t id) {
+    return std::find(v.begin(), v.end(), id) != v.end();
+  };
+  const bool voter = has(cs.voters, ch.id), learner = has(cs.learners, ch.id);
+  const std::string who = "member " + std::to_string(ch.id);
+  ConfChangeSingle c;
+  c.node_id = ch.id;
+  switch (ch.type) {
+    case MemberChange::Type::kAddVoter:
+    case MemberChange::Type::kAddLearner: {
+      if (voter || learner) return Status::AlreadyExists(who + " is already in the configuration");
+      if (ch.peer_address.empty()) return Status::InvalidArgument("a new member needs a peer address");
+      TINYKV_RETURN_IF_ERROR(net::ParseHostPort(ch.peer_address).status());
+      if (!ch.client_address.empty())
+        TINYKV_RETURN_IF_ERROR(net::ParseHostPort(ch.client_address).status());
+      c.type = ch.type == MemberChange::Type::kAddVoter ? ConfChangeType::kAddNode
+                                                        : ConfChangeType::kAddLearnerNode;
+      break;
+    }
+    case MemberChange::Type::kPromote: {
+      if (voter) return Status::InvalidArgument(who + " is already a voter");
+      if (!learner) return Status::NotFound(who + " is not a learner of the configuration");
+      // As etcd: only a learner that is in sync with the leader is promoted,
+      // so the new quorum does not wait for it to catch up.
+      NodeStatus ns = raw_->GetStatus();
+      uint64_t mine = 0, theirs = 0;
+      for (const PeerStatus& ps : ns.progress) {
+        if (ps.id == id_) mine = ps.match;
+        if (ps.id == ch.id) theirs = ps.match;
+      }
+      if (theirs * 10 < mine * 9)
+        return Status::Unavailable(who + " is not caught up yet (match " + std::to_string(theirs) +
+                                   " of " + std::to_string(mine) + ")");
+      c.type = ConfChangeType::kAddNode;
+      break;
+    }
+    case MemberChange::Type::kRemove: {
+      if (!voter && !learner) return Status::NotFound(who + " is not in the configuration");
+      if (voter && cs.voters.size() == 1) return Status::InvalidArgument("cannot remove the last voter");
+      c.type = ConfChangeType::kRemoveNode;
+      break;
+    }
+    default:
+      return Status::InvalidArgument("unknown member change type");
+  }
+  ConfChangeV2 cc;
+  cc.changes.push_back(c);
+  return cc;
+}
+
+void ReplicaImpl::ProposeMemberChange(MemberChange change, std::chrono::milliseconds timeout,
+                                      std::function<void(Result<MemberChangeResult>)> on_done) {
+  const Micros deadline = DeadlineAfter(timeout);
+  OnDriverAsLeader(std::move(on_done), [this, ch = std::move(change), deadline](auto done) mutable {
+    Result<ConfChangeV2> cc = CheckMemberChange(ch);
+    if (!cc.ok()) {
+      done(cc.status());
+      return;
+    }
+    const uint64_t pid = epoch_ | next_pid_++;
+    MemberContext mc;
+    mc.proposal_id = pid;
+    if (ch.type == MemberChange::Type::kAddVoter || ch.type == MemberChange::Type::kAddLearner) {
+      mc.address.peer = ch.peer_address;
+      mc.address.client = ch.client_address;
+    }
+    cc->context = EncodeMemberContext(mc);
+    Status s = raw_->ProposeConfChange(*cc);
+    if (!s.ok()) {
+      done(s.IsNotLeader() ? NotLeader() : s);
+      return;
+    }
+    log_->info("node={} group={} proposed member change type={} id={}", id_, opts_.group,
+               static_cast<int>(ch.type), ch.id);
+    auto wrapped = [this, done = std::move(done)](Result<std::string> r) {
+      if (!r.ok()) {
+        done(r.status());
+        return;
+      }
+      done(MemberChangeResult{applied_.load(), Members()});
+    };
+    proposals_.emplace(pid, PendingProposal{std::move(wrapped), deadline, 0});
+    ScheduleReady();
+  });
+}
+
+bool ReplicaImpl::ApplyConfChangeEntry(const Entry& e, uint64_t* pid, Result<std::string>* result) {
+  auto cc = DecodeConfChange(Slice(e.data));
+  if (!cc.ok()) {
+    // Only a forged or corrupted entry can get here (a leader encodes what it
+    // proposes); applied as a no-op everywhere alike, the configuration
+    // unchanged.
+    log_->error("node={} group={} conf change entry {} does not decode ({}); applied as a no-op",
+                id_, opts_.group, e.index, cc.status().ToString());
+    Status s = sm_->ApplyNoop(e.index, e.term);
+    if (!s.ok()) {
+      Fail(s, "applying entry " + std::to_string(e.index));
+      return false;
+    }
+    return true;
+  }
+  auto mc = DecodeMemberContext(Slice(cc->context));
+  if (!mc.ok()) {
+    log_->warn("node={} group={} conf change entry {}: {}; its addresses are ignored", id_,
+               opts_.group, e.index, mc.status().ToString());
+    mc = std::optional<MemberContext>();
+  }
+  const ConfState cs = raw_->ApplyConfChange(*cc);
+  // The address book follows the configuration: an added member's addresses
+  // come from the entry; removed members are dropped.
+  AddressBook book;
+  {
+    std::lock_guard<std::mutex> l(state_mu_);
+    book = book_;
+  }
+  uint64_t fresh = 0;
+  if (mc->has_value() && cc->changes.size() == 1 &&
+      cc->changes[0].type != ConfChangeType::kRemoveNode) {
+    const MemberAddress& a = (*mc)->address;
+    MemberAddress& slot = book[cc->changes[0].node_id];
+    if (!a.peer.empty()) {
+      slot.peer = a.peer;
+      fresh = cc->changes[0].node_id;
+    }
+    if (!a.client.empty()) slot.client = a.client;
+  }
+  std::set<uint64_t> in_conf;
+  for (const auto* v : {&cs.voters, &cs.learners, &cs.voters_outgoing, &cs.learners_next})
+    in_conf.insert(v->begin(), v->end());
+  for (auto it = book.begin(); it != book.end();)
+    it = in_conf.count(it->first) ? std::next(it) : book.erase(it);
+  Status s = sm_->ApplyConfChange(e.index, e.term, Membership{cs, book});
+  if (!s.ok()) {
+    Fail(s, "applying entry " + std::to_string(e.index));
+    return false;
+  }
+  if (mc->has_value()) *pid = (*mc)->proposal_id;
+  *result = std::string();
+  {
+    std::lock_guard<std::mutex> l(state_mu_);
+    conf_ = cs;
+    book_ = book;
+  }
+  AdoptAddressBook(book, fresh);
+  applied_ = e.index;
+  // A new member needs the log from index 1 or a snapshot. If the log was
+  // compacted, the latest snapshot predates this entry and does not list the
+  // new member, which would ignore it (raft refuses a snapshot whose
+  // ConfState does not contain it): take one that does, now (etcd makes the
+  // snapshot it sends on demand for the same reason).
+  if (fresh != 0 && storage_->FirstIndex() > 1) MaybeSnapshot(/*force=*/true);
+  if (cc->changes.size() == 1 && cc->changes[0].type == ConfChangeType::kRemoveNode &&
+      cc->changes[0].node_id == id_)
+    log_->info("node={} group={} removed from the configuration at index {}", id_, opts_.group,
+               e.index);
+  return true;
+}
+
+void ReplicaImpl::AdoptAddressBook(const AddressBook& book, uint64_t fresh_id) {
+  for (const auto& [id, a] : book) {
+    if (id == id_ || a.peer.empty()) continue;
+    if (id == fresh_id) {
+      host_->SetAddress(id, a.peer);
+    } else {
+      host_->AddAddressIfUnknown(id, a.peer);
+    }
+  }
+}
+
+std::vector<MemberInfo> ReplicaImpl::Members() const {
+  ConfState cs;
+  AddressBook book;
+  {
+    std::lock_guard<std::mutex> l(state_mu_);
+    cs = conf_;
+    book = book_;
+  }
+  std::vector<MemberInfo> out;
+  auto info = [&](uint64_t id, bool learner) {
+    MemberInfo m;
+    m.id = id;
+    m.learner = learner;
+    auto b = book.find(id);
+    if (b != book.end()) m.client_address = b->second.client;
+    m.peer_address = id == id_ ? host_->address() : host_->AddressOf(id);
+    return m;
+  };
+  for (uint64_t v : cs.voters) out.push_back(info(v, false));
+  for (uint64_t v : cs.learners) out.push_back(info(v, true));
+  return out;
+}
+
+}  // namespace tinykv::replica::internal

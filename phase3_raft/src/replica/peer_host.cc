@@ -1,0 +1,456 @@
+// PeerHostImpl: the process's Raft transport (peer_host.h).
+//
+// Outbound: one queue per destination node holding the encoded messages of
+// every group bound there, drained by one send loop per destination (one
+// batch RPC in flight per destination, so messages pile up and batch while
+// it runs). A MsgSnap is sent alone, by its own coroutine, so that a
+// receiver busy fetching a snapshot's files holds up neither that group's
+// appends nor other groups' traffic.
+//
+// Inbound: a batch is checked as a whole (addressed to this node) and per
+// message (decodes, names the batch's sender and receiver, names a hosted
+// group) before any replica sees it; what fails is counted and dropped.
+#include <utility>  // before Asio
+
+#include "tinykv/replica/peer_host.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <optional>
+
+#include "peer_protocol.h"
+#include "tinykv/common/logging.h"
+#include "tinykv/net/address.h"
+#include "tinykv/net/client.h"
+#include "tinykv/net/server.h"
+#include "tinykv/raft/codec.h"
+
+namespace tinykv::replica {
+namespace {
+
+namespace asio = net::asio;
+namespace fs = std::filesystem;
+using net::awaitable;
+using namespace internal;  // NOLINT: peer protocol types
+
+// A destination far behind (or unreachable) stops queueing at this many
+// bytes; Raft retransmits what was dropped.
+constexpr size_t kMaxQueuedBytes = 64u << 20;
+
+class PeerHostImpl final : public PeerHost {
+ public:
+  explicit PeerHostImpl(PeerHostOptions o) : opts_(std::move(o)), log_(logging::Get("raft.peer")) {}
+  ~PeerHostImpl() override { Stop(); }
+
+  Status Init();
+
+  uint64_t node_id() const override { return opts_.node_id; }
+  uint16_t port() const override { return port_; }
+  std::string address() const override { return server_ ? server_->address() : std::string(); }
+
+  void SetAddress(uint64_t id, std::string address) override {
+    std::lock_guard<std::mutex> l(mu_);
+    addresses_[id] = std::move(address);
+  }
+  void AddAddressIfUnknown(uint64_t id, std::string address) override {
+    std::lock_guard<std::mutex> l(mu_);
+    std::string& a = addresses_[id];
+    if (a.empty()) a = std::move(address);
+  }
+  std::string AddressOf(uint64_t id) const override {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = addresses_.find(id);
+    return it == addresses_.end() ? std::string() : it->second;
+  }
+
+  Status Register(uint64_t group, GroupEndpoint* ep) override {
+    std::lock_guard<std::mutex> l(mu_);
+    if (stopped_) return Status::Cancelled("peer host stopped");
+    if (!groups_.emplace(group, Registration{ep, 0}).second)
+      return Status::AlreadyExists("group " + std::to_string(group) + " is already hosted here");
+    return Status::OK();
+  }
+
+  void Unregister(uint64_t group) override {
+    std::unique_lock<std::mutex> l(mu_);
+    auto it = groups_.find(group);
+    if (it == groups_.end()) return;
+    it->second.ep = nullptr;  // no new calls
+    cv_.wait(l, [&] { return it->second.inflight == 0; });
+    groups_.erase(it);
+  }
+
+  void Send(uint64_t group, std::vector<raft::Message> msgs) override;
+
+  awaitable<Status> FetchSnapshot(uint64_t group, uint64_t from, uint64_t index, uint64_t term,
+                                  fs::path into, std::function<bool()> cancelled) override;
+
+  PeerHostStats stats() const override {
+    std::lock_guard<std::mutex> l(mu_);
+    return stats_;
+  }
+
+  void Stop() override {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (stopped_) return;
+      stopped_ = true;
+    }
+    if (server_) server_->Shutdown(std::chrono::milliseconds(200));
+    if (client_) client_->Shutdown();
+    server_.reset();
+    client_.reset();
+  }
+
+ private:
+  struct Registration {
+    GroupEndpoint* ep = nullptr;
+    int inflight = 0;
+  };
+  struct Queued {
+    uint64_t group = 0;
+    std::string message;
+  };
+  struct Destination {
+    std::deque<Queued> queue;
+    size_t bytes = 0;
+    bool sending = false;
+  };
+
+  // A registered endpoint held for the duration of one call into it.
+  class EndpointRef {
+   public:
+    EndpointRef(PeerHostImpl* host, uint64_t group) : host_(host), group_(group) {
+      std::lock_guard<std::mutex> l(host_->mu_);
+      auto it = host_->groups_.find(group);
+      if (it != host_->groups_.end() && it->second.ep != nullptr) {
+        ep_ = it->second.ep;
+        ++it->second.inflight;
+      }
+    }
+    ~EndpointRef() {
+      if (ep_ == nullptr) return;
+      std::lock_guard<std::mutex> l(host_->mu_);
+      auto it = host_->groups_.find(group_);
+      if (it != host_->groups_.end() && --it->second.inflight == 0) host_->cv_.notify_all();
+    }
+    EndpointRef(const EndpointRef&) = delete;
+    EndpointRef& operator=(const EndpointRef&) = delete;
+    GroupEndpoint* get() const { return ep_; }
+    GroupEndpoint* operator->() const { return ep_; }
+    explicit operator bool() const { return ep_ != nullptr; }
+
+   private:
+    PeerHostImpl* host_;
+    uint64_t group_;
+    GroupEndpoint* ep_ = nullptr;
+  };
+
+  awaitable<void> SendLoop(uint64_t to);
+  awaitable<void> SendSnapshot(uint64_t group, uint64_t to, std::string encoded);
+  awaitable<Result<RaftBatchResponse>> OnBatch(RaftBatchRequest req);
+  awaitable<Status> OnFetchSnapshot(FetchSnapshotRequest req, net::ServerWriter<SnapshotChunk>& w);
+  void Refuse(uint64_t n, const std::string& why) {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      stats_.messages_refused += n;
+    }
+    log_->warn("node={} refused {} peer message(s): {}", opts_.node_id, n, why);
+  }
+
+  const PeerHostOptions opts_;
+  std::shared_ptr<spdlog::logger> log_;
+  std::unique_ptr<net::RpcServer> server_;
+  std::unique_ptr<net::RpcClient> client_;
+  uint16_t port_ = 0;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopped_ = false;
+  std::map<uint64_t, Registration> groups_;
+  std::map<uint64_t, std::string> addresses_;
+  std::map<uint64_t, Destination> dests_;
+  PeerHostStats stats_;
+};
+
+Status PeerHostImpl::Init() {
+  if (opts_.node_id == 0) return Status::InvalidArgument("peer host: node id must be >= 1");
+  TINYKV_ASSIGN_OR_RETURN(net::HostPort hp, net::ParseHostPort(opts_.listen));
+  net::ServerOptions sopt;
+  sopt.host = hp.host;
+  sopt.port = hp.port;
+  sopt.io_threads = std::max(1, opts_.io_threads);
+  TINYKV_ASSIGN_OR_RETURN(server_, net::RpcServer::Create(sopt));
+  server_->Register<RaftBatchMethod>(
+      [this](RaftBatchRequest r) -> awaitable<Result<RaftBatchResponse>> {
+        auto call = OnBatch(std::move(r));
+        co_return co_await std::move(call);
+      });
+  server_->Register<FetchSnapshotMethod>(
+      [this](FetchSnapshotRequest r, net::ServerWriter<SnapshotChunk>& w) -> awaitable<Status> {
+        auto call = OnFetchSnapshot(r, w);
+        co_return co_await std::move(call);
+      });
+  TINYKV_RETURN_IF_ERROR(server_->Start());
+  port_ = server_->port();
+  net::ClientOptions copt;
+  copt.io_threads = 1;
+  copt.connect_timeout = std::chrono::milliseconds(1000);
+  TINYKV_ASSIGN_OR_RETURN(client_, net::RpcClient::Create(copt));
+  return Status::OK();
+}
+
+void PeerHostImpl::Send(uint64_t group, std::vector<raft::Message> msgs) {
+  std::vector<uint64_t> start;
+  std::vector<std::pair<uint64_t, std::string>> snaps;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (stopped_) return;
+    for (const raft::Message& m : msgs) {
+      if (m.to == opts_.node_id) continue;
+      std::string enc;
+      raft::EncodeMessage(m, &enc);
+      if (m.type == raft::MessageType::kMsgSnap) {
+        snaps.emplace_back(m.to, std::move(enc));
+        continue;
+      }
+      Destination& d = dests_[m.to];
+      if (d.bytes > kMaxQueuedBytes) continue;  // far behind: drop, Raft retries
+      d.bytes += enc.size();
+      d.queue.push_back(Queued{group, std::move(enc)});
+      if (!d.sending) {
+        d.sending = true;
+        start.push_back(m.to);
+      }
+    }
+  }
+  for (uint64_t to : start) asio::co_spawn(client_->executor(), SendLoop(to), asio::detached);
+  for (auto& [to, enc] : snaps)
+    asio::co_spawn(client_->executor(), SendSnapshot(group, to, std::move(enc)), asio::detached);
+}
+
+awaitable<void> PeerHostImpl::SendLoop(uint64_t to) {
+  for (;;) {
+    RaftBatchRequest req;
+    req.from = opts_.node_id;
+    req.to = to;
+    std::string addr;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      Destination& d = dests_[to];
+      if (d.queue.empty() || stopped_) {
+        d.sending = false;
+        d.queue.clear();
+        d.bytes = 0;
+        co_return;
+      }
+      size_t bytes = 0;
+      while (!d.queue.empty() &&
+             (req.messages.empty() || bytes + d.queue.front().message.size() <= kMaxBatchBytes)) {
+        bytes += d.queue.front().message.size();
+        req.messages.push_back(GroupMessage{d.queue.front().group, std::move(d.queue.front().message)});
+        d.queue.pop_front();
+      }
+      d.bytes -= bytes;
+      auto a = addresses_.find(to);
+      if (a != addresses_.end()) addr = a->second;
+      stats_.batches_sent++;
+      stats_.messages_sent += req.messages.size();
+    }
+    if (addr.empty()) continue;  // address unknown: drop, Raft retries
+    std::vector<uint64_t> groups;
+    for (const GroupMessage& gm : req.messages)
+      if (groups.empty() || groups.back() != gm.group) groups.push_back(gm.group);
+    net::CallOptions o;
+    o.timeout = std::chrono::milliseconds(3000);
+    o.max_attempts = 1;
+    auto call = client_->Call<RaftBatchMethod>(addr, std::move(req), o);
+    auto r = co_await std::move(call);
+    if (r.ok()) continue;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (stopped_) continue;
+      stats_.batches_failed++;
+    }
+    std::sort(groups.begin(), groups.end());
+    groups.erase(std::unique(groups.begin(), groups.end()), groups.end());
+    for (uint64_t g : groups) {
+      EndpointRef ep(this, g);
+      if (ep) ep->OnUnreachable(to);
+    }
+  }
+}
+
+awaitable<void> PeerHostImpl::SendSnapshot(uint64_t group, uint64_t to, std::string encoded) {
+  const std::string addr = AddressOf(to);
+  Status s = Status::Unavailable("address of node " + std::to_string(to) + " unknown");
+  if (!addr.empty()) {
+    RaftBatchRequest req;
+    req.from = opts_.node_id;
+    req.to = to;
+    req.messages.push_back(GroupMessage{group, std::move(encoded)});
+    net::CallOptions o;
+    // The receiver fetches the snapshot's files before it answers.
+    o.timeout = std::chrono::milliseconds(120000);
+    o.max_attempts = 1;
+    auto call = client_->Call<RaftBatchMethod>(addr, std::move(req), o);
+    auto r = co_await std::move(call);
+    s = r.status();
+  }
+  if (!s.ok()) {
+    log_->warn("node={} group={} sending snapshot to {} failed: {}", opts_.node_id, group, to,
+               s.ToString());
+  }
+  EndpointRef ep(this, group);
+  if (ep) ep->OnSnapshotSent(to, !s.ok());
+}
+
+awaitable<Result<RaftBatchResponse>> PeerHostImpl::OnBatch(RaftBatchRequest req) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (stopped_) co_return Status::Unavailable("node stopped");
+    stats_.messages_received += req.messages.size();
+  }
+  if (req.to != opts_.node_id) {
+    Refuse(req.messages.size(), "batch for node " + std::to_string(req.to) + " arrived at node " +
+                                    std::to_string(opts_.node_id));
+    co_return Status::InvalidArgument("raft batch for another node");
+  }
+  // group -> messages, in arrival order; a snapshot is handled on its own.
+  std::map<uint64_t, std::vector<raft::Message>> by_group;
+  std::optional<std::pair<uint64_t, raft::Message>> snap;
+  for (const GroupMessage& gm : req.messages) {
+    auto m = raft::DecodeMessage(Slice(gm.message));
+    if (!m.ok()) {
+      Refuse(1, "from node " + std::to_string(req.from) + ": " + m.status().ToString());
+      continue;
+    }
+    if (m->from != req.from || m->to != req.to) {
+      Refuse(1, "message from " + std::to_string(m->from) + " to " + std::to_string(m->to) +
+                    " inside a batch from " + std::to_string(req.from) + " to " +
+                    std::to_string(req.to));
+      continue;
+    }
+    if (m->type == raft::MessageType::kMsgSnap) {
+      if (req.messages.size() != 1) {
+        Refuse(1, "snapshot message not alone in its batch");
+        continue;
+      }
+      snap.emplace(gm.group, std::move(m).value());
+      continue;
+    }
+    by_group[gm.group].push_back(std::move(m).value());
+  }
+  for (auto& [g, msgs] : by_group) {
+    EndpointRef ep(this, g);
+    if (!ep) {
+      Refuse(msgs.size(), "group " + std::to_string(g) + " is not hosted here");
+      continue;
+    }
+    ep->OnMessages(req.from, std::move(msgs));
+  }
+  if (snap) {
+    EndpointRef ep(this, snap->first);
+    if (!ep) {
+      Refuse(1, "snapshot for group " + std::to_string(snap->first) + ", not hosted here");
+      co_return Status::NotFound("group " + std::to_string(snap->first) + " is not hosted here");
+    }
+    auto handle = ep->OnSnapshotMessage(std::move(snap->second));
+    Status s = co_await std::move(handle);
+    if (!s.ok()) co_return s;
+  }
+  co_return RaftBatchResponse{};
+}
+
+awaitable<Status> PeerHostImpl::OnFetchSnapshot(FetchSnapshotRequest req,
+                                                net::ServerWriter<SnapshotChunk>& w) {
+  Result<fs::path> dir = Status::NotFound("group " + std::to_string(req.group) + " is not hosted here");
+  {
+    EndpointRef ep(this, req.group);
+    if (ep) dir = ep->SnapshotFiles(req.index, req.term);
+  }
+  if (!dir.ok()) co_return dir.status();
+  std::error_code ec;
+  std::vector<fs::path> files;
+  for (const auto& de : fs::directory_iterator(*dir, ec)) files.push_back(de.path());
+  if (ec) co_return Status::IOError("list " + dir->string() + ": " + ec.message());
+  for (const auto& f : files) {
+    std::ifstream in(f, std::ios::binary);
+    if (!in) co_return Status::IOError("open " + f.string());
+    uint64_t off = 0;
+    for (;;) {
+      SnapshotChunk c;
+      c.file = f.filename().string();
+      c.offset = off;
+      c.data.resize(kSnapshotChunkBytes);
+      in.read(c.data.data(), static_cast<std::streamsize>(c.data.size()));
+      c.data.resize(static_cast<size_t>(in.gcount()));
+      if (in.bad()) co_return Status::IOError("read " + f.string());
+      off += c.data.size();
+      c.last = in.eof() ? 1 : 0;
+      auto wr = w.Write(c);
+      Status s = co_await std::move(wr);
+      if (!s.ok()) co_return s;
+      if (c.last) break;
+    }
+  }
+  co_return Status::OK();
+}
+
+awaitable<Status> PeerHostImpl::FetchSnapshot(uint64_t group, uint64_t from, uint64_t index,
+                                              uint64_t term, fs::path into,
+                                              std::function<bool()> cancelled) {
+  const std::string addr = AddressOf(from);
+  if (addr.empty()) co_return Status::Unavailable("address of node " + std::to_string(from) + " unknown");
+  std::error_code ec;
+  fs::remove_all(into, ec);
+  fs::create_directories(into, ec);
+  if (ec) co_return Status::IOError("create " + into.string() + ": " + ec.message());
+  auto files = std::make_shared<std::map<std::string, std::ofstream>>();
+  net::CallOptions o;
+  o.timeout = std::chrono::milliseconds(60000);
+  auto call = client_->CallStream<FetchSnapshotMethod>(
+      addr, FetchSnapshotRequest{group, index, term},
+      [files, into, cancelled](SnapshotChunk c) -> Status {
+        if (cancelled && cancelled()) return Status::Cancelled("snapshot fetch cancelled");
+        if (c.file.empty() || c.file.find('/') != std::string::npos || c.file == "." ||
+            c.file == "..")
+          return Status::Corruption("bad snapshot file name");
+        auto& out = (*files)[c.file];
+        if (!out.is_open()) out.open(into / c.file, std::ios::binary | std::ios::trunc);
+        out.seekp(static_cast<std::streamoff>(c.offset));
+        out.write(c.data.data(), static_cast<std::streamsize>(c.data.size()));
+        if (!out) return Status::IOError("write " + (into / c.file).string());
+        if (c.last) out.close();
+        return Status::OK();
+      },
+      o);
+  Status s = co_await std::move(call);
+  files->clear();
+  if (!s.ok()) co_return s;
+  for (const auto& de : fs::directory_iterator(into, ec)) {
+    int fd = ::open(de.path().c_str(), O_RDONLY);
+    if (fd < 0) co_return Status::IOError("open " + de.path().string());
+    const int rc = ::fsync(fd);
+    ::close(fd);
+    if (rc != 0) co_return Status::IOError("fsync " + de.path().string());
+  }
+  co_return Status::OK();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<PeerHost>> PeerHost::Start(const PeerHostOptions& options) {
+  auto host = std::make_unique<PeerHostImpl>(options);
+  TINYKV_RETURN_IF_ERROR(host->Init());
+  return std::unique_ptr<PeerHost>(std::move(host));
+}
+
+}  // namespace tinykv::replica

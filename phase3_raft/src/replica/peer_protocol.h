@@ -1,0 +1,81 @@
+// The RPC methods Raft peers use to talk to each other (phase 2 transport);
+// PeerHost (peer_host.h) serves and calls them. doc/message_format.md
+// "Peer RPCs" has the grammar.
+//
+//   raft.Batch (unary): encoded raft Messages (raft/codec.h), each tagged
+//     with its group, from one node to another. The receiver hands them to
+//     the groups' replicas and answers at once -- except for a batch holding
+//     a MsgSnap (alone), which is answered once the snapshot's files arrived.
+//   raft.FetchSnapshot (server streaming): the files of one group's
+//     snapshot, in chunks of at most kSnapshotChunkBytes (well below the
+//     frame limit).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tinykv/net/method.h"
+#include "tinykv/net/method_ids.h"
+
+namespace tinykv::replica::internal {
+
+inline constexpr size_t kSnapshotChunkBytes = 1u << 20;
+inline constexpr size_t kMaxBatchBytes = 2u << 20;
+
+struct GroupMessage {
+  uint64_t group = 0;
+  std::string message;  // raft::EncodeMessage
+  template <class A>
+  void serialize(A& a) {
+    a(group, message);
+  }
+};
+
+struct RaftBatchRequest {
+  uint64_t from = 0;  // sending node; every message's `from` must equal it
+  uint64_t to = 0;    // receiving node; every message's `to` must equal it
+  std::vector<GroupMessage> messages;
+  template <class A>
+  void serialize(A& a) {
+    a(from, to, messages);
+  }
+};
+
+struct RaftBatchResponse {
+  uint8_t accepted = 1;
+  template <class A>
+  void serialize(A& a) {
+    a(accepted);
+  }
+};
+
+using RaftBatchMethod = net::UnaryMethod<net::method_id::kRaftBatch, "raft.Batch",
+                                         RaftBatchRequest, RaftBatchResponse, net::kNotIdempotent>;
+
+struct FetchSnapshotRequest {
+  uint64_t group = 0;
+  uint64_t index = 0;
+  uint64_t term = 0;
+  template <class A>
+  void serialize(A& a) {
+    a(group, index, term);
+  }
+};
+
+struct SnapshotChunk {
+  std::string file;     // relative name inside the snapshot directory
+  uint64_t offset = 0;  // of data within the file
+  std::string data;
+  uint8_t last = 0;     // 1: the final chunk of this file
+  template <class A>
+  void serialize(A& a) {
+    a(file, offset, data, last);
+  }
+};
+
+using FetchSnapshotMethod =
+    net::StreamMethod<net::method_id::kRaftFetchSnapshot, "raft.FetchSnapshot",
+                      FetchSnapshotRequest, SnapshotChunk, net::kIdempotent>;
+
+}  // namespace tinykv::replica::internal

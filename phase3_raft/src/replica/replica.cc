@@ -1,0 +1,365 @@
+// Replica: opening, bootstrap, ticks, status, leadership transfer, faults and
+// stopping (replica_impl.h says which file holds the rest).
+#include "replica_impl.h"
+
+#include <future>
+
+#include "tinykv/net/address.h"
+#include "tinykv/raft/codec.h"
+
+namespace tinykv::replica {
+
+Result<std::string> Replica::ProposeSync(std::string command, std::chrono::milliseconds timeout) {
+  auto p = std::make_shared<std::promise<Result<std::string>>>();
+  auto f = p->get_future();
+  Propose(std::move(command), timeout, [p](Result<std::string> r) { p->set_value(std::move(r)); });
+  return f.get();
+}
+
+Status Replica::ReadBarrierSync(std::chrono::milliseconds timeout) {
+  auto p = std::make_shared<std::promise<Status>>();
+  auto f = p->get_future();
+  ReadBarrier(timeout, [p](Status s) { p->set_value(std::move(s)); });
+  return f.get();
+}
+
+Result<MemberChangeResult> Replica::ProposeMemberChangeSync(MemberChange change,
+                                                            std::chrono::milliseconds timeout) {
+  auto p = std::make_shared<std::promise<Result<MemberChangeResult>>>();
+  auto f = p->get_future();
+  ProposeMemberChange(std::move(change), timeout,
+                      [p](Result<MemberChangeResult> r) { p->set_value(std::move(r)); });
+  return f.get();
+}
+
+Result<std::unique_ptr<Replica>> Replica::Open(const ReplicaOptions& options, PeerHost* host,
+                                               std::unique_ptr<StateMachine> sm) {
+  if (host == nullptr) return Status::InvalidArgument("replica: a PeerHost is required");
+  if (sm == nullptr) return Status::InvalidArgument("replica: a state machine is required");
+  auto r = std::make_unique<internal::ReplicaImpl>(options, host, std::move(sm));
+  Status s = r->Init();
+  if (!s.ok()) {
+    r->Stop();
+    return s;
+  }
+  return std::unique_ptr<Replica>(std::move(r));
+}
+
+namespace internal {
+
+namespace fs = std::filesystem;
+using namespace raft;  // NOLINT: the core's types throughout
+
+ReplicaImpl::ReplicaImpl(ReplicaOptions o, PeerHost* host, std::unique_ptr<StateMachine> sm)
+    : opts_(std::move(o)),
+      host_(host),
+      id_(host->node_id()),
+      sm_(std::move(sm)),
+      clock_(opts_.clock != nullptr ? opts_.clock : Clock::Real()),
+      log_(logging::Get("raft.node")),
+      work_(asio::make_work_guard(io_)),
+      timer_(io_),
+      rng_(id_ * 0x9e3779b97f4a7c15ull ^ opts_.group * 0xbf58476d1ce4e5b9ull ^
+           static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count())) {
+  epoch_ = (rng_.Next() & 0xffffffffull) << 32;
+}
+
+Status ReplicaImpl::Init() {
+  if (opts_.group == 0) return Status::InvalidArgument("group id must be >= 1");
+  if (opts_.dir.empty()) return Status::InvalidArgument("replica dir is required");
+  if (!opts_.peers.count(id_))
+    return Status::InvalidArgument("peers must include this node's id " + std::to_string(id_));
+  for (const auto& [id, addr] : opts_.peers) {
+    if (id == 0) return Status::InvalidArgument("member ids must be >= 1");
+    if (!addr.empty()) TINYKV_RETURN_IF_ERROR(net::ParseHostPort(addr).status());
+  }
+  std::error_code ec;
+  fs::create_directories(SnapDir(), ec);
+  if (ec) return Status::IOError("create " + SnapDir().string() + ": " + ec.message());
+  RemovePartialSnapshots();
+  DiskStorageOptions so;
+  so.sync = opts_.sync;
+  TINYKV_ASSIGN_OR_RETURN(storage_, DiskStorage::Open(opts_.dir / "raft", so));
+  if (storage_->IsEmpty() && !opts_.join_existing) TINYKV_RETURN_IF_ERROR(BootstrapLog());
+  TINYKV_ASSIGN_OR_RETURN(Snapshot snap, storage_->GetSnapshot());
+  snap_index_ = snap.metadata.index;
+  if (snap.metadata.index > sm_->applied_index()) {
+    // Crashed after persisting a received snapshot but before installing it.
+    TINYKV_RETURN_IF_ERROR(InstallFromDir(SnapDir() / SnapshotName(snap.metadata.index,
+                                                                   snap.metadata.term)));
+  }
+  TINYKV_ASSIGN_OR_RETURN(InitialState is, storage_->GetInitialState());
+  {
+    std::lock_guard<std::mutex> l(state_mu_);
+    std::optional<Membership> m = sm_->membership();
+    conf_ = m ? m->conf : is.conf_state;
+    if (m) book_ = m->book;
+    term_ = is.hard_state.term;
+    commit_ = is.hard_state.commit;
+  }
+  applied_ = sm_->applied_index();
+
+  Config c;
+  c.id = id_;
+  c.election_tick = opts_.election_ticks;
+  c.heartbeat_tick = opts_.heartbeat_ticks;
+  c.storage = storage_.get();
+  // Restart from the snapshot, not from the state machine's applied index:
+  // the core must re-apply conf changes after the snapshot (its ConfState
+  // comes from the snapshot); entries the state machine already has are
+  // skipped by the apply loop.
+  c.applied = std::min(sm_->applied_index(), snap_index_);
+  c.max_msg_bytes = 512u << 10;
+  c.max_inflight_msgs = 256;
+  c.max_uncommitted_bytes = 64u << 20;
+  c.max_committed_bytes_per_ready = 16u << 20;
+  c.random_seed = rng_.Next();
+  TINYKV_ASSIGN_OR_RETURN(raw_, RawNode::Create(c));
+
+  for (const auto& [id, addr] : opts_.peers)
+    if (id != id_ && !addr.empty()) host_->SetAddress(id, addr);
+  {
+    AddressBook book;
+    {
+      std::lock_guard<std::mutex> l(state_mu_);
+      book = book_;
+    }
+    AdoptAddressBook(book, 0);
+  }
+  TINYKV_RETURN_IF_ERROR(host_->Register(opts_.group, this));
+  registered_ = true;
+
+  last_tick_ = clock_->NowMicros();
+  thread_ = std::thread([this] { io_.run(); });
+  asio::post(io_, [this] {
+    ArmTimer();
+    ScheduleReady();
+  });
+  log_->info("node={} group={} started: applied {}, log [{}, {}]", id_, opts_.group,
+             applied_.load(), storage_->FirstIndex(), storage_->LastIndex());
+  return Status::OK();
+}
+
+// etcd's bootstrap: the log of a new group starts with one committed AddNode
+// conf change per initial member (term 1, index 1..n), carrying its peer
+// address. Every member writes the same entries, so logs match; a node that
+// joins later replays them (or gets a snapshot holding their effect) and so
+// learns the full configuration and address book. (The older form, a
+// ConfState in a bootstrap snapshot at index 0, is still read on restart of
+// existing data dirs, but a joiner could not learn it from the log.)
+Status ReplicaImpl::BootstrapLog() {
+  std::vector<Entry> ents;
+  for (const auto& [id, addr] : opts_.peers) {
+    ConfChangeV2 cc;
+    cc.changes.push_back(ConfChangeSingle{ConfChangeType::kAddNode, id});
+    MemberContext mc;
+    mc.address.peer = addr;
+    cc.context = EncodeMemberContext(mc);
+    Entry e;
+    e.type = EntryType::kConfChangeV2;
+    e.term = 1;
+    e.index = ents.size() + 1;
+    EncodeConfChange(cc, &e.data);
+    ents.push_back(std::move(e));
+  }
+  HardState hs;
+  hs.term = 1;
+  hs.commit = ents.size();
+  return storage_->Save(hs, ents, /*sync=*/true);
+}
+
+void ReplicaImpl::ArmTimer() {
+  // A real clock is polled once per tick; a manual one often, so that a test
+  // that moves time sees the tick promptly.
+  const int poll_ms = clock_ == Clock::Real() ? opts_.tick_ms : 1;
+  timer_.expires_after(std::chrono::milliseconds(poll_ms));
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopping_ || !failed_.ok()) return;
+    OnTimer();
+    ArmTimer();
+  });
+}
+
+void ReplicaImpl::OnTimer() {
+  const Micros now = clock_->NowMicros();
+  const Micros tick = static_cast<Micros>(opts_.tick_ms) * 1000;
+  if (now - last_tick_ >= tick) {
+    raw_->Tick();
+    ticks_++;
+    // At most one tick per poll: a driver stalled by a slow fsync must not
+    // fire a burst of ticks (a follower would campaign on heartbeats that
+    // are merely queued behind it).
+    last_tick_ = std::max(last_tick_ + tick, now - tick);
+  }
+  SweepTimeouts();
+  HandleReady();
+}
+
+void ReplicaImpl::ScheduleReady() {
+  if (ready_scheduled_) return;
+  ready_scheduled_ = true;
+  asio::post(io_, [this] {
+    ready_scheduled_ = false;
+    if (!stopping_) HandleReady();
+  });
+}
+
+ReplicaImpl::Micros ReplicaImpl::DeadlineAfter(std::chrono::milliseconds timeout) const {
+  return clock_->NowMicros() + static_cast<Micros>(std::max<int64_t>(0, timeout.count())) * 1000;
+}
+
+RoutingError ReplicaImpl::LeaderHint() const {
+  RoutingError e;
+  e.group = opts_.group;
+  e.leader_id = leader_.load();
+  if (e.leader_id != 0 && e.leader_id != id_) e.leader_address = host_->AddressOf(e.leader_id);
+  return e;
+}
+
+void ReplicaImpl::Fail(const Status& s, const std::string& what) {
+  if (!failed_.ok()) return;
+  // Unavailable, so that clients retry elsewhere: this member sends nothing
+  // more, its peers elect another leader, and a retried write is applied at
+  // most once (requests carry dedup ids). The outcome of proposals pending
+  // now is unknown: an entry sent to followers before the failure may still
+  // commit under the next leader.
+  failed_ = Status::Unavailable("replica stopped after a disk error (" + what + ": " +
+                                s.ToString() + "); outcome of pending writes unknown");
+  {
+    std::lock_guard<std::mutex> l(state_mu_);
+    error_ = what + ": " + s.ToString();
+  }
+  log_->error("node={} group={} {} failed: {}; the replica stops acknowledging until restarted",
+              id_, opts_.group, what, s.ToString());
+  timer_.cancel();
+  CancelAll(failed_);
+}
+
+bool ReplicaImpl::DropFromTo(uint64_t peer) {
+  if (dropped_.count(peer)) return true;
+  return drop_p_ > 0 && rng_.Bernoulli(drop_p_);
+}
+
+void ReplicaImpl::SetDroppedPeers(std::set<uint64_t> peers) {
+  std::lock_guard<std::mutex> l(fault_mu_);
+  dropped_ = std::move(peers);
+}
+
+void ReplicaImpl::SetDropProbability(double p) {
+  std::lock_guard<std::mutex> l(fault_mu_);
+  drop_p_ = p;
+}
+
+void ReplicaImpl::OnMessages(uint64_t from, std::vector<Message> msgs) {
+  {
+    std::lock_guard<std::mutex> l(fault_mu_);
+    if (dropped_.count(from)) return;
+  }
+  PostToDriver([this, msgs = std::move(msgs)] {
+    if (stopping_ || !failed_.ok()) return;
+    for (const Message& m : msgs) (void)raw_->Step(m);
+    ScheduleReady();
+  });
+}
+
+void ReplicaImpl::OnUnreachable(uint64_t to) {
+  PostToDriver([this, to] {
+    if (!stopping_ && failed_.ok()) raw_->ReportUnreachable(to);
+  });
+}
+
+void ReplicaImpl::OnSnapshotSent(uint64_t to, bool failed) {
+  PostToDriver([this, to, failed] {
+    if (stopping_ || !failed_.ok()) return;
+    if (failed) raw_->ReportUnreachable(to);
+    raw_->ReportSnapshot(to, failed);
+  });
+}
+
+ReplicaStatus ReplicaImpl::GetStatus() {
+  ReplicaStatus st;
+  st.group = opts_.group;
+  st.id = id_;
+  st.leader = leader_;
+  st.term = term_;
+  st.role = StateRoleName(static_cast<StateRole>(role_.load()));
+  st.commit_index = commit_;
+  st.applied_index = applied_;
+  st.first_index = storage_->FirstIndex();
+  st.last_index = storage_->LastIndex();
+  auto ds = storage_->stats();
+  st.log_fsyncs = ds.fsyncs;
+  st.log_entries_written = ds.entries_written;
+  auto snap = storage_->GetSnapshot();
+  if (snap.ok()) st.snapshot_index = snap->metadata.index;
+  st.ticks = ticks_;
+  st.members = Members();
+  std::lock_guard<std::mutex> l(state_mu_);
+  st.error = error_;
+  return st;
+}
+
+Status ReplicaImpl::TransferLeadership(uint64_t to, std::chrono::milliseconds timeout) {
+  auto p = std::make_shared<std::promise<Result<uint64_t>>>();
+  auto f = p->get_future();
+  OnDriverAsLeader(
+      [p](Status s) { p->set_value(std::move(s)); },
+      [this, to, p](auto /*done*/) {
+        uint64_t target = to;
+        if (target == 0) {
+          uint64_t best = 0;
+          NodeStatus ns = raw_->GetStatus();
+          for (const PeerStatus& ps : ns.progress) {
+            if (ps.id == id_ || ps.learner) continue;
+            if (target == 0 || ps.match > best) {
+              target = ps.id;
+              best = ps.match;
+            }
+          }
+        }
+        if (target == 0 || target == id_) {
+          p->set_value(target == id_ ? Result<uint64_t>(target)
+                                     : Result<uint64_t>(Status::Unavailable("no other voter")));
+          return;
+        }
+        raw_->TransferLeader(target);
+        ScheduleReady();
+        p->set_value(target);
+      });
+  auto target = f.get();
+  if (!target.ok()) return target.status();
+  const Micros deadline = DeadlineAfter(timeout);
+  while (clock_->NowMicros() < deadline) {
+    if (leader_ == *target) return Status::OK();
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return Status::Timeout("leadership did not move to " + std::to_string(*target));
+}
+
+void ReplicaImpl::Stop() {
+  {
+    std::lock_guard<std::mutex> l(post_mu_);
+    if (stopped_.exchange(true)) return;
+  }
+  // No inbound messages after this; calls into this endpoint have returned.
+  if (registered_) host_->Unregister(opts_.group);
+  registered_ = false;
+  if (thread_.joinable()) {
+    asio::post(io_, [this] {
+      stopping_ = true;
+      timer_.cancel();
+      CancelAll(Status::Cancelled("replica stopped"));
+    });
+    work_.reset();
+    thread_.join();
+  }
+  // Anything posted after the driver stopped (late proposals) is cancelled.
+  stopping_ = true;
+  io_.restart();
+  io_.poll();
+  CancelAll(Status::Cancelled("replica stopped"));
+  log_->info("node={} group={} stopped", id_, opts_.group);
+}
+
+}  // namespace internal
+}  // namespace tinykv::replica

@@ -1,0 +1,224 @@
+// ReplicaImpl: the state and the methods of a Replica (replica.h), shared by
+// the files that implement it, one concern each:
+//   replica.cc            Open/Init, bootstrap, ticks, status, transfer, faults, Stop
+//   ready_loop.cc         HandleReady (persist -> send -> apply -> reads -> Advance), apply
+//   proposals.cc          Propose, the proposal envelope, completion, deadlines
+//   read_barrier.cc       ReadBarrier and read completion
+//   membership_change.cc  ProposeMemberChange, validation, conf change apply, address book
+//   snapshots.cc          making, serving, fetching and installing snapshots
+//
+// Threads. The driver thread (io_) owns the RawNode, the DiskStorage writes,
+// the state machine's writes and every member marked "driver". Host io
+// threads call the GroupEndpoint methods, which only post to the driver
+// (snapshot fetches run on a host thread, touching only the snap/ dir).
+// Other threads read the atomics and the mutex-guarded members.
+#pragma once
+
+#include <random>
+#include <utility>  // before Asio
+
+#include <atomic>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "tinykv/common/logging.h"
+#include "tinykv/common/random.h"
+#include "tinykv/common/routing_error.h"
+#include "tinykv/net/asio.h"
+#include "tinykv/raft/raw_node.h"
+#include "tinykv/replica/disk_storage.h"
+#include "tinykv/replica/replica.h"
+
+namespace tinykv::replica::internal {
+
+namespace asio = net::asio;
+
+// The name of the snapshot directory for (index, term) under snap/: "<index>-<term>".
+std::string SnapshotName(uint64_t index, uint64_t term);
+
+class ReplicaImpl final : public Replica, public GroupEndpoint {
+ public:
+  ReplicaImpl(ReplicaOptions o, PeerHost* host, std::unique_ptr<StateMachine> sm);
+  ~ReplicaImpl() override { Stop(); }
+
+  Status Init();
+
+  // Replica.
+  void Propose(std::string command, std::chrono::milliseconds timeout,
+               std::function<void(Result<std::string>)> done) override;
+  void ProposeMemberChange(MemberChange change, std::chrono::milliseconds timeout,
+                           std::function<void(Result<MemberChangeResult>)> done) override;
+  void ReadBarrier(std::chrono::milliseconds timeout, std::function<void(Status)> done) override;
+  ReplicaStatus GetStatus() override;
+  StateMachine& state_machine() override { return *sm_; }
+  uint64_t group() const override { return opts_.group; }
+  uint64_t id() const override { return id_; }
+  Status TransferLeadership(uint64_t to, std::chrono::milliseconds timeout) override;
+  void SetDroppedPeers(std::set<uint64_t> peers) override;
+  void SetDropProbability(double p) override;
+  void Stop() override;
+
+  // GroupEndpoint (host io threads).
+  void OnMessages(uint64_t from, std::vector<raft::Message> msgs) override;
+  net::awaitable<Status> OnSnapshotMessage(raft::Message msg) override;
+  Result<std::filesystem::path> SnapshotFiles(uint64_t index, uint64_t term) override;
+  void OnUnreachable(uint64_t to) override;
+  void OnSnapshotSent(uint64_t to, bool failed) override;
+
+ private:
+  using Micros = uint64_t;  // clock time (Clock::NowMicros)
+
+  struct PendingProposal {
+    std::function<void(Result<std::string>)> done;
+    Micros deadline = 0;
+    uint64_t index = 0;  // 0 until its entry is appended locally
+  };
+  struct PendingRead {
+    std::function<void(Status)> done;
+    Micros deadline = 0;
+    uint64_t index = 0;
+    bool confirmed = false;
+  };
+
+  // replica.cc (driver unless noted)
+  Status BootstrapLog();
+  void ArmTimer();
+  void OnTimer();
+  void ScheduleReady();
+  Micros DeadlineAfter(std::chrono::milliseconds timeout) const;
+  // The routing detail of a NotLeader answer (any thread).
+  RoutingError LeaderHint() const;
+  Status NotLeader() const { return NotLeaderError(LeaderHint()); }
+  // Stops the replica on a disk error (see replica.h "Failing safe").
+  void Fail(const Status& s, const std::string& what);
+  // Runs body(done) on the driver thread if the replica is running, healthy
+  // and leader there; otherwise completes `done` with Cancelled, the disk
+  // error, or NotLeader. The preamble of every call only a leader serves.
+  template <typename Done, typename Body>
+  void OnDriverAsLeader(Done done, Body body);
+  // Posts `fn` to the driver unless the replica stopped (any thread).
+  template <typename Fn>
+  bool PostToDriver(Fn fn);
+  bool DropFromTo(uint64_t peer);  // REQUIRES: fault_mu_ held
+
+  // ready_loop.cc
+  void HandleReady();
+  // false: the replica failed (the Ready must not be advanced).
+  bool Persist(const raft::Ready& rd);
+  void Send(std::vector<raft::Message> msgs);
+  bool ApplyEntries(const std::vector<raft::Entry>& ents);
+  bool ApplyNormal(const raft::Entry& e, uint64_t* pid, Result<std::string>* result);
+
+  // proposals.cc
+  void TrackAppended(const std::vector<raft::Entry>& ents);
+  void CompleteApplied(uint64_t index, uint64_t pid, Result<std::string> result);
+  void SweepTimeouts();
+  void CancelAll(const Status& why);
+
+  // read_barrier.cc
+  void OnReadStates(const raft::Ready& rd);
+  void CompleteReads();
+
+  // membership_change.cc
+  Result<raft::ConfChangeV2> CheckMemberChange(const MemberChange& ch);
+  bool ApplyConfChangeEntry(const raft::Entry& e, uint64_t* pid, Result<std::string>* result);
+  // Adopts the replicated address book: fills unknown peer addresses in the
+  // host (and `fresh_id`'s, the member a conf change just added, always).
+  void AdoptAddressBook(const AddressBook& book, uint64_t fresh_id);
+  std::vector<MemberInfo> Members() const;
+
+  // snapshots.cc
+  // Removes what a crash left of snapshots being made, fetched or installed.
+  void RemovePartialSnapshots();
+  void MaybeSnapshot(bool force = false);
+  bool InstallSnapshot(const raft::Snapshot& snap);
+  Status InstallFromDir(const std::filesystem::path& dir);
+  std::filesystem::path SnapDir() const { return opts_.dir / "snap"; }
+
+  const ReplicaOptions opts_;
+  PeerHost* const host_;
+  const uint64_t id_;
+  std::unique_ptr<StateMachine> sm_;
+  Clock* const clock_;
+  std::shared_ptr<spdlog::logger> log_;
+  asio::io_context io_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  asio::steady_timer timer_;
+  std::thread thread_;
+  std::unique_ptr<DiskStorage> storage_;
+  std::unique_ptr<raft::RawNode> raw_;
+  bool registered_ = false;
+
+  // Driver-thread state.
+  bool ready_scheduled_ = false;
+  bool stopping_ = false;
+  Status failed_;  // non-OK: stopped on this disk error
+  uint64_t epoch_ = 0;
+  uint64_t next_pid_ = 1;
+  uint64_t next_read_ = 1;
+  std::unordered_map<uint64_t, PendingProposal> proposals_;
+  std::map<uint64_t, uint64_t> index_to_pid_;
+  std::map<std::string, PendingRead> reads_;
+  uint64_t snap_index_ = 0;
+  Micros last_tick_ = 0;
+
+  // Observed from any thread. stopped_ is set under post_mu_, and requests
+  // are posted under it, so none is posted after Stop drained the queue.
+  std::mutex post_mu_;
+  std::atomic<bool> stopped_{false};
+  std::atomic<bool> fetching_{false};  // a snapshot fetch is running
+  std::atomic<uint64_t> leader_{0}, term_{0}, commit_{0}, applied_{0}, ticks_{0};
+  std::atomic<int> role_{0};
+  mutable std::mutex state_mu_;
+  raft::ConfState conf_;  // the applied configuration
+  AddressBook book_;      // the replicated address book (copy of the state machine's)
+  std::string error_;     // failed_, for status readers
+
+  mutable std::mutex fault_mu_;
+  std::set<uint64_t> dropped_;
+  double drop_p_ = 0;
+  Random rng_;  // under fault_mu_ after construction
+};
+
+template <typename Fn>
+bool ReplicaImpl::PostToDriver(Fn fn) {
+  std::lock_guard<std::mutex> guard(post_mu_);
+  if (stopped_) return false;
+  asio::post(io_, std::move(fn));
+  return true;
+}
+
+template <typename Done, typename Body>
+void ReplicaImpl::OnDriverAsLeader(Done done, Body body) {
+  std::unique_lock<std::mutex> guard(post_mu_);
+  if (stopped_) {
+    guard.unlock();
+    done(Status::Cancelled("replica stopped"));
+    return;
+  }
+  asio::post(io_, [this, done = std::move(done), body = std::move(body)]() mutable {
+    if (stopping_) {
+      done(Status::Cancelled("replica stopped"));
+      return;
+    }
+    if (!failed_.ok()) {
+      done(failed_);
+      return;
+    }
+    if (role_ != static_cast<int>(raft::StateRole::kLeader)) {
+      done(NotLeader());
+      return;
+    }
+    body(std::move(done));
+  });
+}
+
+}  // namespace tinykv::replica::internal

@@ -1,0 +1,196 @@
+// Snapshots of one group: making them, serving them to peers, fetching them
+// from the leader, installing them. Everything lives in the group's snap/
+// directory:
+//
+//   snap/<index>-<term>/         a complete snapshot: the state machine's
+//                                checkpoint at (index, term), served to peers
+//   snap/<index>-<term>.tmp/     a checkpoint being written (removed at start)
+//   snap/<index>-<term>.recv/    a snapshot being fetched (removed at start)
+//   snap/installing/             a copy handed to StateMachine::Install
+//
+// Making: every snapshot_threshold applied entries the replica checkpoints
+// the state machine into .tmp, renames it into place, fsyncs snap/, records
+// the snapshot in the Raft log and compacts the log (keeping up to 5000
+// entries for slightly lagging followers).
+// Receiving: a MsgSnap names (index, term); before the core sees it, the
+// receiver fetches the files of that snapshot from the sender into .recv,
+// fsyncs them, renames the directory into place and fsyncs snap/. Then the
+// core steps the message, the Ready persists the snapshot metadata, and the
+// replica installs a copy into the state machine. A crash between persisting
+// and installing is repaired at the next start (Init installs again).
+#include "replica_impl.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace tinykv::replica::internal {
+
+namespace fs = std::filesystem;
+using namespace raft;  // NOLINT: the core's types throughout
+
+namespace {
+
+Status SyncPath(const fs::path& p, bool dir) {
+  int fd = ::open(p.c_str(), dir ? (O_RDONLY | O_DIRECTORY) : O_RDONLY);
+  if (fd < 0) return Status::IOError("open " + p.string());
+  int rc = ::fsync(fd);
+  ::close(fd);
+  return rc == 0 ? Status::OK() : Status::IOError("fsync " + p.string());
+}
+
+bool IsSnapshotName(const std::string& f) {
+  return !f.empty() && f.find_first_not_of("0123456789-") == std::string::npos;
+}
+
+}  // namespace
+
+std::string SnapshotName(uint64_t index, uint64_t term) {
+  return std::to_string(index) + "-" + std::to_string(term);
+}
+
+void ReplicaImpl::RemovePartialSnapshots() {
+  std::error_code ec;
+  for (const auto& de : fs::directory_iterator(SnapDir(), ec)) {
+    const std::string f = de.path().filename().string();
+    const bool partial = f == "installing" || f.ends_with(".tmp") || f.ends_with(".recv");
+    if (!partial) continue;
+    log_->info("node={} group={} removing partial snapshot directory {}", id_, opts_.group,
+               de.path().string());
+    fs::remove_all(de.path(), ec);
+  }
+}
+
+void ReplicaImpl::MaybeSnapshot(bool force) {
+  const uint64_t applied = sm_->applied_index();
+  if (applied <= snap_index_) return;
+  if (!force &&
+      (opts_.snapshot_threshold == 0 || applied < snap_index_ + opts_.snapshot_threshold))
+    return;
+  const fs::path root = SnapDir();
+  const std::string name = SnapshotName(applied, sm_->applied_term());
+  std::error_code ec;
+  fs::remove_all(root / (name + ".tmp"), ec);
+  Status s = sm_->Checkpoint(root / (name + ".tmp"));
+  if (s.ok()) {
+    fs::rename(root / (name + ".tmp"), root / name, ec);
+    if (ec) s = Status::IOError("rename snapshot dir: " + ec.message());
+  }
+  if (s.ok()) s = SyncPath(root, true);
+  if (!s.ok()) {
+    // Not fatal: the log simply is not compacted this time.
+    log_->warn("node={} group={} snapshot at {} failed: {}", id_, opts_.group, applied,
+               s.ToString());
+    return;
+  }
+  ConfState cs;
+  {
+    std::lock_guard<std::mutex> l(state_mu_);
+    cs = conf_;
+  }
+  // Keep some entries below the snapshot so slightly lagging followers catch
+  // up from the log instead of needing the whole snapshot.
+  const uint64_t keep = std::min<uint64_t>(opts_.snapshot_threshold / 2, 5000);
+  const uint64_t compact = applied > keep ? applied - keep : 0;
+  s = storage_->CreateSnapshot(applied, cs, name, compact);
+  if (!s.ok()) {
+    Fail(s, "recording snapshot " + name);
+    return;
+  }
+  snap_index_ = applied;
+  // Drop older snapshot directories.
+  for (const auto& de : fs::directory_iterator(root, ec)) {
+    const std::string f = de.path().filename().string();
+    if (f != name && IsSnapshotName(f)) fs::remove_all(de.path(), ec);
+  }
+  log_->info("node={} group={} snapshot at index {} (log compacted to {})", id_, opts_.group,
+             applied, compact);
+}
+
+Status ReplicaImpl::InstallFromDir(const fs::path& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec))
+    return Status::Corruption("raft log has snapshot " + dir.string() +
+                              " newer than the state machine, and its files are missing");
+  const fs::path tmp = SnapDir() / "installing";
+  fs::remove_all(tmp, ec);
+  fs::create_directories(tmp, ec);
+  if (ec) return Status::IOError("create " + tmp.string() + ": " + ec.message());
+  for (const auto& de : fs::directory_iterator(dir, ec)) {
+    fs::copy_file(de.path(), tmp / de.path().filename(), ec);
+    if (ec) return Status::IOError("copy " + de.path().string() + ": " + ec.message());
+  }
+  return sm_->Install(tmp);
+}
+
+bool ReplicaImpl::InstallSnapshot(const Snapshot& snap) {
+  const fs::path dir = SnapDir() / SnapshotName(snap.metadata.index, snap.metadata.term);
+  Status s = InstallFromDir(dir);
+  if (s.ok() && sm_->applied_index() != snap.metadata.index) {
+    s = Status::Corruption("snapshot " + dir.string() + " holds applied index " +
+                           std::to_string(sm_->applied_index()));
+  }
+  if (!s.ok()) {
+    Fail(s, "installing snapshot " + dir.string());
+    return false;
+  }
+  applied_ = sm_->applied_index();
+  snap_index_ = snap.metadata.index;
+  AddressBook book;
+  {
+    std::lock_guard<std::mutex> l(state_mu_);
+    conf_ = snap.metadata.conf_state;
+    std::optional<Membership> m = sm_->membership();
+    book_ = m ? m->book : AddressBook{};
+    book = book_;
+  }
+  AdoptAddressBook(book, 0);
+  log_->info("node={} group={} installed snapshot at index {}", id_, opts_.group,
+             snap.metadata.index);
+  return true;
+}
+
+Result<fs::path> ReplicaImpl::SnapshotFiles(uint64_t index, uint64_t term) {
+  const fs::path dir = SnapDir() / SnapshotName(index, term);
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return Status::NotFound("no snapshot " + dir.string());
+  return dir;
+}
+
+net::awaitable<Status> ReplicaImpl::OnSnapshotMessage(Message msg) {
+  if (stopped_) co_return Status::Unavailable("replica stopped");
+  {
+    std::lock_guard<std::mutex> l(fault_mu_);
+    if (dropped_.count(msg.from)) co_return Status::Unavailable("dropped (fault injection)");
+  }
+  if (fetching_.exchange(true)) co_return Status::Busy("a snapshot fetch is already running");
+  const fs::path root = SnapDir();
+  const std::string name = SnapshotName(msg.snapshot.metadata.index, msg.snapshot.metadata.term);
+  Status s;
+  std::error_code ec;
+  if (!fs::is_directory(root / name, ec)) {
+    const fs::path tmp = root / (name + ".recv");
+    auto fetch = host_->FetchSnapshot(opts_.group, msg.from, msg.snapshot.metadata.index,
+                                      msg.snapshot.metadata.term, tmp,
+                                      [this] { return stopped_.load(); });
+    s = co_await std::move(fetch);
+    if (s.ok()) {
+      fs::rename(tmp, root / name, ec);
+      if (ec) s = Status::IOError("rename " + tmp.string() + ": " + ec.message());
+    }
+    if (s.ok()) s = SyncPath(root, true);
+    if (!s.ok()) fs::remove_all(tmp, ec);
+  }
+  fetching_ = false;
+  if (!s.ok()) {
+    log_->warn("node={} group={} fetching snapshot {} from {}: {}", id_, opts_.group,
+               msg.snapshot.metadata.index, msg.from, s.ToString());
+    co_return s;
+  }
+  const uint64_t from = msg.from;
+  std::vector<Message> one;
+  one.push_back(std::move(msg));
+  OnMessages(from, std::move(one));
+  co_return Status::OK();
+}
+
+}  // namespace tinykv::replica::internal
