@@ -1,6 +1,8 @@
 // Candidate and pre-candidate message handling (Figure 2 "Candidates", §9.6).
 #include "raft.h"
 
+#include "tinykv/common/routing_error.h"
+
 namespace tinykv::raft {
 
 Status Raft::StepCandidate(Message& m) {
@@ -10,7 +12,7 @@ Status Raft::StepCandidate(Message& m) {
       state_ == StateRole::kPreCandidate ? MessageType::kMsgPreVoteResp : MessageType::kMsgVoteResp;
   switch (m.type) {
     case MessageType::kMsgProp:
-      return Status::NotLeader("raft: no leader (candidate)");
+      return NotLeaderError(RoutingError{}, "raft: no leader (candidate)");
     case MessageType::kMsgApp:
       // §5.2: an AppendEntries from a leader of our term makes us a follower.
       BecomeFollower(m.term, m.from);

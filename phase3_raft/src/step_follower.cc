@@ -1,14 +1,19 @@
 // Follower message handling (Figure 2 "Followers").
 #include "raft.h"
 
+#include "tinykv/common/routing_error.h"
+
 namespace tinykv::raft {
 
 Status Raft::StepFollower(Message& m) {
   switch (m.type) {
     case MessageType::kMsgProp:
       // No forwarding: the caller learns who the leader is and retries there.
-      if (lead_ == kNone) return Status::NotLeader("raft: no leader");
-      return Status::NotLeader("raft: not leader; leader=" + std::to_string(lead_));
+      {
+        RoutingError hint;
+        hint.leader_id = lead_;
+        return NotLeaderError(hint, lead_ == kNone ? "raft: no leader" : "raft: not leader");
+      }
     case MessageType::kMsgApp:
       election_elapsed_ = 0;
       lead_ = m.from;

@@ -1,5 +1,7 @@
 // Leader message handling (Figure 2 "Rules for Servers: Leaders").
 #include "confchange.h"
+
+#include "tinykv/common/routing_error.h"
 #include "raft.h"
 #include "tinykv/common/check.h"
 #include "tinykv/raft/codec.h"
@@ -27,7 +29,8 @@ Status Raft::StepLeader(Message& m) {
       TINYKV_CHECK(!m.entries.empty()) << "stepped empty MsgProp";
       if (prs_.progress.count(id_) == 0) {
         // Removed from the configuration but not stepped down yet.
-        return Status::NotLeader("raft: proposal dropped: leader removed from configuration");
+        return NotLeaderError(RoutingError{},
+                              "raft: proposal dropped: leader removed from configuration");
       }
       if (lead_transferee_ != kNone) {
         return Status::Aborted("raft: proposal dropped: leadership transfer in progress");

@@ -1,6 +1,8 @@
 // SimCluster; see sim_cluster.h.
 #include "tinykv/raft/sim_cluster.h"
 
+#include "tinykv/common/routing_error.h"
+
 #include <algorithm>
 
 #include "invariants.h"
@@ -369,15 +371,16 @@ uint64_t SimCluster::LeaderOrError(std::optional<uint64_t> node, Status* st) con
     }
     const NodeStatus ns = n->raw->GetStatus();
     if (ns.soft_state.role != StateRole::kLeader) {
-      *st = Status::NotLeader("node " + std::to_string(*node) +
-                              " is not the leader; leader=" + std::to_string(ns.soft_state.lead));
+      RoutingError hint;
+      hint.leader_id = ns.soft_state.lead;
+      *st = NotLeaderError(hint, "node " + std::to_string(*node) + " is not the leader");
       return 0;
     }
     return *node;
   }
   auto l = Leader();
   if (!l) {
-    *st = Status::NotLeader("no leader");
+    *st = NotLeaderError(RoutingError{}, "no leader");
     return 0;
   }
   return *l;
