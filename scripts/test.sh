@@ -9,7 +9,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 start=$(date +%s)
-bash scripts/build.sh ci
+bash scripts/build.sh
 echo "== ctest"
 ctest --preset ci
 echo "== pytest"

@@ -1,4 +1,4 @@
-"""TinyKV's exception hierarchy (DESIGN.md rule 4).
+"""TinyKV's exception hierarchy: errors are values in C++ (Status), exceptions here.
 
 Every error raised by TinyKV is a ``tinykv.Error``. The C++ core reports a
 ``Status`` code; ``common/bindings/status_py.cc`` maps each code to one class
@@ -50,7 +50,8 @@ class NotLeaderError(Error):
     leader, or None when unknown."""
 
     @property
-    def leader(self):
+    def leader(self) -> "int | None":
+        """The id of the node believed to be leader, or None when unknown."""
         m = re.search(r"leader[= ](\d+)", str(self))
         return int(m.group(1)) if m and int(m.group(1)) != 0 else None
 

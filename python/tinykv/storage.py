@@ -1,6 +1,6 @@
 """tinykv.storage: the phase-1 LSM-tree storage engine, driven from Python.
 
-The surface is a contract (DESIGN.md, "The Python surface")::
+The surface is a contract (tests are written against it)::
 
     from tinykv import storage
     with storage.DB.open(path, create_if_missing=True, write_buffer_size=1 << 20) as db:
