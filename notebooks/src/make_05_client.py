@@ -124,7 +124,8 @@ asks every endpoint for its own view; the stopped node shows up as an error (exi
 exe = Path(tinykv.__file__).parent / "bin" / "tinykv"
 r = subprocess.run([str(exe), "--endpoints", ",".join(lc.endpoints), "--command-timeout", "1s",
                     "-w", "table", "endpoint", "status"], capture_output=True, text=True)
-print(r.stdout, r.stderr.strip(), "\nexit code:", r.returncode)
+print(r.stdout, r.stderr.strip())
+print("exit code:", r.returncode)
 r = subprocess.run([str(exe), "--endpoints", ",".join(lc.endpoints), "-w", "json",
                     "get", "greeting"], capture_output=True, text=True)
 print(r.stdout)"""),
