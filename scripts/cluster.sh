@@ -183,6 +183,9 @@ wait_healthy "$endpoints"
 # The package's console scripts (tinykv, ...) live in .venv/bin.
 path_dir="$root/.venv/bin"
 [[ -n "${TINYKV_BIN_DIR:-}" ]] && path_dir="$bin_dir"
+env_prefix=""
+[[ -n "${TINYKV_DATA:-}" ]] && env_prefix="TINYKV_DATA=$data "
+[[ -n "${TINYKV_BIN_DIR:-}" ]] && env_prefix+="TINYKV_BIN_DIR=$bin_dir "
 cat <<MSG
 TinyKV cluster is up: 3 nodes, data in $data
   endpoints: $endpoints
@@ -195,13 +198,16 @@ Try (in another terminal):
   tinykv -w table endpoint status
   tinykv member list
   kill -9 \$(cat $data/node1.pid)   # the others elect a new leader if it led; your data stays
-  scripts/cluster.sh restart 1       # and node 1 is back, caught up
-  scripts/cluster.sh status
+  ${env_prefix}scripts/cluster.sh restart 1    # and node 1 is back, caught up
+  ${env_prefix}scripts/cluster.sh status
 Press Ctrl-C to stop the cluster.
 MSG
-# Wait for Ctrl-C (nodes started later by `restart` are not children of this shell).
-while true; do
-  sleep 3600 &
+# Wait for Ctrl-C (nodes started later by `restart` are not children of this shell),
+# or until `scripts/cluster.sh stop` from elsewhere removed every pid file.
+while compgen -G "$data/node*.pid" >/dev/null; do
+  sleep 2 &
   sleeper=$!
   wait "$sleeper" || true
 done
+trap - INT TERM EXIT
+echo "every node was stopped; exiting"
