@@ -75,8 +75,8 @@ def _copy_stripped(src: Path, dest: Path) -> None:
         return
     subprocess.check_call([strip, "--strip-unneeded", "-o", str(dest), str(src)])
     shutil.copymode(src, dest)
-    print(f"packaged {dest.name}: {src.stat().st_size >> 20} MiB -> "
-          f"{dest.stat().st_size >> 20} MiB stripped", flush=True)
+    print(f"packaged {dest.name}: {src.stat().st_size / 2**20:.1f} MiB -> "
+          f"{dest.stat().st_size / 2**20:.1f} MiB stripped", flush=True)
 
 
 setup(ext_modules=[CMakeExtension("tinykv._core")], cmdclass={"build_ext": CMakeBuild},
