@@ -89,8 +89,9 @@ def _signature(doc: str, name: str, module: str, *, method: bool, owner: str = "
                 params.append("self")
                 continue
             t = _type(ptype, module)
-            if t == "str" and pname in KEYISH:  # std::string: takes bytes and str alike
-                t = "bytes | bytearray | str"
+            if pname in KEYISH:  # std::string: takes bytes and str alike
+                t = {"str": "bytes | bytearray | str",
+                     "Optional[str]": "Optional[bytes | bytearray | str]"}.get(t, t)
             if default.strip() == "None" and not t.startswith("Optional["):
                 t = f"Optional[{t}]"
             p = f"{pname}: {t}" if ptype.strip() else pname
