@@ -10,7 +10,9 @@ cannot be reached, ``CancelledError`` on shutdown.
     from tinykv import net
     with net.DemoServer(port=0) as server:          # port 0: the OS picks one
         c = net.Client(server.address, timeout=2.0)
-        c.put(b"k", b"v"); c.get(b"k"); c.scan(b"a", b"z")
+        c.put(b"k", b"v"); c.get(b"k"); c.scan(b"a", b"z"); c.scan(b"a")   # end None: open
+
+Keys and values are bytes-like or str (``tinykv.common.BytesLike``), else ``TypeError``.
 
 ``start_server_process`` runs the ``tinykv-demo-server`` executable shipped in
 the package instead, for tests that kill the server.
