@@ -7,7 +7,7 @@
 # 1, 16, 64 and 256 clients. Prints the side-by-side table with ratios (TinyKV / etcd:
 # above 1 is better for TinyKV in throughput, below 1 is better in latency).
 #
-#   scripts/bench-etcd.sh                    # after scripts/build.sh release
+#   scripts/bench-etcd.sh                    # after scripts/build.sh
 #   CLIENTS="1 64" TOTAL=20000 scripts/bench-etcd.sh
 #
 # etcd is driven through its v3 HTTP/JSON gateway (see phase6_prod/bench/etcd_backend.cc

@@ -3,7 +3,7 @@
 # loopback, same concurrency, no pipelining, in one run. Prints a
 # side-by-side table with ratios (copied into phase2_net/README.md).
 #
-#   scripts/bench-net.sh                 # release preset, 3 runs per point
+#   scripts/bench-net.sh                 # the ci build (PRESET=...), 3 runs per point
 #   RUNS=5 DURATION_MS=3000 scripts/bench-net.sh
 #   BENCH_OUT=/tmp/netbench scripts/bench-net.sh   # also keep the raw CSVs
 #
@@ -11,17 +11,17 @@
 # redis-benchmark (Debian package redis-server, installed by install-deps.sh).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-preset="${PRESET:-release}"
+preset="${PRESET:-ci}"
 runs="${RUNS:-3}"
 duration_ms="${DURATION_MS:-2000}"
 concurrency="${CONCURRENCY:-1 16 64 256}"
 cd "$root"
-cmake --preset "$preset" >/dev/null
-cmake --build "build/$preset" --target tinykv-net-bench >/dev/null
+[[ -f "build/$preset/CMakeCache.txt" ]] || cmake --preset "$preset" >/dev/null
+cmake --build "build/$preset" --target tinykv-net-bench -j2 >/dev/null
 bench="build/$preset/phase2_net/tinykv-net-bench"
 
 tmp="$(mktemp -d)"
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+port="$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$tmp" \
   --daemonize no --logfile "$tmp/redis.log" &
 redis_pid=$!
@@ -50,4 +50,4 @@ for c in $concurrency; do
   done
 done
 if [ -n "${BENCH_OUT:-}" ]; then mkdir -p "$BENCH_OUT" && cp "$tmp"/*.csv "$BENCH_OUT"/; fi
-python3 phase2_net/bench/table.py "$tmp/tinykv.csv" "$tmp/redis.csv"
+.venv/bin/python phase2_net/bench/table.py "$tmp/tinykv.csv" "$tmp/redis.csv"

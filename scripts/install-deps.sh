@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs, from Debian 12's packages, exactly what TinyKV's build, tests,
-# notebooks and benchmarks need (DESIGN.md rule 7). Idempotent: when every
+# notebooks and benchmarks need. Idempotent: when every
 # package is present it changes nothing and touches no network.
 #
 #   bash scripts/install-deps.sh        # as root, or with sudo available
@@ -11,6 +11,7 @@ PACKAGES=(
   g++                     # C++20 compiler (GCC 12)
   cmake                   # build system (3.25)
   ninja-build             # fast parallel builds; the CMake presets use it
+  binutils                # strip: the Python package ships stripped binaries (g++ pulls it in too)
   libboost-dev            # Boost.Asio (phase 2 RPC, coroutines) and Beast (phase 6 HTTP)
   libcereal-dev           # binary serialization of RPC payloads (phase 2)
   libspdlog-dev           # logging (text and JSON), pulls in libfmt-dev
@@ -20,7 +21,7 @@ PACKAGES=(
   libbenchmark-dev        # Google Benchmark micro-benchmarks
   libssl-dev              # TLS for clients and peers (phase 6)
   prometheus-cpp-dev      # Prometheus /metrics (phase 6)
-  pybind11-dev            # C++ side of the Python bindings
+  pybind11-dev            # the Python bindings: headers and CMake config (no Python module needed)
   python3-dev             # Python headers for the extension module
   python3-venv            # the venv built from /usr/bin/python3
   python3-pip             # pip inside that venv (installs tinykv itself)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The README's test command: builds everything, then runs every GoogleTest
-# suite (ctest) and every pytest milestone, notebooks included.
+# The README's test command: builds everything (scripts/build.sh: the one
+# build/ci that scripts/run.sh and the Python package use too), then runs every
+# GoogleTest suite (ctest) and every pytest milestone, notebooks included.
 # Exits non-zero on any failure, and when either runner finds no tests.
 #
 #   scripts/test.sh            # everything
@@ -9,7 +10,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 start=$(date +%s)
-bash scripts/build.sh ci
+bash scripts/build.sh
 echo "== ctest"
 ctest --preset ci
 echo "== pytest"

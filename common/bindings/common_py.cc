@@ -1,9 +1,14 @@
 // tinykv._core.common: checksums and encodings, mostly so that tests and
 // notebooks can decode on-disk and wire formats by hand.
 #include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <optional>
+#include <string>
 
 #include "tinykv/common/coding.h"
 #include "tinykv/common/crc32c.h"
+#include "tinykv/common/logging.h"
 #include "status_py.h"
 
 namespace py = pybind11;
@@ -44,6 +49,19 @@ void BindCommon(py::module_& m) {
         return py::make_tuple(out, v.size() - in.size());
       },
       py::arg("data"), "Decodes a varint at the start of data: returns (value, bytes_used).");
+  m.def(
+      "configure_logging",
+      [](const std::string& level, const std::string& format, std::optional<std::string> file) {
+        logging::LogOptions o;
+        o.level = level;
+        o.format = format;
+        o.file = file.value_or("");
+        ThrowIfError(logging::Init(o));
+      },
+      py::arg("level") = "info", py::arg("format") = "text", py::arg("file") = py::none(),
+      "Where the C++ core's log lines go: level (trace, debug, info, warn, error, critical, "
+      "off), format (text or json), file (None: stderr; else appended to that file). "
+      "Default: info, text, stderr. Call it before starting nodes or servers.");
 }
 
 }  // namespace tinykv::python

@@ -42,6 +42,9 @@ from tinykv import storage
 SEED = 1
 workdir = tempfile.TemporaryDirectory(prefix="tinykv-nb01-")
 root = Path(workdir.name)
+# The C++ core logs to stderr, which Jupyter would print into the cells; keep its
+# lines in a file next to the data instead.
+tinykv.common.configure_logging(file=str(root / "tinykv.log"))
 print("tinykv", tinykv.__version__, "- data in", root)"""),
     new_markdown_cell("""\
 ## 1. Load data and sample the engine's statistics

@@ -15,7 +15,7 @@ cells = [
 # 05 · A client's view of a cluster: leader discovery, failover and exactly-once retries
 
 **Goal.** Use TinyKV the way an application does: through `tinykv.Client` (phase 5). Start
-a real 3-node cluster inside this process (`tinykv.client.LocalCluster`: three Raft nodes
+a real 3-node cluster inside this process (`tinykv.client.EmbeddedCluster`: three Raft nodes
 with durable logs and LSM state machines, each serving the client protocol on loopback),
 watch the client find the leader, then stop the leader while a writer is running and see
 what the client does about it: the latency spike of the failover, the retries, and that
@@ -36,10 +36,14 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 
 import tinykv
-from tinykv.client import LocalCluster
+from tinykv.client import EmbeddedCluster
 
 workdir = tempfile.TemporaryDirectory(prefix="tinykv-nb05-")
-lc = LocalCluster(3, workdir.name, sync=False)
+root = Path(workdir.name)
+# The C++ core logs to stderr, which Jupyter would print into the cells; keep its
+# lines in a file next to the data instead (open it to see what the nodes did).
+tinykv.common.configure_logging(file=str(root / "tinykv.log"))
+lc = EmbeddedCluster(3, root, sync=False)
 print("endpoints:", lc.endpoints, "leader: node", lc.leader())"""),
     new_markdown_cell("""\
 ## 1. Leader discovery
@@ -113,13 +117,15 @@ assert not missing, missing[:5]"""),
     new_markdown_cell("""\
 ## 3. The same cluster from the `tinykv` CLI
 
-The CLI (`tinykv`, in the manner of `etcdctl`) ships inside the package. `endpoint status`
+The CLI (`tinykv`, in the manner of `etcdctl`) ships inside the package (and is on the
+venv's PATH as `tinykv`). `endpoint status`
 asks every endpoint for its own view; the stopped node shows up as an error (exit code 3)."""),
     new_code_cell("""\
 exe = Path(tinykv.__file__).parent / "bin" / "tinykv"
 r = subprocess.run([str(exe), "--endpoints", ",".join(lc.endpoints), "--command-timeout", "1s",
                     "-w", "table", "endpoint", "status"], capture_output=True, text=True)
-print(r.stdout, r.stderr, "exit code:", r.returncode)
+print(r.stdout, r.stderr.strip())
+print("exit code:", r.returncode)
 r = subprocess.run([str(exe), "--endpoints", ",".join(lc.endpoints), "-w", "json",
                     "get", "greeting"], capture_output=True, text=True)
 print(r.stdout)"""),

@@ -2,7 +2,7 @@
 // TinyKV, LevelDB and RocksDB with identical settings and prints ops/s per
 // engine and the ratio TinyKV/other in one table. See RESULTS.md.
 //
-//   build/release/phase1_storage/bench/tinykv_db_bench [--num 1000000] [--runs 3]
+//   build/ci/phase1_storage/bench/tinykv_db_bench [--num 1000000] [--runs 3]
 //
 // Workloads (as in LevelDB's db_bench): fillseq, fillrandom, overwrite,
 // readrandom, readseq, seekrandom (Seek + 100 x Next), fillsync (sync=true,

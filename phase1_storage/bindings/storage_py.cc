@@ -31,6 +31,7 @@
 #include <utility>
 #include <vector>
 
+#include "bytes_py.h"
 #include "status_py.h"
 #include "tinykv/storage/db.h"
 #include "tinykv/storage/iterator.h"
@@ -68,10 +69,6 @@ auto WithDb(DbHandle& h, Fn&& fn) {
   if (!h.db) ThrowStatus(ClosedError());
   return fn(*h.db);
 }
-
-// The bytes of a Python bytes object. Call with the GIL held; the view stays
-// valid while the object lives (bytes are immutable), GIL or not.
-std::string_view View(const py::bytes& b) { return std::string_view(b); }
 
 // A Python snapshot: a read point that pins versions until released.
 class PySnapshot {
@@ -299,16 +296,18 @@ class PyDB {
     return std::make_unique<PyDB>(std::move(h));
   }
 
-  void Put(const py::bytes& k, const py::bytes& v, bool sync) {
+  // Keys and values arrive as BytesArg (bytes_py.h): their views stay valid
+  // with the GIL released for the duration of the call.
+  void Put(const BytesArg& k, const BytesArg& v, bool sync) {
     storage::WriteOptions wo;
     wo.sync = sync;
-    const std::string_view key = View(k), value = View(v);  // with the GIL held
+    const std::string_view key = k, value = v;
     WithDb(*h_, [&](DB& db) { ThrowIfError(db.Put(wo, key, value)); });
   }
-  void Delete(const py::bytes& k, bool sync) {
+  void Delete(const BytesArg& k, bool sync) {
     storage::WriteOptions wo;
     wo.sync = sync;
-    const std::string_view key = View(k);
+    const std::string_view key = k;
     WithDb(*h_, [&](DB& db) { ThrowIfError(db.Delete(wo, key)); });
   }
   void Write(const storage::WriteBatch& b, bool sync) {
@@ -316,8 +315,8 @@ class PyDB {
     wo.sync = sync;
     WithDb(*h_, [&](DB& db) { ThrowIfError(db.Write(wo, b)); });
   }
-  py::object Get(const py::bytes& k, const PySnapshot* snap) {
-    const std::string_view key = View(k);
+  py::object Get(const BytesArg& k, const PySnapshot* snap) {
+    const std::string_view key = k;
     std::optional<std::string> value = WithDb(*h_, [&](DB& db) -> std::optional<std::string> {
       storage::ReadOptions ro;
       if (snap != nullptr) ro.snapshot = snap->Get(h_.get());
@@ -329,11 +328,13 @@ class PyDB {
     return py::bytes(*value);
   }
 
-  std::unique_ptr<ScanIterator> Scan(const py::bytes& start, const std::optional<py::bytes>& end,
+  // end None or b"": no upper bound (no key sorts below b"", so an empty
+  // bound would make every scan empty; the client protocol reads it the same).
+  std::unique_ptr<ScanIterator> Scan(const BytesArg& start, const std::optional<BytesArg>& end,
                                      const PySnapshot* snap) {
     std::optional<std::string> end_s;
-    if (end) end_s = std::string(View(*end));
-    auto it = std::make_unique<ScanIterator>(h_, std::string(View(start)), std::move(end_s));
+    if (end && !end->empty()) end_s = end->str();
+    auto it = std::make_unique<ScanIterator>(h_, start.str(), std::move(end_s));
     WithDb(*h_, [&](DB& db) {
       storage::ReadOptions ro;
       if (snap != nullptr) ro.snapshot = snap->Get(h_.get());
@@ -357,10 +358,10 @@ class PyDB {
   void Flush() {
     WithDb(*h_, [&](DB& db) { ThrowIfError(db.Flush()); });
   }
-  void CompactRange(const std::optional<py::bytes>& begin, const std::optional<py::bytes>& end) {
+  void CompactRange(const std::optional<BytesArg>& begin, const std::optional<BytesArg>& end) {
     std::optional<std::string> b, e;
-    if (begin) b = std::string(View(*begin));
-    if (end) e = std::string(View(*end));
+    if (begin) b = begin->str();
+    if (end && !end->empty()) e = end->str();  // as in Scan: b"" is no bound
     WithDb(*h_, [&](DB& db) {
       std::optional<Slice> bs, es;
       if (b) bs = Slice(*b);
@@ -420,12 +421,12 @@ void BindStorage(py::module_& m) {
       .def(py::init<>())
       .def(
           "put",
-          [](storage::WriteBatch& b, const py::bytes& k, const py::bytes& v) {
-            b.Put(View(k), View(v));
+          [](storage::WriteBatch& b, const BytesArg& k, const BytesArg& v) {
+            b.Put(k.view(), v.view());
           },
           py::arg("key"), py::arg("value"))
       .def(
-          "delete", [](storage::WriteBatch& b, const py::bytes& k) { b.Delete(View(k)); },
+          "delete", [](storage::WriteBatch& b, const BytesArg& k) { b.Delete(k.view()); },
           py::arg("key"))
       .def("clear", &storage::WriteBatch::Clear)
       .def("__len__", &storage::WriteBatch::Count, "Number of operations.")
@@ -471,11 +472,12 @@ void BindStorage(py::module_& m) {
            "Applies a WriteBatch atomically.")
       .def("scan", &PyDB::Scan, py::arg("start") = py::bytes(""), py::arg("end") = py::none(),
            py::arg("snapshot") = nullptr,
-           "Iterator of (key, value) over [start, end) (end=None: to the last key).")
+           "Iterator of (key, value) over [start, end); end None (or b\"\"): to the last key.")
       .def("snapshot", &PyDB::Snapshot)
       .def("flush", &PyDB::Flush, "Writes the memtable to a level-0 SSTable and waits.")
       .def("compact_range", &PyDB::CompactRange, py::arg("start") = py::none(),
-           py::arg("end") = py::none(), "Compacts [start, end) down the levels and waits.")
+           py::arg("end") = py::none(),
+           "Compacts [start, end) down the levels and waits (None: unbounded; end b\"\" too).")
       .def("wait_for_background_work", &PyDB::WaitForBackgroundWork,
            "Waits for pending flushes and compactions.")
       .def("stats", &PyDB::Stats, "Engine statistics as {name: int}.")
@@ -485,8 +487,9 @@ void BindStorage(py::module_& m) {
       .def("close", &PyDB::Close, "Closes the database; idempotent.")
       .def_property_readonly("closed", &PyDB::closed)
       .def_property_readonly("path", &PyDB::path)
-      .def("__enter__", [](PyDB& d) -> PyDB& { return d; },
-           py::return_value_policy::reference_internal)
+      .def(
+          "__enter__", [](PyDB& d) -> PyDB& { return d; },
+          py::return_value_policy::reference_internal)
       .def("__exit__", [](PyDB& d, const py::args&) { d.Close(); });
 
   m.def(

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <optional>
 
+#include "bytes_py.h"
 #include "echo_load.h"
 #include "kv_service.h"
 #include "status_py.h"
@@ -107,7 +108,9 @@ class PyClient {
     if (timeout.has_value()) o.timeout = Millis(*timeout);
     return o;
   }
-  std::optional<py::bytes> Get(const std::string& key, std::optional<double> timeout) {
+  // Keys and values: BytesArg (bytes_py.h), copied to strings before the GIL goes.
+  std::optional<py::bytes> Get(const BytesArg& key_arg, std::optional<double> timeout) {
+    const std::string key = key_arg.str();
     Result<std::optional<std::string>> r = Status::Aborted("unset");
     {
       py::gil_scoped_release release;
@@ -118,8 +121,9 @@ class PyClient {
     if (!v.has_value()) return std::nullopt;
     return py::bytes(*v);
   }
-  void Put(const std::string& key, const std::string& value, bool sync,
+  void Put(const BytesArg& key_arg, const BytesArg& value_arg, bool sync,
            std::optional<double> timeout) {
+    const std::string key = key_arg.str(), value = value_arg.str();
     Status s;
     {
       py::gil_scoped_release release;
@@ -128,7 +132,8 @@ class PyClient {
     }
     ThrowIfError(s);
   }
-  void Delete(const std::string& key, bool sync, std::optional<double> timeout) {
+  void Delete(const BytesArg& key_arg, bool sync, std::optional<double> timeout) {
+    const std::string key = key_arg.str();
     Status s;
     {
       py::gil_scoped_release release;
@@ -137,8 +142,12 @@ class PyClient {
     }
     ThrowIfError(s);
   }
-  py::list Scan(const std::string& start, std::optional<std::string> end, uint64_t limit,
+  // end None or b"": no upper bound (the same convention as every tinykv scan).
+  py::list Scan(const BytesArg& start_arg, const std::optional<BytesArg>& end_arg, uint64_t limit,
                 std::optional<double> timeout) {
+    const std::string start = start_arg.str();
+    std::optional<std::string> end;
+    if (end_arg && !end_arg->empty()) end = end_arg->str();
     std::vector<demo::KeyValue> pairs;
     Status s;
     {
@@ -154,7 +163,8 @@ class PyClient {
     for (auto& p : pairs) out.append(py::make_tuple(py::bytes(p.key), py::bytes(p.value)));
     return out;
   }
-  py::bytes Echo(const std::string& data, uint32_t delay_ms, std::optional<double> timeout) {
+  py::bytes Echo(const BytesArg& data_arg, uint32_t delay_ms, std::optional<double> timeout) {
+    const std::string data = data_arg.str();
     Result<std::string> r = Status::Aborted("unset");
     {
       py::gil_scoped_release release;
@@ -286,7 +296,8 @@ void BindNet(py::module_& m) {
            py::arg("timeout") = py::none())
       .def("scan", &PyClient::Scan, py::arg("start") = "", py::arg("end") = py::none(),
            py::arg("limit") = 0, py::arg("timeout") = py::none(),
-           "[(key, value)] for start <= key < end (streamed by the server).")
+           "[(key, value)] for start <= key < end (end None or b\"\": to the last key; streamed by "
+           "the server).")
       .def("echo", &PyClient::Echo, py::arg("data"), py::arg("delay_ms") = 0,
            py::arg("timeout") = py::none(),
            "Round-trips data; delay_ms makes the server wait first.")

@@ -299,7 +299,17 @@ TEST(RpcShutdown, RequestRefusedWhileDrainingIsRetriedEvenIfNotIdempotent) {
   });
   ASSERT_TRUE(WaitFor([&] { return srv.server->stats().calls_started == 1; }));
   std::thread stopper([&] { srv.server->Shutdown(5s); });
-  std::this_thread::sleep_for(200ms);  // the drain has begun (acceptor closed)
+  // Wait until the drain has begun on this very connection (the one the
+  // write will use): a probe on it is refused with Unavailable. The probe is
+  // idempotent and single-attempt, so it adds no retries of its own.
+  CallOptions probe;
+  probe.max_attempts = 1;
+  ASSERT_TRUE(WaitFor([&] {
+    return client->CallSync<EchoMethod>(srv.address(), EchoRequest{"probe"}, probe)
+        .status()
+        .IsUnavailable();
+  }));
+  ASSERT_EQ(client->stats().retries, 0u);
   auto r = client->CallSync<AppendMethod>(srv.address(), EchoRequest{"write"});
   // Attempt 1: refused by the draining server, marked not executed -> retried;
   // attempt 2: nothing accepts connections any more.

@@ -111,15 +111,16 @@ void BindRaftNode(py::module_& m) {
           py::arg("key"), py::arg("timeout") = 5.0, py::arg("client_id") = 0, py::arg("seq") = 0)
       .def(
           "delete_range",
-          [](KvNode& n, const std::string& start, const std::string& end, double timeout) {
+          [](KvNode& n, const std::string& start, const std::optional<std::string>& end,
+             double timeout) {
             KvCommand c;
             c.op = KvCommand::Op::kDeleteRange;
             c.key = start;
-            c.value = end;
+            c.value = end.value_or("");
             return Run(n, std::move(c), timeout).deleted;
           },
-          py::arg("start"), py::arg("end"), py::arg("timeout") = 5.0,
-          "Deletes keys in [start, end) (end b'' = unbounded); returns how many.")
+          py::arg("start"), py::arg("end") = py::none(), py::arg("timeout") = 5.0,
+          "Deletes keys in [start, end) (end None or b'': unbounded); returns how many.")
       .def(
           "cas",
           [](KvNode& n, const std::string& k, std::optional<std::string> expected,
@@ -194,17 +195,18 @@ void BindRaftNode(py::module_& m) {
           py::arg("key"), "Local (serializable) read of the state machine.")
       .def(
           "scan",
-          [](KvNode& n, const std::string& start, const std::string& end, size_t limit) {
+          [](KvNode& n, const std::string& start, const std::optional<std::string>& end,
+             size_t limit) {
             auto r = [&] {
               py::gil_scoped_release nogil;
-              return n.Scan(start, end, limit);
+              return n.Scan(start, end.value_or(""), limit);  // None or "": unbounded
             }();
             py::list out;
             for (auto& [k, v] : ValueOrThrow(std::move(r)))
               out.append(py::make_tuple(py::bytes(k), py::bytes(v)));
             return out;
           },
-          py::arg("start") = "", py::arg("end") = "", py::arg("limit") = 1000000)
+          py::arg("start") = "", py::arg("end") = py::none(), py::arg("limit") = 1000000)
       .def("status",
            [](KvNode& n) {
              replica::KvNodeStatus s;

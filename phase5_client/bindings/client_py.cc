@@ -1,6 +1,8 @@
 // tinykv._core.client: the C++ Client (client.h) and the in-process
-// LocalCluster (local_cluster.h). python/tinykv/client.py wraps them.
-// Every call that waits on the network releases the GIL.
+// cluster of local_cluster.h, named EmbeddedCluster in Python (so that it is
+// not mistaken for tinykv.raft.LocalCluster, which has no client endpoints).
+// python/tinykv/client.py wraps them. Keys and values are BytesArg
+// (bytes_py.h). Every call that waits on the network releases the GIL.
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
@@ -10,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "bytes_py.h"
 #include "replica_status_py.h"
 #include "status_py.h"
 #include "tinykv/client/client.h"
@@ -70,6 +73,12 @@ auto NoGil(F&& f) {
 }  // namespace
 
 void BindClient(py::module_& m) {
+  m.attr("MAX_REQUEST_BYTES") = client::kMaxRequestBytes;
+  m.def(
+      "prefix_end",
+      [](const BytesArg& prefix) { return py::bytes(client::PrefixEnd(prefix.view())); },
+      py::arg("prefix"),
+      "The smallest key above every key with this prefix (b\"\": none, scan to the end).");
   py::class_<Client>(m, "Client",
                      "A TinyKV client: leader discovery, retries with backoff, exactly-once "
                      "writes. Thread-safe; blocking calls release the GIL.")
@@ -87,15 +96,17 @@ void BindClient(py::module_& m) {
            py::arg("attempt_timeout") = 2.0, py::arg("seed") = 0)
       .def(
           "put",
-          [](Client& c, const std::string& k, const std::string& v, std::optional<double> t) {
+          [](Client& c, const BytesArg& key, const BytesArg& value, std::optional<double> t) {
+            const std::string k = key.str(), v = value.str();
             auto s = NoGil([&] { return c.Put(k, v, Opts(t)); });
             ThrowIfError(s);
           },
           py::arg("key"), py::arg("value"), py::arg("timeout") = py::none())
       .def(
           "get",
-          [](Client& c, const std::string& k, bool serializable,
+          [](Client& c, const BytesArg& key, bool serializable,
              std::optional<double> t) -> py::object {
+            const std::string k = key.str();
             auto r = NoGil([&] { return c.Get(k, Opts(t, serializable)); });
             std::optional<std::string> v = ValueOrThrow(std::move(r));
             if (!v) return py::none();
@@ -104,22 +115,26 @@ void BindClient(py::module_& m) {
           py::arg("key"), py::arg("serializable") = false, py::arg("timeout") = py::none())
       .def(
           "delete",
-          [](Client& c, const std::string& k, std::optional<double> t) {
+          [](Client& c, const BytesArg& key, std::optional<double> t) {
+            const std::string k = key.str();
             auto s = NoGil([&] { return c.Delete(k, Opts(t)); });
             ThrowIfError(s);
           },
           py::arg("key"), py::arg("timeout") = py::none())
       .def(
           "delete_range",
-          [](Client& c, const std::string& start, const std::string& end, std::optional<double> t) {
+          [](Client& c, const BytesArg& start_arg, const std::optional<BytesArg>& end_arg,
+             std::optional<double> t) {
+            const std::string start = start_arg.str(), end = end_arg ? end_arg->str() : "";
             auto r = NoGil([&] { return c.DeleteRange(start, end, Opts(t)); });
             return ValueOrThrow(std::move(r));
           },
-          py::arg("start"), py::arg("end") = "", py::arg("timeout") = py::none())
+          py::arg("start"), py::arg("end") = py::none(), py::arg("timeout") = py::none())
       .def(
           "scan",
-          [](Client& c, const std::string& start, const std::string& end, uint64_t limit,
-             bool keys_only, bool serializable, std::optional<double> t) {
+          [](Client& c, const BytesArg& start_arg, const std::optional<BytesArg>& end_arg,
+             uint64_t limit, bool keys_only, bool serializable, std::optional<double> t) {
+            const std::string start = start_arg.str(), end = end_arg ? end_arg->str() : "";
             auto r =
                 NoGil([&] { return c.Scan(start, end, limit, Opts(t, serializable), keys_only); });
             std::vector<client::KeyValue> kvs = ValueOrThrow(std::move(r));
@@ -128,13 +143,16 @@ void BindClient(py::module_& m) {
               out.append(py::make_tuple(py::bytes(kv.key), py::bytes(kv.value)));
             return out;
           },
-          py::arg("start") = "", py::arg("end") = "", py::arg("limit") = 0,
+          py::arg("start") = "", py::arg("end") = py::none(), py::arg("limit") = 0,
           py::arg("keys_only") = false, py::arg("serializable") = false,
           py::arg("timeout") = py::none())
       .def(
           "cas",
-          [](Client& c, const std::string& k, std::optional<std::string> expected,
-             const std::string& v, std::optional<double> t) {
+          [](Client& c, const BytesArg& key, const std::optional<BytesArg>& expected_arg,
+             const BytesArg& value, std::optional<double> t) {
+            const std::string k = key.str(), v = value.str();
+            std::optional<std::string> expected;
+            if (expected_arg) expected = expected_arg->str();
             auto r = NoGil([&] { return c.Cas(k, expected, v, Opts(t)); });
             client::CasResult res = ValueOrThrow(std::move(r));
             py::object current = res.current ? py::object(py::bytes(*res.current)) : py::none();
@@ -215,7 +233,7 @@ void BindClient(py::module_& m) {
         c.Close();
       });
 
-  py::class_<LocalCluster>(m, "LocalCluster",
+  py::class_<LocalCluster>(m, "EmbeddedCluster",
                            "n real Raft members in this process, each serving the client "
                            "protocol on 127.0.0.1 (port 0).")
       .def(py::init([](int n, const std::string& data_dir, int tick_ms, int election_ticks,

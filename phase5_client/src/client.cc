@@ -2,7 +2,9 @@
 #include "tinykv/client/client.h"
 
 #include <algorithm>
+#include <map>
 #include <random>
+#include <set>
 #include <thread>
 #include <utility>
 
@@ -50,6 +52,19 @@ concept HasTimeout = requires(Req r) {
   r.timeout_ms;
 };
 
+// Unavailable naming every endpoint and why it could not be reached.
+Status Unreachable(const std::map<std::string, std::string>& why) {
+  std::string msg = why.size() == 1
+                        ? "could not reach endpoint " + why.begin()->first
+                        : "could not reach any of the " + std::to_string(why.size()) + " endpoints";
+  std::string sep = " (";
+  for (const auto& [endpoint, reason] : why) {
+    msg += sep + reason;
+    sep = "; ";
+  }
+  return Status::Unavailable(msg + ")");
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Client>> Client::Create(ClientOptions options) {
@@ -75,7 +90,11 @@ Result<std::unique_ptr<Client>> Client::Create(ClientOptions options) {
 }
 
 Client::Client(ClientOptions options, std::unique_ptr<net::RpcClient> rpc)
-    : options_(std::move(options)), rpc_(std::move(rpc)), rnd_(options_.seed) {
+    : options_(std::move(options)),
+      distinct_endpoints_(
+          std::set<std::string>(options_.endpoints.begin(), options_.endpoints.end()).size()),
+      rpc_(std::move(rpc)),
+      rnd_(options_.seed) {
   // Start the round robin at a random endpoint so that many clients spread out.
   next_endpoint_ = rnd_.Uniform(options_.endpoints.size());
 }
@@ -183,6 +202,9 @@ Result<typename M::Response> Client::Invoke(typename M::Request request, Clock::
   calls_++;
   Status last = Status::Unavailable("no attempt made");
   int failures = 0;  // consecutive failed attempts that called for a backoff
+  // Why each endpoint could not be reached in this call, while this client
+  // has never had a connection (see client.h, "Unreachable endpoints").
+  std::map<std::string, std::string> unreachable;
   for (int attempt = 0;; ++attempt) {
     if (closed_) return Status::Cancelled("client closed");
     auto left = duration_cast<milliseconds>(deadline - Clock::now());
@@ -207,6 +229,13 @@ Result<typename M::Response> Client::Invoke(typename M::Request request, Clock::
     last = r.status();
     if (closed_) return Status::Cancelled("client closed");
     if (!IsRetryable(last)) return last;
+    if ((last.IsUnavailable() || last.IsTimeout()) && rpc_->stats().connects == 0) {
+      // No connection was ever made, so this attempt failed to connect
+      // (refused, or the dial timeout passed). Once every endpoint failed
+      // that way, retrying until the deadline only delays the answer.
+      unreachable.emplace(target, last.message());
+      if (unreachable.size() == distinct_endpoints_) return Unreachable(unreachable);
+    }
     if (last.IsNotLeader()) {
       redirects_++;
       // The typed routing detail (never the message): who leads, and where.
@@ -264,6 +293,8 @@ class Client::SessionLease {
 };
 
 Result<std::optional<std::string>> Client::Get(const std::string& key, const CallOptions& opts) {
+  TINYKV_RETURN_IF_ERROR(CheckKey(key));
+  TINYKV_RETURN_IF_ERROR(CheckRequestSize(key.size(), "get"));
   GetRequest req;
   req.key = key;
   req.serializable = opts.serializable;
@@ -274,6 +305,8 @@ Result<std::optional<std::string>> Client::Get(const std::string& key, const Cal
 }
 
 Status Client::Put(const std::string& key, const std::string& value, const CallOptions& opts) {
+  TINYKV_RETURN_IF_ERROR(CheckKey(key));
+  TINYKV_RETURN_IF_ERROR(CheckRequestSize(key.size() + value.size(), "put"));
   SessionLease lease(this);
   PutRequest req;
   req.key = key;
@@ -283,6 +316,8 @@ Status Client::Put(const std::string& key, const std::string& value, const CallO
 }
 
 Status Client::Delete(const std::string& key, const CallOptions& opts) {
+  TINYKV_RETURN_IF_ERROR(CheckKey(key));
+  TINYKV_RETURN_IF_ERROR(CheckRequestSize(key.size(), "delete"));
   SessionLease lease(this);
   DeleteRequest req;
   req.key = key;
@@ -292,6 +327,7 @@ Status Client::Delete(const std::string& key, const CallOptions& opts) {
 
 Result<uint64_t> Client::DeleteRange(const std::string& start, const std::string& end,
                                      const CallOptions& opts) {
+  TINYKV_RETURN_IF_ERROR(CheckRequestSize(start.size() + end.size(), "delete range"));
   if (!end.empty() && end <= start) return uint64_t{0};
   SessionLease lease(this);
   DeleteRangeRequest req;
@@ -306,6 +342,7 @@ Result<uint64_t> Client::DeleteRange(const std::string& start, const std::string
 Result<std::vector<KeyValue>> Client::Scan(const std::string& start, const std::string& end,
                                            uint64_t limit, const CallOptions& opts,
                                            bool keys_only) {
+  TINYKV_RETURN_IF_ERROR(CheckRequestSize(start.size() + end.size(), "scan"));
   const Clock::time_point deadline = DeadlineOf(opts);
   std::vector<KeyValue> out;
   std::string from = start;
@@ -331,6 +368,9 @@ Result<std::vector<KeyValue>> Client::Scan(const std::string& start, const std::
 
 Result<CasResult> Client::Cas(const std::string& key, const std::optional<std::string>& expected,
                               const std::string& value, const CallOptions& opts) {
+  TINYKV_RETURN_IF_ERROR(CheckKey(key));
+  TINYKV_RETURN_IF_ERROR(
+      CheckRequestSize(key.size() + (expected ? expected->size() : 0) + value.size(), "cas"));
   SessionLease lease(this);
   CasRequest req;
   req.key = key;

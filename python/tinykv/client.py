@@ -1,7 +1,7 @@
 """Phase 5: the TinyKV client.
 
 ``Client`` talks to a TinyKV cluster (``tinykv-server`` processes, or an in-process
-``LocalCluster``) over the client protocol (phase5_client/doc/protocol.md). It is a
+``EmbeddedCluster``) over the client protocol (phase5_client/doc/protocol.md). It is a
 thin wrapper over the C++ client (``tinykv::client::Client``): it finds the leader
 and caches it, follows not-leader hints, retries unavailable nodes and timed-out
 attempts with exponential backoff and full jitter until the call's deadline, and
@@ -15,103 +15,150 @@ Blocking calls release the GIL; one client may be shared by many threads.
         cl.get(b"k", serializable=True)   # any node, possibly stale
         cl.cas(b"k", b"v", b"w")          # True
         cl.scan(b"a", b"z", limit=10)     # [(key, value), ...] in key order
+        cl.scan(b"a")                     # end None: to the last key
+
+Keys and values are bytes-like or str (``tinykv.common.BytesLike``; str is encoded as
+UTF-8); anything else raises ``TypeError``. A key must not be empty, and one request
+carries at most ``MAX_REQUEST_BYTES`` (1.5 MiB, as etcd) of keys and values together;
+both are ``InvalidArgumentError`` at once, before anything is sent. Range ends: ``None``
+means "to the end of the key space"; ``b""`` means the same (the wire protocol's empty
+end), so ``scan(b"a", b"")`` is ``scan(b"a")``.
 
 Errors are ``tinykv`` exceptions: ``TimeoutError`` when the deadline passes (for a
-write: the outcome is unknown), ``UnavailableError``, ``InvalidArgumentError``, ...
+write: the outcome is unknown), ``UnavailableError`` (also when no endpoint can be
+reached at all: a client that never connected gives up once every endpoint refused
+or did not answer within ``dial_timeout``), ``InvalidArgumentError``, ...
 
-Not here yet (later phases, DESIGN.md): ``txn()`` and ``watch()``.
+Not here yet (later phases): ``txn()`` and ``watch()``.
 
-``LocalCluster(n, data_dir)`` runs n real Raft members inside this process, each
-serving the client protocol on 127.0.0.1 (port 0): ``endpoints``, ``leader()``,
-``stop_node(i)`` / ``start_node(i)`` (same client port), ``partition(groups)``,
-``heal()``, ``close()``; also a context manager.
+``EmbeddedCluster(n, data_dir)`` runs n real Raft members inside this process, each
+serving the client protocol on 127.0.0.1 (port 0), as etcd's ``embed`` package does:
+``endpoints``, ``leader()``, ``client()``, ``kill(i)`` / ``restart(i)`` (same client
+port), ``partition(groups)``, ``heal()``, ``stop()``; also a context manager. (It was
+called ``LocalCluster`` here before; ``tinykv.raft.LocalCluster`` is the other one,
+real ``KvNode`` objects driven directly, without client endpoints.)
 """
 
+from __future__ import annotations
+
+import os
+from typing import Any, Iterable, Sequence
+
 from tinykv._core import client as _c
+from tinykv.common import BytesLike
+from tinykv.errors import UnavailableError
 
-__all__ = ["Client", "LocalCluster"]
+__all__ = ["Client", "EmbeddedCluster", "MAX_REQUEST_BYTES", "prefix_end"]
+
+MAX_REQUEST_BYTES: int = _c.MAX_REQUEST_BYTES
+"""The most key and value bytes one request may carry (Put: key + value; Cas: key +
+expected + value), 1.5 MiB."""
 
 
-def _b(x):
-    if isinstance(x, str):
-        return x.encode()
-    return bytes(x)
+def prefix_end(prefix: BytesLike) -> bytes:
+    """The smallest key greater than every key that starts with ``prefix``; ``b""`` when
+    there is none (an empty or all-``0xff`` prefix), which as a range end means "to the
+    end". ``[prefix, prefix_end(prefix))`` is every key with the prefix."""
+    return _c.prefix_end(prefix)
 
 
 class Client:
-    """A client of a TinyKV cluster. ``endpoints``: client addresses "host:port".
+    """A client of a TinyKV cluster.
 
-    ``timeout`` is the default deadline of one call in seconds (all retries
-    included); each method also takes ``timeout=``.
+    ``endpoints``: client addresses ``"host:port"`` (a list, or one comma-separated
+    string). ``timeout`` is the default deadline of one call in seconds, all retries
+    included; each method also takes ``timeout=``. ``dial_timeout`` bounds one TCP
+    connect, ``attempt_timeout`` one attempt (so a node cut off from its peers costs
+    one attempt, not the whole call). ``seed`` fixes the backoff jitter (0: random).
+    Raises ``InvalidArgumentError`` for an endpoint that is not ``host:port``.
     """
 
-    def __init__(self, endpoints, timeout=5.0, *, dial_timeout=2.0, attempt_timeout=2.0,
-                 seed=0):
+    def __init__(self, endpoints: Sequence[str] | str, timeout: float = 5.0, *,
+                 dial_timeout: float = 2.0, attempt_timeout: float = 2.0, seed: int = 0):
         if isinstance(endpoints, str):
             endpoints = [e for e in endpoints.split(",") if e]
         self._c = _c.Client(list(endpoints), timeout=timeout, dial_timeout=dial_timeout,
                             attempt_timeout=min(attempt_timeout, timeout), seed=seed)
 
     # -- context manager
-    def __enter__(self):
+    def __enter__(self) -> "Client":
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def close(self):
-        """Closes the connections; later calls raise CancelledError. Idempotent."""
+    def close(self) -> None:
+        """Closes the connections; later calls raise ``CancelledError``. Idempotent."""
         self._c.close()
 
     # -- key/value
-    def put(self, key, value, *, timeout=None):
-        self._c.put(_b(key), _b(value), timeout)
+    def put(self, key: BytesLike, value: BytesLike, *, timeout: float | None = None) -> None:
+        """Sets ``key`` to ``value`` (linearizable; applied exactly once even when
+        retried)."""
+        self._c.put(key, value, timeout)
 
-    def get(self, key, *, serializable=False, timeout=None):
-        """The value (bytes), or None when the key does not exist."""
-        return self._c.get(_b(key), serializable, timeout)
+    def get(self, key: BytesLike, *, serializable: bool = False,
+            timeout: float | None = None) -> bytes | None:
+        """The value of ``key``, or None when it does not exist. Linearizable (the leader
+        confirms its leadership first) unless ``serializable``: then any node answers
+        from its own state, possibly stale."""
+        return self._c.get(key, serializable, timeout)
 
-    def delete(self, key, *, timeout=None):
-        """Deletes key (no error when it does not exist)."""
-        self._c.delete(_b(key), timeout)
+    def delete(self, key: BytesLike, *, timeout: float | None = None) -> None:
+        """Deletes ``key`` (no error when it does not exist)."""
+        self._c.delete(key, timeout)
 
-    def delete_range(self, start, end=b"", *, timeout=None):
-        """Deletes every key in [start, end) (end b"": to the end); returns the count."""
-        return self._c.delete_range(_b(start), _b(end), timeout)
+    def delete_range(self, start: BytesLike, end: BytesLike | None = None, *,
+                     timeout: float | None = None) -> int:
+        """Deletes every key in ``[start, end)`` (``end`` None or ``b""``: to the end);
+        returns how many keys it deleted."""
+        return self._c.delete_range(start, end, timeout)
 
-    def delete_prefix(self, prefix, *, timeout=None):
-        return self.delete_range(prefix, _prefix_end(_b(prefix)), timeout=timeout)
+    def delete_prefix(self, prefix: BytesLike, *, timeout: float | None = None) -> int:
+        """Deletes every key that starts with ``prefix`` (``b""``: every key); returns
+        the count."""
+        return self.delete_range(prefix, prefix_end(prefix), timeout=timeout)
 
-    def scan(self, start=b"", end=b"", limit=0, *, keys_only=False, serializable=False,
-             timeout=None):
-        """[(key, value), ...] for keys in [start, end) in order; end b"": to the end;
-        limit 0: all. Fetched in pages; each page is linearizable on its own."""
-        return self._c.scan(_b(start), _b(end), limit, keys_only, serializable, timeout)
+    def scan(self, start: BytesLike = b"", end: BytesLike | None = None, limit: int = 0, *,
+             keys_only: bool = False, serializable: bool = False,
+             timeout: float | None = None) -> list[tuple[bytes, bytes]]:
+        """``[(key, value), ...]`` for the keys in ``[start, end)`` in key order (``end``
+        None or ``b""``: to the end), at most ``limit`` pairs (0: all). With
+        ``keys_only`` the values are ``b""``. Fetched in pages; each page is
+        linearizable (or serializable) on its own, the whole scan is not one snapshot."""
+        return self._c.scan(start, end, limit, keys_only, serializable, timeout)
 
-    def scan_prefix(self, prefix, limit=0, **kw):
-        return self.scan(prefix, _prefix_end(_b(prefix)), limit, **kw)
+    def scan_prefix(self, prefix: BytesLike, limit: int = 0, *, keys_only: bool = False,
+                    serializable: bool = False,
+                    timeout: float | None = None) -> list[tuple[bytes, bytes]]:
+        """``scan`` of every key that starts with ``prefix``."""
+        return self.scan(prefix, prefix_end(prefix), limit, keys_only=keys_only,
+                         serializable=serializable, timeout=timeout)
 
-    def cas(self, key, expected, new, *, timeout=None):
-        """Sets key to new iff its value is expected (None: iff key is absent)."""
-        ok, _ = self._c.cas(_b(key), None if expected is None else _b(expected), _b(new),
-                            timeout)
+    def cas(self, key: BytesLike, expected: BytesLike | None, new: BytesLike, *,
+            timeout: float | None = None) -> bool:
+        """Sets ``key`` to ``new`` iff its value is ``expected`` (None: iff the key is
+        absent). Returns whether it did."""
+        ok, _ = self._c.cas(key, expected, new, timeout)
         return ok
 
-    def cas_ex(self, key, expected, new, *, timeout=None):
-        """Like cas, but returns (succeeded, current value on failure or None)."""
-        return self._c.cas(_b(key), None if expected is None else _b(expected), _b(new),
-                           timeout)
+    def cas_ex(self, key: BytesLike, expected: BytesLike | None, new: BytesLike, *,
+               timeout: float | None = None) -> tuple[bool, bytes | None]:
+        """Like ``cas``, but returns ``(succeeded, value found)``: on failure the current
+        value (None: the key is absent); on success None."""
+        return self._c.cas(key, expected, new, timeout)
 
     # -- cluster
-    def status(self, endpoint=None, *, timeout=None):
+    def status(self, endpoint: str | None = None, *,
+               timeout: float | None = None) -> dict[str, Any]:
         """One endpoint's Raft status as a dict (id, leader, term, role, commit_index,
         applied_index, first_index, last_index, client_address, leader_client_address).
-        Without an endpoint: the leader's status (raises UnavailableError if no endpoint
-        reports itself leader)."""
+        Without an endpoint: the leader's status (raises ``UnavailableError`` if no
+        endpoint reports itself leader)."""
         if endpoint is not None:
             return self._c.endpoint_status(endpoint, timeout)
         best = None
-        last_error = None
+        last_error: Exception | None = None
         for e in self.endpoints:
             try:
                 st = self._c.endpoint_status(e, timeout)
@@ -121,12 +168,12 @@ class Client:
             if st["role"] == "leader" and (best is None or st["term"] > best["term"]):
                 best = st
         if best is None:
-            from tinykv.errors import UnavailableError
             raise UnavailableError(f"no endpoint reports itself leader (last error: {last_error})")
         return best
 
-    def endpoint_status(self, *, timeout=None):
-        """[status dict or {"endpoint", "error"}] for every endpoint."""
+    def endpoint_status(self, *, timeout: float | None = None) -> list[dict[str, Any]]:
+        """``[status dict, ...]`` for every endpoint, each with its ``"endpoint"``; an
+        endpoint that does not answer gives ``{"endpoint", "error"}``."""
         out = []
         for e in self.endpoints:
             try:
@@ -137,125 +184,174 @@ class Client:
             out.append(st)
         return out
 
-    def members(self, *, timeout=None):
-        """[{id, peer_address, client_address, learner, is_leader}, ...] sorted by id."""
+    def members(self, *, timeout: float | None = None) -> list[dict[str, Any]]:
+        """``[{id, peer_address, client_address, learner, is_leader}, ...]`` sorted by
+        id."""
         return self._c.members(timeout)
 
-    def member_list(self, *, timeout=None):
-        """Same as members() (etcdctl's name)."""
+    def member_list(self, *, timeout: float | None = None) -> list[dict[str, Any]]:
+        """Same as ``members()`` (etcdctl's name)."""
         return self._c.members(timeout)
 
-    def member_add(self, id, peer_addr, client_addr="", learner=False, *, timeout=None):
-        """Adds member `id` (a voter, or a learner with learner=True) whose peer server
-        listens at peer_addr ("host:port"); start that node with no bootstrap config
-        (tinykv-server --initial-cluster-state existing). One change at a time: the
-        leader answers Busy while one is pending (retried until the timeout).
-        Returns {index, leader, members} after the change applied on the leader."""
+    def member_add(self, id: int, peer_addr: str, client_addr: str = "",  # noqa: A002
+                   learner: bool = False, *, timeout: float | None = None) -> dict[str, Any]:
+        """Adds member ``id`` (a voter, or a learner with ``learner=True``) whose peer
+        server listens at ``peer_addr`` ("host:port"); start that node with no bootstrap
+        config (``tinykv-server --initial-cluster-state existing``). One change at a
+        time: the leader answers Busy while one is pending (retried until the timeout).
+        Returns ``{index, leader, members}`` after the change applied on the leader."""
         return self._c.member_change("add", id, peer_addr, client_addr, learner, timeout)
 
-    def member_promote(self, id, *, timeout=None):
-        """Promotes learner `id` to a voter once it has caught up (retried until then,
-        up to the timeout). Returns {index, leader, members}."""
+    def member_promote(self, id: int, *,  # noqa: A002
+                       timeout: float | None = None) -> dict[str, Any]:
+        """Promotes learner ``id`` to a voter once it has caught up (retried until then,
+        up to the timeout). Returns ``{index, leader, members}``."""
         return self._c.member_change("promote", id, "", "", False, timeout)
 
-    def member_remove(self, id, *, timeout=None):
-        """Removes member `id` (the leader may remove itself: it steps down).
-        Returns {index, leader, members}."""
+    def member_remove(self, id: int, *,  # noqa: A002
+                      timeout: float | None = None) -> dict[str, Any]:
+        """Removes member ``id`` (the leader may remove itself: it steps down).
+        Returns ``{index, leader, members}``."""
         return self._c.member_change("remove", id, "", "", False, timeout)
 
-    def health(self, endpoint=None, *, timeout=None):
-        """{endpoint, healthy, took (seconds), error}; all endpoints when none is given."""
+    def health(self, endpoint: str | None = None, *,
+               timeout: float | None = None) -> dict[str, Any] | list[dict[str, Any]]:
+        """``{endpoint, healthy, took (seconds), error}`` for ``endpoint``; a list of
+        them for every endpoint when none is given. Healthy: the endpoint answers, knows
+        a leader, and a linearizable read through the cluster completes."""
         if endpoint is None:
             return [self._c.health(e, timeout) for e in self.endpoints]
         return self._c.health(endpoint, timeout)
 
     @property
-    def endpoints(self):
+    def endpoints(self) -> list[str]:
+        """The endpoints this client was given, in order."""
         return self._c.endpoints
 
     @property
-    def leader_endpoint(self):
+    def leader_endpoint(self) -> str:
         """The cached leader ("" when none is known)."""
         return self._c.leader_endpoint
 
-    def stats(self):
+    def stats(self) -> dict[str, int]:
+        """Counters: calls, attempts, retries, redirects, discoveries, write_sessions."""
         return self._c.stats()
 
 
-def _prefix_end(prefix):
-    b = bytearray(prefix)
-    while b:
-        if b[-1] != 0xFF:
-            b[-1] += 1
-            return bytes(b)
-        b.pop()
-    return b""
+class EmbeddedCluster:
+    """n real Raft members in this process (a ``KvNode`` and the client service each),
+    serving the client protocol on 127.0.0.1 with OS-assigned ports, data under
+    ``data_dir/n<i>``. Members are numbered 1..n.
 
+        with EmbeddedCluster(3, tmp_path) as ec, ec.client() as cl:
+            cl.put(b"k", b"v")
+            ec.kill(ec.leader())          # the client carries on with the others
 
-class LocalCluster:
-    """n real Raft members in this process (KvNode + client service each), on loopback.
-
-        with LocalCluster(3, tmp_path) as lc:
-            with Client(lc.endpoints) as cl:
-                cl.put(b"k", b"v")
+    ``kill(i)`` stops member i (in-process there is no SIGKILL: its files stay, its
+    client port stays reserved); ``restart(i)`` starts it again from disk on the same
+    client port; ``partition``/``heal`` drop Raft traffic between groups (client
+    traffic is never dropped). ``tick_ms``/``election_ticks`` set Raft's timing;
+    ``sync=False`` skips fsync (faster, for demos); ``wait``: seconds to wait for a
+    leader before returning (0: do not wait).
     """
 
-    def __init__(self, n=3, data_dir=None, *, tick_ms=20, election_ticks=10, sync=True,
-                 snapshot_threshold=10000, wait=10.0):
+    def __init__(self, n: int = 3, data_dir: str | os.PathLike[str] | None = None, *,
+                 tick_ms: int = 20, election_ticks: int = 10, sync: bool = True,
+                 snapshot_threshold: int = 10000, wait: float = 10.0):
         if data_dir is None:
-            raise ValueError("LocalCluster needs a data_dir")
-        import os
-        self._c = _c.LocalCluster(n, os.fspath(data_dir), tick_ms, election_ticks, sync,
-                                  snapshot_threshold)
+            raise ValueError("EmbeddedCluster needs a data_dir")
+        self._c = _c.EmbeddedCluster(n, os.fspath(data_dir), tick_ms, election_ticks, sync,
+                                     snapshot_threshold)
         if wait:
             self._c.wait_for_leader(wait)
 
-    def __enter__(self):
+    def __enter__(self) -> "EmbeddedCluster":
         return self
 
-    def __exit__(self, *exc):
-        self.close()
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
     @property
-    def endpoints(self):
+    def endpoints(self) -> list[str]:
+        """The client endpoints, member 1 first; stable across restarts."""
         return self._c.endpoints
 
-    def endpoint(self, i):
+    def endpoint(self, i: int) -> str:
+        """Member i's client endpoint "127.0.0.1:port"."""
         return self._c.endpoint(i)
 
-    def leader(self):
-        """The id of the leader (highest term among running members), or None."""
-        return self._c.leader()
+    def leader(self, timeout: float | None = None) -> int | None:
+        """The id of the leader (highest term among running members), waiting up to
+        ``timeout`` seconds for one (default: answer at once); None if there is none."""
+        if not timeout:
+            return self._c.leader()
+        try:
+            return self._c.wait_for_leader(timeout)
+        except TimeoutError:
+            return None
 
-    def wait_for_leader(self, timeout=10.0):
+    def wait_leader(self, timeout: float = 10.0) -> int:
+        """The id of the leader, waiting up to ``timeout`` seconds; raises
+        ``TimeoutError`` if none is elected by then."""
         return self._c.wait_for_leader(timeout)
 
-    def running(self):
+    def running(self) -> list[int]:
+        """The ids of the members that run."""
         return self._c.running()
 
-    def stop_node(self, i):
-        self._c.stop_node(i)
-
-    def start_node(self, i):
-        self._c.start_node(i)
-
-    def add_node(self, i):
-        """Starts a new member i with no configuration (it joins: waits for the leader).
-        Add it with Client.member_add(i, lc.peer_address(i), lc.endpoint(i), learner=True)."""
-        self._c.add_node(i)
-
-    def peer_address(self, i):
-        """Member i's current peer (raft) address."""
-        return self._c.peer_address(i)
-
-    def partition(self, groups):
-        self._c.partition([list(g) for g in groups])
-
-    def heal(self):
-        self._c.heal()
-
-    def client(self, **kw):
+    def client(self, **kw: Any) -> Client:
+        """A ``Client`` over every endpoint (keywords go to ``Client``); close it (or use
+        it as a context manager) when done."""
         return Client(self.endpoints, **kw)
 
-    def close(self):
+    def stop_node(self, i: int) -> None:
+        """Stops member i: its client server and Raft node shut down, its files stay."""
+        self._c.stop_node(i)
+
+    def start_node(self, i: int) -> None:
+        """Starts member i again from its files, on the same client port."""
+        self._c.start_node(i)
+
+    def kill(self, i: int) -> None:
+        """Stops member i (the in-process stand-in for a crash; see the class doc)."""
+        self.stop_node(i)
+
+    def restart(self, i: int) -> None:
+        """Stops member i if it runs, then starts it again on the same client port."""
+        if i in self.running():
+            self.stop_node(i)
+        self.start_node(i)
+
+    def add_node(self, i: int) -> None:
+        """Starts a new member i with no configuration (it waits for the leader). Add it
+        with ``Client.member_add(i, ec.peer_address(i), ec.endpoint(i), learner=True)``."""
+        self._c.add_node(i)
+
+    def peer_address(self, i: int) -> str:
+        """Member i's current peer (Raft) address."""
+        return self._c.peer_address(i)
+
+    def partition(self, groups: Iterable[Iterable[int]]) -> None:
+        """Only members in the same group exchange Raft traffic; unlisted members are
+        alone. Replaces any earlier partition."""
+        self._c.partition([list(g) for g in groups])
+
+    def heal(self) -> None:
+        """Removes the partition."""
+        self._c.heal()
+
+    def stop(self) -> None:
+        """Stops every member. Idempotent."""
         self._c.close()
+
+    def close(self) -> None:
+        """Same as ``stop()``."""
+        self.stop()
+
+
+def __getattr__(name: str) -> Any:
+    if name == "LocalCluster":
+        raise AttributeError(
+            "tinykv.client.LocalCluster is now tinykv.client.EmbeddedCluster (members that "
+            "serve the client protocol); tinykv.raft.LocalCluster drives KvNodes directly")
+    raise AttributeError(f"module 'tinykv.client' has no attribute {name!r}")

@@ -1,4 +1,4 @@
-"""TinyKV's exception hierarchy (DESIGN.md rule 4).
+"""TinyKV's exception hierarchy: errors are values in C++ (Status), exceptions here.
 
 Every error raised by TinyKV is a ``tinykv.Error``. The C++ core reports a
 ``Status`` code; ``common/bindings/status_py.cc`` maps each code to one class
@@ -53,15 +53,18 @@ class NotLeaderError(Error):
     routing: dict = {}
 
     @property
-    def leader(self):
+    def leader(self) -> "int | None":
+        """The id of the node believed to be leader, or None when unknown."""
         return self.routing.get("leader") or None
 
     @property
-    def leader_address(self):
+    def leader_address(self) -> "str | None":
+        """The leader's address ("host:port"), or None when unknown."""
         return self.routing.get("leader_address") or None
 
     @property
-    def group(self):
+    def group(self) -> "int | None":
+        """The Raft group that answered, or None when unknown."""
         return self.routing.get("group") or None
 
 

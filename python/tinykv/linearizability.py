@@ -317,7 +317,7 @@ class History:
         self._open: dict[int, Event] = {}
         self._next_op = 0
 
-    def invoke(self, client, f: str, key, value=None) -> int:
+    def invoke(self, client: Hashable, f: str, key: Hashable, value: Any = None) -> int:
         """Records an invocation; returns the handle to complete it with."""
         if f not in _FUNCTIONS:
             raise ValueError(f"unknown operation {f!r}; expected one of {_FUNCTIONS}")
@@ -332,7 +332,7 @@ class History:
             self._open[handle] = ev
         return handle
 
-    def ok(self, handle: int, output=None) -> None:
+    def ok(self, handle: int, output: Any = None) -> None:
         """The operation completed; ``output`` is what a get/cas/delete returned."""
         self._complete(handle, "ok", output)
 
@@ -353,7 +353,7 @@ class History:
                                       len(self._events), time.monotonic_ns()))
 
     @contextlib.contextmanager
-    def operation(self, client, f: str, key, value=None, *,
+    def operation(self, client: Hashable, f: str, key: Hashable, value: Any = None, *,
                   fail_on: tuple[type[BaseException], ...] = ()) -> Iterator["_OpHandle"]:
         """Context manager around one operation::
 
@@ -377,8 +377,8 @@ class History:
         if not handle.done:
             handle.info()
 
-    def record(self, client, f: str, key, fn: Callable[[], Any], value=None, *,
-               fail_on: tuple[type[BaseException], ...] = ()):
+    def record(self, client: Hashable, f: str, key: Hashable, fn: Callable[[], Any],
+               value: Any = None, *, fail_on: tuple[type[BaseException], ...] = ()) -> Any:
         """Runs ``fn()`` as one operation and records it; returns ``fn``'s result.
 
         The result is the output for get/cas (and delete, when it returns a bool); for put
@@ -502,7 +502,7 @@ class KVModel:
     def __init__(self, initial: dict | None = None):
         self._initial = dict(initial or {})
 
-    def prepare(self, key, ops: list[Operation]) -> tuple[list[Operation], Any]:
+    def prepare(self, key: Hashable, ops: list[Operation]) -> tuple[list[Operation], Any]:
         """Returns the operations and initial state the search runs on.
 
         A state abstraction: the register's value matters only where an operation compares
@@ -549,7 +549,8 @@ class KVModel:
         the state before it (put, delete)."""
         return op.f in ("put", "delete")
 
-    def init(self, key):
+    def init(self, key: Hashable) -> Any:
+        """The key's value before the history (None: absent)."""
         return self._initial.get(key)
 
     @staticmethod
@@ -607,6 +608,7 @@ class KeyResult:
 
     @property
     def ok(self) -> bool:
+        """True when the status is ``LINEARIZABLE``."""
         return self.status == LINEARIZABLE
 
     def __repr__(self) -> str:  # the lists can hold thousands of operations
@@ -634,6 +636,7 @@ class Result:
 
     @property
     def ok(self) -> bool:
+        """True when the status is ``LINEARIZABLE``."""
         return self.status == LINEARIZABLE
 
     def __str__(self) -> str:
@@ -720,7 +723,8 @@ def check(history: History | Sequence[Operation] | Sequence[Event | tuple], *,
     return Result(LINEARIZABLE, None, text, per_key, n, elapsed)
 
 
-def assert_linearizable(history, *, save_to=None, **kwargs) -> Result:
+def assert_linearizable(history: "History | Sequence[Operation]", *,
+                        save_to: str | None = None, **kwargs: Any) -> Result:
     """``check(history, **kwargs)`` for tests: returns the ``Result`` when linearizable and
     raises ``AssertionError`` with the explanation otherwise (also when the search gave up:
     an undecided history is not a pass). With ``save_to`` (a path) and a ``History``, the

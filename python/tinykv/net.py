@@ -10,11 +10,15 @@ cannot be reached, ``CancelledError`` on shutdown.
     from tinykv import net
     with net.DemoServer(port=0) as server:          # port 0: the OS picks one
         c = net.Client(server.address, timeout=2.0)
-        c.put(b"k", b"v"); c.get(b"k"); c.scan(b"a", b"z")
+        c.put(b"k", b"v"); c.get(b"k"); c.scan(b"a", b"z"); c.scan(b"a")   # end None: open
+
+Keys and values are bytes-like or str (``tinykv.common.BytesLike``), else ``TypeError``.
 
 ``start_server_process`` runs the ``tinykv-demo-server`` executable shipped in
 the package instead, for tests that kill the server.
 """
+
+from __future__ import annotations
 
 import subprocess
 from pathlib import Path
@@ -34,21 +38,24 @@ REQUEST, RESPONSE, STREAM_ITEM, STREAM_END, ERROR, CANCEL = 1, 2, 3, 4, 5, 6
 class DemoServer(_c.DemoServer):
     """The demo KV server in this process. Also a context manager (shuts down on exit)."""
 
-    def __enter__(self):
+    def __enter__(self) -> "DemoServer":
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> bool:
         self.shutdown()
         return False
 
 
 class Client(_c.Client):
-    """A demo KV client. Also a context manager (closes on exit)."""
+    """A demo KV client. Also a context manager (closes on exit).
 
-    def __enter__(self):
+    Keys and values are bytes-like or str (``tinykv.common.BytesLike``), else TypeError;
+    ``scan(start, end=None)``: end None (or b"") is the last key."""
+
+    def __enter__(self) -> "Client":
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> bool:
         self.close()
         return False
 
@@ -61,7 +68,8 @@ def binary_path(name: str) -> Path:
     return path
 
 
-def start_server_process(port: int = 0, *args: str, timeout: float = 10.0):
+def start_server_process(port: int = 0, *args: str,
+                         timeout: float = 10.0) -> tuple[subprocess.Popen, str]:
     """Starts ``tinykv-demo-server`` on 127.0.0.1 as a child process.
 
     Returns ``(process, address)`` once the server listens. The caller owns the

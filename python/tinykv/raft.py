@@ -22,8 +22,12 @@ the named node is not it), ``ResourceExhaustedError`` (the leader's uncommitted
 tail is full), ``BusyError`` (a membership change is still pending),
 ``TimeoutError`` and ``UnavailableError`` (reads that cannot be confirmed).
 
-See DESIGN.md ("Simulator semantics") and phase3_raft/README.md.
+See phase3_raft/README.md for the simulator's semantics.
 """
+
+from __future__ import annotations
+
+from typing import Any, Iterable
 
 from tinykv._core import raft as _r
 
@@ -49,7 +53,7 @@ def _step_until(c, pred, max_ticks=200):
     return pred()
 
 
-def figure8_scenario(snapshots=None):
+def figure8_scenario(snapshots: list | None = None) -> tuple[Any, dict[str, Any]]:
     """The Raft paper's Figure 8 scenario, scripted on a SimCluster (used by
     tests/phase3 and notebooks/03_raft.ipynb).
 
@@ -134,7 +138,7 @@ def figure8_scenario(snapshots=None):
     return c, facts
 
 
-# --- Real nodes (issue 5): LocalCluster ------------------------------------------------
+# --- Real nodes: LocalCluster -----------------------------------------------------------
 
 import os as _os
 import random as _random
@@ -165,7 +169,12 @@ class LocalCluster:
             assert c.get(b"k") == b"v"
             c.partition([[c.leader()], [others...]]); c.heal()
 
-    ``stop(i)`` stops node i (its files stay); ``start(i)`` restarts it from disk.
+    ``stop(i)`` stops node i (its files stay); ``start(i)`` restarts it from disk; ``stop()``
+    stops every node. The verbs shared with ``tinykv.testing.Cluster`` and
+    ``tinykv.client.EmbeddedCluster`` work too: ``kill(i)`` (= ``stop(i)``: in-process
+    there is no SIGKILL), ``restart(i)``, ``stop_node(i)`` / ``start_node(i)``,
+    ``wait_leader()``. There is no ``client()``: this cluster is its own client.
+    Range ends: ``end=None`` (or ``b""``) means "to the last key".
     Membership, as in ``SimCluster``: ``add_member(i, learner=False)`` starts a new node i
     with no configuration (it joins) and adds it through the leader; ``promote(i)``,
     ``remove_member(i)`` (a removed node keeps running until ``stop(i)``);
@@ -174,8 +183,9 @@ class LocalCluster:
     listed are isolated); ``heal()`` removes it. The GIL is released while nodes work.
     """
 
-    def __init__(self, n=3, data_dir=None, *, tick_ms=20, election_ticks=10,
-                 snapshot_threshold=10000, sync=True, timeout=10.0):
+    def __init__(self, n: int = 3, data_dir: str | _os.PathLike[str] | None = None, *,
+                 tick_ms: int = 20, election_ticks: int = 10, snapshot_threshold: int = 10000,
+                 sync: bool = True, timeout: float = 10.0):
         if data_dir is None:
             raise ValueError("LocalCluster needs a data_dir")
         self.n = n
@@ -195,30 +205,35 @@ class LocalCluster:
             self.start(i)
 
     # -- lifecycle
-    def __enter__(self):
+    def __enter__(self) -> "LocalCluster":
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def close(self):
+    def close(self) -> None:
+        """Stops every node. Idempotent."""
         for i in list(self._nodes):
             if self._nodes[i] is not None:
                 self.stop(i)
 
-    def node(self, i) -> "KvNode":
+    def node(self, i: int) -> "KvNode":
+        """Node i's ``KvNode``; raises ``UnavailableError`` while it is stopped."""
         nd = self._nodes[i]
         if nd is None:
             raise _errors.UnavailableError(f"node {i} is stopped")
         return nd
 
-    def nodes(self):
+    def nodes(self) -> list[int]:
+        """Every node id (running or not)."""
         return sorted(self._nodes)
 
-    def running(self):
+    def running(self) -> list[int]:
+        """The ids of the running nodes."""
         return [i for i, nd in sorted(self._nodes.items()) if nd is not None]
 
-    def start(self, i):
+    def start(self, i: int) -> None:
+        """Starts node i (again) from its files under ``data_dir/n<i>``; no-op if it runs."""
         with self._lock:
             if self._nodes[i] is not None:
                 return
@@ -233,12 +248,33 @@ class LocalCluster:
                     other.set_peer_address(i, f"127.0.0.1:{nd.peer_port}")
             self._apply_partition()
 
-    def stop(self, i):
+    def stop(self, i: int | None = None) -> None:
+        """Stops node i (its files stay); without i, every node (as ``close()``)."""
+        if i is None:
+            self.close()
+            return
         with self._lock:
             nd = self._nodes[i]
             self._nodes[i] = None
         if nd is not None:
             nd.stop()
+
+    def stop_node(self, i: int) -> None:
+        """Same as ``stop(i)``."""
+        self.stop(i)
+
+    def start_node(self, i: int) -> None:
+        """Same as ``start(i)``."""
+        self.start(i)
+
+    def kill(self, i: int) -> None:
+        """Stops node i: in-process, a stop is the closest thing to a crash."""
+        self.stop(i)
+
+    def restart(self, i: int) -> None:
+        """Stops node i if it runs and starts it again from its files."""
+        self.stop(i)
+        self.start(i)
 
     # -- membership
     def _change(self, op, i, peer="", timeout=None):
@@ -250,7 +286,8 @@ class LocalCluster:
                 raise _errors.UnavailableError(str(e)) from e
         return self._call(fn, write=True, timeout=timeout)
 
-    def add_member(self, i, learner=False, timeout=None):
+    def add_member(self, i: int, learner: bool = False,
+                   timeout: float | None = None) -> dict[str, Any]:
         """Starts new node i with no configuration and adds it (a voter, or a learner)
         through the leader. Returns {index, members} once the change applied there."""
         with self._lock:
@@ -262,15 +299,15 @@ class LocalCluster:
         return self._change("add_learner" if learner else "add_voter", i,
                             f"127.0.0.1:{self._ports[i]}", timeout)
 
-    def promote(self, i, timeout=None):
+    def promote(self, i: int, timeout: float | None = None) -> dict[str, Any]:
         """Promotes learner i once it caught up (retried until then, up to timeout)."""
         return self._change("promote", i, timeout=timeout)
 
-    def remove_member(self, i, timeout=None):
+    def remove_member(self, i: int, timeout: float | None = None) -> dict[str, Any]:
         """Removes node i from the configuration (it keeps running until stop(i))."""
         return self._change("remove", i, timeout=timeout)
 
-    def members(self, i=None):
+    def members(self, i: int | None = None) -> dict[str, list[int]]:
         """{"voters": [...], "learners": [...]} as node i (default: the leader) applied it."""
         nd = self.node(i if i is not None else self.wait_leader())
         ms = nd.status()["members"]
@@ -278,18 +315,20 @@ class LocalCluster:
                 "learners": sorted(m[0] for m in ms if m[2])}
 
     # -- faults
-    def partition(self, groups):
+    def partition(self, groups: Iterable[Iterable[int]]) -> None:
         """Only nodes in the same group talk to each other; unlisted nodes are isolated."""
         with self._lock:
             self._groups = [set(g) for g in groups]
             self._apply_partition()
 
-    def heal(self):
+    def heal(self) -> None:
+        """Removes the partition."""
         with self._lock:
             self._groups = None
             self._apply_partition()
 
-    def set_drop_probability(self, p):
+    def set_drop_probability(self, p: float) -> None:
+        """Every node drops each outgoing Raft message with probability p."""
         for nd in self._nodes.values():
             if nd is not None:
                 nd.set_drop_probability(p)
@@ -305,10 +344,11 @@ class LocalCluster:
             nd.set_dropped_peers({j for j in self._nodes if j not in mine})
 
     # -- inspection
-    def status(self, i):
+    def status(self, i: int) -> dict[str, Any]:
+        """Node i's status dict (id, role, term, leader, commit/applied index, members...)."""
         return self.node(i).status()
 
-    def leader(self, timeout=None):
+    def leader(self, timeout: float | None = None) -> int | None:
         """The id of the leader with the highest term among running nodes, waiting up to
         ``timeout`` seconds (default: return at once, None if there is none)."""
         deadline = _time.monotonic() + (timeout or 0)
@@ -324,7 +364,8 @@ class LocalCluster:
                 return best
             _time.sleep(0.01)
 
-    def wait_leader(self, timeout=10.0):
+    def wait_leader(self, timeout: float = 10.0) -> int:
+        """The leader's id, waiting up to ``timeout`` seconds; raises ``TimeoutError``."""
         leader = self.leader(timeout=timeout)
         if leader is None:
             raise _errors.TimeoutError(f"no leader within {timeout} s")
@@ -370,20 +411,26 @@ class LocalCluster:
             except _errors.TimeoutError as e:
                 last = e  # writes retry with the same request id (deduplicated)
 
-    def put(self, key, value, timeout=None):
+    def put(self, key: bytes, value: bytes, timeout: float | None = None) -> int:
+        """Replicated put through the leader (retried, exactly once); returns its index."""
         cid, seq = self._next_request()
         return self._call(lambda nd, t: nd.put(key, value, t, cid, seq), write=True,
                           timeout=timeout)
 
-    def delete(self, key, timeout=None):
+    def delete(self, key: bytes, timeout: float | None = None) -> int:
+        """Replicated delete through the leader; returns its index."""
         cid, seq = self._next_request()
         return self._call(lambda nd, t: nd.delete(key, t, cid, seq), write=True, timeout=timeout)
 
-    def delete_range(self, start, end=b"", timeout=None):
+    def delete_range(self, start: bytes, end: bytes | None = None,
+                     timeout: float | None = None) -> int:
+        """Deletes [start, end) (end None or b"": to the last key); returns the count."""
+        end = b"" if end is None else end
         return self._call(lambda nd, t: nd.delete_range(start, end, t), write=True,
                           timeout=timeout)
 
-    def cas(self, key, expected, new, timeout=None):
+    def cas(self, key: bytes, expected: bytes | None, new: bytes,
+            timeout: float | None = None) -> bool:
         """Sets key to new iff its value is expected (None: absent). Returns True/False."""
         cid, seq = self._next_request()
 
@@ -393,14 +440,18 @@ class LocalCluster:
         ok, _ = self._call(run, write=True, timeout=timeout)
         return ok
 
-    def get(self, key, timeout=None):
+    def get(self, key: bytes, timeout: float | None = None) -> bytes | None:
         """Linearizable read (ReadIndex on the leader)."""
         def run(nd, t):
             nd.read_barrier(t)
             return nd.get(key)
         return self._call(run, write=False, timeout=timeout)
 
-    def scan(self, start=b"", end=b"", limit=1000000, timeout=None):
+    def scan(self, start: bytes = b"", end: bytes | None = None, limit: int = 1000000,
+             timeout: float | None = None) -> list[tuple[bytes, bytes]]:
+        """[(key, value)] in [start, end) (end None or b"": to the last key), linearizable."""
+        end = b"" if end is None else end
+
         def run(nd, t):
             nd.read_barrier(t)
             return nd.scan(start, end, limit)

@@ -1,6 +1,6 @@
 """tinykv.storage: the phase-1 LSM-tree storage engine, driven from Python.
 
-The surface is a contract (DESIGN.md, "The Python surface")::
+The surface is a contract (tests are written against it)::
 
     from tinykv import storage
     with storage.DB.open(path, create_if_missing=True, write_buffer_size=1 << 20) as db:
@@ -15,7 +15,10 @@ The surface is a contract (DESIGN.md, "The Python surface")::
             db.get(b"a", snapshot=s)
         db.flush(); db.compact_range(); db.stats()   # -> {"num-files-at-level0": ..., ...}
 
-Keys and values are ``bytes`` and may hold any byte, ``\\x00`` and ``\\xff`` included.
+Keys and values are bytes-like or str (``tinykv.common.BytesLike``: bytes, bytearray,
+memoryview, or str encoded as UTF-8; anything else is a ``TypeError``) and may hold any byte,
+``\\x00`` and ``\\xff`` included; reads return ``bytes``. ``scan(start, end=None)``: an
+open end is None; ``end=b""`` means the same (no key sorts below b"").
 Durability: ``sync=False`` survives a crash of the process; ``sync=True`` survives power
 loss. Every call releases the GIL while the engine works, so threads write in parallel.
 Errors are ``tinykv.Error`` subclasses: a failed checksum raises ``CorruptionError``

@@ -14,6 +14,13 @@
         c.partition([[1], [2, 3]]); c.heal()
     # every process is gone here
 
+The same verbs drive the in-process clusters, ``tinykv.client.EmbeddedCluster`` (members
+serving the client protocol) and ``tinykv.raft.LocalCluster`` (``KvNode`` objects driven
+directly): ``leader()``, ``wait_leader()``, ``client()`` (not the raft one: it is its own
+client), ``kill(i)``, ``restart(i)``, ``stop_node(i)``/``start_node(i)``, ``partition()``,
+``heal()``, ``stop()``. Only real processes can be paused (``pause``/``resume``) or killed
+with SIGKILL; in-process, ``kill(i)`` is a clean stop of member i.
+
 Nodes are numbered 1..n, like Raft ids (node i has Raft id i). Each node listens on two free
 loopback ports (client and peer) chosen at start and kept across restarts, and keeps its data
 in ``<data_dir>/node<i>`` with its log in ``<data_dir>/node<i>.log``.
@@ -50,7 +57,10 @@ import threading
 import time
 import weakref
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
+
+if TYPE_CHECKING:
+    import tinykv
 
 __all__ = ["Cluster", "find_server_binary", "free_port"]
 
@@ -79,8 +89,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_until(pred, timeout: float = 15.0, what: str = "the condition",
-               interval: float = 0.02):
+def wait_until(pred: "Callable[[], Any]", timeout: float = 15.0, what: str = "the condition",
+               interval: float = 0.02) -> Any:
     """Polls ``pred()`` every ``interval`` seconds until it returns something truthy and
     returns that; raises AssertionError naming ``what`` once ``timeout`` seconds pass."""
     deadline = time.monotonic() + timeout
@@ -189,17 +199,21 @@ class Node:
 
     @property
     def endpoint(self) -> str:
+        """The client endpoint "127.0.0.1:port"."""
         return f"127.0.0.1:{self.client_port}"
 
     @property
     def peer_address(self) -> str:
+        """The peer (Raft) address "127.0.0.1:port"."""
         return f"127.0.0.1:{self.peer_port}"
 
     @property
     def alive(self) -> bool:
+        """Whether its process runs (a paused one does)."""
         return self.proc is not None and self.proc.poll() is None
 
     def log_tail(self, lines: int = 20) -> str:
+        """The last lines of its log file ("" when there is none)."""
         try:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
@@ -254,12 +268,15 @@ class Cluster:
 
     @property
     def endpoints(self) -> list[str]:
+        """Every node's client endpoint, node 1 first."""
         return [self.nodes[i].endpoint for i in sorted(self.nodes)]
 
     def endpoint(self, i: int) -> str:
+        """Node i's client endpoint "127.0.0.1:port"."""
         return self.nodes[i].endpoint
 
     def initial_cluster(self) -> str:
+        """The ``--initial-cluster`` value: ``1=host:peer_port,2=...``."""
         return ",".join(f"{i}={self.nodes[i].peer_address}" for i in sorted(self.nodes))
 
     def command(self, i: int) -> list[str]:
@@ -331,6 +348,7 @@ class Cluster:
             node.paused = False
 
     def close(self) -> None:
+        """``stop()``, then removes the temporary data directory if this Cluster made one."""
         self.stop()
         if self._tmp is not None:
             self._tmp.cleanup()
@@ -392,6 +410,10 @@ class Cluster:
         self.kill(i)
         self._spawn(i)
         self._wait_ready(i)
+
+    def stop_node(self, i: int, timeout: float = 30.0) -> int:
+        """Same as ``terminate(i)`` (the name the in-process clusters use)."""
+        return self.terminate(i, timeout)
 
     def start_node(self, i: int) -> None:
         """Starts node i if it is not running."""
@@ -475,7 +497,12 @@ class Cluster:
                 raise TimeoutError(f"no leader within {timeout}s; statuses: {sts}")
             time.sleep(0.02)
 
-    def client(self, timeout: float = 5.0, endpoints: Sequence[str] | None = None):
+    def wait_leader(self, timeout: float = 20.0) -> int:
+        """Same as ``leader(timeout)`` (the name the in-process clusters use)."""
+        return self.leader(timeout)
+
+    def client(self, timeout: float = 5.0,
+               endpoints: Sequence[str] | None = None) -> "tinykv.Client":
         """A ``tinykv.Client`` over the endpoints (all nodes by default); closed by stop()."""
         from tinykv import Client  # phase 5
         cl = Client(list(endpoints or self.endpoints), timeout=timeout)

@@ -102,6 +102,12 @@ def test_acknowledged_writes_survive_sigkill(tmp_path):
         with_next = dict(with_acked)
         crash_writer.apply(with_next, crash_writer.op(stream_seed, acked, value_bytes))
 
+        if acked == 0 and not (Path(path) / "CURRENT").exists():
+            # Killed before the writer had created the database (interpreter start-up
+            # can outlast kill_after on a loaded machine): nothing was acknowledged, so
+            # nothing may be required -- but a database that existed is never lost.
+            assert model == {}, f"seed={seed} round={rnd}: the database disappeared"
+            continue
         with storage.DB.open(path, create_if_missing=False) as db:
             got = dict(db.scan())
             for k in list(got)[:8]:

@@ -70,8 +70,10 @@ def test_large_value_round_trips(db):
 
 
 def test_non_bytes_keys_are_rejected(db):
+    # Bytes-like objects and str (UTF-8) are keys; numbers and lists are not
+    # (tests/common/test_bytes_like.py has the whole rule).
     with pytest.raises(TypeError):
-        db.put("str key", b"v")
+        db.put(5, b"v")
     with pytest.raises(TypeError):
         db.get(1)
 

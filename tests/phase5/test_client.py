@@ -1,4 +1,4 @@
-"""tinykv.Client against a real in-process 3-node cluster (tinykv.client.LocalCluster:
+"""tinykv.Client against a real in-process 3-node cluster (tinykv.client.EmbeddedCluster:
 KvNode x3, each serving the client protocol on 127.0.0.1 port 0), and the ``tinykv``
 CLI executable shipped in the package against the same cluster."""
 
@@ -7,17 +7,19 @@ import shutil
 import subprocess
 import sysconfig
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
 import tinykv
-from tinykv.client import LocalCluster
+from tinykv import testing
+from tinykv.client import EmbeddedCluster
 
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    with LocalCluster(3, tmp_path_factory.mktemp("cluster"), sync=False) as lc:
+    with EmbeddedCluster(3, tmp_path_factory.mktemp("cluster"), sync=False) as lc:
         yield lc
 
 
@@ -104,16 +106,90 @@ def test_serializable_read_from_a_follower(cluster, cl):
         assert fc.get(b"sr", serializable=True) == b"1"
 
 
-def test_bytes_and_str_keys(cl):
-    cl.put("text", "värde")
+def test_bytes_like_and_str_keys_and_values(cl):
+    cl.put("text", "värde")                      # str: UTF-8
     assert cl.get("text") == "värde".encode()
     cl.put(bytearray(b"ba"), memoryview(b"mv"))
     assert cl.get(b"ba") == b"mv"
+    cl.put(b"arr", memoryview(bytearray(b"\x00\x01\xff")))
+    assert cl.get(memoryview(b"arr")) == b"\x00\x01\xff"
+    assert cl.cas(b"arr", bytearray(b"\x00\x01\xff"), "new") is True
+    assert cl.scan(bytearray(b"ar"), "as") == [(b"arr", b"new")]
+
+
+@pytest.mark.parametrize("bad", [5, [1, 2], None, 1.5, object()])
+def test_non_bytes_keys_and_values_raise_type_error_and_store_nothing(cl, bad):
+    # bytes(5) would be five zero bytes and bytes([1, 2]) b"\x01\x02": never silently.
+    with pytest.raises(TypeError):
+        cl.put(b"x", bad)
+    with pytest.raises(TypeError):
+        cl.cas(b"x", None, bad)
+    if bad is not None:  # None is "absent" for cas' expected and "open" for a range end
+        with pytest.raises(TypeError):
+            cl.put(bad, b"v")
+        with pytest.raises(TypeError):
+            cl.get(bad)
+        with pytest.raises(TypeError):
+            cl.delete(bad)
+        with pytest.raises(TypeError):
+            cl.scan(bad)
+        with pytest.raises(TypeError):
+            cl.scan(b"", bad)
+        with pytest.raises(TypeError):
+            cl.cas(b"x", bad, b"v")
+    assert cl.get(b"x") is None
+
+
+def test_empty_key_is_invalid_argument(cl):
+    for call in (lambda: cl.put(b"", b"v"), lambda: cl.get(""), lambda: cl.delete(b""),
+                 lambda: cl.cas(b"", None, b"v")):
+        with pytest.raises(tinykv.InvalidArgumentError, match="key must not be empty"):
+            call()
+    # An empty range bound is not a key: scan(b"") is the whole key space.
+    cl.put(b"k", b"v")
+    assert cl.scan(b"") == [(b"k", b"v")]
+
+
+def test_open_range_end_is_none_and_empty_end_means_the_same(cl):
+    for k in (b"a", b"b", b"c"):
+        cl.put(k, b"x")
+    assert cl.scan(b"b") == cl.scan(b"b", None) == cl.scan(b"b", b"") == [(b"b", b"x"),
+                                                                          (b"c", b"x")]
+    assert cl.delete_range(b"c", None) == 1
+    assert cl.delete_range(b"a") == 2
+    assert cl.scan() == []
+
+
+def test_request_above_the_limit_fails_at_once_and_one_at_the_limit_is_stored(cl):
+    limit = tinykv.client.MAX_REQUEST_BYTES
+    assert limit == 1536 * 1024
+    attempts, start = cl.stats()["attempts"], time.monotonic()
+    with pytest.raises(tinykv.InvalidArgumentError, match="request too large"):
+        cl.put(b"big", b"x" * (limit - 2), timeout=10.0)   # 3 + limit - 2 bytes
+    with pytest.raises(tinykv.InvalidArgumentError, match="request too large"):
+        cl.cas(b"big", b"e" * (limit // 2), b"n" * (limit // 2))
+    assert time.monotonic() - start < 1.0, "rejected before sending, not retried"
+    assert cl.stats()["attempts"] == attempts
+    value = b"y" * (limit - 3)
+    cl.put(b"big", value)
+    assert cl.get(b"big") == value
+
+
+def test_unreachable_endpoints_fail_promptly_naming_them():
+    dead = [f"127.0.0.1:{testing.free_port()}" for _ in range(3)]
+    for endpoints in (dead[:1], dead):
+        with tinykv.Client(endpoints, timeout=10.0) as c:
+            start = time.monotonic()
+            with pytest.raises(tinykv.UnavailableError, match="could not reach") as e:
+                c.put(b"k", b"v")
+            assert time.monotonic() - start < 3.0, "the deadline is 10 s; refusals are at once"
+            for ep in endpoints:
+                assert ep in str(e.value)
 
 
 def test_timeout_raises_tinykv_timeout_error(tmp_path):
     # One member of a 3-node cluster cannot elect itself: every write times out.
-    with LocalCluster(3, tmp_path, sync=False) as lc:
+    with EmbeddedCluster(3, tmp_path, sync=False) as lc:
         for i in (2, 3):
             lc.stop_node(i)
         with tinykv.Client([lc.endpoint(1)], timeout=0.5) as c:
@@ -121,12 +197,6 @@ def test_timeout_raises_tinykv_timeout_error(tmp_path):
                 c.put(b"k", b"v")
             with pytest.raises(TimeoutError):  # also the builtin
                 c.get(b"k")
-
-
-def test_unreachable_endpoint_raises_timeout_naming_unavailable():
-    with tinykv.Client(["127.0.0.1:1"], timeout=0.3) as c:
-        with pytest.raises(tinykv.TimeoutError, match="Unavailable"):
-            c.put(b"k", b"v")
 
 
 def test_bad_endpoint_raises_invalid_argument():
@@ -142,7 +212,7 @@ def test_closed_client_raises_cancelled(cluster):
 
 
 def test_client_survives_leader_stop_and_threads_share_it(tmp_path):
-    with LocalCluster(3, tmp_path, sync=False) as lc, lc.client(timeout=20.0) as c:
+    with EmbeddedCluster(3, tmp_path, sync=False) as lc, lc.client(timeout=20.0) as c:
         errors = []
 
         def writer(t):
@@ -161,6 +231,29 @@ def test_client_survives_leader_stop_and_threads_share_it(tmp_path):
         assert errors == []
         assert len(c.scan(b"w", b"x")) == 80
         assert c.stats()["write_sessions"] <= 4
+
+
+def test_embedded_cluster_shares_the_cluster_verbs(tmp_path):
+    with EmbeddedCluster(3, tmp_path, sync=False) as ec, ec.client(timeout=20.0) as c:
+        leader = ec.wait_leader()
+        assert ec.leader() == leader
+        c.put(b"k", b"1")
+        ec.kill(leader)
+        assert leader not in ec.running()
+        new = ec.leader(timeout=10.0)
+        assert new is not None and new != leader
+        c.put(b"k", b"2")              # same endpoints: the client follows the new leader
+        ec.restart(leader)             # same client port, from its files
+        assert sorted(ec.running()) == [1, 2, 3]
+        with tinykv.Client([ec.endpoint(leader)], timeout=20.0) as back:
+            assert back.get(b"k") == b"2"
+        ec.stop()
+        assert ec.running() == []
+
+
+def test_old_embedded_cluster_name_says_where_it_went():
+    with pytest.raises(AttributeError, match="EmbeddedCluster"):
+        tinykv.client.LocalCluster  # noqa: B018
 
 
 def _tinykv_exe():
@@ -218,6 +311,29 @@ def test_cli_against_the_cluster(exe, cluster, cl):
     assert r.returncode == 2 and r.stderr.startswith(b"Error: ")
     r = subprocess.run([exe, "--endpoints", "127.0.0.1:1", "--command-timeout", "300ms",
                         "get", "k"], capture_output=True, timeout=60)
-    assert r.returncode == 3 and r.stderr.startswith(b"Error: Timeout"), r.stderr
+    assert r.returncode == 3, r.stderr
+    assert r.stderr == (b"Error: Unavailable: could not reach endpoint 127.0.0.1:1 "
+                        b"(connect to 127.0.0.1:1: Connection refused)\n"), r.stderr
     r = subprocess.run([exe, "--version"], capture_output=True, timeout=60)
     assert r.returncode == 0 and r.stdout.startswith(b"tinykv ")
+
+
+@pytest.mark.parametrize("name", ["tinykv", "tinykv-server", "tinykv-bench"])
+def test_console_scripts_on_the_venv_path_run_the_packaged_binaries(name):
+    script = Path(sysconfig.get_path("scripts")) / name
+    assert script.is_file(), f"{script} is not installed (pip install . makes it)"
+    r = subprocess.run([str(script), "--help"], capture_output=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert name.encode() in r.stdout
+    # exec, not a child: the exit code is the binary's own.
+    r = subprocess.run([str(script), "--no-such-flag"], capture_output=True, timeout=60)
+    assert r.returncode != 0 and b"Traceback" not in r.stderr, r.stderr
+
+
+def test_packaged_binaries_are_stripped():
+    pkg = Path(tinykv.__file__).resolve().parent
+    files = [*sorted((pkg / "bin").iterdir()), *pkg.glob("_core*.so")]
+    assert files
+    for f in files:
+        r = subprocess.run(["readelf", "-S", str(f)], capture_output=True, text=True, check=True)
+        assert ".debug_info" not in r.stdout, f"{f.name} ships debug information"

@@ -1,17 +1,17 @@
 """Membership change through tinykv.Client against an in-process cluster
-(tinykv.client.LocalCluster): add a learner that joins with no configuration, let it catch
+(tinykv.client.EmbeddedCluster): add a learner that joins with no configuration, let it catch
 up, promote it, remove the leader; errors map to tinykv exceptions."""
 
 import pytest
 
 import tinykv
-from tinykv.client import LocalCluster
+from tinykv.client import EmbeddedCluster
 from tinykv.errors import AlreadyExistsError, InvalidArgumentError, NotFoundError
 from tinykv.testing import wait_until
 
 
 def test_learner_is_added_catches_up_is_promoted_and_the_leader_is_removed(tmp_path):
-    with LocalCluster(3, tmp_path, sync=False) as lc, \
+    with EmbeddedCluster(3, tmp_path, sync=False) as lc, \
             tinykv.Client(lc.endpoints, timeout=10.0) as cl:
         for i in range(50):
             cl.put(f"k{i:02d}".encode(), b"v")

@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -184,6 +185,34 @@ def test_unreachable_endpoint_exits_3(tk):
     assert p.returncode == 3, p.stderr
     p = tk("--command-timeout", "1s", "endpoint", "health", endpoints=[dead])
     assert p.returncode == 3
+
+
+def test_refused_endpoints_fail_promptly_with_one_line_naming_them(tk):
+    dead = [f"127.0.0.1:{testing.free_port()}" for _ in range(2)]
+    start = time.monotonic()
+    p = tk("--command-timeout", "10s", "put", "k", "v", endpoints=dead)
+    took = time.monotonic() - start
+    assert p.returncode == 3, p.stderr
+    err = p.stderr.decode()
+    assert err.startswith("Error: Unavailable: could not reach") and err.count("\n") == 1, err
+    assert all(d in err for d in dead), err
+    assert took < 5.0, f"{took:.1f}s: refused connections must not wait out the 10 s deadline"
+
+
+def test_empty_key_and_oversized_value_are_bad_usage(tk):
+    for args in (["put", "", "v"], ["get", ""], ["del", ""]):
+        p = tk(*args)
+        assert p.returncode == 2, (args, p.stderr)
+        assert "key must not be empty" in p.stderr.decode(), p.stderr
+    start = time.monotonic()
+    p = tk("--command-timeout", "10s", "put", "big", stdin=b"x" * (1536 * 1024))
+    assert p.returncode == 2, p.stderr
+    err = p.stderr.decode()
+    assert "request too large" in err and err.count("\n") == 1, err  # no retry warnings
+    assert time.monotonic() - start < 5.0
+    assert ok(tk("put", "big", stdin=b"x" * (1536 * 1024 - 3))) == "OK\n"
+    # `get "" --prefix` is every key, as in etcdctl.
+    assert "big" in ok(tk("get", "", "--prefix", "--keys-only"))
 
 
 def test_version_and_help(tk):

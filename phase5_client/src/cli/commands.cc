@@ -206,6 +206,10 @@ int RunCli(const std::vector<std::string>& args, const std::string& env_endpoint
     return kExitOk;
   }
   if (del->parsed()) {
+    // `del "" --prefix` deletes every key (as etcdctl); one key must not be empty.
+    if (!f.prefix) {
+      if (Status s = client::CheckKey(f.key); !s.ok()) return fail(s);
+    }
     // Both forms are range deletes, so the count of removed keys is exact.
     std::string end = f.prefix ? client::PrefixEnd(f.key) : client::KeySuccessor(f.key);
     auto n = cl->DeleteRange(f.key, end, call);

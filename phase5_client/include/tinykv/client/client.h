@@ -38,6 +38,19 @@
 // attempts. Concurrent writers use different sessions; the pool grows to the
 // peak write concurrency.
 //
+// Unreachable endpoints. While this client has never connected to any
+// endpoint, a failure to connect (refused, or no answer within
+// dial_timeout) is not a transient failure of a running cluster but most
+// likely a wrong address or a cluster that is down: once every endpoint
+// failed to connect in one call, the call returns Unavailable("could not
+// reach ...") naming each endpoint and why, at once rather than at the
+// deadline. A client that has been connected before retries refused
+// connections until the deadline, as during a leader's restart.
+//
+// Input. Keys must not be empty and one request carries at most
+// kMaxRequestBytes (1.5 MiB) of keys and values (protocol.h); otherwise
+// the call returns InvalidArgument before sending anything.
+//
 // Deadlines. Every call has one deadline (CallOptions::timeout, else
 // ClientOptions::timeout) covering discovery, all attempts and backoff
 // sleeps. When it passes the call returns Timeout naming the last error. A
@@ -195,6 +208,7 @@ class Client {
   void ReleaseSession(WriteSession s);
 
   const ClientOptions options_;
+  const size_t distinct_endpoints_;  // options_.endpoints without repeats
   std::unique_ptr<net::RpcClient> rpc_;
   std::atomic<bool> closed_{false};
 

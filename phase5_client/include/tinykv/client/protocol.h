@@ -6,7 +6,9 @@
 // the error mapping and a worked example.
 //
 // Conventions shared by every method:
-//   * Keys and values are arbitrary bytes (std::string, may hold '\0').
+//   * Keys and values are arbitrary bytes (std::string, may hold '\0'). A
+//     key is never empty (an empty range bound is: see below). One request
+//     carries at most kMaxRequestBytes of keys and values together.
 //   * Ranges are half-open [start, end); an empty `end` means "to the end of
 //     the key space".
 //   * `timeout_ms` is how long the server may work on the request (Raft
@@ -35,6 +37,7 @@
 // linearizable on its own), and a long scan pays one round trip per page.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -52,6 +55,30 @@ namespace tinykv::client {
 // The largest page a Scan answers with, whatever the request's limit.
 inline constexpr uint64_t kMaxScanPageItems = 1000;
 inline constexpr uint64_t kMaxScanPageBytes = 4u << 20;
+
+// The request size limit: the key and value bytes one request carries
+// together (Put: key + value; Cas: key + expected + value; Get/Delete: the
+// key; Scan/DeleteRange: start + end) must not exceed it. etcd's default
+// --max-request-bytes is the same 1.5 MiB. It sits well below the RPC frame
+// limit (net::kDefaultMaxFrameBytes, 4 MiB), so a request that passes always
+// fits in a frame with its fixed fields. The client checks it before
+// sending and answers InvalidArgument("request too large ..."), so an
+// oversized write fails at once instead of being retried until its deadline.
+inline constexpr size_t kMaxRequestBytes = 1536 * 1024;
+
+// The input rules above, as Status, for the client (before sending) and the
+// service (on arrival) alike. `what` names the request in the message.
+inline Status CheckKey(std::string_view key) {
+  if (key.empty()) return Status::InvalidArgument("key must not be empty");
+  return Status::OK();
+}
+inline Status CheckRequestSize(size_t key_and_value_bytes, std::string_view what) {
+  if (key_and_value_bytes <= kMaxRequestBytes) return Status::OK();
+  return Status::InvalidArgument("request too large: " + std::string(what) + " carries " +
+                                 std::to_string(key_and_value_bytes) +
+                                 " bytes of keys and values, the limit is " +
+                                 std::to_string(kMaxRequestBytes) + " (1.5 MiB)");
+}
 
 // Identifies a write for exactly-once retries. client_id 0 disables dedup.
 struct WriteId {
