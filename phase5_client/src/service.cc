@@ -33,6 +33,8 @@ class KvService {
       : server_(server), node_(node), options_(std::move(options)) {}
 
   awaitable<Result<GetResponse>> Get(GetRequest req) {
+    TINYKV_CO_RETURN_IF_ERROR(CheckKey(req.key));
+    TINYKV_CO_RETURN_IF_ERROR(CheckRequestSize(req.key.size(), "get"));
     if (!req.serializable) {
       Status s = co_await Barrier(req.timeout_ms);
       if (!s.ok()) co_return s;
@@ -48,6 +50,7 @@ class KvService {
   }
 
   awaitable<Result<ScanResponse>> Scan(ScanRequest req) {
+    TINYKV_CO_RETURN_IF_ERROR(CheckRequestSize(req.start.size() + req.end.size(), "scan"));
     if (!req.end.empty() && req.end <= req.start) co_return ScanResponse{};
     if (!req.serializable) {
       Status s = co_await Barrier(req.timeout_ms);
@@ -76,6 +79,11 @@ class KvService {
   }
 
   awaitable<Result<WriteResponse>> Put(PutRequest req) {
+    // Checked again here, not only by well-behaved clients: a value the
+    // leader accepted must fit every later hop (a Raft append to the
+    // followers, a snapshot chunk, a response).
+    TINYKV_CO_RETURN_IF_ERROR(CheckKey(req.key));
+    TINYKV_CO_RETURN_IF_ERROR(CheckRequestSize(req.key.size() + req.value.size(), "put"));
     replica::KvCommand cmd;
     cmd.op = replica::KvCommand::Op::kPut;
     cmd.key = std::move(req.key);
@@ -88,6 +96,8 @@ class KvService {
   }
 
   awaitable<Result<WriteResponse>> Delete(DeleteRequest req) {
+    TINYKV_CO_RETURN_IF_ERROR(CheckKey(req.key));
+    TINYKV_CO_RETURN_IF_ERROR(CheckRequestSize(req.key.size(), "delete"));
     replica::KvCommand cmd;
     cmd.op = replica::KvCommand::Op::kDelete;
     cmd.key = std::move(req.key);
@@ -99,6 +109,7 @@ class KvService {
   }
 
   awaitable<Result<DeleteRangeResponse>> DeleteRange(DeleteRangeRequest req) {
+    TINYKV_CO_RETURN_IF_ERROR(CheckRequestSize(req.start.size() + req.end.size(), "delete range"));
     if (!req.end.empty() && req.end <= req.start) {
       co_return Status::InvalidArgument("delete range: end must be empty or greater than start");
     }
@@ -114,6 +125,9 @@ class KvService {
   }
 
   awaitable<Result<CasResponse>> Cas(CasRequest req) {
+    TINYKV_CO_RETURN_IF_ERROR(CheckKey(req.key));
+    TINYKV_CO_RETURN_IF_ERROR(CheckRequestSize(
+        req.key.size() + req.expected.size() + req.value.size(), "cas"));
     replica::KvCommand cmd;
     cmd.op = replica::KvCommand::Op::kCas;
     cmd.key = std::move(req.key);

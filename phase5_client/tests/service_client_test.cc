@@ -66,6 +66,34 @@ TEST(ClientService, HintWithoutAddressTriggersStatusDiscovery) {
   }
 }
 
+// The leader checks the request rules again (a raw RPC skips the client's
+// checks): an empty key or more than kMaxRequestBytes is refused before
+// anything is proposed, so no oversize entry can reach the Raft log.
+TEST(ClientService, LeaderRefusesEmptyKeysAndOversizeRequestsBeforeProposing) {
+  FakeCluster c(1, true);
+  c.SetLeader(1);
+  auto rpc = net::RpcClient::Create({}).value();
+  PutRequest big;
+  big.key = "k";
+  big.value.assign(kMaxRequestBytes, 'v');  // key + value = limit + 1
+  auto r = rpc->CallSync<PutMethod>(c.address(1), big);
+  ASSERT_TRUE(r.status().IsInvalidArgument()) << r.status().ToString();
+  EXPECT_NE(r.status().ToString().find("request too large"), std::string::npos);
+  PutRequest empty;
+  empty.value = "v";
+  EXPECT_TRUE(rpc->CallSync<PutMethod>(c.address(1), empty).status().IsInvalidArgument());
+  CasRequest cas;
+  cas.key = "k";
+  cas.has_expected = true;
+  cas.expected.assign(kMaxRequestBytes / 2, 'e');
+  cas.value.assign(kMaxRequestBytes / 2, 'n');
+  EXPECT_TRUE(rpc->CallSync<CasMethod>(c.address(1), cas).status().IsInvalidArgument());
+  EXPECT_EQ(c.group().proposals, 0u);
+  big.value.resize(kMaxRequestBytes - 1);  // exactly the limit: accepted
+  EXPECT_OK(rpc->CallSync<PutMethod>(c.address(1), big).status());
+  EXPECT_EQ(c.group().proposals, 1u);
+}
+
 TEST(ClientService, FollowerAnswersNotLeaderWithClientAddressNeverPeerAddress) {
   for (bool hints : {false, true}) {
     FakeCluster c(3, hints);

@@ -132,3 +132,10 @@ enum class StatusDetailKind : unsigned char {
     ::tinykv::Status _tinykv_status = (expr);     \
     if (!_tinykv_status.ok()) return _tinykv_status; \
   } while (0)
+
+// The same for coroutines (Asio handlers): co_returns the status if not OK.
+#define TINYKV_CO_RETURN_IF_ERROR(expr)                 \
+  do {                                                  \
+    ::tinykv::Status _tinykv_status = (expr);           \
+    if (!_tinykv_status.ok()) co_return _tinykv_status; \
+  } while (0)
