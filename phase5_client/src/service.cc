@@ -153,6 +153,7 @@ class KvService {
     static_cast<replica::ReplicaPosition&>(resp) = st;
     resp.client_address = SelfAddress();
     resp.leader_client_address = ClientAddressOf(st.id, st.leader);
+    resp.cluster_id = node_.identity().cluster_id;
     return resp;
   }
 

@@ -64,6 +64,7 @@ class FakeKvNode final : public replica::KvNode {
                                                                 const std::string& end,
                                                                 size_t limit) override;
   replica::KvNodeStatus GetStatus() override;
+  replica::NodeIdentity identity() const override { return {id_, 1}; }
   uint16_t peer_port() const override { return 0; }
   void SetPeerAddress(uint64_t, std::string) override {}
   Status TransferLeadership(uint64_t to, std::chrono::milliseconds timeout) override;

@@ -86,6 +86,7 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerConfig& config) {
   }
   node_options.peer_listen = config.listen_peer;
   node_options.join_existing = config.initial_cluster_state == "existing";
+  node_options.cluster_token = config.initial_cluster_token;
   node_options.tick_ms = config.tick_ms;
   node_options.election_ticks = config.election_ticks;
   node_options.heartbeat_ticks = config.heartbeat_ticks;
@@ -127,9 +128,10 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerConfig& config) {
                                 std::string(s.message()));
   }
   impl->client_address = impl->rpc->address();
-  impl->log->info("node={} started client={} peer={} data_dir={} cluster_size={} tick_ms={} "
-                  "election_ticks={} fault_injection={}",
-                  config.id, impl->client_address, impl->peer_address, config.data_dir,
+  impl->log->info("node={} started cluster={:016x} client={} peer={} data_dir={} cluster_size={} "
+                  "tick_ms={} election_ticks={} fault_injection={}",
+                  config.id, impl->node->identity().cluster_id, impl->client_address,
+                  impl->peer_address, config.data_dir,
                   node_options.peers.size(), config.tick_ms, config.election_ticks,
                   config.enable_fault_injection ? "on" : "off");
   return std::unique_ptr<Server>(new Server(std::move(impl)));

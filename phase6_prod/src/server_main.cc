@@ -50,6 +50,9 @@ int main(int argc, char** argv) {
                  "new: bootstrap --initial-cluster; existing: join a running cluster after "
                  "`tinykv member add` (no bootstrap, waits for the leader)")
       ->capture_default_str();
+  app.add_option("--initial-cluster-token", c.initial_cluster_token,
+                 "Mixed into a new cluster's id, so clusters with the same members never mix")
+      ->capture_default_str();
   app.add_option("--tick-ms", c.tick_ms, "Raft tick in milliseconds")->capture_default_str();
   app.add_option("--election-ticks", c.election_ticks,
                  "Election timeout in ticks (randomized in [1x, 2x))")

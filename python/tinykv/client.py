@@ -152,7 +152,8 @@ class Client:
     def status(self, endpoint: str | None = None, *,
                timeout: float | None = None) -> dict[str, Any]:
         """One endpoint's Raft status as a dict (id, leader, term, role, commit_index,
-        applied_index, first_index, last_index, client_address, leader_client_address).
+        applied_index, first_index, last_index, client_address, leader_client_address,
+        cluster_id).
         Without an endpoint: the leader's status (raises ``UnavailableError`` if no
         endpoint reports itself leader)."""
         if endpoint is not None:

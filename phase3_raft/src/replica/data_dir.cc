@@ -1,7 +1,16 @@
 #include "tinykv/replica/data_dir.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cinttypes>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <system_error>
+
+#include "tinykv/common/crc32c.h"
 
 namespace tinykv::replica {
 
@@ -15,6 +24,117 @@ bool IsSingleGroupLayout(const fs::path& data_dir) {
 fs::path GroupDir(const fs::path& data_dir, uint64_t group) {
   if (group == 1 && IsSingleGroupLayout(data_dir)) return data_dir;
   return data_dir / "groups" / std::to_string(group);
+}
+
+namespace {
+
+constexpr char kIdentityFile[] = "identity";
+constexpr char kHeader[] = "tinykv-identity 1\n";
+
+std::string Hex(uint64_t v, int width) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%0*" PRIx64, width, v);
+  return buf;
+}
+
+std::string Body(const NodeIdentity& id) {
+  return std::string(kHeader) + "member " + std::to_string(id.member_id) + "\ncluster " +
+         Hex(id.cluster_id, 16) + "\n";
+}
+
+Status SyncFd(const fs::path& p, bool dir) {
+  int fd = ::open(p.c_str(), dir ? (O_RDONLY | O_DIRECTORY) : O_RDONLY);
+  if (fd < 0) return Status::IOError("open " + p.string());
+  const int rc = ::fsync(fd);
+  ::close(fd);
+  return rc == 0 ? Status::OK() : Status::IOError("fsync " + p.string());
+}
+
+}  // namespace
+
+uint64_t ComputeClusterId(const std::map<uint64_t, std::string>& initial_members,
+                          std::string_view token) {
+  // FNV-1a over "token|id=addr,id=addr,..." (ids in order): stable across
+  // versions and platforms, which is all an identity needs.
+  std::string text(token);
+  text += '|';
+  for (const auto& [id, addr] : initial_members) text += std::to_string(id) + "=" + addr + ",";
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 0x100000001b3ull;
+  }
+  return h == 0 ? 1 : h;  // 0 means "unknown"
+}
+
+Result<std::optional<NodeIdentity>> ReadIdentity(const fs::path& data_dir) {
+  const fs::path p = data_dir / kIdentityFile;
+  std::error_code ec;
+  if (!fs::exists(p, ec)) return std::optional<NodeIdentity>();
+  std::ifstream in(p, std::ios::binary);
+  if (!in) return Status::IOError("open " + p.string());
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string text = ss.str();
+  const size_t crc_at = text.rfind("crc ");
+  NodeIdentity id;
+  unsigned long long member = 0, cluster = 0;
+  unsigned crc = 0;
+  char tail = 0;
+  if (crc_at == std::string::npos ||
+      std::sscanf(text.c_str() + crc_at, "crc %8x%c", &crc, &tail) != 2 || tail != '\n' ||
+      crc_at + 13 != text.size() || crc32c::Value(text.data(), crc_at) != crc ||
+      std::sscanf(text.c_str(), "tinykv-identity 1\nmember %llu\ncluster %16llx\n", &member,
+                  &cluster) != 2) {
+    return Status::Corruption(p.string() + ": not a valid identity record");
+  }
+  id.member_id = member;
+  id.cluster_id = cluster;
+  if (Body(id) != text.substr(0, crc_at))
+    return Status::Corruption(p.string() + ": not a valid identity record");
+  return std::optional<NodeIdentity>(id);
+}
+
+Status WriteIdentity(const fs::path& data_dir, const NodeIdentity& id) {
+  std::error_code ec;
+  fs::create_directories(data_dir, ec);
+  if (ec) return Status::IOError("create " + data_dir.string() + ": " + ec.message());
+  std::string text = Body(id);
+  text += "crc " + Hex(crc32c::Value(text.data(), text.size()), 8) + "\n";
+  const fs::path tmp = data_dir / (std::string(kIdentityFile) + ".tmp");
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.flush();
+    if (!out) return Status::IOError("write " + tmp.string());
+  }
+  TINYKV_RETURN_IF_ERROR(SyncFd(tmp, false));
+  fs::rename(tmp, data_dir / kIdentityFile, ec);
+  if (ec) return Status::IOError("rename " + tmp.string() + ": " + ec.message());
+  return SyncFd(data_dir, true);
+}
+
+Result<NodeIdentity> CheckIdentity(const fs::path& data_dir, uint64_t member_id,
+                                   uint64_t cluster_id) {
+  TINYKV_ASSIGN_OR_RETURN(std::optional<NodeIdentity> have, ReadIdentity(data_dir));
+  if (!have) {
+    NodeIdentity id{member_id, cluster_id};
+    TINYKV_RETURN_IF_ERROR(WriteIdentity(data_dir, id));
+    return id;
+  }
+  if (have->member_id != member_id) {
+    return Status::InvalidArgument("data dir " + data_dir.string() + " belongs to member " +
+                                   std::to_string(have->member_id) + " of cluster " +
+                                   Hex(have->cluster_id, 16) + ", not to member " +
+                                   std::to_string(member_id));
+  }
+  if (have->cluster_id != 0 && cluster_id != 0 && have->cluster_id != cluster_id) {
+    return Status::InvalidArgument("data dir " + data_dir.string() + " belongs to cluster " +
+                                   Hex(have->cluster_id, 16) + ", not to cluster " +
+                                   Hex(cluster_id, 16) +
+                                   " (a different --initial-cluster or --initial-cluster-token)");
+  }
+  return *have;
 }
 
 }  // namespace tinykv::replica

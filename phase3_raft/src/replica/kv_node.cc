@@ -38,8 +38,10 @@ namespace {
 
 class KvNodeImpl final : public KvNode {
  public:
-  KvNodeImpl(std::unique_ptr<PeerHost> own_host, PeerHost* host, std::unique_ptr<Replica> replica)
-      : own_host_(std::move(own_host)),
+  KvNodeImpl(NodeIdentity identity, std::unique_ptr<PeerHost> own_host, PeerHost* host,
+             std::unique_ptr<Replica> replica)
+      : identity_(identity),
+        own_host_(std::move(own_host)),
         host_(host),
         replica_(std::move(replica)),
         sm_(static_cast<KvStateMachine*>(&replica_->state_machine())) {}
@@ -76,6 +78,7 @@ class KvNodeImpl final : public KvNode {
     return sm_->Scan(start, end, limit);
   }
   KvNodeStatus GetStatus() override { return replica_->GetStatus(); }
+  NodeIdentity identity() const override { return identity_; }
   uint16_t peer_port() const override { return host_->port(); }
   void SetPeerAddress(uint64_t id, std::string address) override {
     host_->SetAddress(id, std::move(address));
@@ -93,6 +96,7 @@ class KvNodeImpl final : public KvNode {
   }
 
  private:
+  const NodeIdentity identity_;
   std::unique_ptr<PeerHost> own_host_;  // null when the host is shared
   PeerHost* host_;
   std::unique_ptr<Replica> replica_;
@@ -106,6 +110,19 @@ Result<std::unique_ptr<KvNode>> KvNode::Open(const KvNodeOptions& options) {
   if (options.data_dir.empty()) return Status::InvalidArgument("data_dir is required");
   if (!options.peers.count(options.id))
     return Status::InvalidArgument("peers must include this node's id");
+  // Whose data dir this is (data_dir.h "Identity"). Only a brand-new data
+  // dir of a new cluster learns its cluster id here; later starts check the
+  // member id (the flags that named the initial cluster may have changed
+  // since, as etcd ignores them once a member is bootstrapped).
+  std::error_code ec;
+  const bool fresh = !std::filesystem::exists(options.data_dir / "identity", ec) &&
+                     !IsSingleGroupLayout(options.data_dir) &&
+                     !std::filesystem::exists(options.data_dir / "groups", ec);
+  uint64_t cluster_id = options.cluster_id;
+  if (cluster_id == 0 && fresh && !options.join_existing)
+    cluster_id = ComputeClusterId(options.peers, options.cluster_token);
+  TINYKV_ASSIGN_OR_RETURN(NodeIdentity identity,
+                          CheckIdentity(options.data_dir, options.id, cluster_id));
   std::unique_ptr<PeerHost> own_host;
   PeerHost* host = options.host;
   if (host == nullptr) {
@@ -143,7 +160,7 @@ Result<std::unique_ptr<KvNode>> KvNode::Open(const KvNodeOptions& options) {
     return replica.status();
   }
   return std::unique_ptr<KvNode>(
-      new KvNodeImpl(std::move(own_host), host, std::move(replica).value()));
+      new KvNodeImpl(identity, std::move(own_host), host, std::move(replica).value()));
 }
 
 }  // namespace tinykv::replica

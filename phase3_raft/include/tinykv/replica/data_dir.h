@@ -9,12 +9,55 @@
 // the data dir) is read as group 1: a data dir with raft/ at its root keeps
 // using its root as group 1's directory (nothing is moved, so there is no
 // upgrade step that a crash could interrupt); other groups live under groups/.
+//
+// Identity. The data dir records whose it is in `<data-dir>/identity`:
+//
+//   identity := "tinykv-identity 1\n" "member " member_id "\n" "cluster " hex16 "\n"
+//               "crc " hex8(crc32c of the lines above) "\n"
+//
+// written once (temp file, fsync, rename, fsync of the dir) when the node
+// first opens it, and checked at every later open: a data dir started under
+// another member id is refused (as etcd refuses "member ... has already been
+// bootstrapped" under another name). The cluster id of a new cluster is a
+// hash of its initial members and addresses and the cluster token, so every
+// member computes the same id without talking; a member that joins an
+// existing cluster starts with cluster id 0 ("not known yet").
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "tinykv/common/result.h"
 
 namespace tinykv::replica {
+
+struct NodeIdentity {
+  uint64_t member_id = 0;
+  uint64_t cluster_id = 0;  // 0: not known yet (a member that joined)
+  friend bool operator==(const NodeIdentity&, const NodeIdentity&) = default;
+};
+
+// The id every member of a new cluster computes from the same initial
+// configuration (id -> peer address) and token (etcd's --initial-cluster-token).
+uint64_t ComputeClusterId(const std::map<uint64_t, std::string>& initial_members,
+                          std::string_view token);
+
+// nullopt if the data dir has no identity yet; Corruption if it is malformed.
+[[nodiscard]] Result<std::optional<NodeIdentity>> ReadIdentity(const std::filesystem::path& data_dir);
+// Durably records `id` (replacing an earlier record).
+[[nodiscard]] Status WriteIdentity(const std::filesystem::path& data_dir, const NodeIdentity& id);
+
+// Opens the identity of `data_dir` for a node started as `member_id`: writes
+// it on first use (with `cluster_id`), returns the recorded one otherwise.
+// InvalidArgument, with a one-line message naming the data dir and both ids,
+// when the data dir belongs to another member, or (both ids known) to
+// another cluster.
+[[nodiscard]] Result<NodeIdentity> CheckIdentity(const std::filesystem::path& data_dir,
+                                                 uint64_t member_id, uint64_t cluster_id);
 
 // True when `data_dir` holds the single-group layout of earlier versions.
 bool IsSingleGroupLayout(const std::filesystem::path& data_dir);

@@ -33,6 +33,7 @@
 #include "tinykv/common/clock.h"
 #include "tinykv/common/result.h"
 #include "tinykv/common/status.h"
+#include "tinykv/replica/data_dir.h"
 #include "tinykv/replica/kv_command.h"
 #include "tinykv/replica/membership.h"
 #include "tinykv/replica/peer_host.h"
@@ -57,6 +58,11 @@ struct KvNodeOptions {
   uint64_t snapshot_threshold = 10000;  // applied entries between state machine snapshots
   bool sync = true;                     // fsync the raft log before acknowledging (off only for tests)
   int io_threads = 2;                   // of the node's own PeerHost
+  // Identity (data_dir.h). A new cluster's id is computed from `peers` and
+  // the token at bootstrap; cluster_id, if non-zero, is the id this node must
+  // belong to (checked against the data dir's record).
+  std::string cluster_token = "tinykv-cluster";
+  uint64_t cluster_id = 0;
   uint64_t group = 1;                   // the Raft group this node is a member of
   PeerHost* host = nullptr;             // shared transport (must outlive the node); null: own one
   Clock* clock = nullptr;               // ticks and deadlines; null: Clock::Real()
@@ -67,8 +73,9 @@ using KvNodeStatus = ReplicaStatus;
 class KvNode {
  public:
   // Opens (or creates) the node's group directory, restores from it, starts
-  // the transport (unless shared) and the driver.
-  // IOError/Corruption/InvalidArgument on bad input.
+  // the transport (unless shared) and the driver. IOError/Corruption/
+  // InvalidArgument on bad input; InvalidArgument naming both ids when the
+  // data dir belongs to another member or cluster (data_dir.h "Identity").
   [[nodiscard]] static Result<std::unique_ptr<KvNode>> Open(const KvNodeOptions& options);
   virtual ~KvNode() = default;  // Stop() if still running
 
@@ -106,6 +113,8 @@ class KvNode {
                                                      std::chrono::milliseconds timeout);
 
   virtual KvNodeStatus GetStatus() = 0;
+  // The data dir's identity: this member's id and its cluster's id.
+  virtual NodeIdentity identity() const = 0;
   virtual uint16_t peer_port() const = 0;
   // Sets / changes where peer `id` is reached ("host:port"), e.g. after it
   // restarted on a new port (LocalCluster). Thread-safe.

@@ -231,10 +231,11 @@ struct StatusRequest {
 struct StatusResponse : replica::ReplicaPosition {
   std::string client_address;         // this node's advertised client endpoint
   std::string leader_client_address;  // empty when unknown
+  uint64_t cluster_id = 0;            // the data dir's identity (0: not known yet)
   template <class A>
   void serialize(A& a) {
     ReplicaPosition::serialize(a);
-    a(client_address, leader_client_address);
+    a(client_address, leader_client_address, cluster_id);
   }
 };
 

@@ -33,6 +33,10 @@ struct ServerConfig {
   // no configuration, never campaigns, and waits for the leader to send it
   // the log or a snapshot. Ignored once the data dir holds state.
   std::string initial_cluster_state = "new";
+  // --initial-cluster-token (etcd's flag): mixed into the id a new cluster
+  // computes from --initial-cluster, so two clusters started with the same
+  // member list but different tokens get different ids and never mix.
+  std::string initial_cluster_token = "tinykv-cluster";
   int tick_ms = 100;                              // --tick-ms
   int election_ticks = 10;                        // --election-ticks
   int heartbeat_ticks = 1;                        // --heartbeat-ticks
