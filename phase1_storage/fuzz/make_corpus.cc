@@ -5,8 +5,8 @@
 #include <fstream>
 #include <string>
 
-#include "env.h"
 #include "table_builder.h"
+#include "tinykv/common/env.h"
 #include "tinykv/storage/write_batch.h"
 #include "version_edit.h"
 #include "wal_writer.h"

@@ -6,7 +6,7 @@
 #include <cstring>
 #include <string>
 
-#include "env.h"
+#include "tinykv/common/env.h"
 
 namespace tinykv::storage::fuzz {
 

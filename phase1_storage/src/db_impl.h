@@ -26,9 +26,9 @@
 #include <thread>
 
 #include "dbformat.h"
-#include "env.h"
 #include "memtable.h"
 #include "table_cache.h"
+#include "tinykv/common/env.h"
 #include "tinykv/storage/db.h"
 #include "version_set.h"
 #include "wal_writer.h"

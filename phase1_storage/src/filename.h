@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <string>
 
-#include "env.h"
+#include "tinykv/common/env.h"
 
 namespace tinykv::storage {
 

@@ -6,8 +6,8 @@
 #include <memory>
 #include <string>
 
-#include "env.h"
 #include "tinykv/common/bytes.h"
+#include "tinykv/common/env.h"
 #include "tinykv/common/status.h"
 
 namespace tinykv::storage {

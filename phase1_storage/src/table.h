@@ -26,9 +26,9 @@
 #include <vector>
 
 #include "block.h"
-#include "env.h"
 #include "lru_cache.h"
 #include "sstable_format.h"
+#include "tinykv/common/env.h"
 #include "tinykv/storage/iterator.h"
 #include "tinykv/storage/options.h"
 

@@ -10,8 +10,8 @@
 #include "block_builder.h"
 #include "bloom.h"
 #include "dbformat.h"
-#include "env.h"
 #include "sstable_format.h"
+#include "tinykv/common/env.h"
 
 namespace tinykv::storage {
 

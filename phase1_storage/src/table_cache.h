@@ -9,9 +9,9 @@
 #include <memory>
 #include <string>
 
-#include "env.h"
 #include "lru_cache.h"
 #include "table.h"
+#include "tinykv/common/env.h"
 
 namespace tinykv::storage {
 

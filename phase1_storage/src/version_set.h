@@ -27,8 +27,8 @@
 #include <vector>
 
 #include "dbformat.h"
-#include "env.h"
 #include "table_cache.h"
+#include "tinykv/common/env.h"
 #include "tinykv/storage/options.h"
 #include "version_edit.h"
 #include "wal_writer.h"

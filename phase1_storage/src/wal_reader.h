@@ -18,7 +18,7 @@
 #include <memory>
 #include <string>
 
-#include "env.h"
+#include "tinykv/common/env.h"
 #include "wal_format.h"
 
 namespace tinykv::storage::wal {

@@ -6,7 +6,7 @@
 
 #include <cstdint>
 
-#include "env.h"
+#include "tinykv/common/env.h"
 #include "wal_format.h"
 
 namespace tinykv::storage::wal {

@@ -7,9 +7,9 @@
 #include <fstream>
 
 #include "db_impl.h"
-#include "env.h"
-#include "fault_injection_env.h"
 #include "filename.h"
+#include "tinykv/common/fault_injection_env.h"
+#include "tinykv/common/fault_injection_env.h"
 #include "tinykv/storage/db.h"
 #include "tinykv/testing/test_util.h"
 
@@ -73,6 +73,8 @@ class RecoveryTest : public ::testing::Test {
 
   testing::TempDir dir_;
   Options options_;
+  // Declared before db_: a DB opened on it must be closed before it goes.
+  FaultInjectionEnv fault_env_{Env::Default()};
   std::unique_ptr<DB> db_;
 };
 
@@ -251,9 +253,8 @@ TEST_F(RecoveryTest, CorruptManifestFailsOpenNamingTheFile) {
 }
 
 TEST_F(RecoveryTest, SyncedWritesSurviveSimulatedPowerLoss) {
-  FaultInjectionEnv env(Env::Default());
   options_.write_buffer_size = 32 << 10;  // flushes and compactions happen
-  Open(&env);
+  Open(&fault_env_);
   Random rnd(testing::SeedForTest());
   std::vector<std::string> synced;
   for (int i = 0; i < 2000; ++i) {
@@ -266,8 +267,8 @@ TEST_F(RecoveryTest, SyncedWritesSurviveSimulatedPowerLoss) {
     }
   }
   db_.reset();
-  ASSERT_OK(env.DropUnsyncedData());
-  Open(&env);
+  ASSERT_OK(fault_env_.DropUnsyncedData());
+  Open(&fault_env_);
   for (const auto& k : synced) {
     auto r = db_->Get(ReadOptions(), k);
     ASSERT_OK(r) << k;
@@ -275,47 +276,44 @@ TEST_F(RecoveryTest, SyncedWritesSurviveSimulatedPowerLoss) {
 }
 
 TEST_F(RecoveryTest, FailedSyncMakesWritesFailUntilReopen) {
-  FaultInjectionEnv env(Env::Default());
-  Open(&env);
+  Open(&fault_env_);
   WriteOptions sync;
   sync.sync = true;
   ASSERT_OK(db_->Put(sync, "a", "1"));
-  env.SetFailSyncs(true);
+  fault_env_.SetFailSyncs(true);
   EXPECT_TRUE(db_->Put(sync, "b", "2").IsIOError());
-  env.SetFailSyncs(false);
+  fault_env_.SetFailSyncs(false);
   // Sticky: the WAL state is unknown, so even non-sync writes fail now.
   EXPECT_FALSE(db_->Put(WriteOptions(), "c", "3").ok());
   EXPECT_EQ(1u, db_->Stats()["background-errors"]);
-  Open(&env);
+  Open(&fault_env_);
   auto r = db_->Get(ReadOptions(), "a");
   ASSERT_OK(r);
   ASSERT_OK(db_->Put(sync, "d", "4"));
 }
 
 TEST_F(RecoveryTest, FailedWalSwitchIsNotStickyAndLosesNothing) {
-  FaultInjectionEnv env(Env::Default());
-  Open(&env);
+  Open(&fault_env_);
   ASSERT_OK(db_->Put(WriteOptions(), "a", "1"));
-  env.SetFailWrites(true);  // creating the next WAL fails
+  fault_env_.SetFailWrites(true);  // creating the next WAL fails
   EXPECT_TRUE(db_->Flush().IsIOError());
-  env.SetFailWrites(false);
+  fault_env_.SetFailWrites(false);
   ASSERT_OK(db_->Put(WriteOptions(), "b", "2"));
   ASSERT_OK(db_->Flush());
-  Open(&env);
+  Open(&fault_env_);
   EXPECT_EQ(2u, Keys().size());
 }
 
 TEST_F(RecoveryTest, FailedFlushIsStickyAndDoesNotLoseData) {
-  FaultInjectionEnv env(Env::Default());
-  Open(&env);
+  Open(&fault_env_);
   for (int i = 0; i < 100; ++i) ASSERT_OK(db_->Put(WriteOptions(), Key(i), "v"));
-  env.SetFailWritesToSuffix(".sst");
+  fault_env_.SetFailWritesToSuffix(".sst");
   EXPECT_TRUE(db_->Flush().IsIOError());
-  env.SetFailWritesToSuffix("");
+  fault_env_.SetFailWritesToSuffix("");
   // The background error is sticky: writes fail until the DB is reopened.
   EXPECT_TRUE(db_->Put(WriteOptions(), "x", "y").IsIOError());
   EXPECT_EQ(1u, db_->Stats()["background-errors"]);
-  Open(&env);
+  Open(&fault_env_);
   EXPECT_EQ(100u, Keys().size());
 }
 

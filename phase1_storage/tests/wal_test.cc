@@ -4,8 +4,8 @@
 
 #include <fstream>
 
-#include "env.h"
 #include "tinykv/common/coding.h"
+#include "tinykv/common/env.h"
 #include "tinykv/testing/test_util.h"
 #include "wal_reader.h"
 #include "wal_writer.h"

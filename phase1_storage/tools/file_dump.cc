@@ -6,10 +6,10 @@
 #include <vector>
 
 #include "dbformat.h"
-#include "env.h"
 #include "filename.h"
 #include "table.h"
 #include "tinykv/common/coding.h"
+#include "tinykv/common/env.h"
 #include "tinykv/storage/write_batch.h"
 #include "version_edit.h"
 #include "wal_reader.h"

@@ -1,4 +1,5 @@
-// The POSIX Env: buffered writes, pread for random reads, fcntl locks.
+// The POSIX Env: buffered writes, mmap or pread for random reads, fcntl
+// locks. Error mapping (ENOSPC -> ResourceExhausted, ...) is in env.h.
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -8,20 +9,30 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <mutex>
 #include <set>
+#include <system_error>
 
-#include "env.h"
+#include "tinykv/common/env.h"
 
-namespace tinykv::storage {
+namespace tinykv {
 
 namespace {
 
-Status PosixError(const std::string& context, int err) {
-  std::string msg = context + ": " + std::strerror(err);
+// "<fname>: <op>: <strerror>" (no op part if op is null), as the code env.h
+// documents: a full disk is ResourceExhausted("<fname>: <strerror>") so that
+// callers can recognise it whatever the operation was.
+Status PosixError(const std::string& fname, const char* op, int err) {
+  const char* text = std::strerror(err);
+  if (err == ENOSPC || err == EDQUOT) return Status::ResourceExhausted(fname + ": " + text);
+  std::string msg = fname + ": ";
+  if (op != nullptr) msg += std::string(op) + ": ";
+  msg += text;
   if (err == ENOENT) return Status::NotFound(msg);
   return Status::IOError(msg);
 }
+Status PosixError(const std::string& fname, int err) { return PosixError(fname, nullptr, err); }
 
 class PosixSequentialFile final : public SequentialFile {
  public:
@@ -33,7 +44,7 @@ class PosixSequentialFile final : public SequentialFile {
       const ssize_t r = ::read(fd_, scratch + done, n - done);
       if (r < 0) {
         if (errno == EINTR) continue;
-        return PosixError(fname_, errno);
+        return PosixError(fname_, "read", errno);
       }
       if (r == 0) break;
       done += static_cast<size_t>(r);
@@ -43,7 +54,7 @@ class PosixSequentialFile final : public SequentialFile {
   }
   Status Skip(uint64_t n) override {
     if (::lseek(fd_, static_cast<off_t>(n), SEEK_CUR) == static_cast<off_t>(-1)) {
-      return PosixError(fname_, errno);
+      return PosixError(fname_, "lseek", errno);
     }
     return Status::OK();
   }
@@ -64,7 +75,7 @@ class PosixRandomAccessFile final : public RandomAccessFile {
       if (r < 0) {
         if (errno == EINTR) continue;
         *result = Slice(scratch, 0);
-        return PosixError(fname_, errno);
+        return PosixError(fname_, "pread", errno);
       }
       if (r == 0) break;
       done += static_cast<size_t>(r);
@@ -131,12 +142,12 @@ class PosixWritableFile final : public WritableFile {
   Status Flush() override { return FlushBuffer(); }
   Status Sync() override {
     TINYKV_RETURN_IF_ERROR(FlushBuffer());
-    if (::fdatasync(fd_) != 0) return PosixError(fname_ + ": fdatasync", errno);
+    if (::fdatasync(fd_) != 0) return PosixError(fname_, "fdatasync", errno);
     return Status::OK();
   }
   Status Close() override {
     Status s = FlushBuffer();
-    if (::close(fd_) != 0 && s.ok()) s = PosixError(fname_ + ": close", errno);
+    if (::close(fd_) != 0 && s.ok()) s = PosixError(fname_, "close", errno);
     fd_ = -1;
     return s;
   }
@@ -153,7 +164,7 @@ class PosixWritableFile final : public WritableFile {
       const ssize_t r = ::write(fd_, data, size);
       if (r < 0) {
         if (errno == EINTR) continue;
-        return PosixError(fname_ + ": write", errno);
+        return PosixError(fname_, "write", errno);
       }
       data += r;
       size -= static_cast<size_t>(r);
@@ -219,6 +230,11 @@ class PosixEnv final : public Env {
     if (fd < 0) return PosixError(fname, errno);
     return std::unique_ptr<WritableFile>(new PosixWritableFile(fname, fd));
   }
+  Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& fname) override {
+    const int fd = ::open(fname.c_str(), O_APPEND | O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return PosixError(fname, errno);
+    return std::unique_ptr<WritableFile>(new PosixWritableFile(fname, fd));
+  }
   bool FileExists(const std::string& fname) override { return ::access(fname.c_str(), F_OK) == 0; }
   Status GetChildren(const std::string& dir, std::vector<std::string>* result) override {
     result->clear();
@@ -232,11 +248,21 @@ class PosixEnv final : public Env {
     return Status::OK();
   }
   Status RemoveFile(const std::string& fname) override {
-    if (::unlink(fname.c_str()) != 0) return PosixError(fname + ": unlink", errno);
+    if (::unlink(fname.c_str()) != 0) return PosixError(fname, "unlink", errno);
     return Status::OK();
   }
   Status CreateDir(const std::string& dirname) override {
-    if (::mkdir(dirname.c_str(), 0755) != 0) return PosixError(dirname + ": mkdir", errno);
+    if (::mkdir(dirname.c_str(), 0755) != 0) return PosixError(dirname, "mkdir", errno);
+    return Status::OK();
+  }
+  Status RemoveDir(const std::string& dirname) override {
+    if (::rmdir(dirname.c_str()) != 0) return PosixError(dirname, "rmdir", errno);
+    return Status::OK();
+  }
+  Status RemoveDirRecursively(const std::string& dirname) override {
+    std::error_code ec;
+    std::filesystem::remove_all(dirname, ec);  // symlinks are removed, not followed
+    if (ec) return PosixError(dirname, "remove", ec.value());
     return Status::OK();
   }
   Result<uint64_t> GetFileSize(const std::string& fname) override {
@@ -244,15 +270,27 @@ class PosixEnv final : public Env {
     if (::stat(fname.c_str(), &st) != 0) return PosixError(fname, errno);
     return static_cast<uint64_t>(st.st_size);
   }
+  Status TruncateFile(const std::string& fname, uint64_t size) override {
+    const int fd = ::open(fname.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return PosixError(fname, errno);
+    Status s;
+    if (::ftruncate(fd, static_cast<off_t>(size)) != 0) {
+      s = PosixError(fname, "ftruncate", errno);
+    } else if (::fsync(fd) != 0) {
+      s = PosixError(fname, "fsync", errno);
+    }
+    ::close(fd);
+    return s;
+  }
   Status RenameFile(const std::string& src, const std::string& target) override {
     if (::rename(src.c_str(), target.c_str()) != 0) {
-      return PosixError("rename " + src + " -> " + target, errno);
+      return PosixError(src, ("rename to " + target).c_str(), errno);
     }
     return Status::OK();
   }
   Status LinkFile(const std::string& src, const std::string& target) override {
     if (::link(src.c_str(), target.c_str()) != 0) {
-      return PosixError("link " + src + " -> " + target, errno);
+      return PosixError(src, ("link to " + target).c_str(), errno);
     }
     return Status::OK();
   }
@@ -260,7 +298,7 @@ class PosixEnv final : public Env {
     const int fd = ::open(dirname.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) return PosixError(dirname, errno);
     Status s;
-    if (::fsync(fd) != 0) s = PosixError(dirname + ": fsync", errno);
+    if (::fsync(fd) != 0) s = PosixError(dirname, "fsync", errno);
     ::close(fd);
     return s;
   }
@@ -268,7 +306,7 @@ class PosixEnv final : public Env {
     {
       std::lock_guard<std::mutex> l(mu_);
       if (!locked_.insert(fname).second) {
-        return Status::IOError("lock " + fname + ": already held by this process");
+        return Status::IOError(fname + ": lock: already held by this process");
       }
     }
     const int fd = ::open(fname.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -282,7 +320,7 @@ class PosixEnv final : public Env {
     f.l_type = F_WRLCK;
     f.l_whence = SEEK_SET;
     if (::fcntl(fd, F_SETLK, &f) != 0) {
-      Status s = PosixError("lock " + fname + " (is another process using the database?)", errno);
+      Status s = PosixError(fname, "lock (is another process using it?)", errno);
       ::close(fd);
       std::lock_guard<std::mutex> l(mu_);
       locked_.erase(fname);
@@ -326,4 +364,4 @@ Status ReadFileToString(Env* env, const std::string& fname, std::string* data) {
   return Status::OK();
 }
 
-}  // namespace tinykv::storage
+}  // namespace tinykv
