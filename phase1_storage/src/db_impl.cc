@@ -129,7 +129,7 @@ DBImpl::~DBImpl() {
 }
 
 Result<std::unique_ptr<DB>> DB::Open(const Options& options, const std::filesystem::path& path) {
-  return DBImpl::OpenWithEnv(options, path, Env::Default());
+  return DBImpl::OpenWithEnv(options, path, options.env != nullptr ? options.env : Env::Default());
 }
 
 Result<std::unique_ptr<DB>> DBImpl::OpenWithEnv(const Options& options,

@@ -1,12 +1,7 @@
 #include "tinykv/replica/data_dir.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cinttypes>
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <system_error>
 
@@ -42,14 +37,6 @@ std::string Body(const NodeIdentity& id) {
          Hex(id.cluster_id, 16) + "\n";
 }
 
-Status SyncFd(const fs::path& p, bool dir) {
-  int fd = ::open(p.c_str(), dir ? (O_RDONLY | O_DIRECTORY) : O_RDONLY);
-  if (fd < 0) return Status::IOError("open " + p.string());
-  const int rc = ::fsync(fd);
-  ::close(fd);
-  return rc == 0 ? Status::OK() : Status::IOError("fsync " + p.string());
-}
-
 }  // namespace
 
 uint64_t ComputeClusterId(const std::map<uint64_t, std::string>& initial_members,
@@ -67,15 +54,12 @@ uint64_t ComputeClusterId(const std::map<uint64_t, std::string>& initial_members
   return h == 0 ? 1 : h;  // 0 means "unknown"
 }
 
-Result<std::optional<NodeIdentity>> ReadIdentity(const fs::path& data_dir) {
+Result<std::optional<NodeIdentity>> ReadIdentity(const fs::path& data_dir, Env* env) {
+  if (env == nullptr) env = Env::Default();
   const fs::path p = data_dir / kIdentityFile;
-  std::error_code ec;
-  if (!fs::exists(p, ec)) return std::optional<NodeIdentity>();
-  std::ifstream in(p, std::ios::binary);
-  if (!in) return Status::IOError("open " + p.string());
-  std::stringstream ss;
-  ss << in.rdbuf();
-  const std::string text = ss.str();
+  if (!env->FileExists(p.string())) return std::optional<NodeIdentity>();
+  std::string text;
+  TINYKV_RETURN_IF_ERROR(ReadFileToString(env, p.string(), &text));
   const size_t crc_at = text.rfind("crc ");
   NodeIdentity id;
   unsigned long long member = 0, cluster = 0;
@@ -95,31 +79,25 @@ Result<std::optional<NodeIdentity>> ReadIdentity(const fs::path& data_dir) {
   return std::optional<NodeIdentity>(id);
 }
 
-Status WriteIdentity(const fs::path& data_dir, const NodeIdentity& id) {
+Status WriteIdentity(const fs::path& data_dir, const NodeIdentity& id, Env* env) {
+  if (env == nullptr) env = Env::Default();
   std::error_code ec;
   fs::create_directories(data_dir, ec);
   if (ec) return Status::IOError("create " + data_dir.string() + ": " + ec.message());
   std::string text = Body(id);
   text += "crc " + Hex(crc32c::Value(text.data(), text.size()), 8) + "\n";
-  const fs::path tmp = data_dir / (std::string(kIdentityFile) + ".tmp");
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) return Status::IOError("write " + tmp.string());
-  }
-  TINYKV_RETURN_IF_ERROR(SyncFd(tmp, false));
-  fs::rename(tmp, data_dir / kIdentityFile, ec);
-  if (ec) return Status::IOError("rename " + tmp.string() + ": " + ec.message());
-  return SyncFd(data_dir, true);
+  const std::string tmp = (data_dir / (std::string(kIdentityFile) + ".tmp")).string();
+  TINYKV_RETURN_IF_ERROR(WriteStringToFile(env, Slice(text), tmp, /*sync=*/true));
+  TINYKV_RETURN_IF_ERROR(env->RenameFile(tmp, (data_dir / kIdentityFile).string()));
+  return env->SyncDir(data_dir.string());
 }
 
 Result<NodeIdentity> CheckIdentity(const fs::path& data_dir, uint64_t member_id,
-                                   uint64_t cluster_id) {
-  TINYKV_ASSIGN_OR_RETURN(std::optional<NodeIdentity> have, ReadIdentity(data_dir));
+                                   uint64_t cluster_id, Env* env) {
+  TINYKV_ASSIGN_OR_RETURN(std::optional<NodeIdentity> have, ReadIdentity(data_dir, env));
   if (!have) {
     NodeIdentity id{member_id, cluster_id};
-    TINYKV_RETURN_IF_ERROR(WriteIdentity(data_dir, id));
+    TINYKV_RETURN_IF_ERROR(WriteIdentity(data_dir, id, env));
     return id;
   }
   if (have->member_id != member_id) {

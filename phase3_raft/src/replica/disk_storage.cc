@@ -1,18 +1,9 @@
 // DiskStorage: the segmented raft log. Format: phase3_raft/doc/log_format.md.
 #include "tinykv/replica/disk_storage.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cinttypes>
 #include <cstdio>
-#include <cstring>
-#include <fstream>
-#include <iterator>
-#include <sstream>
 
 #include "tinykv/common/check.h"
 #include "tinykv/common/coding.h"
@@ -60,33 +51,33 @@ std::string SegmentName(uint64_t seq) {
   return buf;
 }
 
-Status Errno(const std::string& what, const fs::path& p) {
-  return Status::IOError(what + " " + p.string() + ": " + std::strerror(errno));
+// Whether a whole record with a verifying checksum starts at any offset >= from.
+bool HasValidRecordAfter(const std::string& data, size_t from) {
+  for (size_t off = from; off + kHeaderSize <= data.size(); ++off) {
+    const uint32_t len = DecodeFixed32(data.data() + off + 4);
+    if (data.size() - off - kHeaderSize < len) continue;
+    const uint8_t type = static_cast<uint8_t>(data[off + 8]);
+    if (type < kEntryRecord || type > kSnapshotRecord) continue;
+    const uint32_t crc = crc32c::Unmask(DecodeFixed32(data.data() + off));
+    if (crc == crc32c::Value(data.data() + off + 8, 1 + len)) return true;
+  }
+  return false;
 }
 
-Status SyncDir(const fs::path& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (fd < 0) return Errno("open dir", dir);
-  int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0) return Errno("fsync dir", dir);
-  return Status::OK();
-}
-
-Result<std::string> ReadFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) return Errno("open", p);
-  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return s;
+bool IsSegmentName(const std::string& name) {
+  return name.size() == 24 && name.substr(20) == ".log" &&
+         name.find_first_not_of("0123456789") == 20;
 }
 
 }  // namespace
 
 DiskStorage::DiskStorage(fs::path dir, DiskStorageOptions options)
-    : dir_(std::move(dir)), options_(options) {}
+    : dir_(std::move(dir)),
+      options_(options),
+      env_(options.env != nullptr ? options.env : Env::Default()) {}
 
 DiskStorage::~DiskStorage() {
-  if (fd_ >= 0) ::close(fd_);
+  if (file_) file_->Close().IgnoreError();  // every acknowledged byte was already synced
 }
 
 Result<std::unique_ptr<DiskStorage>> DiskStorage::Open(const fs::path& dir,
@@ -102,12 +93,10 @@ Result<std::unique_ptr<DiskStorage>> DiskStorage::Open(const fs::path& dir,
 Status DiskStorage::Recover() {
   std::lock_guard<std::mutex> l(mu_);
   std::vector<uint64_t> seqs;
-  for (const auto& de : fs::directory_iterator(dir_)) {
-    const std::string name = de.path().filename().string();
-    if (name.size() != 24 || name.substr(20) != ".log" ||
-        name.find_first_not_of("0123456789") != 20)
-      continue;
-    seqs.push_back(std::stoull(name.substr(0, 20)));
+  std::vector<std::string> names;
+  TINYKV_RETURN_IF_ERROR(env_->GetChildren(dir_.string(), &names));
+  for (const std::string& name : names) {
+    if (IsSegmentName(name)) seqs.push_back(std::stoull(name.substr(0, 20)));
   }
   std::sort(seqs.begin(), seqs.end());
 
@@ -116,7 +105,8 @@ Status DiskStorage::Recover() {
   for (size_t si = 0; si < seqs.size(); ++si) {
     const bool last = si + 1 == seqs.size();
     Segment seg{seqs[si], dir_ / SegmentName(seqs[si]), 0};
-    TINYKV_ASSIGN_OR_RETURN(std::string data, ReadFile(seg.path));
+    std::string data;
+    TINYKV_RETURN_IF_ERROR(ReadFileToString(env_, seg.path.string(), &data));
     size_t off = 0;
     auto where = [&](size_t o) { return seg.path.string() + " offset " + std::to_string(o); };
     while (off < data.size()) {
@@ -134,21 +124,32 @@ Status DiskStorage::Recover() {
         } else {
           uint32_t crc = crc32c::Unmask(DecodeFixed32(data.data() + off));
           uint32_t actual = crc32c::Value(data.data() + off + 8, 1 + len);
-          if (crc != actual) {
-            why = "checksum mismatch";
-            // A bad last record, or zero fill to EOF, is a torn write.
-            bool zeros = std::all_of(data.begin() + static_cast<ptrdiff_t>(off), data.end(),
-                                     [](char c) { return c == 0; });
-            torn = zeros || off + kHeaderSize + len == data.size();
-          }
+          if (crc != actual) why = "checksum mismatch";
         }
+      }
+      // Zero bytes from this record boundary to the end of the file: a tail
+      // that was allocated but never written. (A real record never starts
+      // with a zero header: its type byte is never 0.)
+      if (!why.empty() && !torn &&
+          std::all_of(data.begin() + static_cast<ptrdiff_t>(off), data.end(),
+                      [](char c) { return c == 0; })) {
+        torn = true;
+        why += " (zero-filled tail)";
+      }
+      // A record that seems cut off by the end of the file is only a torn
+      // write if nothing valid follows it: a damaged length field can make
+      // an acknowledged record in the middle look truncated, and then the
+      // intact records after it give it away.
+      if (torn && why == "truncated record" && HasValidRecordAfter(data, off + 1)) {
+        torn = false;
+        why = "record length runs past the end of the file, but valid records follow "
+              "(a damaged length, not a torn write)";
       }
       if (!why.empty()) {
         if (!torn || !last) return Status::Corruption(where(off) + ": " + why);
         logging::Get("raft.log")->warn("{}: torn tail ({}), truncating {} bytes", where(off), why,
                                        data.size() - off);
-        if (::truncate(seg.path.c_str(), static_cast<off_t>(off)) != 0)
-          return Errno("truncate", seg.path);
+        TINYKV_RETURN_IF_ERROR(env_->TruncateFile(seg.path.string(), off));
         data.resize(off);
         break;
       }
@@ -245,10 +246,12 @@ std::string DiskStorage::StateRecordsLocked() const {
 
 Status DiskStorage::OpenSegmentForAppend(uint64_t seq, bool fresh) {
   const fs::path p = dir_ / SegmentName(seq);
-  int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0) return Errno("open", p);
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = fd;
+  if (file_) {
+    Status s = file_->Close();
+    file_.reset();
+    if (!s.ok()) return s;
+  }
+  TINYKV_ASSIGN_OR_RETURN(file_, env_->NewAppendableFile(p.string()));
   if (fresh) {
     segments_.push_back(Segment{seq, p, 0});
     stats_.segments = segments_.size();
@@ -256,33 +259,57 @@ Status DiskStorage::OpenSegmentForAppend(uint64_t seq, bool fresh) {
     std::string header = StateRecordsLocked();
     if (!header.empty()) {
       TINYKV_RETURN_IF_ERROR(WriteLocked(header, options_.sync, 0));
-    } else if (options_.sync && ::fdatasync(fd_) != 0) {
-      return Errno("fdatasync", p);
+    } else if (options_.sync) {
+      TINYKV_RETURN_IF_ERROR(file_->Sync());
     }
-    if (options_.sync) TINYKV_RETURN_IF_ERROR(SyncDir(dir_));
+    // The new segment's directory entry must be durable before anything in
+    // it is acknowledged.
+    if (options_.sync) TINYKV_RETURN_IF_ERROR(env_->SyncDir(dir_.string()));
   }
   return Status::OK();
 }
 
-Status DiskStorage::WriteLocked(const std::string& records, bool sync, uint64_t max_index) {
-  const char* p = records.data();
-  size_t left = records.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd_, p, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Errno("write", segments_.back().path);
+Status DiskStorage::RepairAfterFailedWriteLocked(const Status& why) {
+  const std::string path = segments_.back().path.string();
+  logging::Get("raft.log")->warn("{}: write failed ({}); cutting the segment back to {} bytes",
+                                 path, why.ToString(), active_size_);
+  if (file_) file_->Close().IgnoreError();  // the failure is what we report
+  file_.reset();
+  Status s = env_->TruncateFile(path, active_size_);
+  if (s.ok()) {
+    auto f = env_->NewAppendableFile(path);
+    if (f.ok()) {
+      file_ = std::move(f).value();
+    } else {
+      s = f.status();
     }
-    p += n;
-    left -= static_cast<size_t>(n);
+  }
+  if (!s.ok()) {
+    broken_ = why.WithContext("raft log " + path + " could not be repaired after a failed write (" +
+                              s.ToString() + ")");
+  }
+  return why;
+}
+
+Status DiskStorage::WriteLocked(const std::string& records, bool sync, uint64_t max_index) {
+  if (!broken_.ok()) return broken_;
+  // Flush: the bytes reach the OS before Save returns, so a process crash
+  // (not a power cut) never loses them, synced or not.
+  Status s = file_->Append(Slice(records));
+  if (s.ok()) s = file_->Flush();
+  if (s.ok() && sync && options_.sync) {
+    s = file_->Sync();
+    if (s.ok()) ++stats_.fsyncs;
+  }
+  if (!s.ok()) {
+    // After a failed fsync the state of the page cache is unknown: the
+    // caller must not acknowledge anything (the Replica stops). A failed
+    // write is undone so the log stays well-formed for a later retry.
+    return RepairAfterFailedWriteLocked(s);
   }
   active_size_ += records.size();
   stats_.bytes_written += records.size();
   segments_.back().max_index = std::max(segments_.back().max_index, max_index);
-  if (sync && options_.sync) {
-    if (::fdatasync(fd_) != 0) return Errno("fdatasync", segments_.back().path);
-    ++stats_.fsyncs;
-  }
   return Status::OK();
 }
 
@@ -293,11 +320,9 @@ Status DiskStorage::MaybeRollLocked() {
 
 void DiskStorage::RemoveObsoleteSegmentsLocked() {
   while (segments_.size() > 1 && segments_.front().max_index <= snap_.metadata.index) {
-    std::error_code ec;
-    fs::remove(segments_.front().path, ec);
-    if (ec) {
-      logging::Get("raft.log")->warn("remove {}: {}", segments_.front().path.string(),
-                                     ec.message());
+    Status s = env_->RemoveFile(segments_.front().path.string());
+    if (!s.ok()) {
+      logging::Get("raft.log")->warn("removing an obsolete segment: {}", s.ToString());
       return;
     }
     segments_.erase(segments_.begin());

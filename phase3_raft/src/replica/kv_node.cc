@@ -122,7 +122,7 @@ Result<std::unique_ptr<KvNode>> KvNode::Open(const KvNodeOptions& options) {
   if (cluster_id == 0 && fresh && !options.join_existing)
     cluster_id = ComputeClusterId(options.peers, options.cluster_token);
   TINYKV_ASSIGN_OR_RETURN(NodeIdentity identity,
-                          CheckIdentity(options.data_dir, options.id, cluster_id));
+                          CheckIdentity(options.data_dir, options.id, cluster_id, options.env));
   std::unique_ptr<PeerHost> own_host;
   PeerHost* host = options.host;
   if (host == nullptr) {
@@ -138,7 +138,7 @@ Result<std::unique_ptr<KvNode>> KvNode::Open(const KvNodeOptions& options) {
                                    std::to_string(options.id));
   }
   const std::filesystem::path dir = GroupDir(options.data_dir, options.group);
-  auto sm = KvStateMachine::Open(dir / "kv");
+  auto sm = KvStateMachine::Open(dir / "kv", options.env);
   if (!sm.ok()) {
     if (own_host) own_host->Stop();
     return sm.status();
@@ -154,6 +154,7 @@ Result<std::unique_ptr<KvNode>> KvNode::Open(const KvNodeOptions& options) {
   ro.snapshot_threshold = options.snapshot_threshold;
   ro.sync = options.sync;
   ro.clock = options.clock;
+  ro.env = options.env;
   auto replica = Replica::Open(ro, host, std::move(sm).value());
   if (!replica.ok()) {
     if (own_host) own_host->Stop();

@@ -1,9 +1,6 @@
 // KvStateMachine: see kv_state_machine.h.
 #include "tinykv/replica/kv_state_machine.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <mutex>
 
 #include "tinykv/common/coding.h"
@@ -42,30 +39,25 @@ std::string AppliedValue(uint64_t index, uint64_t term) {
   return v;
 }
 
-Status SyncDir(const fs::path& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (fd < 0) return Status::IOError("open dir " + dir.string());
-  int rc = ::fsync(fd);
-  ::close(fd);
-  return rc == 0 ? Status::OK() : Status::IOError("fsync dir " + dir.string());
-}
-
 }  // namespace
 
-KvStateMachine::KvStateMachine(fs::path dir) : dir_(std::move(dir)) {}
+KvStateMachine::KvStateMachine(fs::path dir, Env* env)
+    : dir_(std::move(dir)), env_(env != nullptr ? env : Env::Default()) {}
 KvStateMachine::~KvStateMachine() = default;
 
-Result<std::unique_ptr<KvStateMachine>> KvStateMachine::Open(const fs::path& dir) {
+Result<std::unique_ptr<KvStateMachine>> KvStateMachine::Open(const fs::path& dir, Env* env) {
+  if (env == nullptr) env = Env::Default();
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return Status::IOError("create " + dir.string() + ": " + ec.message());
   // A crash in the middle of Install: put the old DB back if it is missing.
-  if (!fs::exists(dir / "db", ec) && fs::exists(dir / "db.old", ec)) {
-    fs::rename(dir / "db.old", dir / "db", ec);
-    if (ec) return Status::IOError("restore " + (dir / "db.old").string() + ": " + ec.message());
+  const std::string db = (dir / "db").string(), old = (dir / "db.old").string();
+  if (!env->FileExists(db) && env->FileExists(old)) {
+    TINYKV_RETURN_IF_ERROR(env->RenameFile(old, db));
+    TINYKV_RETURN_IF_ERROR(env->SyncDir(dir.string()));
   }
-  fs::remove_all(dir / "db.old", ec);
-  std::unique_ptr<KvStateMachine> sm(new KvStateMachine(dir));
+  TINYKV_RETURN_IF_ERROR(env->RemoveDirRecursively(old));
+  std::unique_ptr<KvStateMachine> sm(new KvStateMachine(dir, env));
   TINYKV_RETURN_IF_ERROR(sm->OpenDb());
   TINYKV_RETURN_IF_ERROR(sm->LoadMeta());
   return sm;
@@ -74,6 +66,7 @@ Result<std::unique_ptr<KvStateMachine>> KvStateMachine::Open(const fs::path& dir
 Status KvStateMachine::OpenDb() {
   storage::Options o;
   o.create_if_missing = true;
+  o.env = env_;
   TINYKV_ASSIGN_OR_RETURN(db_, storage::DB::Open(o, dir_ / "db"));
   return Status::OK();
 }
@@ -279,13 +272,11 @@ Status KvStateMachine::Checkpoint(const fs::path& dir) {
 Status KvStateMachine::Install(const fs::path& checkpoint_dir) {
   std::unique_lock<std::shared_mutex> l(db_mu_);
   db_.reset();
-  std::error_code ec;
-  fs::rename(dir_ / "db", dir_ / "db.old", ec);
-  if (ec) return Status::IOError("rename db: " + ec.message());
-  fs::rename(checkpoint_dir, dir_ / "db", ec);
-  if (ec) return Status::IOError("rename checkpoint: " + ec.message());
-  TINYKV_RETURN_IF_ERROR(SyncDir(dir_));
-  fs::remove_all(dir_ / "db.old", ec);
+  const std::string db = (dir_ / "db").string(), old = (dir_ / "db.old").string();
+  TINYKV_RETURN_IF_ERROR(env_->RenameFile(db, old));
+  TINYKV_RETURN_IF_ERROR(env_->RenameFile(checkpoint_dir.string(), db));
+  TINYKV_RETURN_IF_ERROR(env_->SyncDir(dir_.string()));
+  TINYKV_RETURN_IF_ERROR(env_->RemoveDirRecursively(old));
   TINYKV_RETURN_IF_ERROR(OpenDb());
   return LoadMeta();
 }

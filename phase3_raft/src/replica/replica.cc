@@ -56,6 +56,7 @@ ReplicaImpl::ReplicaImpl(ReplicaOptions o, PeerHost* host, std::unique_ptr<State
       id_(host->node_id()),
       sm_(std::move(sm)),
       clock_(opts_.clock != nullptr ? opts_.clock : Clock::Real()),
+      env_(opts_.env != nullptr ? opts_.env : Env::Default()),
       log_(logging::Get("raft.node")),
       work_(asio::make_work_guard(io_)),
       timer_(io_),
@@ -79,6 +80,7 @@ Status ReplicaImpl::Init() {
   RemovePartialSnapshots();
   DiskStorageOptions so;
   so.sync = opts_.sync;
+  so.env = env_;
   TINYKV_ASSIGN_OR_RETURN(storage_, DiskStorage::Open(opts_.dir / "raft", so));
   if (storage_->IsEmpty() && !opts_.join_existing) TINYKV_RETURN_IF_ERROR(BootstrapLog());
   TINYKV_ASSIGN_OR_RETURN(Snapshot snap, storage_->GetSnapshot());

@@ -148,6 +148,7 @@ class ReplicaImpl final : public Replica, public GroupEndpoint {
   const uint64_t id_;
   std::unique_ptr<StateMachine> sm_;
   Clock* const clock_;
+  Env* const env_;
   std::shared_ptr<spdlog::logger> log_;
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> work_;

@@ -20,23 +20,12 @@
 // and installing is repaired at the next start (Init installs again).
 #include "replica_impl.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 namespace tinykv::replica::internal {
 
 namespace fs = std::filesystem;
 using namespace raft;  // NOLINT: the core's types throughout
 
 namespace {
-
-Status SyncPath(const fs::path& p, bool dir) {
-  int fd = ::open(p.c_str(), dir ? (O_RDONLY | O_DIRECTORY) : O_RDONLY);
-  if (fd < 0) return Status::IOError("open " + p.string());
-  int rc = ::fsync(fd);
-  ::close(fd);
-  return rc == 0 ? Status::OK() : Status::IOError("fsync " + p.string());
-}
 
 bool IsSnapshotName(const std::string& f) {
   return !f.empty() && f.find_first_not_of("0123456789-") == std::string::npos;
@@ -49,14 +38,16 @@ std::string SnapshotName(uint64_t index, uint64_t term) {
 }
 
 void ReplicaImpl::RemovePartialSnapshots() {
-  std::error_code ec;
-  for (const auto& de : fs::directory_iterator(SnapDir(), ec)) {
-    const std::string f = de.path().filename().string();
+  std::vector<std::string> names;
+  if (!env_->GetChildren(SnapDir().string(), &names).ok()) return;
+  for (const std::string& f : names) {
     const bool partial = f == "installing" || f.ends_with(".tmp") || f.ends_with(".recv");
     if (!partial) continue;
+    const fs::path p = SnapDir() / f;
     log_->info("node={} group={} removing partial snapshot directory {}", id_, opts_.group,
-               de.path().string());
-    fs::remove_all(de.path(), ec);
+               p.string());
+    Status s = env_->RemoveDirRecursively(p.string());
+    if (!s.ok()) log_->warn("node={} group={} {}", id_, opts_.group, s.ToString());
   }
 }
 
@@ -68,14 +59,10 @@ void ReplicaImpl::MaybeSnapshot(bool force) {
     return;
   const fs::path root = SnapDir();
   const std::string name = SnapshotName(applied, sm_->applied_term());
-  std::error_code ec;
-  fs::remove_all(root / (name + ".tmp"), ec);
+  env_->RemoveDirRecursively((root / (name + ".tmp")).string()).IgnoreError();  // leftover
   Status s = sm_->Checkpoint(root / (name + ".tmp"));
-  if (s.ok()) {
-    fs::rename(root / (name + ".tmp"), root / name, ec);
-    if (ec) s = Status::IOError("rename snapshot dir: " + ec.message());
-  }
-  if (s.ok()) s = SyncPath(root, true);
+  if (s.ok()) s = env_->RenameFile((root / (name + ".tmp")).string(), (root / name).string());
+  if (s.ok()) s = env_->SyncDir(root.string());
   if (!s.ok()) {
     // Not fatal: the log simply is not compacted this time.
     log_->warn("node={} group={} snapshot at {} failed: {}", id_, opts_.group, applied,
@@ -98,27 +85,31 @@ void ReplicaImpl::MaybeSnapshot(bool force) {
   }
   snap_index_ = applied;
   // Drop older snapshot directories.
-  for (const auto& de : fs::directory_iterator(root, ec)) {
-    const std::string f = de.path().filename().string();
-    if (f != name && IsSnapshotName(f)) fs::remove_all(de.path(), ec);
+  std::vector<std::string> names;
+  if (env_->GetChildren(root.string(), &names).ok()) {
+    for (const std::string& f : names)
+      if (f != name && IsSnapshotName(f)) env_->RemoveDirRecursively((root / f).string()).IgnoreError();
   }
   log_->info("node={} group={} snapshot at index {} (log compacted to {})", id_, opts_.group,
              applied, compact);
 }
 
+// Installs a COPY of snapshot directory `dir` (the state machine may consume
+// what it installs; the snapshot itself stays to be served to peers).
 Status ReplicaImpl::InstallFromDir(const fs::path& dir) {
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec))
+  std::vector<std::string> names;
+  if (!env_->FileExists(dir.string()) || !env_->GetChildren(dir.string(), &names).ok())
     return Status::Corruption("raft log has snapshot " + dir.string() +
                               " newer than the state machine, and its files are missing");
   const fs::path tmp = SnapDir() / "installing";
-  fs::remove_all(tmp, ec);
-  fs::create_directories(tmp, ec);
-  if (ec) return Status::IOError("create " + tmp.string() + ": " + ec.message());
-  for (const auto& de : fs::directory_iterator(dir, ec)) {
-    fs::copy_file(de.path(), tmp / de.path().filename(), ec);
-    if (ec) return Status::IOError("copy " + de.path().string() + ": " + ec.message());
+  TINYKV_RETURN_IF_ERROR(env_->RemoveDirRecursively(tmp.string()));
+  TINYKV_RETURN_IF_ERROR(env_->CreateDir(tmp.string()));
+  for (const std::string& f : names) {
+    std::string data;
+    TINYKV_RETURN_IF_ERROR(ReadFileToString(env_, (dir / f).string(), &data));
+    TINYKV_RETURN_IF_ERROR(WriteStringToFile(env_, Slice(data), (tmp / f).string(), /*sync=*/true));
   }
+  TINYKV_RETURN_IF_ERROR(env_->SyncDir(tmp.string()));
   return sm_->Install(tmp);
 }
 
@@ -151,8 +142,7 @@ bool ReplicaImpl::InstallSnapshot(const Snapshot& snap) {
 
 Result<fs::path> ReplicaImpl::SnapshotFiles(uint64_t index, uint64_t term) {
   const fs::path dir = SnapDir() / SnapshotName(index, term);
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) return Status::NotFound("no snapshot " + dir.string());
+  if (!env_->FileExists(dir.string())) return Status::NotFound("no snapshot " + dir.string());
   return dir;
 }
 
@@ -166,19 +156,15 @@ net::awaitable<Status> ReplicaImpl::OnSnapshotMessage(Message msg) {
   const fs::path root = SnapDir();
   const std::string name = SnapshotName(msg.snapshot.metadata.index, msg.snapshot.metadata.term);
   Status s;
-  std::error_code ec;
-  if (!fs::is_directory(root / name, ec)) {
+  if (!env_->FileExists((root / name).string())) {
     const fs::path tmp = root / (name + ".recv");
     auto fetch = host_->FetchSnapshot(opts_.group, msg.from, msg.snapshot.metadata.index,
                                       msg.snapshot.metadata.term, tmp,
                                       [this] { return stopped_.load(); });
     s = co_await std::move(fetch);
-    if (s.ok()) {
-      fs::rename(tmp, root / name, ec);
-      if (ec) s = Status::IOError("rename " + tmp.string() + ": " + ec.message());
-    }
-    if (s.ok()) s = SyncPath(root, true);
-    if (!s.ok()) fs::remove_all(tmp, ec);
+    if (s.ok()) s = env_->RenameFile(tmp.string(), (root / name).string());
+    if (s.ok()) s = env_->SyncDir(root.string());
+    if (!s.ok()) env_->RemoveDirRecursively(tmp.string()).IgnoreError();  // s is what we report
   }
   fetching_ = false;
   if (!s.ok()) {

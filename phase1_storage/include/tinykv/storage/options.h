@@ -4,6 +4,10 @@
 #include <cstddef>
 #include <cstdint>
 
+namespace tinykv {
+class Env;
+}  // namespace tinykv
+
 namespace tinykv::storage {
 
 class Snapshot;
@@ -57,6 +61,11 @@ struct Options {
   uint64_t max_bytes_for_level_base = 10 << 20;
   int max_bytes_multiplier = 10;
   int num_levels = 7;
+
+  // Every file of the database goes through this Env (common/env.h); a
+  // test passes a FaultInjectionEnv. nullptr: Env::Default(). Must outlive
+  // the DB.
+  Env* env = nullptr;
 };
 
 struct ReadOptions {

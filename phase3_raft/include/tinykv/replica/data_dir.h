@@ -31,6 +31,7 @@
 #include <string>
 #include <string_view>
 
+#include "tinykv/common/env.h"
 #include "tinykv/common/result.h"
 
 namespace tinykv::replica {
@@ -47,9 +48,12 @@ uint64_t ComputeClusterId(const std::map<uint64_t, std::string>& initial_members
                           std::string_view token);
 
 // nullopt if the data dir has no identity yet; Corruption if it is malformed.
-[[nodiscard]] Result<std::optional<NodeIdentity>> ReadIdentity(const std::filesystem::path& data_dir);
+// (env: nullptr = Env::Default(), here and below.)
+[[nodiscard]] Result<std::optional<NodeIdentity>> ReadIdentity(const std::filesystem::path& data_dir,
+                                                               Env* env = nullptr);
 // Durably records `id` (replacing an earlier record).
-[[nodiscard]] Status WriteIdentity(const std::filesystem::path& data_dir, const NodeIdentity& id);
+[[nodiscard]] Status WriteIdentity(const std::filesystem::path& data_dir, const NodeIdentity& id,
+                                   Env* env = nullptr);
 
 // Opens the identity of `data_dir` for a node started as `member_id`: writes
 // it on first use (with `cluster_id`), returns the recorded one otherwise.
@@ -57,7 +61,8 @@ uint64_t ComputeClusterId(const std::map<uint64_t, std::string>& initial_members
 // when the data dir belongs to another member, or (both ids known) to
 // another cluster.
 [[nodiscard]] Result<NodeIdentity> CheckIdentity(const std::filesystem::path& data_dir,
-                                                 uint64_t member_id, uint64_t cluster_id);
+                                                 uint64_t member_id, uint64_t cluster_id,
+                                                 Env* env = nullptr);
 
 // True when `data_dir` holds the single-group layout of earlier versions.
 bool IsSingleGroupLayout(const std::filesystem::path& data_dir);

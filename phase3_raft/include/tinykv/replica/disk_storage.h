@@ -14,11 +14,20 @@
 // segment whose entries are all at or below the snapshot index can be deleted
 // (oldest first) without losing anything.
 //
-// Recovery (Open): segments are replayed in order. A torn record at the tail
-// of the LAST segment (header or payload cut off by EOF, or a checksum
-// mismatch on the very last record, or zero fill) is a write that was never
-// acknowledged: the file is truncated there. Anything else that does not
-// verify is Corruption("<file> offset <n>: ...").
+// Recovery (Open): segments are replayed in order. Only a physically
+// truncated record at the tail of the LAST segment -- its header or payload
+// cut off by the end of the file, or zero bytes from a record boundary to the
+// end (a preallocated or half-persisted tail) -- is a write that was never
+// acknowledged (acknowledged writes were fsynced whole): the file is cut
+// there, and the state before it is complete. Anything else that does not
+// verify -- a checksum mismatch, also on the last record, an undecodable
+// record, a torn record in an older segment, a gap -- is
+// Corruption("<file> offset <n>: ..."), never a silently shorter log.
+//
+// Write failures (EIO, a full disk): Save returns the error and cuts the
+// segment back to its size before the failed write, so the log stays
+// appendable and a later Save (after space was freed) writes a clean record.
+// If even that repair fails, every later write fails with the same error.
 //
 // Thread safety: all methods may be called from any thread (one mutex);
 // the raft core reads from the driver thread while status calls read from others.
@@ -32,6 +41,7 @@
 #include <string>
 #include <vector>
 
+#include "tinykv/common/env.h"
 #include "tinykv/common/result.h"
 #include "tinykv/common/status.h"
 #include "tinykv/raft/storage.h"
@@ -41,6 +51,7 @@ namespace tinykv::replica {
 struct DiskStorageOptions {
   uint64_t segment_bytes = 64u << 20;  // roll to a new segment above this size
   bool sync = true;                    // false: never fsync (tests only)
+  Env* env = nullptr;                  // every file goes through it; nullptr: Env::Default()
 };
 
 struct DiskStorageStats {
@@ -94,6 +105,9 @@ class DiskStorage final : public raft::Storage {
   };
 
   DiskStorage(std::filesystem::path dir, DiskStorageOptions options);
+  // Undoes a failed append: closes the active file, cuts it back to
+  // active_size_ and reopens it. Sets broken_ if that fails too.
+  Status RepairAfterFailedWriteLocked(const Status& why);
   Status Recover();
   Status OpenSegmentForAppend(uint64_t seq, bool fresh);
   // Appends records to the active segment; fsyncs if sync.
@@ -110,8 +124,10 @@ class DiskStorage final : public raft::Storage {
   raft::Snapshot snap_;  // latest snapshot (metadata + data)
   bool bootstrapped_ = false;
   std::vector<Segment> segments_;  // oldest first; back() is active
-  int fd_ = -1;                    // active segment
-  uint64_t active_size_ = 0;
+  Env* const env_;
+  std::unique_ptr<WritableFile> file_;  // the active segment, opened for append
+  uint64_t active_size_ = 0;            // its size: every byte a whole record
+  Status broken_;                       // non-OK: a failed write could not be undone
   DiskStorageStats stats_;
 };
 

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "tinykv/common/clock.h"
+#include "tinykv/common/env.h"
 #include "tinykv/common/result.h"
 #include "tinykv/common/status.h"
 #include "tinykv/replica/data_dir.h"
@@ -66,6 +67,9 @@ struct KvNodeOptions {
   uint64_t group = 1;                   // the Raft group this node is a member of
   PeerHost* host = nullptr;             // shared transport (must outlive the node); null: own one
   Clock* clock = nullptr;               // ticks and deadlines; null: Clock::Real()
+  // Every durable file (engine, Raft log, snapshots, identity) goes through
+  // it; a test passes a FaultInjectionEnv. null: Env::Default().
+  Env* env = nullptr;
 };
 
 using KvNodeStatus = ReplicaStatus;

@@ -37,6 +37,7 @@
 #include <utility>
 #include <vector>
 
+#include "tinykv/common/env.h"
 #include "tinykv/common/result.h"
 #include "tinykv/replica/kv_command.h"
 #include "tinykv/replica/state_machine.h"
@@ -46,9 +47,10 @@ namespace tinykv::replica {
 
 class KvStateMachine final : public StateMachine {
  public:
-  // Opens (creating) the engine in `dir`/db.
+  // Opens (creating) the engine in `dir`/db; every file through `env`
+  // (nullptr: Env::Default()).
   [[nodiscard]] static Result<std::unique_ptr<KvStateMachine>> Open(
-      const std::filesystem::path& dir);
+      const std::filesystem::path& dir, Env* env = nullptr);
   ~KvStateMachine() override;
 
   // StateMachine. A command's result is EncodeKvCommandResult(...).
@@ -72,12 +74,13 @@ class KvStateMachine final : public StateMachine {
                                                                 size_t limit);
 
  private:
-  explicit KvStateMachine(std::filesystem::path dir);
+  KvStateMachine(std::filesystem::path dir, Env* env);
   Status OpenDb();
   Status LoadMeta();
   Result<std::optional<std::string>> GetRaw(const std::string& key);
 
   const std::filesystem::path dir_;
+  Env* const env_;
   mutable std::shared_mutex db_mu_;  // exclusive only while swapping the DB
   std::unique_ptr<storage::DB> db_;
   uint64_t applied_index_ = 0;

@@ -55,6 +55,7 @@
 #include <string>
 
 #include "tinykv/common/clock.h"
+#include "tinykv/common/env.h"
 #include "tinykv/common/result.h"
 #include "tinykv/common/status.h"
 #include "tinykv/replica/membership.h"
@@ -83,6 +84,9 @@ struct ReplicaOptions {
   uint64_t snapshot_threshold = 10000;  // applied entries between snapshots
   bool sync = true;           // fsync the raft log before acknowledging (off only for tests)
   Clock* clock = nullptr;     // nullptr: Clock::Real()
+  // Every durable file of the replica (its log, snapshots) goes through it;
+  // nullptr: Env::Default(). Must outlive the replica.
+  Env* env = nullptr;
 };
 
 class Replica {
