@@ -23,17 +23,67 @@ enum RecordType : uint8_t {
   kHardStateRecord = 2,
   kSnapshotRecord = 3,
 };
-constexpr size_t kHeaderSize = 9;  // masked crc32c(4) | length(4) | type(1)
+
+// Two record formats (doc/log_format.md). Segments written by this version
+// start with kMagic and hold v2 records, whose header carries its own
+// checksum, so a damaged length field is told apart from a record cut short
+// by a torn write. Older segments (no magic) hold v1 records, still read.
+constexpr char kMagic[] = "tkvraft2";  // 8 bytes, no terminator on disk
+constexpr size_t kMagicSize = 8;
+constexpr size_t kV1HeaderSize = 9;   // masked crc32c(type|payload) u32 | length u32 | type u8
+constexpr size_t kV2HeaderSize = 13;  // ... v1 header ... | masked crc32c(first 9 bytes) u32
 
 void AppendRecord(RecordType type, const std::string& payload, std::string* dst) {
-  char header[kHeaderSize];
+  char header[kV2HeaderSize];
   uint32_t crc = crc32c::Value(reinterpret_cast<const char*>(&type), 1);
   crc = crc32c::Extend(crc, payload.data(), payload.size());
   EncodeFixed32(header, crc32c::Mask(crc));
   EncodeFixed32(header + 4, static_cast<uint32_t>(payload.size()));
   header[8] = static_cast<char>(type);
-  dst->append(header, kHeaderSize);
+  EncodeFixed32(header + 9, crc32c::Mask(crc32c::Value(header, 9)));
+  dst->append(header, kV2HeaderSize);
   dst->append(payload);
+}
+
+// What parsing one record at `off` found.
+struct RecordParse {
+  enum Kind { kOk, kTruncated, kBad } kind = kOk;
+  std::string why;
+  uint8_t type = 0;
+  size_t header = 0;  // header size
+  uint32_t len = 0;
+};
+
+RecordParse ParseRecord(const std::string& data, size_t off, bool v2) {
+  RecordParse r;
+  r.header = v2 ? kV2HeaderSize : kV1HeaderSize;
+  const size_t left = data.size() - off;
+  if (left < r.header) {
+    r.kind = RecordParse::kTruncated;
+    r.why = "truncated header";
+    return r;
+  }
+  const char* h = data.data() + off;
+  if (v2 && crc32c::Unmask(DecodeFixed32(h + 9)) != crc32c::Value(h, 9)) {
+    r.kind = RecordParse::kBad;
+    r.why = "header checksum mismatch";
+    return r;
+  }
+  r.len = DecodeFixed32(h + 4);
+  r.type = static_cast<uint8_t>(h[8]);
+  if (left - r.header < r.len) {
+    r.kind = RecordParse::kTruncated;
+    r.why = "truncated record";
+    return r;
+  }
+  const uint32_t want = crc32c::Unmask(DecodeFixed32(h));
+  const uint32_t got =
+      crc32c::Extend(crc32c::Value(h + 8, 1), data.data() + off + r.header, r.len);
+  if (want != got) {
+    r.kind = RecordParse::kBad;
+    r.why = "checksum mismatch";
+  }
+  return r;
 }
 
 // flags: bit 0 = the snapshot replaces the whole log (installed from a leader).
@@ -51,15 +101,15 @@ std::string SegmentName(uint64_t seq) {
   return buf;
 }
 
-// Whether a whole record with a verifying checksum starts at any offset >= from.
+// Whether a whole record of either format with verifying checksums starts at
+// any offset >= from.
 bool HasValidRecordAfter(const std::string& data, size_t from) {
-  for (size_t off = from; off + kHeaderSize <= data.size(); ++off) {
-    const uint32_t len = DecodeFixed32(data.data() + off + 4);
-    if (data.size() - off - kHeaderSize < len) continue;
-    const uint8_t type = static_cast<uint8_t>(data[off + 8]);
-    if (type < kEntryRecord || type > kSnapshotRecord) continue;
-    const uint32_t crc = crc32c::Unmask(DecodeFixed32(data.data() + off));
-    if (crc == crc32c::Value(data.data() + off + 8, 1 + len)) return true;
+  for (size_t off = from; off + kV1HeaderSize <= data.size(); ++off) {
+    for (bool v2 : {true, false}) {
+      RecordParse r = ParseRecord(data, off, v2);
+      if (r.kind == RecordParse::kOk && r.type >= kEntryRecord && r.type <= kSnapshotRecord)
+        return true;
+    }
   }
   return false;
 }
@@ -107,45 +157,32 @@ Status DiskStorage::Recover() {
     Segment seg{seqs[si], dir_ / SegmentName(seqs[si]), 0};
     std::string data;
     TINYKV_RETURN_IF_ERROR(ReadFileToString(env_, seg.path.string(), &data));
-    size_t off = 0;
+    const bool v2 = data.compare(0, kMagicSize, kMagic, kMagicSize) == 0;
+    if (last) active_v2_ = v2;
+    size_t off = v2 ? kMagicSize : 0;
     auto where = [&](size_t o) { return seg.path.string() + " offset " + std::to_string(o); };
     while (off < data.size()) {
-      bool torn = false;
-      std::string why;
-      uint32_t len = 0;
-      if (data.size() - off < kHeaderSize) {
-        torn = true;
-        why = "truncated header";
-      } else {
-        len = DecodeFixed32(data.data() + off + 4);
-        if (data.size() - off - kHeaderSize < len) {
-          torn = true;
-          why = "truncated record";
-        } else {
-          uint32_t crc = crc32c::Unmask(DecodeFixed32(data.data() + off));
-          uint32_t actual = crc32c::Value(data.data() + off + 8, 1 + len);
-          if (crc != actual) why = "checksum mismatch";
-        }
-      }
+      RecordParse rec = ParseRecord(data, off, v2);
+      bool torn = rec.kind == RecordParse::kTruncated;
+      std::string why = rec.why;
       // Zero bytes from this record boundary to the end of the file: a tail
-      // that was allocated but never written. (A real record never starts
-      // with a zero header: its type byte is never 0.)
-      if (!why.empty() && !torn &&
+      // that was allocated but never written. (A real record never has an
+      // all-zero header: its type byte is never 0.)
+      if (rec.kind != RecordParse::kOk && !torn &&
           std::all_of(data.begin() + static_cast<ptrdiff_t>(off), data.end(),
                       [](char c) { return c == 0; })) {
         torn = true;
         why += " (zero-filled tail)";
       }
       // A record that seems cut off by the end of the file is only a torn
-      // write if nothing valid follows it: a damaged length field can make
-      // an acknowledged record in the middle look truncated, and then the
-      // intact records after it give it away.
-      if (torn && why == "truncated record" && HasValidRecordAfter(data, off + 1)) {
+      // write if nothing valid follows it: a damaged length (v1 records have
+      // no header checksum) or a damaged segment magic can make acknowledged
+      // records look truncated, and then the intact records after give it away.
+      if (torn && HasValidRecordAfter(data, off + 1)) {
         torn = false;
-        why = "record length runs past the end of the file, but valid records follow "
-              "(a damaged length, not a torn write)";
+        why += ", but valid records follow (damage, not a torn write)";
       }
-      if (!why.empty()) {
+      if (rec.kind != RecordParse::kOk) {
         if (!torn || !last) return Status::Corruption(where(off) + ": " + why);
         logging::Get("raft.log")->warn("{}: torn tail ({}), truncating {} bytes", where(off), why,
                                        data.size() - off);
@@ -153,10 +190,12 @@ Status DiskStorage::Recover() {
         data.resize(off);
         break;
       }
-      const uint8_t type = static_cast<uint8_t>(data[off + 8]);
-      Slice payload(data.data() + off + kHeaderSize, len);
+      const uint32_t len = rec.len;
+      const size_t header = rec.header;
+      const uint8_t type = rec.type;
+      Slice payload(data.data() + off + header, len);
       const size_t rec_off = off;
-      off += kHeaderSize + len;
+      off += header + len;
       switch (type) {
         case kEntryRecord: {
           Entry e;
@@ -230,6 +269,9 @@ Status DiskStorage::Recover() {
   mem_.SetHardState(hs_);
   stats_.segments = segments_.size();
   if (segments_.empty()) return OpenSegmentForAppend(1, true);
+  // Never mix formats in one file: a log written by an older version goes on
+  // in a new (v2) segment.
+  if (!active_v2_) return OpenSegmentForAppend(segments_.back().seq + 1, true);
   return OpenSegmentForAppend(segments_.back().seq, false);
 }
 
@@ -256,11 +298,16 @@ Status DiskStorage::OpenSegmentForAppend(uint64_t seq, bool fresh) {
     segments_.push_back(Segment{seq, p, 0});
     stats_.segments = segments_.size();
     active_size_ = 0;
-    std::string header = StateRecordsLocked();
-    if (!header.empty()) {
+    active_v2_ = true;
+    const std::string state = StateRecordsLocked();
+    const std::string header = std::string(kMagic, kMagicSize) + state;
+    if (!state.empty()) {
       TINYKV_RETURN_IF_ERROR(WriteLocked(header, options_.sync, 0));
-    } else if (options_.sync) {
-      TINYKV_RETURN_IF_ERROR(file_->Sync());
+    } else {
+      // A brand-new log: only the magic (its sync is not one of the log's
+      // record fsyncs that stats() counts).
+      TINYKV_RETURN_IF_ERROR(WriteLocked(header, /*sync=*/false, 0));
+      if (options_.sync) TINYKV_RETURN_IF_ERROR(file_->Sync());
     }
     // The new segment's directory entry must be durable before anything in
     // it is acknowledged.

@@ -127,6 +127,7 @@ class DiskStorage final : public raft::Storage {
   Env* const env_;
   std::unique_ptr<WritableFile> file_;  // the active segment, opened for append
   uint64_t active_size_ = 0;            // its size: every byte a whole record
+  bool active_v2_ = true;               // the active segment's record format
   Status broken_;                       // non-OK: a failed write could not be undone
   DiskStorageStats stats_;
 };
