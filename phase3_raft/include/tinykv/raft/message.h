@@ -22,6 +22,14 @@ namespace tinykv::raft {
 // 0 is never a valid node id; it means "none" (no vote, no leader).
 inline constexpr uint64_t kNone = 0;
 
+// Ceilings on terms and log indexes (2^62). Unreachable in practice: a term
+// or an index that grows by a million a second reaches 2^62 after ~146,000
+// years. A message above them is refused (message_check.h), a stored hard
+// state above them does not load, and a node whose term reached kMaxTerm
+// refuses to campaign, so `term + 1` and `index + n` can never wrap.
+inline constexpr uint64_t kMaxTerm = uint64_t{1} << 62;
+inline constexpr uint64_t kMaxIndex = uint64_t{1} << 62;
+
 enum class EntryType : uint8_t {
   kNormal = 0,        // application payload (empty data: the leader's no-op, §8)
   kConfChangeV2 = 1,  // data is an encoded ConfChangeV2 (codec.h)
