@@ -130,12 +130,19 @@ void Raft::Tick() {
 
 void Raft::TickElection() {
   ++election_elapsed_;
-  if (Promotable() && PastElectionTimeout()) {
+  if (!PastElectionTimeout()) return;
+  if (Promotable()) {
     election_elapsed_ = 0;
     Message m;
     m.type = MessageType::kMsgHup;
     m.from = id_;
     Step(std::move(m)).IgnoreError();
+    return;
+  }
+  // A learner cannot campaign; one that has heard no leader it knows for an
+  // election timeout asks the voters, once per timeout (step_check.cc).
+  if (is_learner_ && (election_elapsed_ - randomized_election_timeout_) % election_timeout_ == 0) {
+    AskVotersForTheLeader();
   }
 }
 
@@ -366,6 +373,7 @@ Status Raft::Step(Message m) {
       resp.term = current_term_;
       resp.type = MessageType::kMsgPreVoteResp;
       resp.reject = true;
+      resp.reject_hint = LeaderToVouchFor(m);
       Send(std::move(resp));
     } else if (m.type == MessageType::kMsgReadIndexResp || m.type == MessageType::kMsgReadIndex) {
       // A read answered in an older term was already failed when our term
@@ -404,6 +412,7 @@ Status Raft::Step(Message m) {
       } else {
         resp.term = current_term_;
         resp.reject = true;
+        resp.reject_hint = LeaderToVouchFor(m);
         Send(std::move(resp));
       }
       return Status::OK();

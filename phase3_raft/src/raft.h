@@ -119,11 +119,16 @@ class Raft {
 
   // ---- membership of senders (step_check.cc) --------------------------------
   bool IsKnownSender(uint64_t id);
-  // A member in a leader's lease answers a lagging member's (pre-)vote with
-  // a rejection naming the leader (reject_hint); the lagging member then
-  // accepts that leader as a sender (see step_check.cc).
+  // A member answers a lagging member's (pre-)vote, also in a leader's
+  // lease, with a rejection naming its leader (reject_hint); the lagging
+  // member then accepts that leader as a sender (see step_check.cc).
   void TellLaggingCandidateTheLeader(const Message& vote);
+  // The leader to name in a rejection of `vote` (kNone: none to name).
+  uint64_t LeaderToVouchFor(const Message& vote) const;
   void NoteVouchedLeader(const Message& vote_resp);
+  // A learner, which never campaigns, sends the voters a MsgPreVote as a
+  // probe: the answers can only name a leader (it is no pre-candidate).
+  void AskVotersForTheLeader();
   // Ids added by conf change entries in the log after the applied index.
   const std::set<uint64_t>& PendingMembers();
 

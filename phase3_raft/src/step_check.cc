@@ -66,36 +66,65 @@ Status Raft::CheckMessage(const Message& m, RejectReason* reason) {
 // leader. Such a node is in no quorum and cannot campaign (Promotable), so
 // what it accepts cannot affect the group.
 //
-// Liveness cost: a lagging member that has not yet appended the conf change
-// adding X ignores X. If X becomes leader, the lagging member hears no
-// leader it knows: it cannot catch up from X (no MsgApp, no MsgSnap), and
-// its pre-votes are ignored by the members X's lease holds, so it stays
-// behind until leadership moves to a member it knows (or X is removed). The
-// group keeps its quorum without it. Accepted because the alternative — any
-// id may steer the term, the commit index or the log of a member — let a
-// single forged packet stall or corrupt the whole cluster.
+// Liveness cost: a lagging member F that has not yet appended the conf
+// change adding X ignores X. If X becomes leader, F hears no leader it
+// knows: it cannot catch up from X (no MsgApp, no MsgSnap), and its
+// pre-votes are ignored by the members X's lease holds, so F would stay
+// behind for as long as X leads. Bounded by vouching: a member that rejects
+// a (pre-)vote of a member whose log is behind its own names its leader in
+// reject_hint, answering even inside the lease, where etcd stays silent
+// (TellLaggingCandidateTheLeader); F accepts a leader named by a member of
+// its configuration until that configuration changes (NoteVouchedLeader).
+// A learner never campaigns, so one that hears no leader for an election
+// timeout sends the voters a pre-vote as a probe (AskVotersForTheLeader).
+// What remains: F stays behind while no member it knows is reachable and in
+// the group. Accepted because the alternative — any id may steer the term,
+// the commit index or the log of a member — let a single forged packet stall
+// or corrupt the whole cluster.
 bool Raft::IsKnownSender(uint64_t id) {
   if (id == id_ || prs_.progress.count(id) > 0 || id == vouched_leader_) return true;
   if (prs_.progress.count(id_) == 0) return true;
   return PendingMembers().count(id) > 0;
 }
 
-void Raft::TellLaggingCandidateTheLeader(const Message& vote) {
+uint64_t Raft::LeaderToVouchFor(const Message& vote) const {
   // Only a member of its own configuration vouches, and only for the leader
   // it follows (accepted under this same rule), to a member of it.
-  if (prs_.progress.count(id_) == 0 || prs_.progress.count(vote.from) == 0) return;
-  if (lead_ == kNone || lead_ == id_ || lead_ == vote.from) return;
-  // A candidate whose log is at least as up to date as ours is not behind:
-  // stay silent as etcd does (it may just be cut off from the leader).
-  if (log_.IsUpToDate(vote.index, vote.log_term)) return;
+  if (prs_.progress.count(id_) == 0 || prs_.progress.count(vote.from) == 0) return kNone;
+  if (lead_ == kNone || lead_ == id_ || lead_ == vote.from) return kNone;
+  // A candidate whose log is at least as up to date as ours is not behind
+  // (it may just be cut off from the leader).
+  if (log_.IsUpToDate(vote.index, vote.log_term)) return kNone;
+  return lead_;
+}
+
+void Raft::TellLaggingCandidateTheLeader(const Message& vote) {
+  // In the lease etcd ignores a vote silently; a lagging member needs the
+  // answer to find the leader.
+  const uint64_t leader = LeaderToVouchFor(vote);
+  if (leader == kNone) return;
   Message resp;
   resp.to = vote.from;
   resp.type =
       vote.type == MessageType::kMsgVote ? MessageType::kMsgVoteResp : MessageType::kMsgPreVoteResp;
   resp.term = current_term_;
   resp.reject = true;
-  resp.reject_hint = lead_;
+  resp.reject_hint = leader;
   Send(std::move(resp));
+}
+
+void Raft::AskVotersForTheLeader() {
+  if (current_term_ >= kMaxTerm) return;
+  for (uint64_t id : prs_.VoterIds()) {
+    if (id == id_) continue;
+    Message m;
+    m.to = id;
+    m.type = MessageType::kMsgPreVote;
+    m.term = current_term_ + 1;  // as a pre-candidate would; changes no one's term
+    m.index = log_.LastIndex();
+    m.log_term = log_.LastTerm();
+    Send(std::move(m));
+  }
 }
 
 void Raft::NoteVouchedLeader(const Message& m) {

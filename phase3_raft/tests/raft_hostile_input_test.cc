@@ -525,49 +525,64 @@ TEST(RaftHostileInput, RejectionsAreCountedByReason) {
 }
 
 // The liveness cost of the membership rule, and what limits it: node F
-// misses the change that adds node 4, which then becomes leader. F refuses
-// 4's messages (4 is not in F's configuration, nor in its log), so on its
-// own F would stay behind while 4 leads. A member in 4's lease answers F's
-// pre-vote with a rejection naming 4 (reject_hint), and F then accepts 4 as
-// a sender and catches up.
-TEST(RaftHostileInput, LaggingMemberCatchesUpWithALeaderAddedWhileItWasAway) {
+// misses the change that adds node X, which then becomes leader. F refuses
+// X's messages (X is not in F's configuration, nor in its log), so on its
+// own F would stay behind while X leads. A member answers F's pre-vote (a
+// learner's probe) with a rejection naming X (reject_hint), even inside X's
+// lease, and F then accepts X as a sender and catches up.
+void CheckLaggingNodeCatchesUpWithANewLeader(bool learner) {
   sim::SimOptions o;
   o.n = 3;
   o.seed = 41;
   sim::SimCluster c(o);
   for (int i = 0; i < 200 && !c.Leader(); ++i) c.Tick();
   ASSERT_TRUE(c.Leader());
-  const uint64_t l = *c.Leader();
-  const uint64_t f = l % 3 + 1;
+  uint64_t f = *c.Leader() % 3 + 1;
+  uint64_t x = 4;
+  if (learner) {
+    auto r = c.AddMember(4, /*learner=*/true);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_TRUE(c.WaitApplied(r->first, r->second, 200).ok());
+    f = 4;
+    x = 5;
+  }
   std::vector<uint64_t> rest;
   for (uint64_t id : c.NodeIds())
     if (id != f) rest.push_back(id);
   c.Partition({{f}, rest});
   ASSERT_TRUE(c.Propose("while-away").ok());
-  auto r = c.AddMember(4, /*learner=*/true);
+  auto r = c.AddMember(x, /*learner=*/true);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  rest.push_back(4);  // node 4 exists now; F stays cut off from everyone
+  rest.push_back(x);  // X exists now; F stays cut off from everyone
   c.Partition({{f}, rest});
   ASSERT_TRUE(c.WaitApplied(r->first, r->second, 200).ok());
-  r = c.Promote(4);
+  r = c.Promote(x);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   ASSERT_TRUE(c.WaitApplied(r->first, r->second, 200).ok());
-  ASSERT_TRUE(c.TransferLeader(4).ok());
-  for (int i = 0; i < 200 && c.Leader() != 4u; ++i) c.Tick();
-  ASSERT_EQ(c.Leader(), 4u);
-  ASSERT_TRUE(c.Propose("with-4-leading").ok());
+  ASSERT_TRUE(c.TransferLeader(x).ok());
+  for (int i = 0; i < 200 && c.Leader() != x; ++i) c.Tick();
+  ASSERT_EQ(c.Leader(), x);
+  ASSERT_TRUE(c.Propose("with-x-leading").ok());
   c.Tick(5);
   c.Heal();
   bool caught_up = false;
   for (int i = 0; i < 500 && !caught_up; ++i) {
     c.Tick();
-    caught_up = *c.Applied(f) == *c.Applied(4) && c.Leader() == 4u;
+    caught_up = *c.Applied(f) == *c.Applied(x) && c.Leader() == x;
   }
-  EXPECT_TRUE(caught_up) << "node " << f << " applied " << c.Applied(f)->size()
-                         << " entries, node 4 " << c.Applied(4)->size();
+  EXPECT_TRUE(caught_up) << "node " << f << " applied " << c.Applied(f)->size() << " entries, node "
+                         << x << " " << c.Applied(x)->size();
   EXPECT_GT(c.raw_node(f)->GetStatus().rejected[RejectReason::kNotMember], 0u)
       << "the scenario did not exercise the rule";
   for (const auto& v : c.violations()) ADD_FAILURE() << v;
+}
+
+TEST(RaftHostileInput, LaggingMemberCatchesUpWithALeaderAddedWhileItWasAway) {
+  CheckLaggingNodeCatchesUpWithANewLeader(/*learner=*/false);
+}
+
+TEST(RaftHostileInput, LaggingLearnerCatchesUpWithALeaderAddedWhileItWasAway) {
+  CheckLaggingNodeCatchesUpWithANewLeader(/*learner=*/true);
 }
 
 }  // namespace

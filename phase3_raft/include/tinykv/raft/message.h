@@ -121,9 +121,10 @@ struct ConfChangeV2 {
 };
 
 // Message types, named as in etcd-io/raft (raftpb.MessageType).
-// "Local" messages never cross the network (term 0): kHup, kBeat, kProp (may
-// be forwarded), kSnapStatus, kUnreachable, kCheckQuorum, kReadIndex (may be
-// forwarded), kTransferLeader (may be forwarded).
+// "Local" messages never cross the network (term 0): kHup, kBeat, kProp (no
+// proposal forwarding here), kSnapStatus, kUnreachable, kCheckQuorum.
+// kReadIndex and kTransferLeader are forwarded by followers with term 0.
+// RawNode::Step refuses local types from the network (message_check.h).
 enum class MessageType : uint8_t {
   kMsgHup = 0,      // local: start an election
   kMsgBeat = 1,     // local: leader sends heartbeats
@@ -167,7 +168,9 @@ struct Message {
   uint64_t commit = 0;
   Snapshot snapshot;  // MsgSnap only
   bool reject = false;
-  uint64_t reject_hint = 0;  // rejected MsgAppResp: follower's hint index
+  // Rejected MsgAppResp: the follower's hint index. Rejected MsgPreVoteResp /
+  // MsgVoteResp to a lagging member: the responder's leader (step_check.cc).
+  uint64_t reject_hint = 0;
   std::string context;       // heartbeat / ReadIndex request context, campaign type
 
   friend bool operator==(const Message&, const Message&) = default;
