@@ -164,7 +164,7 @@ Status SimCluster::StartNode(SimNode* n) {
   n->conf_history.assign(1, {snap->metadata.index, snap->metadata.conf_state});
   c.applied = snap->metadata.index;
   TINYKV_ASSIGN_OR_RETURN(n->raw, RawNode::Create(c));
-  n->disk.refresh = [this, n]() {
+  n->disk.refresh = [n]() {
     if (!n->raw) return;
     auto cur = n->disk.mem.GetSnapshot();
     if (cur.ok() && cur->metadata.index >= n->applied_index) return;
@@ -316,8 +316,9 @@ void SimCluster::InjectHostile() {
   for (auto& [id, n] : nodes_) {
     if (!n->raw) continue;
     const ConfState cs = n->raw->GetStatus().conf_state;
-    auto has = [&](const std::vector<uint64_t>& v) {
-      return std::find(v.begin(), v.end(), id) != v.end();
+    const uint64_t self = id;
+    auto has = [self](const std::vector<uint64_t>& v) {
+      return std::find(v.begin(), v.end(), self) != v.end();
     };
     if (has(cs.voters) || has(cs.learners) || has(cs.voters_outgoing)) targets.push_back(n.get());
   }
