@@ -171,7 +171,7 @@ struct Message {
   // Rejected MsgAppResp: the follower's hint index. Rejected MsgPreVoteResp /
   // MsgVoteResp to a lagging member: the responder's leader (step_check.cc).
   uint64_t reject_hint = 0;
-  std::string context;       // heartbeat / ReadIndex request context, campaign type
+  std::string context;  // heartbeat / ReadIndex request context, campaign type
 
   friend bool operator==(const Message&, const Message&) = default;
 };
