@@ -80,20 +80,36 @@ Result<std::unique_ptr<Raft>> Raft::Create(const Config& c) {
   ConfState cs = r->SwitchToConfig(std::move(cp.config), std::move(cp.progress));
   TINYKV_CHECK(ConfStatesEquivalent(cs, is.conf_state))
       << "restored ConfState differs from the stored one";
-  if (!is.hard_state.empty()) r->LoadState(is.hard_state);
-  if (c.applied > 0) r->log_.AppliedTo(c.applied);
+  if (!is.hard_state.empty()) TINYKV_RETURN_IF_ERROR(r->LoadState(is.hard_state));
+  if (c.applied > 0) {
+    if (c.applied < r->log_.applied() || c.applied > r->log_.committed()) {
+      return Status::InvalidArgument("raft: config.applied " + std::to_string(c.applied) +
+                                     " is out of range [" + std::to_string(r->log_.applied()) +
+                                     ", " + std::to_string(r->log_.committed()) + "]");
+    }
+    r->log_.AppliedTo(c.applied);
+  }
   r->BecomeFollower(r->current_term_, kNone);
   return r;
 }
 
-void Raft::LoadState(const HardState& hs) {
+Status Raft::LoadState(const HardState& hs) {
+  // What storage returns is input too: a bad hard state is an error, not an abort.
   if (hs.commit < log_.committed() || hs.commit > log_.LastIndex()) {
-    TINYKV_CHECK(false) << id_ << " state.commit " << hs.commit << " is out of range ["
-                        << log_.committed() << ", " << log_.LastIndex() << "]";
+    return Status::Corruption("raft: node " + std::to_string(id_) + " stored commit " +
+                              std::to_string(hs.commit) + " is out of range [" +
+                              std::to_string(log_.committed()) + ", " +
+                              std::to_string(log_.LastIndex()) + "]");
+  }
+  if (hs.term > kMaxTerm) {
+    return Status::Corruption("raft: node " + std::to_string(id_) + " stored term " +
+                              std::to_string(hs.term) + " is above the maximum term " +
+                              std::to_string(kMaxTerm));
   }
   log_.CommitTo(hs.commit);
   current_term_ = hs.term;
   voted_for_ = hs.vote;
+  return Status::OK();
 }
 
 void Raft::Logf(const char* what) const {
@@ -114,12 +130,19 @@ void Raft::Tick() {
 
 void Raft::TickElection() {
   ++election_elapsed_;
-  if (Promotable() && PastElectionTimeout()) {
+  if (!PastElectionTimeout()) return;
+  if (Promotable()) {
     election_elapsed_ = 0;
     Message m;
     m.type = MessageType::kMsgHup;
     m.from = id_;
     Step(std::move(m)).IgnoreError();
+    return;
+  }
+  // A learner cannot campaign; one that has heard no leader it knows for an
+  // election timeout asks the voters, once per timeout (step_check.cc).
+  if (is_learner_ && (election_elapsed_ - randomized_election_timeout_) % election_timeout_ == 0) {
+    AskVotersForTheLeader();
   }
 }
 
@@ -191,6 +214,8 @@ void Raft::BecomeFollower(uint64_t term, uint64_t lead) {
 
 void Raft::BecomeCandidate() {
   TINYKV_CHECK(state_ != StateRole::kLeader) << "invalid transition [leader -> candidate]";
+  // Hup never campaigns at the ceiling, so the increment cannot wrap.
+  TINYKV_CHECK(current_term_ < kMaxTerm) << "term " << current_term_ << " at the ceiling";
   Reset(current_term_ + 1);
   voted_for_ = id_;
   state_ = StateRole::kCandidate;
@@ -249,6 +274,13 @@ void Raft::Hup(CampaignType t) {
   // Campaigning with an unapplied conf change could elect us under the wrong
   // configuration; wait until it is applied.
   if (HasUnappliedConfChanges()) return;
+  // Both a (pre-)election and a transfer use term + 1: at the ceiling the
+  // node stays a follower forever rather than wrap the term to 0. Messages
+  // above kMaxTerm are refused, so only members at kMaxTerm get here.
+  if (current_term_ >= kMaxTerm) {
+    if (campaigns_refused_at_max_term_++ == 0) Logf("refused to campaign: term at the maximum");
+    return;
+  }
   Campaign(t);
 }
 
@@ -298,6 +330,7 @@ VoteResult Raft::Poll(uint64_t id, MessageType, bool granted) {
 // ---- Step ---------------------------------------------------------------------
 
 Status Raft::Step(Message m) {
+  NoteVouchedLeader(m);
   if (m.term == 0) {
     // local message
   } else if (m.term > current_term_) {
@@ -308,7 +341,10 @@ Status Raft::Step(Message m) {
       // removed node cannot disrupt a healthy leader.
       const bool in_lease =
           check_quorum_ && lead_ != kNone && election_elapsed_ < election_timeout_;
-      if (!force && in_lease) return Status::OK();
+      if (!force && in_lease) {
+        TellLaggingCandidateTheLeader(m);
+        return Status::OK();
+      }
     }
     if (m.type == MessageType::kMsgPreVote) {
       // Never change our term in response to a PreVote.
@@ -337,6 +373,7 @@ Status Raft::Step(Message m) {
       resp.term = current_term_;
       resp.type = MessageType::kMsgPreVoteResp;
       resp.reject = true;
+      resp.reject_hint = LeaderToVouchFor(m);
       Send(std::move(resp));
     } else if (m.type == MessageType::kMsgReadIndexResp || m.type == MessageType::kMsgReadIndex) {
       // A read answered in an older term was already failed when our term
@@ -375,6 +412,7 @@ Status Raft::Step(Message m) {
       } else {
         resp.term = current_term_;
         resp.reject = true;
+        resp.reject_hint = LeaderToVouchFor(m);
         Send(std::move(resp));
       }
       return Status::OK();
@@ -557,7 +595,9 @@ void Raft::HandleAppendEntries(const Message& m) {
 }
 
 void Raft::HandleHeartbeat(const Message& m) {
-  log_.CommitTo(m.commit);
+  // The leader sends min(match, committed), which this log holds; CheckMessage
+  // refuses more, and the clamp keeps Raft::Step itself from aborting on it.
+  log_.CommitTo(std::min(m.commit, log_.LastIndex()));
   Message resp;
   resp.to = m.from;
   resp.type = MessageType::kMsgHeartbeatResp;
@@ -589,7 +629,7 @@ bool Raft::Restore(const Snapshot& s) {
   if (state_ != StateRole::kFollower) {
     // Defensive (etcd): only followers restore. Become one (the next
     // snapshot from the leader will be accepted).
-    BecomeFollower(current_term_ + 1, kNone);
+    BecomeFollower(current_term_ < kMaxTerm ? current_term_ + 1 : current_term_, kNone);
     return false;
   }
   // A snapshot that does not include us would make us a non-member; ignore it.
@@ -660,6 +700,7 @@ ConfState Raft::ApplyConfChange(const ConfChangeV2& cc) {
 ConfState Raft::SwitchToConfig(TrackerConfig cfg, ProgressMap prs) {
   prs_.config = std::move(cfg);
   prs_.progress = std::move(prs);
+  vouched_leader_ = kNone;  // vouched for under the old configuration
   ConfState cs = prs_.GetConfState();
   auto it = prs_.progress.find(id_);
   is_learner_ = it != prs_.progress.end() && it->second.is_learner;

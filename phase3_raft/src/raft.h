@@ -16,6 +16,7 @@
 #include "read_only.h"
 #include "tinykv/common/random.h"
 #include "tinykv/raft/config.h"
+#include "tinykv/raft/message_check.h"
 #include "tinykv/raft/ready.h"
 #include "tracker.h"
 
@@ -34,7 +35,12 @@ class Raft {
 
   // The entry point for every message, local or remote (term checks, votes,
   // then the role-specific Step*). Returns errors for refused proposals.
+  // Messages from the network must pass CheckMessage first (RawNode::Step).
   Status Step(Message m);
+  // Validates a message from the network before it may change any state:
+  // CheckMessageShape, then the checks that need this node's state (step_check.cc).
+  // OK, or the error with *reason set; the node is unchanged either way.
+  Status CheckMessage(const Message& m, RejectReason* reason);
   void Tick();
 
   // ---- transitions (Figure 4) -----------------------------------------------
@@ -62,6 +68,8 @@ class Raft {
   RaftLog& log() { return log_; }
   const RaftLog& log() const { return log_; }
   const ProgressTracker& tracker() const { return prs_; }
+  // Elections not started because the term reached kMaxTerm.
+  uint64_t campaigns_refused_at_max_term() const { return campaigns_refused_at_max_term_; }
 
   // Outputs drained by RawNode into Ready.
   std::vector<Message> msgs;
@@ -107,7 +115,22 @@ class Raft {
   void SendTimeoutNow(uint64_t to);
   void AbortLeaderTransfer() { lead_transferee_ = kNone; }
   ConfState SwitchToConfig(TrackerConfig cfg, ProgressMap prs);
-  void LoadState(const HardState& hs);
+  Status LoadState(const HardState& hs);
+
+  // ---- membership of senders (step_check.cc) --------------------------------
+  bool IsKnownSender(uint64_t id);
+  // A member answers a lagging member's (pre-)vote, also in a leader's
+  // lease, with a rejection naming its leader (reject_hint); the lagging
+  // member then accepts that leader as a sender (see step_check.cc).
+  void TellLaggingCandidateTheLeader(const Message& vote);
+  // The leader to name in a rejection of `vote` (kNone: none to name).
+  uint64_t LeaderToVouchFor(const Message& vote) const;
+  void NoteVouchedLeader(const Message& vote_resp);
+  // A learner, which never campaigns, sends the voters a MsgPreVote as a
+  // probe: the answers can only name a leader (it is no pre-candidate).
+  void AskVotersForTheLeader();
+  // Ids added by conf change entries in the log after the applied index.
+  const std::set<uint64_t>& PendingMembers();
 
   // ---- reads ------------------------------------------------------------------
   bool CommittedEntryInCurrentTerm() const;
@@ -141,6 +164,13 @@ class Raft {
   // Contexts of local reads forwarded to the leader and not yet answered;
   // failed explicitly when the term or role changes.
   std::set<std::string> forwarded_reads_;
+  // PendingMembers() cache, valid for (log generation, first unapplied index).
+  std::set<uint64_t> pending_members_;
+  std::pair<uint64_t, uint64_t> pending_members_key_{~uint64_t{0}, ~uint64_t{0}};
+  uint64_t campaigns_refused_at_max_term_ = 0;
+  // A leader a member of our configuration named (NoteVouchedLeader); kNone
+  // if none. Forgotten when the configuration changes.
+  uint64_t vouched_leader_ = kNone;
 
   int election_elapsed_ = 0;
   int heartbeat_elapsed_ = 0;

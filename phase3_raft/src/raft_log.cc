@@ -110,6 +110,7 @@ uint64_t RaftLog::Append(const std::vector<Entry>& ents) {
   const uint64_t after = ents.front().index - 1;
   TINYKV_CHECK(after >= committed_)
       << "after(" << after << ") is out of range [committed(" << committed_ << ")]";
+  ++generation_;
   unstable_.TruncateAndAppend(ents);
   return LastIndex();
 }
@@ -226,6 +227,7 @@ void RaftLog::AppliedTo(uint64_t i) {
 }
 
 void RaftLog::Restore(const Snapshot& s) {
+  ++generation_;
   committed_ = s.metadata.index;
   unstable_.Restore(s);
 }

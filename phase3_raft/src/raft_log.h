@@ -91,6 +91,9 @@ class RaftLog {
   uint64_t committed() const { return committed_; }
   uint64_t applied() const { return applied_; }
   Storage* storage() const { return storage_; }
+  // Changes whenever entries are appended or the log is replaced by a
+  // snapshot (callers cache facts derived from the log's contents).
+  uint64_t generation() const { return generation_; }
 
  private:
   Status CheckOutOfBounds(uint64_t lo, uint64_t hi) const;
@@ -100,6 +103,7 @@ class RaftLog {
   uint64_t committed_ = 0;
   uint64_t applied_ = 0;
   uint64_t max_committed_bytes_;
+  uint64_t generation_ = 0;
 };
 
 }  // namespace tinykv::raft

@@ -256,11 +256,17 @@ struct FuzzResult {
   std::vector<std::string> violations;
   bool converged = false;
   std::string why;
+  std::vector<std::string> trace;  // only with hostile_per_tick >= 0
+  uint64_t hostile_injected = 0;
 };
 
-FuzzResult RunRandomized(uint64_t seed, int n, int rounds, bool each_step = false) {
+// hostile_per_tick: forged messages per tick (SimOptions::hostile_per_tick);
+// 0 or more also records the trace, -1 (default) runs without either.
+FuzzResult RunRandomized(uint64_t seed, int n, int rounds, bool each_step = false,
+                         int hostile_per_tick = -1) {
   SimOptions o = Opts(n, seed);
   o.check_each_step = each_step;
+  o.hostile_per_tick = std::max(hostile_per_tick, 0);
   o.max_inflight_msgs = 8;
   o.max_msg_bytes = 256;
   SimCluster c(o);
@@ -349,6 +355,10 @@ FuzzResult RunRandomized(uint64_t seed, int n, int rounds, bool each_step = fals
   }
   if (!res.converged) res.why = "no convergence after healing";
   res.violations = c.violations();
+  res.hostile_injected = c.stats().hostile_injected;
+  if (hostile_per_tick >= 0) {
+    for (const auto& e : c.trace()) res.trace.push_back(e.ToString());
+  }
   if (std::getenv("SIM_VERBOSE") != nullptr) {
     std::map<std::string, int> ev;
     for (auto& e : c.trace()) ev[e.event]++;
@@ -382,6 +392,36 @@ TEST(SimRandomized, FixedSeedsThreeNodes) {
 
 TEST(SimRandomized, FixedSeedsFiveNodes) {
   for (uint64_t seed = 1000; seed <= 1000 + 100 / kSeedDivisor; ++seed) CheckSeed(seed, 5);
+}
+
+// The hostile injector (SimOptions::hostile_per_tick) during the randomized
+// run: forged and mutated messages (non-member senders, terms above
+// kMaxTerm, inconsistent entries, commits beyond the log, bad snapshots,
+// local and unknown types). None may be accepted, every safety invariant
+// must hold, the cluster must converge, and since a refused message changes
+// nothing, the trace must be the trace of the same seed without them.
+void CheckHostileSeed(uint64_t seed, int n) {
+  SCOPED_TRACE("replay with TINYKV_SEED=" + std::to_string(seed) + " (n=" + std::to_string(n) +
+               ", hostile)");
+  const FuzzResult quiet = RunRandomized(seed, n, 40, false, 0);
+  const FuzzResult hostile = RunRandomized(seed, n, 40, false, 3);
+  for (const auto& v : hostile.violations) ADD_FAILURE() << v;
+  EXPECT_TRUE(hostile.converged) << "seed=" << seed << " n=" << n << " " << hostile.why;
+  EXPECT_GT(hostile.hostile_injected, 1000u);
+  EXPECT_TRUE(hostile.trace == quiet.trace)
+      << "seed=" << seed << ": forged messages changed the run";
+}
+
+TEST(SimRandomized, HostileInjectorFixedSeeds) {
+  for (uint64_t seed = 3000; seed < 3000 + 40 / kSeedDivisor; ++seed) {
+    CheckHostileSeed(seed, seed % 2 == 0 ? 3 : 5);
+  }
+}
+
+TEST(SimRandomized, HostileInjectorRandomSeed) {
+  const uint64_t seed = tinykv::testing::SeedForTest();
+  Random r(seed);
+  CheckHostileSeed(r.Next() % 1000000007, 3);
 }
 
 // The lab's "Figure 8 (unreliable)": leaders crash right after proposing,

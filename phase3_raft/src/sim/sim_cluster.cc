@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "hostile_injector.h"
 #include "invariants.h"
 #include "tinykv/common/check.h"
 #include "tinykv/common/coding.h"
@@ -93,6 +94,7 @@ SimCluster::SimCluster(const SimOptions& options)
       rnd_(options.seed),
       network_(&rnd_),
       checker_(std::make_unique<InvariantChecker>(options.seed)) {
+  if (options_.hostile_per_tick > 0) hostile_ = std::make_unique<HostileInjector>(options_.seed);
   network_.on_drop = [this](const Message& m) {
     // The transport of the sender reports a lost snapshot (etcd ReportSnapshot).
     if (m.type != MessageType::kMsgSnap) return;
@@ -164,7 +166,7 @@ Status SimCluster::StartNode(SimNode* n) {
   n->conf_history.assign(1, {snap->metadata.index, snap->metadata.conf_state});
   c.applied = snap->metadata.index;
   TINYKV_ASSIGN_OR_RETURN(n->raw, RawNode::Create(c));
-  n->disk.refresh = [this, n]() {
+  n->disk.refresh = [n]() {
     if (!n->raw) return;
     auto cur = n->disk.mem.GetSnapshot();
     if (cur.ok() && cur->metadata.index >= n->applied_index) return;
@@ -213,6 +215,7 @@ void SimCluster::HandleReady(SimNode* n) {
     if (rd.hard_state) n->disk.mem.SetHardState(*rd.hard_state);
     // 2. Send.
     for (Message& m : rd.messages) {
+      if (hostile_) hostile_->Observe(m);
       stats_.messages[std::string(MessageTypeName(m.type))]++;
       stats_.bytes += EncodedMessageSize(m);
       if (options_.trace_messages) {
@@ -307,10 +310,43 @@ void SimCluster::Settle() {
   }
 }
 
+void SimCluster::InjectHostile() {
+  // Targets: live nodes that are members of their own configuration (a node
+  // that is not, e.g. one still joining, accepts any sender by design, see
+  // step_check.cc).
+  std::vector<SimNode*> targets;
+  for (auto& [id, n] : nodes_) {
+    if (!n->raw) continue;
+    const ConfState cs = n->raw->GetStatus().conf_state;
+    const uint64_t self = id;
+    auto has = [self](const std::vector<uint64_t>& v) {
+      return std::find(v.begin(), v.end(), self) != v.end();
+    };
+    if (has(cs.voters) || has(cs.learners) || has(cs.voters_outgoing)) targets.push_back(n.get());
+  }
+  if (targets.empty()) return;
+  for (int k = 0; k < options_.hostile_per_tick; ++k) {
+    SimNode* n = targets[hostile_->rnd().Uniform(targets.size())];
+    std::string what;
+    const Message m = hostile_->Forge(n->raw->GetStatus(), &what);
+    ++stats_.hostile_injected;
+    if (n->raw->Step(m).ok()) {
+      ++stats_.hostile_accepted;
+      if (checker_->violations.size() >= 100) continue;
+      checker_->violations.push_back(
+          "seed=" + std::to_string(options_.seed) + " tick=" + std::to_string(now_) + " node " +
+          std::to_string(n->id) + " accepted a forged " + std::string(MessageTypeName(m.type)) +
+          " from " + std::to_string(m.from) + " term=" + std::to_string(m.term) + " (" + what +
+          ")");
+    }
+  }
+}
+
 void SimCluster::Tick(int n) {
   for (int k = 0; k < n; ++k) {
     ++now_;
     Settle();  // work queued outside a tick (proposals, reads, conf changes)
+    if (hostile_) InjectHostile();
     for (auto& [id, node] : nodes_) {
       if (node->raw) node->raw->Tick();
     }

@@ -22,6 +22,14 @@ namespace tinykv::raft {
 // 0 is never a valid node id; it means "none" (no vote, no leader).
 inline constexpr uint64_t kNone = 0;
 
+// Ceilings on terms and log indexes (2^62). Unreachable in practice: a term
+// or an index that grows by a million a second reaches 2^62 after ~146,000
+// years. A message above them is refused (message_check.h), a stored hard
+// state above them does not load, and a node whose term reached kMaxTerm
+// refuses to campaign, so `term + 1` and `index + n` can never wrap.
+inline constexpr uint64_t kMaxTerm = uint64_t{1} << 62;
+inline constexpr uint64_t kMaxIndex = uint64_t{1} << 62;
+
 enum class EntryType : uint8_t {
   kNormal = 0,        // application payload (empty data: the leader's no-op, §8)
   kConfChangeV2 = 1,  // data is an encoded ConfChangeV2 (codec.h)
@@ -113,9 +121,10 @@ struct ConfChangeV2 {
 };
 
 // Message types, named as in etcd-io/raft (raftpb.MessageType).
-// "Local" messages never cross the network (term 0): kHup, kBeat, kProp (may
-// be forwarded), kSnapStatus, kUnreachable, kCheckQuorum, kReadIndex (may be
-// forwarded), kTransferLeader (may be forwarded).
+// "Local" messages never cross the network (term 0): kHup, kBeat, kProp (no
+// proposal forwarding here), kSnapStatus, kUnreachable, kCheckQuorum.
+// kReadIndex and kTransferLeader are forwarded by followers with term 0.
+// RawNode::Step refuses local types from the network (message_check.h).
 enum class MessageType : uint8_t {
   kMsgHup = 0,      // local: start an election
   kMsgBeat = 1,     // local: leader sends heartbeats
@@ -159,8 +168,10 @@ struct Message {
   uint64_t commit = 0;
   Snapshot snapshot;  // MsgSnap only
   bool reject = false;
-  uint64_t reject_hint = 0;  // rejected MsgAppResp: follower's hint index
-  std::string context;       // heartbeat / ReadIndex request context, campaign type
+  // Rejected MsgAppResp: the follower's hint index. Rejected MsgPreVoteResp /
+  // MsgVoteResp to a lagging member: the responder's leader (step_check.cc).
+  uint64_t reject_hint = 0;
+  std::string context;  // heartbeat / ReadIndex request context, campaign type
 
   friend bool operator==(const Message&, const Message&) = default;
 };

@@ -30,6 +30,7 @@
 #include "tinykv/common/status.h"
 #include "tinykv/raft/config.h"
 #include "tinykv/raft/message.h"
+#include "tinykv/raft/message_check.h"
 #include "tinykv/raft/ready.h"
 
 namespace tinykv::raft {
@@ -60,6 +61,10 @@ struct NodeStatus {
   uint64_t lead_transferee = 0;
   ConfState conf_state;
   std::vector<PeerStatus> progress;  // leader only
+  // Messages Step refused since the node was created, by reason (message_check.h).
+  RejectedMessages rejected;
+  // Elections not started because the term reached kMaxTerm (message.h).
+  uint64_t campaigns_refused_at_max_term = 0;
 };
 
 class RawNode {
@@ -81,7 +86,12 @@ class RawNode {
   Status Propose(std::string data);
   // Proposes a membership change. Busy if another change is still pending.
   Status ProposeConfChange(const ConfChangeV2& cc);
-  // Feeds a message received from a peer. Local message types are refused.
+  // Feeds a message received from a peer. It is validated first
+  // (message_check.h): a message that is malformed, not addressed to this
+  // node, or from a sender that is not a member leaves the node unchanged,
+  // is counted in NodeStatus::rejected and gives InvalidArgument (NotFound
+  // for a non-member), with the reason in the message:
+  //   "raft: rejected MsgHeartbeat from 99 (not_member): sender is not a member".
   Status Step(const Message& m);
   // Asks the leader to hand leadership to `transferee` (§3.10). The transfer
   // is aborted if not done within an election timeout.
@@ -115,6 +125,7 @@ class RawNode {
   bool HasPendingReady() const;
 
   std::unique_ptr<Raft> raft_;
+  RejectedMessages rejected_;
   SoftState prev_soft_;
   HardState prev_hard_;
 };

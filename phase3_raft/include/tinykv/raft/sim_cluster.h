@@ -65,6 +65,14 @@ struct SimOptions {
   bool record_applied = true;
   // Record role/term/commit changes in the trace (benchmarks turn this off).
   bool record_trace = true;
+  // Hostile injector (0: off): each tick, this many forged or mutated
+  // messages that a correct node must refuse (src/sim/hostile_injector.h:
+  // senders of no group, terms above kMaxTerm, inconsistent entries, commits
+  // beyond the log, bad snapshots, local and unknown types, ...) are stepped
+  // into random live members. One that is accepted is a violation. The
+  // injector draws from its own PRNG: with every forgery refused, the trace
+  // equals the trace of the same seed without it.
+  int hostile_per_tick = 0;
 };
 
 struct TraceEvent {
@@ -93,6 +101,8 @@ struct NodeInfo {
 struct SimStats {
   std::map<std::string, uint64_t> messages;  // by etcd type name, counted when sent
   uint64_t bytes = 0;                        // encoded size of those messages
+  uint64_t hostile_injected = 0;             // forged messages stepped (hostile_per_tick)
+  uint64_t hostile_accepted = 0;             // ... of which a node accepted (violations)
   uint64_t total() const {
     uint64_t t = 0;
     for (const auto& [k, v] : messages) t += v;
@@ -101,6 +111,7 @@ struct SimStats {
 };
 
 class InvariantChecker;
+class HostileInjector;
 
 class SimCluster {
  public:
@@ -180,6 +191,7 @@ class SimCluster {
   Status StartNode(SimNode* n);
   void HandleReady(SimNode* n);
   void Deliver(const Message& m);
+  void InjectHostile();
   void Record(uint64_t node, uint64_t term, std::string event, std::string detail = "");
   std::string SnapshotData(const SimNode& n) const;
   uint64_t LeaderOrError(std::optional<uint64_t> node, Status* st) const;
@@ -195,6 +207,7 @@ class SimCluster {
   std::map<std::string, bool> read_failed_;
   uint64_t next_read_ctx_ = 1;
   std::unique_ptr<InvariantChecker> checker_;
+  std::unique_ptr<HostileInjector> hostile_;  // null unless hostile_per_tick > 0
 };
 
 }  // namespace tinykv::raft::sim
