@@ -155,6 +155,7 @@ Result<std::unique_ptr<KvNode>> KvNode::Open(const KvNodeOptions& options) {
   ro.sync = options.sync;
   ro.clock = options.clock;
   ro.env = options.env;
+  ro.TEST_on_send = options.TEST_on_send;
   auto replica = Replica::Open(ro, host, std::move(sm).value());
   if (!replica.ok()) {
     if (own_host) own_host->Stop();

@@ -55,6 +55,9 @@ bool ReplicaImpl::Persist(const Ready& rd) {
 }
 
 void ReplicaImpl::Send(std::vector<Message> msgs) {
+  if (opts_.TEST_on_send) {
+    for (const Message& m : msgs) opts_.TEST_on_send(m);
+  }
   {
     std::lock_guard<std::mutex> l(fault_mu_);
     if (!dropped_.empty() || drop_p_ > 0) {

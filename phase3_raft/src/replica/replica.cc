@@ -259,9 +259,22 @@ void ReplicaImpl::OnMessages(uint64_t from, std::vector<Message> msgs) {
   }
   PostToDriver([this, msgs = std::move(msgs)] {
     if (stopping_ || !failed_.ok()) return;
-    for (const Message& m : msgs) (void)raw_->Step(m);
+    for (const Message& m : msgs) {
+      Status s = raw_->Step(m);
+      if (!s.ok()) NoteRejected(m, s);
+    }
     ScheduleReady();
   });
+}
+
+void ReplicaImpl::NoteRejected(const Message& m, const Status& why) {
+  const uint64_t n = ++rejected_;
+  // The core counts every refusal by reason; the log gets the first few and
+  // then one line per 1,000, so a flood of forged messages cannot flood it.
+  if (n <= 10 || n % 1000 == 0) {
+    log_->warn("node={} group={} refused a {} from {} (term {}): {} ({} refused so far)", id_,
+               opts_.group, MessageTypeName(m.type), m.from, m.term, why.ToString(), n);
+  }
 }
 
 void ReplicaImpl::OnUnreachable(uint64_t to) {
@@ -295,6 +308,8 @@ ReplicaStatus ReplicaImpl::GetStatus() {
   auto snap = storage_->GetSnapshot();
   if (snap.ok()) st.snapshot_index = snap->metadata.index;
   st.ticks = ticks_;
+  st.rejected_messages = rejected_;
+  st.vote = storage_->hard_state().vote;
   st.members = Members();
   std::lock_guard<std::mutex> l(state_mu_);
   st.error = error_;

@@ -108,6 +108,8 @@ class ReplicaImpl final : public Replica, public GroupEndpoint {
   template <typename Fn>
   bool PostToDriver(Fn fn);
   bool DropFromTo(uint64_t peer);  // REQUIRES: fault_mu_ held
+  // Counts and (rate-limited) logs a message the core refused (driver).
+  void NoteRejected(const raft::Message& m, const Status& why);
 
   // ready_loop.cc
   void HandleReady();
@@ -176,7 +178,7 @@ class ReplicaImpl final : public Replica, public GroupEndpoint {
   std::mutex post_mu_;
   std::atomic<bool> stopped_{false};
   std::atomic<bool> fetching_{false};  // a snapshot fetch is running
-  std::atomic<uint64_t> leader_{0}, term_{0}, commit_{0}, applied_{0}, ticks_{0};
+  std::atomic<uint64_t> leader_{0}, term_{0}, commit_{0}, applied_{0}, ticks_{0}, rejected_{0};
   std::atomic<int> role_{0};
   mutable std::mutex state_mu_;
   raft::ConfState conf_;  // the applied configuration

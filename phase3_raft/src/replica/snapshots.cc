@@ -20,6 +20,10 @@
 // and installing is repaired at the next start (Init installs again).
 #include "replica_impl.h"
 
+#include <algorithm>
+
+#include "tinykv/raft/message_check.h"
+
 namespace tinykv::replica::internal {
 
 namespace fs = std::filesystem;
@@ -151,6 +155,26 @@ net::awaitable<Status> ReplicaImpl::OnSnapshotMessage(Message msg) {
   {
     std::lock_guard<std::mutex> l(fault_mu_);
     if (dropped_.count(msg.from)) co_return Status::Unavailable("dropped (fault injection)");
+  }
+  // Check the message before doing any work for it: its shape, and that it
+  // comes from a member (a joiner that is not in its own configuration yet
+  // accepts its first snapshot from anyone, as the core does).
+  raft::RejectReason reason;
+  Status shape = raft::CheckMessageShape(msg, &reason);
+  if (shape.ok()) {
+    std::lock_guard<std::mutex> l(state_mu_);
+    auto in = [&](const std::vector<uint64_t>& v, uint64_t id) {
+      return std::find(v.begin(), v.end(), id) != v.end();
+    };
+    const bool member = in(conf_.voters, msg.from) || in(conf_.learners, msg.from) ||
+                        in(conf_.voters_outgoing, msg.from);
+    const bool self_member = in(conf_.voters, id_) || in(conf_.learners, id_) ||
+                             in(conf_.voters_outgoing, id_);
+    if (!member && self_member) shape = Status::NotFound("sender is not a member");
+  }
+  if (!shape.ok()) {
+    PostToDriver([this, msg, shape] { NoteRejected(msg, shape); });
+    co_return Status::InvalidArgument("snapshot refused: " + shape.ToString());
   }
   if (fetching_.exchange(true)) co_return Status::Busy("a snapshot fetch is already running");
   const fs::path root = SnapDir();

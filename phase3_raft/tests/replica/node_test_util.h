@@ -10,6 +10,7 @@
 #include "tinykv/common/result.h"
 #include "tinykv/common/status.h"
 #include "tinykv/replica/kv_node.h"
+#include "tinykv/testing/test_util.h"
 
 namespace tinykv::replica::node_test {
 using namespace raft;  // NOLINT: core types in tests
@@ -36,13 +37,12 @@ Result<T> RetryAtLeader(LeaderFn leader, Attempt attempt, Transient transient, i
 inline bool WaitValue(KvNode* node, const std::string& key,
                       const std::optional<std::string>& value,
                       std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto r = node->Get(key);
-    if (r.ok() && *r == value) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return false;
+  return ::tinykv::testing::WaitUntil(
+      [&] {
+        auto r = node->Get(key);
+        return r.ok() && *r == value;
+      },
+      timeout);
 }
 
 }  // namespace tinykv::replica::node_test

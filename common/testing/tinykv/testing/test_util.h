@@ -3,10 +3,12 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -66,6 +68,19 @@ inline std::string RandomKey(Random* rnd, size_t max_len) {
                                 : kAlphabet[rnd->Uniform(sizeof(kAlphabet))]);
   }
   return key;
+}
+
+// Polls pred() every few milliseconds until it returns true or `timeout`
+// passes; returns whether it did. For tests that wait on an observable event
+// of real threads (never a fixed sleep as a precondition).
+template <typename Pred>
+bool WaitUntil(Pred pred, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (pred()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
 }
 
 // Logs the seed once per test so a failure can be replayed: TINYKV_SEED=<seed>.

@@ -35,6 +35,7 @@
 #include "tinykv/common/result.h"
 #include "tinykv/common/status.h"
 #include "tinykv/replica/data_dir.h"
+#include "tinykv/raft/message.h"
 #include "tinykv/replica/kv_command.h"
 #include "tinykv/replica/membership.h"
 #include "tinykv/replica/peer_host.h"
@@ -70,6 +71,7 @@ struct KvNodeOptions {
   // Every durable file (engine, Raft log, snapshots, identity) goes through
   // it; a test passes a FaultInjectionEnv. null: Env::Default().
   Env* env = nullptr;
+  std::function<void(const raft::Message&)> TEST_on_send;  // see ReplicaOptions
 };
 
 using KvNodeStatus = ReplicaStatus;

@@ -87,6 +87,9 @@ struct ReplicaOptions {
   // Every durable file of the replica (its log, snapshots) goes through it;
   // nullptr: Env::Default(). Must outlive the replica.
   Env* env = nullptr;
+  // Test-only: called (driver thread) with every message handed to the
+  // transport, after the Ready that produced it was persisted.
+  std::function<void(const raft::Message&)> TEST_on_send;
 };
 
 class Replica {

@@ -31,6 +31,7 @@ struct ReplicaPosition {
 
 struct ReplicaStatus : ReplicaPosition {
   uint64_t group = 0;
+  uint64_t vote = 0;                // the persisted vote of `term` (0: none)
   std::vector<MemberInfo> members;  // the applied configuration
   // Durable log counters (benchmarks): fdatasync calls and entries written.
   uint64_t log_fsyncs = 0;
@@ -40,7 +41,9 @@ struct ReplicaStatus : ReplicaPosition {
   // Non-empty when the replica stopped on a disk error: it acknowledges
   // nothing until restarted (fail-safe), but still serves local reads.
   std::string error;
-  // Peer messages the Raft core refused as malformed or from non-members.
+  // Peer messages the Raft core refused (raft/message_check.h: malformed,
+  // from a non-member, above the term ceiling, ...), and snapshots refused
+  // before their files were fetched.
   uint64_t rejected_messages = 0;
 };
 
