@@ -1141,8 +1141,7 @@ Status DestroyDB(const std::filesystem::path& path) {
   }
   lock.reset();
   env->RemoveFile(lockname).IgnoreError();
-  std::error_code ec;
-  std::filesystem::remove(path, ec);  // only if empty: foreign files are kept
+  env->RemoveDir(dbname).IgnoreError();  // only if empty: foreign files are kept
   return result;
 }
 
