@@ -80,8 +80,13 @@ class DBImpl final : public DB {
   struct CompactionState;
 
   Status NewDB();
+  // Replays one WAL into L0 tables (added to *edit). `last_log`: no newer
+  // log holds records, so a torn tail may be dropped. *next_sequence (0:
+  // none yet) carries the sequence the next record must start at across
+  // logs. Corruption under kPointInTime sets *stop and returns OK.
   Status RecoverLogFile(uint64_t log_number, bool last_log, bool* stop, uint64_t* max_sequence,
-                        VersionEdit* edit, std::unique_lock<std::mutex>* lock);
+                        uint64_t* next_sequence, VersionEdit* edit,
+                        std::unique_lock<std::mutex>* lock);
   Status WriteLevel0Table(MemTable* mem, VersionEdit* edit, const Version* base,
                           std::unique_lock<std::mutex>* lock);
   // Builds an SSTable from iter into file `number`; fills meta. No mutex.
@@ -152,6 +157,10 @@ class DBImpl final : public DB {
   bool compaction_running_ = false;  // DoCompactionWork is between input and install
   ManualCompaction* manual_compaction_ = nullptr;
   Status bg_error_;
+  // What the last Open dropped (Stats): torn tails (WAL or MANIFEST), and
+  // whether kPointInTime stopped at a corrupt WAL record. Set by Recover.
+  uint64_t recovery_torn_tails_ = 0;
+  uint64_t recovery_point_in_time_stops_ = 0;
 
   std::unique_ptr<VersionSet> versions_;
 };
