@@ -121,6 +121,7 @@ DBImpl::~DBImpl() {
     log_.reset();
     logfile_->Close().IgnoreError();
   }
+  if (imm_logfile_ != nullptr) imm_logfile_->Close().IgnoreError();
   if (mem_ != nullptr) mem_->Unref();
   if (imm_ != nullptr) imm_->Unref();
   versions_.reset();
@@ -428,6 +429,13 @@ Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch) {
 
   // This thread is the leader.
   Status status = MakeRoomForWrite(batch == nullptr, &l);
+  if (status.ok() && w.sync) {
+    // Recovery accepts a torn tail only in the newest log (an older one is
+    // complete). So nothing may be acknowledged as durable while an older
+    // log could still lose its unsynced tail in a power cut.
+    while (imm_logfile_ != nullptr && !imm_log_synced_ && bg_error_.ok()) bg_done_cv_.wait(l);
+    status = bg_error_;
+  }
   uint64_t last_sequence = versions_->LastSequence();
   Writer* last_writer = &w;
   if (status.ok() && batch != nullptr) {
@@ -543,11 +551,10 @@ Status DBImpl::MakeRoomForWrite(bool force, std::unique_lock<std::mutex>* lock) 
         RecordBackgroundError(s);
         return s;
       }
-      s = logfile_->Close();
-      if (!s.ok()) {
-        RecordBackgroundError(s);
-        return s;
-      }
+      // The old log stays open until imm_ is flushed; the background thread
+      // syncs it first (CompactMemTable), and sync writes wait for that.
+      imm_logfile_ = std::move(logfile_);
+      imm_log_synced_ = false;
       logfile_ = std::move(file).value();
       logfile_number_ = new_log_number;
       log_ = std::make_unique<wal::Writer>(logfile_.get());
@@ -723,6 +730,21 @@ void DBImpl::BackgroundCompaction(std::unique_lock<std::mutex>* lock) {
 
 void DBImpl::CompactMemTable(std::unique_lock<std::mutex>* lock) {
   TINYKV_CHECK(imm_ != nullptr);
+  if (imm_logfile_ != nullptr && !imm_log_synced_) {
+    // Make imm_'s log durable before anything is written to a newer log
+    // with sync (WriteImpl waits for this): only the newest log may end torn.
+    // Done here rather than at the switch, so that writers do not wait for
+    // it. Only this thread touches imm_logfile_ while imm_ is set.
+    lock->unlock();
+    Status ss = imm_logfile_->Sync();
+    lock->lock();
+    if (!ss.ok()) {
+      RecordBackgroundError(ss);
+      return;
+    }
+    imm_log_synced_ = true;
+    bg_done_cv_.notify_all();
+  }
   VersionEdit edit;
   std::shared_ptr<Version> base = versions_->current();
   // While a compaction is writing outputs (this flush preempted it), its
@@ -741,6 +763,9 @@ void DBImpl::CompactMemTable(std::unique_lock<std::mutex>* lock) {
     imm_->Unref();
     imm_ = nullptr;
     has_imm_.store(false, std::memory_order_release);
+    // Its contents are in the table now; the file is obsolete.
+    if (imm_logfile_ != nullptr) imm_logfile_->Close().IgnoreError();
+    imm_logfile_.reset();
     RemoveObsoleteFiles(lock);
   } else if (!s.IsCancelled()) {
     RecordBackgroundError(s);

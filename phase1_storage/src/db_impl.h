@@ -145,6 +145,10 @@ class DBImpl final : public DB {
   std::atomic<bool> has_imm_{false};
   std::unique_ptr<WritableFile> logfile_;
   uint64_t logfile_number_ = 0;
+  // The log of imm_, open until imm_ is flushed. CompactMemTable syncs it
+  // (imm_log_synced_) before flushing; a sync write waits for that.
+  std::unique_ptr<WritableFile> imm_logfile_;
+  bool imm_log_synced_ = false;
   std::unique_ptr<wal::Writer> log_;
 
   std::deque<Writer*> writers_;
