@@ -121,18 +121,16 @@ void ManifestSeeds(const std::string& tmp, const std::string& out) {
   all.AddFile(0, 9, 300, IKey("b", 50), IKey("y", 60));
   const std::string good = Encode(snap);
   WriteOut(out + "/manifest/all_tags", EditList({good, Encode(all)}));
-  VersionEdit overlap;
-  overlap.AddFile(1, 10, 10, IKey("e", 1), IKey("g", 1));
-  WriteOut(out + "/manifest/overlap", EditList({good, Encode(overlap)}));
-  VersionEdit twice;
-  twice.AddFile(2, 5, 10, IKey("a", 10), IKey("f", 11));
-  WriteOut(out + "/manifest/two_levels", EditList({good, Encode(twice)}));
-  VersionEdit big;
-  big.AddFile(3, 25, 10, IKey("a", 1), IKey("b", 1));
-  WriteOut(out + "/manifest/next_file", EditList({good, Encode(big)}));
-  VersionEdit deep;
-  deep.AddFile(9, 11, 10, IKey("a", 1), IKey("b", 1));
-  WriteOut(out + "/manifest/deep_level", EditList({good, Encode(deep)}));
+  const auto adding = [&](const char* name, int level, uint64_t number, const char* smallest,
+                          const char* largest) {
+    VersionEdit e;
+    e.AddFile(level, number, 10, IKey(smallest, 1), IKey(largest, 1));
+    WriteOut(out + "/manifest/" + name, EditList({good, Encode(e)}));
+  };
+  adding("overlap", 1, 10, "e", "g");
+  adding("two_levels", 2, 5, "a", "f");
+  adding("next_file", 3, 25, "a", "b");
+  adding("deep_level", 9, 11, "a", "b");
   WriteOut(out + "/manifest/unknown_tag", EditList({good, std::string("\x09\x01", 2)}));
 }
 

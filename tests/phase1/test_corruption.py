@@ -370,6 +370,20 @@ def _right_data_or_corruption(path, expect, damaged, where):
     return True
 
 
+def _flip_every_bit(path, image, name, expect):
+    """Flips every bit of file `name` in turn; each time the database must open with
+    exactly `expect` or raise CorruptionError naming the file. Returns how many opened."""
+    data = image[name]
+    opened = 0
+    for pos in range(len(data)):
+        for bit in range(8):
+            damaged = dict(image)
+            damaged[name] = data[:pos] + bytes([data[pos] ^ (1 << bit)]) + data[pos + 1:]
+            _restore(damaged, path)
+            opened += _right_data_or_corruption(path, expect, name, f"{name} byte {pos} bit {bit}")
+    return opened
+
+
 def _one_file(image, suffix):
     names = [n for n in image if n.endswith(suffix) and image[n]]
     assert len(names) == 1, names
@@ -401,14 +415,7 @@ def test_every_bit_flip_in_the_manifest_is_corruption_or_the_full_database(flush
     path, image, manifest, _ = flushed_db
     data = image[manifest]
     assert len(_record_spans(data)) == 3 and len(data) < 256
-    opened = 0
-    for pos in range(len(data)):
-        for bit in range(8):
-            damaged = dict(image)
-            damaged[manifest] = data[:pos] + bytes([data[pos] ^ (1 << bit)]) + data[pos + 1:]
-            _restore(damaged, path)
-            opened += _right_data_or_corruption(path, _keys(50), manifest,
-                                                f"{manifest} byte {pos} bit {bit}")
+    opened = _flip_every_bit(path, image, manifest, _keys(50))
     assert opened == 0, "every byte of a record is checksummed: no flip goes unnoticed"
 
 
@@ -446,15 +453,7 @@ def test_every_bit_flip_in_the_wal_is_corruption_or_the_full_database(small_wal)
     path, image, wal = small_wal
     data = image[wal]
     assert len(_record_spans(data)) == 4
-    opened = 0
-    for pos in range(len(data)):
-        for bit in range(8):
-            damaged = dict(image)
-            damaged[wal] = data[:pos] + bytes([data[pos] ^ (1 << bit)]) + data[pos + 1:]
-            _restore(damaged, path)
-            opened += _right_data_or_corruption(path, _keys(4), wal,
-                                                f"{wal} byte {pos} bit {bit}")
-    assert opened == 0
+    assert _flip_every_bit(path, image, wal, _keys(4)) == 0
 
 
 def test_wal_cut_at_every_offset_keeps_every_complete_record(small_wal):
