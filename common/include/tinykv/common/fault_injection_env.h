@@ -7,9 +7,10 @@
 //     what a dying disk returns (EIO).
 //   * SetFailWritesToSuffix: the same, but only Append/Flush of files whose
 //     name ends with the suffix (".sst": a flush fails, the WAL works).
-//   * SetFailSyncs: every WritableFile::Sync and SyncDir fails with
-//     IOError("<file>: fdatasync: Input/output error (injected)"); nothing
-//     more becomes durable.
+//   * SetFailSyncs: every WritableFile::Sync fails with IOError("<file>:
+//     fdatasync: Input/output error (injected)"), and SyncDir and
+//     TruncateFile (which syncs) with "<name>: fsync: ..."; nothing more
+//     becomes durable.
 //   * SetDiskFull / SetDiskFullAfterBytes: appends fail with
 //     ResourceExhausted("<file>: No space left on device"), exactly what
 //     Env::Default reports for ENOSPC.
@@ -65,7 +66,8 @@ namespace tinykv {
 
 class FaultInjectionEnv final : public Env {
  public:
-  // `base` does the real I/O and must outlive this Env.
+  // `base` does the real I/O and must outlive this Env. REQUIRES: every
+  // WritableFile opened through this Env is destroyed before it (checked).
   explicit FaultInjectionEnv(Env* base) : base_(base) {}
   ~FaultInjectionEnv() override;
   FaultInjectionEnv(const FaultInjectionEnv&) = delete;
