@@ -14,17 +14,14 @@
 #include <set>
 #include <system_error>
 
+#include "posix_error.h"
 #include "tinykv/common/env.h"
 
 namespace tinykv {
 
-namespace {
-
-// "<fname>: <op>: <strerror>" (no op part if op is null), as the code env.h
-// documents: a full disk is ResourceExhausted("<fname>: <strerror>") so that
-// callers can recognise it whatever the operation was.
 Status PosixError(const std::string& fname, const char* op, int err) {
   const char* text = std::strerror(err);
+  // A full disk reads the same whatever the operation, so callers can tell it.
   if (err == ENOSPC || err == EDQUOT) return Status::ResourceExhausted(fname + ": " + text);
   std::string msg = fname + ": ";
   if (op != nullptr) msg += std::string(op) + ": ";
@@ -32,7 +29,8 @@ Status PosixError(const std::string& fname, const char* op, int err) {
   if (err == ENOENT) return Status::NotFound(msg);
   return Status::IOError(msg);
 }
-Status PosixError(const std::string& fname, int err) { return PosixError(fname, nullptr, err); }
+
+namespace {
 
 class PosixSequentialFile final : public SequentialFile {
  public:
@@ -203,13 +201,13 @@ class PosixEnv final : public Env {
  public:
   Result<std::unique_ptr<SequentialFile>> NewSequentialFile(const std::string& fname) override {
     const int fd = ::open(fname.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return PosixError(fname, errno);
+    if (fd < 0) return PosixError(fname, nullptr, errno);
     return std::unique_ptr<SequentialFile>(new PosixSequentialFile(fname, fd));
   }
   Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(
       const std::string& fname) override {
     const int fd = ::open(fname.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return PosixError(fname, errno);
+    if (fd < 0) return PosixError(fname, nullptr, errno);
     if (g_mmap_slots.fetch_sub(1, std::memory_order_relaxed) > 0) {
       struct stat st {};
       if (::fstat(fd, &st) == 0 && st.st_size > 0) {
@@ -227,19 +225,19 @@ class PosixEnv final : public Env {
   }
   Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& fname) override {
     const int fd = ::open(fname.c_str(), O_TRUNC | O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) return PosixError(fname, errno);
+    if (fd < 0) return PosixError(fname, nullptr, errno);
     return std::unique_ptr<WritableFile>(new PosixWritableFile(fname, fd));
   }
   Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& fname) override {
     const int fd = ::open(fname.c_str(), O_APPEND | O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) return PosixError(fname, errno);
+    if (fd < 0) return PosixError(fname, nullptr, errno);
     return std::unique_ptr<WritableFile>(new PosixWritableFile(fname, fd));
   }
   bool FileExists(const std::string& fname) override { return ::access(fname.c_str(), F_OK) == 0; }
   Status GetChildren(const std::string& dir, std::vector<std::string>* result) override {
     result->clear();
     DIR* d = ::opendir(dir.c_str());
-    if (d == nullptr) return PosixError(dir, errno);
+    if (d == nullptr) return PosixError(dir, nullptr, errno);
     while (struct dirent* entry = ::readdir(d)) {
       if (std::strcmp(entry->d_name, ".") == 0 || std::strcmp(entry->d_name, "..") == 0) continue;
       result->emplace_back(entry->d_name);
@@ -267,12 +265,12 @@ class PosixEnv final : public Env {
   }
   Result<uint64_t> GetFileSize(const std::string& fname) override {
     struct stat st {};
-    if (::stat(fname.c_str(), &st) != 0) return PosixError(fname, errno);
+    if (::stat(fname.c_str(), &st) != 0) return PosixError(fname, nullptr, errno);
     return static_cast<uint64_t>(st.st_size);
   }
   Status TruncateFile(const std::string& fname, uint64_t size) override {
     const int fd = ::open(fname.c_str(), O_WRONLY | O_CLOEXEC);
-    if (fd < 0) return PosixError(fname, errno);
+    if (fd < 0) return PosixError(fname, nullptr, errno);
     Status s;
     if (::ftruncate(fd, static_cast<off_t>(size)) != 0) {
       s = PosixError(fname, "ftruncate", errno);
@@ -296,7 +294,7 @@ class PosixEnv final : public Env {
   }
   Status SyncDir(const std::string& dirname) override {
     const int fd = ::open(dirname.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return PosixError(dirname, errno);
+    if (fd < 0) return PosixError(dirname, nullptr, errno);
     Status s;
     if (::fsync(fd) != 0) s = PosixError(dirname, "fsync", errno);
     ::close(fd);
@@ -311,7 +309,7 @@ class PosixEnv final : public Env {
     }
     const int fd = ::open(fname.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) {
-      Status s = PosixError(fname, errno);
+      Status s = PosixError(fname, nullptr, errno);
       std::lock_guard<std::mutex> l(mu_);
       locked_.erase(fname);
       return s;

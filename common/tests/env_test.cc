@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include "posix_error.h"
 #include "tinykv/testing/test_util.h"
 
 namespace tinykv {
@@ -162,8 +163,25 @@ TEST_F(EnvTest, MissingFileIsNotFoundNamingTheFile) {
   EXPECT_TRUE(ReadFileToString(env_, f, &data).IsNotFound());
 }
 
+TEST(PosixError, MapsErrnoToTheDocumentedCodeAndMessage) {
+  Status s = PosixError("db/000005.log", "write", ENOSPC);
+  EXPECT_TRUE(s.IsResourceExhausted()) << s.ToString();
+  EXPECT_EQ("db/000005.log: No space left on device", std::string(s.message()));
+  s = PosixError("db/000005.log", "fdatasync", EDQUOT);
+  EXPECT_TRUE(s.IsResourceExhausted()) << s.ToString();
+  s = PosixError("db/000005.log", "write", EIO);
+  EXPECT_TRUE(s.IsIOError()) << s.ToString();
+  EXPECT_EQ("db/000005.log: write: Input/output error", std::string(s.message()));
+  s = PosixError("db/CURRENT", nullptr, ENOENT);
+  EXPECT_TRUE(s.IsNotFound()) << s.ToString();
+  EXPECT_EQ("db/CURRENT: No such file or directory", std::string(s.message()));
+  EXPECT_TRUE(PosixError("d", "open", EACCES).IsIOError());
+  EXPECT_TRUE(PosixError("d", "open", EROFS).IsIOError());
+}
+
 // /dev/full answers every write with ENOSPC: the real errno, through the
-// real write path (buffer, flush).
+// real write path (buffer, flush). Skipped where there is no /dev/full
+// (some containers); PosixError above covers the mapping everywhere.
 TEST_F(EnvTest, NoSpaceLeftOnDeviceIsResourceExhaustedNamingTheFile) {
   if (::access("/dev/full", W_OK) != 0) GTEST_SKIP() << "no writable /dev/full";
   auto file = env_->NewAppendableFile("/dev/full");

@@ -94,6 +94,16 @@ TEST_F(FaultInjectionEnvTest, FailSyncsFailsFileAndDirectorySyncsAndCountsOnlySu
   ASSERT_OK((*file)->Close());
 }
 
+TEST_F(FaultInjectionEnvTest, SkippedRealSyncsStillCountAndAreDurableInThePowerCutModel) {
+  env_.SetSkipRealSyncs(true);
+  auto a = Make("a", "synced", "lost");  // Sync + SyncDir, neither reaching the disk
+  ASSERT_OK(a->Close());
+  EXPECT_EQ(1u, env_.sync_count());
+  EXPECT_EQ(1u, env_.dir_sync_count());
+  ASSERT_OK(env_.DropUnsyncedData());
+  EXPECT_EQ("synced", Contents(Path("a")));
+}
+
 TEST_F(FaultInjectionEnvTest, DiskFullIsResourceExhaustedAsThePosixEnvReportsIt) {
   auto file = env_.NewWritableFile(Path("a"));
   ASSERT_OK(file);

@@ -8,9 +8,9 @@
 
 #include "block.h"
 #include "dbformat.h"
-#include "memory_files.h"
 #include "table.h"
 #include "tinykv/common/check.h"
+#include "tinykv/testing/memory_files.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace tinykv::storage;
@@ -21,7 +21,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // traversal runs twice).
   for (const bool mapped : {false, true}) {
     TableReadOptions topts;
-    auto table = Table::Open(topts, std::make_unique<fuzz::MemoryRandomAccessFile>(input, mapped),
+    auto table = Table::Open(topts, std::make_unique<tinykv::testing::MemoryRandomAccessFile>(input, mapped),
                              size, "fuzz.sst", 1);
     if (!table.ok()) {
       TINYKV_CHECK(table.status().IsCorruption()) << table.status().ToString();

@@ -5,9 +5,9 @@
 #include <cstdint>
 #include <string>
 
-#include "memory_files.h"
 #include "tinykv/common/check.h"
 #include "tinykv/storage/write_batch.h"
+#include "tinykv/testing/memory_files.h"
 #include "version_edit.h"
 #include "wal_reader.h"
 
@@ -22,7 +22,7 @@ class CountingHandler : public tinykv::storage::WriteBatch::Handler {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace tinykv::storage;
-  fuzz::MemorySequentialFile file(tinykv::Slice(reinterpret_cast<const char*>(data), size));
+  tinykv::testing::MemorySequentialFile file(tinykv::Slice(reinterpret_cast<const char*>(data), size));
   wal::Reader reader(&file, "fuzz.log");
   tinykv::Slice record;
   std::string scratch;

@@ -121,6 +121,7 @@ DBImpl::~DBImpl() {
     log_.reset();
     logfile_->Close().IgnoreError();
   }
+  if (imm_logfile_ != nullptr) imm_logfile_->Close().IgnoreError();
   if (mem_ != nullptr) mem_->Unref();
   if (imm_ != nullptr) imm_->Unref();
   versions_.reset();
@@ -177,8 +178,17 @@ Status DBImpl::Recover() {
     return Status::InvalidArgument(dbname_ + ": exists (error_if_exists is true)");
   }
   TINYKV_RETURN_IF_ERROR(versions_->Recover());
+  if (versions_->manifest_torn_tail()) {
+    ++recovery_torn_tails_;
+    Log()->info("recovery: MANIFEST ends in a torn record at offset {}: dropped",
+                versions_->manifest_torn_tail_offset());
+  }
 
-  // Every table the MANIFEST names must exist; find the logs to replay.
+  // The recovered state must be complete -- whether or not a torn MANIFEST
+  // tail was dropped: every table it names exists, and so does the log it
+  // names as the oldest live one (that log is created, and its directory
+  // entry synced, before any MANIFEST edit names it; it is deleted only once
+  // a later edit names a newer one). A state missing either has lost writes.
   std::vector<std::string> filenames;
   TINYKV_RETURN_IF_ERROR(env_->GetChildren(dbname_, &filenames));
   std::set<uint64_t> expected;
@@ -189,7 +199,7 @@ Status DBImpl::Recover() {
     uint64_t number;
     FileType type;
     if (!ParseFileName(name, &number, &type)) continue;
-    expected.erase(number);
+    if (type == FileType::kTableFile) expected.erase(number);
     if (type == FileType::kLogFile && number >= min_log) logs.push_back(number);
   }
   if (!expected.empty()) {
@@ -198,8 +208,14 @@ Status DBImpl::Recover() {
                               std::to_string(expected.size()) + " table file(s) missing");
   }
   std::sort(logs.begin(), logs.end());
+  // Log number 0: a new database whose first Open did not finish; no log yet.
+  if (min_log != 0 && (logs.empty() || logs.front() != min_log)) {
+    return Status::Corruption(LogFileName(dbname_, min_log) +
+                              ": missing (named by the MANIFEST as the oldest live log)");
+  }
   VersionEdit edit;
   uint64_t max_sequence = 0;
+  uint64_t next_sequence = 0;
   bool stop = false;
   for (size_t i = 0; i < logs.size() && !stop; ++i) {
     // A log counts as the newest if every later one is empty: a crash during
@@ -211,7 +227,8 @@ Status DBImpl::Recover() {
       auto size = env_->GetFileSize(LogFileName(dbname_, logs[j]));
       newest = size.ok() && *size == 0;
     }
-    TINYKV_RETURN_IF_ERROR(RecoverLogFile(logs[i], newest, &stop, &max_sequence, &edit, &l));
+    TINYKV_RETURN_IF_ERROR(
+        RecoverLogFile(logs[i], newest, &stop, &max_sequence, &next_sequence, &edit, &l));
     versions_->MarkFileNumberUsed(logs[i]);
   }
   for (uint64_t number : logs) versions_->MarkFileNumberUsed(number);
@@ -234,7 +251,7 @@ Status DBImpl::Recover() {
 }
 
 Status DBImpl::RecoverLogFile(uint64_t log_number, bool last_log, bool* stop,
-                              uint64_t* max_sequence, VersionEdit* edit,
+                              uint64_t* max_sequence, uint64_t* next_sequence, VersionEdit* edit,
                               std::unique_lock<std::mutex>* lock) {
   const std::string fname = LogFileName(dbname_, log_number);
   TINYKV_ASSIGN_OR_RETURN(auto file, env_->NewSequentialFile(fname));
@@ -250,28 +267,37 @@ Status DBImpl::RecoverLogFile(uint64_t log_number, bool last_log, bool* stop,
     mem = nullptr;
     return fs;
   };
+  const auto corrupt = [&](const std::string& what) {
+    return Status::Corruption(fname + ": offset " + std::to_string(reader.last_record_offset()) +
+                              ": " + what);
+  };
   while (reader.ReadRecord(&record, &scratch)) {
     if (record.size() < kWriteBatchHeaderSize) {
-      status = Status::Corruption(fname + ": offset " +
-                                  std::to_string(reader.last_record_offset()) +
-                                  ": record shorter than a batch header");
+      status = corrupt("record shorter than a batch header");
       break;
     }
     status = WriteBatch::FromContents(record, &batch);
     if (!status.ok()) {
-      status = Status::Corruption(fname + ": offset " +
-                                  std::to_string(reader.last_record_offset()) + ": " +
-                                  std::string(status.message()));
+      status = corrupt(std::string(status.message()));
       break;
     }
+    // Sequence numbers run on without a gap from record to record and from
+    // one log to the next (each group takes the next Count() numbers): a
+    // gap means a record or a whole log is missing.
+    const uint64_t first_seq = WriteBatchInternal::Sequence(batch);
+    if (*next_sequence != 0 && first_seq != *next_sequence) {
+      status = corrupt("batch sequence " + std::to_string(first_seq) + " where " +
+                       std::to_string(*next_sequence) + " was due (a record or log is missing)");
+      break;
+    }
+    *next_sequence = first_seq + WriteBatchInternal::Count(batch);
     if (mem == nullptr) {
       mem = new MemTable(DefaultInternalComparator());
       mem->Ref();
     }
     TINYKV_RETURN_IF_ERROR(WriteBatchInternal::InsertInto(batch, mem));
-    const uint64_t last_seq =
-        WriteBatchInternal::Sequence(batch) + WriteBatchInternal::Count(batch) - 1;
-    if (last_seq > *max_sequence) *max_sequence = last_seq;
+    const uint64_t last_seq = first_seq + WriteBatchInternal::Count(batch) - 1;
+    if (WriteBatchInternal::Count(batch) > 0 && last_seq > *max_sequence) *max_sequence = last_seq;
     if (mem->ApproximateMemoryUsage() > options_.write_buffer_size) {
       status = flush();
       if (!status.ok()) return status;
@@ -280,17 +306,21 @@ Status DBImpl::RecoverLogFile(uint64_t log_number, bool last_log, bool* stop,
   if (status.ok()) status = reader.status();
   if (status.ok() && reader.dropped_torn_tail() && !last_log) {
     // Only the newest log may end in a torn write: an older one was complete
-    // before the next log was started.
+    // before the next log was started, so the state before its tear is not.
     status = Status::Corruption(fname + ": offset " + std::to_string(reader.first_bad_offset()) +
                                 ": incomplete record at the end of a log that is not the newest");
   }
   if (reader.dropped_torn_tail() && status.ok()) {
+    ++recovery_torn_tails_;
     Log()->info("recovery: {} ends in a torn record at offset {}: dropped", fname,
                 reader.first_bad_offset());
   }
   if (!status.ok()) {
     if (status.IsCorruption() && options_.wal_recovery_mode == WalRecoveryMode::kPointInTime) {
-      Log()->warn("recovery: point-in-time: stopping at {}", status.ToString());
+      ++recovery_point_in_time_stops_;
+      Log()->warn("recovery: point-in-time: keeping the records before, dropping the rest of "
+                  "this log and every newer one: {}",
+                  status.ToString());
       *stop = true;
       status = Status::OK();
     } else {
@@ -399,6 +429,13 @@ Status DBImpl::WriteImpl(const WriteOptions& options, WriteBatch* batch) {
 
   // This thread is the leader.
   Status status = MakeRoomForWrite(batch == nullptr, &l);
+  if (status.ok() && w.sync) {
+    // Recovery accepts a torn tail only in the newest log (an older one is
+    // complete). So nothing may be acknowledged as durable while an older
+    // log could still lose its unsynced tail in a power cut.
+    while (imm_logfile_ != nullptr && !imm_log_synced_ && bg_error_.ok()) bg_done_cv_.wait(l);
+    status = bg_error_;
+  }
   uint64_t last_sequence = versions_->LastSequence();
   Writer* last_writer = &w;
   if (status.ok() && batch != nullptr) {
@@ -514,11 +551,10 @@ Status DBImpl::MakeRoomForWrite(bool force, std::unique_lock<std::mutex>* lock) 
         RecordBackgroundError(s);
         return s;
       }
-      s = logfile_->Close();
-      if (!s.ok()) {
-        RecordBackgroundError(s);
-        return s;
-      }
+      // The old log stays open until imm_ is flushed; the background thread
+      // syncs it first (CompactMemTable), and sync writes wait for that.
+      imm_logfile_ = std::move(logfile_);
+      imm_log_synced_ = false;
       logfile_ = std::move(file).value();
       logfile_number_ = new_log_number;
       log_ = std::make_unique<wal::Writer>(logfile_.get());
@@ -694,6 +730,21 @@ void DBImpl::BackgroundCompaction(std::unique_lock<std::mutex>* lock) {
 
 void DBImpl::CompactMemTable(std::unique_lock<std::mutex>* lock) {
   TINYKV_CHECK(imm_ != nullptr);
+  if (imm_logfile_ != nullptr && !imm_log_synced_) {
+    // Make imm_'s log durable before anything is written to a newer log
+    // with sync (WriteImpl waits for this): only the newest log may end torn.
+    // Done here rather than at the switch, so that writers do not wait for
+    // it. Only this thread touches imm_logfile_ while imm_ is set.
+    lock->unlock();
+    Status ss = imm_logfile_->Sync();
+    lock->lock();
+    if (!ss.ok()) {
+      RecordBackgroundError(ss);
+      return;
+    }
+    imm_log_synced_ = true;
+    bg_done_cv_.notify_all();
+  }
   VersionEdit edit;
   std::shared_ptr<Version> base = versions_->current();
   // While a compaction is writing outputs (this flush preempted it), its
@@ -712,6 +763,9 @@ void DBImpl::CompactMemTable(std::unique_lock<std::mutex>* lock) {
     imm_->Unref();
     imm_ = nullptr;
     has_imm_.store(false, std::memory_order_release);
+    // Its contents are in the table now; the file is obsolete.
+    if (imm_logfile_ != nullptr) imm_logfile_->Close().IgnoreError();
+    imm_logfile_.reset();
     RemoveObsoleteFiles(lock);
   } else if (!s.IsCancelled()) {
     RecordBackgroundError(s);
@@ -1023,6 +1077,8 @@ std::map<std::string, uint64_t> DBImpl::Stats() {
   m["num-snapshots"] = snapshots_.size();
   m["background-errors"] = bg_error_.ok() ? 0 : 1;
   m["wal-number"] = logfile_number_;
+  m["recovery-torn-tails"] = recovery_torn_tails_;
+  m["recovery-point-in-time-stops"] = recovery_point_in_time_stops_;
   return m;
 }
 
@@ -1141,8 +1197,7 @@ Status DestroyDB(const std::filesystem::path& path) {
   }
   lock.reset();
   env->RemoveFile(lockname).IgnoreError();
-  std::error_code ec;
-  std::filesystem::remove(path, ec);  // only if empty: foreign files are kept
+  env->RemoveDir(dbname).IgnoreError();  // only if empty: foreign files are kept
   return result;
 }
 

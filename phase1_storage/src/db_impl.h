@@ -80,8 +80,13 @@ class DBImpl final : public DB {
   struct CompactionState;
 
   Status NewDB();
+  // Replays one WAL into L0 tables (added to *edit). `last_log`: no newer
+  // log holds records, so a torn tail may be dropped. *next_sequence (0:
+  // none yet) carries the sequence the next record must start at across
+  // logs. Corruption under kPointInTime sets *stop and returns OK.
   Status RecoverLogFile(uint64_t log_number, bool last_log, bool* stop, uint64_t* max_sequence,
-                        VersionEdit* edit, std::unique_lock<std::mutex>* lock);
+                        uint64_t* next_sequence, VersionEdit* edit,
+                        std::unique_lock<std::mutex>* lock);
   Status WriteLevel0Table(MemTable* mem, VersionEdit* edit, const Version* base,
                           std::unique_lock<std::mutex>* lock);
   // Builds an SSTable from iter into file `number`; fills meta. No mutex.
@@ -140,6 +145,10 @@ class DBImpl final : public DB {
   std::atomic<bool> has_imm_{false};
   std::unique_ptr<WritableFile> logfile_;
   uint64_t logfile_number_ = 0;
+  // The log of imm_, open until imm_ is flushed. CompactMemTable syncs it
+  // (imm_log_synced_) before flushing; a sync write waits for that.
+  std::unique_ptr<WritableFile> imm_logfile_;
+  bool imm_log_synced_ = false;
   std::unique_ptr<wal::Writer> log_;
 
   std::deque<Writer*> writers_;
@@ -152,6 +161,10 @@ class DBImpl final : public DB {
   bool compaction_running_ = false;  // DoCompactionWork is between input and install
   ManualCompaction* manual_compaction_ = nullptr;
   Status bg_error_;
+  // What the last Open dropped (Stats): torn tails (WAL or MANIFEST), and
+  // whether kPointInTime stopped at a corrupt WAL record. Set by Recover.
+  uint64_t recovery_torn_tails_ = 0;
+  uint64_t recovery_point_in_time_stops_ = 0;
 
   std::unique_ptr<VersionSet> versions_;
 };

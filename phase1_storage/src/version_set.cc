@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <string_view>
 
 #include "filename.h"
 #include "iterators.h"
@@ -271,10 +272,20 @@ class VersionBuilder {
     return Status::OK();
   }
   Status SaveTo(Version* v) {
+    std::set<uint64_t> numbers;
     for (int level = 0; level < kMaxNumLevels; ++level) {
       FileList& out = v->files_[level];
       out.clear();
-      for (const auto& [number, f] : files_[level]) out.push_back(f);
+      for (const auto& [number, f] : files_[level]) {
+        if (!numbers.insert(number).second) {
+          return Status::Corruption("table #" + std::to_string(number) + " is in two levels");
+        }
+        if (Icmp()->Compare(Slice(f->smallest), Slice(f->largest)) > 0) {
+          return Status::Corruption("table #" + std::to_string(number) +
+                                    ": smallest key after largest");
+        }
+        out.push_back(f);
+      }
       if (level > 0) {
         std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
           return Icmp()->Compare(Slice(a->smallest), Slice(b->smallest)) < 0;
@@ -432,6 +443,11 @@ Status VersionSet::Recover() {
     }
     return file.status();
   }
+  return RecoverFrom(file->get(), dscname, manifest_number);
+}
+
+Status VersionSet::RecoverFrom(SequentialFile* file, const std::string& dscname,
+                               uint64_t manifest_number) {
   bool have_log_number = false;
   bool have_next_file = false;
   bool have_last_sequence = false;
@@ -439,23 +455,24 @@ Status VersionSet::Recover() {
   uint64_t last_sequence = 0;
   uint64_t log_number = 0;
   VersionBuilder builder(this, current_.get());
+  const auto corrupt = [&](uint64_t offset, std::string_view what) {
+    return Status::Corruption(dscname + ": offset " + std::to_string(offset) + ": " +
+                              std::string(what));
+  };
   {
-    wal::Reader reader(file->get(), dscname);
+    wal::Reader reader(file, dscname);
     Slice record;
     std::string scratch;
     while (reader.ReadRecord(&record, &scratch)) {
+      const uint64_t offset = reader.last_record_offset();
       VersionEdit edit;
-      s = edit.DecodeFrom(record);
-      if (!s.ok()) {
-        return Status::Corruption(dscname + ": offset " +
-                                  std::to_string(reader.last_record_offset()) + ": " +
-                                  std::string(s.message()));
-      }
+      Status s = edit.DecodeFrom(record);
+      if (!s.ok()) return corrupt(offset, s.message());
       if (edit.has_comparator_ && edit.comparator_ != Icmp()->Name()) {
         return Status::InvalidArgument(dscname + ": written with comparator " + edit.comparator_);
       }
       s = builder.Apply(edit);
-      if (!s.ok()) return Status::Corruption(dscname + ": " + std::string(s.message()));
+      if (!s.ok()) return corrupt(offset, s.message());
       for (const auto& [level, key] : edit.compact_pointers_) compact_pointer_[level] = key;
       if (edit.has_log_number_) {
         log_number = edit.log_number_;
@@ -470,19 +487,36 @@ Status VersionSet::Recover() {
         have_last_sequence = true;
       }
     }
-    // A torn tail is an edit whose LogAndApply never returned: ignore it.
+    // Checksum mismatches and undecodable records are Corruption here. A
+    // torn last record is an edit whose LogAndApply never returned (it was
+    // not synced); the state before it is used, and DBImpl::Recover checks
+    // that this state is complete (its log and tables exist).
     TINYKV_RETURN_IF_ERROR(reader.status());
+    manifest_torn_tail_ = reader.dropped_torn_tail();
+    manifest_torn_tail_offset_ = reader.first_bad_offset();
   }
   if (!have_next_file) return Status::Corruption(dscname + ": no next-file entry");
   if (!have_log_number) return Status::Corruption(dscname + ": no log-number entry");
   if (!have_last_sequence) return Status::Corruption(dscname + ": no last-sequence entry");
 
   auto v = std::make_shared<Version>(this);
-  s = builder.SaveTo(v.get());
+  Status s = builder.SaveTo(v.get());
   if (!s.ok()) return Status::Corruption(dscname + ": " + std::string(s.message()));
+  // Every number the engine allocated is below next_file (LogAndApply
+  // records next_file after allocating): a state that breaks this would
+  // hand out a live file's number again.
+  const auto below_next = [&](uint64_t number, const char* what) {
+    if (number < next_file) return Status::OK();
+    return Status::Corruption(dscname + ": " + what + " number " + std::to_string(number) +
+                              " is not below next-file " + std::to_string(next_file));
+  };
+  TINYKV_RETURN_IF_ERROR(below_next(log_number, "log"));
+  TINYKV_RETURN_IF_ERROR(below_next(manifest_number, "MANIFEST"));
+  for (int level = 0; level < kMaxNumLevels; ++level) {
+    for (const auto& f : v->files_[level]) TINYKV_RETURN_IF_ERROR(below_next(f->number, "table"));
+  }
   Finalize(v.get());
   AppendVersion(std::move(v));
-  MarkFileNumberUsed(log_number);
   next_file_number_ = std::max(next_file_number_, next_file);
   MarkFileNumberUsed(manifest_number);
   // Always continue in a fresh MANIFEST (written on the next LogAndApply).

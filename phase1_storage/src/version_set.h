@@ -124,8 +124,22 @@ class VersionSet {
   // background thread, or Open before it starts).
   Status LogAndApply(VersionEdit* edit, std::unique_lock<std::mutex>* lock);
 
-  // Reads CURRENT and the MANIFEST it names. Corruption names the file.
+  // Reads CURRENT and the MANIFEST it names (RecoverFrom). Corruption names
+  // the file.
   Status Recover();
+  // Replays the MANIFEST `file` (called dscname in errors; its file number
+  // is manifest_number) into this VersionSet, which must be fresh. A record
+  // with a bad checksum, one that does not decode, an edit that cannot apply
+  // (a file beyond num_levels, overlapping files in a level >= 1, a table in
+  // two levels, a table whose smallest key is after its largest), a missing
+  // next-file, log-number or last-sequence entry, or a file number that is
+  // not below next-file, is Corruption("<dscname>: [offset <N>: ]<what>").
+  // A torn last record (wal_reader.h) is dropped; manifest_torn_tail() then
+  // says so, and the caller must check that the state is complete.
+  Status RecoverFrom(SequentialFile* file, const std::string& dscname, uint64_t manifest_number);
+  // Whether the MANIFEST read by Recover ended in a torn record, and where.
+  bool manifest_torn_tail() const { return manifest_torn_tail_; }
+  uint64_t manifest_torn_tail_offset() const { return manifest_torn_tail_offset_; }
 
   // The current version (never null after Recover).
   std::shared_ptr<Version> current() const { return current_; }
@@ -198,6 +212,8 @@ class VersionSet {
   // Per level: where the next size compaction starts (round robin).
   std::string compact_pointer_[kMaxNumLevels];
   uint64_t seek_compactions_ = 0;
+  bool manifest_torn_tail_ = false;
+  uint64_t manifest_torn_tail_offset_ = 0;
 };
 
 // A compaction: inputs from `level` and `level+1`, output to `level+1`.

@@ -1,98 +1,139 @@
 #include "wal_reader.h"
 
+#include <algorithm>
+
 #include "tinykv/common/coding.h"
 #include "tinykv/common/crc32c.h"
 
 namespace tinykv::storage::wal {
 
+namespace {
+
+uint32_t HeaderLength(const char* header) {
+  return static_cast<uint32_t>(static_cast<unsigned char>(header[4])) |
+         (static_cast<uint32_t>(static_cast<unsigned char>(header[5])) << 8);
+}
+
+bool AllZero(Slice s) {
+  return std::all_of(s.data(), s.data() + s.size(), [](char c) { return c == 0; });
+}
+
+}  // namespace
+
 Reader::Reader(SequentialFile* file, std::string fname)
     : file_(file), fname_(std::move(fname)), backing_store_(new char[kBlockSize]) {}
 
-const char* Reader::FindValidRecord(const char* begin, const char* end) const {
-  // buffer_ starts at file offset CurrentOffset().
-  const uint64_t base = CurrentOffset() + static_cast<uint64_t>(begin - buffer_.data());
-  for (const char* p = begin; p + kHeaderSize <= end; ++p) {
-    const unsigned type = static_cast<unsigned char>(p[6]);
-    if (type == kZeroType || type > kMaxRecordType) continue;
-    const uint32_t length = static_cast<uint32_t>(static_cast<unsigned char>(p[4])) |
-                            (static_cast<uint32_t>(static_cast<unsigned char>(p[5])) << 8);
-    if (static_cast<size_t>(end - p) < kHeaderSize + length) continue;
-    const uint64_t offset_in_block = (base + static_cast<uint64_t>(p - begin)) % kBlockSize;
-    if (offset_in_block + kHeaderSize + length > kBlockSize) continue;  // would straddle
-    if (crc32c::Unmask(DecodeFixed32(p)) == crc32c::Value(p + 6, 1 + length)) return p;
-  }
-  return nullptr;
-}
-
-void Reader::MarkBad(uint64_t offset, const char* reason) {
-  if (have_bad_) return;  // report the first bad spot
-  have_bad_ = true;
+unsigned Reader::Corrupt(uint64_t offset, const std::string& reason) {
+  status_ = Status::Corruption(fname_ + ": offset " + std::to_string(offset) + ": " + reason);
   bad_offset_ = offset;
-  bad_reason_ = reason;
+  done_ = true;
+  buffer_ = Slice();
+  return kBadRecord;
 }
 
-unsigned Reader::ReadPhysicalRecord(Slice* result, uint64_t* offset, const char** reason) {
+unsigned Reader::Torn(uint64_t offset) {
+  torn_tail_ = true;
+  bad_offset_ = offset;
+  done_ = true;
+  buffer_ = Slice();
+  return kEof;
+}
+
+bool Reader::ReadBlock() {
+  buffer_ = Slice();
+  Status s = file_->Read(kBlockSize, &buffer_, backing_store_.get());
+  end_of_buffer_offset_ += buffer_.size();
+  if (!s.ok()) {
+    buffer_ = Slice();
+    status_ = s;
+    eof_ = true;
+    done_ = true;
+    return false;
+  }
+  // Blocks are read whole, so a short read is the end of the file.
+  if (buffer_.size() < kBlockSize) eof_ = true;
+  return true;
+}
+
+bool Reader::RestIsZero() {
+  while (true) {
+    if (!AllZero(buffer_)) return false;
+    if (eof_) return true;
+    if (!ReadBlock()) return false;  // cannot tell: report what we saw
+  }
+}
+
+bool Reader::LengthLooksDamaged() const {
+  const char* header = buffer_.data();
+  const char* payload = header + kHeaderSize;
+  const size_t avail = buffer_.size() - kHeaderSize;
+  // A torn write leaves a prefix of the true payload, whose checksum matches
+  // no prefix of itself (but for a 2^-32 chance per length). A damaged length
+  // leaves the whole payload, whose checksum does match.
+  const uint32_t expected = crc32c::Unmask(DecodeFixed32(header));
+  uint32_t crc = crc32c::Value(header + 6, 1);
+  if (crc == expected) return true;
+  for (size_t i = 0; i < avail; ++i) {
+    crc = crc32c::Extend(crc, payload + i, 1);
+    if (crc == expected) return true;
+  }
+  // With more than the length damaged: a valid record after the header
+  // cannot be the remains of a torn append.
+  const uint64_t base = CurrentOffset();
+  for (size_t p = 1; p + kHeaderSize <= buffer_.size(); ++p) {
+    const char* h = header + p;
+    const unsigned type = static_cast<unsigned char>(h[6]);
+    if (type == kZeroType || type > kMaxRecordType) continue;
+    const uint32_t length = HeaderLength(h);
+    if (buffer_.size() - p < kHeaderSize + length) continue;
+    if ((base + p) % kBlockSize + kHeaderSize + length > kBlockSize) continue;  // would straddle
+    if (crc32c::Unmask(DecodeFixed32(h)) == crc32c::Value(h + 6, 1 + length)) return true;
+  }
+  return false;
+}
+
+unsigned Reader::ReadPhysicalRecord(Slice* result, uint64_t* offset) {
   while (true) {
     if (buffer_.size() < kHeaderSize) {
-      if (!eof_) {
-        // The remainder is a block trailer (zero padding): skip it.
-        buffer_ = Slice();
-        Status s = file_->Read(kBlockSize, &buffer_, backing_store_.get());
-        end_of_buffer_offset_ += buffer_.size();
-        if (!s.ok()) {
-          buffer_ = Slice();
-          status_ = s;
-          eof_ = true;
-          return kEof;
-        }
-        if (buffer_.size() < kBlockSize) eof_ = true;
-        continue;
-      }
       if (!buffer_.empty()) {
-        // A header cut short by the end of the file.
-        *offset = CurrentOffset();
-        *reason = "truncated record header";
+        // Blocks are read whole: short of a header before the end of a block
+        // means a block trailer, which the writer fills with zeros; anywhere
+        // else the file ends inside a header.
+        const uint64_t pos = CurrentOffset();
+        if (kBlockSize - pos % kBlockSize >= kHeaderSize) return Torn(pos);
+        if (!AllZero(buffer_)) return Corrupt(pos, "non-zero bytes in a block trailer");
         buffer_ = Slice();
-        MarkBad(*offset, *reason);
       }
-      return kEof;
+      if (eof_) return kEof;
+      if (!ReadBlock()) return kEof;
+      continue;
     }
     const char* header = buffer_.data();
-    const uint32_t length = static_cast<uint32_t>(static_cast<unsigned char>(header[4])) |
-                            (static_cast<uint32_t>(static_cast<unsigned char>(header[5])) << 8);
+    const uint32_t length = HeaderLength(header);
     const unsigned type = static_cast<unsigned char>(header[6]);
     *offset = CurrentOffset();
-    const bool too_long = kHeaderSize + length > buffer_.size();
-    const bool zero_filled = type == kZeroType && length == 0;
-    if (too_long || zero_filled) {
-      *reason = too_long ? "record length runs past its block" : "zero-filled record";
-      if (!eof_) {
-        // Nothing after this in the block can be trusted; every block starts
-        // with a fresh record header, so resume at the next block.
-        buffer_ = Slice();
-        return kBadRecord;
-      }
-      // In the last block of the file this is either a torn write (nothing
-      // valid follows) or a damaged length/type: look for a valid record
-      // anywhere after it before calling it a torn tail.
-      const char* next = FindValidRecord(buffer_.data() + 1, buffer_.data() + buffer_.size());
-      if (next == nullptr) {
-        buffer_ = Slice();
-        MarkBad(*offset, too_long ? "truncated record payload" : "zero-filled tail");
-        return kEof;
-      }
-      buffer_.remove_prefix(static_cast<size_t>(next - buffer_.data()));
-      return kBadRecord;
+    if (AllZero(Slice(header, kHeaderSize))) {
+      // Space the file system allocated but never wrote reads as zeros;
+      // only if nothing but zeros follows is it the end of an append.
+      if (RestIsZero()) return Torn(*offset);
+      if (!status_.ok()) return kEof;
+      return Corrupt(*offset, "zero-filled record followed by data");
+    }
+    if (type == kZeroType || type > kMaxRecordType) {
+      return Corrupt(*offset, "unknown record type " + std::to_string(type));
+    }
+    if (*offset % kBlockSize + kHeaderSize + length > kBlockSize) {
+      return Corrupt(*offset, "record length " + std::to_string(length) + " runs past its block");
+    }
+    if (kHeaderSize + length > buffer_.size()) {
+      // It fits its block but not the file, so this is the file's last
+      // block: a torn append -- unless its length is what is damaged.
+      if (LengthLooksDamaged()) return Corrupt(*offset, "damaged record length");
+      return Torn(*offset);
     }
     const uint32_t expected = crc32c::Unmask(DecodeFixed32(header));
     const uint32_t actual = crc32c::Value(header + 6, 1 + length);
-    if (expected != actual) {
-      // Skip just this record: if only payload bytes were damaged, the records
-      // after it in the block are still checked (and prove corruption).
-      buffer_.remove_prefix(kHeaderSize + length);
-      *reason = "checksum mismatch";
-      return kBadRecord;
-    }
+    if (expected != actual) return Corrupt(*offset, "checksum mismatch");
     buffer_.remove_prefix(kHeaderSize + length);
     *result = Slice(header + kHeaderSize, length);
     return type;
@@ -100,7 +141,7 @@ unsigned Reader::ReadPhysicalRecord(Slice* result, uint64_t* offset, const char*
 }
 
 bool Reader::ReadRecord(Slice* record, std::string* scratch) {
-  if (!status_.ok()) return false;
+  if (done_) return false;
   scratch->clear();
   *record = Slice();
   bool in_fragmented_record = false;
@@ -108,39 +149,21 @@ bool Reader::ReadRecord(Slice* record, std::string* scratch) {
   while (true) {
     Slice fragment;
     uint64_t offset = 0;
-    const char* reason = "";
-    const unsigned type = ReadPhysicalRecord(&fragment, &offset, &reason);
+    const unsigned type = ReadPhysicalRecord(&fragment, &offset);
     switch (type) {
       case kFullType:
-      case kLastType: {
-        if (type == kFullType && in_fragmented_record) {
-          MarkBad(prospective_offset, "fragmented record without its last fragment");
-        }
-        if (type == kLastType && !in_fragmented_record) {
-          MarkBad(offset, "last fragment without a first fragment");
-          break;
-        }
-        if (have_bad_) {
-          // A valid record after a bad one: real corruption, not a torn tail.
-          status_ = Status::Corruption(fname_ + ": offset " + std::to_string(bad_offset_) + ": " +
-                                       bad_reason_ + " (followed by valid records)");
+        if (in_fragmented_record) {
+          Corrupt(prospective_offset, "fragmented record without its last fragment");
           return false;
         }
-        if (type == kFullType) {
-          scratch->clear();
-          *record = fragment;
-          last_record_offset_ = offset;
-        } else {
-          scratch->append(fragment.data(), fragment.size());
-          *record = Slice(*scratch);
-          last_record_offset_ = prospective_offset;
-        }
+        *record = fragment;
+        last_record_offset_ = offset;
         end_of_last_record_ = offset + kHeaderSize + fragment.size();
         return true;
-      }
       case kFirstType:
         if (in_fragmented_record) {
-          MarkBad(prospective_offset, "fragmented record without its last fragment");
+          Corrupt(prospective_offset, "fragmented record without its last fragment");
+          return false;
         }
         prospective_offset = offset;
         scratch->assign(fragment.data(), fragment.size());
@@ -148,27 +171,32 @@ bool Reader::ReadRecord(Slice* record, std::string* scratch) {
         break;
       case kMiddleType:
         if (!in_fragmented_record) {
-          MarkBad(offset, "middle fragment without a first fragment");
-        } else {
-          scratch->append(fragment.data(), fragment.size());
+          Corrupt(offset, "middle fragment without a first fragment");
+          return false;
         }
+        scratch->append(fragment.data(), fragment.size());
         break;
+      case kLastType:
+        if (!in_fragmented_record) {
+          Corrupt(offset, "last fragment without a first fragment");
+          return false;
+        }
+        scratch->append(fragment.data(), fragment.size());
+        *record = Slice(*scratch);
+        last_record_offset_ = prospective_offset;
+        end_of_last_record_ = offset + kHeaderSize + fragment.size();
+        return true;
       case kEof:
-        if (!status_.ok()) return false;  // I/O error
-        if (in_fragmented_record) MarkBad(prospective_offset, "incomplete fragmented record");
-        if (have_bad_) torn_tail_ = true;
+        // A logical record whose remaining fragments the file does not hold
+        // (it ends after a FIRST or MIDDLE fragment, or inside the next
+        // one) was torn too; the tail starts at its first fragment.
+        if (in_fragmented_record && status_.ok()) Torn(prospective_offset);
+        done_ = true;
         scratch->clear();
         return false;
-      case kBadRecord:
-        MarkBad(offset, reason);
-        in_fragmented_record = false;
+      default:  // kBadRecord: status_ holds the corruption
         scratch->clear();
-        break;
-      default:
-        MarkBad(offset, "unknown record type");
-        in_fragmented_record = false;
-        scratch->clear();
-        break;
+        return false;
     }
   }
 }

@@ -128,9 +128,7 @@ Status DumpTable(const std::string& path, const DumpOptions& o, std::ostream& ou
 Status DumpFile(const std::string& path, const DumpOptions& o, std::ostream& out,
                 FileSummary* summary) {
   *summary = FileSummary();
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(path, ec);
-  if (ec) return Status::IOError(path + ": " + ec.message());
+  TINYKV_ASSIGN_OR_RETURN(const uint64_t size, Env::Default()->GetFileSize(path));
   summary->bytes = size;
   const std::string base = std::filesystem::path(path).filename().string();
   uint64_t number = 0;

@@ -7,9 +7,10 @@
 //     what a dying disk returns (EIO).
 //   * SetFailWritesToSuffix: the same, but only Append/Flush of files whose
 //     name ends with the suffix (".sst": a flush fails, the WAL works).
-//   * SetFailSyncs: every WritableFile::Sync and SyncDir fails with
-//     IOError("<file>: fdatasync: Input/output error (injected)"); nothing
-//     more becomes durable.
+//   * SetFailSyncs: every WritableFile::Sync fails with IOError("<file>:
+//     fdatasync: Input/output error (injected)"), and SyncDir and
+//     TruncateFile (which syncs) with "<name>: fsync: ..."; nothing more
+//     becomes durable.
 //   * SetDiskFull / SetDiskFullAfterBytes: appends fail with
 //     ResourceExhausted("<file>: No space left on device"), exactly what
 //     Env::Default reports for ENOSPC.
@@ -37,6 +38,11 @@
 // WritableFile::Sync and SyncDir calls, so a test can assert that an
 // operation synced (or did not).
 //
+// Speed: SetSkipRealSyncs(true) makes Sync and SyncDir succeed (counted and
+// tracked as durable, as above) without fsyncing the real disk. Durability
+// is then only simulated -- DropUnsyncedData still keeps exactly what was
+// synced -- which is all most tests need, at a fraction of the time.
+//
 // Thread safety: all methods are thread-safe, but DropUnsyncedData requires
 // that no thread is using a file of this Env meanwhile. Files still open then
 // are flushed and then dead: later Append/Flush/Sync on them fail with
@@ -60,7 +66,8 @@ namespace tinykv {
 
 class FaultInjectionEnv final : public Env {
  public:
-  // `base` does the real I/O and must outlive this Env.
+  // `base` does the real I/O and must outlive this Env. REQUIRES: every
+  // WritableFile opened through this Env is destroyed before it (checked).
   explicit FaultInjectionEnv(Env* base) : base_(base) {}
   ~FaultInjectionEnv() override;
   FaultInjectionEnv(const FaultInjectionEnv&) = delete;
@@ -75,6 +82,8 @@ class FaultInjectionEnv final : public Env {
   void SetFailWritesToSuffix(const std::string& suffix);
   void SetFailSyncs(bool fail) { fail_syncs_.store(fail); }
   bool fail_syncs() const { return fail_syncs_.load(); }
+  void SetSkipRealSyncs(bool skip) { skip_real_syncs_.store(skip); }
+  bool skip_real_syncs() const { return skip_real_syncs_.load(); }
   // true: every Append fails from now on; false: lifts any disk-full state.
   void SetDiskFull(bool full);
   // Appends succeed until they have added `budget` more bytes in total
@@ -141,6 +150,7 @@ class FaultInjectionEnv final : public Env {
   Env* const base_;
   std::atomic<bool> fail_writes_{false};
   std::atomic<bool> fail_syncs_{false};
+  std::atomic<bool> skip_real_syncs_{false};
   std::atomic<uint64_t> sync_count_{0};
   std::atomic<uint64_t> dir_sync_count_{0};
 

@@ -13,15 +13,20 @@
 //     later state depends on (SSTables, MANIFEST, CURRENT) is followed by an
 //     fsync of the file and of its directory.
 //
-// Recovery rules (Open):
-//   * a truncated record at the end of the newest WAL is a torn write: it is
-//     dropped silently (it was never acknowledged as synced);
-//   * a bad checksum followed by valid records is corruption: Open returns
-//     Corruption naming the file and offset, unless
-//     Options::wal_recovery_mode == kPointInTime, which keeps the consistent
-//     prefix;
-//   * a bad SSTable or MANIFEST checksum is reported as Corruption naming the
-//     file; data is never returned silently wrong.
+// Recovery rules (Open; doc/wal_format.md, "Recovery rules"):
+//   * a checksum mismatch or an undecodable record in a WAL or the MANIFEST
+//     -- the last record included -- is Corruption naming the file and the
+//     byte offset; a damaged SSTable block is Corruption naming the file when
+//     it is read. Data is never returned silently wrong.
+//   * only a physically truncated last record (the file ends inside it, or
+//     in zero bytes from a record boundary on) is a torn write, and it is
+//     dropped only when the state before it is complete: in the newest WAL;
+//     in the MANIFEST if every table and the oldest live WAL that state
+//     names exist. Open never opens a database that silently lost tables or
+//     a WAL: that is Corruption naming the missing file.
+//   * Options::wal_recovery_mode == kPointInTime instead keeps the records
+//     before a corrupt WAL record (an exact prefix of the writes) and counts
+//     it in Stats()["recovery-point-in-time-stops"].
 //
 // Thread safety: all methods may be called concurrently from any thread.
 // Concurrent writers are batched into one WAL append and one fsync (group
@@ -90,7 +95,10 @@ class DB {
   // Named statistics, e.g. "num-files-at-level0", "bytes-at-level1",
   // "memtable-bytes", "compactions", "bytes-written", "bytes-read",
   // "flushes", "write-stalls", "block-cache-hits", "block-cache-misses",
-  // "bloom-useful", "sequence". All values are integers.
+  // "bloom-useful", "sequence"; and what the last Open dropped:
+  // "recovery-torn-tails" (torn last records of the newest WAL and the
+  // MANIFEST) and "recovery-point-in-time-stops" (kPointInTime stopped at a
+  // corrupt WAL record). All values are integers.
   virtual std::map<std::string, uint64_t> Stats() = 0;
   // A human-readable multi-line summary (levels, files, sizes).
   virtual std::string StatsString() = 0;

@@ -12,13 +12,19 @@ namespace tinykv::storage {
 
 class Snapshot;
 
-// What Open does when the WAL holds a record with a bad checksum that is
-// followed by valid records (true corruption, not a torn tail).
+// What Open does when a WAL is corrupt: a record with a bad checksum (also
+// the last one), one that does not decode, a gap in the sequence numbers, or
+// a torn tail in a log that is not the newest. (A torn tail of the newest log
+// -- the file ends inside its last record -- is not corruption: it is dropped
+// in either mode. The MANIFEST has no such choice: any corruption in it
+// fails Open.)
 enum class WalRecoveryMode {
   // Refuse to open: Open returns Corruption naming the file and offset.
   kAbsoluteConsistency,
-  // Recover every record before the first corrupt one and drop the rest
-  // (RocksDB's kPointInTimeRecovery). Logged at warn level.
+  // Keep every record before the first corrupt one; drop the rest of that
+  // log and every newer log (RocksDB's kPointInTimeRecovery). The database
+  // then holds exactly a prefix of the writes. Logged at warn level and
+  // counted in Stats()["recovery-point-in-time-stops"].
   kPointInTime,
 };
 

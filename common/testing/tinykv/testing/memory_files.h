@@ -1,5 +1,6 @@
-// In-memory SequentialFile / RandomAccessFile over a byte buffer, for the
-// fuzz targets (no file system access per input).
+// In-memory SequentialFile / RandomAccessFile over a byte buffer, and a
+// WritableFile into a string, for fuzz targets and tests that read or write
+// many variants of a file (no file system access per input).
 #pragma once
 
 #include <algorithm>
@@ -8,8 +9,9 @@
 
 #include "tinykv/common/env.h"
 
-namespace tinykv::storage::fuzz {
+namespace tinykv::testing {
 
+// Reads `data`, which must outlive it.
 class MemorySequentialFile final : public SequentialFile {
  public:
   explicit MemorySequentialFile(Slice data) : data_(data) {}
@@ -57,4 +59,20 @@ class MemoryRandomAccessFile final : public RandomAccessFile {
   bool mapped_;
 };
 
-}  // namespace tinykv::storage::fuzz
+// Appends to contents(); Flush, Sync and Close do nothing.
+class StringWritableFile final : public WritableFile {
+ public:
+  Status Append(Slice data) override {
+    contents_.append(data.data(), data.size());
+    return Status::OK();
+  }
+  Status Flush() override { return Status::OK(); }
+  Status Sync() override { return Status::OK(); }
+  Status Close() override { return Status::OK(); }
+  const std::string& contents() const { return contents_; }
+
+ private:
+  std::string contents_;
+};
+
+}  // namespace tinykv::testing
