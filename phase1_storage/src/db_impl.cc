@@ -940,7 +940,9 @@ void DBImpl::RemoveObsoleteFiles(std::unique_lock<std::mutex>* lock) {
     bool keep = true;
     switch (type) {
       case FileType::kLogFile:
-        keep = number >= log_number || number == logfile_number_;
+        // A running Checkpoint copies the logs it listed after releasing the
+        // mutex: none of them may go away under it.
+        keep = number >= log_number || number == logfile_number_ || checkpoints_running_ > 0;
         break;
       case FileType::kDescriptorFile:
         keep = number >= manifest_number;
@@ -1143,6 +1145,7 @@ Status DBImpl::Checkpoint(const std::filesystem::path& dir_path) {
         logs.push_back(number);
       }
     }
+    ++checkpoints_running_;  // released below, after the logs are copied
   }
   Status s;
   for (int level = 0; level < options_.num_levels && s.ok(); ++level) {
@@ -1170,6 +1173,10 @@ Status DBImpl::Checkpoint(const std::filesystem::path& dir_path) {
   if (s.ok()) {
     s = versions_->WriteManifestTo(env_, dir, *version, manifest_number, next_file, log_number,
                                    last_sequence);
+  }
+  {
+    std::lock_guard<std::mutex> l(mutex_);
+    --checkpoints_running_;
   }
   if (!s.ok()) {
     Status ds = DestroyDB(dir);

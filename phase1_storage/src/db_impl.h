@@ -112,6 +112,9 @@ class DBImpl final : public DB {
 
   const Options options_;
   const std::string dbname_;
+  // Checkpoints between listing and copying their WALs (guarded by mutex_):
+  // while non-zero no log file is removed.
+  int checkpoints_running_ = 0;
   Env* const env_;
 
   // Statistics (relaxed atomics).
