@@ -1,4 +1,4 @@
-// Env: the engine's seam to the file system (STYLE 16), in the manner of
+// Env: the engine's seam to the file system (docs/style.md, "Determinism and seams"), in the manner of
 // leveldb::Env. Every OS call the engine makes goes through here, so tests can
 // substitute a fault-injecting Env (fault_injection_env.h).
 //

@@ -1,4 +1,4 @@
-// FaultInjectionEnv: an Env wrapper for tests (STYLE 20). It can
+// FaultInjectionEnv: an Env wrapper for tests (docs/style.md, "Tests"). It can
 //   * fail every write or every sync from now on (IOError), and
 //   * simulate power loss: DropUnsyncedData() truncates every file written
 //     through it back to the size it had at its last successful Sync.

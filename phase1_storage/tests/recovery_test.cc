@@ -1,6 +1,6 @@
 // Recovery and durability: WAL corruption in both recovery modes, torn
 // tails, damaged SSTables and MANIFESTs, missing files, simulated power
-// loss and injected I/O errors (STYLE 20).
+// loss and injected I/O errors (docs/style.md, "Tests").
 #include <gtest/gtest.h>
 
 #include <algorithm>
