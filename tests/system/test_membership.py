@@ -5,7 +5,12 @@ Scenario (etcd's runtime reconfiguration): a 3-node cluster takes writes; node 4
 with --initial-cluster-state existing (no configuration: it must not campaign), is added
 as a learner, catches up (serializable read at node 4), is promoted; an original member
 is removed and killed; every acknowledged key is still readable, writes still succeed
-and `member list` shows the final configuration."""
+and `member list` shows the final configuration.
+
+Also: `member add ADDR` (no id) prints the TINYKV_* lines that start the new member, and a
+member started from exactly those lines catches up; the strict reconfiguration check
+refuses a voter that would leave too few started members for the new quorum, unless
+--force, while a learner is accepted; `member remove` takes an address."""
 
 import json
 import os
