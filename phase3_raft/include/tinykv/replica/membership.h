@@ -79,7 +79,9 @@ struct MemberInfo {
 // (voters + 1) / 2 + 1 -- the new member has not started yet, so the cluster
 // would stop committing until it does or a down voter returns. As in etcd,
 // growing a one-voter cluster to two is allowed. `force` skips the check;
-// learners are exempt (they are not part of any quorum).
+// learners are exempt (they are not part of any quorum). A voter that went
+// down in the last one or two election timeouts may still count as started:
+// the leader has not missed it yet.
 struct MemberChange {
   enum class Type : uint8_t { kAddVoter = 1, kAddLearner = 2, kPromote = 3, kRemove = 4 };
   Type type = Type::kAddLearner;
