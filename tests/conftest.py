@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 _FOLDER_MARKERS = {"common", "phase1", "phase2", "phase3", "phase4", "phase5", "phase6", "system",
-                   "notebooks"}
+                   "notebooks", "docs"}
 
 
 def pytest_collection_modifyitems(config, items):

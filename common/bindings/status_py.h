@@ -1,4 +1,4 @@
-// The one place where a C++ Status becomes a Python exception (STYLE 10, 22).
+// The one place where a C++ Status becomes a Python exception (docs/style.md, "Errors").
 //
 // Binding code calls ThrowIfError / ValueOrThrow; they throw a C++
 // StatusException, which the translator registered by RegisterErrors turns

@@ -1,6 +1,6 @@
 // tinykv._core.storage: DB, WriteBatch, Snapshot and the scan iterator.
 //
-// The Python contract is pinned in DESIGN.md ("The Python surface"):
+// The Python contract (tests/phase1/test_storage_api.py pins it):
 //   DB.open(path, create_if_missing=True, **options) · put/get/delete ·
 //   WriteBatch + write · scan(start, end, snapshot) · snapshot() · flush ·
 //   compact_range · stats · close; use after close raises tinykv.Error.

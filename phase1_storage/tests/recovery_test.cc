@@ -1,6 +1,6 @@
 // Recovery and durability: WAL corruption in both recovery modes, torn
 // tails, damaged SSTables and MANIFESTs, missing files, simulated power
-// loss and injected I/O errors (STYLE 20). The exhaustive tests state the
+// loss and injected I/O errors (docs/style.md, "Tests"). The exhaustive tests state the
 // rule of wal_reader.h for each log of the engine: after any one flipped
 // bit, or a cut at any offset, Open either returns exactly the data written
 // or Corruption -- never fewer keys, never other values.

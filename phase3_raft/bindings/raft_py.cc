@@ -1,6 +1,6 @@
 // tinykv._core.raft: the deterministic simulator (SimCluster) and the codec,
-// for pytest and notebooks. Semantics are pinned in DESIGN.md ("Simulator
-// semantics"); python/tinykv/raft.py re-exports these names.
+// for pytest and notebooks. Semantics are pinned in docs/architecture.md
+// ("Simulator semantics"); python/tinykv/raft.py re-exports these names.
 #include <pybind11/functional.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -67,7 +67,7 @@ A deterministic simulated Raft cluster (virtual time in ticks, one seed).
 
 The same seed and the same calls give the identical trace(). Node ids are
 1..n. Roles are the strings 'follower', 'candidate', 'pre_candidate' and
-'leader'. See DESIGN.md "Simulator semantics" for the pinned behaviour.
+'leader'. docs/architecture.md ("Simulator semantics") pins the behaviour.
 )doc")
       .def(py::init([](int n, uint64_t seed, int election_ticks, int heartbeat_ticks, bool pre_vote,
                        bool check_quorum, uint64_t max_uncommitted_bytes, int max_inflight_msgs,

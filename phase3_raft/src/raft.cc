@@ -114,7 +114,7 @@ Status Raft::LoadState(const HardState& hs) {
 
 void Raft::Logf(const char* what) const {
   if (!log_transitions_) return;
-  // Stable, greppable form (STYLE 14): "node=2 term=5 became leader".
+  // Stable, greppable form (docs/style.md, "Logs"): "node=2 term=5 became leader".
   logging::Get("raft")->info("node={} term={} {}", id_, current_term_, what);
 }
 

@@ -1,5 +1,5 @@
 // Raft: the consensus state machine behind RawNode (etcd-io/raft's raft.go).
-// Paper vocabulary (STYLE 6): current_term_, voted_for_, lead_, and the
+// Paper vocabulary (docs/style.md, "Naming"): current_term_, voted_for_, lead_, and the
 // ProgressTracker's next/match per peer; BecomeFollower/BecomeCandidate/
 // BecomePreCandidate/BecomeLeader are the transitions of Figure 4.
 //

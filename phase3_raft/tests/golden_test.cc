@@ -1,4 +1,4 @@
-// Golden trace tests (STYLE 18): a scripted scenario's trace lines are
+// Golden trace tests (docs/style.md, "Tests"): a scripted scenario's trace lines are
 // compared with phase3_raft/tests/testdata/<name>.txt. The files double as a
 // readable transcript of what Raft does. After an intended behaviour change:
 //   TINYKV_REWRITE_GOLDEN=1 build/ci/phase3_raft/tinykv_raft_tests --gtest_filter='RaftGolden*'

@@ -361,7 +361,7 @@ TEST(RaftNode, RestartRestoresTermVoteAndLog) {
   EXPECT_EQ(after.conf_state, before.conf_state);
 }
 
-// STYLE 14: transitions are logged in one stable, greppable form.
+// docs/style.md, "Logs": transitions are logged in one stable, greppable form.
 TEST(RaftNode, LogsTransitionsInStableForm) {
   std::ostringstream out;
   auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out);

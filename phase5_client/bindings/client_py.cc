@@ -181,9 +181,9 @@ void BindClient(py::module_& m) {
       .def(
           "member_change",
           [](Client& c, const std::string& op, uint64_t id, const std::string& peer,
-             const std::string& client_addr, bool learner, std::optional<double> t) {
+             const std::string& client_addr, bool learner, std::optional<double> t, bool force) {
             auto r = NoGil([&]() -> Result<client::MemberChangeResponse> {
-              if (op == "add") return c.MemberAdd(id, peer, client_addr, learner, Opts(t));
+              if (op == "add") return c.MemberAdd(id, peer, client_addr, learner, force, Opts(t));
               if (op == "promote") return c.MemberPromote(id, Opts(t));
               if (op == "remove") return c.MemberRemove(id, Opts(t));
               return Status::InvalidArgument("unknown member op " + op);
@@ -197,8 +197,9 @@ void BindClient(py::module_& m) {
           },
           py::arg("op"), py::arg("id"), py::arg("peer_address") = "",
           py::arg("client_address") = "", py::arg("learner") = false,
-          py::arg("timeout") = py::none(),
-          "Membership change (op: add, promote, remove); returns {index, leader, members}.")
+          py::arg("timeout") = py::none(), py::arg("force") = false,
+          "Membership change (op: add, promote, remove); returns {index, leader, members}. "
+          "force: skip the strict reconfiguration check of a voter add.")
       .def(
           "health",
           [](Client& c, const std::string& endpoint, std::optional<double> t) {

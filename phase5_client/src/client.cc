@@ -8,6 +8,7 @@
 #include <thread>
 #include <utility>
 
+#include "tinykv/net/address.h"
 #include "tinykv/net/retry.h"
 
 namespace tinykv::client {
@@ -21,15 +22,6 @@ bool IsRetryable(const Status& s) {
 }
 
 namespace {
-
-bool ValidEndpoint(const std::string& e) {
-  size_t colon = e.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == e.size()) return false;
-  for (size_t i = colon + 1; i < e.size(); ++i) {
-    if (e[i] < '0' || e[i] > '9') return false;
-  }
-  return e.size() - colon - 1 <= 5 && std::stoul(e.substr(colon + 1)) <= 65535;
-}
 
 uint64_t SeedOf(uint64_t seed) {
   if (seed != 0) return seed;
@@ -67,12 +59,35 @@ Status Unreachable(const std::map<std::string, std::string>& why) {
 
 }  // namespace
 
+Result<std::string> ParseEndpoint(std::string_view endpoint) {
+  std::string_view hostport = endpoint;
+  if (const size_t scheme = endpoint.find("://"); scheme != std::string_view::npos) {
+    const std::string_view name = endpoint.substr(0, scheme);
+    if (name == "https") {
+      return Status::InvalidArgument("'" + std::string(endpoint) +
+                                     "': TLS is not supported yet; use host:port (plaintext)");
+    }
+    if (name != "http") {
+      return Status::InvalidArgument("'" + std::string(endpoint) + "': unsupported scheme '" +
+                                     std::string(name) + "://'; use host:port");
+    }
+    hostport = endpoint.substr(scheme + 3);
+    if (!hostport.empty() && hostport.back() == '/') hostport.remove_suffix(1);
+  }
+  Result<net::HostPort> hp = net::ParseHostPort(hostport);
+  if (!hp.ok()) return hp.status();
+  return std::string(hostport);
+}
+
 Result<std::unique_ptr<Client>> Client::Create(ClientOptions options) {
   if (options.endpoints.empty()) return Status::InvalidArgument("client: no endpoints");
-  for (const std::string& e : options.endpoints) {
-    if (!ValidEndpoint(e)) {
-      return Status::InvalidArgument("client: endpoint '" + e + "' is not host:port");
+  for (std::string& e : options.endpoints) {
+    Result<std::string> hostport = ParseEndpoint(e);
+    if (!hostport.ok()) {
+      return Status::InvalidArgument("client: bad endpoint: " +
+                                     std::string(hostport.status().message()));
     }
+    e = std::move(hostport).value();
   }
   if (options.timeout.count() <= 0 || options.attempt_timeout.count() <= 0 ||
       options.dial_timeout.count() <= 0) {
@@ -400,12 +415,23 @@ Result<MemberListResponse> Client::MemberList(const CallOptions& opts) {
 
 Result<MemberChangeResponse> Client::MemberAdd(uint64_t id, const std::string& peer_address,
                                                const std::string& client_address, bool learner,
-                                               const CallOptions& opts) {
+                                               bool force, const CallOptions& opts) {
   MemberAddRequest req;
   req.id = id;
-  req.peer_address = peer_address;
-  req.client_address = client_address;
+  Result<std::string> peer = ParseEndpoint(peer_address);
+  if (!peer.ok())
+    return Status::InvalidArgument("bad peer address: " + std::string(peer.status().message()));
+  req.peer_address = std::move(peer).value();
+  if (!client_address.empty()) {
+    Result<std::string> client = ParseEndpoint(client_address);
+    if (!client.ok()) {
+      return Status::InvalidArgument("bad client address: " +
+                                     std::string(client.status().message()));
+    }
+    req.client_address = std::move(client).value();
+  }
   req.learner = learner;
+  req.force = force;
   return Invoke<MemberAddMethod>(std::move(req), DeadlineOf(opts));
 }
 

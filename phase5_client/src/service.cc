@@ -172,6 +172,7 @@ class KvService {
     ch.id = req.id;
     ch.peer_address = std::move(req.peer_address);
     ch.client_address = std::move(req.client_address);
+    ch.force = req.force;
     auto call = ChangeMembers(std::move(ch), req.timeout_ms);
     co_return co_await std::move(call);
   }

@@ -128,6 +128,60 @@ void FakeKvNode::ReadBarrier(std::chrono::milliseconds, std::function<void(Statu
   });
 }
 
+void FakeKvNode::ProposeMemberChange(
+    replica::MemberChange ch, std::chrono::milliseconds,
+    std::function<void(Result<replica::MemberChangeResult>)> done) {
+  Post([this, ch = std::move(ch), done = std::move(done)] {
+    std::unique_lock<std::mutex> l(group_->mu);
+    if (group_->leader != id_) {
+      const uint64_t leader = group_->leader;
+      l.unlock();
+      done(NotLeaderError(RoutingError{1, leader, ""}));
+      return;
+    }
+    group_->member_changes.push_back(ch);
+    const bool present = group_->peer_addresses.count(ch.id) > 0;
+    using Type = replica::MemberChange::Type;
+    Status s;
+    if (ch.type == Type::kAddVoter || ch.type == Type::kAddLearner) {
+      if (present) {
+        s = Status::AlreadyExists("member " + std::to_string(ch.id) + " exists");
+      } else {
+        group_->peer_addresses[ch.id] = ch.peer_address;
+        group_->member_client_addresses[ch.id] = ch.client_address;
+        if (ch.type == Type::kAddLearner) group_->learners.insert(ch.id);
+      }
+    } else if (!present) {
+      s = Status::NotFound("member " + std::to_string(ch.id) + " is not in the configuration");
+    } else if (ch.type == Type::kRemove) {
+      group_->peer_addresses.erase(ch.id);
+      group_->member_client_addresses.erase(ch.id);
+      group_->learners.erase(ch.id);
+    } else {
+      group_->learners.erase(ch.id);
+    }
+    replica::MemberChangeResult res;
+    res.index = ++group_->index;
+    res.members = MembersLocked();
+    l.unlock();
+    if (s.ok()) {
+      done(std::move(res));
+    } else {
+      done(s);
+    }
+  });
+}
+
+std::vector<replica::MemberInfo> FakeKvNode::MembersLocked() const {
+  std::vector<replica::MemberInfo> out;
+  for (const auto& [id, addr] : group_->peer_addresses) {
+    auto client = group_->member_client_addresses.find(id);
+    out.push_back({id, addr, group_->learners.count(id) > 0,
+                   client == group_->member_client_addresses.end() ? "" : client->second});
+  }
+  return out;
+}
+
 Result<std::optional<std::string>> FakeKvNode::Get(const std::string& key) {
   std::lock_guard<std::mutex> l(group_->mu);
   auto it = group_->data.find(key);
@@ -159,7 +213,7 @@ replica::KvNodeStatus FakeKvNode::GetStatus() {
   st.applied_index = group_->index;
   st.first_index = 1;
   st.last_index = group_->index;
-  for (auto& [id, addr] : group_->peer_addresses) st.members.push_back({id, addr, false});
+  st.members = MembersLocked();
   return st;
 }
 

@@ -12,6 +12,12 @@
 //   lose_replies   — the next N proposals apply but answer Timeout (a lost
 //                    acknowledgement: the outcome the client cannot know)
 //   fail_barriers  — the next N read barriers answer Timeout
+//
+// Membership is modelled only as far as the CLI and the wire need it: the
+// leader records every MemberChange it gets (member_changes), an add adds the
+// member (AlreadyExists if present), a remove removes it, a promote clears
+// its learner flag; nothing is replicated or validated further (the real
+// node is tested in phase 3).
 #pragma once
 
 #include <condition_variable>
@@ -21,9 +27,11 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "tinykv/replica/kv_node.h"
 
@@ -41,6 +49,9 @@ struct FakeGroup {
   int fail_barriers = 0;
   uint64_t proposals = 0;
   std::map<uint64_t, std::string> peer_addresses;
+  std::map<uint64_t, std::string> member_client_addresses;  // as given to a member add
+  std::set<uint64_t> learners;
+  std::vector<replica::MemberChange> member_changes;  // what the leader was asked, in order
 
   // Applies under mu (held by the caller).
   replica::KvCommandResult ApplyLocked(const replica::KvCommand& cmd);
@@ -54,11 +65,8 @@ class FakeKvNode final : public replica::KvNode {
   void Propose(replica::KvCommand cmd, std::chrono::milliseconds timeout,
                std::function<void(Result<replica::KvCommandResult>)> done) override;
   void ReadBarrier(std::chrono::milliseconds timeout, std::function<void(Status)> done) override;
-  // Membership is not modelled: NotSupported (the real node is tested in phase 3).
-  void ProposeMemberChange(replica::MemberChange, std::chrono::milliseconds,
-                           std::function<void(Result<replica::MemberChangeResult>)> done) override {
-    done(Status::NotSupported("FakeKvNode has no membership"));
-  }
+  void ProposeMemberChange(replica::MemberChange change, std::chrono::milliseconds timeout,
+                           std::function<void(Result<replica::MemberChangeResult>)> done) override;
   Result<std::optional<std::string>> Get(const std::string& key) override;
   Result<std::vector<std::pair<std::string, std::string>>> Scan(const std::string& start,
                                                                 const std::string& end,
@@ -75,6 +83,8 @@ class FakeKvNode final : public replica::KvNode {
  private:
   void Post(std::function<void()> fn);
   void Run();
+  // The members, as GetStatus reports them. REQUIRES: group_->mu held.
+  std::vector<replica::MemberInfo> MembersLocked() const;
 
   const uint64_t id_;
   std::shared_ptr<FakeGroup> group_;

@@ -119,6 +119,35 @@ TEST(CliOutput, MemberChangeRendersTheLineAndTheNewList) {
   EXPECT_NE(table.find("IS LEARNER"), std::string::npos) << table;
 }
 
+// What `member add` prints to start the new member: the TINYKV_* variables
+// tinykv-server reads and the same as flags (tests/system/test_membership.py
+// starts a server from exactly these lines).
+TEST(CliOutput, MemberStartLinesNameTheServersVariablesAndFlags) {
+  client::MemberChangeResponse r;
+  r.members = {{4, "10.0.0.4:5000", "10.0.0.4:5001", false},
+               {1, "10.0.0.1:2380", "10.0.0.1:2379", false},
+               {2, "10.0.0.2:2380", "", false}};
+  EXPECT_EQ(RenderMemberStart(4, r),
+            "TINYKV_ID=\"4\"\n"
+            "TINYKV_LISTEN_PEER=\"10.0.0.4:5000\"\n"
+            "TINYKV_LISTEN_CLIENT=\"10.0.0.4:5001\"\n"
+            "TINYKV_INITIAL_CLUSTER=\"1=10.0.0.1:2380,2=10.0.0.2:2380,4=10.0.0.4:5000\"\n"
+            "TINYKV_INITIAL_CLUSTER_CLIENT=\"1=10.0.0.1:2379,4=10.0.0.4:5001\"\n"
+            "TINYKV_INITIAL_CLUSTER_STATE=\"existing\"\n"
+            "\n"
+            "Start member 4 with these variables and its own --data-dir, or with the same flags:\n"
+            "tinykv-server --data-dir DATA_DIR --id 4 --listen-peer 10.0.0.4:5000 "
+            "--listen-client 10.0.0.4:5001 "
+            "--initial-cluster 1=10.0.0.1:2380,2=10.0.0.2:2380,4=10.0.0.4:5000 "
+            "--initial-cluster-client 1=10.0.0.1:2379,4=10.0.0.4:5001 "
+            "--initial-cluster-state existing\n");
+  // No client address known: those lines are left out.
+  r.members = {{1, "p1", "", false}, {2, "p2", "", true}};
+  const std::string bare = RenderMemberStart(2, r);
+  EXPECT_EQ(bare.find("CLIENT"), std::string::npos) << bare;
+  EXPECT_NE(bare.find("TINYKV_INITIAL_CLUSTER=\"1=p1,2=p2\"\n"), std::string::npos) << bare;
+}
+
 TEST(CliOutput, Durations) {
   EXPECT_EQ(ParseDuration("500ms"), 500ms);
   EXPECT_EQ(ParseDuration("2s"), 2000ms);
@@ -238,6 +267,108 @@ TEST_F(CliCommands, UsageErrorsAndVersion) {
   r = Tinykv({"--version"});
   EXPECT_EQ(r.code, 0);
   EXPECT_EQ(r.out.rfind("tinykv ", 0), 0u) << r.out;
+}
+
+TEST_F(CliCommands, MemberAddTakesAnIdOrPicksTheNextAndPassesForce) {
+  auto changes = [&] {
+    std::lock_guard<std::mutex> l(cluster_.group().mu);
+    return cluster_.group().member_changes;
+  };
+  // Address only: the next id after the highest listed (members 1..3).
+  CliRun r = Tinykv({"member", "add", "127.0.0.1:9004", "--client-addr", "127.0.0.1:9104"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("Member 4 added to cluster\n", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("4, voter, 127.0.0.1:9004, 127.0.0.1:9104, false\n"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("\nTINYKV_ID=\"4\"\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("TINYKV_INITIAL_CLUSTER_STATE=\"existing\"\n"), std::string::npos) << r.out;
+  ASSERT_EQ(changes().size(), 1u);
+  EXPECT_EQ(changes()[0].id, 4u);
+  EXPECT_EQ(changes()[0].type, replica::MemberChange::Type::kAddVoter);
+  EXPECT_EQ(changes()[0].peer_address, "127.0.0.1:9004");
+  EXPECT_FALSE(changes()[0].force);
+
+  // An http:// URL is a host:port; --force reaches the leader through the wire.
+  r = Tinykv({"-w", "json", "member", "add", "http://127.0.0.1:9005", "--learner", "--force"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("{\"index\":", 0), 0u) << "json has no start lines: " << r.out;
+  EXPECT_NE(r.out.find("\"id\":5,"), std::string::npos) << r.out;
+  ASSERT_EQ(changes().size(), 2u);
+  EXPECT_EQ(changes()[1].id, 5u);
+  EXPECT_EQ(changes()[1].peer_address, "127.0.0.1:9005");
+  EXPECT_EQ(changes()[1].type, replica::MemberChange::Type::kAddLearner);
+  EXPECT_TRUE(changes()[1].force);
+
+  // ID PEER_ADDR as before.
+  r = Tinykv({"member", "add", "9", "127.0.0.1:9009"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("Member 9 added to cluster\n", 0), 0u) << r.out;
+
+  // Refused before anything is sent: https, an id without address, a bad id.
+  for (std::vector<std::string> bad :
+       std::vector<std::vector<std::string>>{{"member", "add", "https://127.0.0.1:9006"},
+                                             {"member", "add", "6", "https://127.0.0.1:9006"},
+                                             {"member", "add", "7"},
+                                             {"member", "add", "x", "127.0.0.1:9007"},
+                                             {"member", "add", "0", "127.0.0.1:9007"},
+                                             {"member", "add", "no-port"}}) {
+    r = Tinykv(bad);
+    EXPECT_EQ(r.code, kExitUsage) << bad.back() << ": " << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+  EXPECT_NE(Tinykv({"member", "add", "https://127.0.0.1:9006"}).err.find("TLS is not supported"),
+            std::string::npos);
+  EXPECT_NE(Tinykv({"member", "add", "7"}).err.find("peer address is missing"), std::string::npos);
+  EXPECT_EQ(changes().size(), 3u);
+}
+
+// promote/remove take an id, or the peer or client address of one member.
+TEST_F(CliCommands, MemberRemoveAndPromoteByIdOrAddress) {
+  ASSERT_EQ(
+      Tinykv({"member", "add", "127.0.0.1:9004", "--learner", "--client-addr", "127.0.0.1:9104"})
+          .code,
+      0);
+  CliRun r = Tinykv({"member", "promote", "http://127.0.0.1:9104"});  // its client address
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("Member 4 promoted in cluster\n", 0), 0u) << r.out;
+  r = Tinykv({"member", "remove", "127.0.0.1:9004"});  // its peer address
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("Member 4 removed from cluster\n", 0), 0u) << r.out;
+  r = Tinykv({"member", "remove", "3"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out.find("\n3, "), std::string::npos) << r.out;
+  {
+    std::lock_guard<std::mutex> l(cluster_.group().mu);
+    const auto& ch = cluster_.group().member_changes;
+    ASSERT_EQ(ch.size(), 4u);
+    EXPECT_EQ(ch[1].type, replica::MemberChange::Type::kPromote);
+    EXPECT_EQ(ch[1].id, 4u);
+    EXPECT_EQ(ch[2].type, replica::MemberChange::Type::kRemove);
+    EXPECT_EQ(ch[2].id, 4u);
+    EXPECT_EQ(ch[3].id, 3u);
+  }
+  r = Tinykv({"member", "remove", "127.0.0.1:1"});
+  EXPECT_EQ(r.code, kExitNotFound) << r.err;
+  EXPECT_NE(r.err.find("no member has the peer or client address 127.0.0.1:1"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(Tinykv({"member", "remove", "nonsense"}).code, kExitUsage);
+  EXPECT_EQ(Tinykv({"member", "remove", "0"}).code, kExitUsage);
+}
+
+TEST_F(CliCommands, HttpsEndpointsAreRefusedAndHttpOnesUsed) {
+  // (A non-empty env keeps the fixture from adding its own --endpoints.)
+  CliRun r = Tinykv({"--endpoints", "https://" + cluster_.address(1), "get", "k"}, "",
+                    cluster_.address(1));
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_NE(r.err.find("TLS is not supported yet"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  r = Tinykv({"--endpoints", "http://" + cluster_.address(1) + ",http://" + cluster_.address(2),
+              "put", "k", "v"},
+             "", "https://" + cluster_.address(1));
+  EXPECT_EQ(r.code, 0) << r.err;
+  r = Tinykv({"get", "k"}, "", "https://" + cluster_.address(1));  // TINYKV_ENDPOINTS too
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_NE(r.err.find("TLS is not supported yet"), std::string::npos) << r.err;
 }
 
 TEST_F(CliCommands, EnvironmentEndpointsAndUnavailableCluster) {

@@ -99,6 +99,38 @@ TEST(ClientProtocol, ResponsesRoundTrip) {
   EXPECT_EQ(c2.index, 42u);
 }
 
+// MemberAddRequest's last field, force, is optional on the wire: a request
+// that ends after timeout_ms (as older clients send it) decodes with
+// force = false; anything else after it, or a cut inside the fixed fields, is
+// still refused.
+TEST(ClientProtocol, MemberAddForceIsTheLastAndOptionalField) {
+  MemberAddRequest add{4, "127.0.0.1:2480", "127.0.0.1:2479", true, 700, true};
+  const std::string bytes = net::EncodeMessage(add);
+  auto back = net::DecodeMessage<MemberAddRequest>(bytes);
+  ASSERT_OK(back.status());
+  EXPECT_EQ(back->id, 4u);
+  EXPECT_EQ(back->peer_address, "127.0.0.1:2480");
+  EXPECT_EQ(back->client_address, "127.0.0.1:2479");
+  EXPECT_TRUE(back->learner);
+  EXPECT_EQ(back->timeout_ms, 700u);
+  EXPECT_TRUE(back->force);
+  EXPECT_EQ(bytes.back(), '\x01') << "force is the last byte";
+
+  // Without the force byte: an older client's request.
+  auto old = net::DecodeMessage<MemberAddRequest>(Slice(bytes.data(), bytes.size() - 1));
+  ASSERT_OK(old.status());
+  EXPECT_FALSE(old->force);
+  EXPECT_EQ(old->timeout_ms, 700u);
+  // Every shorter cut fails, and so does a byte after force.
+  for (size_t cut = 0; cut + 1 < bytes.size(); ++cut) {
+    EXPECT_FALSE(net::DecodeMessage<MemberAddRequest>(Slice(bytes.data(), cut)).ok()) << cut;
+  }
+  EXPECT_FALSE(net::DecodeMessage<MemberAddRequest>(bytes + '\x00').ok());
+  std::string bad_bool = bytes;
+  bad_bool.back() = '\x02';
+  EXPECT_FALSE(net::DecodeMessage<MemberAddRequest>(bad_bool).ok());
+}
+
 TEST(ClientProtocol, ScanResponseWithHostileCountDoesNotAllocate) {
   // A vector length of 2^60 items in a 12-byte payload must fail, not allocate.
   std::string bytes = net::EncodeMessage(ScanResponse{});

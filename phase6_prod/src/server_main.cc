@@ -1,17 +1,23 @@
 // tinykv-server: one member of a TinyKV cluster. See phase6_prod/README.md.
 //
-// Exit codes: 0 after a clean shutdown (SIGTERM/SIGINT); 2 for a bad flag or
-// config file; 1 when the server cannot start (unusable data dir, address in
-// use, corrupt log). Errors are one line on stderr: `tinykv-server: error: ...`.
+// Exit codes: 0 after a clean shutdown (SIGTERM/SIGINT); 2 for a bad flag,
+// config file or environment value; 1 when the server cannot start (unusable
+// data dir, address in use, corrupt log). Errors are one line on stderr:
+// `tinykv-server: error: ...`.
 #include <pthread.h>
 #include <signal.h>
 
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <iostream>
+#include <map>
+#include <memory>
 #include <string>
+#include <vector>
 
-#include <CLI/CLI.hpp>
-
+#include "tinykv/common/check.h"
 #include "tinykv/common/logging.h"
 #include "tinykv/prod/server.h"
 #include "tinykv/prod/server_config.h"
@@ -23,13 +29,95 @@ int Fail(int code, const std::string& message) {
   return code;
 }
 
+// The options a config file or the environment may set: every option with a
+// long name but --help, --version and --config themselves.
+bool Settable(const CLI::Option* opt) {
+  const auto& names = opt->get_lnames();
+  return !names.empty() && names[0] != "help" && names[0] != "version" && names[0] != "config";
+}
+
+// The config file's keys, with types, from the options declared on `app`:
+// one declaration per setting, so the flags and the file cannot drift apart.
+tinykv::prod::ConfigSchema SchemaOf(const CLI::App& app) {
+  using tinykv::prod::ConfigValueType;
+  tinykv::prod::ConfigSchema schema;
+  for (const CLI::Option* opt : app.get_options()) {
+    if (!Settable(opt)) continue;
+    ConfigValueType type = ConfigValueType::kString;
+    const std::string name = opt->get_type_name().substr(0, opt->get_type_name().find(':'));
+    if (opt->get_expected_min() == 0) {
+      type = ConfigValueType::kBool;  // a flag (takes no value on the command line)
+    } else if (name == "INT") {
+      type = ConfigValueType::kInteger;
+    } else if (name == "UINT") {
+      type = ConfigValueType::kUnsigned;
+    } else {
+      TINYKV_CHECK(name == "TEXT")
+          << "no config type for option --" << opt->get_lnames()[0] << " of CLI11 type " << name;
+    }
+    for (const std::string& n : opt->get_lnames()) schema.emplace(n, type);
+  }
+  return schema;
+}
+
+// CLI11 reads --config FILE through a Config formatter; this one reads the
+// file with ParseConfigFile, so an unknown key, a line that is not
+// `key = value`, a section or a value of the wrong type stops the server
+// (CLI11's own TOML reader skips what it does not understand).
+class StrictConfig : public CLI::ConfigBase {
+ public:
+  StrictConfig(CLI::App* app, const CLI::Option* config_option)
+      : app_(app), config_option_(config_option), schema_(SchemaOf(*app)) {}
+
+  std::vector<CLI::ConfigItem> from_config(std::istream& in) const override {
+    const std::string file = config_option_->as<std::string>();
+    auto settings = tinykv::prod::ParseConfigFile(in, file, schema_);
+    if (!settings.ok()) {
+      throw CLI::ConfigError("--config " + std::string(settings.status().message()));
+    }
+    std::map<const CLI::Option*, const tinykv::prod::ConfigSetting*> by_option;  // aliases
+    std::vector<CLI::ConfigItem> items;
+    for (const auto& s : *settings) {
+      const CLI::Option* opt = app_->get_option("--" + s.key);
+      if (auto [it, fresh] = by_option.emplace(opt, &s); !fresh) {
+        throw CLI::ConfigError("--config " + file + ":" + std::to_string(s.line) + ": " + s.key +
+                               ": sets the same setting as " + it->second->key + " on line " +
+                               std::to_string(it->second->line));
+      }
+      CLI::ConfigItem item;
+      item.name = s.key;
+      item.inputs = {s.value};
+      items.push_back(std::move(item));
+    }
+    return items;
+  }
+
+ private:
+  CLI::App* app_;
+  const CLI::Option* config_option_;
+  tinykv::prod::ConfigSchema schema_;
+};
+
+// TINYKV_<FLAG>: "--data-dir" -> TINYKV_DATA_DIR (etcd's ETCD_DATA_DIR).
+std::string EnvName(const std::string& long_name) {
+  std::string env = "TINYKV_";
+  for (char ch : long_name) {
+    env += ch == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  }
+  return env;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   tinykv::prod::ServerConfig c;
   CLI::App app{"tinykv-server: one member of a TinyKV cluster (Raft-replicated key-value store)",
                "tinykv-server"};
-  app.set_config("--config", "", "Read flags from a TOML/INI file (`data-dir = \"...\"` lines)");
+  CLI::Option* config = app.set_config(
+      "--config", "",
+      "Read settings from a file of `key = value` lines (`data-dir = \"...\"`); unknown "
+      "keys and malformed lines are errors");
+  config->multi_option_policy(CLI::MultiOptionPolicy::Throw);
   app.set_version_flag("--version", "tinykv-server 0.1.0");
   // --id and --data-dir are required, but checked by ValidateServerConfig
   // rather than CLI11: CLI11 reports a missing required option before an
@@ -78,6 +166,13 @@ int main(int argc, char** argv) {
   bool no_fsync = false;
   app.add_flag("--unsafe-no-fsync", no_fsync,
                "Do not fsync the Raft log (loses acknowledged writes on power loss; tests only)");
+  // Every setting may also come from the environment (TINYKV_ID,
+  // TINYKV_INITIAL_CLUSTER, ...; the first long name), below a flag and the
+  // config file; and from the config file, read strictly.
+  for (CLI::Option* opt : app.get_options()) {
+    if (Settable(opt)) opt->envname(EnvName(opt->get_lnames()[0]));
+  }
+  app.config_formatter(std::make_shared<StrictConfig>(&app, config));
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -1,18 +1,18 @@
 // ServerConfig validation: every bad setting is caught before anything opens,
 // with a message that names the flag.
 #include "tinykv/prod/server_config.h"
-#include "tinykv/net/address.h"
 
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <sstream>
 #include <vector>
 
-#include <gtest/gtest.h>
-
+#include "tinykv/net/address.h"
 #include "tinykv/testing/test_util.h"
 
 namespace tinykv::prod {
@@ -58,6 +58,25 @@ TEST(ServerConfig, HostPortSplitsAtLastColon) {
   ServerConfig c = GoodConfig(tmp.path().string());
   c.listen_client = "127.0.0.1:12abc";
   EXPECT_TRUE(ValidateServerConfig(c).IsInvalidArgument());
+}
+
+// The server uses its addresses as given, so a scheme is refused, and
+// https:// says why (no TLS yet) instead of failing as a bad host.
+TEST(ServerConfig, AddressesWithASchemeAreRefusedNamingTls) {
+  testing::TempDir tmp;
+  ServerConfig c = GoodConfig(tmp.path().string());
+  c.listen_peer = "https://127.0.0.1:2380";
+  Status s = ValidateServerConfig(c);
+  EXPECT_TRUE(s.IsInvalidArgument());
+  EXPECT_NE(s.message().find("--listen-peer: 'https://127.0.0.1:2380': TLS is not supported yet"),
+            std::string::npos)
+      << s.ToString();
+  c = GoodConfig(tmp.path().string());
+  c.listen_client = "http://127.0.0.1:2379";
+  EXPECT_NE(ValidateServerConfig(c).message().find("without a scheme"), std::string::npos);
+  auto r = ParseInitialCluster("1=https://10.0.0.1:2380");
+  EXPECT_NE(r.status().message().find("TLS is not supported yet"), std::string::npos)
+      << r.status().ToString();
 }
 
 TEST(ServerConfig, GoodConfigValidatesAndCreatesDataDir) {
@@ -122,6 +141,97 @@ TEST(ServerConfig, NoInitialClusterMeansSingleNode) {
   ServerConfig c = GoodConfig(tmp.path().string());
   c.initial_cluster.clear();
   EXPECT_OK(ValidateServerConfig(c));
+}
+
+// ---- The config file (ParseConfigFile) ----
+
+const ConfigSchema& TestSchema() {
+  static const ConfigSchema schema = {
+      {"id", ConfigValueType::kUnsigned},
+      {"data-dir", ConfigValueType::kString},
+      {"log-level", ConfigValueType::kString},
+      {"tick-ms", ConfigValueType::kInteger},
+      {"enable-fault-injection", ConfigValueType::kBool},
+  };
+  return schema;
+}
+
+Result<std::vector<ConfigSetting>> Parse(const std::string& text) {
+  std::istringstream in(text);
+  return ParseConfigFile(in, "server.toml", TestSchema());
+}
+
+TEST(ServerConfigFile, GoodFileYieldsEverySettingUnquoted) {
+  auto r = Parse(
+      "# a comment\n"
+      "; another\n"
+      "\n"
+      "id = 3\n"
+      "data-dir = \"/var/lib/tinykv # not a comment\"   # a comment\n"
+      "log-level='debug'\r\n"
+      "tick-ms = -5\n"
+      "enable-fault-injection = true\n");
+  ASSERT_OK(r.status());
+  ASSERT_EQ(r->size(), 5u);
+  EXPECT_EQ((*r)[0].key, "id");
+  EXPECT_EQ((*r)[0].value, "3");
+  EXPECT_EQ((*r)[0].line, 4);
+  EXPECT_EQ((*r)[1].value, "/var/lib/tinykv # not a comment");
+  EXPECT_EQ((*r)[2].value, "debug");
+  EXPECT_EQ((*r)[3].value, "-5");
+  EXPECT_EQ((*r)[4].value, "true");
+}
+
+// Each bad line is refused with the file, its line number and the key (or the
+// line itself when it has no key) in the message.
+TEST(ServerConfigFile, EveryMalformedLineIsRefusedWithItsLineAndKey) {
+  struct Case {
+    std::string line;
+    std::vector<std::string> needles;
+  };
+  const std::vector<Case> cases = {
+      {"log-levle = \"debug\"", {"unknown key 'log-levle'", "did you mean 'log-level'"}},
+      {"data_dir = \"/x\"", {"unknown key 'data_dir'", "did you mean 'data-dir'"}},
+      {"listen = \"x\"", {"unknown key 'listen'"}},
+      {"this is not toml", {"expected key = value", "'this is not toml'"}},
+      {"= 5", {"expected key = value"}},
+      {"[server]", {"section headers are not supported", "[server]"}},
+      {"[[servers]]", {"section headers are not supported"}},
+      {"tick-ms = \"fast\"", {"tick-ms: expected an integer", "'fast'"}},
+      {"tick-ms = 1.5", {"tick-ms: expected an integer"}},
+      {"tick-ms = 99999999999", {"tick-ms: expected an integer"}},
+      {"id = -1", {"id: expected an unsigned integer"}},
+      {"enable-fault-injection = yes", {"enable-fault-injection: expected true or false"}},
+      {"data-dir =", {"data-dir: no value"}},
+      {"data-dir = \"/x", {"data-dir: unterminated string"}},
+      {"data-dir = \"/x\" extra", {"data-dir: unexpected 'extra'"}},
+      {"data-dir = /a b", {"data-dir: '/a b' must be quoted"}},
+      {"log-level = [\"a\", \"b\"]", {"log-level: takes one value, not a list"}},
+  };
+  for (const auto& tc : cases) {
+    auto r = Parse("id = 1\n\n" + tc.line + "\n");
+    ASSERT_TRUE(r.status().IsInvalidArgument()) << tc.line << ": " << r.status().ToString();
+    const std::string msg(r.status().message());
+    EXPECT_EQ(msg.rfind("server.toml:3: ", 0), 0u) << msg;
+    for (const auto& needle : tc.needles) {
+      EXPECT_NE(msg.find(needle), std::string::npos) << "want '" << needle << "' in: " << msg;
+    }
+    EXPECT_EQ(msg.find('\n'), std::string::npos) << "one line: " << msg;
+  }
+}
+
+TEST(ServerConfigFile, AKeyGivenTwiceIsRefused) {
+  auto r = Parse("tick-ms = 5\nid = 1\ntick-ms = 6\n");
+  ASSERT_TRUE(r.status().IsInvalidArgument());
+  EXPECT_NE(r.status().message().find("server.toml:3: tick-ms: given twice (first on line 1)"),
+            std::string::npos)
+      << r.status().ToString();
+}
+
+TEST(ServerConfigFile, EmptyFileHasNoSettings) {
+  auto r = Parse("");
+  ASSERT_OK(r.status());
+  EXPECT_TRUE(r->empty());
 }
 
 }  // namespace

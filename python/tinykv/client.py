@@ -66,11 +66,12 @@ class Client:
     """A client of a TinyKV cluster.
 
     ``endpoints``: client addresses ``"host:port"`` (a list, or one comma-separated
-    string). ``timeout`` is the default deadline of one call in seconds, all retries
+    string); ``"http://host:port"`` means the same, ``"https://..."`` raises
+    ``InvalidArgumentError`` (TLS is not supported yet). ``timeout`` is the default deadline of one call in seconds, all retries
     included; each method also takes ``timeout=``. ``dial_timeout`` bounds one TCP
     connect, ``attempt_timeout`` one attempt (so a node cut off from its peers costs
     one attempt, not the whole call). ``seed`` fixes the backoff jitter (0: random).
-    Raises ``InvalidArgumentError`` for an endpoint that is not ``host:port``.
+    Raises ``InvalidArgumentError`` for an endpoint that is not one of these.
     """
 
     def __init__(self, endpoints: Sequence[str] | str, timeout: float = 5.0, *,
@@ -195,13 +196,21 @@ class Client:
         return self._c.members(timeout)
 
     def member_add(self, id: int, peer_addr: str, client_addr: str = "",  # noqa: A002
-                   learner: bool = False, *, timeout: float | None = None) -> dict[str, Any]:
+                   learner: bool = False, *, force: bool = False,
+                   timeout: float | None = None) -> dict[str, Any]:
         """Adds member ``id`` (a voter, or a learner with ``learner=True``) whose peer
         server listens at ``peer_addr`` ("host:port"); start that node with no bootstrap
         config (``tinykv-server --initial-cluster-state existing``). One change at a
         time: the leader answers Busy while one is pending (retried until the timeout).
-        Returns ``{index, leader, members}`` after the change applied on the leader."""
-        return self._c.member_change("add", id, peer_addr, client_addr, learner, timeout)
+
+        Adding a voter is refused with ``InvalidArgumentError`` ("re-configuration
+        failed due to not enough started members") when the voters the leader has
+        heard from recently are fewer than a quorum of the configuration with the new
+        member (etcd's strict reconfiguration check); ``force=True`` adds it anyway.
+        Learners are exempt. Returns ``{index, leader, members}`` after the change
+        applied on the leader."""
+        return self._c.member_change("add", id, peer_addr, client_addr, learner, timeout,
+                                     force)
 
     def member_promote(self, id: int, *,  # noqa: A002
                        timeout: float | None = None) -> dict[str, Any]:

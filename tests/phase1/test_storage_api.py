@@ -1,4 +1,4 @@
-"""tinykv.storage: every method of the Python surface in DESIGN.md, against a dict model.
+"""tinykv.storage: every method of the Python surface, against a dict model.
 
 Randomized tests print their seed; replay one with TINYKV_SEED=<seed>.
 """

@@ -1,4 +1,4 @@
-"""The SimCluster contract of DESIGN.md: determinism, faults, stats, trace, errors."""
+"""The SimCluster contract (docs/architecture.md, "Simulator semantics"): determinism, faults, stats, trace, errors."""
 
 import pytest
 

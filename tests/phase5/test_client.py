@@ -175,6 +175,20 @@ def test_request_above_the_limit_fails_at_once_and_one_at_the_limit_is_stored(cl
     assert cl.get(b"big") == value
 
 
+def test_https_endpoints_are_refused_and_http_ones_mean_host_port(cluster):
+    # No TLS yet: never plaintext to an address the caller asked to reach over TLS.
+    for endpoints in (["https://" + cluster.endpoints[0]], "https://" + cluster.endpoints[0],
+                      [cluster.endpoints[0], "https://" + cluster.endpoints[1]]):
+        with pytest.raises(tinykv.InvalidArgumentError, match="TLS is not supported yet"):
+            tinykv.Client(endpoints)
+    with pytest.raises(tinykv.InvalidArgumentError, match="unsupported scheme"):
+        tinykv.Client(["grpc://" + cluster.endpoints[0]])
+    with tinykv.Client(["http://" + e for e in cluster.endpoints], timeout=10.0) as c:
+        assert c.endpoints == cluster.endpoints
+        c.put(b"http", b"1")
+        assert c.get(b"http") == b"1"
+
+
 def test_unreachable_endpoints_fail_promptly_naming_them():
     dead = [f"127.0.0.1:{testing.free_port()}" for _ in range(3)]
     for endpoints in (dead[:1], dead):

@@ -5,13 +5,22 @@ Scenario (etcd's runtime reconfiguration): a 3-node cluster takes writes; node 4
 with --initial-cluster-state existing (no configuration: it must not campaign), is added
 as a learner, catches up (serializable read at node 4), is promoted; an original member
 is removed and killed; every acknowledged key is still readable, writes still succeed
-and `member list` shows the final configuration."""
+and `member list` shows the final configuration.
+
+Also: `member add ADDR` (no id) prints the TINYKV_* lines that start the new member, and a
+member started from exactly those lines catches up; the strict reconfiguration check
+refuses a voter that would leave too few started members for the new quorum, unless
+--force, while a learner is accepted; `member remove` takes an address."""
 
 import json
+import os
+import signal
+import subprocess
 import time
 
 import pytest
 
+import tinykv
 from tinykv import testing
 from tinykv.testing import wait_until
 
@@ -97,6 +106,117 @@ def test_learner_joins_is_promoted_and_an_original_member_is_removed(cluster):
     cl3.put(b"after-leader-removal", b"y")
     assert cl3.get(b"after-leader-removal") == b"y"
     assert cl3.get(b"pre000") == b"v0"
+
+
+def parse_start_lines(stdout: str) -> tuple[dict[str, str], list[str]]:
+    """The TINYKV_* variables and the tinykv-server command line that `member add` prints."""
+    env, flags = {}, []
+    for line in stdout.splitlines():
+        if line.startswith("TINYKV_") and "=" in line:
+            name, value = line.split("=", 1)
+            assert value.startswith('"') and value.endswith('"'), line
+            env[name] = value[1:-1]
+        elif line.startswith("tinykv-server "):
+            flags = line.split()[1:]
+    return env, flags
+
+
+def test_member_add_with_only_an_address_prints_how_to_start_the_member(cluster, tmp_path):
+    # `member add ADDR`: the id is the highest + 1, and the printed TINYKV_* lines (what
+    # etcdctl prints as ETCD_INITIAL_*) are enough to start the new member.
+    c = cluster
+    c.leader()
+    cl = c.client(timeout=10.0)
+    for i in range(20):
+        cl.put(f"k{i:02d}".encode(), b"v")
+    peer = f"127.0.0.1:{testing.free_port()}"
+    client = f"127.0.0.1:{testing.free_port()}"
+    r = run_cli(c.endpoints, "member", "add", peer, "--client-addr", client)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("Member 4 added to cluster\n"), r.stdout
+    env, flags = parse_start_lines(r.stdout)
+    assert env == {
+        "TINYKV_ID": "4", "TINYKV_LISTEN_PEER": peer, "TINYKV_LISTEN_CLIENT": client,
+        "TINYKV_INITIAL_CLUSTER": c.initial_cluster() + f",4={peer}",
+        "TINYKV_INITIAL_CLUSTER_CLIENT":
+            ",".join(f"{i}={c.endpoint(i)}" for i in (1, 2, 3)) + f",4={client}",
+        "TINYKV_INITIAL_CLUSTER_STATE": "existing"}, r.stdout
+    # The command line says the same as the variables.
+    assert flags[:2] == ["--data-dir", "DATA_DIR"], flags
+    assert {"TINYKV_" + f[2:].upper().replace("-", "_"): v
+            for f, v in zip(flags[2::2], flags[3::2])} == env, flags
+
+    # Start it from exactly those variables (and its own data dir).
+    log = open(tmp_path / "node4.log", "wb")
+    proc = subprocess.Popen([testing.find_server_binary(), "--data-dir", str(tmp_path / "d4")],
+                            env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    try:
+        def caught_up():
+            try:
+                with tinykv.Client([client], timeout=2.0) as c4:
+                    return c4.get(b"k19", serializable=True) == b"v"
+            except tinykv.UnavailableError:  # not listening yet
+                assert proc.poll() is None, (tmp_path / "node4.log").read_text()
+                return False
+        wait_until(caught_up, 30, "the new member to start and catch up")
+        members = {m["id"]: m for m in cl.member_list()}
+        assert members[4]["peer_address"] == peer and not members[4]["learner"], members
+        cl.put(b"after", b"4 voters")
+        assert cl.get(b"after") == b"4 voters"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+    assert proc.returncode == 0, (tmp_path / "node4.log").read_text(errors="replace")[-2000:]
+
+
+def test_adding_a_voter_needs_a_quorum_of_started_members_unless_forced(system_ready, tmp_path):
+    # etcd's strict reconfiguration check: members 1 and 2 run, member 3 is down (never
+    # started). A fourth voter, not started yet either, would need 3 of 4 for a quorum
+    # while only 2 are started: refused without --force. Learners are exempt.
+    with testing.Cluster(n=3, data_dir=tmp_path / "c", start=False) as c:
+        c.start_node(1)
+        c.start_node(2)
+        c.leader()
+        eps = [c.endpoint(1), c.endpoint(2)]
+        start = time.monotonic()
+        r = run_cli(eps, "member", "add", f"127.0.0.1:{testing.free_port()}")
+        took = time.monotonic() - start
+        assert r.returncode == 2, (r.returncode, r.stderr)
+        assert r.stderr.count("\n") == 1, r.stderr
+        assert "re-configuration failed due to not enough started members" in r.stderr
+        assert "quorum of 3, but only 2 of the 3 current voters are started" in r.stderr
+        assert "not heard from within an election timeout: 3)" in r.stderr, r.stderr
+        assert took < 15, f"refused after {took:.1f}s: within about one election timeout"
+        assert sorted(m["id"] for m in json.loads(
+            run_cli(eps, "-w", "json", "member", "list").stdout)["members"]) == [1, 2, 3]
+
+        r = run_cli(eps, "member", "add", f"127.0.0.1:{testing.free_port()}", "--learner")
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.startswith("Member 4 added to cluster"), r.stdout
+
+        r = run_cli(eps, "-w", "json", "member", "add", f"127.0.0.1:{testing.free_port()}",
+                    "--force")
+        assert r.returncode == 0, r.stderr
+        out = json.loads(r.stdout)
+        assert out["id"] == 5, out
+        assert [m["is_learner"] for m in out["members"] if m["id"] == 5] == [False], out
+
+
+def test_member_remove_takes_an_address_as_the_name(cluster):
+    c = cluster
+    c.leader()
+    victim = next(i for i in (1, 2, 3) if i != c.leader())
+    r = run_cli(c.endpoints, "member", "remove", c.nodes[victim].peer_address)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith(f"Member {victim} removed from cluster\n"), r.stdout
+    r = run_cli(c.endpoints, "member", "remove", "127.0.0.1:1")
+    assert r.returncode == 1 and "no member has the peer or client address" in r.stderr
 
 
 def test_member_commands_report_errors_with_exit_codes(cluster):

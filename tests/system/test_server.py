@@ -157,6 +157,18 @@ def test_json_log_format_writes_one_object_per_line(server_bin, tmp_path):
     assert any(json.loads(ln)["msg"].startswith("node=1 ready") for ln in lines)
 
 
+def wait_serving(proc, endpoint: str, timeout: float = 30) -> dict:
+    """Waits until the server `proc` answers AdminStatus at `endpoint`; returns it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return tinykv._core.prod.admin_status(endpoint, timeout=1.0)
+        except tinykv.Error:
+            assert proc.poll() is None, f"exited with {proc.returncode}"
+            assert time.monotonic() < deadline, f"{endpoint} did not answer in {timeout}s"
+            time.sleep(0.05)
+
+
 def test_config_file_sets_flags_and_command_line_wins(server_bin, tmp_path):
     port = testing.free_port()
     cfg = tmp_path / "server.toml"
@@ -169,14 +181,7 @@ def test_config_file_sets_flags_and_command_line_wins(server_bin, tmp_path):
     proc = subprocess.Popen([server_bin, "--config", str(cfg), "--log-format", "json"],
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                tinykv._core.prod.admin_status(f"127.0.0.1:{port}", timeout=1.0)
-                break
-            except tinykv.Error:
-                assert proc.poll() is None and time.monotonic() < deadline
-                time.sleep(0.05)
+        wait_serving(proc, f"127.0.0.1:{port}")
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=30)
     finally:
@@ -184,6 +189,67 @@ def test_config_file_sets_flags_and_command_line_wins(server_bin, tmp_path):
             proc.kill()
     assert proc.returncode == 0
     json.loads(err.splitlines()[0])
+
+
+@pytest.mark.parametrize("line,where,needle", [
+    ('log-levle = "debug"', "unknown key 'log-levle'", "did you mean 'log-level'"),
+    ("this is not a setting", "expected key = value", "'this is not a setting'"),
+    ("[server]", "section headers are not supported", "[server]"),
+    ('tick-ms = "fast"', "tick-ms: expected an integer", "'fast'"),
+    ("enable-fault-injection = maybe", "enable-fault-injection: expected true or false",
+     "'maybe'"),
+    ("id = 2", "id: given twice (first on line 1)", "id"),
+    ("name = 2", "name: sets the same setting as id on line 1", "name"),
+])
+def test_config_file_refuses_what_it_cannot_read_naming_file_line_and_key(
+        server_bin, tmp_path, line, where, needle):
+    # A half-read config file would start a server its operator did not configure:
+    # every line must be understood, else exit 2 naming the file, the line and the key.
+    cfg = tmp_path / "server.toml"
+    cfg.write_text(f'id = 1\ndata-dir = "{tmp_path / "d"}"\n# a comment\n{line}\n'
+                   'log-level = "info"\n')
+    p = run([server_bin, "--config", str(cfg)])
+    assert p.returncode == 2, p.stderr
+    msg = one_line_error(p)
+    assert f"{cfg}:4: {where}" in msg, msg
+    assert needle in msg, msg
+    assert not (tmp_path / "d").exists(), "nothing may be touched before the file is read"
+
+
+def test_settings_come_from_the_environment_below_the_file_and_the_flags(server_bin, tmp_path):
+    # TINYKV_<FLAG> sets what neither a flag nor the config file sets (`member add` prints
+    # these variables); the file wins over the environment, a flag over both.
+    port = testing.free_port()
+    cfg = tmp_path / "server.toml"
+    cfg.write_text('log-format = "json"\n')
+    env = {**os.environ, "TINYKV_ID": "1", "TINYKV_DATA_DIR": str(tmp_path / "d"),
+           "TINYKV_LISTEN_CLIENT": f"127.0.0.1:{port}",
+           "TINYKV_LISTEN_PEER": f"127.0.0.1:{testing.free_port()}",
+           "TINYKV_LOG_FORMAT": "xml", "TINYKV_TICK_MS": "20", "TINYKV_LOG_LEVEL": "loud"}
+    proc = subprocess.Popen([server_bin, "--config", str(cfg), "--log-level", "info"], env=env,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        assert wait_serving(proc, f"127.0.0.1:{port}")["id"] == 1
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    json.loads(err.splitlines()[0])  # log-format from the file, not the environment's "xml"
+    # A bad value from the environment is a bad setting like any other.
+    p = subprocess.run([server_bin], env={**env, "TINYKV_TICK_MS": "soon"}, capture_output=True,
+                       text=True, timeout=30)
+    assert p.returncode == 2 and "--tick-ms" in one_line_error(p), p.stderr
+
+
+@pytest.mark.parametrize("flag", ["--listen-client", "--listen-peer"])
+def test_https_listen_addresses_say_tls_is_not_supported(server_bin, tmp_path, flag):
+    p = run([server_bin, "--id", "1", "--data-dir", str(tmp_path / "d"), flag,
+             "https://127.0.0.1:2379"])
+    assert p.returncode == 2, p.stderr
+    msg = one_line_error(p)
+    assert flag in msg and "TLS is not supported yet" in msg, msg
 
 
 def test_fault_injection_is_off_unless_enabled(server_bin, tmp_path):

@@ -12,6 +12,8 @@
 #include "replica_impl.h"
 
 #include <algorithm>
+#include <memory>
+#include <set>
 
 #include "tinykv/net/address.h"
 #include "tinykv/raft/codec.h"
@@ -82,40 +84,129 @@ Result<ConfChangeV2> ReplicaImpl::CheckMemberChange(const MemberChange& ch) {
   return cc;
 }
 
+// The strict reconfiguration check (membership.h, MemberChange). The core's
+// Progress::recent_active means "heard from since the last check-quorum",
+// and check-quorum clears it every election timeout, so a single sample
+// taken just after a clear would see live voters as down. The check samples
+// once per tick instead and counts every voter seen active in any sample: it
+// passes as soon as enough were seen, and refuses only when a whole election
+// timeout (plus two ticks for answers in flight) went by without enough --
+// that is, "heard from within the last election timeout". A refusal is
+// InvalidArgument, not Unavailable: clients retry Unavailable until their
+// deadline, but this calls for the operator's decision (start the member
+// that is down, add a learner instead, or force), and the wait above already
+// covers a voter that is merely slow. Driver thread, leader only.
+struct ReplicaImpl::StartedVotersCheck {
+  explicit StartedVotersCheck(asio::io_context& io) : timer(io) {}
+  uint64_t adding = 0;
+  Micros deadline = 0;
+  int polls_left = 0;
+  std::set<uint64_t> heard;  // voters seen recently active in some sample
+  asio::steady_timer timer;
+  std::function<void(Status)> then;
+};
+
+void ReplicaImpl::CheckStartedVoters(std::shared_ptr<StartedVotersCheck> check) {
+  if (stopping_) return check->then(Status::Cancelled("replica stopped"));
+  if (!failed_.ok()) return check->then(failed_);
+  if (role_ != static_cast<int>(StateRole::kLeader)) return check->then(NotLeader());
+  std::vector<uint64_t> voters;
+  {
+    std::lock_guard<std::mutex> l(state_mu_);
+    voters = conf_.voters;
+  }
+  // etcd allows growing a one-voter cluster to two (its restore procedure).
+  if (voters.size() <= 1) return check->then(Status::OK());
+  for (const PeerStatus& ps : raw_->GetStatus().progress) {
+    if (ps.recent_active || ps.id == id_) check->heard.insert(ps.id);
+  }
+  std::vector<uint64_t> down;
+  size_t started = 0;
+  for (uint64_t v : voters) {
+    if (check->heard.count(v)) {
+      ++started;
+    } else {
+      down.push_back(v);
+    }
+  }
+  const size_t members = voters.size() + 1, quorum = members / 2 + 1;
+  if (started >= quorum) return check->then(Status::OK());
+  if (--check->polls_left <= 0 || clock_->NowMicros() >= check->deadline) {
+    std::string not_heard;
+    for (uint64_t v : down) not_heard += (not_heard.empty() ? "" : ",") + std::to_string(v);
+    return check->then(Status::InvalidArgument(
+        "re-configuration failed due to not enough started members: adding voter " +
+        std::to_string(check->adding) + " makes " + std::to_string(members) +
+        " voters with a quorum of " + std::to_string(quorum) + ", but only " +
+        std::to_string(started) + " of the " + std::to_string(voters.size()) +
+        " current voters are started (not heard from within an election timeout: " + not_heard +
+        "); start them, add the member as a learner, or force the change"));
+  }
+  check->timer.expires_after(std::chrono::milliseconds(opts_.tick_ms));
+  check->timer.async_wait(
+      [this, check](const boost::system::error_code&) { CheckStartedVoters(check); });
+}
+
 void ReplicaImpl::ProposeMemberChange(MemberChange change, std::chrono::milliseconds timeout,
                                       std::function<void(Result<MemberChangeResult>)> on_done) {
   const Micros deadline = DeadlineAfter(timeout);
   OnDriverAsLeader(std::move(on_done), [this, ch = std::move(change), deadline](auto done) mutable {
-    Result<ConfChangeV2> cc = CheckMemberChange(ch);
-    if (!cc.ok()) {
+    if (ch.type != MemberChange::Type::kAddVoter || ch.force) {
+      ValidateAndPropose(std::move(ch), deadline, std::move(done));
+      return;
+    }
+    // The answers that need no waiting (AlreadyExists, a bad address) first.
+    if (Result<ConfChangeV2> cc = CheckMemberChange(ch); !cc.ok()) {
       done(cc.status());
       return;
     }
-    const uint64_t pid = epoch_ | next_pid_++;
-    MemberContext mc;
-    mc.proposal_id = pid;
-    if (ch.type == MemberChange::Type::kAddVoter || ch.type == MemberChange::Type::kAddLearner) {
-      mc.address.peer = ch.peer_address;
-      mc.address.client = ch.client_address;
-    }
-    cc->context = EncodeMemberContext(mc);
-    Status s = raw_->ProposeConfChange(*cc);
-    if (!s.ok()) {
-      done(s.IsNotLeader() ? NotLeader() : s);
-      return;
-    }
-    log_->info("node={} group={} proposed member change type={} id={}", id_, opts_.group,
-               static_cast<int>(ch.type), ch.id);
-    auto wrapped = [this, done = std::move(done)](Result<std::string> r) {
-      if (!r.ok()) {
-        done(r.status());
+    auto check = std::make_shared<StartedVotersCheck>(io_);
+    check->adding = ch.id;
+    check->deadline = deadline;
+    check->polls_left = opts_.election_ticks + 2;
+    check->then = [this, ch = std::move(ch), deadline, done = std::move(done)](Status s) mutable {
+      if (!s.ok()) {
+        done(s);
         return;
       }
-      done(MemberChangeResult{applied_.load(), Members()});
+      // Validated again: the configuration may have moved on while we waited.
+      ValidateAndPropose(std::move(ch), deadline, std::move(done));
     };
-    proposals_.emplace(pid, PendingProposal{std::move(wrapped), deadline, 0});
-    ScheduleReady();
+    CheckStartedVoters(std::move(check));
   });
+}
+
+void ReplicaImpl::ValidateAndPropose(MemberChange ch, Micros deadline,
+                                     std::function<void(Result<MemberChangeResult>)> done) {
+  Result<ConfChangeV2> cc = CheckMemberChange(ch);
+  if (!cc.ok()) {
+    done(cc.status());
+    return;
+  }
+  const uint64_t pid = epoch_ | next_pid_++;
+  MemberContext mc;
+  mc.proposal_id = pid;
+  if (ch.type == MemberChange::Type::kAddVoter || ch.type == MemberChange::Type::kAddLearner) {
+    mc.address.peer = ch.peer_address;
+    mc.address.client = ch.client_address;
+  }
+  cc->context = EncodeMemberContext(mc);
+  Status s = raw_->ProposeConfChange(*cc);
+  if (!s.ok()) {
+    done(s.IsNotLeader() ? NotLeader() : s);
+    return;
+  }
+  log_->info("node={} group={} proposed member change type={} id={}", id_, opts_.group,
+             static_cast<int>(ch.type), ch.id);
+  auto wrapped = [this, done = std::move(done)](Result<std::string> r) {
+    if (!r.ok()) {
+      done(r.status());
+      return;
+    }
+    done(MemberChangeResult{applied_.load(), Members()});
+  };
+  proposals_.emplace(pid, PendingProposal{std::move(wrapped), deadline, 0});
+  ScheduleReady();
 }
 
 bool ReplicaImpl::ApplyConfChangeEntry(const Entry& e, uint64_t* pid, Result<std::string>* result) {

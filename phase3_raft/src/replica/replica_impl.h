@@ -131,6 +131,11 @@ class ReplicaImpl final : public Replica, public GroupEndpoint {
 
   // membership_change.cc
   Result<raft::ConfChangeV2> CheckMemberChange(const MemberChange& ch);
+  void ValidateAndPropose(MemberChange ch, Micros deadline,
+                          std::function<void(Result<MemberChangeResult>)> done);
+  // The strict reconfiguration check of a voter add (membership.h).
+  struct StartedVotersCheck;
+  void CheckStartedVoters(std::shared_ptr<StartedVotersCheck> check);
   bool ApplyConfChangeEntry(const raft::Entry& e, uint64_t* pid, Result<std::string>* result);
   // Adopts the replicated address book: fills unknown peer addresses in the
   // host (and `fresh_id`'s, the member a conf change just added, always).

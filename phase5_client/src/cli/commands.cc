@@ -2,6 +2,7 @@
 #include "cli/commands.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <istream>
 #include <iterator>
 #include <memory>
@@ -25,9 +26,8 @@ std::vector<std::string> SplitEndpoints(const std::string& s) {
   while (std::getline(ss, item, ',')) {
     while (!item.empty() && item.front() == ' ') item.erase(item.begin());
     while (!item.empty() && item.back() == ' ') item.pop_back();
-    // Accept etcd-style URLs: http://host:port.
-    auto scheme = item.find("://");
-    if (scheme != std::string::npos) item = item.substr(scheme + 3);
+    // Schemes (http:// accepted, https:// refused) are Client::Create's to
+    // judge: client::ParseEndpoint.
     if (!item.empty()) out.push_back(item);
   }
   return out;
@@ -50,10 +50,54 @@ struct Flags {
   // scan
   std::string start, end;
   // member add / promote / remove
-  uint64_t member_id = 0;
-  std::string peer_addr, client_addr;
+  std::string member_arg;  // add: ID or PEER_ADDR; promote/remove: ID or an address
+  std::optional<std::string> peer_addr;
+  std::string client_addr;
   bool learner = false;
+  bool force = false;
 };
+
+bool IsNumber(const std::string& s) {
+  return !s.empty() && s.size() <= 19 &&
+         std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// `member add`'s id when only an address is given: one above the highest id
+// in the member list (ids are never reused while their member is listed).
+Result<uint64_t> NextMemberId(client::Client& cl, const client::CallOptions& call) {
+  TINYKV_ASSIGN_OR_RETURN(client::MemberListResponse list, cl.MemberList(call));
+  uint64_t highest = 0;
+  for (const client::Member& m : list.members) highest = std::max(highest, m.id);
+  return highest + 1;
+}
+
+// The member `promote`/`remove` name: an id, or else the peer or client
+// address of exactly one member (members have no other name).
+Result<uint64_t> ResolveMember(client::Client& cl, const std::string& name,
+                               const client::CallOptions& call) {
+  if (IsNumber(name)) {
+    const uint64_t id = std::stoull(name);
+    if (id == 0) return Status::InvalidArgument("member id must be >= 1");
+    return id;
+  }
+  Result<std::string> address = client::ParseEndpoint(name);
+  if (!address.ok()) {
+    return Status::InvalidArgument("member '" + name + "' is neither an id nor an address: " +
+                                   std::string(address.status().message()));
+  }
+  TINYKV_ASSIGN_OR_RETURN(client::MemberListResponse list, cl.MemberList(call));
+  std::vector<uint64_t> found;
+  for (const client::Member& m : list.members) {
+    if (m.peer_address == *address || m.client_address == *address) found.push_back(m.id);
+  }
+  if (found.empty()) {
+    return Status::NotFound("no member has the peer or client address " + *address);
+  }
+  if (found.size() > 1) {
+    return Status::InvalidArgument("address " + *address + " names several members; give an id");
+  }
+  return found.front();
+}
 
 }  // namespace
 
@@ -117,16 +161,25 @@ int RunCli(const std::vector<std::string>& args, const std::string& env_endpoint
   member->require_subcommand(1);
   auto* member_list = member->add_subcommand("list", "list the members");
   auto* member_add = member->add_subcommand(
-      "add", "add a member (start it with --initial-cluster-state existing); one change at a time");
-  member_add->add_option("id", f.member_id, "the new member's id (>= 1)")->required();
-  member_add->add_option("peer_addr", f.peer_addr, "its peer (raft) address host:port")->required();
+      "add",
+      "add a member: `add [ID] PEER_ADDR` (without ID: the highest id + 1); prints how to "
+      "start it (--initial-cluster-state existing); one change at a time");
+  member_add
+      ->add_option("id_or_peer_addr", f.member_arg,
+                   "the new member's id (>= 1), or its peer address when no id is given")
+      ->required();
+  member_add->add_option("peer_addr", f.peer_addr, "its peer (raft) address host:port");
   member_add->add_flag("--learner", f.learner, "add as a non-voting learner (promote it later)");
   member_add->add_option("--client-addr", f.client_addr, "its client address host:port");
+  member_add->add_flag("--force", f.force,
+                       "add a voter even if too few members are started for the new quorum");
   auto* member_promote =
       member->add_subcommand("promote", "promote a caught-up learner to a voter");
-  member_promote->add_option("id", f.member_id)->required();
+  member_promote->add_option("member", f.member_arg, "its id, peer address or client address")
+      ->required();
   auto* member_remove = member->add_subcommand("remove", "remove a member");
-  member_remove->add_option("id", f.member_id)->required();
+  member_remove->add_option("member", f.member_arg, "its id, peer address or client address")
+      ->required();
 
   auto* endpoint = app.add_subcommand("endpoint", "per-endpoint commands");
   endpoint->require_subcommand(1);
@@ -229,29 +282,44 @@ int RunCli(const std::vector<std::string>& args, const std::string& env_endpoint
     out << RenderMembers(*m, format);
     return kExitOk;
   }
-  if (member_add->parsed() || member_promote->parsed() || member_remove->parsed()) {
-    if (f.member_id == 0) {
-      err << "Error: member id must be >= 1\n";
+  if (member_add->parsed()) {
+    uint64_t id = 0;
+    std::string peer;
+    if (f.peer_addr) {  // add ID PEER_ADDR
+      if (!IsNumber(f.member_arg) || std::stoull(f.member_arg) == 0) {
+        err << "Error: member add ID PEER_ADDR: ID must be an integer >= 1, not '" << f.member_arg
+            << "'\n";
+        return kExitUsage;
+      }
+      id = std::stoull(f.member_arg);
+      peer = *f.peer_addr;
+    } else if (IsNumber(f.member_arg)) {
+      err << "Error: member add " << f.member_arg << ": the peer address is missing "
+          << "(member add [ID] PEER_ADDR)\n";
       return kExitUsage;
+    } else {  // add PEER_ADDR: the next free id
+      peer = f.member_arg;
+      if (Result<std::string> p = client::ParseEndpoint(peer); !p.ok()) {
+        return fail(
+            Status::InvalidArgument("bad peer address: " + std::string(p.status().message())));
+      }
+      Result<uint64_t> next = NextMemberId(*cl, call);
+      if (!next.ok()) return fail(next.status());
+      id = *next;
     }
-    for (std::string* a : {&f.peer_addr, &f.client_addr}) {
-      auto scheme = a->find("://");  // accept etcd-style URLs
-      if (scheme != std::string::npos) a->erase(0, scheme + 3);
-    }
-    Result<client::MemberChangeResponse> r = Status::InvalidArgument("no member command");
-    std::string verb;
-    if (member_add->parsed()) {
-      r = cl->MemberAdd(f.member_id, f.peer_addr, f.client_addr, f.learner, call);
-      verb = "added to";
-    } else if (member_promote->parsed()) {
-      r = cl->MemberPromote(f.member_id, call);
-      verb = "promoted in";
-    } else {
-      r = cl->MemberRemove(f.member_id, call);
-      verb = "removed from";
-    }
+    auto r = cl->MemberAdd(id, peer, f.client_addr, f.learner, f.force, call);
     if (!r.ok()) return fail(r.status());
-    out << RenderMemberChange(verb, f.member_id, *r, format);
+    out << RenderMemberChange("added to", id, *r, format);
+    if (format != OutputFormat::kJson) out << "\n" << RenderMemberStart(id, *r);
+    return kExitOk;
+  }
+  if (member_promote->parsed() || member_remove->parsed()) {
+    Result<uint64_t> id = ResolveMember(*cl, f.member_arg, call);
+    if (!id.ok()) return fail(id.status());
+    const bool promote = member_promote->parsed();
+    auto r = promote ? cl->MemberPromote(*id, call) : cl->MemberRemove(*id, call);
+    if (!r.ok()) return fail(r.status());
+    out << RenderMemberChange(promote ? "promoted in" : "removed from", *id, *r, format);
     return kExitOk;
   }
   if (ep_status->parsed()) {

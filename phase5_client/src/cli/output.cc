@@ -2,9 +2,11 @@
 #include "cli/output.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cstdio>
 #include <sstream>
+#include <utility>
 
 namespace tinykv::cli {
 
@@ -372,6 +374,45 @@ std::string RenderMemberChange(const std::string& verb, uint64_t id,
     return "{\"index\":" + U(resp.index) + ",\"id\":" + U(id) + "," + members.substr(1);
   }
   return "Member " + U(id) + " " + verb + " cluster\n" + RenderMembers(list, format);
+}
+
+std::string RenderMemberStart(uint64_t id, const client::MemberChangeResponse& resp) {
+  std::vector<client::Member> members = resp.members;
+  std::sort(members.begin(), members.end(),
+            [](const client::Member& a, const client::Member& b) { return a.id < b.id; });
+  std::string peers, clients, peer, client;
+  for (const client::Member& m : members) {
+    if (!m.peer_address.empty()) {
+      peers += (peers.empty() ? "" : ",") + U(m.id) + "=" + m.peer_address;
+    }
+    if (!m.client_address.empty()) {
+      clients += (clients.empty() ? "" : ",") + U(m.id) + "=" + m.client_address;
+    }
+    if (m.id == id) {
+      peer = m.peer_address;
+      client = m.client_address;
+    }
+  }
+  // (flag, value) in the order printed; empty values are left out.
+  const std::vector<std::pair<std::string, std::string>> settings = {
+      {"id", U(id)},
+      {"listen-peer", peer},
+      {"listen-client", client},
+      {"initial-cluster", peers},
+      {"initial-cluster-client", clients},
+      {"initial-cluster-state", "existing"},
+  };
+  std::string env, flags = "tinykv-server --data-dir DATA_DIR";
+  for (const auto& [flag, value] : settings) {
+    if (value.empty()) continue;
+    std::string name = "TINYKV_";
+    for (char c : flag)
+      name += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    env += name + "=\"" + value + "\"\n";
+    flags += " --" + flag + " " + value;
+  }
+  return env + "\nStart member " + U(id) +
+         " with these variables and its own --data-dir, or with the same flags:\n" + flags + "\n";
 }
 
 std::string RenderHealth(const std::vector<client::HealthReport>& reports, OutputFormat format) {

@@ -65,6 +65,15 @@ std::string RenderMembers(const client::MemberListResponse& members, OutputForma
 // then the member table.
 std::string RenderMemberChange(const std::string& verb, uint64_t id,
                                const client::MemberChangeResponse& resp, OutputFormat format);
+// After `member add` (simple and table output): how to start the new
+// member `id`, in the manner of etcdctl's ETCD_INITIAL_* lines. The
+// TINYKV_* variables tinykv-server reads (TINYKV_ID, TINYKV_LISTEN_PEER,
+// TINYKV_LISTEN_CLIENT when the member has a client address,
+// TINYKV_INITIAL_CLUSTER of every member's peer address,
+// TINYKV_INITIAL_CLUSTER_CLIENT when any client address is known,
+// TINYKV_INITIAL_CLUSTER_STATE="existing"), then the same as one
+// tinykv-server command line (with DATA_DIR to fill in).
+std::string RenderMemberStart(uint64_t id, const client::MemberChangeResponse& resp);
 std::string RenderHealth(const std::vector<client::HealthReport>& reports, OutputFormat format);
 
 }  // namespace tinykv::cli

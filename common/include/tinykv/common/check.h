@@ -1,6 +1,6 @@
 // TINYKV_CHECK: an always-on assertion for programmer errors (broken
 // invariants), as etcd's Panicf or TigerBeetle's assert. Operating errors
-// (a failed fsync, a corrupt file) are Status values instead — see STYLE 10.
+// (a failed fsync, a corrupt file) are Status values instead — see docs/style.md, "Errors".
 //
 //   TINYKV_CHECK(commit_index_ <= last_index) << "commit " << commit_index_;
 //

@@ -1,4 +1,4 @@
-// Clock: the one way TinyKV code asks "what time is it" (STYLE 16), so tests
+// Clock: the one way TinyKV code asks "what time is it" (docs/style.md, "Determinism and seams"), so tests
 // and the Raft simulator can own time.
 //
 //   SystemClock  — the real monotonic clock; SleepFor really sleeps.

@@ -1,7 +1,7 @@
 // Logging through spdlog. One process-wide setup (level and format) and
 // named loggers per component ("storage", "net", "raft", ...).
 //
-// Log lines for state transitions use one fixed, greppable form (STYLE 14),
+// Log lines for state transitions use one fixed, greppable form (docs/style.md, "Logs"),
 // e.g. `node=2 term=5 became leader`.
 //
 // Format "text" is human-readable; "json" writes one JSON object per line

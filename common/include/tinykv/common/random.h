@@ -1,7 +1,7 @@
 // Random: a small, fast, seeded pseudo-random generator (xoshiro256**,
 // seeded through splitmix64). Deterministic for a given seed on every
 // platform, which the Raft simulator relies on: a failing seed replays
-// exactly (DESIGN.md rule 3).
+// exactly (docs/style.md, "Determinism and seams").
 //
 // Not cryptographic. Not thread-safe: give each thread or component its own
 // instance (Fork() derives an independent stream).

@@ -1,5 +1,5 @@
 // Result<T>: a value of type T, or the Status explaining why there is none.
-// Like absl::StatusOr. Return values rather than output parameters (STYLE 8).
+// Like absl::StatusOr. Return values rather than output parameters (docs/style.md, "Errors").
 //
 //   Result<std::unique_ptr<DB>> r = DB::Open(options, path);
 //   if (!r.ok()) return r.status();

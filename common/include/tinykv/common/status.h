@@ -1,6 +1,6 @@
 // Status: the outcome of an operation that can fail for operating reasons
 // (a missing file, a corrupt record, a lost leader). Errors are values in
-// TinyKV (DESIGN.md rule 4): no exception crosses a layer boundary.
+// TinyKV (docs/style.md, "Errors"): no exception crosses a layer boundary.
 //
 // Shaped like leveldb::Status. An OK status holds no allocation; an error
 // holds a code and a message. Statuses are cheap to copy and move.

@@ -1,4 +1,4 @@
-// Test helpers shared by all phases (STYLE 21).
+// Test helpers shared by all phases (docs/style.md, "Tests").
 #pragma once
 
 #include <unistd.h>

@@ -5,7 +5,7 @@
 // memtables are flushed to immutable SSTables in level 0 and merged down the
 // levels by a background compaction thread (leveled compaction, as LevelDB).
 //
-// Durability contract (DESIGN.md rule 5):
+// Durability contract:
 //   * WriteOptions::sync == false: an acknowledged write survives a crash of
 //     the process (kill -9): the WAL bytes were handed to the OS.
 //   * WriteOptions::sync == true: the WAL was fsynced before the write was

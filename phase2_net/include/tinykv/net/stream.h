@@ -6,7 +6,7 @@
 // and client options; nothing above this file changes.
 //
 // Errors are Status values: this is the boundary where Boost error_codes are
-// converted, once (STYLE 9): end of file, reset, refused and broken pipe
+// converted, once (docs/style.md, "Errors"): end of file, reset, refused and broken pipe
 // become Unavailable; operation_aborted (our own Close) becomes Cancelled;
 // anything else IOError.
 //

@@ -70,12 +70,25 @@ struct MemberInfo {
 
 // One membership change (a simple ConfChangeV2 with one change; joint
 // consensus is not exposed here).
+//
+// Strict reconfiguration check (etcd's): adding a VOTER is refused with
+// InvalidArgument("re-configuration failed due to not enough started
+// members ...") when the voters the leader has heard from within the last
+// election timeout (the core's Progress::recent_active, the leader counting
+// itself) are fewer than a quorum of the configuration after the add,
+// (voters + 1) / 2 + 1 -- the new member has not started yet, so the cluster
+// would stop committing until it does or a down voter returns. As in etcd,
+// growing a one-voter cluster to two is allowed. `force` skips the check;
+// learners are exempt (they are not part of any quorum). A voter that went
+// down in the last one or two election timeouts may still count as started:
+// the leader has not missed it yet.
 struct MemberChange {
   enum class Type : uint8_t { kAddVoter = 1, kAddLearner = 2, kPromote = 3, kRemove = 4 };
   Type type = Type::kAddLearner;
   uint64_t id = 0;
   std::string peer_address;    // add: required, "host:port"
   std::string client_address;  // add: optional, recorded in the address book
+  bool force = false;          // kAddVoter: skip the strict reconfiguration check
 };
 
 struct MemberChangeResult {

@@ -113,8 +113,10 @@ class Replica {
   // new leader applied its first entry); InvalidArgument for a malformed
   // change; AlreadyExists (add of a member), NotFound (promote/remove of a
   // non-member), InvalidArgument (promote of a voter, removal of the last
-  // voter); Unavailable (promote of a learner whose match index is below 90%
-  // of the leader's, as etcd); Timeout / Aborted / Cancelled as for Propose.
+  // voter, a voter add refused by the strict reconfiguration check of
+  // membership.h, answered within about one election timeout); Unavailable
+  // (promote of a learner whose match index is below 90% of the leader's, as
+  // etcd); Timeout / Aborted / Cancelled as for Propose.
   virtual void ProposeMemberChange(MemberChange change, std::chrono::milliseconds timeout,
                                    std::function<void(Result<MemberChangeResult>)> done) = 0;
   // Linearizable read barrier (ReadIndex): `done(OK)` once this replica is

@@ -71,6 +71,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tinykv/client/protocol.h"
@@ -81,8 +82,20 @@
 
 namespace tinykv::client {
 
+// An endpoint (or a member's peer or client address) as a user writes it,
+// reduced to "host:port" and checked with net::ParseHostPort. Accepted:
+// "host:port", "[::1]:port", and "http://host:port" (etcdctl users write
+// endpoints as URLs; the scheme and one trailing '/' are dropped).
+// InvalidArgument for "https://..." -- TLS is not supported yet, and
+// speaking plaintext to an address the user asked to reach over TLS would be
+// a silent downgrade -- for any other scheme, and for what ParseHostPort
+// refuses.
+[[nodiscard]] Result<std::string> ParseEndpoint(std::string_view endpoint);
+
 struct ClientOptions {
-  std::vector<std::string> endpoints;               // "host:port" client addresses; at least one
+  // Client addresses of cluster members, at least one, each as ParseEndpoint
+  // takes it (Create reduces them to "host:port").
+  std::vector<std::string> endpoints;
   std::chrono::milliseconds timeout{5000};          // default deadline of one call
   std::chrono::milliseconds dial_timeout{2000};     // TCP connect timeout
   std::chrono::milliseconds attempt_timeout{2000};  // cap on one attempt
@@ -122,8 +135,9 @@ struct ClientStats {
 
 class Client {
  public:
-  // InvalidArgument when there are no endpoints or an endpoint is not
-  // "host:port". Does not connect yet (connections open on first use).
+  // InvalidArgument when there are no endpoints or one is refused by
+  // ParseEndpoint (e.g. an https:// URL). Does not connect yet (connections
+  // open on first use).
   [[nodiscard]] static Result<std::unique_ptr<Client>> Create(ClientOptions options);
   ~Client();
   Client(const Client&) = delete;
@@ -160,9 +174,17 @@ class Client {
   // learner that has not caught up yet). Not idempotent: if an attempt timed
   // out but applied, its retry fails with AlreadyExists (add) or NotFound
   // (remove); MemberList tells the outcome.
+  //
+  // MemberAdd of a voter is refused (InvalidArgument, "re-configuration
+  // failed due to not enough started members ...") when the voters the
+  // leader has heard from recently would be fewer than a quorum of the
+  // configuration with the new, not yet started, member (etcd's strict
+  // reconfiguration check); `force` skips that check. Learners are exempt.
+  // The addresses go through ParseEndpoint first.
   Result<MemberChangeResponse> MemberAdd(uint64_t id, const std::string& peer_address,
                                          const std::string& client_address = "",
-                                         bool learner = false, const CallOptions& opts = {});
+                                         bool learner = false, bool force = false,
+                                         const CallOptions& opts = {});
   Result<MemberChangeResponse> MemberPromote(uint64_t id, const CallOptions& opts = {});
   Result<MemberChangeResponse> MemberRemove(uint64_t id, const CallOptions& opts = {});
   // Healthy: the endpoint answers Status within the timeout, knows a

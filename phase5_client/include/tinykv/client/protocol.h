@@ -42,12 +42,14 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "tinykv/common/routing_error.h"
 #include "tinykv/common/status.h"
 #include "tinykv/net/method.h"
 #include "tinykv/net/method_ids.h"
+#include "tinykv/net/serialization.h"
 #include "tinykv/replica/replica_status.h"
 
 namespace tinykv::client {
@@ -276,9 +278,18 @@ struct MemberAddRequest {
   std::string client_address;  // optional: its client endpoint, kept in the address book
   bool learner = false;        // true: a non-voting learner (promote it later)
   uint32_t timeout_ms = 0;
+  // true: skip the strict reconfiguration check (replica::MemberChange::force).
+  // Last on the wire, and optional there: a request that ends after
+  // timeout_ms (from a client that predates the field) decodes with
+  // force = false.
+  bool force = false;
   template <class A>
   void serialize(A& a) {
     a(id, peer_address, client_address, learner, timeout_ms);
+    if constexpr (std::is_same_v<A, net::BoundedInputArchive>) {
+      if (a.remaining() == 0) return;
+    }
+    a(force);
   }
 };
 struct MemberPromoteRequest {

@@ -2,15 +2,19 @@
 // and the checks that turn a bad setting into a one-line error before any
 // file or socket is touched.
 //
-// The flags (tinykv-server --help lists them with defaults) and the config
-// file (CLI11's TOML/INI subset: `key = value` lines with the flag's long
-// name, e.g. `data-dir = "/var/lib/tinykv/1"`) set the same fields; flags
-// given on the command line win over the file.
+// The flags (tinykv-server --help lists them with defaults), the config file
+// (`key = value` lines with the flag's long name, e.g.
+// `data-dir = "/var/lib/tinykv/1"`; read strictly by ParseConfigFile) and the
+// environment (TINYKV_<FLAG>, e.g. TINYKV_DATA_DIR) set the same fields. A
+// flag given on the command line wins over the file, the file over the
+// environment.
 #pragma once
 
 #include <cstdint>
+#include <istream>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "tinykv/common/result.h"
 #include "tinykv/common/status.h"
@@ -61,5 +65,40 @@ struct ServerConfig {
 // be created and written. The first problem comes back as InvalidArgument or
 // IOError with a one-line message naming the flag.
 [[nodiscard]] Status ValidateServerConfig(const ServerConfig& config);
+
+// ---- The config file ----
+//
+// Grammar (a strict subset of TOML, one setting per line):
+//   line    := blank | comment | setting
+//   comment := ('#' | ';') anything
+//   setting := key '=' value [comment]
+//   key     := a flag's long name without "--" ("data-dir", "tick-ms")
+//   value   := '"' text '"' | "'" text "'" | bare     ; bare: no blanks, no quotes
+// and the value must have the key's type: an integer (optional '-', digits,
+// in range), an unsigned integer, true/false for a flag, any text for a
+// string (quotes around numbers and booleans are accepted, as CLI11 does).
+// Anything else -- an unknown key, a line that is not `key = value`, a
+// section header ("[server]"), a list, a value of the wrong type, an empty
+// value, a key given twice -- is an error: a half-read file would start the
+// server with settings its operator did not mean.
+
+enum class ConfigValueType { kString, kInteger, kUnsigned, kBool };
+// The keys a config file may set, each with the type of its value.
+using ConfigSchema = std::map<std::string, ConfigValueType>;
+
+// One `key = value` line, its value unquoted.
+struct ConfigSetting {
+  int line = 0;  // 1-based line number in the file
+  std::string key;
+  std::string value;
+};
+
+// Reads a whole config file. `file` names it in errors. The first problem is
+// InvalidArgument("FILE:LINE: ...") naming the key (or quoting the line when
+// it has none), e.g. "server.toml:3: unknown key 'log-levle' (did you mean
+// 'log-level'?)".
+[[nodiscard]] Result<std::vector<ConfigSetting>> ParseConfigFile(std::istream& in,
+                                                                 const std::string& file,
+                                                                 const ConfigSchema& schema);
 
 }  // namespace tinykv::prod
