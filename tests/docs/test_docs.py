@@ -44,22 +44,12 @@ FILE_EXTENSIONS = {".cc", ".h", ".py", ".pyi", ".md", ".sh", ".txt", ".toml", ".
 GENERATED_PREFIXES = (".venv/", "data/", "./data")
 
 # (doc, reference) -> why it is broken for now. Keep it short; fix, then delete the entry.
-_P3 = "phase3_raft/README.md"
-_P3_WHY = "the README predates the move of the real node to src/replica (being rewritten)"
-KNOWN_BROKEN: dict[tuple[str, str], str] = {  # paths and links
-    (_P3, ref): _P3_WHY for ref in (
-        "build/ci/phase3_raft/tinykv_raft_node_tests", "include/tinykv/raft/disk_storage.h",
-        "include/tinykv/raft/kv_node.h", "include/tinykv/raft/kv_state_machine.h",
-        "src/node/disk_storage.cc", "src/node/kv_node.cc", "src/node/kv_state_machine.cc",
-        "src/node/peer_protocol.h", "tests/node/*.cc", "tests/node/kv_node_member_test.cc")}
+KNOWN_BROKEN: dict[tuple[str, str], str] = {}  # paths and links
 KNOWN_UNREGISTERED: dict[tuple[str, str], str] = {}  # ctest patterns, tests, pytest paths
 # What must not appear in a doc: the team's notes kept outside the repository, and this
 # machine's paths (spelled in two pieces, so that a grep of the tree finds only offenders).
 OUTSIDE = ("DESIGN" ".md", "STYLE" ".md", "/wo" "rk/", "../sha" "red")
-KNOWN_OUTSIDE: dict[tuple[str, str], str] = {
-    (_P3, OUTSIDE[0]): "being rewritten: points at the team's notes outside the repository",
-    (_P3, OUTSIDE[2]): "being rewritten: names a developer's build folder",
-}
+KNOWN_OUTSIDE: dict[tuple[str, str], str] = {}
 
 
 @functools.cache

@@ -90,6 +90,17 @@ Status ReplicaImpl::Init() {
     TINYKV_RETURN_IF_ERROR(InstallFromDir(SnapDir() / SnapshotName(snap.metadata.index,
                                                                    snap.metadata.term)));
   }
+  // With the log synced before anything applies, the state machine can never
+  // be ahead of the durable log. If it is, the log lost entries that were
+  // applied (written without fsync, or damaged): refuse, rather than run a
+  // log that contradicts the state.
+  if (sm_->applied_index() > std::max(storage_->LastIndex(), snap_index_)) {
+    return Status::Corruption(
+        "group " + std::to_string(opts_.group) + ": the state machine applied index " +
+        std::to_string(sm_->applied_index()) + " but the Raft log in " +
+        (opts_.dir / "raft").string() + " ends at " + std::to_string(storage_->LastIndex()) +
+        ": the log lost acknowledged entries (was it written without fsync?)");
+  }
   TINYKV_ASSIGN_OR_RETURN(InitialState is, storage_->GetInitialState());
   {
     std::lock_guard<std::mutex> l(state_mu_);

@@ -166,19 +166,37 @@ TEST(DiskStorageFaults, EioAndFailedFsyncAreErrorsNeverSilentSuccess) {
   FaultInjectionEnv env(Env::Default());
   DiskStorageOptions o;
   o.env = &env;
+  {
+    auto s = DiskStorage::Open(dir.path(), o).value();
+    ASSERT_OK(s->Save(HardState{1, 0, 1}, {E(1, 1)}, true));
+    env.SetFailWrites(true);
+    EXPECT_TRUE(s->Save(std::nullopt, {E(2, 1)}, true).IsIOError());
+    // The failed write could not even be cut back (the disk refuses every
+    // write): the log stays refused, never half-appended.
+    env.SetFailWrites(false);
+    EXPECT_TRUE(s->Save(std::nullopt, {E(2, 1)}, true).IsIOError());
+  }
+  // Reopened (a restart), it holds exactly what was durable.
   auto s = DiskStorage::Open(dir.path(), o).value();
-  ASSERT_OK(s->Save(HardState{1, 0, 1}, {E(1, 1)}, true));
-  env.SetFailWrites(true);
-  EXPECT_TRUE(s->Save(std::nullopt, {E(2, 1)}, true).IsIOError());
-  env.SetFailWrites(false);
+  EXPECT_EQ(s->LastIndex(), 1u);
   const uint64_t syncs = env.sync_count();
   env.SetFailSyncs(true);
   EXPECT_TRUE(s->Save(std::nullopt, {E(2, 1)}, true).IsIOError());
   EXPECT_EQ(env.sync_count(), syncs);
   env.SetFailSyncs(false);
+  // After a failed fsync the page cache cannot be trusted: the log stays
+  // refused until it is reopened from what is on disk.
+  EXPECT_TRUE(s->Save(std::nullopt, {E(2, 1)}, true).IsIOError());
+  s.reset();
+  // Reopened, the log is well-formed; whether the entry whose fsync failed is
+  // in it is not known (it reached the OS), and it was never acknowledged.
+  s = DiskStorage::Open(dir.path(), o).value();
+  EXPECT_GE(s->LastIndex(), 1u);
+  EXPECT_LE(s->LastIndex(), 2u);
   // A synced Save really syncs (the power-cut tests rely on it).
+  const uint64_t before = env.sync_count();
   ASSERT_OK(s->Save(std::nullopt, {E(2, 1)}, true));
-  EXPECT_EQ(env.sync_count(), syncs + 1);
+  EXPECT_EQ(env.sync_count(), before + 1);
 }
 
 }  // namespace
