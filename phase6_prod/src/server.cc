@@ -92,6 +92,7 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerConfig& config) {
   node_options.snapshot_threshold = config.snapshot_threshold;
   node_options.sync = config.sync;
   node_options.io_threads = config.io_threads;
+  node_options.cluster_id = config.cluster_id;
 
   auto node = replica::KvNode::Open(node_options);
   if (!node.ok()) return node.status();

@@ -50,6 +50,9 @@ int main(int argc, char** argv) {
                  "new: bootstrap --initial-cluster; existing: join a running cluster after "
                  "`tinykv member add` (no bootstrap, waits for the leader)")
       ->capture_default_str();
+  app.add_option("--cluster-id", c.cluster_id,
+                 "This cluster's id: peers with another are refused (0: not checked)")
+      ->capture_default_str();
   app.add_option("--tick-ms", c.tick_ms, "Raft tick in milliseconds")->capture_default_str();
   app.add_option("--election-ticks", c.election_ticks,
                  "Election timeout in ticks (randomized in [1x, 2x))")

@@ -57,6 +57,7 @@ struct KvNodeOptions {
   uint64_t snapshot_threshold = 10000;  // applied entries between state machine snapshots
   bool sync = true;                     // fsync the raft log before acknowledging (off only for tests)
   int io_threads = 2;                   // of the node's own PeerHost
+  uint64_t cluster_id = 0;              // of the node's own PeerHost (peer_host.h); 0: none
   uint64_t group = 1;                   // the Raft group this node is a member of
   PeerHost* host = nullptr;             // shared transport (must outlive the node); null: own one
   Clock* clock = nullptr;               // ticks and deadlines; null: Clock::Real()

@@ -33,6 +33,9 @@ struct ServerConfig {
   // no configuration, never campaigns, and waits for the leader to send it
   // the log or a snapshot. Ignored once the data dir holds state.
   std::string initial_cluster_state = "new";
+  // --cluster-id: sent in every peer hello and required of every peer's
+  // (replica/peer_host.h). 0: not configured (any peer's id is accepted).
+  uint64_t cluster_id = 0;
   int tick_ms = 100;                              // --tick-ms
   int election_ticks = 10;                        // --election-ticks
   int heartbeat_ticks = 1;                        // --heartbeat-ticks
