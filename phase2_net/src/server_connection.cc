@@ -289,11 +289,16 @@ awaitable<void> ServerConnection::Watchdog([[maybe_unused]] std::shared_ptr<Serv
   const auto period = std::clamp<SteadyClock::duration>(shortest / 4, milliseconds(5),
                                                         milliseconds(1000));
   while (!transport_->closed() && !closing_) {
-    watchdog_timer_.expires_after(period);
+    const auto due = SteadyClock::now() + period;
+    watchdog_timer_.expires_at(due);
     boost::system::error_code ec;
     co_await watchdog_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     if (transport_->closed() || closing_) break;
     const auto now = SteadyClock::now();
+    // Woken far behind schedule: this thread (or the whole process: SIGSTOP,
+    // a VM pause) was stalled, and bytes that arrived meanwhile may still be
+    // unread. Judge the peer only after the reads have had their turn.
+    if (now - due > period) continue;
     if (!established_ && now - accepted_at_ >= o.handshake_timeout) {
       state_->handshake_timeouts.fetch_add(1, std::memory_order_relaxed);
       const std::string what = std::string(o.on_hello ? "no hello" : "no complete request") +

@@ -42,14 +42,22 @@
 //   * A frame in progress must arrive at an average of at least
 //     min_receive_bytes_per_second once frame_grace has passed since its
 //     first byte; otherwise the connection is closed. So a 1-byte-per-second
-//     drip holds a connection for about frame_grace, not forever.
+//     drip holds a connection for about frame_grace, not forever. (Both
+//     deadlines are checked a few times per frame_grace; a check that runs
+//     late because the server itself was stalled waits for the next one, so
+//     bytes that arrived meanwhile are read before the peer is judged.)
 //   * max_buffered_bytes: the memory of large frames in progress (frames
 //     above 64 KiB; smaller ones are assembled in each connection's read
 //     buffer of 4-64 KiB) across all connections. A connection whose next
 //     read would exceed it stops reading (TCP pushes back on its sender)
 //     until other frames complete; time spent waiting does not count against
-//     its minimum rate. A frame's memory grows with the bytes that arrived,
-//     never with what its header declares (frame.h).
+//     its minimum rate. So that two half-received frames never wait for each
+//     other, the read that has waited longest may go beyond the limit by its
+//     frame's whole rest, one frame at a time (at most max_buffered_bytes +
+//     max_frame_bytes in all). A frame's memory grows with the bytes that
+//     arrived, never with what its header declares (frame.h). Refusing the
+//     newest connection instead was rejected: under a burst of large legal
+//     requests it turns a delay into an error.
 //   * max_calls_per_connection: further requests get Busy.
 //   * write_queue_bytes per connection: back-pressure on handlers.
 //   * idle_timeout: a connection with no calls in flight, no frame in
