@@ -73,6 +73,12 @@ class PyDemoServer {
     d["connections_active"] = s.connections_active;
     d["protocol_errors"] = s.protocol_errors;
     d["idle_closed"] = s.idle_closed;
+    d["connections_pending"] = s.connections_pending;
+    d["pending_evicted"] = s.pending_evicted;
+    d["handshake_timeouts"] = s.handshake_timeouts;
+    d["slow_frames_closed"] = s.slow_frames_closed;
+    d["buffered_bytes"] = s.buffered_bytes;
+    d["read_waits"] = s.read_waits;
     d["calls_started"] = s.calls_started;
     d["calls_finished"] = s.calls_finished;
     d["calls_cancelled"] = s.calls_cancelled;
@@ -229,14 +235,14 @@ void BindNet(py::module_& m) {
       "encode_frame",
       [](int kind, uint64_t request_id, uint32_t method_id, py::bytes payload) {
         if (kind < 1 || kind > kMaxFrameKind) {
-          ThrowStatus(Status::InvalidArgument("frame kind must be 1..6"));
+          ThrowStatus(Status::InvalidArgument("frame kind must be 1..7"));
         }
         const std::string_view p = payload;
         return py::bytes(EncodeFrame(static_cast<FrameKind>(kind), request_id, method_id, p));
       },
       py::arg("kind"), py::arg("request_id"), py::arg("method_id"), py::arg("payload"),
       "One frame's bytes (kinds: 1 request, 2 response, 3 stream item, 4 stream end, 5 error, "
-      "6 cancel).");
+      "6 cancel, 7 hello).");
   m.def(
       "decode_frames",
       [](py::bytes data) {

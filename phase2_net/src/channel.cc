@@ -10,6 +10,9 @@ namespace {
 // A stream whose consumer falls this far behind stalls the connection's
 // read loop (TCP back-pressure then reaches the server's write queue).
 constexpr size_t kMaxBufferedItems = 256;
+// The same connection-level error from a server is logged at warn at most
+// this often (a refused hello repeats at every reconnect).
+constexpr auto kReportRepeat = std::chrono::seconds(10);
 
 Status DecodeErrorFrame(Slice payload) {
   auto e = DecodeMessage<ErrorPayload>(payload);
@@ -110,6 +113,9 @@ awaitable<Status> Channel::EnsureConnected(SteadyClock::time_point deadline) {
         if (it != self->pending_.end()) it->second->written = true;
       }
     };
+    if (!client_->options.hello.empty()) {
+      (void)transport_->SendNow(FrameKind::kHello, 0, 0, client_->options.hello);
+    }
     transport_->Start();
     state_ = State::kConnected;
     client_->connects.fetch_add(1, std::memory_order_relaxed);
@@ -123,6 +129,7 @@ awaitable<Status> Channel::EnsureConnected(SteadyClock::time_point deadline) {
 awaitable<void> Channel::ReadLoop([[maybe_unused]] std::shared_ptr<Channel> self,
                                   std::shared_ptr<Transport> transport) {
   Status server_said;  // a connection-level error frame (request id 0)
+  bool server_ran_nothing = false;  // ... marked "refused before any handler ran"
   for (;;) {
     Result<Frame> frame = co_await transport->ReadFrame();
     if (!frame.ok()) {
@@ -139,14 +146,24 @@ awaitable<void> Channel::ReadLoop([[maybe_unused]] std::shared_ptr<Channel> self
           !server_said.ok() && !server_said.IsUnavailable()
               ? server_said.WithContext("server " + address_ + " closed the connection")
               : Status::Unavailable("connection to " + address_ + " lost: " + reason.ToString());
-      FailAll(transport.get(), shutdown_ ? Status::Cancelled("client shut down") : failure);
+      FailAll(transport.get(), shutdown_ ? Status::Cancelled("client shut down") : failure,
+              server_ran_nothing);
       co_return;
     }
     const FrameHeader& h = frame->header;
     if (h.request_id == 0) {
       if (h.kind == FrameKind::kError) {
         server_said = DecodeErrorFrame(frame->payload);
-        log_->warn("net: server {} reports: {}", address_, server_said.ToString());
+        server_ran_nothing = h.method_id == kErrorNotExecuted;
+        // A refused hello is refused again at every reconnect: warn once.
+        const std::string said = server_said.ToString();
+        if (said != last_report_ || SteadyClock::now() - last_report_time_ >= kReportRepeat) {
+          log_->warn("net: server {} reports: {}", address_, said);
+          last_report_ = said;
+          last_report_time_ = SteadyClock::now();
+        } else {
+          log_->debug("net: server {} reports: {}", address_, said);
+        }
       }
       continue;
     }
@@ -194,7 +211,7 @@ awaitable<void> Channel::ReadLoop([[maybe_unused]] std::shared_ptr<Channel> self
   }
 }
 
-void Channel::FailAll(Transport* transport, const Status& status) {
+void Channel::FailAll(Transport* transport, const Status& status, bool not_executed) {
   for (auto it = pending_.begin(); it != pending_.end();) {
     Pending& p = *it->second;
     if (transport != nullptr && p.transport != transport) {
@@ -202,6 +219,7 @@ void Channel::FailAll(Transport* transport, const Status& status) {
       continue;
     }
     p.status = status;
+    p.not_executed = p.not_executed || not_executed;
     p.done = true;
     p.timer.cancel();
     it = pending_.erase(it);

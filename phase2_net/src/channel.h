@@ -99,8 +99,9 @@ class Channel : public std::enable_shared_from_this<Channel> {
   awaitable<Status> EnsureConnected(SteadyClock::time_point deadline);
   awaitable<Result<std::shared_ptr<Transport>>> Connect(SteadyClock::time_point deadline);
   awaitable<void> ReadLoop(std::shared_ptr<Channel> self, std::shared_ptr<Transport> transport);
-  // Completes every pending call on `transport` with `status`.
-  void FailAll(Transport* transport, const Status& status);
+  // Completes every pending call on `transport` with `status`;
+  // `not_executed`: the server said it ran none of them (retry is safe).
+  void FailAll(Transport* transport, const Status& status, bool not_executed = false);
   void SendCancel(Transport* transport, uint64_t request_id);
 
   ClientState* client_;  // outlives the channel's io thread
@@ -119,6 +120,8 @@ class Channel : public std::enable_shared_from_this<Channel> {
   Event drained_event_;  // a stream consumer took items off a full buffer
   std::unordered_map<uint64_t, Pending*> pending_;
   uint64_t next_request_id_ = 1;
+  std::string last_report_;  // the last connection-level error logged at warn
+  SteadyClock::time_point last_report_time_;
 };
 
 }  // namespace tinykv::net::internal

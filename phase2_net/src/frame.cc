@@ -1,6 +1,7 @@
 // Frame codec. See doc/frame_format.md for the format and frame.h for the contract.
 #include "tinykv/net/frame.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "tinykv/common/coding.h"
@@ -20,6 +21,7 @@ std::string_view FrameKindName(FrameKind kind) {
     case FrameKind::kStreamEnd: return "stream-end";
     case FrameKind::kError: return "error";
     case FrameKind::kCancel: return "cancel";
+    case FrameKind::kHello: return "hello";
   }
   return "unknown";
 }
@@ -79,29 +81,103 @@ Status VerifyFrameChecksum(Slice header_bytes, Slice payload, uint32_t masked_ch
 }
 
 void FrameDecoder::Append(Slice bytes) {
-  std::memcpy(Prepare(bytes.size()), bytes.data(), bytes.size());
-  Commit(bytes.size());
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ReadSpace space = PrepareRead(bytes.size() - done);
+    const size_t n = std::min(space.size, bytes.size() - done);
+    std::memcpy(space.data, bytes.data() + done, n);
+    CommitRead(n);
+    done += n;
+  }
 }
 
-char* FrameDecoder::Prepare(size_t n) {
-  if (buffer_.size() - end_ < n) {
+size_t FrameDecoder::LargeReadSize(size_t max_bytes) const {
+  // Never ahead of the sender by more than what it already sent (at least
+  // one small read), never past the frame's end.
+  const size_t remaining = header_->payload_length - payload_filled_;
+  const size_t earned = std::max(kMinFrameReadBytes, payload_filled_);
+  return std::min({max_bytes, remaining, earned, kReadBufferFrameBytes});
+}
+
+size_t FrameDecoder::LargeCapacityFor(size_t needed) const {
+  if (needed <= payload_.capacity()) return payload_.capacity();
+  // Doubling keeps the copies linear; the declared length caps the buffer.
+  return std::min<size_t>(header_->payload_length, std::max(needed, 2 * payload_.capacity()));
+}
+
+size_t FrameDecoder::FrameBufferGrowth(size_t max_bytes) const {
+  if (!large_ || payload_filled_ == header_->payload_length) return 0;
+  const size_t needed = payload_filled_ + LargeReadSize(std::max<size_t>(1, max_bytes));
+  return LargeCapacityFor(needed) - payload_.capacity();
+}
+
+size_t FrameDecoder::FrameBufferGrowthToEnd() const {
+  if (!large_ || payload_.capacity() >= header_->payload_length) return 0;
+  return header_->payload_length - payload_.capacity();
+}
+
+void FrameDecoder::ReserveWholeFrame() {
+  if (large_) GrowFrameBuffer(header_->payload_length);
+}
+
+void FrameDecoder::GrowFrameBuffer(size_t capacity) {
+  if (capacity <= payload_.capacity()) return;
+  // A fresh string reserves exactly what it is asked for (growing one in
+  // place may round up to twice its old capacity, past the frame's end).
+  std::string bigger;
+  bigger.reserve(capacity);
+  bigger.assign(payload_.data(), payload_filled_);
+  payload_.swap(bigger);
+}
+
+FrameDecoder::ReadSpace FrameDecoder::PrepareRead(size_t max_bytes) {
+  max_bytes = std::max<size_t>(1, max_bytes);
+  if (large_ && payload_filled_ < header_->payload_length) {
+    const size_t n = LargeReadSize(max_bytes);
+    GrowFrameBuffer(LargeCapacityFor(payload_filled_ + n));
+    payload_.resize(payload_filled_ + n);
+    prepared_large_ = true;
+    return {payload_.data() + payload_filled_, n};
+  }
+  prepared_large_ = false;
+  if (begin_ == end_) {
+    begin_ = end_ = 0;
+    // Idle again after a burst: give the memory back rather than keep the
+    // largest buffer this connection ever needed.
+    if (buffer_.capacity() > 2 * std::max(max_bytes, kReadBufferFrameBytes)) {
+      std::string().swap(buffer_);
+    }
+  }
+  if (buffer_.size() - end_ < max_bytes) {
     // Slide unconsumed bytes to the front before growing.
     if (begin_ > 0) {
       std::memmove(buffer_.data(), buffer_.data() + begin_, end_ - begin_);
       end_ -= begin_;
       begin_ = 0;
     }
-    if (buffer_.size() - end_ < n) buffer_.resize(end_ + n);
+    if (buffer_.size() - end_ < max_bytes) buffer_.resize(end_ + max_bytes);
   }
-  return buffer_.data() + end_;
+  return {buffer_.data() + end_, max_bytes};
 }
 
-void FrameDecoder::Commit(size_t k) {
+void FrameDecoder::CommitRead(size_t k) {
+  if (prepared_large_) {
+    TINYKV_CHECK_LE(payload_filled_ + k, payload_.size());
+    payload_filled_ += k;
+    payload_.resize(payload_filled_);
+    prepared_large_ = false;
+    return;
+  }
   TINYKV_CHECK_LE(end_ + k, buffer_.size());
   end_ += k;
 }
 
+size_t FrameDecoder::buffered_bytes() const {
+  return (end_ - begin_) + (large_ ? kFrameHeaderSize + payload_filled_ : 0);
+}
+
 size_t FrameDecoder::BytesWanted() const {
+  if (large_) return header_->payload_length - payload_filled_;
   const size_t have = end_ - begin_;
   const size_t need =
       header_.has_value() ? kFrameHeaderSize + header_->payload_length : kFrameHeaderSize;
@@ -110,6 +186,21 @@ size_t FrameDecoder::BytesWanted() const {
 
 Result<std::optional<Frame>> FrameDecoder::Next() {
   if (!error_.ok()) return error_;
+  if (large_) {
+    if (payload_filled_ < header_->payload_length) return std::optional<Frame>();
+    Status s = VerifyFrameChecksum(Slice(header_bytes_, kFrameHeaderSize), payload_,
+                                   header_->masked_checksum);
+    if (!s.ok()) {
+      error_ = s;
+      return error_;
+    }
+    std::optional<Frame> frame(Frame{*header_, std::move(payload_)});
+    payload_ = std::string();
+    payload_filled_ = 0;
+    large_ = false;
+    header_.reset();
+    return frame;
+  }
   const size_t have = end_ - begin_;
   if (!header_.has_value()) {
     if (have < kFrameHeaderSize) return std::optional<Frame>();
@@ -121,7 +212,20 @@ Result<std::optional<Frame>> FrameDecoder::Next() {
     header_ = *h;
   }
   const size_t frame_size = kFrameHeaderSize + header_->payload_length;
-  if (have < frame_size) return std::optional<Frame>();
+  if (have < frame_size) {
+    if (frame_size <= kReadBufferFrameBytes) return std::optional<Frame>();
+    // A large frame: its header and the payload bytes received so far (all
+    // that is buffered: nothing follows an incomplete frame) move to the
+    // frame's own buffer, sized by what arrived, not by what the header says.
+    std::memcpy(header_bytes_, buffer_.data() + begin_, kFrameHeaderSize);
+    const size_t received = have - kFrameHeaderSize;
+    payload_.reserve(received);
+    payload_.assign(buffer_.data() + begin_ + kFrameHeaderSize, received);
+    payload_filled_ = received;
+    large_ = true;
+    begin_ = end_ = 0;
+    return std::optional<Frame>();
+  }
   const Slice header_bytes(buffer_.data() + begin_, kFrameHeaderSize);
   const Slice payload(buffer_.data() + begin_ + kFrameHeaderSize, header_->payload_length);
   Status s = VerifyFrameChecksum(header_bytes, payload, header_->masked_checksum);

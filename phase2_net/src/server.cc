@@ -27,37 +27,42 @@ awaitable<void> RejectConnection(asio::ip::tcp::socket socket, std::string reaso
   socket.close(ec);
 }
 
-awaitable<void> SetUpConnection(std::shared_ptr<ServerState> state, asio::ip::tcp::socket socket) {
+awaitable<void> SetUpConnection(std::shared_ptr<ServerState> state, asio::ip::tcp::socket socket,
+                                uint64_t id) {
   StreamWrapper wrap = state->options.stream_wrapper ? state->options.stream_wrapper
                                                      : PlainTcpWrapper();
   auto wrapping = wrap(std::move(socket));  // split: see channel.cc
   Result<std::unique_ptr<Stream>> stream = co_await std::move(wrapping);
   if (!stream.ok()) {
     logging::Get("net")->warn("net: stream setup failed: {}", stream.status().ToString());
+    state->RemoveConnection(id);
     co_return;
   }
   internal::TransportOptions topts;
   topts.max_frame_bytes = state->options.max_frame_bytes;
   topts.write_queue_bytes = state->options.write_queue_bytes;
+  topts.budget = state->budget;
   auto transport = std::make_shared<internal::Transport>(std::move(stream).value(), topts);
-  std::shared_ptr<ServerConnection> conn;
+  auto conn = std::make_shared<ServerConnection>(state, id, transport);
+  bool evicted;
   {
     std::lock_guard<std::mutex> lock(state->mu);
-    const uint64_t id = state->next_connection_id++;
-    conn = std::make_shared<ServerConnection>(state, id, transport);
-    state->connections.emplace(id, conn);
+    state->connections[id] = conn;
+    evicted = !state->pending.contains(id);  // made room for a newer one already
   }
   logging::Get("net")->debug("net: accepted connection from {}", transport->peer());
-  if (state->draining.load()) {
-    conn->Start();
-    conn->BeginDrain();
-  } else {
-    conn->Start();
-  }
+  conn->Start();
+  if (evicted) conn->Evict();
+  if (state->draining.load()) conn->BeginDrain();
 }
 
+// Admission (server.h "Limits"): under max_connections and
+// max_pending_connections a newcomer is simply accepted; at either limit the
+// oldest pending connection makes room; with max_connections reached and
+// none pending, the newcomer is refused.
 awaitable<void> AcceptLoop(std::shared_ptr<ServerState> state) {
   auto log = logging::Get("net");
+  const ServerOptions& o = state->options;
   size_t next = 0;
   for (;;) {
     asio::io_context& ctx = *state->contexts[next++ % state->contexts.size()];
@@ -72,28 +77,50 @@ awaitable<void> AcceptLoop(std::shared_ptr<ServerState> state) {
       co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;
     }
-    size_t active;
+    bool refuse = false;
+    std::shared_ptr<ServerConnection> victim;
+    uint64_t id = 0;
     {
       std::lock_guard<std::mutex> lock(state->mu);
-      active = state->connections.size();
+      const bool full = state->connections.size() >= o.max_connections;
+      if (full && state->pending.empty()) {
+        refuse = true;
+      } else {
+        if (full || state->pending.size() >= o.max_pending_connections) {
+          const uint64_t oldest = *state->pending.begin();
+          state->pending.erase(state->pending.begin());
+          victim = state->connections[oldest].lock();  // empty: not set up yet, it checks
+          state->pending_evicted.fetch_add(1, std::memory_order_relaxed);
+        }
+        id = state->next_connection_id++;
+        state->connections.emplace(id, std::weak_ptr<ServerConnection>());
+        state->pending.insert(id);
+      }
     }
-    if (active >= state->options.max_connections) {
+    if (refuse) {
       state->connections_rejected.fetch_add(1, std::memory_order_relaxed);
-      log->warn("net: rejecting connection: limit of {} connections reached",
-                state->options.max_connections);
+      if (state->repeats.ShouldWarn("connection limit")) {
+        log->warn("net: rejecting connection: limit of {} connections reached",
+                  o.max_connections);
+      }
       asio::co_spawn(ctx, RejectConnection(std::move(socket), "connection limit reached"),
                      asio::detached);
       continue;
     }
+    if (victim) {
+      asio::post(victim->executor(), [victim] { victim->Evict(); });
+    }
     state->connections_accepted.fetch_add(1, std::memory_order_relaxed);
-    asio::co_spawn(ctx, SetUpConnection(state, std::move(socket)), asio::detached);
+    asio::co_spawn(ctx, SetUpConnection(state, std::move(socket), id), asio::detached);
   }
 }
 
 }  // namespace
 
 RpcServer::RpcServer(ServerOptions options)
-    : state_(std::make_shared<ServerState>(std::move(options))) {}
+    : state_(std::make_shared<ServerState>(std::move(options))) {
+  state_->budget = std::make_shared<internal::ReadBudget>(state_->options.max_buffered_bytes);
+}
 
 Result<std::unique_ptr<RpcServer>> RpcServer::Create(ServerOptions options) {
   if (options.io_threads < 1) return Status::InvalidArgument("io_threads must be >= 1");
@@ -101,8 +128,18 @@ Result<std::unique_ptr<RpcServer>> RpcServer::Create(ServerOptions options) {
     return Status::InvalidArgument("max_frame_bytes must exceed the frame header size");
   }
   if (options.max_connections < 1) return Status::InvalidArgument("max_connections must be >= 1");
-  if (options.idle_timeout <= std::chrono::milliseconds(0)) {
-    return Status::InvalidArgument("idle_timeout must be positive");
+  if (options.max_pending_connections < 1) {
+    return Status::InvalidArgument("max_pending_connections must be >= 1");
+  }
+  if (options.idle_timeout <= std::chrono::milliseconds(0) ||
+      options.handshake_timeout <= std::chrono::milliseconds(0) ||
+      options.frame_grace <= std::chrono::milliseconds(0)) {
+    return Status::InvalidArgument("idle_timeout, handshake_timeout and frame_grace must be "
+                                   "positive");
+  }
+  if (options.max_buffered_bytes < options.max_frame_bytes) {
+    return Status::InvalidArgument("max_buffered_bytes must be at least max_frame_bytes (one "
+                                   "frame of the largest size must fit)");
   }
   return std::unique_ptr<RpcServer>(new RpcServer(std::move(options)));
 }
@@ -212,7 +249,14 @@ ServerStats RpcServer::stats() const {
   {
     std::lock_guard<std::mutex> lock(st.mu);
     s.connections_active = st.connections.size();
+    s.connections_pending = st.pending.size();
   }
+  s.pending_evicted = st.pending_evicted.load();
+  s.handshake_timeouts = st.handshake_timeouts.load();
+  s.hellos_refused = st.hellos_refused.load();
+  s.slow_frames_closed = st.slow_frames_closed.load();
+  s.buffered_bytes = st.budget->used();
+  s.read_waits = st.budget->waits();
   s.protocol_errors = st.protocol_errors.load();
   s.idle_closed = st.idle_closed.load();
   s.calls_started = st.calls_started.load();

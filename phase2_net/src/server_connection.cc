@@ -1,5 +1,6 @@
-// ServerConnection: per-connection read loop, handler coroutines, cancels,
-// drain and the idle watchdog. See server.h for the behaviour contract.
+// ServerConnection: per-connection read loop, the handshake, handler
+// coroutines, cancels, drain and the watchdog. See server.h for the
+// behaviour contract.
 #include "server_connection.h"
 
 #include <algorithm>
@@ -17,8 +18,14 @@ void ServerState::RemoveConnection(uint64_t id) {
   {
     std::lock_guard<std::mutex> lock(mu);
     connections.erase(id);
+    pending.erase(id);
   }
   cv.notify_all();
+}
+
+bool ServerState::MarkEstablished(uint64_t id) {
+  std::lock_guard<std::mutex> lock(mu);
+  return pending.erase(id) == 1;
 }
 
 class ServerConnection::Call final : public ServerCall {
@@ -26,6 +33,7 @@ class ServerConnection::Call final : public ServerCall {
   Call(ServerConnection* conn, uint64_t request_id) : conn_(conn), request_id_(request_id) {}
   uint64_t request_id() const override { return request_id_; }
   const std::string& peer() const override { return conn_->transport_->peer(); }
+  uint64_t peer_id() const override { return conn_->peer_id_; }
   bool cancelled() const override { return cancelled_ || conn_->transport_->closed(); }
   awaitable<Status> WriteItem(std::string payload) override {
     if (cancelled()) co_return Status::Cancelled("stream cancelled");
@@ -58,7 +66,7 @@ ServerConnection::~ServerConnection() {
 void ServerConnection::Start() {
   transport_->Start();
   asio::co_spawn(executor(), ReadLoop(shared_from_this()), asio::detached);
-  asio::co_spawn(executor(), IdleWatchdog(shared_from_this()), asio::detached);
+  asio::co_spawn(executor(), Watchdog(shared_from_this()), asio::detached);
 }
 
 void ServerConnection::SendError(uint64_t request_id, const Status& status, bool not_executed) {
@@ -67,10 +75,70 @@ void ServerConnection::SendError(uint64_t request_id, const Status& status, bool
                             EncodeError(status));
 }
 
+void ServerConnection::CloseWith(const Status& status, bool not_executed) {
+  closing_ = true;
+  SendError(0, status, not_executed);
+  for (auto& [rid, call] : calls_) call->cancelled_ = true;
+  transport_->CloseAfterFlush(std::chrono::seconds(1));
+}
+
+void ServerConnection::WarnUnlessRepeated(const std::string& key, const std::string& what) {
+  const std::string line =
+      "net: conn=" + std::to_string(id_) + " peer=" + transport_->peer() + " " + what;
+  if (state_->repeats.ShouldWarn(key)) {
+    log_->warn("{}", line);
+  } else {
+    log_->debug("{}", line);
+  }
+}
+
+Status ServerConnection::Handshake(const Frame& frame) {
+  const HelloHandler& on_hello = state_->options.on_hello;
+  const FrameKind kind = frame.header.kind;
+  if (!on_hello) {
+    // No hello required: the first request completes the handshake; a hello
+    // is ignored, a cancel changes nothing.
+    if (kind != FrameKind::kRequest) return Status::OK();
+  } else {
+    Result<uint64_t> id =
+        kind == FrameKind::kHello
+            ? on_hello(frame.payload, transport_->peer())
+            : Result<uint64_t>(Status::InvalidArgument(
+                  "this server requires a hello frame first, got a " +
+                  std::string(FrameKindName(kind)) + " frame"));
+    if (!id.ok()) {
+      state_->hellos_refused.fetch_add(1, std::memory_order_relaxed);
+      const std::string why = id.status().ToString();
+      WarnUnlessRepeated(why, "hello refused: " + why);
+      CloseWith(id.status(), /*not_executed=*/false);
+      return id.status();
+    }
+    peer_id_ = *id;
+  }
+  if (!state_->MarkEstablished(id_)) {
+    // Chosen to make room for a newer connection an instant ago.
+    const Status s = Status::Unavailable("too many connections awaiting their handshake");
+    CloseWith(s, /*not_executed=*/true);
+    return s;
+  }
+  established_ = true;
+  return Status::OK();
+}
+
+void ServerConnection::Evict() {
+  if (closing_ || established_ || transport_->closed()) return;
+  log_->debug("net: conn={} peer={} closing: the oldest of too many pending connections", id_,
+              transport_->peer());
+  CloseWith(Status::Unavailable("too many connections awaiting their handshake; the oldest "
+                                "is closed"),
+            /*not_executed=*/true);
+}
+
 void ServerConnection::CloseForProtocolError(uint64_t request_id, const Status& status) {
   state_->protocol_errors.fetch_add(1, std::memory_order_relaxed);
   log_->warn("net: conn={} peer={} closing connection: {}", id_, transport_->peer(),
              status.ToString());
+  closing_ = true;
   SendError(request_id, status);
   for (auto& [rid, call] : calls_) call->cancelled_ = true;
   transport_->CloseAfterFlush(std::chrono::seconds(1));
@@ -89,6 +157,11 @@ awaitable<void> ServerConnection::ReadLoop([[maybe_unused]] std::shared_ptr<Serv
       }
       break;
     }
+    if (closing_) break;
+    if (!established_) {
+      if (!Handshake(*frame).ok()) break;  // closed
+      if (frame->header.kind == FrameKind::kHello) continue;
+    }
     Status s;
     switch (frame->header.kind) {
       case FrameKind::kRequest:
@@ -103,6 +176,10 @@ awaitable<void> ServerConnection::ReadLoop([[maybe_unused]] std::shared_ptr<Serv
         }
         break;
       }
+      case FrameKind::kHello:
+        s = Status::Corruption("unexpected hello after the connection's first frame");
+        CloseForProtocolError(0, s);
+        break;
       default:
         s = Status::Corruption("unexpected " + std::string(FrameKindName(frame->header.kind)) +
                                " frame from a client");
@@ -204,19 +281,57 @@ void ServerConnection::ForceClose() {
   transport_->CloseAfterFlush(std::chrono::milliseconds(500));
 }
 
-awaitable<void> ServerConnection::IdleWatchdog([[maybe_unused]] std::shared_ptr<ServerConnection> self) {
+awaitable<void> ServerConnection::Watchdog([[maybe_unused]] std::shared_ptr<ServerConnection> self) {
   using std::chrono::milliseconds;
-  const auto idle = state_->options.idle_timeout;
-  const auto period = std::clamp<SteadyClock::duration>(idle / 4, milliseconds(5),
+  const ServerOptions& o = state_->options;
+  const auto idle = o.idle_timeout;
+  const auto shortest = std::min({idle, o.handshake_timeout, o.frame_grace});
+  const auto period = std::clamp<SteadyClock::duration>(shortest / 4, milliseconds(5),
                                                         milliseconds(1000));
-  while (!transport_->closed()) {
-    watchdog_timer_.expires_after(period);
+  while (!transport_->closed() && !closing_) {
+    const auto due = SteadyClock::now() + period;
+    watchdog_timer_.expires_at(due);
     boost::system::error_code ec;
     co_await watchdog_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    if (transport_->closed()) break;
+    if (transport_->closed() || closing_) break;
     const auto now = SteadyClock::now();
-    const auto last = std::max(transport_->last_read(), transport_->last_write());
-    if (calls_.empty() && transport_->queued_bytes() == 0 && now - last >= idle) {
+    // Woken far behind schedule: this thread (or the whole process: SIGSTOP,
+    // a VM pause) was stalled, and bytes that arrived meanwhile may still be
+    // unread. Judge the peer only after the reads have had their turn.
+    if (now - due > period) continue;
+    if (!established_ && now - accepted_at_ >= o.handshake_timeout) {
+      state_->handshake_timeouts.fetch_add(1, std::memory_order_relaxed);
+      const std::string what = std::string(o.on_hello ? "no hello" : "no complete request") +
+                               " within " + std::to_string(o.handshake_timeout.count()) +
+                               " ms of connecting";
+      WarnUnlessRepeated("handshake timeout", "closing: " + what);
+      CloseWith(Status::Timeout(what), /*not_executed=*/true);
+      break;
+    }
+    if (o.min_receive_bytes_per_second > 0 && transport_->frame_in_progress()) {
+      // Time the frame spent waiting for max_buffered_bytes is ours, not
+      // the sender's: it does not count.
+      const auto elapsed = now - transport_->frame_started() - transport_->frame_budget_wait();
+      if (elapsed > o.frame_grace) {
+        const double late_s = std::chrono::duration<double>(elapsed - o.frame_grace).count();
+        const double required = static_cast<double>(o.min_receive_bytes_per_second) * late_s;
+        const size_t received = transport_->frame_bytes_received();
+        if (static_cast<double>(received) < required) {
+          state_->slow_frames_closed.fetch_add(1, std::memory_order_relaxed);
+          const std::string what =
+              "frame arriving too slowly: " + std::to_string(received) + " bytes in " +
+              std::to_string(std::chrono::duration_cast<milliseconds>(elapsed).count()) +
+              " ms (the minimum is " + std::to_string(o.min_receive_bytes_per_second) +
+              " bytes/s after " + std::to_string(o.frame_grace.count()) + " ms)";
+          WarnUnlessRepeated("slow frame", "closing: " + what);
+          CloseWith(Status::Timeout(what), /*not_executed=*/false);
+          break;
+        }
+      }
+    }
+    const auto last = std::max(transport_->last_frame_completed(), transport_->last_write());
+    if (calls_.empty() && transport_->queued_bytes() == 0 && !transport_->frame_in_progress() &&
+        now - last >= idle) {
       state_->idle_closed.fetch_add(1, std::memory_order_relaxed);
       log_->info("net: conn={} peer={} closing idle connection", id_, transport_->peer());
       transport_->Close(Status::Unavailable("idle timeout"));

@@ -5,13 +5,143 @@
 namespace tinykv::net::internal {
 
 namespace {
-constexpr size_t kReadChunk = 64 << 10;
+constexpr size_t kMinRead = FrameDecoder::kMinFrameReadBytes;
+constexpr size_t kMaxRead = FrameDecoder::kReadBufferFrameBytes;
+// A write buffer above this is released after its write instead of kept for
+// the next one (a connection that once sent a 4 MiB response keeps nothing).
+constexpr size_t kKeepWriteBufferBytes = 256u << 10;
+// How often a read waiting for the ReadBudget looks again (the budget is
+// released from other io threads, which cannot wake this one directly).
+constexpr auto kBudgetPoll = std::chrono::milliseconds(10);
 }  // namespace
 
-Transport::Transport(std::unique_ptr<Stream> stream, TransportOptions options)
-    : stream_(std::move(stream)), options_(options), decoder_(options.max_frame_bytes) {}
+bool ReadBudget::TryAcquire(size_t n) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (used_ + n > limit_) return false;
+  used_ += n;
+  return true;
+}
 
-Transport::~Transport() { stream_->Close(); }
+uint64_t ReadBudget::StartWaiting() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++waits_;
+  const uint64_t ticket = next_ticket_++;
+  waiting_.insert(ticket);
+  return ticket;
+}
+
+ReadBudget::Grant ReadBudget::TryAcquireWaiting(uint64_t ticket, size_t n, size_t whole) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (used_ + n <= limit_) {
+    used_ += n;
+    waiting_.erase(ticket);
+    return Grant::kWithinLimit;
+  }
+  if (!overdraft_taken_ && !waiting_.empty() && *waiting_.begin() == ticket) {
+    overdraft_taken_ = true;
+    used_ += whole;
+    waiting_.erase(ticket);
+    return Grant::kOverdraft;
+  }
+  return Grant::kNo;
+}
+
+void ReadBudget::StopWaiting(uint64_t ticket) {
+  std::lock_guard<std::mutex> lock(mu_);
+  waiting_.erase(ticket);
+}
+
+void ReadBudget::Add(size_t n) {
+  std::lock_guard<std::mutex> lock(mu_);
+  used_ += n;
+}
+
+void ReadBudget::Release(size_t n) {
+  std::lock_guard<std::mutex> lock(mu_);
+  used_ -= n;
+}
+
+void ReadBudget::EndOverdraft() {
+  std::lock_guard<std::mutex> lock(mu_);
+  overdraft_taken_ = false;
+}
+
+size_t ReadBudget::used() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return used_;
+}
+
+uint64_t ReadBudget::waits() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return waits_;
+}
+
+Transport::Transport(std::unique_ptr<Stream> stream, TransportOptions options)
+    : stream_(std::move(stream)),
+      options_(std::move(options)),
+      decoder_(options_.max_frame_bytes),
+      read_size_(kMinRead) {}
+
+Transport::~Transport() {
+  stream_->Close();
+  if (options_.budget) {
+    if (budget_charged_ > 0) options_.budget->Release(budget_charged_);
+    if (overdraft_) options_.budget->EndOverdraft();
+  }
+}
+
+SteadyClock::duration Transport::frame_budget_wait() const {
+  return frame_budget_wait_ +
+         (budget_waiting_ ? SteadyClock::now() - budget_wait_started_ : SteadyClock::duration{});
+}
+
+void Transport::SyncBudget() {
+  if (!options_.budget) return;
+  const size_t held = decoder_.frame_buffer_bytes();
+  if (held > budget_charged_) {
+    options_.budget->Add(held - budget_charged_);
+  } else if (held < budget_charged_) {
+    options_.budget->Release(budget_charged_ - held);
+  }
+  budget_charged_ = held;
+  if (overdraft_ && held == 0) {  // the overdrawn frame is complete
+    options_.budget->EndOverdraft();
+    overdraft_ = false;
+  }
+}
+
+awaitable<void> Transport::AcquireBudget(size_t bytes) {
+  ReadBudget& budget = *options_.budget;
+  if (budget.TryAcquire(bytes)) {
+    budget_charged_ += bytes;
+    co_return;
+  }
+  const uint64_t ticket = budget.StartWaiting();
+  budget_waiting_ = true;
+  budget_wait_started_ = SteadyClock::now();
+  for (;;) {
+    co_await budget_event_.Wait(SteadyClock::now() + kBudgetPoll);
+    if (closed_) {
+      budget.StopWaiting(ticket);
+      break;
+    }
+    const size_t whole = decoder_.FrameBufferGrowthToEnd();
+    const ReadBudget::Grant grant = budget.TryAcquireWaiting(ticket, bytes, whole);
+    if (grant == ReadBudget::Grant::kWithinLimit) {
+      budget_charged_ += bytes;
+      break;
+    }
+    if (grant == ReadBudget::Grant::kOverdraft) {
+      // The whole rest of the frame at once: it will need nothing more.
+      decoder_.ReserveWholeFrame();
+      budget_charged_ += whole;
+      overdraft_ = true;
+      break;
+    }
+  }
+  budget_waiting_ = false;
+  frame_budget_wait_ += SteadyClock::now() - budget_wait_started_;
+}
 
 void Transport::Start() {
   asio::co_spawn(executor(), WriteLoop(shared_from_this()), asio::detached);
@@ -20,18 +150,43 @@ void Transport::Start() {
 awaitable<Result<Frame>> Transport::ReadFrame() {
   for (;;) {
     auto next = decoder_.Next();
+    SyncBudget();
     if (!next.ok()) co_return next.status();
-    if (next->has_value()) co_return std::move(**next);
+    if (next->has_value()) {
+      last_frame_completed_ = SteadyClock::now();
+      // Bytes left over belong to the next frame, which began with them.
+      frame_started_ = last_read_;
+      frame_budget_wait_ = {};
+      co_return std::move(**next);
+    }
     if (closed_) co_return close_reason_;
-    // Read at least what the frame in progress still needs (bounded by the
-    // frame limit, already checked by the decoder), or one chunk.
-    const size_t want = std::max(decoder_.BytesWanted(), kReadChunk);
-    char* dst = decoder_.Prepare(want);
-    Result<size_t> n = co_await stream_->ReadSome(asio::buffer(dst, want));
+    if (options_.budget) {
+      const size_t growth = decoder_.FrameBufferGrowth(read_size_);
+      if (growth > 0) {
+        co_await AcquireBudget(growth);
+        if (closed_) co_return close_reason_;
+      }
+    }
+    const bool frame_was_empty = decoder_.buffered_bytes() == 0;
+    const FrameDecoder::ReadSpace space = decoder_.PrepareRead(read_size_);
+    Result<size_t> n = co_await stream_->ReadSome(asio::buffer(space.data, space.size));
+    decoder_.CommitRead(n.ok() && !closed_ ? *n : 0);
+    SyncBudget();
     if (closed_) co_return close_reason_;
     if (!n.ok()) co_return n.status();
-    decoder_.Commit(*n);
     last_read_ = SteadyClock::now();
+    if (frame_was_empty && *n > 0) {
+      frame_started_ = last_read_;
+      frame_budget_wait_ = {};
+    }
+    // A read that filled its space suggests more is waiting: offer more next
+    // time. One that came back mostly empty: offer less (an idle connection
+    // ends up holding a small buffer).
+    if (*n == space.size) {
+      read_size_ = std::min(kMaxRead, read_size_ * 2);
+    } else if (*n < space.size / 4) {
+      read_size_ = std::max(kMinRead, read_size_ / 2);
+    }
   }
 }
 
@@ -82,6 +237,7 @@ awaitable<void> Transport::WriteLoop(std::shared_ptr<Transport> self) {
       break;
     }
     last_write_ = SteadyClock::now();
+    if (writing_.capacity() > kKeepWriteBufferBytes) std::string().swap(writing_);
     if (on_request_written) {
       for (uint64_t id : writing_request_ids_) on_request_written(id);
     }
@@ -98,6 +254,7 @@ void Transport::Close(const Status& reason) {
   if (grace_timer_) grace_timer_->cancel();
   write_event_.NotifyAll();
   space_event_.NotifyAll();
+  budget_event_.NotifyAll();
 }
 
 void Transport::CloseAfterFlush(std::chrono::milliseconds grace) {

@@ -64,11 +64,15 @@ class KvService {
     ScanResponse resp;
     uint64_t bytes = 0;
     for (auto& [k, v] : *kvs) {
-      if (resp.kvs.size() == page || (bytes >= kMaxScanPageBytes && !resp.kvs.empty())) {
+      // Stop before the page would pass its byte budget (protocol.h), but
+      // never at zero pairs: one pair alone is within kMaxRequestBytes.
+      const uint64_t pair_bytes = k.size() + (req.keys_only ? 0 : v.size());
+      if (resp.kvs.size() == page ||
+          (!resp.kvs.empty() && bytes + pair_bytes > kMaxScanPageBytes)) {
         resp.more = true;
         break;
       }
-      bytes += k.size() + (req.keys_only ? 0 : v.size());
+      bytes += pair_bytes;
       KeyValue kv;
       kv.key = std::move(k);
       if (!req.keys_only) kv.value = std::move(v);

@@ -13,6 +13,7 @@
 #include "tinykv/client/client.h"
 #include "tinykv/client/protocol.h"
 #include "tinykv/client/service.h"
+#include "tinykv/net/client.h"
 #include "tinykv/net/server.h"
 #include "tinykv/testing/test_util.h"
 
@@ -277,6 +278,45 @@ TEST(ClientService, ScanPagesThroughLargeRanges) {
   auto empty = cl->Scan("b", "a");
   ASSERT_OK(empty.status());
   EXPECT_TRUE(empty->empty());
+}
+
+// A page stops before its keys and values pass kMaxScanPageBytes, but holds
+// at least one pair, so a range of large values (each a page of its own)
+// reads back completely instead of building a page above the frame limit.
+TEST(ClientService, ScanPagesStayWithinTheByteBudget) {
+  FakeCluster c(1, true);
+  const std::string big(1000 * 1000, 'B');  // 1 MB each: two do not fit a page
+  {
+    std::lock_guard<std::mutex> l(c.group().mu);
+    for (int i = 0; i < 6; ++i) c.group().data["big/" + std::to_string(i)] = big + char('0' + i);
+    for (int i = 0; i < 300; ++i) c.group().data["big/s" + std::to_string(1000 + i)] = "small";
+  }
+  auto cl = c.NewClient();
+  auto all = cl->Scan("big/", PrefixEnd("big/"));
+  ASSERT_OK(all.status());
+  ASSERT_EQ(all->size(), 306u);
+  for (int i = 0; i < 6; ++i) EXPECT_EQ((*all)[i].value, big + char('0' + i));
+
+  // Page by page: each within the budget, or a single pair.
+  auto rpc = net::RpcClient::Create({}).value();
+  ScanRequest req;
+  req.start = "big/";
+  req.end = PrefixEnd("big/");
+  size_t pages = 0, pairs = 0;
+  for (;;) {
+    auto page = rpc->CallSync<ScanMethod>(c.address(1), req);
+    ASSERT_OK(page.status());
+    ++pages;
+    uint64_t bytes = 0;
+    for (const KeyValue& kv : page->kvs) bytes += kv.key.size() + kv.value.size();
+    EXPECT_TRUE(bytes <= kMaxScanPageBytes || page->kvs.size() == 1)
+        << page->kvs.size() << " pairs, " << bytes << " bytes";
+    pairs += page->kvs.size();
+    if (!page->more) break;
+    req.start = page->next_key;
+  }
+  EXPECT_EQ(pairs, 306u);
+  EXPECT_EQ(pages, 6u);  // one large pair each; the small ones share the last page
 }
 
 TEST(ClientService, DeleteRangeCountsRemovedKeys) {

@@ -32,7 +32,7 @@ encode_frame = _c.encode_frame
 decode_frames = _c.decode_frames
 
 # Frame kinds (frame.h).
-REQUEST, RESPONSE, STREAM_ITEM, STREAM_END, ERROR, CANCEL = 1, 2, 3, 4, 5, 6
+REQUEST, RESPONSE, STREAM_ITEM, STREAM_END, ERROR, CANCEL, HELLO = 1, 2, 3, 4, 5, 6, 7
 
 
 class DemoServer(_c.DemoServer):
@@ -89,4 +89,4 @@ def start_server_process(port: int = 0, *args: str,
 __all__ = ["DemoServer", "Client", "encode_frame", "decode_frames", "binary_path",
            "start_server_process", "FRAME_HEADER_SIZE", "DEFAULT_MAX_FRAME_BYTES",
            "STORAGE_BACKEND_AVAILABLE", "REQUEST", "RESPONSE", "STREAM_ITEM", "STREAM_END",
-           "ERROR", "CANCEL"]
+           "ERROR", "CANCEL", "HELLO"]

@@ -34,10 +34,12 @@ std::string Hex(uint64_t v, int width) {
 
 std::string Body(const NodeIdentity& id) {
   return std::string(kHeader) + "member " + std::to_string(id.member_id) + "\ncluster " +
-         Hex(id.cluster_id, 16) + "\n";
+         ClusterIdString(id.cluster_id) + "\n";
 }
 
 }  // namespace
+
+std::string ClusterIdString(uint64_t cluster_id) { return Hex(cluster_id, 16); }
 
 uint64_t ComputeClusterId(const std::map<uint64_t, std::string>& initial_members,
                           std::string_view token) {
@@ -103,13 +105,13 @@ Result<NodeIdentity> CheckIdentity(const fs::path& data_dir, uint64_t member_id,
   if (have->member_id != member_id) {
     return Status::InvalidArgument("data dir " + data_dir.string() + " belongs to member " +
                                    std::to_string(have->member_id) + " of cluster " +
-                                   Hex(have->cluster_id, 16) + ", not to member " +
+                                   ClusterIdString(have->cluster_id) + ", not to member " +
                                    std::to_string(member_id));
   }
   if (have->cluster_id != 0 && cluster_id != 0 && have->cluster_id != cluster_id) {
     return Status::InvalidArgument("data dir " + data_dir.string() + " belongs to cluster " +
-                                   Hex(have->cluster_id, 16) + ", not to cluster " +
-                                   Hex(cluster_id, 16) +
+                                   ClusterIdString(have->cluster_id) + ", not to cluster " +
+                                   ClusterIdString(cluster_id) +
                                    " (a different --initial-cluster or --initial-cluster-token)");
   }
   return *have;

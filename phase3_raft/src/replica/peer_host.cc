@@ -7,12 +7,16 @@
 // receiver busy fetching a snapshot's files holds up neither that group's
 // appends nor other groups' traffic.
 //
-// Inbound: a batch is checked as a whole (addressed to this node) and per
-// message (decodes, names the batch's sender and receiver, names a hosted
-// group) before any replica sees it; what fails is counted and dropped.
+// Inbound: a connection must open with a hello (CheckHello: this cluster,
+// a plausible node id); a batch is checked as a whole (addressed to this
+// node, from the node its connection's hello named) and per message
+// (decodes, names the batch's sender and receiver, names a hosted group)
+// before any replica sees it; what fails is counted and dropped.
 #include <utility>  // before Asio
 
 #include "tinykv/replica/peer_host.h"
+
+#include "tinykv/replica/data_dir.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -93,8 +97,17 @@ class PeerHostImpl final : public PeerHost {
                                   fs::path into, std::function<bool()> cancelled) override;
 
   PeerHostStats stats() const override {
-    std::lock_guard<std::mutex> l(mu_);
-    return stats_;
+    PeerHostStats s;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      s = stats_;
+    }
+    if (server_) {
+      const net::ServerStats ss = server_->stats();
+      s.hellos_refused = ss.hellos_refused;
+      s.handshake_timeouts = ss.handshake_timeouts;
+    }
+    return s;
   }
 
   void Stop() override {
@@ -155,7 +168,10 @@ class PeerHostImpl final : public PeerHost {
 
   awaitable<void> SendLoop(uint64_t to);
   awaitable<void> SendSnapshot(uint64_t group, uint64_t to, std::string encoded);
-  awaitable<Result<RaftBatchResponse>> OnBatch(RaftBatchRequest req);
+  // The hello handler of the peer port: the node id the hello claims, or why
+  // the connection is refused.
+  Result<uint64_t> CheckHello(Slice payload) const;
+  awaitable<Result<RaftBatchResponse>> OnBatch(RaftBatchRequest req, uint64_t hello_node);
   awaitable<Status> OnFetchSnapshot(FetchSnapshotRequest req, net::ServerWriter<SnapshotChunk>& w);
   void Refuse(uint64_t n, const std::string& why) {
     {
@@ -187,10 +203,12 @@ Status PeerHostImpl::Init() {
   sopt.host = hp.host;
   sopt.port = hp.port;
   sopt.io_threads = std::max(1, opts_.io_threads);
+  sopt.max_pending_connections = kMaxUnauthenticatedPeerConnections;
+  sopt.on_hello = [this](Slice hello, const std::string&) { return CheckHello(hello); };
   TINYKV_ASSIGN_OR_RETURN(server_, net::RpcServer::Create(sopt));
   server_->Register<RaftBatchMethod>(
-      [this](RaftBatchRequest r) -> awaitable<Result<RaftBatchResponse>> {
-        auto call = OnBatch(std::move(r));
+      [this](RaftBatchRequest r, const net::ServerCall& c) -> awaitable<Result<RaftBatchResponse>> {
+        auto call = OnBatch(std::move(r), c.peer_id());
         co_return co_await std::move(call);
       });
   server_->Register<FetchSnapshotMethod>(
@@ -203,8 +221,35 @@ Status PeerHostImpl::Init() {
   net::ClientOptions copt;
   copt.io_threads = 1;
   copt.connect_timeout = std::chrono::milliseconds(1000);
+  copt.hello = net::EncodeMessage(PeerHello{kPeerHelloVersion, opts_.cluster_id, opts_.node_id});
   TINYKV_ASSIGN_OR_RETURN(client_, net::RpcClient::Create(copt));
   return Status::OK();
+}
+
+Result<uint64_t> PeerHostImpl::CheckHello(Slice payload) const {
+  auto hello = net::DecodeMessage<PeerHello>(payload);
+  if (!hello.ok()) {
+    return Status::InvalidArgument("malformed peer hello: " + hello.status().ToString());
+  }
+  if (hello->version != kPeerHelloVersion) {
+    return Status::InvalidArgument("peer hello version " + std::to_string(hello->version) +
+                                   ", node " + std::to_string(opts_.node_id) + " speaks " +
+                                   std::to_string(kPeerHelloVersion));
+  }
+  // A hello naming cluster 0 comes from a member that joined an existing
+  // cluster and has not recorded its id (data_dir.h, "Identity").
+  if (opts_.cluster_id != 0 && hello->cluster_id != 0 && hello->cluster_id != opts_.cluster_id) {
+    return Status::InvalidArgument(
+        "cluster id mismatch: node " + std::to_string(hello->node_id) + " says cluster " +
+        ClusterIdString(hello->cluster_id) + ", node " + std::to_string(opts_.node_id) +
+        " is in cluster " + ClusterIdString(opts_.cluster_id));
+  }
+  if (hello->node_id == 0 || hello->node_id == opts_.node_id) {
+    return Status::InvalidArgument("peer hello names node " + std::to_string(hello->node_id) +
+                                   ", which cannot be a peer of node " +
+                                   std::to_string(opts_.node_id));
+  }
+  return hello->node_id;
 }
 
 void PeerHostImpl::Send(uint64_t group, std::vector<raft::Message> msgs) {
@@ -312,11 +357,18 @@ awaitable<void> PeerHostImpl::SendSnapshot(uint64_t group, uint64_t to, std::str
   if (ep) ep->OnSnapshotSent(to, !s.ok());
 }
 
-awaitable<Result<RaftBatchResponse>> PeerHostImpl::OnBatch(RaftBatchRequest req) {
+awaitable<Result<RaftBatchResponse>> PeerHostImpl::OnBatch(RaftBatchRequest req,
+                                                         uint64_t hello_node) {
   {
     std::lock_guard<std::mutex> l(mu_);
     if (stopped_) co_return Status::Unavailable("node stopped");
     stats_.messages_received += req.messages.size();
+  }
+  if (req.from != hello_node) {
+    Refuse(req.messages.size(), "batch says it is from node " + std::to_string(req.from) +
+                                    " on a connection whose hello named node " +
+                                    std::to_string(hello_node));
+    co_return Status::InvalidArgument("raft batch from another node than the connection's hello");
   }
   if (req.to != opts_.node_id) {
     Refuse(req.messages.size(), "batch for node " + std::to_string(req.to) + " arrived at node " +

@@ -9,6 +9,9 @@
 //   raft.FetchSnapshot (server streaming): the files of one group's
 //     snapshot, in chunks of at most kSnapshotChunkBytes (well below the
 //     frame limit).
+//
+// Every peer connection opens with a PeerHello in the RPC layer's hello
+// frame (frame kind 7, not a method): the sender's cluster id and node id.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +25,20 @@ namespace tinykv::replica::internal {
 
 inline constexpr size_t kSnapshotChunkBytes = 1u << 20;
 inline constexpr size_t kMaxBatchBytes = 2u << 20;
+
+inline constexpr uint8_t kPeerHelloVersion = 1;
+
+// The identity a peer connection claims (doc/replica_protocol.md "Peer
+// handshake"). Trusted as claimed until mutual TLS proves it.
+struct PeerHello {
+  uint8_t version = kPeerHelloVersion;
+  uint64_t cluster_id = 0;  // 0: the sender has none configured
+  uint64_t node_id = 0;     // the sender's member id
+  template <class A>
+  void serialize(A& a) {
+    a(version, cluster_id, node_id);
+  }
+};
 
 struct GroupMessage {
   uint64_t group = 0;

@@ -271,7 +271,9 @@ TEST(ReplicaMultiGroupTest, HostRefusesMessagesForUnknownGroupsAndForgedSenders)
   Hosts hosts(3);
   MultiGroup mg(hosts, dir.path());
   ASSERT_OK(mg.Put(1, "k", "v").status());
-  auto rpc = net::RpcClient::Create({}).value();
+  net::ClientOptions co;  // a connection that says it is node 2 (peer_host_test.cc: handshake)
+  co.hello = net::EncodeMessage(internal::PeerHello{internal::kPeerHelloVersion, 0, 2});
+  auto rpc = net::RpcClient::Create(co).value();
   raft::Message hb;
   hb.type = raft::MessageType::kMsgHeartbeat;
   hb.from = 2;

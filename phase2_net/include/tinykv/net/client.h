@@ -59,6 +59,11 @@ struct ClientOptions {
   RetryPolicy retry;
   uint64_t seed = 0;  // jitter RNG seed; 0 = random
   StreamWrapper stream_wrapper;  // empty: plain TCP (TLS hook, see stream.h)
+  // Non-empty: sent as a hello frame (frame.h), the first frame of every
+  // connection, ahead of (and in the same write as) the first request; the
+  // server's hello handler accepts or refuses it (server.h). A refusal fails
+  // the calls on that connection with the server's reason and is logged.
+  std::string hello;
 };
 
 struct CallOptions {

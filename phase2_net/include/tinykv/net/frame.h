@@ -11,9 +11,11 @@
 // flipped bit in the request id or method id is caught, not just payload rot.
 //
 // FrameDecoder is pure (no sockets, no clock): the async transport, the unit
-// tests and the libFuzzer target all drive the same code. It never allocates
-// more than kFrameHeaderSize + the declared payload length, and it rejects a
-// declared length above the configured maximum before allocating anything.
+// tests and the libFuzzer target all drive the same code. It rejects a
+// declared length above the configured maximum before allocating anything,
+// and it never allocates on a header's word: a frame's buffer grows as its
+// bytes arrive (see FrameDecoder), so a header claiming 4 MiB followed by
+// nothing costs one small read buffer, not 4 MiB.
 //
 // Thread safety: a FrameDecoder is a plain value; one thread at a time.
 #pragma once
@@ -44,8 +46,10 @@ enum class FrameKind : uint8_t {
   kStreamEnd = 4,   // server -> client: the stream finished successfully (empty payload)
   kError = 5,       // server -> client: the call (or, with request_id 0, the connection) failed
   kCancel = 6,      // client -> server: stop working on request_id (empty payload)
+  kHello = 7,       // client -> server: the connection's first frame, an identity the
+                    // server's hello handler accepts or refuses (request id 0, method id 0)
 };
-inline constexpr uint8_t kMaxFrameKind = 6;
+inline constexpr uint8_t kMaxFrameKind = 7;
 
 // In an error frame, method_id is 0, or this marker: "the request was refused
 // before any handler ran" (server draining, too busy, unknown method). The
@@ -94,33 +98,77 @@ Status VerifyFrameChecksum(Slice header_bytes, Slice payload, uint32_t masked_ch
 //   for (;;) { auto f = d.Next(); if (!f.ok()) close(f.status());
 //              if (!f->has_value()) break; handle(**f); }
 //
+// Memory. A frame of at most kReadBufferFrameBytes (header included) is
+// assembled in the read buffer, which many small frames share. A larger
+// frame's payload moves to a buffer of its own that grows with the bytes
+// received (a read into it takes at most max(4 KiB, bytes received so far),
+// the buffer at most doubles and never exceeds the declared length), and is
+// handed out as the frame's payload without a copy. So the memory a frame in
+// progress holds is at most about twice what its sender actually sent.
+//
 // After an error the decoder is poisoned: every later Next() returns the same
 // error (the stream has lost framing and cannot be resynchronised).
 class FrameDecoder {
  public:
+  // Frames up to this size (header + payload) are assembled in the read
+  // buffer; it is also the largest read PrepareRead offers for a large frame.
+  static constexpr size_t kReadBufferFrameBytes = 64u << 10;
+  // The first read into a large frame's own buffer takes at most this much.
+  static constexpr size_t kMinFrameReadBytes = 4u << 10;
+
   explicit FrameDecoder(size_t max_frame_bytes = kDefaultMaxFrameBytes)
       : max_frame_bytes_(max_frame_bytes) {}
 
+  // Copies `bytes` in (through PrepareRead/CommitRead).
   void Append(Slice bytes);
   // A complete frame, nullopt if more bytes are needed, or the framing error.
   Result<std::optional<Frame>> Next();
 
-  // Bytes received but not yet returned as frames.
-  size_t buffered_bytes() const { return end_ - begin_; }
-  // Where the next read should land, for callers that read straight into the
-  // decoder (saves a copy): Prepare(n) returns room for at least n bytes;
-  // Commit(k) declares k of them filled.
-  char* Prepare(size_t n);
-  void Commit(size_t k);
+  // Zero-copy reads. PrepareRead returns where the next read should land and
+  // how many bytes it may take (1 <= size <= max_bytes): the tail of a large
+  // frame in progress (never past its end), else the read buffer. CommitRead(k)
+  // declares k <= size of them filled. One PrepareRead per CommitRead.
+  struct ReadSpace {
+    char* data;
+    size_t size;
+  };
+  ReadSpace PrepareRead(size_t max_bytes);
+  void CommitRead(size_t k);
+  // How many bytes of memory the next PrepareRead(max_bytes) allocates for a
+  // large frame's buffer (0 if none): callers that budget memory ask first.
+  size_t FrameBufferGrowth(size_t max_bytes) const;
+  // The memory a large frame in progress still lacks to hold its whole
+  // payload, and a way to allocate it at once (for a caller that budgets
+  // memory and grants the whole rest: see the transport's ReadBudget).
+  size_t FrameBufferGrowthToEnd() const;
+  void ReserveWholeFrame();
+
+  // Bytes received but not yet returned as frames (the frame in progress).
+  size_t buffered_bytes() const;
   // How many more bytes the decoder needs before Next() can make progress.
   size_t BytesWanted() const;
+  // Memory held by a large frame in progress (its own buffer), and by the
+  // read buffer.
+  size_t frame_buffer_bytes() const { return large_ ? payload_.capacity() : 0; }
+  size_t read_buffer_bytes() const { return buffer_.capacity(); }
 
  private:
+  size_t LargeReadSize(size_t max_bytes) const;
+  size_t LargeCapacityFor(size_t needed) const;
+  void GrowFrameBuffer(size_t capacity);
+
   size_t max_frame_bytes_;
-  std::string buffer_;
-  size_t begin_ = 0;  // consumed prefix of buffer_
-  size_t end_ = 0;    // filled prefix of buffer_ (buffer_ may be larger: Prepare)
+  std::string buffer_;  // the read buffer
+  size_t begin_ = 0;    // consumed prefix of buffer_
+  size_t end_ = 0;      // filled prefix of buffer_ (buffer_ may be larger: PrepareRead)
   std::optional<FrameHeader> header_;  // parsed header of the frame in progress
+  // A large frame in progress: its header bytes (for the checksum) and its
+  // own payload buffer, of which payload_filled_ bytes are received.
+  bool large_ = false;
+  char header_bytes_[kFrameHeaderSize] = {};
+  std::string payload_;
+  size_t payload_filled_ = 0;
+  bool prepared_large_ = false;  // the last PrepareRead pointed into payload_
   Status error_;
 };
 

@@ -38,6 +38,9 @@ class ServerCall {
   virtual uint64_t request_id() const = 0;
   // "ip:port" of the client.
   virtual const std::string& peer() const = 0;
+  // What the server's hello handler returned for this connection (the
+  // identity the peer's hello claims); 0 without a hello.
+  virtual uint64_t peer_id() const = 0;
   // True once the client cancelled, the connection closed, or shutdown forced.
   virtual bool cancelled() const = 0;
   // Queues one stream item, waiting for room in the write queue.

@@ -47,6 +47,10 @@ struct NodeIdentity {
 uint64_t ComputeClusterId(const std::map<uint64_t, std::string>& initial_members,
                           std::string_view token);
 
+// How a cluster id is written in messages and in the identity file: 16 hex
+// digits (as etcd prints its cluster ids).
+std::string ClusterIdString(uint64_t cluster_id);
+
 // nullopt if the data dir has no identity yet; Corruption if it is malformed.
 // (env: nullptr = Env::Default(), here and below.)
 [[nodiscard]] Result<std::optional<NodeIdentity>> ReadIdentity(const std::filesystem::path& data_dir,

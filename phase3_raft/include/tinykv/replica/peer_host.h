@@ -22,6 +22,18 @@
 //                       then answers, so the sender learns the outcome.
 //   raft.FetchSnapshot  the files of one group's snapshot, in chunks.
 //
+// Handshake. Every peer connection opens with a hello (the RPC layer's hello
+// frame) carrying the cluster id and the sender's node id. The peer port
+// refuses a connection whose hello is missing (within the RPC layer's
+// handshake deadline, 3 s), malformed, names node 0 or this node, or names
+// another cluster than `cluster_id` (when set: both sides log one line
+// naming both ids). It records the node id the hello claims and refuses a
+// raft.Batch whose `from` differs. Connections that have not completed the
+// hello are capped (kMaxUnauthenticatedPeerConnections, oldest closed first)
+// so that strangers can never take the slots members need; members'
+// connections do not count. The claimed id is trusted as claimed: mutual TLS
+// (later) replaces that trust with a certificate.
+//
 // Thread safety: every method is thread-safe. Registered endpoints are
 // called on the host's io threads; Unregister waits for calls in progress.
 #pragma once
@@ -59,10 +71,18 @@ class GroupEndpoint {
   virtual void OnSnapshotSent(uint64_t to, bool failed) = 0;
 };
 
+// Peer connections that have not completed their hello, at most (the RPC
+// layer closes the oldest to make room for a newcomer).
+inline constexpr size_t kMaxUnauthenticatedPeerConnections = 16;
+
 struct PeerHostOptions {
   uint64_t node_id = 0;                // this process's member id in every group
   std::string listen = "127.0.0.1:0";  // the peer port ("host:0" = OS-assigned)
   int io_threads = 2;
+  // The cluster's id, sent in every hello and required of every peer's.
+  // 0 = not configured: hellos of any cluster id are accepted (a hello is
+  // still required).
+  uint64_t cluster_id = 0;
 };
 
 struct PeerHostStats {
@@ -71,8 +91,13 @@ struct PeerHostStats {
   uint64_t batches_failed = 0;
   uint64_t messages_received = 0;
   // Inbound messages dropped before any replica saw them: undecodable, naming
-  // another sender or receiver than their batch, or for a group not hosted here.
+  // another sender or receiver than their batch (or the batch naming another
+  // sender than its connection's hello), or for a group not hosted here.
   uint64_t messages_refused = 0;
+  // Peer connections refused at the handshake (no hello, a malformed one, or
+  // another cluster's), and closed for not completing it in time.
+  uint64_t hellos_refused = 0;
+  uint64_t handshake_timeouts = 0;
 };
 
 class PeerHost {

@@ -54,9 +54,15 @@
 
 namespace tinykv::client {
 
-// The largest page a Scan answers with, whatever the request's limit.
+// The largest page a Scan answers with, whatever the request's limit: at
+// most kMaxScanPageItems pairs, and the page stops before its keys and values
+// would pass kMaxScanPageBytes -- except that a page always holds at least
+// one pair (else a scan could not pass a large value). One pair is at most
+// kMaxRequestBytes (1.5 MiB, checked when it was written), so a page is at
+// most 1.5 MiB of keys and values plus fixed fields: always within the RPC
+// frame limit (net::kDefaultMaxFrameBytes, 4 MiB), whatever the values.
 inline constexpr uint64_t kMaxScanPageItems = 1000;
-inline constexpr uint64_t kMaxScanPageBytes = 4u << 20;
+inline constexpr uint64_t kMaxScanPageBytes = 1u << 20;
 
 // The request size limit: the key and value bytes one request carries
 // together (Put: key + value; Cas: key + expected + value; Get/Delete: the
