@@ -16,9 +16,11 @@
 // benchmark tool dials one connection per --conns too).
 #include <coroutine>
 #include <map>
+#include <mutex>
 #include <latch>
 #include <thread>
 
+#include <absl/synchronization/mutex.h>
 #include <grpcpp/grpcpp.h>
 
 #include "bench_backend.h"
@@ -107,9 +109,25 @@ class UnaryCall {
   std::unique_ptr<grpc::ClientAsyncResponseReader<Response>> reader_;
 };
 
+// A channel tuned for a load generator (measured on the 64-client gets: the
+// generator's CPU per request fell by about a quarter):
+//   * its own connection (local subchannel pool, see the top of this file);
+//   * no transparent retries: the retry filter buffers every request for a
+//     resend this generator never wants (errors are counted, not retried);
+//   * the minimal filter stack, with deadline checks explicitly kept on, so
+//     a request to a stopped member still ends at its deadline.
+// And, once per process, Abseil's mutex deadlock detection off: Debian's
+// Abseil keeps it on, and its lock-graph bookkeeping on every gRPC mutex
+// was a visible share of the generator's profile.
 std::shared_ptr<grpc::Channel> NewChannel(const std::string& endpoint) {
+  static std::once_flag once;
+  std::call_once(once,
+                 [] { absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore); });
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
+  args.SetInt(GRPC_ARG_MINIMAL_STACK, 1);
+  args.SetInt(GRPC_ARG_ENABLE_DEADLINE_CHECKS, 1);
   return grpc::CreateCustomChannel(endpoint, grpc::InsecureChannelCredentials(), args);
 }
 

@@ -33,6 +33,9 @@ using net::awaitable;
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
+// The phase 5 client's default cap on one attempt (client.h).
+constexpr milliseconds kAttemptTimeout{2000};
+
 // One generator thread: its RpcClient (whose io thread runs the lane's
 // coroutines) and what those coroutines share. Touched only on that thread.
 struct Lane {
@@ -195,12 +198,15 @@ class TinyKvBackend final : public Backend {
       }
       if (attempt > 0) retries_.fetch_add(1, std::memory_order_relaxed);
       const std::string target = PickTarget(lane);
-      // The server may work until a little before our deadline, so that its
-      // own Timeout (a real answer) arrives before we give up.
-      req.timeout_ms =
-          static_cast<uint32_t>(std::max<int64_t>(1, left.count() - std::min<int64_t>(50, left.count() / 10)));
+      // Each attempt gets at most kAttemptTimeout of the time left, so a
+      // paused or cut-off leader costs one attempt, not the whole deadline.
+      // The server may work until a little before the attempt's end, so
+      // that its own Timeout (a real answer) arrives before we give up.
+      const milliseconds attempt_timeout = std::min(left, kAttemptTimeout);
+      const int64_t ms = attempt_timeout.count();
+      req.timeout_ms = static_cast<uint32_t>(std::max<int64_t>(1, ms - std::min<int64_t>(50, ms / 10)));
       net::CallOptions call;
-      call.timeout = left;
+      call.timeout = attempt_timeout;
       call.max_attempts = 1;
       auto pending = lane.rpc->Call<M>(target, req, call);
       auto r = co_await std::move(pending);
