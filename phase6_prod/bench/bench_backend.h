@@ -73,6 +73,21 @@ Result<std::unique_ptr<Backend>> NewEtcdHttpBackend(const BackendOptions& option
 Result<std::string> FindEtcdLeader(const std::vector<std::string>& endpoints, int timeout_ms);
 
 // "host:port" without a scheme prefix such as "http://".
-std::string StripScheme(const std::string& endpoint);
+inline std::string StripScheme(const std::string& endpoint) {
+  const auto p = endpoint.find("://");
+  return p == std::string::npos ? endpoint : endpoint.substr(p + 3);
+}
+
+// What every factory does: check the endpoints, strip their schemes, then
+// construct B and run its `Status Start()` (connect, find the leader).
+template <typename B>
+Result<std::unique_ptr<Backend>> StartBackend(const BackendOptions& options) {
+  if (options.endpoints.empty()) return Status::InvalidArgument("no endpoints");
+  BackendOptions o = options;
+  for (std::string& e : o.endpoints) e = StripScheme(e);
+  auto b = std::make_unique<B>(std::move(o));
+  TINYKV_RETURN_IF_ERROR(b->Start());
+  return std::unique_ptr<Backend>(std::move(b));
+}
 
 }  // namespace tinykv::bench

@@ -220,11 +220,6 @@ class EtcdGrpcBackend final : public Backend {
 
 }  // namespace
 
-std::string StripScheme(const std::string& endpoint) {
-  const auto p = endpoint.find("://");
-  return p == std::string::npos ? endpoint : endpoint.substr(p + 3);
-}
-
 Result<std::string> FindEtcdLeader(const std::vector<std::string>& endpoints, int timeout_ms) {
   const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
   std::string last_error = "no endpoints";
@@ -258,12 +253,7 @@ Result<std::string> FindEtcdLeader(const std::vector<std::string>& endpoints, in
 }
 
 Result<std::unique_ptr<Backend>> NewEtcdGrpcBackend(const BackendOptions& options) {
-  if (options.endpoints.empty()) return Status::InvalidArgument("no endpoints");
-  BackendOptions o = options;
-  for (std::string& e : o.endpoints) e = StripScheme(e);
-  auto b = std::make_unique<EtcdGrpcBackend>(std::move(o));
-  TINYKV_RETURN_IF_ERROR(b->Start());
-  return std::unique_ptr<Backend>(std::move(b));
+  return StartBackend<EtcdGrpcBackend>(options);
 }
 
 }  // namespace tinykv::bench

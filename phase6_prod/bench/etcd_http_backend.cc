@@ -198,12 +198,7 @@ class EtcdHttpBackend final : public Backend {
 }  // namespace
 
 Result<std::unique_ptr<Backend>> NewEtcdHttpBackend(const BackendOptions& options) {
-  if (options.endpoints.empty()) return Status::InvalidArgument("no endpoints");
-  BackendOptions o = options;
-  for (std::string& e : o.endpoints) e = StripScheme(e);
-  auto b = std::make_unique<EtcdHttpBackend>(std::move(o));
-  TINYKV_RETURN_IF_ERROR(b->Start());
-  return std::unique_ptr<Backend>(std::move(b));
+  return StartBackend<EtcdHttpBackend>(options);
 }
 
 }  // namespace tinykv::bench

@@ -248,12 +248,7 @@ class TinyKvBackend final : public Backend {
 }  // namespace
 
 Result<std::unique_ptr<Backend>> NewTinyKvBackend(const BackendOptions& options) {
-  if (options.endpoints.empty()) return Status::InvalidArgument("no endpoints");
-  BackendOptions o = options;
-  for (std::string& e : o.endpoints) e = StripScheme(e);
-  auto b = std::make_unique<TinyKvBackend>(std::move(o));
-  TINYKV_RETURN_IF_ERROR(b->Start());
-  return std::unique_ptr<Backend>(std::move(b));
+  return StartBackend<TinyKvBackend>(options);
 }
 
 }  // namespace tinykv::bench
