@@ -19,9 +19,11 @@
 #   ETCD_SPREAD=1 scripts/bench-etcd.sh      # etcd connections over all members (etcd's tool)
 #
 # Settings (environment): CLIENTS (1 16 64 256), OPS (put get), RUNS (2), THREADS (2
-# generator threads), CONNS (4 connections, in total), VAL_SIZE (256), KEY_SIZE (8),
+# generator threads), CONNS (2 connections, in total), VAL_SIZE (256), KEY_SIZE (8),
 # KEYS (1000: the get key space), TOTAL (requests per point; default max(4000, 400 x
-# clients)), BENCH_DIR (where the temp dir goes), KEEP=1 keeps it (logs, raw output).
+# clients)), BENCH_DIR (where the temp dir goes), KEEP=1 keeps it (logs, raw output),
+# NICE (a nice value for the servers and the generator alike, e.g. -10 as root, to give
+# the benchmark precedence over other work on a shared machine; default 0).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -36,10 +38,11 @@ CLIENTS="${CLIENTS:-1 16 64 256}"
 OPS="${OPS:-put get}"
 RUNS="${RUNS:-2}"
 THREADS="${THREADS:-2}"
-CONNS="${CONNS:-4}"
+CONNS="${CONNS:-2}"
 VAL_SIZE="${VAL_SIZE:-256}"
 KEY_SIZE="${KEY_SIZE:-8}"
 KEYS="${KEYS:-1000}"
+NICE="${NICE:-0}"
 backends="tinykv etcd"
 [[ -n "${HTTP:-}" ]] && backends="$backends etcd-http"
 etcd_extra=()
@@ -60,7 +63,7 @@ trap cleanup EXIT INT TERM
 etcd_cluster="e1=http://127.0.0.1:12380,e2=http://127.0.0.1:22380,e3=http://127.0.0.1:32380"
 etcd_eps="127.0.0.1:12379,127.0.0.1:22379,127.0.0.1:32379"
 for i in 1 2 3; do
-  "$etcd_bin" --name "e$i" --data-dir "$work/etcd$i" \
+  nice -n "$NICE" "$etcd_bin" --name "e$i" --data-dir "$work/etcd$i" \
     --listen-client-urls "http://127.0.0.1:${i}2379" --advertise-client-urls "http://127.0.0.1:${i}2379" \
     --listen-peer-urls "http://127.0.0.1:${i}2380" --initial-advertise-peer-urls "http://127.0.0.1:${i}2380" \
     --initial-cluster "$etcd_cluster" --initial-cluster-state new --initial-cluster-token tinykv-bench \
@@ -71,7 +74,7 @@ tk_cluster="1=127.0.0.1:14380,2=127.0.0.1:24380,3=127.0.0.1:34380"
 tk_eps="127.0.0.1:14379,127.0.0.1:24379,127.0.0.1:34379"
 tk_client="1=127.0.0.1:14379,2=127.0.0.1:24379,3=127.0.0.1:34379"
 for i in 1 2 3; do
-  "$server" --id "$i" --data-dir "$work/tinykv$i" --listen-client "127.0.0.1:${i}4379" \
+  nice -n "$NICE" "$server" --id "$i" --data-dir "$work/tinykv$i" --listen-client "127.0.0.1:${i}4379" \
     --listen-peer "127.0.0.1:${i}4380" --initial-cluster "$tk_cluster" \
     --initial-cluster-client "$tk_client" --log-level warn >"$work/tinykv$i.log" 2>&1 &
   tk_pids+=($!)
@@ -91,11 +94,11 @@ for backend in tinykv etcd; do
   [[ -n $ok ]] || { echo "bench-etcd.sh: $backend cluster did not come up (logs in $work)" >&2; KEEP=1; exit 1; }
 done
 
-floor() { "$bench" floor --dir "$work" --endpoints "${tk_eps%%,*}" --seconds 2 | tee -a "$work/bench.log" \
+floor() { nice -n "$NICE" "$bench" floor --dir "$work" --endpoints "${tk_eps%%,*}" --seconds 2 | tee -a "$work/bench.log" \
             | grep '^RESULT' | sed "s/^RESULT /RESULT when=$1 /" >>"$results"; }
 
 echo "machine: $(nproc) cores, $(uname -r), load average at start: $(cut -d' ' -f1-3 /proc/loadavg); data in $work" | tee "$work/machine.txt"
-echo "etcd: $("$etcd_bin" --version | head -1); tinykv-bench: $THREADS threads, $CONNS connections, ${VAL_SIZE} B values, ${KEY_SIZE} B keys, $RUNS runs" | tee -a "$work/machine.txt"
+echo "etcd: $("$etcd_bin" --version | head -1); tinykv-bench: $THREADS threads, $CONNS connections, ${VAL_SIZE} B values, ${KEY_SIZE} B keys, $RUNS runs, nice $NICE" | tee -a "$work/machine.txt"
 floor start
 for run in $(seq 1 "$RUNS"); do
   # Alternate which system goes first, so that neither always runs on a warmer (or
@@ -111,7 +114,7 @@ for run in $(seq 1 "$RUNS"); do
         [[ $backend == etcd* ]] && extra+=("${etcd_extra[@]}")
         load=$(cut -d' ' -f1 /proc/loadavg)
         echo "== run $run: $backend $op clients=$c total=$total (load $load)" >&2
-        "$bench" "$op" --backend "$backend" --endpoints "$(eps_of "$backend")" --clients "$c" \
+        nice -n "$NICE" "$bench" "$op" --backend "$backend" --endpoints "$(eps_of "$backend")" --clients "$c" \
           --threads "$THREADS" --conns "$CONNS" --total "$total" --key-size "$KEY_SIZE" \
           --val-size "$VAL_SIZE" --server-pids "$(pids_of "$backend")" "${extra[@]}" \
           >"$work/out.txt" 2>&1 || true

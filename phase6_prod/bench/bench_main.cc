@@ -1,7 +1,7 @@
 // tinykv-bench: a closed-loop load generator in the manner of etcd's
 // `benchmark` tool, for TinyKV and etcd alike.
 //
-//   tinykv-bench put   --endpoints 127.0.0.1:2379,... --clients 64 --threads 2 --conns 4
+//   tinykv-bench put   --endpoints 127.0.0.1:2379,... --clients 64 --threads 2 --conns 2
 //                      --total 20000 --key-size 8 --val-size 256
 //                      [--backend tinykv|etcd|etcd-http] [--server-pids 11,12,13]
 //   tinykv-bench get   ... --consistency l|s      (linearizable | serializable)
@@ -48,7 +48,7 @@ struct Options {
   std::string backend = "tinykv";
   int clients = 1;
   int threads = 2;
-  int conns = 4;
+  int conns = 2;
   bool etcd_spread = false;
   uint64_t total = 10000;
   int key_size = 8;
