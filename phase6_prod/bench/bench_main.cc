@@ -24,6 +24,7 @@
 //          floor_ms=.. floor_ops_per_s=..
 // Exit codes: 0 ok; 1 cannot start (unreachable store, no leader, preload
 // failed); 2 bad flags; 3 some requests failed.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
