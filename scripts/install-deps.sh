@@ -37,6 +37,10 @@ PACKAGES=(
   librocksdb-dev          # benchmark reference only (phase 1 db_bench)
   redis-server            # benchmark reference only (phase 2 RPC bench)
   redis-tools             # redis-benchmark for that reference
+  libgrpc++-dev           # gRPC C++ 1.51: etcd's v3 API (tinykv-bench's etcd backend, phase 5 etcd/)
+  libprotobuf-dev         # protobuf 3.21 runtime and headers for the generated etcd messages
+  protobuf-compiler-grpc  # grpc_cpp_plugin (pulls in protoc): the etcd .proto files are compiled at build time
+  libabsl-dev             # Abseil, gRPC's base (tinykv-bench switches its mutex deadlock detection off)
   etcd-server             # benchmark reference only (phase 6 vs etcd)
   etcd-client             # etcdctl, to check that etcd cluster is up
 )

@@ -31,6 +31,7 @@
 #include <thread>
 #include <vector>
 
+#include "fsync_probe.h"
 #include "tinykv/common/logging.h"
 #include "tinykv/replica/kv_node.h"
 #include "tinykv/replica/peer_host.h"
@@ -40,40 +41,11 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 using tinykv::replica::KvCommand;
 using tinykv::replica::KvCommandResult;
+using tinykv::bench::FsyncProbe;
+using tinykv::bench::RawFsyncRate;
 using tinykv::replica::KvNode;
 
 namespace {
-
-struct FsyncProbe {
-  double per_sec = 0;
-  double p50_ms = 0, p99_ms = 0;
-};
-
-FsyncProbe RawFsyncRate(const fs::path& dir, double seconds) {
-  const fs::path p = dir / "fsync_probe";
-  int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) return {};
-  std::string block(4096, 'x');
-  std::vector<double> lat;
-  auto start = Clock::now();
-  auto end = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
-  while (Clock::now() < end) {
-    auto t = Clock::now();
-    if (::write(fd, block.data(), block.size()) != static_cast<ssize_t>(block.size())) break;
-    if (::fdatasync(fd) != 0) break;
-    lat.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t).count());
-  }
-  double el = std::chrono::duration<double>(Clock::now() - start).count();
-  ::close(fd);
-  fs::remove(p);
-  FsyncProbe r;
-  if (lat.empty()) return r;
-  r.per_sec = lat.size() / el;
-  std::sort(lat.begin(), lat.end());
-  r.p50_ms = lat[lat.size() / 2];
-  r.p99_ms = lat[std::min(lat.size() - 1, lat.size() * 99 / 100)];
-  return r;
-}
 
 struct Row {
   int clients;

@@ -1,5 +1,32 @@
-// tinykv-bench backends: one synchronous connection-like object per client
-// thread, so the same load generator drives TinyKV and etcd.
+// tinykv-bench backends: how the generator's logical clients reach a store.
+//
+// A backend owns a few threads (`threads`) and a few connections (`conns`)
+// and runs any number of logical clients on them as coroutines, each in a
+// closed loop over one Workload (workload.h) -- the way etcd's benchmark tool
+// drives many clients over a few gRPC connections. So the generator's cost
+// grows with the request rate, not with the client count, and both stores
+// are driven by the same number of threads and connections.
+//
+//   tinykv     TinyKV's client protocol over phase 2's multiplexed RpcClient
+//              (one RpcClient with one io thread per generator thread).
+//              Writes and gets go to the leader: found with the Status method,
+//              followed through NotLeader answers (the typed RoutingError
+//              detail); NotLeader / Unavailable / ... are retried with backoff
+//              until the request's deadline. Each logical client writes with
+//              its own WriteId (random client_id, request_seq + 1 per write).
+//   etcd       etcd's v3 gRPC API (etcdserverpb.KV Range / Put), async gRPC:
+//              one CompletionQueue per generator thread, `conns` channels
+//              (each its own HTTP/2 connection), logical client c on channel
+//              c % conns. By default every channel goes to the leader (found
+//              with Maintenance.Status), as TinyKV's requests do; with
+//              spread_endpoints they go round-robin over the endpoints, as
+//              etcd's own benchmark tool does (followers forward to the
+//              leader). Errors are counted, not retried.
+//   etcd-http  etcd's v3 HTTP/JSON gateway (POST /v3/kv/put, /v3/kv/range,
+//              base64 keys and values) with Boost.Beast: one HTTP/1.1
+//              keep-alive connection per logical client (no multiplexing), on
+//              `threads` io threads. An extra for comparison with the gRPC
+//              path; it costs etcd about half its throughput.
 #pragma once
 
 #include <memory>
@@ -8,41 +35,59 @@
 
 #include "tinykv/common/result.h"
 #include "tinykv/common/status.h"
+#include "workload.h"
 
 namespace tinykv::bench {
 
-// One client's view of the store. Used by one thread at a time.
-class Session {
- public:
-  virtual ~Session() = default;
-  virtual Status Put(const std::string& key, const std::string& value) = 0;
-  // linearizable=false: a serializable (local, possibly stale) read.
-  virtual Status Get(const std::string& key, bool linearizable) = 0;
+struct BackendOptions {
+  std::vector<std::string> endpoints;  // "host:port" (an "http://" prefix is ignored)
+  int threads = 1;                     // generator threads that run the clients
+  int conns = 1;                       // connections the load is spread over, in total
+  int timeout_ms = 10000;              // one request's deadline (all its attempts)
+  bool spread_endpoints = false;       // etcd backends: round-robin over endpoints, not the leader
 };
 
-// Creates sessions. `conns` is the number of connections shared by all
-// sessions (a backend that cannot multiplex may use one per session instead;
-// it says so in Describe()).
 class Backend {
  public:
   virtual ~Backend() = default;
-  virtual Result<std::unique_ptr<Session>> NewSession(int index) = 0;
+  // Runs w.clients() logical clients, each in a closed loop, until the
+  // workload has issued all its requests and every answer is recorded.
+  // Blocks the calling thread (which must not be one of the backend's).
+  virtual void Run(Workload& w) = 0;
+  // One line: protocol, threads, connections, routing.
   virtual std::string Describe() const = 0;
+  // Attempts after the first, over all requests so far (tinykv: NotLeader
+  // redirects and retries; etcd backends do not retry).
+  virtual uint64_t retries() const { return 0; }
 };
 
-struct BackendOptions {
-  std::vector<std::string> endpoints;
-  int conns = 1;
-  int clients = 1;
-  int timeout_ms = 10000;
-};
-
-// etcd v3 through its HTTP/JSON gRPC gateway (POST /v3/kv/put, /v3/kv/range),
-// keys and values base64-encoded, HTTP/1.1 keep-alive, one connection per
-// session (HTTP/1.1 cannot multiplex), sessions spread over the endpoints.
-Result<std::unique_ptr<Backend>> NewEtcdBackend(const BackendOptions& options);
-
-// TinyKV through the phase 5 C++ client (leader discovery, pooled connections).
+// Each factory connects (and finds the leader) before it returns: a store
+// that cannot be reached is an error here, not a run full of errors.
 Result<std::unique_ptr<Backend>> NewTinyKvBackend(const BackendOptions& options);
+Result<std::unique_ptr<Backend>> NewEtcdGrpcBackend(const BackendOptions& options);
+Result<std::unique_ptr<Backend>> NewEtcdHttpBackend(const BackendOptions& options);
+
+// The etcd leader's endpoint among `endpoints` (Maintenance.Status of each:
+// the member whose id is the leader its peers report), retried until
+// timeout_ms passes. Shared by both etcd backends.
+Result<std::string> FindEtcdLeader(const std::vector<std::string>& endpoints, int timeout_ms);
+
+// "host:port" without a scheme prefix such as "http://".
+inline std::string StripScheme(const std::string& endpoint) {
+  const auto p = endpoint.find("://");
+  return p == std::string::npos ? endpoint : endpoint.substr(p + 3);
+}
+
+// What every factory does: check the endpoints, strip their schemes, then
+// construct B and run its `Status Start()` (connect, find the leader).
+template <typename B>
+Result<std::unique_ptr<Backend>> StartBackend(const BackendOptions& options) {
+  if (options.endpoints.empty()) return Status::InvalidArgument("no endpoints");
+  BackendOptions o = options;
+  for (std::string& e : o.endpoints) e = StripScheme(e);
+  auto b = std::make_unique<B>(std::move(o));
+  TINYKV_RETURN_IF_ERROR(b->Start());
+  return std::unique_ptr<Backend>(std::move(b));
+}
 
 }  // namespace tinykv::bench

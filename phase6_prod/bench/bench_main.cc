@@ -1,42 +1,56 @@
-// tinykv-bench: a load generator in the manner of etcd's `benchmark` tool.
+// tinykv-bench: a closed-loop load generator in the manner of etcd's
+// `benchmark` tool, for TinyKV and etcd alike.
 //
-//   tinykv-bench put   --endpoints 127.0.0.1:2379 --clients 64 --conns 8 --total 20000
-//                      --key-size 8 --val-size 256 [--target tinykv|etcd]
+//   tinykv-bench put   --endpoints 127.0.0.1:2379,... --clients 64 --threads 2 --conns 2
+//                      --total 20000 --key-size 8 --val-size 256
+//                      [--backend tinykv|etcd|etcd-http] [--server-pids 11,12,13]
 //   tinykv-bench get   ... --consistency l|s      (linearizable | serializable)
 //   tinykv-bench mixed ... --read-ratio 0.9
+//   tinykv-bench floor --dir DATA_DIR --endpoints 127.0.0.1:2379 [--seconds 2]
 //
-// Each client is one thread issuing one request at a time (closed loop), like
-// etcd's benchmark. Keys are random within --key-space-size; get and mixed
-// first write every key of the key space (not measured). Output: a summary
-// like etcd's, a latency histogram, and one machine-readable line
-//   RESULT target=.. op=.. clients=.. total=.. errors=.. seconds=.. ops_per_s=..
-//          p50_ms=.. p90_ms=.. p99_ms=.. max_ms=..
+// --clients logical clients, each with one request in flight, run as
+// coroutines on --threads threads over --conns connections (bench_backend.h:
+// the same machinery for every backend). get and mixed first write every
+// key of the key space (not measured). Output: a summary like etcd's
+// benchmark, the latency distribution, the CPU the run cost (the
+// generator's own, getrusage; the servers', /proc/<pid>/stat of
+// --server-pids, summed), and one machine-readable line:
+//   RESULT backend=.. op=.. clients=.. threads=.. conns=.. total=.. errors=.. retries=..
+//          seconds=.. ops_per_s=.. p50_ms=.. p90_ms=.. p99_ms=.. max_ms=..
+//          gen_cpu_s=.. gen_cpu_cores=.. gen_cpu_us_per_op=.. server_cpu_us_per_op=..
+// (server_cpu_us_per_op=-1 without --server-pids). `floor` prints the disk's
+// raw fsync rate and one loopback round trip (floor.h):
+//   RESULT op=floor fsync_per_s=.. fsync_p50_ms=.. fsync_p99_ms=.. rtt_p50_ms=.. rtt_p99_ms=..
+//          floor_ms=.. floor_ops_per_s=..
+// Exit codes: 0 ok; 1 cannot start (unreachable store, no leader, preload
+// failed); 2 bad flags; 3 some requests failed.
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
-#include <mutex>
-#include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include "bench_backend.h"
-#include "tinykv/common/random.h"
+#include "floor.h"
+#include "process_cpu.h"
+#include "workload.h"
 
 namespace {
 
+using namespace tinykv::bench;
 using Clock = std::chrono::steady_clock;
 
 struct Options {
   std::string op;
   std::vector<std::string> endpoints{"127.0.0.1:2379"};
-  std::string target = "tinykv";
+  std::string backend = "tinykv";
   int clients = 1;
-  int conns = 1;
+  int threads = 2;
+  int conns = 2;
+  bool etcd_spread = false;
   uint64_t total = 10000;
   int key_size = 8;
   int val_size = 256;
@@ -45,150 +59,180 @@ struct Options {
   double read_ratio = 0.5;
   uint64_t seed = 1;
   int timeout_ms = 10000;
+  std::vector<int> server_pids;
+  // floor
+  std::string dir;
+  double seconds = 2;
+  uint64_t round_trips = 2000;
 };
 
-std::string MakeKey(uint64_t i, int size) {
-  std::string k = std::to_string(i);
-  if (static_cast<int>(k.size()) < size) k.insert(0, size - k.size(), '0');
-  return k;
+int Fail(const tinykv::Status& s) {
+  std::cerr << "tinykv-bench: error: " << s.ToString() << "\n";
+  return 1;
 }
 
-double Ms(uint64_t ns) { return static_cast<double>(ns) / 1e6; }
+int RunFloor(const Options& o) {
+  auto f = MeasureFloor(o.dir, o.seconds, StripScheme(o.endpoints[0]), o.round_trips);
+  if (!f.ok()) return Fail(f.status());
+  std::printf("fsync (4 KiB write + fdatasync in %s, %.1f s): %.0f/s, p50 %.3f ms, p99 %.3f ms\n",
+              o.dir.c_str(), o.seconds, f->fsync.per_sec, f->fsync.p50_ms, f->fsync.p99_ms);
+  std::printf("loopback round trip (TinyKV Status RPC to %s, %llu sequential): p50 %.3f ms, "
+              "p99 %.3f ms\n",
+              o.endpoints[0].c_str(), static_cast<unsigned long long>(f->round_trips),
+              f->rtt_p50_ms, f->rtt_p99_ms);
+  std::printf("single-client floor: fsync p50 + round trip p50 = %.3f ms = %.0f ops/s\n",
+              f->floor_ms(), 1000.0 / f->floor_ms());
+  std::printf("\nRESULT op=floor fsync_per_s=%.1f fsync_p50_ms=%.3f fsync_p99_ms=%.3f "
+              "rtt_p50_ms=%.3f rtt_p99_ms=%.3f floor_ms=%.3f floor_ops_per_s=%.1f\n",
+              f->fsync.per_sec, f->fsync.p50_ms, f->fsync.p99_ms, f->rtt_p50_ms, f->rtt_p99_ms,
+              f->floor_ms(), 1000.0 / f->floor_ms());
+  return 0;
+}
 
-int Run(const Options& o) {
-  tinykv::bench::BackendOptions bo{o.endpoints, o.conns, o.clients, o.timeout_ms};
-  auto backend = o.target == "etcd" ? tinykv::bench::NewEtcdBackend(bo)
-                                    : tinykv::bench::NewTinyKvBackend(bo);
-  if (!backend.ok()) {
-    std::cerr << "tinykv-bench: error: " << backend.status().ToString() << "\n";
-    return 1;
-  }
-  std::vector<std::unique_ptr<tinykv::bench::Session>> sessions;
-  for (int i = 0; i < o.clients; ++i) {
-    auto s = (*backend)->NewSession(i);
-    if (!s.ok()) {
-      std::cerr << "tinykv-bench: error: " << s.status().ToString() << "\n";
-      return 1;
-    }
-    sessions.push_back(std::move(s).value());
-  }
-  const std::string value(o.val_size, 'v');
-  const bool linearizable = o.consistency != "s";
+int RunLoad(const Options& o) {
+  BackendOptions bo;
+  bo.endpoints = o.endpoints;
+  bo.threads = o.threads;
+  bo.conns = o.conns;
+  bo.timeout_ms = o.timeout_ms;
+  bo.spread_endpoints = o.etcd_spread;
+  auto backend = o.backend == "etcd"        ? NewEtcdGrpcBackend(bo)
+                 : o.backend == "etcd-http" ? NewEtcdHttpBackend(bo)
+                                            : NewTinyKvBackend(bo);
+  if (!backend.ok()) return Fail(backend.status());
 
-  if (o.op != "put") {  // preload the key space, not measured
-    std::atomic<uint64_t> next{0};
-    std::atomic<uint64_t> failed{0};
-    std::vector<std::thread> threads;
-    for (int c = 0; c < o.clients; ++c) {
-      threads.emplace_back([&, c] {
-        for (uint64_t i; (i = next.fetch_add(1)) < o.key_space;) {
-          if (!sessions[c]->Put(MakeKey(i, o.key_size), value).ok()) failed++;
-        }
-      });
-    }
-    for (auto& t : threads) t.join();
-    if (failed > 0) {
-      std::cerr << "tinykv-bench: error: " << failed << " preload puts failed\n";
-      return 1;
+  WorkloadOptions wo;
+  wo.op = o.op == "put" ? OpKind::kPut : o.op == "get" ? OpKind::kGet : OpKind::kMixed;
+  wo.clients = o.clients;
+  wo.total = o.total;
+  wo.key_space = o.key_space;
+  wo.key_size = o.key_size;
+  wo.val_size = o.val_size;
+  wo.read_ratio = o.read_ratio;
+  wo.linearizable = o.consistency != "s";
+  wo.seed = o.seed;
+
+  if (wo.op != OpKind::kPut) {  // write the key space first, not measured
+    WorkloadOptions po = wo;
+    po.clients = static_cast<int>(std::min<uint64_t>(std::max(o.clients, 64), o.key_space));
+    auto preload = Workload::Preload(po);
+    (*backend)->Run(*preload);
+    const Outcome p = preload->Finish();
+    if (p.errors > 0) {
+      return Fail(tinykv::Status::Unavailable(std::to_string(p.errors) +
+                                              " preload puts failed; first: " + p.first_error));
     }
   }
 
-  std::atomic<uint64_t> issued{0};
-  std::atomic<uint64_t> errors{0};
-  std::mutex mu;
-  std::vector<uint64_t> all_ns;
-  all_ns.reserve(o.total);
-  std::string first_error;
+  auto work = Workload::Measured(wo);
+  const uint64_t retries_before = (*backend)->retries();
+  tinykv::Result<std::chrono::microseconds> server_before = std::chrono::microseconds(0);
+  if (!o.server_pids.empty()) {
+    server_before = ProcessesCpuTime(o.server_pids);
+    if (!server_before.ok()) return Fail(server_before.status());
+  }
+  const auto cpu_before = SelfCpuTime();
   const auto start = Clock::now();
-  std::vector<std::thread> threads;
-  for (int c = 0; c < o.clients; ++c) {
-    threads.emplace_back([&, c] {
-      tinykv::Random rnd(o.seed * 1000003 + c);
-      std::vector<uint64_t> ns;
-      std::string err;
-      while (issued.fetch_add(1) < o.total) {
-        const std::string key = MakeKey(rnd.Uniform(o.key_space), o.key_size);
-        const bool read = o.op == "get" || (o.op == "mixed" && rnd.NextDouble() < o.read_ratio);
-        const auto t0 = Clock::now();
-        tinykv::Status s = read ? sessions[c]->Get(key, linearizable) : sessions[c]->Put(key, value);
-        const auto t1 = Clock::now();
-        if (s.ok()) {
-          ns.push_back(std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count());
-        } else {
-          errors++;
-          if (err.empty()) err = s.ToString();
-        }
-      }
-      std::lock_guard<std::mutex> lock(mu);
-      all_ns.insert(all_ns.end(), ns.begin(), ns.end());
-      if (first_error.empty()) first_error = err;
-    });
-  }
-  for (auto& t : threads) t.join();
+  (*backend)->Run(*work);
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  std::sort(all_ns.begin(), all_ns.end());
-  auto pct = [&](double p) -> double {
-    if (all_ns.empty()) return 0;
-    size_t i = static_cast<size_t>(p * (all_ns.size() - 1) + 0.5);
-    return Ms(all_ns[std::min(i, all_ns.size() - 1)]);
-  };
-  uint64_t sum = 0;
-  for (uint64_t v : all_ns) sum += v;
-  const double ops = all_ns.size() / seconds;
+  const double gen_cpu_s = std::chrono::duration<double>(SelfCpuTime() - cpu_before).count();
+  double server_cpu_s = -1;
+  if (!o.server_pids.empty()) {
+    auto after = ProcessesCpuTime(o.server_pids);
+    if (!after.ok()) return Fail(after.status());
+    server_cpu_s = std::chrono::duration<double>(*after - *server_before).count();
+  }
+  const uint64_t retries = (*backend)->retries() - retries_before;
+  const Outcome out = work->Finish();
+  const size_t ok = out.latency_ns.size();
+  const double ops = ok / seconds;
+  const double gen_us_per_op = ok > 0 ? gen_cpu_s * 1e6 / ok : 0;
+  const double server_us_per_op = server_cpu_s < 0 ? -1 : ok > 0 ? server_cpu_s * 1e6 / ok : 0;
+  const std::string op_label =
+      o.op + (o.op == "put" ? "" : (wo.linearizable ? "-l" : "-s"));
 
-  std::printf("Target: %s\n", (*backend)->Describe().c_str());
-  std::printf("Workload: %s, %d clients, %d conns, %llu requests, key %d B, value %d B%s\n",
-              o.op.c_str(), o.clients, o.conns, static_cast<unsigned long long>(o.total),
-              o.key_size, o.val_size,
-              o.op == "put" ? "" : (linearizable ? ", linearizable reads" : ", serializable reads"));
+  std::printf("Backend: %s\n", (*backend)->Describe().c_str());
+  std::printf("Workload: %s, %d clients, %llu requests, key %d B, value %d B%s\n", o.op.c_str(),
+              o.clients, static_cast<unsigned long long>(o.total), o.key_size, o.val_size,
+              o.op == "put" ? "" : (wo.linearizable ? ", linearizable reads" : ", serializable reads"));
   std::printf("\nSummary:\n  Total:\t%.4f secs.\n  Slowest:\t%.4f secs.\n  Fastest:\t%.4f secs.\n"
-              "  Average:\t%.4f secs.\n  Requests/sec:\t%.1f\n  Errors:\t%llu\n",
-              seconds, pct(1.0) / 1000, pct(0.0) / 1000,
-              all_ns.empty() ? 0.0 : Ms(sum / all_ns.size()) / 1000, ops,
-              static_cast<unsigned long long>(errors.load()));
-  if (!first_error.empty()) std::printf("  First error:\t%s\n", first_error.c_str());
+              "  Average:\t%.4f secs.\n  Requests/sec:\t%.1f\n  Errors:\t%llu\n  Retries:\t%llu\n",
+              seconds, out.QuantileMs(1.0) / 1000, out.QuantileMs(0.0) / 1000,
+              out.MeanMs() / 1000, ops, static_cast<unsigned long long>(out.errors),
+              static_cast<unsigned long long>(retries));
+  if (!out.first_error.empty()) std::printf("  First error:\t%s\n", out.first_error.c_str());
   std::printf("\nLatency distribution:\n");
   for (double p : {0.10, 0.25, 0.50, 0.75, 0.90, 0.95, 0.99, 0.999}) {
-    std::printf("  %.1f%% in %.4f ms.\n", p * 100, pct(p));
+    std::printf("  %.1f%% in %.4f ms.\n", p * 100, out.QuantileMs(p));
   }
-  std::printf("\nRESULT target=%s op=%s%s clients=%d total=%llu errors=%llu seconds=%.3f "
-              "ops_per_s=%.1f p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f max_ms=%.3f\n",
-              o.target.c_str(), o.op.c_str(),
-              o.op == "put" ? "" : (linearizable ? "-l" : "-s"), o.clients,
+  std::printf("\nCPU:\n  generator:\t%.3f s = %.2f cores, %.1f us per request\n", gen_cpu_s,
+              gen_cpu_s / seconds, gen_us_per_op);
+  if (server_cpu_s >= 0) {
+    std::printf("  servers:\t%.3f s = %.2f cores, %.1f us per request (%zu processes)\n",
+                server_cpu_s, server_cpu_s / seconds, server_us_per_op, o.server_pids.size());
+  }
+  std::printf("\nRESULT backend=%s op=%s clients=%d threads=%d conns=%d total=%llu errors=%llu "
+              "retries=%llu seconds=%.3f ops_per_s=%.1f p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f "
+              "max_ms=%.3f gen_cpu_s=%.3f gen_cpu_cores=%.3f gen_cpu_us_per_op=%.2f "
+              "server_cpu_us_per_op=%.2f\n",
+              o.backend.c_str(), op_label.c_str(), o.clients, o.threads, o.conns,
               static_cast<unsigned long long>(o.total),
-              static_cast<unsigned long long>(errors.load()), seconds, ops, pct(0.50), pct(0.90),
-              pct(0.99), pct(1.0));
-  return errors.load() == 0 ? 0 : 3;
+              static_cast<unsigned long long>(out.errors),
+              static_cast<unsigned long long>(retries), seconds, ops, out.QuantileMs(0.50),
+              out.QuantileMs(0.90), out.QuantileMs(0.99), out.QuantileMs(1.0), gen_cpu_s,
+              gen_cpu_s / seconds, gen_us_per_op, server_us_per_op);
+  return out.errors == 0 ? 0 : 3;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   Options o;
-  CLI::App app{"tinykv-bench: load generator for TinyKV (and etcd, --target etcd)",
-               "tinykv-bench"};
+  CLI::App app{"tinykv-bench: closed-loop load generator for TinyKV and etcd", "tinykv-bench"};
   app.require_subcommand(1);
-  auto add_common = [&](CLI::App* sub) {
+  auto add_endpoints = [&](CLI::App* sub) {
     sub->add_option("--endpoints", o.endpoints, "host:port list (comma-separated)")
         ->delimiter(',')
         ->capture_default_str();
-    sub->add_option("--target", o.target, "tinykv or etcd")
-        ->check(CLI::IsMember({"tinykv", "etcd"}))
+  };
+  auto add_common = [&](CLI::App* sub) {
+    add_endpoints(sub);
+    sub->add_option("--backend", o.backend,
+                    "tinykv (client protocol), etcd (v3 gRPC), etcd-http (v3 JSON gateway)")
+        ->check(CLI::IsMember({"tinykv", "etcd", "etcd-http"}))
         ->capture_default_str();
-    sub->add_option("--clients", o.clients, "Concurrent clients (one request in flight each)")
+    sub->add_option("--clients", o.clients, "Logical clients (one request in flight each)")
         ->check(CLI::Range(1, 100000))
         ->capture_default_str();
-    sub->add_option("--conns", o.conns, "Connections shared by the clients")
-        ->check(CLI::Range(1, 100000))
+    sub->add_option("--threads", o.threads, "Generator threads the clients run on")
+        ->check(CLI::Range(1, 256))
         ->capture_default_str();
-    sub->add_option("--total", o.total, "Requests to send")->capture_default_str();
-    sub->add_option("--key-size", o.key_size, "Key size in bytes")->capture_default_str();
-    sub->add_option("--val-size", o.val_size, "Value size in bytes")->capture_default_str();
+    sub->add_option("--conns", o.conns, "Connections the clients share, in total")
+        ->check(CLI::Range(1, 10000))
+        ->capture_default_str();
+    sub->add_flag("--etcd-spread", o.etcd_spread,
+                  "etcd backends: connections round-robin over the endpoints (etcd's benchmark "
+                  "tool) instead of all to the leader");
+    sub->add_option("--total", o.total, "Requests to send")
+        ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40))
+        ->capture_default_str();
+    sub->add_option("--key-size", o.key_size, "Key size in bytes")
+        ->check(CLI::Range(1, 1 << 20))
+        ->capture_default_str();
+    sub->add_option("--val-size", o.val_size, "Value size in bytes")
+        ->check(CLI::Range(0, 1 << 20))
+        ->capture_default_str();
     sub->add_option("--key-space-size", o.key_space, "Distinct keys")
         ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40))
         ->capture_default_str();
     sub->add_option("--seed", o.seed, "Key generator seed")->capture_default_str();
-    sub->add_option("--timeout-ms", o.timeout_ms, "Per-request deadline")->capture_default_str();
+    sub->add_option("--timeout-ms", o.timeout_ms, "Per-request deadline (all attempts)")
+        ->check(CLI::Range(1, 3600000))
+        ->capture_default_str();
+    sub->add_option("--server-pids", o.server_pids,
+                    "Server process ids: report their CPU per request, summed")
+        ->delimiter(',')
+        ->check(CLI::PositiveNumber);
   };
   auto* put = app.add_subcommand("put", "Random-key puts");
   auto* get = app.add_subcommand("get", "Random-key gets (the key space is written first)");
@@ -202,11 +246,25 @@ int main(int argc, char** argv) {
   mixed->add_option("--read-ratio", o.read_ratio, "Fraction of gets")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
+  auto* floor = app.add_subcommand(
+      "floor", "The single-client floor: the disk's raw fsync rate and one loopback round trip "
+               "(TinyKV Status RPC)");
+  add_endpoints(floor);
+  floor->add_option("--dir", o.dir, "Directory on the disk to probe (the data directory's)")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  floor->add_option("--seconds", o.seconds, "How long to probe fsync")
+      ->check(CLI::Range(0.1, 600.0))
+      ->capture_default_str();
+  floor->add_option("--total", o.round_trips, "Round trips to time")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{10000000}))
+      ->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    const int rc = app.exit(e);  // prints the help or the error
+    return rc == 0 ? 0 : 2;
   }
   o.op = app.get_subcommands()[0]->get_name();
-  return Run(o);
+  return o.op == "floor" ? RunFloor(o) : RunLoad(o);
 }

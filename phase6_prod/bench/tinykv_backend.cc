@@ -1,66 +1,254 @@
-// The TinyKV backend of tinykv-bench: the phase 5 C++ client.
+// The TinyKV backend of tinykv-bench: logical clients as coroutines over
+// phase 2's multiplexed RpcClient (bench_backend.h has the contract).
 //
-// --conns clients (each with one connection per endpoint, multiplexed) are
-// shared round-robin by the sessions, as etcd's benchmark shares --conns gRPC
-// connections among --clients. Each client finds the leader itself and
-// follows NotLeader hints; linearizable gets use ReadIndex on the leader,
-// serializable gets are answered by whichever node the client picks.
-#include <memory>
-#include <vector>
+// Why one RpcClient per generator thread, each with one io thread: a
+// coroutine co_spawned on its RpcClient's executor awaits Call on the same
+// io_context its connections live on, so a request never hops threads and
+// the lane's state (the cached leader) needs no lock. Logical client c runs
+// on lane c % threads.
+//
+// Routing is the phase 5 client's (client.h), rewritten as a coroutine
+// because that client blocks a thread per call: leader first, NotLeader's
+// typed hint followed at once, a Status sweep when the hint has no address,
+// backoff with full jitter on anything else retryable (client::IsRetryable),
+// all within the request's deadline.
+#include "tinykv/net/asio.h"  // first: see the header
+
+#include <atomic>
+#include <latch>
+#include <random>
 
 #include "bench_backend.h"
 #include "tinykv/client/client.h"
+#include "tinykv/client/protocol.h"
+#include "tinykv/common/routing_error.h"
+#include "tinykv/net/client.h"
+#include "tinykv/net/retry.h"
 
 namespace tinykv::bench {
 namespace {
 
-class TinyKvSession final : public Session {
- public:
-  explicit TinyKvSession(std::shared_ptr<client::Client> c) : client_(std::move(c)) {}
-  Status Put(const std::string& key, const std::string& value) override {
-    return client_->Put(key, value);
-  }
-  Status Get(const std::string& key, bool linearizable) override {
-    client::CallOptions opts;
-    opts.serializable = !linearizable;
-    return client_->Get(key, opts).status();
-  }
+namespace asio = boost::asio;
+using net::awaitable;
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
 
- private:
-  std::shared_ptr<client::Client> client_;
+// The phase 5 client's default cap on one attempt (client.h).
+constexpr milliseconds kAttemptTimeout{2000};
+
+// One generator thread: its RpcClient (whose io thread runs the lane's
+// coroutines) and what those coroutines share. Touched only on that thread.
+struct Lane {
+  std::unique_ptr<net::RpcClient> rpc;
+  std::string leader;  // "" = unknown
+  size_t next_endpoint = 0;
+  Random rnd{1};
 };
+
+// A client_id no earlier run used: the state machine keeps the highest
+// request_seq per client_id, so a reused id would turn new writes into
+// duplicates of old ones.
+uint64_t FreshClientId() {
+  static std::random_device rd;
+  static std::mutex mu;
+  std::lock_guard<std::mutex> l(mu);
+  uint64_t id = 0;
+  while (id == 0) id = (static_cast<uint64_t>(rd()) << 32) ^ rd();
+  return id;
+}
 
 class TinyKvBackend final : public Backend {
  public:
-  TinyKvBackend(BackendOptions options, std::vector<std::shared_ptr<client::Client>> clients)
-      : options_(std::move(options)), clients_(std::move(clients)) {}
-  Result<std::unique_ptr<Session>> NewSession(int index) override {
-    return std::unique_ptr<Session>(new TinyKvSession(clients_[index % clients_.size()]));
-  }
-  std::string Describe() const override {
-    return "TinyKV client protocol (phase 5 C++ client, " + std::to_string(clients_.size()) +
-           " clients x 1 multiplexed connection per endpoint, leader discovery)";
+  explicit TinyKvBackend(BackendOptions options) : options_(std::move(options)) {}
+
+  Status Start() {
+    int conns_left = options_.conns;
+    for (int i = 0; i < options_.threads; ++i) {
+      // conns spread over the lanes, at least one each.
+      const int lanes_left = options_.threads - i;
+      const int mine = std::max(1, (conns_left + lanes_left - 1) / lanes_left);
+      conns_left -= mine;
+      conns_total_ += mine;
+      net::ClientOptions co;
+      co.io_threads = 1;
+      co.max_connections_per_peer = static_cast<size_t>(mine);
+      co.connect_timeout = milliseconds(std::min(options_.timeout_ms, 2000));
+      co.retry.max_attempts = 1;  // the backend retries, across endpoints
+      auto lane = std::make_unique<Lane>();
+      TINYKV_ASSIGN_OR_RETURN(lane->rpc, net::RpcClient::Create(co));
+      lane->rnd = Random(FreshClientId());
+      lane->next_endpoint = static_cast<size_t>(i);
+      lanes_.push_back(std::move(lane));
+    }
+    // Find the leader once, up front, so an unreachable cluster fails here.
+    std::string why;
+    for (const std::string& e : options_.endpoints) {
+      net::CallOptions call;
+      call.timeout = milliseconds(std::min(options_.timeout_ms, 2000));
+      call.max_attempts = 1;
+      auto st = lanes_[0]->rpc->CallSync<client::StatusMethod>(e, client::StatusRequest{}, call);
+      if (!st.ok()) {
+        why += (why.empty() ? "" : "; ") + e + ": " + st.status().ToString();
+        continue;
+      }
+      reached_ = true;
+      if (st->leader != 0 && st->leader == st->id) initial_leader_ = e;
+      if (initial_leader_.empty() && !st->leader_client_address.empty()) {
+        initial_leader_ = st->leader_client_address;
+      }
+      if (!initial_leader_.empty()) break;
+    }
+    if (!reached_) return Status::Unavailable("tinykv: could not reach any endpoint (" + why + ")");
+    for (auto& lane : lanes_) lane->leader = initial_leader_;
+    return Status::OK();
   }
 
+  void Run(Workload& w) override {
+    std::latch done(w.clients());
+    for (int c = 0; c < w.clients(); ++c) {
+      Lane& lane = *lanes_[static_cast<size_t>(c) % lanes_.size()];
+      asio::co_spawn(lane.rpc->executor(), ClientLoop(lane, w, c),
+                     [&done](std::exception_ptr) { done.count_down(); });
+    }
+    done.wait();
+  }
+
+  std::string Describe() const override {
+    return "tinykv: client protocol over phase 2 RpcClient, " + std::to_string(lanes_.size()) +
+           " threads, " + std::to_string(conns_total_) +
+           " multiplexed connections to the leader (" +
+           (initial_leader_.empty() ? "not known at start" : initial_leader_) +
+           "), NotLeader followed, retries until the deadline";
+  }
+  uint64_t retries() const override { return retries_.load(); }
+
  private:
-  BackendOptions options_;
-  std::vector<std::shared_ptr<client::Client>> clients_;
+  awaitable<void> ClientLoop(Lane& lane, Workload& w, int c) {
+    client::WriteId id{FreshClientId(), 0};
+    Request r;
+    while (w.Next(c, &r)) {
+      const auto t0 = Clock::now();
+      Status s;
+      if (r.read) {
+        client::GetRequest req;
+        req.key = std::move(r.key);
+        req.serializable = !w.linearizable();
+        auto call = Invoke<client::GetMethod>(lane, std::move(req), w.linearizable());
+        s = co_await std::move(call);
+      } else {
+        client::PutRequest req;
+        req.key = std::move(r.key);
+        req.value = w.value();
+        id.request_seq++;  // the same id for every attempt of this write
+        req.id = id;
+        auto call = Invoke<client::PutMethod>(lane, std::move(req), true);
+        s = co_await std::move(call);
+      }
+      w.Record(c, Clock::now() - t0, s);
+    }
+  }
+
+  std::string PickTarget(Lane& lane) {
+    if (!lane.leader.empty()) return lane.leader;
+    return options_.endpoints[lane.next_endpoint++ % options_.endpoints.size()];
+  }
+
+  // The Status sweep: the endpoint that leads, or the leader's address as a
+  // member reports it. "" when no member knows a leader.
+  awaitable<std::string> Discover(Lane& lane, Clock::time_point deadline) {
+    for (const std::string& e : options_.endpoints) {
+      const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
+      if (left.count() <= 0) break;
+      net::CallOptions call;
+      call.timeout = std::min(left, milliseconds(500));
+      call.max_attempts = 1;
+      auto pending = lane.rpc->Call<client::StatusMethod>(e, client::StatusRequest{}, call);
+      auto st = co_await std::move(pending);
+      if (!st.ok() || st->leader == 0) continue;
+      if (st->leader == st->id) co_return e;
+      if (!st->leader_client_address.empty()) co_return st->leader_client_address;
+    }
+    co_return std::string();
+  }
+
+  awaitable<void> Backoff(Lane& lane, int failures, Clock::time_point deadline) {
+    net::RetryPolicy policy;
+    policy.initial_backoff = milliseconds(20);
+    policy.max_backoff = milliseconds(500);
+    const auto delay = std::min<Clock::duration>(net::BackoffDelay(policy, failures, &lane.rnd),
+                                                 deadline - Clock::now());
+    if (delay <= Clock::duration::zero()) co_return;
+    asio::steady_timer timer(co_await asio::this_coro::executor, delay);
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+
+  // One request with its retries. leader_only: only the leader answers, so
+  // a success confirms the target as leader.
+  template <typename M>
+  awaitable<Status> Invoke(Lane& lane, typename M::Request req, bool leader_only) {
+    const auto deadline = Clock::now() + milliseconds(options_.timeout_ms);
+    Status last = Status::Unavailable("no attempt made");
+    int failures = 0;
+    for (int attempt = 0;; ++attempt) {
+      const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
+      if (left.count() <= 0) {
+        co_return Status::Timeout("deadline exceeded after " + std::to_string(attempt) +
+                                  " attempts; last error: " + last.ToString());
+      }
+      if (attempt > 0) retries_.fetch_add(1, std::memory_order_relaxed);
+      const std::string target = PickTarget(lane);
+      // Each attempt gets at most kAttemptTimeout of the time left, so a
+      // paused or cut-off leader costs one attempt, not the whole deadline.
+      // The server may work until a little before the attempt's end, so
+      // that its own Timeout (a real answer) arrives before we give up.
+      const milliseconds attempt_timeout = std::min(left, kAttemptTimeout);
+      const int64_t ms = attempt_timeout.count();
+      req.timeout_ms = static_cast<uint32_t>(std::max<int64_t>(1, ms - std::min<int64_t>(50, ms / 10)));
+      net::CallOptions call;
+      call.timeout = attempt_timeout;
+      call.max_attempts = 1;
+      auto pending = lane.rpc->Call<M>(target, req, call);
+      auto r = co_await std::move(pending);
+      if (r.ok()) {
+        if (leader_only) lane.leader = target;
+        co_return Status::OK();
+      }
+      last = r.status();
+      if (!client::IsRetryable(last)) co_return last;
+      if (lane.leader == target) lane.leader.clear();
+      if (last.IsNotLeader()) {
+        const RoutingError hint = RoutingErrorOf(last).value_or(RoutingError{});
+        if (!hint.leader_address.empty() && hint.leader_address != target) {
+          lane.leader = hint.leader_address;  // follow a concrete hint at once
+        } else if (hint.leader_id != 0) {
+          auto sweep = Discover(lane, deadline);
+          lane.leader = co_await std::move(sweep);
+        }
+        // A known leader is tried at once; back off only if hints keep
+        // failing (or no member knows a leader: an election is running).
+        ++failures;
+        if (!lane.leader.empty() && failures <= 2) continue;
+      } else {
+        ++failures;
+      }
+      auto wait = Backoff(lane, failures, deadline);
+      co_await std::move(wait);
+    }
+  }
+
+  const BackendOptions options_;
+  std::vector<std::unique_ptr<Lane>> lanes_;
+  int conns_total_ = 0;
+  bool reached_ = false;
+  std::string initial_leader_;
+  std::atomic<uint64_t> retries_{0};
 };
 
 }  // namespace
 
 Result<std::unique_ptr<Backend>> NewTinyKvBackend(const BackendOptions& options) {
-  std::vector<std::shared_ptr<client::Client>> clients;
-  for (int i = 0; i < std::max(1, options.conns); ++i) {
-    client::ClientOptions co;
-    co.endpoints = options.endpoints;
-    co.timeout = std::chrono::milliseconds(options.timeout_ms);
-    co.connections_per_endpoint = 1;
-    auto c = client::Client::Create(co);
-    if (!c.ok()) return c.status();
-    clients.push_back(std::shared_ptr<client::Client>(std::move(c).value()));
-  }
-  return std::unique_ptr<Backend>(new TinyKvBackend(options, std::move(clients)));
+  return StartBackend<TinyKvBackend>(options);
 }
 
 }  // namespace tinykv::bench

@@ -1,0 +1,96 @@
+// Workload: what tinykv-bench's logical clients send, and what came back.
+//
+// A closed loop, as etcd's benchmark tool runs it: each of `clients` logical
+// clients has one request in flight and sends the next when the answer
+// arrives, until `total` requests have been issued across all of them. Keys
+// are random in [0, key_space) (per-client seeded streams), written as
+// zero-padded decimals of key_size bytes; every put carries the same
+// val_size-byte value. A Preload workload instead puts every key of the key
+// space once (the clients share one counter), so that gets find their keys.
+//
+// Thread safety: Next and Record for client c are called by that client's
+// coroutine only (one thread at a time); different clients run on different
+// threads concurrently. Finish is called once every client has stopped.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tinykv/common/random.h"
+#include "tinykv/common/status.h"
+
+namespace tinykv::bench {
+
+enum class OpKind { kPut, kGet, kMixed };
+
+struct WorkloadOptions {
+  OpKind op = OpKind::kPut;
+  int clients = 1;
+  uint64_t total = 10000;
+  uint64_t key_space = 10000;
+  int key_size = 8;
+  int val_size = 256;
+  double read_ratio = 0.5;  // kMixed: the fraction of gets
+  bool linearizable = true;  // gets: linearizable (true) or serializable
+  uint64_t seed = 1;
+};
+
+struct Request {
+  std::string key;
+  bool read = false;
+};
+
+// What a run measured, latencies sorted.
+struct Outcome {
+  std::vector<uint64_t> latency_ns;  // one per successful request, ascending
+  uint64_t errors = 0;
+  std::string first_error;
+  // The latency at quantile q in [0, 1], in ms (0 when nothing succeeded).
+  double QuantileMs(double q) const;
+  double MeanMs() const;
+};
+
+class Workload {
+ public:
+  // The measured run: `total` requests of kind `op`.
+  static std::unique_ptr<Workload> Measured(const WorkloadOptions& options);
+  // Puts every key of the key space once (not measured).
+  static std::unique_ptr<Workload> Preload(const WorkloadOptions& options);
+
+  int clients() const { return options_.clients; }
+  bool linearizable() const { return options_.linearizable; }
+  const std::string& value() const { return value_; }
+
+  // The next request of logical client c; false once the run's requests are
+  // all issued (the client then stops).
+  bool Next(int c, Request* r);
+  // The answer to client c's last request and how long it took.
+  void Record(int c, std::chrono::nanoseconds latency, const Status& s);
+  // Merges the clients' records. Call once, after every client stopped.
+  Outcome Finish();
+
+ private:
+  struct alignas(64) PerClient {
+    explicit PerClient(uint64_t seed) : rnd(seed) {}
+    Random rnd;
+    std::vector<uint64_t> latency_ns;
+    uint64_t errors = 0;
+    std::string first_error;
+  };
+  Workload(const WorkloadOptions& options, bool preload);
+
+  const WorkloadOptions options_;
+  const bool preload_;
+  const std::string value_;
+  alignas(64) std::atomic<uint64_t> issued_{0};
+  std::vector<PerClient> per_client_;
+};
+
+// The key of index i: i in decimal, zero-padded on the left to `size` bytes.
+std::string MakeKey(uint64_t i, int size);
+
+}  // namespace tinykv::bench
