@@ -6,6 +6,7 @@
 #include <vector>
 #include <pybind11/stl.h>
 
+#include "bytes_py.h"
 #include "replica_status_py.h"
 #include "status_py.h"
 #include "tinykv/replica/kv_node.h"
@@ -86,12 +87,12 @@ void BindRaftNode(py::module_& m) {
       .def("set_peer_address", &KvNode::SetPeerAddress, py::arg("id"), py::arg("address"))
       .def(
           "put",
-          [](KvNode& n, const std::string& k, const std::string& v, double timeout,
+          [](KvNode& n, const BytesArg& k, const BytesArg& v, double timeout,
              uint64_t client_id, uint64_t seq) {
             KvCommand c;
             c.op = KvCommand::Op::kPut;
-            c.key = k;
-            c.value = v;
+            c.key = k.str();
+            c.value = v.str();
             c.client_id = client_id;
             c.request_seq = seq;
             return Run(n, std::move(c), timeout).index;
@@ -100,10 +101,10 @@ void BindRaftNode(py::module_& m) {
           py::arg("seq") = 0, "Replicated put; returns the raft index it applied at.")
       .def(
           "delete",
-          [](KvNode& n, const std::string& k, double timeout, uint64_t client_id, uint64_t seq) {
+          [](KvNode& n, const BytesArg& k, double timeout, uint64_t client_id, uint64_t seq) {
             KvCommand c;
             c.op = KvCommand::Op::kDelete;
-            c.key = k;
+            c.key = k.str();
             c.client_id = client_id;
             c.request_seq = seq;
             return Run(n, std::move(c), timeout).index;
@@ -111,25 +112,25 @@ void BindRaftNode(py::module_& m) {
           py::arg("key"), py::arg("timeout") = 5.0, py::arg("client_id") = 0, py::arg("seq") = 0)
       .def(
           "delete_range",
-          [](KvNode& n, const std::string& start, const std::optional<std::string>& end,
+          [](KvNode& n, const BytesArg& start, const std::optional<BytesArg>& end,
              double timeout) {
             KvCommand c;
             c.op = KvCommand::Op::kDeleteRange;
-            c.key = start;
-            c.value = end.value_or("");
+            c.key = start.str();
+            c.value = end ? end->str() : "";
             return Run(n, std::move(c), timeout).deleted;
           },
           py::arg("start"), py::arg("end") = py::none(), py::arg("timeout") = 5.0,
           "Deletes keys in [start, end) (end None or b'': unbounded); returns how many.")
       .def(
           "cas",
-          [](KvNode& n, const std::string& k, std::optional<std::string> expected,
-             const std::string& v, double timeout, uint64_t client_id, uint64_t seq) {
+          [](KvNode& n, const BytesArg& k, const std::optional<BytesArg>& expected,
+             const BytesArg& v, double timeout, uint64_t client_id, uint64_t seq) {
             KvCommand c;
             c.op = KvCommand::Op::kCas;
-            c.key = k;
-            c.expected = std::move(expected);
-            c.value = v;
+            c.key = k.str();
+            if (expected) c.expected = expected->str();
+            c.value = v.str();
             c.client_id = client_id;
             c.request_seq = seq;
             KvCommandResult r = Run(n, std::move(c), timeout);
@@ -185,21 +186,21 @@ void BindRaftNode(py::module_& m) {
           py::arg("timeout") = 5.0, "ReadIndex: after it returns, local reads are linearizable.")
       .def(
           "get",
-          [](KvNode& n, const std::string& k) {
+          [](KvNode& n, const BytesArg& k) {
             auto r = [&] {
               py::gil_scoped_release nogil;
-              return n.Get(k);
+              return n.Get(k.str());
             }();
             return OptBytes(ValueOrThrow(std::move(r)));
           },
           py::arg("key"), "Local (serializable) read of the state machine.")
       .def(
           "scan",
-          [](KvNode& n, const std::string& start, const std::optional<std::string>& end,
+          [](KvNode& n, const BytesArg& start, const std::optional<BytesArg>& end,
              size_t limit) {
             auto r = [&] {
               py::gil_scoped_release nogil;
-              return n.Scan(start, end.value_or(""), limit);  // None or "": unbounded
+              return n.Scan(start.str(), end ? end->str() : "", limit);  // None or "": unbounded
             }();
             py::list out;
             for (auto& [k, v] : ValueOrThrow(std::move(r)))

@@ -106,6 +106,7 @@ Result<std::unique_ptr<Client>> Client::Create(ClientOptions options) {
 
 Client::Client(ClientOptions options, std::unique_ptr<net::RpcClient> rpc)
     : options_(std::move(options)),
+      clock_(options_.clock != nullptr ? options_.clock : Clock::Real()),
       distinct_endpoints_(
           std::set<std::string>(options_.endpoints.begin(), options_.endpoints.end()).size()),
       rpc_(std::move(rpc)),
@@ -137,8 +138,14 @@ ClientStats Client::stats() const {
   return s;
 }
 
-Client::Clock::time_point Client::DeadlineOf(const CallOptions& opts) const {
-  return Clock::now() + opts.timeout.value_or(options_.timeout);
+Client::Deadline Client::DeadlineOf(const CallOptions& opts) const {
+  const milliseconds timeout = opts.timeout.value_or(options_.timeout);
+  return clock_->NowMicros() + static_cast<uint64_t>(std::max<int64_t>(0, timeout.count())) * 1000;
+}
+
+milliseconds Client::Left(Deadline deadline) const {
+  const uint64_t now = clock_->NowMicros();
+  return milliseconds(now >= deadline ? 0 : static_cast<int64_t>((deadline - now) / 1000));
 }
 
 std::string Client::PickTarget() {
@@ -166,7 +173,7 @@ void Client::ForgetLeader(const std::string& endpoint) {
   }
 }
 
-void Client::Backoff(int retry, Clock::time_point deadline) {
+void Client::Backoff(int retry, Deadline deadline) {
   net::RetryPolicy policy;
   policy.initial_backoff = options_.initial_backoff;
   policy.max_backoff = options_.max_backoff;
@@ -175,18 +182,18 @@ void Client::Backoff(int retry, Clock::time_point deadline) {
     std::lock_guard<std::mutex> l(mu_);
     delay = net::BackoffDelay(policy, retry, &rnd_);
   }
-  auto left = deadline - Clock::now();
-  if (left <= Clock::duration::zero()) return;
-  std::this_thread::sleep_for(std::min<Clock::duration>(delay, left));
+  const uint64_t now = clock_->NowMicros();
+  if (now >= deadline) return;
+  clock_->SleepForMicros(std::min<uint64_t>(static_cast<uint64_t>(delay.count()), deadline - now));
 }
 
-bool Client::Discover(Clock::time_point deadline) {
+bool Client::Discover(Deadline deadline) {
   discoveries_++;
   // Ask every endpoint; a node that knows the leader and its address decides.
   std::map<uint64_t, std::string> addr_of;
   uint64_t leader = 0;
   for (const std::string& e : options_.endpoints) {
-    auto left = duration_cast<milliseconds>(deadline - Clock::now());
+    const milliseconds left = Left(deadline);
     if (left.count() <= 0 || closed_) break;
     Result<StatusResponse> st =
         EndpointStatus(e, std::min(left, std::max(options_.dial_timeout, milliseconds(200))));
@@ -212,7 +219,7 @@ bool Client::Discover(Clock::time_point deadline) {
 }
 
 template <typename M>
-Result<typename M::Response> Client::Invoke(typename M::Request request, Clock::time_point deadline,
+Result<typename M::Response> Client::Invoke(typename M::Request request, Deadline deadline,
                                             bool leader_only) {
   calls_++;
   Status last = Status::Unavailable("no attempt made");
@@ -222,7 +229,7 @@ Result<typename M::Response> Client::Invoke(typename M::Request request, Clock::
   std::map<std::string, std::string> unreachable;
   for (int attempt = 0;; ++attempt) {
     if (closed_) return Status::Cancelled("client closed");
-    auto left = duration_cast<milliseconds>(deadline - Clock::now());
+    const milliseconds left = Left(deadline);
     if (left.count() <= 0) {
       return Status::Timeout("deadline exceeded after " + std::to_string(attempt) +
                              " attempts; last error: " + last.ToString());
@@ -358,7 +365,7 @@ Result<std::vector<KeyValue>> Client::Scan(const std::string& start, const std::
                                            uint64_t limit, const CallOptions& opts,
                                            bool keys_only) {
   TINYKV_RETURN_IF_ERROR(CheckRequestSize(start.size() + end.size(), "scan"));
-  const Clock::time_point deadline = DeadlineOf(opts);
+  const Deadline deadline = DeadlineOf(opts);
   std::vector<KeyValue> out;
   std::string from = start;
   while (true) {
@@ -450,7 +457,7 @@ Result<MemberChangeResponse> Client::MemberRemove(uint64_t id, const CallOptions
 HealthReport Client::Health(const std::string& endpoint, std::optional<milliseconds> timeout) {
   HealthReport report;
   report.endpoint = endpoint;
-  auto start = Clock::now();
+  const uint64_t start = clock_->NowMicros();
   Result<StatusResponse> st = EndpointStatus(endpoint, timeout);
   if (!st.ok()) {
     report.error = st.status().ToString();
@@ -468,7 +475,7 @@ HealthReport Client::Health(const std::string& endpoint, std::optional<milliseco
                      " known, but a linearizable read failed: " + r.status().ToString();
     }
   }
-  report.took = duration_cast<std::chrono::microseconds>(Clock::now() - start);
+  report.took = std::chrono::microseconds(clock_->NowMicros() - start);
   return report;
 }
 

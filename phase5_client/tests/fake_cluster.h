@@ -52,8 +52,10 @@ class FakeCluster {
     group_->term++;
   }
   std::unique_ptr<Client> NewClient(std::vector<std::string> endpoints = {},
-                                    std::chrono::milliseconds timeout = 5s) {
+                                    std::chrono::milliseconds timeout = 5s,
+                                    Clock* clock = nullptr) {
     ClientOptions o;
+    o.clock = clock;
     o.endpoints = endpoints.empty() ? addresses_ : std::move(endpoints);
     o.timeout = timeout;
     o.seed = tinykv::testing::SeedForTest();

@@ -144,6 +144,27 @@ TEST(ClientService, NoLeaderFailsWithTimeoutAtTheDeadline) {
   EXPECT_EQ(c.group().proposals, 0u);
 }
 
+// The deadline and the waits between attempts run on the client's injected
+// clock: a 10-minute deadline with no leader to be found ends after 10 minutes
+// of manual time -- over a thousand backed-off attempts -- in moments of real time.
+TEST(ClientService, DeadlineAndBackoffRunOnTheInjectedClock) {
+  FakeCluster c(3, true);
+  c.SetLeader(0);
+  ManualClock clock(1'000'000);
+  auto cl = c.NewClient({}, std::chrono::minutes(10), &clock);
+  const auto real_start = std::chrono::steady_clock::now();
+  Status s = cl->Put("k", "v");
+  const auto real = std::chrono::steady_clock::now() - real_start;
+  EXPECT_TRUE(s.IsTimeout()) << s.ToString();
+  EXPECT_GE(clock.NowMicros() - 1'000'000, 600ull * 1'000'000);
+  // Backoff is capped at 500 ms, so 10 minutes hold at least 1200 waits.
+  EXPECT_GE(cl->stats().retries, 1200u);
+  // Generous: on the real clock this would take 10 minutes.
+  EXPECT_LT(real, std::chrono::minutes(3));
+  std::lock_guard<std::mutex> l(c.group().mu);
+  EXPECT_EQ(c.group().proposals, 0u);
+}
+
 TEST(ClientService, LostAcknowledgementIsRetriedAndAppliedOnce) {
   FakeCluster c(3, true);
   auto cl = c.NewClient();

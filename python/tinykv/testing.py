@@ -48,6 +48,7 @@ import atexit
 import ctypes
 import os
 import queue
+import random
 import shutil
 import signal
 import socket
@@ -82,11 +83,50 @@ def find_server_binary() -> str:
                             "TINYKV_SERVER_BIN")
 
 
+# Ports handed out by free_port() in this process, never handed out twice.
+_given_ports: set[int] = set()
+_given_lock = threading.Lock()
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            lo, hi = (int(x) for x in f.read().split())
+            return lo, hi
+    except (OSError, ValueError):
+        return 32768, 60999  # Linux's default
+
+
 def free_port() -> int:
-    """A loopback port that was free a moment ago (the OS picks it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port that was free a moment ago and stays likely to be free.
+
+    A port the OS picks for ``bind(0)`` comes from the ephemeral range, the
+    same range it takes the local ports of outgoing connections from, so by
+    the time a server starts (or restarts, on the same port, after a kill) a
+    client connection elsewhere on the machine may hold it ("Address already
+    in use"). So the port is drawn at random from below the ephemeral range
+    (10000 up to it), checked free by binding it, and never handed out twice
+    by this process; the OS's pick is the fallback when that range is empty.
+    """
+    lo, _ = _ephemeral_range()
+    rng = random.SystemRandom()
+    with _given_lock:
+        for _ in range(200 if lo > 11000 else 0):
+            port = rng.randrange(10000, lo)
+            if port in _given_ports:
+                continue
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+                try:
+                    s.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+            _given_ports.add(port)
+            return port
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        _given_ports.add(port)
+        return port
 
 
 def wait_until(pred: "Callable[[], Any]", timeout: float = 15.0, what: str = "the condition",

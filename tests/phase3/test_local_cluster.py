@@ -45,6 +45,29 @@ def test_replicates_writes_to_every_node_and_reads_are_linearizable(tmp_path):
         assert st["log_fsyncs"] > 0
 
 
+def test_keys_and_values_must_be_bytes_like_or_str(tmp_path):
+    # The same input rule as the storage engine and the client: bytes-like or
+    # str (UTF-8); an int or a list is a TypeError, not bytes(5) or bytes([1, 2]).
+    with LocalCluster(1, tmp_path) as c:
+        c.wait_leader()
+        n = c.node(c.leader())
+        n.put(b"b", bytearray(b"ba"))
+        n.put("s", memoryview(b"mv"))
+        assert n.get("b") == b"ba" and n.get(b"s") == b"mv"
+        for bad in (5, [1, 2], None, 1.5):
+            with pytest.raises(TypeError):
+                n.put(b"x", bad)
+            with pytest.raises(TypeError):
+                n.get(bad)
+        with pytest.raises(TypeError):
+            n.cas(b"b", 5, b"new")
+        with pytest.raises(TypeError):
+            n.scan(b"a", 7)
+        assert n.get(b"x") is None
+        ok, _ = n.cas(b"b", bytearray(b"ba"), "new")
+        assert ok and n.get(b"b") == b"new"
+
+
 def test_follower_rejects_writes_naming_the_leader(tmp_path):
     with LocalCluster(3, tmp_path) as c:
         leader = c.wait_leader()

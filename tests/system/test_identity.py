@@ -5,7 +5,6 @@ data dir, and checks it at every later start (etcd refuses a data dir bootstrapp
 another member the same way). The refusal is one line on stderr and exit code 1.
 """
 
-import socket
 import subprocess
 
 import pytest
@@ -19,14 +18,8 @@ def server_bin(system_ready):
     return testing.find_server_binary()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start(server_bin, data_dir, member_id, *extra):
-    cp, pp = free_port(), free_port()
+    cp, pp = testing.free_port(), testing.free_port()
     start.client_address = f"127.0.0.1:{cp}"
     return subprocess.Popen(
         [server_bin, "--id", str(member_id), "--data-dir", str(data_dir),

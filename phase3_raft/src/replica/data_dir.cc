@@ -1,5 +1,6 @@
 #include "tinykv/replica/data_dir.h"
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <string>
@@ -41,13 +42,13 @@ std::string Body(const NodeIdentity& id) {
 
 std::string ClusterIdString(uint64_t cluster_id) { return Hex(cluster_id, 16); }
 
-uint64_t ComputeClusterId(const std::map<uint64_t, std::string>& initial_members,
-                          std::string_view token) {
-  // FNV-1a over "token|id=addr,id=addr,..." (ids in order): stable across
-  // versions and platforms, which is all an identity needs.
+uint64_t ComputeClusterId(std::vector<uint64_t> initial_member_ids, std::string_view token) {
+  // FNV-1a over "token|id,id,..." (ids in order): stable across versions
+  // and platforms, which is all an identity needs.
+  std::sort(initial_member_ids.begin(), initial_member_ids.end());
   std::string text(token);
   text += '|';
-  for (const auto& [id, addr] : initial_members) text += std::to_string(id) + "=" + addr + ",";
+  for (uint64_t id : initial_member_ids) text += std::to_string(id) + ",";
   uint64_t h = 0xcbf29ce484222325ull;
   for (unsigned char c : text) {
     h ^= c;

@@ -119,8 +119,11 @@ Result<std::unique_ptr<KvNode>> KvNode::Open(const KvNodeOptions& options) {
                      !IsSingleGroupLayout(options.data_dir) &&
                      !std::filesystem::exists(options.data_dir / "groups", ec);
   uint64_t cluster_id = options.cluster_id;
-  if (cluster_id == 0 && fresh && !options.join_existing)
-    cluster_id = ComputeClusterId(options.peers, options.cluster_token);
+  if (cluster_id == 0 && fresh && !options.join_existing) {
+    std::vector<uint64_t> ids;
+    for (const auto& [id, addr] : options.peers) ids.push_back(id);
+    cluster_id = ComputeClusterId(std::move(ids), options.cluster_token);
+  }
   TINYKV_ASSIGN_OR_RETURN(NodeIdentity identity,
                           CheckIdentity(options.data_dir, options.id, cluster_id, options.env));
   std::unique_ptr<PeerHost> own_host;

@@ -16,15 +16,9 @@
 
 #include "tinykv/replica/peer_host.h"
 
-#include "tinykv/replica/data_dir.h"
-
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
-#include <fstream>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -35,6 +29,7 @@
 #include "tinykv/net/client.h"
 #include "tinykv/net/server.h"
 #include "tinykv/raft/codec.h"
+#include "tinykv/replica/data_dir.h"
 
 namespace tinykv::replica {
 namespace {
@@ -94,7 +89,7 @@ class PeerHostImpl final : public PeerHost {
   void Send(uint64_t group, std::vector<raft::Message> msgs) override;
 
   awaitable<Status> FetchSnapshot(uint64_t group, uint64_t from, uint64_t index, uint64_t term,
-                                  fs::path into, std::function<bool()> cancelled) override;
+                                  fs::path into, Env* env, std::function<bool()> cancelled) override;
 
   PeerHostStats stats() const override {
     PeerHostStats s;
@@ -424,29 +419,43 @@ awaitable<Result<RaftBatchResponse>> PeerHostImpl::OnBatch(RaftBatchRequest req,
 awaitable<Status> PeerHostImpl::OnFetchSnapshot(FetchSnapshotRequest req,
                                                 net::ServerWriter<SnapshotChunk>& w) {
   Result<fs::path> dir = Status::NotFound("group " + std::to_string(req.group) + " is not hosted here");
+  Env* env = nullptr;
   {
     EndpointRef ep(this, req.group);
-    if (ep) dir = ep->SnapshotFiles(req.index, req.term);
+    if (ep) {
+      dir = ep->SnapshotFiles(req.index, req.term);
+      env = ep->env();
+    }
   }
   if (!dir.ok()) co_return dir.status();
-  std::error_code ec;
-  std::vector<fs::path> files;
-  for (const auto& de : fs::directory_iterator(*dir, ec)) files.push_back(de.path());
-  if (ec) co_return Status::IOError("list " + dir->string() + ": " + ec.message());
-  for (const auto& f : files) {
-    std::ifstream in(f, std::ios::binary);
-    if (!in) co_return Status::IOError("open " + f.string());
+  std::vector<std::string> names;
+  TINYKV_CO_RETURN_IF_ERROR(env->GetChildren(dir->string(), &names));
+  std::sort(names.begin(), names.end());
+  std::string scratch(kSnapshotChunkBytes, '\0');
+  for (const std::string& name : names) {
+    const std::string path = (*dir / name).string();
+    // The files of a snapshot never change, so the size read up front says
+    // which chunk is the last (an empty file is one empty, last chunk).
+    Result<uint64_t> size = env->GetFileSize(path);
+    if (!size.ok()) co_return size.status();
+    auto file = env->NewSequentialFile(path);
+    if (!file.ok()) co_return file.status();
     uint64_t off = 0;
     for (;;) {
       SnapshotChunk c;
-      c.file = f.filename().string();
+      c.file = name;
       c.offset = off;
-      c.data.resize(kSnapshotChunkBytes);
-      in.read(c.data.data(), static_cast<std::streamsize>(c.data.size()));
-      c.data.resize(static_cast<size_t>(in.gcount()));
-      if (in.bad()) co_return Status::IOError("read " + f.string());
-      off += c.data.size();
-      c.last = in.eof() ? 1 : 0;
+      const size_t want = static_cast<size_t>(std::min<uint64_t>(kSnapshotChunkBytes, *size - off));
+      Slice got;
+      TINYKV_CO_RETURN_IF_ERROR((*file)->Read(want, &got, scratch.data()));
+      if (got.size() != want) {
+        co_return Status::IOError(path + ": read " + std::to_string(got.size()) + " bytes at offset " +
+                                  std::to_string(off) + ", expected " + std::to_string(want) +
+                                  " (the file shrank)");
+      }
+      c.data.assign(got.data(), got.size());
+      off += got.size();
+      c.last = off >= *size ? 1 : 0;
       auto wr = w.Write(c);
       Status s = co_await std::move(wr);
       if (!s.ok()) co_return s;
@@ -457,42 +466,58 @@ awaitable<Status> PeerHostImpl::OnFetchSnapshot(FetchSnapshotRequest req,
 }
 
 awaitable<Status> PeerHostImpl::FetchSnapshot(uint64_t group, uint64_t from, uint64_t index,
-                                              uint64_t term, fs::path into,
+                                              uint64_t term, fs::path into, Env* env,
                                               std::function<bool()> cancelled) {
   const std::string addr = AddressOf(from);
   if (addr.empty()) co_return Status::Unavailable("address of node " + std::to_string(from) + " unknown");
-  std::error_code ec;
-  fs::remove_all(into, ec);
-  fs::create_directories(into, ec);
-  if (ec) co_return Status::IOError("create " + into.string() + ": " + ec.message());
-  auto files = std::make_shared<std::map<std::string, std::ofstream>>();
+  if (env->FileExists(into.string())) {
+    TINYKV_CO_RETURN_IF_ERROR(env->RemoveDirRecursively(into.string()));
+  }
+  TINYKV_CO_RETURN_IF_ERROR(env->CreateDir(into.string()));
+  // One writer per file; `written` is where its next chunk must start.
+  struct Incoming {
+    std::unique_ptr<WritableFile> out;
+    uint64_t written = 0;
+    bool done = false;
+  };
+  auto files = std::make_shared<std::map<std::string, Incoming>>();
   net::CallOptions o;
   o.timeout = std::chrono::milliseconds(60000);
   auto call = client_->CallStream<FetchSnapshotMethod>(
       addr, FetchSnapshotRequest{group, index, term},
-      [files, into, cancelled](SnapshotChunk c) -> Status {
+      [files, into, env, cancelled](SnapshotChunk c) -> Status {
         if (cancelled && cancelled()) return Status::Cancelled("snapshot fetch cancelled");
         if (c.file.empty() || c.file.find('/') != std::string::npos || c.file == "." ||
             c.file == "..")
           return Status::Corruption("bad snapshot file name");
-        auto& out = (*files)[c.file];
-        if (!out.is_open()) out.open(into / c.file, std::ios::binary | std::ios::trunc);
-        out.seekp(static_cast<std::streamoff>(c.offset));
-        out.write(c.data.data(), static_cast<std::streamsize>(c.data.size()));
-        if (!out) return Status::IOError("write " + (into / c.file).string());
-        if (c.last) out.close();
+        const std::string path = (into / c.file).string();
+        Incoming& f = (*files)[c.file];
+        if (f.done) return Status::Corruption("snapshot file " + c.file + " sent again after its end");
+        if (!f.out) {
+          auto out = env->NewWritableFile(path);
+          if (!out.ok()) return out.status();
+          f.out = std::move(out).value();
+        }
+        if (c.offset != f.written) {
+          return Status::Corruption("snapshot file " + c.file + ": chunk at offset " +
+                                    std::to_string(c.offset) + ", expected " +
+                                    std::to_string(f.written));
+        }
+        TINYKV_RETURN_IF_ERROR(f.out->Append(c.data));
+        f.written += c.data.size();
+        if (c.last) {
+          TINYKV_RETURN_IF_ERROR(f.out->Sync());
+          TINYKV_RETURN_IF_ERROR(f.out->Close());
+          f.out.reset();
+          f.done = true;
+        }
         return Status::OK();
       },
       o);
   Status s = co_await std::move(call);
-  files->clear();
   if (!s.ok()) co_return s;
-  for (const auto& de : fs::directory_iterator(into, ec)) {
-    int fd = ::open(de.path().c_str(), O_RDONLY);
-    if (fd < 0) co_return Status::IOError("open " + de.path().string());
-    const int rc = ::fsync(fd);
-    ::close(fd);
-    if (rc != 0) co_return Status::IOError("fsync " + de.path().string());
+  for (const auto& [name, f] : *files) {
+    if (!f.done) co_return Status::Corruption("snapshot file " + name + " ended without its last chunk");
   }
   co_return Status::OK();
 }

@@ -70,6 +70,7 @@ class ReplicaImpl final : public Replica, public GroupEndpoint {
   void OnMessages(uint64_t from, std::vector<raft::Message> msgs) override;
   net::awaitable<Status> OnSnapshotMessage(raft::Message msg) override;
   Result<std::filesystem::path> SnapshotFiles(uint64_t index, uint64_t term) override;
+  Env* env() override { return env_; }
   void OnUnreachable(uint64_t to) override;
   void OnSnapshotSent(uint64_t to, bool failed) override;
 

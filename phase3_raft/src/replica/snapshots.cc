@@ -183,7 +183,7 @@ net::awaitable<Status> ReplicaImpl::OnSnapshotMessage(Message msg) {
   if (!env_->FileExists((root / name).string())) {
     const fs::path tmp = root / (name + ".recv");
     auto fetch = host_->FetchSnapshot(opts_.group, msg.from, msg.snapshot.metadata.index,
-                                      msg.snapshot.metadata.term, tmp,
+                                      msg.snapshot.metadata.term, tmp, env_,
                                       [this] { return stopped_.load(); });
     s = co_await std::move(fetch);
     if (s.ok()) s = env_->RenameFile(tmp.string(), (root / name).string());

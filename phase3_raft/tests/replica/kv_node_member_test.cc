@@ -57,6 +57,12 @@ class Group {
     o.snapshot_threshold = threshold_;
     o.sync = false;
     o.io_threads = 1;
+    std::shared_ptr<Sent>& sent = sent_[i];
+    if (!sent) sent = std::make_shared<Sent>();
+    o.TEST_on_send = [sent](const Message& m) {
+      if (m.type == MessageType::kMsgPreVote) sent->pre_votes++;
+      if (m.type == MessageType::kMsgVote) sent->votes++;
+    };
     auto r = KvNode::Open(o);
     TINYKV_CHECK(r.ok()) << r.status().ToString();
     nodes_[i] = std::move(r).value();
@@ -75,6 +81,24 @@ class Group {
   }
   KvNode* node(int i) { return nodes_.count(i) ? nodes_[i].get() : nullptr; }
   uint16_t port(int i) { return ports_[i]; }
+
+  // Campaign messages node i has sent (dropped ones included), counted at
+  // its driver's send (ReplicaOptions::TEST_on_send).
+  struct Sent {
+    std::atomic<uint64_t> pre_votes{0};
+    std::atomic<uint64_t> votes{0};
+  };
+  const Sent& sent(int i) { return *sent_[i]; }
+  // Waits until pred() holds (polling); false after `timeout`.
+  template <typename Pred>
+  static bool WaitFor(Pred pred, std::chrono::milliseconds timeout = 20s) {
+    auto deadline = Clock::now() + timeout;
+    while (!pred()) {
+      if (Clock::now() >= deadline) return false;
+      std::this_thread::sleep_for(5ms);
+    }
+    return true;
+  }
 
   KvNode* LeaderNode() {
     const int l = Leader();
@@ -122,6 +146,7 @@ class Group {
   std::set<int> initial_;
   std::map<int, std::unique_ptr<KvNode>> nodes_;
   std::map<int, uint16_t> ports_;
+  std::map<int, std::shared_ptr<Sent>> sent_;
 };
 
 // "voters=[..] learners=[..]" of a node's applied configuration.
@@ -159,11 +184,17 @@ TEST(KvNodeMembershipTest, JoiningNodeWithoutConfigurationDoesNotCampaign) {
   o.tick_ms = 10;
   o.election_ticks = 5;
   o.sync = false;
+  auto campaigns = std::make_shared<std::atomic<int>>(0);
+  o.TEST_on_send = [campaigns](const Message& m) {
+    if (m.type == MessageType::kMsgPreVote || m.type == MessageType::kMsgVote) ++*campaigns;
+  };
   auto r = KvNode::Open(o);
   ASSERT_OK(r.status());
   std::unique_ptr<KvNode> n = std::move(r).value();
-  std::this_thread::sleep_for(1s);  // ~10-20 election timeouts
+  // 10 of its longest election timeouts (2 x election_ticks), on its own ticks.
+  ASSERT_TRUE(Group::WaitFor([&] { return n->GetStatus().ticks >= 10 * 2 * 5; }));
   KvNodeStatus st = n->GetStatus();
+  EXPECT_EQ(campaigns->load(), 0);
   EXPECT_EQ(st.term, 0u);
   EXPECT_EQ(st.role, "follower");
   EXPECT_EQ(st.leader, 0u);
@@ -390,7 +421,14 @@ TEST(KvNodeMembershipTest, RemovedLeaderStepsDownAndDoesNotDisruptTheRest) {
   ASSERT_NE(nl, l);
   ASSERT_OK(g.Put("after", "2").status());
   const uint64_t term = g.node(nl)->GetStatus().term;
-  std::this_thread::sleep_for(2s);  // 5-10 election timeouts of the removed node
+  // The removed node applied its removal: it is no longer promotable, so it
+  // never campaigns however long it runs. Let 5 of its longest election
+  // timeouts (2 x election_ticks) pass on its own tick count.
+  const uint64_t ticks0 = g.node(l)->GetStatus().ticks;
+  const uint64_t pre_votes0 = g.sent(l).pre_votes, votes0 = g.sent(l).votes;
+  ASSERT_TRUE(Group::WaitFor([&] { return g.node(l)->GetStatus().ticks >= ticks0 + 5 * 2 * 10; }));
+  EXPECT_EQ(g.sent(l).pre_votes, pre_votes0);
+  EXPECT_EQ(g.sent(l).votes, votes0);
   EXPECT_EQ(g.node(nl)->GetStatus().term, term);
   EXPECT_EQ(g.node(nl)->GetStatus().leader, static_cast<uint64_t>(nl));
   EXPECT_NE(g.node(l)->GetStatus().role, "leader");
@@ -423,13 +461,20 @@ TEST(KvNodeMembershipTest, MemberRemovedWhilePartitionedDoesNotDisruptAfterHeali
     }
   g.node(f)->SetDroppedPeers(others);
   ASSERT_OK(g.Change(Make(MemberChange::Type::kRemove, f)).status());
-  std::this_thread::sleep_for(1s);  // f times out and pre-campaigns in isolation
+  // f times out and pre-campaigns in isolation (it never learns of its removal).
+  ASSERT_TRUE(Group::WaitFor([&] { return g.sent(f).pre_votes >= 2; }))
+      << "node " << f << " never pre-campaigned while cut off";
   const int leader = g.Leader();
   ASSERT_NE(leader, 0);
   ASSERT_NE(leader, f);
   const uint64_t term = g.node(leader)->GetStatus().term;
   for (int i = 1; i <= 3; ++i) g.node(i)->SetDroppedPeers({});
-  std::this_thread::sleep_for(2s);  // 5-10 election timeouts of f, now connected
+  // Now connected, f keeps asking: wait for 3 more rounds of pre-votes to
+  // both others (what could disturb them), then check that nothing moved.
+  const uint64_t healed = g.sent(f).pre_votes;
+  ASSERT_TRUE(Group::WaitFor([&] { return g.sent(f).pre_votes >= healed + 3 * 2; }))
+      << "node " << f << " stopped pre-campaigning after the partition healed";
+  EXPECT_EQ(g.sent(f).votes, 0u) << "pre-vote must keep f from a real election";
   EXPECT_EQ(g.node(leader)->GetStatus().term, term);
   EXPECT_EQ(g.Leader(), leader);
   EXPECT_NE(g.node(f)->GetStatus().role, "leader");

@@ -19,9 +19,12 @@
 // first opens it, and checked at every later open: a data dir started under
 // another member id is refused (as etcd refuses "member ... has already been
 // bootstrapped" under another name). The cluster id of a new cluster is a
-// hash of its initial members and addresses and the cluster token, so every
-// member computes the same id without talking; a member that joins an
-// existing cluster starts with cluster id 0 ("not known yet").
+// hash of its initial member ids and the cluster token, so every member
+// computes the same id without talking (tinykv-server mixes the initial
+// members' peer addresses into the token, as etcd hashes its peer URLs; a
+// KvNode in a test may not know its peers' ports when it bootstraps); a
+// member that joins an existing cluster starts with cluster id 0 ("not
+// known yet").
 #pragma once
 
 #include <cstdint>
@@ -30,6 +33,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "tinykv/common/env.h"
 #include "tinykv/common/result.h"
@@ -43,9 +47,8 @@ struct NodeIdentity {
 };
 
 // The id every member of a new cluster computes from the same initial
-// configuration (id -> peer address) and token (etcd's --initial-cluster-token).
-uint64_t ComputeClusterId(const std::map<uint64_t, std::string>& initial_members,
-                          std::string_view token);
+// member ids (in any order) and token (etcd's --initial-cluster-token).
+uint64_t ComputeClusterId(std::vector<uint64_t> initial_member_ids, std::string_view token);
 
 // How a cluster id is written in messages and in the identity file: 16 hex
 // digits (as etcd prints its cluster ids).

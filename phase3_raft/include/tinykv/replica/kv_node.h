@@ -60,8 +60,8 @@ struct KvNodeOptions {
   uint64_t snapshot_threshold = 10000;  // applied entries between state machine snapshots
   bool sync = true;                     // fsync the raft log before acknowledging (off only for tests)
   int io_threads = 2;                   // of the node's own PeerHost
-  // Identity (data_dir.h). A new cluster's id is computed from `peers` and
-  // the token at bootstrap; cluster_id, if non-zero, is the id this node must
+  // Identity (data_dir.h). A new cluster's id is computed from the ids in
+  // `peers` and the token at bootstrap; cluster_id, if non-zero, is the id this node must
   // belong to (checked against the data dir's record).
   std::string cluster_token = "tinykv-cluster";
   uint64_t cluster_id = 0;

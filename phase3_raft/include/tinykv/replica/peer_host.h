@@ -45,6 +45,7 @@
 #include <string>
 #include <vector>
 
+#include "tinykv/common/env.h"
 #include "tinykv/common/result.h"
 #include "tinykv/common/status.h"
 #include "tinykv/net/asio.h"
@@ -66,6 +67,8 @@ class GroupEndpoint {
   // The directory holding the files of this group's snapshot at (index,
   // term), for a peer fetching it. NotFound if it is gone.
   virtual Result<std::filesystem::path> SnapshotFiles(uint64_t index, uint64_t term) = 0;
+  // The Env the group's files live in (the host reads snapshot files with it).
+  virtual Env* env() = 0;
   // Delivery to `to` failed (the whole batch, or the snapshot).
   virtual void OnUnreachable(uint64_t to) = 0;
   virtual void OnSnapshotSent(uint64_t to, bool failed) = 0;
@@ -129,10 +132,12 @@ class PeerHost {
   virtual void Send(uint64_t group, std::vector<raft::Message> msgs) = 0;
 
   // Copies the files of `group`'s snapshot (index, term) from node `from`
-  // into the new directory `into`, each file fsynced (the directory is not).
-  // Stops early with Cancelled when `cancelled()` turns true.
+  // into the new directory `into` of `env`, each file fsynced (the directory
+  // is not). Chunks must arrive in order and every file must end with its
+  // last chunk (Corruption otherwise). Stops early with Cancelled when
+  // `cancelled()` turns true.
   virtual net::awaitable<Status> FetchSnapshot(uint64_t group, uint64_t from, uint64_t index,
-                                               uint64_t term, std::filesystem::path into,
+                                               uint64_t term, std::filesystem::path into, Env* env,
                                                std::function<bool()> cancelled) = 0;
   virtual PeerHostStats stats() const = 0;
 

@@ -75,6 +75,7 @@
 #include <vector>
 
 #include "tinykv/client/protocol.h"
+#include "tinykv/common/clock.h"
 #include "tinykv/common/random.h"
 #include "tinykv/common/result.h"
 #include "tinykv/common/status.h"
@@ -104,6 +105,10 @@ struct ClientOptions {
   int io_threads = 1;
   size_t connections_per_endpoint = 1;
   uint64_t seed = 0;  // jitter and client ids; 0 = random
+  // Deadlines and the waits between attempts (common/clock.h; a ManualClock
+  // in tests: a wait advances it). null: Clock::Real(). Each attempt's RPC
+  // still has a real-time bound (attempt_timeout, dial_timeout).
+  Clock* clock = nullptr;
 };
 
 // Per-call options.
@@ -210,26 +215,28 @@ class Client {
     uint64_t next_seq = 1;
   };
   class SessionLease;
-  using Clock = std::chrono::steady_clock;
+  using Deadline = uint64_t;  // micros on clock_
 
   Client(ClientOptions options, std::unique_ptr<net::RpcClient> rpc);
 
   // The retry loop. leader_only: only the leader answers this call, so a
   // success confirms the target as leader.
   template <typename M>
-  Result<typename M::Response> Invoke(typename M::Request request, Clock::time_point deadline,
+  Result<typename M::Response> Invoke(typename M::Request request, Deadline deadline,
                                       bool leader_only = true);
-  Clock::time_point DeadlineOf(const CallOptions& opts) const;
+  Deadline DeadlineOf(const CallOptions& opts) const;
+  std::chrono::milliseconds Left(Deadline deadline) const;  // 0 once it passed
   std::string PickTarget();
   void SetLeader(const std::string& endpoint);
   void ForgetLeader(const std::string& endpoint);
   // Returns true when a leader was found (and cached).
-  bool Discover(Clock::time_point deadline);
-  void Backoff(int retry, Clock::time_point deadline);
+  bool Discover(Deadline deadline);
+  void Backoff(int retry, Deadline deadline);
   WriteSession AcquireSession();
   void ReleaseSession(WriteSession s);
 
   const ClientOptions options_;
+  Clock* const clock_;
   const size_t distinct_endpoints_;  // options_.endpoints without repeats
   std::unique_ptr<net::RpcClient> rpc_;
   std::atomic<bool> closed_{false};
