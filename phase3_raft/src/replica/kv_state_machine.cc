@@ -281,4 +281,14 @@ Status KvStateMachine::Install(const fs::path& checkpoint_dir) {
   return LoadMeta();
 }
 
+Status KvStateMachine::Reopen() {
+  // The engine keeps a failed write's error (its "background error") until
+  // it is reopened; reopening replays its WAL, whose torn tail (the write
+  // that failed) is dropped.
+  std::unique_lock<std::shared_mutex> l(db_mu_);
+  db_.reset();
+  TINYKV_RETURN_IF_ERROR(OpenDb());
+  return LoadMeta();
+}
+
 }  // namespace tinykv::replica

@@ -60,6 +60,7 @@ ReplicaImpl::ReplicaImpl(ReplicaOptions o, PeerHost* host, std::unique_ptr<State
       log_(logging::Get("raft.node")),
       work_(asio::make_work_guard(io_)),
       timer_(io_),
+      recover_timer_(io_),
       rng_(id_ * 0x9e3779b97f4a7c15ull ^ opts_.group * 0xbf58476d1ce4e5b9ull ^
            static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count())) {
   epoch_ = (rng_.Next() & 0xffffffffull) << 32;
@@ -78,10 +79,46 @@ Status ReplicaImpl::Init() {
   fs::create_directories(SnapDir(), ec);
   if (ec) return Status::IOError("create " + SnapDir().string() + ": " + ec.message());
   RemovePartialSnapshots();
+  TINYKV_RETURN_IF_ERROR(OpenLog());
+
+  for (const auto& [id, addr] : opts_.peers)
+    if (id != id_ && !addr.empty()) host_->SetAddress(id, addr);
+  {
+    AddressBook book;
+    {
+      std::lock_guard<std::mutex> l(state_mu_);
+      book = book_;
+    }
+    AdoptAddressBook(book, 0);
+  }
+  TINYKV_RETURN_IF_ERROR(host_->Register(opts_.group, this));
+  registered_ = true;
+
+  last_tick_ = clock_->NowMicros();
+  thread_ = std::thread([this] { io_.run(); });
+  asio::post(io_, [this] {
+    ArmTimer();
+    ScheduleReady();
+  });
+  log_->info("node={} group={} started: applied {}, log [{}, {}]", id_, opts_.group,
+             applied_.load(), storage_->FirstIndex(), storage_->LastIndex());
+  return Status::OK();
+}
+
+// The durable half of opening: the Raft log (bootstrapped when new), a
+// snapshot persisted but not installed, the check that the state machine is
+// not ahead of the log, and a core restarted from them. Init runs it once;
+// recovery from a full disk runs it again (RecoverFromFullDisk).
+Status ReplicaImpl::OpenLog() {
   DiskStorageOptions so;
   so.sync = opts_.sync;
   so.env = env_;
-  TINYKV_ASSIGN_OR_RETURN(storage_, DiskStorage::Open(opts_.dir / "raft", so));
+  {
+    TINYKV_ASSIGN_OR_RETURN(std::unique_ptr<DiskStorage> storage,
+                            DiskStorage::Open(opts_.dir / "raft", so));
+    std::lock_guard<std::mutex> l(storage_mu_);
+    storage_ = std::move(storage);
+  }
   if (storage_->IsEmpty() && !opts_.join_existing) TINYKV_RETURN_IF_ERROR(BootstrapLog());
   TINYKV_ASSIGN_OR_RETURN(Snapshot snap, storage_->GetSnapshot());
   snap_index_ = snap.metadata.index;
@@ -112,6 +149,9 @@ Status ReplicaImpl::Init() {
   }
   applied_ = sm_->applied_index();
 
+  leader_ = 0;
+  role_ = static_cast<int>(StateRole::kFollower);
+
   Config c;
   c.id = id_;
   c.election_tick = opts_.election_ticks;
@@ -128,28 +168,6 @@ Status ReplicaImpl::Init() {
   c.max_committed_bytes_per_ready = 16u << 20;
   c.random_seed = rng_.Next();
   TINYKV_ASSIGN_OR_RETURN(raw_, RawNode::Create(c));
-
-  for (const auto& [id, addr] : opts_.peers)
-    if (id != id_ && !addr.empty()) host_->SetAddress(id, addr);
-  {
-    AddressBook book;
-    {
-      std::lock_guard<std::mutex> l(state_mu_);
-      book = book_;
-    }
-    AdoptAddressBook(book, 0);
-  }
-  TINYKV_RETURN_IF_ERROR(host_->Register(opts_.group, this));
-  registered_ = true;
-
-  last_tick_ = clock_->NowMicros();
-  thread_ = std::thread([this] { io_.run(); });
-  asio::post(io_, [this] {
-    ArmTimer();
-    ScheduleReady();
-  });
-  log_->info("node={} group={} started: applied {}, log [{}, {}]", id_, opts_.group,
-             applied_.load(), storage_->FirstIndex(), storage_->LastIndex());
   return Status::OK();
 }
 
@@ -242,10 +260,100 @@ void ReplicaImpl::Fail(const Status& s, const std::string& what) {
     std::lock_guard<std::mutex> l(state_mu_);
     error_ = what + ": " + s.ToString();
   }
-  log_->error("node={} group={} {} failed: {}; the replica stops acknowledging until restarted",
-              id_, opts_.group, what, s.ToString());
   timer_.cancel();
+  // It leads nothing any more: status readers (and clients looking for the
+  // leader) must not see the last soft state.
+  leader_ = 0;
+  role_ = static_cast<int>(StateRole::kFollower);
+  if (s.IsResourceExhausted()) {
+    // A full disk: nothing of the failed Ready left the process, and what is
+    // on disk is what a restart would find, so once space returns the
+    // replica reopens from it in place (RecoverFromFullDisk).
+    failed_ = Status::ResourceExhausted("no space left on the disk of node " +
+                                        std::to_string(id_) + " (" + what + ": " + s.ToString() +
+                                        "); writes are refused until space frees");
+    log_->error("node={} group={} {} failed: {}; the replica stops acknowledging and retries "
+                "once the disk takes writes again", id_, opts_.group, what, s.ToString());
+    full_disk_since_ = clock_->NowMicros();
+    recover_delay_ms_ = kFirstRecoverDelayMs;
+    ScheduleRecovery();
+  } else {
+    log_->error("node={} group={} {} failed: {}; the replica stops acknowledging until restarted",
+                id_, opts_.group, what, s.ToString());
+  }
   CancelAll(failed_);
+}
+
+void ReplicaImpl::ScheduleRecovery() {
+  recover_timer_.expires_after(std::chrono::milliseconds(recover_delay_ms_));
+  recover_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopping_) return;
+    RecoverFromFullDisk();
+  });
+}
+
+bool ReplicaImpl::DiskTakesWrites() {
+  // A probe the size of a large Ready: written, synced and removed. Space
+  // for it is no promise for the next write, but a replica that resumes too
+  // early just fails again and waits longer.
+  const std::string probe = (opts_.dir / "space-probe").string();
+  auto f = env_->NewWritableFile(probe);
+  Status s = f.status();
+  if (s.ok()) {
+    const std::string chunk(64u << 10, '\0');
+    for (int i = 0; i < 16 && s.ok(); ++i) s = (*f)->Append(chunk);
+    if (s.ok()) s = (*f)->Sync();
+    Status c = (*f)->Close();
+    if (s.ok()) s = c;
+  }
+  env_->RemoveFile(probe).IgnoreError();  // absent when the create failed
+  return s.ok();
+}
+
+void ReplicaImpl::RecoverFromFullDisk() {
+  if (!DiskTakesWrites()) {
+    recover_delay_ms_ = std::min(recover_delay_ms_ * 2, kMaxRecoverDelayMs);
+    ScheduleRecovery();
+    return;
+  }
+  // What a restart does, in place: the state machine and the log reopened
+  // from their files (torn tails of the failed writes dropped), the core
+  // restarted from them. The old core's unsent messages are dropped.
+  raw_.reset();
+  {
+    auto ds = storage_->stats();
+    log_fsyncs_before_ += ds.fsyncs;
+    log_entries_before_ += ds.entries_written;
+  }
+  Status s = sm_->Reopen();
+  if (s.ok()) s = OpenLog();
+  if (!s.ok()) {
+    if (s.IsResourceExhausted()) {
+      recover_delay_ms_ = std::min(recover_delay_ms_ * 2, kMaxRecoverDelayMs);
+      ScheduleRecovery();
+      return;
+    }
+    failed_ = Status::Unavailable("replica stopped: reopening after a full disk failed: " +
+                                  s.ToString());
+    {
+      std::lock_guard<std::mutex> l(state_mu_);
+      error_ = "reopening after a full disk: " + s.ToString();
+    }
+    log_->error("node={} group={} reopening after a full disk failed: {}; the replica stays "
+                "stopped until restarted", id_, opts_.group, s.ToString());
+    return;
+  }
+  failed_ = Status::OK();
+  {
+    std::lock_guard<std::mutex> l(state_mu_);
+    error_.clear();
+  }
+  log_->warn("node={} group={} the disk takes writes again: resumed after {} ms (applied {}, "
+             "log [{}, {}])", id_, opts_.group, (clock_->NowMicros() - full_disk_since_) / 1000,
+             applied_.load(), storage_->FirstIndex(), storage_->LastIndex());
+  last_tick_ = clock_->NowMicros();
+  ArmTimer();
+  ScheduleReady();
 }
 
 bool ReplicaImpl::DropFromTo(uint64_t peer) {
@@ -311,16 +419,21 @@ ReplicaStatus ReplicaImpl::GetStatus() {
   st.role = StateRoleName(static_cast<StateRole>(role_.load()));
   st.commit_index = commit_;
   st.applied_index = applied_;
-  st.first_index = storage_->FirstIndex();
-  st.last_index = storage_->LastIndex();
-  auto ds = storage_->stats();
-  st.log_fsyncs = ds.fsyncs;
-  st.log_entries_written = ds.entries_written;
-  auto snap = storage_->GetSnapshot();
+  std::shared_ptr<DiskStorage> storage;
+  {
+    std::lock_guard<std::mutex> l(storage_mu_);
+    storage = storage_;  // the driver may swap it (RecoverFromFullDisk)
+  }
+  st.first_index = storage->FirstIndex();
+  st.last_index = storage->LastIndex();
+  auto ds = storage->stats();
+  st.log_fsyncs = log_fsyncs_before_ + ds.fsyncs;
+  st.log_entries_written = log_entries_before_ + ds.entries_written;
+  auto snap = storage->GetSnapshot();
   if (snap.ok()) st.snapshot_index = snap->metadata.index;
   st.ticks = ticks_;
   st.rejected_messages = rejected_;
-  st.vote = storage_->hard_state().vote;
+  st.vote = storage->hard_state().vote;
   st.members = Members();
   std::lock_guard<std::mutex> l(state_mu_);
   st.error = error_;
@@ -376,6 +489,7 @@ void ReplicaImpl::Stop() {
     asio::post(io_, [this] {
       stopping_ = true;
       timer_.cancel();
+      recover_timer_.cancel();
       CancelAll(Status::Cancelled("replica stopped"));
     });
     work_.reset();

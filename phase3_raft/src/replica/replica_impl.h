@@ -98,8 +98,17 @@ class ReplicaImpl final : public Replica, public GroupEndpoint {
   // The routing detail of a NotLeader answer (any thread).
   RoutingError LeaderHint() const;
   Status NotLeader() const { return NotLeaderError(LeaderHint()); }
+  // Opens the Raft log and restarts the core from it (replica.cc).
+  Status OpenLog();
   // Stops the replica on a disk error (see replica.h "Failing safe").
   void Fail(const Status& s, const std::string& what);
+  // After a full disk: retries, with backoff, until the disk takes writes,
+  // then reopens the state machine and the log in place.
+  void ScheduleRecovery();
+  bool DiskTakesWrites();
+  void RecoverFromFullDisk();
+  static constexpr int kFirstRecoverDelayMs = 200;
+  static constexpr int kMaxRecoverDelayMs = 2000;
   // Runs body(done) on the driver thread if the replica is running, healthy
   // and leader there; otherwise completes `done` with Cancelled, the disk
   // error, or NotLeader. The preamble of every call only a leader serves.
@@ -161,8 +170,12 @@ class ReplicaImpl final : public Replica, public GroupEndpoint {
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> work_;
   asio::steady_timer timer_;
+  asio::steady_timer recover_timer_;
   std::thread thread_;
-  std::unique_ptr<DiskStorage> storage_;
+  // Swapped only by the driver (recovery), under storage_mu_; GetStatus,
+  // from any thread, reads it under storage_mu_.
+  std::shared_ptr<DiskStorage> storage_;
+  mutable std::mutex storage_mu_;
   std::unique_ptr<raft::RawNode> raw_;
   bool registered_ = false;
 
@@ -178,6 +191,10 @@ class ReplicaImpl final : public Replica, public GroupEndpoint {
   std::map<std::string, PendingRead> reads_;
   uint64_t snap_index_ = 0;
   Micros last_tick_ = 0;
+  Micros full_disk_since_ = 0;
+  int recover_delay_ms_ = kFirstRecoverDelayMs;
+  // Counters of the DiskStorage instances before the current one.
+  uint64_t log_fsyncs_before_ = 0, log_entries_before_ = 0;
 
   // Observed from any thread. stopped_ is set under post_mu_, and requests
   // are posted under it, so none is posted after Stop drained the queue.

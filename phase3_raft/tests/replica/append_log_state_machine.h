@@ -69,6 +69,10 @@ class AppendLogStateMachine final : public StateMachine {
     if (ec) return Status::IOError("install " + dir.string());
     return Load();
   }
+  Status Reopen() override {
+    out_.close();
+    return Load();
+  }
 
   std::vector<std::string> items() const {
     std::lock_guard<std::mutex> l(mu_);

@@ -1,7 +1,9 @@
 // Replicas whose disk fails: a failed fsync or a write that returns EIO stops
 // the replica (it acknowledges nothing more, says why in its status and
 // answers Unavailable), the rest of the group goes on, and the stopped
-// replica recovers from what is durable when restarted.
+// replica recovers from what is durable when restarted. A full disk
+// (ENOSPC) stops it the same way, but it recovers in place, without a
+// restart, once the disk takes writes again.
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -71,7 +73,9 @@ class FaultCluster {
           return l == 0 ? nullptr : nodes_[l].get();
         },
         [&](KvNode* n) { return Put(n, k, v); },
-        [](const Status& s) { return s.IsNotLeader() || s.IsAborted() || s.IsUnavailable(); },
+        [](const Status& s) {
+          return s.IsNotLeader() || s.IsAborted() || s.IsUnavailable() || s.IsResourceExhausted();
+        },
         100);
   }
 
@@ -124,6 +128,75 @@ TEST(ReplicaDiskFaults, FollowerWhoseWritesReturnEioStopsWithoutBlockingTheGroup
   c.env(f).SetFailWrites(false);
   c.Start(f);
   EXPECT_TRUE(node_test::WaitValue(c.node(f), "k19", "v", 10s));
+}
+
+TEST(ReplicaDiskFaults, FullDiskEverywhereRefusesWritesKeepsReadsAndRecoversInPlace) {
+  FaultCluster c;
+  for (int i = 0; i < 20; ++i) ASSERT_OK(c.PutAnywhere("pre" + std::to_string(i), "v").status());
+  const int l = c.Leader();
+  ASSERT_NE(l, 0);
+  for (int i = 1; i <= 3; ++i) ASSERT_TRUE(node_test::WaitValue(c.node(i), "pre19", "v", 10s));
+  for (int i = 1; i <= 3; ++i) c.env(i).SetDiskFull(true);
+  auto r = c.Put(c.node(l), "during", "x");
+  ASSERT_FALSE(r.ok()) << "acknowledged a write its leader could not persist";
+  EXPECT_TRUE(r.status().IsResourceExhausted()) << r.status().ToString();
+  EXPECT_NE(r.status().ToString().find("no space left"), std::string::npos) << r.status().ToString();
+  // A follower stops as soon as it must persist something (its vote in the
+  // election the leader's silence starts); one that never wins a pre-vote
+  // persists nothing and just waits. Either way nobody can lead.
+  ASSERT_TRUE(::tinykv::testing::WaitUntil(
+      [&] {
+        int stopped = 0;
+        for (int i = 1; i <= 3; ++i)
+          stopped += c.node(i)->GetStatus().error.find("No space left") != std::string::npos;
+        return stopped >= 2;
+      },
+      20s))
+      << "errors: 1=" << c.node(1)->GetStatus().error << " 2=" << c.node(2)->GetStatus().error
+      << " 3=" << c.node(3)->GetStatus().error;
+  for (int i = 1; i <= 3; ++i) {
+    auto w = c.Put(c.node(i), "refused", "x");
+    EXPECT_FALSE(w.ok()) << "node " << i << " acknowledged a write with every disk full";
+    EXPECT_NE(c.node(i)->GetStatus().role, "leader") << "node " << i;
+  }
+  // Local reads are served throughout.
+  for (int i = 1; i <= 3; ++i)
+    EXPECT_EQ(c.node(i)->Get("pre7").value(), std::optional<std::string>("v")) << "node " << i;
+  // Space returns: the same processes resume, elect a leader and take writes.
+  for (int i = 1; i <= 3; ++i) c.env(i).SetDiskFull(false);
+  ASSERT_OK(c.PutAnywhere("post", "1").status());
+  for (int i = 1; i <= 3; ++i) {
+    EXPECT_TRUE(node_test::WaitValue(c.node(i), "post", "1", 10s)) << "node " << i;
+    EXPECT_TRUE(::tinykv::testing::WaitUntil([&] { return c.node(i)->GetStatus().error.empty(); }, 10s))
+        << c.node(i)->GetStatus().error;
+    for (int k = 0; k < 20; ++k)
+      EXPECT_EQ(c.node(i)->Get("pre" + std::to_string(k)).value(), std::optional<std::string>("v"));
+  }
+  // The write refused with the disk full was never acknowledged; whether it
+  // committed later is unknown to its client, as with any failed write.
+}
+
+TEST(ReplicaDiskFaults, FollowerWhoseDiskFillsMidWriteCatchesUpInPlaceWhenSpaceReturns) {
+  FaultCluster c;
+  ASSERT_OK(c.PutAnywhere("a", "1").status());
+  const int l = c.Leader();
+  const int f = l % 3 + 1;
+  // A few KiB more, then ENOSPC: the write that crosses the limit is partial
+  // (the Raft log's or the engine's, whichever comes first).
+  c.env(f).SetDiskFullAfterBytes(3000);
+  for (int i = 0; i < 50; ++i)
+    ASSERT_OK(c.PutAnywhere("k" + std::to_string(i), std::string(100, 'v')).status());
+  ASSERT_TRUE(::tinykv::testing::WaitUntil(
+      [&] { return c.node(f)->GetStatus().error.find("No space left") != std::string::npos; }, 10s))
+      << c.node(f)->GetStatus().error;
+  const uint64_t stuck_at = c.node(f)->GetStatus().applied_index;
+  EXPECT_LT(stuck_at, c.node(l)->GetStatus().applied_index);
+  c.env(f).SetDiskFull(false);
+  EXPECT_TRUE(node_test::WaitValue(c.node(f), "k49", std::string(100, 'v'), 15s));
+  EXPECT_TRUE(c.node(f)->GetStatus().error.empty()) << c.node(f)->GetStatus().error;
+  for (int i = 0; i < 50; ++i)
+    EXPECT_EQ(c.node(f)->Get("k" + std::to_string(i)).value(),
+              std::optional<std::string>(std::string(100, 'v')));
 }
 
 }  // namespace

@@ -62,6 +62,7 @@ class KvStateMachine final : public StateMachine {
   Status ApplyConfChange(uint64_t index, uint64_t term, const Membership& m) override;
   Status Checkpoint(const std::filesystem::path& dir) override;
   Status Install(const std::filesystem::path& checkpoint_dir) override;
+  Status Reopen() override;
 
   // The typed form of Apply. An error Status means the DB failed.
   // REQUIRES: index > applied_index().

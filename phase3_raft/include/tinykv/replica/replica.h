@@ -33,7 +33,15 @@
 // new ones with Unavailable naming the disk error (clients retry elsewhere;
 // the outcome of a write pending at that moment is unknown), and reports the
 // error in GetStatus().error and one error log line; local reads of the
-// state machine keep working. A restart recovers from what is durable.
+// state machine keep working. A restart recovers from what is durable. A
+// full disk (ResourceExhausted, ENOSPC) is the one error it recovers from
+// in place: it answers ResourceExhausted ("no space left ..."), probes the
+// disk with backoff (200 ms doubling to 2 s: a 1 MiB write + fsync), and once
+// the probe succeeds reopens the state machine (StateMachine::Reopen) and the
+// Raft log and restarts its core from them -- what a restart would do,
+// without one. Nothing of the Ready that failed had left the process. After
+// EIO or a failed fsync the page cache may have lost acknowledged-looking
+// data, so only an operator's restart resumes.
 //
 // Time. Ticks and deadlines come from the Clock in the options (Clock::Real
 // by default): the driver polls it and ticks once per tick_ms of clock time

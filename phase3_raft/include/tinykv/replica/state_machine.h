@@ -76,6 +76,12 @@ class StateMachine {
   // Replaces the state by the checkpoint in `dir` (which it may consume:
   // move its files). Corruption if `dir` is not a checkpoint of this kind.
   virtual Status Install(const std::filesystem::path& dir) = 0;
+  // After an Apply, ApplyNoop or ApplyConfChange that returned an error (the
+  // disk failed or filled up): drops whatever is only in memory and reopens
+  // the state from its files, as a restart would; it may come back at an
+  // older applied index. The replica calls it before it resumes (replica.h,
+  // "Failing safe").
+  virtual Status Reopen() = 0;
 };
 
 }  // namespace tinykv::replica
