@@ -223,6 +223,7 @@ Result<typename M::Response> Client::Invoke(typename M::Request request, Deadlin
                                             bool leader_only) {
   calls_++;
   Status last = Status::Unavailable("no attempt made");
+  Status exhausted;  // the last ResourceExhausted answer (a full disk, a limit)
   int failures = 0;  // consecutive failed attempts that called for a backoff
   // Why each endpoint could not be reached in this call, while this client
   // has never had a connection (see client.h, "Unreachable endpoints").
@@ -231,8 +232,14 @@ Result<typename M::Response> Client::Invoke(typename M::Request request, Deadlin
     if (closed_) return Status::Cancelled("client closed");
     const milliseconds left = Left(deadline);
     if (left.count() <= 0) {
+      // A full disk is the cause worth naming even when the last answer was
+      // another node's NotLeader (no member can lead while theirs are full).
+      const std::string cause =
+          exhausted.ok() || exhausted.ToString() == last.ToString()
+              ? ""
+              : "; an earlier attempt: " + exhausted.ToString();
       return Status::Timeout("deadline exceeded after " + std::to_string(attempt) +
-                             " attempts; last error: " + last.ToString());
+                             " attempts; last error: " + last.ToString() + cause);
     }
     if (attempt > 0) retries_++;
     attempts_++;
@@ -249,6 +256,7 @@ Result<typename M::Response> Client::Invoke(typename M::Request request, Deadlin
       return r;
     }
     last = r.status();
+    if (last.IsResourceExhausted()) exhausted = last;
     if (closed_) return Status::Cancelled("client closed");
     if (!IsRetryable(last)) return last;
     if ((last.IsUnavailable() || last.IsTimeout()) && rpc_->stats().connects == 0) {
