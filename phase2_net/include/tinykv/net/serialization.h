@@ -144,6 +144,19 @@ std::string EncodeMessage(const T& message) {
   return out;
 }
 
+// A field appended to a message by a later version: always written, read only
+// when the payload still has bytes, so a message from an older peer (which
+// ends before it) decodes with the field at its default. Only a message's
+// last fields can be trailing, and only in a message that is never followed
+// by another inside a payload.
+template <class Archive, class T>
+void TrailingField(Archive& a, T& field) {
+  if constexpr (std::is_same_v<Archive, BoundedInputArchive>) {
+    if (a.remaining() == 0) return;
+  }
+  a(field);
+}
+
 // Decodes a whole payload into a T. Corruption if it is truncated, declares a
 // size larger than itself, or has trailing bytes.
 template <typename T>

@@ -243,7 +243,8 @@ struct StatusResponse : replica::ReplicaPosition {
   template <class A>
   void serialize(A& a) {
     ReplicaPosition::serialize(a);
-    a(client_address, leader_client_address, cluster_id);
+    a(client_address, leader_client_address);
+    net::TrailingField(a, cluster_id);  // absent from servers before identities
   }
 };
 
@@ -292,10 +293,7 @@ struct MemberAddRequest {
   template <class A>
   void serialize(A& a) {
     a(id, peer_address, client_address, learner, timeout_ms);
-    if constexpr (std::is_same_v<A, net::BoundedInputArchive>) {
-      if (a.remaining() == 0) return;
-    }
-    a(force);
+    net::TrailingField(a, force);
   }
 };
 struct MemberPromoteRequest {
