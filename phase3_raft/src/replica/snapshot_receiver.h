@@ -1,7 +1,7 @@
 // SnapshotReceiver: writes the files of a snapshot that arrive as
 // SnapshotChunks (peer_protocol.h, raft.FetchSnapshot) into a new directory.
 // The chunks come from a peer, so they are input: a file name is one plain
-// path component (non-empty, no '/', not "." or ".."), so nothing is
+// path component (non-empty, no '/' or NUL, not "." or ".."), so nothing is
 // ever written outside the directory; each file's chunks arrive in order
 // (`offset` is where the previous one ended) and end with one marked last,
 // after which the file is synced and closed and may not be sent again.
