@@ -141,7 +141,8 @@ void CheckConsistent(const DiskStorage& st) {
   const uint64_t hi = std::min(last, first + 1000) + 1;
   auto ents = st.Entries(first, hi, UINT64_MAX);
   TINYKV_CHECK(ents.ok()) << ents.status().ToString();
-  TINYKV_CHECK(ents->size() == hi - first) << ents->size() << " entries in [" << first << ", " << hi << ")";
+  TINYKV_CHECK(ents->size() == hi - first)
+      << ents->size() << " entries in [" << first << ", " << hi << ")";
   for (size_t i = 0; i < ents->size(); ++i) {
     const raft::Entry& e = (*ents)[i];
     TINYKV_CHECK(e.index == first + i) << "entry " << i << " has index " << e.index;

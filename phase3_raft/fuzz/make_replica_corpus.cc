@@ -146,7 +146,8 @@ void LogCorpus(const fs::path& scratch, const fs::path& out) {
     auto st = OpenLog(d);
     std::vector<raft::Entry> ents = {{2, 4, raft::EntryType::kNormal, ""}};
     for (uint64_t i = 5; i <= 8; ++i) {
-      ents.push_back({2, i, raft::EntryType::kNormal, Envelope(i, Put("k" + std::to_string(i), "v"))});
+      ents.push_back(
+          {2, i, raft::EntryType::kNormal, Envelope(i, Put("k" + std::to_string(i), "v"))});
     }
     TINYKV_CHECK(st->Save(raft::HardState{2, 1, 6}, ents, false).ok());
     TINYKV_CHECK(st->Save(raft::HardState{3, 2, 6},
@@ -164,7 +165,8 @@ void LogCorpus(const fs::path& scratch, const fs::path& out) {
     TINYKV_CHECK(st->Save(raft::HardState{1, 0, 3}, boot, false).ok());
     for (uint64_t i = 4; i <= 40; ++i) {
       TINYKV_CHECK(st->Save(raft::HardState{2, 1, i - 1},
-                            {{2, i, raft::EntryType::kNormal, Envelope(i, Put("key", std::string(20, 'x')))}},
+                            {{2, i, raft::EntryType::kNormal,
+                              Envelope(i, Put("key", std::string(20, 'x')))}},
                             false)
                        .ok());
     }
@@ -181,7 +183,8 @@ void LogCorpus(const fs::path& scratch, const fs::path& out) {
     snap.metadata = {three, 100, 7};
     snap.data = "100-7";
     TINYKV_CHECK(st->ApplySnapshot(snap).ok());
-    TINYKV_CHECK(st->Save(raft::HardState{7, 2, 100}, {{7, 101, raft::EntryType::kNormal, ""}}, false).ok());
+    TINYKV_CHECK(
+        st->Save(raft::HardState{7, 2, 100}, {{7, 101, raft::EntryType::kNormal, ""}}, false).ok());
   }
   WriteOut(out / "leader_snapshot", fuzz::RawLogInput(Segments(d)));
   {

@@ -126,6 +126,14 @@ class Scratch {
   fs::path root_;
 };
 
+// File names for a failure message, escaped (Slice::ToEscaped).
+std::string Names(const std::set<std::string>& names) {
+  std::string out;
+  for (const std::string& n : names)
+    out += (out.empty() ? "" : ", ") + ("\"" + Slice(n).ToEscaped() + "\"");
+  return "{" + out + "}";
+}
+
 std::string ReadAll(const fs::path& p) {
   std::string s;
   Status st = ReadFileToString(Env::Default(), p.string(), &s);
@@ -174,16 +182,17 @@ void ReceiveChunks(const std::vector<SnapshotChunk>& chunks) {
   std::set<std::string> on_disk;
   std::set<std::string> expected;
   for (const auto& e : fs::directory_iterator(scratch.root())) {
-    TINYKV_CHECK(e.path() == into) << "a chunk wrote outside the snapshot directory: "
-                                   << e.path().string();
+    TINYKV_CHECK(e.path() == into)
+        << "a chunk wrote outside the snapshot directory: " << e.path().string();
   }
   for (const auto& e : fs::directory_iterator(into)) on_disk.insert(e.path().filename().string());
   for (const auto& [name, m] : model) expected.insert(name);
-  TINYKV_CHECK(on_disk == expected) << "the snapshot directory holds " << on_disk.size()
-                                    << " files, " << expected.size() << " were accepted";
+  TINYKV_CHECK(on_disk == expected) << "the snapshot directory holds " << Names(on_disk)
+                                    << ", the receiver accepted " << Names(expected);
   for (const auto& [name, m] : model) {
     if (m.done) {
-      TINYKV_CHECK(ReadAll(into / name) == m.bytes) << "file " << name << " differs from its chunks";
+      TINYKV_CHECK(ReadAll(into / name) == m.bytes)
+          << "file " << name << " differs from its chunks";
     }
   }
 }

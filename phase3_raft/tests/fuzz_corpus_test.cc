@@ -1,10 +1,11 @@
 // Replays the fuzz corpora (phase3_raft/fuzz/corpus/{codec,step}) through the
 // fuzzers' bodies in the normal build, so every input a fuzzer ever kept
 // keeps passing without clang or libFuzzer.
+#include "tinykv/testing/fuzz_corpus.h"
+
 #include <gtest/gtest.h>
 
 #include "raft_fuzz_bodies.h"
-#include "tinykv/testing/fuzz_corpus.h"
 
 #ifndef TINYKV_RAFT_FUZZ_CORPUS
 #error "TINYKV_RAFT_FUZZ_CORPUS must point at phase3_raft/fuzz/corpus"

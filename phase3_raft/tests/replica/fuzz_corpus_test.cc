@@ -2,10 +2,11 @@
 // (phase3_raft/fuzz/corpus/{log_segment,peer_protocol}) through the fuzzers'
 // bodies in the normal build, so every input a fuzzer ever kept keeps
 // passing without clang or libFuzzer.
+#include "tinykv/testing/fuzz_corpus.h"
+
 #include <gtest/gtest.h>
 
 #include "replica_fuzz_bodies.h"
-#include "tinykv/testing/fuzz_corpus.h"
 
 #ifndef TINYKV_REPLICA_FUZZ_CORPUS
 #error "TINYKV_REPLICA_FUZZ_CORPUS must point at phase3_raft/fuzz/corpus"
@@ -15,7 +16,8 @@ namespace tinykv::replica {
 namespace {
 
 size_t Replay(const std::string& sub, void (*body)(const uint8_t*, size_t)) {
-  return tinykv::testing::ReplayFuzzCorpus(std::string(TINYKV_REPLICA_FUZZ_CORPUS) + "/" + sub, body);
+  return tinykv::testing::ReplayFuzzCorpus(std::string(TINYKV_REPLICA_FUZZ_CORPUS) + "/" + sub,
+                                           body);
 }
 
 TEST(ReplicaFuzzCorpus, LogSegmentsOpenOrFailWithCorruption) {
