@@ -7,8 +7,6 @@
 //   masked crc32c(the 9 bytes before) u32 | payload
 // and a v1 segment (older logs) the same records without the second checksum
 // and without the magic.
-#include <unistd.h>
-
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
@@ -18,6 +16,7 @@
 #include <vector>
 
 #include "replica_fuzz_bodies.h"
+#include "scratch_dir.h"
 #include "tinykv/common/check.h"
 #include "tinykv/common/coding.h"
 #include "tinykv/common/crc32c.h"
@@ -34,33 +33,6 @@ constexpr char kMagic[] = "tkvraft2";
 constexpr size_t kMaxSegments = 3;
 // Small, so that saving after recovery may roll over to a new segment.
 constexpr uint64_t kSegmentBytes = 4096;
-
-// A directory of this process, emptied before each input, removed at exit.
-class Scratch {
- public:
-  Scratch() {
-    std::error_code ec;
-    const fs::path base =
-        fs::is_directory("/dev/shm", ec) ? fs::path("/dev/shm") : fs::temp_directory_path();
-    root_ = base / ("tinykv-log-fuzz-" + std::to_string(::getpid()));
-    fs::remove_all(root_, ec);
-  }
-  ~Scratch() {
-    std::error_code ec;
-    fs::remove_all(root_, ec);
-  }
-  // An empty directory for the next input.
-  fs::path Fresh() {
-    std::error_code ec;
-    fs::remove_all(root_, ec);
-    fs::create_directories(root_ / "raft", ec);
-    TINYKV_CHECK(!ec) << "scratch directory " << root_.string() << ": " << ec.message();
-    return root_ / "raft";
-  }
-
- private:
-  fs::path root_;
-};
 
 void AppendRecord(uint8_t type, Slice payload, bool v1, std::string* dst) {
   char header[13];
@@ -188,11 +160,13 @@ std::string RawLogInput(const std::vector<std::string>& segments) {
 }
 
 void FuzzLogSegmentBytes(const uint8_t* data, size_t size) {
-  static Scratch scratch;
+  static ScratchDir scratch("tinykv-log-fuzz");
   const std::vector<std::string> segs =
       ParseSegments(Slice(reinterpret_cast<const char*>(data), size));
   if (segs.empty()) return;
-  const fs::path dir = scratch.Fresh();
+  scratch.Empty();
+  const fs::path dir = scratch.root() / "raft";
+  TINYKV_CHECK(Env::Default()->CreateDir(dir.string()).ok());
   for (size_t i = 0; i < segs.size(); ++i) {
     Status s = WriteStringToFile(Env::Default(), segs[i], (dir / SegmentName(i + 1)).string(),
                                  /*sync=*/false);

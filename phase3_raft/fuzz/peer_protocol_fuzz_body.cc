@@ -1,6 +1,4 @@
 // FuzzPeerProtocolBytes; see replica_fuzz_bodies.h.
-#include <unistd.h>
-
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -11,6 +9,7 @@
 
 #include "peer_protocol.h"
 #include "replica_fuzz_bodies.h"
+#include "scratch_dir.h"
 #include "snapshot_receiver.h"
 #include "tinykv/common/check.h"
 #include "tinykv/common/coding.h"
@@ -104,28 +103,6 @@ void CheckBatch(const RaftBatchRequest& b) {
   }
 }
 
-// A directory of this process for snapshot files, removed at exit.
-class Scratch {
- public:
-  Scratch() {
-    std::error_code ec;
-    const fs::path base =
-        fs::is_directory("/dev/shm", ec) ? fs::path("/dev/shm") : fs::temp_directory_path();
-    root_ = base / ("tinykv-peer-fuzz-" + std::to_string(::getpid()));
-    fs::remove_all(root_, ec);
-    fs::create_directories(root_, ec);
-    TINYKV_CHECK(!ec) << "scratch directory " << root_.string() << ": " << ec.message();
-  }
-  ~Scratch() {
-    std::error_code ec;
-    fs::remove_all(root_, ec);
-  }
-  const fs::path& root() const { return root_; }
-
- private:
-  fs::path root_;
-};
-
 // File names for a failure message, escaped (Slice::ToEscaped).
 std::string Names(const std::set<std::string>& names) {
   std::string out;
@@ -146,7 +123,7 @@ std::string ReadAll(const fs::path& p) {
 // accepted: exactly those files, with exactly the bytes accepted for them,
 // and nothing outside the directory.
 void ReceiveChunks(const std::vector<SnapshotChunk>& chunks) {
-  static Scratch scratch;
+  static ScratchDir scratch("tinykv-peer-fuzz");
   const fs::path into = scratch.root() / "snap";
   auto rx = std::make_unique<SnapshotReceiver>(Env::Default(), into);
   TINYKV_CHECK(rx->Start().ok());

@@ -162,14 +162,6 @@ def accepted(f: dict) -> bool:
 
 
 # ---- observing the cluster -------------------------------------------------------------------
-def rss_mib(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024.0
-    raise AssertionError(f"no VmRSS for pid {pid}")
-
-
 class Watch:
     """What the checks compare against: the state before an attack and every key the test
     itself wrote."""
@@ -180,7 +172,7 @@ class Watch:
         self.written: dict[bytes, bytes] = {}
         self.put(b"baseline", b"0")
         self.before = self.settle()
-        self.rss = {i: rss_mib(n.proc.pid) for i, n in c.nodes.items()}
+        self.rss = {i: testing.rss_mib(n.proc.pid) for i, n in c.nodes.items()}
         self.cluster_id = self.client.status(c.nodes[1].endpoint)["cluster_id"]
         assert self.cluster_id != 0
         self.peers: list[Peer] = []
@@ -245,6 +237,19 @@ class Watch:
         assert {i: v for i, v in self.counters().items() if i in want} == want, \
             f"{what}: (rejected_messages, peer_messages_refused) by node"
 
+    def expect_core_refuses(self, p: Peer, i: int, messages: list[bytes], reason: str,
+                            what: str) -> None:
+        """Sends `messages` to node i in one batch from p's node: the transport passes them on
+        (accepted, peer_messages_refused unchanged) and node i's Raft core refuses each one,
+        counted once (rejected_messages) and logged with `reason` (message_check.h)."""
+        before = self.counters()
+        assert accepted(p.call(raft_batch(p.node_id, i, messages))), p.replay()
+        want = dict(before)
+        want[i] = (before[i][0] + len(messages), before[i][1])
+        self.wait_counters(want, f"{what}; replay: {p.replay()}")
+        testing.wait_until(lambda: refusals_logged(self.c.nodes[i], reason) >= len(messages),
+                           timeout=WAIT_S, what=f"node {i} logs the {reason} refusals")
+
     def check_unharmed(self, forged_keys: list[bytes], max_term: int, what: str) -> None:
         c = self.c
         sts = c.statuses()
@@ -278,7 +283,7 @@ class Watch:
             keys = dict(local.scan(b"", None, serializable=True))
             assert keys == self.written, f"node {i}'s keys differ from those written: {why}"
         for i, n in c.nodes.items():
-            rss = rss_mib(n.proc.pid)
+            rss = testing.rss_mib(n.proc.pid)
             assert rss < self.rss[i] + RSS_BOUND_MIB, \
                 f"node {i} RSS {rss:.0f} MiB, before {self.rss[i]:.0f} MiB: {why}"
             print(f"{what}: node {i} RSS {self.rss[i]:.1f} -> {rss:.1f} MiB")
@@ -322,19 +327,13 @@ def test_the_encoders_reproduce_the_documented_examples():
 # ---- attacks ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("forged_term", [(1 << 64) - 1, 1 << 63], ids=["2^64-1", "2^63"])
 def test_a_heartbeat_above_the_term_ceiling_is_refused_by_the_core(watch, forged_term):
-    w, c = watch, watch.c
+    w = watch
     f = w.followers[0]
-    before = w.counters()
     # From the real leader's id: the most convincing sender there is.
     p = w.connect(f, w.leader)
     hb = raft_message(MSG_HEARTBEAT, to=f, frm=w.leader, term=forged_term,
                       commit=w.before[f]["commit_index"])
-    assert accepted(p.call(raft_batch(w.leader, f, [hb]))), p.replay()
-    want = dict(before)
-    want[f] = (before[f][0] + 1, before[f][1])
-    w.wait_counters(want, f"heartbeat at term {forged_term}; replay: {p.replay()}")
-    testing.wait_until(lambda: refusals_logged(c.nodes[f], "bad_term") >= 1, timeout=WAIT_S,
-                       what=f"node {f} logs the bad_term refusal")
+    w.expect_core_refuses(p, f, [hb], "bad_term", f"heartbeat at term {forged_term}")
     w.check_unharmed([], w.term + TERM_SLACK, f"term {forged_term}; replay: {p.replay()}")
 
 
@@ -362,16 +361,10 @@ def test_a_flood_of_forged_terms_is_counted_without_growing_memory_or_the_log(wa
 def test_a_leaders_heartbeat_committing_beyond_the_log_is_refused(watch):
     w, c = watch, watch.c
     f = w.followers[0]
-    before = w.counters()
     p = w.connect(f, w.leader)
     # The real leader's id, the current term: only the commit index is impossible.
     hb = raft_message(MSG_HEARTBEAT, to=f, frm=w.leader, term=w.term, commit=10**9)
-    assert accepted(p.call(raft_batch(w.leader, f, [hb]))), p.replay()
-    want = dict(before)
-    want[f] = (before[f][0] + 1, before[f][1])
-    w.wait_counters(want, f"heartbeat committing 10^9; replay: {p.replay()}")
-    testing.wait_until(lambda: refusals_logged(c.nodes[f], "bad_index") >= 1, timeout=WAIT_S,
-                       what=f"node {f} logs the bad_index refusal")
+    w.expect_core_refuses(p, f, [hb], "bad_index", "heartbeat committing 10^9")
     st = c.status(f)
     assert st["commit_index"] <= st["last_index"] < 10**9, st
     w.check_unharmed([], w.term + TERM_SLACK, f"commit 10^9; replay: {p.replay()}")
@@ -383,7 +376,6 @@ def test_a_non_members_heartbeat_and_put_are_refused_by_the_core(watch):
     st = w.before[f]
     last, term = st["last_index"], st["term"]  # settled: the last entry is at `term`
     forged = b"forged/by-99"
-    before = w.counters()
     # Cluster id 0: what a member that joined an existing cluster says; the handshake takes it.
     p = w.connect(f, NON_MEMBER, cluster_id=0)
     hb = raft_message(MSG_HEARTBEAT, to=f, frm=NON_MEMBER, term=term + 1, commit=last)
@@ -393,12 +385,7 @@ def test_a_non_members_heartbeat_and_put_are_refused_by_the_core(watch):
     put = raft_entry(term + 1, last + 1, proposal(kv_command(forged, b"x")))
     app = raft_message(MSG_APP, to=f, frm=NON_MEMBER, term=term + 1, log_term=term, index=last,
                        commit=last + 1, entries=(put,))
-    assert accepted(p.call(raft_batch(NON_MEMBER, f, [hb, app]))), p.replay()
-    want = dict(before)
-    want[f] = (before[f][0] + 2, before[f][1])
-    w.wait_counters(want, f"non-member heartbeat + append; replay: {p.replay()}")
-    testing.wait_until(lambda: refusals_logged(c.nodes[f], "not_member") >= 2, timeout=WAIT_S,
-                       what=f"node {f} logs two not_member refusals")
+    w.expect_core_refuses(p, f, [hb, app], "not_member", "non-member heartbeat + append")
     after = c.status(f)
     assert after["leader"] != NON_MEMBER and after["last_index"] >= last, after
     w.check_unharmed([forged], term + TERM_SLACK, f"non-member append; replay: {p.replay()}")
