@@ -75,6 +75,17 @@ Result<std::unique_ptr<Raft>> Raft::Create(const Config& c) {
   TINYKV_RETURN_IF_ERROR(c.Validate());
   std::unique_ptr<Raft> r(new Raft(c));
   TINYKV_ASSIGN_OR_RETURN(InitialState is, c.storage->GetInitialState());
+  // What storage returns is input too (see LoadState): a configuration no
+  // node could have switched to is an error here, not the CHECK below. An
+  // empty one is a node with no configuration yet (it joins later).
+  const ConfState& stored = is.conf_state;
+  if (!stored.voters.empty() || !stored.learners.empty() || !stored.voters_outgoing.empty() ||
+      !stored.learners_next.empty() || stored.auto_leave) {
+    if (Status s = CheckConfState(stored); !s.ok()) {
+      return Status::Corruption("raft: node " + std::to_string(c.id) +
+                                " stored configuration is invalid: " + std::string(s.message()));
+    }
+  }
   TINYKV_ASSIGN_OR_RETURN(ConfigAndProgress cp,
                           Changer::Restore(r->prs_, r->log_.LastIndex(), is.conf_state));
   ConfState cs = r->SwitchToConfig(std::move(cp.config), std::move(cp.progress));

@@ -1,11 +1,9 @@
 // Replays the fuzz corpora (phase3_raft/fuzz/corpus/{codec,step}) through the
 // fuzzers' bodies in the normal build, so every input a fuzzer ever kept
 // keeps passing without clang or libFuzzer.
-#include <gtest/gtest.h>
+#include "tinykv/testing/fuzz_corpus.h"
 
-#include <filesystem>
-#include <fstream>
-#include <iterator>
+#include <gtest/gtest.h>
 
 #include "raft_fuzz_bodies.h"
 
@@ -17,16 +15,7 @@ namespace tinykv::raft {
 namespace {
 
 size_t Replay(const std::string& sub, void (*body)(const uint8_t*, size_t)) {
-  size_t n = 0;
-  for (const auto& e :
-       std::filesystem::directory_iterator(std::string(TINYKV_RAFT_FUZZ_CORPUS) + "/" + sub)) {
-    std::ifstream in(e.path(), std::ios::binary);
-    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    SCOPED_TRACE(e.path().filename().string());
-    body(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
-    ++n;
-  }
-  return n;
+  return tinykv::testing::ReplayFuzzCorpus(std::string(TINYKV_RAFT_FUZZ_CORPUS) + "/" + sub, body);
 }
 
 TEST(RaftFuzzCorpus, CodecInputsDecodeWithoutCrashing) {

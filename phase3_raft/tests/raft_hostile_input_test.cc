@@ -450,6 +450,30 @@ TEST(RaftHostileInput, StoredTermAboveTheMaximumIsAnErrorNotAnAbort) {
   EXPECT_TRUE(RawNode::Create(TestConfig(1, s.get())).status().IsCorruption());
 }
 
+// Found by fuzz/log_segment_fuzzer.cc (corpus: regress_stored_conf_state_with_duplicates):
+// a stored ConfState naming an id twice passed Changer::Restore, then failed the CHECK
+// that the restored configuration equals the stored one -- an abort at every restart.
+TEST(RaftHostileInput, StoredConfigurationNoNodeCouldHaveIsAnErrorNotAnAbort) {
+  const std::vector<ConfState> bad = {
+      {{2, 2, 3}, {}, {}, {}, false},  // an id twice
+      {{0, 1}, {}, {}, {}, false},     // id 0
+      {{1, 2}, {2}, {}, {}, false},    // a learner that is also a voter
+      {{}, {4}, {}, {}, false},        // no voter
+      {{1, 2}, {}, {}, {3}, false},    // learners_next outside a joint configuration
+      {{1, 2}, {}, {}, {}, true},      // auto_leave outside a joint configuration
+  };
+  for (const ConfState& cs : bad) {
+    MemoryStorage s;
+    s.SetBootstrapConfState(cs);
+    auto rn = RawNode::Create(TestConfig(1, &s));
+    ASSERT_FALSE(rn.ok());
+    EXPECT_TRUE(rn.status().IsCorruption()) << rn.status().ToString();
+  }
+  // No configuration at all is a node that joins later: it starts.
+  MemoryStorage empty;
+  EXPECT_TRUE(RawNode::Create(TestConfig(1, &empty)).ok());
+}
+
 // ---- membership -------------------------------------------------------------------
 
 TEST(RaftHostileInput, RemovedMemberIsIgnored) {

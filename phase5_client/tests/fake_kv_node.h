@@ -72,6 +72,7 @@ class FakeKvNode final : public replica::KvNode {
                                                                 const std::string& end,
                                                                 size_t limit) override;
   replica::KvNodeStatus GetStatus() override;
+  replica::PeerHostStats peer_stats() const override { return {}; }
   replica::NodeIdentity identity() const override { return {id_, 1}; }
   uint16_t peer_port() const override { return 0; }
   void SetPeerAddress(uint64_t, std::string) override {}

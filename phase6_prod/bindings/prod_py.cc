@@ -67,12 +67,15 @@ void BindProd(py::module_& m) {
         d["snapshot_index"] = s.snapshot_index;
         d["log_fsyncs"] = s.log_fsyncs;
         d["log_entries_written"] = s.log_entries_written;
+        d["rejected_messages"] = s.rejected_messages;
+        d["peer_messages_refused"] = s.peer_messages_refused;
         return d;
       },
       py::arg("endpoint"), py::arg("timeout") = 2.0,
       "The node's Raft status as a dict (id, leader, term, role, commit_index, applied_index,\n"
       "first_index, last_index, members, client_address, peer_address, fault_injection, pid,\n"
-      "snapshot_index, log_fsyncs, log_entries_written).");
+      "snapshot_index, log_fsyncs, log_entries_written, rejected_messages,\n"
+      "peer_messages_refused).");
   m.def(
       "admin_set_faults",
       [](const std::string& endpoint, std::vector<uint64_t> dropped_peers, double drop_probability,

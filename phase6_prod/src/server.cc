@@ -50,6 +50,8 @@ void RegisterAdmin(net::RpcServer& rpc, Server::Impl* impl) {
         r.snapshot_index = st.snapshot_index;
         r.log_fsyncs = st.log_fsyncs;
         r.log_entries_written = st.log_entries_written;
+        r.rejected_messages = st.rejected_messages;
+        r.peer_messages_refused = impl->node->peer_stats().messages_refused;
         co_return r;
       });
   if (!impl->config.enable_fault_injection) return;  // not registered: NotSupported

@@ -63,7 +63,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 if TYPE_CHECKING:
     import tinykv
 
-__all__ = ["Cluster", "find_server_binary", "free_port"]
+__all__ = ["Cluster", "find_server_binary", "free_port", "rss_mib"]
 
 _PR_SET_PDEATHSIG = 1
 
@@ -141,6 +141,15 @@ def wait_until(pred: "Callable[[], Any]", timeout: float = 15.0, what: str = "th
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         time.sleep(interval)
+
+
+def rss_mib(pid: int) -> float:
+    """The resident set size (``VmRSS``) of process ``pid``, in MiB (Linux ``/proc``)."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024.0
+    raise AssertionError(f"no VmRSS for pid {pid}")
 
 
 def _set_pdeathsig() -> None:  # runs in the child between fork and exec

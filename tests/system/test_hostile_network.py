@@ -125,14 +125,6 @@ def hello_frame(cluster_id: int, node_id: int) -> bytes:
                             struct.pack("<BQQ", PEER_HELLO_VERSION, cluster_id, node_id))
 
 
-def rss_mib(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024.0
-    raise AssertionError(f"no VmRSS for pid {pid}")
-
-
 def header_claiming(payload_bytes: int) -> bytes:
     """The 24-byte header of a request frame whose payload would be payload_bytes long."""
     header = bytearray(net.encode_frame(net.REQUEST, 1, KV_PUT_METHOD, b"")[:24])
@@ -187,7 +179,7 @@ def test_headers_claiming_4_mib_do_not_grow_a_nodes_memory(hostile_cluster):
     pid = node.proc.pid
     cl = c.client()
     cl.put(b"warm", b"up")  # the node's steady state, before the attack
-    before = rss_mib(pid)
+    before = testing.rss_mib(pid)
     claimed = net.DEFAULT_MAX_FRAME_BYTES - net.FRAME_HEADER_SIZE
     chunk = b"\xab" * (1 << 20)
     peak = before
@@ -196,7 +188,7 @@ def test_headers_claiming_4_mib_do_not_grow_a_nodes_memory(hostile_cluster):
     def sample():
         nonlocal peak
         while not stop.is_set():
-            peak = max(peak, rss_mib(pid))
+            peak = max(peak, testing.rss_mib(pid))
             time.sleep(0.01)
 
     sampler = threading.Thread(target=sample)
@@ -219,7 +211,7 @@ def test_headers_claiming_4_mib_do_not_grow_a_nodes_memory(hostile_cluster):
         stop.set()
         sampler.join()
     after = testing.wait_until(
-        lambda: (lambda r: r if r < before + RSS_AFTER_BOUND_MIB else None)(rss_mib(pid)),
+        lambda: (lambda r: r if r < before + RSS_AFTER_BOUND_MIB else None)(testing.rss_mib(pid)),
         timeout=10.0, what=f"RSS of node 1 below {before:.0f} + {RSS_AFTER_BOUND_MIB} MiB")
     print(f"RSS of node 1: before {before:.0f} MiB, peak {during:.0f} MiB, after {after:.0f} MiB")
     assert during < before + RSS_DURING_BOUND_MIB

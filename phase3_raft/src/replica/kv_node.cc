@@ -78,6 +78,7 @@ class KvNodeImpl final : public KvNode {
     return sm_->Scan(start, end, limit);
   }
   KvNodeStatus GetStatus() override { return replica_->GetStatus(); }
+  PeerHostStats peer_stats() const override { return host_->stats(); }
   NodeIdentity identity() const override { return identity_; }
   uint16_t peer_port() const override { return host_->port(); }
   void SetPeerAddress(uint64_t id, std::string address) override {

@@ -24,6 +24,7 @@
 #include <optional>
 
 #include "peer_protocol.h"
+#include "snapshot_receiver.h"
 #include "tinykv/common/logging.h"
 #include "tinykv/net/address.h"
 #include "tinykv/net/client.h"
@@ -470,56 +471,20 @@ awaitable<Status> PeerHostImpl::FetchSnapshot(uint64_t group, uint64_t from, uin
                                               std::function<bool()> cancelled) {
   const std::string addr = AddressOf(from);
   if (addr.empty()) co_return Status::Unavailable("address of node " + std::to_string(from) + " unknown");
-  if (env->FileExists(into.string())) {
-    TINYKV_CO_RETURN_IF_ERROR(env->RemoveDirRecursively(into.string()));
-  }
-  TINYKV_CO_RETURN_IF_ERROR(env->CreateDir(into.string()));
-  // One writer per file; `written` is where its next chunk must start.
-  struct Incoming {
-    std::unique_ptr<WritableFile> out;
-    uint64_t written = 0;
-    bool done = false;
-  };
-  auto files = std::make_shared<std::map<std::string, Incoming>>();
+  auto receiver = std::make_shared<SnapshotReceiver>(env, std::move(into));
+  TINYKV_CO_RETURN_IF_ERROR(receiver->Start());
   net::CallOptions o;
   o.timeout = std::chrono::milliseconds(60000);
   auto call = client_->CallStream<FetchSnapshotMethod>(
       addr, FetchSnapshotRequest{group, index, term},
-      [files, into, env, cancelled](SnapshotChunk c) -> Status {
+      [receiver, cancelled](SnapshotChunk c) -> Status {
         if (cancelled && cancelled()) return Status::Cancelled("snapshot fetch cancelled");
-        if (c.file.empty() || c.file.find('/') != std::string::npos || c.file == "." ||
-            c.file == "..")
-          return Status::Corruption("bad snapshot file name");
-        const std::string path = (into / c.file).string();
-        Incoming& f = (*files)[c.file];
-        if (f.done) return Status::Corruption("snapshot file " + c.file + " sent again after its end");
-        if (!f.out) {
-          auto out = env->NewWritableFile(path);
-          if (!out.ok()) return out.status();
-          f.out = std::move(out).value();
-        }
-        if (c.offset != f.written) {
-          return Status::Corruption("snapshot file " + c.file + ": chunk at offset " +
-                                    std::to_string(c.offset) + ", expected " +
-                                    std::to_string(f.written));
-        }
-        TINYKV_RETURN_IF_ERROR(f.out->Append(c.data));
-        f.written += c.data.size();
-        if (c.last) {
-          TINYKV_RETURN_IF_ERROR(f.out->Sync());
-          TINYKV_RETURN_IF_ERROR(f.out->Close());
-          f.out.reset();
-          f.done = true;
-        }
-        return Status::OK();
+        return receiver->Accept(c);
       },
       o);
   Status s = co_await std::move(call);
   if (!s.ok()) co_return s;
-  for (const auto& [name, f] : *files) {
-    if (!f.done) co_return Status::Corruption("snapshot file " + name + " ended without its last chunk");
-  }
-  co_return Status::OK();
+  co_return receiver->Finish();
 }
 
 }  // namespace

@@ -119,6 +119,9 @@ class KvNode {
                                                      std::chrono::milliseconds timeout);
 
   virtual KvNodeStatus GetStatus() = 0;
+  // The transport's counters (peer_host.h); with a shared host, those of
+  // every group on it.
+  virtual PeerHostStats peer_stats() const = 0;
   // The data dir's identity: this member's id and its cluster's id.
   virtual NodeIdentity identity() const = 0;
   virtual uint16_t peer_port() const = 0;

@@ -3,7 +3,8 @@
 //
 // Methods (served on the client address, next to the KV service):
 //   prod.AdminStatus      always on. The node's Raft view: id, leader, term,
-//                         role, commit/applied/first/last index, members.
+//                         role, commit/applied/first/last index, members,
+//                         and the counters of refused peer messages.
 //   prod.AdminSetFaults   only with --enable-fault-injection (otherwise the
 //                         RPC layer answers NotSupported: the method is not
 //                         registered). Replaces the set of peers whose
@@ -57,11 +58,19 @@ struct AdminStatusResponse : replica::ReplicaPosition {
   uint64_t snapshot_index = 0;       // latest state machine snapshot (0: none)
   uint64_t log_fsyncs = 0;           // fdatasync calls of the Raft log since start
   uint64_t log_entries_written = 0;  // entries appended to the Raft log since start
+  // Peer messages refused since start, by the layer that refused them
+  // (phase3_raft/doc/replica_protocol.md "Peer RPCs"): the Raft core
+  // (ReplicaStatus::rejected_messages: above the term ceiling, from a
+  // non-member, a heartbeat committing beyond the log, ...) and the peer
+  // transport before any replica saw them (PeerHostStats::messages_refused:
+  // undecodable, misaddressed, for a group not hosted here).
+  uint64_t rejected_messages = 0;
+  uint64_t peer_messages_refused = 0;
   template <class A>
   void serialize(A& a) {
     ReplicaPosition::serialize(a);
     a(members, client_address, peer_address, fault_injection, pid, snapshot_index, log_fsyncs,
-      log_entries_written);
+      log_entries_written, rejected_messages, peer_messages_refused);
   }
 };
 

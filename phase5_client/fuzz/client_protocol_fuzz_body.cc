@@ -1,0 +1,88 @@
+// FuzzClientProtocolBytes; see client_protocol_fuzz_body.h.
+#include "client_protocol_fuzz_body.h"
+
+#include <string>
+
+#include "tinykv/client/client.h"
+#include "tinykv/client/protocol.h"
+#include "tinykv/common/check.h"
+#include "tinykv/common/routing_error.h"
+#include "tinykv/net/method.h"
+#include "tinykv/net/serialization.h"
+
+namespace tinykv::client::fuzz {
+namespace {
+
+// Whatever decodes re-encodes to exactly the payload: the format has one
+// encoding per value, so nothing was dropped or invented. `optional_tail`
+// names a trailing field an older sender omits (decoded as its default).
+template <typename T>
+void TryDecode(Slice payload, const std::string& optional_tail = "") {
+  auto m = net::DecodeMessage<T>(payload);
+  if (!m.ok()) {
+    TINYKV_CHECK(m.status().IsCorruption()) << m.status().ToString();
+    return;
+  }
+  const std::string enc = net::EncodeMessage(*m);
+  TINYKV_CHECK(enc == payload.ToString() ||
+               (!optional_tail.empty() && enc == payload.ToString() + optional_tail))
+      << "payload round trip changed the bytes";
+  auto again = net::DecodeMessage<T>(enc);
+  TINYKV_CHECK(again.ok() && net::EncodeMessage(*again) == enc) << "re-encoded payload";
+}
+
+void CheckRouting(std::string_view detail) {
+  std::optional<RoutingError> r = DecodeRoutingError(detail);
+  if (!r) return;
+  const std::string enc = EncodeRoutingError(*r);
+  std::optional<RoutingError> again = DecodeRoutingError(enc);
+  TINYKV_CHECK(again && *again == *r) << "routing error round trip changed the value";
+  (void)NotLeaderMessage(*r);
+  // The client dials the hint's address next (client.cc): it must parse or
+  // fail as an endpoint given on the command line would.
+  (void)ParseEndpoint(r->leader_address);
+}
+
+// An error frame's payload as the client reads it: a Status, and the
+// leader hint in its detail.
+void CheckErrorPayload(Slice payload) {
+  auto e = net::DecodeMessage<net::ErrorPayload>(payload);
+  if (!e.ok()) return;
+  const Status s = net::StatusOf(*e);
+  TINYKV_CHECK(!s.ok()) << "an error frame decoded to OK";
+  std::optional<RoutingError> r = RoutingErrorOf(s);
+  if (r) {
+    TINYKV_CHECK(DecodeRoutingError(s.detail()) == r) << "RoutingErrorOf disagrees with the detail";
+  }
+  (void)s.ToString();
+  CheckRouting(e->detail);
+}
+
+}  // namespace
+
+void FuzzClientProtocolBytes(const uint8_t* data, size_t size) {
+  const Slice in(reinterpret_cast<const char*>(data), size);
+  TryDecode<GetRequest>(in);
+  TryDecode<GetResponse>(in);
+  TryDecode<PutRequest>(in);
+  TryDecode<WriteResponse>(in);
+  TryDecode<DeleteRequest>(in);
+  TryDecode<DeleteRangeRequest>(in);
+  TryDecode<DeleteRangeResponse>(in);
+  TryDecode<ScanRequest>(in);
+  TryDecode<ScanResponse>(in);
+  TryDecode<CasRequest>(in);
+  TryDecode<CasResponse>(in);
+  TryDecode<StatusRequest>(in);
+  TryDecode<StatusResponse>(in);
+  TryDecode<MemberListRequest>(in);
+  TryDecode<MemberListResponse>(in);
+  TryDecode<MemberAddRequest>(in, std::string(1, '\0'));  // force = false
+  TryDecode<MemberPromoteRequest>(in);
+  TryDecode<MemberRemoveRequest>(in);
+  TryDecode<MemberChangeResponse>(in);
+  CheckErrorPayload(in);
+  CheckRouting(std::string_view(in.data(), in.size()));
+}
+
+}  // namespace tinykv::client::fuzz

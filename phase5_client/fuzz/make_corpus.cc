@@ -1,0 +1,92 @@
+// Writes the seed corpus of the client protocol fuzz target (run once; the
+// output is committed under fuzz/corpus/, together with inputs libFuzzer
+// found):
+//   tinykv_client_make_corpus phase5_client/fuzz/corpus
+// protocol/: an encoding of every request and response of protocol.h, and
+// error payloads (NotLeader with a routing detail, with a range, unknown
+// codes), each also truncated and with a flipped byte.
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "tinykv/client/protocol.h"
+#include "tinykv/common/routing_error.h"
+#include "tinykv/net/method.h"
+#include "tinykv/net/serialization.h"
+
+using namespace tinykv;          // NOLINT: a generator, not library code
+using namespace tinykv::client;  // NOLINT
+
+namespace {
+
+std::string dir;
+
+void WriteOut(const std::string& name, const std::string& data) {
+  std::ofstream(dir + "/" + name, std::ios::binary) << data;
+}
+
+template <typename T>
+void Seed(const std::string& name, const T& value) {
+  const std::string data = net::EncodeMessage(value);
+  WriteOut(name, data);
+  if (data.size() > 6) {
+    WriteOut(name + ".trunc", data.substr(0, data.size() - 3));
+    std::string flipped = data;
+    flipped[data.size() / 2] ^= 0x41;
+    WriteOut(name + ".flip", flipped);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: %s corpusdir\n", argv[0]);
+    return 2;
+  }
+  dir = std::string(argv[1]) + "/protocol";
+  const WriteId id{42, 7};
+  Seed("get", GetRequest{"key", true, 500});
+  Seed("get_response", GetResponse{true, "value"});
+  Seed("put", PutRequest{"key", "value", id, 1000});
+  Seed("write_response", WriteResponse{17});
+  Seed("delete", DeleteRequest{"key", id, 0});
+  Seed("delete_range", DeleteRangeRequest{"a", "", id, 0});
+  Seed("delete_range_response", DeleteRangeResponse{3, 18});
+  Seed("scan", ScanRequest{"a", "z", 100, true, false, 250});
+  Seed("scan_response", ScanResponse{{{"a", "1"}, {"b", "2"}}, true, std::string("b\0", 2)});
+  Seed("cas", CasRequest{"key", true, "old", "new", id, 0});
+  Seed("cas_response", CasResponse{false, true, "current", 19});
+  Seed("status", StatusRequest{});
+  StatusResponse st;
+  st.id = 2;
+  st.leader = 1;
+  st.term = 5;
+  st.role = "follower";
+  st.commit_index = st.applied_index = st.last_index = 20;
+  st.first_index = 1;
+  st.client_address = "127.0.0.1:22379";
+  st.leader_client_address = "127.0.0.1:2379";
+  st.cluster_id = 0x5c2f00000000002aull;
+  Seed("status_response", st);
+  Seed("member_list", MemberListRequest{});
+  const std::vector<Member> members = {{1, "127.0.0.1:2380", "127.0.0.1:2379", false},
+                                       {4, "127.0.0.1:2384", "", true}};
+  Seed("member_list_response", MemberListResponse{members, 1});
+  MemberAddRequest add{4, "127.0.0.1:2384", "127.0.0.1:2383", true, 1000, true};
+  Seed("member_add", add);
+  std::string old_add = net::EncodeMessage(add);
+  old_add.pop_back();  // a client that predates `force`
+  WriteOut("member_add_without_force", old_add);
+  Seed("member_promote", MemberPromoteRequest{4, 0});
+  Seed("member_remove", MemberRemoveRequest{3, 0});
+  Seed("member_change_response", MemberChangeResponse{21, members, 1});
+  RoutingError hint{1, 2, "127.0.0.1:22379", false, 0, "", "", 0};
+  Seed("error_not_leader", net::ErrorPayloadOf(NotLeaderError(hint)));
+  RoutingError range{1, 2, "http://127.0.0.1:22379/", true, 9, "a", "m", 3};
+  Seed("error_range", net::ErrorPayloadOf(NotLeaderError(range)));
+  Seed("error_unknown_code", net::ErrorPayload{200, "from the future", ""});
+  WriteOut("routing_detail", EncodeRoutingError(range));
+  std::printf("wrote %s\n", dir.c_str());
+  return 0;
+}
