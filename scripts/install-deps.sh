@@ -43,6 +43,7 @@ PACKAGES=(
   libabsl-dev             # Abseil, gRPC's base (tinykv-bench switches its mutex deadlock detection off)
   etcd-server             # benchmark reference only (phase 6 vs etcd)
   etcd-client             # etcdctl, to check that etcd cluster is up
+  prometheus              # a real Prometheus server scraping tinykv-server in a system test (phase 6)
 )
 
 missing=()

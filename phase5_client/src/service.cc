@@ -324,29 +324,52 @@ class KvService {
   const ServiceOptions options_;
 };
 
+// Registers `handler` for method M, timed and reported to the observer when
+// there is one.
+template <typename M, typename Handler>
+void RegisterObserved(net::RpcServer& server, const ServiceOptions& options, Handler handler) {
+  if (!options.on_request_done) {
+    server.Register<M>(std::move(handler));
+    return;
+  }
+  server.Register<M>([handler = std::move(handler), observe = options.on_request_done](
+                         typename M::Request r) -> awaitable<Result<typename M::Response>> {
+    const auto start = std::chrono::steady_clock::now();
+    Result<typename M::Response> out = co_await handler(std::move(r));
+    observe(M::kName, out.status(), std::chrono::steady_clock::now() - start);
+    co_return out;
+  });
+}
+
 }  // namespace
 
 void RegisterKvService(net::RpcServer& server, replica::KvNode& node, const ServiceOptions& options) {
   auto svc = std::make_shared<KvService>(server, node, options);
-  server.Register<GetMethod>([svc](GetRequest r) { return svc->Get(std::move(r)); });
-  server.Register<ScanMethod>([svc](ScanRequest r) { return svc->Scan(std::move(r)); });
-  server.Register<PutMethod>([svc](PutRequest r) { return svc->Put(std::move(r)); });
-  server.Register<DeleteMethod>([svc](DeleteRequest r) { return svc->Delete(std::move(r)); });
-  server.Register<DeleteRangeMethod>(
-      [svc](DeleteRangeRequest r) { return svc->DeleteRange(std::move(r)); });
-  server.Register<CasMethod>([svc](CasRequest r) { return svc->Cas(std::move(r)); });
-  server.Register<StatusMethod>(
+  RegisterObserved<GetMethod>(server, options,
+                              [svc](GetRequest r) { return svc->Get(std::move(r)); });
+  RegisterObserved<ScanMethod>(server, options,
+                               [svc](ScanRequest r) { return svc->Scan(std::move(r)); });
+  RegisterObserved<PutMethod>(server, options,
+                              [svc](PutRequest r) { return svc->Put(std::move(r)); });
+  RegisterObserved<DeleteMethod>(server, options,
+                                 [svc](DeleteRequest r) { return svc->Delete(std::move(r)); });
+  RegisterObserved<DeleteRangeMethod>(
+      server, options, [svc](DeleteRangeRequest r) { return svc->DeleteRange(std::move(r)); });
+  RegisterObserved<CasMethod>(server, options,
+                              [svc](CasRequest r) { return svc->Cas(std::move(r)); });
+  RegisterObserved<StatusMethod>(
+      server, options,
       [svc](StatusRequest) -> awaitable<Result<StatusResponse>> { co_return svc->NodeStatus(); });
-  server.Register<MemberListMethod>(
-      [svc](MemberListRequest) -> awaitable<Result<MemberListResponse>> {
+  RegisterObserved<MemberListMethod>(
+      server, options, [svc](MemberListRequest) -> awaitable<Result<MemberListResponse>> {
         co_return svc->Members();
       });
-  server.Register<MemberAddMethod>(
-      [svc](MemberAddRequest r) { return svc->MemberAdd(std::move(r)); });
-  server.Register<MemberPromoteMethod>(
-      [svc](MemberPromoteRequest r) { return svc->MemberPromote(std::move(r)); });
-  server.Register<MemberRemoveMethod>(
-      [svc](MemberRemoveRequest r) { return svc->MemberRemove(std::move(r)); });
+  RegisterObserved<MemberAddMethod>(
+      server, options, [svc](MemberAddRequest r) { return svc->MemberAdd(std::move(r)); });
+  RegisterObserved<MemberPromoteMethod>(
+      server, options, [svc](MemberPromoteRequest r) { return svc->MemberPromote(std::move(r)); });
+  RegisterObserved<MemberRemoveMethod>(
+      server, options, [svc](MemberRemoveRequest r) { return svc->MemberRemove(std::move(r)); });
 }
 
 }  // namespace tinykv::client

@@ -7,6 +7,9 @@
 #include <mutex>
 #include <set>
 
+#include "http_server.h"
+#include "metrics.h"
+#include "monitoring_routes.h"
 #include "tinykv/client/service.h"
 #include "tinykv/common/logging.h"
 #include "tinykv/net/address.h"
@@ -20,6 +23,8 @@ struct Server::Impl {
   ServerConfig config;
   std::unique_ptr<replica::KvNode> node;
   std::unique_ptr<net::RpcServer> rpc;
+  std::shared_ptr<ServerMetrics> metrics;   // shared with the service's observer
+  std::unique_ptr<HttpServer> http;         // --listen-metrics; null when off
   std::string client_address;
   std::string peer_address;
   std::mutex shutdown_mu;
@@ -126,6 +131,14 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerConfig& config) {
         service_options.member_client_addresses,
         ParseInitialCluster(config.initial_cluster_client, "--initial-cluster-client"));
   }
+  replica::KvNode* node_ptr = impl->node.get();
+  impl->metrics = std::make_shared<ServerMetrics>([node_ptr] { return node_ptr->GetStatus(); },
+                                                  TINYKV_VERSION);
+  service_options.on_request_done = [metrics = impl->metrics](std::string_view method,
+                                                              const Status& s,
+                                                              std::chrono::nanoseconds elapsed) {
+    metrics->ObserveRequest(method, s, elapsed);
+  };
   client::RegisterKvService(*impl->rpc, *impl->node, service_options);
   RegisterAdmin(*impl->rpc, impl.get());
   if (Status s = impl->rpc->Start(); !s.ok()) {
@@ -135,10 +148,31 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerConfig& config) {
                                 std::string(s.message()));
   }
   impl->client_address = impl->rpc->address();
-  impl->log->info("node={} started cluster={:016x} client={} peer={} data_dir={} cluster_size={} "
-                  "tick_ms={} election_ticks={} fault_injection={}",
+  if (!config.listen_metrics.empty()) {
+    const net::HostPort hp = net::ParseHostPort(config.listen_metrics).value();
+    HttpServerOptions http_options;
+    http_options.host = hp.host;
+    http_options.port = hp.port;
+    MonitoringContext context;
+    context.status = [node_ptr] { return node_ptr->GetStatus(); };
+    context.metrics = impl->metrics.get();
+    context.version = TINYKV_VERSION;
+    context.cluster_id = impl->node->identity().cluster_id;
+    context.start_commit_index = impl->node->GetStatus().commit_index;
+    auto http = HttpServer::Start(http_options, MonitoringRoutes(std::move(context)));
+    if (!http.ok()) {
+      impl->rpc->Shutdown(std::chrono::milliseconds(0));
+      impl->node->Stop();
+      return Status::FromCode(static_cast<int>(http.status().code()),
+                              "--listen-metrics " + config.listen_metrics + ": " +
+                                  std::string(http.status().message()));
+    }
+    impl->http = std::move(http).value();
+  }
+  impl->log->info("node={} started cluster={:016x} client={} peer={} metrics={} data_dir={} "
+                  "cluster_size={} tick_ms={} election_ticks={} fault_injection={}",
                   config.id, impl->node->identity().cluster_id, impl->client_address,
-                  impl->peer_address, config.data_dir,
+                  impl->peer_address, impl->http ? impl->http->address() : "off", config.data_dir,
                   node_options.peers.size(), config.tick_ms, config.election_ticks,
                   config.enable_fault_injection ? "on" : "off");
   return std::unique_ptr<Server>(new Server(std::move(impl)));
@@ -188,6 +222,8 @@ void Server::Shutdown() {
   log->info("node={} shutdown step=drain done ms={}", id, elapsed_ms());
 
   // 3. Stop Raft and close the engine (acknowledged writes are already durable).
+  // The monitoring port answers until here: /health shows the transfer.
+  if (impl_->http) impl_->http->Stop();
   impl_->node->Stop();
   log->info("node={} shutdown step=stop done ms={}", id, elapsed_ms());
   log->flush();

@@ -206,6 +206,9 @@ Status ValidateServerConfig(const ServerConfig& c) {
   if (c.data_dir.empty()) return Status::InvalidArgument("--data-dir is required");
   TINYKV_RETURN_IF_ERROR(CheckAddress("--listen-client", c.listen_client));
   TINYKV_RETURN_IF_ERROR(CheckAddress("--listen-peer", c.listen_peer));
+  if (!c.listen_metrics.empty()) {
+    TINYKV_RETURN_IF_ERROR(CheckAddress("--listen-metrics", c.listen_metrics));
+  }
   if (!c.initial_cluster.empty()) {
     auto peers = ParseInitialCluster(c.initial_cluster);
     if (!peers.ok()) return peers.status();

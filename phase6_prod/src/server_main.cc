@@ -118,7 +118,7 @@ int main(int argc, char** argv) {
       "Read settings from a file of `key = value` lines (`data-dir = \"...\"`); unknown "
       "keys and malformed lines are errors");
   config->multi_option_policy(CLI::MultiOptionPolicy::Throw);
-  app.set_version_flag("--version", "tinykv-server 0.1.0");
+  app.set_version_flag("--version", std::string("tinykv-server ") + TINYKV_VERSION);
   // --id and --data-dir are required, but checked by ValidateServerConfig
   // rather than CLI11: CLI11 reports a missing required option before an
   // unknown one, and the unknown flag (a typo) is the more useful message.
@@ -130,6 +130,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--listen-peer", c.listen_peer, "Peer (Raft) address host:port")
       ->capture_default_str();
+  app.add_option("--listen-metrics", c.listen_metrics,
+                 "HTTP monitoring address host:port (/metrics, /health, /livez, /readyz, "
+                 "/version, /debug/raft); empty: off");
   app.add_option("--initial-cluster", c.initial_cluster,
                  "Members as ID=host:port,... (peer addresses); empty: a one-node cluster");
   app.add_option("--initial-cluster-client", c.initial_cluster_client,

@@ -23,7 +23,9 @@ with SIGKILL; in-process, ``kill(i)`` is a clean stop of member i.
 
 Nodes are numbered 1..n, like Raft ids (node i has Raft id i). Each node listens on two free
 loopback ports (client and peer) chosen at start and kept across restarts, and keeps its data
-in ``<data_dir>/node<i>`` with its log in ``<data_dir>/node<i>.log``.
+in ``<data_dir>/node<i>`` with its log in ``<data_dir>/node<i>.log``. With ``metrics=True``
+each node also serves its HTTP monitoring endpoints (``--listen-metrics``) on a third port,
+``Node.metrics_address`` (``c.metrics_url(i)`` is ``http://`` + it).
 
 The server binary is ``$TINYKV_SERVER_BIN`` if set, else ``tinykv/bin/tinykv-server`` inside
 the installed package, else ``tinykv-server`` on PATH.
@@ -236,10 +238,11 @@ def _admin():
 class Node:
     """One member: its ports, directory, log and (while running) process."""
 
-    def __init__(self, node_id: int, root: Path):
+    def __init__(self, node_id: int, root: Path, metrics: bool = False):
         self.id = node_id
         self.client_port = free_port()
         self.peer_port = free_port()
+        self.metrics_port = free_port() if metrics else None  # --listen-metrics
         self.data_dir = root / f"node{node_id}"
         self.log_path = root / f"node{node_id}.log"
         self.proc: subprocess.Popen | None = None
@@ -255,6 +258,11 @@ class Node:
     def peer_address(self) -> str:
         """The peer (Raft) address "127.0.0.1:port"."""
         return f"127.0.0.1:{self.peer_port}"
+
+    @property
+    def metrics_address(self) -> str | None:
+        """The monitoring address "127.0.0.1:port", None without ``metrics=True``."""
+        return None if self.metrics_port is None else f"127.0.0.1:{self.metrics_port}"
 
     @property
     def alive(self) -> bool:
@@ -274,14 +282,16 @@ class Cluster:
 
     ``tick_ms``/``election_ticks``/``heartbeat_ticks`` are passed to every server; the
     defaults (25 ms x 10 ticks: elections after 250-500 ms) keep tests quick while leaving
-    room on a loaded 2-core machine. ``extra_args`` go to every server. ``start=False``
-    leaves the servers stopped until ``start()``.
+    room on a loaded 2-core machine. ``extra_args`` go to every server. ``metrics=True`` gives
+    every node a ``--listen-metrics`` port. ``start=False`` leaves the servers stopped until
+    ``start()``.
     """
 
     def __init__(self, n: int = 3, data_dir: str | os.PathLike | None = None, *,
                  tick_ms: int = 25, election_ticks: int = 10, heartbeat_ticks: int = 2,
                  server_bin: str | None = None, extra_args: Sequence[str] = (),
-                 log_level: str = "info", start: bool = True, start_timeout: float = 30.0):
+                 log_level: str = "info", start: bool = True, start_timeout: float = 30.0,
+                 metrics: bool = False):
         if n < 1:
             raise ValueError("n must be >= 1")
         self._tmp = None
@@ -298,7 +308,8 @@ class Cluster:
         self.extra_args = list(extra_args)
         self.log_level = log_level
         self.start_timeout = start_timeout
-        self.nodes = {i: Node(i, self.root) for i in range(1, n + 1)}
+        self.metrics = metrics
+        self.nodes = {i: Node(i, self.root, metrics) for i in range(1, n + 1)}
         self._dropped: dict[int, list[int]] = {i: [] for i in self.nodes}
         self._clients: list = []
         self._lock = threading.RLock()
@@ -324,6 +335,13 @@ class Cluster:
         """Node i's client endpoint "127.0.0.1:port"."""
         return self.nodes[i].endpoint
 
+    def metrics_url(self, i: int) -> str:
+        """Node i's monitoring base URL "http://127.0.0.1:port" (needs ``metrics=True``)."""
+        address = self.nodes[i].metrics_address
+        if address is None:
+            raise ValueError("the cluster was made without metrics=True")
+        return f"http://{address}"
+
     def initial_cluster(self) -> str:
         """The ``--initial-cluster`` value: ``1=host:peer_port,2=...``."""
         return ",".join(f"{i}={self.nodes[i].peer_address}" for i in sorted(self.nodes))
@@ -340,7 +358,9 @@ class Cluster:
                 "--tick-ms", str(self.tick_ms),
                 "--election-ticks", str(self.election_ticks),
                 "--heartbeat-ticks", str(self.heartbeat_ticks), "--log-level", self.log_level,
-                "--enable-fault-injection", *self.extra_args]
+                "--enable-fault-injection",
+                *(["--listen-metrics", node.metrics_address] if node.metrics_address else []),
+                *self.extra_args]
 
     def start(self) -> None:
         """Starts every node that is not running and waits until each answers."""
@@ -476,7 +496,7 @@ class Cluster:
         a ``member add`` of it reaches it. Membership itself is the caller's to change."""
         if i in self.nodes:
             raise ValueError(f"node {i} exists")
-        node = self.nodes[i] = Node(i, self.root)
+        node = self.nodes[i] = Node(i, self.root, self.metrics)
         node.initial_cluster_state = "existing"
         self._dropped[i] = []
         if start:

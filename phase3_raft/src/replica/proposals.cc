@@ -21,6 +21,14 @@ using namespace raft;  // NOLINT: the core's types throughout
 void ReplicaImpl::Propose(std::string command, std::chrono::milliseconds timeout,
                           std::function<void(Result<std::string>)> on_done) {
   const Micros deadline = DeadlineAfter(timeout);
+  // The monitoring counters wrap the callback, so every way a proposal ends
+  // (applied, Aborted, Timeout, Cancelled, NotLeader, ...) is counted once.
+  proposals_pending_++;
+  on_done = [this, on_done = std::move(on_done)](Result<std::string> r) {
+    proposals_pending_--;
+    if (!r.ok() && !r.status().IsNotLeader()) proposals_failed_++;
+    on_done(std::move(r));
+  };
   OnDriverAsLeader(std::move(on_done),
                    [this, command = std::move(command), deadline](auto done) mutable {
                      const uint64_t pid = epoch_ | next_pid_++;

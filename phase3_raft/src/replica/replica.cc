@@ -222,6 +222,10 @@ void ReplicaImpl::OnTimer() {
     // are merely queued behind it).
     last_tick_ = std::max(last_tick_ + tick, now - tick);
   }
+  if (const uint64_t lead = leader_; lead != 0 && lead != last_seen_leader_) {
+    last_seen_leader_ = lead;
+    leader_changes_++;
+  }
   SweepTimeouts();
   HandleReady();
 }
@@ -433,6 +437,9 @@ ReplicaStatus ReplicaImpl::GetStatus() {
   if (snap.ok()) st.snapshot_index = snap->metadata.index;
   st.ticks = ticks_;
   st.rejected_messages = rejected_;
+  st.proposals_pending = proposals_pending_;
+  st.proposals_failed = proposals_failed_;
+  st.leader_changes = leader_changes_;
   st.vote = storage->hard_state().vote;
   st.members = Members();
   std::lock_guard<std::mutex> l(state_mu_);

@@ -203,6 +203,9 @@ class ReplicaImpl final : public Replica, public GroupEndpoint {
   std::atomic<bool> fetching_{false};  // a snapshot fetch is running
   std::atomic<uint64_t> leader_{0}, term_{0}, commit_{0}, applied_{0}, ticks_{0}, rejected_{0};
   std::atomic<int> role_{0};
+  // Monitoring counters (ReplicaStatus); last_seen_leader_ is driver state.
+  std::atomic<uint64_t> proposals_pending_{0}, proposals_failed_{0}, leader_changes_{0};
+  uint64_t last_seen_leader_ = 0;
   mutable std::mutex state_mu_;
   raft::ConfState conf_;  // the applied configuration
   AddressBook book_;      // the replicated address book (copy of the state machine's)

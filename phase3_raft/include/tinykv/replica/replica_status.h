@@ -45,6 +45,16 @@ struct ReplicaStatus : ReplicaPosition {
   // from a non-member, above the term ceiling, ...), and snapshots refused
   // before their files were fetched.
   uint64_t rejected_messages = 0;
+  // Proposals (Replica::Propose, this process's lifetime; monitoring):
+  // submitted and not yet completed, and completed with an error other than
+  // NotLeader (a routing answer, not a failure): Aborted, Timeout,
+  // Cancelled, Busy, the disk error.
+  uint64_t proposals_pending = 0;
+  uint64_t proposals_failed = 0;
+  // Times this replica saw a new leader (a known leader other than the last
+  // one it knew), sampled once per tick: elections take at least an election
+  // timeout, so no change is missed.
+  uint64_t leader_changes = 0;
 };
 
 }  // namespace tinykv::replica

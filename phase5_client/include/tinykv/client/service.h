@@ -24,11 +24,14 @@
 // and run inline; a Scan page is bounded (protocol.h) so that stays short.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 
+#include "tinykv/common/status.h"
 #include "tinykv/net/server.h"
 #include "tinykv/replica/kv_node.h"
 
@@ -48,6 +51,15 @@ struct ServiceOptions {
   // (e.g. an in-process cluster whose ports are known only after Start).
   // Called from io threads; must be thread-safe; "" = unknown.
   std::function<std::string(uint64_t id)> resolve_client_address;
+  // Optional observer of every request the service handled (monitoring:
+  // tinykv-server's request metrics), called once per request when its
+  // handler returns, with the method's name ("tinykv.Put"), the answer's
+  // status and the handler's wall time. Requests refused before a handler
+  // ran (undecodable payload, unknown method, draining) are not seen. Called
+  // from io threads: must be thread-safe and quick.
+  std::function<void(std::string_view method, const Status& status,
+                     std::chrono::nanoseconds elapsed)>
+      on_request_done;
 };
 
 // Registers every client-facing method on `server`, backed by `node`.

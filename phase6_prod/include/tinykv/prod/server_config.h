@@ -26,6 +26,10 @@ struct ServerConfig {
   std::string data_dir;                           // --data-dir (required)
   std::string listen_client = "127.0.0.1:2379";   // --listen-client
   std::string listen_peer = "127.0.0.1:2380";     // --listen-peer
+  // --listen-metrics host:port (etcd's flag): the HTTP monitoring endpoints
+  // (/metrics, /health, /livez, /readyz, /version, /debug/raft). Empty: off.
+  // The host must be an IP address.
+  std::string listen_metrics;
   std::string initial_cluster;                    // --initial-cluster "1=host:port,2=..."
   // --initial-cluster-client "1=host:port,...": the members' client addresses,
   // so a follower's NotLeader answer can name the leader's address (optional:

@@ -1,0 +1,86 @@
+// The monitoring answers: /health's verdicts, /debug/raft's JSON and the
+// metrics exposition (names, types, values from the status and the request
+// observer).
+#include <gtest/gtest.h>
+
+#include "metrics.h"
+#include "monitoring_routes.h"
+
+namespace tinykv::prod {
+namespace {
+
+replica::KvNodeStatus Healthy() {
+  replica::KvNodeStatus st;
+  st.id = 2;
+  st.group = 1;
+  st.leader = 1;
+  st.term = 7;
+  st.role = "follower";
+  st.commit_index = 42;
+  st.applied_index = 41;
+  st.log_fsyncs = 9;
+  st.leader_changes = 3;
+  st.members = {{1, "127.0.0.1:1", false, "127.0.0.1:2"}};
+  return st;
+}
+
+TEST(Monitoring, HealthIsTrueWithALeaderAndFalseWithTheReason) {
+  HttpResponse ok = HealthResponse(Healthy());
+  EXPECT_EQ(ok.status, 200u);
+  EXPECT_EQ(ok.body, R"({"health":"true","reason":""})");
+  replica::KvNodeStatus st = Healthy();
+  st.leader = 0;
+  HttpResponse no_leader = HealthResponse(st);
+  EXPECT_EQ(no_leader.status, 503u);
+  EXPECT_EQ(no_leader.body, R"({"health":"false","reason":"no leader"})");
+  st = Healthy();
+  st.error = "IO error: \"raft.log\": No space left on device";
+  HttpResponse disk = HealthResponse(st);
+  EXPECT_EQ(disk.status, 503u);
+  EXPECT_EQ(disk.body,
+            R"({"health":"false","reason":"disk error: IO error: \"raft.log\": No space left on device"})");
+}
+
+TEST(Monitoring, DebugRaftIsTheStatusAsJson) {
+  const std::string body = DebugRaftResponse(Healthy()).body;
+  EXPECT_TRUE(body.starts_with(R"({"id":2,"group":1,"term":7,"role":"follower","leader":1,)")) << body;
+  EXPECT_NE(body.find(R"("commit_index":42,"applied_index":41,)"), std::string::npos) << body;
+  EXPECT_NE(body.find(R"("members":[{"id":1,"peer_address":"127.0.0.1:1","client_address":"127.0.0.1:2","learner":false}])"),
+            std::string::npos)
+      << body;
+  EXPECT_NE(body.find(R"("error":"")"), std::string::npos) << body;
+}
+
+TEST(Monitoring, MetricsComeFromTheStatusAndTheRequests) {
+  replica::KvNodeStatus st = Healthy();
+  ServerMetrics m([&st] { return st; }, "9.8.7");
+  m.ObserveRequest("tinykv.Put", Status::OK(), std::chrono::milliseconds(3));
+  m.ObserveRequest("tinykv.Put", Status::OK(), std::chrono::milliseconds(4));
+  m.ObserveRequest("tinykv.Put", Status::NotLeader("x"), std::chrono::milliseconds(1));
+  const std::string text = m.Scrape();
+  for (const char* line : {
+           "# TYPE tinykv_server_has_leader gauge\ntinykv_server_has_leader 1\n",
+           "# TYPE tinykv_server_is_leader gauge\ntinykv_server_is_leader 0\n",
+           "# TYPE tinykv_server_leader_changes_seen_total counter\n"
+           "tinykv_server_leader_changes_seen_total 3\n",
+           "tinykv_server_proposals_committed_total 42\n",
+           "tinykv_server_proposals_applied_total 41\n",
+           "tinykv_disk_wal_fsync_total 9\n",
+           "tinykv_build_info{version=\"9.8.7\"} 1\n",
+           "tinykv_grpc_server_handled_total{grpc_code=\"OK\",grpc_method=\"Put\",grpc_service=\"tinykv\"} 2\n",
+           "tinykv_grpc_server_handled_total{grpc_code=\"NotLeader\",grpc_method=\"Put\",grpc_service=\"tinykv\"} 1\n",
+           "tinykv_grpc_server_handling_seconds_count{grpc_method=\"Put\",grpc_service=\"tinykv\"} 3\n",
+           "tinykv_grpc_server_handling_seconds_bucket{grpc_method=\"Put\",grpc_service=\"tinykv\",le=\"0.0025\"} 1\n",
+       }) {
+    EXPECT_NE(text.find(line), std::string::npos) << line << "\nnot in:\n" << text;
+  }
+  // Refreshed at every scrape.
+  st.leader = 0;
+  st.log_fsyncs = 10;
+  const std::string later = m.Scrape();
+  EXPECT_NE(later.find("tinykv_server_has_leader 0\n"), std::string::npos) << later;
+  EXPECT_NE(later.find("tinykv_disk_wal_fsync_total 10\n"), std::string::npos) << later;
+}
+
+}  // namespace
+}  // namespace tinykv::prod

@@ -1,0 +1,223 @@
+"""tinykv-server's monitoring port (--listen-metrics) on a real 3-node cluster: /metrics in
+the Prometheus text format with counters that move after writes, /health true with a leader
+and false with the reason once two of three nodes are gone, /readyz, /version, /debug/raft;
+and, when Debian's ``prometheus`` is installed, a real Prometheus scraping the three nodes."""
+
+import json
+import math
+import re
+import shutil
+import subprocess
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import pytest
+
+from tinykv import testing
+
+pytestmark = pytest.mark.system
+
+# One sample line of the text format 0.0.4: name, optional {labels}, value (no timestamps:
+# tinykv-server writes none).
+_SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*\})?'
+                     r' (\S+)$')
+_LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+_TYPES = {"counter", "gauge", "histogram", "summary", "untyped"}
+
+
+def parse_prometheus_text(text: str) -> dict[tuple[str, frozenset], float]:
+    """Samples of a text exposition as {(name, frozenset(labels)): value}; raises ValueError
+    on any line that is not a comment, a HELP/TYPE line or a sample, on a sample whose
+    family has no TYPE, and on a TYPE given twice."""
+    samples: dict[tuple[str, frozenset], float] = {}
+    types: dict[str, str] = {}
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line:
+            continue
+        if line.startswith("# TYPE "):
+            _, _, name, kind = line.split(" ", 3)
+            if kind not in _TYPES or name in types:
+                raise ValueError(f"line {n}: bad TYPE line {line!r}")
+            types[name] = kind
+            continue
+        if line.startswith("#"):
+            continue
+        m = _SAMPLE.match(line)
+        if not m:
+            raise ValueError(f"line {n}: not a sample: {line!r}")
+        name, labels, value = m.group(1), m.group(2) or "", m.group(3)
+        family = re.sub(r"_(bucket|sum|count)$", "", name)
+        if name not in types and family not in types:
+            raise ValueError(f"line {n}: {name} has no TYPE")
+        samples[(name, frozenset(_LABEL.findall(labels)))] = float(value)
+    return samples
+
+
+def http_get(url: str, timeout: float = 5.0) -> tuple[int, str, str]:
+    """(status, content type, body); HTTP errors are answers too."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            return r.status, r.headers.get("Content-Type", ""), r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get("Content-Type", ""), e.read().decode()
+
+
+def scrape(c, i: int) -> dict[tuple[str, frozenset], float]:
+    status, ctype, body = http_get(c.metrics_url(i) + "/metrics")
+    assert status == 200 and ctype.startswith("text/plain; version=0.0.4"), (status, ctype)
+    return parse_prometheus_text(body)
+
+
+def value(samples, name: str, **labels) -> float:
+    """The sum of the samples of `name` whose labels include `labels` (0 when none)."""
+    want = set(labels.items())
+    return sum(v for (n, ls), v in samples.items() if n == name and want <= ls)
+
+
+@pytest.fixture
+def mcluster(system_ready, tmp_path):
+    with testing.Cluster(n=3, data_dir=tmp_path / "cluster", metrics=True) as c:
+        yield c
+
+
+def test_parser_rejects_what_is_not_the_text_format():
+    # The negative control of the parser the other tests rely on.
+    assert parse_prometheus_text("# TYPE a counter\na 1\n") == {("a", frozenset()): 1.0}
+    for bad in ["a 1\n", "# TYPE a counter\na{x=1} 1\n", "# TYPE a counter\na one two\n",
+                "\x00\x01binary\n"]:
+        with pytest.raises(ValueError):
+            parse_prometheus_text(bad)
+
+
+def test_metrics_endpoints_and_counters_after_writes(mcluster):
+    c = mcluster
+    leader = c.leader()
+    # Leader changes are sampled once per tick (25 ms): wait for every node's sample.
+    testing.wait_until(lambda: all(
+        value(scrape(c, i), "tinykv_server_leader_changes_seen_total") >= 1 for i in c.nodes),
+        10, "every node to count the first leader")
+    before = {i: scrape(c, i) for i in c.nodes}
+    for i, s in before.items():
+        assert value(s, "tinykv_build_info") == 1
+        assert value(s, "tinykv_server_has_leader") == 1, i
+    assert sum(value(s, "tinykv_server_is_leader") for s in before.values()) == 1
+    assert value(before[leader], "tinykv_server_is_leader") == 1
+    puts_before = sum(value(s, "tinykv_grpc_server_handled_total", grpc_method="Put",
+                            grpc_code="OK") for s in before.values())
+    assert puts_before == 0
+
+    writes = 20
+    cl = c.client()
+    for k in range(writes):
+        cl.put(b"metrics-%d" % k, b"v")
+    after = {i: scrape(c, i) for i in c.nodes}
+    puts = sum(value(s, "tinykv_grpc_server_handled_total", grpc_method="Put", grpc_code="OK")
+               for s in after.values())
+    assert puts >= writes
+    assert sum(value(s, "tinykv_grpc_server_handling_seconds_count", grpc_method="Put")
+               for s in after.values()) >= writes
+    la, lb = after[leader], before[leader]
+    assert (value(la, "tinykv_server_proposals_applied_total")
+            - value(lb, "tinykv_server_proposals_applied_total")) >= writes
+    assert (value(la, "tinykv_server_proposals_committed_total")
+            - value(lb, "tinykv_server_proposals_committed_total")) >= writes
+    assert value(la, "tinykv_disk_wal_fsync_total") > value(lb, "tinykv_disk_wal_fsync_total")
+    assert value(la, "tinykv_server_proposals_pending") == 0
+
+    # The JSON endpoints.
+    for i in c.nodes:
+        status, ctype, body = http_get(c.metrics_url(i) + "/debug/raft")
+        assert status == 200 and ctype == "application/json"
+        raft = json.loads(body)
+        assert raft["id"] == i and raft["leader"] == leader
+        assert raft["commit_index"] >= writes and raft["error"] == ""
+        assert sorted(m["id"] for m in raft["members"]) == [1, 2, 3]
+        assert http_get(c.metrics_url(i) + "/livez")[0] == 200
+        assert http_get(c.metrics_url(i) + "/readyz")[0] == 200
+        version = json.loads(http_get(c.metrics_url(i) + "/version")[2])
+        assert version["server"] == subprocess.run(
+            [c.server_bin, "--version"], capture_output=True, text=True).stdout.split()[-1]
+    assert http_get(c.metrics_url(1) + "/nope")[0] == 404
+    req = urllib.request.Request(c.metrics_url(1) + "/metrics", data=b"x", method="POST")
+    try:
+        urllib.request.urlopen(req, timeout=5)
+        raise AssertionError("POST /metrics was accepted")
+    except urllib.error.HTTPError as e:
+        assert e.code == 405
+
+
+def test_health_true_with_a_leader_false_with_the_reason_without_quorum(mcluster):
+    c = mcluster
+    leader = c.leader()
+    for i in c.nodes:
+        status, ctype, body = http_get(c.metrics_url(i) + "/health")
+        assert (status, json.loads(body)) == (200, {"health": "true", "reason": ""}), i
+    survivor = next(i for i in c.nodes if i != leader)
+    for i in c.nodes:
+        if i != survivor:
+            c.kill(i)
+    # The survivor's election timer fires, it (pre-)campaigns and forgets the leader.
+    bound = 20 * c.election_timeout + 5
+
+    def unhealthy():
+        status, _, body = http_get(c.metrics_url(survivor) + "/health")
+        return (status, json.loads(body)) if status != 200 else None
+
+    status, health = testing.wait_until(unhealthy, bound, "/health to turn false")
+    assert status == 503 and health == {"health": "false", "reason": "no leader"}
+    assert value(scrape(c, survivor), "tinykv_server_has_leader") == 0
+    status, _, body = http_get(c.metrics_url(survivor) + "/readyz")
+    assert status == 503 and "no leader" in body
+    assert http_get(c.metrics_url(survivor) + "/livez")[0] == 200
+
+
+PROMETHEUS = shutil.which("prometheus")
+
+
+@pytest.mark.skipif(PROMETHEUS is None,
+                    reason="Debian's prometheus server is not installed (apt-get install prometheus)")
+def test_a_real_prometheus_scrapes_the_cluster(mcluster, tmp_path):
+    c = mcluster
+    c.leader()
+    cl = c.client()
+    writes = 10
+    for k in range(writes):
+        cl.put(b"prom-%d" % k, b"v")
+    targets = ", ".join(f"'{c.nodes[i].metrics_address}'" for i in sorted(c.nodes))
+    config = tmp_path / "prometheus.yml"
+    config.write_text("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
+                      "scrape_configs:\n  - job_name: tinykv\n"
+                      f"    static_configs:\n      - targets: [{targets}]\n")
+    web = f"127.0.0.1:{testing.free_port()}"
+    log = open(tmp_path / "prometheus.log", "w")
+    proc = subprocess.Popen([PROMETHEUS, f"--config.file={config}",
+                             f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+                             f"--web.listen-address={web}"], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        query = urllib.parse.quote(
+            'sum(tinykv_grpc_server_handled_total{grpc_method="Put",grpc_code="OK"})')
+
+        def scraped():
+            if proc.poll() is not None:
+                raise AssertionError(f"prometheus exited: {(tmp_path / 'prometheus.log').read_text()}")
+            try:
+                status, _, body = http_get(f"http://{web}/api/v1/query?query={query}", timeout=2)
+            except (urllib.error.URLError, ConnectionError, OSError):
+                return None
+            result = json.loads(body)["data"]["result"] if status == 200 else []
+            return float(result[0]["value"][1]) if result else None
+
+        got = testing.wait_until(scraped, 60, "Prometheus to scrape the Put counter", 0.2)
+        assert got >= writes and not math.isnan(got)
+        up = urllib.parse.quote("sum(up{job='tinykv'})")
+        testing.wait_until(lambda: http_get(f"http://{web}/api/v1/query?query={up}")[2]
+                           .count('"3"') == 1, 30, "all 3 targets up", 0.2)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
