@@ -87,6 +87,7 @@ class PeerHostImpl final : public PeerHost {
   }
 
   void Send(uint64_t group, std::vector<raft::Message> msgs) override;
+  void SendStateHash(uint64_t to, StateHashRequest req) override;
 
   awaitable<Status> FetchSnapshot(uint64_t group, uint64_t from, uint64_t index, uint64_t term,
                                   fs::path into, Env* env, std::function<bool()> cancelled) override;
@@ -168,6 +169,8 @@ class PeerHostImpl final : public PeerHost {
   Result<uint64_t> CheckHello(Slice payload) const;
   awaitable<Result<RaftBatchResponse>> OnBatch(RaftBatchRequest req, uint64_t hello_node);
   awaitable<Status> OnFetchSnapshot(FetchSnapshotRequest req, net::ServerWriter<SnapshotChunk>& w);
+  Result<StateHashResponse> OnStateHash(const StateHashRequest& req, uint64_t hello_node);
+  awaitable<void> CallStateHash(uint64_t to, StateHashRequest req);
   void Refuse(uint64_t n, const std::string& why) {
     {
       std::lock_guard<std::mutex> l(mu_);
@@ -210,6 +213,10 @@ Status PeerHostImpl::Init() {
       [this](FetchSnapshotRequest r, net::ServerWriter<SnapshotChunk>& w) -> awaitable<Status> {
         auto call = OnFetchSnapshot(r, w);
         co_return co_await std::move(call);
+      });
+  server_->Register<StateHashMethod>(
+      [this](StateHashRequest r, const net::ServerCall& c) -> awaitable<Result<StateHashResponse>> {
+        co_return OnStateHash(r, c.peer_id());
       });
   TINYKV_RETURN_IF_ERROR(server_->Start());
   port_ = server_->port();
@@ -414,6 +421,40 @@ awaitable<Result<RaftBatchResponse>> PeerHostImpl::OnBatch(RaftBatchRequest req,
     if (!s.ok()) co_return s;
   }
   co_return RaftBatchResponse{};
+}
+
+Result<StateHashResponse> PeerHostImpl::OnStateHash(const StateHashRequest& req,
+                                                   uint64_t hello_node) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (stopped_) return Status::Unavailable("node stopped");
+  }
+  EndpointRef ep(this, req.group);
+  if (!ep) return Status::NotFound("group " + std::to_string(req.group) + " is not hosted here");
+  return ep->OnStateHash(hello_node, req);
+}
+
+void PeerHostImpl::SendStateHash(uint64_t to, StateHashRequest req) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (stopped_) return;
+  }
+  asio::co_spawn(client_->executor(), CallStateHash(to, std::move(req)), asio::detached);
+}
+
+awaitable<void> PeerHostImpl::CallStateHash(uint64_t to, StateHashRequest req) {
+  const std::string addr = AddressOf(to);
+  Result<StateHashResponse> r =
+      Status::Unavailable("address of node " + std::to_string(to) + " unknown");
+  if (!addr.empty()) {
+    net::CallOptions o;
+    o.timeout = std::chrono::milliseconds(3000);
+    o.max_attempts = 1;  // the check retries on its own schedule
+    auto call = client_->Call<StateHashMethod>(addr, req, o);
+    r = co_await std::move(call);
+  }
+  EndpointRef ep(this, req.group);
+  if (ep) ep->OnStateHashAnswer(to, req, std::move(r));
 }
 
 awaitable<Status> PeerHostImpl::OnFetchSnapshot(FetchSnapshotRequest req,

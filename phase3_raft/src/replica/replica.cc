@@ -32,6 +32,13 @@ Result<MemberChangeResult> Replica::ProposeMemberChangeSync(MemberChange change,
   return f.get();
 }
 
+Result<HashCheckReport> Replica::CheckStateHashSync(std::chrono::milliseconds timeout) {
+  auto p = std::make_shared<std::promise<Result<HashCheckReport>>>();
+  auto f = p->get_future();
+  CheckStateHash(timeout, [p](Result<HashCheckReport> r) { p->set_value(std::move(r)); });
+  return f.get();
+}
+
 Result<std::unique_ptr<Replica>> Replica::Open(const ReplicaOptions& options, PeerHost* host,
                                                std::unique_ptr<StateMachine> sm) {
   if (host == nullptr) return Status::InvalidArgument("replica: a PeerHost is required");
@@ -78,6 +85,7 @@ Status ReplicaImpl::Init() {
   fs::create_directories(SnapDir(), ec);
   if (ec) return Status::IOError("create " + SnapDir().string() + ": " + ec.message());
   RemovePartialSnapshots();
+  TINYKV_RETURN_IF_ERROR(LoadAlarm());
   DiskStorageOptions so;
   so.sync = opts_.sync;
   so.env = env_;
@@ -205,6 +213,7 @@ void ReplicaImpl::OnTimer() {
     last_tick_ = std::max(last_tick_ + tick, now - tick);
   }
   SweepTimeouts();
+  DriveHashChecks();
   HandleReady();
 }
 
@@ -246,6 +255,7 @@ void ReplicaImpl::Fail(const Status& s, const std::string& what) {
               id_, opts_.group, what, s.ToString());
   timer_.cancel();
   CancelAll(failed_);
+  EndCheck(failed_);
 }
 
 bool ReplicaImpl::DropFromTo(uint64_t peer) {
@@ -322,8 +332,10 @@ ReplicaStatus ReplicaImpl::GetStatus() {
   st.rejected_messages = rejected_;
   st.vote = storage_->hard_state().vote;
   st.members = Members();
+  st.hash_verified_index = verified_index_;
   std::lock_guard<std::mutex> l(state_mu_);
   st.error = error_;
+  st.alarm = alarm_;
   return st;
 }
 
@@ -377,15 +389,18 @@ void ReplicaImpl::Stop() {
       stopping_ = true;
       timer_.cancel();
       CancelAll(Status::Cancelled("replica stopped"));
+      EndCheck(Status::Cancelled("replica stopped"));
     });
     work_.reset();
     thread_.join();
   }
+  StopHashThread();
   // Anything posted after the driver stopped (late proposals) is cancelled.
   stopping_ = true;
   io_.restart();
   io_.poll();
   CancelAll(Status::Cancelled("replica stopped"));
+  EndCheck(Status::Cancelled("replica stopped"));
   log_->info("node={} group={} stopped", id_, opts_.group);
 }
 
