@@ -611,15 +611,8 @@ void ReplicaImpl::DriveHashChecks() {
     // Hand leadership to the most caught-up other voter; Raft gives up a
     // transfer after an election timeout, and then this tries again.
     next_transfer_try_ = now + static_cast<Micros>(opts_.election_ticks) * opts_.tick_ms * 1000;
-    uint64_t target = 0, best = 0;
-    NodeStatus ns = raw_->GetStatus();
-    for (const PeerStatus& ps : ns.progress) {
-      if (ps.id == id_ || ps.learner) continue;
-      if (target == 0 || ps.match > best) {
-        target = ps.id;
-        best = ps.match;
-      }
-    }
+    const NodeStatus ns = raw_->GetStatus();
+    const uint64_t target = MostCaughtUpVoter(ns);
     if (target != 0 && ns.lead_transferee == 0) {
       log_->warn("node={} group={} is CORRUPT and leads: transferring leadership to {}", id_,
                  opts_.group, target);

@@ -339,24 +339,25 @@ ReplicaStatus ReplicaImpl::GetStatus() {
   return st;
 }
 
+uint64_t ReplicaImpl::MostCaughtUpVoter(const NodeStatus& ns) const {
+  uint64_t target = 0, best = 0;
+  for (const PeerStatus& ps : ns.progress) {
+    if (ps.id == id_ || ps.learner) continue;
+    if (target == 0 || ps.match > best) {
+      target = ps.id;
+      best = ps.match;
+    }
+  }
+  return target;
+}
+
 Status ReplicaImpl::TransferLeadership(uint64_t to, std::chrono::milliseconds timeout) {
   auto p = std::make_shared<std::promise<Result<uint64_t>>>();
   auto f = p->get_future();
   OnDriverAsLeader(
       [p](Status s) { p->set_value(std::move(s)); },
       [this, to, p](auto /*done*/) {
-        uint64_t target = to;
-        if (target == 0) {
-          uint64_t best = 0;
-          NodeStatus ns = raw_->GetStatus();
-          for (const PeerStatus& ps : ns.progress) {
-            if (ps.id == id_ || ps.learner) continue;
-            if (target == 0 || ps.match > best) {
-              target = ps.id;
-              best = ps.match;
-            }
-          }
-        }
+        const uint64_t target = to != 0 ? to : MostCaughtUpVoter(raw_->GetStatus());
         if (target == 0 || target == id_) {
           p->set_value(target == id_ ? Result<uint64_t>(target)
                                      : Result<uint64_t>(Status::Unavailable("no other voter")));

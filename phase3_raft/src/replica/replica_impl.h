@@ -144,6 +144,8 @@ class ReplicaImpl final : public Replica, public GroupEndpoint {
   template <typename Fn>
   bool PostToDriver(Fn fn);
   bool DropFromTo(uint64_t peer);  // REQUIRES: fault_mu_ held
+  // The other voter with the highest match index (leader; 0: none).
+  uint64_t MostCaughtUpVoter(const raft::NodeStatus& ns) const;
   // Counts and (rate-limited) logs a message the core refused (driver).
   void NoteRejected(const raft::Message& m, const Status& why);
 
