@@ -67,12 +67,15 @@ void BindProd(py::module_& m) {
         d["snapshot_index"] = s.snapshot_index;
         d["log_fsyncs"] = s.log_fsyncs;
         d["log_entries_written"] = s.log_entries_written;
+        d["alarm"] = s.alarm;
+        d["hash_verified_index"] = s.hash_verified_index;
         return d;
       },
       py::arg("endpoint"), py::arg("timeout") = 2.0,
       "The node's Raft status as a dict (id, leader, term, role, commit_index, applied_index,\n"
       "first_index, last_index, members, client_address, peer_address, fault_injection, pid,\n"
-      "snapshot_index, log_fsyncs, log_entries_written).");
+      "snapshot_index, log_fsyncs, log_entries_written, alarm (non-empty: CORRUPT),\n"
+      "hash_verified_index).");
   m.def(
       "admin_set_faults",
       [](const std::string& endpoint, std::vector<uint64_t> dropped_peers, double drop_probability,

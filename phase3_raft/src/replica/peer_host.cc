@@ -169,7 +169,7 @@ class PeerHostImpl final : public PeerHost {
   Result<uint64_t> CheckHello(Slice payload) const;
   awaitable<Result<RaftBatchResponse>> OnBatch(RaftBatchRequest req, uint64_t hello_node);
   awaitable<Status> OnFetchSnapshot(FetchSnapshotRequest req, net::ServerWriter<SnapshotChunk>& w);
-  Result<StateHashResponse> OnStateHash(const StateHashRequest& req, uint64_t hello_node);
+  awaitable<Result<StateHashResponse>> OnStateHash(StateHashRequest req, uint64_t hello_node);
   awaitable<void> CallStateHash(uint64_t to, StateHashRequest req);
   void Refuse(uint64_t n, const std::string& why) {
     {
@@ -216,7 +216,8 @@ Status PeerHostImpl::Init() {
       });
   server_->Register<StateHashMethod>(
       [this](StateHashRequest r, const net::ServerCall& c) -> awaitable<Result<StateHashResponse>> {
-        co_return OnStateHash(r, c.peer_id());
+        auto call = OnStateHash(std::move(r), c.peer_id());
+        co_return co_await std::move(call);
       });
   TINYKV_RETURN_IF_ERROR(server_->Start());
   port_ = server_->port();
@@ -423,15 +424,32 @@ awaitable<Result<RaftBatchResponse>> PeerHostImpl::OnBatch(RaftBatchRequest req,
   co_return RaftBatchResponse{};
 }
 
-Result<StateHashResponse> PeerHostImpl::OnStateHash(const StateHashRequest& req,
-                                                   uint64_t hello_node) {
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    if (stopped_) return Status::Unavailable("node stopped");
+// An ask for a hash that is still being computed (or an index not applied
+// yet) is held here, polling the group every few ms for up to
+// kStateHashHoldMs, so the leader gets the hash in one call as soon as it
+// exists instead of asking again on its own schedule.
+awaitable<Result<StateHashResponse>> PeerHostImpl::OnStateHash(StateHashRequest req,
+                                                             uint64_t hello_node) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(kStateHashHoldMs);
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (stopped_) co_return Status::Unavailable("node stopped");
+    }
+    Result<StateHashResponse> r = Status::NotFound("group " + std::to_string(req.group) +
+                                                   " is not hosted here");
+    {
+      EndpointRef ep(this, req.group);  // not held across the wait: Unregister waits for it
+      if (ep) r = ep->OnStateHash(hello_node, req);
+    }
+    if (!r.ok() || req.kind != static_cast<uint8_t>(StateHashKind::kAsk) ||
+        r->state != static_cast<uint8_t>(StateHashState::kPending) ||
+        std::chrono::steady_clock::now() >= until)
+      co_return r;
+    asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(5));
+    boost::system::error_code ec;
+    co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
-  EndpointRef ep(this, req.group);
-  if (!ep) return Status::NotFound("group " + std::to_string(req.group) + " is not hosted here");
-  return ep->OnStateHash(hello_node, req);
 }
 
 void PeerHostImpl::SendStateHash(uint64_t to, StateHashRequest req) {

@@ -32,6 +32,9 @@ inline constexpr size_t kSnapshotChunkBytes = 1u << 20;
 inline constexpr size_t kMaxBatchBytes = 2u << 20;
 
 inline constexpr uint8_t kPeerHelloVersion = 1;
+// How long a raft.StateHash ask for a hash not computed yet is held by the
+// receiver before it answers "pending" (well inside the caller's 3 s).
+inline constexpr int kStateHashHoldMs = 1000;
 
 // The identity a peer connection claims (doc/replica_protocol.md "Peer
 // handshake"). Trusted as claimed until mutual TLS proves it.

@@ -3,7 +3,8 @@
 //
 // Methods (served on the client address, next to the KV service):
 //   prod.AdminStatus      always on. The node's Raft view: id, leader, term,
-//                         role, commit/applied/first/last index, members.
+//                         role, commit/applied/first/last index, members,
+//                         and the CORRUPT alarm of the state hash check.
 //   prod.AdminSetFaults   only with --enable-fault-injection (otherwise the
 //                         RPC layer answers NotSupported: the method is not
 //                         registered). Replaces the set of peers whose
@@ -20,6 +21,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "tinykv/net/method.h"
@@ -57,11 +59,21 @@ struct AdminStatusResponse : replica::ReplicaPosition {
   uint64_t snapshot_index = 0;       // latest state machine snapshot (0: none)
   uint64_t log_fsyncs = 0;           // fdatasync calls of the Raft log since start
   uint64_t log_entries_written = 0;  // entries appended to the Raft log since start
+  // Non-empty while the node is CORRUPT (replica/hash_check.h); and the index
+  // of the last state hash check that found its state right (0: none since
+  // it started). Last on the wire, and optional there (an older server's
+  // answer decodes with none).
+  std::string alarm;
+  uint64_t hash_verified_index = 0;
   template <class A>
   void serialize(A& a) {
     ReplicaPosition::serialize(a);
     a(members, client_address, peer_address, fault_injection, pid, snapshot_index, log_fsyncs,
       log_entries_written);
+    if constexpr (std::is_same_v<A, net::BoundedInputArchive>) {
+      if (a.remaining() == 0) return;
+    }
+    a(alarm, hash_verified_index);
   }
 };
 
