@@ -14,7 +14,8 @@
 // leadership transfer, stop), ready_loop.cc (the Ready loop and apply),
 // proposals.cc (the proposal envelope and its completion), read_barrier.cc,
 // membership_change.cc (member changes and the address book),
-// snapshots.cc (make, serve, fetch, install), peer_host.cc (transport).
+// snapshots.cc (make, serve, fetch, install), hash_check.cc (the state hash
+// check), peer_host.cc (transport).
 //
 // Proposals. The replica owns the proposal envelope: an entry's data is
 //   fixed64 proposal id | command
