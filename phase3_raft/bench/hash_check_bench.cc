@@ -131,7 +131,8 @@ int main(int argc, char** argv) {
     o.data_dir = dir / ("n" + std::to_string(i));
     for (int j = 1; j <= 3; ++j) o.peers[j] = "";
     o.tick_ms = 50;
-    o.election_ticks = 20;  // 1-2 s: the hashing of three replicas on few cores must not look like a dead leader
+    // 1-2 s: three replicas hashing on few cores must not look like a dead leader.
+    o.election_ticks = 20;
     o.io_threads = 1;
     o.hash_check_timeout_ms = 120000;
     auto n = tinykv::replica::KvNode::Open(o);
@@ -140,7 +141,8 @@ int main(int argc, char** argv) {
   }
   for (int i = 0; i < 3; ++i)
     for (int j = 0; j < 3; ++j)
-      if (i != j) nodes[i]->SetPeerAddress(j + 1, "127.0.0.1:" + std::to_string(nodes[j]->peer_port()));
+      if (i != j)
+        nodes[i]->SetPeerAddress(j + 1, "127.0.0.1:" + std::to_string(nodes[j]->peer_port()));
   std::vector<double> ms;
   for (int r = 0; r < repeat; ++r) {
     tinykv::replica::KvNode* leader = nullptr;

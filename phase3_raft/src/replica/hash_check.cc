@@ -349,7 +349,8 @@ void ReplicaImpl::OnAnswer(uint64_t to, const StateHashRequest& req,
         break;
       case StateHashState::kPending:
         run.failures[to] = "had not applied index " + std::to_string(req.index) +
-                           " (applied " + std::to_string(answer->applied_index) + ")";
+                           " or was still hashing it (applied " +
+                           std::to_string(answer->applied_index) + ")";
         run.ask_again[to] = clock_->NowMicros() + HashRetryMicros();
         break;
       default:
@@ -408,7 +409,8 @@ void ReplicaImpl::Decide() {
     if (2 * ms.size() > run.members.size()) rep.majority = h;
   }
   std::string all;
-  for (const auto& [m, h] : rep.hashes) all += (all.empty() ? "" : ", ") + std::to_string(m) + "=" + Hex(h);
+  for (const auto& [m, h] : rep.hashes)
+    all += (all.empty() ? "" : ", ") + std::to_string(m) + "=" + Hex(h);
   if (!rep.majority) {
     if (by_hash.size() > 1) {
       log_->error("node={} group={} state hash check at index {}: the hashes differ and none is "

@@ -49,7 +49,8 @@ KvStateMachine::~KvStateMachine() {
   // A hash job reads through an engine iterator, which must die before the
   // engine (the replica stops its hash thread before its state machine).
   std::lock_guard<std::mutex> l(hash_mu_);
-  TINYKV_CHECK(hash_iterators_ == 0) << "KvStateMachine destroyed while a hash job holds its engine";
+  TINYKV_CHECK(hash_iterators_ == 0)
+      << "KvStateMachine destroyed while a hash job holds its engine";
 }
 
 Result<std::unique_ptr<KvStateMachine>> KvStateMachine::Open(const fs::path& dir, Env* env) {
@@ -288,12 +289,13 @@ Result<StateMachine::HashJob> KvStateMachine::PrepareHash() {
   }
   // The iterator is the consistent cut: it sees the DB as of now, however
   // many entries apply while the job runs.
-  std::shared_ptr<storage::Iterator> it(db_->NewIterator(ro).release(), [this](storage::Iterator* p) {
+  auto release = [this](storage::Iterator* p) {
     delete p;
     std::lock_guard<std::mutex> g(hash_mu_);
     --hash_iterators_;
     hash_cv_.notify_all();
-  });
+  };
+  std::shared_ptr<storage::Iterator> it(db_->NewIterator(ro).release(), release);
   const uint64_t epoch = install_epoch_.load();
   return HashJob([this, it, epoch](const std::atomic<bool>& cancel) -> Result<uint64_t> {
     StateHasher h;

@@ -5,8 +5,9 @@
 // random 32-bit epoch (new at every start) in the high half and a counter
 // (from 1) in the low half, so ids never repeat across restarts, never
 // collide with another replica's (with high probability) and are never 0:
-// proposal id 0 marks the replica's own control entries (hash_check.cc). When the leader appends its own
-// entry it learns the entry's index (TrackAppended). When an entry applies,
+// proposal id 0 marks the replica's own control entries (hash_check.cc).
+// When the leader appends its own entry it learns the entry's index
+// (TrackAppended). When an entry applies,
 // the proposal with that id completes with the state machine's result; a
 // proposal whose index was taken by a different entry (another leader
 // overwrote it) completes with Aborted -- never with a wrong success.

@@ -106,9 +106,10 @@ bool ReplicaImpl::ApplyEntries(const std::vector<Entry>& ents) {
 }
 
 // A normal entry: empty (a leader's no-op), the proposal envelope
-// "fixed64 proposal id | command", or a control entry "fixed64 0 | kind". An entry too short for the envelope
-// cannot have come from a Replica; it is applied as a failed no-op on every
-// replica alike (never a crash, never a crash loop on restart).
+// "fixed64 proposal id | command", or a control entry "fixed64 0 | kind".
+// An entry too short for the envelope cannot have come from a Replica; it is
+// applied as a failed no-op on every replica alike (never a crash, never a
+// crash loop on restart).
 bool ReplicaImpl::ApplyNormal(const Entry& e, uint64_t* pid, Result<std::string>* result) {
   Slice data(e.data);
   uint64_t proposal_id = 0;

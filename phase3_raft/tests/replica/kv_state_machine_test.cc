@@ -177,10 +177,11 @@ TEST(KvStateMachineHash, CoversDataDedupPositionAndConfigurationButNotAddresses)
   };
   // A different value, a different dedup record, another applied position,
   // another configuration: another hash.
-  EXPECT_NE(with([](KvStateMachine* o) { ASSERT_OK(o->ApplyCommand(5, 2, Put("a", "x")).status()); }),
-            with([](KvStateMachine* o) { ASSERT_OK(o->ApplyCommand(5, 2, Put("a", "1")).status()); }));
-  EXPECT_NE(with([](KvStateMachine* o) { ASSERT_OK(o->ApplyCommand(5, 2, Put("c", "3", 7, 2)).status()); }),
-            with([](KvStateMachine* o) { ASSERT_OK(o->ApplyCommand(5, 2, Put("c", "3", 8, 2)).status()); }));
+  auto applying = [](KvCommand c) {
+    return [c](KvStateMachine* o) { ASSERT_OK(o->ApplyCommand(5, 2, c).status()); };
+  };
+  EXPECT_NE(with(applying(Put("a", "x"))), with(applying(Put("a", "1"))));
+  EXPECT_NE(with(applying(Put("c", "3", 7, 2))), with(applying(Put("c", "3", 8, 2))));
   EXPECT_NE(with([](KvStateMachine* o) { ASSERT_OK(o->ApplyNoop(5, 2)); }),
             with([](KvStateMachine* o) { ASSERT_OK(o->ApplyNoop(5, 3)); }));
   EXPECT_NE(base, with([](KvStateMachine* o) {
@@ -225,7 +226,8 @@ TEST(KvStateMachineHash, DamagedTableIsCorruption) {
   {
     auto sm = KvStateMachine::Open(dir.path()).value();
     for (uint64_t i = 1; i <= 2000; ++i)
-      ASSERT_OK(sm->ApplyCommand(i, 1, Put("key" + std::to_string(i), std::string(100, 'v'))).status());
+      ASSERT_OK(
+          sm->ApplyCommand(i, 1, Put("key" + std::to_string(i), std::string(100, 'v'))).status());
   }
   {
     storage::Options o;

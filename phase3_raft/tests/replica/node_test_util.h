@@ -121,8 +121,9 @@ class KvNodes {
                             tries);
   }
   Result<KvCommandResult> Propose(const KvCommand& c, std::set<int> excluding = {}) {
-    return AtLeader<KvCommandResult>([&](KvNode* n) { return n->ProposeSync(c, std::chrono::seconds(2)); },
-                                     std::move(excluding));
+    return AtLeader<KvCommandResult>(
+        [&](KvNode* n) { return n->ProposeSync(c, std::chrono::seconds(2)); },
+        std::move(excluding));
   }
   Result<KvCommandResult> PutAnywhere(const std::string& k, const std::string& v,
                                       std::set<int> excluding = {}) {
