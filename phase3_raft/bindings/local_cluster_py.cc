@@ -221,6 +221,8 @@ void BindRaftNode(py::module_& m) {
              d["log_fsyncs"] = s.log_fsyncs;
              d["log_entries_written"] = s.log_entries_written;
              d["members"] = MemberTuples(s.members);
+             d["alarm"] = s.alarm;
+             d["hash_verified_index"] = s.hash_verified_index;
              return d;
            })
       .def(

@@ -61,6 +61,7 @@ py::dict StatusDict(const client::StatusResponse& s) {
   d["client_address"] = s.client_address;
   d["leader_client_address"] = s.leader_client_address;
   d["cluster_id"] = s.cluster_id;
+  d["alarm"] = s.alarm;
   return d;
 }
 

@@ -469,6 +469,8 @@ HealthReport Client::Health(const std::string& endpoint, std::optional<milliseco
   Result<StatusResponse> st = EndpointStatus(endpoint, timeout);
   if (!st.ok()) {
     report.error = st.status().ToString();
+  } else if (!st->alarm.empty()) {
+    report.error = "alarm: CORRUPT: " + st->alarm;
   } else if (st->leader == 0) {
     report.error = "no leader (node " + std::to_string(st->id) + " term " +
                    std::to_string(st->term) + " is " + st->role + ")";

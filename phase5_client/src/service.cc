@@ -158,6 +158,7 @@ class KvService {
     resp.client_address = SelfAddress();
     resp.leader_client_address = ClientAddressOf(st.id, st.leader);
     resp.cluster_id = node_.identity().cluster_id;
+    resp.alarm = st.alarm;
     return resp;
   }
 

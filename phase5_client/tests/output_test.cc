@@ -86,6 +86,18 @@ TEST(CliOutput, StatusMembersHealth) {
   EXPECT_NE(json.find("\"role\":\"follower\""), std::string::npos) << json;
   EXPECT_NE(json.find("\"error\":\"Unavailable: connection refused\""), std::string::npos);
   EXPECT_NE(RenderStatus(rows, OutputFormat::kTable).find("| APPLIED INDEX |"), std::string::npos);
+  // A CORRUPT node's alarm shows in every format (the table's ERRORS column).
+  rows[0].status->alarm = "state hash mismatch at index 40";
+  EXPECT_NE(RenderStatus(rows, OutputFormat::kSimple)
+                .find("log=1..10, alarm: CORRUPT: state hash mismatch at index 40\n"),
+            std::string::npos);
+  EXPECT_NE(RenderStatus(rows, OutputFormat::kJson)
+                .find("\"alarm\":\"CORRUPT: state hash mismatch at index 40\""),
+            std::string::npos);
+  EXPECT_NE(RenderStatus(rows, OutputFormat::kTable)
+                .find("| alarm: CORRUPT: state hash mismatch at index 40 |"),
+            std::string::npos)
+      << RenderStatus(rows, OutputFormat::kTable);
 
   client::MemberListResponse m;
   m.leader = 1;

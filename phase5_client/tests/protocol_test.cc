@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <initializer_list>
+
 #include "tinykv/client/client.h"
 #include "tinykv/net/serialization.h"
 #include "tinykv/testing/test_util.h"
@@ -10,16 +13,17 @@
 namespace tinykv::client {
 namespace {
 
-// `trailing`: the size of the message's trailing field (net::TrailingField),
-// whose absence is allowed (a message from an older version).
+// `trailing`: the sizes of the message's trailing fields (net::TrailingField)
+// counted from the end, whose absence is allowed (a message from an older
+// version): a cut that many bytes before the end decodes.
 template <typename T>
-T RoundTrip(const T& in, size_t trailing = 0) {
+T RoundTrip(const T& in, std::initializer_list<size_t> trailing = {}) {
   std::string bytes = net::EncodeMessage(in);
   auto out = net::DecodeMessage<T>(bytes);
   EXPECT_OK(out.status());
   // Every other strict prefix fails to decode (no silent truncation).
   for (size_t cut = 0; cut < bytes.size(); ++cut) {
-    if (trailing != 0 && cut == bytes.size() - trailing) continue;
+    if (std::find(trailing.begin(), trailing.end(), bytes.size() - cut) != trailing.end()) continue;
     EXPECT_FALSE(net::DecodeMessage<T>(Slice(bytes.data(), cut)).ok()) << cut;
   }
   return out.ok() ? *out : T{};
@@ -83,7 +87,7 @@ TEST(ClientProtocol, ResponsesRoundTrip) {
   EXPECT_EQ(s2.next_key, std::string("b\0", 2));
 
   StatusResponse st{1, 2, 3, "follower", 10, 9, 1, 11, "127.0.0.1:2379", "127.0.0.1:22379"};
-  StatusResponse st2 = RoundTrip(st, /*trailing=*/8);  // cluster_id
+  StatusResponse st2 = RoundTrip(st, {8, 16});  // without alarm (""), without cluster_id too
   EXPECT_EQ(st2.role, "follower");
   EXPECT_EQ(st2.applied_index, 9u);
   EXPECT_EQ(st2.leader_client_address, "127.0.0.1:22379");
@@ -147,11 +151,39 @@ TEST(ClientProtocol, StatusClusterIdIsATrailingField) {
   auto back = net::DecodeMessage<StatusResponse>(bytes);
   ASSERT_OK(back.status());
   EXPECT_EQ(back->cluster_id, 0x1234u);
-  auto old = net::DecodeMessage<StatusResponse>(Slice(bytes.data(), bytes.size() - 8));
+  // Without the alarm (an empty string: 8 bytes) and cluster_id (8 bytes).
+  auto old = net::DecodeMessage<StatusResponse>(Slice(bytes.data(), bytes.size() - 16));
   ASSERT_OK(old.status());
   EXPECT_EQ(old->cluster_id, 0u);
   EXPECT_EQ(old->client_address, "127.0.0.1:2379");
-  EXPECT_FALSE(net::DecodeMessage<StatusResponse>(Slice(bytes.data(), bytes.size() - 4)).ok());
+  EXPECT_FALSE(net::DecodeMessage<StatusResponse>(Slice(bytes.data(), bytes.size() - 12)).ok());
+}
+
+// StatusResponse's last field, alarm, is optional on the wire: an answer
+// that ends after cluster_id (an older server's) decodes with no alarm; one
+// that ends before cluster_id too (older still) with neither; a cut anywhere
+// else is refused.
+TEST(ClientProtocol, StatusAlarmIsTheLastAndOptionalField) {
+  StatusResponse st{1, 2, 3, "follower", 10, 9, 1, 11, "127.0.0.1:2379", "127.0.0.1:22379", 7,
+                    "state hash mismatch at index 40"};
+  const std::string bytes = net::EncodeMessage(st);
+  auto back = net::DecodeMessage<StatusResponse>(bytes);
+  ASSERT_OK(back.status());
+  EXPECT_EQ(back->role, "follower");
+  EXPECT_EQ(back->applied_index, 9u);
+  EXPECT_EQ(back->leader_client_address, "127.0.0.1:22379");
+  EXPECT_EQ(back->cluster_id, 7u);
+  EXPECT_EQ(back->alarm, "state hash mismatch at index 40");
+  const size_t without = bytes.size() - 8 - st.alarm.size();  // u64 length + text
+  auto old = net::DecodeMessage<StatusResponse>(Slice(bytes.data(), without));
+  ASSERT_OK(old.status());
+  EXPECT_EQ(old->alarm, "");
+  EXPECT_EQ(old->cluster_id, 7u);
+  for (size_t cut = 0; cut < bytes.size(); ++cut) {
+    if (cut == without || cut == without - 8) continue;
+    EXPECT_FALSE(net::DecodeMessage<StatusResponse>(Slice(bytes.data(), cut)).ok()) << cut;
+  }
+  EXPECT_FALSE(net::DecodeMessage<StatusResponse>(bytes + '\x00').ok());
 }
 
 TEST(ClientProtocol, ScanResponseWithHostileCountDoesNotAllocate) {

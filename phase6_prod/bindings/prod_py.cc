@@ -69,13 +69,15 @@ void BindProd(py::module_& m) {
         d["log_entries_written"] = s.log_entries_written;
         d["rejected_messages"] = s.rejected_messages;
         d["peer_messages_refused"] = s.peer_messages_refused;
+        d["alarm"] = s.alarm;
+        d["hash_verified_index"] = s.hash_verified_index;
         return d;
       },
       py::arg("endpoint"), py::arg("timeout") = 2.0,
       "The node's Raft status as a dict (id, leader, term, role, commit_index, applied_index,\n"
       "first_index, last_index, members, client_address, peer_address, fault_injection, pid,\n"
       "snapshot_index, log_fsyncs, log_entries_written, rejected_messages,\n"
-      "peer_messages_refused).");
+      "peer_messages_refused, alarm (non-empty: CORRUPT), hash_verified_index).");
   m.def(
       "admin_set_faults",
       [](const std::string& endpoint, std::vector<uint64_t> dropped_peers, double drop_probability,

@@ -57,6 +57,8 @@ void RegisterAdmin(net::RpcServer& rpc, Server::Impl* impl) {
         r.log_entries_written = st.log_entries_written;
         r.rejected_messages = st.rejected_messages;
         r.peer_messages_refused = impl->node->peer_stats().messages_refused;
+        r.alarm = st.alarm;
+        r.hash_verified_index = st.hash_verified_index;
         co_return r;
       });
   if (!impl->config.enable_fault_injection) return;  // not registered: NotSupported
@@ -105,6 +107,8 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerConfig& config) {
   node_options.snapshot_threshold = config.snapshot_threshold;
   node_options.sync = config.sync;
   node_options.io_threads = config.io_threads;
+  node_options.hash_check_interval_ms = config.corrupt_check_interval_ms;
+  node_options.hash_check_at_start = config.initial_corrupt_check;
 
   auto node = replica::KvNode::Open(node_options);
   if (!node.ok()) return node.status();
@@ -170,11 +174,13 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerConfig& config) {
     impl->http = std::move(http).value();
   }
   impl->log->info("node={} started cluster={:016x} client={} peer={} metrics={} data_dir={} "
-                  "cluster_size={} tick_ms={} election_ticks={} fault_injection={}",
+                  "cluster_size={} tick_ms={} election_ticks={} fault_injection={} "
+                  "corrupt_check_interval_ms={} initial_corrupt_check={}",
                   config.id, impl->node->identity().cluster_id, impl->client_address,
                   impl->peer_address, impl->http ? impl->http->address() : "off", config.data_dir,
                   node_options.peers.size(), config.tick_ms, config.election_ticks,
-                  config.enable_fault_injection ? "on" : "off");
+                  config.enable_fault_injection ? "on" : "off", config.corrupt_check_interval_ms,
+                  config.initial_corrupt_check ? "on" : "off");
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
 

@@ -243,6 +243,9 @@ Status ValidateServerConfig(const ServerConfig& c) {
   }
   if (c.request_timeout_ms < 1) return Status::InvalidArgument("--request-timeout-ms must be > 0");
   if (c.shutdown_drain_ms < 0) return Status::InvalidArgument("--shutdown-drain-ms must be >= 0");
+  if (c.corrupt_check_interval_ms < 0) {
+    return Status::InvalidArgument("--corrupt-check-interval-ms must be >= 0 (0: no periodic check)");
+  }
 
   // The data dir: create it if missing, and prove it is writable now, so a
   // read-only or mistyped path fails at startup with its reason.

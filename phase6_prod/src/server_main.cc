@@ -166,6 +166,13 @@ int main(int argc, char** argv) {
   app.add_option("--shutdown-drain-ms", c.shutdown_drain_ms,
                  "On SIGTERM, how long in-flight requests may take to finish")
       ->capture_default_str();
+  app.add_option("--corrupt-check-interval-ms", c.corrupt_check_interval_ms,
+                 "How often the leader compares the members' state hashes (CORRUPT alarm on "
+                 "a mismatch); 0 = never")
+      ->capture_default_str();
+  app.add_flag("--initial-corrupt-check,!--no-initial-corrupt-check", c.initial_corrupt_check,
+               "At start, compare this node's state with the other members' before it serves "
+               "as leader (default on)");
   bool no_fsync = false;
   app.add_flag("--unsafe-no-fsync", no_fsync,
                "Do not fsync the Raft log (loses acknowledged writes on power loss; tests only)");

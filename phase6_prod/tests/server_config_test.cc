@@ -106,6 +106,7 @@ TEST(ServerConfig, BadSettingsNameTheirFlag) {
       {[](ServerConfig& c) { c.snapshot_threshold = 0; }, "--snapshot-threshold"},
       {[](ServerConfig& c) { c.io_threads = 0; }, "--io-threads"},
       {[](ServerConfig& c) { c.log_format = "xml"; }, "--log-format"},
+      {[](ServerConfig& c) { c.corrupt_check_interval_ms = -1; }, "--corrupt-check-interval-ms"},
   };
   for (const auto& tc : cases) {
     ServerConfig c = GoodConfig(dir);

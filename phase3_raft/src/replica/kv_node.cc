@@ -34,6 +34,13 @@ Result<MemberChangeResult> KvNode::ProposeMemberChangeSync(MemberChange change,
   return f.get();
 }
 
+Result<HashCheckReport> KvNode::CheckStateHashSync(std::chrono::milliseconds timeout) {
+  auto p = std::make_shared<std::promise<Result<HashCheckReport>>>();
+  auto f = p->get_future();
+  CheckStateHash(timeout, [p](Result<HashCheckReport> r) { p->set_value(std::move(r)); });
+  return f.get();
+}
+
 namespace {
 
 class KvNodeImpl final : public KvNode {
@@ -71,11 +78,19 @@ class KvNodeImpl final : public KvNode {
   void ReadBarrier(std::chrono::milliseconds timeout, std::function<void(Status)> done) override {
     replica_->ReadBarrier(timeout, std::move(done));
   }
-  Result<std::optional<std::string>> Get(const std::string& key) override { return sm_->Get(key); }
+  Result<std::optional<std::string>> Get(const std::string& key) override {
+    TINYKV_RETURN_IF_ERROR(replica_->Alarm());
+    return sm_->Get(key);
+  }
   Result<std::vector<std::pair<std::string, std::string>>> Scan(const std::string& start,
                                                                 const std::string& end,
                                                                 size_t limit) override {
+    TINYKV_RETURN_IF_ERROR(replica_->Alarm());
     return sm_->Scan(start, end, limit);
+  }
+  void CheckStateHash(std::chrono::milliseconds timeout,
+                      std::function<void(Result<HashCheckReport>)> done) override {
+    replica_->CheckStateHash(timeout, std::move(done));
   }
   KvNodeStatus GetStatus() override { return replica_->GetStatus(); }
   PeerHostStats peer_stats() const override { return host_->stats(); }
@@ -158,6 +173,9 @@ Result<std::unique_ptr<KvNode>> KvNode::Open(const KvNodeOptions& options) {
   ro.heartbeat_ticks = options.heartbeat_ticks;
   ro.snapshot_threshold = options.snapshot_threshold;
   ro.sync = options.sync;
+  ro.hash_check_interval_ms = options.hash_check_interval_ms;
+  ro.hash_check_at_start = options.hash_check_at_start;
+  ro.hash_check_timeout_ms = options.hash_check_timeout_ms;
   ro.clock = options.clock;
   ro.env = options.env;
   ro.TEST_on_send = options.TEST_on_send;

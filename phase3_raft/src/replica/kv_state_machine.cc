@@ -3,9 +3,11 @@
 
 #include <mutex>
 
+#include "tinykv/common/check.h"
 #include "tinykv/common/coding.h"
 #include "tinykv/raft/codec.h"
 #include "tinykv/replica/kv_command.h"
+#include "tinykv/replica/state_hash.h"
 #include "tinykv/storage/iterator.h"
 #include "tinykv/storage/options.h"
 #include "tinykv/storage/write_batch.h"
@@ -43,7 +45,13 @@ std::string AppliedValue(uint64_t index, uint64_t term) {
 
 KvStateMachine::KvStateMachine(fs::path dir, Env* env)
     : dir_(std::move(dir)), env_(env != nullptr ? env : Env::Default()) {}
-KvStateMachine::~KvStateMachine() = default;
+KvStateMachine::~KvStateMachine() {
+  // A hash job reads through an engine iterator, which must die before the
+  // engine (the replica stops its hash thread before its state machine).
+  std::lock_guard<std::mutex> l(hash_mu_);
+  TINYKV_CHECK(hash_iterators_ == 0)
+      << "KvStateMachine destroyed while a hash job holds its engine";
+}
 
 Result<std::unique_ptr<KvStateMachine>> KvStateMachine::Open(const fs::path& dir, Env* env) {
   if (env == nullptr) env = Env::Default();
@@ -269,7 +277,59 @@ Status KvStateMachine::Checkpoint(const fs::path& dir) {
   return db_->Checkpoint(dir);
 }
 
+Result<StateMachine::HashJob> KvStateMachine::PrepareHash() {
+  std::shared_lock<std::shared_mutex> l(db_mu_);
+  if (!db_) return Status::Unavailable("state machine is installing a snapshot");
+  storage::ReadOptions ro;
+  ro.verify_checksums = true;  // the point is to find damage: re-check cached blocks too
+  ro.fill_cache = false;       // one pass over everything must not evict the working set
+  {
+    std::lock_guard<std::mutex> g(hash_mu_);
+    ++hash_iterators_;
+  }
+  // The iterator is the consistent cut: it sees the DB as of now, however
+  // many entries apply while the job runs.
+  auto release = [this](storage::Iterator* p) {
+    delete p;
+    std::lock_guard<std::mutex> g(hash_mu_);
+    --hash_iterators_;
+    hash_cv_.notify_all();
+  };
+  std::shared_ptr<storage::Iterator> it(db_->NewIterator(ro).release(), release);
+  const uint64_t epoch = install_epoch_.load();
+  return HashJob([this, it, epoch](const std::atomic<bool>& cancel) -> Result<uint64_t> {
+    StateHasher h;
+    const Slice peers(kPeerPrefix);
+    uint64_t n = 0;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      if ((++n & 1023) == 0 && (cancel.load() || install_epoch_.load() != epoch))
+        return Status::Aborted("state hash cancelled (stopping, or a snapshot is being installed)");
+      const Slice k = it->key();
+      if (k.starts_with(peers)) continue;
+      h.AddField(k);
+      h.AddField(it->value());
+    }
+    TINYKV_RETURN_IF_ERROR(it->status());
+    return h.Finish();
+  });
+}
+
+Result<uint64_t> KvStateMachine::Hash() {
+  TINYKV_ASSIGN_OR_RETURN(HashJob job, PrepareHash());
+  const std::atomic<bool> never{false};
+  return job(never);
+}
+
+void KvStateMachine::WaitForHashJobs() {
+  std::unique_lock<std::mutex> g(hash_mu_);
+  hash_cv_.wait(g, [this] { return hash_iterators_ == 0; });
+}
+
 Status KvStateMachine::Install(const fs::path& checkpoint_dir) {
+  // Running hash jobs see the epoch move and stop; their iterators must be
+  // gone before the engine they read is closed.
+  install_epoch_++;
+  WaitForHashJobs();
   std::unique_lock<std::shared_mutex> l(db_mu_);
   db_.reset();
   const std::string db = (dir_ / "db").string(), old = (dir_ / "db.old").string();

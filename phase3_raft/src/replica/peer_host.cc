@@ -88,6 +88,7 @@ class PeerHostImpl final : public PeerHost {
   }
 
   void Send(uint64_t group, std::vector<raft::Message> msgs) override;
+  void SendStateHash(uint64_t to, StateHashRequest req) override;
 
   awaitable<Status> FetchSnapshot(uint64_t group, uint64_t from, uint64_t index, uint64_t term,
                                   fs::path into, Env* env, std::function<bool()> cancelled) override;
@@ -169,6 +170,8 @@ class PeerHostImpl final : public PeerHost {
   Result<uint64_t> CheckHello(Slice payload) const;
   awaitable<Result<RaftBatchResponse>> OnBatch(RaftBatchRequest req, uint64_t hello_node);
   awaitable<Status> OnFetchSnapshot(FetchSnapshotRequest req, net::ServerWriter<SnapshotChunk>& w);
+  awaitable<Result<StateHashResponse>> OnStateHash(StateHashRequest req, uint64_t hello_node);
+  awaitable<void> CallStateHash(uint64_t to, StateHashRequest req);
   void Refuse(uint64_t n, const std::string& why) {
     {
       std::lock_guard<std::mutex> l(mu_);
@@ -210,6 +213,11 @@ Status PeerHostImpl::Init() {
   server_->Register<FetchSnapshotMethod>(
       [this](FetchSnapshotRequest r, net::ServerWriter<SnapshotChunk>& w) -> awaitable<Status> {
         auto call = OnFetchSnapshot(r, w);
+        co_return co_await std::move(call);
+      });
+  server_->Register<StateHashMethod>(
+      [this](StateHashRequest r, const net::ServerCall& c) -> awaitable<Result<StateHashResponse>> {
+        auto call = OnStateHash(std::move(r), c.peer_id());
         co_return co_await std::move(call);
       });
   TINYKV_RETURN_IF_ERROR(server_->Start());
@@ -415,6 +423,57 @@ awaitable<Result<RaftBatchResponse>> PeerHostImpl::OnBatch(RaftBatchRequest req,
     if (!s.ok()) co_return s;
   }
   co_return RaftBatchResponse{};
+}
+
+// An ask for a hash that is still being computed (or an index not applied
+// yet) is held here, polling the group every few ms for up to
+// kStateHashHoldMs, so the leader gets the hash in one call as soon as it
+// exists instead of asking again on its own schedule.
+awaitable<Result<StateHashResponse>> PeerHostImpl::OnStateHash(StateHashRequest req,
+                                                             uint64_t hello_node) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(kStateHashHoldMs);
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (stopped_) co_return Status::Unavailable("node stopped");
+    }
+    Result<StateHashResponse> r = Status::NotFound("group " + std::to_string(req.group) +
+                                                   " is not hosted here");
+    {
+      EndpointRef ep(this, req.group);  // not held across the wait: Unregister waits for it
+      if (ep) r = ep->OnStateHash(hello_node, req);
+    }
+    if (!r.ok() || req.kind != static_cast<uint8_t>(StateHashKind::kAsk) ||
+        r->state != static_cast<uint8_t>(StateHashState::kPending) ||
+        std::chrono::steady_clock::now() >= until)
+      co_return r;
+    asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(5));
+    boost::system::error_code ec;
+    co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+}
+
+void PeerHostImpl::SendStateHash(uint64_t to, StateHashRequest req) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (stopped_) return;
+  }
+  asio::co_spawn(client_->executor(), CallStateHash(to, std::move(req)), asio::detached);
+}
+
+awaitable<void> PeerHostImpl::CallStateHash(uint64_t to, StateHashRequest req) {
+  const std::string addr = AddressOf(to);
+  Result<StateHashResponse> r =
+      Status::Unavailable("address of node " + std::to_string(to) + " unknown");
+  if (!addr.empty()) {
+    net::CallOptions o;
+    o.timeout = std::chrono::milliseconds(3000);
+    o.max_attempts = 1;  // the check retries on its own schedule
+    auto call = client_->Call<StateHashMethod>(addr, req, o);
+    r = co_await std::move(call);
+  }
+  EndpointRef ep(this, req.group);
+  if (ep) ep->OnStateHashAnswer(to, req, std::move(r));
 }
 
 awaitable<Status> PeerHostImpl::OnFetchSnapshot(FetchSnapshotRequest req,

@@ -9,6 +9,10 @@
 //   raft.FetchSnapshot (server streaming): the files of one group's
 //     snapshot, in chunks of at most kSnapshotChunkBytes (well below the
 //     frame limit).
+//   raft.StateHash (unary): the state hash check of one group
+//     (hash_check.h): a leader asks a member for its hash at a check entry's
+//     index or tells it the verdict; a started member asks the leader for a
+//     check. The payloads are public (hash_check.h).
 //
 // Every peer connection opens with a PeerHello in the RPC layer's hello
 // frame (frame kind 7, not a method): the sender's cluster id and node id.
@@ -20,6 +24,7 @@
 
 #include "tinykv/net/method.h"
 #include "tinykv/net/method_ids.h"
+#include "tinykv/replica/hash_check.h"
 
 namespace tinykv::replica::internal {
 
@@ -27,6 +32,9 @@ inline constexpr size_t kSnapshotChunkBytes = 1u << 20;
 inline constexpr size_t kMaxBatchBytes = 2u << 20;
 
 inline constexpr uint8_t kPeerHelloVersion = 1;
+// How long a raft.StateHash ask for a hash not computed yet is held by the
+// receiver before it answers "pending" (well inside the caller's 3 s).
+inline constexpr int kStateHashHoldMs = 1000;
 
 // The identity a peer connection claims (doc/replica_protocol.md "Peer
 // handshake"). Trusted as claimed until mutual TLS proves it.
@@ -94,5 +102,10 @@ struct SnapshotChunk {
 using FetchSnapshotMethod =
     net::StreamMethod<net::method_id::kRaftFetchSnapshot, "raft.FetchSnapshot",
                       FetchSnapshotRequest, SnapshotChunk, net::kIdempotent>;
+
+// Asking twice gets the same answer; a verdict or a check request repeated
+// changes nothing more than the first.
+using StateHashMethod = net::UnaryMethod<net::method_id::kRaftStateHash, "raft.StateHash",
+                                         StateHashRequest, StateHashResponse, net::kIdempotent>;
 
 }  // namespace tinykv::replica::internal

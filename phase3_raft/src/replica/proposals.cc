@@ -2,10 +2,12 @@
 // proposal learns its outcome.
 //
 // Envelope: fixed64 proposal id | command. A proposal id is this replica's
-// random 32-bit epoch (new at every start) in the high half and a counter in
-// the low half, so ids never repeat across restarts and never collide with
-// another replica's (with high probability). When the leader appends its own
-// entry it learns the entry's index (TrackAppended). When an entry applies,
+// random 32-bit epoch (new at every start) in the high half and a counter
+// (from 1) in the low half, so ids never repeat across restarts, never
+// collide with another replica's (with high probability) and are never 0:
+// proposal id 0 marks the replica's own control entries (hash_check.cc).
+// When the leader appends its own entry it learns the entry's index
+// (TrackAppended). When an entry applies,
 // the proposal with that id completes with the state machine's result; a
 // proposal whose index was taken by a different entry (another leader
 // overwrote it) completes with Aborted -- never with a wrong success.
@@ -31,6 +33,10 @@ void ReplicaImpl::Propose(std::string command, std::chrono::milliseconds timeout
   };
   OnDriverAsLeader(std::move(on_done),
                    [this, command = std::move(command), deadline](auto done) mutable {
+                     if (Status r = ServingRefusal(); !r.ok()) {
+                       done(r);
+                       return;
+                     }
                      const uint64_t pid = epoch_ | next_pid_++;
                      std::string data;
                      data.reserve(8 + command.size());

@@ -13,6 +13,10 @@ void ReplicaImpl::ReadBarrier(std::chrono::milliseconds timeout,
                               std::function<void(Status)> on_done) {
   const Micros deadline = DeadlineAfter(timeout);
   OnDriverAsLeader(std::move(on_done), [this, deadline](auto done) mutable {
+    if (Status r = ServingRefusal(); !r.ok()) {
+      done(r);
+      return;
+    }
     std::string ctx = std::to_string(epoch_ | next_read_++);
     reads_.emplace(ctx, PendingRead{std::move(done), deadline, 0, false});
     raw_->ReadIndex(ctx);

@@ -21,7 +21,10 @@ void ReplicaImpl::HandleReady() {
     Ready rd = raw_->GetReady();
     if (rd.soft_state) {
       leader_ = rd.soft_state->lead;
+      const bool was_leader = role_ == static_cast<int>(StateRole::kLeader);
       role_ = static_cast<int>(rd.soft_state->role);
+      const bool leader = rd.soft_state->role == StateRole::kLeader;
+      if (leader != was_leader) OnRoleChange(leader);
     }
     if (!Persist(rd)) return;
     if (rd.hard_state) {
@@ -102,10 +105,11 @@ bool ReplicaImpl::ApplyEntries(const std::vector<Entry>& ents) {
   return true;
 }
 
-// A normal entry: empty (a leader's no-op), or the proposal envelope
-// "fixed64 proposal id | command". An entry too short for the envelope
-// cannot have come from a Replica; it is applied as a failed no-op on every
-// replica alike (never a crash, never a crash loop on restart).
+// A normal entry: empty (a leader's no-op), the proposal envelope
+// "fixed64 proposal id | command", or a control entry "fixed64 0 | kind".
+// An entry too short for the envelope cannot have come from a Replica; it is
+// applied as a failed no-op on every replica alike (never a crash, never a
+// crash loop on restart).
 bool ReplicaImpl::ApplyNormal(const Entry& e, uint64_t* pid, Result<std::string>* result) {
   Slice data(e.data);
   uint64_t proposal_id = 0;
@@ -122,6 +126,9 @@ bool ReplicaImpl::ApplyNormal(const Entry& e, uint64_t* pid, Result<std::string>
     }
     return true;
   }
+  // Proposal id 0: a control entry of the replica itself (hash_check.cc),
+  // never a state machine command.
+  if (proposal_id == 0) return ApplyControl(e, data);
   Result<CommandOutcome> out = sm_->Apply(e.index, e.term, data);
   if (!out.ok()) {
     Fail(out.status(), "applying entry " + std::to_string(e.index));

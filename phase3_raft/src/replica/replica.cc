@@ -32,6 +32,13 @@ Result<MemberChangeResult> Replica::ProposeMemberChangeSync(MemberChange change,
   return f.get();
 }
 
+Result<HashCheckReport> Replica::CheckStateHashSync(std::chrono::milliseconds timeout) {
+  auto p = std::make_shared<std::promise<Result<HashCheckReport>>>();
+  auto f = p->get_future();
+  CheckStateHash(timeout, [p](Result<HashCheckReport> r) { p->set_value(std::move(r)); });
+  return f.get();
+}
+
 Result<std::unique_ptr<Replica>> Replica::Open(const ReplicaOptions& options, PeerHost* host,
                                                std::unique_ptr<StateMachine> sm) {
   if (host == nullptr) return Status::InvalidArgument("replica: a PeerHost is required");
@@ -79,6 +86,7 @@ Status ReplicaImpl::Init() {
   fs::create_directories(SnapDir(), ec);
   if (ec) return Status::IOError("create " + SnapDir().string() + ": " + ec.message());
   RemovePartialSnapshots();
+  TINYKV_RETURN_IF_ERROR(LoadAlarm());
   TINYKV_RETURN_IF_ERROR(OpenLog());
 
   for (const auto& [id, addr] : opts_.peers)
@@ -227,6 +235,7 @@ void ReplicaImpl::OnTimer() {
     leader_changes_++;
   }
   SweepTimeouts();
+  DriveHashChecks();
   HandleReady();
 }
 
@@ -286,6 +295,7 @@ void ReplicaImpl::Fail(const Status& s, const std::string& what) {
                 id_, opts_.group, what, s.ToString());
   }
   CancelAll(failed_);
+  EndCheck(failed_);
 }
 
 void ReplicaImpl::ScheduleRecovery() {
@@ -442,9 +452,23 @@ ReplicaStatus ReplicaImpl::GetStatus() {
   st.leader_changes = leader_changes_;
   st.vote = storage->hard_state().vote;
   st.members = Members();
+  st.hash_verified_index = verified_index_;
   std::lock_guard<std::mutex> l(state_mu_);
   st.error = error_;
+  st.alarm = alarm_;
   return st;
+}
+
+uint64_t ReplicaImpl::MostCaughtUpVoter(const NodeStatus& ns) const {
+  uint64_t target = 0, best = 0;
+  for (const PeerStatus& ps : ns.progress) {
+    if (ps.id == id_ || ps.learner) continue;
+    if (target == 0 || ps.match > best) {
+      target = ps.id;
+      best = ps.match;
+    }
+  }
+  return target;
 }
 
 Status ReplicaImpl::TransferLeadership(uint64_t to, std::chrono::milliseconds timeout) {
@@ -453,18 +477,7 @@ Status ReplicaImpl::TransferLeadership(uint64_t to, std::chrono::milliseconds ti
   OnDriverAsLeader(
       [p](Status s) { p->set_value(std::move(s)); },
       [this, to, p](auto /*done*/) {
-        uint64_t target = to;
-        if (target == 0) {
-          uint64_t best = 0;
-          NodeStatus ns = raw_->GetStatus();
-          for (const PeerStatus& ps : ns.progress) {
-            if (ps.id == id_ || ps.learner) continue;
-            if (target == 0 || ps.match > best) {
-              target = ps.id;
-              best = ps.match;
-            }
-          }
-        }
+        const uint64_t target = to != 0 ? to : MostCaughtUpVoter(raw_->GetStatus());
         if (target == 0 || target == id_) {
           p->set_value(target == id_ ? Result<uint64_t>(target)
                                      : Result<uint64_t>(Status::Unavailable("no other voter")));
@@ -498,15 +511,18 @@ void ReplicaImpl::Stop() {
       timer_.cancel();
       recover_timer_.cancel();
       CancelAll(Status::Cancelled("replica stopped"));
+      EndCheck(Status::Cancelled("replica stopped"));
     });
     work_.reset();
     thread_.join();
   }
+  StopHashThread();
   // Anything posted after the driver stopped (late proposals) is cancelled.
   stopping_ = true;
   io_.restart();
   io_.poll();
   CancelAll(Status::Cancelled("replica stopped"));
+  EndCheck(Status::Cancelled("replica stopped"));
   log_->info("node={} group={} stopped", id_, opts_.group);
 }
 

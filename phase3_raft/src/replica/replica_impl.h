@@ -6,18 +6,23 @@
 //   read_barrier.cc       ReadBarrier and read completion
 //   membership_change.cc  ProposeMemberChange, validation, conf change apply, address book
 //   snapshots.cc          making, serving, fetching and installing snapshots
+//   hash_check.cc         the state hash check (hash_check.h): control entries,
+//                         hashing, comparing, the CORRUPT alarm
 //
 // Threads. The driver thread (io_) owns the RawNode, the DiskStorage writes,
 // the state machine's writes and every member marked "driver". Host io
 // threads call the GroupEndpoint methods, which only post to the driver
 // (snapshot fetches run on a host thread, touching only the snap/ dir).
-// Other threads read the atomics and the mutex-guarded members.
+// State hashes are computed on the hash thread (hash_thread_, started with
+// the first check entry). Other threads read the atomics and the
+// mutex-guarded members.
 #pragma once
 
 #include <random>
 #include <utility>  // before Asio
 
 #include <atomic>
+#include <condition_variable>
 #include <deque>
 #include <map>
 #include <memory>
@@ -35,6 +40,7 @@
 #include "tinykv/net/asio.h"
 #include "tinykv/raft/raw_node.h"
 #include "tinykv/replica/disk_storage.h"
+#include "tinykv/replica/hash_check.h"
 #include "tinykv/replica/replica.h"
 
 namespace tinykv::replica::internal {
@@ -57,6 +63,9 @@ class ReplicaImpl final : public Replica, public GroupEndpoint {
   void ProposeMemberChange(MemberChange change, std::chrono::milliseconds timeout,
                            std::function<void(Result<MemberChangeResult>)> done) override;
   void ReadBarrier(std::chrono::milliseconds timeout, std::function<void(Status)> done) override;
+  void CheckStateHash(std::chrono::milliseconds timeout,
+                      std::function<void(Result<HashCheckReport>)> done) override;
+  Status Alarm() const override;
   ReplicaStatus GetStatus() override;
   StateMachine& state_machine() override { return *sm_; }
   uint64_t group() const override { return opts_.group; }
@@ -73,6 +82,9 @@ class ReplicaImpl final : public Replica, public GroupEndpoint {
   Env* env() override { return env_; }
   void OnUnreachable(uint64_t to) override;
   void OnSnapshotSent(uint64_t to, bool failed) override;
+  Result<StateHashResponse> OnStateHash(uint64_t from, const StateHashRequest& req) override;
+  void OnStateHashAnswer(uint64_t to, const StateHashRequest& req,
+                         Result<StateHashResponse> answer) override;
 
  private:
   using Micros = uint64_t;  // clock time (Clock::NowMicros)
@@ -87,6 +99,29 @@ class ReplicaImpl final : public Replica, public GroupEndpoint {
     Micros deadline = 0;
     uint64_t index = 0;
     bool confirmed = false;
+  };
+  using CheckDone = std::function<void(Result<HashCheckReport>)>;
+  // One state hash check this leader runs (hash_check.cc).
+  struct CheckRun {
+    uint64_t min_index = 0;  // its check entry is at or after this index
+    uint64_t index = 0;      // the check entry it compares (0: not applied here yet)
+    Micros deadline = 0;
+    std::set<uint64_t> members;  // every member of the configuration, this one included
+    std::set<uint64_t> asking;   // a request in flight
+    std::map<uint64_t, Micros> ask_again;  // answered "pending" (or failed): when to ask again
+    std::map<uint64_t, std::string> failures;  // the last failed ask of a member
+    HashCheckReport report;
+    std::vector<CheckDone> waiters;
+  };
+  // This replica's hash at a check entry: computing (!done), or its outcome.
+  struct KeptHash {
+    bool done = false;
+    Status status;
+    uint64_t hash = 0;
+  };
+  struct HashTask {
+    uint64_t index = 0;
+    StateMachine::HashJob job;
   };
 
   // replica.cc (driver unless noted)
@@ -118,6 +153,8 @@ class ReplicaImpl final : public Replica, public GroupEndpoint {
   template <typename Fn>
   bool PostToDriver(Fn fn);
   bool DropFromTo(uint64_t peer);  // REQUIRES: fault_mu_ held
+  // The other voter with the highest match index (leader; 0: none).
+  uint64_t MostCaughtUpVoter(const raft::NodeStatus& ns) const;
   // Counts and (rate-limited) logs a message the core refused (driver).
   void NoteRejected(const raft::Message& m, const Status& why);
 
@@ -151,6 +188,33 @@ class ReplicaImpl final : public Replica, public GroupEndpoint {
   // host (and `fresh_id`'s, the member a conf change just added, always).
   void AdoptAddressBook(const AddressBook& book, uint64_t fresh_id);
   std::vector<MemberInfo> Members() const;
+
+  // hash_check.cc (driver unless noted)
+  // The refusal of a proposal or read while this replica must not serve
+  // (CORRUPT, or as leader before its startup check), or OK.
+  Status ServingRefusal() const;
+  // A control entry (proposal id 0): applied as a no-op, then acted on.
+  bool ApplyControl(const raft::Entry& e, Slice body);
+  Status LoadAlarm();  // Init: the alarm a previous run persisted
+  void OnCheckEntryApplied(uint64_t index);
+  void HashLoop();  // the hash thread
+  void OnOwnHash(uint64_t index);
+  void StartCheck(std::vector<CheckDone> waiters, Micros deadline);
+  void BindCheck(uint64_t index);
+  void AskPeers();
+  void OnAnswer(uint64_t to, const StateHashRequest& req, Result<StateHashResponse> answer);
+  void MaybeDecide(bool deadline_passed);
+  void Decide();
+  void OnVerdict(uint64_t from, const StateHashRequest& req);
+  void EndCheck(const Status& why);  // fails the run in flight and those queued
+  // Per poll: deadlines and retries of the run, periodic/startup checks, a
+  // follower's startup request, a CORRUPT leader handing leadership away.
+  void DriveHashChecks();
+  void OnRoleChange(bool leader);
+  void RaiseAlarm(const std::string& alarm);
+  void ClearAlarm(const std::string& why);
+  void StopHashThread();  // Stop (any thread but the hash thread)
+  Micros HashRetryMicros() const;
 
   // snapshots.cc
   // Removes what a crash left of snapshots being made, fetched or installed.
@@ -195,6 +259,16 @@ class ReplicaImpl final : public Replica, public GroupEndpoint {
   int recover_delay_ms_ = kFirstRecoverDelayMs;
   // Counters of the DiskStorage instances before the current one.
   uint64_t log_fsyncs_before_ = 0, log_entries_before_ = 0;
+  // The state hash check (hash_check.cc).
+  std::optional<CheckRun> check_;       // the run in flight (leader)
+  std::vector<CheckDone> next_waiters_; // callers waiting for the next run
+  Micros next_deadline_ = 0;            // ... and the latest of their deadlines
+  bool check_requested_ = false;        // a started member asked for a check
+  Micros last_check_start_ = 0;         // periodic checks count from here
+  Micros next_startup_try_ = 0;         // startup check: next run / request
+  bool verified_ = false;   // a check found this state equal to the majority's since start
+  bool compared_ = false;   // a verdict about this replica arrived since start
+  Micros next_transfer_try_ = 0;        // CORRUPT leader: next leadership transfer
 
   // Observed from any thread. stopped_ is set under post_mu_, and requests
   // are posted under it, so none is posted after Stop drained the queue.
@@ -210,6 +284,20 @@ class ReplicaImpl final : public Replica, public GroupEndpoint {
   raft::ConfState conf_;  // the applied configuration
   AddressBook book_;      // the replicated address book (copy of the state machine's)
   std::string error_;     // failed_, for status readers
+  std::string alarm_;     // non-empty: CORRUPT (hash_check.h); mirrored by corrupt_
+  std::atomic<bool> corrupt_{false};
+  std::atomic<uint64_t> verified_index_{0};  // the last check that found this state right
+
+  // This replica's hashes at the last kKeptStateHashes check entries.
+  mutable std::mutex hash_mu_;
+  std::map<uint64_t, KeptHash> hashes_;
+  // The hash thread and its queue.
+  std::mutex hash_jobs_mu_;
+  std::condition_variable hash_jobs_cv_;
+  std::deque<HashTask> hash_jobs_;
+  bool hash_stop_ = false;
+  std::atomic<bool> hash_cancel_{false};
+  std::thread hash_thread_;
 
   mutable std::mutex fault_mu_;
   std::set<uint64_t> dropped_;

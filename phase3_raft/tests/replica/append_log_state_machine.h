@@ -11,7 +11,12 @@
 // Every Apply* appends one record (no sync: the Raft log is the durable
 // source, and a record torn by a crash is dropped at open, so the applied
 // index only ever goes back to an earlier complete record). Checkpoint
-// copies the file; Install replaces it.
+// copies the file; Install replaces it. Hash: the applied (index, term), the
+// ConfState (not the addresses) and every item in order; the default
+// PrepareHash (computed at once: the state is small).
+//
+// Test hook: TEST_AlterItem changes an item in memory only, as if the state
+// had been damaged (no record is written).
 #pragma once
 
 #include <cstdio>
@@ -23,6 +28,8 @@
 
 #include "tinykv/common/coding.h"
 #include "tinykv/common/crc32c.h"
+#include "tinykv/raft/codec.h"
+#include "tinykv/replica/state_hash.h"
 #include "tinykv/replica/state_machine.h"
 
 namespace tinykv::replica::testing {
@@ -72,6 +79,24 @@ class AppendLogStateMachine final : public StateMachine {
   Status Reopen() override {
     out_.close();
     return Load();
+  }
+
+  Result<uint64_t> Hash() override {
+    StateHasher h;
+    h.AddFixed64(applied_index_);
+    h.AddFixed64(applied_term_);
+    std::string conf;
+    if (membership_) raft::EncodeConfState(membership_->conf, &conf);
+    h.AddField(conf);
+    std::lock_guard<std::mutex> l(mu_);
+    h.AddFixed64(items_.size());
+    for (const std::string& item : items_) h.AddField(item);
+    return h.Finish();
+  }
+
+  void TEST_AlterItem(size_t i, std::string value) {
+    std::lock_guard<std::mutex> l(mu_);
+    items_.at(i) = std::move(value);
   }
 
   std::vector<std::string> items() const {

@@ -1,14 +1,20 @@
 // KvStateMachine: commands apply atomically with the applied index, retries
-// are deduplicated, and checkpoints install into another instance.
+// are deduplicated, checkpoints install into another instance, and the
+// state hash covers exactly the replicated state.
 #include "tinykv/replica/kv_state_machine.h"
+
+#include <fstream>
 
 #include <gtest/gtest.h>
 
+#include "tinykv/storage/db.h"
 #include "tinykv/testing/test_util.h"
 
 namespace tinykv::replica {
 using namespace raft;  // NOLINT: core types in tests
 namespace {
+
+namespace fs = std::filesystem;
 
 KvCommand Put(std::string k, std::string v, uint64_t client = 0, uint64_t seq = 0) {
   KvCommand c;
@@ -128,6 +134,119 @@ TEST(KvStateMachineTest, CheckpointInstallsIntoAnotherMachine) {
   EXPECT_EQ(dst->applied_index(), 50u);
   EXPECT_EQ(dst->Get("stale").value(), std::nullopt);
   EXPECT_EQ(dst->Scan("", "", 1000).value().size(), 50u);
+}
+
+// ---- Hash (StateMachine::Hash): exactly the replicated state, at the cut
+// PrepareHash took, and Corruption for a damaged table.
+
+// Two state machines fed the same entries: equal hashes; and the same after
+// reopening (the hash is of the durable state, not of a process).
+void ApplySome(KvStateMachine* sm) {
+  ASSERT_OK(sm->ApplyConfChange(1, 1, Membership{raft::ConfState{{1, 2, 3}}, {}}));
+  ASSERT_OK(sm->ApplyCommand(2, 1, Put("a", "1")).status());
+  ASSERT_OK(sm->ApplyCommand(3, 1, Put("b", "2", /*client=*/7, /*seq=*/1)).status());
+  ASSERT_OK(sm->ApplyNoop(4, 2));
+}
+
+TEST(KvStateMachineHash, SameEntriesSameHashAcrossInstancesAndReopen) {
+  testing::TempDir d1, d2;
+  uint64_t h1 = 0;
+  {
+    auto a = KvStateMachine::Open(d1.path()).value();
+    auto b = KvStateMachine::Open(d2.path()).value();
+    ApplySome(a.get());
+    ApplySome(b.get());
+    h1 = a->Hash().value();
+    EXPECT_EQ(b->Hash().value(), h1);
+  }
+  auto a = KvStateMachine::Open(d1.path()).value();
+  EXPECT_EQ(a->Hash().value(), h1);
+}
+
+TEST(KvStateMachineHash, CoversDataDedupPositionAndConfigurationButNotAddresses) {
+  testing::TempDir dir;
+  auto sm = KvStateMachine::Open(dir.path()).value();
+  ApplySome(sm.get());
+  const uint64_t base = sm->Hash().value();
+  auto with = [&](auto change) {
+    testing::TempDir other;
+    auto o = KvStateMachine::Open(other.path()).value();
+    ApplySome(o.get());
+    change(o.get());
+    return o->Hash().value();
+  };
+  // A different value, a different dedup record, another applied position,
+  // another configuration: another hash.
+  auto applying = [](KvCommand c) {
+    return [c](KvStateMachine* o) { ASSERT_OK(o->ApplyCommand(5, 2, c).status()); };
+  };
+  EXPECT_NE(with(applying(Put("a", "x"))), with(applying(Put("a", "1"))));
+  EXPECT_NE(with(applying(Put("c", "3", 7, 2))), with(applying(Put("c", "3", 8, 2))));
+  EXPECT_NE(with([](KvStateMachine* o) { ASSERT_OK(o->ApplyNoop(5, 2)); }),
+            with([](KvStateMachine* o) { ASSERT_OK(o->ApplyNoop(5, 3)); }));
+  EXPECT_NE(base, with([](KvStateMachine* o) {
+              ASSERT_OK(o->ApplyConfChange(4, 2, Membership{raft::ConfState{{1, 2}}, {}}));
+            }));
+  // The same configuration with other addresses in the book: the same hash.
+  AddressBook book;
+  book[1] = MemberAddress{"127.0.0.1:2380", ""};
+  book[2] = MemberAddress{"localhost:2381", "localhost:2379"};
+  EXPECT_EQ(with([&](KvStateMachine* o) {
+              ASSERT_OK(o->ApplyConfChange(5, 2, Membership{raft::ConfState{{1, 2, 3}}, book}));
+            }),
+            with([](KvStateMachine* o) {
+              ASSERT_OK(o->ApplyConfChange(5, 2, Membership{raft::ConfState{{1, 2, 3}}, {}}));
+            }));
+}
+
+// PrepareHash is the cut: what applies after it does not change its hash.
+TEST(KvStateMachineHash, PreparedJobHashesTheStateAsOfItsPreparation) {
+  testing::TempDir dir;
+  auto sm = KvStateMachine::Open(dir.path()).value();
+  ApplySome(sm.get());
+  const uint64_t before = sm->Hash().value();
+  auto job = sm->PrepareHash().value();
+  for (uint64_t i = 5; i < 500; ++i)
+    ASSERT_OK(sm->ApplyCommand(i, 2, Put("k" + std::to_string(i), "v")).status());
+  const std::atomic<bool> cancel{false};
+  EXPECT_EQ(job(cancel).value(), before);
+  EXPECT_NE(sm->Hash().value(), before);
+  // A cancelled job stops with Aborted instead of a hash.
+  for (uint64_t i = 500; i < 3000; ++i)
+    ASSERT_OK(sm->ApplyCommand(i, 2, Put("k" + std::to_string(i), "v")).status());
+  auto job2 = sm->PrepareHash().value();
+  const std::atomic<bool> cancelled{true};
+  EXPECT_TRUE(job2(cancelled).status().IsAborted());
+}
+
+// A table whose bytes were damaged on disk: the hash says Corruption (every
+// block checksum is verified), it never returns a hash of garbage.
+TEST(KvStateMachineHash, DamagedTableIsCorruption) {
+  testing::TempDir dir;
+  {
+    auto sm = KvStateMachine::Open(dir.path()).value();
+    for (uint64_t i = 1; i <= 2000; ++i)
+      ASSERT_OK(
+          sm->ApplyCommand(i, 1, Put("key" + std::to_string(i), std::string(100, 'v'))).status());
+  }
+  {
+    storage::Options o;
+    auto db = storage::DB::Open(o, dir.path() / "db").value();
+    ASSERT_OK(db->Flush());
+  }
+  std::vector<fs::path> tables;
+  for (const auto& e : fs::directory_iterator(dir.path() / "db"))
+    if (e.path().extension() == ".sst") tables.push_back(e.path());
+  ASSERT_FALSE(tables.empty());
+  {
+    std::fstream f(tables[0], std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(100);  // inside the first data block
+    f.write("\xde\xad\xbe\xef", 4);
+  }
+  auto sm = KvStateMachine::Open(dir.path()).value();
+  auto h = sm->Hash();
+  ASSERT_FALSE(h.ok());
+  EXPECT_TRUE(h.status().IsCorruption()) << h.status().ToString();
 }
 
 }  // namespace

@@ -109,6 +109,7 @@ class PowerCutCluster {
         std::lock_guard<std::mutex> l(mu_);
         dead = std::move(nodes_[i]);
       }
+      if (!dead) continue;  // it refused to restart after an earlier cut
       dead->Stop();  // writers holding it see Cancelled; it is freed after them
     }
     for (int i : victims) {

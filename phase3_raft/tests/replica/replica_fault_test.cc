@@ -18,71 +18,31 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class FaultCluster {
+// Three nodes, each on its own FaultInjectionEnv, fsync on.
+class FaultCluster : public node_test::KvNodes {
  public:
-  FaultCluster() {
+  FaultCluster()
+      : KvNodes(
+            3,
+            [this](int i, KvNodeOptions& o) {
+              o.sync = true;
+              o.env = envs_[i].get();
+            },
+            /*start=*/false) {
     for (int i = 1; i <= 3; ++i) envs_[i] = std::make_unique<FaultInjectionEnv>(Env::Default());
-    for (int i = 1; i <= 3; ++i) Start(i);
+    StartAll();
   }
-  ~FaultCluster() {
-    for (auto& [i, n] : nodes_)
-      if (n) n->Stop();
-  }
-  void Start(int i) {
-    KvNodeOptions o;
-    o.id = i;
-    o.data_dir = dir_.path() / ("n" + std::to_string(i));
-    for (int j = 1; j <= 3; ++j) o.peers[j] = "";
-    o.tick_ms = 20;
-    o.sync = true;
-    o.io_threads = 1;
-    o.env = envs_[i].get();
-    nodes_[i] = KvNode::Open(o).value();
-    for (auto& [j, n] : nodes_) {
-      if (!n) continue;
-      for (auto& [k, m] : nodes_)
-        if (m && j != k) n->SetPeerAddress(k, "127.0.0.1:" + std::to_string(m->peer_port()));
-    }
-  }
-  void Stop(int i) {
-    nodes_[i]->Stop();
-    nodes_[i].reset();
-  }
-  KvNode* node(int i) { return nodes_[i].get(); }
+  ~FaultCluster() { StopAll(); }  // before the envs go
   FaultInjectionEnv& env(int i) { return *envs_[i]; }
-  int Leader(std::set<int> excluding = {}, std::chrono::milliseconds timeout = 10s) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      for (auto& [i, n] : nodes_)
-        if (n && !excluding.count(i) && n->GetStatus().role == "leader") return i;
-      std::this_thread::sleep_for(10ms);
-    }
-    return 0;
-  }
   Result<KvCommandResult> Put(KvNode* n, const std::string& k, const std::string& v) {
     KvCommand c;
     c.key = k;
     c.value = v;
     return n->ProposeSync(c, 2s);
   }
-  Result<KvCommandResult> PutAnywhere(const std::string& k, const std::string& v,
-                                      std::set<int> excluding = {}) {
-    return node_test::RetryAtLeader<KvCommandResult>(
-        [&]() -> KvNode* {
-          const int l = Leader(excluding);
-          return l == 0 ? nullptr : nodes_[l].get();
-        },
-        [&](KvNode* n) { return Put(n, k, v); },
-        [](const Status& s) {
-          return s.IsNotLeader() || s.IsAborted() || s.IsUnavailable() || s.IsResourceExhausted();
-        },
-        100);
-  }
 
  private:
-  ::tinykv::testing::TempDir dir_;
   std::map<int, std::unique_ptr<FaultInjectionEnv>> envs_;
-  std::map<int, std::unique_ptr<KvNode>> nodes_;
 };
 
 TEST(ReplicaDiskFaults, LeaderWhoseFsyncFailsStopsAcknowledgingAndTheOthersGoOn) {

@@ -165,6 +165,35 @@ TEST(ReplicaTest, AnAppendOnlyLogCatchesUpFromASnapshot) {
   EXPECT_GT(g.replica(3)->GetStatus().snapshot_index, 0u);
 }
 
+// The state hash check over a state machine that is not KV-shaped: the
+// replicas agree, and one whose state is altered is found by name.
+TEST(ReplicaTest, AnAppendOnlyLogIsHashedAndAnAlteredReplicaIsFlagged) {
+  ::tinykv::testing::TempDir dir;
+  Hosts hosts(3);
+  LogGroup g(hosts, dir.path(), 3, 10000);
+  for (int k = 1; k <= 10; ++k) ASSERT_OK(g.Append("item-" + std::to_string(k)).status());
+  for (int i = 1; i <= 3; ++i) ASSERT_TRUE(g.WaitItems(i, 10)) << "replica " << i;
+  auto check = [&] {
+    return node_test::RetryAtLeader<HashCheckReport>(
+        [&]() -> Replica* { return WaitLeader(g.replicas()); },
+        [&](Replica* r) { return r->CheckStateHashSync(10s); }, Transient, 100);
+  };
+  auto rep = check();
+  ASSERT_OK(rep.status());
+  EXPECT_TRUE(rep->corrupt.empty());
+  EXPECT_EQ(rep->hashes.size(), 3u);
+  ASSERT_TRUE(rep->majority.has_value());
+  const int x = static_cast<int>(WaitLeader(g.replicas())->id() % 3 + 1);
+  g.sm(x)->TEST_AlterItem(3, "altered");
+  rep = check();
+  ASSERT_OK(rep.status());
+  EXPECT_EQ(rep->corrupt, std::vector<uint64_t>{static_cast<uint64_t>(x)});
+  ASSERT_TRUE(::tinykv::testing::WaitUntil(
+      [&] { return !g.replica(x)->GetStatus().alarm.empty(); }, 10s));
+  EXPECT_TRUE(g.replica(x)->Alarm().IsUnavailable());
+  ASSERT_OK(g.Append("after").status());  // the other two go on
+}
+
 // --- many groups per process ------------------------------------------------
 
 // 3 hosts x 3 groups of KvNodes: node i of group g is (host i, group g).

@@ -295,6 +295,7 @@ std::string RenderStatus(const std::vector<EndpointStatusRow>& rows, OutputForma
                ",\"applied_index\":" + U(s.applied_index) + ",\"first_index\":" + U(s.first_index) +
                ",\"last_index\":" + U(s.last_index) +
                ",\"client_address\":" + JsonString(s.client_address);
+        if (!s.alarm.empty()) out += ",\"alarm\":" + JsonString("CORRUPT: " + s.alarm);
       } else {
         out += ",\"error\":" + JsonString(r.status.status().ToString());
       }
@@ -317,10 +318,12 @@ std::string RenderStatus(const std::vector<EndpointStatusRow>& rows, OutputForma
     if (format == OutputFormat::kSimple) {
       out += r.endpoint + ", " + U(s.id) + ", " + s.role + ", leader=" + U(s.leader) +
              ", term=" + U(s.term) + ", commit=" + U(s.commit_index) +
-             ", applied=" + U(s.applied_index) + ", log=" + range + "\n";
+             ", applied=" + U(s.applied_index) + ", log=" + range +
+             (s.alarm.empty() ? "" : ", alarm: CORRUPT: " + s.alarm) + "\n";
     } else {
       table.push_back({r.endpoint, U(s.id), s.role, U(s.leader), U(s.term), U(s.commit_index),
-                       U(s.applied_index), range, ""});
+                       U(s.applied_index), range,
+                       s.alarm.empty() ? "" : "alarm: CORRUPT: " + s.alarm});
     }
   }
   if (format == OutputFormat::kTable) {

@@ -33,6 +33,7 @@ inline constexpr uint32_t kDemoEcho = 104;
 // Raft peers (raft.*)
 inline constexpr uint32_t kRaftBatch = 300;
 inline constexpr uint32_t kRaftFetchSnapshot = 301;
+inline constexpr uint32_t kRaftStateHash = 302;
 
 // client protocol (tinykv.*)
 inline constexpr uint32_t kGet = 501;
@@ -54,7 +55,7 @@ inline constexpr uint32_t kAdminSetFaults = 0x6002;
 // Every id above, once: the compile-time check below keeps them unique.
 inline constexpr std::array kAll = {
     kTestEcho,  kTestAppend, kTestCount,   kTestMissing, kDemoGet,       kDemoPut,
-    kDemoDelete, kDemoScan,  kDemoEcho,    kRaftBatch,   kRaftFetchSnapshot, kGet,
+    kDemoDelete, kDemoScan,  kDemoEcho,    kRaftBatch,   kRaftFetchSnapshot, kRaftStateHash, kGet,
     kPut,       kDelete,     kDeleteRange, kScan,        kCas,           kStatus,
     kMemberList, kMemberAdd, kMemberPromote, kMemberRemove, kAdminStatus, kAdminSetFaults,
 };

@@ -36,6 +36,7 @@
 #include "tinykv/common/status.h"
 #include "tinykv/replica/data_dir.h"
 #include "tinykv/raft/message.h"
+#include "tinykv/replica/hash_check.h"
 #include "tinykv/replica/kv_command.h"
 #include "tinykv/replica/membership.h"
 #include "tinykv/replica/peer_host.h"
@@ -66,6 +67,11 @@ struct KvNodeOptions {
   std::string cluster_token = "tinykv-cluster";
   uint64_t cluster_id = 0;
   uint64_t group = 1;                   // the Raft group this node is a member of
+  // State hash check (hash_check.h; ReplicaOptions has the meaning). Off by
+  // default; tinykv-server turns both on.
+  int hash_check_interval_ms = 0;
+  bool hash_check_at_start = false;
+  int hash_check_timeout_ms = 10000;
   PeerHost* host = nullptr;             // shared transport (must outlive the node); null: own one
   Clock* clock = nullptr;               // ticks and deadlines; null: Clock::Real()
   // Every durable file (engine, Raft log, snapshots, identity) goes through
@@ -107,13 +113,23 @@ class KvNode {
   // are linearizable. NotLeader / Timeout otherwise.
   virtual void ReadBarrier(std::chrono::milliseconds timeout, std::function<void(Status)> done) = 0;
   // Local reads from the state machine (serializable; linearizable after a
-  // ReadBarrier). Thread-safe.
+  // ReadBarrier). Thread-safe. Unavailable naming the hash mismatch while
+  // the node is CORRUPT (hash_check.h): its state is known to be wrong.
   virtual Result<std::optional<std::string>> Get(const std::string& key) = 0;
   virtual Result<std::vector<std::pair<std::string, std::string>>> Scan(
       const std::string& start, const std::string& end /* empty = unbounded */, size_t limit) = 0;
 
+  // Runs a state hash check now (leader only): Replica::CheckStateHash.
+  // NotSupported unless overridden (test doubles).
+  virtual void CheckStateHash(std::chrono::milliseconds timeout,
+                              std::function<void(Result<HashCheckReport>)> done) {
+    (void)timeout;
+    done(Status::NotSupported("this node runs no state hash checks"));
+  }
+
   // Blocking conveniences (tests, Python): wait for the callbacks above.
   Result<KvCommandResult> ProposeSync(KvCommand cmd, std::chrono::milliseconds timeout);
+  Result<HashCheckReport> CheckStateHashSync(std::chrono::milliseconds timeout);
   Status ReadBarrierSync(std::chrono::milliseconds timeout);
   Result<MemberChangeResult> ProposeMemberChangeSync(MemberChange change,
                                                      std::chrono::milliseconds timeout);

@@ -19,6 +19,18 @@
 //                                applied configuration): lp peer address | lp client address
 //   'c' + fixed64 BE client   -> varint seq | encoded KvCommandResult
 //
+// Hash (StateMachine::Hash, hash_check.h): every key of the DB in order
+// except the address book ('m' "peer/"): the user keys and values, the dedup
+// records (they decide what a retried request gets, so a damaged one is a
+// wrong answer too), the applied (index, term) and the ConfState. The
+// address book is left out: its bootstrap entries are written by each member
+// from its own --initial-cluster, so healthy members may spell an address
+// differently, and a wrong address shows as an unreachable peer, never as a
+// wrong answer. PrepareHash takes an engine iterator (a consistent view as
+// of now) and hashes through it on the caller's thread, verifying every
+// block checksum; a damaged table makes the hash Corruption. Install waits
+// for running hash jobs, which stop early when an Install begins.
+//
 // Snapshots: Checkpoint() writes a DB checkpoint directory (an openable copy
 // of the engine, with the applied index and membership inside); Install()
 // replaces the live DB with such a directory.
@@ -28,9 +40,12 @@
 // Unavailable).
 #pragma once
 
+#include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <string>
@@ -60,6 +75,8 @@ class KvStateMachine final : public StateMachine {
   Result<CommandOutcome> Apply(uint64_t index, uint64_t term, Slice command) override;
   Status ApplyNoop(uint64_t index, uint64_t term) override;
   Status ApplyConfChange(uint64_t index, uint64_t term, const Membership& m) override;
+  Result<uint64_t> Hash() override;
+  Result<HashJob> PrepareHash() override;
   Status Checkpoint(const std::filesystem::path& dir) override;
   Status Install(const std::filesystem::path& checkpoint_dir) override;
   Status Reopen() override;
@@ -79,6 +96,8 @@ class KvStateMachine final : public StateMachine {
   Status OpenDb();
   Status LoadMeta();
   Result<std::optional<std::string>> GetRaw(const std::string& key);
+  // Ends when every hash job's iterator is gone (Install, the destructor).
+  void WaitForHashJobs();
 
   const std::filesystem::path dir_;
   Env* const env_;
@@ -88,6 +107,12 @@ class KvStateMachine final : public StateMachine {
   uint64_t applied_term_ = 0;
   std::optional<raft::ConfState> conf_;
   AddressBook members_;
+  // Hash jobs whose engine iterator is alive, and Installs begun (a running
+  // job stops when this moves).
+  std::mutex hash_mu_;
+  std::condition_variable hash_cv_;
+  int hash_iterators_ = 0;
+  std::atomic<uint64_t> install_epoch_{0};
 };
 
 }  // namespace tinykv::replica

@@ -21,6 +21,9 @@
 //                       fetches the snapshot's files (raft.FetchSnapshot),
 //                       then answers, so the sender learns the outcome.
 //   raft.FetchSnapshot  the files of one group's snapshot, in chunks.
+//   raft.StateHash      one group's state hash check (hash_check.h): the
+//                       receiver's GroupEndpoint answers; the sender's
+//                       endpoint gets the answer (SendStateHash).
 //
 // Handshake. Every peer connection opens with a hello (the RPC layer's hello
 // frame) carrying the cluster id and the sender's node id. The peer port
@@ -50,6 +53,7 @@
 #include "tinykv/common/status.h"
 #include "tinykv/net/asio.h"
 #include "tinykv/raft/message.h"
+#include "tinykv/replica/hash_check.h"
 
 namespace tinykv::replica {
 
@@ -72,6 +76,13 @@ class GroupEndpoint {
   // Delivery to `to` failed (the whole batch, or the snapshot).
   virtual void OnUnreachable(uint64_t to) = 0;
   virtual void OnSnapshotSent(uint64_t to, bool failed) = 0;
+  // A raft.StateHash request of this group from node `from` (hash_check.h).
+  // Must not block: answers an ask from the hashes kept, and only queues a
+  // verdict or a check request for the driver.
+  virtual Result<StateHashResponse> OnStateHash(uint64_t from, const StateHashRequest& req) = 0;
+  // What node `to` answered to SendStateHash(to, req), or why the call failed.
+  virtual void OnStateHashAnswer(uint64_t to, const StateHashRequest& req,
+                                 Result<StateHashResponse> answer) = 0;
 };
 
 // Peer connections that have not completed their hello, at most (the RPC
@@ -139,6 +150,10 @@ class PeerHost {
   virtual net::awaitable<Status> FetchSnapshot(uint64_t group, uint64_t from, uint64_t index,
                                                uint64_t term, std::filesystem::path into, Env* env,
                                                std::function<bool()> cancelled) = 0;
+  // Sends a raft.StateHash request of group `req.group` to node `to`; the
+  // answer (or the failure) goes to that group's endpoint (OnStateHashAnswer)
+  // on a host io thread, unless the group unregistered meanwhile. Never blocks.
+  virtual void SendStateHash(uint64_t to, StateHashRequest req) = 0;
   virtual PeerHostStats stats() const = 0;
 
   // Stops the server and the client; calls in progress end with Cancelled.

@@ -14,7 +14,8 @@
 // leadership transfer, stop), ready_loop.cc (the Ready loop and apply),
 // proposals.cc (the proposal envelope and its completion), read_barrier.cc,
 // membership_change.cc (member changes and the address book),
-// snapshots.cc (make, serve, fetch, install), peer_host.cc (transport).
+// snapshots.cc (make, serve, fetch, install), hash_check.cc (the state hash
+// check), peer_host.cc (transport).
 //
 // Proposals. The replica owns the proposal envelope: an entry's data is
 //   fixed64 proposal id | command
@@ -43,6 +44,13 @@
 // EIO or a failed fsync the page cache may have lost acknowledged-looking
 // data, so only an operator's restart resumes.
 //
+// State hash check (hash_check.h). The leader can compare the members'
+// state machines at one log index (CheckStateHash; periodically and at
+// start with the options below). A member whose state differs from the
+// majority's is CORRUPT: it refuses proposals and reads with Unavailable
+// naming the mismatch (Alarm(), GetStatus().alarm), hands leadership away,
+// and keeps taking part in Raft.
+//
 // Time. Ticks and deadlines come from the Clock in the options (Clock::Real
 // by default): the driver polls it and ticks once per tick_ms of clock time
 // (at most one tick per poll, so a stalled driver does not fire a burst of
@@ -66,6 +74,7 @@
 #include "tinykv/common/env.h"
 #include "tinykv/common/result.h"
 #include "tinykv/common/status.h"
+#include "tinykv/replica/hash_check.h"
 #include "tinykv/replica/membership.h"
 #include "tinykv/replica/peer_host.h"
 #include "tinykv/replica/replica_status.h"
@@ -91,6 +100,15 @@ struct ReplicaOptions {
   int heartbeat_ticks = 1;
   uint64_t snapshot_threshold = 10000;  // applied entries between snapshots
   bool sync = true;           // fsync the raft log before acknowledging (off only for tests)
+  // State hash check (hash_check.h). The leader runs one every this many
+  // ms of clock time; 0 = never (tinykv-server: --corrupt-check-interval-ms).
+  int hash_check_interval_ms = 0;
+  // The startup check (etcd's initial corrupt check): a started replica asks
+  // for a check, and as leader serves no proposal or linearizable read until
+  // one found its state equal to the majority's (--initial-corrupt-check).
+  bool hash_check_at_start = false;
+  // How long a periodic or startup check waits for every member's hash.
+  int hash_check_timeout_ms = 10000;
   Clock* clock = nullptr;     // nullptr: Clock::Real()
   // Every durable file of the replica (its log, snapshots) goes through it;
   // nullptr: Env::Default(). Must outlive the replica.
@@ -132,8 +150,23 @@ class Replica {
   // the state machine are then linearizable. NotLeader / Timeout otherwise.
   virtual void ReadBarrier(std::chrono::milliseconds timeout, std::function<void(Status)> done) = 0;
 
+  // Runs a state hash check now (leader only; hash_check.h): proposes a
+  // check entry, compares every member's hash at its index, marks those that
+  // differ from the majority CORRUPT. `done` runs once: with the report (also
+  // when some members gave no hash by the deadline: report.missing);
+  // NotLeader; Timeout (the check entry did not apply in time); Aborted
+  // (leadership lost during the check); Cancelled. A call while a check is
+  // running joins it if its entry has not applied yet, else waits for the
+  // next one (so `done` may take up to about twice `timeout`).
+  virtual void CheckStateHash(std::chrono::milliseconds timeout,
+                              std::function<void(Result<HashCheckReport>)> done) = 0;
+  // OK, or why this replica refuses to serve: Unavailable naming the hash
+  // mismatch while it is CORRUPT. Thread-safe, cheap.
+  virtual Status Alarm() const = 0;
+
   // Blocking conveniences: wait for the callbacks above.
   Result<std::string> ProposeSync(std::string command, std::chrono::milliseconds timeout);
+  Result<HashCheckReport> CheckStateHashSync(std::chrono::milliseconds timeout);
   Status ReadBarrierSync(std::chrono::milliseconds timeout);
   Result<MemberChangeResult> ProposeMemberChangeSync(MemberChange change,
                                                      std::chrono::milliseconds timeout);

@@ -41,6 +41,14 @@ struct ReplicaStatus : ReplicaPosition {
   // Non-empty when the replica stopped on a disk error: it acknowledges
   // nothing until restarted (fail-safe), but still serves local reads.
   std::string error;
+  // Non-empty while the replica is CORRUPT (hash_check.h): a state hash check
+  // found its state machine different from the majority's (the text names
+  // the index and both hashes). It refuses proposals and reads, but keeps
+  // taking part in Raft. Persisted until a later check finds it right again.
+  std::string alarm;
+  // The index of the last state hash check that found this replica's state
+  // equal to the majority's (0: none since it started).
+  uint64_t hash_verified_index = 0;
   // Peer messages the Raft core refused (raft/message_check.h: malformed,
   // from a non-member, above the term ceiling, ...), and snapshots refused
   // before their files were fetched.

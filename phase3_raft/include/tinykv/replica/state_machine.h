@@ -27,13 +27,27 @@
 // (possibly made by another replica of the group and shipped over the
 // network), after which applied_index() is the checkpoint's.
 //
+// Hashes (hash_check.h: replicas compare them to find a damaged member).
+// Hash() is a hash of everything that must be equal on every replica after
+// the same entries applied -- deterministic, stable across restarts,
+// versions and platforms (StateHasher, state_hash.h) -- and of nothing that
+// may legitimately differ (local bookkeeping; KvStateMachine leaves out the
+// address book, whose bootstrap entries every member writes from its own
+// flags). PrepareHash() captures the state as of now, cheaply, and returns a
+// job computing Hash() of that capture on another thread while later entries
+// apply; the default computes Hash() at once. A job must end soon after its
+// `cancel` flag turns true, and the state machine must outlive it.
+//
 // Thread safety: the replica calls every method here from its driver thread
-// only. Reads that users make (KvStateMachine::Get, ...) are the state
+// only (a HashJob runs on the replica's hash thread, concurrently with later
+// calls). Reads that users make (KvStateMachine::Get, ...) are the state
 // machine's own business and must be safe against concurrent applies.
 #pragma once
 
 #include <cstdint>
+#include <atomic>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -70,6 +84,15 @@ class StateMachine {
   // Records a conf change entry as applied together with the membership it
   // produced (in one atomic write).
   virtual Status ApplyConfChange(uint64_t index, uint64_t term, const Membership& m) = 0;
+
+  // A hash of the state as of applied_index() (see the header comment).
+  // Corruption if the state cannot be read back intact.
+  virtual Result<uint64_t> Hash() = 0;
+  using HashJob = std::function<Result<uint64_t>(const std::atomic<bool>& cancel)>;
+  virtual Result<HashJob> PrepareHash() {
+    Result<uint64_t> h = Hash();
+    return HashJob([h](const std::atomic<bool>&) { return h; });
+  }
 
   // REQUIRES: `dir` does not exist. Creates it.
   virtual Status Checkpoint(const std::filesystem::path& dir) = 0;

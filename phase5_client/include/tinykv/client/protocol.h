@@ -240,11 +240,17 @@ struct StatusResponse : replica::ReplicaPosition {
   std::string client_address;         // this node's advertised client endpoint
   std::string leader_client_address;  // empty when unknown
   uint64_t cluster_id = 0;            // the data dir's identity (0: not known yet)
+  // Non-empty while the node is CORRUPT (replica/hash_check.h: its state
+  // differs from the majority's; it refuses reads and writes). Last on the
+  // wire, and optional there: an answer from a server that predates the
+  // field decodes with no alarm.
+  std::string alarm;
   template <class A>
   void serialize(A& a) {
     ReplicaPosition::serialize(a);
     a(client_address, leader_client_address);
     net::TrailingField(a, cluster_id);  // absent from servers before identities
+    net::TrailingField(a, alarm);       // absent from servers before the hash check
   }
 };
 

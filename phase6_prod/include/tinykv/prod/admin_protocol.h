@@ -4,7 +4,8 @@
 // Methods (served on the client address, next to the KV service):
 //   prod.AdminStatus      always on. The node's Raft view: id, leader, term,
 //                         role, commit/applied/first/last index, members,
-//                         and the counters of refused peer messages.
+//                         the counters of refused peer messages and the
+//                         CORRUPT alarm of the state hash check.
 //   prod.AdminSetFaults   only with --enable-fault-injection (otherwise the
 //                         RPC layer answers NotSupported: the method is not
 //                         registered). Replaces the set of peers whose
@@ -21,6 +22,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "tinykv/net/method.h"
@@ -66,11 +68,21 @@ struct AdminStatusResponse : replica::ReplicaPosition {
   // undecodable, misaddressed, for a group not hosted here).
   uint64_t rejected_messages = 0;
   uint64_t peer_messages_refused = 0;
+  // Non-empty while the node is CORRUPT (replica/hash_check.h); and the index
+  // of the last state hash check that found its state right (0: none since
+  // it started).
+  std::string alarm;
+  uint64_t hash_verified_index = 0;
   template <class A>
   void serialize(A& a) {
     ReplicaPosition::serialize(a);
     a(members, client_address, peer_address, fault_injection, pid, snapshot_index, log_fsyncs,
-      log_entries_written, rejected_messages, peer_messages_refused);
+      log_entries_written);
+    // Added later: absent from an older server's answer (net::TrailingField).
+    net::TrailingField(a, rejected_messages);
+    net::TrailingField(a, peer_messages_refused);
+    net::TrailingField(a, alarm);
+    net::TrailingField(a, hash_verified_index);
   }
 };
 

@@ -56,6 +56,14 @@ struct ServerConfig {
   bool sync = true;                               // --unsafe-no-fsync turns it off (tests only)
   int request_timeout_ms = 5000;                  // --request-timeout-ms
   int shutdown_drain_ms = 5000;                   // --shutdown-drain-ms
+  // The state hash check (replica/hash_check.h; etcd's corruption check).
+  // --corrupt-check-interval-ms (etcd's --experimental-corrupt-check-time):
+  // the leader compares every member's state this often; 0 = never.
+  int corrupt_check_interval_ms = 300000;
+  // --initial-corrupt-check / --no-initial-corrupt-check (etcd's
+  // --experimental-initial-corrupt-check): a started node asks for a check,
+  // and as leader serves nothing before one found its state right.
+  bool initial_corrupt_check = true;
 };
 
 // Parses --initial-cluster: "1=127.0.0.1:2380,2=127.0.0.1:2381". Ids are
