@@ -18,6 +18,7 @@ constexpr char kJson[] = "application/json";
 // Why a member is not healthy; empty when it is.
 std::string Unhealthy(const replica::KvNodeStatus& st) {
   if (!st.error.empty()) return "disk error: " + st.error;
+  if (!st.alarm.empty()) return "alarm " + st.alarm;  // e.g. CORRUPT: state hash mismatch ...
   if (st.leader == 0) return "no leader";
   return "";
 }
@@ -41,12 +42,12 @@ HttpResponse DebugRaftResponse(const replica::KvNodeStatus& st) {
   std::string body = fmt::format(
       "{{\"id\":{},\"group\":{},\"term\":{},\"role\":{},\"leader\":{},\"vote\":{},"
       "\"commit_index\":{},\"applied_index\":{},\"first_index\":{},\"last_index\":{},"
-      "\"snapshot_index\":{},\"members\":[{}],\"error\":{},\"rejected_messages\":{},"
+      "\"snapshot_index\":{},\"members\":[{}],\"error\":{},\"alarm\":{},\"rejected_messages\":{},"
       "\"log_fsyncs\":{},\"log_entries_written\":{},\"proposals_pending\":{},"
       "\"proposals_failed\":{},\"leader_changes\":{},\"ticks\":{}}}",
       st.id, st.group, st.term, cli::JsonString(st.role), st.leader, st.vote, st.commit_index,
       st.applied_index, st.first_index, st.last_index, st.snapshot_index, members,
-      cli::JsonString(st.error), st.rejected_messages, st.log_fsyncs, st.log_entries_written,
+      cli::JsonString(st.error), cli::JsonString(st.alarm), st.rejected_messages, st.log_fsyncs, st.log_entries_written,
       st.proposals_pending, st.proposals_failed, st.leader_changes, st.ticks);
   return HttpResponse{200, kJson, std::move(body)};
 }
