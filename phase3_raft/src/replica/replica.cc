@@ -262,13 +262,21 @@ RoutingError ReplicaImpl::LeaderHint() const {
 
 void ReplicaImpl::Fail(const Status& s, const std::string& what) {
   if (!failed_.ok()) return;
-  // Unavailable, so that clients retry elsewhere: this member sends nothing
-  // more, its peers elect another leader, and a retried write is applied at
-  // most once (requests carry dedup ids). The outcome of proposals pending
-  // now is unknown: an entry sent to followers before the failure may still
-  // commit under the next leader.
-  failed_ = Status::Unavailable("replica stopped after a disk error (" + what + ": " +
-                                s.ToString() + "); outcome of pending writes unknown");
+  // This member sends nothing more, its peers elect another leader, and a
+  // retried write is applied at most once (requests carry dedup ids). The
+  // outcome of proposals pending now is unknown: an entry sent to followers
+  // before the failure may still commit under the next leader. A full disk
+  // answers ResourceExhausted and is recovered from in place: nothing of the
+  // failed Ready left the process, and what is on disk is what a restart
+  // would find (RecoverFromFullDisk). Anything else answers Unavailable, so
+  // that clients retry elsewhere, until a restart.
+  const bool full_disk = s.IsResourceExhausted();
+  failed_ = full_disk ? Status::ResourceExhausted("no space left on the disk of node " +
+                                                  std::to_string(id_) + " (" + what + ": " +
+                                                  s.ToString() +
+                                                  "); writes are refused until space frees")
+                      : Status::Unavailable("replica stopped after a disk error (" + what + ": " +
+                                            s.ToString() + "); outcome of pending writes unknown");
   {
     std::lock_guard<std::mutex> l(state_mu_);
     error_ = what + ": " + s.ToString();
@@ -278,21 +286,13 @@ void ReplicaImpl::Fail(const Status& s, const std::string& what) {
   // leader) must not see the last soft state.
   leader_ = 0;
   role_ = static_cast<int>(StateRole::kFollower);
-  if (s.IsResourceExhausted()) {
-    // A full disk: nothing of the failed Ready left the process, and what is
-    // on disk is what a restart would find, so once space returns the
-    // replica reopens from it in place (RecoverFromFullDisk).
-    failed_ = Status::ResourceExhausted("no space left on the disk of node " +
-                                        std::to_string(id_) + " (" + what + ": " + s.ToString() +
-                                        "); writes are refused until space frees");
-    log_->error("node={} group={} {} failed: {}; the replica stops acknowledging and retries "
-                "once the disk takes writes again", id_, opts_.group, what, s.ToString());
+  log_->error("node={} group={} {} failed: {}; the replica stops acknowledging {}", id_,
+              opts_.group, what, s.ToString(),
+              full_disk ? "and retries once the disk takes writes again" : "until restarted");
+  if (full_disk) {
     full_disk_since_ = clock_->NowMicros();
     recover_delay_ms_ = kFirstRecoverDelayMs;
     ScheduleRecovery();
-  } else {
-    log_->error("node={} group={} {} failed: {}; the replica stops acknowledging until restarted",
-                id_, opts_.group, what, s.ToString());
   }
   CancelAll(failed_);
   EndCheck(failed_);
