@@ -15,7 +15,7 @@ endif()
 
 # tinykv_add_library(<name> <alias> SOURCES ...): a phase library with its public include dir.
 function(tinykv_add_library name alias)
-  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "" "TEST_PREFIX" "SOURCES;DEPS" ${ARGN})
   add_library(${name} ${ARG_SOURCES})
   add_library(${alias} ALIAS ${name})
   target_include_directories(${name} PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/include
@@ -23,18 +23,20 @@ function(tinykv_add_library name alias)
   target_link_libraries(${name} PUBLIC ${ARG_DEPS} PRIVATE tinykv_warnings)
 endfunction()
 
-# tinykv_add_test(<target> SOURCES ... DEPS ...): one GoogleTest binary per phase,
-# discovered by ctest so that every TEST() is its own ctest entry.
+# tinykv_add_test(<target> SOURCES ... DEPS ... [TEST_PREFIX p]): one GoogleTest
+# binary per phase, discovered by ctest so that every TEST() is its own ctest
+# entry (named with the prefix, when a second binary runs the same tests).
 function(tinykv_add_test target)
   if(NOT TINYKV_BUILD_TESTS)
     return()
   endif()
-  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "" "TEST_PREFIX" "SOURCES;DEPS" ${ARGN})
   add_executable(${target} ${ARG_SOURCES})
   target_link_libraries(${target} PRIVATE ${ARG_DEPS} tinykv::testing GTest::gtest GTest::gtest_main
                                           tinykv_warnings)
   target_include_directories(${target} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/src)
-  gtest_discover_tests(${target} DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 300)
+  gtest_discover_tests(${target} DISCOVERY_TIMEOUT 60 TEST_PREFIX "${ARG_TEST_PREFIX}"
+                       PROPERTIES TIMEOUT 300)
 endfunction()
 
 # tinykv_add_bindings(<name> SOURCES ...): a phase's pybind11 binder, linked into tinykv._core.
@@ -42,7 +44,7 @@ function(tinykv_add_bindings name)
   if(NOT TINYKV_BUILD_PYTHON)
     return()
   endif()
-  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "" "TEST_PREFIX" "SOURCES;DEPS" ${ARGN})
   add_library(${name} STATIC ${ARG_SOURCES})
   target_link_libraries(${name} PUBLIC pybind11::headers Python3::Module ${ARG_DEPS}
                                 PRIVATE tinykv_warnings tinykv_python_common)

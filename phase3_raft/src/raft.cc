@@ -64,6 +64,7 @@ Raft::Raft(const Config& c)
       election_timeout_(c.election_tick),
       heartbeat_timeout_(c.heartbeat_tick),
       check_quorum_(c.check_quorum),
+      parallel_leader_append_(c.parallel_leader_append),
       pre_vote_(c.pre_vote),
       read_only_option_(c.read_only_option),
       max_msg_bytes_(c.max_msg_bytes),
@@ -208,7 +209,8 @@ void Raft::Reset(uint64_t term) {
   for (auto& [id, pr] : prs_.progress) {
     const bool learner = pr.is_learner;
     pr = prs_.NewProgress(last + 1, learner);
-    if (id == id_) pr.match = last;
+    // Parallel append: only what is durable counts (OnPersisted adds the rest).
+    if (id == id_) pr.match = parallel_leader_append_ ? log_.LastStableIndex() : last;
   }
   pending_conf_index_ = 0;
   uncommitted_size_ = 0;
@@ -570,10 +572,21 @@ bool Raft::AppendEntry(std::vector<Entry> es) {
   }
   if (!IncreaseUncommittedSize(es)) return false;
   li = log_.Append(es);
-  // The leader counts its own entry (persisted before any dependent message is sent).
+  // Parallel append: the leader counts these entries once they are durable
+  // (OnPersisted). Otherwise it counts them now: the classic contract
+  // persists them before any message that depends on them is sent.
+  if (parallel_leader_append_) return true;
   prs_.progress.at(id_).MaybeUpdate(li);
   MaybeCommit();
   return true;
+}
+
+void Raft::OnPersisted() {
+  if (!parallel_leader_append_ || state_ != StateRole::kLeader) return;
+  auto self = prs_.progress.find(id_);
+  if (self == prs_.progress.end()) return;  // removed from the configuration
+  // Every durable entry of a leader's log stays in it (a leader never truncates).
+  if (self->second.MaybeUpdate(log_.LastStableIndex()) && MaybeCommit()) BcastAppend();
 }
 
 bool Raft::MaybeCommit() { return log_.MaybeCommit(prs_.Committed(), current_term_); }

@@ -55,6 +55,11 @@ class Raft {
   void AppliedTo(uint64_t index);
   // Reduces the uncommitted tail by the payload of newly committed entries.
   void ReduceUncommittedSize(uint64_t bytes);
+  // The application made the log durable up to the end of the last Ready
+  // (RawNode::Advance). With parallel_leader_append, a leader now counts those
+  // entries toward the commit quorum (it did not when it appended them).
+  void OnPersisted();
+  bool parallel_leader_append() const { return parallel_leader_append_; }
 
   SoftState GetSoftState() const { return SoftState{lead_, state_}; }
   HardState GetHardState() const { return HardState{current_term_, voted_for_, log_.committed()}; }
@@ -179,6 +184,7 @@ class Raft {
   int randomized_election_timeout_ = 0;
 
   bool check_quorum_;
+  bool parallel_leader_append_;
   bool pre_vote_;
   ReadOnlyOption read_only_option_;
   uint64_t max_msg_bytes_;

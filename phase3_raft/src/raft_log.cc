@@ -163,6 +163,14 @@ uint64_t RaftLog::LastIndex() const {
   return storage_->LastIndex();
 }
 
+uint64_t RaftLog::LastStableIndex() const {
+  if (unstable_.snapshot) return 0;
+  const uint64_t stored = storage_->LastIndex();
+  if (unstable_.entries.empty()) return stored;
+  // A pending truncation: stored entries from offset on are being replaced.
+  return std::min(stored, unstable_.offset - 1);
+}
+
 uint64_t RaftLog::LastTerm() const {
   auto t = Term(LastIndex());
   TINYKV_CHECK(t.ok()) << "unexpected error when getting the last term: " << t.status().ToString();

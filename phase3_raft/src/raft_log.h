@@ -65,6 +65,9 @@ class RaftLog {
 
   uint64_t FirstIndex() const;
   uint64_t LastIndex() const;
+  // The last index of the log that is durable and will stay part of it: the
+  // entries before the unstable tail (0 while a snapshot is pending).
+  uint64_t LastStableIndex() const;
   uint64_t LastTerm() const;
   // Term of entry i; NotFound (compacted) or Unavailable (beyond last).
   Result<uint64_t> Term(uint64_t i) const;

@@ -126,6 +126,14 @@ Ready RawNode::GetReady() {
   rd.must_sync = !rd.entries.empty() || !rd.snapshot.empty() ||
                  (rd.hard_state && (rd.hard_state->term != prev_hard_.term ||
                                     rd.hard_state->vote != prev_hard_.vote));
+  // Parallel append (ready.h): a leader's messages need not wait for this
+  // Ready's write when it changes neither term nor vote (its vote for itself
+  // is durable, and its own entries count only once Advance says so).
+  rd.messages_before_persist =
+      raft_->parallel_leader_append() && raft_->state() == StateRole::kLeader &&
+      rd.snapshot.empty() &&
+      (!rd.hard_state ||
+       (rd.hard_state->term == prev_hard_.term && rd.hard_state->vote == prev_hard_.vote));
   // The uncommitted tail shrinks as entries are handed out for applying.
   if (raft_->state() == StateRole::kLeader) {
     uint64_t bytes = 0;
@@ -141,6 +149,7 @@ void RawNode::Advance(const Ready& rd) {
   RaftLog& log = raft_->log();
   if (!rd.entries.empty()) log.StableTo(rd.entries.back().index, rd.entries.back().term);
   if (!rd.snapshot.empty()) log.StableSnapTo(rd.snapshot.metadata.index);
+  if (!rd.entries.empty()) raft_->OnPersisted();
   if (!rd.committed_entries.empty()) {
     raft_->AppliedTo(rd.committed_entries.back().index);
   } else if (!rd.snapshot.empty() && rd.snapshot.metadata.index > log.applied()) {

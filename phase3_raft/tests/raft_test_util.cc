@@ -52,6 +52,7 @@ Config TestConfig(uint64_t id, MemoryStorage* s, int election, int heartbeat) {
   c.heartbeat_tick = heartbeat;
   c.random_seed = 42;
   c.log_transitions = false;
+  c.parallel_leader_append = kParallelLeaderAppend;
   return c;
 }
 

@@ -13,6 +13,16 @@
 
 namespace tinykv::raft::testing {
 
+// The core tests run twice: as written, and with the leader's parallel
+// append on (Config::parallel_leader_append), in the binary built with
+// TINYKV_TEST_PARALLEL_APPEND (ctest names prefixed "ParallelAppend.").
+// TestConfig and the simulator tests' options take this value.
+#ifdef TINYKV_TEST_PARALLEL_APPEND
+inline constexpr bool kParallelLeaderAppend = true;
+#else
+inline constexpr bool kParallelLeaderAppend = false;
+#endif
+
 // A RawNode with its MemoryStorage; Ready is processed by Persist().
 struct TestNode {
   uint64_t id;

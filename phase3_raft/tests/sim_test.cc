@@ -10,6 +10,7 @@
 
 #include "tinykv/raft/sim_cluster.h"
 #include "tinykv/testing/test_util.h"
+#include "raft_test_util.h"
 
 namespace tinykv::raft::sim {
 namespace {
@@ -26,6 +27,7 @@ SimOptions Opts(int n, uint64_t seed) {
   SimOptions o;
   o.n = n;
   o.seed = seed;
+  o.parallel_leader_append = raft::testing::kParallelLeaderAppend;
   return o;
 }
 

@@ -13,6 +13,8 @@
 // overwrote it) completes with Aborted -- never with a wrong success.
 #include "replica_impl.h"
 
+#include <algorithm>
+
 #include "tinykv/common/coding.h"
 #include "tinykv/raft/codec.h"
 
@@ -117,6 +119,12 @@ void ReplicaImpl::SweepTimeouts() {
       ++it;
     }
   }
+  // A request whose barriers all timed out is of no use any more.
+  for (auto it = read_batches_.begin(); it != read_batches_.end();) {
+    const bool live = std::any_of(it->second.begin(), it->second.end(),
+                                  [this](const std::string& c) { return reads_.count(c) > 0; });
+    it = live ? std::next(it) : read_batches_.erase(it);
+  }
 }
 
 void ReplicaImpl::CancelAll(const Status& why) {
@@ -126,6 +134,8 @@ void ReplicaImpl::CancelAll(const Status& why) {
   for (auto& [pid, p] : props) p.done(why);
   auto reads = std::move(reads_);
   reads_.clear();
+  unissued_reads_.clear();
+  read_batches_.clear();
   for (auto& [ctx, r] : reads) r.done(why);
 }
 

@@ -3,6 +3,13 @@
 // read's index (a heartbeat round, or a lease) and the state machine applied
 // up to that index. The core reports a read it can no longer answer in
 // Ready::failed_reads; those complete with NotLeader at once.
+//
+// Batching: the barriers that arrive between two Readys share one ReadIndex
+// request (one heartbeat round confirms them all). That is still
+// linearizable: the request is made after each of them arrived, so its read
+// index -- the commit index when it is made, confirmed by a quorum's answers
+// to heartbeats sent after it -- is at least the commit index at each
+// barrier's arrival.
 #include "replica_impl.h"
 
 namespace tinykv::replica::internal {
@@ -19,24 +26,42 @@ void ReplicaImpl::ReadBarrier(std::chrono::milliseconds timeout,
     }
     std::string ctx = std::to_string(epoch_ | next_read_++);
     reads_.emplace(ctx, PendingRead{std::move(done), deadline, 0, false});
-    raw_->ReadIndex(ctx);
+    unissued_reads_.push_back(std::move(ctx));
     ScheduleReady();
   });
 }
 
+void ReplicaImpl::IssueReads() {
+  if (unissued_reads_.empty()) return;
+  std::string ctx = std::to_string(epoch_ | next_read_++);
+  read_batches_.emplace(ctx, std::move(unissued_reads_));
+  unissued_reads_.clear();
+  raw_->ReadIndex(std::move(ctx));
+}
+
 void ReplicaImpl::OnReadStates(const Ready& rd) {
   for (const ReadState& rs : rd.read_states) {
-    auto it = reads_.find(rs.request_ctx);
-    if (it == reads_.end()) continue;
-    it->second.index = rs.index;
-    it->second.confirmed = true;
+    auto batch = read_batches_.find(rs.request_ctx);
+    if (batch == read_batches_.end()) continue;
+    for (const std::string& ctx : batch->second) {
+      auto it = reads_.find(ctx);
+      if (it == reads_.end()) continue;  // timed out meanwhile
+      it->second.index = rs.index;
+      it->second.confirmed = true;
+    }
+    read_batches_.erase(batch);
   }
-  for (const std::string& ctx : rd.failed_reads) {
-    auto it = reads_.find(ctx);
-    if (it == reads_.end()) continue;
-    auto done = std::move(it->second.done);
-    reads_.erase(it);
-    done(NotLeader());
+  for (const std::string& failed : rd.failed_reads) {
+    auto batch = read_batches_.find(failed);
+    if (batch == read_batches_.end()) continue;
+    for (const std::string& ctx : batch->second) {
+      auto it = reads_.find(ctx);
+      if (it == reads_.end()) continue;
+      auto done = std::move(it->second.done);
+      reads_.erase(it);
+      done(NotLeader());
+    }
+    read_batches_.erase(batch);
   }
   CompleteReads();
 }

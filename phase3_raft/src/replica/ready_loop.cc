@@ -4,9 +4,18 @@
 // write, one fdatasync when the Ready says must_sync) -> 2. send the
 // messages -> 3. install the snapshot and apply the committed entries ->
 // 4. complete read barriers -> Advance. A failure in 1 or 3 stops the
-// replica before anything of that Ready leaves the process (Fail): messages
-// sent after a failed persist could vouch for entries or votes that are not
-// durable.
+// replica before anything of that Ready that depends on it leaves the
+// process (Fail): messages sent after a failed persist could vouch for
+// entries or votes that are not durable.
+//
+// The leader's parallel append (thesis §10.2.1): when the Ready says
+// messages_before_persist, 2 comes before 1, so the followers receive the
+// entries while the leader is still writing them and the two fdatasyncs
+// overlap instead of running in series. Nothing those messages carry
+// depends on the write: the core counts the leader's own entries toward
+// the commit only at Advance, after 1 succeeded. If 1 fails, the replica
+// stops; what the followers got is then just entries of an uncommitted
+// tail.
 #include "replica_impl.h"
 
 #include "tinykv/common/coding.h"
@@ -17,6 +26,7 @@ namespace tinykv::replica::internal {
 using namespace raft;  // NOLINT: the core's types throughout
 
 void ReplicaImpl::HandleReady() {
+  if (!stopping_ && failed_.ok()) IssueReads();
   while (!stopping_ && failed_.ok() && raw_->HasReady()) {
     Ready rd = raw_->GetReady();
     if (rd.soft_state) {
@@ -26,13 +36,15 @@ void ReplicaImpl::HandleReady() {
       const bool leader = rd.soft_state->role == StateRole::kLeader;
       if (leader != was_leader) OnRoleChange(leader);
     }
+    const bool send_first = rd.messages_before_persist && !rd.messages.empty();
+    if (send_first) Send(std::move(rd.messages));
     if (!Persist(rd)) return;
     if (rd.hard_state) {
       term_ = rd.hard_state->term;
       commit_ = rd.hard_state->commit;
     }
     TrackAppended(rd.entries);
-    if (!rd.messages.empty()) Send(std::move(rd.messages));
+    if (!send_first && !rd.messages.empty()) Send(std::move(rd.messages));
     if (!rd.snapshot.empty() && !InstallSnapshot(rd.snapshot)) return;
     if (!ApplyEntries(rd.committed_entries)) return;
     OnReadStates(rd);

@@ -175,6 +175,7 @@ Status ReplicaImpl::OpenLog() {
   c.max_uncommitted_bytes = 64u << 20;
   c.max_committed_bytes_per_ready = 16u << 20;
   c.random_seed = rng_.Next();
+  c.parallel_leader_append = opts_.parallel_leader_append;
   TINYKV_ASSIGN_OR_RETURN(raw_, RawNode::Create(c));
   return Status::OK();
 }

@@ -173,6 +173,7 @@ class ReplicaImpl final : public Replica, public GroupEndpoint {
   void CancelAll(const Status& why);
 
   // read_barrier.cc
+  void IssueReads();
   void OnReadStates(const raft::Ready& rd);
   void CompleteReads();
 
@@ -253,6 +254,12 @@ class ReplicaImpl final : public Replica, public GroupEndpoint {
   std::unordered_map<uint64_t, PendingProposal> proposals_;
   std::map<uint64_t, uint64_t> index_to_pid_;
   std::map<std::string, PendingRead> reads_;
+  // Read barriers not yet handed to the core, and the ReadIndex requests in
+  // flight (their context -> the barriers each one confirms): one request,
+  // hence one heartbeat round, per Ready serves every barrier that arrived
+  // before it (read_barrier.cc).
+  std::vector<std::string> unissued_reads_;
+  std::map<std::string, std::vector<std::string>> read_batches_;
   uint64_t snap_index_ = 0;
   Micros last_tick_ = 0;
   Micros full_disk_since_ = 0;

@@ -153,6 +153,7 @@ Status SimCluster::StartNode(SimNode* n) {
   c.max_inflight_msgs = options_.max_inflight_msgs;
   c.max_uncommitted_bytes = options_.max_uncommitted_bytes;
   c.check_quorum = options_.check_quorum;
+  c.parallel_leader_append = options_.parallel_leader_append;
   c.pre_vote = options_.pre_vote;
   c.read_only_option = options_.read_only_option;
   c.random_seed = options_.seed + rnd_.Next();

@@ -46,6 +46,14 @@ struct Config {
   // "node=2 term=5 became leader"). The simulator turns this off and records
   // the same lines in its trace instead.
   bool log_transitions = true;
+  // The leader's parallel append (thesis §10.2.1): a leader's Ready may be
+  // sent before it is persisted (Ready::messages_before_persist), so the
+  // followers write their logs while the leader writes its own, and the
+  // leader counts itself toward the commit quorum only for entries it has
+  // durably stored, which the application reports by Advance. Off: the
+  // leader counts each entry as soon as it appends it, and every Ready is
+  // persisted before its messages are sent (the classic contract).
+  bool parallel_leader_append = false;
 
   // InvalidArgument describing the first problem, or OK.
   Status Validate() const;

@@ -7,7 +7,9 @@
 //      rd.must_sync is true.
 //   2. Send rd.messages. Messages may depend on the persisted state (a vote
 //      response depends on the persisted vote; an AppendEntries response on
-//      the persisted entries), which is why they come after step 1.
+//      the persisted entries), which is why they come after step 1 -- except
+//      when rd.messages_before_persist is set: then they may be sent first,
+//      in parallel with step 1 (a leader's append, Config::parallel_leader_append).
 //   3. Apply: install rd.snapshot into the state machine, then apply
 //      rd.committed_entries in order (for kConfChangeV2 entries call
 //      RawNode::ApplyConfChange). Committed entries are always already
@@ -59,6 +61,15 @@ struct Ready {
   // be answered (leader lost, no leader known): fail them to the client.
   std::vector<std::string> failed_reads;
   bool must_sync = false;  // hard state vote/term or entries changed
+  // The messages do not depend on this Ready's persistence and may be sent
+  // before step 1 (thesis §10.2.1). Set only with parallel_leader_append, on
+  // a leader, when this Ready changes neither term nor vote and carries no
+  // snapshot: then every message is the leader's own (appends, heartbeats,
+  // read-index answers, timeout-now), and the leader's vote for itself is
+  // already durable. The commit index they carry counts the leader only for
+  // entries Advance has reported durable, so a leader that crashes before
+  // its write completes has vouched for nothing it may lose.
+  bool messages_before_persist = false;
 
   bool empty() const {
     return !soft_state && !hard_state && entries.empty() && snapshot.empty() &&

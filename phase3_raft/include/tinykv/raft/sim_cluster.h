@@ -48,6 +48,9 @@ struct SimOptions {
   int heartbeat_ticks = 1;
   bool pre_vote = true;
   bool check_quorum = true;
+  // Config::parallel_leader_append: leaders send before they persist, and
+  // count their own entries once Advance reports them durable.
+  bool parallel_leader_append = false;
   uint64_t max_uncommitted_bytes = 0;  // 0: unlimited
   int max_inflight_msgs = 256;
   uint64_t max_msg_bytes = 1 << 20;

@@ -100,6 +100,9 @@ struct ReplicaOptions {
   int heartbeat_ticks = 1;
   uint64_t snapshot_threshold = 10000;  // applied entries between snapshots
   bool sync = true;           // fsync the raft log before acknowledging (off only for tests)
+  // As leader, send appends while the own log write is in progress and count
+  // the own entries only once durable (raft::Config::parallel_leader_append).
+  bool parallel_leader_append = true;
   // State hash check (hash_check.h). The leader runs one every this many
   // ms of clock time; 0 = never (tinykv-server: --corrupt-check-interval-ms).
   int hash_check_interval_ms = 0;
@@ -114,7 +117,8 @@ struct ReplicaOptions {
   // nullptr: Env::Default(). Must outlive the replica.
   Env* env = nullptr;
   // Test-only: called (driver thread) with every message handed to the
-  // transport, after the Ready that produced it was persisted.
+  // transport (after the Ready that produced it was persisted, unless the
+  // core allowed a leader's messages to go first: parallel_leader_append).
   std::function<void(const raft::Message&)> TEST_on_send;
 };
 
