@@ -120,17 +120,29 @@ Result<std::optional<std::string>> KvStateMachine::GetRaw(const std::string& key
   return r.status();
 }
 
-Result<KvCommandResult> KvStateMachine::ApplyCommand(uint64_t index, uint64_t term,
-                                                     const KvCommand& cmd) {
-  std::shared_lock<std::shared_mutex> l(db_mu_);
-  KvCommandResult res;
-  res.index = index;
-  storage::WriteBatch batch;
+// Reads a key as the pending write would leave it (its own puts and deletes
+// first), so that a command sees the commands before it in the same batch.
+Result<std::optional<std::string>> KvStateMachine::Read(const PendingWrite& w,
+                                                         const std::string& key) {
+  if (auto it = w.keys.find(key); it != w.keys.end()) return it->second;
+  return GetRaw(key);
+}
+
+void KvStateMachine::PendingWrite::Put(const std::string& key, Slice value) {
+  batch.Put(Slice(key), value);
+  keys[key] = value.ToString();
+}
+
+void KvStateMachine::PendingWrite::Delete(const std::string& key) {
+  batch.Delete(Slice(key));
+  keys[key] = std::nullopt;
+}
+
+Status KvStateMachine::Execute(const KvCommand& cmd, PendingWrite* w, KvCommandResult* res) {
   std::string client_key;
-  bool execute = true;
   if (cmd.client_id != 0) {
     client_key = ClientKey(cmd.client_id);
-    TINYKV_ASSIGN_OR_RETURN(auto rec, GetRaw(client_key));
+    TINYKV_ASSIGN_OR_RETURN(auto rec, Read(*w, client_key));
     if (rec) {
       Slice in(*rec);
       uint64_t seq = 0;
@@ -138,58 +150,107 @@ Result<KvCommandResult> KvStateMachine::ApplyCommand(uint64_t index, uint64_t te
       if (!GetVarint64(&in, &seq) || !DecodeKvCommandResult(&in, &prev))
         return Status::Corruption("state machine: bad client record");
       if (cmd.request_seq <= seq) {
-        execute = false;
         if (cmd.request_seq == seq) {
-          res = prev;  // a retry: the remembered outcome
+          *res = prev;  // a retry: the remembered outcome
         } else {
-          res.succeeded = false;  // older than the last one seen: ignored
+          res->succeeded = false;  // older than the last one seen: ignored
         }
+        return Status::OK();
       }
     }
   }
-  if (execute) {
-    switch (cmd.op) {
-      case KvCommand::Op::kPut:
-        batch.Put(Slice(DataKey(cmd.key)), Slice(cmd.value));
-        break;
-      case KvCommand::Op::kDelete:
-        batch.Delete(Slice(DataKey(cmd.key)));
-        break;
-      case KvCommand::Op::kCas: {
-        TINYKV_ASSIGN_OR_RETURN(auto cur, GetRaw(DataKey(cmd.key)));
-        if (cur == cmd.expected) {
-          batch.Put(Slice(DataKey(cmd.key)), Slice(cmd.value));
-        } else {
-          res.succeeded = false;
-          res.current = cur;
-        }
-        break;
+  switch (cmd.op) {
+    case KvCommand::Op::kPut:
+      w->Put(DataKey(cmd.key), Slice(cmd.value));
+      break;
+    case KvCommand::Op::kDelete:
+      w->Delete(DataKey(cmd.key));
+      break;
+    case KvCommand::Op::kCas: {
+      TINYKV_ASSIGN_OR_RETURN(auto cur, Read(*w, DataKey(cmd.key)));
+      if (cur == cmd.expected) {
+        w->Put(DataKey(cmd.key), Slice(cmd.value));
+      } else {
+        res->succeeded = false;
+        res->current = cur;
       }
-      case KvCommand::Op::kDeleteRange: {
-        auto it = db_->NewIterator(storage::ReadOptions{});
-        const std::string start = DataKey(cmd.key);
-        const std::string end = cmd.value.empty() ? std::string("e") : DataKey(cmd.value);
-        for (it->Seek(Slice(start)); it->Valid(); it->Next()) {
-          if (!(it->key() < Slice(end))) break;
-          batch.Delete(it->key());
-          ++res.deleted;
-        }
-        TINYKV_RETURN_IF_ERROR(it->status());
-        break;
-      }
+      break;
     }
-    if (cmd.client_id != 0) {
-      std::string rec;
-      PutVarint64(&rec, cmd.request_seq);
-      EncodeKvCommandResult(res, &rec);
-      batch.Put(Slice(client_key), Slice(rec));
+    case KvCommand::Op::kDeleteRange: {
+      // Iterates the engine: REQUIRES that the pending write holds no keys
+      // (ApplyBatch writes it out before a delete-range).
+      TINYKV_CHECK(w->keys.empty()) << "delete-range over a pending write";
+      auto it = db_->NewIterator(storage::ReadOptions{});
+      const std::string start = DataKey(cmd.key);
+      const std::string end = cmd.value.empty() ? std::string("e") : DataKey(cmd.value);
+      for (it->Seek(Slice(start)); it->Valid(); it->Next()) {
+        if (!(it->key() < Slice(end))) break;
+        w->Delete(it->key().ToString());
+        ++res->deleted;
+      }
+      TINYKV_RETURN_IF_ERROR(it->status());
+      break;
     }
   }
-  batch.Put(Slice(kAppliedKey), Slice(AppliedValue(index, term)));
-  TINYKV_RETURN_IF_ERROR(db_->Write(storage::WriteOptions{}, batch));
+  if (cmd.client_id != 0) {
+    std::string rec;
+    PutVarint64(&rec, cmd.request_seq);
+    EncodeKvCommandResult(*res, &rec);
+    w->Put(client_key, Slice(rec));
+  }
+  return Status::OK();
+}
+
+Status KvStateMachine::Commit(PendingWrite* w, uint64_t index, uint64_t term) {
+  w->batch.Put(Slice(kAppliedKey), Slice(AppliedValue(index, term)));
+  TINYKV_RETURN_IF_ERROR(db_->Write(storage::WriteOptions{}, w->batch));
   applied_index_ = index;
   applied_term_ = term;
+  w->batch.Clear();
+  w->keys.clear();
+  return Status::OK();
+}
+
+Result<KvCommandResult> KvStateMachine::ApplyCommand(uint64_t index, uint64_t term,
+                                                     const KvCommand& cmd) {
+  std::shared_lock<std::shared_mutex> l(db_mu_);
+  KvCommandResult res;
+  res.index = index;
+  PendingWrite w;
+  TINYKV_RETURN_IF_ERROR(Execute(cmd, &w, &res));
+  TINYKV_RETURN_IF_ERROR(Commit(&w, index, term));
   return res;
+}
+
+Result<std::vector<CommandOutcome>> KvStateMachine::ApplyBatch(
+    const std::vector<CommittedCommand>& cmds) {
+  std::shared_lock<std::shared_mutex> l(db_mu_);
+  std::vector<CommandOutcome> outs;
+  outs.reserve(cmds.size());
+  PendingWrite w;
+  // The last command whose effect is in `w` (written with it as applied).
+  uint64_t last_index = 0, last_term = 0;
+  for (const CommittedCommand& c : cmds) {
+    Result<KvCommand> cmd = DecodeKvCommand(c.command);
+    if (!cmd.ok()) {
+      // Consumed as a no-op on every replica alike (see Apply).
+      outs.push_back(CommandOutcome{cmd.status().WithContext("entry " + std::to_string(c.index)), {}});
+    } else {
+      if (cmd->op == KvCommand::Op::kDeleteRange && !w.keys.empty()) {
+        TINYKV_RETURN_IF_ERROR(Commit(&w, last_index, last_term));
+      }
+      KvCommandResult r;
+      r.index = c.index;
+      TINYKV_RETURN_IF_ERROR(Execute(*cmd, &w, &r));
+      CommandOutcome out;
+      EncodeKvCommandResult(r, &out.result);
+      outs.push_back(std::move(out));
+    }
+    last_index = c.index;
+    last_term = c.term;
+  }
+  if (last_index != 0) TINYKV_RETURN_IF_ERROR(Commit(&w, last_index, last_term));
+  return outs;
 }
 
 Status KvStateMachine::ApplyNoop(uint64_t index, uint64_t term) {

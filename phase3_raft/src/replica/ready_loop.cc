@@ -18,6 +18,7 @@
 // tail.
 #include "replica_impl.h"
 
+#include "tinykv/common/check.h"
 #include "tinykv/common/coding.h"
 #include "tinykv/raft/codec.h"
 
@@ -95,6 +96,17 @@ void ReplicaImpl::Send(std::vector<Message> msgs) {
 }
 
 bool ReplicaImpl::ApplyEntries(const std::vector<Entry>& ents) {
+  // Consecutive proposals go to the state machine as one run (ApplyBatch:
+  // one engine write for all of them); anything else ends the run.
+  std::vector<CommittedCommand> run;
+  std::vector<uint64_t> run_pids;
+  auto flush = [&] {
+    if (run.empty()) return true;
+    const bool ok = ApplyRun(run, run_pids);
+    run.clear();
+    run_pids.clear();
+    return ok;
+  };
   for (const Entry& e : ents) {
     if (e.index <= sm_->applied_index()) {
       // Already in the state machine (replay after restart): only the core's
@@ -106,6 +118,13 @@ bool ReplicaImpl::ApplyEntries(const std::vector<Entry>& ents) {
       continue;
     }
     uint64_t pid = 0;
+    Slice command;
+    if (e.type == EntryType::kNormal && ParseEnvelope(e, &pid, &command) && pid != 0) {
+      run.push_back(CommittedCommand{e.index, e.term, command});
+      run_pids.push_back(pid);
+      continue;
+    }
+    if (!flush()) return false;
     Result<std::string> result = std::string();
     const bool ok = e.type == EntryType::kConfChangeV2 ? ApplyConfChangeEntry(e, &pid, &result)
                                                        : ApplyNormal(e, &pid, &result);
@@ -113,24 +132,60 @@ bool ReplicaImpl::ApplyEntries(const std::vector<Entry>& ents) {
     applied_ = e.index;
     CompleteApplied(e.index, pid, std::move(result));
   }
+  if (!flush()) return false;
   if (!ents.empty()) CompleteReads();
   return true;
 }
 
-// A normal entry: empty (a leader's no-op), the proposal envelope
+// A normal entry is empty (a leader's no-op), the proposal envelope
 // "fixed64 proposal id | command", or a control entry "fixed64 0 | kind".
-// An entry too short for the envelope cannot have come from a Replica; it is
-// applied as a failed no-op on every replica alike (never a crash, never a
-// crash loop on restart).
-bool ReplicaImpl::ApplyNormal(const Entry& e, uint64_t* pid, Result<std::string>* result) {
+bool ReplicaImpl::ParseEnvelope(const Entry& e, uint64_t* pid, Slice* body) {
   Slice data(e.data);
-  uint64_t proposal_id = 0;
-  if (data.empty() || !GetFixed64(&data, &proposal_id)) {
+  if (data.empty() || !GetFixed64(&data, pid)) return false;
+  *body = data;
+  return true;
+}
+
+bool ReplicaImpl::ApplyRun(const std::vector<CommittedCommand>& run,
+                           const std::vector<uint64_t>& pids) {
+  Result<std::vector<CommandOutcome>> outs = sm_->ApplyBatch(run);
+  if (!outs.ok()) {
+    Fail(outs.status(), "applying entries " + std::to_string(run.front().index) + ".." +
+                            std::to_string(run.back().index));
+    return false;
+  }
+  TINYKV_CHECK(outs->size() == run.size()) << "ApplyBatch returned " << outs->size()
+                                           << " outcomes for " << run.size() << " commands";
+  for (size_t i = 0; i < run.size(); ++i) {
+    CommandOutcome& out = (*outs)[i];
+    Result<std::string> result = std::string();
+    if (out.status.ok()) {
+      result = std::move(out.result);
+    } else {
+      log_->warn("node={} group={} entry {} rejected by the state machine: {}", id_, opts_.group,
+                 run[i].index, out.status.ToString());
+      result = out.status;
+    }
+    applied_ = run[i].index;
+    CompleteApplied(run[i].index, pids[i], std::move(result));
+  }
+  return true;
+}
+
+// A normal entry that is not a proposal: a no-op, or a control entry of the
+// replica itself. An entry too short for the envelope cannot have come from
+// a Replica; it is applied as a failed no-op on every replica alike (never a
+// crash, never a crash loop on restart).
+bool ReplicaImpl::ApplyNormal(const Entry& e, uint64_t* pid, Result<std::string>* result) {
+  (void)result;
+  Slice body;
+  if (!ParseEnvelope(e, pid, &body)) {
     if (!e.data.empty()) {
       log_->error("node={} group={} entry {} (term {}) is not a proposal envelope ({} bytes); "
                   "applied as a no-op",
                   id_, opts_.group, e.index, e.term, e.data.size());
     }
+    *pid = 0;
     Status s = sm_->ApplyNoop(e.index, e.term);
     if (!s.ok()) {
       Fail(s, "applying entry " + std::to_string(e.index));
@@ -139,22 +194,9 @@ bool ReplicaImpl::ApplyNormal(const Entry& e, uint64_t* pid, Result<std::string>
     return true;
   }
   // Proposal id 0: a control entry of the replica itself (hash_check.cc),
-  // never a state machine command.
-  if (proposal_id == 0) return ApplyControl(e, data);
-  Result<CommandOutcome> out = sm_->Apply(e.index, e.term, data);
-  if (!out.ok()) {
-    Fail(out.status(), "applying entry " + std::to_string(e.index));
-    return false;
-  }
-  *pid = proposal_id;
-  if (out->status.ok()) {
-    *result = std::move(out->result);
-  } else {
-    log_->warn("node={} group={} entry {} rejected by the state machine: {}", id_, opts_.group,
-               e.index, out->status.ToString());
-    *result = out->status;
-  }
-  return true;
+  // never a state machine command (proposals go through ApplyRun).
+  TINYKV_CHECK(*pid == 0) << "proposal " << *pid << " outside a run";
+  return ApplyControl(e, body);
 }
 
 }  // namespace tinykv::replica::internal

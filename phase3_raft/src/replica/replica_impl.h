@@ -165,6 +165,8 @@ class ReplicaImpl final : public Replica, public GroupEndpoint {
   void Send(std::vector<raft::Message> msgs);
   bool ApplyEntries(const std::vector<raft::Entry>& ents);
   bool ApplyNormal(const raft::Entry& e, uint64_t* pid, Result<std::string>* result);
+  static bool ParseEnvelope(const raft::Entry& e, uint64_t* pid, Slice* body);
+  bool ApplyRun(const std::vector<CommittedCommand>& run, const std::vector<uint64_t>& pids);
 
   // proposals.cc
   void TrackAppended(const std::vector<raft::Entry>& ents);

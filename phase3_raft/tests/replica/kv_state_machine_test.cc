@@ -123,6 +123,57 @@ TEST(KvStateMachineTest, OpaqueApplyEncodesResultsAndConsumesGarbageAsNoop) {
   EXPECT_EQ(sm->Get("a").value(), std::optional<std::string>("1"));
 }
 
+// A run applied with ApplyBatch (one engine write, what a busy replica does)
+// gives the outcomes and the state that applying each entry alone gives:
+// later commands see earlier ones of the same run (a CAS after a put, a
+// retry after the original), a delete-range in the middle sees everything
+// before it, and garbage is still a no-op with a Corruption outcome.
+TEST(KvStateMachineTest, BatchedRunEqualsEntryByEntry) {
+  KvCommand dr;
+  dr.op = KvCommand::Op::kDeleteRange;
+  dr.key = "a";
+  dr.value = "b";
+  KvCommand del;
+  del.op = KvCommand::Op::kDelete;
+  del.key = "b";
+  const std::vector<std::string> cmds = {
+      EncodeKvCommand(Put("a", "1", 5, 1)),    EncodeKvCommand(Cas("a", std::string("1"), "2")),
+      EncodeKvCommand(Put("a", "9", 5, 1)),    EncodeKvCommand(Put("b", "x")),
+      EncodeKvCommand(Put("ab", "y")),         EncodeKvCommand(dr),
+      EncodeKvCommand(Cas("a", std::nullopt, "3")), std::string("\x01\x09garbage"),
+      EncodeKvCommand(del),                    EncodeKvCommand(Put("c", "z", 5, 2)),
+      EncodeKvCommand(Cas("c", std::string("z"), "w"))};
+  std::vector<CommittedCommand> run;
+  for (size_t i = 0; i < cmds.size(); ++i) run.push_back({i + 1, 1, Slice(cmds[i])});
+
+  testing::TempDir one_dir, batch_dir;
+  auto one = KvStateMachine::Open(one_dir.path()).value();
+  auto batch = KvStateMachine::Open(batch_dir.path()).value();
+  std::vector<CommandOutcome> singles;
+  for (const auto& c : run) singles.push_back(one->Apply(c.index, c.term, c.command).value());
+  auto outs = batch->ApplyBatch(run);
+  ASSERT_OK(outs.status());
+  ASSERT_EQ(outs->size(), singles.size());
+  for (size_t i = 0; i < singles.size(); ++i) {
+    EXPECT_EQ((*outs)[i].status.ToString(), singles[i].status.ToString()) << "entry " << i + 1;
+    EXPECT_EQ((*outs)[i].result, singles[i].result) << "entry " << i + 1;
+  }
+  EXPECT_EQ(batch->applied_index(), cmds.size());
+  EXPECT_EQ(batch->Hash().value(), one->Hash().value());
+  // What the run means, spelled out: the retry got the first put's outcome
+  // (and did not overwrite the CAS), the delete-range removed "a" and "ab".
+  EXPECT_EQ(batch->Get("a").value(), std::optional<std::string>("3"));
+  EXPECT_EQ(batch->Get("ab").value(), std::nullopt);
+  EXPECT_EQ(batch->Get("b").value(), std::nullopt);
+  EXPECT_EQ(batch->Get("c").value(), std::optional<std::string>("w"));
+  EXPECT_TRUE((*outs)[7].status.IsCorruption());
+  // Durable as one position: a reopened machine is at the end of the run.
+  batch.reset();
+  batch = KvStateMachine::Open(batch_dir.path()).value();
+  EXPECT_EQ(batch->applied_index(), cmds.size());
+  EXPECT_EQ(batch->Hash().value(), one->Hash().value());
+}
+
 TEST(KvStateMachineTest, CheckpointInstallsIntoAnotherMachine) {
   testing::TempDir a, b;
   auto src = KvStateMachine::Open(a.path()).value();

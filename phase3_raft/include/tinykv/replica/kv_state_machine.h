@@ -2,10 +2,11 @@
 // the worked example of a StateMachine (state_machine.h).
 //
 // What it is: applies committed KvCommands (put, delete, delete-range, CAS;
-// kv_command.h) to a tinykv::storage::DB. Each entry is applied with ONE
-// WriteBatch holding the data change, the new applied index/term and (for
-// commands with a client id) the client's dedup record (client_id -> last
-// request_seq and its result), so after a crash the state machine is exactly
+// kv_command.h) to a tinykv::storage::DB. Each entry -- or each run of
+// entries, ApplyBatch -- is applied with ONE WriteBatch holding the data
+// changes, the new applied index/term and (for commands with a client id)
+// the client's dedup record (client_id -> last request_seq and its result),
+// so after a crash the state machine is exactly
 // "applied up to applied_index()": restart never applies an entry twice, and
 // a retried request (same client_id, request_seq) returns the remembered
 // result instead of executing again. A command that does not decode is
@@ -49,6 +50,7 @@
 #include <optional>
 #include <shared_mutex>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -73,6 +75,9 @@ class KvStateMachine final : public StateMachine {
   uint64_t applied_term() const override { return applied_term_; }
   std::optional<Membership> membership() const override;
   Result<CommandOutcome> Apply(uint64_t index, uint64_t term, Slice command) override;
+  // One WriteBatch for the whole run (a delete-range starts a new one).
+  Result<std::vector<CommandOutcome>> ApplyBatch(
+      const std::vector<CommittedCommand>& cmds) override;
   Status ApplyNoop(uint64_t index, uint64_t term) override;
   Status ApplyConfChange(uint64_t index, uint64_t term, const Membership& m) override;
   Result<uint64_t> Hash() override;
@@ -96,6 +101,19 @@ class KvStateMachine final : public StateMachine {
   Status OpenDb();
   Status LoadMeta();
   Result<std::optional<std::string>> GetRaw(const std::string& key);
+  // The writes of commands applied but not yet written to the engine, and
+  // the keys they set (nullopt: deleted), which later commands read first.
+  struct PendingWrite {
+    storage::WriteBatch batch;
+    std::unordered_map<std::string, std::optional<std::string>> keys;
+    void Put(const std::string& key, Slice value);
+    void Delete(const std::string& key);
+  };
+  Result<std::optional<std::string>> Read(const PendingWrite& w, const std::string& key);
+  // Adds the effect of one command (and its client's dedup record) to `w`.
+  Status Execute(const KvCommand& cmd, PendingWrite* w, KvCommandResult* res);
+  // Writes `w` with (index, term) as the applied position, and empties it.
+  Status Commit(PendingWrite* w, uint64_t index, uint64_t term);
   // Ends when every hash job's iterator is gone (Install, the destructor).
   void WaitForHashJobs();
 
