@@ -54,6 +54,7 @@ Status Config::Validate() const {
     return Status::InvalidArgument(
         "check_quorum must be enabled when read_only_option is kLeaseBased");
   }
+  if (lease_ticks < 0) return Status::InvalidArgument("lease_ticks must be >= 0");
   return Status::OK();
 }
 
@@ -61,6 +62,9 @@ Raft::Raft(const Config& c)
     : id_(c.id),
       log_(c.storage, c.max_committed_bytes_per_ready),
       prs_(c.max_inflight_msgs, c.max_inflight_bytes),
+      lease_(c.read_only_option != ReadOnlyOption::kLeaseBased ? 0
+             : c.lease_ticks > 0                               ? c.lease_ticks
+                                                               : c.election_tick - 1),
       election_timeout_(c.election_tick),
       heartbeat_timeout_(c.heartbeat_tick),
       check_quorum_(c.check_quorum),
@@ -133,6 +137,7 @@ void Raft::Logf(const char* what) const {
 // ---- ticks --------------------------------------------------------------------
 
 void Raft::Tick() {
+  ++ticks_;
   if (state_ == StateRole::kLeader) {
     TickHeartbeat();
   } else {
@@ -214,6 +219,7 @@ void Raft::Reset(uint64_t term) {
   }
   pending_conf_index_ = 0;
   uncommitted_size_ = 0;
+  lease_.Clear();
   FailAllPendingReads();
 }
 
@@ -257,6 +263,7 @@ void Raft::BecomeLeader() {
   self.recent_active = true;
   // Conservatively treat any unapplied conf change in the log as pending.
   pending_conf_index_ = log_.LastIndex();
+  lease_.Reset(ticks_, log_.LastIndex() + 1);
   Logf("became leader");
   // §8 / §5.4.2: a new leader appends a no-op entry of its term; committing it
   // commits every earlier entry and lets ReadIndex proceed.
@@ -571,6 +578,7 @@ bool Raft::AppendEntry(std::vector<Entry> es) {
     es[i].index = li + 1 + i;
   }
   if (!IncreaseUncommittedSize(es)) return false;
+  if (!es.empty()) lease_.OnAppend(es.front().index, ticks_);
   li = log_.Append(es);
   // Parallel append: the leader counts these entries once they are durable
   // (OnPersisted). Otherwise it counts them now: the classic contract
@@ -678,6 +686,11 @@ bool Raft::Restore(const Snapshot& s) {
 }
 
 void Raft::SendTimeoutNow(uint64_t to) {
+  // The target campaigns at once, and voters grant it their vote despite
+  // their lease: no acknowledgement of what this leader sent until the
+  // transfer has surely ended (it aborts after an election timeout) proves
+  // anything about other leaders.
+  lease_.Suspend(ticks_ + static_cast<uint64_t>(election_timeout_) + 1);
   Message m;
   m.to = to;
   m.type = MessageType::kMsgTimeoutNow;
@@ -769,12 +782,14 @@ void Raft::RespondToReadIndexReq(const Message& req, uint64_t read_index) {
 }
 
 void Raft::SendReadIndexResponse(const Message& m) {
-  if (read_only_option_ == ReadOnlyOption::kLeaseBased) {
-    // Lease read: valid while check-quorum guarantees no other leader.
+  if (read_only_option_ == ReadOnlyOption::kLeaseBased && lead_transferee_ == kNone &&
+      lease_.Valid(prs_.config.voters, id_, ticks_)) {
+    // Lease read: no other leader can exist yet (leader_lease.h).
     RespondToReadIndexReq(m, log_.committed());
     return;
   }
-  read_only_.AddRequest(log_.committed(), m);
+  // A heartbeat round (which, in lease mode, also renews the lease).
+  read_only_.AddRequest(log_.committed(), m, ticks_);
   const auto* acks = read_only_.RecvAck(id_, m.context);
   (void)acks;
   BcastHeartbeatWithCtx(m.context);

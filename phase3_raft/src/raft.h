@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "leader_lease.h"
 #include "raft_log.h"
 #include "read_only.h"
 #include "tinykv/common/random.h"
@@ -59,6 +60,7 @@ class Raft {
   // (RawNode::Advance). With parallel_leader_append, a leader now counts those
   // entries toward the commit quorum (it did not when it appended them).
   void OnPersisted();
+  void SuspendLease() { lease_.Suspend(ticks_ + 1); }
   bool parallel_leader_append() const { return parallel_leader_append_; }
 
   SoftState GetSoftState() const { return SoftState{lead_, state_}; }
@@ -164,6 +166,8 @@ class Raft {
   uint64_t pending_conf_index_ = 0;
   uint64_t uncommitted_size_ = 0;
   ReadOnly read_only_;
+  LeaderLease lease_;
+  uint64_t ticks_ = 0;  // ticks since this node started (the lease's clock)
   // ReadIndex requests held by a new leader until an entry of its term commits.
   std::vector<Message> pending_read_index_messages_;
   // Contexts of local reads forwarded to the leader and not yet answered;

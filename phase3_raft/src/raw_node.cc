@@ -25,6 +25,8 @@ uint64_t RawNode::id() const { return raft_->id(); }
 
 void RawNode::Tick() { raft_->Tick(); }
 
+void RawNode::SuspendLease() { raft_->SuspendLease(); }
+
 Status RawNode::Campaign() {
   Message m;
   m.type = MessageType::kMsgHup;

@@ -5,10 +5,15 @@
 
 namespace tinykv::raft {
 
-void ReadOnly::AddRequest(uint64_t index, const Message& m) {
+void ReadOnly::AddRequest(uint64_t index, const Message& m, uint64_t tick) {
   if (pending_.count(m.context) > 0) return;
-  pending_.emplace(m.context, ReadIndexStatus{m, index, {}});
+  pending_.emplace(m.context, ReadIndexStatus{m, index, tick, {}});
   queue_.push_back(m.context);
+}
+
+const ReadIndexStatus* ReadOnly::Find(const std::string& ctx) const {
+  auto it = pending_.find(ctx);
+  return it == pending_.end() ? nullptr : &it->second;
 }
 
 const std::map<uint64_t, bool>* ReadOnly::RecvAck(uint64_t id, const std::string& ctx) {

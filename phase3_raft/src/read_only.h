@@ -17,13 +17,16 @@ namespace tinykv::raft {
 struct ReadIndexStatus {
   Message req;     // the original MsgReadIndex (from = requester, context = ctx)
   uint64_t index;  // commit index when received
+  uint64_t tick;   // the leader's tick when received (its heartbeats are sent at or after it)
   std::map<uint64_t, bool> acks;
 };
 
 class ReadOnly {
  public:
   // Adds a request (duplicates of a pending ctx are ignored).
-  void AddRequest(uint64_t index, const Message& m);
+  void AddRequest(uint64_t index, const Message& m, uint64_t tick);
+  // The pending request with this context, or null.
+  const ReadIndexStatus* Find(const std::string& ctx) const;
   // Records a heartbeat ack for ctx; returns the acks so far (null if unknown ctx).
   const std::map<uint64_t, bool>* RecvAck(uint64_t id, const std::string& ctx);
   // Pops every request up to and including ctx (earlier ones are confirmed by

@@ -107,6 +107,7 @@ Status Raft::StepLeader(Message& m) {
         }
         return Status::OK();
       }
+      lease_.OnAppendAck(m.from, m.index);
       const bool old_paused = pr.IsPaused();
       if (pr.MaybeUpdate(m.index) ||
           (pr.match == m.index && pr.state == ProgressStateType::kProbe)) {
@@ -145,7 +146,8 @@ Status Raft::StepLeader(Message& m) {
         pr.inflights.FreeFirstOne();
       }
       if (pr.match < log_.LastIndex()) SendAppend(m.from);
-      if (read_only_option_ != ReadOnlyOption::kSafe || m.context.empty()) return Status::OK();
+      if (m.context.empty()) return Status::OK();
+      if (const ReadIndexStatus* st = read_only_.Find(m.context)) lease_.OnAck(m.from, st->tick);
       const auto* acks = read_only_.RecvAck(m.from, m.context);
       if (acks == nullptr || prs_.config.voters.Vote(*acks) != VoteResult::kWon) {
         return Status::OK();

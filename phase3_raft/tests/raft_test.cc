@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ostream_sink.h>
 
+#include <optional>
 #include <sstream>
 
 #include "raft_test_util.h"
@@ -343,6 +344,92 @@ TEST(RaftRead, LeaseReadAnswersLocally) {
   bad.read_only_option = ReadOnlyOption::kLeaseBased;
   bad.check_quorum = false;
   EXPECT_TRUE(bad.Validate().IsInvalidArgument());
+}
+
+// A lease ends lease_ticks after the last messages a quorum acknowledged:
+// an isolated leader soon needs a heartbeat round again (which cannot
+// succeed), so it answers nothing.
+TEST(RaftRead, LeaseExpiresWithoutAcknowledgements) {
+  Network net({1, 2, 3}, [](Config* c) { c->read_only_option = ReadOnlyOption::kLeaseBased; });
+  ElectLeader(net, 1);
+  net.Isolate(1);
+  net.node(1)->node->ReadIndex("in-lease");
+  net.Stabilize();
+  ASSERT_EQ(net.node(1)->reads.size(), 1u) << "acknowledged at tick 0: within the lease";
+  for (int i = 0; i < 9; ++i) net.Tick(1);  // the default lease: election_tick - 1 = 9 ticks
+  net.node(1)->node->ReadIndex("expired");
+  net.Stabilize();
+  EXPECT_EQ(net.node(1)->reads.size(), 1u) << "the lease expired: a round is needed";
+  net.Recover();
+  net.Tick(1);  // the next heartbeat carries the read's context; its answers renew the lease
+  ASSERT_EQ(net.node(1)->reads.size(), 2u);
+  EXPECT_EQ(net.node(1)->reads[1].request_ctx, "expired");
+  net.delivered.clear();
+  net.node(1)->node->ReadIndex("renewed");
+  net.Stabilize();
+  EXPECT_EQ(net.node(1)->reads.size(), 3u);
+  EXPECT_TRUE(net.delivered.empty()) << "answered from the renewed lease";
+}
+
+// The old leader is partitioned away; the others elect a new leader, which
+// commits a write; the old leader has not noticed yet (check-quorum steps it
+// down only later). Returns the read index the old leader answers a read
+// with (nullopt: none), and the new leader's commit index.
+std::pair<std::optional<uint64_t>, uint64_t> ReadOnPartitionedOldLeader(int lease_ticks) {
+  Network net({1, 2, 3}, [lease_ticks](Config* c) {
+    c->read_only_option = ReadOnlyOption::kLeaseBased;
+    c->lease_ticks = lease_ticks;
+  });
+  ElectLeader(net, 1);
+  net.Isolate(1);
+  uint64_t new_leader = 0;
+  for (int i = 0; i < 40 && new_leader == 0; ++i) {
+    net.TickAll(1);
+    for (uint64_t id : {2, 3}) {
+      if (Role(net.node(id)) == StateRole::kLeader) new_leader = id;
+    }
+  }
+  EXPECT_NE(new_leader, 0u) << "nodes 2 and 3 elect a leader";
+  if (new_leader == 0) return {std::nullopt, 0};
+  EXPECT_TRUE(net.node(new_leader)->node->Propose("y").ok());
+  net.Stabilize();
+  const uint64_t committed = net.node(new_leader)->status().hard_state.commit;
+  EXPECT_EQ(Role(net.node(1)), StateRole::kLeader) << "the old leader must not have noticed yet";
+  net.node(1)->node->ReadIndex("old");
+  net.Stabilize();
+  if (net.node(1)->reads.empty()) return {std::nullopt, committed};
+  return {net.node(1)->reads.back().index, committed};
+}
+
+TEST(RaftRead, PartitionedOldLeaderServesNoLeaseReadOnceANewLeaderCanExist) {
+  auto [read, committed] = ReadOnPartitionedOldLeader(0);  // the default: election_tick - 1
+  EXPECT_FALSE(read.has_value()) << "answered at index " << *read << " while the new leader "
+                                 << "had committed " << committed;
+}
+
+TEST(RaftRead, NegativeControlALeaseLongerThanTheElectionTimeoutServesAStaleRead) {
+  // Lease five election timeouts long: the old leader answers from its own
+  // commit index, which misses the new leader's write -- a stale read, the
+  // real-time order violation a linearizability checker reports.
+  auto [read, committed] = ReadOnPartitionedOldLeader(50);
+  ASSERT_TRUE(read.has_value());
+  EXPECT_LT(*read, committed);
+}
+
+// A leadership transfer suspends the lease: its target campaigns with votes
+// that ignore the followers' leases.
+TEST(RaftRead, LeaderTransferSuspendsTheLease) {
+  Network net({1, 2, 3}, [](Config* c) { c->read_only_option = ReadOnlyOption::kLeaseBased; });
+  ElectLeader(net, 1);
+  // Node 3 cannot be reached: the transfer to it stays pending.
+  net.Isolate(3);
+  net.node(1)->node->TransferLeader(3);
+  net.Stabilize();
+  ASSERT_EQ(net.node(1)->status().lead_transferee, 3u);
+  net.delivered.clear();
+  net.node(1)->node->ReadIndex("during-transfer");
+  net.Stabilize();
+  EXPECT_FALSE(net.delivered.empty()) << "not answered from the lease: a heartbeat round";
 }
 
 TEST(RaftNode, RestartRestoresTermVoteAndLog) {

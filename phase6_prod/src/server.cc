@@ -106,6 +106,7 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerConfig& config) {
   node_options.heartbeat_ticks = config.heartbeat_ticks;
   node_options.snapshot_threshold = config.snapshot_threshold;
   node_options.sync = config.sync;
+  node_options.lease_reads = config.lease_reads;
   node_options.io_threads = config.io_threads;
   node_options.hash_check_interval_ms = config.corrupt_check_interval_ms;
   node_options.hash_check_at_start = config.initial_corrupt_check;

@@ -173,6 +173,10 @@ int main(int argc, char** argv) {
   app.add_flag("--initial-corrupt-check,!--no-initial-corrupt-check", c.initial_corrupt_check,
                "At start, compare this node's state with the other members' before it serves "
                "as leader (default on)");
+  app.add_flag("--lease-reads", c.lease_reads,
+               "Serve linearizable reads on the leader from a lease (no heartbeat round) while "
+               "a quorum acknowledged it within the last election timeout minus one tick; "
+               "assumes the members' clocks run at nearly the same rate (default off)");
   bool no_fsync = false;
   app.add_flag("--unsafe-no-fsync", no_fsync,
                "Do not fsync the Raft log (loses acknowledged writes on power loss; tests only)");

@@ -173,6 +173,7 @@ Result<std::unique_ptr<KvNode>> KvNode::Open(const KvNodeOptions& options) {
   ro.heartbeat_ticks = options.heartbeat_ticks;
   ro.snapshot_threshold = options.snapshot_threshold;
   ro.sync = options.sync;
+  ro.lease_reads = options.lease_reads;
   ro.hash_check_interval_ms = options.hash_check_interval_ms;
   ro.hash_check_at_start = options.hash_check_at_start;
   ro.hash_check_timeout_ms = options.hash_check_timeout_ms;

@@ -176,6 +176,7 @@ Status ReplicaImpl::OpenLog() {
   c.max_committed_bytes_per_ready = 16u << 20;
   c.random_seed = rng_.Next();
   c.parallel_leader_append = opts_.parallel_leader_append;
+  if (opts_.lease_reads) c.read_only_option = ReadOnlyOption::kLeaseBased;
   TINYKV_ASSIGN_OR_RETURN(raw_, RawNode::Create(c));
   return Status::OK();
 }
@@ -224,6 +225,8 @@ void ReplicaImpl::OnTimer() {
   const Micros now = clock_->NowMicros();
   const Micros tick = static_cast<Micros>(opts_.tick_ms) * 1000;
   if (now - last_tick_ >= tick) {
+    // Ticks lost to a stall: the leader's clock ran slow (see lease_reads).
+    if (now - last_tick_ >= 2 * tick) raw_->SuspendLease();
     raw_->Tick();
     ticks_++;
     // At most one tick per poll: a driver stalled by a slow fsync must not

@@ -12,8 +12,12 @@ enum class ReadOnlyOption : uint8_t {
   // ReadIndex (§6.4 of Ongaro's dissertation): the leader confirms with a
   // round of heartbeats that it is still leader. Always linearizable.
   kSafe = 0,
-  // Lease reads (§6.4.1): the leader answers from its commit index while its
-  // check-quorum lease holds. Depends on bounded clock drift; REQUIRES check_quorum.
+  // Lease reads (§6.4.1): the leader answers from its commit index, with no
+  // heartbeat round, while a quorum acknowledged messages it sent within the
+  // last lease_ticks (src/leader_lease.h; otherwise a round as kSafe, which
+  // renews the lease). Depends on the members' clocks advancing at nearly the
+  // same rate: no member's election timeout may elapse in less real time than
+  // the leader's lease_ticks. REQUIRES check_quorum.
   kLeaseBased = 1,
 };
 
@@ -40,6 +44,11 @@ struct Config {
   bool check_quorum = true;                    // a leader without contact to a quorum steps down
   bool pre_vote = true;  // §9.6: run a pre-election before incrementing the term
   ReadOnlyOption read_only_option = ReadOnlyOption::kSafe;
+  // kLeaseBased: the lease's length in ticks after the messages a quorum
+  // acknowledged were sent; 0 = election_tick - 1 (one tick of margin for
+  // clock drift). A value >= election_tick is unsafe (a partitioned old
+  // leader may answer after a new one was elected): for tests only.
+  int lease_ticks = 0;
   // Seed of the injected PRNG that randomizes election timeouts.
   uint64_t random_seed = 0;
   // Log role/term transitions at info level (stable lines, e.g.

@@ -96,6 +96,11 @@ class RawNode {
   // Asks the leader to hand leadership to `transferee` (§3.10). The transfer
   // is aborted if not done within an election timeout.
   void TransferLeader(uint64_t transferee);
+  // Lease reads (ReadOnlyOption::kLeaseBased): this node's clock lost time
+  // (its ticks were late), so what was acknowledged before now proves
+  // nothing about the lease; it is renewed by messages sent from the next
+  // tick on. The driver calls it when it finds ticks missing.
+  void SuspendLease();
   // Requests a linearizable read point. The result arrives as a ReadState with
   // the same ctx (or in Ready::failed_reads). ctx must be unique.
   void ReadIndex(std::string ctx);

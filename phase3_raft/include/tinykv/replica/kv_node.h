@@ -60,6 +60,7 @@ struct KvNodeOptions {
   int heartbeat_ticks = 1;
   uint64_t snapshot_threshold = 10000;  // applied entries between state machine snapshots
   bool sync = true;                     // fsync the raft log before acknowledging (off only for tests)
+  bool lease_reads = false;             // ReplicaOptions::lease_reads
   int io_threads = 2;                   // of the node's own PeerHost
   // Identity (data_dir.h). A new cluster's id is computed from the ids in
   // `peers` and the token at bootstrap; cluster_id, if non-zero, is the id this node must

@@ -103,6 +103,14 @@ struct ReplicaOptions {
   // As leader, send appends while the own log write is in progress and count
   // the own entries only once durable (raft::Config::parallel_leader_append).
   bool parallel_leader_append = true;
+  // Lease reads (raft::ReadOnlyOption::kLeaseBased): as leader, answer read
+  // barriers without a heartbeat round while a quorum acknowledged messages
+  // sent within the last election_ticks - 1 ticks. Assumes every member's
+  // clock advances at nearly the same rate (no member's election timeout
+  // passes in less real time than the leader's lease); a leader whose ticks
+  // were late (a stalled driver) suspends its lease until messages sent
+  // after the stall are acknowledged. Off: every barrier costs a round.
+  bool lease_reads = false;
   // State hash check (hash_check.h). The leader runs one every this many
   // ms of clock time; 0 = never (tinykv-server: --corrupt-check-interval-ms).
   int hash_check_interval_ms = 0;

@@ -54,6 +54,7 @@ struct ServerConfig {
   bool enable_fault_injection = false;            // --enable-fault-injection
   int io_threads = 2;                             // --io-threads
   bool sync = true;                               // --unsafe-no-fsync turns it off (tests only)
+  bool lease_reads = false;                       // --lease-reads
   int request_timeout_ms = 5000;                  // --request-timeout-ms
   int shutdown_drain_ms = 5000;                   // --shutdown-drain-ms
   // The state hash check (replica/hash_check.h; etcd's corruption check).
