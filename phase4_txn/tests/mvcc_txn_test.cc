@@ -171,6 +171,9 @@ TEST(MvccRollback, IsIdempotent) {
 TEST(MvccRollback, ALatePrewriteIsRefused) {
   // The rollback arrives first (a resolver decided the transaction is dead
   // before its prewrite reached this key): the record refuses the prewrite.
+  // Negative control: with the conflict test `commit_ts > start_ts` instead
+  // of `>=` in prewrite.cc this test (and NoLockAndNoRecordWritesARollback)
+  // fails: the prewrite locks the key behind its own rollback.
   MvccEngine e;
   EXPECT_TRUE(e.Run(RollbackCmd{Ts(10), {"a"}}).errors.empty());
   EXPECT_EQ(e.WriteAt("a", Ts(10)), (Write{WriteKind::kRollback, Ts(10)}));
