@@ -9,14 +9,8 @@ namespace tinykv::txn {
 namespace {
 
 Status BadRecord(std::string_view what, Slice engine_key) {
-  std::string hex;
-  static const char kDigits[] = "0123456789abcdef";
-  for (size_t i = 0; i < engine_key.size(); ++i) {
-    const auto c = static_cast<uint8_t>(engine_key[i]);
-    hex.push_back(kDigits[c >> 4]);
-    hex.push_back(kDigits[c & 15]);
-  }
-  return Status::Corruption(std::string("mvcc: bad ") + std::string(what) + " at key " + hex);
+  return Status::Corruption(std::string("mvcc: bad ") + std::string(what) + " at key " +
+                            engine_key.ToHex());
 }
 
 }  // namespace
@@ -41,40 +35,40 @@ Result<std::optional<Lock>> MvccReader::GetLock(Slice key) {
   return lock;
 }
 
-Result<std::optional<CommitRecord>> MvccReader::SeekWrite(Slice key, uint64_t ts) {
+Status MvccReader::ForEachWrite(Slice key, uint64_t from_ts,
+                                const std::function<bool(const CommitRecord&)>& visit) {
   auto it = db_->NewIterator(ro_);
-  it->Seek(Slice(WriteKey(key, ts)));
-  if (!it->Valid()) {
-    TINYKV_RETURN_IF_ERROR(it->status());
-    return std::optional<CommitRecord>();
-  }
-  auto vk = DecodeVersionedKey(it->key(), kWritePrefix);
-  if (!vk || Slice(vk->user_key) != key) {
-    // Past the key's versions (another key, or another family).
-    if (!vk && !it->key().empty() && it->key()[0] == kWritePrefix)
-      return BadRecord("write key", it->key());
-    return std::optional<CommitRecord>();
-  }
-  auto w = DecodeWrite(it->value());
-  if (!w) return BadRecord("write", it->key());
-  return std::optional<CommitRecord>(CommitRecord{vk->ts, *w});
-}
-
-Result<std::optional<CommitRecord>> MvccReader::GetTxnRecord(Slice key, uint64_t start_ts) {
-  auto it = db_->NewIterator(ro_);
-  for (it->Seek(Slice(WriteKey(key, kMaxTs))); it->Valid(); it->Next()) {
+  for (it->Seek(Slice(WriteKey(key, from_ts))); it->Valid(); it->Next()) {
     auto vk = DecodeVersionedKey(it->key(), kWritePrefix);
     if (!vk) {
       if (it->key()[0] == kWritePrefix) return BadRecord("write key", it->key());
-      break;
+      break;  // past the write family
     }
-    if (Slice(vk->user_key) != key || vk->ts < start_ts) break;
+    if (Slice(vk->user_key) != key) break;  // past the key's versions
     auto w = DecodeWrite(it->value());
     if (!w) return BadRecord("write", it->key());
-    if (w->start_ts == start_ts) return std::optional<CommitRecord>(CommitRecord{vk->ts, *w});
+    if (!visit(CommitRecord{vk->ts, *w})) return Status::OK();
   }
-  TINYKV_RETURN_IF_ERROR(it->status());
-  return std::optional<CommitRecord>();
+  return it->status();
+}
+
+Result<std::optional<CommitRecord>> MvccReader::SeekWrite(Slice key, uint64_t ts) {
+  std::optional<CommitRecord> out;
+  TINYKV_RETURN_IF_ERROR(ForEachWrite(key, ts, [&](const CommitRecord& r) {
+    out = r;
+    return false;
+  }));
+  return out;
+}
+
+Result<std::optional<CommitRecord>> MvccReader::GetTxnRecord(Slice key, uint64_t start_ts) {
+  std::optional<CommitRecord> out;
+  TINYKV_RETURN_IF_ERROR(ForEachWrite(key, kMaxTs, [&](const CommitRecord& r) {
+    if (r.commit_ts < start_ts) return false;  // older than the transaction: none of its records
+    if (r.write.start_ts == start_ts) out = r;
+    return !out;
+  }));
+  return out;
 }
 
 Result<std::optional<std::string>> MvccReader::GetValue(Slice key, uint64_t start_ts) {
@@ -85,31 +79,17 @@ Result<std::optional<std::string>> MvccReader::GetValue(Slice key, uint64_t star
 }
 
 Result<std::optional<std::string>> MvccReader::ValueAt(Slice key, uint64_t ts) {
-  auto it = db_->NewIterator(ro_);
-  for (it->Seek(Slice(WriteKey(key, ts))); it->Valid(); it->Next()) {
-    auto vk = DecodeVersionedKey(it->key(), kWritePrefix);
-    if (!vk) {
-      if (it->key()[0] == kWritePrefix) return BadRecord("write key", it->key());
-      break;
-    }
-    if (Slice(vk->user_key) != key) break;
-    auto w = DecodeWrite(it->value());
-    if (!w) return BadRecord("write", it->key());
-    switch (w->kind) {
-      case WriteKind::kPut: {
-        TINYKV_ASSIGN_OR_RETURN(auto v, GetValue(key, w->start_ts));
-        if (!v) return BadRecord("missing value for write", it->key());
-        return v;
-      }
-      case WriteKind::kDelete:
-        return std::optional<std::string>();
-      case WriteKind::kRollback:
-      case WriteKind::kLock:
-        continue;  // no value here: look at the older versions
-    }
-  }
-  TINYKV_RETURN_IF_ERROR(it->status());
-  return std::optional<std::string>();
+  // The newest put or delete at or below ts; rollback and lock records
+  // carry no value and are looked through.
+  std::optional<CommitRecord> version;
+  TINYKV_RETURN_IF_ERROR(ForEachWrite(key, ts, [&](const CommitRecord& r) {
+    if (r.write.kind == WriteKind::kPut || r.write.kind == WriteKind::kDelete) version = r;
+    return !version;
+  }));
+  if (!version || version->write.kind == WriteKind::kDelete) return std::optional<std::string>();
+  TINYKV_ASSIGN_OR_RETURN(auto v, GetValue(key, version->write.start_ts));
+  if (!v) return BadRecord("missing value for write", Slice(WriteKey(key, version->commit_ts)));
+  return v;
 }
 
 Result<ReadResult> MvccReader::Get(Slice key, uint64_t ts) {
@@ -152,8 +132,9 @@ Result<ScanResult> MvccReader::Scan(Slice start, Slice end, uint64_t ts, size_t 
   TINYKV_RETURN_IF_ERROR(load_lock());
   TINYKV_RETURN_IF_ERROR(load_write());
   while (out.pairs.size() < limit && (lock_key || write_key)) {
-    const std::string key =
-        !lock_key ? *write_key : !write_key ? *lock_key : std::min(*lock_key, *write_key);
+    const std::string key = !lock_key    ? *write_key
+                            : !write_key ? *lock_key
+                                         : std::min(*lock_key, *write_key);
     if (!end.empty() && !(Slice(key) < end)) break;
     if (lock_key && *lock_key == key) {
       auto lock = DecodeLock(locks->value());
@@ -180,27 +161,18 @@ Result<ScanResult> MvccReader::Scan(Slice start, Slice end, uint64_t ts, size_t 
 
 Result<std::vector<CommitRecord>> MvccReader::AllWrites(Slice key) {
   std::vector<CommitRecord> out;
-  auto it = db_->NewIterator(ro_);
-  for (it->Seek(Slice(WriteKey(key, kMaxTs))); it->Valid(); it->Next()) {
-    auto vk = DecodeVersionedKey(it->key(), kWritePrefix);
-    if (!vk) {
-      if (it->key()[0] == kWritePrefix) return BadRecord("write key", it->key());
-      break;
-    }
-    if (Slice(vk->user_key) != key) break;
-    auto w = DecodeWrite(it->value());
-    if (!w) return BadRecord("write", it->key());
-    out.push_back(CommitRecord{vk->ts, *w});
-  }
-  TINYKV_RETURN_IF_ERROR(it->status());
+  TINYKV_RETURN_IF_ERROR(ForEachWrite(key, kMaxTs, [&](const CommitRecord& r) {
+    out.push_back(r);
+    return true;
+  }));
   return out;
 }
 
 Result<std::vector<LockInfo>> MvccReader::AllLocks() {
   std::vector<LockInfo> out;
   auto it = db_->NewIterator(ro_);
-  for (it->Seek(Slice(std::string(1, kLockPrefix)));
-       it->Valid() && it->key()[0] == kLockPrefix; it->Next()) {
+  for (it->Seek(Slice(std::string(1, kLockPrefix))); it->Valid() && it->key()[0] == kLockPrefix;
+       it->Next()) {
     auto key = DecodeLockKey(it->key());
     auto lock = DecodeLock(it->value());
     if (!key || !lock) return BadRecord("lock", it->key());

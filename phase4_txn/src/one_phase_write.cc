@@ -26,8 +26,9 @@ Status OnePhaseWrite(ActionContext& ctx, const OnePhaseWriteCmd& cmd) {
   }
   const bool put = m.kind == MutationKind::kPut;
   if (put) ctx.batch.Put(Slice(DataKey(key, cmd.commit_ts)), Slice(m.value));
-  ctx.batch.Put(Slice(WriteKey(key, cmd.commit_ts)),
-                Slice(EncodeWrite(Write{put ? WriteKind::kPut : WriteKind::kDelete, cmd.commit_ts})));
+  ctx.batch.Put(
+      Slice(WriteKey(key, cmd.commit_ts)),
+      Slice(EncodeWrite(Write{put ? WriteKind::kPut : WriteKind::kDelete, cmd.commit_ts})));
   return Status::OK();
 }
 

@@ -11,8 +11,7 @@ Status Prewrite(ActionContext& ctx, const PrewriteCmd& cmd) {
     TINYKV_ASSIGN_OR_RETURN(auto lock, ctx.reader.GetLock(key));
     if (lock) {
       if (lock->start_ts == cmd.start_ts) continue;  // a retried prewrite: already done
-      ctx.result.errors.push_back(
-          KeyError{KeyError::Kind::kLocked, m.key, LockInfo{m.key, *lock}});
+      ctx.result.errors.push_back(KeyError{KeyError::Kind::kLocked, m.key, LockInfo{m.key, *lock}});
       continue;
     }
     // Percolator: a write at or after start_ts means another transaction

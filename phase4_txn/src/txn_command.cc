@@ -247,7 +247,8 @@ Status ValidateTxnCommand(const TxnCommand& cmd) {
           return CheckKey(c.primary);
         } else if constexpr (std::is_same_v<T, ResolveLockCmd>) {
           if (c.start_ts == 0) return Invalid("start_ts 0");
-          if (c.commit_ts != 0 && c.commit_ts <= c.start_ts) return Invalid("commit_ts <= start_ts");
+          if (c.commit_ts != 0 && c.commit_ts <= c.start_ts)
+            return Invalid("commit_ts <= start_ts");
           return CheckKeys(c.keys, true);
         } else if constexpr (std::is_same_v<T, GcCmd>) {
           return Status::OK();

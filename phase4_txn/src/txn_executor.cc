@@ -19,8 +19,8 @@ Result<uint64_t> ReadTsoReserved(storage::DB* db) {
   return v;
 }
 
-Result<TxnCommandResult> ExecuteTxnCommand(storage::DB* db, const TxnCommand& cmd,
-                                           uint64_t term, storage::WriteBatch* batch) {
+Result<TxnCommandResult> ExecuteTxnCommand(storage::DB* db, const TxnCommand& cmd, uint64_t term,
+                                           storage::WriteBatch* batch) {
   TxnCommandResult result;
   storage::WriteBatch local;
   MvccReader reader(db);

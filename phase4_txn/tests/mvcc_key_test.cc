@@ -3,10 +3,10 @@
 // doc/mvcc_format.md holds byte for byte.
 #include "tinykv/txn/mvcc_key.h"
 
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "tinykv/common/random.h"
 #include "tinykv/testing/test_util.h"
@@ -24,15 +24,7 @@ std::string Mem(const std::string& k) {
   return s;
 }
 
-std::string Hex(const std::string& s) {
-  static const char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : s) {
-    out.push_back(kDigits[c >> 4]);
-    out.push_back(kDigits[c & 15]);
-  }
-  return out;
-}
+std::string Hex(const std::string& s) { return Slice(s).ToHex(); }
 
 TEST(MvccKey, MemcomparableGroupsOfEightWithPadMarkers) {
   EXPECT_EQ(Hex(Mem("")), "0000000000000000f7");
@@ -43,9 +35,18 @@ TEST(MvccKey, MemcomparableGroupsOfEightWithPadMarkers) {
 
 TEST(MvccKey, MemcomparableKeepsOrderAndIsPrefixFree) {
   Random rnd(::tinykv::testing::SeedForTest());
-  std::vector<std::string> keys = {"", "\0"s, "\0\0"s, "a", "a\0"s, "aa", "b",
-                                   std::string(8, 'a'), std::string(8, 'a') + "\0"s,
-                                   std::string(9, 'a'), "\xff", "\xff\xff"};
+  std::vector<std::string> keys = {"",
+                                   "\0"s,
+                                   "\0\0"s,
+                                   "a",
+                                   "a\0"s,
+                                   "aa",
+                                   "b",
+                                   std::string(8, 'a'),
+                                   std::string(8, 'a') + "\0"s,
+                                   std::string(9, 'a'),
+                                   "\xff",
+                                   "\xff\xff"};
   for (int i = 0; i < 300; ++i) keys.push_back(::tinykv::testing::RandomKey(&rnd, 20));
   for (const auto& a : keys) {
     const std::string ma = Mem(a);
@@ -113,7 +114,8 @@ TEST(MvccFormatDoc, WorkedExampleBytes) {
   EXPECT_EQ(t7, 0xFAC0000u);
   EXPECT_EQ(Hex(LockKey(Slice("key"))), "6c6b65790000000000fa");
   EXPECT_EQ(Hex(EncodeLock(Lock{MutationKind::kPut, t1, 3000, "key"})), "508080807db817036b6579");
-  EXPECT_EQ(Hex(EncodeLock(Lock{MutationKind::kDelete, t5, 3000, "key"})), "448080a07db817036b6579");
+  EXPECT_EQ(Hex(EncodeLock(Lock{MutationKind::kDelete, t5, 3000, "key"})),
+            "448080a07db817036b6579");
   EXPECT_EQ(Hex(DataKey(Slice("key"), t1)), "646b65790000000000fafffffffff05fffff");
   EXPECT_EQ(Hex(WriteKey(Slice("key"), t2)), "776b65790000000000fafffffffff05ffffe");
   EXPECT_EQ(Hex(EncodeWrite(Write{WriteKind::kPut, t1})), "508080807d");

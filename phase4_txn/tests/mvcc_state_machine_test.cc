@@ -11,9 +11,9 @@
 namespace tinykv::txn {
 namespace {
 
+using testing::MvccGroup;
 using ::tinykv::testing::TempDir;
 using ::tinykv::testing::WaitUntil;
-using testing::MvccGroup;
 using namespace std::chrono_literals;
 
 std::string Prewrite(const std::string& key, const std::string& value, uint64_t start_ts) {
@@ -54,7 +54,8 @@ TEST(MvccStateMachine, BadCommandsAreConsumedAsFailedNoOps) {
   const uint64_t before = sm->Hash().value();
   auto garbage = sm->Apply(1, 1, Slice("\x07garbage"));
   ASSERT_OK(garbage);  // the state machine did its job ...
-  EXPECT_TRUE(garbage->status.IsCorruption()) << garbage->status.ToString();  // ... the command failed
+  EXPECT_TRUE(garbage->status.IsCorruption())
+      << garbage->status.ToString();  // ... the command failed
   auto invalid = sm->Apply(2, 1, Slice(EncodeTxnCommand(CommitCmd{10, 10, {"k"}})));
   ASSERT_OK(invalid);
   EXPECT_TRUE(invalid->status.IsInvalidArgument()) << invalid->status.ToString();
@@ -109,8 +110,8 @@ TEST(MvccStateMachineGroup, ATransactionCommitsOnEveryReplica) {
   TempDir dir;
   MvccGroup g(dir.path(), 3);
   const uint64_t t10 = ComposeTs(10, 0), t11 = ComposeTs(11, 0);
-  auto pw = g.Propose(PrewriteCmd{{{MutationKind::kPut, "a", "1"}, {MutationKind::kPut, "b", "2"}},
-                                  "a", t10, 3000});
+  auto pw = g.Propose(PrewriteCmd{
+      {{MutationKind::kPut, "a", "1"}, {MutationKind::kPut, "b", "2"}}, "a", t10, 3000});
   ASSERT_OK(pw);
   EXPECT_TRUE(pw->errors.empty());
   // A second transaction's prewrite is refused by the locks, on every replica alike.
@@ -120,7 +121,8 @@ TEST(MvccStateMachineGroup, ATransactionCommitsOnEveryReplica) {
   EXPECT_EQ(conflict->errors[0].kind, KeyError::Kind::kLocked);
   ASSERT_OK(g.Propose(CommitCmd{t10, t11, {"a", "b"}}));
   for (int i = 1; i <= 3; ++i) {
-    EXPECT_TRUE(WaitUntil([&] { return ValueAt(g.sm(i), "b", t11) == "2"; }, 10s)) << "replica " << i;
+    EXPECT_TRUE(WaitUntil([&] { return ValueAt(g.sm(i), "b", t11) == "2"; }, 10s))
+        << "replica " << i;
     EXPECT_EQ(ValueAt(g.sm(i), "a", t11), "1");
   }
   // The replicas' state hashes agree.
@@ -153,7 +155,8 @@ TEST(MvccStateMachineGroup, ARestartedReplicaCatchesUpAfterTheLogWasCompacted) {
   const int follower = leader == 1 ? 2 : 1;
   g.Stop(follower);
   for (uint64_t i = 1; i <= 40; ++i)
-    ASSERT_OK(g.Propose(OnePhaseWriteCmd{{MutationKind::kPut, "k" + std::to_string(i), "v"}, 10 + i}));
+    ASSERT_OK(
+        g.Propose(OnePhaseWriteCmd{{MutationKind::kPut, "k" + std::to_string(i), "v"}, 10 + i}));
   g.Start(follower);
   EXPECT_TRUE(WaitUntil([&] { return ValueAt(g.sm(follower), "k40", kMaxTs) == "v"; }, 20s));
   EXPECT_EQ(ValueAt(g.sm(follower), "k0", kMaxTs), "v");

@@ -3,11 +3,11 @@
 // for the command tests. Raw accessors look at the families directly.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <memory>
 #include <optional>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "tinykv/storage/db.h"
 #include "tinykv/testing/test_util.h"

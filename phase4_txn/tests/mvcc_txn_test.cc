@@ -94,7 +94,8 @@ TEST(MvccPrewrite, ReportsEveryRefusedKey) {
 
 TEST(MvccCommit, TurnsLocksIntoWriteRecordsAtCommitTs) {
   MvccEngine e;
-  ASSERT_TRUE(e.Run(Prewrite({Put("a", "1"), Del("b"), LockOnly("c")}, "a", Ts(10))).errors.empty());
+  ASSERT_TRUE(
+      e.Run(Prewrite({Put("a", "1"), Del("b"), LockOnly("c")}, "a", Ts(10))).errors.empty());
   EXPECT_TRUE(e.Run(CommitCmd{Ts(10), Ts(11), {"a", "b", "c"}}).errors.empty());
   EXPECT_EQ(e.WriteAt("a", Ts(11)), (Write{WriteKind::kPut, Ts(10)}));
   EXPECT_EQ(e.WriteAt("b", Ts(11)), (Write{WriteKind::kDelete, Ts(10)}));
@@ -267,7 +268,8 @@ TEST(MvccCheckTxnStatus, AnotherTransactionsLockOnThePrimaryIsNotTheAnswer) {
 
 TEST(MvccResolveLock, RollsForwardEveryLockOfTheTransaction) {
   MvccEngine e;
-  ASSERT_TRUE(e.Run(Prewrite({Put("p", "1"), Put("s1", "2"), Del("s2")}, "p", Ts(10))).errors.empty());
+  ASSERT_TRUE(
+      e.Run(Prewrite({Put("p", "1"), Put("s1", "2"), Del("s2")}, "p", Ts(10))).errors.empty());
   ASSERT_TRUE(e.Run(Prewrite({Put("t", "9")}, "t", Ts(11))).errors.empty());
   ASSERT_TRUE(e.Run(CommitCmd{Ts(10), Ts(15), {"p"}}).errors.empty());
   // A reader met s1's lock, found the primary committed at 15: resolves the rest.
@@ -281,7 +283,8 @@ TEST(MvccResolveLock, RollsForwardEveryLockOfTheTransaction) {
 
 TEST(MvccResolveLock, RollsBackTheGivenKeys) {
   MvccEngine e;
-  ASSERT_TRUE(e.Run(Prewrite({Put("p", "1"), Put("s1", "2"), Put("s2", "3")}, "p", Ts(10))).errors.empty());
+  ASSERT_TRUE(
+      e.Run(Prewrite({Put("p", "1"), Put("s1", "2"), Put("s2", "3")}, "p", Ts(10))).errors.empty());
   auto r = e.Run(ResolveLockCmd{Ts(10), 0, {"s1", "nope"}});
   EXPECT_EQ(r.count, 1u);
   EXPECT_EQ(e.LockOf("s1"), std::nullopt);
@@ -373,8 +376,8 @@ TEST(MvccRead, ScanStopsAtALockWithThePairsBeforeIt) {
 
 TEST(MvccRead, KeysWithSharedPrefixesAndEightByteBoundariesStayApart) {
   MvccEngine e;
-  const std::vector<std::string> keys = {"k", "k\0"s, "k\0\0"s, "kkkkkkkk", "kkkkkkkk\0"s,
-                                         "kkkkkkkkk", "l"};
+  const std::vector<std::string> keys = {"k",           "k\0"s,      "k\0\0"s, "kkkkkkkk",
+                                         "kkkkkkkk\0"s, "kkkkkkkkk", "l"};
   uint64_t ts = 10;
   for (const auto& k : keys) {
     ASSERT_TRUE(e.Run(OnePhaseWriteCmd{Put(k, "v" + k), Ts(ts)}).errors.empty());
@@ -463,7 +466,8 @@ TEST(MvccPercolator, AReaderResolvesACrashedClientsSecondaries) {
   ReadResult r = e.Get("s", Ts(200));
   ASSERT_TRUE(r.error);
   // ... asks the primary ...
-  auto st = e.Run(CheckTxnStatusCmd{r.error->lock.lock.primary, r.error->lock.lock.start_ts, Ts(200)});
+  auto st =
+      e.Run(CheckTxnStatusCmd{r.error->lock.lock.primary, r.error->lock.lock.start_ts, Ts(200)});
   ASSERT_EQ(st.txn_status, TxnStatus::kCommitted);
   // ... and rolls the secondary forward.
   e.Run(ResolveLockCmd{Ts(100), st.commit_ts, {"s"}});
@@ -479,24 +483,13 @@ namespace {
 
 using testing::MvccEngine;
 
-std::string Hex(Slice s) {
-  static const char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const auto c = static_cast<uint8_t>(s[i]);
-    out.push_back(kDigits[c >> 4]);
-    out.push_back(kDigits[c & 15]);
-  }
-  return out;
-}
-
 // Every lock/write/data record, "key-hex value-hex", in engine order.
 std::vector<std::string> Families(MvccEngine& e) {
   std::vector<std::string> out;
   auto it = e.db()->NewIterator(storage::ReadOptions{});
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     if (it->key()[0] == kMetaPrefix) continue;
-    out.push_back(Hex(it->key()) + " " + Hex(it->value()));
+    out.push_back(it->key().ToHex() + " " + it->value().ToHex());
   }
   return out;
 }
@@ -509,31 +502,31 @@ TEST(MvccFormatDoc, WorkedExampleRunsAsDocumented) {
                  t7 = ComposeTs(1003, 0);
   auto put = [](const char* v) { return Mutation{MutationKind::kPut, "key", v}; };
   ASSERT_TRUE(e.Run(PrewriteCmd{{put("v1")}, "key", t1, 3000}).errors.empty());
-  EXPECT_EQ(Families(e), (std::vector<std::string>{
-                             "646b65790000000000fafffffffff05fffff 7631",
-                             "6c6b65790000000000fa 508080807db817036b6579"}));
+  EXPECT_EQ(Families(e), (std::vector<std::string>{"646b65790000000000fafffffffff05fffff 7631",
+                                                   "6c6b65790000000000fa 508080807db817036b6579"}));
   ASSERT_TRUE(e.Run(CommitCmd{t1, t2, {"key"}}).errors.empty());
   ASSERT_TRUE(e.Run(PrewriteCmd{{put("v2")}, "key", t3, 3000}).errors.empty());
   ASSERT_TRUE(e.Run(CommitCmd{t3, t4, {"key"}}).errors.empty());
   ASSERT_TRUE(e.Run(PrewriteCmd{{Mutation{MutationKind::kDelete, "key", ""}}, "key", t5, 3000})
                   .errors.empty());
-  EXPECT_EQ(e.Raw(LockKey(Slice("key"))).value_or(""), std::string("\x44\x80\x80\xa0\x7d\xb8\x17\x03key"));
+  EXPECT_EQ(e.Raw(LockKey(Slice("key"))).value_or(""),
+            std::string("\x44\x80\x80\xa0\x7d\xb8\x17\x03key"));
   ASSERT_TRUE(e.Run(CommitCmd{t5, t6, {"key"}}).errors.empty());
   ASSERT_TRUE(e.Run(PrewriteCmd{{put("v3")}, "key", t7, 3000}).errors.empty());
   ASSERT_TRUE(e.Run(RollbackCmd{t7, {"key"}}).errors.empty());
-  EXPECT_EQ(Families(e), (std::vector<std::string>{
-                             "646b65790000000000fafffffffff05bffff 7632",
-                             "646b65790000000000fafffffffff05fffff 7631",
-                             "776b65790000000000fafffffffff053ffff 528080b07d",
-                             "776b65790000000000fafffffffff057fffe 448080a07d",
-                             "776b65790000000000fafffffffff05bfffe 508080907d",
-                             "776b65790000000000fafffffffff05ffffe 508080807d"}));
+  EXPECT_EQ(Families(e),
+            (std::vector<std::string>{"646b65790000000000fafffffffff05bffff 7632",
+                                      "646b65790000000000fafffffffff05fffff 7631",
+                                      "776b65790000000000fafffffffff053ffff 528080b07d",
+                                      "776b65790000000000fafffffffff057fffe 448080a07d",
+                                      "776b65790000000000fafffffffff05bfffe 508080907d",
+                                      "776b65790000000000fafffffffff05ffffe 508080807d"}));
   EXPECT_EQ(e.Value("key", t2), "v1");
   EXPECT_EQ(e.Value("key", t5), "v2");
   EXPECT_EQ(e.Value("key", t6), std::nullopt);
   ASSERT_TRUE(e.Run(GcCmd{t6}).errors.empty());
-  EXPECT_EQ(Families(e), (std::vector<std::string>{
-                             "776b65790000000000fafffffffff053ffff 528080b07d"}));
+  EXPECT_EQ(Families(e),
+            (std::vector<std::string>{"776b65790000000000fafffffffff053ffff 528080b07d"}));
 }
 
 }  // namespace

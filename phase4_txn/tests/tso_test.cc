@@ -3,9 +3,9 @@
 // 3-replica group whose oracle leader is killed and restarted repeatedly.
 #include "tinykv/txn/tso.h"
 
-#include <set>
-
 #include <gtest/gtest.h>
+
+#include <set>
 
 #include "mvcc_group.h"
 #include "tinykv/testing/test_util.h"
@@ -14,8 +14,8 @@
 namespace tinykv::txn {
 namespace {
 
-using ::tinykv::testing::TempDir;
 using testing::MvccGroup;
+using ::tinykv::testing::TempDir;
 using namespace std::chrono_literals;
 
 // The replicated mark without Raft: reservations apply in call order, each
@@ -148,8 +148,8 @@ TEST(TsoGroup, NoTimestampRepeatsOrGoesBackAcrossLeaderRestarts) {
       auto ts = attempt % 3 == 0 ? tso.GetTimestamps(4) : tso.GetTimestamp();
       if (!ts.ok()) {
         // Right after an election the new leader may refuse for a moment.
-        ASSERT_TRUE(ts.status().IsNotLeader() || ts.status().IsBusy() ||
-                    ts.status().IsAborted() || ts.status().IsTimeout())
+        ASSERT_TRUE(ts.status().IsNotLeader() || ts.status().IsBusy() || ts.status().IsAborted() ||
+                    ts.status().IsTimeout())
             << ts.status().ToString();
         std::this_thread::sleep_for(10ms);
         continue;
@@ -169,7 +169,7 @@ TEST(TsoGroup, NoTimestampRepeatsOrGoesBackAcrossLeaderRestarts) {
   }
   for (size_t i = 1; i < handed.size(); ++i)
     ASSERT_LT(handed[i - 1], handed[i]) << "timestamp " << i << " out of order or repeated";
-  EXPECT_GT(reservations, 6u);      // windows renewed within a leadership ...
+  EXPECT_GT(reservations, 6u);                  // windows renewed within a leadership ...
   EXPECT_LT(reservations, handed.size() / 10);  // ... and each served many requests
   const int leader = g.WaitLeader();
   ASSERT_NE(leader, 0);

@@ -13,9 +13,12 @@ namespace {
 
 std::vector<TxnCommand> Samples() {
   return {
-      PrewriteCmd{{{MutationKind::kPut, "a", "1"}, {MutationKind::kDelete, "b", ""},
+      PrewriteCmd{{{MutationKind::kPut, "a", "1"},
+                   {MutationKind::kDelete, "b", ""},
                    {MutationKind::kLock, "c", ""}},
-                  "a", 10, 3000},
+                  "a",
+                  10,
+                  3000},
       CommitCmd{10, 11, {"a", "b"}},
       RollbackCmd{10, {"a"}},
       CheckTxnStatusCmd{"a", 10, 99},
@@ -111,7 +114,8 @@ TEST(TxnCommandValidate, RefusesWhatTheBytesCannotSay) {
   EXPECT_TRUE(invalid(PrewriteCmd{{}, "a", 10, 0}));
   EXPECT_TRUE(invalid(PrewriteCmd{{{MutationKind::kPut, "a", "1"}}, "a", 0, 0}));
   EXPECT_TRUE(invalid(PrewriteCmd{{{MutationKind::kPut, "", "1"}}, "a", 10, 0}));
-  EXPECT_TRUE(invalid(PrewriteCmd{{{MutationKind::kPut, "a", "1"}, {MutationKind::kPut, "a", "2"}}, "a", 10, 0}));
+  EXPECT_TRUE(invalid(
+      PrewriteCmd{{{MutationKind::kPut, "a", "1"}, {MutationKind::kPut, "a", "2"}}, "a", 10, 0}));
   EXPECT_TRUE(invalid(PrewriteCmd{{{MutationKind::kDelete, "a", "1"}}, "a", 10, 0}));
   EXPECT_TRUE(invalid(PrewriteCmd{{{MutationKind::kPut, "a", "1"}}, "", 10, 0}));
   EXPECT_TRUE(invalid(CommitCmd{10, 10, {"a"}}));

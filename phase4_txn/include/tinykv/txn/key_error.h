@@ -39,8 +39,8 @@ struct KeyError {
   };
   Kind kind = Kind::kLocked;
   std::string key;
-  LockInfo lock;                   // kLocked
-  uint64_t conflict_start_ts = 0;  // kWriteConflict
+  LockInfo lock;                    // kLocked
+  uint64_t conflict_start_ts = 0;   // kWriteConflict
   uint64_t conflict_commit_ts = 0;  // kWriteConflict, kCommitted
   friend bool operator==(const KeyError&, const KeyError&) = default;
 };

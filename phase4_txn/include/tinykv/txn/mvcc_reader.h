@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -80,6 +81,10 @@ class MvccReader {
   // The visible value of `key` at ts through the write family, given the
   // lock check was made.
   Result<std::optional<std::string>> ValueAt(Slice key, uint64_t ts);
+  // Calls visit(record) for the write records of `key` with commit_ts <=
+  // from_ts, newest first, while it returns true.
+  Status ForEachWrite(Slice key, uint64_t from_ts,
+                      const std::function<bool(const CommitRecord&)>& visit);
   // A read at ts blocked by this lock?
   static bool Blocks(const Lock& lock, uint64_t ts);
 

@@ -49,8 +49,8 @@
 namespace tinykv::txn {
 
 struct TsoOptions {
-  Clock* clock = nullptr;        // the physical part; nullptr: Clock::Real()
-  uint64_t window_ms = 3000;     // clock time one reservation covers
+  Clock* clock = nullptr;           // the physical part; nullptr: Clock::Real()
+  uint64_t window_ms = 3000;        // clock time one reservation covers
   uint64_t renew_before_ms = 1000;  // reserve the next window when less is left
 };
 
@@ -88,9 +88,9 @@ class Tso {
   Clock* const clock_;
   const TsoBackend backend_;
   mutable std::mutex mu_;
-  uint64_t last_ = 0;     // the last timestamp handed out (or the floor a window starts above)
-  uint64_t limit_ = 0;    // the window's end (inclusive): the reservation
-  uint64_t term_ = 0;     // the term the window was reserved in; 0 = no window
+  uint64_t last_ = 0;   // the last timestamp handed out (or the floor a window starts above)
+  uint64_t limit_ = 0;  // the window's end (inclusive): the reservation
+  uint64_t term_ = 0;   // the term the window was reserved in; 0 = no window
   uint64_t reservations_ = 0;
 };
 

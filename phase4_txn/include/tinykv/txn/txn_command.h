@@ -112,15 +112,15 @@ enum class TxnStatus : uint8_t {
 // One result shape for every command; each fills the fields it names.
 // A command that returns KeyErrors wrote nothing.
 struct TxnCommandResult {
-  std::vector<KeyError> errors;     // prewrite: one per refused key; the others: at most one
+  std::vector<KeyError> errors;  // prewrite: one per refused key; the others: at most one
   TxnStatus txn_status = TxnStatus::kNone;  // check-txn-status
-  uint64_t commit_ts = 0;           // check-txn-status kCommitted
-  uint64_t ttl_left_ms = 0;         // check-txn-status kLocked
-  bool rolled_back_now = false;     // check-txn-status: this command wrote the rollback
-  uint64_t count = 0;               // resolve-lock: locks resolved; gc: records removed
-  uint64_t prev_reserved = 0;       // reserve-ts: the mark before, and after
+  uint64_t commit_ts = 0;                   // check-txn-status kCommitted
+  uint64_t ttl_left_ms = 0;                 // check-txn-status kLocked
+  bool rolled_back_now = false;             // check-txn-status: this command wrote the rollback
+  uint64_t count = 0;                       // resolve-lock: locks resolved; gc: records removed
+  uint64_t prev_reserved = 0;               // reserve-ts: the mark before, and after
   uint64_t reserved = 0;
-  uint64_t term = 0;                // reserve-ts: the Raft term of the entry
+  uint64_t term = 0;  // reserve-ts: the Raft term of the entry
   friend bool operator==(const TxnCommandResult&, const TxnCommandResult&) = default;
 };
 

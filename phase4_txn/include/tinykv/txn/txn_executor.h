@@ -46,8 +46,8 @@ namespace tinykv::txn {
 inline constexpr char kTsoReservedKey[] = "mtso";
 
 // `term`: the Raft term of the entry (reserve-ts answers with it).
-Result<TxnCommandResult> ExecuteTxnCommand(storage::DB* db, const TxnCommand& cmd,
-                                           uint64_t term, storage::WriteBatch* batch);
+Result<TxnCommandResult> ExecuteTxnCommand(storage::DB* db, const TxnCommand& cmd, uint64_t term,
+                                           storage::WriteBatch* batch);
 
 // The oracle's reservation as persisted in `db`.
 Result<uint64_t> ReadTsoReserved(storage::DB* db);
