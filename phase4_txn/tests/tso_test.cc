@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <thread>
+#include <vector>
 
 #include "mvcc_group.h"
 #include "tinykv/testing/test_util.h"
@@ -127,6 +129,29 @@ TEST(Tso, ATermChangeDropsTheWindow) {
   EXPECT_GT(tso.GetTimestamp().value(), other_leader_mark);
   g.term = 0;  // not the leader
   EXPECT_TRUE(tso.GetTimestamp().status().IsNotLeader());
+}
+
+TEST(Tso, ConcurrentRequestsGetDistinctIncreasingTimestamps) {
+  ManualClock clock(1'000'000);
+  FakeGroup g;
+  Tso tso(TsoOptions{&clock, 3000, 1000}, g.Backend());
+  constexpr int kThreads = 4, kEach = 2000;
+  std::vector<std::vector<uint64_t>> got(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        got[t].push_back(tso.GetTimestamp().value());
+        if (i % 100 == 0) clock.Advance(1'000);
+      }
+    });
+  for (auto& th : threads) th.join();
+  std::set<uint64_t> all;
+  for (const auto& v : got) {
+    for (size_t i = 1; i < v.size(); ++i) EXPECT_LT(v[i - 1], v[i]);
+    all.insert(v.begin(), v.end());
+  }
+  EXPECT_EQ(all.size(), size_t{kThreads * kEach});
 }
 
 // A real group: the oracle's leader is stopped and restarted six times; every
