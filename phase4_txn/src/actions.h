@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "tinykv/storage/write_batch.h"
 #include "tinykv/txn/mvcc_reader.h"
