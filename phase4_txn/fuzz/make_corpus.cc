@@ -1,0 +1,77 @@
+// Writes the seed corpus of the transaction command fuzz target (run once;
+// the output is committed under fuzz/corpus/, together with inputs
+// libFuzzer found):
+//   tinykv_txn_make_corpus phase4_txn/fuzz/corpus
+// txn_command/: an encoding of every command and of a result with every
+// field set, each also truncated and with a flipped byte.
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "tinykv/txn/txn_command.h"
+
+using namespace tinykv;       // NOLINT: a generator, not library code
+using namespace tinykv::txn;  // NOLINT
+
+namespace {
+
+std::string dir;
+
+void WriteOut(const std::string& name, const std::string& data) {
+  std::ofstream(dir + "/" + name, std::ios::binary) << data;
+}
+
+void Seed(const std::string& name, const std::string& data) {
+  WriteOut(name, data);
+  if (data.size() > 6) {
+    WriteOut(name + ".trunc", data.substr(0, data.size() - 3));
+    std::string flipped = data;
+    flipped[data.size() / 2] ^= 0x41;
+    WriteOut(name + ".flip", flipped);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: %s corpusdir\n", argv[0]);
+    return 2;
+  }
+  dir = std::string(argv[1]) + "/txn_command";
+  const uint64_t t1 = 0xFA00000, t2 = 0xFA00001;
+  Seed("prewrite", EncodeTxnCommand(PrewriteCmd{{{MutationKind::kPut, "a", "1"},
+                                                 {MutationKind::kDelete, "b", ""},
+                                                 {MutationKind::kLock, "c", ""}},
+                                                "a",
+                                                t1,
+                                                3000}));
+  Seed("commit", EncodeTxnCommand(CommitCmd{t1, t2, {"a", "b", "c"}}));
+  Seed("rollback", EncodeTxnCommand(RollbackCmd{t1, {"a"}}));
+  Seed("check_txn_status", EncodeTxnCommand(CheckTxnStatusCmd{"a", t1, t2}));
+  Seed("resolve_lock", EncodeTxnCommand(ResolveLockCmd{t1, t2, {"b", "c"}}));
+  Seed("resolve_lock_all", EncodeTxnCommand(ResolveLockCmd{t1, 0, {}}));
+  Seed("gc", EncodeTxnCommand(GcCmd{t2}));
+  Seed("one_phase_put", EncodeTxnCommand(OnePhaseWriteCmd{{MutationKind::kPut, "k", "v"}, t2}));
+  Seed("one_phase_delete", EncodeTxnCommand(OnePhaseWriteCmd{{MutationKind::kDelete, "k", ""}, t2}));
+  Seed("reserve_ts", EncodeTxnCommand(ReserveTsCmd{t2 << 4}));
+  TxnCommandResult r;
+  KeyError e;
+  e.kind = KeyError::Kind::kLocked;
+  e.key = "k";
+  e.lock = LockInfo{"k", Lock{MutationKind::kPut, t1, 3000, "p"}};
+  e.conflict_start_ts = t1;
+  e.conflict_commit_ts = t2;
+  r.errors = {e, e};
+  r.txn_status = TxnStatus::kCommitted;
+  r.commit_ts = t2;
+  r.ttl_left_ms = 5;
+  r.rolled_back_now = true;
+  r.count = 3;
+  r.prev_reserved = t1;
+  r.reserved = t2;
+  r.term = 4;
+  Seed("result", EncodeTxnCommandResult(r));
+  Seed("result_empty", EncodeTxnCommandResult(TxnCommandResult{}));
+  return 0;
+}

@@ -1,0 +1,96 @@
+// MvccReader: reads of the MVCC families (mvcc_key.h) through one engine
+// view -- the point lookups the transaction commands make and the snapshot
+// reads users make (get and scan at a timestamp).
+//
+// A read at ts sees, for each key, the newest Put or Delete whose commit_ts
+// <= ts (rollback and lock records carry no value and are skipped). A lock
+// whose start_ts <= ts, of kind put or delete, makes the read a KeyError
+// kLocked: that transaction may commit below ts, so the value is not known
+// until the lock is resolved (check-txn-status on its primary, then
+// resolve-lock). A lock-kind lock ('L') writes nothing and does not block
+// reads, nor does a lock with start_ts > ts.
+//
+// The reader holds an engine snapshot from construction, so all its reads
+// see one state. Thread safety: one reader per thread; the DB must outlive
+// it. Errors: Status for engine failures, Corruption for a record that does
+// not decode (naming the engine key).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "tinykv/common/result.h"
+#include "tinykv/storage/db.h"
+#include "tinykv/txn/key_error.h"
+#include "tinykv/txn/mvcc_record.h"
+
+namespace tinykv::txn {
+
+// A write record with the commit_ts from its key.
+struct CommitRecord {
+  uint64_t commit_ts = 0;
+  Write write;
+};
+
+// A snapshot read: the value (nullopt: no visible value), or the lock met.
+struct ReadResult {
+  std::optional<KeyError> error;
+  std::optional<std::string> value;
+};
+
+struct ScanResult {
+  // At most `limit` pairs in key order; when a lock is met, the pairs before
+  // it and the error (the scan stops there, like TiKV's with its first lock).
+  std::vector<std::pair<std::string, std::string>> pairs;
+  std::optional<KeyError> error;
+};
+
+class MvccReader {
+ public:
+  explicit MvccReader(storage::DB* db);
+  ~MvccReader();
+  MvccReader(const MvccReader&) = delete;
+  MvccReader& operator=(const MvccReader&) = delete;
+
+  Result<std::optional<Lock>> GetLock(Slice key);
+  // The newest record with commit_ts <= ts (of any kind).
+  Result<std::optional<CommitRecord>> SeekWrite(Slice key, uint64_t ts);
+  // The record this transaction left on `key` (its commit, or its
+  // rollback): the one with write.start_ts == start_ts among commit_ts >=
+  // start_ts, newest first.
+  Result<std::optional<CommitRecord>> GetTxnRecord(Slice key, uint64_t start_ts);
+  Result<std::optional<std::string>> GetValue(Slice key, uint64_t start_ts);
+
+  Result<ReadResult> Get(Slice key, uint64_t ts);
+  // Keys in [start, end) (end empty = unbounded) as of ts.
+  Result<ScanResult> Scan(Slice start, Slice end, uint64_t ts, size_t limit);
+
+  // Every write record of `key`, newest first (GC).
+  Result<std::vector<CommitRecord>> AllWrites(Slice key);
+  // Every lock in the engine, in key order, with its user key.
+  Result<std::vector<LockInfo>> AllLocks();
+  // Every user key that has write records, in order (GC).
+  Result<std::vector<std::string>> KeysWithWrites();
+
+ private:
+  // The visible value of `key` at ts through the write family, given the
+  // lock check was made.
+  Result<std::optional<std::string>> ValueAt(Slice key, uint64_t ts);
+  // Calls visit(record) for the write records of `key` with commit_ts <=
+  // from_ts, newest first, while it returns true.
+  Status ForEachWrite(Slice key, uint64_t from_ts,
+                      const std::function<bool(const CommitRecord&)>& visit);
+  // A read at ts blocked by this lock?
+  static bool Blocks(const Lock& lock, uint64_t ts);
+
+  storage::DB* db_;
+  const storage::Snapshot* snapshot_;
+  storage::ReadOptions ro_;
+};
+
+}  // namespace tinykv::txn

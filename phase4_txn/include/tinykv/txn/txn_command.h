@@ -1,0 +1,137 @@
+// TxnCommand: the commands of the MVCC state machine (mvcc_state_machine.h)
+// -- Percolator's prewrite / commit / rollback / check-txn-status /
+// resolve-lock, GC, one-phase single-key writes and the timestamp oracle's
+// reservation -- and their results, with the byte encodings that travel
+// inside Raft entries (doc/mvcc_format.md, "Commands").
+//
+// Each command is executed at apply time (txn_executor.h) as a deterministic
+// function of (engine state, command). The codec is versioned (first byte)
+// and bounded (kMaxKeysPerCommand keys, kMaxKeyBytes per key, kMaxValueBytes
+// per value): a decoder never allocates more than its input allows, and
+// anything malformed is Corruption. ValidateTxnCommand checks what the
+// bytes cannot: non-empty, distinct keys, timestamps in order.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "tinykv/common/bytes.h"
+#include "tinykv/common/result.h"
+#include "tinykv/txn/key_error.h"
+#include "tinykv/txn/mvcc_record.h"
+
+namespace tinykv::txn {
+
+inline constexpr size_t kMaxKeysPerCommand = 4096;
+inline constexpr size_t kMaxKeyBytes = 8 << 10;
+inline constexpr size_t kMaxValueBytes = 8 << 20;
+
+struct Mutation {
+  MutationKind kind = MutationKind::kPut;
+  std::string key;
+  std::string value;  // kPut only
+  friend bool operator==(const Mutation&, const Mutation&) = default;
+};
+
+// Percolator's first phase: lock every key at start_ts (and stage the values).
+struct PrewriteCmd {
+  std::vector<Mutation> mutations;
+  std::string primary;
+  uint64_t start_ts = 0;
+  uint64_t ttl_ms = 0;
+  friend bool operator==(const PrewriteCmd&, const PrewriteCmd&) = default;
+};
+
+// Turns this transaction's locks on `keys` into write records at commit_ts.
+struct CommitCmd {
+  uint64_t start_ts = 0;
+  uint64_t commit_ts = 0;
+  std::vector<std::string> keys;
+  friend bool operator==(const CommitCmd&, const CommitCmd&) = default;
+};
+
+// Removes this transaction's locks on `keys` and leaves rollback records.
+struct RollbackCmd {
+  uint64_t start_ts = 0;
+  std::vector<std::string> keys;
+  friend bool operator==(const RollbackCmd&, const RollbackCmd&) = default;
+};
+
+// The fate of the transaction lock_ts, decided on its primary key: rolls an
+// expired lock (or a missing one with no record) back.
+struct CheckTxnStatusCmd {
+  std::string primary;
+  uint64_t lock_ts = 0;
+  uint64_t current_ts = 0;
+  friend bool operator==(const CheckTxnStatusCmd&, const CheckTxnStatusCmd&) = default;
+};
+
+// Commits (commit_ts > 0) or rolls back (commit_ts == 0) the locks of
+// transaction start_ts on `keys`; keys empty = every lock of it in the engine.
+struct ResolveLockCmd {
+  uint64_t start_ts = 0;
+  uint64_t commit_ts = 0;
+  std::vector<std::string> keys;
+  friend bool operator==(const ResolveLockCmd&, const ResolveLockCmd&) = default;
+};
+
+// Drops the versions no read at or after safe_point can see.
+struct GcCmd {
+  uint64_t safe_point = 0;
+  friend bool operator==(const GcCmd&, const GcCmd&) = default;
+};
+
+// A single-key write committed in one step at commit_ts (kPut or kDelete):
+// start_ts = commit_ts, no lock ever exists.
+struct OnePhaseWriteCmd {
+  Mutation mutation;
+  uint64_t commit_ts = 0;
+  friend bool operator==(const OnePhaseWriteCmd&, const OnePhaseWriteCmd&) = default;
+};
+
+// The oracle's high-water mark (tso.h): reserved := max(reserved, upto).
+struct ReserveTsCmd {
+  uint64_t upto = 0;
+  friend bool operator==(const ReserveTsCmd&, const ReserveTsCmd&) = default;
+};
+
+using TxnCommand = std::variant<PrewriteCmd, CommitCmd, RollbackCmd, CheckTxnStatusCmd,
+                                ResolveLockCmd, GcCmd, OnePhaseWriteCmd, ReserveTsCmd>;
+
+// The answer of check-txn-status.
+enum class TxnStatus : uint8_t {
+  kNone = 0,  // (not a check-txn-status result)
+  kLocked = 1,
+  kCommitted = 2,
+  kRolledBack = 3,
+};
+
+// One result shape for every command; each fills the fields it names.
+// A command that returns KeyErrors wrote nothing.
+struct TxnCommandResult {
+  std::vector<KeyError> errors;  // prewrite: one per refused key; the others: at most one
+  TxnStatus txn_status = TxnStatus::kNone;  // check-txn-status
+  uint64_t commit_ts = 0;                   // check-txn-status kCommitted
+  uint64_t ttl_left_ms = 0;                 // check-txn-status kLocked
+  bool rolled_back_now = false;             // check-txn-status: this command wrote the rollback
+  uint64_t count = 0;                       // resolve-lock: locks resolved; gc: records removed
+  uint64_t prev_reserved = 0;               // reserve-ts: the mark before, and after
+  uint64_t reserved = 0;
+  uint64_t term = 0;  // reserve-ts: the Raft term of the entry
+  friend bool operator==(const TxnCommandResult&, const TxnCommandResult&) = default;
+};
+
+std::string EncodeTxnCommand(const TxnCommand& cmd);
+Result<TxnCommand> DecodeTxnCommand(Slice in);
+// InvalidArgument naming the problem: empty or oversized or repeated keys, a
+// zero timestamp, commit_ts <= start_ts, a one-phase lock, a value on a
+// delete or lock mutation.
+Status ValidateTxnCommand(const TxnCommand& cmd);
+
+std::string EncodeTxnCommandResult(const TxnCommandResult& r);
+Result<TxnCommandResult> DecodeTxnCommandResult(Slice in);
+
+}  // namespace tinykv::txn

@@ -1,0 +1,55 @@
+// ExecuteTxnCommand: one transaction command applied to the MVCC families
+// (mvcc_key.h) -- the deterministic function of (engine state, command) the
+// MVCC state machine runs at apply time, after Percolator and TiKV's
+// transaction actions:
+//
+//   prewrite   per mutation: another transaction's lock -> kLocked; a
+//              write record with commit_ts >= start_ts -> kWriteConflict
+//              (this transaction's own rollback -> kRolledBack; its own
+//              commit -> already done); its own lock -> already done.
+//              Otherwise lock + data (for a put) at start_ts.
+//   commit     per key: its lock -> write record at commit_ts, lock gone;
+//              no lock: its commit record -> done; its rollback or nothing
+//              -> kTxnLockNotFound.
+//   rollback   per key: its lock -> lock and staged value gone; a rollback
+//              record at start_ts in every case but its commit
+//              (-> kCommitted) or an existing rollback (done).
+//   check-txn-status on the primary: its lock, expired when
+//              PhysicalMs(lock_ts) + ttl_ms < PhysicalMs(current_ts) -> rolled
+//              back now; live -> kLocked with the TTL left; no lock -> its
+//              record decides; no record either -> a rollback record now.
+//   resolve-lock  every lock of the transaction on the keys: commit or roll back.
+//   gc         per key: keeps every version above safe_point and the newest
+//              at or below it, unless that one is a delete; rollback and
+//              lock records at or below it go.
+//   one-phase  put/delete at commit_ts; refused like a prewrite.
+//   reserve-ts the oracle's mark := max(mark, upto); answers both.
+//
+// A command that answers with a KeyError adds nothing to the batch. The
+// batch is the caller's to write, atomically with whatever else it holds
+// (the state machine's applied index).
+//
+// REQUIRES: ValidateTxnCommand(cmd).ok(). An error Status is an engine
+// failure (or a record that does not decode): nothing may be written.
+#pragma once
+
+#include <cstdint>
+
+#include "tinykv/common/result.h"
+#include "tinykv/storage/db.h"
+#include "tinykv/storage/write_batch.h"
+#include "tinykv/txn/txn_command.h"
+
+namespace tinykv::txn {
+
+// The engine key holding the oracle's reservation: fixed64 (absent = 0).
+inline constexpr char kTsoReservedKey[] = "mtso";
+
+// `term`: the Raft term of the entry (reserve-ts answers with it).
+Result<TxnCommandResult> ExecuteTxnCommand(storage::DB* db, const TxnCommand& cmd, uint64_t term,
+                                           storage::WriteBatch* batch);
+
+// The oracle's reservation as persisted in `db`.
+Result<uint64_t> ReadTsoReserved(storage::DB* db);
+
+}  // namespace tinykv::txn

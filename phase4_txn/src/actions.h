@@ -1,0 +1,47 @@
+// The transaction actions behind ExecuteTxnCommand (txn_executor.h), one
+// file each: prewrite.cc, commit.cc, rollback.cc, check_txn_status.cc,
+// resolve_lock.cc, gc.cc, one_phase_write.cc; txn_executor.cc dispatches
+// and implements reserve-ts. Every action reads through `reader` (the
+// engine as of the command) and adds its writes to `batch`; KeyErrors go
+// to `result->errors`, and the executor drops the batch when there are any.
+//
+// Keys within one command are distinct (ValidateTxnCommand), so no action
+// needs to see its own earlier writes.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "tinykv/storage/write_batch.h"
+#include "tinykv/txn/mvcc_reader.h"
+#include "tinykv/txn/txn_command.h"
+
+namespace tinykv::txn::internal {
+
+struct ActionContext {
+  MvccReader& reader;
+  storage::WriteBatch& batch;
+  TxnCommandResult& result;
+};
+
+Status Prewrite(ActionContext& ctx, const PrewriteCmd& cmd);
+Status Commit(ActionContext& ctx, const CommitCmd& cmd);
+Status Rollback(ActionContext& ctx, const RollbackCmd& cmd);
+Status CheckTxnStatus(ActionContext& ctx, const CheckTxnStatusCmd& cmd);
+Status ResolveLock(ActionContext& ctx, const ResolveLockCmd& cmd);
+Status Gc(ActionContext& ctx, const GcCmd& cmd);
+Status OnePhaseWrite(ActionContext& ctx, const OnePhaseWriteCmd& cmd);
+
+// Shared steps.
+// REQUIRES: `lock` is the lock on `key`. Its write record at commit_ts, lock gone.
+void CommitLockedKey(ActionContext& ctx, Slice key, const Lock& lock, uint64_t commit_ts);
+// Rolls transaction start_ts back on `key`: removes its lock (`lock`, if it
+// is the key's lock and belongs to start_ts) and staged value, and writes
+// the rollback record at start_ts -- unless a commit record of another
+// transaction sits at exactly that ts (timestamps are unique, so only a
+// one-phase write that reused a timestamp could put one there; it is kept,
+// and it refuses a late prewrite as a write conflict all the same).
+Status RollbackKey(ActionContext& ctx, Slice key, uint64_t start_ts,
+                   const std::optional<Lock>& lock);
+
+}  // namespace tinykv::txn::internal

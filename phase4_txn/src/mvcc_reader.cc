@@ -1,0 +1,201 @@
+// MvccReader: see mvcc_reader.h.
+#include "tinykv/txn/mvcc_reader.h"
+
+#include "tinykv/storage/iterator.h"
+#include "tinykv/txn/mvcc_key.h"
+#include "tinykv/txn/timestamp.h"
+
+namespace tinykv::txn {
+namespace {
+
+Status BadRecord(std::string_view what, Slice engine_key) {
+  return Status::Corruption(std::string("mvcc: bad ") + std::string(what) + " at key " +
+                            engine_key.ToHex());
+}
+
+}  // namespace
+
+MvccReader::MvccReader(storage::DB* db) : db_(db), snapshot_(db->GetSnapshot()) {
+  ro_.snapshot = snapshot_;
+}
+
+MvccReader::~MvccReader() { db_->ReleaseSnapshot(snapshot_); }
+
+bool MvccReader::Blocks(const Lock& lock, uint64_t ts) {
+  return lock.kind != MutationKind::kLock && lock.start_ts <= ts;
+}
+
+Result<std::optional<Lock>> MvccReader::GetLock(Slice key) {
+  const std::string k = LockKey(key);
+  auto r = db_->Get(ro_, Slice(k));
+  if (r.status().IsNotFound()) return std::optional<Lock>();
+  if (!r.ok()) return r.status();
+  std::optional<Lock> lock = DecodeLock(Slice(*r));
+  if (!lock) return BadRecord("lock", Slice(k));
+  return lock;
+}
+
+Status MvccReader::ForEachWrite(Slice key, uint64_t from_ts,
+                                const std::function<bool(const CommitRecord&)>& visit) {
+  auto it = db_->NewIterator(ro_);
+  for (it->Seek(Slice(WriteKey(key, from_ts))); it->Valid(); it->Next()) {
+    auto vk = DecodeVersionedKey(it->key(), kWritePrefix);
+    if (!vk) {
+      if (it->key()[0] == kWritePrefix) return BadRecord("write key", it->key());
+      break;  // past the write family
+    }
+    if (Slice(vk->user_key) != key) break;  // past the key's versions
+    auto w = DecodeWrite(it->value());
+    if (!w) return BadRecord("write", it->key());
+    if (!visit(CommitRecord{vk->ts, *w})) return Status::OK();
+  }
+  return it->status();
+}
+
+Result<std::optional<CommitRecord>> MvccReader::SeekWrite(Slice key, uint64_t ts) {
+  std::optional<CommitRecord> out;
+  TINYKV_RETURN_IF_ERROR(ForEachWrite(key, ts, [&](const CommitRecord& r) {
+    out = r;
+    return false;
+  }));
+  return out;
+}
+
+Result<std::optional<CommitRecord>> MvccReader::GetTxnRecord(Slice key, uint64_t start_ts) {
+  std::optional<CommitRecord> out;
+  TINYKV_RETURN_IF_ERROR(ForEachWrite(key, kMaxTs, [&](const CommitRecord& r) {
+    if (r.commit_ts < start_ts) return false;  // older than the transaction: none of its records
+    if (r.write.start_ts == start_ts) out = r;
+    return !out;
+  }));
+  return out;
+}
+
+Result<std::optional<std::string>> MvccReader::GetValue(Slice key, uint64_t start_ts) {
+  auto r = db_->Get(ro_, Slice(DataKey(key, start_ts)));
+  if (r.status().IsNotFound()) return std::optional<std::string>();
+  if (!r.ok()) return r.status();
+  return std::optional<std::string>(std::move(r).value());
+}
+
+Result<std::optional<std::string>> MvccReader::ValueAt(Slice key, uint64_t ts) {
+  // The newest put or delete at or below ts; rollback and lock records
+  // carry no value and are looked through.
+  std::optional<CommitRecord> version;
+  TINYKV_RETURN_IF_ERROR(ForEachWrite(key, ts, [&](const CommitRecord& r) {
+    if (r.write.kind == WriteKind::kPut || r.write.kind == WriteKind::kDelete) version = r;
+    return !version;
+  }));
+  if (!version || version->write.kind == WriteKind::kDelete) return std::optional<std::string>();
+  TINYKV_ASSIGN_OR_RETURN(auto v, GetValue(key, version->write.start_ts));
+  if (!v) return BadRecord("missing value for write", Slice(WriteKey(key, version->commit_ts)));
+  return v;
+}
+
+Result<ReadResult> MvccReader::Get(Slice key, uint64_t ts) {
+  ReadResult out;
+  TINYKV_ASSIGN_OR_RETURN(auto lock, GetLock(key));
+  if (lock && Blocks(*lock, ts)) {
+    out.error = KeyError{KeyError::Kind::kLocked, key.ToString(), LockInfo{key.ToString(), *lock}};
+    return out;
+  }
+  TINYKV_ASSIGN_OR_RETURN(out.value, ValueAt(key, ts));
+  return out;
+}
+
+Result<ScanResult> MvccReader::Scan(Slice start, Slice end, uint64_t ts, size_t limit) {
+  ScanResult out;
+  // Two cursors merged by user key: the lock family (a key may be locked
+  // with no committed version yet) and the write family.
+  auto locks = db_->NewIterator(ro_);
+  auto writes = db_->NewIterator(ro_);
+  locks->Seek(Slice(FamilyStart(kLockPrefix, start)));
+  writes->Seek(Slice(FamilyStart(kWritePrefix, start)));
+  std::optional<std::string> lock_key, write_key;
+  auto load_lock = [&]() -> Status {
+    lock_key.reset();
+    if (!locks->Valid()) return locks->status();
+    if (locks->key()[0] != kLockPrefix) return Status::OK();
+    lock_key = DecodeLockKey(locks->key());
+    if (!lock_key) return BadRecord("lock key", locks->key());
+    return Status::OK();
+  };
+  auto load_write = [&]() -> Status {
+    write_key.reset();
+    if (!writes->Valid()) return writes->status();
+    if (writes->key()[0] != kWritePrefix) return Status::OK();
+    auto vk = DecodeVersionedKey(writes->key(), kWritePrefix);
+    if (!vk) return BadRecord("write key", writes->key());
+    write_key = std::move(vk->user_key);
+    return Status::OK();
+  };
+  TINYKV_RETURN_IF_ERROR(load_lock());
+  TINYKV_RETURN_IF_ERROR(load_write());
+  while (out.pairs.size() < limit && (lock_key || write_key)) {
+    const std::string key = !lock_key    ? *write_key
+                            : !write_key ? *lock_key
+                                         : std::min(*lock_key, *write_key);
+    if (!end.empty() && !(Slice(key) < end)) break;
+    if (lock_key && *lock_key == key) {
+      auto lock = DecodeLock(locks->value());
+      if (!lock) return BadRecord("lock", locks->key());
+      if (Blocks(*lock, ts)) {
+        out.error = KeyError{KeyError::Kind::kLocked, key, LockInfo{key, *lock}};
+        return out;
+      }
+      locks->Next();
+      TINYKV_RETURN_IF_ERROR(load_lock());
+    }
+    if (write_key && *write_key == key) {
+      TINYKV_ASSIGN_OR_RETURN(auto v, ValueAt(Slice(key), ts));
+      if (v) out.pairs.emplace_back(key, std::move(*v));
+      // Past every version of this key: its oldest possible record is ~0.
+      const std::string last = WriteKey(Slice(key), 0);
+      writes->Seek(Slice(last));
+      if (writes->Valid() && writes->key() == Slice(last)) writes->Next();
+      TINYKV_RETURN_IF_ERROR(load_write());
+    }
+  }
+  return out;
+}
+
+Result<std::vector<CommitRecord>> MvccReader::AllWrites(Slice key) {
+  std::vector<CommitRecord> out;
+  TINYKV_RETURN_IF_ERROR(ForEachWrite(key, kMaxTs, [&](const CommitRecord& r) {
+    out.push_back(r);
+    return true;
+  }));
+  return out;
+}
+
+Result<std::vector<LockInfo>> MvccReader::AllLocks() {
+  std::vector<LockInfo> out;
+  auto it = db_->NewIterator(ro_);
+  for (it->Seek(Slice(std::string(1, kLockPrefix))); it->Valid() && it->key()[0] == kLockPrefix;
+       it->Next()) {
+    auto key = DecodeLockKey(it->key());
+    auto lock = DecodeLock(it->value());
+    if (!key || !lock) return BadRecord("lock", it->key());
+    out.push_back(LockInfo{std::move(*key), std::move(*lock)});
+  }
+  TINYKV_RETURN_IF_ERROR(it->status());
+  return out;
+}
+
+Result<std::vector<std::string>> MvccReader::KeysWithWrites() {
+  std::vector<std::string> out;
+  auto it = db_->NewIterator(ro_);
+  it->Seek(Slice(std::string(1, kWritePrefix)));
+  while (it->Valid() && it->key()[0] == kWritePrefix) {
+    auto vk = DecodeVersionedKey(it->key(), kWritePrefix);
+    if (!vk) return BadRecord("write key", it->key());
+    out.push_back(vk->user_key);
+    const std::string last = WriteKey(Slice(vk->user_key), 0);
+    it->Seek(Slice(last));
+    if (it->Valid() && it->key() == Slice(last)) it->Next();
+  }
+  TINYKV_RETURN_IF_ERROR(it->status());
+  return out;
+}
+
+}  // namespace tinykv::txn

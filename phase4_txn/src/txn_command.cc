@@ -1,0 +1,333 @@
+// The command and result codecs: see txn_command.h and doc/mvcc_format.md.
+#include "tinykv/txn/txn_command.h"
+
+#include <set>
+#include <type_traits>
+
+#include "tinykv/common/coding.h"
+
+namespace tinykv::txn {
+namespace {
+
+constexpr uint8_t kCmdVersion = 1;
+constexpr uint8_t kResultVersion = 1;
+
+// The op byte is the variant's index + 1.
+static_assert(std::variant_size_v<TxnCommand> == 8);
+
+void PutKeys(std::string* s, const std::vector<std::string>& keys) {
+  PutVarint32(s, static_cast<uint32_t>(keys.size()));
+  for (const auto& k : keys) PutLengthPrefixedSlice(s, Slice(k));
+}
+
+// Reads the bytes of the command format: every read is bounded by the input
+// and by the limits, so a hostile length cannot make it allocate.
+class Reader {
+ public:
+  explicit Reader(Slice in) : in_(in) {}
+  bool ok() const { return ok_; }
+  bool done() const { return ok_ && in_.empty(); }
+  uint64_t U64() {
+    uint64_t v = 0;
+    if (ok_ && !GetVarint64(&in_, &v)) ok_ = false;
+    return v;
+  }
+  uint8_t Byte() {
+    if (!ok_ || in_.empty()) {
+      ok_ = false;
+      return 0;
+    }
+    const auto b = static_cast<uint8_t>(in_[0]);
+    in_.remove_prefix(1);
+    return b;
+  }
+  std::string Bytes(size_t max) {
+    Slice s;
+    if (!ok_ || !GetLengthPrefixedSlice(&in_, &s) || s.size() > max) {
+      ok_ = false;
+      return {};
+    }
+    return s.ToString();
+  }
+  // A count of items that each take at least one byte, bounded.
+  size_t Count() {
+    uint32_t n = 0;
+    if (!ok_ || !GetVarint32(&in_, &n) || n > kMaxKeysPerCommand || n > in_.size()) {
+      ok_ = false;
+      return 0;
+    }
+    return n;
+  }
+  std::vector<std::string> Keys() {
+    std::vector<std::string> keys(Count());
+    for (auto& k : keys) k = Bytes(kMaxKeyBytes);
+    return keys;
+  }
+  Mutation Mut() {
+    Mutation m;
+    const uint8_t kind = Byte();
+    if (kind != 'P' && kind != 'D' && kind != 'L') ok_ = false;
+    m.kind = static_cast<MutationKind>(kind);
+    m.key = Bytes(kMaxKeyBytes);
+    m.value = Bytes(kMaxValueBytes);
+    return m;
+  }
+
+ private:
+  Slice in_;
+  bool ok_ = true;
+};
+
+void PutMutation(std::string* s, const Mutation& m) {
+  s->push_back(static_cast<char>(m.kind));
+  PutLengthPrefixedSlice(s, Slice(m.key));
+  PutLengthPrefixedSlice(s, Slice(m.value));
+}
+
+Status Invalid(std::string_view what) {
+  return Status::InvalidArgument(std::string("txn command: ") + std::string(what));
+}
+
+Status CheckKey(const std::string& k) {
+  if (k.empty()) return Invalid("empty key");
+  if (k.size() > kMaxKeyBytes) return Invalid("key too long");
+  return Status::OK();
+}
+
+Status CheckKeys(const std::vector<std::string>& keys, bool allow_none) {
+  if (keys.empty() && !allow_none) return Invalid("no keys");
+  if (keys.size() > kMaxKeysPerCommand) return Invalid("too many keys");
+  std::set<std::string_view> seen;
+  for (const auto& k : keys) {
+    TINYKV_RETURN_IF_ERROR(CheckKey(k));
+    if (!seen.insert(k).second) return Invalid("repeated key");
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+std::string EncodeTxnCommand(const TxnCommand& cmd) {
+  std::string s;
+  s.push_back(static_cast<char>(kCmdVersion));
+  s.push_back(static_cast<char>(cmd.index() + 1));
+  std::visit(
+      [&s](const auto& c) {
+        using T = std::decay_t<decltype(c)>;
+        if constexpr (std::is_same_v<T, PrewriteCmd>) {
+          PutVarint32(&s, static_cast<uint32_t>(c.mutations.size()));
+          for (const auto& m : c.mutations) PutMutation(&s, m);
+          PutLengthPrefixedSlice(&s, Slice(c.primary));
+          PutVarint64(&s, c.start_ts);
+          PutVarint64(&s, c.ttl_ms);
+        } else if constexpr (std::is_same_v<T, CommitCmd>) {
+          PutVarint64(&s, c.start_ts);
+          PutVarint64(&s, c.commit_ts);
+          PutKeys(&s, c.keys);
+        } else if constexpr (std::is_same_v<T, RollbackCmd>) {
+          PutVarint64(&s, c.start_ts);
+          PutKeys(&s, c.keys);
+        } else if constexpr (std::is_same_v<T, CheckTxnStatusCmd>) {
+          PutLengthPrefixedSlice(&s, Slice(c.primary));
+          PutVarint64(&s, c.lock_ts);
+          PutVarint64(&s, c.current_ts);
+        } else if constexpr (std::is_same_v<T, ResolveLockCmd>) {
+          PutVarint64(&s, c.start_ts);
+          PutVarint64(&s, c.commit_ts);
+          PutKeys(&s, c.keys);
+        } else if constexpr (std::is_same_v<T, GcCmd>) {
+          PutVarint64(&s, c.safe_point);
+        } else if constexpr (std::is_same_v<T, OnePhaseWriteCmd>) {
+          PutMutation(&s, c.mutation);
+          PutVarint64(&s, c.commit_ts);
+        } else {
+          static_assert(std::is_same_v<T, ReserveTsCmd>);
+          PutVarint64(&s, c.upto);
+        }
+      },
+      cmd);
+  return s;
+}
+
+Result<TxnCommand> DecodeTxnCommand(Slice in) {
+  if (in.size() < 2 || static_cast<uint8_t>(in[0]) != kCmdVersion)
+    return Status::Corruption("txn command: bad version");
+  const uint8_t op = static_cast<uint8_t>(in[1]);
+  in.remove_prefix(2);
+  Reader r(in);
+  TxnCommand cmd;
+  switch (op) {
+    case 1: {
+      PrewriteCmd c;
+      c.mutations.resize(r.Count());
+      for (auto& m : c.mutations) m = r.Mut();
+      c.primary = r.Bytes(kMaxKeyBytes);
+      c.start_ts = r.U64();
+      c.ttl_ms = r.U64();
+      cmd = std::move(c);
+      break;
+    }
+    case 2: {
+      CommitCmd c;
+      c.start_ts = r.U64();
+      c.commit_ts = r.U64();
+      c.keys = r.Keys();
+      cmd = std::move(c);
+      break;
+    }
+    case 3: {
+      RollbackCmd c;
+      c.start_ts = r.U64();
+      c.keys = r.Keys();
+      cmd = std::move(c);
+      break;
+    }
+    case 4: {
+      CheckTxnStatusCmd c;
+      c.primary = r.Bytes(kMaxKeyBytes);
+      c.lock_ts = r.U64();
+      c.current_ts = r.U64();
+      cmd = std::move(c);
+      break;
+    }
+    case 5: {
+      ResolveLockCmd c;
+      c.start_ts = r.U64();
+      c.commit_ts = r.U64();
+      c.keys = r.Keys();
+      cmd = std::move(c);
+      break;
+    }
+    case 6:
+      cmd = GcCmd{r.U64()};
+      break;
+    case 7: {
+      OnePhaseWriteCmd c;
+      c.mutation = r.Mut();
+      c.commit_ts = r.U64();
+      cmd = std::move(c);
+      break;
+    }
+    case 8:
+      cmd = ReserveTsCmd{r.U64()};
+      break;
+    default:
+      return Status::Corruption("txn command: bad op " + std::to_string(op));
+  }
+  if (!r.done()) return Status::Corruption("txn command: truncated, oversized or trailing bytes");
+  return cmd;
+}
+
+Status ValidateTxnCommand(const TxnCommand& cmd) {
+  return std::visit(
+      [](const auto& c) -> Status {
+        using T = std::decay_t<decltype(c)>;
+        if constexpr (std::is_same_v<T, PrewriteCmd>) {
+          if (c.start_ts == 0) return Invalid("start_ts 0");
+          if (c.mutations.empty()) return Invalid("no mutations");
+          std::vector<std::string> keys;
+          for (const auto& m : c.mutations) {
+            if (m.kind != MutationKind::kPut && !m.value.empty())
+              return Invalid("a value on a delete or lock mutation");
+            keys.push_back(m.key);
+          }
+          TINYKV_RETURN_IF_ERROR(CheckKeys(keys, false));
+          // The primary need not be among the mutations: a prewrite of
+          // secondaries (another range's keys) names it all the same.
+          return CheckKey(c.primary);
+        } else if constexpr (std::is_same_v<T, CommitCmd>) {
+          if (c.start_ts == 0) return Invalid("start_ts 0");
+          if (c.commit_ts <= c.start_ts) return Invalid("commit_ts <= start_ts");
+          return CheckKeys(c.keys, false);
+        } else if constexpr (std::is_same_v<T, RollbackCmd>) {
+          if (c.start_ts == 0) return Invalid("start_ts 0");
+          return CheckKeys(c.keys, false);
+        } else if constexpr (std::is_same_v<T, CheckTxnStatusCmd>) {
+          if (c.lock_ts == 0) return Invalid("lock_ts 0");
+          return CheckKey(c.primary);
+        } else if constexpr (std::is_same_v<T, ResolveLockCmd>) {
+          if (c.start_ts == 0) return Invalid("start_ts 0");
+          if (c.commit_ts != 0 && c.commit_ts <= c.start_ts)
+            return Invalid("commit_ts <= start_ts");
+          return CheckKeys(c.keys, true);
+        } else if constexpr (std::is_same_v<T, GcCmd>) {
+          return Status::OK();
+        } else if constexpr (std::is_same_v<T, OnePhaseWriteCmd>) {
+          if (c.commit_ts == 0) return Invalid("commit_ts 0");
+          if (c.mutation.kind == MutationKind::kLock) return Invalid("one-phase lock");
+          if (c.mutation.kind == MutationKind::kDelete && !c.mutation.value.empty())
+            return Invalid("a value on a delete");
+          return CheckKey(c.mutation.key);
+        } else {
+          return Status::OK();
+        }
+      },
+      cmd);
+}
+
+std::string EncodeTxnCommandResult(const TxnCommandResult& r) {
+  std::string s;
+  s.push_back(static_cast<char>(kResultVersion));
+  PutVarint32(&s, static_cast<uint32_t>(r.errors.size()));
+  for (const auto& e : r.errors) {
+    s.push_back(static_cast<char>(e.kind));
+    PutLengthPrefixedSlice(&s, Slice(e.key));
+    PutLengthPrefixedSlice(&s, Slice(e.lock.key));
+    s.push_back(static_cast<char>(e.lock.lock.kind));
+    PutVarint64(&s, e.lock.lock.start_ts);
+    PutVarint64(&s, e.lock.lock.ttl_ms);
+    PutLengthPrefixedSlice(&s, Slice(e.lock.lock.primary));
+    PutVarint64(&s, e.conflict_start_ts);
+    PutVarint64(&s, e.conflict_commit_ts);
+  }
+  s.push_back(static_cast<char>(r.txn_status));
+  PutVarint64(&s, r.commit_ts);
+  PutVarint64(&s, r.ttl_left_ms);
+  s.push_back(r.rolled_back_now ? 1 : 0);
+  PutVarint64(&s, r.count);
+  PutVarint64(&s, r.prev_reserved);
+  PutVarint64(&s, r.reserved);
+  PutVarint64(&s, r.term);
+  return s;
+}
+
+Result<TxnCommandResult> DecodeTxnCommandResult(Slice in) {
+  if (in.empty() || static_cast<uint8_t>(in[0]) != kResultVersion)
+    return Status::Corruption("txn result: bad version");
+  in.remove_prefix(1);
+  Reader r(in);
+  TxnCommandResult out;
+  out.errors.resize(r.Count());
+  for (auto& e : out.errors) {
+    const uint8_t kind = r.Byte();
+    if (kind < 1 || kind > 5) return Status::Corruption("txn result: bad error kind");
+    e.kind = static_cast<KeyError::Kind>(kind);
+    e.key = r.Bytes(kMaxKeyBytes);
+    e.lock.key = r.Bytes(kMaxKeyBytes);
+    const uint8_t lock_kind = r.Byte();
+    if (lock_kind != 'P' && lock_kind != 'D' && lock_kind != 'L')
+      return Status::Corruption("txn result: bad lock kind");
+    e.lock.lock.kind = static_cast<MutationKind>(lock_kind);
+    e.lock.lock.start_ts = r.U64();
+    e.lock.lock.ttl_ms = r.U64();
+    e.lock.lock.primary = r.Bytes(kMaxKeyBytes);
+    e.conflict_start_ts = r.U64();
+    e.conflict_commit_ts = r.U64();
+  }
+  const uint8_t status = r.Byte();
+  if (status > 3) return Status::Corruption("txn result: bad txn status");
+  out.txn_status = static_cast<TxnStatus>(status);
+  out.commit_ts = r.U64();
+  out.ttl_left_ms = r.U64();
+  const uint8_t now = r.Byte();
+  if (now > 1) return Status::Corruption("txn result: bad flag");
+  out.rolled_back_now = now == 1;
+  out.count = r.U64();
+  out.prev_reserved = r.U64();
+  out.reserved = r.U64();
+  out.term = r.U64();
+  if (!r.done()) return Status::Corruption("txn result: truncated or trailing bytes");
+  return out;
+}
+
+}  // namespace tinykv::txn

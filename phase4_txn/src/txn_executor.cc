@@ -1,0 +1,53 @@
+// ExecuteTxnCommand: see txn_executor.h.
+#include "tinykv/txn/txn_executor.h"
+
+#include <algorithm>
+#include <type_traits>
+
+#include "actions.h"
+#include "tinykv/common/coding.h"
+
+namespace tinykv::txn {
+
+Result<uint64_t> ReadTsoReserved(storage::DB* db) {
+  auto r = db->Get(storage::ReadOptions{}, Slice(kTsoReservedKey));
+  if (r.status().IsNotFound()) return uint64_t{0};
+  if (!r.ok()) return r.status();
+  Slice in(*r);
+  uint64_t v = 0;
+  if (!GetFixed64(&in, &v) || !in.empty()) return Status::Corruption("mvcc: bad tso record");
+  return v;
+}
+
+Result<TxnCommandResult> ExecuteTxnCommand(storage::DB* db, const TxnCommand& cmd, uint64_t term,
+                                           storage::WriteBatch* batch) {
+  TxnCommandResult result;
+  storage::WriteBatch local;
+  MvccReader reader(db);
+  internal::ActionContext ctx{reader, local, result};
+  TINYKV_RETURN_IF_ERROR(std::visit(
+      [&](const auto& c) -> Status {
+        using T = std::decay_t<decltype(c)>;
+        if constexpr (std::is_same_v<T, PrewriteCmd>) return internal::Prewrite(ctx, c);
+        if constexpr (std::is_same_v<T, CommitCmd>) return internal::Commit(ctx, c);
+        if constexpr (std::is_same_v<T, RollbackCmd>) return internal::Rollback(ctx, c);
+        if constexpr (std::is_same_v<T, CheckTxnStatusCmd>) return internal::CheckTxnStatus(ctx, c);
+        if constexpr (std::is_same_v<T, ResolveLockCmd>) return internal::ResolveLock(ctx, c);
+        if constexpr (std::is_same_v<T, GcCmd>) return internal::Gc(ctx, c);
+        if constexpr (std::is_same_v<T, OnePhaseWriteCmd>) return internal::OnePhaseWrite(ctx, c);
+        if constexpr (std::is_same_v<T, ReserveTsCmd>) {
+          TINYKV_ASSIGN_OR_RETURN(result.prev_reserved, ReadTsoReserved(db));
+          result.reserved = std::max(result.prev_reserved, c.upto);
+          result.term = term;
+          std::string v;
+          PutFixed64(&v, result.reserved);
+          local.Put(Slice(kTsoReservedKey), Slice(v));
+          return Status::OK();
+        }
+      },
+      cmd));
+  if (result.errors.empty()) batch->Append(local);
+  return result;
+}
+
+}  // namespace tinykv::txn
