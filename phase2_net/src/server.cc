@@ -31,10 +31,10 @@ awaitable<void> SetUpConnection(std::shared_ptr<ServerState> state, asio::ip::tc
                                 uint64_t id) {
   StreamWrapper wrap = state->options.stream_wrapper ? state->options.stream_wrapper
                                                      : PlainTcpWrapper();
-  auto wrapping = wrap(std::move(socket));  // split: see channel.cc
+  auto wrapping = wrap(std::move(socket), std::string());  // split: see channel.cc
   Result<std::unique_ptr<Stream>> stream = co_await std::move(wrapping);
   if (!stream.ok()) {
-    logging::Get("net")->warn("net: stream setup failed: {}", stream.status().ToString());
+    logging::Get("net")->warn("net: connection refused: {}", stream.status().ToString());
     state->RemoveConnection(id);
     co_return;
   }
@@ -140,6 +140,14 @@ Result<std::unique_ptr<RpcServer>> RpcServer::Create(ServerOptions options) {
   if (options.max_buffered_bytes < options.max_frame_bytes) {
     return Status::InvalidArgument("max_buffered_bytes must be at least max_frame_bytes (one "
                                    "frame of the largest size must fit)");
+  }
+  if (options.tls.enabled) {
+    if (options.stream_wrapper) {
+      return Status::InvalidArgument("tls and stream_wrapper are exclusive");
+    }
+    TINYKV_ASSIGN_OR_RETURN(auto tls,
+                            TlsContext::Create(options.tls, TlsContext::Role::kServer));
+    options.stream_wrapper = TlsServerWrapper(std::move(tls), options.handshake_timeout);
   }
   return std::unique_ptr<RpcServer>(new RpcServer(std::move(options)));
 }
