@@ -45,6 +45,11 @@ struct BackendOptions {
   int conns = 1;                       // connections the load is spread over, in total
   int timeout_ms = 10000;              // one request's deadline (all its attempts)
   bool spread_endpoints = false;       // etcd backends: round-robin over endpoints, not the leader
+  // TLS (the etcd benchmark's --cacert/--cert/--key; an https:// endpoint or
+  // any file turns it on): the tinykv backend's RpcClients verify the
+  // servers with cacert and present cert/key.
+  bool tls = false;
+  std::string cacert, cert, key;
 };
 
 class Backend {
