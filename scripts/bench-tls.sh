@@ -138,7 +138,7 @@ print(f"\nTLS (mutual, client and peer ports) vs plaintext: medians of "
 print("| op | clients | plaintext ops/s | TLS ops/s | ratio | p50 ms plain / TLS | p99 ms plain / TLS "
       "| server CPU us/op plain / TLS | CPU ratio | runs ops/s plain; TLS | errors plain / TLS |")
 print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
-for op, c in sorted({(o, c) for o, c, _ in rows}, key=lambda k: (["put", "get"].index(k[0]) if k[0] in ("put", "get") else 9, k[1])):
+for op, c in sorted({(o, c) for o, c, _ in rows}, key=lambda k: (not k[0].startswith("put"), k)):
     p, t = rows.get((op, c, "plain")), rows.get((op, c, "tls"))
     if not p or not t:
         continue
@@ -146,7 +146,7 @@ for op, c in sorted({(o, c) for o, c, _ in rows}, key=lambda k: (["put", "get"].
     pc, tc = med(p, "server_cpu_us_per_op"), med(t, "server_cpu_us_per_op")
     runs = lambda rs: ", ".join(f"{float(r['ops_per_s']):.0f}" for r in rs)
     errs = lambda rs: sum(int(r["errors"]) for r in rs)
-    name = "get (linearizable)" if op == "get" else op
+    name = {"get-l": "get (linearizable)", "get-s": "get (serializable)"}.get(op, op)
     print(f"| {name} | {c} | {po:.0f} | {to:.0f} | {ratio(to, po)} | "
           f"{med(p, 'p50_ms'):.2f} / {med(t, 'p50_ms'):.2f} | {med(p, 'p99_ms'):.2f} / {med(t, 'p99_ms'):.2f} | "
           f"{pc:.0f} / {tc:.0f} | {ratio(tc, pc)} | {runs(p)}; {runs(t)} | {errs(p)} / {errs(t)} |")
