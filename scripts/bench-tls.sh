@@ -6,10 +6,13 @@
 # TLS cluster). RUNS times, for each op (put, linearizable get) and client count, runs
 # plaintext and TLS back to back (the order alternates between runs) and prints one table of
 # the medians: ops/s, p50/p99 latency, the servers' CPU per request (summed over the three
-# processes, from /proc) and the ratios TLS / plaintext.
+# processes, from /proc) and the ratios TLS / plaintext. With ETCD=1 the same for etcd
+# (Debian's etcd-server, two 3-member clusters, mutual TLS with etcd's own flags of the
+# same names, the bench's gRPC backend with the same certificates).
 #
 #   scripts/bench-tls.sh                     # after scripts/build.sh
 #   RUNS=5 CLIENTS="1 64" scripts/bench-tls.sh
+#   ETCD=1 scripts/bench-tls.sh              # also etcd, plaintext vs TLS
 #
 # Settings (environment): CLIENTS (64), OPS (put get), RUNS (3), THREADS (2 generator
 # threads), CONNS (2 connections, in total), VAL_SIZE (256), KEY_SIZE (8), KEYS (1000: the
@@ -39,9 +42,15 @@ results="$work/results.txt"
 : >"$results"
 pids_plain=()
 pids_tls=()
+pids_etcd_plain=()
+pids_etcd_tls=()
 cleanup() {
-  for pid in "${pids_plain[@]}" "${pids_tls[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids_plain[@]}" "${pids_tls[@]}"; do wait "$pid" 2>/dev/null || true; done
+  for pid in "${pids_plain[@]}" "${pids_tls[@]}" "${pids_etcd_plain[@]}" "${pids_etcd_tls[@]}"; do
+    kill -TERM "$pid" 2>/dev/null || true
+  done
+  for pid in "${pids_plain[@]}" "${pids_tls[@]}" "${pids_etcd_plain[@]}" "${pids_etcd_tls[@]}"; do
+    wait "$pid" 2>/dev/null || true
+  done
   [[ -n "${KEEP:-}" ]] || rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
@@ -61,19 +70,22 @@ openssl req -x509 -new -key "$pki/ca.key" -subj /CN=bench-ca -days 2 -out "$pki/
 for n in node1 node2 node3 client; do issue "$n"; done
 tls_client=(--cacert "$pki/ca.pem" --cert "$pki/client.pem" --key "$pki/client.key")
 
-plain_cluster="1=127.0.0.1:15380,2=127.0.0.1:25380,3=127.0.0.1:35380"
-plain_eps="127.0.0.1:15379,127.0.0.1:25379,127.0.0.1:35379"
-tls_cluster="1=https://127.0.0.1:16380,2=https://127.0.0.1:26380,3=https://127.0.0.1:36380"
-tls_eps="https://127.0.0.1:16379,https://127.0.0.1:26379,https://127.0.0.1:36379"
+# Fixed ports below the ephemeral range (32768 and up), so that no outgoing connection of
+# this machine holds one: 21xxx plaintext, 22xxx TLS, 23xxx/24xxx etcd; member i is 2x0i1
+# (client) and 2x0i2 (peer).
+plain_cluster="1=127.0.0.1:21012,2=127.0.0.1:21022,3=127.0.0.1:21032"
+plain_eps="127.0.0.1:21011,127.0.0.1:21021,127.0.0.1:21031"
+tls_cluster="1=https://127.0.0.1:22012,2=https://127.0.0.1:22022,3=https://127.0.0.1:22032"
+tls_eps="https://127.0.0.1:22011,https://127.0.0.1:22021,https://127.0.0.1:22031"
 for i in 1 2 3; do
-  "$server" --id "$i" --data-dir "$work/plain$i" --listen-client "127.0.0.1:${i}5379" \
-    --listen-peer "127.0.0.1:${i}5380" --initial-cluster "$plain_cluster" \
-    --initial-cluster-client "1=127.0.0.1:15379,2=127.0.0.1:25379,3=127.0.0.1:35379" \
+  "$server" --id "$i" --data-dir "$work/plain$i" --listen-client "127.0.0.1:210${i}1" \
+    --listen-peer "127.0.0.1:210${i}2" --initial-cluster "$plain_cluster" \
+    --initial-cluster-client "1=127.0.0.1:21011,2=127.0.0.1:21021,3=127.0.0.1:21031" \
     --log-level warn >"$work/plain$i.log" 2>&1 &
   pids_plain+=($!)
-  "$server" --id "$i" --data-dir "$work/tls$i" --listen-client "https://127.0.0.1:${i}6379" \
-    --listen-peer "https://127.0.0.1:${i}6380" --initial-cluster "$tls_cluster" \
-    --initial-cluster-client "1=127.0.0.1:16379,2=127.0.0.1:26379,3=127.0.0.1:36379" \
+  "$server" --id "$i" --data-dir "$work/tls$i" --listen-client "https://127.0.0.1:220${i}1" \
+    --listen-peer "https://127.0.0.1:220${i}2" --initial-cluster "$tls_cluster" \
+    --initial-cluster-client "1=127.0.0.1:22011,2=127.0.0.1:22021,3=127.0.0.1:22031" \
     --cert-file "$pki/node$i.pem" --key-file "$pki/node$i.key" --trusted-ca-file "$pki/ca.pem" \
     --client-cert-auth --peer-cert-file "$pki/node$i.pem" --peer-key-file "$pki/node$i.key" \
     --peer-trusted-ca-file "$pki/ca.pem" --peer-client-cert-auth \
@@ -81,11 +93,52 @@ for i in 1 2 3; do
   pids_tls+=($!)
 done
 
-args_of() { [[ $1 == tls ]] && echo "--endpoints $tls_eps ${tls_client[*]}" || echo "--endpoints $plain_eps"; }
-pids_of() { local IFS=,; [[ $1 == tls ]] && echo "${pids_tls[*]}" || echo "${pids_plain[*]}"; }
+modes="plain tls"
+if [[ -n "${ETCD:-}" ]]; then
+  etcd_bin="${ETCD_BIN:-$(command -v etcd || echo /usr/bin/etcd)}"
+  [[ -x "$etcd_bin" ]] || { echo "bench-tls.sh: etcd not found (scripts/install-deps.sh)" >&2; exit 1; }
+  modes="$modes etcd-plain etcd-tls"
+  ep_cluster="e1=http://127.0.0.1:23012,e2=http://127.0.0.1:23022,e3=http://127.0.0.1:23032"
+  et_cluster="e1=https://127.0.0.1:24012,e2=https://127.0.0.1:24022,e3=https://127.0.0.1:24032"
+  for i in 1 2 3; do
+    "$etcd_bin" --name "e$i" --data-dir "$work/etcd-plain$i" \
+      --listen-client-urls "http://127.0.0.1:230${i}1" --advertise-client-urls "http://127.0.0.1:230${i}1" \
+      --listen-peer-urls "http://127.0.0.1:230${i}2" --initial-advertise-peer-urls "http://127.0.0.1:230${i}2" \
+      --initial-cluster "$ep_cluster" --initial-cluster-state new --initial-cluster-token bench-plain \
+      --log-level error >"$work/etcd-plain$i.log" 2>&1 &
+    pids_etcd_plain+=($!)
+    "$etcd_bin" --name "e$i" --data-dir "$work/etcd-tls$i" \
+      --listen-client-urls "https://127.0.0.1:240${i}1" --advertise-client-urls "https://127.0.0.1:240${i}1" \
+      --listen-peer-urls "https://127.0.0.1:240${i}2" --initial-advertise-peer-urls "https://127.0.0.1:240${i}2" \
+      --initial-cluster "$et_cluster" --initial-cluster-state new --initial-cluster-token bench-tls \
+      --cert-file "$pki/node$i.pem" --key-file "$pki/node$i.key" --trusted-ca-file "$pki/ca.pem" \
+      --client-cert-auth --peer-cert-file "$pki/node$i.pem" --peer-key-file "$pki/node$i.key" \
+      --peer-trusted-ca-file "$pki/ca.pem" --peer-client-cert-auth \
+      --log-level error >"$work/etcd-tls$i.log" 2>&1 &
+    pids_etcd_tls+=($!)
+  done
+fi
 
-# Wait until both clusters have a leader and serve a write.
-for mode in plain tls; do
+args_of() {
+  case $1 in
+    plain) echo "--endpoints $plain_eps" ;;
+    tls) echo "--endpoints $tls_eps ${tls_client[*]}" ;;
+    etcd-plain) echo "--backend etcd --endpoints 127.0.0.1:23011,127.0.0.1:23021,127.0.0.1:23031" ;;
+    etcd-tls) echo "--backend etcd --endpoints 127.0.0.1:24011,127.0.0.1:24021,127.0.0.1:24031 ${tls_client[*]}" ;;
+  esac
+}
+pids_of() {
+  local IFS=,
+  case $1 in
+    plain) echo "${pids_plain[*]}" ;;
+    tls) echo "${pids_tls[*]}" ;;
+    etcd-plain) echo "${pids_etcd_plain[*]}" ;;
+    etcd-tls) echo "${pids_etcd_tls[*]}" ;;
+  esac
+}
+
+# Wait until every cluster has a leader and serves a write.
+for mode in $modes; do
   ok=
   for _ in $(seq 1 150); do
     # shellcheck disable=SC2046
@@ -98,8 +151,8 @@ done
 echo "machine: $(nproc) cores, $(uname -r), load average at start: $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$work/machine.txt"
 echo "tinykv-bench: $THREADS threads, $CONNS connections, ${VAL_SIZE} B values, ${KEY_SIZE} B keys, $RUNS runs; $(openssl version)" | tee -a "$work/machine.txt"
 for run in $(seq 1 "$RUNS"); do
-  order="plain tls"
-  (( run % 2 == 0 )) && order="tls plain"
+  order="$modes"
+  (( run % 2 == 0 )) && order="$(echo "$modes" | tr ' ' '\n' | tac | tr '\n' ' ')"
   for op in $OPS; do
     for c in $CLIENTS; do
       total=$(( c * 400 > 4000 ? c * 400 : 4000 )); total=${TOTAL:-$total}
@@ -135,21 +188,22 @@ med = lambda rs, k: statistics.median(float(r[k]) for r in rs)
 ratio = lambda a, b: f"{a / b:.2f}" if b > 0 else "-"
 print(f"\nTLS (mutual, client and peer ports) vs plaintext: medians of "
       f"{max(len(v) for v in rows.values())} runs; ratio = TLS / plaintext")
-print("| op | clients | plaintext ops/s | TLS ops/s | ratio | p50 ms plain / TLS | p99 ms plain / TLS "
+print("| system | op | clients | plaintext ops/s | TLS ops/s | ratio | p50 ms plain / TLS | p99 ms plain / TLS "
       "| server CPU us/op plain / TLS | CPU ratio | runs ops/s plain; TLS | errors plain / TLS |")
-print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
-for op, c in sorted({(o, c) for o, c, _ in rows}, key=lambda k: (not k[0].startswith("put"), k)):
-    p, t = rows.get((op, c, "plain")), rows.get((op, c, "tls"))
-    if not p or not t:
-        continue
-    po, to = med(p, "ops_per_s"), med(t, "ops_per_s")
-    pc, tc = med(p, "server_cpu_us_per_op"), med(t, "server_cpu_us_per_op")
-    runs = lambda rs: ", ".join(f"{float(r['ops_per_s']):.0f}" for r in rs)
-    errs = lambda rs: sum(int(r["errors"]) for r in rs)
-    name = {"get-l": "get (linearizable)", "get-s": "get (serializable)"}.get(op, op)
-    print(f"| {name} | {c} | {po:.0f} | {to:.0f} | {ratio(to, po)} | "
-          f"{med(p, 'p50_ms'):.2f} / {med(t, 'p50_ms'):.2f} | {med(p, 'p99_ms'):.2f} / {med(t, 'p99_ms'):.2f} | "
-          f"{pc:.0f} / {tc:.0f} | {ratio(tc, pc)} | {runs(p)}; {runs(t)} | {errs(p)} / {errs(t)} |")
+print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
+for system, plain, tls in (("TinyKV", "plain", "tls"), ("etcd", "etcd-plain", "etcd-tls")):
+    for op, c in sorted({(o, c) for o, c, _ in rows}, key=lambda k: (not k[0].startswith("put"), k)):
+        p, t = rows.get((op, c, plain)), rows.get((op, c, tls))
+        if not p or not t:
+            continue
+        po, to = med(p, "ops_per_s"), med(t, "ops_per_s")
+        pc, tc = med(p, "server_cpu_us_per_op"), med(t, "server_cpu_us_per_op")
+        runs = lambda rs: ", ".join(f"{float(r['ops_per_s']):.0f}" for r in rs)
+        errs = lambda rs: sum(int(r["errors"]) for r in rs)
+        name = {"get-l": "get (linearizable)", "get-s": "get (serializable)"}.get(op, op)
+        print(f"| {system} | {name} | {c} | {po:.0f} | {to:.0f} | {ratio(to, po)} | "
+              f"{med(p, 'p50_ms'):.2f} / {med(t, 'p50_ms'):.2f} | {med(p, 'p99_ms'):.2f} / {med(t, 'p99_ms'):.2f} | "
+              f"{pc:.0f} / {tc:.0f} | {ratio(tc, pc)} | {runs(p)}; {runs(t)} | {errs(p)} / {errs(t)} |")
 loads = [float(r["load"]) for v in rows.values() for r in v]
 print(f"\nload average (1 min) at the start of each point: median {statistics.median(loads):.1f}, "
       f"range {min(loads):.1f}-{max(loads):.1f}")

@@ -104,9 +104,9 @@ int RunLoad(const Options& o) {
   bo.tls = !o.cacert.empty() || !o.cert.empty() || !o.key.empty() ||
            std::any_of(o.endpoints.begin(), o.endpoints.end(),
                        [](const std::string& e) { return e.starts_with("https://"); });
-  if (bo.tls && o.backend != "tinykv") {
+  if (bo.tls && o.backend == "etcd-http") {
     return Fail(tinykv::Status::NotSupported("TLS (--cacert/--cert/--key, https://) is "
-                                             "implemented for --backend tinykv only"));
+                                             "implemented for --backend tinykv and etcd only"));
   }
   auto backend = o.backend == "etcd"        ? NewEtcdGrpcBackend(bo)
                  : o.backend == "etcd-http" ? NewEtcdHttpBackend(bo)
@@ -224,7 +224,7 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     sub->add_option("--cacert", o.cacert,
                     "TLS: verify the servers with this CA bundle (PEM); turns TLS on "
-                    "(tinykv backend)");
+                    "(tinykv and etcd backends)");
     sub->add_option("--cert", o.cert, "TLS: the client certificate (PEM), for mutual TLS");
     sub->add_option("--key", o.key, "TLS: the key of --cert (PEM)");
     sub->add_flag("--etcd-spread", o.etcd_spread,
