@@ -2,6 +2,8 @@
 // Per-connection behaviour lives in server_connection.cc.
 #include "tinykv/net/server.h"
 
+#include <cctype>
+
 #include "server_connection.h"
 #include "tinykv/common/logging.h"
 
@@ -31,10 +33,26 @@ awaitable<void> SetUpConnection(std::shared_ptr<ServerState> state, asio::ip::tc
                                 uint64_t id) {
   StreamWrapper wrap = state->options.stream_wrapper ? state->options.stream_wrapper
                                                      : PlainTcpWrapper();
+  boost::system::error_code ec;
+  const auto remote = socket.remote_endpoint(ec);
+  const std::string ip = ec ? "?" : remote.address().to_string();
   auto wrapping = wrap(std::move(socket), std::string());  // split: see channel.cc
   Result<std::unique_ptr<Stream>> stream = co_await std::move(wrapping);
   if (!stream.ok()) {
-    logging::Get("net")->warn("net: connection refused: {}", stream.status().ToString());
+    // A refused TLS client (a member without peer TLS, say) retries at once:
+    // warn once per address and reason (the port changes every time).
+    std::string key = ip + " " + std::string(stream.status().message());
+    if (const size_t at = key.find(ip + ":", ip.size()); at != std::string::npos) {
+      size_t end = at + ip.size() + 1;
+      while (end < key.size() && std::isdigit(static_cast<unsigned char>(key[end]))) ++end;
+      key.erase(at + ip.size(), end - at - ip.size());
+    }
+    auto log = logging::Get("net");
+    if (state->repeats.ShouldWarn(key)) {
+      log->warn("net: connection refused: {}", stream.status().ToString());
+    } else {
+      log->debug("net: connection refused: {}", stream.status().ToString());
+    }
     state->RemoveConnection(id);
     co_return;
   }
