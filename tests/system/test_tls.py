@@ -160,14 +160,14 @@ def test_peer_without_client_certificate_is_refused(tls_cluster):
     ctx = ssl.create_default_context(cafile=c.pki.ca_cert)  # verifies the node; no cert of ours
     start = time.monotonic()
     with socket.create_connection(("127.0.0.1", c.nodes[target].peer_port), timeout=FAST) as raw:
-        with pytest.raises((ssl.SSLError, ConnectionError)) as e:
+        # The node's alert arrives (it half-closes and drains before closing, so no reset
+        # overtakes it): TLS 1.3 reports it at the first read.
+        with pytest.raises(ssl.SSLError, match="(?i)certificate") as e:
             with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
                 tls.sendall(b"\x00" * 64)  # a hello would follow; the peer port wants a cert
                 while tls.recv(4096):
                     pass
-                raise ConnectionError("closed without an alert")
-    assert time.monotonic() - start < FAST
-    assert "certificate" in str(e.value).lower() or isinstance(e.value, ConnectionError), e.value
+    assert time.monotonic() - start < FAST, e.value
     # One line in the refusing node's log; the cluster is unaffected.
     testing.wait_until(lambda: len(log_lines(c, "TLS handshake with")) > before,
                        what="the refusal's log line")
