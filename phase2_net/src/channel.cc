@@ -69,7 +69,7 @@ awaitable<Result<std::shared_ptr<Transport>>> Channel::Connect(SteadyClock::time
                                                        : PlainTcpWrapper();
   // (Coroutine calls are split from their co_await throughout: GCC 12
   // mis-destroys by-value class arguments inside a co_await expression.)
-  auto wrapping = wrap(std::move(cs->socket));
+  auto wrapping = wrap(std::move(cs->socket), host_);
   Result<std::unique_ptr<Stream>> stream = co_await std::move(wrapping);
   if (!stream.ok()) co_return stream.status();
   TransportOptions topts;
@@ -142,9 +142,15 @@ awaitable<void> Channel::ReadLoop([[maybe_unused]] std::shared_ptr<Channel> self
         transport_.reset();
         state_ = State::kIdle;
       }
+      // A TLS failure after the handshake (with TLS 1.3 the server checks
+      // the client's certificate after the client's handshake completed, and
+      // says so with an alert on the first read) is not a lost connection:
+      // it keeps its code, so nothing retries it (tls.h).
       const Status failure =
           !server_said.ok() && !server_said.IsUnavailable()
               ? server_said.WithContext("server " + address_ + " closed the connection")
+          : reason.IsIOError() && reason.message().starts_with("TLS: ")
+              ? reason.WithContext("connection to " + address_)
               : Status::Unavailable("connection to " + address_ + " lost: " + reason.ToString());
       FailAll(transport.get(), shutdown_ ? Status::Cancelled("client shut down") : failure,
               server_ran_nothing);

@@ -98,6 +98,14 @@ Result<std::unique_ptr<RpcClient>> RpcClient::Create(ClientOptions options) {
   if (options.max_frame_bytes <= kFrameHeaderSize) {
     return Status::InvalidArgument("max_frame_bytes must exceed the frame header size");
   }
+  if (options.tls.enabled) {
+    if (options.stream_wrapper) {
+      return Status::InvalidArgument("tls and stream_wrapper are exclusive");
+    }
+    TINYKV_ASSIGN_OR_RETURN(auto tls,
+                            TlsContext::Create(options.tls, TlsContext::Role::kClient));
+    options.stream_wrapper = TlsClientWrapper(std::move(tls), options.connect_timeout);
+  }
   std::unique_ptr<RpcClient> client(new RpcClient(std::move(options)));
   auto& st = *client->state_;
   for (int i = 0; i < st.options.io_threads; ++i) {

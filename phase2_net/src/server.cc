@@ -2,6 +2,8 @@
 // Per-connection behaviour lives in server_connection.cc.
 #include "tinykv/net/server.h"
 
+#include <cctype>
+
 #include "server_connection.h"
 #include "tinykv/common/logging.h"
 
@@ -31,10 +33,26 @@ awaitable<void> SetUpConnection(std::shared_ptr<ServerState> state, asio::ip::tc
                                 uint64_t id) {
   StreamWrapper wrap = state->options.stream_wrapper ? state->options.stream_wrapper
                                                      : PlainTcpWrapper();
-  auto wrapping = wrap(std::move(socket));  // split: see channel.cc
+  boost::system::error_code ec;
+  const auto remote = socket.remote_endpoint(ec);
+  const std::string ip = ec ? "?" : remote.address().to_string();
+  auto wrapping = wrap(std::move(socket), std::string());  // split: see channel.cc
   Result<std::unique_ptr<Stream>> stream = co_await std::move(wrapping);
   if (!stream.ok()) {
-    logging::Get("net")->warn("net: stream setup failed: {}", stream.status().ToString());
+    // A refused TLS client (a member without peer TLS, say) retries at once:
+    // warn once per address and reason (the port changes every time).
+    std::string key = ip + " " + std::string(stream.status().message());
+    if (const size_t at = key.find(ip + ":", ip.size()); at != std::string::npos) {
+      size_t end = at + ip.size() + 1;
+      while (end < key.size() && std::isdigit(static_cast<unsigned char>(key[end]))) ++end;
+      key.erase(at + ip.size(), end - at - ip.size());
+    }
+    auto log = logging::Get("net");
+    if (state->repeats.ShouldWarn(key)) {
+      log->warn("net: connection refused: {}", stream.status().ToString());
+    } else {
+      log->debug("net: connection refused: {}", stream.status().ToString());
+    }
     state->RemoveConnection(id);
     co_return;
   }
@@ -140,6 +158,14 @@ Result<std::unique_ptr<RpcServer>> RpcServer::Create(ServerOptions options) {
   if (options.max_buffered_bytes < options.max_frame_bytes) {
     return Status::InvalidArgument("max_buffered_bytes must be at least max_frame_bytes (one "
                                    "frame of the largest size must fit)");
+  }
+  if (options.tls.enabled) {
+    if (options.stream_wrapper) {
+      return Status::InvalidArgument("tls and stream_wrapper are exclusive");
+    }
+    TINYKV_ASSIGN_OR_RETURN(auto tls,
+                            TlsContext::Create(options.tls, TlsContext::Role::kServer));
+    options.stream_wrapper = TlsServerWrapper(std::move(tls), options.handshake_timeout);
   }
   return std::unique_ptr<RpcServer>(new RpcServer(std::move(options)));
 }

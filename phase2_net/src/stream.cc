@@ -3,6 +3,7 @@
 
 
 #include <boost/asio/error.hpp>
+#include <boost/asio/ssl/error.hpp>
 
 namespace tinykv::net {
 
@@ -10,6 +11,11 @@ Status ErrorCodeToStatus(const boost::system::error_code& ec, std::string_view c
   namespace error = asio::error;
   const std::string msg = std::string(context) + ": " + ec.message();
   if (ec == error::operation_aborted) return Status::Cancelled(msg);
+  // A TLS peer that closes without close_notify (tls.cc never sends one).
+  if (ec == asio::ssl::error::stream_truncated) return Status::Unavailable(msg);
+  // OpenSSL's errors (an alert from the other side, a record that does not
+  // decrypt): a TLS failure, which retrying will not fix (tls.h).
+  if (ec.category() == asio::error::get_ssl_category()) return Status::IOError("TLS: " + msg);
   if (ec == error::eof || ec == error::connection_reset || ec == error::connection_refused ||
       ec == error::connection_aborted || ec == error::broken_pipe || ec == error::not_connected ||
       ec == error::host_unreachable || ec == error::network_unreachable ||
@@ -53,7 +59,7 @@ void TcpStream::Close() {
 }
 
 StreamWrapper PlainTcpWrapper() {
-  return [](asio::ip::tcp::socket socket) -> awaitable<Result<std::unique_ptr<Stream>>> {
+  return [](asio::ip::tcp::socket socket, std::string) -> awaitable<Result<std::unique_ptr<Stream>>> {
     co_return std::unique_ptr<Stream>(std::make_unique<TcpStream>(std::move(socket)));
   };
 }

@@ -85,17 +85,22 @@ void BindClient(py::module_& m) {
                      "A TinyKV client: leader discovery, retries with backoff, exactly-once "
                      "writes. Thread-safe; blocking calls release the GIL.")
       .def(py::init([](std::vector<std::string> endpoints, double timeout, double dial_timeout,
-                       double attempt_timeout, uint64_t seed) {
+                       double attempt_timeout, uint64_t seed, std::string cacert,
+                       std::string cert, std::string key) {
              client::ClientOptions o;
              o.endpoints = std::move(endpoints);
              o.timeout = Ms(timeout);
              o.dial_timeout = Ms(dial_timeout);
              o.attempt_timeout = Ms(attempt_timeout);
              o.seed = seed;
+             o.ca_file = std::move(cacert);
+             o.cert_file = std::move(cert);
+             o.key_file = std::move(key);
              return ValueOrThrow(Client::Create(std::move(o)));
            }),
            py::arg("endpoints"), py::arg("timeout") = 5.0, py::arg("dial_timeout") = 2.0,
-           py::arg("attempt_timeout") = 2.0, py::arg("seed") = 0)
+           py::arg("attempt_timeout") = 2.0, py::arg("seed") = 0, py::arg("cacert") = "",
+           py::arg("cert") = "", py::arg("key") = "")
       .def(
           "put",
           [](Client& c, const BytesArg& key, const BytesArg& value, std::optional<double> t) {

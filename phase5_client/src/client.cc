@@ -63,11 +63,7 @@ Result<std::string> ParseEndpoint(std::string_view endpoint) {
   std::string_view hostport = endpoint;
   if (const size_t scheme = endpoint.find("://"); scheme != std::string_view::npos) {
     const std::string_view name = endpoint.substr(0, scheme);
-    if (name == "https") {
-      return Status::InvalidArgument("'" + std::string(endpoint) +
-                                     "': TLS is not supported yet; use host:port (plaintext)");
-    }
-    if (name != "http") {
+    if (name != "http" && name != "https") {
       return Status::InvalidArgument("'" + std::string(endpoint) + "': unsupported scheme '" +
                                      std::string(name) + "://'; use host:port");
     }
@@ -79,9 +75,20 @@ Result<std::string> ParseEndpoint(std::string_view endpoint) {
   return std::string(hostport);
 }
 
+bool IsTlsEndpoint(std::string_view endpoint) { return endpoint.starts_with("https://"); }
+
 Result<std::unique_ptr<Client>> Client::Create(ClientOptions options) {
   if (options.endpoints.empty()) return Status::InvalidArgument("client: no endpoints");
+  const bool tls = options.tls || !options.ca_file.empty() || !options.cert_file.empty() ||
+                   !options.key_file.empty() ||
+                   std::any_of(options.endpoints.begin(), options.endpoints.end(),
+                               [](const std::string& e) { return IsTlsEndpoint(e); });
   for (std::string& e : options.endpoints) {
+    if (tls && e.starts_with("http://")) {
+      return Status::InvalidArgument("client: endpoint '" + e +
+                                     "' asks for plaintext, but TLS is on (https:// endpoints "
+                                     "or --cacert/--cert/--key); write https:// or host:port");
+    }
     Result<std::string> hostport = ParseEndpoint(e);
     if (!hostport.ok()) {
       return Status::InvalidArgument("client: bad endpoint: " +
@@ -100,8 +107,13 @@ Result<std::unique_ptr<Client>> Client::Create(ClientOptions options) {
   rpc_options.connect_timeout = options.dial_timeout;
   rpc_options.retry.max_attempts = 1;  // this class retries, across endpoints
   rpc_options.seed = options.seed;
-  TINYKV_ASSIGN_OR_RETURN(auto rpc, net::RpcClient::Create(rpc_options));
-  return std::unique_ptr<Client>(new Client(std::move(options), std::move(rpc)));
+  rpc_options.tls.enabled = tls;
+  rpc_options.tls.ca_file = options.ca_file;
+  rpc_options.tls.cert_file = options.cert_file;
+  rpc_options.tls.key_file = options.key_file;
+  auto rpc = net::RpcClient::Create(rpc_options);
+  if (!rpc.ok()) return Status::InvalidArgument("client: " + std::string(rpc.status().message()));
+  return std::unique_ptr<Client>(new Client(std::move(options), std::move(rpc).value()));
 }
 
 Client::Client(ClientOptions options, std::unique_ptr<net::RpcClient> rpc)
@@ -433,6 +445,13 @@ Result<MemberChangeResponse> Client::MemberAdd(uint64_t id, const std::string& p
                                                bool force, const CallOptions& opts) {
   MemberAddRequest req;
   req.id = id;
+  for (const std::string* a : {&peer_address, &client_address}) {
+    if (IsTlsEndpoint(*a)) {
+      return Status::InvalidArgument(
+          "member add: '" + *a + "': write host:port; whether members speak TLS is set by "
+          "the servers' --peer-cert-file/--cert-file, not by the address");
+    }
+  }
   Result<std::string> peer = ParseEndpoint(peer_address);
   if (!peer.ok())
     return Status::InvalidArgument("bad peer address: " + std::string(peer.status().message()));

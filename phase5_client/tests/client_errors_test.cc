@@ -73,8 +73,9 @@ bool Mentions(const Status& s, const std::string& word) {
   return s.ToString().find(word) != std::string::npos;
 }
 
-// Endpoints: host:port as is, http:// URLs reduced to host:port, https://
-// (no TLS yet) and other schemes refused rather than spoken to in plaintext.
+// Endpoints: host:port as is, http:// and https:// URLs reduced to
+// host:port (https:// turns TLS on), other schemes refused; with TLS on an
+// http:// endpoint is refused rather than spoken to in plaintext.
 TEST(ClientInput, EndpointSchemes) {
   for (const auto& [in, want] : std::vector<std::pair<std::string, std::string>>{
            {"127.0.0.1:2379", "127.0.0.1:2379"},
@@ -82,40 +83,49 @@ TEST(ClientInput, EndpointSchemes) {
            {"[::1]:2379", "[::1]:2379"},
            {"http://127.0.0.1:2379", "127.0.0.1:2379"},
            {"http://10.0.0.4:5000/", "10.0.0.4:5000"},
+           {"https://127.0.0.1:2379", "127.0.0.1:2379"},
        }) {
     auto r = ParseEndpoint(in);
     ASSERT_OK(r.status()) << in;
     EXPECT_EQ(*r, want) << in;
   }
-  auto tls = ParseEndpoint("https://127.0.0.1:2379");
-  EXPECT_TRUE(tls.status().IsInvalidArgument());
-  EXPECT_TRUE(Mentions(tls.status(), "TLS is not supported yet")) << tls.status().ToString();
-  EXPECT_TRUE(Mentions(tls.status(), "https://127.0.0.1:2379")) << tls.status().ToString();
+  EXPECT_TRUE(IsTlsEndpoint("https://127.0.0.1:2379"));
+  EXPECT_FALSE(IsTlsEndpoint("127.0.0.1:2379"));
   for (const char* bad : {"unix://x:1", "grpc://h:1", "http://h", "http://h:1/path", "h:1/",
                           "127.0.0.1", "", "http://"}) {
     EXPECT_TRUE(ParseEndpoint(bad).status().IsInvalidArgument()) << bad;
   }
 
   ClientOptions o;
-  o.endpoints = {"127.0.0.1:1", "https://127.0.0.1:2"};
-  auto refused = Client::Create(o);
-  ASSERT_TRUE(refused.status().IsInvalidArgument());
-  EXPECT_TRUE(Mentions(refused.status(), "TLS is not supported yet"));
+  o.endpoints = {"http://127.0.0.1:1", "https://127.0.0.1:2"};
+  auto mixed = Client::Create(o);
+  ASSERT_TRUE(mixed.status().IsInvalidArgument());
+  EXPECT_TRUE(Mentions(mixed.status(), "asks for plaintext, but TLS is on"))
+      << mixed.status().ToString();
+  o.endpoints = {"http://127.0.0.1:1"};
+  o.ca_file = "/nonexistent/ca.pem";  // TLS on by a file: http:// refused the same way
+  EXPECT_TRUE(Mentions(Client::Create(o).status(), "asks for plaintext"));
+  o.endpoints = {"127.0.0.1:1"};
+  auto bad_ca = Client::Create(o);
+  EXPECT_TRUE(bad_ca.status().IsInvalidArgument());
+  EXPECT_TRUE(Mentions(bad_ca.status(), "/nonexistent/ca.pem")) << bad_ca.status().ToString();
+  o.ca_file.clear();
   o.endpoints = {"http://127.0.0.1:1"};
   auto created = Client::Create(o);
   ASSERT_OK(created.status());
   EXPECT_EQ((*created)->endpoints(), std::vector<std::string>{"127.0.0.1:1"});
 }
 
-// A member add's addresses follow the same rule, checked before sending.
+// A member add's addresses are host:port: an https:// one is refused before
+// sending (the servers' flags, not the address, say whether peers use TLS).
 TEST(ClientInput, MemberAddRefusesAnHttpsPeerAddressBeforeSending) {
   FakeCluster c(1, true);
   auto cl = c.NewClient();
   auto r = cl->MemberAdd(4, "https://127.0.0.1:2480");
   EXPECT_TRUE(r.status().IsInvalidArgument());
-  EXPECT_TRUE(Mentions(r.status(), "TLS is not supported yet")) << r.status().ToString();
+  EXPECT_TRUE(Mentions(r.status(), "write host:port")) << r.status().ToString();
   r = cl->MemberAdd(4, "127.0.0.1:2480", "https://127.0.0.1:2479");
-  EXPECT_TRUE(Mentions(r.status(), "TLS is not supported yet")) << r.status().ToString();
+  EXPECT_TRUE(Mentions(r.status(), "write host:port")) << r.status().ToString();
   std::lock_guard<std::mutex> l(c.group().mu);
   EXPECT_TRUE(c.group().member_changes.empty()) << "nothing may reach the leader";
 }

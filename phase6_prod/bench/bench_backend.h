@@ -45,6 +45,11 @@ struct BackendOptions {
   int conns = 1;                       // connections the load is spread over, in total
   int timeout_ms = 10000;              // one request's deadline (all its attempts)
   bool spread_endpoints = false;       // etcd backends: round-robin over endpoints, not the leader
+  // TLS (the etcd benchmark's --cacert/--cert/--key; an https:// endpoint or
+  // any file turns it on): the tinykv backend's RpcClients and the etcd gRPC
+  // backend's channels verify the servers with cacert and present cert/key.
+  bool tls = false;
+  std::string cacert, cert, key;
 };
 
 class Backend {
@@ -67,10 +72,11 @@ Result<std::unique_ptr<Backend>> NewTinyKvBackend(const BackendOptions& options)
 Result<std::unique_ptr<Backend>> NewEtcdGrpcBackend(const BackendOptions& options);
 Result<std::unique_ptr<Backend>> NewEtcdHttpBackend(const BackendOptions& options);
 
-// The etcd leader's endpoint among `endpoints` (Maintenance.Status of each:
-// the member whose id is the leader its peers report), retried until
-// timeout_ms passes. Shared by both etcd backends.
-Result<std::string> FindEtcdLeader(const std::vector<std::string>& endpoints, int timeout_ms);
+// The etcd leader's endpoint among `options.endpoints` (Maintenance.Status
+// of each, over gRPC with the options' TLS: the member whose id is the
+// leader its peers report), retried until timeout_ms passes. Shared by both
+// etcd backends.
+Result<std::string> FindEtcdLeader(const BackendOptions& options);
 
 // "host:port" without a scheme prefix such as "http://".
 inline std::string StripScheme(const std::string& endpoint) {

@@ -4,6 +4,7 @@
 //   tinykv-bench put   --endpoints 127.0.0.1:2379,... --clients 64 --threads 2 --conns 2
 //                      --total 20000 --key-size 8 --val-size 256
 //                      [--backend tinykv|etcd|etcd-http] [--server-pids 11,12,13]
+//                      [--cacert CA.pem --cert C.pem --key C.key]   (TLS, tinykv backend)
 //   tinykv-bench get   ... --consistency l|s      (linearizable | serializable)
 //   tinykv-bench mixed ... --read-ratio 0.9
 //   tinykv-bench floor --dir DATA_DIR --endpoints 127.0.0.1:2379 [--seconds 2]
@@ -60,6 +61,7 @@ struct Options {
   uint64_t seed = 1;
   int timeout_ms = 10000;
   std::vector<int> server_pids;
+  std::string cacert, cert, key;  // TLS (tinykv backend)
   // floor
   std::string dir;
   double seconds = 2;
@@ -96,6 +98,16 @@ int RunLoad(const Options& o) {
   bo.conns = o.conns;
   bo.timeout_ms = o.timeout_ms;
   bo.spread_endpoints = o.etcd_spread;
+  bo.cacert = o.cacert;
+  bo.cert = o.cert;
+  bo.key = o.key;
+  bo.tls = !o.cacert.empty() || !o.cert.empty() || !o.key.empty() ||
+           std::any_of(o.endpoints.begin(), o.endpoints.end(),
+                       [](const std::string& e) { return e.starts_with("https://"); });
+  if (bo.tls && o.backend == "etcd-http") {
+    return Fail(tinykv::Status::NotSupported("TLS (--cacert/--cert/--key, https://) is "
+                                             "implemented for --backend tinykv and etcd only"));
+  }
   auto backend = o.backend == "etcd"        ? NewEtcdGrpcBackend(bo)
                  : o.backend == "etcd-http" ? NewEtcdHttpBackend(bo)
                                             : NewTinyKvBackend(bo);
@@ -210,6 +222,11 @@ int main(int argc, char** argv) {
     sub->add_option("--conns", o.conns, "Connections the clients share, in total")
         ->check(CLI::Range(1, 10000))
         ->capture_default_str();
+    sub->add_option("--cacert", o.cacert,
+                    "TLS: verify the servers with this CA bundle (PEM); turns TLS on "
+                    "(tinykv and etcd backends)");
+    sub->add_option("--cert", o.cert, "TLS: the client certificate (PEM), for mutual TLS");
+    sub->add_option("--key", o.key, "TLS: the key of --cert (PEM)");
     sub->add_flag("--etcd-spread", o.etcd_spread,
                   "etcd backends: connections round-robin over the endpoints (etcd's benchmark "
                   "tool) instead of all to the leader");

@@ -15,8 +15,10 @@
 // channel gives each its own HTTP/2 connection, as --conns promises (etcd's
 // benchmark tool dials one connection per --conns too).
 #include <coroutine>
+#include <fstream>
 #include <map>
 #include <mutex>
+#include <sstream>
 #include <latch>
 #include <thread>
 
@@ -119,7 +121,28 @@ class UnaryCall {
 // And, once per process, Abseil's mutex deadlock detection off: Debian's
 // Abseil keeps it on, and its lock-graph bookkeeping on every gRPC mutex
 // was a visible share of the generator's profile.
-std::shared_ptr<grpc::Channel> NewChannel(const std::string& endpoint) {
+// Plaintext, or TLS with the options' files (gRPC reads PEM text, not paths).
+Result<std::shared_ptr<grpc::ChannelCredentials>> CredentialsOf(const BackendOptions& o) {
+  if (!o.tls) return grpc::InsecureChannelCredentials();
+  auto read = [](const std::string& path, std::string* out) -> Status {
+    if (path.empty()) return Status::OK();
+    std::ifstream f(path, std::ios::binary);
+    std::stringstream text;
+    text << f.rdbuf();
+    if (!f.good() && !f.eof()) return Status::InvalidArgument("cannot read " + path);
+    *out = text.str();
+    if (out->empty()) return Status::InvalidArgument("cannot read " + path);
+    return Status::OK();
+  };
+  grpc::SslCredentialsOptions ssl;
+  TINYKV_RETURN_IF_ERROR(read(o.cacert, &ssl.pem_root_certs));
+  TINYKV_RETURN_IF_ERROR(read(o.cert, &ssl.pem_cert_chain));
+  TINYKV_RETURN_IF_ERROR(read(o.key, &ssl.pem_private_key));
+  return grpc::SslCredentials(ssl);
+}
+
+std::shared_ptr<grpc::Channel> NewChannel(const std::string& endpoint,
+                                          std::shared_ptr<grpc::ChannelCredentials> credentials) {
   static std::once_flag once;
   std::call_once(once,
                  [] { absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore); });
@@ -128,7 +151,7 @@ std::shared_ptr<grpc::Channel> NewChannel(const std::string& endpoint) {
   args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
   args.SetInt(GRPC_ARG_MINIMAL_STACK, 1);
   args.SetInt(GRPC_ARG_ENABLE_DEADLINE_CHECKS, 1);
-  return grpc::CreateCustomChannel(endpoint, grpc::InsecureChannelCredentials(), args);
+  return grpc::CreateCustomChannel(endpoint, std::move(credentials), args);
 }
 
 class EtcdGrpcBackend final : public Backend {
@@ -142,15 +165,16 @@ class EtcdGrpcBackend final : public Backend {
 
   Status Start() {
     std::vector<std::string> targets = options_.endpoints;
+    TINYKV_ASSIGN_OR_RETURN(auto credentials, CredentialsOf(options_));
     if (!options_.spread_endpoints) {
-      TINYKV_ASSIGN_OR_RETURN(leader_, FindEtcdLeader(options_.endpoints, options_.timeout_ms));
+      TINYKV_ASSIGN_OR_RETURN(leader_, FindEtcdLeader(options_));
       targets = {leader_};
     }
     const auto connect_by =
         std::chrono::system_clock::now() + std::chrono::milliseconds(options_.timeout_ms);
     for (int i = 0; i < options_.conns; ++i) {
       const std::string& target = targets[static_cast<size_t>(i) % targets.size()];
-      auto channel = NewChannel(target);
+      auto channel = NewChannel(target, credentials);
       if (!channel->WaitForConnected(connect_by)) {
         return Status::Unavailable("etcd: could not connect to " + target);
       }
@@ -174,7 +198,8 @@ class EtcdGrpcBackend final : public Backend {
   }
 
   std::string Describe() const override {
-    return "etcd: v3 gRPC API (async CompletionQueue), " + std::to_string(queues_.size()) +
+    return std::string("etcd: v3 gRPC API (async CompletionQueue") +
+           (options_.tls ? ", TLS" : "") + "), " + std::to_string(queues_.size()) +
            " threads, " + std::to_string(channels_.size()) + " HTTP/2 connections " +
            (options_.spread_endpoints
                 ? "round-robin over " + std::to_string(options_.endpoints.size()) + " endpoints"
@@ -220,15 +245,17 @@ class EtcdGrpcBackend final : public Backend {
 
 }  // namespace
 
-Result<std::string> FindEtcdLeader(const std::vector<std::string>& endpoints, int timeout_ms) {
-  const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+Result<std::string> FindEtcdLeader(const BackendOptions& options) {
+  const std::vector<std::string>& endpoints = options.endpoints;
+  TINYKV_ASSIGN_OR_RETURN(auto credentials, CredentialsOf(options));
+  const auto deadline = Clock::now() + std::chrono::milliseconds(options.timeout_ms);
   std::string last_error = "no endpoints";
   while (true) {
     std::map<uint64_t, std::string> endpoint_of;  // member id -> endpoint
     uint64_t leader = 0;
     for (const std::string& e : endpoints) {
       const std::string target = StripScheme(e);
-      auto stub = etcdserverpb::Maintenance::NewStub(NewChannel(target));
+      auto stub = etcdserverpb::Maintenance::NewStub(NewChannel(target, credentials));
       grpc::ClientContext ctx;
       ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(1000));
       etcdserverpb::StatusResponse resp;

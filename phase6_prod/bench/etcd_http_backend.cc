@@ -125,7 +125,7 @@ class EtcdHttpBackend final : public Backend {
   Status Start() {
     targets_ = options_.endpoints;
     if (!options_.spread_endpoints) {
-      TINYKV_ASSIGN_OR_RETURN(leader_, FindEtcdLeader(options_.endpoints, options_.timeout_ms));
+      TINYKV_ASSIGN_OR_RETURN(leader_, FindEtcdLeader(options_));
       targets_ = {leader_};
     }
     for (const std::string& t : targets_) {

@@ -74,6 +74,10 @@ class TinyKvBackend final : public Backend {
       co.max_connections_per_peer = static_cast<size_t>(mine);
       co.connect_timeout = milliseconds(std::min(options_.timeout_ms, 2000));
       co.retry.max_attempts = 1;  // the backend retries, across endpoints
+      co.tls.enabled = options_.tls;
+      co.tls.ca_file = options_.cacert;
+      co.tls.cert_file = options_.cert;
+      co.tls.key_file = options_.key;
       auto lane = std::make_unique<Lane>();
       TINYKV_ASSIGN_OR_RETURN(lane->rpc, net::RpcClient::Create(co));
       lane->rnd = Random(FreshClientId());
@@ -114,7 +118,9 @@ class TinyKvBackend final : public Backend {
   }
 
   std::string Describe() const override {
-    return "tinykv: client protocol over phase 2 RpcClient, " + std::to_string(lanes_.size()) +
+    return std::string("tinykv: client protocol over phase 2 RpcClient") +
+           (options_.tls ? (options_.cert.empty() ? " (TLS)" : " (mutual TLS)") : "") + ", " +
+           std::to_string(lanes_.size()) +
            " threads, " + std::to_string(conns_total_) +
            " multiplexed connections to the leader (" +
            (initial_leader_.empty() ? "not known at start" : initial_leader_) +

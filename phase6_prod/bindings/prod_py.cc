@@ -5,8 +5,11 @@
 #include <pybind11/stl.h>
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <string>
+#include <tuple>
 #include <vector>
 
 #include "replica_status_py.h"
@@ -19,14 +22,25 @@ namespace py = pybind11;
 namespace tinykv::python {
 namespace {
 
-net::RpcClient& AdminClient() {
-  static std::once_flag once;
-  static net::RpcClient* client = nullptr;  // leaked on purpose: outlives interpreter teardown
-  std::call_once(once, [] {
+// One client per TLS setting (cacert, cert, key; all empty: plaintext).
+using TlsFiles = std::tuple<std::string, std::string, std::string>;
+
+net::RpcClient& AdminClient(const TlsFiles& tls) {
+  static std::mutex mu;
+  // Leaked on purpose: the clients outlive interpreter teardown.
+  static auto* clients = new std::map<TlsFiles, std::unique_ptr<net::RpcClient>>();
+  std::lock_guard<std::mutex> lock(mu);
+  auto& client = (*clients)[tls];
+  if (!client) {
     net::ClientOptions options;
     options.connect_timeout = std::chrono::milliseconds(1000);
-    client = net::RpcClient::Create(options).value().release();
-  });
+    const auto& [ca, cert, key] = tls;
+    options.tls.enabled = !ca.empty() || !cert.empty() || !key.empty();
+    options.tls.ca_file = ca;
+    options.tls.cert_file = cert;
+    options.tls.key_file = key;
+    client = ValueOrThrow(net::RpcClient::Create(options));
+  }
   return *client;
 }
 
@@ -43,10 +57,12 @@ void BindProd(py::module_& m) {
   m.doc() = "tinykv-server's admin RPC (status, test-only fault injection)";
   m.def(
       "admin_status",
-      [](const std::string& endpoint, double timeout) {
+      [](const std::string& endpoint, double timeout, const std::string& cacert,
+         const std::string& cert, const std::string& key) {
+        net::RpcClient& client = AdminClient({cacert, cert, key});
         Result<prod::AdminStatusResponse> r = [&] {
           py::gil_scoped_release release;
-          return AdminClient().CallSync<prod::AdminStatusMethod>(endpoint, {}, Deadline(timeout));
+          return client.CallSync<prod::AdminStatusMethod>(endpoint, {}, Deadline(timeout));
         }();
         const prod::AdminStatusResponse s = ValueOrThrow(std::move(r));
         py::list members;
@@ -73,28 +89,32 @@ void BindProd(py::module_& m) {
         d["hash_verified_index"] = s.hash_verified_index;
         return d;
       },
-      py::arg("endpoint"), py::arg("timeout") = 2.0,
+      py::arg("endpoint"), py::arg("timeout") = 2.0, py::arg("cacert") = "",
+      py::arg("cert") = "", py::arg("key") = "",
       "The node's Raft status as a dict (id, leader, term, role, commit_index, applied_index,\n"
       "first_index, last_index, members, client_address, peer_address, fault_injection, pid,\n"
       "snapshot_index, log_fsyncs, log_entries_written, rejected_messages,\n"
-      "peer_messages_refused, alarm (non-empty: CORRUPT), hash_verified_index).");
+      "peer_messages_refused, alarm (non-empty: CORRUPT), hash_verified_index).\n"
+      "cacert/cert/key: TLS files (PEM paths) for a server with TLS on its client port.");
   m.def(
       "admin_set_faults",
       [](const std::string& endpoint, std::vector<uint64_t> dropped_peers, double drop_probability,
-         double timeout) {
+         double timeout, const std::string& cacert, const std::string& cert,
+         const std::string& key) {
         prod::AdminSetFaultsRequest req{std::move(dropped_peers), drop_probability};
+        net::RpcClient& client = AdminClient({cacert, cert, key});
         Result<prod::AdminSetFaultsResponse> r = [&] {
           py::gil_scoped_release release;
-          return AdminClient().CallSync<prod::AdminSetFaultsMethod>(endpoint, req,
-                                                                    Deadline(timeout));
+          return client.CallSync<prod::AdminSetFaultsMethod>(endpoint, req, Deadline(timeout));
         }();
         ValueOrThrow(std::move(r));
       },
       py::arg("endpoint"), py::arg("dropped_peers"), py::arg("drop_probability") = 0.0,
-      py::arg("timeout") = 2.0,
+      py::arg("timeout") = 2.0, py::arg("cacert") = "", py::arg("cert") = "",
+      py::arg("key") = "",
       "Makes the node drop all traffic to and from `dropped_peers` (replacing the previous\n"
       "set) and each other message with `drop_probability`. Needs --enable-fault-injection\n"
-      "(NotSupportedError otherwise).");
+      "(NotSupportedError otherwise). cacert/cert/key: as for admin_status.");
 }
 
 }  // namespace tinykv::python

@@ -78,6 +78,11 @@ void RegisterAdmin(net::RpcServer& rpc, Server::Impl* impl) {
       });
 }
 
+// For the startup line: off, on, or mutual (client certificates required).
+const char* TlsMode(const std::string& cert_file, bool cert_auth) {
+  return cert_file.empty() ? "off" : cert_auth ? "mutual" : "on";
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Server>> Server::Start(const ServerConfig& config) {
@@ -89,11 +94,13 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerConfig& config) {
   node_options.id = config.id;
   node_options.data_dir = config.data_dir;
   if (config.initial_cluster.empty()) {
-    node_options.peers = {{config.id, config.listen_peer}};
+    node_options.peers = {{config.id, AddressOf(config.listen_peer)}};
   } else {
     TINYKV_ASSIGN_OR_RETURN(node_options.peers, ParseInitialCluster(config.initial_cluster));
   }
-  node_options.peer_listen = config.listen_peer;
+  node_options.peer_listen = AddressOf(config.listen_peer);
+  node_options.peer_server_tls = PeerServerTls(config);
+  node_options.peer_client_tls = PeerClientTls(config);
   node_options.join_existing = config.initial_cluster_state == "existing";
   // The addresses go into the cluster id too (etcd hashes its peer URLs):
   // two clusters with the same member ids and token but other addresses
@@ -114,14 +121,15 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerConfig& config) {
   auto node = replica::KvNode::Open(node_options);
   if (!node.ok()) return node.status();
   impl->node = std::move(node).value();
-  const net::HostPort peer_hp = net::ParseHostPort(config.listen_peer).value();
+  const net::HostPort peer_hp = net::ParseHostPort(AddressOf(config.listen_peer)).value();
   impl->peer_address = net::HostPort{peer_hp.host, impl->node->peer_port()}.ToString();
 
-  const net::HostPort client_hp = net::ParseHostPort(config.listen_client).value();
+  const net::HostPort client_hp = net::ParseHostPort(AddressOf(config.listen_client)).value();
   net::ServerOptions rpc_options;
   rpc_options.host = client_hp.host;
   rpc_options.port = client_hp.port;
   rpc_options.io_threads = config.io_threads;
+  rpc_options.tls = ClientPortTls(config);
   auto rpc = net::RpcServer::Create(rpc_options);
   if (!rpc.ok()) {
     impl->node->Stop();
@@ -129,7 +137,7 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerConfig& config) {
   }
   impl->rpc = std::move(rpc).value();
   client::ServiceOptions service_options;
-  service_options.advertise_client_address = config.listen_client;
+  service_options.advertise_client_address = AddressOf(config.listen_client);
   service_options.default_timeout_ms = config.request_timeout_ms;
   if (!config.initial_cluster_client.empty()) {
     TINYKV_ASSIGN_OR_RETURN(
@@ -174,11 +182,14 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerConfig& config) {
     }
     impl->http = std::move(http).value();
   }
-  impl->log->info("node={} started cluster={:016x} client={} peer={} metrics={} data_dir={} "
+  impl->log->info("node={} started cluster={:016x} client={} peer={} client_tls={} peer_tls={} "
+                  "metrics={} data_dir={} "
                   "cluster_size={} tick_ms={} election_ticks={} fault_injection={} "
                   "corrupt_check_interval_ms={} initial_corrupt_check={}",
                   config.id, impl->node->identity().cluster_id, impl->client_address,
-                  impl->peer_address, impl->http ? impl->http->address() : "off", config.data_dir,
+                  impl->peer_address, TlsMode(config.cert_file, config.client_cert_auth),
+                  TlsMode(config.peer_cert_file, config.peer_client_cert_auth),
+                  impl->http ? impl->http->address() : "off", config.data_dir,
                   node_options.peers.size(), config.tick_ms, config.election_ticks,
                   config.enable_fault_injection ? "on" : "off", config.corrupt_check_interval_ms,
                   config.initial_corrupt_check ? "on" : "off");

@@ -87,25 +87,127 @@ std::string TypeMismatch(const std::string& value, ConfigValueType type) {
   return "unknown type";
 }
 
-// A listen or peer address: host:port (net::ParseHostPort), no scheme. The
-// client accepts http:// endpoints, but the server uses its addresses as
-// they are; https:// is named for what it is (no TLS yet) rather than left
-// to fail as a bad host.
+// A listen or peer address: host:port (net::ParseHostPort), or http:// or
+// https:// and host:port (the schemes are checked against the TLS flags by
+// CheckScheme).
 Status CheckAddress(const std::string& flag, const std::string& address) {
-  if (address.starts_with("https://")) {
-    return Status::InvalidArgument(flag + ": '" + address +
-                                   "': TLS is not supported yet; use host:port");
+  const size_t scheme = address.find("://");
+  if (scheme != std::string::npos) {
+    const std::string name = address.substr(0, scheme);
+    if (name != "http" && name != "https") {
+      return Status::InvalidArgument(flag + ": '" + address + "': unsupported scheme '" + name +
+                                     "://'; write host:port or https://host:port");
+    }
   }
-  if (address.find("://") != std::string::npos) {
-    return Status::InvalidArgument(flag + ": '" + address + "': write host:port, without a scheme");
-  }
-  if (auto hp = net::ParseHostPort(address); !hp.ok()) {
+  if (auto hp = net::ParseHostPort(AddressOf(address)); !hp.ok()) {
     return Status::InvalidArgument(flag + ": " + std::string(hp.status().message()));
   }
   return Status::OK();
 }
 
+// An https:// address needs its port's TLS (`tls_flags` name what sets it);
+// an http:// one is refused when that TLS is on.
+Status CheckScheme(const std::string& flag, const std::string& address, bool tls,
+                   const std::string& tls_flags) {
+  if (address.starts_with("https://") && !tls) {
+    return Status::InvalidArgument(flag + ": '" + address + "' asks for TLS, but " + tls_flags +
+                                   " are not set (refusing to speak plaintext to it)");
+  }
+  if (address.starts_with("http://") && tls) {
+    return Status::InvalidArgument(flag + ": '" + address + "' asks for plaintext, but " +
+                                   tls_flags + " turn TLS on; write https:// or host:port");
+  }
+  return Status::OK();
+}
+
+// The members of --initial-cluster and --initial-cluster-client with their
+// addresses as written (schemes kept).
+Result<std::map<uint64_t, std::string>> ParseMembers(const std::string& text,
+                                                     const std::string& flag) {
+  std::map<uint64_t, std::string> peers;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    const size_t comma = std::min(text.find(',', pos), text.size());
+    const std::string item = Trim(std::string_view(text).substr(pos, comma - pos));
+    pos = comma + 1;
+    if (item.empty()) {
+      if (comma == text.size()) break;
+      return Status::InvalidArgument(flag + ": empty member in '" + text + "'");
+    }
+    const auto eq = item.find('=');
+    uint64_t id = 0;
+    if (eq == std::string::npos || !ParseUint(item.substr(0, eq), &id) || id == 0) {
+      return Status::InvalidArgument(flag + ": '" + item +
+                                     "' is not ID=host:port with a positive ID");
+    }
+    const std::string addr = Trim(item.substr(eq + 1));
+    TINYKV_RETURN_IF_ERROR(CheckAddress(flag, addr));
+    if (net::ParseHostPort(AddressOf(addr))->port == 0) {
+      return Status::InvalidArgument(flag + ": member " + std::to_string(id) +
+                                     " needs a fixed port, not 0");
+    }
+    if (!peers.emplace(id, addr).second) {
+      return Status::InvalidArgument(flag + ": member " + std::to_string(id) +
+                                     " appears twice");
+    }
+  }
+  return peers;
+}
+
+bool AnyTls(const std::string& cert, const std::string& key, const std::string& ca, bool auth) {
+  return !cert.empty() || !key.empty() || !ca.empty() || auth;
+}
+
+// Loads the TLS files the way the server will, so a bad one stops it here
+// with the flag's name.
+Status CheckTls(const net::TlsOptions& tls, net::TlsContext::Role role,
+                const net::TlsFlagNames& flags) {
+  if (!tls.enabled) return Status::OK();
+  auto context = net::TlsContext::Create(tls, role, flags);
+  return context.ok() ? Status::OK() : context.status();
+}
+
 }  // namespace
+
+std::string AddressOf(const std::string& address) {
+  std::string_view a = address;
+  if (a.starts_with("http://")) {
+    a.remove_prefix(7);
+  } else if (a.starts_with("https://")) {
+    a.remove_prefix(8);
+  } else {
+    return address;
+  }
+  if (!a.empty() && a.back() == '/') a.remove_suffix(1);
+  return std::string(a);
+}
+
+net::TlsOptions ClientPortTls(const ServerConfig& c) {
+  net::TlsOptions t;
+  t.enabled = AnyTls(c.cert_file, c.key_file, c.trusted_ca_file, c.client_cert_auth);
+  t.cert_file = c.cert_file;
+  t.key_file = c.key_file;
+  t.ca_file = c.trusted_ca_file;
+  t.verify_peer = c.client_cert_auth;
+  return t;
+}
+
+net::TlsOptions PeerServerTls(const ServerConfig& c) {
+  net::TlsOptions t;
+  t.enabled = AnyTls(c.peer_cert_file, c.peer_key_file, c.peer_trusted_ca_file,
+                     c.peer_client_cert_auth);
+  t.cert_file = c.peer_cert_file;
+  t.key_file = c.peer_key_file;
+  t.ca_file = c.peer_trusted_ca_file;
+  t.verify_peer = c.peer_client_cert_auth;
+  return t;
+}
+
+net::TlsOptions PeerClientTls(const ServerConfig& c) {
+  net::TlsOptions t = PeerServerTls(c);
+  t.verify_peer = false;  // a client always verifies the server (tls.h)
+  return t;
+}
 
 Result<std::vector<ConfigSetting>> ParseConfigFile(std::istream& in, const std::string& file,
                                                    const ConfigSchema& schema) {
@@ -171,59 +273,64 @@ Result<std::vector<ConfigSetting>> ParseConfigFile(std::istream& in, const std::
 
 Result<std::map<uint64_t, std::string>> ParseInitialCluster(const std::string& text,
                                                             const std::string& flag) {
-  std::map<uint64_t, std::string> peers;
-  size_t pos = 0;
-  while (pos <= text.size()) {
-    const size_t comma = std::min(text.find(',', pos), text.size());
-    const std::string item = Trim(std::string_view(text).substr(pos, comma - pos));
-    pos = comma + 1;
-    if (item.empty()) {
-      if (comma == text.size()) break;
-      return Status::InvalidArgument(flag + ": empty member in '" + text + "'");
-    }
-    const auto eq = item.find('=');
-    uint64_t id = 0;
-    if (eq == std::string::npos || !ParseUint(item.substr(0, eq), &id) || id == 0) {
-      return Status::InvalidArgument(flag + ": '" + item +
-                                     "' is not ID=host:port with a positive ID");
-    }
-    const std::string addr = Trim(item.substr(eq + 1));
-    TINYKV_RETURN_IF_ERROR(CheckAddress(flag, addr));
-    if (net::ParseHostPort(addr)->port == 0) {
-      return Status::InvalidArgument(flag + ": member " + std::to_string(id) +
-                                     " needs a fixed port, not 0");
-    }
-    if (!peers.emplace(id, addr).second) {
-      return Status::InvalidArgument(flag + ": member " + std::to_string(id) +
-                                     " appears twice");
-    }
-  }
-  return peers;
+  TINYKV_ASSIGN_OR_RETURN(auto members, ParseMembers(text, flag));
+  for (auto& [id, addr] : members) addr = AddressOf(addr);
+  return members;
 }
 
 Status ValidateServerConfig(const ServerConfig& c) {
   if (c.id == 0) return Status::InvalidArgument("--id is required (a positive integer)");
   if (c.data_dir.empty()) return Status::InvalidArgument("--data-dir is required");
+  const net::TlsOptions client_tls = ClientPortTls(c);
+  const net::TlsOptions peer_tls = PeerServerTls(c);
+  const std::string client_flags = "--cert-file/--key-file";
+  const std::string peer_flags = "--peer-cert-file/--peer-key-file/--peer-trusted-ca-file";
   TINYKV_RETURN_IF_ERROR(CheckAddress("--listen-client", c.listen_client));
+  TINYKV_RETURN_IF_ERROR(
+      CheckScheme("--listen-client", c.listen_client, client_tls.enabled, client_flags));
   TINYKV_RETURN_IF_ERROR(CheckAddress("--listen-peer", c.listen_peer));
+  TINYKV_RETURN_IF_ERROR(CheckScheme("--listen-peer", c.listen_peer, peer_tls.enabled, peer_flags));
   if (!c.listen_metrics.empty()) {
+    if (c.listen_metrics.find("://") != std::string::npos) {
+      return Status::InvalidArgument("--listen-metrics: '" + c.listen_metrics +
+                                     "': write host:port (the monitoring port is plain HTTP)");
+    }
     TINYKV_RETURN_IF_ERROR(CheckAddress("--listen-metrics", c.listen_metrics));
   }
   if (!c.initial_cluster.empty()) {
-    auto peers = ParseInitialCluster(c.initial_cluster);
+    auto peers = ParseMembers(c.initial_cluster, "--initial-cluster");
     if (!peers.ok()) return peers.status();
     if (!peers->contains(c.id)) {
       return Status::InvalidArgument("--initial-cluster does not list this node's --id " +
                                      std::to_string(c.id));
     }
+    for (const auto& [id, addr] : *peers) {
+      TINYKV_RETURN_IF_ERROR(CheckScheme("--initial-cluster", addr, peer_tls.enabled, peer_flags));
+    }
   }
+  if (peer_tls.enabled) {
+    if (c.peer_trusted_ca_file.empty()) {
+      return Status::InvalidArgument(
+          "--peer-trusted-ca-file is required with peer TLS (the CA that signs the members' "
+          "certificates, which every member checks)");
+    }
+    TINYKV_RETURN_IF_ERROR(
+        CheckTls(peer_tls, net::TlsContext::Role::kServer,
+                 {"--peer-cert-file", "--peer-key-file", "--peer-trusted-ca-file"}));
+  }
+  TINYKV_RETURN_IF_ERROR(CheckTls(client_tls, net::TlsContext::Role::kServer,
+                                  {"--cert-file", "--key-file", "--trusted-ca-file"}));
   if (c.initial_cluster_state != "new" && c.initial_cluster_state != "existing") {
     return Status::InvalidArgument("--initial-cluster-state must be new or existing, not '" +
                                    c.initial_cluster_state + "'");
   }
   if (!c.initial_cluster_client.empty()) {
-    auto clients = ParseInitialCluster(c.initial_cluster_client, "--initial-cluster-client");
+    auto clients = ParseMembers(c.initial_cluster_client, "--initial-cluster-client");
     if (!clients.ok()) return clients.status();
+    for (const auto& [id, addr] : *clients) {
+      TINYKV_RETURN_IF_ERROR(
+          CheckScheme("--initial-cluster-client", addr, client_tls.enabled, client_flags));
+    }
   }
   if (c.tick_ms < 1 || c.tick_ms > 10000) {
     return Status::InvalidArgument("--tick-ms must be in 1..10000");

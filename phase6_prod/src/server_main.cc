@@ -126,15 +126,16 @@ int main(int argc, char** argv) {
                  "This member's id (1..n), as in --initial-cluster (required)");
   app.add_option("--data-dir", c.data_dir,
                  "Directory for the Raft log, snapshots and KV engine (required)");
-  app.add_option("--listen-client", c.listen_client, "Client address host:port")
+  app.add_option("--listen-client", c.listen_client, "Client address host:port (or https://host:port: needs --cert-file)")
       ->capture_default_str();
-  app.add_option("--listen-peer", c.listen_peer, "Peer (Raft) address host:port")
+  app.add_option("--listen-peer", c.listen_peer, "Peer (Raft) address host:port (or https://host:port: needs --peer-cert-file)")
       ->capture_default_str();
   app.add_option("--listen-metrics", c.listen_metrics,
                  "HTTP monitoring address host:port (/metrics, /health, /livez, /readyz, "
                  "/version, /debug/raft); empty: off");
   app.add_option("--initial-cluster", c.initial_cluster,
-                 "Members as ID=host:port,... (peer addresses); empty: a one-node cluster");
+                 "Members as ID=host:port,... (peer addresses; https://host:port needs peer TLS); "
+                 "empty: a one-node cluster");
   app.add_option("--initial-cluster-client", c.initial_cluster_client,
                  "Members' client addresses as ID=host:port,... (for leader hints)");
   app.add_option("--initial-cluster-state", c.initial_cluster_state,
@@ -177,6 +178,22 @@ int main(int argc, char** argv) {
                "Serve linearizable reads on the leader from a lease (no heartbeat round) while "
                "a quorum acknowledged it within the last election timeout minus one tick; "
                "assumes the members' clocks run at nearly the same rate (default off)");
+  app.add_option("--cert-file", c.cert_file,
+                 "Client port TLS: this server's certificate (PEM); turns TLS on");
+  app.add_option("--key-file", c.key_file, "Client port TLS: the key of --cert-file (PEM)");
+  app.add_option("--trusted-ca-file", c.trusted_ca_file,
+                 "Client port TLS: the CA that signs client certificates (PEM)");
+  app.add_flag("--client-cert-auth", c.client_cert_auth,
+               "Client port TLS: require a client certificate signed by --trusted-ca-file");
+  app.add_option("--peer-cert-file", c.peer_cert_file,
+                 "Peer TLS: this member's certificate (PEM), presented on the peer port and "
+                 "when dialling members; turns peer TLS on");
+  app.add_option("--peer-key-file", c.peer_key_file, "Peer TLS: the key of --peer-cert-file");
+  app.add_option("--peer-trusted-ca-file", c.peer_trusted_ca_file,
+                 "Peer TLS: the CA that signs the members' certificates (required with peer TLS)");
+  app.add_flag("--peer-client-cert-auth", c.peer_client_cert_auth,
+               "Peer TLS: members dialling in must present a certificate of "
+               "--peer-trusted-ca-file");
   bool no_fsync = false;
   app.add_flag("--unsafe-no-fsync", no_fsync,
                "Do not fsync the Raft log (loses acknowledged writes on power loss; tests only)");

@@ -60,23 +60,37 @@ TEST(ServerConfig, HostPortSplitsAtLastColon) {
   EXPECT_TRUE(ValidateServerConfig(c).IsInvalidArgument());
 }
 
-// The server uses its addresses as given, so a scheme is refused, and
-// https:// says why (no TLS yet) instead of failing as a bad host.
-TEST(ServerConfig, AddressesWithASchemeAreRefusedNamingTls) {
+// Addresses may be URLs: https:// asks for TLS and is refused without the
+// TLS flags (never a silent downgrade), http:// is refused when they are set,
+// other schemes always.
+TEST(ServerConfig, AddressSchemesMustAgreeWithTheTlsFlags) {
   testing::TempDir tmp;
   ServerConfig c = GoodConfig(tmp.path().string());
   c.listen_peer = "https://127.0.0.1:2380";
   Status s = ValidateServerConfig(c);
   EXPECT_TRUE(s.IsInvalidArgument());
-  EXPECT_NE(s.message().find("--listen-peer: 'https://127.0.0.1:2380': TLS is not supported yet"),
+  EXPECT_NE(s.message().find("--listen-peer: 'https://127.0.0.1:2380' asks for TLS, but "
+                             "--peer-cert-file"),
             std::string::npos)
       << s.ToString();
   c = GoodConfig(tmp.path().string());
-  c.listen_client = "http://127.0.0.1:2379";
-  EXPECT_NE(ValidateServerConfig(c).message().find("without a scheme"), std::string::npos);
-  auto r = ParseInitialCluster("1=https://10.0.0.1:2380");
-  EXPECT_NE(r.status().message().find("TLS is not supported yet"), std::string::npos)
-      << r.status().ToString();
+  c.initial_cluster = "1=127.0.0.1:2380,2=https://127.0.0.1:2381";
+  s = ValidateServerConfig(c);
+  EXPECT_NE(s.message().find("--initial-cluster: 'https://127.0.0.1:2381' asks for TLS"),
+            std::string::npos)
+      << s.ToString();
+  c = GoodConfig(tmp.path().string());
+  c.listen_client = "http://127.0.0.1:2379";  // plaintext said out loud: fine without TLS
+  EXPECT_OK(ValidateServerConfig(c));
+  c.cert_file = tmp.path().string() + "/server.pem";  // ... but not with TLS on
+  EXPECT_NE(ValidateServerConfig(c).message().find("asks for plaintext"), std::string::npos);
+  c = GoodConfig(tmp.path().string());
+  c.listen_client = "unix://x:1";
+  EXPECT_NE(ValidateServerConfig(c).message().find("unsupported scheme"), std::string::npos);
+  auto r = ParseInitialCluster("1=https://10.0.0.1:2380,2=10.0.0.2:2380");
+  ASSERT_OK(r.status());
+  EXPECT_EQ(r->at(1), "10.0.0.1:2380");
+  EXPECT_EQ(AddressOf("https://10.0.0.1:2380/"), "10.0.0.1:2380");
 }
 
 TEST(ServerConfig, GoodConfigValidatesAndCreatesDataDir) {

@@ -66,20 +66,32 @@ class Client:
     """A client of a TinyKV cluster.
 
     ``endpoints``: client addresses ``"host:port"`` (a list, or one comma-separated
-    string); ``"http://host:port"`` means the same, ``"https://..."`` raises
-    ``InvalidArgumentError`` (TLS is not supported yet). ``timeout`` is the default deadline of one call in seconds, all retries
+    string); ``"http://host:port"`` means the same, ``"https://host:port"`` asks for
+    TLS. ``timeout`` is the default deadline of one call in seconds, all retries
     included; each method also takes ``timeout=``. ``dial_timeout`` bounds one TCP
-    connect, ``attempt_timeout`` one attempt (so a node cut off from its peers costs
-    one attempt, not the whole call). ``seed`` fixes the backoff jitter (0: random).
-    Raises ``InvalidArgumentError`` for an endpoint that is not one of these.
+    connect (and the TLS handshake), ``attempt_timeout`` one attempt (so a node cut
+    off from its peers costs one attempt, not the whole call). ``seed`` fixes the
+    backoff jitter (0: random). Raises ``InvalidArgumentError`` for an endpoint that is
+    not one of these.
+
+    TLS (etcdctl's ``--cacert/--cert/--key``): ``cacert`` is the CA bundle (PEM file)
+    that verifies the servers' certificates (None: the system's CAs), ``cert`` and
+    ``key`` this client's certificate for servers that require one. Setting any of
+    them, or an ``https://`` endpoint, turns TLS on; an ``http://`` endpoint is then
+    refused. A TLS failure (unknown CA, expired or missing certificate, a plaintext
+    server) raises ``tinykv.IOError`` naming TLS, without retrying; unusable files
+    raise ``InvalidArgumentError`` naming the file.
     """
 
     def __init__(self, endpoints: Sequence[str] | str, timeout: float = 5.0, *,
-                 dial_timeout: float = 2.0, attempt_timeout: float = 2.0, seed: int = 0):
+                 dial_timeout: float = 2.0, attempt_timeout: float = 2.0, seed: int = 0,
+                 cacert: str | None = None, cert: str | None = None,
+                 key: str | None = None):
         if isinstance(endpoints, str):
             endpoints = [e for e in endpoints.split(",") if e]
         self._c = _c.Client(list(endpoints), timeout=timeout, dial_timeout=dial_timeout,
-                            attempt_timeout=min(attempt_timeout, timeout), seed=seed)
+                            attempt_timeout=min(attempt_timeout, timeout), seed=seed,
+                            cacert=str(cacert or ""), cert=str(cert or ""), key=str(key or ""))
 
     # -- context manager
     def __enter__(self) -> "Client":

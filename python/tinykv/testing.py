@@ -27,6 +27,14 @@ in ``<data_dir>/node<i>`` with its log in ``<data_dir>/node<i>.log``. With ``met
 each node also serves its HTTP monitoring endpoints (``--listen-metrics``) on a third port,
 ``Node.metrics_address`` (``c.metrics_url(i)`` is ``http://`` + it).
 
+With ``tls=True`` the cluster is a secure one, as etcd's docs set it up: a throwaway CA
+(``c.pki``, a ``TestPki`` under ``<data_dir>/tls``, EC P-256 keys made with the ``openssl``
+command line) signs one certificate per node and one for clients; every node serves its
+client port and its peer port with TLS and requires a client certificate on both
+(``--client-cert-auth``, ``--peer-client-cert-auth``). ``c.client()`` and the admin calls
+present the client certificate (``c.client_tls`` holds the ``cacert``/``cert``/``key``
+arguments of ``tinykv.Client``). Without ``tls`` nothing of this happens.
+
 The server binary is ``$TINYKV_SERVER_BIN`` if set, else ``tinykv/bin/tinykv-server`` inside
 the installed package, else ``tinykv-server`` on PATH.
 
@@ -65,7 +73,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 if TYPE_CHECKING:
     import tinykv
 
-__all__ = ["Cluster", "find_server_binary", "free_port", "rss_mib"]
+__all__ = ["Cluster", "TestPki", "find_server_binary", "free_port", "rss_mib"]
 
 _PR_SET_PDEATHSIG = 1
 
@@ -235,6 +243,48 @@ def _admin():
     return _core.prod  # same functions as tinykv.prod
 
 
+class TestPki:
+    """A throwaway certificate authority in ``root`` (made if missing), for TLS tests.
+
+    Made with the ``openssl`` command line; keys are EC P-256 (milliseconds to make).
+    ``ca_cert``/``ca_key`` are the CA's PEM files; ``issue(name)`` signs a certificate for
+    ``name`` and returns ``(cert_path, key_path)``.
+    """
+
+    __test__ = False  # not a pytest class
+
+    def __init__(self, root: str | os.PathLike, name: str = "ca"):
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.ca_cert = str(self.root / f"{name}.pem")
+        self.ca_key = str(self.root / f"{name}.key")
+        self._run(["openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout",
+                   "-out", self.ca_key])
+        self._run(["openssl", "req", "-x509", "-new", "-key", self.ca_key, "-subj",
+                   f"/CN={name}", "-days", "2", "-out", self.ca_cert])
+
+    def _run(self, args: list[str]) -> None:
+        r = subprocess.run(args, cwd=self.root, capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError(f"{' '.join(args)} failed: {r.stderr.strip()}")
+
+    def issue(self, name: str, days: int = 2,
+              san: str = "IP:127.0.0.1,DNS:localhost") -> tuple[str, str]:
+        """A certificate for serverAuth and clientAuth naming ``san``, valid for ``days``
+        (negative: already expired). Returns ``(cert_path, key_path)``."""
+        cert, key = str(self.root / f"{name}.pem"), str(self.root / f"{name}.key")
+        csr, ext = self.root / f"{name}.csr", self.root / f"{name}.ext"
+        ext.write_text(f"subjectAltName={san}\nextendedKeyUsage=serverAuth,clientAuth\n")
+        self._run(["openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout",
+                   "-out", key])
+        self._run(["openssl", "req", "-new", "-key", key, "-subj", f"/CN={name}",
+                   "-out", str(csr)])
+        self._run(["openssl", "x509", "-req", "-in", str(csr), "-CA", self.ca_cert,
+                   "-CAkey", self.ca_key, "-CAcreateserial", "-days", str(days),
+                   "-extfile", str(ext), "-out", cert])
+        return cert, key
+
+
 class Node:
     """One member: its ports, directory, log and (while running) process."""
 
@@ -283,15 +333,15 @@ class Cluster:
     ``tick_ms``/``election_ticks``/``heartbeat_ticks`` are passed to every server; the
     defaults (25 ms x 10 ticks: elections after 250-500 ms) keep tests quick while leaving
     room on a loaded 2-core machine. ``extra_args`` go to every server. ``metrics=True`` gives
-    every node a ``--listen-metrics`` port. ``start=False`` leaves the servers stopped until
-    ``start()``.
+    every node a ``--listen-metrics`` port. ``tls=True`` makes a TLS cluster (module
+    docstring). ``start=False`` leaves the servers stopped until ``start()``.
     """
 
     def __init__(self, n: int = 3, data_dir: str | os.PathLike | None = None, *,
                  tick_ms: int = 25, election_ticks: int = 10, heartbeat_ticks: int = 2,
                  server_bin: str | None = None, extra_args: Sequence[str] = (),
                  log_level: str = "info", start: bool = True, start_timeout: float = 30.0,
-                 metrics: bool = False):
+                 metrics: bool = False, tls: bool = False):
         if n < 1:
             raise ValueError("n must be >= 1")
         self._tmp = None
@@ -310,6 +360,14 @@ class Cluster:
         self.start_timeout = start_timeout
         self.metrics = metrics
         self.nodes = {i: Node(i, self.root, metrics) for i in range(1, n + 1)}
+        self.tls = tls
+        self.pki: TestPki | None = None
+        # tinykv.Client's (and the admin calls') TLS arguments; empty without tls.
+        self.client_tls: dict[str, str] = {}
+        if tls:
+            self.pki = TestPki(self.root / "tls")
+            cert, key = self.pki.issue("client")
+            self.client_tls = {"cacert": self.pki.ca_cert, "cert": cert, "key": key}
         self._dropped: dict[int, list[int]] = {i: [] for i in self.nodes}
         self._clients: list = []
         self._lock = threading.RLock()
@@ -360,7 +418,20 @@ class Cluster:
                 "--heartbeat-ticks", str(self.heartbeat_ticks), "--log-level", self.log_level,
                 "--enable-fault-injection",
                 *(["--listen-metrics", node.metrics_address] if node.metrics_address else []),
+                *self._tls_args(i),
                 *self.extra_args]
+
+    def _tls_args(self, i: int) -> list[str]:
+        """Node i's TLS flags (its certificate, made on first use); [] without tls."""
+        if self.pki is None:
+            return []
+        cert, key = self.root / "tls" / f"node{i}.pem", self.root / "tls" / f"node{i}.key"
+        if not cert.exists():
+            self.pki.issue(f"node{i}")
+        return ["--cert-file", str(cert), "--key-file", str(key),
+                "--trusted-ca-file", self.pki.ca_cert, "--client-cert-auth",
+                "--peer-cert-file", str(cert), "--peer-key-file", str(key),
+                "--peer-trusted-ca-file", self.pki.ca_cert, "--peer-client-cert-auth"]
 
     def start(self) -> None:
         """Starts every node that is not running and waits until each answers."""
@@ -391,7 +462,7 @@ class Cluster:
                 raise RuntimeError(f"node {i} exited with {code} while starting:\n"
                                    f"{node.log_tail()}")
             try:
-                _admin().admin_status(node.endpoint, timeout=1.0)
+                _admin().admin_status(node.endpoint, timeout=1.0, **self.client_tls)
                 break
             except Exception:  # noqa: BLE001 - not up yet
                 if time.monotonic() > deadline:
@@ -530,13 +601,14 @@ class Cluster:
                 self._apply_faults(i)
 
     def _apply_faults(self, i: int) -> None:
-        _admin().admin_set_faults(self.nodes[i].endpoint, self._dropped[i], 0.0, timeout=2.0)
+        _admin().admin_set_faults(self.nodes[i].endpoint, self._dropped[i], 0.0, timeout=2.0,
+                                  **self.client_tls)
 
     # ----------------------------------------------------------------------------- observing
 
     def status(self, i: int, timeout: float = 1.0) -> dict:
         """Node i's Raft status (id, leader, term, role, commit_index, applied_index, ...)."""
-        return _admin().admin_status(self.nodes[i].endpoint, timeout=timeout)
+        return _admin().admin_status(self.nodes[i].endpoint, timeout=timeout, **self.client_tls)
 
     def statuses(self) -> dict[int, dict]:
         """The status of every node that answers (paused or dead nodes are left out)."""
@@ -574,7 +646,7 @@ class Cluster:
                endpoints: Sequence[str] | None = None) -> "tinykv.Client":
         """A ``tinykv.Client`` over the endpoints (all nodes by default); closed by stop()."""
         from tinykv import Client  # phase 5
-        cl = Client(list(endpoints or self.endpoints), timeout=timeout)
+        cl = Client(list(endpoints or self.endpoints), timeout=timeout, **self.client_tls)
         self._clients.append(cl)
         return cl
 

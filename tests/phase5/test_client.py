@@ -175,12 +175,19 @@ def test_request_above_the_limit_fails_at_once_and_one_at_the_limit_is_stored(cl
     assert cl.get(b"big") == value
 
 
-def test_https_endpoints_are_refused_and_http_ones_mean_host_port(cluster):
-    # No TLS yet: never plaintext to an address the caller asked to reach over TLS.
+def test_https_endpoints_never_fall_back_to_plaintext_and_http_ones_mean_host_port(cluster):
+    # https:// turns TLS on for every endpoint: against this plaintext cluster each call
+    # fails at the handshake (IOError naming TLS, no retrying until the deadline), never
+    # speaks plaintext; mixing http:// and https:// is refused outright.
     for endpoints in (["https://" + cluster.endpoints[0]], "https://" + cluster.endpoints[0],
                       [cluster.endpoints[0], "https://" + cluster.endpoints[1]]):
-        with pytest.raises(tinykv.InvalidArgumentError, match="TLS is not supported yet"):
-            tinykv.Client(endpoints)
+        start = time.monotonic()
+        with tinykv.Client(endpoints, timeout=20.0) as c:
+            with pytest.raises(tinykv.IOError, match="TLS handshake"):
+                c.get(b"k")
+        assert time.monotonic() - start < 8.0
+    with pytest.raises(tinykv.InvalidArgumentError, match="asks for plaintext, but TLS is on"):
+        tinykv.Client(["http://" + cluster.endpoints[0], "https://" + cluster.endpoints[1]])
     with pytest.raises(tinykv.InvalidArgumentError, match="unsupported scheme"):
         tinykv.Client(["grpc://" + cluster.endpoints[0]])
     with tinykv.Client(["http://" + e for e in cluster.endpoints], timeout=10.0) as c:

@@ -150,6 +150,8 @@ Result<std::unique_ptr<KvNode>> KvNode::Open(const KvNodeOptions& options) {
     ho.listen = options.peer_listen;
     ho.io_threads = options.io_threads;
     ho.cluster_id = identity.cluster_id;  // 0 (a joined member): hellos not checked
+    ho.server_tls = options.peer_server_tls;
+    ho.client_tls = options.peer_client_tls;
     TINYKV_ASSIGN_OR_RETURN(own_host, PeerHost::Start(ho));
     host = own_host.get();
   } else if (host->node_id() != options.id) {

@@ -204,6 +204,7 @@ Status PeerHostImpl::Init() {
   sopt.io_threads = std::max(1, opts_.io_threads);
   sopt.max_pending_connections = kMaxUnauthenticatedPeerConnections;
   sopt.on_hello = [this](Slice hello, const std::string&) { return CheckHello(hello); };
+  sopt.tls = opts_.server_tls;
   TINYKV_ASSIGN_OR_RETURN(server_, net::RpcServer::Create(sopt));
   server_->Register<RaftBatchMethod>(
       [this](RaftBatchRequest r, const net::ServerCall& c) -> awaitable<Result<RaftBatchResponse>> {
@@ -226,6 +227,7 @@ Status PeerHostImpl::Init() {
   copt.io_threads = 1;
   copt.connect_timeout = std::chrono::milliseconds(1000);
   copt.hello = net::EncodeMessage(PeerHello{kPeerHelloVersion, opts_.cluster_id, opts_.node_id});
+  copt.tls = opts_.client_tls;
   TINYKV_ASSIGN_OR_RETURN(client_, net::RpcClient::Create(copt));
   return Status::OK();
 }

@@ -26,7 +26,7 @@ std::vector<std::string> SplitEndpoints(const std::string& s) {
   while (std::getline(ss, item, ',')) {
     while (!item.empty() && item.front() == ' ') item.erase(item.begin());
     while (!item.empty() && item.back() == ' ') item.pop_back();
-    // Schemes (http:// accepted, https:// refused) are Client::Create's to
+    // Schemes (http://, https:// turning TLS on) are Client::Create's to
     // judge: client::ParseEndpoint.
     if (!item.empty()) out.push_back(item);
   }
@@ -39,6 +39,7 @@ struct Flags {
   std::string command_timeout = "5s";
   std::string write_out = "simple";
   std::string bytes = "auto";
+  std::string cacert, cert, cert_key;  // TLS: --cacert, --cert, --key
   std::string consistency = "l";
   // get
   std::string key;
@@ -112,8 +113,13 @@ int RunCli(const std::vector<std::string>& args, const std::string& env_endpoint
       "tinykv"};
   app.set_version_flag("--version", std::string("tinykv ") + TINYKV_VERSION);
   app.add_option("--endpoints", f.endpoints,
-                 "comma-separated client endpoints host:port (env TINYKV_ENDPOINTS)")
+                 "comma-separated client endpoints host:port or https://host:port (env "
+                 "TINYKV_ENDPOINTS)")
       ->capture_default_str();
+  app.add_option("--cacert", f.cacert,
+                 "TLS: verify the servers' certificates with this CA bundle (PEM); turns TLS on");
+  app.add_option("--cert", f.cert, "TLS: this client's certificate (PEM), for --client-cert-auth");
+  app.add_option("--key", f.cert_key, "TLS: the key of --cert (PEM)");
   app.add_option("--dial-timeout", f.dial_timeout, "connection timeout, e.g. 2s, 500ms")
       ->capture_default_str();
   app.add_option("--command-timeout", f.command_timeout, "deadline of a command, all retries")
@@ -215,6 +221,9 @@ int RunCli(const std::vector<std::string>& args, const std::string& env_endpoint
   co.dial_timeout = *dial;
   co.timeout = *command;
   co.attempt_timeout = std::min(*command, std::chrono::milliseconds(2000));
+  co.ca_file = f.cacert;
+  co.cert_file = f.cert;
+  co.key_file = f.cert_key;
   auto created = client::Client::Create(co);
   if (!created.ok()) {
     err << "Error: " << created.status().ToString() << "\n";

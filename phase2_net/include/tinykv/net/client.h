@@ -47,6 +47,7 @@
 #include "tinykv/net/retry.h"
 #include "tinykv/net/serialization.h"
 #include "tinykv/net/stream.h"
+#include "tinykv/net/tls.h"
 
 namespace tinykv::net {
 
@@ -58,7 +59,11 @@ struct ClientOptions {
   std::chrono::milliseconds connect_timeout{2000};
   RetryPolicy retry;
   uint64_t seed = 0;  // jitter RNG seed; 0 = random
-  StreamWrapper stream_wrapper;  // empty: plain TCP (TLS hook, see stream.h)
+  // TLS on every connection (tls.h): the server's certificate is verified
+  // (chain and host name), cert_file is presented when set. Create loads the
+  // files; the handshake is bounded by connect_timeout. Excludes stream_wrapper.
+  TlsOptions tls;
+  StreamWrapper stream_wrapper;  // empty: plain TCP (or TLS, with tls.enabled)
   // Non-empty: sent as a hello frame (frame.h), the first frame of every
   // connection, ahead of (and in the same write as) the first request; the
   // server's hello handler accepts or refuses it (server.h). A refusal fails
@@ -93,7 +98,7 @@ struct RawReply {
 
 class RpcClient {
  public:
-  // Starts the io threads. InvalidArgument for bad options.
+  // Starts the io threads. InvalidArgument for bad options (TLS files included).
   [[nodiscard]] static Result<std::unique_ptr<RpcClient>> Create(ClientOptions options);
   // Shutdown(), then joins the io threads.
   ~RpcClient();

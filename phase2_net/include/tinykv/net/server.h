@@ -100,6 +100,7 @@
 #include "tinykv/net/serialization.h"
 #include "tinykv/net/server_call.h"
 #include "tinykv/net/stream.h"
+#include "tinykv/net/tls.h"
 
 namespace tinykv::net {
 
@@ -131,8 +132,12 @@ struct ServerOptions {
   std::chrono::milliseconds idle_timeout{std::chrono::minutes(5)};
   // Set: every connection must open with a hello this accepts (class comment).
   HelloHandler on_hello;
-  // Turns accepted sockets into Streams (TLS hook, see stream.h).
-  StreamWrapper stream_wrapper;  // empty: plain TCP
+  // TLS on every connection (tls.h): Create loads the files (an error names
+  // them) and the handshake runs before anything else, bounded by
+  // handshake_timeout. Excludes stream_wrapper.
+  TlsOptions tls;
+  // Turns accepted sockets into Streams (the hook TLS uses, see stream.h).
+  StreamWrapper stream_wrapper;  // empty: plain TCP (or TLS, with tls.enabled)
 };
 
 struct ServerStats {
@@ -170,7 +175,8 @@ struct MethodEntry {
 
 class RpcServer {
  public:
-  // Creates a server that is not yet listening. InvalidArgument for bad options.
+  // Creates a server that is not yet listening. InvalidArgument for bad
+  // options, including TLS files that cannot be used.
   [[nodiscard]] static Result<std::unique_ptr<RpcServer>> Create(ServerOptions options);
   ~RpcServer();  // Shutdown(0) if still running
   RpcServer(const RpcServer&) = delete;

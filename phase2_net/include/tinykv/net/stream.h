@@ -1,14 +1,15 @@
 // Stream: the byte transport under the RPC layer.
 //
 // The RPC code (framing, multiplexing, streaming, shutdown) only ever talks
-// to this interface, so phase 6 can add TLS by writing an SslStream over
-// asio::ssl::stream<tcp::socket> and passing a StreamWrapper to the server
-// and client options; nothing above this file changes.
+// to this interface; TLS (tls.h) is an SslStream over
+// asio::ssl::stream<tcp::socket>, made by a StreamWrapper that runs the
+// handshake, and nothing above this file knows about it.
 //
 // Errors are Status values: this is the boundary where Boost error_codes are
 // converted, once (docs/style.md, "Errors"): end of file, reset, refused and broken pipe
-// become Unavailable; operation_aborted (our own Close) becomes Cancelled;
-// anything else IOError.
+// become Unavailable (so does a TLS stream cut without close_notify);
+// operation_aborted (our own Close) becomes Cancelled; OpenSSL's errors
+// become IOError("TLS: ..."); anything else IOError.
 //
 // Thread safety: a Stream belongs to one executor (get_executor()); all
 // calls, including Close, must be made from it. At most one ReadSome and one
@@ -60,9 +61,11 @@ class TcpStream final : public Stream {
 };
 
 // Turns a connected socket into a Stream: the hook where TLS plugs in (it
-// would run the handshake here). The default makes a TcpStream.
-using StreamWrapper =
-    std::function<awaitable<Result<std::unique_ptr<Stream>>>(asio::ip::tcp::socket socket)>;
+// runs the handshake here, tls.h). `host` is the name the client dialled
+// (for checking the server's certificate); empty on the server. The default
+// makes a TcpStream.
+using StreamWrapper = std::function<awaitable<Result<std::unique_ptr<Stream>>>(
+    asio::ip::tcp::socket socket, std::string host)>;
 StreamWrapper PlainTcpWrapper();
 
 // Converts a Boost error code into a Status (the single conversion point).

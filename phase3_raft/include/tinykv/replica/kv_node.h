@@ -62,6 +62,9 @@ struct KvNodeOptions {
   bool sync = true;                     // fsync the raft log before acknowledging (off only for tests)
   bool lease_reads = false;             // ReplicaOptions::lease_reads
   int io_threads = 2;                   // of the node's own PeerHost
+  // TLS of the node's own PeerHost (PeerHostOptions::server_tls/client_tls).
+  net::TlsOptions peer_server_tls;
+  net::TlsOptions peer_client_tls;
   // Identity (data_dir.h). A new cluster's id is computed from the ids in
   // `peers` and the token at bootstrap; cluster_id, if non-zero, is the id this node must
   // belong to (checked against the data dir's record).

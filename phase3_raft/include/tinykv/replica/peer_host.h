@@ -34,8 +34,9 @@
 // raft.Batch whose `from` differs. Connections that have not completed the
 // hello are capped (kMaxUnauthenticatedPeerConnections, oldest closed first)
 // so that strangers can never take the slots members need; members'
-// connections do not count. The claimed id is trusted as claimed: mutual TLS
-// (later) replaces that trust with a certificate.
+// connections do not count. The claimed id is trusted as claimed; with
+// mutual TLS (server_tls.verify_peer) only holders of a certificate from the
+// peer CA get as far as a hello, but the certificate does not name the id.
 //
 // Thread safety: every method is thread-safe. Registered endpoints are
 // called on the host's io threads; Unregister waits for calls in progress.
@@ -52,6 +53,7 @@
 #include "tinykv/common/result.h"
 #include "tinykv/common/status.h"
 #include "tinykv/net/asio.h"
+#include "tinykv/net/tls.h"
 #include "tinykv/raft/message.h"
 #include "tinykv/replica/hash_check.h"
 
@@ -97,6 +99,11 @@ struct PeerHostOptions {
   // 0 = not configured: hellos of any cluster id are accepted (a hello is
   // still required).
   uint64_t cluster_id = 0;
+  // TLS (net/tls.h), passed to the RPC layer as is: server_tls for the peer
+  // port (verify_peer: peers must present a certificate), client_tls for
+  // dialling peers. Off by default.
+  net::TlsOptions server_tls;
+  net::TlsOptions client_tls;
 };
 
 struct PeerHostStats {

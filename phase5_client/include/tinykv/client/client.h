@@ -85,13 +85,13 @@ namespace tinykv::client {
 
 // An endpoint (or a member's peer or client address) as a user writes it,
 // reduced to "host:port" and checked with net::ParseHostPort. Accepted:
-// "host:port", "[::1]:port", and "http://host:port" (etcdctl users write
-// endpoints as URLs; the scheme and one trailing '/' are dropped).
-// InvalidArgument for "https://..." -- TLS is not supported yet, and
-// speaking plaintext to an address the user asked to reach over TLS would be
-// a silent downgrade -- for any other scheme, and for what ParseHostPort
-// refuses.
+// "host:port", "[::1]:port", "http://host:port" and "https://host:port"
+// (etcdctl users write endpoints as URLs; the scheme and one trailing '/'
+// are dropped: Client::Create reads the scheme first, IsTlsEndpoint).
+// InvalidArgument for any other scheme, and for what ParseHostPort refuses.
 [[nodiscard]] Result<std::string> ParseEndpoint(std::string_view endpoint);
+// True for "https://..." (the endpoint asks for TLS).
+bool IsTlsEndpoint(std::string_view endpoint);
 
 struct ClientOptions {
   // Client addresses of cluster members, at least one, each as ParseEndpoint
@@ -105,6 +105,18 @@ struct ClientOptions {
   int io_threads = 1;
   size_t connections_per_endpoint = 1;
   uint64_t seed = 0;  // jitter and client ids; 0 = random
+  // TLS (net/tls.h; etcdctl's --cacert, --cert, --key). On when `tls` is
+  // set, when any of the files is set, or when an endpoint is https://; an
+  // http:// endpoint is then refused (never a silent downgrade, nor a mix).
+  // The server's certificate is verified against ca_file (empty: the
+  // system's CAs) and must name the endpoint's host; cert_file and key_file
+  // are this client's certificate, for servers that require one. A
+  // refusal (unknown CA, expired, no client certificate, a plaintext
+  // server) fails the call with IOError naming TLS, without retrying.
+  bool tls = false;
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
   // Deadlines and the waits between attempts (common/clock.h; a ManualClock
   // in tests: a wait advances it). null: Clock::Real(). Each attempt's RPC
   // still has a real-time bound (attempt_timeout, dial_timeout).
@@ -185,7 +197,9 @@ class Client {
   // leader has heard from recently would be fewer than a quorum of the
   // configuration with the new, not yet started, member (etcd's strict
   // reconfiguration check); `force` skips that check. Learners are exempt.
-  // The addresses go through ParseEndpoint first.
+  // The addresses go through ParseEndpoint first; https:// is refused there
+  // (whether members speak TLS is the servers' --peer-cert-file, not the
+  // address's).
   Result<MemberChangeResponse> MemberAdd(uint64_t id, const std::string& peer_address,
                                          const std::string& client_address = "",
                                          bool learner = false, bool force = false,

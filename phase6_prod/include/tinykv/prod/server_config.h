@@ -18,12 +18,17 @@
 
 #include "tinykv/common/result.h"
 #include "tinykv/common/status.h"
+#include "tinykv/net/tls.h"
 
 namespace tinykv::prod {
 
 struct ServerConfig {
   uint64_t id = 0;                                // --id (alias --name): 1..n
   std::string data_dir;                           // --data-dir (required)
+  // Addresses are host:port, or URLs of it (AddressOf): "https://" says the
+  // port speaks TLS and is refused unless that port's TLS is configured
+  // below (never a silent downgrade); "http://" says plaintext and is
+  // refused when it is.
   std::string listen_client = "127.0.0.1:2379";   // --listen-client
   std::string listen_peer = "127.0.0.1:2380";     // --listen-peer
   // --listen-metrics host:port (etcd's flag): the HTTP monitoring endpoints
@@ -65,17 +70,48 @@ struct ServerConfig {
   // --experimental-initial-corrupt-check): a started node asks for a check,
   // and as leader serves nothing before one found its state right.
   bool initial_corrupt_check = true;
+
+  // TLS (net/tls.h), etcd's flags. The client port: its certificate
+  // (--cert-file, --key-file); with --client-cert-auth every client must
+  // present a certificate signed by --trusted-ca-file. Setting any of them
+  // turns TLS on for the client port (plaintext clients are refused).
+  std::string cert_file;
+  std::string key_file;
+  std::string trusted_ca_file;
+  bool client_cert_auth = false;
+  // The peer port and the connections to other members: this member's
+  // certificate (presented on both), and the CA that signs the other
+  // members' (--peer-trusted-ca-file, required). With
+  // --peer-client-cert-auth a peer that dials in must present one too.
+  std::string peer_cert_file;
+  std::string peer_key_file;
+  std::string peer_trusted_ca_file;
+  bool peer_client_cert_auth = false;
 };
 
-// Parses --initial-cluster: "1=127.0.0.1:2380,2=127.0.0.1:2381". Ids are
-// positive and unique; every address parses. `flag` names the flag in errors.
+// "host:port" of an address flag: the scheme ("http://", "https://") and a
+// trailing "/" removed; anything else as is.
+std::string AddressOf(const std::string& address);
+
+// The TLS settings the config asks for (enabled = false when none is set):
+// the client port's server side, the peer port's server side, and the
+// client side that dials other members.
+net::TlsOptions ClientPortTls(const ServerConfig& config);
+net::TlsOptions PeerServerTls(const ServerConfig& config);
+net::TlsOptions PeerClientTls(const ServerConfig& config);
+
+// Parses --initial-cluster: "1=127.0.0.1:2380,2=https://127.0.0.1:2381".
+// Ids are positive and unique; every address parses; addresses come back as
+// host:port (AddressOf; ValidateServerConfig checks their schemes against
+// the TLS flags). `flag` names the flag in errors.
 [[nodiscard]] Result<std::map<uint64_t, std::string>> ParseInitialCluster(
     const std::string& text, const std::string& flag = "--initial-cluster");
 
-// Checks the whole config: ranges of the numbers, the addresses, that `id` is
-// a member of the initial cluster (when one is given; with none, the node
-// starts alone as a single-member cluster), and that the data directory can
-// be created and written. The first problem comes back as InvalidArgument or
+// Checks the whole config: ranges of the numbers, the addresses and their
+// schemes, that `id` is a member of the initial cluster (when one is given;
+// with none, the node starts alone as a single-member cluster), that the TLS
+// files load (certificates and keys parse, each key matches its
+// certificate), and that the data directory can be created and written. The first problem comes back as InvalidArgument or
 // IOError with a one-line message naming the flag.
 [[nodiscard]] Status ValidateServerConfig(const ServerConfig& config);
 
