@@ -58,6 +58,7 @@ bool ReplicaImpl::Persist(const Ready& rd) {
 }
 
 void ReplicaImpl::Send(std::vector<Message> msgs) {
+  ObserveHeartbeats(msgs);
   if (opts_.TEST_on_send) {
     for (const Message& m : msgs) opts_.TEST_on_send(m);
   }
@@ -129,7 +130,9 @@ bool ReplicaImpl::ApplyNormal(const Entry& e, uint64_t* pid, Result<std::string>
   // Proposal id 0: a control entry of the replica itself (hash_check.cc),
   // never a state machine command.
   if (proposal_id == 0) return ApplyControl(e, data);
+  const Micros apply_start = clock_->NowMicros();
   Result<CommandOutcome> out = sm_->Apply(e.index, e.term, data);
+  ObserveApply(e, clock_->NowMicros() - apply_start);
   if (!out.ok()) {
     Fail(out.status(), "applying entry " + std::to_string(e.index));
     return false;
