@@ -104,8 +104,9 @@ TEST(Logging, HostileStringsStillMakeOneValidJsonObjectPerLine) {
 }
 
 TEST(Logging, TextPutsContextFieldsFirstAndQuotesUnsafeValues) {
-  EXPECT_EQ(RenderText("became leader", {{"term", 5}, {"node", 2}, {"group", 1}}),
-            "node=2 group=1 became leader term=5");
+  EXPECT_EQ(RenderText("became leader", {{"node", 2}, {"term", 5}}), "node=2 term=5 became leader");
+  EXPECT_EQ(RenderText("stopped", {{"applied", 7}, {"node", 1}, {"group", 1}}),
+            "node=1 group=1 stopped applied=7");
   EXPECT_EQ(RenderText("refused", {{"node", 1}, {"error", "no space"}, {"key", "a\nb"},
                                    {"peer", ""}, {"took", std::chrono::microseconds(1500)}}),
             R"(node=1 refused error="no space" key="a\nb" peer="" took=1.500)");

@@ -223,7 +223,7 @@ void Server::Shutdown() {
       logging::Log(log, info, "shutdown step=transfer-leadership ok",
                    {{"node", id},
                     {"new_leader", after.leader},
-                    {"term", after.term},
+                    {"new_term", after.term},
                     {"took_ms", elapsed().count()}});
     } else {
       logging::Log(log, spdlog::level::warn, "shutdown step=transfer-leadership failed",

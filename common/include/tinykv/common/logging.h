@@ -7,8 +7,8 @@
 // Structured lines: Log(logger, level, msg, {{"node", 2}, {"term", 5}}) attaches
 // typed fields to a constant message (etcd's zap fields). Format "text" renders
 // them as `key=value` around msg -- the context fields (kContextFields: node,
-// group) before it, the others after it, in the order given:
-//   node=2 group=1 became leader term=5
+// group, term) before it, the others after it, in the order given:
+//   node=2 term=5 became leader      node=1 group=1 stopped applied=7
 // A string value with a blank, '"', '=', a control byte or invalid UTF-8 is
 // written as a JSON string literal (so the line stays one line). Format "json"
 // writes one JSON object per line: ts (UTC, microseconds), level, logger,
@@ -85,7 +85,7 @@ class Field {
 };
 
 // The fields the text format writes before msg.
-inline constexpr std::string_view kContextFields[] = {"node", "group"};
+inline constexpr std::string_view kContextFields[] = {"node", "group", "term"};
 
 // Writes one structured line at `level` (nothing when the logger would drop it).
 void Log(spdlog::logger& logger, spdlog::level::level_enum level, std::string_view msg,
