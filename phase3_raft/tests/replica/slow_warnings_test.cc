@@ -19,6 +19,7 @@
 #include "tinykv/common/fault_injection_env.h"
 #include "tinykv/common/logging.h"
 #include "tinykv/replica/disk_storage.h"
+#include "tinykv/replica/kv_node.h"
 #include "tinykv/replica/peer_host.h"
 #include "tinykv/replica/replica.h"
 #include "tinykv/testing/test_util.h"
@@ -35,9 +36,9 @@ class JsonLog {
     EXPECT_TRUE(logging::Init({.level = "info", .format = "json", .file = file_.string()}).ok());
   }
   ~JsonLog() { logging::Init({.level = "info", .format = "text"}).IgnoreError(); }
-  // Every line whose msg is `msg` (each line must parse).
+  // Every line whose msg is `msg` (each line must parse; warnings are flushed as written).
   std::vector<nlohmann::json> Lines(const std::string& msg) {
-    for (auto name : {"raft.log", "replica"}) logging::Get(name)->flush();
+    for (auto name : {"raft.log", "raft.node"}) logging::Get(name)->flush();
     std::ifstream in(file_);
     std::vector<nlohmann::json> out;
     for (std::string line; std::getline(in, line);) {
@@ -172,6 +173,86 @@ TEST(SlowWarnings, ApplyRequestTookTooLongNamesTheEntryAndItsDuration) {
   EXPECT_EQ(h.counts[8], 1u);  // 250 ms: (128, 256] ms
   r->Stop();
   host->Stop();
+}
+
+// Three KvNodes on one ManualClock (heartbeat every tick). The clock moves
+// one tick at a time, each node taking it before the next; or jumps, as a
+// leader stalled by a slow disk sees time jump (it takes one tick per poll).
+class ManualGroup {
+ public:
+  static constexpr int kTickMs = 20;
+  ManualGroup() {
+    for (int i = 1; i <= 3; ++i) {
+      KvNodeOptions o;
+      o.id = i;
+      o.data_dir = dir_.path() / ("n" + std::to_string(i));
+      for (int j = 1; j <= 3; ++j) o.peers[j] = "";
+      o.tick_ms = kTickMs;
+      o.election_ticks = 10;
+      o.heartbeat_ticks = 1;
+      o.sync = false;
+      o.io_threads = 1;
+      o.clock = &clock_;
+      nodes_[i] = KvNode::Open(o).value();
+    }
+    for (auto& [i, n] : nodes_)
+      for (auto& [j, m] : nodes_)
+        if (i != j) n->SetPeerAddress(j, "127.0.0.1:" + std::to_string(m->peer_port()));
+  }
+  ~ManualGroup() {
+    for (auto& [i, n] : nodes_) n->Stop();
+  }
+  // Moves the clock by `micros` and waits until every node took a tick.
+  void Step(uint64_t micros) {
+    std::map<int, uint64_t> before;
+    for (auto& [i, n] : nodes_) before[i] = n->GetStatus().ticks;
+    clock_.Advance(micros);
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    for (auto& [i, n] : nodes_) {
+      while (n->GetStatus().ticks <= before[i]) {
+        ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "node " << i << " did not tick";
+        std::this_thread::sleep_for(1ms);
+      }
+    }
+    std::this_thread::sleep_for(2ms);  // the tick's messages settle (loopback)
+  }
+  int Leader() {
+    for (auto& [i, n] : nodes_)
+      if (n->GetStatus().role == "leader") return i;
+    return 0;
+  }
+
+ private:
+  ::tinykv::testing::TempDir dir_;
+  ManualClock clock_{1'000'000};
+  std::map<int, std::unique_ptr<KvNode>> nodes_;
+};
+
+TEST(SlowWarnings, ALeaderWhoseHeartbeatsComeLateSaysSoNamingThePeer) {
+  JsonLog log;
+  ManualGroup g;
+  const std::string late =
+      "leader failed to send out heartbeat on time; took too long, leader is overloaded likely "
+      "from slow disk";
+  for (int k = 0; k < 200 && g.Leader() == 0; ++k) g.Step(ManualGroup::kTickMs * 1000);
+  const int leader = g.Leader();
+  ASSERT_NE(leader, 0);
+  // Negative control: a heartbeat every tick is on time.
+  for (int k = 0; k < 10; ++k) g.Step(ManualGroup::kTickMs * 1000);
+  EXPECT_TRUE(log.Lines(late).empty());
+  // Ten ticks of time pass at once (one tick taken): 200 ms between heartbeats.
+  g.Step(10 * ManualGroup::kTickMs * 1000);
+  ASSERT_EQ(g.Leader(), leader);
+  const auto lines = log.Lines(late);
+  ASSERT_EQ(lines.size(), 2u);  // one per follower
+  for (const auto& j : lines) {
+    EXPECT_EQ(j["node"], leader);
+    EXPECT_NE(j["peer"], leader);
+    EXPECT_DOUBLE_EQ(j["heartbeat_interval"].get<double>(), 20.0);
+    EXPECT_DOUBLE_EQ(j["expected"].get<double>(), 40.0);
+    EXPECT_GE(j["exceeded"].get<double>(), 140.0);  // 200 ms - 40 ms, give or take a tick
+  }
+  EXPECT_NE(lines[0]["peer"], lines[1]["peer"]);
 }
 
 }  // namespace
