@@ -15,6 +15,7 @@ PACKAGES=(
   libboost-dev            # Boost.Asio (phase 2 RPC, coroutines) and Beast (phase 6 HTTP)
   libcereal-dev           # binary serialization of RPC payloads (phase 2)
   libspdlog-dev           # logging (text and JSON), pulls in libfmt-dev
+  nlohmann-json3-dev      # JSON log lines: every field escaped (common/src/logging.cc)
   libcli11-dev            # command-line parsing for every tool and server
   libgtest-dev            # GoogleTest unit tests
   libgmock-dev            # GoogleMock matchers used by the tests

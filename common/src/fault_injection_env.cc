@@ -49,6 +49,7 @@ class FaultInjectionEnv::File final : public WritableFile {
   Status Sync() override {
     if (dead_.load()) return Dead();
     if (env_->fail_syncs()) return InjectedIOError(fname_, "fdatasync");
+    env_->DelaySync();
     TINYKV_RETURN_IF_ERROR(env_->skip_real_syncs() ? base_->Flush() : base_->Sync());
     env_->RecordSync(fname_);
     return Status::OK();

@@ -131,7 +131,8 @@ Status Raft::LoadState(const HardState& hs) {
 void Raft::Logf(const char* what) const {
   if (!log_transitions_) return;
   // Stable, greppable form (docs/style.md, "Logs"): "node=2 term=5 became leader".
-  logging::Get("raft")->info("node={} term={} {}", id_, current_term_, what);
+  logging::Log(logging::Get("raft"), spdlog::level::info, what,
+               {{"node", id_}, {"term", current_term_}});
 }
 
 // ---- ticks --------------------------------------------------------------------

@@ -9,6 +9,7 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include <limits>
 #include <map>
 #include <mutex>
 #include <utility>
@@ -28,6 +29,23 @@ prometheus::MetricFamily Family(std::string name, std::string help, prometheus::
   }
   if (!label.name.empty()) m.label.push_back(std::move(label));
   return prometheus::MetricFamily{std::move(name), std::move(help), type, {std::move(m)}};
+}
+
+// A LatencyHistogram's snapshot as a Prometheus histogram in seconds (its
+// buckets are etcd's: latency_histogram.h); the +Inf bucket is the count.
+prometheus::MetricFamily HistogramFamily(std::string name, std::string help,
+                                         const LatencyHistogram::Snapshot& s) {
+  prometheus::ClientMetric m;
+  m.histogram.sample_count = s.count;
+  m.histogram.sample_sum = static_cast<double>(s.sum_micros) / 1e6;
+  uint64_t cumulative = 0;
+  for (int i = 0; i < LatencyHistogram::kBuckets; ++i) {
+    cumulative += s.counts[i];
+    m.histogram.bucket.push_back({cumulative, LatencyHistogram::UpperBoundSeconds(i)});
+  }
+  m.histogram.bucket.push_back({s.count, std::numeric_limits<double>::infinity()});
+  return prometheus::MetricFamily{std::move(name), std::move(help),
+                                  prometheus::MetricType::Histogram, {std::move(m)}};
 }
 
 // The values read from the replica's status at scrape time. Counters here
@@ -80,6 +98,13 @@ class StatusCollectable final : public prometheus::Collectable {
     out.push_back(Family("tinykv_disk_wal_entries_written_total",
                          "Entries written to the Raft log.", MetricType::Counter,
                          static_cast<double>(st.log_entries_written)));
+    out.push_back(HistogramFamily("tinykv_wal_fsync_duration_seconds",
+                                  "The latency of the Raft log's fdatasync calls.",
+                                  st.wal_fsync_duration));
+    out.push_back(HistogramFamily("tinykv_backend_commit_duration_seconds",
+                                  "The latency of applying one command to the KV engine "
+                                  "(one batch write).",
+                                  st.backend_commit_duration));
     return out;
   }
 

@@ -70,8 +70,10 @@ void RegisterAdmin(net::RpcServer& rpc, Server::Impl* impl) {
         std::set<uint64_t> peers(req.dropped_peers.begin(), req.dropped_peers.end());
         std::string list;
         for (uint64_t p : peers) list += (list.empty() ? "" : ",") + std::to_string(p);
-        impl->log->warn("node={} fault-injection dropped_peers=[{}] drop_probability={}",
-                        impl->config.id, list, req.drop_probability);
+        logging::Log(impl->log, spdlog::level::warn, "fault-injection",
+                     {{"node", impl->config.id},
+                      {"dropped_peers", "[" + list + "]"},
+                      {"drop_probability", req.drop_probability}});
         impl->node->SetDroppedPeers(std::move(peers));
         impl->node->SetDropProbability(req.drop_probability);
         co_return AdminSetFaultsResponse{};
@@ -182,17 +184,19 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerConfig& config) {
     }
     impl->http = std::move(http).value();
   }
-  impl->log->info("node={} started cluster={:016x} client={} peer={} client_tls={} peer_tls={} "
-                  "metrics={} data_dir={} "
-                  "cluster_size={} tick_ms={} election_ticks={} fault_injection={} "
-                  "corrupt_check_interval_ms={} initial_corrupt_check={}",
-                  config.id, impl->node->identity().cluster_id, impl->client_address,
-                  impl->peer_address, TlsMode(config.cert_file, config.client_cert_auth),
-                  TlsMode(config.peer_cert_file, config.peer_client_cert_auth),
-                  impl->http ? impl->http->address() : "off", config.data_dir,
-                  node_options.peers.size(), config.tick_ms, config.election_ticks,
-                  config.enable_fault_injection ? "on" : "off", config.corrupt_check_interval_ms,
-                  config.initial_corrupt_check ? "on" : "off");
+  logging::Log(impl->log, spdlog::level::info, "started",
+               {{"node", config.id},
+                {"cluster", fmt::format("{:016x}", impl->node->identity().cluster_id)},
+                {"client", impl->client_address},
+                {"peer", impl->peer_address},
+                {"metrics", impl->http ? impl->http->address() : std::string("off")},
+                {"data_dir", config.data_dir},
+                {"cluster_size", node_options.peers.size()},
+                {"tick_ms", config.tick_ms},
+                {"election_ticks", config.election_ticks},
+                {"fault_injection", config.enable_fault_injection},
+                {"corrupt_check_interval_ms", config.corrupt_check_interval_ms},
+                {"initial_corrupt_check", config.initial_corrupt_check}});
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
 
@@ -210,11 +214,11 @@ void Server::Shutdown() {
   auto& log = impl_->log;
   const uint64_t id = impl_->config.id;
   const auto start = std::chrono::steady_clock::now();
-  auto elapsed_ms = [&] {
+  auto elapsed = [&] {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::steady_clock::now() - start)
-        .count();
+        std::chrono::steady_clock::now() - start);
   };
+  const auto info = spdlog::level::info;
 
   // 1. Hand leadership over while the client port still answers, so clients
   // are redirected by NotLeader hints instead of meeting a dead leader.
@@ -225,25 +229,29 @@ void Server::Shutdown() {
     Status s = impl_->node->TransferLeadership(0, timeout);
     if (s.ok()) {
       const replica::KvNodeStatus after = impl_->node->GetStatus();
-      log->info("node={} shutdown step=transfer-leadership ok new_leader={} term={} ms={}", id,
-                after.leader, after.term, elapsed_ms());
+      logging::Log(log, info, "shutdown step=transfer-leadership ok",
+                   {{"node", id},
+                    {"new_leader", after.leader},
+                    {"new_term", after.term},
+                    {"took_ms", elapsed().count()}});
     } else {
-      log->warn("node={} shutdown step=transfer-leadership failed reason=\"{}\" ms={}", id,
-                s.ToString(), elapsed_ms());
+      logging::Log(log, spdlog::level::warn, "shutdown step=transfer-leadership failed",
+                   {{"node", id}, {"error", s.ToString()}, {"took_ms", elapsed().count()}});
     }
   } else {
-    log->info("node={} shutdown step=transfer-leadership skipped role={}", id, st.role);
+    logging::Log(log, info, "shutdown step=transfer-leadership skipped",
+                 {{"node", id}, {"role", st.role}});
   }
 
   // 2. Stop accepting and drain the calls in flight.
   impl_->rpc->Shutdown(std::chrono::milliseconds(impl_->config.shutdown_drain_ms));
-  log->info("node={} shutdown step=drain done ms={}", id, elapsed_ms());
+  logging::Log(log, info, "shutdown step=drain done", {{"node", id}, {"took_ms", elapsed().count()}});
 
   // 3. Stop Raft and close the engine (acknowledged writes are already durable).
   // The monitoring port answers until here: /health shows the transfer.
   if (impl_->http) impl_->http->Stop();
   impl_->node->Stop();
-  log->info("node={} shutdown step=stop done ms={}", id, elapsed_ms());
+  logging::Log(log, info, "shutdown step=stop done", {{"node", id}, {"took_ms", elapsed().count()}});
   log->flush();
 }
 

@@ -236,15 +236,18 @@ int main(int argc, char** argv) {
   auto server = tinykv::prod::Server::Start(c);
   if (!server.ok()) return Fail(1, server.status().ToString());
   auto log = tinykv::logging::Get("server");
-  log->info("node={} ready client={} peer={}", c.id, (*server)->client_address(),
-            (*server)->peer_address());
+  tinykv::logging::Log(log, spdlog::level::info, "ready",
+                       {{"node", c.id},
+                        {"client", (*server)->client_address()},
+                        {"peer", (*server)->peer_address()}});
   log->flush();
 
   int sig = 0;
   sigwait(&signals, &sig);
-  log->info("node={} shutdown signal={}", c.id, sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  tinykv::logging::Log(log, spdlog::level::info, "shutdown",
+                       {{"node", c.id}, {"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
   (*server)->Shutdown();
-  log->info("node={} exited cleanly", c.id);
+  tinykv::logging::Log(log, spdlog::level::info, "exited cleanly", {{"node", c.id}});
   log->flush();
   return 0;
 }

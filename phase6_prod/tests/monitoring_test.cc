@@ -82,5 +82,35 @@ TEST(Monitoring, MetricsComeFromTheStatusAndTheRequests) {
   EXPECT_NE(later.find("tinykv_disk_wal_fsync_total 10\n"), std::string::npos) << later;
 }
 
+TEST(Monitoring, DiskLatencyHistogramsHaveEtcdsBucketsInSeconds) {
+  replica::KvNodeStatus st = Healthy();
+  LatencyHistogram wal;
+  wal.Observe(std::chrono::microseconds(800));       // <= 1 ms
+  wal.Observe(std::chrono::milliseconds(3));         // <= 4 ms
+  wal.Observe(std::chrono::seconds(10));             // +Inf only
+  st.wal_fsync_duration = wal.Read();
+  LatencyHistogram commit;
+  commit.Observe(std::chrono::milliseconds(150));    // <= 0.256 s
+  st.backend_commit_duration = commit.Read();
+  ServerMetrics m([&st] { return st; }, "1");
+  const std::string text = m.Scrape();
+  for (const char* line : {
+           "# TYPE tinykv_wal_fsync_duration_seconds histogram\n",
+           "tinykv_wal_fsync_duration_seconds_bucket{le=\"0.001\"} 1\n",
+           "tinykv_wal_fsync_duration_seconds_bucket{le=\"0.002\"} 1\n",
+           "tinykv_wal_fsync_duration_seconds_bucket{le=\"0.004\"} 2\n",
+           "tinykv_wal_fsync_duration_seconds_bucket{le=\"8.192\"} 2\n",
+           "tinykv_wal_fsync_duration_seconds_bucket{le=\"+Inf\"} 3\n",
+           "tinykv_wal_fsync_duration_seconds_count 3\n",
+           "tinykv_wal_fsync_duration_seconds_sum 10.0038\n",
+           "# TYPE tinykv_backend_commit_duration_seconds histogram\n",
+           "tinykv_backend_commit_duration_seconds_bucket{le=\"0.128\"} 0\n",
+           "tinykv_backend_commit_duration_seconds_bucket{le=\"0.256\"} 1\n",
+           "tinykv_backend_commit_duration_seconds_count 1\n",
+       }) {
+    EXPECT_NE(text.find(line), std::string::npos) << line << "\nnot in:\n" << text;
+  }
+}
+
 }  // namespace
 }  // namespace tinykv::prod

@@ -124,6 +124,19 @@ def test_metrics_endpoints_and_counters_after_writes(mcluster):
             - value(lb, "tinykv_server_proposals_committed_total")) >= writes
     assert value(la, "tinykv_disk_wal_fsync_total") > value(lb, "tinykv_disk_wal_fsync_total")
     assert value(la, "tinykv_server_proposals_pending") == 0
+    # The disk latency histograms (etcd's buckets): every fsync and every apply counted.
+    assert (value(la, "tinykv_wal_fsync_duration_seconds_count")
+            - value(lb, "tinykv_wal_fsync_duration_seconds_count")) >= 1
+    assert (value(la, "tinykv_wal_fsync_duration_seconds_bucket", le="+Inf")
+            == value(la, "tinykv_wal_fsync_duration_seconds_count"))
+    assert value(la, "tinykv_wal_fsync_duration_seconds_bucket", le="8.192") <= value(
+        la, "tinykv_wal_fsync_duration_seconds_count")
+    # Every member applies every write (followers once they learn the commit index).
+    for i in c.nodes:
+        testing.wait_until(lambda: (
+            value(scrape(c, i), "tinykv_backend_commit_duration_seconds_count")
+            - value(before[i], "tinykv_backend_commit_duration_seconds_count")) >= writes,
+            10, f"node {i} to count {writes} applies")
 
     # The JSON endpoints.
     for i in c.nodes:

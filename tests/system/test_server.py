@@ -154,7 +154,40 @@ def test_json_log_format_writes_one_object_per_line(server_bin, tmp_path):
     for ln in lines:
         obj = json.loads(ln)
         assert {"ts", "level", "logger", "msg"} <= obj.keys()
-    assert any(json.loads(ln)["msg"].startswith("node=1 ready") for ln in lines)
+    # Typed fields, not text inside msg (logging.h).
+    assert any(json.loads(ln)["msg"] == "ready" and json.loads(ln)["node"] == 1 for ln in lines)
+
+
+def json_lines(node: testing.Node) -> list[dict]:
+    """Every whole line of a node's log, each parsed (a line that is not JSON fails the test);
+    a last line still being written is left for the next read."""
+    text = node.log_path.read_text()
+    whole = text[:text.rfind("\n") + 1]
+    return [json.loads(ln) for ln in whole.splitlines() if ln.strip()]
+
+
+def test_json_logs_of_a_cluster_carry_node_and_term_fields(server_bin, tmp_path):
+    with testing.Cluster(n=3, data_dir=tmp_path / "c", server_bin=server_bin,
+                         extra_args=["--log-format", "json"]) as c:
+        lead = c.leader()
+        c.client().put(b"k", b"v")
+        lines = json_lines(c.nodes[lead])
+        won = [o for o in lines if o["msg"] == "became leader"]
+        assert won and won[-1]["node"] == lead and isinstance(won[-1]["term"], int), won
+        assert won[-1]["term"] >= 1 and won[-1]["logger"] == "raft"
+        started = [o for o in lines if o["msg"] == "started" and o["logger"] == "server"]
+        assert started and started[0]["node"] == lead and started[0]["fault_injection"] is True
+        # A new leader: every survivor warns with the old and the new one and the term.
+        c.kill(lead)
+        c.leader(exclude=[lead])
+        for i in c.nodes:
+            if i == lead:
+                continue
+            testing.wait_until(
+                lambda: any(o["msg"] == "leader changed" and o["from"] == lead
+                            and o["to"] != lead and o["node"] == i and o["term"] >= 2
+                            and o["level"] == "warning" for o in json_lines(c.nodes[i])),
+                timeout=10, what=f"node {i} logs the leader change")
 
 
 def wait_serving(proc, endpoint: str, timeout: float = 30) -> dict:

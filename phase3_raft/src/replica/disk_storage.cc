@@ -345,7 +345,7 @@ Status DiskStorage::WriteLocked(const std::string& records, bool sync, uint64_t 
   Status s = file_->Append(Slice(records));
   if (s.ok()) s = file_->Flush();
   if (s.ok() && sync && options_.sync) {
-    s = file_->Sync();
+    s = TimedSyncLocked();
     if (s.ok()) ++stats_.fsyncs;
   }
   if (!s.ok()) {
@@ -358,6 +358,22 @@ Status DiskStorage::WriteLocked(const std::string& records, bool sync, uint64_t 
   stats_.bytes_written += records.size();
   segments_.back().max_index = std::max(segments_.back().max_index, max_index);
   return Status::OK();
+}
+
+Status DiskStorage::TimedSyncLocked() {
+  Clock* clock = options_.clock != nullptr ? options_.clock : Clock::Real();
+  const uint64_t start = clock->NowMicros();
+  Status s = file_->Sync();
+  const std::chrono::microseconds took(clock->NowMicros() - start);
+  if (options_.fsync_histogram != nullptr) options_.fsync_histogram->Observe(took);
+  if (took > options_.warn_sync_duration) {
+    logging::Log(logging::Get("raft.log"), spdlog::level::warn, "slow fdatasync",
+                 {{"node", options_.node},
+                  {"group", options_.group},
+                  {"took", took},
+                  {"expected", options_.warn_sync_duration}});
+  }
+  return s;
 }
 
 Status DiskStorage::MaybeRollLocked() {

@@ -71,6 +71,7 @@ bool ReplicaImpl::Persist(const Ready& rd) {
 }
 
 void ReplicaImpl::Send(std::vector<Message> msgs) {
+  ObserveHeartbeats(msgs);
   if (opts_.TEST_on_send) {
     for (const Message& m : msgs) opts_.TEST_on_send(m);
   }
@@ -148,7 +149,10 @@ bool ReplicaImpl::ParseEnvelope(const Entry& e, uint64_t* pid, Slice* body) {
 
 bool ReplicaImpl::ApplyRun(const std::vector<CommittedCommand>& run,
                            const std::vector<uint64_t>& pids) {
+  const Micros apply_start = clock_->NowMicros();
   Result<std::vector<CommandOutcome>> outs = sm_->ApplyBatch(run);
+  ObserveApply(run.front().index, run.back().index, run.back().term,
+               clock_->NowMicros() - apply_start);
   if (!outs.ok()) {
     Fail(outs.status(), "applying entries " + std::to_string(run.front().index) + ".." +
                             std::to_string(run.back().index));

@@ -108,8 +108,9 @@ Status ReplicaImpl::Init() {
     ArmTimer();
     ScheduleReady();
   });
-  log_->info("node={} group={} started: applied {}, log [{}, {}]", id_, opts_.group,
-             applied_.load(), storage_->FirstIndex(), storage_->LastIndex());
+  logging::Log(log_, spdlog::level::info, "started",
+               {{"node", id_}, {"group", opts_.group}, {"applied", applied_.load()},
+                {"first_index", storage_->FirstIndex()}, {"last_index", storage_->LastIndex()}});
   return Status::OK();
 }
 
@@ -121,6 +122,10 @@ Status ReplicaImpl::OpenLog() {
   DiskStorageOptions so;
   so.sync = opts_.sync;
   so.env = env_;
+  so.clock = clock_;
+  so.fsync_histogram = &wal_fsync_;
+  so.node = id_;
+  so.group = opts_.group;
   {
     TINYKV_ASSIGN_OR_RETURN(std::unique_ptr<DiskStorage> storage,
                             DiskStorage::Open(opts_.dir / "raft", so));
@@ -235,6 +240,7 @@ void ReplicaImpl::OnTimer() {
     last_tick_ = std::max(last_tick_ + tick, now - tick);
   }
   if (const uint64_t lead = leader_; lead != 0 && lead != last_seen_leader_) {
+    OnLeaderSeen(last_seen_leader_, lead);
     last_seen_leader_ = lead;
     leader_changes_++;
   }
@@ -290,9 +296,12 @@ void ReplicaImpl::Fail(const Status& s, const std::string& what) {
   // leader) must not see the last soft state.
   leader_ = 0;
   role_ = static_cast<int>(StateRole::kFollower);
-  log_->error("node={} group={} {} failed: {}; the replica stops acknowledging {}", id_,
-              opts_.group, what, s.ToString(),
-              full_disk ? "and retries once the disk takes writes again" : "until restarted");
+  logging::Log(log_, spdlog::level::err, "failed; the replica stops acknowledging",
+               {{"node", id_},
+                {"group", opts_.group},
+                {"op", what},
+                {"error", s.ToString()},
+                {"until", full_disk ? "the disk takes writes again" : "restarted"}});
   if (full_disk) {
     full_disk_since_ = clock_->NowMicros();
     recover_delay_ms_ = kFirstRecoverDelayMs;
@@ -357,8 +366,9 @@ void ReplicaImpl::RecoverFromFullDisk() {
       std::lock_guard<std::mutex> l(state_mu_);
       error_ = "reopening after a full disk: " + s.ToString();
     }
-    log_->error("node={} group={} reopening after a full disk failed: {}; the replica stays "
-                "stopped until restarted", id_, opts_.group, s.ToString());
+    logging::Log(log_, spdlog::level::err,
+                 "reopening after a full disk failed; the replica stays stopped until restarted",
+                 {{"node", id_}, {"group", opts_.group}, {"error", s.ToString()}});
     return;
   }
   failed_ = Status::OK();
@@ -366,9 +376,13 @@ void ReplicaImpl::RecoverFromFullDisk() {
     std::lock_guard<std::mutex> l(state_mu_);
     error_.clear();
   }
-  log_->warn("node={} group={} the disk takes writes again: resumed after {} ms (applied {}, "
-             "log [{}, {}])", id_, opts_.group, (clock_->NowMicros() - full_disk_since_) / 1000,
-             applied_.load(), storage_->FirstIndex(), storage_->LastIndex());
+  logging::Log(log_, spdlog::level::warn, "the disk takes writes again: resumed",
+               {{"node", id_},
+                {"group", opts_.group},
+                {"took", std::chrono::microseconds(clock_->NowMicros() - full_disk_since_)},
+                {"applied", applied_.load()},
+                {"first_index", storage_->FirstIndex()},
+                {"last_index", storage_->LastIndex()}});
   last_tick_ = clock_->NowMicros();
   ArmTimer();
   ScheduleReady();
@@ -454,6 +468,8 @@ ReplicaStatus ReplicaImpl::GetStatus() {
   st.proposals_pending = proposals_pending_;
   st.proposals_failed = proposals_failed_;
   st.leader_changes = leader_changes_;
+  st.wal_fsync_duration = wal_fsync_.Read();
+  st.backend_commit_duration = backend_commit_.Read();
   st.vote = storage->hard_state().vote;
   st.members = Members();
   st.hash_verified_index = verified_index_;
@@ -527,7 +543,7 @@ void ReplicaImpl::Stop() {
   io_.poll();
   CancelAll(Status::Cancelled("replica stopped"));
   EndCheck(Status::Cancelled("replica stopped"));
-  log_->info("node={} group={} stopped", id_, opts_.group);
+  logging::Log(log_, spdlog::level::info, "stopped", {{"node", id_}, {"group", opts_.group}});
 }
 
 }  // namespace internal

@@ -8,6 +8,8 @@
 //   snapshots.cc          making, serving, fetching and installing snapshots
 //   hash_check.cc         the state hash check (hash_check.h): control entries,
 //                         hashing, comparing, the CORRUPT alarm
+//   slow_warnings.cc      etcd's latency warnings (slow_warnings.h) and the
+//                         apply-duration histogram
 //
 // Threads. The driver thread (io_) owns the RawNode, the DiskStorage writes,
 // the state machine's writes and every member marked "driver". Host io
@@ -34,6 +36,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "tinykv/common/latency_histogram.h"
 #include "tinykv/common/logging.h"
 #include "tinykv/common/random.h"
 #include "tinykv/common/routing_error.h"
@@ -42,6 +45,7 @@
 #include "tinykv/replica/disk_storage.h"
 #include "tinykv/replica/hash_check.h"
 #include "tinykv/replica/replica.h"
+#include "tinykv/replica/slow_warnings.h"
 
 namespace tinykv::replica::internal {
 
@@ -219,6 +223,12 @@ class ReplicaImpl final : public Replica, public GroupEndpoint {
   void StopHashThread();  // Stop (any thread but the hash thread)
   Micros HashRetryMicros() const;
 
+  // slow_warnings.cc (driver)
+  // One run of entries [first, last] applied in one ApplyBatch.
+  void ObserveApply(uint64_t first, uint64_t last, uint64_t term, uint64_t took_micros);
+  void ObserveHeartbeats(const std::vector<raft::Message>& msgs);
+  void OnLeaderSeen(uint64_t from, uint64_t to);
+
   // snapshots.cc
   // Removes what a crash left of snapshots being made, fetched or installed.
   void RemovePartialSnapshots();
@@ -289,6 +299,12 @@ class ReplicaImpl final : public Replica, public GroupEndpoint {
   // Monitoring counters (ReplicaStatus); last_seen_leader_ is driver state.
   std::atomic<uint64_t> proposals_pending_{0}, proposals_failed_{0}, leader_changes_{0};
   uint64_t last_seen_leader_ = 0;
+  // Latencies (ReplicaStatus, /metrics): every fdatasync of the Raft log
+  // (DiskStorage observes it; kept across reopened storages) and every
+  // state machine command's apply. heartbeat_detector_ is driver state.
+  LatencyHistogram wal_fsync_, backend_commit_;
+  TimeoutDetector heartbeat_detector_{
+      std::chrono::microseconds(int64_t{2} * opts_.heartbeat_ticks * opts_.tick_ms * 1000)};
   mutable std::mutex state_mu_;
   raft::ConfState conf_;  // the applied configuration
   AddressBook book_;      // the replicated address book (copy of the state machine's)

@@ -11,6 +11,9 @@
 //     fdatasync: Input/output error (injected)"), and SyncDir and
 //     TruncateFile (which syncs) with "<name>: fsync: ..."; nothing more
 //     becomes durable.
+//   * SetSyncDelay(clock, micros): every WritableFile::Sync first sleeps
+//     `micros` on `clock` (a ManualClock: time jumps, no real wait), a slow
+//     disk for the tests of latency warnings and histograms.
 //   * SetDiskFull / SetDiskFullAfterBytes: appends fail with
 //     ResourceExhausted("<file>: No space left on device"), exactly what
 //     Env::Default reports for ENOSPC.
@@ -59,6 +62,7 @@
 #include <string>
 #include <vector>
 
+#include "tinykv/common/clock.h"
 #include "tinykv/common/env.h"
 #include "tinykv/common/random.h"
 
@@ -83,6 +87,16 @@ class FaultInjectionEnv final : public Env {
   void SetFailSyncs(bool fail) { fail_syncs_.store(fail); }
   bool fail_syncs() const { return fail_syncs_.load(); }
   void SetSkipRealSyncs(bool skip) { skip_real_syncs_.store(skip); }
+  // nullptr or 0: off. `clock` must outlive the Env's files.
+  void SetSyncDelay(Clock* clock, uint64_t micros) {
+    sync_delay_clock_.store(clock);
+    sync_delay_micros_.store(micros);
+  }
+  void DelaySync() const {
+    Clock* c = sync_delay_clock_.load();
+    const uint64_t us = sync_delay_micros_.load();
+    if (c != nullptr && us > 0) c->SleepForMicros(us);
+  }
   bool skip_real_syncs() const { return skip_real_syncs_.load(); }
   // true: every Append fails from now on; false: lifts any disk-full state.
   void SetDiskFull(bool full);
@@ -151,6 +165,8 @@ class FaultInjectionEnv final : public Env {
   std::atomic<bool> fail_writes_{false};
   std::atomic<bool> fail_syncs_{false};
   std::atomic<bool> skip_real_syncs_{false};
+  std::atomic<Clock*> sync_delay_clock_{nullptr};
+  std::atomic<uint64_t> sync_delay_micros_{0};
   std::atomic<uint64_t> sync_count_{0};
   std::atomic<uint64_t> dir_sync_count_{0};
 

@@ -41,10 +41,13 @@
 #include <string>
 #include <vector>
 
+#include "tinykv/common/clock.h"
 #include "tinykv/common/env.h"
+#include "tinykv/common/latency_histogram.h"
 #include "tinykv/common/result.h"
 #include "tinykv/common/status.h"
 #include "tinykv/raft/storage.h"
+#include "tinykv/replica/slow_warnings.h"
 
 namespace tinykv::replica {
 
@@ -52,6 +55,15 @@ struct DiskStorageOptions {
   uint64_t segment_bytes = 64u << 20;  // roll to a new segment above this size
   bool sync = true;                    // false: never fsync (tests only)
   Env* env = nullptr;                  // every file goes through it; nullptr: Env::Default()
+  // Timing of the log's fdatasyncs: each is observed in fsync_histogram (if
+  // set; it must outlive the storage), and one longer than
+  // warn_sync_duration logs "slow fdatasync" (slow_warnings.h) with `node`
+  // and `group` as its context fields.
+  Clock* clock = nullptr;  // nullptr: Clock::Real()
+  LatencyHistogram* fsync_histogram = nullptr;
+  std::chrono::microseconds warn_sync_duration = kWarnSyncDuration;
+  uint64_t node = 0;
+  uint64_t group = 0;
 };
 
 struct DiskStorageStats {
@@ -112,6 +124,8 @@ class DiskStorage final : public raft::Storage {
   Status OpenSegmentForAppend(uint64_t seq, bool fresh);
   // Appends records to the active segment; fsyncs if sync.
   Status WriteLocked(const std::string& records, bool sync, uint64_t max_index);
+  // file_->Sync(), timed (DiskStorageOptions: histogram, slow warning).
+  Status TimedSyncLocked();
   Status MaybeRollLocked();
   void RemoveObsoleteSegmentsLocked();
   std::string StateRecordsLocked() const;

@@ -78,6 +78,7 @@
 #include "tinykv/replica/membership.h"
 #include "tinykv/replica/peer_host.h"
 #include "tinykv/replica/replica_status.h"
+#include "tinykv/replica/slow_warnings.h"
 #include "tinykv/replica/state_machine.h"
 
 namespace tinykv::replica {
@@ -121,6 +122,9 @@ struct ReplicaOptions {
   // How long a periodic or startup check waits for every member's hash.
   int hash_check_timeout_ms = 10000;
   Clock* clock = nullptr;     // nullptr: Clock::Real()
+  // A state machine command whose apply takes longer logs "apply request
+  // took too long" (slow_warnings.h; etcd's --warning-apply-duration).
+  std::chrono::microseconds warn_apply_duration = kWarnApplyDuration;
   // Every durable file of the replica (its log, snapshots) goes through it;
   // nullptr: Env::Default(). Must outlive the replica.
   Env* env = nullptr;

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "tinykv/common/latency_histogram.h"
 #include "tinykv/replica/membership.h"
 
 namespace tinykv::replica {
@@ -63,6 +64,11 @@ struct ReplicaStatus : ReplicaPosition {
   // one it knew), sampled once per tick: elections take at least an election
   // timeout, so no change is missed.
   uint64_t leader_changes = 0;
+  // Latencies since start (etcd's disk histograms): each fdatasync of the
+  // Raft log, and each state machine command's apply (one KV engine batch
+  // write; etcd's backend commit).
+  LatencyHistogram::Snapshot wal_fsync_duration;
+  LatencyHistogram::Snapshot backend_commit_duration;
 };
 
 }  // namespace tinykv::replica
