@@ -5,6 +5,7 @@
 
 #include "tinykv/common/coding.h"
 #include "tinykv/raft/codec.h"
+#include "tinykv/replica/engine_dir.h"
 #include "tinykv/replica/state_hash.h"
 #include "tinykv/storage/iterator.h"
 #include "tinykv/storage/options.h"
@@ -29,16 +30,7 @@ MvccStateMachine::MvccStateMachine(fs::path dir, Env* env)
 Result<std::unique_ptr<MvccStateMachine>> MvccStateMachine::Open(const fs::path& dir, Env* env) {
   std::unique_ptr<MvccStateMachine> sm(new MvccStateMachine(dir, env));
   Env* e = sm->env_;
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) return Status::IOError("create " + dir.string() + ": " + ec.message());
-  // A crash inside Install between its two renames: the old engine is the state.
-  const std::string db = (dir / "db").string(), old = (dir / "db.old").string();
-  if (!e->FileExists(db) && e->FileExists(old)) {
-    TINYKV_RETURN_IF_ERROR(e->RenameFile(old, db));
-    TINYKV_RETURN_IF_ERROR(e->SyncDir(dir.string()));
-  }
-  TINYKV_RETURN_IF_ERROR(e->RemoveDirRecursively(old));
+  TINYKV_RETURN_IF_ERROR(replica::OpenEngineDir(e, dir));
   TINYKV_RETURN_IF_ERROR(sm->OpenDb());
   TINYKV_RETURN_IF_ERROR(sm->LoadMeta());
   return sm;
@@ -48,7 +40,7 @@ Status MvccStateMachine::OpenDb() {
   storage::Options o;
   o.create_if_missing = true;
   o.env = env_;
-  TINYKV_ASSIGN_OR_RETURN(db_, storage::DB::Open(o, dir_ / "db"));
+  TINYKV_ASSIGN_OR_RETURN(db_, storage::DB::Open(o, replica::EnginePath(dir_)));
   return Status::OK();
 }
 
@@ -147,11 +139,7 @@ Status MvccStateMachine::Checkpoint(const fs::path& dir) {
 Status MvccStateMachine::Install(const fs::path& checkpoint_dir) {
   std::unique_lock<std::shared_mutex> l(db_mu_);
   db_.reset();
-  const std::string db = (dir_ / "db").string(), old = (dir_ / "db.old").string();
-  TINYKV_RETURN_IF_ERROR(env_->RenameFile(db, old));
-  TINYKV_RETURN_IF_ERROR(env_->RenameFile(checkpoint_dir.string(), db));
-  TINYKV_RETURN_IF_ERROR(env_->SyncDir(dir_.string()));
-  TINYKV_RETURN_IF_ERROR(env_->RemoveDirRecursively(old));
+  TINYKV_RETURN_IF_ERROR(replica::InstallEngineCheckpoint(env_, dir_, checkpoint_dir));
   TINYKV_RETURN_IF_ERROR(OpenDb());
   return LoadMeta();
 }

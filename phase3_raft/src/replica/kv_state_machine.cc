@@ -6,6 +6,7 @@
 #include "tinykv/common/check.h"
 #include "tinykv/common/coding.h"
 #include "tinykv/raft/codec.h"
+#include "tinykv/replica/engine_dir.h"
 #include "tinykv/replica/kv_command.h"
 #include "tinykv/replica/state_hash.h"
 #include "tinykv/storage/iterator.h"
@@ -55,16 +56,7 @@ KvStateMachine::~KvStateMachine() {
 
 Result<std::unique_ptr<KvStateMachine>> KvStateMachine::Open(const fs::path& dir, Env* env) {
   if (env == nullptr) env = Env::Default();
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) return Status::IOError("create " + dir.string() + ": " + ec.message());
-  // A crash in the middle of Install: put the old DB back if it is missing.
-  const std::string db = (dir / "db").string(), old = (dir / "db.old").string();
-  if (!env->FileExists(db) && env->FileExists(old)) {
-    TINYKV_RETURN_IF_ERROR(env->RenameFile(old, db));
-    TINYKV_RETURN_IF_ERROR(env->SyncDir(dir.string()));
-  }
-  TINYKV_RETURN_IF_ERROR(env->RemoveDirRecursively(old));
+  TINYKV_RETURN_IF_ERROR(OpenEngineDir(env, dir));
   std::unique_ptr<KvStateMachine> sm(new KvStateMachine(dir, env));
   TINYKV_RETURN_IF_ERROR(sm->OpenDb());
   TINYKV_RETURN_IF_ERROR(sm->LoadMeta());
@@ -75,7 +67,7 @@ Status KvStateMachine::OpenDb() {
   storage::Options o;
   o.create_if_missing = true;
   o.env = env_;
-  TINYKV_ASSIGN_OR_RETURN(db_, storage::DB::Open(o, dir_ / "db"));
+  TINYKV_ASSIGN_OR_RETURN(db_, storage::DB::Open(o, EnginePath(dir_)));
   return Status::OK();
 }
 
@@ -393,11 +385,7 @@ Status KvStateMachine::Install(const fs::path& checkpoint_dir) {
   WaitForHashJobs();
   std::unique_lock<std::shared_mutex> l(db_mu_);
   db_.reset();
-  const std::string db = (dir_ / "db").string(), old = (dir_ / "db.old").string();
-  TINYKV_RETURN_IF_ERROR(env_->RenameFile(db, old));
-  TINYKV_RETURN_IF_ERROR(env_->RenameFile(checkpoint_dir.string(), db));
-  TINYKV_RETURN_IF_ERROR(env_->SyncDir(dir_.string()));
-  TINYKV_RETURN_IF_ERROR(env_->RemoveDirRecursively(old));
+  TINYKV_RETURN_IF_ERROR(InstallEngineCheckpoint(env_, dir_, checkpoint_dir));
   TINYKV_RETURN_IF_ERROR(OpenDb());
   return LoadMeta();
 }
