@@ -184,7 +184,7 @@ uint64_t RestoredClusterId(const RestoreOptions& o) {
   return ComputeClusterId(std::move(ids), ClusterIdSeed(o.cluster_token, o.members));
 }
 
-Status RestoreBackup(Env* env, const Backup& b, const RestoreOptions& o) {
+Status CheckRestoreOptions(const RestoreOptions& o) {
   if (o.member_id == 0 || !o.members.count(o.member_id))
     return Status::InvalidArgument("--id " + std::to_string(o.member_id) +
                                    " is not one of the --initial-cluster members");
@@ -192,6 +192,11 @@ Status RestoreBackup(Env* env, const Backup& b, const RestoreOptions& o) {
     if (id == 0) return Status::InvalidArgument("member ids must be >= 1");
     TINYKV_RETURN_IF_ERROR(net::ParseHostPort(addr).status());
   }
+  return Status::OK();
+}
+
+Status RestoreBackup(Env* env, const Backup& b, const RestoreOptions& o) {
+  TINYKV_RETURN_IF_ERROR(CheckRestoreOptions(o));
   std::error_code ec;
   if (fs::exists(o.data_dir, ec) && !fs::is_empty(o.data_dir, ec))
     return Status::InvalidArgument("data dir " + o.data_dir.string() +

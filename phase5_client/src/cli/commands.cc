@@ -301,6 +301,7 @@ int RunCli(const std::vector<std::string>& args, const std::string& env_endpoint
       if (!clients.ok()) return fail_local(clients.status());
       ro.client_addresses = std::move(clients).value();
     }
+    if (Status s = replica::CheckRestoreOptions(ro); !s.ok()) return fail_local(s);
     Result<replica::Backup> b = replica::ReadBackupFile(Env::Default(), f.snapshot_file);
     if (!b.ok()) return fail_local(b.status());
     Status s = replica::RestoreBackup(Env::Default(), *b, ro);

@@ -98,6 +98,9 @@ struct RestoreOptions {
 // with the same --initial-cluster and --initial-cluster-token
 // (ComputeClusterId over ClusterIdSeed).
 uint64_t RestoredClusterId(const RestoreOptions& options);
+// InvalidArgument unless member_id is one of `members`, every id is >= 1 and
+// every address is host:port. RestoreBackup checks it first.
+Status CheckRestoreOptions(const RestoreOptions& options);
 // Writes the data dir (see the header comment); InvalidArgument on bad
 // options or a non-empty data dir, which it never touches.
 Status RestoreBackup(Env* env, const Backup& b, const RestoreOptions& options);
