@@ -58,6 +58,9 @@ class KvService {
   }
 
   // The backup file of this member's state, streamed (protocol.h SnapshotSave).
+  // The checkpoint is made on the replica's driver; its files are read and
+  // encoded here, blocking this I/O thread while they are read (a backup is
+  // rare; the whole file is held in memory, as on the client side).
   awaitable<Status> SnapshotSave(net::ServerWriter<SnapshotSaveChunk>& w) {
     replica::KvNode* node = &node_;
     auto op = internal::AwaitCallback<CheckpointOutcome>(
