@@ -5,7 +5,8 @@ holds every key and takes writes, while the old cluster's data dirs stay untouch
 truncated or bit-flipped file is refused by status and restore, with a clear error and a
 non-zero exit, and restore leaves no data dir behind (negative control: with the
 checksum check in DecodeBackup switched off, the bit flip reaches the engine's files and
-status reports a count or an engine error instead of the clear refusal).
+status fails with the engine's own "checksum mismatch" on a scratch file instead of the
+clear refusal, and the bitflip case fails).
 """
 
 import hashlib
