@@ -436,6 +436,24 @@ Result<StatusResponse> Client::EndpointStatus(const std::string& endpoint,
   return rpc_->CallSync<StatusMethod>(endpoint, StatusRequest{}, call);
 }
 
+Result<std::string> Client::SnapshotSave(const std::string& endpoint,
+                                         std::optional<milliseconds> timeout) {
+  if (closed_) return Status::Cancelled("client closed");
+  net::CallOptions call;
+  call.timeout = timeout.value_or(options_.timeout);
+  call.max_attempts = 1;
+  std::string file;
+  Status s = rpc_->CallStreamSync<SnapshotSaveMethod>(
+      endpoint, SnapshotSaveRequest{},
+      [&file](SnapshotSaveChunk c) {
+        file += c.data;
+        return Status::OK();
+      },
+      call);
+  if (!s.ok()) return s;
+  return file;
+}
+
 Result<MemberListResponse> Client::MemberList(const CallOptions& opts) {
   return Invoke<MemberListMethod>(MemberListRequest{}, DeadlineOf(opts), false);
 }

@@ -11,9 +11,11 @@
 
 #include "await_node.h"
 #include "tinykv/client/protocol.h"
+#include "tinykv/common/env.h"
 #include "tinykv/common/result.h"
 #include "tinykv/common/status.h"
 #include "tinykv/net/asio.h"
+#include "tinykv/replica/backup.h"
 
 namespace tinykv::client {
 namespace {
@@ -22,6 +24,12 @@ using net::awaitable;
 using std::chrono::milliseconds;
 
 // What a proposal's callback delivers; default-constructible for Asio.
+// What CheckpointCopy delivers; default-constructible for Asio.
+struct CheckpointOutcome {
+  Status status;
+  replica::StateCheckpoint checkpoint;
+};
+
 struct ProposeOutcome {
   Status status;
   replica::KvCommandResult result;
@@ -47,6 +55,47 @@ class KvService {
       resp.value = std::move(**v);
     }
     co_return resp;
+  }
+
+  // The backup file of this member's state, streamed (protocol.h SnapshotSave).
+  // The checkpoint is made on the replica's driver; its files are read and
+  // encoded here, blocking this I/O thread while they are read (a backup is
+  // rare; the whole file is held in memory, as on the client side).
+  awaitable<Status> SnapshotSave(net::ServerWriter<SnapshotSaveChunk>& w) {
+    replica::KvNode* node = &node_;
+    auto op = internal::AwaitCallback<CheckpointOutcome>(
+        [node](std::function<void(CheckpointOutcome)> done) {
+          node->CheckpointCopy([done = std::move(done)](Result<replica::StateCheckpoint> r) {
+            CheckpointOutcome out;
+            if (r.ok()) {
+              out.checkpoint = std::move(r).value();
+            } else {
+              out.status = r.status();
+            }
+            done(std::move(out));
+          });
+        });
+    CheckpointOutcome cp = co_await std::move(op);
+    if (!cp.status.ok()) co_return cp.status;
+    Env* env = Env::Default();
+    replica::Backup b;
+    b.index = cp.checkpoint.index;
+    b.term = cp.checkpoint.term;
+    b.cluster_id = node_.identity().cluster_id;
+    b.member_id = node_.identity().member_id;
+    Status s = replica::ReadCheckpointFiles(env, cp.checkpoint.dir, &b);
+    env->RemoveDirRecursively(cp.checkpoint.dir.string()).IgnoreError();  // read or not, done
+    if (!s.ok()) co_return s;
+    const std::string file = replica::EncodeBackup(b);
+    b.files.clear();
+    for (size_t off = 0; off < file.size(); off += kSnapshotSaveChunkBytes) {
+      SnapshotSaveChunk c;
+      c.data = file.substr(off, kSnapshotSaveChunkBytes);
+      auto wr = w.Write(c);
+      s = co_await std::move(wr);
+      if (!s.ok()) co_return s;
+    }
+    co_return Status::OK();
   }
 
   awaitable<Result<ScanResponse>> Scan(ScanRequest req) {
@@ -371,6 +420,10 @@ void RegisterKvService(net::RpcServer& server, replica::KvNode& node, const Serv
       server, options, [svc](MemberPromoteRequest r) { return svc->MemberPromote(std::move(r)); });
   RegisterObserved<MemberRemoveMethod>(
       server, options, [svc](MemberRemoveRequest r) { return svc->MemberRemove(std::move(r)); });
+  server.Register<SnapshotSaveMethod>(
+      [svc](SnapshotSaveRequest, net::ServerWriter<SnapshotSaveChunk>& w) {
+        return svc->SnapshotSave(w);
+      });
 }
 
 }  // namespace tinykv::client

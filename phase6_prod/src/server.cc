@@ -104,12 +104,9 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerConfig& config) {
   node_options.peer_server_tls = PeerServerTls(config);
   node_options.peer_client_tls = PeerClientTls(config);
   node_options.join_existing = config.initial_cluster_state == "existing";
-  // The addresses go into the cluster id too (etcd hashes its peer URLs):
-  // two clusters with the same member ids and token but other addresses
-  // never take each other's peers.
-  node_options.cluster_token = config.initial_cluster_token + "|";
-  for (const auto& [id, addr] : node_options.peers)
-    node_options.cluster_token += std::to_string(id) + "=" + addr + ",";
+  // The addresses go into the cluster id too (replica::ClusterIdSeed).
+  node_options.cluster_token =
+      replica::ClusterIdSeed(config.initial_cluster_token, node_options.peers);
   node_options.tick_ms = config.tick_ms;
   node_options.election_ticks = config.election_ticks;
   node_options.heartbeat_ticks = config.heartbeat_ticks;

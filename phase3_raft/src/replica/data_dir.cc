@@ -57,6 +57,13 @@ uint64_t ComputeClusterId(std::vector<uint64_t> initial_member_ids, std::string_
   return h == 0 ? 1 : h;  // 0 means "unknown"
 }
 
+std::string ClusterIdSeed(std::string_view token, const std::map<uint64_t, std::string>& peers) {
+  std::string seed(token);
+  seed += '|';
+  for (const auto& [id, addr] : peers) seed += std::to_string(id) + "=" + addr + ",";
+  return seed;
+}
+
 Result<std::optional<NodeIdentity>> ReadIdentity(const fs::path& data_dir, Env* env) {
   if (env == nullptr) env = Env::Default();
   const fs::path p = data_dir / kIdentityFile;

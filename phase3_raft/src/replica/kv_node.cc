@@ -92,6 +92,9 @@ class KvNodeImpl final : public KvNode {
                       std::function<void(Result<HashCheckReport>)> done) override {
     replica_->CheckStateHash(timeout, std::move(done));
   }
+  void CheckpointCopy(std::function<void(Result<StateCheckpoint>)> done) override {
+    replica_->CheckpointCopy(std::move(done));
+  }
   KvNodeStatus GetStatus() override { return replica_->GetStatus(); }
   PeerHostStats peer_stats() const override { return host_->stats(); }
   NodeIdentity identity() const override { return identity_; }

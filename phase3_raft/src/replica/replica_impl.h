@@ -67,6 +67,7 @@ class ReplicaImpl final : public Replica, public GroupEndpoint {
   void ProposeMemberChange(MemberChange change, std::chrono::milliseconds timeout,
                            std::function<void(Result<MemberChangeResult>)> done) override;
   void ReadBarrier(std::chrono::milliseconds timeout, std::function<void(Status)> done) override;
+  void CheckpointCopy(std::function<void(Result<StateCheckpoint>)> done) override;
   void CheckStateHash(std::chrono::milliseconds timeout,
                       std::function<void(Result<HashCheckReport>)> done) override;
   Status Alarm() const override;
@@ -236,6 +237,7 @@ class ReplicaImpl final : public Replica, public GroupEndpoint {
   bool InstallSnapshot(const raft::Snapshot& snap);
   Status InstallFromDir(const std::filesystem::path& dir);
   std::filesystem::path SnapDir() const { return opts_.dir / "snap"; }
+  uint64_t backup_seq_ = 0;  // names CheckpointCopy's directories (driver)
 
   const ReplicaOptions opts_;
   PeerHost* const host_;

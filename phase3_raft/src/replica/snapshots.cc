@@ -7,6 +7,8 @@
 //   snap/<index>-<term>.tmp/     a checkpoint being written (removed at start)
 //   snap/<index>-<term>.recv/    a snapshot being fetched (removed at start)
 //   snap/installing/             a copy handed to StateMachine::Install
+//   snap/backup-<n>.tmp/         a checkpoint made for a backup
+//                                (CheckpointCopy; its caller removes it)
 //
 // Making: every snapshot_threshold applied entries the replica checkpoints
 // the state machine into .tmp, renames it into place, fsyncs snap/, records
@@ -142,6 +144,27 @@ bool ReplicaImpl::InstallSnapshot(const Snapshot& snap) {
   log_->info("node={} group={} installed snapshot at index {}", id_, opts_.group,
              snap.metadata.index);
   return true;
+}
+
+void ReplicaImpl::CheckpointCopy(std::function<void(Result<StateCheckpoint>)> done) {
+  auto shared = std::make_shared<std::function<void(Result<StateCheckpoint>)>>(std::move(done));
+  const bool posted = PostToDriver([this, shared] {
+    if (!failed_.ok()) return (*shared)(Status::Unavailable("backup refused: " + failed_.ToString()));
+    Status alarm = Alarm();
+    if (!alarm.ok()) return (*shared)(Status::Unavailable("backup refused: " + alarm.ToString()));
+    StateCheckpoint cp;
+    cp.dir = SnapDir() / ("backup-" + std::to_string(++backup_seq_) + ".tmp");
+    cp.index = sm_->applied_index();
+    cp.term = sm_->applied_term();
+    env_->RemoveDirRecursively(cp.dir.string()).IgnoreError();  // leftover
+    Status s = sm_->Checkpoint(cp.dir);
+    if (!s.ok()) {
+      env_->RemoveDirRecursively(cp.dir.string()).IgnoreError();  // s is what we report
+      return (*shared)(s);
+    }
+    (*shared)(std::move(cp));
+  });
+  if (!posted) (*shared)(Status::Cancelled("replica stopped"));
 }
 
 Result<fs::path> ReplicaImpl::SnapshotFiles(uint64_t index, uint64_t term) {

@@ -3,6 +3,8 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <filesystem>
+#include <map>
 #include <istream>
 #include <iterator>
 #include <memory>
@@ -11,6 +13,9 @@
 
 #include "cli/output.h"
 #include "tinykv/client/client.h"
+#include "tinykv/common/env.h"
+#include "tinykv/replica/backup.h"
+#include "tinykv/replica/data_dir.h"
 
 #ifndef TINYKV_VERSION
 #define TINYKV_VERSION "unknown"
@@ -31,6 +36,11 @@ std::vector<std::string> SplitEndpoints(const std::string& s) {
     if (!item.empty()) out.push_back(item);
   }
   return out;
+}
+
+bool IsNumber(const std::string& s) {
+  return !s.empty() && s.size() <= 19 &&
+         std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 struct Flags {
@@ -56,12 +66,33 @@ struct Flags {
   std::string client_addr;
   bool learner = false;
   bool force = false;
+  // snapshot save / status / restore
+  std::string snapshot_file;
+  std::string restore_data_dir;
+  uint64_t restore_id = 0;
+  std::string restore_initial_cluster;
+  std::string restore_initial_cluster_client;
+  std::string restore_token = "tinykv-cluster";
 };
 
-bool IsNumber(const std::string& s) {
-  return !s.empty() && s.size() <= 19 &&
-         std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+// `snapshot restore --initial-cluster ID=host:port,...` (tinykv-server's
+// flag, same spelling; an address may be a URL, ParseEndpoint).
+Result<std::map<uint64_t, std::string>> ParseMemberFlag(const std::string& text,
+                                                        const std::string& flag) {
+  std::map<uint64_t, std::string> out;
+  for (const std::string& item : SplitEndpoints(text)) {
+    const size_t eq = item.find('=');
+    const std::string id = eq == std::string::npos ? "" : item.substr(0, eq);
+    if (!IsNumber(id) || std::stoull(id) == 0)
+      return Status::InvalidArgument(flag + ": '" + item + "' is not ID=host:port with a positive ID");
+    TINYKV_ASSIGN_OR_RETURN(std::string addr, client::ParseEndpoint(item.substr(eq + 1)));
+    if (!out.emplace(std::stoull(id), addr).second)
+      return Status::InvalidArgument(flag + ": member " + id + " appears twice");
+  }
+  if (out.empty()) return Status::InvalidArgument(flag + " is required");
+  return out;
 }
+
 
 // `member add`'s id when only an address is given: one above the highest id
 // in the member list (ids are never reused while their member is listed).
@@ -192,6 +223,30 @@ int RunCli(const std::vector<std::string>& args, const std::string& env_endpoint
   auto* ep_status = endpoint->add_subcommand("status", "each endpoint's Raft status");
   auto* ep_health = endpoint->add_subcommand("health", "whether each endpoint knows a leader");
 
+  auto* snapshot = app.add_subcommand("snapshot", "backups (as etcdctl/etcdutl snapshot)");
+  snapshot->require_subcommand(1);
+  auto* snap_save = snapshot->add_subcommand(
+      "save", "save a backup of one endpoint's state to FILE (exactly one --endpoints)");
+  snap_save->add_option("FILE", f.snapshot_file, "where to write the backup")->required();
+  auto* snap_status = snapshot->add_subcommand(
+      "status", "hash, revision (index), term, total keys and size of a backup FILE");
+  snap_status->add_option("FILE", f.snapshot_file, "the backup")->required();
+  auto* snap_restore = snapshot->add_subcommand(
+      "restore", "write the data dir of one member of a NEW cluster from a backup FILE");
+  snap_restore->add_option("FILE", f.snapshot_file, "the backup")->required();
+  snap_restore->add_option("--data-dir", f.restore_data_dir, "the new data dir (must not exist)")
+      ->required();
+  snap_restore->add_option("--id,--name", f.restore_id, "this member's id in the new cluster")
+      ->required();
+  snap_restore->add_option("--initial-cluster", f.restore_initial_cluster,
+                           "the new cluster's members, ID=host:port,... (peer addresses)")
+      ->required();
+  snap_restore->add_option("--initial-cluster-client", f.restore_initial_cluster_client,
+                           "optional: the members' client addresses, ID=host:port,...");
+  snap_restore->add_option("--initial-cluster-token", f.restore_token,
+                           "the new cluster's token (its id is made from it and the members)")
+      ->capture_default_str();
+
   // CLI11 wants argv order with the program name first, reversed for parse().
   std::vector<std::string> rev(args.rbegin(), args.rend());
   try {
@@ -215,6 +270,47 @@ int RunCli(const std::vector<std::string>& args, const std::string& env_endpoint
                         : f.write_out == "table" ? OutputFormat::kTable
                                                  : OutputFormat::kSimple;
   BytesEncoding bytes = f.bytes == "base64" ? BytesEncoding::kBase64 : BytesEncoding::kAuto;
+
+  auto fail_local = [&](const Status& s) {
+    err << "Error: " << s.ToString() << "\n";
+    return ExitCodeFor(s);
+  };
+  if (snap_status->parsed()) {
+    Result<replica::Backup> b = replica::ReadBackupFile(Env::Default(), f.snapshot_file);
+    if (!b.ok()) return fail_local(b.status());
+    std::error_code ec;
+    const uint64_t size = std::filesystem::file_size(f.snapshot_file, ec);
+    Result<replica::BackupSummary> sum =
+        replica::SummarizeBackup(Env::Default(), *b, std::filesystem::temp_directory_path(ec));
+    if (!sum.ok()) return fail_local(sum.status());
+    out << RenderSnapshotStatus(sum->hash, sum->index, sum->term, sum->keys, size,
+                                sum->cluster_id, format);
+    return kExitOk;
+  }
+  if (snap_restore->parsed()) {
+    replica::RestoreOptions ro;
+    ro.data_dir = f.restore_data_dir;
+    ro.member_id = f.restore_id;
+    ro.cluster_token = f.restore_token;
+    Result<std::map<uint64_t, std::string>> members =
+        ParseMemberFlag(f.restore_initial_cluster, "--initial-cluster");
+    if (!members.ok()) return fail_local(members.status());
+    ro.members = std::move(members).value();
+    if (!f.restore_initial_cluster_client.empty()) {
+      auto clients = ParseMemberFlag(f.restore_initial_cluster_client, "--initial-cluster-client");
+      if (!clients.ok()) return fail_local(clients.status());
+      ro.client_addresses = std::move(clients).value();
+    }
+    if (Status s = replica::CheckRestoreOptions(ro); !s.ok()) return fail_local(s);
+    Result<replica::Backup> b = replica::ReadBackupFile(Env::Default(), f.snapshot_file);
+    if (!b.ok()) return fail_local(b.status());
+    Status s = replica::RestoreBackup(Env::Default(), *b, ro);
+    if (!s.ok()) return fail_local(s);
+    out << "restored member " << ro.member_id << " of cluster "
+        << replica::ClusterIdString(replica::RestoredClusterId(ro)) << " at index "
+        << b->index + 1 << " into " << ro.data_dir.string() << "\n";
+    return kExitOk;
+  }
 
   client::ClientOptions co;
   co.endpoints = SplitEndpoints(f.endpoints);
@@ -329,6 +425,23 @@ int RunCli(const std::vector<std::string>& args, const std::string& env_endpoint
     auto r = promote ? cl->MemberPromote(*id, call) : cl->MemberRemove(*id, call);
     if (!r.ok()) return fail(r.status());
     out << RenderMemberChange(promote ? "promoted in" : "removed from", *id, *r, format);
+    return kExitOk;
+  }
+  if (snap_save->parsed()) {
+    if (cl->endpoints().size() != 1) {
+      err << "Error: snapshot save needs exactly one endpoint (--endpoints), not "
+          << cl->endpoints().size() << "\n";
+      return kExitUsage;
+    }
+    Result<std::string> file = cl->SnapshotSave(cl->endpoints().front(), *command);
+    if (!file.ok()) return fail(file.status());
+    // Check what arrived before it replaces anything at FILE.
+    Result<replica::Backup> b = replica::DecodeBackup(Slice(*file));
+    if (!b.ok()) return fail(b.status());
+    Status s = replica::WriteBackupFile(Env::Default(), f.snapshot_file, Slice(*file));
+    if (!s.ok()) return fail(s);
+    out << "Snapshot saved at " << f.snapshot_file << " (index " << b->index << ", term "
+        << b->term << ", " << file->size() << " bytes)\n";
     return kExitOk;
   }
   if (ep_status->parsed()) {

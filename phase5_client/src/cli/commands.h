@@ -8,6 +8,8 @@
 //   tinykv member list | member add ID PEER_ADDR [--learner] [--client-addr ADDR]
 //   tinykv member promote ID | member remove ID
 //   tinykv endpoint status | endpoint health | --version
+//   tinykv snapshot save FILE | snapshot status FILE
+//   tinykv snapshot restore FILE --data-dir DIR --id N --initial-cluster ID=ADDR,...
 //
 // Returns the process exit code (output.h: ExitCode). Errors are one line on
 // `err`, "Error: <reason>".

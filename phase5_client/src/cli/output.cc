@@ -5,6 +5,7 @@
 #include <cctype>
 #include <charconv>
 #include <cstdio>
+#include <fmt/format.h>
 #include <sstream>
 #include <utility>
 
@@ -454,6 +455,24 @@ std::string RenderHealth(const std::vector<client::HealthReport>& reports, Outpu
     return RenderTable({"ENDPOINT", "HEALTH", "TOOK", "ERROR"}, rows);
   }
   return out;
+}
+
+std::string RenderSnapshotStatus(uint64_t hash, uint64_t index, uint64_t term, uint64_t keys,
+                                 uint64_t bytes, uint64_t cluster_id, OutputFormat format) {
+  const std::string h = fmt::format("{:016x}", hash);
+  const std::string cluster = fmt::format("{:016x}", cluster_id);
+  if (format == OutputFormat::kJson) {
+    return fmt::format(
+        "{{\"hash\":{},\"revision\":{},\"term\":{},\"totalKey\":{},\"totalSize\":{},"
+        "\"cluster\":{}}}\n",
+        JsonString(h), index, term, keys, bytes, JsonString(cluster));
+  }
+  if (format == OutputFormat::kTable) {
+    return RenderTable({"HASH", "REVISION", "TERM", "TOTAL KEYS", "TOTAL SIZE", "CLUSTER"},
+                       {{h, std::to_string(index), std::to_string(term), std::to_string(keys),
+                         std::to_string(bytes), cluster}});
+  }
+  return fmt::format("{}, {}, {}, {}, {}, {}\n", h, index, term, keys, bytes, cluster);
 }
 
 }  // namespace tinykv::cli

@@ -50,6 +50,10 @@ std::string RenderTable(const std::vector<std::string>& header,
 std::string RenderKvs(const std::vector<client::KeyValue>& kvs, OutputFormat format,
                       BytesEncoding encoding, bool keys_only);
 std::string RenderPut(OutputFormat format);
+// `snapshot status` (etcdutl's fields: hash, revision = index, total keys,
+// total size, plus the term and the cluster it came from).
+std::string RenderSnapshotStatus(uint64_t hash, uint64_t index, uint64_t term, uint64_t keys,
+                                 uint64_t bytes, uint64_t cluster_id, OutputFormat format);
 std::string RenderDeleted(uint64_t deleted, OutputFormat format);
 
 // One row of `endpoint status`: the endpoint and its answer (or error).

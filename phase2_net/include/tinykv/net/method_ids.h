@@ -47,6 +47,7 @@ inline constexpr uint32_t kMemberList = 508;
 inline constexpr uint32_t kMemberAdd = 509;
 inline constexpr uint32_t kMemberPromote = 510;
 inline constexpr uint32_t kMemberRemove = 511;
+inline constexpr uint32_t kSnapshotSave = 512;
 
 // tinykv-server admin (prod.*)
 inline constexpr uint32_t kAdminStatus = 0x6001;
@@ -57,7 +58,7 @@ inline constexpr std::array kAll = {
     kTestEcho,  kTestAppend, kTestCount,   kTestMissing, kDemoGet,       kDemoPut,
     kDemoDelete, kDemoScan,  kDemoEcho,    kRaftBatch,   kRaftFetchSnapshot, kRaftStateHash, kGet,
     kPut,       kDelete,     kDeleteRange, kScan,        kCas,           kStatus,
-    kMemberList, kMemberAdd, kMemberPromote, kMemberRemove, kAdminStatus, kAdminSetFaults,
+    kMemberList, kMemberAdd, kMemberPromote, kMemberRemove, kSnapshotSave, kAdminStatus, kAdminSetFaults,
 };
 
 constexpr bool AllUnique() {

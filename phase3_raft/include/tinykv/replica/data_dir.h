@@ -49,6 +49,11 @@ struct NodeIdentity {
 // The id every member of a new cluster computes from the same initial
 // member ids (in any order) and token (etcd's --initial-cluster-token).
 uint64_t ComputeClusterId(std::vector<uint64_t> initial_member_ids, std::string_view token);
+// The token tinykv-server hands ComputeClusterId: --initial-cluster-token
+// followed by the members' peer addresses ("token|1=host:port,2=..."), so
+// two clusters with the same ids and token but other addresses never take
+// each other's peers (etcd hashes its peer URLs too).
+std::string ClusterIdSeed(std::string_view token, const std::map<uint64_t, std::string>& peers);
 
 // How a cluster id is written in messages and in the identity file: 16 hex
 // digits (as etcd prints its cluster ids).

@@ -40,6 +40,7 @@
 #include "tinykv/replica/kv_command.h"
 #include "tinykv/replica/membership.h"
 #include "tinykv/replica/peer_host.h"
+#include "tinykv/replica/replica.h"
 #include "tinykv/replica/replica_status.h"
 
 namespace tinykv::replica {
@@ -129,6 +130,12 @@ class KvNode {
                               std::function<void(Result<HashCheckReport>)> done) {
     (void)timeout;
     done(Status::NotSupported("this node runs no state hash checks"));
+  }
+
+  // A checkpoint of the state for a backup: Replica::CheckpointCopy.
+  // NotSupported unless overridden (test doubles).
+  virtual void CheckpointCopy(std::function<void(Result<StateCheckpoint>)> done) {
+    done(Status::NotSupported("this node makes no checkpoints"));
   }
 
   // Blocking conveniences (tests, Python): wait for the callbacks above.

@@ -134,6 +134,13 @@ struct ReplicaOptions {
   std::function<void(const raft::Message&)> TEST_on_send;
 };
 
+// A checkpoint of the state machine made for a backup (Replica::CheckpointCopy).
+struct StateCheckpoint {
+  std::filesystem::path dir;  // the checkpoint's files; the caller removes it
+  uint64_t index = 0;         // the applied position it holds
+  uint64_t term = 0;
+};
+
 class Replica {
  public:
   // Opens (or creates) the replica's log in options.dir, restores the state
@@ -179,6 +186,15 @@ class Replica {
   // OK, or why this replica refuses to serve: Unavailable naming the hash
   // mismatch while it is CORRUPT. Thread-safe, cheap.
   virtual Status Alarm() const = 0;
+
+  // A consistent copy of the state for a backup (`tinykv snapshot save`):
+  // StateMachine::Checkpoint at the applied (index, term), made on the
+  // driver between applies, into a new directory under snap/ that the
+  // caller reads and then removes (one a crash leaves is removed at the next
+  // start with the other partial snapshots). `done` runs once on the driver:
+  // the checkpoint; Unavailable after a disk error or while CORRUPT (a
+  // backup of a state known to be wrong is worse than none); Cancelled.
+  virtual void CheckpointCopy(std::function<void(Result<StateCheckpoint>)> done) = 0;
 
   // Blocking conveniences: wait for the callbacks above.
   Result<std::string> ProposeSync(std::string command, std::chrono::milliseconds timeout);

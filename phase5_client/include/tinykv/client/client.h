@@ -182,6 +182,11 @@ class Client {
   // One endpoint's own view (no routing, no retry beyond connecting).
   Result<StatusResponse> EndpointStatus(const std::string& endpoint,
                                         std::optional<std::chrono::milliseconds> timeout = {});
+  // A backup of one endpoint's state (protocol.h SnapshotSave): the bytes
+  // of the backup file (replica/backup.h), whole, or the error. No retry
+  // beyond connecting; `timeout` bounds the whole transfer.
+  Result<std::string> SnapshotSave(const std::string& endpoint,
+                                   std::optional<std::chrono::milliseconds> timeout = {});
   // The members, asked of the leader (or any endpoint that answers).
   Result<MemberListResponse> MemberList(const CallOptions& opts = {});
   // Membership changes, sent to the leader; each answers with the

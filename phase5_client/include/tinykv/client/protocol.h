@@ -329,6 +329,29 @@ struct MemberChangeResponse {
   }
 };
 
+// ---- SnapshotSave: a backup of the serving member's state ----
+// The member makes a checkpoint of its state machine at its applied index
+// (replica::Replica::CheckpointCopy; not a linearizable read: etcd's
+// snapshot save is a member's backend as of now, too) and streams the
+// backup file (replica/backup.h: header, files, checksum) as chunks of at
+// most kSnapshotChunkBytes, in order; their concatenation is the file. A
+// member refuses (Unavailable) after a disk error or while CORRUPT.
+inline constexpr size_t kSnapshotSaveChunkBytes = 1u << 20;
+struct SnapshotSaveRequest {
+  uint8_t reserved = 0;
+  template <class A>
+  void serialize(A& a) {
+    a(reserved);
+  }
+};
+struct SnapshotSaveChunk {
+  std::string data;
+  template <class A>
+  void serialize(A& a) {
+    a(data);
+  }
+};
+
 // ---- Method declarations ----
 // Writes are marked idempotent: with a WriteId they are (the state machine
 // deduplicates), so the RPC layer may resend them after a lost connection.
@@ -357,6 +380,8 @@ using MemberPromoteMethod =
 using MemberRemoveMethod = net::UnaryMethod<method_id::kMemberRemove, "tinykv.MemberRemove",
                                             MemberRemoveRequest, MemberChangeResponse,
                                             kNotIdempotent>;
+using SnapshotSaveMethod = net::StreamMethod<method_id::kSnapshotSave, "tinykv.SnapshotSave",
+                                             SnapshotSaveRequest, SnapshotSaveChunk, kIdempotent>;
 
 // The smallest key greater than every key with this prefix ("" when there is
 // none, i.e. the prefix is empty or all 0xff bytes: scan to the end).
