@@ -102,8 +102,8 @@ class StatusCollectable final : public prometheus::Collectable {
                                   "The latency of the Raft log's fdatasync calls.",
                                   st.wal_fsync_duration));
     out.push_back(HistogramFamily("tinykv_backend_commit_duration_seconds",
-                                  "The latency of applying one command to the KV engine "
-                                  "(one batch write).",
+                                  "The latency of applying a run of committed commands to the "
+                                  "KV engine (one batch write).",
                                   st.backend_commit_duration));
     return out;
   }
