@@ -104,11 +104,16 @@ int BadFlag(const std::string& why) {
 }
 
 int RunLoad(const Options& o) {
-  if (!std::isfinite(o.rate) || o.rate < 0) return BadFlag("--rate must be >= 0 (0 = closed loop)");
+  if (!std::isfinite(o.rate) || o.rate < 0) {
+    return BadFlag("--rate must be a finite number >= 0 (0 = closed loop)");
+  }
   if (o.rate > 0 && static_cast<double>(o.total) < o.rate) {
-    return BadFlag("--rate " + std::to_string(o.rate) + " with --total " +
-                   std::to_string(o.total) +
-                   ": fewer requests than one second of load; raise --total to at least the rate");
+    char why[200];
+    std::snprintf(why, sizeof why,
+                  "--rate %g with --total %llu: fewer requests than one second of load; raise "
+                  "--total to at least the rate",
+                  o.rate, static_cast<unsigned long long>(o.total));
+    return BadFlag(why);
   }
   BackendOptions bo;
   bo.endpoints = o.endpoints;
