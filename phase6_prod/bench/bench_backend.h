@@ -55,8 +55,10 @@ struct BackendOptions {
 class Backend {
  public:
   virtual ~Backend() = default;
-  // Runs w.clients() logical clients, each in a closed loop, until the
-  // workload has issued all its requests and every answer is recorded.
+  // Runs w.clients() logical clients, each in a closed loop (open loop:
+  // each waits for its request's intended start, then times it from there,
+  // Workload::Begin), until the workload has issued all its requests and
+  // every answer is recorded.
   // Blocks the calling thread (which must not be one of the backend's).
   virtual void Run(Workload& w) = 0;
   // One line: protocol, threads, connections, routing.

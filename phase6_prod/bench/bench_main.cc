@@ -11,15 +11,20 @@
 //
 // --clients logical clients, each with one request in flight, run as
 // coroutines on --threads threads over --conns connections (bench_backend.h:
-// the same machinery for every backend). get and mixed first write every
+// the same machinery for every backend). With --rate OPS the load is open
+// loop instead (open_loop.h): request n is meant to start at n / OPS seconds,
+// its latency counts from that intended start, and --clients only bounds the
+// requests in flight. get and mixed first write every
 // key of the key space (not measured). Output: a summary like etcd's
 // benchmark, the latency distribution, the CPU the run cost (the
 // generator's own, getrusage; the servers', /proc/<pid>/stat of
 // --server-pids, summed), and one machine-readable line:
 //   RESULT backend=.. op=.. clients=.. threads=.. conns=.. total=.. errors=.. retries=..
-//          seconds=.. ops_per_s=.. p50_ms=.. p90_ms=.. p99_ms=.. max_ms=..
+//          seconds=.. ops_per_s=.. offered_ops_per_s=.. achieved_ops_per_s=.. late=..
+//          max_late_ms=.. p50_ms=.. p90_ms=.. p99_ms=.. max_ms=..
 //          gen_cpu_s=.. gen_cpu_cores=.. gen_cpu_us_per_op=.. server_cpu_us_per_op=..
-// (server_cpu_us_per_op=-1 without --server-pids). `floor` prints the disk's
+// (server_cpu_us_per_op=-1 without --server-pids; offered_ops_per_s=0, late=0
+// and max_late_ms=0 in a closed loop, where achieved = ops_per_s). `floor` prints the disk's
 // raw fsync rate and one loopback round trip (floor.h):
 //   RESULT op=floor fsync_per_s=.. fsync_p50_ms=.. fsync_p99_ms=.. rtt_p50_ms=.. rtt_p99_ms=..
 //          floor_ms=.. floor_ops_per_s=..
@@ -27,6 +32,7 @@
 // failed); 2 bad flags; 3 some requests failed.
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -59,6 +65,7 @@ struct Options {
   std::string consistency = "l";
   double read_ratio = 0.5;
   uint64_t seed = 1;
+  double rate = 0;  // open loop: requests per second offered in total; 0 = closed loop
   int timeout_ms = 10000;
   std::vector<int> server_pids;
   std::string cacert, cert, key;  // TLS (tinykv backend)
@@ -91,7 +98,23 @@ int RunFloor(const Options& o) {
   return 0;
 }
 
+int BadFlag(const std::string& why) {
+  std::cerr << "tinykv-bench: error: " << why << "\n";
+  return 2;
+}
+
 int RunLoad(const Options& o) {
+  if (!std::isfinite(o.rate) || o.rate < 0) {
+    return BadFlag("--rate must be a finite number >= 0 (0 = closed loop)");
+  }
+  if (o.rate > 0 && static_cast<double>(o.total) < o.rate) {
+    char why[200];
+    std::snprintf(why, sizeof why,
+                  "--rate %g with --total %llu: fewer requests than one second of load; raise "
+                  "--total to at least the rate",
+                  o.rate, static_cast<unsigned long long>(o.total));
+    return BadFlag(why);
+  }
   BackendOptions bo;
   bo.endpoints = o.endpoints;
   bo.threads = o.threads;
@@ -123,9 +146,11 @@ int RunLoad(const Options& o) {
   wo.read_ratio = o.read_ratio;
   wo.linearizable = o.consistency != "s";
   wo.seed = o.seed;
+  wo.rate = o.rate;
 
   if (wo.op != OpKind::kPut) {  // write the key space first, not measured
     WorkloadOptions po = wo;
+    po.rate = 0;  // as fast as it goes
     po.clients = static_cast<int>(std::min<uint64_t>(std::max(o.clients, 64), o.key_space));
     auto preload = Workload::Preload(po);
     (*backend)->Run(*preload);
@@ -145,6 +170,7 @@ int RunLoad(const Options& o) {
   }
   const auto cpu_before = SelfCpuTime();
   const auto start = Clock::now();
+  work->Start(start);
   (*backend)->Run(*work);
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   const double gen_cpu_s = std::chrono::duration<double>(SelfCpuTime() - cpu_before).count();
@@ -167,6 +193,14 @@ int RunLoad(const Options& o) {
   std::printf("Workload: %s, %d clients, %llu requests, key %d B, value %d B%s\n", o.op.c_str(),
               o.clients, static_cast<unsigned long long>(o.total), o.key_size, o.val_size,
               o.op == "put" ? "" : (wo.linearizable ? ", linearizable reads" : ", serializable reads"));
+  if (o.rate > 0) {
+    std::printf("Open loop: %.1f requests/s offered, %.1f achieved; latency from each request's "
+                "intended start; %llu of %llu started more than %.0f ms late, at most %.3f ms\n",
+                o.rate, ops, static_cast<unsigned long long>(out.lateness.late),
+                static_cast<unsigned long long>(o.total),
+                std::chrono::duration<double, std::milli>(kLateThreshold).count(),
+                std::chrono::duration<double, std::milli>(out.lateness.max).count());
+  }
   std::printf("\nSummary:\n  Total:\t%.4f secs.\n  Slowest:\t%.4f secs.\n  Fastest:\t%.4f secs.\n"
               "  Average:\t%.4f secs.\n  Requests/sec:\t%.1f\n  Errors:\t%llu\n  Retries:\t%llu\n",
               seconds, out.QuantileMs(1.0) / 1000, out.QuantileMs(0.0) / 1000,
@@ -184,13 +218,17 @@ int RunLoad(const Options& o) {
                 server_cpu_s, server_cpu_s / seconds, server_us_per_op, o.server_pids.size());
   }
   std::printf("\nRESULT backend=%s op=%s clients=%d threads=%d conns=%d total=%llu errors=%llu "
-              "retries=%llu seconds=%.3f ops_per_s=%.1f p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f "
+              "retries=%llu seconds=%.3f ops_per_s=%.1f offered_ops_per_s=%.1f achieved_ops_per_s=%.1f "
+              "late=%llu max_late_ms=%.3f p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f "
               "max_ms=%.3f gen_cpu_s=%.3f gen_cpu_cores=%.3f gen_cpu_us_per_op=%.2f "
               "server_cpu_us_per_op=%.2f\n",
               o.backend.c_str(), op_label.c_str(), o.clients, o.threads, o.conns,
               static_cast<unsigned long long>(o.total),
               static_cast<unsigned long long>(out.errors),
-              static_cast<unsigned long long>(retries), seconds, ops, out.QuantileMs(0.50),
+              static_cast<unsigned long long>(retries), seconds, ops, o.rate, ops,
+              static_cast<unsigned long long>(out.lateness.late),
+              std::chrono::duration<double, std::milli>(out.lateness.max).count(),
+              out.QuantileMs(0.50),
               out.QuantileMs(0.90), out.QuantileMs(0.99), out.QuantileMs(1.0), gen_cpu_s,
               gen_cpu_s / seconds, gen_us_per_op, server_us_per_op);
   return out.errors == 0 ? 0 : 3;
@@ -200,7 +238,7 @@ int RunLoad(const Options& o) {
 
 int main(int argc, char** argv) {
   Options o;
-  CLI::App app{"tinykv-bench: closed-loop load generator for TinyKV and etcd", "tinykv-bench"};
+  CLI::App app{"tinykv-bench: closed- or open-loop (--rate) load generator for TinyKV and etcd", "tinykv-bench"};
   app.require_subcommand(1);
   auto add_endpoints = [&](CLI::App* sub) {
     sub->add_option("--endpoints", o.endpoints, "host:port list (comma-separated)")
@@ -232,6 +270,11 @@ int main(int argc, char** argv) {
                   "tool) instead of all to the leader");
     sub->add_option("--total", o.total, "Requests to send")
         ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40))
+        ->capture_default_str();
+    sub->add_option("--rate", o.rate,
+                    "Open loop: requests per second offered in total, each timed from its "
+                    "intended start; --clients then bounds the requests in flight (0 = closed "
+                    "loop)")
         ->capture_default_str();
     sub->add_option("--key-size", o.key_size, "Key size in bytes")
         ->check(CLI::Range(1, 1 << 20))

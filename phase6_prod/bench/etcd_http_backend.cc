@@ -20,6 +20,7 @@
 #include <boost/beast/core/detail/base64.hpp>
 #include <boost/beast/http.hpp>
 
+#include "asio_wait.h"
 #include "bench_backend.h"
 
 namespace tinykv::bench {
@@ -170,7 +171,8 @@ class EtcdHttpBackend final : public Backend {
     const std::string value64 = Base64(w.value());
     Request r;
     while (w.Next(c, &r)) {
-      const auto t0 = Clock::now();
+      if (w.open_loop()) co_await WaitUntil(r.intended);
+      const auto t0 = w.Begin(c, r, Clock::now());
       std::string body;
       const char* path;
       if (r.read) {

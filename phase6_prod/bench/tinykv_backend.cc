@@ -18,6 +18,7 @@
 #include <latch>
 #include <random>
 
+#include "asio_wait.h"
 #include "bench_backend.h"
 #include "tinykv/client/client.h"
 #include "tinykv/client/protocol.h"
@@ -133,7 +134,8 @@ class TinyKvBackend final : public Backend {
     client::WriteId id{FreshClientId(), 0};
     Request r;
     while (w.Next(c, &r)) {
-      const auto t0 = Clock::now();
+      if (w.open_loop()) co_await WaitUntil(r.intended);
+      const auto t0 = w.Begin(c, r, Clock::now());
       Status s;
       if (r.read) {
         client::GetRequest req;

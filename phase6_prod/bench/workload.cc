@@ -38,7 +38,10 @@ std::unique_ptr<Workload> Workload::Preload(const WorkloadOptions& options) {
 }
 
 Workload::Workload(const WorkloadOptions& options, bool preload)
-    : options_(options), preload_(preload), value_(options.val_size, 'v') {
+    : options_(options),
+      preload_(preload),
+      value_(options.val_size, 'v'),
+      schedule_(options.rate > 0 ? options.rate : 1, std::chrono::steady_clock::now()) {
   per_client_.reserve(options_.clients);
   for (int c = 0; c < options_.clients; ++c) {
     per_client_.emplace_back(options_.seed * 1000003 + static_cast<uint64_t>(c));
@@ -47,6 +50,10 @@ Workload::Workload(const WorkloadOptions& options, bool preload)
     const uint64_t each = options_.total / std::max(1, options_.clients) + 1;
     for (PerClient& pc : per_client_) pc.latency_ns.reserve(each);
   }
+}
+
+void Workload::Start(std::chrono::steady_clock::time_point t0) {
+  if (open_loop()) schedule_ = OpenLoopSchedule(options_.rate, t0);
 }
 
 bool Workload::Next(int c, Request* r) {
@@ -60,12 +67,20 @@ bool Workload::Next(int c, Request* r) {
   if (n >= options_.total) return false;
   PerClient& pc = per_client_[c];
   r->key = MakeKey(pc.rnd.Uniform(options_.key_space), options_.key_size);
+  if (open_loop()) r->intended = schedule_.IntendedStart(n);
   switch (options_.op) {
     case OpKind::kPut: r->read = false; break;
     case OpKind::kGet: r->read = true; break;
     case OpKind::kMixed: r->read = pc.rnd.NextDouble() < options_.read_ratio; break;
   }
   return true;
+}
+
+std::chrono::steady_clock::time_point Workload::Begin(int c, const Request& r,
+                                                     std::chrono::steady_clock::time_point now) {
+  if (!open_loop()) return now;
+  per_client_[c].lateness.Add(r.intended, now);
+  return r.intended;
 }
 
 void Workload::Record(int c, std::chrono::nanoseconds latency, const Status& s) {
@@ -86,6 +101,7 @@ Outcome Workload::Finish() {
   for (PerClient& pc : per_client_) {
     out.latency_ns.insert(out.latency_ns.end(), pc.latency_ns.begin(), pc.latency_ns.end());
     out.errors += pc.errors;
+    out.lateness.Merge(pc.lateness);
     if (out.first_error.empty()) out.first_error = pc.first_error;
   }
   std::sort(out.latency_ns.begin(), out.latency_ns.end());

@@ -8,6 +8,11 @@
 // val_size-byte value. A Preload workload instead puts every key of the key
 // space once (the clients share one counter), so that gets find their keys.
 //
+// Open loop (rate > 0, open_loop.h): request n of the run is intended to
+// start at Start() + n / rate; a client waits for that time before it sends
+// (the backend's timer) and its latency counts from it (Begin), so
+// `clients` then only bounds the requests in flight.
+//
 // Thread safety: Next and Record for client c are called by that client's
 // coroutine only (one thread at a time); different clients run on different
 // threads concurrently. Finish is called once every client has stopped.
@@ -20,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "open_loop.h"
 #include "tinykv/common/random.h"
 #include "tinykv/common/status.h"
 
@@ -37,11 +43,15 @@ struct WorkloadOptions {
   double read_ratio = 0.5;  // kMixed: the fraction of gets
   bool linearizable = true;  // gets: linearizable (true) or serializable
   uint64_t seed = 1;
+  double rate = 0;  // open loop: requests per second in total; 0 = closed loop
 };
 
 struct Request {
   std::string key;
   bool read = false;
+  // Open loop: when the request is meant to start (the client waits until
+  // then before it sends). Unset in a closed loop.
+  std::chrono::steady_clock::time_point intended{};
 };
 
 // What a run measured, latencies sorted.
@@ -49,6 +59,7 @@ struct Outcome {
   std::vector<uint64_t> latency_ns;  // one per successful request, ascending
   uint64_t errors = 0;
   std::string first_error;
+  Lateness lateness;  // open loop: requests sent after their intended start
   // The latency at quantile q in [0, 1], in ms (0 when nothing succeeded).
   double QuantileMs(double q) const;
   double MeanMs() const;
@@ -64,10 +75,19 @@ class Workload {
   int clients() const { return options_.clients; }
   bool linearizable() const { return options_.linearizable; }
   const std::string& value() const { return value_; }
+  bool open_loop() const { return options_.rate > 0 && !preload_; }
+
+  // Open loop: the intended start of request 0. Call once, before the first
+  // Next (no effect in a closed loop).
+  void Start(std::chrono::steady_clock::time_point t0);
 
   // The next request of logical client c; false once the run's requests are
   // all issued (the client then stops).
   bool Next(int c, Request* r);
+  // Client c sends r at `now`: returns the time its latency counts from --
+  // r.intended in an open loop (recording how late it is), `now` otherwise.
+  std::chrono::steady_clock::time_point Begin(int c, const Request& r,
+                                              std::chrono::steady_clock::time_point now);
   // The answer to client c's last request and how long it took.
   void Record(int c, std::chrono::nanoseconds latency, const Status& s);
   // Merges the clients' records. Call once, after every client stopped.
@@ -80,12 +100,14 @@ class Workload {
     std::vector<uint64_t> latency_ns;
     uint64_t errors = 0;
     std::string first_error;
+    Lateness lateness;
   };
   Workload(const WorkloadOptions& options, bool preload);
 
   const WorkloadOptions options_;
   const bool preload_;
   const std::string value_;
+  OpenLoopSchedule schedule_;  // open loop only
   alignas(64) std::atomic<uint64_t> issued_{0};
   std::vector<PerClient> per_client_;
 };

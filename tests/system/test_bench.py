@@ -1,7 +1,7 @@
 """tinykv-bench drives TinyKV (client protocol), etcd (v3 gRPC) and etcd's JSON gateway with
 the same machinery. Only correctness is checked here (requests succeed, the RESULT line
-adds up, the writes are really there, the CPU accounting reads the processes); speed is
-shown by scripts/bench-etcd.sh, never asserted."""
+adds up, the writes are really there, the CPU accounting reads the processes, --rate
+paces the run); speed is shown by scripts/bench-etcd.sh, never asserted."""
 
 import base64
 import json
@@ -99,6 +99,48 @@ def test_bench_floor(cluster, tmp_path):
     assert 0 < float(r["rtt_p50_ms"]) <= float(r["rtt_p99_ms"])
     assert float(r["floor_ms"]) >= float(r["fsync_p50_ms"])
     assert not (tmp_path / "fsync_probe").exists()
+
+
+def assert_paced(r: dict, rate: float, total: int) -> None:
+    """An open-loop run at `rate`: it took at least the schedule's length (request n is
+    not sent before n / rate s), so the achieved rate cannot exceed the offered one; the
+    lower bound is generous, for a loaded 2-core machine."""
+    assert float(r["offered_ops_per_s"]) == rate
+    achieved = float(r["achieved_ops_per_s"])
+    assert achieved == float(r["ops_per_s"])
+    assert float(r["seconds"]) >= (total - 1) / rate * 0.999, r["stdout"]
+    assert rate * 0.4 <= achieved <= rate * 1.01, r["stdout"]
+    assert 0 <= int(r["late"]) <= total and float(r["max_late_ms"]) >= 0
+    assert f"{rate:.1f} requests/s offered" in r["stdout"], r["stdout"]
+
+
+@pytest.mark.parametrize("op,extra", [("put", []), ("mixed", ["--read-ratio", "0.5"])])
+def test_bench_open_loop_against_tinykv(cluster, op, extra):
+    # 400 requests at 200/s: a 2 s schedule, which a closed loop of 8 clients would finish
+    # several times faster -- so the run's length shows the pacing.
+    r = run_bench(op, "--endpoints", ",".join(cluster.endpoints), "--clients", "8",
+                  "--threads", "2", "--conns", "2", "--total", "400", "--rate", "200",
+                  "--key-space-size", "100", *extra)
+    assert_sane(r, 400)
+    assert_paced(r, 200.0, 400)
+
+
+def test_bench_closed_loop_reports_no_offered_rate(cluster):
+    r = run_bench("put", "--endpoints", ",".join(cluster.endpoints), "--clients", "4",
+                  "--total", "100")
+    assert_sane(r, 100)
+    assert r["offered_ops_per_s"] == "0.0" and r["late"] == "0"
+    assert r["achieved_ops_per_s"] == r["ops_per_s"]
+    assert "offered" not in r["stdout"].split("RESULT")[0]
+
+
+def test_bench_rejects_bad_rates():
+    for args, why in ((["put", "--rate", "-5"], "--rate must be a finite number >= 0"),
+                      (["put", "--rate", "nan"], "--rate must be a finite number >= 0"),
+                      (["put", "--rate", "500", "--total", "100"], "one second of load")):
+        p = subprocess.run([bench_binary(), *args], capture_output=True, text=True, timeout=60)
+        assert p.returncode == 2 and why in p.stderr, (args, p.stdout, p.stderr)
+        assert len(p.stderr.strip().splitlines()) == 1, p.stderr
 
 
 def test_bench_rejects_bad_flags(tmp_path):
@@ -208,3 +250,12 @@ def test_bench_against_etcd_gateway(etcd):
     r = run_bench("get", "--backend", "etcd-http", "--endpoints", endpoint, "--clients", "4",
                   "--total", "200", "--key-space-size", "50", "--consistency", "s")
     assert_sane(r, 200)
+
+
+@pytest.mark.parametrize("backend", ["etcd", "etcd-http"])
+def test_bench_open_loop_against_etcd(etcd, backend):
+    endpoint, _, _ = etcd
+    r = run_bench("put", "--backend", backend, "--endpoints", endpoint, "--clients", "4",
+                  "--total", "200", "--rate", "100", "--key-space-size", "50")
+    assert_sane(r, 200)
+    assert_paced(r, 100.0, 200)
