@@ -11,8 +11,6 @@ clear refusal, and the bitflip case fails).
 
 import hashlib
 import json
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -21,22 +19,11 @@ import pytest
 import tinykv
 from tinykv import testing
 
+from test_cli import cli_binary  # same folder (the rootdir conftest puts it on the path)
+
 pytestmark = pytest.mark.system
 
 TOKEN = "restored-cluster"
-
-
-def cli_binary() -> str:
-    env = os.environ.get("TINYKV_CLI_BIN")
-    if env:
-        return env
-    packaged = Path(tinykv.__file__).resolve().parent / "bin" / "tinykv"
-    if packaged.exists():
-        return str(packaged)
-    found = shutil.which("tinykv")
-    if not found:
-        pytest.skip("the tinykv CLI is not built")
-    return found
 
 
 def tk(*args: str, timeout: float = 60.0) -> subprocess.CompletedProcess:

@@ -23,24 +23,18 @@ import socket
 import ssl
 import subprocess
 import time
-from pathlib import Path
 
 import pytest
 
 import tinykv
 from tinykv import testing
 
+from test_cli import cli_binary  # same folder (the rootdir conftest puts it on the path)
+
 pytestmark = pytest.mark.system
 
 CALL_TIMEOUT = 20.0  # the deadline of a refused call
 FAST = 8.0           # a refusal comes well before it (generous for a loaded machine)
-
-
-def cli_binary() -> str:
-    packaged = Path(tinykv.__file__).resolve().parent / "bin" / "tinykv"
-    if not packaged.exists():
-        pytest.skip("the tinykv CLI is not built")
-    return str(packaged)
 
 
 @pytest.fixture(scope="module")

@@ -225,7 +225,8 @@ Result<std::vector<CommandOutcome>> KvStateMachine::ApplyBatch(
   for (const CommittedCommand& c : cmds) {
     Result<KvCommand> cmd = DecodeKvCommand(c.command);
     if (!cmd.ok()) {
-      // Consumed as a no-op on every replica alike (see Apply).
+      // Deterministic on every replica: consumed as a no-op (only the applied
+      // position moves), the error goes back to whoever proposed it.
       outs.push_back(CommandOutcome{cmd.status().WithContext("entry " + std::to_string(c.index)), {}});
     } else {
       if (cmd->op == KvCommand::Op::kDeleteRange && !w.keys.empty()) {
@@ -256,17 +257,10 @@ Status KvStateMachine::ApplyNoop(uint64_t index, uint64_t term) {
 }
 
 Result<CommandOutcome> KvStateMachine::Apply(uint64_t index, uint64_t term, Slice command) {
-  Result<KvCommand> cmd = DecodeKvCommand(command);
-  if (!cmd.ok()) {
-    // Deterministic on every replica: consumed as a no-op, the error goes
-    // back to whoever proposed it.
-    TINYKV_RETURN_IF_ERROR(ApplyNoop(index, term));
-    return CommandOutcome{cmd.status().WithContext("entry " + std::to_string(index)), {}};
-  }
-  TINYKV_ASSIGN_OR_RETURN(KvCommandResult r, ApplyCommand(index, term, *cmd));
-  CommandOutcome out;
-  EncodeKvCommandResult(r, &out.result);
-  return out;
+  // A run of one: the same decoding, no-op rule and write as ApplyBatch.
+  TINYKV_ASSIGN_OR_RETURN(std::vector<CommandOutcome> outs,
+                          ApplyBatch({CommittedCommand{index, term, command}}));
+  return std::move(outs.front());
 }
 
 std::optional<Membership> KvStateMachine::membership() const {

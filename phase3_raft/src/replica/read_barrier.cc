@@ -35,10 +35,7 @@ void ReplicaImpl::IssueReads() {
   if (unissued_reads_.empty()) return;
   // A stall the tick timer has not seen yet: the lease may be older in real
   // time than the ticks say (ReplicaOptions::lease_reads).
-  if (opts_.lease_reads &&
-      clock_->NowMicros() - last_tick_ >= 2 * static_cast<Micros>(opts_.tick_ms) * 1000) {
-    raw_->SuspendLease();
-  }
+  if (opts_.lease_reads && TicksLate(clock_->NowMicros())) raw_->SuspendLease();
   std::string ctx = std::to_string(epoch_ | next_read_++);
   read_batches_.emplace(ctx, std::move(unissued_reads_));
   unissued_reads_.clear();

@@ -128,7 +128,7 @@ bool ReplicaImpl::ApplyEntries(const std::vector<Entry>& ents) {
     if (!flush()) return false;
     Result<std::string> result = std::string();
     const bool ok = e.type == EntryType::kConfChangeV2 ? ApplyConfChangeEntry(e, &pid, &result)
-                                                       : ApplyNormal(e, &pid, &result);
+                                                       : ApplyNormal(e, &pid);
     if (!ok) return false;
     applied_ = e.index;
     CompleteApplied(e.index, pid, std::move(result));
@@ -180,8 +180,7 @@ bool ReplicaImpl::ApplyRun(const std::vector<CommittedCommand>& run,
 // replica itself. An entry too short for the envelope cannot have come from
 // a Replica; it is applied as a failed no-op on every replica alike (never a
 // crash, never a crash loop on restart).
-bool ReplicaImpl::ApplyNormal(const Entry& e, uint64_t* pid, Result<std::string>* result) {
-  (void)result;
+bool ReplicaImpl::ApplyNormal(const Entry& e, uint64_t* pid) {
   Slice body;
   if (!ParseEnvelope(e, pid, &body)) {
     if (!e.data.empty()) {

@@ -231,7 +231,7 @@ void ReplicaImpl::OnTimer() {
   const Micros tick = static_cast<Micros>(opts_.tick_ms) * 1000;
   if (now - last_tick_ >= tick) {
     // Ticks lost to a stall: the leader's clock ran slow (see lease_reads).
-    if (now - last_tick_ >= 2 * tick) raw_->SuspendLease();
+    if (TicksLate(now)) raw_->SuspendLease();
     raw_->Tick();
     ticks_++;
     // At most one tick per poll: a driver stalled by a slow fsync must not

@@ -134,6 +134,11 @@ class ReplicaImpl final : public Replica, public GroupEndpoint {
   void ArmTimer();
   void OnTimer();
   void ScheduleReady();
+  // The tick timer is late by a tick or more (a stalled driver): the core's
+  // tick count lags the clock, which lease reads must not trust.
+  bool TicksLate(Micros now) const {
+    return now - last_tick_ >= 2 * static_cast<Micros>(opts_.tick_ms) * 1000;
+  }
   Micros DeadlineAfter(std::chrono::milliseconds timeout) const;
   // The routing detail of a NotLeader answer (any thread).
   RoutingError LeaderHint() const;
@@ -169,7 +174,8 @@ class ReplicaImpl final : public Replica, public GroupEndpoint {
   bool Persist(const raft::Ready& rd);
   void Send(std::vector<raft::Message> msgs);
   bool ApplyEntries(const std::vector<raft::Entry>& ents);
-  bool ApplyNormal(const raft::Entry& e, uint64_t* pid, Result<std::string>* result);
+  // A normal entry that is not a proposal (a no-op or a control entry); *pid = 0.
+  bool ApplyNormal(const raft::Entry& e, uint64_t* pid);
   static bool ParseEnvelope(const raft::Entry& e, uint64_t* pid, Slice* body);
   bool ApplyRun(const std::vector<CommittedCommand>& run, const std::vector<uint64_t>& pids);
 
