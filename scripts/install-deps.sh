@@ -21,6 +21,7 @@ PACKAGES=(
   libgmock-dev            # GoogleMock matchers used by the tests
   libbenchmark-dev        # Google Benchmark micro-benchmarks
   libssl-dev              # TLS for clients and peers (phase 6)
+  openssl                 # the openssl CLI: throwaway CAs and certificates in the TLS tests
   prometheus-cpp-dev      # Prometheus /metrics (phase 6)
   pybind11-dev            # the Python bindings: headers and CMake config (no Python module needed)
   python3-dev             # Python headers for the extension module
