@@ -36,6 +36,11 @@ struct KvCommandResult {
   uint64_t index = 0;                  // raft index at which it applied
   std::optional<std::string> current;  // cas failure: the value found (nullopt if absent)
   uint64_t deleted = 0;                // delete-range: number of keys removed
+  // The write's revision (its commit timestamp) when an MVCC state machine
+  // (phase 4) applied it; 0 from KvStateMachine, which keeps one version.
+  // Not part of the encoding below: the MVCC state machine carries it in
+  // its own result.
+  uint64_t revision = 0;
   friend bool operator==(const KvCommandResult&, const KvCommandResult&) = default;
 };
 

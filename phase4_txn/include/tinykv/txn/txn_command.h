@@ -20,6 +20,7 @@
 
 #include "tinykv/common/bytes.h"
 #include "tinykv/common/result.h"
+#include "tinykv/replica/kv_command.h"
 #include "tinykv/txn/key_error.h"
 #include "tinykv/txn/mvcc_record.h"
 
@@ -98,8 +99,36 @@ struct ReserveTsCmd {
   friend bool operator==(const ReserveTsCmd&, const ReserveTsCmd&) = default;
 };
 
+// Extends the primary lock of transaction start_ts so that a long
+// transaction is not rolled back by a reader: ttl_ms := max(ttl_ms, this
+// ttl_ms) (TiKV's TxnHeartBeat). Answers with the lock's TTL now; no lock
+// of start_ts on primary -> kTxnLockNotFound.
+struct HeartbeatCmd {
+  std::string primary;
+  uint64_t start_ts = 0;
+  uint64_t ttl_ms = 0;
+  friend bool operator==(const HeartbeatCmd&, const HeartbeatCmd&) = default;
+};
+
+// A write of the plain KV API (put, delete, compare-and-swap, delete-range;
+// replica::KvCommand) committed in one step at commit_ts, with the KV
+// API's exactly-once retries by (client_id, request_seq) (kv_command.h). A
+// lock on any key it writes -> kLocked; a write record at or above
+// commit_ts on any of them -> kWriteConflict (the proposer retries with a
+// newer timestamp); either way nothing is written.
+struct KvWriteCmd {
+  replica::KvCommand kv;
+  uint64_t commit_ts = 0;
+  friend bool operator==(const KvWriteCmd& a, const KvWriteCmd& b) {
+    return a.commit_ts == b.commit_ts && a.kv.op == b.kv.op && a.kv.key == b.kv.key &&
+           a.kv.value == b.kv.value && a.kv.expected == b.kv.expected &&
+           a.kv.client_id == b.kv.client_id && a.kv.request_seq == b.kv.request_seq;
+  }
+};
+
 using TxnCommand = std::variant<PrewriteCmd, CommitCmd, RollbackCmd, CheckTxnStatusCmd,
-                                ResolveLockCmd, GcCmd, OnePhaseWriteCmd, ReserveTsCmd>;
+                                ResolveLockCmd, GcCmd, OnePhaseWriteCmd, ReserveTsCmd,
+                                HeartbeatCmd, KvWriteCmd>;
 
 // The answer of check-txn-status.
 enum class TxnStatus : uint8_t {
@@ -114,13 +143,17 @@ enum class TxnStatus : uint8_t {
 struct TxnCommandResult {
   std::vector<KeyError> errors;  // prewrite: one per refused key; the others: at most one
   TxnStatus txn_status = TxnStatus::kNone;  // check-txn-status
-  uint64_t commit_ts = 0;                   // check-txn-status kCommitted
-  uint64_t ttl_left_ms = 0;                 // check-txn-status kLocked
+  uint64_t commit_ts = 0;                   // check-txn-status kCommitted; kv-write: its revision
+  uint64_t ttl_left_ms = 0;                 // check-txn-status kLocked; heartbeat: the lock's TTL
   bool rolled_back_now = false;             // check-txn-status: this command wrote the rollback
   uint64_t count = 0;                       // resolve-lock: locks resolved; gc: records removed
   uint64_t prev_reserved = 0;               // reserve-ts: the mark before, and after
   uint64_t reserved = 0;
   uint64_t term = 0;  // reserve-ts: the Raft term of the entry
+  // kv-write: the KV API's outcome (succeeded, current, deleted; `index` is
+  // the node's to fill). A retry of an applied write answers with the
+  // remembered result, its commit_ts included.
+  replica::KvCommandResult kv;
   friend bool operator==(const TxnCommandResult&, const TxnCommandResult&) = default;
 };
 
