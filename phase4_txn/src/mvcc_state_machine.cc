@@ -91,6 +91,9 @@ Result<replica::CommandOutcome> MvccStateMachine::Apply(uint64_t index, uint64_t
   storage::WriteBatch batch;
   TINYKV_ASSIGN_OR_RETURN(TxnCommandResult r, ExecuteTxnCommand(db_.get(), *cmd, term, &batch));
   TINYKV_RETURN_IF_ERROR(Commit(index, term, &batch));
+  if (kv_write_observer_) {
+    if (const auto* w = std::get_if<KvWriteCmd>(&*cmd)) kv_write_observer_(w->commit_ts);
+  }
   return replica::CommandOutcome{Status::OK(), EncodeTxnCommandResult(r)};
 }
 

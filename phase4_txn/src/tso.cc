@@ -16,10 +16,7 @@ TsoBackend ReplicaTsoBackend(replica::Replica* r, std::chrono::milliseconds time
                             r->ProposeSync(EncodeTxnCommand(ReserveTsCmd{upto}), timeout));
     return DecodeTxnCommandResult(Slice(out));
   };
-  b.leader_term = [r]() -> uint64_t {
-    const replica::ReplicaStatus s = r->GetStatus();
-    return s.role == "leader" ? s.term : 0;
-  };
+  b.leader_term = [r]() -> uint64_t { return r->leader_term(); };
   return b;
 }
 

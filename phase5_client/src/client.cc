@@ -2,6 +2,7 @@
 #include "tinykv/client/client.h"
 
 #include <algorithm>
+#include <deque>
 #include <map>
 #include <random>
 #include <set>
@@ -127,7 +128,18 @@ Client::Client(ClientOptions options, std::unique_ptr<net::RpcClient> rpc)
   next_endpoint_ = rnd_.Uniform(options_.endpoints.size());
 }
 
-Client::~Client() { Close(); }
+Client::~Client() {
+  // Jobs queued in the background (a transaction's secondary commits) run
+  // first: they only speed up readers, but a client that exits cleanly
+  // leaves no locks behind.
+  {
+    std::lock_guard<std::mutex> l(background_mu_);
+    background_stop_ = true;
+  }
+  background_cv_.notify_all();
+  if (background_.joinable()) background_.join();
+  Close();
+}
 
 void Client::Close() {
   if (closed_.exchange(true)) return;
@@ -270,6 +282,16 @@ Result<typename M::Response> Client::Invoke(typename M::Request request, Deadlin
     last = r.status();
     if (last.IsResourceExhausted()) exhausted = last;
     if (closed_) return Status::Cancelled("client closed");
+    if (last.IsConflict()) {
+      // A transaction's lock is in the way (client.h "Locks"): resolve it
+      // and go again; the target answered, so it is still the leader.
+      std::optional<txn::KeyError> e = txn::KeyErrorOf(last);
+      if (!e || e->kind != txn::KeyError::Kind::kLocked) return last;
+      if (leader_only) SetLeader(target);
+      Status resolved = ResolveLockUntil(e->lock, deadline);
+      if (!resolved.ok()) return resolved;
+      continue;
+    }
     if (!IsRetryable(last)) return last;
     if ((last.IsUnavailable() || last.IsTimeout()) && rpc_->stats().connects == 0) {
       // No connection was ever made, so this attempt failed to connect
@@ -334,14 +356,18 @@ class Client::SessionLease {
   WriteSession s_;
 };
 
-Result<std::optional<std::string>> Client::Get(const std::string& key, const CallOptions& opts) {
+Result<GetResponse> Client::GetWithRevision(const std::string& key, const CallOptions& opts) {
   TINYKV_RETURN_IF_ERROR(CheckKey(key));
   TINYKV_RETURN_IF_ERROR(CheckRequestSize(key.size(), "get"));
   GetRequest req;
   req.key = key;
   req.serializable = opts.serializable;
-  TINYKV_ASSIGN_OR_RETURN(GetResponse resp,
-                          Invoke<GetMethod>(std::move(req), DeadlineOf(opts), !opts.serializable));
+  req.revision = opts.revision;
+  return Invoke<GetMethod>(std::move(req), DeadlineOf(opts), !opts.serializable);
+}
+
+Result<std::optional<std::string>> Client::Get(const std::string& key, const CallOptions& opts) {
+  TINYKV_ASSIGN_OR_RETURN(GetResponse resp, GetWithRevision(key, opts));
   if (!resp.found) return std::optional<std::string>();
   return std::optional<std::string>(std::move(resp.value));
 }
@@ -388,6 +414,7 @@ Result<std::vector<KeyValue>> Client::Scan(const std::string& start, const std::
   const Deadline deadline = DeadlineOf(opts);
   std::vector<KeyValue> out;
   std::string from = start;
+  uint64_t revision = opts.revision;  // the first page's, for every later one
   while (true) {
     if (!end.empty() && from >= end) break;
     ScanRequest req;
@@ -396,8 +423,10 @@ Result<std::vector<KeyValue>> Client::Scan(const std::string& start, const std::
     req.limit = limit == 0 ? 0 : limit - out.size();
     req.keys_only = keys_only;
     req.serializable = opts.serializable;
+    req.revision = revision;
     TINYKV_ASSIGN_OR_RETURN(ScanResponse page,
                             Invoke<ScanMethod>(std::move(req), deadline, !opts.serializable));
+    if (revision == 0) revision = page.revision;
     for (KeyValue& kv : page.kvs) out.push_back(std::move(kv));
     if (!page.more || (limit != 0 && out.size() >= limit)) break;
     if (page.next_key <= from) {
@@ -425,6 +454,84 @@ Result<CasResult> Client::Cas(const std::string& key, const std::optional<std::s
   out.succeeded = resp.succeeded;
   if (resp.has_current) out.current = std::move(resp.current);
   return out;
+}
+
+Result<uint64_t> Client::Timestamps(uint32_t count, const CallOptions& opts) {
+  TINYKV_ASSIGN_OR_RETURN(TsoResponse r, Invoke<TsoMethod>(TsoRequest{count}, DeadlineOf(opts)));
+  return r.ts;
+}
+
+Result<txn::TxnCommandResult> Client::RunTxnCommand(const txn::TxnCommand& cmd,
+                                                    const CallOptions& opts) {
+  TINYKV_RETURN_IF_ERROR(txn::ValidateTxnCommand(cmd));
+  TxnRequest req;
+  req.command = txn::EncodeTxnCommand(cmd);
+  TINYKV_ASSIGN_OR_RETURN(TxnResponse r, Invoke<TxnMethod>(std::move(req), DeadlineOf(opts)));
+  Result<txn::TxnCommandResult> out = txn::DecodeTxnCommandResult(Slice(r.result));
+  if (!out.ok()) return out.status().WithContext("txn: the server's answer");
+  return out;
+}
+
+Status Client::ResolveLock(const txn::LockInfo& lock, const CallOptions& opts) {
+  return ResolveLockUntil(lock, DeadlineOf(opts));
+}
+
+Status Client::ResolveLockUntil(const txn::LockInfo& lock, Deadline deadline) {
+  CallOptions opts;
+  opts.timeout = Left(deadline);
+  if (opts.timeout->count() <= 0)
+    return Status::Timeout("deadline exceeded resolving the lock on " + lock.key);
+  TINYKV_ASSIGN_OR_RETURN(uint64_t now, Timestamps(1, opts));
+  // The transaction's fate is decided on its primary; a lock there past its
+  // TTL is rolled back by this very check.
+  opts.timeout = Left(deadline);
+  TINYKV_ASSIGN_OR_RETURN(
+      txn::TxnCommandResult st,
+      RunTxnCommand(txn::CheckTxnStatusCmd{lock.lock.primary, lock.lock.start_ts, now}, opts));
+  if (!st.errors.empty()) return txn::KeyErrorStatus(st.errors.front());
+  if (st.txn_status == txn::TxnStatus::kLocked) {
+    // Alive: wait a little for it to finish (never past its TTL: then the
+    // next check rolls it back), and let the caller try again.
+    const uint64_t wait_ms = std::clamp<uint64_t>(st.ttl_left_ms, 1, 50);
+    const uint64_t left_ms = static_cast<uint64_t>(Left(deadline).count());
+    clock_->SleepForMicros(std::min(wait_ms, left_ms) * 1000);
+    return Status::OK();
+  }
+  const uint64_t commit_ts = st.txn_status == txn::TxnStatus::kCommitted ? st.commit_ts : 0;
+  opts.timeout = Left(deadline);
+  TINYKV_ASSIGN_OR_RETURN(
+      txn::TxnCommandResult r,
+      RunTxnCommand(txn::ResolveLockCmd{lock.lock.start_ts, commit_ts, {lock.key}}, opts));
+  if (!r.errors.empty()) return txn::KeyErrorStatus(r.errors.front());
+  return Status::OK();
+}
+
+void Client::RunInBackground(std::function<void()> job) {
+  std::lock_guard<std::mutex> l(background_mu_);
+  if (!background_.joinable()) {
+    background_ = std::thread([this] {
+      std::unique_lock<std::mutex> g(background_mu_);
+      while (true) {
+        background_cv_.wait(g, [this] { return !background_jobs_.empty() || background_stop_; });
+        if (background_jobs_.empty()) return;  // stopping, and nothing left
+        std::function<void()> j = std::move(background_jobs_.front());
+        background_jobs_.pop_front();
+        background_running_ = true;
+        g.unlock();
+        j();
+        g.lock();
+        background_running_ = false;
+        background_cv_.notify_all();
+      }
+    });
+  }
+  background_jobs_.push_back(std::move(job));
+  background_cv_.notify_all();
+}
+
+void Client::WaitForBackground() {
+  std::unique_lock<std::mutex> g(background_mu_);
+  background_cv_.wait(g, [this] { return background_jobs_.empty() && !background_running_; });
 }
 
 Result<StatusResponse> Client::EndpointStatus(const std::string& endpoint,

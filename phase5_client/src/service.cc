@@ -16,6 +16,8 @@
 #include "tinykv/common/status.h"
 #include "tinykv/net/asio.h"
 #include "tinykv/replica/backup.h"
+#include "tinykv/txn/key_error.h"
+#include "tinykv/txn/timestamp.h"
 
 namespace tinykv::client {
 namespace {
@@ -37,12 +39,29 @@ struct ProposeOutcome {
 
 class KvService {
  public:
-  KvService(net::RpcServer& server, replica::KvNode& node, ServiceOptions options)
-      : server_(server), node_(node), options_(std::move(options)) {}
+  KvService(net::RpcServer& server, replica::KvNode& node, txn::TxnNode* txn,
+            ServiceOptions options)
+      : server_(server), node_(node), txn_(txn), options_(std::move(options)) {}
 
   awaitable<Result<GetResponse>> Get(GetRequest req) {
     TINYKV_CO_RETURN_IF_ERROR(CheckKey(req.key));
     TINYKV_CO_RETURN_IF_ERROR(CheckRequestSize(req.key.size(), "get"));
+    if (txn_ != nullptr) {
+      auto point = ReadPoint(req.revision, req.serializable, req.timeout_ms);
+      Result<uint64_t> ts = co_await std::move(point);
+      if (!ts.ok()) co_return ts.status();
+      Result<txn::ReadResult> r = txn_->GetAt(req.key, *ts);
+      if (!r.ok()) co_return r.status();
+      if (r->error) co_return txn::KeyErrorStatus(*r->error);
+      GetResponse resp;
+      resp.revision = *ts == txn::kMaxTs ? 0 : *ts;
+      if (r->value) {
+        resp.found = true;
+        resp.value = std::move(*r->value);
+      }
+      co_return resp;
+    }
+    if (req.revision != 0) co_return NoRevisions();
     if (!req.serializable) {
       Status s = co_await Barrier(req.timeout_ms);
       if (!s.ok()) co_return s;
@@ -101,16 +120,34 @@ class KvService {
   awaitable<Result<ScanResponse>> Scan(ScanRequest req) {
     TINYKV_CO_RETURN_IF_ERROR(CheckRequestSize(req.start.size() + req.end.size(), "scan"));
     if (!req.end.empty() && req.end <= req.start) co_return ScanResponse{};
-    if (!req.serializable) {
-      Status s = co_await Barrier(req.timeout_ms);
-      if (!s.ok()) co_return s;
-    }
     const uint64_t page =
         req.limit == 0 ? kMaxScanPageItems : std::min(req.limit, kMaxScanPageItems);
     // One more than the page, to learn whether the range goes on.
-    auto kvs = node_.Scan(req.start, req.end, static_cast<size_t>(page + 1));
+    Result<std::vector<std::pair<std::string, std::string>>> kvs = Status::OK();
+    uint64_t revision = 0;
+    if (txn_ != nullptr) {
+      auto point = ReadPoint(req.revision, req.serializable, req.timeout_ms);
+      Result<uint64_t> ts = co_await std::move(point);
+      if (!ts.ok()) co_return ts.status();
+      Result<txn::ScanResult> r =
+          txn_->ScanAt(req.start, req.end, *ts, static_cast<size_t>(page + 1));
+      if (!r.ok()) co_return r.status();
+      // A lock met part-way fails the page: the pairs before it are not
+      // a page of the snapshot until the lock is resolved.
+      if (r->error) co_return txn::KeyErrorStatus(*r->error);
+      kvs = std::move(r->pairs);
+      revision = *ts == txn::kMaxTs ? 0 : *ts;
+    } else {
+      if (req.revision != 0) co_return NoRevisions();
+      if (!req.serializable) {
+        Status s = co_await Barrier(req.timeout_ms);
+        if (!s.ok()) co_return s;
+      }
+      kvs = node_.Scan(req.start, req.end, static_cast<size_t>(page + 1));
+    }
     if (!kvs.ok()) co_return kvs.status();
     ScanResponse resp;
+    resp.revision = revision;
     uint64_t bytes = 0;
     for (auto& [k, v] : *kvs) {
       // Stop before the page would pass its byte budget (protocol.h), but
@@ -145,7 +182,7 @@ class KvService {
     auto call = Propose(std::move(cmd), req.timeout_ms);
     Result<replica::KvCommandResult> r = co_await std::move(call);
     if (!r.ok()) co_return r.status();
-    co_return WriteResponse{r->index};
+    co_return WriteResponse{r->index, r->revision};
   }
 
   awaitable<Result<WriteResponse>> Delete(DeleteRequest req) {
@@ -158,7 +195,7 @@ class KvService {
     auto call = Propose(std::move(cmd), req.timeout_ms);
     Result<replica::KvCommandResult> r = co_await std::move(call);
     if (!r.ok()) co_return r.status();
-    co_return WriteResponse{r->index};
+    co_return WriteResponse{r->index, r->revision};
   }
 
   awaitable<Result<DeleteRangeResponse>> DeleteRange(DeleteRangeRequest req) {
@@ -174,7 +211,7 @@ class KvService {
     auto call = Propose(std::move(cmd), req.timeout_ms);
     Result<replica::KvCommandResult> r = co_await std::move(call);
     if (!r.ok()) co_return r.status();
-    co_return DeleteRangeResponse{r->deleted, r->index};
+    co_return DeleteRangeResponse{r->deleted, r->index, r->revision};
   }
 
   awaitable<Result<CasResponse>> Cas(CasRequest req) {
@@ -193,11 +230,42 @@ class KvService {
     CasResponse resp;
     resp.succeeded = r->succeeded;
     resp.index = r->index;
+    resp.revision = r->revision;
     if (r->current.has_value()) {
       resp.has_current = true;
       resp.current = std::move(*r->current);
     }
     co_return resp;
+  }
+
+  awaitable<Result<TsoResponse>> Tso(TsoRequest req) {
+    Result<uint64_t> ts = txn_->GetTimestamps(req.count);
+    if (!ts.ok()) co_return Translate(ts.status());
+    co_return TsoResponse{*ts};
+  }
+
+  awaitable<Result<TxnResponse>> Txn(TxnRequest req) {
+    Result<txn::TxnCommand> cmd = txn::DecodeTxnCommand(Slice(req.command));
+    if (!cmd.ok()) co_return Status::InvalidArgument(cmd.status().message());
+    txn::TxnNode* node = txn_;
+    milliseconds timeout = TimeoutOf(req.timeout_ms);
+    auto shared = std::make_shared<txn::TxnCommand>(std::move(cmd).value());
+    auto op = internal::AwaitCallback<TxnOutcome>(
+        [node, timeout, shared](std::function<void(TxnOutcome)> done) {
+          node->ProposeTxn(std::move(*shared), timeout,
+                           [done = std::move(done)](Result<txn::TxnCommandResult> r) {
+                             TxnOutcome out;
+                             if (r.ok()) {
+                               out.result = std::move(r).value();
+                             } else {
+                               out.status = r.status();
+                             }
+                             done(std::move(out));
+                           });
+        });
+    TxnOutcome out = co_await std::move(op);
+    if (!out.status.ok()) co_return Translate(std::move(out.status));
+    co_return TxnResponse{txn::EncodeTxnCommandResult(out.result)};
   }
 
   StatusResponse NodeStatus() {
@@ -248,6 +316,38 @@ class KvService {
   }
 
  private:
+  static Status NoRevisions() {
+    return Status::NotSupported("this server keeps one version per key: no reads at a revision");
+  }
+
+  // The timestamp an MVCC read is made at, after what makes it safe:
+  //   serializable: the request's revision, or the newest state (kMaxTs);
+  //     nothing awaited.
+  //   linearizable: the read barrier; then the request's revision (refused
+  //     if it is in the future: writes could still commit below it) or a
+  //     fresh timestamp from the oracle; then the writes below it in flight.
+  awaitable<Result<uint64_t>> ReadPoint(uint64_t revision, bool serializable,
+                                        uint32_t timeout_ms) {
+    if (serializable) co_return revision != 0 ? revision : txn::kMaxTs;
+    Status s = co_await Barrier(timeout_ms);
+    if (!s.ok()) co_return s;
+    Result<uint64_t> now = txn_->GetTimestamps(1);
+    if (!now.ok()) co_return Translate(now.status());
+    if (revision > *now) {
+      co_return Status::InvalidArgument("revision " + std::to_string(revision) +
+                                        " is in the future (now " + std::to_string(*now) + ")");
+    }
+    const uint64_t ts = revision != 0 ? revision : *now;
+    txn::TxnNode* node = txn_;
+    milliseconds timeout = TimeoutOf(timeout_ms);
+    auto op = internal::AwaitCallback<Status>([node, ts, timeout](std::function<void(Status)> done) {
+      node->WaitForWrites(ts, timeout, std::move(done));
+    });
+    s = co_await std::move(op);
+    if (!s.ok()) co_return Translate(std::move(s));
+    co_return ts;
+  }
+
   static void SetId(replica::KvCommand& cmd, const WriteId& id) {
     cmd.client_id = id.client_id;
     cmd.request_seq = id.request_seq;
@@ -369,8 +469,15 @@ class KvService {
     co_return std::move(out.result);
   }
 
+  // What ProposeTxn's callback delivers; default-constructible for Asio.
+  struct TxnOutcome {
+    Status status;
+    txn::TxnCommandResult result;
+  };
+
   net::RpcServer& server_;
   replica::KvNode& node_;
+  txn::TxnNode* const txn_;  // the same node when it is MVCC; null for a plain KvNode
   const ServiceOptions options_;
 };
 
@@ -391,10 +498,8 @@ void RegisterObserved(net::RpcServer& server, const ServiceOptions& options, Han
   });
 }
 
-}  // namespace
-
-void RegisterKvService(net::RpcServer& server, replica::KvNode& node, const ServiceOptions& options) {
-  auto svc = std::make_shared<KvService>(server, node, options);
+void RegisterMethods(net::RpcServer& server, std::shared_ptr<KvService> svc,
+                     const ServiceOptions& options) {
   RegisterObserved<GetMethod>(server, options,
                               [svc](GetRequest r) { return svc->Get(std::move(r)); });
   RegisterObserved<ScanMethod>(server, options,
@@ -424,6 +529,21 @@ void RegisterKvService(net::RpcServer& server, replica::KvNode& node, const Serv
       [svc](SnapshotSaveRequest, net::ServerWriter<SnapshotSaveChunk>& w) {
         return svc->SnapshotSave(w);
       });
+}
+
+}  // namespace
+
+void RegisterKvService(net::RpcServer& server, replica::KvNode& node, const ServiceOptions& options) {
+  RegisterMethods(server, std::make_shared<KvService>(server, node, nullptr, options), options);
+}
+
+void RegisterKvService(net::RpcServer& server, txn::TxnNode& node, const ServiceOptions& options) {
+  auto svc = std::make_shared<KvService>(server, node, &node, options);
+  RegisterMethods(server, svc, options);
+  RegisterObserved<TsoMethod>(server, options,
+                              [svc](TsoRequest r) { return svc->Tso(std::move(r)); });
+  RegisterObserved<TxnMethod>(server, options,
+                              [svc](TxnRequest r) { return svc->Txn(std::move(r)); });
 }
 
 }  // namespace tinykv::client

@@ -43,20 +43,15 @@ Result<HashCheckReport> KvNode::CheckStateHashSync(std::chrono::milliseconds tim
 
 namespace {
 
-class KvNodeImpl final : public KvNode {
+class KvNodeImpl final : public ReplicaKvNode {
  public:
-  KvNodeImpl(NodeIdentity identity, std::unique_ptr<PeerHost> own_host, PeerHost* host,
-             std::unique_ptr<Replica> replica)
-      : identity_(identity),
-        own_host_(std::move(own_host)),
-        host_(host),
-        replica_(std::move(replica)),
-        sm_(static_cast<KvStateMachine*>(&replica_->state_machine())) {}
-  ~KvNodeImpl() override { Stop(); }
+  explicit KvNodeImpl(ReplicaParts parts)
+      : ReplicaKvNode(std::move(parts)),
+        sm_(static_cast<KvStateMachine*>(&replica().state_machine())) {}
 
   void Propose(KvCommand cmd, std::chrono::milliseconds timeout,
                std::function<void(Result<KvCommandResult>)> done) override {
-    replica_->Propose(EncodeKvCommand(cmd), timeout,
+    replica().Propose(EncodeKvCommand(cmd), timeout,
                       [done = std::move(done)](Result<std::string> r) {
                         if (!r.ok()) {
                           done(r.status());
@@ -71,60 +66,25 @@ class KvNodeImpl final : public KvNode {
                         done(std::move(res));
                       });
   }
-  void ProposeMemberChange(MemberChange change, std::chrono::milliseconds timeout,
-                           std::function<void(Result<MemberChangeResult>)> done) override {
-    replica_->ProposeMemberChange(std::move(change), timeout, std::move(done));
-  }
-  void ReadBarrier(std::chrono::milliseconds timeout, std::function<void(Status)> done) override {
-    replica_->ReadBarrier(timeout, std::move(done));
-  }
   Result<std::optional<std::string>> Get(const std::string& key) override {
-    TINYKV_RETURN_IF_ERROR(replica_->Alarm());
+    TINYKV_RETURN_IF_ERROR(replica().Alarm());
     return sm_->Get(key);
   }
   Result<std::vector<std::pair<std::string, std::string>>> Scan(const std::string& start,
                                                                 const std::string& end,
                                                                 size_t limit) override {
-    TINYKV_RETURN_IF_ERROR(replica_->Alarm());
+    TINYKV_RETURN_IF_ERROR(replica().Alarm());
     return sm_->Scan(start, end, limit);
-  }
-  void CheckStateHash(std::chrono::milliseconds timeout,
-                      std::function<void(Result<HashCheckReport>)> done) override {
-    replica_->CheckStateHash(timeout, std::move(done));
-  }
-  void CheckpointCopy(std::function<void(Result<StateCheckpoint>)> done) override {
-    replica_->CheckpointCopy(std::move(done));
-  }
-  KvNodeStatus GetStatus() override { return replica_->GetStatus(); }
-  PeerHostStats peer_stats() const override { return host_->stats(); }
-  NodeIdentity identity() const override { return identity_; }
-  uint16_t peer_port() const override { return host_->port(); }
-  void SetPeerAddress(uint64_t id, std::string address) override {
-    host_->SetAddress(id, std::move(address));
-  }
-  Status TransferLeadership(uint64_t to, std::chrono::milliseconds timeout) override {
-    return replica_->TransferLeadership(to, timeout);
-  }
-  void SetDroppedPeers(std::set<uint64_t> peers) override {
-    replica_->SetDroppedPeers(std::move(peers));
-  }
-  void SetDropProbability(double p) override { replica_->SetDropProbability(p); }
-  void Stop() override {
-    replica_->Stop();
-    if (own_host_) own_host_->Stop();
   }
 
  private:
-  const NodeIdentity identity_;
-  std::unique_ptr<PeerHost> own_host_;  // null when the host is shared
-  PeerHost* host_;
-  std::unique_ptr<Replica> replica_;
-  KvStateMachine* sm_;  // owned by replica_
+  KvStateMachine* sm_;  // owned by the replica
 };
 
 }  // namespace
 
-Result<std::unique_ptr<KvNode>> KvNode::Open(const KvNodeOptions& options) {
+Result<ReplicaParts> OpenReplicaParts(const KvNodeOptions& options,
+                                      const OpenStateMachineFn& open_sm) {
   if (options.id == 0) return Status::InvalidArgument("node id must be >= 1");
   if (options.data_dir.empty()) return Status::InvalidArgument("data_dir is required");
   if (!options.peers.count(options.id))
@@ -143,29 +103,29 @@ Result<std::unique_ptr<KvNode>> KvNode::Open(const KvNodeOptions& options) {
     for (const auto& [id, addr] : options.peers) ids.push_back(id);
     cluster_id = ComputeClusterId(std::move(ids), options.cluster_token);
   }
-  TINYKV_ASSIGN_OR_RETURN(NodeIdentity identity,
+  ReplicaParts parts;
+  TINYKV_ASSIGN_OR_RETURN(parts.identity,
                           CheckIdentity(options.data_dir, options.id, cluster_id, options.env));
-  std::unique_ptr<PeerHost> own_host;
-  PeerHost* host = options.host;
-  if (host == nullptr) {
+  parts.host = options.host;
+  if (parts.host == nullptr) {
     PeerHostOptions ho;
     ho.node_id = options.id;
     ho.listen = options.peer_listen;
     ho.io_threads = options.io_threads;
-    ho.cluster_id = identity.cluster_id;  // 0 (a joined member): hellos not checked
+    ho.cluster_id = parts.identity.cluster_id;  // 0 (a joined member): hellos not checked
     ho.server_tls = options.peer_server_tls;
     ho.client_tls = options.peer_client_tls;
-    TINYKV_ASSIGN_OR_RETURN(own_host, PeerHost::Start(ho));
-    host = own_host.get();
-  } else if (host->node_id() != options.id) {
+    TINYKV_ASSIGN_OR_RETURN(parts.own_host, PeerHost::Start(ho));
+    parts.host = parts.own_host.get();
+  } else if (parts.host->node_id() != options.id) {
     return Status::InvalidArgument("the shared peer host is node " +
-                                   std::to_string(host->node_id()) + ", not " +
+                                   std::to_string(parts.host->node_id()) + ", not " +
                                    std::to_string(options.id));
   }
   const std::filesystem::path dir = GroupDir(options.data_dir, options.group);
-  auto sm = KvStateMachine::Open(dir / "kv", options.env);
+  auto sm = open_sm(dir);
   if (!sm.ok()) {
-    if (own_host) own_host->Stop();
+    if (parts.own_host) parts.own_host->Stop();
     return sm.status();
   }
   ReplicaOptions ro;
@@ -185,13 +145,24 @@ Result<std::unique_ptr<KvNode>> KvNode::Open(const KvNodeOptions& options) {
   ro.clock = options.clock;
   ro.env = options.env;
   ro.TEST_on_send = options.TEST_on_send;
-  auto replica = Replica::Open(ro, host, std::move(sm).value());
+  auto replica = Replica::Open(ro, parts.host, std::move(sm).value());
   if (!replica.ok()) {
-    if (own_host) own_host->Stop();
+    if (parts.own_host) parts.own_host->Stop();
     return replica.status();
   }
-  return std::unique_ptr<KvNode>(
-      new KvNodeImpl(identity, std::move(own_host), host, std::move(replica).value()));
+  parts.replica = std::move(replica).value();
+  return parts;
+}
+
+Result<std::unique_ptr<KvNode>> KvNode::Open(const KvNodeOptions& options) {
+  TINYKV_ASSIGN_OR_RETURN(
+      ReplicaParts parts,
+      OpenReplicaParts(options, [&](const std::filesystem::path& dir)
+                                    -> Result<std::unique_ptr<StateMachine>> {
+        TINYKV_ASSIGN_OR_RETURN(auto sm, KvStateMachine::Open(dir / "kv", options.env));
+        return std::unique_ptr<StateMachine>(std::move(sm));
+      }));
+  return std::unique_ptr<KvNode>(new KvNodeImpl(std::move(parts)));
 }
 
 }  // namespace tinykv::replica

@@ -75,6 +75,13 @@ class ReplicaImpl final : public Replica, public GroupEndpoint {
   StateMachine& state_machine() override { return *sm_; }
   uint64_t group() const override { return opts_.group; }
   uint64_t id() const override { return id_; }
+  uint64_t leader_term() const override {
+    // term_ and role_ are stored one after the other: a term read on both
+    // sides of the role is the term that role was held in.
+    const uint64_t t = term_.load();
+    if (static_cast<raft::StateRole>(role_.load()) != raft::StateRole::kLeader) return 0;
+    return term_.load() == t ? t : 0;
+  }
   Status TransferLeadership(uint64_t to, std::chrono::milliseconds timeout) override;
   void SetDroppedPeers(std::set<uint64_t> peers) override;
   void SetDropProbability(double p) override;

@@ -121,7 +121,8 @@ std::string_view StatusCodeName(Status::Code code);
 
 // The first byte of a Status detail: what the rest of it encodes.
 enum class StatusDetailKind : unsigned char {
-  kRouting = 1,  // a RoutingError (routing_error.h)
+  kRouting = 1,   // a RoutingError (routing_error.h)
+  kKeyError = 2,  // a transaction KeyError (phase4_txn: txn/key_error.h)
 };
 
 }  // namespace tinykv

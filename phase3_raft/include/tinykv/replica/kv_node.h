@@ -170,4 +170,75 @@ class KvNode {
   virtual void Stop() = 0;
 };
 
+// ---- Building a node over another state machine ----
+//
+// KvNode::Open is: check the data dir's identity, start (or join) the
+// transport, open a state machine in the group's directory, start a
+// Replica over it. A node over another state machine (phase 4's TxnNode,
+// over MVCC) does the same with its own state machine: OpenReplicaParts is
+// that sequence, and ReplicaKvNode the KvNode methods that only forward to
+// the replica and the transport.
+
+// What OpenReplicaParts built; the node owns all of it.
+struct ReplicaParts {
+  NodeIdentity identity;
+  std::unique_ptr<PeerHost> own_host;  // null when the host is shared
+  PeerHost* host = nullptr;
+  std::unique_ptr<Replica> replica;
+};
+
+// Opens the state machine with `open_sm(group_dir)` and starts a replica of
+// group options.group over it, as KvNode::Open does (its errors too).
+using OpenStateMachineFn =
+    std::function<Result<std::unique_ptr<StateMachine>>(const std::filesystem::path& group_dir)>;
+[[nodiscard]] Result<ReplicaParts> OpenReplicaParts(const KvNodeOptions& options,
+                                                    const OpenStateMachineFn& open_sm);
+
+// The KvNode methods that forward to a Replica and its transport; a node
+// type adds Propose, Get and Scan.
+class ReplicaKvNode : public KvNode {
+ public:
+  explicit ReplicaKvNode(ReplicaParts parts) : parts_(std::move(parts)) {}
+  ~ReplicaKvNode() override { Stop(); }
+
+  void ProposeMemberChange(MemberChange change, std::chrono::milliseconds timeout,
+                           std::function<void(Result<MemberChangeResult>)> done) override {
+    parts_.replica->ProposeMemberChange(std::move(change), timeout, std::move(done));
+  }
+  void ReadBarrier(std::chrono::milliseconds timeout, std::function<void(Status)> done) override {
+    parts_.replica->ReadBarrier(timeout, std::move(done));
+  }
+  void CheckStateHash(std::chrono::milliseconds timeout,
+                      std::function<void(Result<HashCheckReport>)> done) override {
+    parts_.replica->CheckStateHash(timeout, std::move(done));
+  }
+  void CheckpointCopy(std::function<void(Result<StateCheckpoint>)> done) override {
+    parts_.replica->CheckpointCopy(std::move(done));
+  }
+  KvNodeStatus GetStatus() override { return parts_.replica->GetStatus(); }
+  PeerHostStats peer_stats() const override { return parts_.host->stats(); }
+  NodeIdentity identity() const override { return parts_.identity; }
+  uint16_t peer_port() const override { return parts_.host->port(); }
+  void SetPeerAddress(uint64_t id, std::string address) override {
+    parts_.host->SetAddress(id, std::move(address));
+  }
+  Status TransferLeadership(uint64_t to, std::chrono::milliseconds timeout) override {
+    return parts_.replica->TransferLeadership(to, timeout);
+  }
+  void SetDroppedPeers(std::set<uint64_t> peers) override {
+    parts_.replica->SetDroppedPeers(std::move(peers));
+  }
+  void SetDropProbability(double p) override { parts_.replica->SetDropProbability(p); }
+  void Stop() override {
+    parts_.replica->Stop();
+    if (parts_.own_host) parts_.own_host->Stop();
+  }
+
+ protected:
+  Replica& replica() { return *parts_.replica; }
+
+ private:
+  ReplicaParts parts_;
+};
+
 }  // namespace tinykv::replica

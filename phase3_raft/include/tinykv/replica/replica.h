@@ -204,6 +204,9 @@ class Replica {
                                                      std::chrono::milliseconds timeout);
 
   virtual ReplicaStatus GetStatus() = 0;
+  // The current term if this replica is the leader, else 0. Cheap (no lock,
+  // no I/O): for checks made on every request, where GetStatus is too dear.
+  virtual uint64_t leader_term() const = 0;
   // The state machine (its own methods say what is safe from other threads).
   virtual StateMachine& state_machine() = 0;
   virtual uint64_t group() const = 0;

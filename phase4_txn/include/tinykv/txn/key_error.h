@@ -8,8 +8,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
+#include "tinykv/common/bytes.h"
+#include "tinykv/common/status.h"
 #include "tinykv/txn/mvcc_record.h"
 
 namespace tinykv::txn {
@@ -47,5 +51,23 @@ struct KeyError {
 
 // One line for logs and test failures, e.g. "locked key=a primary=p start_ts=5 ttl_ms=100".
 std::string KeyErrorToString(const KeyError& e);
+
+// The byte encoding of a KeyError (doc/mvcc_format.md "Results"):
+//   byte kind | lp key | lp lock.key | byte lock kind | varint lock start_ts |
+//   varint lock ttl_ms | lp lock primary | varint conflict_start_ts |
+//   varint conflict_commit_ts
+void EncodeKeyError(const KeyError& e, std::string* dst);
+// Consumes one from the front of *in; false on anything malformed (keys are
+// bounded by `max_key_bytes`).
+bool DecodeKeyError(Slice* in, KeyError* e, size_t max_key_bytes);
+
+// A KeyError as a Status, for answers that are Status-shaped (the plain KV
+// API meeting a lock, or a write conflict): Conflict with the message of
+// KeyErrorToString and the KeyError as the detail (status.h
+// StatusDetailKind::kKeyError), so a client reads the lock's fields and
+// resolves it.
+Status KeyErrorStatus(const KeyError& e);
+// The KeyError a Status carries, if its detail is a well-formed one.
+std::optional<KeyError> KeyErrorOf(const Status& s);
 
 }  // namespace tinykv::txn

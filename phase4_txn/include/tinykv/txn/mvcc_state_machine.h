@@ -32,6 +32,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <shared_mutex>
@@ -71,6 +72,15 @@ class MvccStateMachine final : public replica::StateMachine {
   // The oracle's reservation as applied here.
   Result<uint64_t> reserved_ts();
 
+  // Called on the applying thread after each kv-write command applied here
+  // (whatever its outcome: written, refused with a KeyError, or a retry
+  // answered from the client record), with its commit_ts. The node's record
+  // of writes in flight (txn_node.h) learns from it that a timestamp's
+  // write can no longer appear later. Set before the replica starts.
+  void set_kv_write_observer(std::function<void(uint64_t commit_ts)> observer) {
+    kv_write_observer_ = std::move(observer);
+  }
+
  private:
   MvccStateMachine(std::filesystem::path dir, Env* env);
   Status OpenDb();
@@ -85,6 +95,7 @@ class MvccStateMachine final : public replica::StateMachine {
   uint64_t applied_index_ = 0;
   uint64_t applied_term_ = 0;
   std::optional<replica::Membership> membership_;
+  std::function<void(uint64_t)> kv_write_observer_;
 };
 
 }  // namespace tinykv::txn

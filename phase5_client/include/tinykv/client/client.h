@@ -57,6 +57,14 @@
 // write that returns Timeout (or Unavailable after it may have reached the
 // server) has an UNKNOWN outcome: it may have applied.
 //
+// Locks. A read or write that meets a transaction's lock (protocol.h
+// "Revisions") is not an error to the caller: the client resolves the lock
+// -- asks the lock's primary for the transaction's fate (check-txn-status
+// at a fresh timestamp, which rolls an expired transaction back), then
+// commits or rolls back the lock met -- and retries; a live lock is waited
+// out, polling with backoff, until the call's deadline. Transactions:
+// txn.h.
+//
 // Thread safety: every method is thread-safe; many threads may share one
 // Client (its connections are multiplexed). Calls block the calling thread;
 // they must not be made from an Asio io thread of this client.
@@ -66,12 +74,16 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "tinykv/client/protocol.h"
@@ -80,6 +92,8 @@
 #include "tinykv/common/result.h"
 #include "tinykv/common/status.h"
 #include "tinykv/net/client.h"
+#include "tinykv/txn/key_error.h"
+#include "tinykv/txn/txn_command.h"
 
 namespace tinykv::client {
 
@@ -127,6 +141,9 @@ struct ClientOptions {
 struct CallOptions {
   std::optional<std::chrono::milliseconds> timeout;  // default: ClientOptions::timeout
   bool serializable = false;  // reads only: any node answers from its own state, maybe stale
+  // Reads only: at this revision (a commit timestamp: what writes answer
+  // with); 0 = now. A server without MVCC answers NotSupported.
+  uint64_t revision = 0;
 };
 
 struct CasResult {
@@ -162,6 +179,8 @@ class Client {
 
   // nullopt when the key does not exist.
   Result<std::optional<std::string>> Get(const std::string& key, const CallOptions& opts = {});
+  // The same, with the revision the read was made at.
+  Result<GetResponse> GetWithRevision(const std::string& key, const CallOptions& opts = {});
   Status Put(const std::string& key, const std::string& value, const CallOptions& opts = {});
   // Succeeds whether or not the key existed.
   Status Delete(const std::string& key, const CallOptions& opts = {});
@@ -169,8 +188,9 @@ class Client {
   Result<uint64_t> DeleteRange(const std::string& start, const std::string& end,
                                const CallOptions& opts = {});
   // Pairs in [start, end) (end empty: to the end) in key order, at most
-  // `limit` (0: all). Fetched in pages; each page is linearizable (or
-  // serializable) on its own, the whole scan is not one snapshot.
+  // `limit` (0: all). Fetched in pages, all at the revision of the first
+  // (opts.revision, or the first page's linearizable read point): one
+  // snapshot, whatever writes run meanwhile.
   Result<std::vector<KeyValue>> Scan(const std::string& start, const std::string& end,
                                      uint64_t limit = 0, const CallOptions& opts = {},
                                      bool keys_only = false);
@@ -178,6 +198,23 @@ class Client {
   // (expected nullopt: iff the key is absent).
   Result<CasResult> Cas(const std::string& key, const std::optional<std::string>& expected,
                         const std::string& value, const CallOptions& opts = {});
+
+  // `count` consecutive timestamps from the leader's oracle; the first.
+  Result<uint64_t> Timestamps(uint32_t count = 1, const CallOptions& opts = {});
+  // One transaction command (phase4_txn txn_command.h), sent to the leader
+  // and retried like a write; KeyErrors are in the result. For txn.h.
+  Result<txn::TxnCommandResult> RunTxnCommand(const txn::TxnCommand& cmd,
+                                              const CallOptions& opts = {});
+  // Resolves a lock met by a read or write (see "Locks"): OK once it is
+  // committed or rolled back; while its transaction lives, waits a little
+  // (at most its TTL left, capped) and returns OK for the caller to retry.
+  Status ResolveLock(const txn::LockInfo& lock, const CallOptions& opts = {});
+
+  // Runs `job` on this client's background thread (in order, one at a
+  // time): a transaction's secondary commits. The destructor runs the jobs
+  // still queued before it closes; WaitForBackground waits for them.
+  void RunInBackground(std::function<void()> job);
+  void WaitForBackground();
 
   // One endpoint's own view (no routing, no retry beyond connecting).
   Result<StatusResponse> EndpointStatus(const std::string& endpoint,
@@ -240,9 +277,11 @@ class Client {
 
   // The retry loop. leader_only: only the leader answers this call, so a
   // success confirms the target as leader.
+  // Locks met are resolved (ResolveLockUntil) and the call retried.
   template <typename M>
   Result<typename M::Response> Invoke(typename M::Request request, Deadline deadline,
                                       bool leader_only = true);
+  Status ResolveLockUntil(const txn::LockInfo& lock, Deadline deadline);
   Deadline DeadlineOf(const CallOptions& opts) const;
   std::chrono::milliseconds Left(Deadline deadline) const;  // 0 once it passed
   std::string PickTarget();
@@ -268,6 +307,13 @@ class Client {
 
   std::atomic<uint64_t> calls_{0}, attempts_{0}, retries_{0}, redirects_{0}, discoveries_{0},
       sessions_{0};
+
+  std::mutex background_mu_;
+  std::condition_variable background_cv_;
+  std::deque<std::function<void()>> background_jobs_;  // guarded by background_mu_
+  bool background_stop_ = false;                       // guarded by background_mu_
+  bool background_running_ = false;                    // guarded by background_mu_
+  std::thread background_;                             // started by the first job
 };
 
 // Whether a failed attempt may be tried again (on another endpoint, after a

@@ -31,10 +31,20 @@
 // short unary call that can be retried on any node (reads are idempotent),
 // so a scan survives a leader change half-way: the client resumes on the new
 // leader from the continuation key. The server holds no state between
-// pages, and each page is one linearizable read of a bounded size (the
-// server caps a page at kMaxScanPageItems pairs / kMaxScanPageBytes). The
-// cost: a multi-page scan is not one point-in-time snapshot (each page is
-// linearizable on its own), and a long scan pays one round trip per page.
+// pages, and each page is a read of a bounded size (the server caps a page
+// at kMaxScanPageItems pairs / kMaxScanPageBytes). The first page is a
+// linearizable read at a fresh revision; the client reads every later page
+// at that same revision, so the whole scan is one snapshot. The cost: a
+// long scan pays one round trip per page.
+//
+// Revisions. The server keeps every key in MVCC (phase4_txn): each write
+// commits at a timestamp from the leader's oracle -- its revision, which
+// every write answers with -- and a read can be made at any revision
+// (Get/Scan `revision`, 0 = now; one in the future is refused). A read or
+// write that meets a transaction's lock fails with Conflict whose detail is
+// the lock (status.h StatusDetailKind::kKeyError, phase4_txn key_error.h):
+// the client resolves it (check the primary, roll forward or back) and
+// retries. Tso and Txn are the transaction protocol (client.h Txn).
 #pragma once
 
 #include <cstddef>
@@ -103,17 +113,22 @@ struct GetRequest {
   std::string key;
   bool serializable = false;  // true: answer from this node's state machine, possibly stale
   uint32_t timeout_ms = 0;
+  // The revision (a commit timestamp) to read at; 0 = now. See "Revisions".
+  uint64_t revision = 0;
   template <class A>
   void serialize(A& a) {
     a(key, serializable, timeout_ms);
+    net::TrailingField(a, revision);
   }
 };
 struct GetResponse {
   bool found = false;
   std::string value;
+  uint64_t revision = 0;  // the revision the read was made at (0: the newest state)
   template <class A>
   void serialize(A& a) {
     a(found, value);
+    net::TrailingField(a, revision);
   }
 };
 
@@ -128,12 +143,15 @@ struct PutRequest {
     a(key, value, id, timeout_ms);
   }
 };
-// Every write answers with the Raft index at which it applied.
+// Every write answers with the Raft index at which it applied, and its
+// revision (its commit timestamp; 0 from a server without MVCC).
 struct WriteResponse {
   uint64_t index = 0;
+  uint64_t revision = 0;
   template <class A>
   void serialize(A& a) {
     a(index);
+    net::TrailingField(a, revision);
   }
 };
 
@@ -162,9 +180,11 @@ struct DeleteRangeRequest {
 struct DeleteRangeResponse {
   uint64_t deleted = 0;  // keys removed
   uint64_t index = 0;
+  uint64_t revision = 0;
   template <class A>
   void serialize(A& a) {
     a(deleted, index);
+    net::TrailingField(a, revision);
   }
 };
 
@@ -176,9 +196,13 @@ struct ScanRequest {
   bool keys_only = false;
   bool serializable = false;
   uint32_t timeout_ms = 0;
+  // The revision to read at; 0 = now. The client passes the first page's
+  // answer on to every later page, so a scan is one snapshot.
+  uint64_t revision = 0;
   template <class A>
   void serialize(A& a) {
     a(start, end, limit, keys_only, serializable, timeout_ms);
+    net::TrailingField(a, revision);
   }
 };
 struct KeyValue {
@@ -196,9 +220,11 @@ struct ScanResponse {
   // start = next_key (the successor of the last key returned).
   bool more = false;
   std::string next_key;
+  uint64_t revision = 0;  // the revision the page was read at (0: the newest state)
   template <class A>
   void serialize(A& a) {
     a(kvs, more, next_key);
+    net::TrailingField(a, revision);
   }
 };
 
@@ -220,9 +246,11 @@ struct CasResponse {
   bool has_current = false;  // on failure: whether the key exists ...
   std::string current;       // ... and its value
   uint64_t index = 0;
+  uint64_t revision = 0;
   template <class A>
   void serialize(A& a) {
     a(succeeded, has_current, current, index);
+    net::TrailingField(a, revision);
   }
 };
 
@@ -352,6 +380,47 @@ struct SnapshotSaveChunk {
   }
 };
 
+// ---- Tso: timestamps from the oracle (the leader's) ----
+// `count` consecutive timestamps [ts, ts + count): a transaction's start_ts
+// and commit_ts, and the current_ts of a lock check.
+struct TsoRequest {
+  uint32_t count = 1;
+  template <class A>
+  void serialize(A& a) {
+    a(count);
+  }
+};
+struct TsoResponse {
+  uint64_t ts = 0;
+  template <class A>
+  void serialize(A& a) {
+    a(ts);
+  }
+};
+
+// ---- Txn: one transaction command (prewrite, commit, rollback,
+// check-txn-status, resolve-lock, heartbeat), proposed through Raft ----
+// `command` is the MVCC state machine's own encoding of the command
+// (phase4_txn doc/mvcc_format.md "Commands": versioned, bounded and fuzzed),
+// `result` that of its result (KeyErrors are answers in it, not errors of
+// the call). The server refuses the commands that are not a client's
+// (reserve-ts, GC, KV writes) with InvalidArgument.
+struct TxnRequest {
+  std::string command;
+  uint32_t timeout_ms = 0;
+  template <class A>
+  void serialize(A& a) {
+    a(command, timeout_ms);
+  }
+};
+struct TxnResponse {
+  std::string result;
+  template <class A>
+  void serialize(A& a) {
+    a(result);
+  }
+};
+
 // ---- Method declarations ----
 // Writes are marked idempotent: with a WriteId they are (the state machine
 // deduplicates), so the RPC layer may resend them after a lost connection.
@@ -380,6 +449,11 @@ using MemberPromoteMethod =
 using MemberRemoveMethod = net::UnaryMethod<method_id::kMemberRemove, "tinykv.MemberRemove",
                                             MemberRemoveRequest, MemberChangeResponse,
                                             kNotIdempotent>;
+using TsoMethod = net::UnaryMethod<method_id::kTso, "tinykv.Tso", TsoRequest, TsoResponse, kIdempotent>;
+// Every client command is safe to resend: prewrite, commit, rollback and
+// resolve-lock of the same transaction are idempotent by their rules
+// (phase4_txn txn_executor.h), check-txn-status and heartbeat are too.
+using TxnMethod = net::UnaryMethod<method_id::kTxn, "tinykv.Txn", TxnRequest, TxnResponse, kIdempotent>;
 using SnapshotSaveMethod = net::StreamMethod<method_id::kSnapshotSave, "tinykv.SnapshotSave",
                                              SnapshotSaveRequest, SnapshotSaveChunk, kIdempotent>;
 

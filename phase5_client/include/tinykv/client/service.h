@@ -1,9 +1,12 @@
 // The client-facing KV service: the server side of protocol.h.
 //
 // RegisterKvService registers every method of the client protocol (Get, Put,
-// Delete, DeleteRange, Scan, Cas, Status, MemberList) on a phase 2 RpcServer,
-// backed by one replicated replica::KvNode. tinykv-server (phase 6) and the
-// in-process LocalCluster (local_cluster.h) call it.
+// Delete, DeleteRange, Scan, Cas, Status, MemberList, ...) on a phase 2
+// RpcServer, backed by one replicated node: a txn::TxnNode (MVCC:
+// revisions, reads at a revision, and the Tso and Txn methods of
+// transactions; what tinykv-server and LocalCluster run), or a plain
+// replica::KvNode (one version per key, no revisions, no transactions: the
+// phase 3 node and test doubles).
 //
 // Semantics:
 //   * Writes become KvCommands carrying the request's (client_id,
@@ -11,8 +14,11 @@
 //     answers once the command has applied on this node. A follower answers
 //     NotLeader("leader=N addr=HOST:PORT") at once (addr when known).
 //   * Reads are linearizable by default: KvNode::ReadBarrier (ReadIndex), then
-//     a local read. With `serializable` the node reads its own state machine
-//     at once (any node, possibly stale).
+//     a local read -- on MVCC at the request's revision or a fresh one from
+//     the oracle, once the writes below it in flight are done
+//     (TxnNode::WaitForWrites). With `serializable` the node reads its own
+//     state machine at once (any node, possibly stale; the newest state
+//     unless a revision is given).
 //   * Timeouts: the request's timeout_ms, or ServiceOptions::default_timeout_ms
 //     when it carries none. A write that times out has an unknown outcome;
 //     the client's retry with the same WriteId is applied at most once.
@@ -34,6 +40,7 @@
 #include "tinykv/common/status.h"
 #include "tinykv/net/server.h"
 #include "tinykv/replica/kv_node.h"
+#include "tinykv/txn/txn_node.h"
 
 namespace tinykv::client {
 
@@ -66,5 +73,6 @@ struct ServiceOptions {
 // REQUIRES: before server.Start(); node outlives server (shut the server
 // down before stopping the node).
 void RegisterKvService(net::RpcServer& server, replica::KvNode& node, const ServiceOptions& options);
+void RegisterKvService(net::RpcServer& server, txn::TxnNode& node, const ServiceOptions& options);
 
 }  // namespace tinykv::client

@@ -1,0 +1,142 @@
+// TxnNode: one member of a replicated group over the MVCC state machine --
+// the node tinykv-server runs. It is a replica::KvNode (so the client
+// service, the server and the in-process clusters drive it as they drive
+// the plain KV node), plus the timestamp oracle (tso.h) and the
+// transaction commands (txn_command.h) for clients that run Percolator
+// transactions.
+//
+// The plain KV API on MVCC. Propose(KvCommand) takes a commit timestamp
+// from the oracle and proposes a KvWriteCmd (put, delete, cas,
+// delete-range, with exactly-once retries) that commits in one step at it;
+// its result carries that timestamp as the write's revision. A refusal with
+// kWriteConflict means another write to the key took a newer timestamp
+// first (proposals from several threads can enter the log out of timestamp
+// order); the node retries with a fresh timestamp, a few times. A refusal
+// with kLocked (a transaction holds the key) is returned as KeyErrorStatus
+// (key_error.h), for the client to resolve the lock and retry.
+//
+// Reads at a timestamp, and the writes in flight. A write's timestamp is
+// handed out before its entry applies, so a read at ts could miss a write
+// with a smaller timestamp that applies just after it -- and a second read
+// at the same ts would then see it: no snapshot at all (a transaction that
+// read the key at its start_ts could overwrite the write without a
+// conflict: a lost update). The node therefore records the timestamp of
+// every kv-write it proposes, under the same lock that hands it out, until
+// that write's fate is known here (it applied, whatever its outcome, or it
+// was refused before entering the log, or this node's term ended: a new
+// leader applies every entry of earlier terms before it serves a read).
+// WaitForWrites(ts) completes once no recorded write is below ts (NotLeader
+// if the term ends meanwhile, Timeout at its deadline); every read at a
+// timestamp waits for it first (TiKV's concurrency manager does
+// the same with in-memory locks). Transaction commits need no such record:
+// their locks are applied before the commit timestamp is taken, and a
+// reader meets the lock.
+//
+// Thread safety: as KvNode. Callbacks run on the replica's driver thread,
+// or on the caller's thread when the answer is known at once.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "tinykv/replica/kv_node.h"
+#include "tinykv/txn/mvcc_reader.h"
+#include "tinykv/txn/mvcc_state_machine.h"
+#include "tinykv/txn/tso.h"
+#include "tinykv/txn/txn_command.h"
+
+namespace tinykv::txn {
+
+struct TxnNodeOptions {
+  TsoOptions tso;                // window sizes; the clock defaults to the node's
+  int tso_reserve_timeout_ms = 3000;
+  int kv_write_attempts = 5;     // proposals of one KV write before kWriteConflict is returned
+};
+
+class TxnNode final : public replica::ReplicaKvNode {
+ public:
+  // As KvNode::Open, with the MVCC state machine in the group dir's mvcc/.
+  [[nodiscard]] static Result<std::unique_ptr<TxnNode>> Open(const replica::KvNodeOptions& options,
+                                                             const TxnNodeOptions& txn = {});
+  ~TxnNode() override;
+
+  // ---- the plain KV API (replica::KvNode) ----
+  void Propose(replica::KvCommand cmd, std::chrono::milliseconds timeout,
+               std::function<void(Result<replica::KvCommandResult>)> done) override;
+  // The newest committed value (a read at the largest timestamp, waiting
+  // for nothing: for serializable and test reads). Conflict
+  // (KeyErrorStatus) when a transaction's lock is on the key.
+  Result<std::optional<std::string>> Get(const std::string& key) override;
+  Result<std::vector<std::pair<std::string, std::string>>> Scan(const std::string& start,
+                                                                const std::string& end,
+                                                                size_t limit) override;
+
+  // ---- timestamps and transactions ----
+  // `count` consecutive timestamps from the oracle (Tso::GetTimestamps):
+  // NotLeader on a follower. May block for one reservation round.
+  Result<uint64_t> GetTimestamps(uint32_t count);
+  // A transaction command a client sends: prewrite, commit, rollback,
+  // check-txn-status, resolve-lock, heartbeat. InvalidArgument for the
+  // others (the oracle's reservations, GC and KV writes are the node's
+  // own) and for a command ValidateTxnCommand refuses.
+  void ProposeTxn(TxnCommand cmd, std::chrono::milliseconds timeout,
+                  std::function<void(Result<TxnCommandResult>)> done);
+  // `done(OK)` once every kv-write this node handed a timestamp below `ts`
+  // has applied or failed (see the header comment); Timeout at the
+  // deadline.
+  void WaitForWrites(uint64_t ts, std::chrono::milliseconds timeout,
+                     std::function<void(Status)> done);
+  // Snapshot reads of the applied state at ts (mvcc_reader.h): call after
+  // ReadBarrier and WaitForWrites(ts) for a linearizable snapshot.
+  Result<ReadResult> GetAt(const std::string& key, uint64_t ts);
+  Result<ScanResult> ScanAt(const std::string& start, const std::string& end, uint64_t ts,
+                            size_t limit);
+
+  // Kv-writes with a timestamp whose fate is not known yet (tests, metrics).
+  size_t writes_in_flight();
+
+ private:
+  struct Waiter {
+    uint64_t ts;
+    std::chrono::steady_clock::time_point deadline;
+    std::function<void(Status)> done;
+  };
+
+  TxnNode(replica::ReplicaParts parts, const TxnNodeOptions& txn);
+  // Hands out a timestamp and records it in flight, in one step.
+  Result<uint64_t> BeginWrite();
+  // The write at ts is applied, refused, or can no longer apply later.
+  void EndWrite(uint64_t ts);
+  // One attempt of a KV write; retries on kWriteConflict.
+  void ProposeKvWrite(std::shared_ptr<replica::KvCommand> cmd,
+                      std::chrono::steady_clock::time_point deadline, int attempts_left,
+                      std::function<void(Result<replica::KvCommandResult>)> done);
+  // Completes the waiters no write below their ts holds up, and those past
+  // their deadline. REQUIRES: mu_ NOT held (callbacks run outside it).
+  void ReleaseWaiters();
+  // The reaper thread's loop (ReleaseWaiters every few ms while any wait).
+  void ReapWaiters();
+
+  const TxnNodeOptions options_;
+  MvccStateMachine* sm_;  // owned by the replica
+  Tso tso_;
+  std::mutex mu_;
+  uint64_t in_flight_term_ = 0;               // the leader term the records below belong to
+  std::map<uint64_t, bool> in_flight_;        // ts -> (unused) of kv-writes not known applied
+  std::vector<Waiter> waiters_;
+  bool stopping_ = false;
+  std::condition_variable reaper_cv_;
+  std::thread reaper_;
+};
+
+}  // namespace tinykv::txn

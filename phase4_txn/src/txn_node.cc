@@ -1,0 +1,299 @@
+// TxnNode: see txn_node.h.
+#include "tinykv/txn/txn_node.h"
+
+#include <algorithm>
+
+#include "tinykv/common/check.h"
+#include "tinykv/txn/key_error.h"
+#include "tinykv/txn/timestamp.h"
+
+namespace tinykv::txn {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+milliseconds Left(Clock::time_point deadline) {
+  return std::max(milliseconds(1),
+                  std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
+}
+
+// Proposal outcomes after which the entry is certainly not in the log (or
+// not in any log that can commit it): its timestamp is released at once.
+// Any other failure (Timeout, Cancelled, Unavailable) leaves the entry's
+// fate open; its record goes when it applies or when the term ends.
+bool NeverApplies(const Status& s) {
+  return s.IsNotLeader() || s.IsAborted() || s.IsBusy() || s.IsResourceExhausted() ||
+         s.IsInvalidArgument();
+}
+
+bool IsClientCommand(const TxnCommand& cmd) {
+  return std::holds_alternative<PrewriteCmd>(cmd) || std::holds_alternative<CommitCmd>(cmd) ||
+         std::holds_alternative<RollbackCmd>(cmd) ||
+         std::holds_alternative<CheckTxnStatusCmd>(cmd) ||
+         std::holds_alternative<ResolveLockCmd>(cmd) || std::holds_alternative<HeartbeatCmd>(cmd);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<TxnNode>> TxnNode::Open(const replica::KvNodeOptions& options,
+                                               const TxnNodeOptions& txn) {
+  TINYKV_ASSIGN_OR_RETURN(
+      replica::ReplicaParts parts,
+      replica::OpenReplicaParts(options, [&](const std::filesystem::path& dir)
+                                             -> Result<std::unique_ptr<replica::StateMachine>> {
+        TINYKV_ASSIGN_OR_RETURN(auto sm, MvccStateMachine::Open(dir / "mvcc", options.env));
+        return std::unique_ptr<replica::StateMachine>(std::move(sm));
+      }));
+  TxnNodeOptions o = txn;
+  if (o.tso.clock == nullptr) o.tso.clock = options.clock;
+  return std::unique_ptr<TxnNode>(new TxnNode(std::move(parts), o));
+}
+
+TxnNode::TxnNode(replica::ReplicaParts parts, const TxnNodeOptions& txn)
+    : ReplicaKvNode(std::move(parts)),
+      options_(txn),
+      sm_(static_cast<MvccStateMachine*>(&replica().state_machine())),
+      tso_(txn.tso, ReplicaTsoBackend(&replica(), milliseconds(txn.tso_reserve_timeout_ms))) {
+  // The replica is already applying: entries that applied before the
+  // observer was set were proposed by an earlier run, never recorded here.
+  sm_->set_kv_write_observer([this](uint64_t ts) { EndWrite(ts); });
+  reaper_ = std::thread([this] { ReapWaiters(); });
+}
+
+TxnNode::~TxnNode() {
+  // The replica's driver calls back into this object: stop it before the
+  // members those callbacks use are destroyed (the base would stop it only
+  // after them).
+  Stop();
+  std::vector<Waiter> waiters;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    stopping_ = true;
+    waiters.swap(waiters_);
+  }
+  reaper_cv_.notify_one();
+  reaper_.join();
+  for (Waiter& w : waiters) w.done(Status::Cancelled("txn node stopped"));
+}
+
+Result<uint64_t> TxnNode::GetTimestamps(uint32_t count) {
+  if (count == 0 || count > (uint32_t{1} << kLogicalBits))
+    return Status::InvalidArgument("timestamps: count must be 1.." +
+                                   std::to_string(uint32_t{1} << kLogicalBits));
+  TINYKV_RETURN_IF_ERROR(replica().Alarm());
+  // Under mu_, as BeginWrite: a timestamp handed out for a read is ordered
+  // after every write timestamp already recorded in flight.
+  std::lock_guard<std::mutex> l(mu_);
+  return tso_.GetTimestamps(count);
+}
+
+Result<uint64_t> TxnNode::BeginWrite() {
+  std::lock_guard<std::mutex> l(mu_);
+  const uint64_t term = replica().leader_term();
+  if (term == 0) return Status::NotLeader("txn node: not the leader");
+  TINYKV_ASSIGN_OR_RETURN(uint64_t ts, tso_.GetTimestamp());
+  if (term != in_flight_term_) {
+    // A new term: a write recorded in an older one either applied before
+    // this term's first read (the new leader applies every earlier entry
+    // before it serves one) or never will.
+    in_flight_.clear();
+    in_flight_term_ = term;
+  }
+  in_flight_.emplace(ts, true);
+  return ts;
+}
+
+void TxnNode::EndWrite(uint64_t ts) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    in_flight_.erase(ts);
+  }
+  ReleaseWaiters();
+}
+
+size_t TxnNode::writes_in_flight() {
+  std::lock_guard<std::mutex> l(mu_);
+  return in_flight_.size();
+}
+
+void TxnNode::ReleaseWaiters() {
+  std::vector<std::function<void(Status)>> ready, expired, deposed;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (waiters_.empty()) return;
+    const uint64_t term = replica().leader_term();
+    if (term != in_flight_term_) {
+      // The term ended under the waiting reads: a write of the old term
+      // may still apply after them (committed by the next leader), so they
+      // cannot be answered here; the client retries on the new leader.
+      in_flight_.clear();
+      in_flight_term_ = term;
+      for (Waiter& w : waiters_) deposed.push_back(std::move(w.done));
+      waiters_.clear();
+    }
+    const uint64_t lowest = in_flight_.empty() ? kMaxTs : in_flight_.begin()->first;
+    const auto now = Clock::now();
+    auto it = waiters_.begin();
+    while (it != waiters_.end()) {
+      if (lowest >= it->ts) {
+        ready.push_back(std::move(it->done));
+      } else if (now >= it->deadline) {
+        expired.push_back(std::move(it->done));
+      } else {
+        ++it;
+        continue;
+      }
+      it = waiters_.erase(it);
+    }
+  }
+  for (auto& d : ready) d(Status::OK());
+  for (auto& d : expired)
+    d(Status::Timeout("read: writes below its timestamp did not finish in time"));
+  for (auto& d : deposed) d(Status::NotLeader("read: leadership changed while it waited"));
+}
+
+void TxnNode::WaitForWrites(uint64_t ts, milliseconds timeout, std::function<void(Status)> done) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    const uint64_t term = replica().leader_term();
+    if (term == 0) {
+      // Reads at a timestamp are the leader's (followers serve only
+      // serializable reads, at the newest state).
+    } else {
+      if (term != in_flight_term_) {
+        in_flight_.clear();
+        in_flight_term_ = term;
+      }
+      if (!in_flight_.empty() && in_flight_.begin()->first < ts) {
+        waiters_.push_back(Waiter{ts, Clock::now() + timeout, std::move(done)});
+        reaper_cv_.notify_one();
+        return;
+      }
+    }
+  }
+  done(Status::OK());
+}
+
+void TxnNode::ReapWaiters() {
+  // Waiters are released by the writes they wait for; this thread times
+  // out those whose writes never end (a stalled log) and notices a term
+  // that ended with no write to tell.
+  std::unique_lock<std::mutex> l(mu_);
+  while (!stopping_) {
+    reaper_cv_.wait_for(l, milliseconds(waiters_.empty() ? 1000 : 10));
+    if (stopping_) break;
+    l.unlock();
+    ReleaseWaiters();
+    l.lock();
+  }
+}
+
+void TxnNode::Propose(replica::KvCommand cmd, milliseconds timeout,
+                      std::function<void(Result<replica::KvCommandResult>)> done) {
+  ProposeKvWrite(std::make_shared<replica::KvCommand>(std::move(cmd)), Clock::now() + timeout,
+                 std::max(1, options_.kv_write_attempts), std::move(done));
+}
+
+void TxnNode::ProposeKvWrite(std::shared_ptr<replica::KvCommand> cmd, Clock::time_point deadline,
+                             int attempts_left,
+                             std::function<void(Result<replica::KvCommandResult>)> done) {
+  Status alarm = replica().Alarm();
+  if (!alarm.ok()) {
+    done(alarm);
+    return;
+  }
+  Result<uint64_t> ts = BeginWrite();
+  if (!ts.ok()) {
+    done(ts.status());
+    return;
+  }
+  KvWriteCmd w{*cmd, *ts};
+  Status invalid = ValidateTxnCommand(TxnCommand(w));
+  if (!invalid.ok()) {
+    EndWrite(*ts);
+    done(invalid);
+    return;
+  }
+  const uint64_t commit_ts = *ts;
+  replica().Propose(
+      EncodeTxnCommand(TxnCommand(std::move(w))), Left(deadline),
+      [this, cmd, deadline, attempts_left, commit_ts,
+       done = std::move(done)](Result<std::string> r) mutable {
+        if (!r.ok()) {
+          if (NeverApplies(r.status())) EndWrite(commit_ts);
+          done(r.status());
+          return;
+        }
+        // It applied (the state machine's observer released its record).
+        Result<TxnCommandResult> res = DecodeTxnCommandResult(Slice(*r));
+        if (!res.ok()) {
+          done(res.status().WithContext("txn node: kv write result"));
+          return;
+        }
+        if (!res->errors.empty()) {
+          const KeyError& e = res->errors.front();
+          if (e.kind == KeyError::Kind::kWriteConflict && attempts_left > 1 &&
+              Clock::now() < deadline) {
+            // A newer timestamp got there first: try again above it.
+            ProposeKvWrite(std::move(cmd), deadline, attempts_left - 1, std::move(done));
+            return;
+          }
+          done(KeyErrorStatus(e));
+          return;
+        }
+        replica::KvCommandResult out = std::move(res->kv);
+        out.revision = res->commit_ts;
+        done(std::move(out));
+      });
+}
+
+void TxnNode::ProposeTxn(TxnCommand cmd, milliseconds timeout,
+                         std::function<void(Result<TxnCommandResult>)> done) {
+  if (!IsClientCommand(cmd)) {
+    done(Status::InvalidArgument(
+        "txn: only prewrite, commit, rollback, check-txn-status, resolve-lock and heartbeat "
+        "are client commands"));
+    return;
+  }
+  Status invalid = ValidateTxnCommand(cmd);
+  if (!invalid.ok()) {
+    done(invalid);
+    return;
+  }
+  replica().Propose(EncodeTxnCommand(cmd), timeout,
+                    [done = std::move(done)](Result<std::string> r) {
+                      if (!r.ok()) {
+                        done(r.status());
+                        return;
+                      }
+                      done(DecodeTxnCommandResult(Slice(*r)));
+                    });
+}
+
+Result<ReadResult> TxnNode::GetAt(const std::string& key, uint64_t ts) {
+  TINYKV_RETURN_IF_ERROR(replica().Alarm());
+  return sm_->Get(key, ts);
+}
+
+Result<ScanResult> TxnNode::ScanAt(const std::string& start, const std::string& end, uint64_t ts,
+                                   size_t limit) {
+  TINYKV_RETURN_IF_ERROR(replica().Alarm());
+  return sm_->Scan(start, end, ts, limit);
+}
+
+Result<std::optional<std::string>> TxnNode::Get(const std::string& key) {
+  TINYKV_ASSIGN_OR_RETURN(ReadResult r, GetAt(key, kMaxTs));
+  if (r.error) return KeyErrorStatus(*r.error);
+  return std::move(r.value);
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> TxnNode::Scan(const std::string& start,
+                                                                       const std::string& end,
+                                                                       size_t limit) {
+  TINYKV_ASSIGN_OR_RETURN(ScanResult r, ScanAt(start, end, kMaxTs, limit));
+  if (r.error) return KeyErrorStatus(*r.error);
+  return std::move(r.pairs);
+}
+
+}  // namespace tinykv::txn
