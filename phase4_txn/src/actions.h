@@ -1,6 +1,7 @@
 // The transaction actions behind ExecuteTxnCommand (txn_executor.h), one
 // file each: prewrite.cc, commit.cc, rollback.cc, check_txn_status.cc,
-// resolve_lock.cc, gc.cc, one_phase_write.cc; txn_executor.cc dispatches
+// resolve_lock.cc, gc.cc, one_phase_write.cc, heartbeat.cc, kv_write.cc;
+// txn_executor.cc dispatches
 // and implements reserve-ts. Every action reads through `reader` (the
 // engine as of the command) and adds its writes to `batch`; KeyErrors go
 // to `result->errors`, and the executor drops the batch when there are any.
@@ -31,6 +32,8 @@ Status CheckTxnStatus(ActionContext& ctx, const CheckTxnStatusCmd& cmd);
 Status ResolveLock(ActionContext& ctx, const ResolveLockCmd& cmd);
 Status Gc(ActionContext& ctx, const GcCmd& cmd);
 Status OnePhaseWrite(ActionContext& ctx, const OnePhaseWriteCmd& cmd);
+Status Heartbeat(ActionContext& ctx, const HeartbeatCmd& cmd);
+Status KvWrite(ActionContext& ctx, const KvWriteCmd& cmd);
 
 // Shared steps.
 // REQUIRES: `lock` is the lock on `key`. Its write record at commit_ts, lock gone.
@@ -43,5 +46,19 @@ void CommitLockedKey(ActionContext& ctx, Slice key, const Lock& lock, uint64_t c
 // and it refuses a late prewrite as a write conflict all the same).
 Status RollbackKey(ActionContext& ctx, Slice key, uint64_t start_ts,
                    const std::optional<Lock>& lock);
+
+// A write committed in one step at commit_ts (one-phase and kv writes;
+// start_ts = commit_ts, no lock ever exists). Its checks on `key`: a lock
+// of any transaction -> kLocked; a write record of any kind at or above
+// commit_ts -> kWriteConflict (versions stay in commit order: nothing may
+// commit under an existing one). Answers whether `key` may be written; if
+// not, the KeyError is in ctx.result.errors.
+Result<bool> CheckOneStepWrite(ActionContext& ctx, Slice key, uint64_t commit_ts);
+// The second check alone, for a caller that has checked the locks itself.
+Result<bool> CheckNoWriteAtOrAbove(ActionContext& ctx, Slice key, uint64_t commit_ts);
+// The write itself: a put of `value` (data + write record) or, with
+// nullopt, a delete record, at commit_ts.
+void WriteOneStep(ActionContext& ctx, Slice key, const std::optional<Slice>& value,
+                  uint64_t commit_ts);
 
 }  // namespace tinykv::txn::internal

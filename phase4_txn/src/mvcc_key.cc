@@ -9,10 +9,6 @@ namespace {
 constexpr size_t kGroup = 8;
 constexpr uint8_t kMarkerFull = 0xFF;  // a full group, more follow
 
-void PutBigEndian64(std::string* dst, uint64_t v) {
-  for (int i = 7; i >= 0; --i) dst->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-
 uint64_t GetBigEndian64(const char* p) {
   uint64_t v = 0;
   for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>(p[i]);
@@ -27,6 +23,10 @@ std::string Versioned(char family, Slice user_key, uint64_t ts) {
 }
 
 }  // namespace
+
+void PutBigEndian64(std::string* dst, uint64_t v) {
+  for (int i = 7; i >= 0; --i) dst->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
 
 void EncodeMemcomparable(Slice key, std::string* dst) {
   dst->reserve(dst->size() + (key.size() / kGroup + 1) * (kGroup + 1));

@@ -78,6 +78,13 @@ Result<std::optional<std::string>> MvccReader::GetValue(Slice key, uint64_t star
   return std::optional<std::string>(std::move(r).value());
 }
 
+Result<std::optional<std::string>> MvccReader::GetMeta(Slice engine_key) {
+  auto r = db_->Get(ro_, engine_key);
+  if (r.status().IsNotFound()) return std::optional<std::string>();
+  if (!r.ok()) return r.status();
+  return std::optional<std::string>(std::move(r).value());
+}
+
 Result<std::optional<std::string>> MvccReader::ValueAt(Slice key, uint64_t ts) {
   // The newest put or delete at or below ts; rollback and lock records
   // carry no value and are looked through.
@@ -182,13 +189,28 @@ Result<std::vector<LockInfo>> MvccReader::AllLocks() {
   return out;
 }
 
-Result<std::vector<std::string>> MvccReader::KeysWithWrites() {
+Result<std::optional<LockInfo>> MvccReader::FirstLock(Slice start, Slice end) {
+  auto it = db_->NewIterator(ro_);
+  it->Seek(Slice(FamilyStart(kLockPrefix, start)));
+  if (!it->Valid() || it->key()[0] != kLockPrefix) {
+    TINYKV_RETURN_IF_ERROR(it->status());
+    return std::optional<LockInfo>();
+  }
+  auto key = DecodeLockKey(it->key());
+  auto lock = DecodeLock(it->value());
+  if (!key || !lock) return BadRecord("lock", it->key());
+  if (!end.empty() && !(Slice(*key) < end)) return std::optional<LockInfo>();
+  return std::optional<LockInfo>(LockInfo{std::move(*key), std::move(*lock)});
+}
+
+Result<std::vector<std::string>> MvccReader::KeysWithWrites(Slice start, Slice end) {
   std::vector<std::string> out;
   auto it = db_->NewIterator(ro_);
-  it->Seek(Slice(std::string(1, kWritePrefix)));
+  it->Seek(Slice(FamilyStart(kWritePrefix, start)));
   while (it->Valid() && it->key()[0] == kWritePrefix) {
     auto vk = DecodeVersionedKey(it->key(), kWritePrefix);
     if (!vk) return BadRecord("write key", it->key());
+    if (!end.empty() && !(Slice(vk->user_key) < end)) break;
     out.push_back(vk->user_key);
     const std::string last = WriteKey(Slice(vk->user_key), 0);
     it->Seek(Slice(last));

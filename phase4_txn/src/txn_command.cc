@@ -10,10 +10,15 @@ namespace tinykv::txn {
 namespace {
 
 constexpr uint8_t kCmdVersion = 1;
-constexpr uint8_t kResultVersion = 1;
+// 2: the kv-write outcome appended (kv_succeeded kv_has_current [kv_current] kv_deleted).
+constexpr uint8_t kResultVersion = 2;
 
 // The op byte is the variant's index + 1.
-static_assert(std::variant_size_v<TxnCommand> == 8);
+static_assert(std::variant_size_v<TxnCommand> == 10);
+
+// A kv-write carries replica::EncodeKvCommand's bytes: version, op, three
+// length-prefixed fields (key, value, expected) and two varints at most.
+constexpr size_t kMaxKvCommandBytes = 2 + 3 * 5 + kMaxKeyBytes + 2 * kMaxValueBytes + 1 + 2 * 10;
 
 void PutKeys(std::string* s, const std::vector<std::string>& keys) {
   PutVarint32(s, static_cast<uint32_t>(keys.size()));
@@ -105,6 +110,26 @@ Status CheckKeys(const std::vector<std::string>& keys, bool allow_none) {
   return Status::OK();
 }
 
+Status ValidateKvWrite(const KvWriteCmd& c) {
+  using Op = replica::KvCommand::Op;
+  const replica::KvCommand& kv = c.kv;
+  if (c.commit_ts == 0) return Invalid("commit_ts 0");
+  if (kv.op == Op::kDeleteRange) {
+    // [key, value): an empty start is the first key, an empty end unbounded.
+    if (kv.key.size() > kMaxKeyBytes || kv.value.size() > kMaxKeyBytes)
+      return Invalid("key too long");
+    if (!kv.value.empty() && kv.value <= kv.key) return Invalid("delete-range end <= start");
+    if (kv.expected) return Invalid("an expected value on a delete-range");
+    return Status::OK();
+  }
+  TINYKV_RETURN_IF_ERROR(CheckKey(kv.key));
+  if (kv.value.size() > kMaxValueBytes) return Invalid("value too long");
+  if (kv.expected && kv.expected->size() > kMaxValueBytes) return Invalid("value too long");
+  if (kv.op == Op::kDelete && !kv.value.empty()) return Invalid("a value on a delete");
+  if (kv.op != Op::kCas && kv.expected) return Invalid("an expected value on a put or delete");
+  return Status::OK();
+}
+
 }  // namespace
 
 std::string EncodeTxnCommand(const TxnCommand& cmd) {
@@ -140,9 +165,16 @@ std::string EncodeTxnCommand(const TxnCommand& cmd) {
         } else if constexpr (std::is_same_v<T, OnePhaseWriteCmd>) {
           PutMutation(&s, c.mutation);
           PutVarint64(&s, c.commit_ts);
-        } else {
-          static_assert(std::is_same_v<T, ReserveTsCmd>);
+        } else if constexpr (std::is_same_v<T, ReserveTsCmd>) {
           PutVarint64(&s, c.upto);
+        } else if constexpr (std::is_same_v<T, HeartbeatCmd>) {
+          PutLengthPrefixedSlice(&s, Slice(c.primary));
+          PutVarint64(&s, c.start_ts);
+          PutVarint64(&s, c.ttl_ms);
+        } else {
+          static_assert(std::is_same_v<T, KvWriteCmd>);
+          PutVarint64(&s, c.commit_ts);
+          PutLengthPrefixedSlice(&s, Slice(replica::EncodeKvCommand(c.kv)));
         }
       },
       cmd);
@@ -211,6 +243,32 @@ Result<TxnCommand> DecodeTxnCommand(Slice in) {
     case 8:
       cmd = ReserveTsCmd{r.U64()};
       break;
+    case 9: {
+      HeartbeatCmd c;
+      c.primary = r.Bytes(kMaxKeyBytes);
+      c.start_ts = r.U64();
+      c.ttl_ms = r.U64();
+      cmd = std::move(c);
+      break;
+    }
+    case 10: {
+      KvWriteCmd c;
+      c.commit_ts = r.U64();
+      const std::string kv = r.Bytes(kMaxKvCommandBytes);
+      if (!r.ok()) break;
+      auto decoded = replica::DecodeKvCommand(Slice(kv));
+      if (!decoded.ok()) return decoded.status().WithContext("txn command: kv write");
+      c.kv = std::move(decoded).value();
+      // The limits of every other command: no key over kMaxKeyBytes, no
+      // value over kMaxValueBytes (a delete-range's end is a key).
+      const size_t value_max =
+          c.kv.op == replica::KvCommand::Op::kDeleteRange ? kMaxKeyBytes : kMaxValueBytes;
+      if (c.kv.key.size() > kMaxKeyBytes || c.kv.value.size() > value_max ||
+          (c.kv.expected && c.kv.expected->size() > kMaxValueBytes))
+        return Status::Corruption("txn command: kv write: oversized key or value");
+      cmd = std::move(c);
+      break;
+    }
     default:
       return Status::Corruption("txn command: bad op " + std::to_string(op));
   }
@@ -258,8 +316,14 @@ Status ValidateTxnCommand(const TxnCommand& cmd) {
           if (c.mutation.kind == MutationKind::kDelete && !c.mutation.value.empty())
             return Invalid("a value on a delete");
           return CheckKey(c.mutation.key);
-        } else {
+        } else if constexpr (std::is_same_v<T, ReserveTsCmd>) {
           return Status::OK();
+        } else if constexpr (std::is_same_v<T, HeartbeatCmd>) {
+          if (c.start_ts == 0) return Invalid("start_ts 0");
+          return CheckKey(c.primary);
+        } else {
+          static_assert(std::is_same_v<T, KvWriteCmd>);
+          return ValidateKvWrite(c);
         }
       },
       cmd);
@@ -288,6 +352,10 @@ std::string EncodeTxnCommandResult(const TxnCommandResult& r) {
   PutVarint64(&s, r.prev_reserved);
   PutVarint64(&s, r.reserved);
   PutVarint64(&s, r.term);
+  s.push_back(r.kv.succeeded ? 1 : 0);
+  s.push_back(r.kv.current ? 1 : 0);
+  if (r.kv.current) PutLengthPrefixedSlice(&s, Slice(*r.kv.current));
+  PutVarint64(&s, r.kv.deleted);
   return s;
 }
 
@@ -326,6 +394,12 @@ Result<TxnCommandResult> DecodeTxnCommandResult(Slice in) {
   out.prev_reserved = r.U64();
   out.reserved = r.U64();
   out.term = r.U64();
+  const uint8_t succeeded = r.Byte();
+  const uint8_t has_current = r.Byte();
+  if (succeeded > 1 || has_current > 1) return Status::Corruption("txn result: bad flag");
+  out.kv.succeeded = succeeded == 1;
+  if (has_current == 1) out.kv.current = r.Bytes(kMaxValueBytes);
+  out.kv.deleted = r.U64();
   if (!r.done()) return Status::Corruption("txn result: truncated or trailing bytes");
   return out;
 }

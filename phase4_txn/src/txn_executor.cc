@@ -6,8 +6,15 @@
 
 #include "actions.h"
 #include "tinykv/common/coding.h"
+#include "tinykv/txn/mvcc_key.h"
 
 namespace tinykv::txn {
+
+std::string KvClientKey(uint64_t client_id) {
+  std::string k = "mclient";
+  PutBigEndian64(&k, client_id);
+  return k;
+}
 
 Result<uint64_t> ReadTsoReserved(storage::DB* db) {
   auto r = db->Get(storage::ReadOptions{}, Slice(kTsoReservedKey));
@@ -35,6 +42,8 @@ Result<TxnCommandResult> ExecuteTxnCommand(storage::DB* db, const TxnCommand& cm
         if constexpr (std::is_same_v<T, ResolveLockCmd>) return internal::ResolveLock(ctx, c);
         if constexpr (std::is_same_v<T, GcCmd>) return internal::Gc(ctx, c);
         if constexpr (std::is_same_v<T, OnePhaseWriteCmd>) return internal::OnePhaseWrite(ctx, c);
+        if constexpr (std::is_same_v<T, HeartbeatCmd>) return internal::Heartbeat(ctx, c);
+        if constexpr (std::is_same_v<T, KvWriteCmd>) return internal::KvWrite(ctx, c);
         if constexpr (std::is_same_v<T, ReserveTsCmd>) {
           TINYKV_ASSIGN_OR_RETURN(result.prev_reserved, ReadTsoReserved(db));
           result.reserved = std::max(result.prev_reserved, c.upto);

@@ -34,6 +34,9 @@ inline constexpr char kWritePrefix = 'w';
 inline constexpr char kDataPrefix = 'd';
 inline constexpr char kMetaPrefix = 'm';
 
+// v as 8 big-endian bytes (BE64), appended to *dst: keys that sort by v.
+void PutBigEndian64(std::string* dst, uint64_t v);
+
 // mem(key), appended to *dst.
 void EncodeMemcomparable(Slice key, std::string* dst);
 // Consumes one mem() group sequence from the front of *in into *key.

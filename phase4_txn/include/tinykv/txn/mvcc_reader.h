@@ -65,6 +65,8 @@ class MvccReader {
   // start_ts, newest first.
   Result<std::optional<CommitRecord>> GetTxnRecord(Slice key, uint64_t start_ts);
   Result<std::optional<std::string>> GetValue(Slice key, uint64_t start_ts);
+  // A metadata record ('m' family) by its whole engine key.
+  Result<std::optional<std::string>> GetMeta(Slice engine_key);
 
   Result<ReadResult> Get(Slice key, uint64_t ts);
   // Keys in [start, end) (end empty = unbounded) as of ts.
@@ -74,8 +76,11 @@ class MvccReader {
   Result<std::vector<CommitRecord>> AllWrites(Slice key);
   // Every lock in the engine, in key order, with its user key.
   Result<std::vector<LockInfo>> AllLocks();
-  // Every user key that has write records, in order (GC).
-  Result<std::vector<std::string>> KeysWithWrites();
+  // The first lock on a key in [start, end) (end empty = unbounded).
+  Result<std::optional<LockInfo>> FirstLock(Slice start, Slice end);
+  // Every user key in [start, end) (end empty = unbounded; both empty:
+  // every key) that has write records, in order (GC, delete-range).
+  Result<std::vector<std::string>> KeysWithWrites(Slice start = Slice(), Slice end = Slice());
 
  private:
   // The visible value of `key` at ts through the write family, given the

@@ -34,6 +34,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "tinykv/common/result.h"
 #include "tinykv/storage/db.h"
@@ -44,6 +45,10 @@ namespace tinykv::txn {
 
 // The engine key holding the oracle's reservation: fixed64 (absent = 0).
 inline constexpr char kTsoReservedKey[] = "mtso";
+// The engine key of a KV client's exactly-once record (kv-write):
+// "mclient" | BE64(client_id) -> varint request_seq | EncodeTxnCommandResult
+// of that request (the newest one applied with no KeyError).
+std::string KvClientKey(uint64_t client_id);
 
 // `term`: the Raft term of the entry (reserve-ts answers with it).
 Result<TxnCommandResult> ExecuteTxnCommand(storage::DB* db, const TxnCommand& cmd, uint64_t term,
