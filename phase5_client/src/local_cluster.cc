@@ -52,7 +52,7 @@ Status LocalCluster::StartLocked(uint64_t id) {
   no.sync = options_.sync;
   no.io_threads = options_.io_threads;
   no.join_existing = m.join;  // ignored once its data dir holds state
-  TINYKV_ASSIGN_OR_RETURN(m.node, replica::KvNode::Open(no));
+  TINYKV_ASSIGN_OR_RETURN(m.node, txn::TxnNode::Open(no));
   m.peer_address = "127.0.0.1:" + std::to_string(m.node->peer_port());
   for (auto& [pid, pm] : members_) {
     if (pid != id && pm.node) pm.node->SetPeerAddress(id, m.peer_address);

@@ -16,12 +16,13 @@
 #include "tinykv/net/server.h"
 #include "tinykv/prod/admin_protocol.h"
 #include "tinykv/replica/kv_node.h"
+#include "tinykv/txn/txn_node.h"
 
 namespace tinykv::prod {
 
 struct Server::Impl {
   ServerConfig config;
-  std::unique_ptr<replica::KvNode> node;
+  std::unique_ptr<txn::TxnNode> node;
   std::unique_ptr<net::RpcServer> rpc;
   std::shared_ptr<ServerMetrics> metrics;   // shared with the service's observer
   std::unique_ptr<HttpServer> http;         // --listen-metrics; null when off
@@ -117,7 +118,7 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerConfig& config) {
   node_options.hash_check_interval_ms = config.corrupt_check_interval_ms;
   node_options.hash_check_at_start = config.initial_corrupt_check;
 
-  auto node = replica::KvNode::Open(node_options);
+  auto node = txn::TxnNode::Open(node_options);
   if (!node.ok()) return node.status();
   impl->node = std::move(node).value();
   const net::HostPort peer_hp = net::ParseHostPort(AddressOf(config.listen_peer)).value();

@@ -8,8 +8,9 @@ in `tinykv endpoint status` / `endpoint health` and in the admin status, it refu
 and the other two go on serving. With the checks off, the same node serves its altered value
 (the negative control).
 
-The engine is altered through the phase 1 Python bindings (tinykv.storage), at the key the
-KV state machine stores a user key under ('d' + key; phase3_raft kv_state_machine.h).
+The engine is altered through the phase 1 Python bindings (tinykv.storage), at the data
+record the MVCC state machine keeps a user key's value in ('d' + the memcomparable key +
+~start_ts; phase4_txn doc/mvcc_format.md).
 """
 
 import json
@@ -26,7 +27,19 @@ KEYS = 30
 
 
 def _engine(cluster, i):
-    return cluster.nodes[i].data_dir / "groups" / "1" / "kv" / "db"
+    return cluster.nodes[i].data_dir / "groups" / "1" / "mvcc" / "db"
+
+
+def _data_prefix(key):
+    """The MVCC data family's prefix of `key`'s versions: 'd' + memcomparable(key), whose
+    groups are 8 bytes, zero-padded, each followed by 0xff minus the padding."""
+    out = b"d"
+    for i in range(0, len(key) + 1, 8):
+        group = key[i:i + 8]
+        out += group + b"\0" * (8 - len(group)) + bytes([0xFF - (8 - len(group))])
+        if len(group) < 8:
+            break
+    return out
 
 
 def _load(cluster):
@@ -43,8 +56,10 @@ def _alter_a_follower(cluster, key=b"k7", value=b"altered"):
     x = next(i for i in cluster.nodes if i != cluster.leader())
     assert cluster.terminate(x) == 0
     with storage.DB.open(str(_engine(cluster, x))) as db:
-        assert db.get(b"d" + key) is not None, "the KV state machine's key layout changed"
-        db.put(b"d" + key, value, sync=True)
+        prefix = _data_prefix(key)
+        versions = [k for k, _ in db.scan(start=prefix, end=prefix + b"\xff" * 8)]
+        assert versions, "the MVCC state machine's key layout changed"
+        db.put(versions[0], value, sync=True)  # the newest version's value
     cluster.start_node(x)
     return x
 

@@ -40,12 +40,12 @@ Status WriteCheckpointDir(Env* env, const Backup& b, const fs::path& dir) {
   return env->SyncDir(dir.string());
 }
 
-// A state machine in `dir`/kv holding the backup's checkpoint.
-Result<std::unique_ptr<KvStateMachine>> OpenBackupState(Env* env, const Backup& b,
-                                                        const fs::path& dir) {
+// A state machine in `dir`/<kind.subdir> holding the backup's checkpoint.
+Result<std::unique_ptr<StateMachine>> OpenBackupState(Env* env, const Backup& b,
+                                                      const fs::path& dir, const BackupKind& kind) {
   const fs::path incoming = dir / "incoming";
   TINYKV_RETURN_IF_ERROR(WriteCheckpointDir(env, b, incoming));
-  TINYKV_ASSIGN_OR_RETURN(std::unique_ptr<KvStateMachine> sm, KvStateMachine::Open(dir / "kv", env));
+  TINYKV_ASSIGN_OR_RETURN(std::unique_ptr<StateMachine> sm, kind.open(env, dir / kind.subdir));
   TINYKV_RETURN_IF_ERROR(sm->Install(incoming));
   env->RemoveDirRecursively(incoming.string()).IgnoreError();  // Install may have consumed it
   if (sm->applied_index() != b.index || sm->applied_term() != b.term) {
@@ -143,26 +143,40 @@ Result<Backup> ReadBackupFile(Env* env, const fs::path& path) {
   return b;
 }
 
-Result<BackupSummary> SummarizeBackup(Env* env, const Backup& b, const fs::path& scratch_parent) {
+BackupKind KvBackupKind() {
+  BackupKind k;
+  k.subdir = "kv";
+  k.open = [](Env* env, const fs::path& dir) -> Result<std::unique_ptr<StateMachine>> {
+    TINYKV_ASSIGN_OR_RETURN(std::unique_ptr<KvStateMachine> sm, KvStateMachine::Open(dir, env));
+    return std::unique_ptr<StateMachine>(std::move(sm));
+  };
+  k.count_keys = [](StateMachine& sm) -> Result<uint64_t> {
+    auto& kv = static_cast<KvStateMachine&>(sm);
+    uint64_t keys = 0;
+    std::string start;
+    for (;;) {  // page by page
+      TINYKV_ASSIGN_OR_RETURN(auto page, kv.Scan(start, "", 10000));
+      keys += page.size();
+      if (page.size() < 10000) return keys;
+      start = page.back().first + '\0';
+    }
+  };
+  return k;
+}
+
+Result<BackupSummary> SummarizeBackup(Env* env, const Backup& b, const fs::path& scratch_parent,
+                                      const BackupKind& kind) {
   const fs::path dir = scratch_parent / (".tinykv-snapshot-status-" + std::to_string(::getpid()));
   BackupSummary out{b.index, b.term, b.cluster_id, b.member_id, 0, 0};
   Status s;
   {
-    Result<std::unique_ptr<KvStateMachine>> sm = OpenBackupState(env, b, dir);
+    Result<std::unique_ptr<StateMachine>> sm = OpenBackupState(env, b, dir, kind);
     s = sm.status();
-    while (s.ok()) {  // count the keys page by page
-      std::string start;
-      for (;;) {
-        auto page = (*sm)->Scan(start, "", 10000);
-        if (!page.ok()) {
-          s = page.status();
-          break;
-        }
-        out.keys += page->size();
-        if (page->size() < 10000) break;
-        start = page->back().first + '\0';
-      }
+    while (s.ok()) {
+      Result<uint64_t> keys = kind.count_keys(**sm);
+      s = keys.status();
       if (!s.ok()) break;
+      out.keys = *keys;
       Result<uint64_t> h = (*sm)->Hash();
       s = h.status();
       if (s.ok()) out.hash = *h;
@@ -175,7 +189,7 @@ Result<BackupSummary> SummarizeBackup(Env* env, const Backup& b, const fs::path&
 }
 
 namespace {
-Status RestoreInto(Env* env, const Backup& b, const RestoreOptions& o);
+Status RestoreInto(Env* env, const Backup& b, const RestoreOptions& o, const BackupKind& kind);
 }  // namespace
 
 uint64_t RestoredClusterId(const RestoreOptions& o) {
@@ -195,13 +209,13 @@ Status CheckRestoreOptions(const RestoreOptions& o) {
   return Status::OK();
 }
 
-Status RestoreBackup(Env* env, const Backup& b, const RestoreOptions& o) {
+Status RestoreBackup(Env* env, const Backup& b, const RestoreOptions& o, const BackupKind& kind) {
   TINYKV_RETURN_IF_ERROR(CheckRestoreOptions(o));
   std::error_code ec;
   if (fs::exists(o.data_dir, ec) && !fs::is_empty(o.data_dir, ec))
     return Status::InvalidArgument("data dir " + o.data_dir.string() +
                                    " is not empty: restore writes a new data dir only");
-  Status s = RestoreInto(env, b, o);
+  Status s = RestoreInto(env, b, o, kind);
   // The directory was empty or missing: what a failed restore wrote goes.
   if (!s.ok()) env->RemoveDirRecursively(o.data_dir.string()).IgnoreError();  // s is reported
   return s;
@@ -211,7 +225,7 @@ namespace {
 
 // RestoreBackup's writes; the identity record last, so a data dir without
 // one is an unfinished restore.
-Status RestoreInto(Env* env, const Backup& b, const RestoreOptions& o) {
+Status RestoreInto(Env* env, const Backup& b, const RestoreOptions& o, const BackupKind& kind) {
   std::error_code ec;
   const fs::path group = GroupDir(o.data_dir, 1);
   Membership m;
@@ -225,7 +239,7 @@ Status RestoreInto(Env* env, const Backup& b, const RestoreOptions& o) {
   // The state, with the new membership applied at index + 1.
   const uint64_t index = b.index + 1;
   {
-    TINYKV_ASSIGN_OR_RETURN(std::unique_ptr<KvStateMachine> sm, OpenBackupState(env, b, group));
+    TINYKV_ASSIGN_OR_RETURN(std::unique_ptr<StateMachine> sm, OpenBackupState(env, b, group, kind));
     TINYKV_RETURN_IF_ERROR(sm->ApplyConfChange(index, b.term, m));
     const fs::path snap = group / "snap";
     fs::create_directories(snap, ec);

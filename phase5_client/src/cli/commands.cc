@@ -15,6 +15,7 @@
 #include "tinykv/client/client.h"
 #include "tinykv/common/env.h"
 #include "tinykv/replica/backup.h"
+#include "tinykv/txn/mvcc_state_machine.h"
 #include "tinykv/replica/data_dir.h"
 
 #ifndef TINYKV_VERSION
@@ -281,7 +282,8 @@ int RunCli(const std::vector<std::string>& args, const std::string& env_endpoint
     std::error_code ec;
     const uint64_t size = std::filesystem::file_size(f.snapshot_file, ec);
     Result<replica::BackupSummary> sum =
-        replica::SummarizeBackup(Env::Default(), *b, std::filesystem::temp_directory_path(ec));
+        replica::SummarizeBackup(Env::Default(), *b, std::filesystem::temp_directory_path(ec),
+                                 txn::MvccBackupKind());
     if (!sum.ok()) return fail_local(sum.status());
     out << RenderSnapshotStatus(sum->hash, sum->index, sum->term, sum->keys, size,
                                 sum->cluster_id, format);
@@ -304,7 +306,7 @@ int RunCli(const std::vector<std::string>& args, const std::string& env_endpoint
     if (Status s = replica::CheckRestoreOptions(ro); !s.ok()) return fail_local(s);
     Result<replica::Backup> b = replica::ReadBackupFile(Env::Default(), f.snapshot_file);
     if (!b.ok()) return fail_local(b.status());
-    Status s = replica::RestoreBackup(Env::Default(), *b, ro);
+    Status s = replica::RestoreBackup(Env::Default(), *b, ro, txn::MvccBackupKind());
     if (!s.ok()) return fail_local(s);
     out << "restored member " << ro.member_id << " of cluster "
         << replica::ClusterIdString(replica::RestoredClusterId(ro)) << " at index "

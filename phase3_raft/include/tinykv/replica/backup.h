@@ -32,12 +32,14 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "tinykv/common/bytes.h"
 #include "tinykv/common/env.h"
+#include "tinykv/replica/state_machine.h"
 #include "tinykv/common/result.h"
 #include "tinykv/common/status.h"
 
@@ -82,10 +84,24 @@ struct BackupSummary {
   uint64_t keys = 0;
   uint64_t hash = 0;
 };
+// Which state machine a backup holds: the directory its files live in
+// under the group dir, how to open one there, and how to count its user
+// keys. A backup is restored into, and summarized with, the kind of the
+// server that made it: KvBackupKind() here, phase 4's MvccBackupKind() for
+// tinykv-server.
+struct BackupKind {
+  std::string subdir;  // "kv", "mvcc"
+  std::function<Result<std::unique_ptr<StateMachine>>(Env* env, const std::filesystem::path& dir)>
+      open;
+  std::function<Result<uint64_t>(StateMachine& sm)> count_keys;
+};
+BackupKind KvBackupKind();
+
 // Opens the checkpoint in a scratch directory under `scratch_parent` (then
 // removed) and counts its keys and hashes it.
 Result<BackupSummary> SummarizeBackup(Env* env, const Backup& b,
-                                      const std::filesystem::path& scratch_parent);
+                                      const std::filesystem::path& scratch_parent,
+                                      const BackupKind& kind = KvBackupKind());
 
 struct RestoreOptions {
   std::filesystem::path data_dir;  // must not exist, or be an empty directory
@@ -103,6 +119,7 @@ uint64_t RestoredClusterId(const RestoreOptions& options);
 Status CheckRestoreOptions(const RestoreOptions& options);
 // Writes the data dir (see the header comment); InvalidArgument on bad
 // options or a non-empty data dir, which it never touches.
-Status RestoreBackup(Env* env, const Backup& b, const RestoreOptions& options);
+Status RestoreBackup(Env* env, const Backup& b, const RestoreOptions& options,
+                     const BackupKind& kind = KvBackupKind());
 
 }  // namespace tinykv::replica

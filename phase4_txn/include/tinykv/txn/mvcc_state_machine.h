@@ -40,6 +40,7 @@
 
 #include "tinykv/common/env.h"
 #include "tinykv/common/result.h"
+#include "tinykv/replica/backup.h"
 #include "tinykv/replica/state_machine.h"
 #include "tinykv/storage/db.h"
 #include "tinykv/txn/mvcc_reader.h"
@@ -97,5 +98,10 @@ class MvccStateMachine final : public replica::StateMachine {
   std::optional<replica::Membership> membership_;
   std::function<void(uint64_t)> kv_write_observer_;
 };
+
+// Backups of a group over this state machine (replica/backup.h): its files
+// live in the group dir's mvcc/; the keys counted are those with a value
+// at the newest timestamp (a locked key counts by its last committed value).
+replica::BackupKind MvccBackupKind();
 
 }  // namespace tinykv::txn

@@ -35,6 +35,7 @@
 #include "tinykv/common/status.h"
 #include "tinykv/net/server.h"
 #include "tinykv/replica/kv_node.h"
+#include "tinykv/txn/txn_node.h"
 
 namespace tinykv::client {
 
@@ -82,7 +83,7 @@ class LocalCluster {
 
  private:
   struct Member {
-    std::unique_ptr<replica::KvNode> node;
+    std::unique_ptr<txn::TxnNode> node;
     std::unique_ptr<net::RpcServer> server;
     uint16_t client_port = 0;
     std::string peer_address;
