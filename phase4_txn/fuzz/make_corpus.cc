@@ -6,6 +6,7 @@
 // field set, each also truncated and with a flipped byte.
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <string>
 
 #include "tinykv/txn/txn_command.h"
@@ -55,6 +56,25 @@ int main(int argc, char** argv) {
   Seed("one_phase_put", EncodeTxnCommand(OnePhaseWriteCmd{{MutationKind::kPut, "k", "v"}, t2}));
   Seed("one_phase_delete", EncodeTxnCommand(OnePhaseWriteCmd{{MutationKind::kDelete, "k", ""}, t2}));
   Seed("reserve_ts", EncodeTxnCommand(ReserveTsCmd{t2 << 4}));
+  Seed("heartbeat", EncodeTxnCommand(HeartbeatCmd{"a", t1, 20000}));
+  using Op = replica::KvCommand::Op;
+  auto kv_write = [&](Op op, std::string key, std::string value,
+                      std::optional<std::string> expected, uint64_t client_id) {
+    KvWriteCmd c;
+    c.kv.op = op;
+    c.kv.key = std::move(key);
+    c.kv.value = std::move(value);
+    c.kv.expected = std::move(expected);
+    c.kv.client_id = client_id;
+    c.kv.request_seq = 3;
+    c.commit_ts = t2;
+    return EncodeTxnCommand(c);
+  };
+  Seed("kv_put", kv_write(Op::kPut, "k", "v", std::nullopt, 7));
+  Seed("kv_delete", kv_write(Op::kDelete, "k", "", std::nullopt, 0));
+  Seed("kv_cas", kv_write(Op::kCas, "k", "new", "old", 7));
+  Seed("kv_cas_absent", kv_write(Op::kCas, "k", "new", std::nullopt, 7));
+  Seed("kv_delete_range", kv_write(Op::kDeleteRange, "a", "z", std::nullopt, 7));
   TxnCommandResult r;
   KeyError e;
   e.kind = KeyError::Kind::kLocked;
@@ -71,6 +91,9 @@ int main(int argc, char** argv) {
   r.prev_reserved = t1;
   r.reserved = t2;
   r.term = 4;
+  r.kv.succeeded = false;
+  r.kv.current = "cur";
+  r.kv.deleted = 2;
   Seed("result", EncodeTxnCommandResult(r));
   Seed("result_empty", EncodeTxnCommandResult(TxnCommandResult{}));
   return 0;
