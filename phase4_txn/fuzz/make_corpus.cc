@@ -58,23 +58,13 @@ int main(int argc, char** argv) {
   Seed("reserve_ts", EncodeTxnCommand(ReserveTsCmd{t2 << 4}));
   Seed("heartbeat", EncodeTxnCommand(HeartbeatCmd{"a", t1, 20000}));
   using Op = replica::KvCommand::Op;
-  auto kv_write = [&](Op op, std::string key, std::string value,
-                      std::optional<std::string> expected, uint64_t client_id) {
-    KvWriteCmd c;
-    c.kv.op = op;
-    c.kv.key = std::move(key);
-    c.kv.value = std::move(value);
-    c.kv.expected = std::move(expected);
-    c.kv.client_id = client_id;
-    c.kv.request_seq = 3;
-    c.commit_ts = t2;
-    return EncodeTxnCommand(c);
-  };
-  Seed("kv_put", kv_write(Op::kPut, "k", "v", std::nullopt, 7));
-  Seed("kv_delete", kv_write(Op::kDelete, "k", "", std::nullopt, 0));
-  Seed("kv_cas", kv_write(Op::kCas, "k", "new", "old", 7));
-  Seed("kv_cas_absent", kv_write(Op::kCas, "k", "new", std::nullopt, 7));
-  Seed("kv_delete_range", kv_write(Op::kDeleteRange, "a", "z", std::nullopt, 7));
+  // KvCommand: op, key, value, expected, client_id, request_seq.
+  auto kv_write = [&](replica::KvCommand kv) { return EncodeTxnCommand(KvWriteCmd{kv, t2}); };
+  Seed("kv_put", kv_write({Op::kPut, "k", "v", std::nullopt, 7, 3}));
+  Seed("kv_delete", kv_write({Op::kDelete, "k", "", std::nullopt, 0, 3}));
+  Seed("kv_cas", kv_write({Op::kCas, "k", "new", "old", 7, 3}));
+  Seed("kv_cas_absent", kv_write({Op::kCas, "k", "new", std::nullopt, 7, 3}));
+  Seed("kv_delete_range", kv_write({Op::kDeleteRange, "a", "z", std::nullopt, 7, 3}));
   TxnCommandResult r;
   KeyError e;
   e.kind = KeyError::Kind::kLocked;

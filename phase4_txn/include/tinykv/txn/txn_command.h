@@ -1,7 +1,8 @@
 // TxnCommand: the commands of the MVCC state machine (mvcc_state_machine.h)
 // -- Percolator's prewrite / commit / rollback / check-txn-status /
-// resolve-lock, GC, one-phase single-key writes and the timestamp oracle's
-// reservation -- and their results, with the byte encodings that travel
+// resolve-lock and heartbeat, GC, one-phase single-key writes, the plain
+// KV API's writes and the timestamp oracle's reservation -- and their
+// results, with the byte encodings that travel
 // inside Raft entries (doc/mvcc_format.md, "Commands").
 //
 // Each command is executed at apply time (txn_executor.h) as a deterministic
