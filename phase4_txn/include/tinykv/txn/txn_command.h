@@ -162,7 +162,7 @@ std::string EncodeTxnCommand(const TxnCommand& cmd);
 Result<TxnCommand> DecodeTxnCommand(Slice in);
 // InvalidArgument naming the problem: empty or oversized or repeated keys, a
 // zero timestamp, commit_ts <= start_ts, a one-phase lock, a value on a
-// delete or lock mutation.
+// delete or lock mutation, a delete-range whose end is not above its start.
 Status ValidateTxnCommand(const TxnCommand& cmd);
 
 std::string EncodeTxnCommandResult(const TxnCommandResult& r);
