@@ -6,6 +6,7 @@
 // field set, each also truncated and with a flipped byte.
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <string>
 
 #include "tinykv/txn/txn_command.h"
@@ -55,6 +56,15 @@ int main(int argc, char** argv) {
   Seed("one_phase_put", EncodeTxnCommand(OnePhaseWriteCmd{{MutationKind::kPut, "k", "v"}, t2}));
   Seed("one_phase_delete", EncodeTxnCommand(OnePhaseWriteCmd{{MutationKind::kDelete, "k", ""}, t2}));
   Seed("reserve_ts", EncodeTxnCommand(ReserveTsCmd{t2 << 4}));
+  Seed("heartbeat", EncodeTxnCommand(HeartbeatCmd{"a", t1, 20000}));
+  using Op = replica::KvCommand::Op;
+  // KvCommand: op, key, value, expected, client_id, request_seq.
+  auto kv_write = [&](replica::KvCommand kv) { return EncodeTxnCommand(KvWriteCmd{kv, t2}); };
+  Seed("kv_put", kv_write({Op::kPut, "k", "v", std::nullopt, 7, 3}));
+  Seed("kv_delete", kv_write({Op::kDelete, "k", "", std::nullopt, 0, 3}));
+  Seed("kv_cas", kv_write({Op::kCas, "k", "new", "old", 7, 3}));
+  Seed("kv_cas_absent", kv_write({Op::kCas, "k", "new", std::nullopt, 7, 3}));
+  Seed("kv_delete_range", kv_write({Op::kDeleteRange, "a", "z", std::nullopt, 7, 3}));
   TxnCommandResult r;
   KeyError e;
   e.kind = KeyError::Kind::kLocked;
@@ -71,6 +81,9 @@ int main(int argc, char** argv) {
   r.prev_reserved = t1;
   r.reserved = t2;
   r.term = 4;
+  r.kv.succeeded = false;
+  r.kv.current = "cur";
+  r.kv.deleted = 2;
   Seed("result", EncodeTxnCommandResult(r));
   Seed("result_empty", EncodeTxnCommandResult(TxnCommandResult{}));
   return 0;

@@ -119,14 +119,12 @@ Status ValidateKvWrite(const KvWriteCmd& c) {
     if (kv.key.size() > kMaxKeyBytes || kv.value.size() > kMaxKeyBytes)
       return Invalid("key too long");
     if (!kv.value.empty() && kv.value <= kv.key) return Invalid("delete-range end <= start");
-    if (kv.expected) return Invalid("an expected value on a delete-range");
     return Status::OK();
   }
+  // The fields an op does not use are ignored, as KvStateMachine ignores them.
   TINYKV_RETURN_IF_ERROR(CheckKey(kv.key));
   if (kv.value.size() > kMaxValueBytes) return Invalid("value too long");
   if (kv.expected && kv.expected->size() > kMaxValueBytes) return Invalid("value too long");
-  if (kv.op == Op::kDelete && !kv.value.empty()) return Invalid("a value on a delete");
-  if (kv.op != Op::kCas && kv.expected) return Invalid("an expected value on a put or delete");
   return Status::OK();
 }
 

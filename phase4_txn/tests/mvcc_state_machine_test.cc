@@ -104,6 +104,35 @@ TEST(MvccStateMachine, ReserveTsKeepsTheHighestMark) {
   EXPECT_EQ(sm->reserved_ts().value(), 100u);
 }
 
+TEST(MvccStateMachine, AKvWriteRetryAfterARestartAnswersTheRememberedRevision) {
+  TempDir dir;
+  auto sm = MvccStateMachine::Open(dir.path()).value();
+  auto put = [&](uint64_t index, const std::string& value, uint64_t commit_ts) {
+    KvWriteCmd c;
+    c.kv.key = "k";
+    c.kv.value = value;
+    c.kv.client_id = 7;
+    c.kv.request_seq = 1;
+    c.commit_ts = commit_ts;
+    auto out = sm->Apply(index, 1, Slice(EncodeTxnCommand(c)));
+    EXPECT_OK(out);
+    auto r = DecodeTxnCommandResult(Slice(out->result));
+    EXPECT_OK(r);
+    return *r;
+  };
+  const TxnCommandResult first = put(1, "v", 10);
+  EXPECT_EQ(first.commit_ts, 10u);
+  // The exactly-once record was written with the applied index: after a
+  // restart the retry (the same request, proposed again at a newer
+  // timestamp) is answered from it and writes nothing.
+  sm.reset();
+  sm = MvccStateMachine::Open(dir.path()).value();
+  const TxnCommandResult retry = put(2, "v-again", 20);
+  EXPECT_EQ(retry, first);
+  EXPECT_EQ(sm->applied_index(), 2u);
+  EXPECT_EQ(ValueAt(sm.get(), "k", kMaxTs), "v");
+}
+
 // --- through a replica group ------------------------------------------------
 
 TEST(MvccStateMachineGroup, ATransactionCommitsOnEveryReplica) {

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -82,6 +83,16 @@ class MvccEngine {
       ++n;
     return n;
   }
+  // Every engine key and value: equal before and after a command that must
+  // write nothing.
+  std::map<std::string, std::string> Contents() {
+    std::map<std::string, std::string> out;
+    auto it = db_->NewIterator(storage::ReadOptions{});
+    for (it->SeekToFirst(); it->Valid(); it->Next())
+      out.emplace(it->key().ToString(), it->value().ToString());
+    EXPECT_TRUE(it->status().ok()) << it->status().ToString();
+    return out;
+  }
   storage::DB* db() { return db_.get(); }
 
  private:
@@ -95,6 +106,43 @@ inline Mutation Put(std::string key, std::string value) {
 inline Mutation Del(std::string key) { return Mutation{MutationKind::kDelete, std::move(key), {}}; }
 inline Mutation LockOnly(std::string key) {
   return Mutation{MutationKind::kLock, std::move(key), {}};
+}
+
+// KV writes (KvWriteCmd): client_id 0 = no exactly-once record.
+inline KvWriteCmd KvWrite(replica::KvCommand::Op op, std::string key, std::string value,
+                          std::optional<std::string> expected, uint64_t commit_ts,
+                          uint64_t client_id, uint64_t request_seq) {
+  KvWriteCmd c;
+  c.kv.op = op;
+  c.kv.key = std::move(key);
+  c.kv.value = std::move(value);
+  c.kv.expected = std::move(expected);
+  c.kv.client_id = client_id;
+  c.kv.request_seq = request_seq;
+  c.commit_ts = commit_ts;
+  return c;
+}
+inline KvWriteCmd KvPut(std::string key, std::string value, uint64_t commit_ts,
+                        uint64_t client_id = 0, uint64_t request_seq = 0) {
+  return KvWrite(replica::KvCommand::Op::kPut, std::move(key), std::move(value), std::nullopt,
+                 commit_ts, client_id, request_seq);
+}
+inline KvWriteCmd KvDelete(std::string key, uint64_t commit_ts, uint64_t client_id = 0,
+                           uint64_t request_seq = 0) {
+  return KvWrite(replica::KvCommand::Op::kDelete, std::move(key), {}, std::nullopt, commit_ts,
+                 client_id, request_seq);
+}
+// expected nullopt: succeeds only if the key is absent.
+inline KvWriteCmd KvCas(std::string key, std::optional<std::string> expected, std::string value,
+                        uint64_t commit_ts, uint64_t client_id = 0, uint64_t request_seq = 0) {
+  return KvWrite(replica::KvCommand::Op::kCas, std::move(key), std::move(value),
+                 std::move(expected), commit_ts, client_id, request_seq);
+}
+// [start, end); end empty = unbounded.
+inline KvWriteCmd KvDeleteRange(std::string start, std::string end, uint64_t commit_ts,
+                                uint64_t client_id = 0, uint64_t request_seq = 0) {
+  return KvWrite(replica::KvCommand::Op::kDeleteRange, std::move(start), std::move(end),
+                 std::nullopt, commit_ts, client_id, request_seq);
 }
 
 // A timestamp at physical ms `ms`, logical `l`.

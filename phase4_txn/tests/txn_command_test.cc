@@ -4,12 +4,18 @@
 
 #include <gtest/gtest.h>
 
+#include "mvcc_test_util.h"
 #include "tinykv/common/coding.h"
 #include "tinykv/common/random.h"
 #include "tinykv/testing/test_util.h"
 
 namespace tinykv::txn {
 namespace {
+
+using testing::KvCas;
+using testing::KvDelete;
+using testing::KvDeleteRange;
+using testing::KvPut;
 
 std::vector<TxnCommand> Samples() {
   return {
@@ -27,6 +33,15 @@ std::vector<TxnCommand> Samples() {
       GcCmd{77},
       OnePhaseWriteCmd{{MutationKind::kPut, "k", "v"}, 5},
       ReserveTsCmd{1 << 30},
+      HeartbeatCmd{"p", 10, 20000},
+      KvPut("k", "v", 5, 7, 1),
+      KvPut("k", "", 5),
+      KvDelete("k", 6, 7, 2),
+      KvCas("k", "old", "new", 7, 7, 3),
+      KvCas("k", std::nullopt, "new", 7),
+      KvCas("k", "", "new", 7),  // expected empty: present with an empty value
+      KvDeleteRange("a", "z", 8, 7, 4),
+      KvDeleteRange("", "", 8),
   };
 }
 
@@ -63,13 +78,71 @@ TEST(TxnCommandCodec, ResultRoundTrips) {
   EXPECT_FALSE(DecodeTxnCommandResult(Slice(EncodeTxnCommandResult(r) + "x")).ok());
 }
 
+TEST(TxnCommandCodec, KvWriteResultRoundTripsAndTheOldVersionIsRefused) {
+  TxnCommandResult r;
+  r.commit_ts = 1234;
+  r.kv.succeeded = false;
+  r.kv.current = "found";
+  r.kv.deleted = 3;
+  const std::string enc = EncodeTxnCommandResult(r);
+  auto back = DecodeTxnCommandResult(Slice(enc));
+  ASSERT_OK(back);
+  EXPECT_EQ(*back, r);
+  // current: an empty value is not an absent one.
+  r.kv.current = "";
+  EXPECT_EQ(*DecodeTxnCommandResult(Slice(EncodeTxnCommandResult(r))), r);
+  r.kv.current.reset();
+  r.kv.succeeded = true;
+  EXPECT_EQ(*DecodeTxnCommandResult(Slice(EncodeTxnCommandResult(r))), r);
+  for (size_t n = 0; n < enc.size(); ++n)
+    EXPECT_TRUE(DecodeTxnCommandResult(Slice(enc.substr(0, n))).status().IsCorruption()) << n;
+  // Version 1 had no kv outcome: refused, not misread.
+  std::string v1 = enc;
+  v1[0] = 1;
+  EXPECT_TRUE(DecodeTxnCommandResult(Slice(v1)).status().IsCorruption());
+  // A flag byte other than 0 or 1 (succeeded is right after term).
+  std::string flag = EncodeTxnCommandResult(TxnCommandResult{});
+  const size_t succeeded_at = flag.size() - 3;  // succeeded, has_current, deleted
+  ASSERT_EQ(flag[succeeded_at], 1);
+  flag[succeeded_at] = 2;
+  EXPECT_TRUE(DecodeTxnCommandResult(Slice(flag)).status().IsCorruption());
+}
+
+TEST(TxnCommandCodec, AKvWriteWithAnOversizedKeyOrValueIsCorruption) {
+  auto encoded = [](const KvWriteCmd& c) { return EncodeTxnCommand(c); };
+  EXPECT_TRUE(DecodeTxnCommand(Slice(encoded(KvPut(std::string(kMaxKeyBytes + 1, 'k'), "v", 5))))
+                  .status()
+                  .IsCorruption());
+  EXPECT_TRUE(DecodeTxnCommand(Slice(encoded(KvPut("k", std::string(kMaxValueBytes + 1, 'v'), 5))))
+                  .status()
+                  .IsCorruption());
+  EXPECT_TRUE(DecodeTxnCommand(
+                  Slice(encoded(KvCas("k", std::string(kMaxValueBytes + 1, 'v'), "v", 5))))
+                  .status()
+                  .IsCorruption());
+  // A delete-range's end is a key.
+  EXPECT_TRUE(
+      DecodeTxnCommand(Slice(encoded(KvDeleteRange("a", std::string(kMaxKeyBytes + 1, 'z'), 5))))
+          .status()
+          .IsCorruption());
+  // At the limits: fine.
+  EXPECT_OK(DecodeTxnCommand(Slice(encoded(
+      KvPut(std::string(kMaxKeyBytes, 'k'), std::string(kMaxValueBytes, 'v'), 5)))));
+  // The embedded KV command is checked like any entry: a bad op inside.
+  std::string s = encoded(KvPut("k", "v", 5));
+  const size_t kv_op_at = 2 + 1 + 1 + 1;  // version, op, commit_ts, length, kv version
+  ASSERT_EQ(s[kv_op_at], 1);
+  s[kv_op_at] = 9;
+  EXPECT_TRUE(DecodeTxnCommand(Slice(s)).status().IsCorruption());
+}
+
 TEST(TxnCommandCodec, RefusesBadVersionOpTruncationAndTrailingBytes) {
   const std::string good = EncodeTxnCommand(CommitCmd{10, 11, {"a"}});
   std::string v2 = good;
   v2[0] = 2;
   EXPECT_TRUE(DecodeTxnCommand(Slice(v2)).status().IsCorruption());
   std::string op = good;
-  op[1] = 9;
+  op[1] = 11;  // one past the last op
   EXPECT_TRUE(DecodeTxnCommand(Slice(op)).status().IsCorruption());
   for (size_t n = 0; n < good.size(); ++n)
     EXPECT_TRUE(DecodeTxnCommand(Slice(good.substr(0, n))).status().IsCorruption()) << n;
@@ -125,6 +198,31 @@ TEST(TxnCommandValidate, RefusesWhatTheBytesCannotSay) {
   EXPECT_TRUE(invalid(OnePhaseWriteCmd{{MutationKind::kLock, "a", ""}, 5}));
   EXPECT_TRUE(invalid(OnePhaseWriteCmd{{MutationKind::kPut, "a", "1"}, 0}));
   EXPECT_TRUE(invalid(CheckTxnStatusCmd{"a", 0, 5}));
+  EXPECT_TRUE(invalid(HeartbeatCmd{"p", 0, 5}));
+  EXPECT_TRUE(invalid(HeartbeatCmd{"", 10, 5}));
+}
+
+TEST(TxnCommandValidate, RefusesBadKvWrites) {
+  auto invalid = [](const TxnCommand& c) { return ValidateTxnCommand(c).IsInvalidArgument(); };
+  const std::string long_key(kMaxKeyBytes + 1, 'k');
+  const std::string long_value(kMaxValueBytes + 1, 'v');
+  EXPECT_TRUE(invalid(KvPut("k", "v", 0)));  // no revision
+  EXPECT_TRUE(invalid(KvDelete("k", 0)));
+  EXPECT_TRUE(invalid(KvDeleteRange("a", "b", 0)));
+  EXPECT_TRUE(invalid(KvPut("", "v", 5)));
+  EXPECT_TRUE(invalid(KvDelete("", 5)));
+  EXPECT_TRUE(invalid(KvCas("", std::nullopt, "v", 5)));
+  EXPECT_TRUE(invalid(KvPut(long_key, "v", 5)));
+  EXPECT_TRUE(invalid(KvPut("k", long_value, 5)));
+  EXPECT_TRUE(invalid(KvCas("k", long_value, "v", 5)));
+  EXPECT_TRUE(invalid(KvDeleteRange(long_key, "", 5)));
+  EXPECT_TRUE(invalid(KvDeleteRange("a", long_key, 5)));
+  EXPECT_TRUE(invalid(KvDeleteRange("b", "b", 5)));  // end <= start
+  EXPECT_TRUE(invalid(KvDeleteRange("b", "a", 5)));
+  // What is fine: an empty start, an empty (unbounded) end, an empty value.
+  EXPECT_OK(ValidateTxnCommand(KvDeleteRange("", "a", 5)));
+  EXPECT_OK(ValidateTxnCommand(KvDeleteRange("b", "", 5)));
+  EXPECT_OK(ValidateTxnCommand(KvPut("k", "", 5)));
 }
 
 }  // namespace

@@ -14,6 +14,9 @@
 //   'm' "applied"     -> fixed64 index | fixed64 term
 //   'm' "membership"  -> EncodeMembership (membership.h)
 //   'm' "tso"         -> fixed64 the oracle's reserved high-water mark (tso.h)
+//   'm' "client" BE64(client_id)
+//                     -> varint request_seq | EncodeTxnCommandResult: a KV
+//                        client's exactly-once record (kv-write, txn_executor.h)
 //
 // Hash: every key and value of the engine in order except 'm' "membership",
 // then the ConfState of the membership (the address book is left out, as

@@ -1,7 +1,8 @@
 // TxnCommand: the commands of the MVCC state machine (mvcc_state_machine.h)
 // -- Percolator's prewrite / commit / rollback / check-txn-status /
-// resolve-lock, GC, one-phase single-key writes and the timestamp oracle's
-// reservation -- and their results, with the byte encodings that travel
+// resolve-lock and heartbeat, GC, one-phase single-key writes, the plain
+// KV API's writes and the timestamp oracle's reservation -- and their
+// results, with the byte encodings that travel
 // inside Raft entries (doc/mvcc_format.md, "Commands").
 //
 // Each command is executed at apply time (txn_executor.h) as a deterministic
@@ -161,7 +162,7 @@ std::string EncodeTxnCommand(const TxnCommand& cmd);
 Result<TxnCommand> DecodeTxnCommand(Slice in);
 // InvalidArgument naming the problem: empty or oversized or repeated keys, a
 // zero timestamp, commit_ts <= start_ts, a one-phase lock, a value on a
-// delete or lock mutation.
+// delete or lock mutation, a delete-range whose end is not above its start.
 Status ValidateTxnCommand(const TxnCommand& cmd);
 
 std::string EncodeTxnCommandResult(const TxnCommandResult& r);

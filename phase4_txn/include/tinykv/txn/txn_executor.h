@@ -24,6 +24,24 @@
 //              lock records at or below it go.
 //   one-phase  put/delete at commit_ts; refused like a prewrite.
 //   reserve-ts the oracle's mark := max(mark, upto); answers both.
+//   heartbeat  the lock of start_ts on primary: ttl_ms := max(ttl_ms,
+//              cmd's), answered as ttl_left_ms; none -> kTxnLockNotFound.
+//   kv-write   the KV API's put/delete/cas/delete-range at commit_ts (the
+//              revision, answered as commit_ts). Exactly-once first, as
+//              KvStateMachine: the client's record (KvClientKey) with the
+//              same request_seq -> its remembered result, an older one ->
+//              kv.succeeded = false; either way nothing is written (client
+//              0: no record). Then per key written: any lock -> kLocked; a
+//              write record of any kind at or above commit_ts ->
+//              kWriteConflict. put: a version. delete: a tombstone only if
+//              a value is visible (kv.deleted = 1), else nothing. cas: the
+//              visible value == expected (nullopt = absent) -> a version,
+//              else kv.succeeded = false, kv.current = it, nothing written.
+//              delete-range [key, value): the first lock in the range ->
+//              kLocked; the conflict check on every key with a write record
+//              in it; a tombstone on each with a visible value (kv.deleted
+//              = the count). Without a KeyError the client's record :=
+//              (request_seq, this result) in the same batch.
 //
 // A command that answers with a KeyError adds nothing to the batch. The
 // batch is the caller's to write, atomically with whatever else it holds
