@@ -67,17 +67,22 @@ void CheckErrorPayload(Slice payload) {
 
 void FuzzClientProtocolBytes(const uint8_t* data, size_t size) {
   const Slice in(reinterpret_cast<const char*>(data), size);
-  TryDecode<GetRequest>(in);
-  TryDecode<GetResponse>(in);
+  const std::string revision(8, '\0');  // a trailing revision 0
+  TryDecode<GetRequest>(in, revision);
+  TryDecode<GetResponse>(in, revision);
   TryDecode<PutRequest>(in);
-  TryDecode<WriteResponse>(in);
+  TryDecode<WriteResponse>(in, revision);
   TryDecode<DeleteRequest>(in);
   TryDecode<DeleteRangeRequest>(in);
-  TryDecode<DeleteRangeResponse>(in);
-  TryDecode<ScanRequest>(in);
-  TryDecode<ScanResponse>(in);
+  TryDecode<DeleteRangeResponse>(in, revision);
+  TryDecode<ScanRequest>(in, revision);
+  TryDecode<ScanResponse>(in, revision);
   TryDecode<CasRequest>(in);
-  TryDecode<CasResponse>(in);
+  TryDecode<CasResponse>(in, revision);
+  TryDecode<TsoRequest>(in);
+  TryDecode<TsoResponse>(in);
+  TryDecode<TxnRequest>(in);
+  TryDecode<TxnResponse>(in);
   TryDecode<StatusRequest>(in);
   TryDecode<StatusResponse>(in, std::string(16, '\0'));  // cluster_id 0, alarm ""
   TryDecode<MemberListRequest>(in);

@@ -10,6 +10,8 @@
 #include <string>
 
 #include "tinykv/client/protocol.h"
+#include "tinykv/txn/key_error.h"
+#include "tinykv/txn/txn_command.h"
 #include "tinykv/common/routing_error.h"
 #include "tinykv/net/method.h"
 #include "tinykv/net/serialization.h"
@@ -87,6 +89,24 @@ int main(int argc, char** argv) {
   Seed("error_range", net::ErrorPayloadOf(NotLeaderError(range)));
   Seed("error_unknown_code", net::ErrorPayload{200, "from the future", ""});
   WriteOut("routing_detail", EncodeRoutingError(range));
+  // Revisions and transactions.
+  Seed("get_at_revision", GetRequest{"key", false, 500, 0x0000018c2a3b4c5dull});
+  Seed("get_response_revision", GetResponse{true, "value", 0x0000018c2a3b4c5eull});
+  Seed("scan_at_revision", ScanRequest{"a", "z", 100, false, false, 250, 0x0000018c2a3b4c5dull});
+  Seed("tso", TsoRequest{16});
+  Seed("tso_response", TsoResponse{0x0000018c2a3b4c5dull});
+  const txn::TxnCommand prewrite = txn::PrewriteCmd{
+      {txn::Mutation{txn::MutationKind::kPut, "a", "1"}, txn::Mutation{txn::MutationKind::kDelete, "b", ""}},
+      "a", 0x0000018c2a3b0000ull, 3000};
+  Seed("txn_prewrite", TxnRequest{txn::EncodeTxnCommand(prewrite), 1000});
+  txn::TxnCommandResult locked;
+  txn::KeyError e;
+  e.kind = txn::KeyError::Kind::kLocked;
+  e.key = "b";
+  e.lock = txn::LockInfo{"b", txn::Lock{txn::MutationKind::kPut, 0x0000018c2a3a0000ull, 3000, "x"}};
+  locked.errors.push_back(e);
+  Seed("txn_response_locked", TxnResponse{txn::EncodeTxnCommandResult(locked)});
+  Seed("error_locked", net::ErrorPayloadOf(txn::KeyErrorStatus(e)));
   std::printf("wrote %s\n", dir.c_str());
   return 0;
 }

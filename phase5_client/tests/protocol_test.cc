@@ -44,16 +44,22 @@ TEST(ClientProtocol, RequestsRoundTrip) {
   EXPECT_EQ(c2.expected, "old");
   EXPECT_EQ(c2.value, "new");
 
-  ScanRequest scan{"a", "z", 10, true, true, 3};
-  ScanRequest s2 = RoundTrip(scan);
+  ScanRequest scan{"a", "z", 10, true, true, 3, 77};
+  ScanRequest s2 = RoundTrip(scan, {8});  // without the revision: an older client's
+  EXPECT_EQ(s2.revision, 77u);
   EXPECT_EQ(s2.start, "a");
   EXPECT_EQ(s2.end, "z");
   EXPECT_EQ(s2.limit, 10u);
   EXPECT_TRUE(s2.keys_only);
   EXPECT_TRUE(s2.serializable);
 
-  GetRequest get{"k", true, 9};
-  EXPECT_TRUE(RoundTrip(get).serializable);
+  GetRequest get{"k", true, 9, 5};
+  GetRequest g2 = RoundTrip(get, {8});
+  EXPECT_TRUE(g2.serializable);
+  EXPECT_EQ(g2.revision, 5u);
+  TxnRequest txn{std::string("\x01\x02\0", 3), 100};
+  EXPECT_EQ(RoundTrip(txn).command, txn.command);
+  EXPECT_EQ(RoundTrip(TsoRequest{3}).count, 3u);
   DeleteRangeRequest dr{"a", "b", WriteId{3, 4}, 0};
   EXPECT_EQ(RoundTrip(dr).end, "b");
 }
@@ -81,7 +87,9 @@ TEST(ClientProtocol, ResponsesRoundTrip) {
   scan.kvs = {{"a", "1"}, {"b", std::string(1000, 'x')}};
   scan.more = true;
   scan.next_key = KeySuccessor("b");
-  ScanResponse s2 = RoundTrip(scan);
+  scan.revision = 9;
+  ScanResponse s2 = RoundTrip(scan, {8});
+  EXPECT_EQ(s2.revision, 9u);
   EXPECT_EQ(s2.kvs, scan.kvs);
   EXPECT_TRUE(s2.more);
   EXPECT_EQ(s2.next_key, std::string("b\0", 2));
@@ -99,11 +107,19 @@ TEST(ClientProtocol, ResponsesRoundTrip) {
   ASSERT_EQ(ml2.members.size(), 2u);
   EXPECT_TRUE(ml2.members[1].learner);
 
-  CasResponse cas{false, true, "cur", 42};
-  CasResponse c2 = RoundTrip(cas);
+  CasResponse cas{false, true, "cur", 42, 43};
+  CasResponse c2 = RoundTrip(cas, {8});
+  EXPECT_EQ(c2.revision, 43u);
   EXPECT_FALSE(c2.succeeded);
   EXPECT_EQ(c2.current, "cur");
   EXPECT_EQ(c2.index, 42u);
+
+  EXPECT_EQ(RoundTrip(WriteResponse{4, 5}, {8}).revision, 5u);
+  EXPECT_EQ(RoundTrip(DeleteRangeResponse{2, 4, 5}, {8}).revision, 5u);
+  GetResponse get{true, "v", 6};
+  EXPECT_EQ(RoundTrip(get, {8}).revision, 6u);
+  EXPECT_EQ(RoundTrip(TsoResponse{1234}).ts, 1234u);
+  EXPECT_EQ(RoundTrip(TxnResponse{"result"}).result, "result");
 }
 
 // MemberAddRequest's last field, force, is optional on the wire: a request
