@@ -123,7 +123,8 @@ class KvService {
     const uint64_t page =
         req.limit == 0 ? kMaxScanPageItems : std::min(req.limit, kMaxScanPageItems);
     // One more than the page, to learn whether the range goes on.
-    Result<std::vector<std::pair<std::string, std::string>>> kvs = Status::OK();
+    Result<std::vector<std::pair<std::string, std::string>>> kvs =
+        std::vector<std::pair<std::string, std::string>>{};
     uint64_t revision = 0;
     if (txn_ != nullptr) {
       auto point = ReadPoint(req.revision, req.serializable, req.timeout_ms);
