@@ -373,6 +373,11 @@ Result<std::optional<std::string>> Client::Get(const std::string& key, const Cal
 }
 
 Status Client::Put(const std::string& key, const std::string& value, const CallOptions& opts) {
+  return PutWithRevision(key, value, opts).status();
+}
+
+Result<WriteResponse> Client::PutWithRevision(const std::string& key, const std::string& value,
+                                              const CallOptions& opts) {
   TINYKV_RETURN_IF_ERROR(CheckKey(key));
   TINYKV_RETURN_IF_ERROR(CheckRequestSize(key.size() + value.size(), "put"));
   SessionLease lease(this);
@@ -380,7 +385,7 @@ Status Client::Put(const std::string& key, const std::string& value, const CallO
   req.key = key;
   req.value = value;
   req.id = lease.Next();
-  return Invoke<PutMethod>(std::move(req), DeadlineOf(opts)).status();
+  return Invoke<PutMethod>(std::move(req), DeadlineOf(opts));
 }
 
 Status Client::Delete(const std::string& key, const CallOptions& opts) {
@@ -410,6 +415,13 @@ Result<uint64_t> Client::DeleteRange(const std::string& start, const std::string
 Result<std::vector<KeyValue>> Client::Scan(const std::string& start, const std::string& end,
                                            uint64_t limit, const CallOptions& opts,
                                            bool keys_only) {
+  TINYKV_ASSIGN_OR_RETURN(ScanAtRevision r, ScanWithRevision(start, end, limit, opts, keys_only));
+  return std::move(r.kvs);
+}
+
+Result<ScanAtRevision> Client::ScanWithRevision(const std::string& start, const std::string& end,
+                                                uint64_t limit, const CallOptions& opts,
+                                                bool keys_only) {
   TINYKV_RETURN_IF_ERROR(CheckRequestSize(start.size() + end.size(), "scan"));
   const Deadline deadline = DeadlineOf(opts);
   std::vector<KeyValue> out;
@@ -434,7 +446,7 @@ Result<std::vector<KeyValue>> Client::Scan(const std::string& start, const std::
     }
     from = std::move(page.next_key);
   }
-  return out;
+  return ScanAtRevision{std::move(out), revision};
 }
 
 Result<CasResult> Client::Cas(const std::string& key, const std::optional<std::string>& expected,

@@ -123,9 +123,16 @@ Status Txn::Delete(const std::string& key) {
   return Status::OK();
 }
 
-Status Txn::PrewriteAll(const std::vector<txn::Mutation>& mutations, uint64_t ttl_ms,
-                        SteadyClock::time_point deadline) {
-  const std::string& primary = writes_.begin()->first;
+Status Txn::Lock(const std::string& key) {
+  TINYKV_RETURN_IF_ERROR(Finished());
+  TINYKV_RETURN_IF_ERROR(CheckKey(key));
+  TINYKV_RETURN_IF_ERROR(CheckRequestSize(key.size(), "txn lock"));
+  locked_.insert(key);
+  return Status::OK();
+}
+
+Status Txn::PrewriteAll(const std::vector<txn::Mutation>& mutations, const std::string& primary,
+                        uint64_t ttl_ms, SteadyClock::time_point deadline) {
   for (;;) {
     CallOptions call;
     call.timeout = LeftOf(deadline);
@@ -166,20 +173,26 @@ Result<uint64_t> Txn::Commit() {
     return static_cast<uint64_t>(
         (duration_cast<milliseconds>(SteadyClock::now() - began_) + options_.lock_ttl).count());
   };
-  std::vector<txn::Mutation> secondaries;
-  txn::Mutation primary;
+  // Every key in order, a written one as its write, a Lock()ed one as a
+  // lock-only mutation; the first is the primary.
+  std::map<std::string, txn::Mutation> by_key;
+  for (const std::string& k : locked_) by_key[k] = txn::Mutation{txn::MutationKind::kLock, k, ""};
   for (const auto& [k, v] : writes_) {
-    txn::Mutation m;
+    txn::Mutation& m = by_key[k];
     m.kind = v ? txn::MutationKind::kPut : txn::MutationKind::kDelete;
     m.key = k;
-    if (v) m.value = *v;
+    m.value = v.value_or("");
+  }
+  std::vector<txn::Mutation> secondaries;
+  txn::Mutation primary;
+  for (auto& [k, m] : by_key) {
     if (primary.key.empty()) {
       primary = std::move(m);
     } else {
       secondaries.push_back(std::move(m));
     }
   }
-  Status s = PrewriteAll({primary}, ttl_now(), deadline);
+  Status s = PrewriteAll({primary}, primary.key, ttl_now(), deadline);
   auto renewed = SteadyClock::now();
   const auto size_of = [](const txn::Mutation& m) { return m.key.size() + m.value.size() + 16; };
   for (const auto& chunk : Chunks(secondaries, size_of)) {
@@ -198,7 +211,7 @@ Result<uint64_t> Txn::Commit() {
       renewed = SteadyClock::now();
       if (!s.ok()) break;
     }
-    s = PrewriteAll(chunk, ttl_now(), deadline);
+    s = PrewriteAll(chunk, primary.key, ttl_now(), deadline);
   }
   if (!s.ok()) {
     RollbackPrewritten().IgnoreError();  // what it cannot undo, the TTL does
@@ -266,6 +279,7 @@ Status Txn::Rollback() {
   TINYKV_RETURN_IF_ERROR(Finished());
   finished_ = true;
   writes_.clear();
+  locked_.clear();
   return RollbackPrewritten();
 }
 

@@ -88,6 +88,52 @@ TEST_F(TxnClientTest, TheSecondOfTwoConflictingWritersFails) {
   EXPECT_EQ(*client_->Get("x").value(), "t2");
 }
 
+// A key read and Lock()ed is part of the commit: a write to it after
+// start_ts fails the commit, as for a written key. Without the Lock the
+// same interleaving commits (write skew), which is what makes this test
+// meaningful: each transaction moves "stock" to "sold" only if stock is in.
+TEST_F(TxnClientTest, ALockedKeyChangedAfterStartFailsTheCommit) {
+  ASSERT_OK(client_->Put("stock", "in"));
+  for (bool lock : {false, true}) {
+    auto t = Txn::Begin(*client_).value();
+    ASSERT_EQ(*t->Get("stock").value(), "in");
+    if (lock) {
+      ASSERT_OK(t->Lock("stock"));
+    }
+    ASSERT_OK(t->Put(lock ? "sold2" : "sold1", "yes"));
+    ASSERT_OK(client_->Put("stock", "out"));  // someone else, after start_ts
+    auto r = t->Commit();
+    if (lock) {
+      EXPECT_TRUE(r.status().IsConflict()) << r.status().ToString();
+      EXPECT_FALSE(client_->Get("sold2").value().has_value());
+    } else {
+      EXPECT_OK(r.status());  // snapshot isolation alone does not see it
+    }
+    ASSERT_OK(client_->Put("stock", "in"));
+  }
+}
+
+// A Lock()ed key smaller than every written one is the primary: a lock-only
+// primary commits the transaction, and the locked key's value stays.
+TEST_F(TxnClientTest, ALockOnlyPrimaryCommitsAndWritesNothing) {
+  ASSERT_OK(client_->Put("a", "kept"));
+  auto t = Txn::Begin(*client_).value();
+  ASSERT_OK(t->Lock("a"));
+  ASSERT_OK(t->Put("b", "1"));
+  ASSERT_OK(t->Put("c", "1"));
+  auto commit_ts = t->Commit();
+  ASSERT_OK(commit_ts.status());
+  CallOptions at;
+  at.revision = *commit_ts;
+  EXPECT_EQ(*client_->Get("a", at).value(), "kept");
+  EXPECT_EQ(*client_->Get("b", at).value(), "1");
+  EXPECT_EQ(*client_->Get("c").value(), "1");  // a secondary, committed or rolled forward
+  // Locks alone (nothing written) commit at once, at start_ts.
+  auto ro = Txn::Begin(*client_).value();
+  ASSERT_OK(ro->Lock("a"));
+  EXPECT_EQ(ro->Commit().value(), ro->start_ts());
+}
+
 TEST_F(TxnClientTest, AnExpiredAbandonedLockIsRolledBackByAReader) {
   ASSERT_OK(client_->Put("p", "old"));
   AbandonedPrewrite({"p", "s"}, /*ttl_ms=*/200);

@@ -131,6 +131,44 @@ def test_del_key_and_prefix_report_counts(tk):
     assert tk("get", "tmp/1").returncode == 1
 
 
+def test_get_at_a_revision_reads_the_old_value(tk):
+    first = json.loads(ok(tk("put", "rev/k", "one", "-w", "json")))["revision"]
+    ok(tk("put", "rev/k", "two"))
+    assert ok(tk("get", "rev/k")) == "rev/k\ntwo\n"
+    assert ok(tk("get", "rev/k", "--rev", str(first))) == "rev/k\none\n"
+    obj = json.loads(ok(tk("get", "rev/k", "--rev", str(first), "-w", "json")))
+    assert obj == {"revision": first, "count": 1, "kvs": [{"key": "rev/k", "value": "one"}]}
+    now = json.loads(ok(tk("get", "rev/k", "-w", "json")))["revision"]
+    p = tk("get", "rev/k", "--rev", str(now * 2))
+    err = p.stderr.decode()
+    assert p.returncode == 2 and "is in the future" in err and err.count("\n") == 1, err
+
+
+def test_txn_from_stdin_runs_one_branch_atomically(tk):
+    ok(tk("put", "txn/k", "v"))
+    script = b'value("txn/k") = "v"\n\nput txn/k w\nget txn/k\n\nput txn/k failed\n'
+    # Success; the get sees the transaction's own put.
+    assert ok(tk("txn", stdin=script)) == "SUCCESS\n\nOK\n\ntxn/k\nw\n"
+    # The same compare fails now: the failure branch runs instead.
+    obj = json.loads(ok(tk("txn", "-w", "json", stdin=script)))
+    assert obj["succeeded"] is False and obj["responses"] == [{"put": {"ok": True}}], obj
+    assert ok(tk("get", "txn/k")) == "txn/k\nfailed\n"
+    # Its revision is the commit's: the new value at it, the old one just before.
+    assert ok(tk("get", "txn/k", "--rev", str(obj["revision"]))) == "txn/k\nfailed\n"
+    assert ok(tk("get", "txn/k", "--rev", str(obj["revision"] - 1))) == "txn/k\nw\n"
+    # Create-if-absent (version 0: the key does not exist).
+    create = b'version("txn/new") = "0"\n\nput txn/new 1\n\nget txn/new\n'
+    assert ok(tk("txn", stdin=create)) == "SUCCESS\n\nOK\n"
+    assert ok(tk("txn", stdin=create)) == "FAILURE\n\ntxn/new\n1\n"
+    # A line that does not parse: exit 2 naming it, and nothing runs.
+    p = tk("txn", stdin=b'value("txn/k") = "failed"\nvalue(txn/k) = "v"\n\nput txn/bad 1\n')
+    err = p.stderr.decode()
+    assert p.returncode == 2, (p.returncode, err)
+    assert err.startswith("Error: InvalidArgument: txn: line 2: malformed comparison"), err
+    assert err.count("\n") == 1, err
+    assert tk("get", "txn/bad").returncode == 1
+
+
 def test_get_missing_key_exits_1_with_one_line(tk):
     p = tk("get", "no-such-key")
     assert p.returncode == 1

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "cli/output.h"
+#include "cli/txn_command.h"
 #include "tinykv/client/client.h"
 #include "tinykv/common/env.h"
 #include "tinykv/replica/backup.h"
@@ -57,6 +58,9 @@ struct Flags {
   bool prefix = false;
   bool keys_only = false;
   uint64_t limit = 0;
+  uint64_t rev = 0;  // get, scan: read at this revision (0: now)
+  // txn
+  bool interactive = false;
   // put
   std::optional<std::string> value;
   // scan
@@ -135,7 +139,7 @@ Result<uint64_t> ResolveMember(client::Client& cl, const std::string& name,
 }  // namespace
 
 int RunCli(const std::vector<std::string>& args, const std::string& env_endpoints, std::istream& in,
-           std::ostream& out, std::ostream& err) {
+           std::ostream& out, std::ostream& err, bool in_is_terminal) {
   Flags f;
   f.endpoints = env_endpoints.empty() ? "127.0.0.1:2379" : env_endpoints;
   CLI::App app{
@@ -177,6 +181,8 @@ int RunCli(const std::vector<std::string>& args, const std::string& env_endpoint
   get->add_option("--consistency", f.consistency,
                   "l = linearizable (leader, ReadIndex), s = serializable (any node, may be stale)")
       ->check(CLI::IsMember({"l", "s"}));
+  get->add_option("--rev", f.rev,
+                  "read at this revision (what writes and -w json reads report); 0 = now");
 
   auto* put = app.add_subcommand("put", "put a key; the value is read from stdin when omitted");
   put->add_option("key", f.key)->required();
@@ -194,6 +200,14 @@ int RunCli(const std::vector<std::string>& args, const std::string& env_endpoint
   scan->add_flag("--keys-only", f.keys_only, "print keys only");
   scan->add_option("--consistency", f.consistency, "l or s (see get)")
       ->check(CLI::IsMember({"l", "s"}));
+  scan->add_option("--rev", f.rev, "read at this revision (see get)");
+
+  auto* txn = app.add_subcommand(
+      "txn",
+      "a transaction read from stdin, as etcdctl txn: compares, a blank line, the ops run when "
+      "all hold (put KEY VALUE, get KEY, del KEY), a blank line, the ops run otherwise");
+  txn->add_flag("-i,--interactive", f.interactive,
+                "prompt for each block (also when stdin is a terminal)");
 
   auto* member = app.add_subcommand("member", "cluster membership");
   member->require_subcommand(1);
@@ -330,6 +344,11 @@ int RunCli(const std::vector<std::string>& args, const std::string& env_endpoint
   std::unique_ptr<client::Client> cl = std::move(created).value();
   client::CallOptions call;
   call.serializable = f.consistency == "s";
+  call.revision = f.rev;
+  // The revision a read reports (0: none, see RenderKvs).
+  auto known = [](uint64_t revision) {
+    return revision == 0 ? std::nullopt : std::optional<uint64_t>(revision);
+  };
 
   auto fail = [&](const Status& s) {
     err << "Error: " << s.ToString() << "\n";
@@ -338,19 +357,22 @@ int RunCli(const std::vector<std::string>& args, const std::string& env_endpoint
 
   if (get->parsed()) {
     if (f.prefix) {
-      auto kvs = cl->Scan(f.key, client::PrefixEnd(f.key), f.limit, call, f.keys_only);
-      if (!kvs.ok()) return fail(kvs.status());
-      out << RenderKvs(*kvs, format, bytes, f.keys_only);
+      auto r = cl->ScanWithRevision(f.key, client::PrefixEnd(f.key), f.limit, call, f.keys_only);
+      if (!r.ok()) return fail(r.status());
+      out << RenderKvs(r->kvs, format, bytes, f.keys_only, known(r->revision));
       return kExitOk;
     }
-    auto v = cl->Get(f.key, call);
+    auto v = cl->GetWithRevision(f.key, call);
     if (!v.ok()) return fail(v.status());
-    if (!v->has_value()) {
-      if (format == OutputFormat::kJson) out << RenderKvs({}, format, bytes, f.keys_only);
+    if (!v->found) {
+      if (format == OutputFormat::kJson) {
+        out << RenderKvs({}, format, bytes, f.keys_only, known(v->revision));
+      }
       err << "Error: key not found: " << Printable(f.key) << "\n";
       return kExitNotFound;
     }
-    out << RenderKvs({client::KeyValue{f.key, **v}}, format, bytes, f.keys_only);
+    out << RenderKvs({client::KeyValue{f.key, std::move(v->value)}}, format, bytes, f.keys_only,
+                     known(v->revision));
     return kExitOk;
   }
   if (put->parsed()) {
@@ -360,9 +382,9 @@ int RunCli(const std::vector<std::string>& args, const std::string& env_endpoint
     } else {
       value.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
     }
-    Status s = cl->Put(f.key, value, call);
-    if (!s.ok()) return fail(s);
-    out << RenderPut(format);
+    auto w = cl->PutWithRevision(f.key, value, call);
+    if (!w.ok()) return fail(w.status());
+    out << RenderPut(format, known(w->revision));
     return kExitOk;
   }
   if (del->parsed()) {
@@ -378,9 +400,19 @@ int RunCli(const std::vector<std::string>& args, const std::string& env_endpoint
     return kExitOk;
   }
   if (scan->parsed()) {
-    auto kvs = cl->Scan(f.start, f.end, f.limit, call, f.keys_only);
-    if (!kvs.ok()) return fail(kvs.status());
-    out << RenderKvs(*kvs, format, bytes, f.keys_only);
+    auto r = cl->ScanWithRevision(f.start, f.end, f.limit, call, f.keys_only);
+    if (!r.ok()) return fail(r.status());
+    out << RenderKvs(r->kvs, format, bytes, f.keys_only, known(r->revision));
+    return kExitOk;
+  }
+  if (txn->parsed()) {
+    Result<TxnRequest> request = ParseTxn(in, f.interactive || in_is_terminal ? &out : nullptr);
+    if (!request.ok()) return fail(request.status());
+    client::TxnOptions options;
+    options.timeout = *command;
+    Result<TxnOutcome> outcome = RunTxnRequest(*cl, *request, options);
+    if (!outcome.ok()) return fail(outcome.status());
+    out << RenderTxn(*outcome, format, bytes);
     return kExitOk;
   }
   if (member_list->parsed()) {

@@ -2,9 +2,11 @@
 // commands, written against streams so tests can run it in-process.
 //
 //   tinykv [--endpoints A,B] [-w simple|json|table] get KEY [--prefix] [--keys-only] [--limit N]
+//          [--rev N]
 //   tinykv put KEY [VALUE]          (VALUE from stdin when omitted)
 //   tinykv del KEY [--prefix]
-//   tinykv scan START END [--limit N]
+//   tinykv scan START END [--limit N] [--rev N]
+//   tinykv txn [-i]                 (compares, success and failure ops from stdin: txn_command.h)
 //   tinykv member list | member add ID PEER_ADDR [--learner] [--client-addr ADDR]
 //   tinykv member promote ID | member remove ID
 //   tinykv endpoint status | endpoint health | --version
@@ -22,7 +24,9 @@
 namespace tinykv::cli {
 
 // `env_endpoints`: the value of TINYKV_ENDPOINTS ("" when unset).
+// `in_is_terminal`: `in` is a terminal, so `txn` prompts for its blocks (as
+// with -i).
 int RunCli(const std::vector<std::string>& args, const std::string& env_endpoints, std::istream& in,
-           std::ostream& out, std::ostream& err);
+           std::ostream& out, std::ostream& err, bool in_is_terminal = false);
 
 }  // namespace tinykv::cli

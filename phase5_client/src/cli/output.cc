@@ -229,7 +229,7 @@ std::string U(uint64_t v) { return std::to_string(v); }
 }  // namespace
 
 std::string RenderKvs(const std::vector<client::KeyValue>& kvs, OutputFormat format,
-                      BytesEncoding encoding, bool keys_only) {
+                      BytesEncoding encoding, bool keys_only, std::optional<uint64_t> revision) {
   std::string out;
   switch (format) {
     case OutputFormat::kSimple:
@@ -240,7 +240,8 @@ std::string RenderKvs(const std::vector<client::KeyValue>& kvs, OutputFormat for
       }
       return out;
     case OutputFormat::kJson: {
-      out = "{\"count\":" + U(kvs.size()) + ",\"kvs\":[";
+      out = "{" + (revision ? "\"revision\":" + U(*revision) + "," : std::string()) +
+            "\"count\":" + U(kvs.size()) + ",\"kvs\":[";
       for (size_t i = 0; i < kvs.size(); ++i) {
         if (i) out += ",";
         out += "{" + JsonBytes("key", kvs[i].key, encoding);
@@ -264,9 +265,44 @@ std::string RenderKvs(const std::vector<client::KeyValue>& kvs, OutputFormat for
   return out;
 }
 
-std::string RenderPut(OutputFormat format) {
-  if (format == OutputFormat::kJson) return "{\"ok\":true}\n";
+std::string RenderPut(OutputFormat format, std::optional<uint64_t> revision) {
+  if (format == OutputFormat::kJson) {
+    return "{\"ok\":true" + (revision ? ",\"revision\":" + U(*revision) : std::string()) + "}\n";
+  }
   return "OK\n";
+}
+
+std::string RenderTxn(const TxnOutcome& outcome, OutputFormat format, BytesEncoding encoding) {
+  // Each op as its own command renders it (JSON: without the newline).
+  auto one = [&](const TxnOpResult& r) {
+    switch (r.kind) {
+      case TxnOp::Kind::kGet:
+        return RenderKvs(r.kvs, format, encoding, false);
+      case TxnOp::Kind::kPut:
+        return RenderPut(format);
+      case TxnOp::Kind::kDelete:
+        break;
+    }
+    return RenderDeleted(r.deleted, format);
+  };
+  if (format == OutputFormat::kJson) {
+    std::string out = "{\"revision\":" + U(outcome.revision) +
+                      ",\"succeeded\":" + (outcome.succeeded ? "true" : "false") +
+                      ",\"responses\":[";
+    for (size_t i = 0; i < outcome.responses.size(); ++i) {
+      const TxnOpResult& r = outcome.responses[i];
+      const char* name = r.kind == TxnOp::Kind::kGet   ? "get"
+                         : r.kind == TxnOp::Kind::kPut ? "put"
+                                                       : "del";
+      std::string body = one(r);
+      body.pop_back();  // the newline
+      out += std::string(i ? "," : "") + "{" + JsonString(name) + ":" + body + "}";
+    }
+    return out + "]}\n";
+  }
+  std::string out = outcome.succeeded ? "SUCCESS\n" : "FAILURE\n";
+  for (const TxnOpResult& r : outcome.responses) out += "\n" + one(r);
+  return out;
 }
 
 std::string RenderDeleted(uint64_t deleted, OutputFormat format) {

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cli/txn_command.h"
 #include "tinykv/client/client.h"
 #include "tinykv/client/protocol.h"
 #include "tinykv/common/status.h"
@@ -47,9 +48,21 @@ std::optional<std::chrono::milliseconds> ParseDuration(std::string_view s);
 std::string RenderTable(const std::vector<std::string>& header,
                         const std::vector<std::vector<std::string>>& rows);
 
+// `get`, `scan`. JSON: {"revision":R,"count":N,"kvs":[...]}, the revision
+// the read was made at (etcdctl's header.revision) only when `revision` is
+// set (a server without MVCC, or a serializable read of the newest state,
+// reports none).
 std::string RenderKvs(const std::vector<client::KeyValue>& kvs, OutputFormat format,
-                      BytesEncoding encoding, bool keys_only);
-std::string RenderPut(OutputFormat format);
+                      BytesEncoding encoding, bool keys_only,
+                      std::optional<uint64_t> revision = std::nullopt);
+// `put`: OK; JSON {"ok":true} plus "revision":R, the write's, when set.
+std::string RenderPut(OutputFormat format, std::optional<uint64_t> revision = std::nullopt);
+// `txn` (etcdctl's layout): SUCCESS or FAILURE, then for each op of the
+// branch that ran a blank line and its output as the command's own (put:
+// OK, del: the count, get: key and value lines, nothing for an absent key).
+// JSON: {"revision":R,"succeeded":B,"responses":[{"put":{"ok":true}},
+// {"get":{"count":N,"kvs":[...]}},{"del":{"deleted":N}}]}.
+std::string RenderTxn(const TxnOutcome& outcome, OutputFormat format, BytesEncoding encoding);
 // `snapshot status` (etcdutl's fields: hash, revision = index, total keys,
 // total size, plus the term and the cluster it came from).
 std::string RenderSnapshotStatus(uint64_t hash, uint64_t index, uint64_t term, uint64_t keys,

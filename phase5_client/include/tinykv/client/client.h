@@ -146,6 +146,13 @@ struct CallOptions {
   uint64_t revision = 0;
 };
 
+// What ScanWithRevision returns: the pairs and the revision they were read
+// at (0: a serializable read of the newest state, or a server without MVCC).
+struct ScanAtRevision {
+  std::vector<KeyValue> kvs;
+  uint64_t revision = 0;
+};
+
 struct CasResult {
   bool succeeded = false;
   std::optional<std::string> current;  // on failure: the value found (nullopt: key absent)
@@ -182,6 +189,9 @@ class Client {
   // The same, with the revision the read was made at.
   Result<GetResponse> GetWithRevision(const std::string& key, const CallOptions& opts = {});
   Status Put(const std::string& key, const std::string& value, const CallOptions& opts = {});
+  // The same, with the Raft index it applied at and its revision.
+  Result<WriteResponse> PutWithRevision(const std::string& key, const std::string& value,
+                                        const CallOptions& opts = {});
   // Succeeds whether or not the key existed.
   Status Delete(const std::string& key, const CallOptions& opts = {});
   // Deletes [start, end) (end empty: to the end); returns how many keys went.
@@ -194,6 +204,10 @@ class Client {
   Result<std::vector<KeyValue>> Scan(const std::string& start, const std::string& end,
                                      uint64_t limit = 0, const CallOptions& opts = {},
                                      bool keys_only = false);
+  // The same, with the revision every page was read at.
+  Result<ScanAtRevision> ScanWithRevision(const std::string& start, const std::string& end,
+                                          uint64_t limit = 0, const CallOptions& opts = {},
+                                          bool keys_only = false);
   // Sets key to `value` iff its current value equals `expected`
   // (expected nullopt: iff the key is absent).
   Result<CasResult> Cas(const std::string& key, const std::optional<std::string>& expected,

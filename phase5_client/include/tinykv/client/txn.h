@@ -12,9 +12,9 @@
 // A lock met on the way is resolved by the client (client.h "Locks").
 //
 // Commit. Writes are buffered until Commit, which then
-//   1. prewrites the primary (the smallest key written) and then the other
-//      keys (the secondaries): a lock on each, holding the value, at
-//      start_ts. Another transaction's commit at or after start_ts on any
+//   1. prewrites the primary (the smallest key written or Lock()ed) and
+//      then the other keys (the secondaries): a lock on each, holding the
+//      value (none for a Lock()ed key), at start_ts. Another transaction's commit at or after start_ts on any
 //      key is a write conflict: the locks taken are rolled back and Commit
 //      returns Conflict ("write conflict ..."), the first committer having
 //      won. Another transaction's lock is resolved and the prewrite tried
@@ -52,6 +52,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -84,6 +85,15 @@ class Txn {
                                      uint64_t limit = 0);
   Status Put(const std::string& key, const std::string& value);
   Status Delete(const std::string& key);
+  // Makes `key` part of the commit without writing it (a lock-only
+  // mutation, Percolator's and TiKV's LockKeys): Commit then fails with
+  // Conflict if another transaction wrote `key` at or after start_ts, as for
+  // a key written here. For reads whose outcome the writes depend on (a
+  // compare-and-set over several keys): with every such key locked, the
+  // reads and writes take effect as of commit_ts, serializably. A
+  // transaction that writes nothing ignores its locks (its reads are one
+  // snapshot anyway).
+  Status Lock(const std::string& key);
 
   // See the header comment. A transaction that wrote nothing commits at
   // once at start_ts.
@@ -96,8 +106,8 @@ class Txn {
   CallOptions Call() const;
   // Prewrites `mutations` (all of one command) until done: resolves locks
   // met, OK or the Conflict to return.
-  Status PrewriteAll(const std::vector<txn::Mutation>& mutations, uint64_t ttl_ms,
-                     std::chrono::steady_clock::time_point deadline);
+  Status PrewriteAll(const std::vector<txn::Mutation>& mutations, const std::string& primary,
+                     uint64_t ttl_ms, std::chrono::steady_clock::time_point deadline);
   Status RollbackPrewritten();
   Status Finished() const;
 
@@ -107,6 +117,7 @@ class Txn {
   const std::chrono::steady_clock::time_point began_;  // when start_ts was taken
   // Buffered writes: key -> value (nullopt: a delete).
   std::map<std::string, std::optional<std::string>> writes_;
+  std::set<std::string> locked_;  // Lock()ed keys, minus those in writes_ at Commit
   std::vector<std::string> prewritten_;  // keys this transaction may hold locks on
   bool finished_ = false;
 };
