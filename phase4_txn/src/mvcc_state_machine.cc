@@ -114,25 +114,19 @@ Status MvccStateMachine::ApplyConfChange(uint64_t index, uint64_t term,
   return Status::OK();
 }
 
-Result<uint64_t> MvccStateMachine::Hash() {
+Result<replica::StateMachine::HashJob> MvccStateMachine::PrepareHash() {
   std::shared_lock<std::shared_mutex> l(db_mu_);
   if (!db_) return Unavailable();
-  storage::ReadOptions ro;
-  ro.verify_checksums = true;  // the point is to find damage
-  ro.fill_cache = false;
-  replica::StateHasher h;
-  auto it = db_->NewIterator(ro);
-  const Slice membership(kMembershipKey);
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    if (it->key() == membership) continue;
-    h.AddField(it->key());
-    h.AddField(it->value());
-  }
-  TINYKV_RETURN_IF_ERROR(it->status());
   std::string conf;
   if (membership_) raft::EncodeConfState(membership_->conf, &conf);
-  h.AddField(Slice(conf));
-  return h.Finish();
+  return hash_jobs_.Prepare(
+      db_.get(), [](Slice k) { return k == Slice(kMembershipKey); }, std::move(conf));
+}
+
+Result<uint64_t> MvccStateMachine::Hash() {
+  TINYKV_ASSIGN_OR_RETURN(HashJob job, PrepareHash());
+  const std::atomic<bool> never{false};
+  return job(never);
 }
 
 Status MvccStateMachine::Checkpoint(const fs::path& dir) {
@@ -141,6 +135,7 @@ Status MvccStateMachine::Checkpoint(const fs::path& dir) {
 }
 
 Status MvccStateMachine::Install(const fs::path& checkpoint_dir) {
+  hash_jobs_.StopJobs();  // their iterators must be gone before the engine closes
   std::unique_lock<std::shared_mutex> l(db_mu_);
   db_.reset();
   TINYKV_RETURN_IF_ERROR(replica::InstallEngineCheckpoint(env_, dir_, checkpoint_dir));
@@ -151,6 +146,7 @@ Status MvccStateMachine::Install(const fs::path& checkpoint_dir) {
 Status MvccStateMachine::Reopen() {
   // The engine keeps a failed write's error until it is reopened; reopening
   // replays its WAL, whose torn tail (the write that failed) is dropped.
+  hash_jobs_.StopJobs();
   std::unique_lock<std::shared_mutex> l(db_mu_);
   db_.reset();
   TINYKV_RETURN_IF_ERROR(OpenDb());

@@ -167,7 +167,7 @@ Result<uint64_t> Txn::Commit() {
   finished_ = true;
   if (writes_.empty()) return start_ts_;
   const auto deadline =
-      SteadyClock::now() + options_.timeout.value_or(milliseconds(5000));
+      SteadyClock::now() + options_.timeout.value_or(client_.default_timeout());
   // TTLs count from start_ts's physical part (txn.h "Lock TTL").
   auto ttl_now = [this] {
     return static_cast<uint64_t>(
@@ -244,7 +244,7 @@ Result<uint64_t> Txn::Commit() {
     for (const txn::Mutation& m : secondaries) keys.push_back(m.key);
     Client* c = &client_;
     const uint64_t start_ts = start_ts_;
-    const milliseconds timeout = options_.timeout.value_or(milliseconds(5000));
+    const milliseconds timeout = options_.timeout.value_or(client_.default_timeout());
     client_.RunInBackground([c, start_ts, commit_ts, keys = std::move(keys), timeout] {
       const auto key_size = [](const std::string& k) { return k.size() + 8; };
       for (const auto& chunk : Chunks(keys, key_size)) {

@@ -7,6 +7,7 @@
 #include "tinykv/common/coding.h"
 #include "tinykv/raft/codec.h"
 #include "tinykv/replica/engine_dir.h"
+#include "tinykv/replica/engine_hash.h"
 #include "tinykv/replica/kv_command.h"
 #include "tinykv/replica/state_hash.h"
 #include "tinykv/storage/iterator.h"
@@ -46,13 +47,7 @@ std::string AppliedValue(uint64_t index, uint64_t term) {
 
 KvStateMachine::KvStateMachine(fs::path dir, Env* env)
     : dir_(std::move(dir)), env_(env != nullptr ? env : Env::Default()) {}
-KvStateMachine::~KvStateMachine() {
-  // A hash job reads through an engine iterator, which must die before the
-  // engine (the replica stops its hash thread before its state machine).
-  std::lock_guard<std::mutex> l(hash_mu_);
-  TINYKV_CHECK(hash_iterators_ == 0)
-      << "KvStateMachine destroyed while a hash job holds its engine";
-}
+KvStateMachine::~KvStateMachine() = default;  // hash_jobs_ checks no job holds the engine
 
 Result<std::unique_ptr<KvStateMachine>> KvStateMachine::Open(const fs::path& dir, Env* env) {
   if (env == nullptr) env = Env::Default();
@@ -327,38 +322,8 @@ Status KvStateMachine::Checkpoint(const fs::path& dir) {
 Result<StateMachine::HashJob> KvStateMachine::PrepareHash() {
   std::shared_lock<std::shared_mutex> l(db_mu_);
   if (!db_) return Status::Unavailable("state machine is installing a snapshot");
-  storage::ReadOptions ro;
-  ro.verify_checksums = true;  // the point is to find damage: re-check cached blocks too
-  ro.fill_cache = false;       // one pass over everything must not evict the working set
-  {
-    std::lock_guard<std::mutex> g(hash_mu_);
-    ++hash_iterators_;
-  }
-  // The iterator is the consistent cut: it sees the DB as of now, however
-  // many entries apply while the job runs.
-  auto release = [this](storage::Iterator* p) {
-    delete p;
-    std::lock_guard<std::mutex> g(hash_mu_);
-    --hash_iterators_;
-    hash_cv_.notify_all();
-  };
-  std::shared_ptr<storage::Iterator> it(db_->NewIterator(ro).release(), release);
-  const uint64_t epoch = install_epoch_.load();
-  return HashJob([this, it, epoch](const std::atomic<bool>& cancel) -> Result<uint64_t> {
-    StateHasher h;
-    const Slice peers(kPeerPrefix);
-    uint64_t n = 0;
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      if ((++n & 1023) == 0 && (cancel.load() || install_epoch_.load() != epoch))
-        return Status::Aborted("state hash cancelled (stopping, or a snapshot is being installed)");
-      const Slice k = it->key();
-      if (k.starts_with(peers)) continue;
-      h.AddField(k);
-      h.AddField(it->value());
-    }
-    TINYKV_RETURN_IF_ERROR(it->status());
-    return h.Finish();
-  });
+  return hash_jobs_.Prepare(
+      db_.get(), [](Slice k) { return k.starts_with(Slice(kPeerPrefix)); }, std::nullopt);
 }
 
 Result<uint64_t> KvStateMachine::Hash() {
@@ -367,16 +332,10 @@ Result<uint64_t> KvStateMachine::Hash() {
   return job(never);
 }
 
-void KvStateMachine::WaitForHashJobs() {
-  std::unique_lock<std::mutex> g(hash_mu_);
-  hash_cv_.wait(g, [this] { return hash_iterators_ == 0; });
-}
-
 Status KvStateMachine::Install(const fs::path& checkpoint_dir) {
-  // Running hash jobs see the epoch move and stop; their iterators must be
-  // gone before the engine they read is closed.
-  install_epoch_++;
-  WaitForHashJobs();
+  // Running hash jobs stop; their iterators must be gone before the engine
+  // they read is closed.
+  hash_jobs_.StopJobs();
   std::unique_lock<std::shared_mutex> l(db_mu_);
   db_.reset();
   TINYKV_RETURN_IF_ERROR(InstallEngineCheckpoint(env_, dir_, checkpoint_dir));
@@ -388,6 +347,7 @@ Status KvStateMachine::Reopen() {
   // The engine keeps a failed write's error (its "background error") until
   // it is reopened; reopening replays its WAL, whose torn tail (the write
   // that failed) is dropped.
+  hash_jobs_.StopJobs();
   std::unique_lock<std::shared_mutex> l(db_mu_);
   db_.reset();
   TINYKV_RETURN_IF_ERROR(OpenDb());

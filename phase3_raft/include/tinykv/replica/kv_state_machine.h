@@ -29,8 +29,8 @@
 // differently, and a wrong address shows as an unreachable peer, never as a
 // wrong answer. PrepareHash takes an engine iterator (a consistent view as
 // of now) and hashes through it on the caller's thread, verifying every
-// block checksum; a damaged table makes the hash Corruption. Install waits
-// for running hash jobs, which stop early when an Install begins.
+// block checksum (engine_hash.h); a damaged table makes the hash
+// Corruption. Install and Reopen stop running hash jobs first.
 //
 // Snapshots: Checkpoint() writes a DB checkpoint directory (an openable copy
 // of the engine, with the applied index and membership inside); Install()
@@ -56,6 +56,7 @@
 
 #include "tinykv/common/env.h"
 #include "tinykv/common/result.h"
+#include "tinykv/replica/engine_hash.h"
 #include "tinykv/replica/kv_command.h"
 #include "tinykv/replica/state_machine.h"
 #include "tinykv/storage/db.h"
@@ -114,8 +115,6 @@ class KvStateMachine final : public StateMachine {
   Status Execute(const KvCommand& cmd, PendingWrite* w, KvCommandResult* res);
   // Writes `w` with (index, term) as the applied position, and empties it.
   Status Commit(PendingWrite* w, uint64_t index, uint64_t term);
-  // Ends when every hash job's iterator is gone (Install, the destructor).
-  void WaitForHashJobs();
 
   const std::filesystem::path dir_;
   Env* const env_;
@@ -125,12 +124,8 @@ class KvStateMachine final : public StateMachine {
   uint64_t applied_term_ = 0;
   std::optional<raft::ConfState> conf_;
   AddressBook members_;
-  // Hash jobs whose engine iterator is alive, and Installs begun (a running
-  // job stops when this moves).
-  std::mutex hash_mu_;
-  std::condition_variable hash_cv_;
-  int hash_iterators_ = 0;
-  std::atomic<uint64_t> install_epoch_{0};
+  // Declared after db_: destroyed first, it checks no job holds the engine.
+  EngineHashJobs hash_jobs_;
 };
 
 }  // namespace tinykv::replica

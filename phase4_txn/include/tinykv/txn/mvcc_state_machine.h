@@ -21,8 +21,9 @@
 // Hash: every key and value of the engine in order except 'm' "membership",
 // then the ConfState of the membership (the address book is left out, as
 // KvStateMachine leaves it out: members may spell addresses differently).
-// It is computed at once by Hash() (the default PrepareHash), reading every
-// block with its checksum verified.
+// PrepareHash takes an engine iterator on the driver and hashes through it
+// wherever the job runs (replica/engine_hash.h), reading every block with
+// its checksum verified; Install and Reopen stop running jobs first.
 //
 // Snapshots: Checkpoint writes an engine checkpoint directory; Install
 // swaps the live engine for one (db -> db.old, checkpoint -> db, and Open
@@ -44,6 +45,7 @@
 #include "tinykv/common/env.h"
 #include "tinykv/common/result.h"
 #include "tinykv/replica/backup.h"
+#include "tinykv/replica/engine_hash.h"
 #include "tinykv/replica/state_machine.h"
 #include "tinykv/storage/db.h"
 #include "tinykv/txn/mvcc_reader.h"
@@ -65,6 +67,7 @@ class MvccStateMachine final : public replica::StateMachine {
   Status ApplyNoop(uint64_t index, uint64_t term) override;
   Status ApplyConfChange(uint64_t index, uint64_t term, const replica::Membership& m) override;
   Result<uint64_t> Hash() override;
+  Result<HashJob> PrepareHash() override;
   Status Checkpoint(const std::filesystem::path& dir) override;
   Status Install(const std::filesystem::path& checkpoint_dir) override;
   Status Reopen() override;
@@ -100,6 +103,8 @@ class MvccStateMachine final : public replica::StateMachine {
   uint64_t applied_term_ = 0;
   std::optional<replica::Membership> membership_;
   std::function<void(uint64_t)> kv_write_observer_;
+  // Declared after db_: destroyed first, it checks no job holds the engine.
+  replica::EngineHashJobs hash_jobs_;
 };
 
 // Backups of a group over this state machine (replica/backup.h): its files

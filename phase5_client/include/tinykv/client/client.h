@@ -273,6 +273,8 @@ class Client {
                       std::optional<std::chrono::milliseconds> timeout = {});
 
   const std::vector<std::string>& endpoints() const { return options_.endpoints; }
+  // The deadline of a call without its own (ClientOptions::timeout).
+  std::chrono::milliseconds default_timeout() const { return options_.timeout; }
   // The cached leader endpoint ("" when none).
   std::string leader_endpoint() const;
   ClientStats stats() const;
