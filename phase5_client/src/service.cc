@@ -122,8 +122,10 @@ class KvService {
     if (!req.end.empty() && req.end <= req.start) co_return ScanResponse{};
     const uint64_t page =
         req.limit == 0 ? kMaxScanPageItems : std::min(req.limit, kMaxScanPageItems);
-    // One more than the page, to learn whether the range goes on.
-    Result<std::vector<std::pair<std::string, std::string>>> kvs = Status::OK();
+    // One more than the page, to learn whether the range goes on. (Starts as
+    // an empty page: a Result must not be built from an OK status.)
+    Result<std::vector<std::pair<std::string, std::string>>> kvs =
+        std::vector<std::pair<std::string, std::string>>{};
     uint64_t revision = 0;
     if (txn_ != nullptr) {
       auto point = ReadPoint(req.revision, req.serializable, req.timeout_ms);
