@@ -393,6 +393,11 @@ Result<std::optional<std::string>> Client::Get(const std::string& key, const Cal
 }
 
 Status Client::Put(const std::string& key, const std::string& value, const CallOptions& opts) {
+  return PutWithRevision(key, value, opts).status();
+}
+
+Result<uint64_t> Client::PutWithRevision(const std::string& key, const std::string& value,
+                                         const CallOptions& opts) {
   TINYKV_RETURN_IF_ERROR(CheckKey(key));
   TINYKV_RETURN_IF_ERROR(CheckRequestSize(key.size() + value.size(), "put"));
   SessionLease lease(this);
@@ -400,7 +405,8 @@ Status Client::Put(const std::string& key, const std::string& value, const CallO
   req.key = key;
   req.value = value;
   req.id = lease.Next();
-  return Invoke<PutMethod>(std::move(req), DeadlineOf(opts)).status();
+  TINYKV_ASSIGN_OR_RETURN(WriteResponse resp, Invoke<PutMethod>(std::move(req), DeadlineOf(opts)));
+  return resp.revision;
 }
 
 Status Client::Delete(const std::string& key, const CallOptions& opts) {

@@ -184,6 +184,10 @@ class Client {
   // The same, with the revision the read was made at.
   Result<GetResponse> GetWithRevision(const std::string& key, const CallOptions& opts = {});
   Status Put(const std::string& key, const std::string& value, const CallOptions& opts = {});
+  // The same, answering the write's revision (its commit timestamp: a read
+  // at it sees this value; 0 from a server without MVCC).
+  Result<uint64_t> PutWithRevision(const std::string& key, const std::string& value,
+                                   const CallOptions& opts = {});
   // Succeeds whether or not the key existed.
   Status Delete(const std::string& key, const CallOptions& opts = {});
   // Deletes [start, end) (end empty: to the end); returns how many keys went.
