@@ -24,6 +24,7 @@ SUBMODULES = ["common", "storage", "net", "raft", "client", "prod"]
 # Bindings that return py::object (pybind11 can only say "object"): what they return.
 RETURNS = {
     ("client", "Client", "get"): "Optional[bytes]",
+    ("client", "Txn", "get"): "Optional[bytes]",
     ("client", "EmbeddedCluster", "leader"): "Optional[int]",
     ("raft", "KvNode", "get"): "Optional[bytes]",
     ("storage", "DB", "get"): "Optional[bytes]",

@@ -82,17 +82,20 @@ Result<uint64_t> TxnNode::GetTimestamps(uint32_t count) {
     return Status::InvalidArgument("timestamps: count must be 1.." +
                                    std::to_string(uint32_t{1} << kLogicalBits));
   TINYKV_RETURN_IF_ERROR(replica().Alarm());
-  // Under mu_, as BeginWrite: a timestamp handed out for a read is ordered
-  // after every write timestamp already recorded in flight.
-  std::lock_guard<std::mutex> l(mu_);
+  // Under ts_mu_, as BeginWrite: a timestamp handed out for a read is
+  // ordered after every write timestamp already recorded in flight.
+  std::lock_guard<std::mutex> order(ts_mu_);
   return tso_.GetTimestamps(count);
 }
 
 Result<uint64_t> TxnNode::BeginWrite() {
-  std::lock_guard<std::mutex> l(mu_);
+  std::lock_guard<std::mutex> order(ts_mu_);
   const uint64_t term = replica().leader_term();
   if (term == 0) return Status::NotLeader("txn node: not the leader");
+  // May wait for a window reservation to apply: mu_ is not held here (the
+  // apply path takes it, in EndWrite).
   TINYKV_ASSIGN_OR_RETURN(uint64_t ts, tso_.GetTimestamp());
+  std::lock_guard<std::mutex> l(mu_);
   if (term != in_flight_term_) {
     // A new term: a write recorded in an older one either applied before
     // this term's first read (the new leader applies every earlier entry

@@ -1,13 +1,14 @@
-// tinykv._core.client: the C++ Client (client.h) and the in-process
-// cluster of local_cluster.h, named EmbeddedCluster in Python (so that it is
-// not mistaken for tinykv.raft.LocalCluster, which has no client endpoints).
-// python/tinykv/client.py wraps them. Keys and values are BytesArg
+// tinykv._core.client: the C++ Client (client.h), its transactions (txn.h)
+// and the in-process cluster of local_cluster.h, named EmbeddedCluster in
+// Python (so that it is not mistaken for tinykv.raft.LocalCluster, which has
+// no client endpoints). python/tinykv/client.py wraps them. Keys and values are BytesArg
 // (bytes_py.h). Every call that waits on the network releases the GIL.
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "status_py.h"
 #include "tinykv/client/client.h"
 #include "tinykv/client/local_cluster.h"
+#include "tinykv/client/txn.h"
 
 namespace py = pybind11;
 
@@ -32,12 +34,52 @@ std::chrono::milliseconds Ms(double seconds) {
   return std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000.0 + 0.5));
 }
 
-CallOptions Opts(std::optional<double> timeout, bool serializable = false) {
+// A pause of the test hooks: zero or more seconds.
+std::chrono::milliseconds PauseMs(double seconds) {
+  if (!(seconds >= 0)) throw py::value_error("pauses must be zero or more seconds");
+  return std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000.0 + 0.5));
+}
+
+CallOptions Opts(std::optional<double> timeout, bool serializable = false,
+                 uint64_t revision = 0) {
   CallOptions o;
   if (timeout) o.timeout = Ms(*timeout);
   o.serializable = serializable;
+  o.revision = revision;
   return o;
 }
+
+py::object OptionalBytes(const std::optional<std::string>& v) {
+  if (!v) return py::none();
+  return py::bytes(*v);
+}
+
+py::list PairList(const std::vector<client::KeyValue>& kvs) {
+  py::list out;
+  for (const auto& kv : kvs) out.append(py::make_tuple(py::bytes(kv.key), py::bytes(kv.value)));
+  return out;
+}
+
+// A transaction as Python holds it. txn.h allows one thread at a time, and
+// its calls run with the GIL released, so every call holds `mu` (taken
+// after the GIL is released: a thread waiting for it never blocks others).
+struct PyTxn {
+  std::unique_ptr<client::Txn> txn;
+  std::mutex mu;
+
+  // Runs f(txn) with the GIL released and `mu` held.
+  template <typename F>
+  auto Locked(F&& f) {
+    py::gil_scoped_release nogil;
+    std::lock_guard<std::mutex> l(mu);
+    return f(*txn);
+  }
+  ~PyTxn() {
+    // ~Txn may send rollbacks (a Commit that failed part-way): not under the GIL.
+    py::gil_scoped_release nogil;
+    txn.reset();
+  }
+};
 
 // One dict per member: id, peer_address, client_address, learner, is_leader.
 template <typename Members>
@@ -81,6 +123,51 @@ void BindClient(py::module_& m) {
       [](const BytesArg& prefix) { return py::bytes(client::PrefixEnd(prefix.view())); },
       py::arg("prefix"),
       "The smallest key above every key with this prefix (b\"\": none, scan to the end).");
+  py::class_<PyTxn>(m, "Txn",
+                    "A transaction at snapshot isolation (txn.h), made by Client.txn(). One "
+                    "thread at a time runs it; calls release the GIL.")
+      .def_property_readonly("start_ts", [](PyTxn& t) { return t.txn->start_ts(); })
+      .def(
+          "get",
+          [](PyTxn& t, const BytesArg& key) {
+            const std::string k = key.str();
+            auto r = t.Locked([&](client::Txn& txn) { return txn.Get(k); });
+            return OptionalBytes(ValueOrThrow(std::move(r)));
+          },
+          py::arg("key"))
+      .def(
+          "scan",
+          [](PyTxn& t, const BytesArg& start_arg, const std::optional<BytesArg>& end_arg,
+             uint64_t limit) {
+            const std::string start = start_arg.str(), end = end_arg ? end_arg->str() : "";
+            auto r = t.Locked([&](client::Txn& txn) { return txn.Scan(start, end, limit); });
+            return PairList(ValueOrThrow(std::move(r)));
+          },
+          py::arg("start") = "", py::arg("end") = py::none(), py::arg("limit") = 0)
+      .def(
+          "put",
+          [](PyTxn& t, const BytesArg& key, const BytesArg& value) {
+            const std::string k = key.str(), v = value.str();
+            ThrowIfError(t.Locked([&](client::Txn& txn) { return txn.Put(k, v); }));
+          },
+          py::arg("key"), py::arg("value"))
+      .def(
+          "delete",
+          [](PyTxn& t, const BytesArg& key) {
+            const std::string k = key.str();
+            ThrowIfError(t.Locked([&](client::Txn& txn) { return txn.Delete(k); }));
+          },
+          py::arg("key"))
+      .def(
+          "commit",
+          [](PyTxn& t) {
+            return ValueOrThrow(t.Locked([](client::Txn& txn) { return txn.Commit(); }));
+          },
+          "Returns the commit timestamp.")
+      .def("rollback", [](PyTxn& t) {
+        ThrowIfError(t.Locked([](client::Txn& txn) { return txn.Rollback(); }));
+      });
+
   py::class_<Client>(m, "Client",
                      "A TinyKV client: leader discovery, retries with backoff, exactly-once "
                      "writes. Thread-safe; blocking calls release the GIL.")
@@ -105,21 +192,34 @@ void BindClient(py::module_& m) {
           "put",
           [](Client& c, const BytesArg& key, const BytesArg& value, std::optional<double> t) {
             const std::string k = key.str(), v = value.str();
-            auto s = NoGil([&] { return c.Put(k, v, Opts(t)); });
-            ThrowIfError(s);
+            auto r = NoGil([&] { return c.PutWithRevision(k, v, Opts(t)); });
+            return ValueOrThrow(std::move(r)).revision;
           },
-          py::arg("key"), py::arg("value"), py::arg("timeout") = py::none())
+          py::arg("key"), py::arg("value"), py::arg("timeout") = py::none(),
+          "Returns the write's revision.")
       .def(
           "get",
-          [](Client& c, const BytesArg& key, bool serializable,
-             std::optional<double> t) -> py::object {
+          [](Client& c, const BytesArg& key, bool serializable, std::optional<double> t,
+             uint64_t revision) -> py::object {
             const std::string k = key.str();
-            auto r = NoGil([&] { return c.Get(k, Opts(t, serializable)); });
-            std::optional<std::string> v = ValueOrThrow(std::move(r));
-            if (!v) return py::none();
-            return py::bytes(*v);
+            auto r = NoGil([&] { return c.Get(k, Opts(t, serializable, revision)); });
+            return OptionalBytes(ValueOrThrow(std::move(r)));
           },
-          py::arg("key"), py::arg("serializable") = false, py::arg("timeout") = py::none())
+          py::arg("key"), py::arg("serializable") = false, py::arg("timeout") = py::none(),
+          py::arg("revision") = 0)
+      .def(
+          "get_with_revision",
+          [](Client& c, const BytesArg& key, bool serializable, std::optional<double> t,
+             uint64_t revision) {
+            const std::string k = key.str();
+            auto r = NoGil([&] { return c.GetWithRevision(k, Opts(t, serializable, revision)); });
+            client::GetResponse resp = ValueOrThrow(std::move(r));
+            py::object v = resp.found ? py::object(py::bytes(resp.value)) : py::none();
+            return py::make_tuple(v, resp.revision);
+          },
+          py::arg("key"), py::arg("serializable") = false, py::arg("timeout") = py::none(),
+          py::arg("revision") = 0,
+          "Returns (value or None, the revision the read was made at).")
       .def(
           "delete",
           [](Client& c, const BytesArg& key, std::optional<double> t) {
@@ -140,19 +240,17 @@ void BindClient(py::module_& m) {
       .def(
           "scan",
           [](Client& c, const BytesArg& start_arg, const std::optional<BytesArg>& end_arg,
-             uint64_t limit, bool keys_only, bool serializable, std::optional<double> t) {
+             uint64_t limit, bool keys_only, bool serializable, std::optional<double> t,
+             uint64_t revision) {
             const std::string start = start_arg.str(), end = end_arg ? end_arg->str() : "";
-            auto r =
-                NoGil([&] { return c.Scan(start, end, limit, Opts(t, serializable), keys_only); });
-            std::vector<client::KeyValue> kvs = ValueOrThrow(std::move(r));
-            py::list out;
-            for (const auto& kv : kvs)
-              out.append(py::make_tuple(py::bytes(kv.key), py::bytes(kv.value)));
-            return out;
+            auto r = NoGil([&] {
+              return c.Scan(start, end, limit, Opts(t, serializable, revision), keys_only);
+            });
+            return PairList(ValueOrThrow(std::move(r)));
           },
           py::arg("start") = "", py::arg("end") = py::none(), py::arg("limit") = 0,
           py::arg("keys_only") = false, py::arg("serializable") = false,
-          py::arg("timeout") = py::none())
+          py::arg("timeout") = py::none(), py::arg("revision") = 0)
       .def(
           "cas",
           [](Client& c, const BytesArg& key, const std::optional<BytesArg>& expected_arg,
@@ -167,6 +265,38 @@ void BindClient(py::module_& m) {
           },
           py::arg("key"), py::arg("expected"), py::arg("new"), py::arg("timeout") = py::none(),
           "Returns (succeeded, current value when it failed or None).")
+      .def(
+          "timestamp",
+          [](Client& c, std::optional<double> t) {
+            auto r = NoGil([&] { return c.Timestamps(1, Opts(t)); });
+            return ValueOrThrow(std::move(r));
+          },
+          py::arg("timeout") = py::none(), "A fresh timestamp from the leader's oracle.")
+      .def(
+          "txn",
+          [](Client& c, double lock_ttl, std::optional<double> t, double pause_after_prewrite,
+             double pause_after_primary) {
+            client::TxnOptions o;
+            o.lock_ttl = Ms(lock_ttl);
+            if (t) o.timeout = Ms(*t);
+            o.TEST_pause_after_prewrite = PauseMs(pause_after_prewrite);
+            o.TEST_pause_after_primary = PauseMs(pause_after_primary);
+            auto out = std::make_unique<PyTxn>();
+            // (Not Result<unique_ptr> across the lambda: GCC 12 warns, as below.)
+            Status s = NoGil([&] {
+              auto r = client::Txn::Begin(c, o);
+              if (!r.ok()) return r.status();
+              out->txn = std::move(r).value();
+              return Status::OK();
+            });
+            ThrowIfError(s);
+            return out;
+          },
+          py::arg("lock_ttl") = 3.0, py::arg("timeout") = py::none(),
+          py::arg("pause_after_prewrite") = 0.0, py::arg("pause_after_primary") = 0.0,
+          py::keep_alive<0, 1>(),  // the transaction uses the client
+          "Begins a transaction (txn.h): its start_ts comes from the oracle. The pauses are "
+          "test hooks (seconds to stop after the prewrites / the primary's commit).")
       .def(
           "endpoint_status",
           [](Client& c, const std::string& endpoint, std::optional<double> t) {

@@ -45,6 +45,13 @@ concept HasTimeout = requires(Req r) {
   r.timeout_ms;
 };
 
+// Get and Scan: reads at a revision (0 = now).
+template <typename Req>
+concept HasReadRevision = requires(Req r) {
+  r.revision;
+  r.serializable;
+};
+
 // Unavailable naming every endpoint and why it could not be reached.
 Status Unreachable(const std::map<std::string, std::string>& why) {
   std::string msg = why.size() == 1
@@ -288,6 +295,19 @@ Result<typename M::Response> Client::Invoke(typename M::Request request, Deadlin
       std::optional<txn::KeyError> e = txn::KeyErrorOf(last);
       if (!e || e->kind != txn::KeyError::Kind::kLocked) return last;
       if (leader_only) SetLeader(target);
+      if constexpr (HasReadRevision<typename M::Request>) {
+        if (request.revision == 0 && !request.serializable) {
+          // A read at "now" goes on at one timestamp, taken here (after the
+          // call began, so the read stays linearizable): retried at a fresh
+          // one each time, it could meet the lock of the next transaction
+          // on the key, and of the next, and never finish.
+          CallOptions ts_opts;
+          ts_opts.timeout = Left(deadline);
+          Result<uint64_t> now = Timestamps(1, ts_opts);
+          if (!now.ok()) return now.status();
+          request.revision = *now;
+        }
+      }
       Status resolved = ResolveLockUntil(e->lock, deadline);
       if (!resolved.ok()) return resolved;
       continue;

@@ -6,8 +6,9 @@ Submodules, in the order of the learner's path:
 - ``tinykv.storage`` — phase 1: the LSM-tree storage engine
 - ``tinykv.net``     — phase 2: the RPC layer's demo KV server and client
 - ``tinykv.raft``    — phase 3: the simulator ``SimCluster``, real nodes ``KvNode``/``LocalCluster``
-- ``tinykv.client``  — phase 5: ``Client`` (also ``tinykv.Client``) and ``EmbeddedCluster``, members
-  serving the client protocol inside this process
+- ``tinykv.client``  — phase 5: ``Client`` (also ``tinykv.Client``; reads at revisions,
+  transactions with ``txn()``) and ``EmbeddedCluster``, members serving the client protocol
+  inside this process
 - ``tinykv.prod``    — phase 6: tinykv-server's admin RPC (status, fault injection)
 - ``tinykv.testing`` — phase 6: ``Cluster``, real tinykv-server processes for tests
 - ``tinykv.linearizability`` — a checker for recorded histories (Wing & Gong, Porcupine)

@@ -10,12 +10,30 @@ Blocking calls release the GIL; one client may be shared by many threads.
 
     import tinykv
     with tinykv.Client(["127.0.0.1:2379", "127.0.0.1:22379"], timeout=5.0) as cl:
-        cl.put(b"k", b"v")
+        rev = cl.put(b"k", b"v")          # the write's revision
         cl.get(b"k")                      # b"v" (linearizable: ReadIndex on the leader)
         cl.get(b"k", serializable=True)   # any node, possibly stale
         cl.cas(b"k", b"v", b"w")          # True
-        cl.scan(b"a", b"z", limit=10)     # [(key, value), ...] in key order
+        cl.get(b"k", revision=rev)        # b"v": the key as of that revision
+        cl.scan(b"a", b"z", limit=10)     # [(key, value), ...] in key order, one snapshot
         cl.scan(b"a")                     # end None: to the last key
+        with cl.txn() as t:               # a transaction: snapshot isolation
+            t.put(b"k", t.get(b"k") + b"!")   # committed at the end of the block
+
+Revisions. The servers keep every version of every key (MVCC, phase4_txn): each write
+commits at a timestamp from the leader's oracle, its *revision*, and a read can be made
+at any past revision (``revision=``; 0 is now; one in the future is
+``InvalidArgumentError``). ``timestamp()`` is a fresh one.
+
+Transactions (``txn()``, the ``Txn`` class): Percolator's protocol run by this client,
+at snapshot isolation. Reads see the snapshot at the transaction's ``start_ts`` and its
+own writes; writes are buffered until ``commit()``, which fails with
+``TxnConflictError`` when another transaction committed a write to one of the same keys
+after ``start_ts`` (the first committer wins; run the transaction again). Write skew is
+allowed: two transactions that read the same keys and write different ones both commit.
+A client that dies part-way leaves locks that other clients resolve: before the
+transaction's primary key committed they roll it back once its ``lock_ttl`` passed,
+after it they roll it forward at once. Plain reads and writes resolve them the same way.
 
 Keys and values are bytes-like or str (``tinykv.common.BytesLike``; str is encoded as
 UTF-8); anything else raises ``TypeError``. A key must not be empty, and one request
@@ -29,7 +47,7 @@ write: the outcome is unknown), ``UnavailableError`` (also when no endpoint can 
 reached at all: a client that never connected gives up once every endpoint refused
 or did not answer within ``dial_timeout``), ``InvalidArgumentError``, ...
 
-Not here yet (later phases): ``txn()`` and ``watch()``.
+Not here yet (later phases): ``watch()``.
 
 ``EmbeddedCluster(n, data_dir)`` runs n real Raft members inside this process, each
 serving the client protocol on 127.0.0.1 (port 0), as etcd's ``embed`` package does:
@@ -46,9 +64,9 @@ from typing import Any, Iterable, Sequence
 
 from tinykv._core import client as _c
 from tinykv.common import BytesLike
-from tinykv.errors import UnavailableError
+from tinykv.errors import Error, UnavailableError
 
-__all__ = ["Client", "EmbeddedCluster", "MAX_REQUEST_BYTES", "prefix_end"]
+__all__ = ["Client", "EmbeddedCluster", "MAX_REQUEST_BYTES", "Txn", "prefix_end"]
 
 MAX_REQUEST_BYTES: int = _c.MAX_REQUEST_BYTES
 """The most key and value bytes one request may carry (Put: key + value; Cas: key +
@@ -105,17 +123,27 @@ class Client:
         self._c.close()
 
     # -- key/value
-    def put(self, key: BytesLike, value: BytesLike, *, timeout: float | None = None) -> None:
+    def put(self, key: BytesLike, value: BytesLike, *, timeout: float | None = None) -> int:
         """Sets ``key`` to ``value`` (linearizable; applied exactly once even when
-        retried)."""
-        self._c.put(key, value, timeout)
+        retried). Returns the write's revision: ``get(key, revision=r)`` sees this
+        value until a later write (0 from a server without revisions)."""
+        return self._c.put(key, value, timeout)
 
-    def get(self, key: BytesLike, *, serializable: bool = False,
+    def get(self, key: BytesLike, *, serializable: bool = False, revision: int = 0,
             timeout: float | None = None) -> bytes | None:
         """The value of ``key``, or None when it does not exist. Linearizable (the leader
         confirms its leadership first) unless ``serializable``: then any node answers
-        from its own state, possibly stale."""
-        return self._c.get(key, serializable, timeout)
+        from its own state, possibly stale. ``revision``: the value as of that past
+        revision (0: now); a revision in the future raises ``InvalidArgumentError``."""
+        return self._c.get(key, serializable, timeout, revision)
+
+    def get_with_revision(self, key: BytesLike, *, serializable: bool = False,
+                          revision: int = 0,
+                          timeout: float | None = None) -> tuple[bytes | None, int]:
+        """Like ``get``, but returns ``(value or None, read revision)``: the revision the
+        read was made at (``revision`` when given), so that later reads at it see the
+        same snapshot. 0 for a serializable read of the newest state."""
+        return self._c.get_with_revision(key, serializable, timeout, revision)
 
     def delete(self, key: BytesLike, *, timeout: float | None = None) -> None:
         """Deletes ``key`` (no error when it does not exist)."""
@@ -133,20 +161,22 @@ class Client:
         return self.delete_range(prefix, prefix_end(prefix), timeout=timeout)
 
     def scan(self, start: BytesLike = b"", end: BytesLike | None = None, limit: int = 0, *,
-             keys_only: bool = False, serializable: bool = False,
+             keys_only: bool = False, serializable: bool = False, revision: int = 0,
              timeout: float | None = None) -> list[tuple[bytes, bytes]]:
         """``[(key, value), ...]`` for the keys in ``[start, end)`` in key order (``end``
         None or ``b""``: to the end), at most ``limit`` pairs (0: all). With
-        ``keys_only`` the values are ``b""``. Fetched in pages; each page is
-        linearizable (or serializable) on its own, the whole scan is not one snapshot."""
-        return self._c.scan(start, end, limit, keys_only, serializable, timeout)
+        ``keys_only`` the values are ``b""``. Fetched in pages (at most 1,000 pairs
+        each), all at one revision: ``revision`` when given (a past one; the future is
+        ``InvalidArgumentError``), else the first page's linearizable read point, so the
+        whole scan is one snapshot whatever writes run meanwhile."""
+        return self._c.scan(start, end, limit, keys_only, serializable, timeout, revision)
 
     def scan_prefix(self, prefix: BytesLike, limit: int = 0, *, keys_only: bool = False,
-                    serializable: bool = False,
+                    serializable: bool = False, revision: int = 0,
                     timeout: float | None = None) -> list[tuple[bytes, bytes]]:
         """``scan`` of every key that starts with ``prefix``."""
         return self.scan(prefix, prefix_end(prefix), limit, keys_only=keys_only,
-                         serializable=serializable, timeout=timeout)
+                         serializable=serializable, revision=revision, timeout=timeout)
 
     def cas(self, key: BytesLike, expected: BytesLike | None, new: BytesLike, *,
             timeout: float | None = None) -> bool:
@@ -160,6 +190,26 @@ class Client:
         """Like ``cas``, but returns ``(succeeded, value found)``: on failure the current
         value (None: the key is absent); on success None."""
         return self._c.cas(key, expected, new, timeout)
+
+    # -- revisions and transactions
+    def timestamp(self, *, timeout: float | None = None) -> int:
+        """A fresh timestamp from the leader's oracle: above the revision of every write
+        acknowledged before the call, so a read at it sees them all."""
+        return self._c.timestamp(timeout)
+
+    def txn(self, *, lock_ttl: float = 3.0, timeout: float | None = None,
+            _pause_after_prewrite: float = 0.0, _pause_after_primary: float = 0.0) -> "Txn":
+        """Begins a transaction (its ``start_ts`` is taken from the oracle now). Use it
+        as a context manager -- committed when the block ends normally, rolled back when
+        it raises -- or call ``commit()`` / ``rollback()``. See ``Txn``.
+
+        ``lock_ttl``: seconds the locks of its commit outlive this client if it dies
+        (others roll it back after that; a long commit renews it). ``timeout``: the
+        deadline of each read, of the whole commit and of a rollback (None: the
+        client's default for reads, 5 s for commit). The underscored arguments are test
+        hooks: seconds to stop after the prewrites and after the primary's commit (a
+        test kills the process there)."""
+        return Txn(self._c.txn(lock_ttl, timeout, _pause_after_prewrite, _pause_after_primary))
 
     # -- cluster
     def status(self, endpoint: str | None = None, *,
@@ -258,6 +308,95 @@ class Client:
     def stats(self) -> dict[str, int]:
         """Counters: calls, attempts, retries, redirects, discoveries, write_sessions."""
         return self._c.stats()
+
+
+class Txn:
+    """A multi-key transaction at snapshot isolation (``Client.txn()`` makes one).
+
+        with cl.txn() as t:                    # commit at the end, rollback on an exception
+            a = int(t.get(b"alice")); b = int(t.get(b"bob"))
+            t.put(b"alice", b"%d" % (a - 10)); t.put(b"bob", b"%d" % (b + 10))
+
+        t = cl.txn()
+        t.put(b"k", b"v")
+        try:
+            commit_ts = t.commit()             # the revision of its writes
+        except tinykv.TxnConflictError:
+            ...                                # another transaction wrote k first: retry
+
+    Reads (``get``, ``scan``) see the snapshot at ``start_ts`` with this transaction's
+    own writes on top; a lock met is resolved, or waited for while its transaction
+    lives. Writes (``put``, ``delete``) are buffered here until ``commit()``, which
+    prewrites every key (the primary, its smallest, first), commits the primary --
+    the one step that decides -- and returns its commit timestamp; the other keys
+    commit in the background. ``commit()`` raises ``TxnConflictError`` when another
+    transaction committed one of the keys after ``start_ts`` (nothing of this one is
+    then visible: run it again in a new transaction), ``TimeoutError`` when the
+    deadline passed (while committing the primary: the outcome is unknown). A
+    transaction that wrote nothing commits at ``start_ts``. After ``commit()`` or
+    ``rollback()`` every call raises ``InvalidArgumentError``. One thread at a time
+    uses a transaction (calls from others wait); calls release the GIL.
+    """
+
+    def __init__(self, core: Any):
+        self._t = core
+        self._finished = False
+
+    def __enter__(self) -> "Txn":
+        return self
+
+    def __exit__(self, exc_type: type | None, exc: BaseException | None,
+                 tb: object) -> None:
+        if self._finished:
+            return
+        if exc_type is None:
+            self.commit()
+            return
+        try:
+            self.rollback()
+        except Error:  # the block's own exception is the one to see
+            pass
+
+    @property
+    def start_ts(self) -> int:
+        """The snapshot this transaction reads (a timestamp from the oracle)."""
+        return self._t.start_ts
+
+    @property
+    def finished(self) -> bool:
+        """True once ``commit()`` or ``rollback()`` was called."""
+        return self._finished
+
+    def get(self, key: BytesLike) -> bytes | None:
+        """The value of ``key`` in this transaction: its own write if it made one, else
+        the snapshot's (None: absent)."""
+        return self._t.get(key)
+
+    def scan(self, start: BytesLike = b"", end: BytesLike | None = None,
+             limit: int = 0) -> list[tuple[bytes, bytes]]:
+        """``[(key, value), ...]`` in ``[start, end)`` (``end`` None: to the end) in key
+        order, at most ``limit`` (0: all): the snapshot merged with this transaction's
+        writes."""
+        return self._t.scan(start, end, limit)
+
+    def put(self, key: BytesLike, value: BytesLike) -> None:
+        """Buffers a write of ``key`` (sent at ``commit()``)."""
+        self._t.put(key, value)
+
+    def delete(self, key: BytesLike) -> None:
+        """Buffers a delete of ``key`` (sent at ``commit()``)."""
+        self._t.delete(key)
+
+    def commit(self) -> int:
+        """Commits; returns the commit timestamp, the revision of every write of this
+        transaction. ``TxnConflictError``: it lost a write conflict (nothing applied)."""
+        self._finished = True
+        return self._t.commit()
+
+    def rollback(self) -> None:
+        """Discards the buffered writes (nothing was sent before ``commit()``)."""
+        self._finished = True
+        self._t.rollback()
 
 
 class EmbeddedCluster:

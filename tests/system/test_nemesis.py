@@ -21,6 +21,7 @@ import pytest
 import tinykv
 from tinykv import linearizability as lin
 from tinykv import testing
+from workload import nemesis_loop
 
 KEYS = [b"x", b"y", b"z"]
 SECONDS = float(os.environ.get("TINYKV_NEMESIS_SECONDS", "8"))
@@ -51,49 +52,6 @@ def client_loop(cluster, history, cid, rng, stop, counts):
         except tinykv.Error:
             counts["error"] += 1
             time.sleep(0.02)
-
-
-def nemesis_loop(cluster, rng, stop, log):
-    down: set[int] = set()
-    paused: set[int] = set()
-    ids = sorted(cluster.nodes)
-    while not stop.is_set():
-        time.sleep(rng.uniform(0.2, 0.8))
-        action = rng.choice(["kill", "pause", "partition", "heal", "recover"])
-        if action == "kill" and len(down | paused) < 1:
-            i = rng.choice(ids)
-            cluster.kill(i)
-            down.add(i)
-        elif action == "pause" and len(down | paused) < 1:
-            i = rng.choice(ids)
-            cluster.pause(i)
-            paused.add(i)
-        elif action == "partition":
-            shuffled = ids[:]
-            rng.shuffle(shuffled)
-            cut = rng.randint(1, len(ids) - 1)
-            groups = [shuffled[:cut], shuffled[cut:]]
-            cluster.partition(groups)
-            action = f"partition {groups}"
-        elif action == "heal":
-            cluster.heal()
-        elif action == "recover":
-            for i in sorted(paused):
-                cluster.resume(i)
-            for i in sorted(down):
-                cluster.restart(i)
-            action = f"recover paused={sorted(paused)} down={sorted(down)}"
-            down.clear()
-            paused.clear()
-        else:
-            continue
-        log.append(f"{time.monotonic():.2f} {action}" +
-                   (f" {i}" if action in ("kill", "pause") else ""))
-    for i in sorted(paused):
-        cluster.resume(i)
-    for i in sorted(down):
-        cluster.restart(i)
-    cluster.heal()
 
 
 @pytest.mark.parametrize("seed", SEEDS)

@@ -130,6 +130,12 @@ class TxnNode final : public replica::ReplicaKvNode {
   const TxnNodeOptions options_;
   MvccStateMachine* sm_;  // owned by the replica
   Tso tso_;
+  // Held while a timestamp is handed out and, for a write, recorded in
+  // flight (so that one handed out later finds the record). Held across
+  // the oracle's window reservation, a Raft proposal that must apply: so
+  // never taken on the apply path. Taken before mu_.
+  std::mutex ts_mu_;
+  // Guards the records and waiters below; never held across a blocking call.
   std::mutex mu_;
   uint64_t in_flight_term_ = 0;               // the leader term the records below belong to
   std::map<uint64_t, bool> in_flight_;        // ts -> (unused) of kv-writes not known applied

@@ -62,8 +62,10 @@
 // -- asks the lock's primary for the transaction's fate (check-txn-status
 // at a fresh timestamp, which rolls an expired transaction back), then
 // commits or rolls back the lock met -- and retries; a live lock is waited
-// out, polling with backoff, until the call's deadline. Transactions:
-// txn.h.
+// out, polling with backoff, until the call's deadline. A linearizable read
+// at "now" that met a lock is retried at a timestamp taken then (not at a
+// fresh one per attempt, which a stream of transactions writing the key
+// could keep locked for ever). Transactions: txn.h.
 //
 // Thread safety: every method is thread-safe; many threads may share one
 // Client (its connections are multiplexed). Calls block the calling thread;
