@@ -74,6 +74,8 @@ TxnNode::~TxnNode() {
   }
   reaper_cv_.notify_one();
   reaper_.join();
+  // KV writes queued for another attempt: the replica has stopped.
+  for (auto& r : retries_) r();  // each proposes to the stopped replica: Cancelled
   for (Waiter& w : waiters) w.done(Status::Cancelled("txn node stopped"));
 }
 
@@ -181,12 +183,17 @@ void TxnNode::WaitForWrites(uint64_t ts, milliseconds timeout, std::function<voi
 void TxnNode::ReapWaiters() {
   // Waiters are released by the writes they wait for; this thread times
   // out those whose writes never end (a stalled log) and notices a term
-  // that ended with no write to tell.
+  // that ended with no write to tell. It also runs the KV writes to be
+  // proposed again (see ProposeKvWrite).
   std::unique_lock<std::mutex> l(mu_);
   while (!stopping_) {
-    reaper_cv_.wait_for(l, milliseconds(waiters_.empty() ? 1000 : 10));
+    reaper_cv_.wait_for(l, milliseconds(waiters_.empty() ? 1000 : 10),
+                        [this] { return stopping_ || !retries_.empty(); });
     if (stopping_) break;
+    std::deque<std::function<void()>> retries;
+    retries.swap(retries_);
     l.unlock();
+    for (auto& r : retries) r();
     ReleaseWaiters();
     l.lock();
   }
@@ -238,8 +245,23 @@ void TxnNode::ProposeKvWrite(std::shared_ptr<replica::KvCommand> cmd, Clock::tim
           const KeyError& e = res->errors.front();
           if (e.kind == KeyError::Kind::kWriteConflict && attempts_left > 1 &&
               Clock::now() < deadline) {
-            // A newer timestamp got there first: try again above it.
-            ProposeKvWrite(std::move(cmd), deadline, attempts_left - 1, std::move(done));
+            // A newer timestamp got there first: try again above it --
+            // from the reaper thread, not from this one (the replica's
+            // driver): a new timestamp may need a window reserved through
+            // Raft, which this thread would have to apply.
+            auto retry = std::make_shared<std::function<void(Result<replica::KvCommandResult>)>>(
+                std::move(done));
+            {
+              std::lock_guard<std::mutex> l(mu_);
+              if (!stopping_) {
+                retries_.push_back([this, cmd, deadline, attempts_left, retry] {
+                  ProposeKvWrite(cmd, deadline, attempts_left - 1, std::move(*retry));
+                });
+                reaper_cv_.notify_one();
+                return;
+              }
+            }
+            (*retry)(Status::Cancelled("txn node stopped"));
             return;
           }
           done(KeyErrorStatus(e));

@@ -39,6 +39,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -140,6 +141,8 @@ class TxnNode final : public replica::ReplicaKvNode {
   uint64_t in_flight_term_ = 0;               // the leader term the records below belong to
   std::map<uint64_t, bool> in_flight_;        // ts -> (unused) of kv-writes not known applied
   std::vector<Waiter> waiters_;
+  // KV writes to propose again with a newer timestamp, run by the reaper.
+  std::deque<std::function<void()>> retries_;
   bool stopping_ = false;
   std::condition_variable reaper_cv_;
   std::thread reaper_;
