@@ -31,13 +31,9 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
-bin_dir="${TINYKV_BIN_DIR:-$(.venv/bin/python -c 'import os, tinykv; print(os.path.join(os.path.dirname(tinykv.__file__), "bin"))')}"
-bench="$bin_dir/tinykv-bench"
-server="$bin_dir/tinykv-server"
+source scripts/bench-lib.sh
 etcd_bin="${ETCD_BIN:-$(command -v etcd || echo /usr/bin/etcd)}"
-for b in "$bench" "$server" "$etcd_bin"; do
-  [[ -x "$b" ]] || { echo "bench-etcd.sh: $b not found (scripts/build.sh; scripts/install-deps.sh for etcd)" >&2; exit 1; }
-done
+bench_require bench-etcd.sh "$bench" "$server" "$etcd_bin"
 CLIENTS="${CLIENTS:-1 16 64 256}"
 OPS="${OPS:-put get}"
 RUNS="${RUNS:-2}"
@@ -57,10 +53,8 @@ work="$(mktemp -d "${BENCH_DIR:-$root/data}/bench-XXXXXX")"
 results="$work/results.txt"
 : >"$results"
 etcd_pids=()
-tk_pids=()
 cleanup() {
-  for pid in "${tk_pids[@]}" "${etcd_pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${tk_pids[@]}" "${etcd_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  bench_stop "${tk_pids[@]}" "${etcd_pids[@]}"
   [[ -n "${KEEP:-}" ]] || rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
@@ -75,29 +69,13 @@ for i in 1 2 3; do
     --log-level error >"$work/etcd$i.log" 2>&1 &
   etcd_pids+=($!)
 done
-tk_cluster="1=127.0.0.1:14380,2=127.0.0.1:24380,3=127.0.0.1:34380"
-tk_eps="127.0.0.1:14379,127.0.0.1:24379,127.0.0.1:34379"
-tk_client="1=127.0.0.1:14379,2=127.0.0.1:24379,3=127.0.0.1:34379"
-for i in 1 2 3; do
-  nice -n "$NICE" "$server" --id "$i" --data-dir "$work/tinykv$i" --listen-client "127.0.0.1:${i}4379" \
-    --listen-peer "127.0.0.1:${i}4380" --initial-cluster "$tk_cluster" \
-    --initial-cluster-client "$tk_client" --log-level warn >"$work/tinykv$i.log" 2>&1 &
-  tk_pids+=($!)
-done
+tinykv_start "$work" "$NICE" 4379  # client ports 14379, 24379, 34379
 
 eps_of() { [[ $1 == tinykv ]] && echo "$tk_eps" || echo "$etcd_eps"; }
 pids_of() { local IFS=,; [[ $1 == tinykv ]] && echo "${tk_pids[*]}" || echo "${etcd_pids[*]}"; }
 
 # Wait until both clusters have a leader and serve a write.
-for backend in tinykv etcd; do
-  ok=
-  for _ in $(seq 1 150); do
-    if "$bench" put --backend "$backend" --endpoints "$(eps_of "$backend")" --total 1 \
-         --timeout-ms 2000 >/dev/null 2>&1; then ok=1; break; fi
-    sleep 0.2
-  done
-  [[ -n $ok ]] || { echo "bench-etcd.sh: $backend cluster did not come up (logs in $work)" >&2; KEEP=1; exit 1; }
-done
+for backend in tinykv etcd; do bench_wait_up bench-etcd.sh "$backend" "$(eps_of "$backend")" "$work"; done
 
 floor() { nice -n "$NICE" "$bench" floor --dir "$work" --endpoints "${tk_eps%%,*}" --seconds 2 | tee -a "$work/bench.log" \
             | grep '^RESULT' | sed "s/^RESULT /RESULT when=$1 /" >>"$results"; }
