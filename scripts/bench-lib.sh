@@ -1,6 +1,7 @@
-# Shared by the benchmark scripts (bench-etcd.sh, bench-txn.sh), which source it: the
-# packaged binaries, a 3-node TinyKV cluster on 127.0.0.1 with default settings, and
-# stopping what a script started. Sourcing runs nothing but the binary lookup.
+# Shared by the benchmark scripts (bench-etcd.sh, bench-tls.sh, bench-txn.sh), which
+# source it: the packaged binaries, a 3-node TinyKV cluster on 127.0.0.1 with default
+# settings, one measured point, and stopping what a script started. Sourcing runs
+# nothing but the binary lookup. Their tables are made by bench_results.py.
 #
 #   source "$root/scripts/bench-lib.sh"    # sets bin_dir, bench, server; from the repo root
 #   bench_require NAME FILE...             # exits naming NAME when a binary is missing
@@ -9,6 +10,10 @@
 #                                          # appends the pids to tk_pids, sets tk_eps and
 #                                          # tk_pid_list (comma-separated, for --server-pids)
 #   bench_wait_up NAME BACKEND EPS DIR     # until one put goes through (30 s), else exits
+#   bench_point NAME TAGS WHAT ARG...      # one point: tinykv-bench ARG... (nice $NICE), its
+#                                          # output appended to $work/bench.log, its RESULT
+#                                          # line to $results with "TAGS load=<1-min load>" in
+#                                          # front; a failed point is reported, the run goes on
 #   bench_stop PID...                      # SIGTERM to each, then waits for them
 bin_dir="${TINYKV_BIN_DIR:-$(.venv/bin/python -c 'import os, tinykv; print(os.path.join(os.path.dirname(tinykv.__file__), "bin"))')}"
 bench="$bin_dir/tinykv-bench"
@@ -51,6 +56,21 @@ bench_wait_up() {
   echo "$name: the $backend cluster did not come up (logs in $dir)" >&2
   KEEP=1
   exit 1
+}
+
+bench_point() {
+  local name=$1 tags=$2 what=$3 load
+  shift 3
+  load=$(cut -d' ' -f1 /proc/loadavg)
+  echo "== $what (load $load)" >&2
+  nice -n "${NICE:-0}" "$bench" "$@" >"$work/out.txt" 2>&1 || true
+  cat "$work/out.txt" >>"$work/bench.log"
+  if grep -q '^RESULT' "$work/out.txt"; then
+    grep '^RESULT' "$work/out.txt" | sed "s/^RESULT /RESULT $tags load=$load /" >>"$results"
+  else
+    echo "$name: $what failed:" >&2
+    cat "$work/out.txt" >&2
+  fi
 }
 
 bench_stop() {

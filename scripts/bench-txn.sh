@@ -60,22 +60,13 @@ trap cleanup EXIT INT TERM
 tinykv_start "$work" "$NICE" 5379  # client ports 15379, 25379, 35379
 bench_wait_up bench-txn.sh tinykv "$tk_eps" "$work"
 
-# One point: tinykv-bench with these arguments; its RESULT line, tagged, into $results.
+# One point of this run: what, the contention, then tinykv-bench's op and its own flags.
 point() {
   local what=$1 contention=$2
   shift 2
-  local load
-  load=$(cut -d' ' -f1 /proc/loadavg)
-  echo "== run $run: $what, $contention contention (load $load)" >&2
-  nice -n "$NICE" "$bench" "$@" --backend tinykv-blocking --endpoints "$tk_eps" --clients "$CLIENTS" \
-    --conns "$CONNS" --key-size "$KEY_SIZE" --val-size "$VAL_SIZE" --server-pids "$tk_pid_list" \
-    >"$work/out.txt" 2>&1 || true
-  cat "$work/out.txt" >>"$work/bench.log"
-  if grep -q '^RESULT' "$work/out.txt"; then
-    grep '^RESULT' "$work/out.txt" | sed "s/^RESULT /RESULT run=$run load=$load contention=$contention /" >>"$results"
-  else
-    echo "bench-txn.sh: $what, $contention contention failed:" >&2; cat "$work/out.txt" >&2
-  fi
+  bench_point bench-txn.sh "run=$run contention=$contention" "run $run: $what, $contention contention" \
+    "$@" --backend tinykv-blocking --endpoints "$tk_eps" --clients "$CLIENTS" --conns "$CONNS" \
+    --key-size "$KEY_SIZE" --val-size "$VAL_SIZE" --server-pids "$tk_pid_list"
 }
 
 echo "machine: $(nproc) cores, $(uname -r), load average at start: $(cut -d' ' -f1-3 /proc/loadavg); data in $work" | tee "$work/machine.txt"
@@ -96,30 +87,27 @@ echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$work/mac
 [[ -n "${KEEP:-}" ]] && cp "$results" "$work/results.keep.txt"
 
 .venv/bin/python - "$results" <<'PY'
-import statistics, sys
-from collections import defaultdict
-rows = defaultdict(list)
-for line in open(sys.argv[1]):
-    kv = dict(p.split("=", 1) for p in line.split()[1:])
-    rows[(kv["contention"], kv["op"], int(kv["keys_per_op"]))].append(kv)
-med = lambda rs, k: statistics.median(float(r[k]) for r in rs)
-runs = lambda rs: ", ".join(f"{float(r['ops_per_s']):.0f}" for r in rs)
+import sys
+sys.path.insert(0, "scripts")
+from bench_results import errors, group, med, print_loads, read, runs
+results = read(sys.argv[1])
+rows = group(results, lambda r: (r["contention"], r["op"], int(r["keys_per_op"])))
 order = {"low": 0, "high": 1}
 print(f"\nmedians of {max(len(v) for v in rows.values())} runs; ratio = txn/s / single-key puts/s "
       "at the same contention; latency from begin to commit returned, committed transactions only")
-print("| mode | keys | contention | key space | txn/s | keys written/s | p50 ms | p99 ms | abort rate | ratio | runs txn/s | errors |")
+print("| mode | keys | contention | key space | txn/s | keys written/s | p50 ms | p99 ms | abort rate "
+      "| ratio | runs txn/s | errors |")
 print("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---:|")
-for (contention, op, keys) in sorted(rows, key=lambda r: (order.get(r[0], 2), r[1] != "put", r[2])):
+for contention, op, keys in sorted(rows, key=lambda k: (order.get(k[0], 2), k[1] != "put", k[2])):
     rs = rows[(contention, op, keys)]
     puts = rows.get((contention, "put", 1))
     ops = med(rs, "ops_per_s")
-    ratio = f"{ops / med(puts, 'ops_per_s'):.2f}" if puts and med(puts, "ops_per_s") > 0 else "-"
+    ratio = "-"
+    if puts and med(puts, "ops_per_s") > 0:
+        x = ops / med(puts, "ops_per_s")
+        ratio = f"{x:.2f}" if x >= 0.1 else f"{x:.3f}"
     print(f"| {op} | {keys} | {contention} | {rs[0]['key_space']} | {ops:.0f} | {ops * keys:.0f} | "
           f"{med(rs, 'p50_ms'):.2f} | {med(rs, 'p99_ms'):.2f} | {med(rs, 'abort_rate') * 100:.1f} % | "
-          f"{ratio} | {runs(rs)} | "
-          f"{sum(int(r['errors']) for r in rs)} |")
-loads = [float(r["load"]) for v in rows.values() for r in v]
-if loads:
-    print(f"\nload average (1 min) at the start of each point: median {statistics.median(loads):.1f}, "
-          f"range {min(loads):.1f}-{max(loads):.1f}")
+          f"{ratio} | {runs(rs)} | {errors(rs)} |")
+print_loads(results)
 PY
