@@ -31,13 +31,9 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
-bin_dir="${TINYKV_BIN_DIR:-$(.venv/bin/python -c 'import os, tinykv; print(os.path.join(os.path.dirname(tinykv.__file__), "bin"))')}"
-bench="$bin_dir/tinykv-bench"
-server="$bin_dir/tinykv-server"
+source scripts/bench-lib.sh
 etcd_bin="${ETCD_BIN:-$(command -v etcd || echo /usr/bin/etcd)}"
-for b in "$bench" "$server" "$etcd_bin"; do
-  [[ -x "$b" ]] || { echo "bench-etcd.sh: $b not found (scripts/build.sh; scripts/install-deps.sh for etcd)" >&2; exit 1; }
-done
+bench_require bench-etcd.sh "$bench" "$server" "$etcd_bin"
 CLIENTS="${CLIENTS:-1 16 64 256}"
 OPS="${OPS:-put get}"
 RUNS="${RUNS:-2}"
@@ -57,10 +53,8 @@ work="$(mktemp -d "${BENCH_DIR:-$root/data}/bench-XXXXXX")"
 results="$work/results.txt"
 : >"$results"
 etcd_pids=()
-tk_pids=()
 cleanup() {
-  for pid in "${tk_pids[@]}" "${etcd_pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${tk_pids[@]}" "${etcd_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  bench_stop "${tk_pids[@]}" "${etcd_pids[@]}"
   [[ -n "${KEEP:-}" ]] || rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
@@ -75,29 +69,13 @@ for i in 1 2 3; do
     --log-level error >"$work/etcd$i.log" 2>&1 &
   etcd_pids+=($!)
 done
-tk_cluster="1=127.0.0.1:14380,2=127.0.0.1:24380,3=127.0.0.1:34380"
-tk_eps="127.0.0.1:14379,127.0.0.1:24379,127.0.0.1:34379"
-tk_client="1=127.0.0.1:14379,2=127.0.0.1:24379,3=127.0.0.1:34379"
-for i in 1 2 3; do
-  nice -n "$NICE" "$server" --id "$i" --data-dir "$work/tinykv$i" --listen-client "127.0.0.1:${i}4379" \
-    --listen-peer "127.0.0.1:${i}4380" --initial-cluster "$tk_cluster" \
-    --initial-cluster-client "$tk_client" --log-level warn >"$work/tinykv$i.log" 2>&1 &
-  tk_pids+=($!)
-done
+tinykv_start "$work" "$NICE" 4379  # client ports 14379, 24379, 34379
 
 eps_of() { [[ $1 == tinykv ]] && echo "$tk_eps" || echo "$etcd_eps"; }
 pids_of() { local IFS=,; [[ $1 == tinykv ]] && echo "${tk_pids[*]}" || echo "${etcd_pids[*]}"; }
 
 # Wait until both clusters have a leader and serve a write.
-for backend in tinykv etcd; do
-  ok=
-  for _ in $(seq 1 150); do
-    if "$bench" put --backend "$backend" --endpoints "$(eps_of "$backend")" --total 1 \
-         --timeout-ms 2000 >/dev/null 2>&1; then ok=1; break; fi
-    sleep 0.2
-  done
-  [[ -n $ok ]] || { echo "bench-etcd.sh: $backend cluster did not come up (logs in $work)" >&2; KEEP=1; exit 1; }
-done
+for backend in tinykv etcd; do bench_wait_up bench-etcd.sh "$backend" "$(eps_of "$backend")" "$work"; done
 
 floor() { nice -n "$NICE" "$bench" floor --dir "$work" --endpoints "${tk_eps%%,*}" --seconds 2 | tee -a "$work/bench.log" \
             | grep '^RESULT' | sed "s/^RESULT /RESULT when=$1 /" >>"$results"; }
@@ -119,18 +97,10 @@ for run in $(seq 1 "$RUNS"); do
         extra=()
         [[ $op == get ]] && extra=(--consistency l --key-space-size "$KEYS")
         [[ $backend == etcd* ]] && extra+=("${etcd_extra[@]}")
-        load=$(cut -d' ' -f1 /proc/loadavg)
-        echo "== run $run: $backend $op clients=$c total=$total (load $load)" >&2
-        nice -n "$NICE" "$bench" "$op" --backend "$backend" --endpoints "$(eps_of "$backend")" --clients "$c" \
+        bench_point bench-etcd.sh "run=$run" "run $run: $backend $op clients=$c total=$total" \
+          "$op" --backend "$backend" --endpoints "$(eps_of "$backend")" --clients "$c" \
           --threads "$THREADS" --conns "$CONNS" --total "$total" --key-size "$KEY_SIZE" \
-          --val-size "$VAL_SIZE" --server-pids "$(pids_of "$backend")" --rate "$RATE" "${extra[@]}" \
-          >"$work/out.txt" 2>&1 || true
-        cat "$work/out.txt" >>"$work/bench.log"
-        if grep -q '^RESULT' "$work/out.txt"; then
-          grep '^RESULT' "$work/out.txt" | sed "s/^RESULT /RESULT run=$run load=$load /" >>"$results"
-        else
-          echo "bench-etcd.sh: $backend $op clients=$c failed:" >&2; cat "$work/out.txt" >&2
-        fi
+          --val-size "$VAL_SIZE" --server-pids "$(pids_of "$backend")" --rate "$RATE" "${extra[@]}"
       done
     done
   done
@@ -140,23 +110,18 @@ echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$work/mac
 [[ -n "${KEEP:-}" ]] && cp "$results" "$work/results.keep.txt"
 
 .venv/bin/python - "$results" "$(nproc)" <<'PY'
-import statistics, sys
-from collections import defaultdict
+import sys
+sys.path.insert(0, "scripts")
+from bench_results import errors, group, med, print_loads, ratio, read, runs
 cores = int(sys.argv[2])
-rows, floors = defaultdict(list), []
-for line in open(sys.argv[1]):
-    kv = dict(p.split("=", 1) for p in line.split()[1:])
-    if kv.get("op") == "floor":
-        floors.append(kv)
-    else:
-        rows[(kv["op"], int(kv["clients"]), kv["backend"])].append(kv)
+results = read(sys.argv[1])
+floors = [r for r in results if r.get("op") == "floor"]
+points = [r for r in results if r.get("op") != "floor"]
+rows = group(points, lambda r: (r["op"], int(r["clients"]), r["backend"]))
 for f in floors:
     print(f"floor ({f['when']}): fsync {float(f['fsync_per_s']):.0f}/s (p50 {float(f['fsync_p50_ms']):.2f} ms), "
           f"loopback round trip p50 {float(f['rtt_p50_ms']):.3f} ms -> one client at most "
           f"{float(f['floor_ops_per_s']):.0f} writes/s")
-med = lambda rs, k: statistics.median(float(r[k]) for r in rs)
-def ratio(a, b):
-    return f"{a / b:.2f}" if b > 0 else "-"
 backends = sorted({b for _, _, b in rows}, key=lambda b: ["tinykv", "etcd", "etcd-http"].index(b))
 for other in [b for b in backends if b != "tinykv"]:
     label = {"etcd": "etcd (gRPC)", "etcd-http": "etcd (HTTP/JSON gateway)"}[other]
@@ -175,14 +140,9 @@ for other in [b for b in backends if b != "tinykv"]:
         to, eo = med(t, "ops_per_s"), med(e, "ops_per_s")
         tc, ec = med(t, "server_cpu_us_per_op"), med(e, "server_cpu_us_per_op")
         tg, eg = med(t, "gen_cpu_cores") / cores * 100, med(e, "gen_cpu_cores") / cores * 100
-        runs = lambda rs: ", ".join(f"{float(r['ops_per_s']):.0f}" for r in rs)
-        errs = lambda rs: sum(int(r["errors"]) for r in rs)
         print(f"| {op} | {c} | {to:.0f} | {eo:.0f} | {ratio(to, eo)} | "
               f"{med(t, 'p50_ms'):.2f} / {med(e, 'p50_ms'):.2f} | {med(t, 'p99_ms'):.2f} / {med(e, 'p99_ms'):.2f} | "
               f"{ratio(med(t, 'p99_ms'), med(e, 'p99_ms'))} | {tc:.0f} / {ec:.0f} | {ratio(tc, ec)} | "
-              f"{tg:.0f} / {eg:.0f} | {runs(t)}; {runs(e)} | {errs(t)} / {errs(e)} |")
-loads = [float(r["load"]) for v in rows.values() for r in v]
-if loads:
-    print(f"\nload average (1 min) at the start of each point: median {statistics.median(loads):.1f}, "
-          f"range {min(loads):.1f}-{max(loads):.1f}")
+              f"{tg:.0f} / {eg:.0f} | {runs(t)}; {runs(e)} | {errors(t)} / {errors(e)} |")
+print_loads(points)
 PY

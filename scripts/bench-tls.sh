@@ -21,12 +21,8 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
-bin_dir="${TINYKV_BIN_DIR:-$(.venv/bin/python -c 'import os, tinykv; print(os.path.join(os.path.dirname(tinykv.__file__), "bin"))')}"
-bench="$bin_dir/tinykv-bench"
-server="$bin_dir/tinykv-server"
-for b in "$bench" "$server"; do
-  [[ -x "$b" ]] || { echo "bench-tls.sh: $b not found (scripts/build.sh)" >&2; exit 1; }
-done
+source scripts/bench-lib.sh
+bench_require bench-tls.sh "$bench" "$server"
 command -v openssl >/dev/null || { echo "bench-tls.sh: the openssl command is needed" >&2; exit 1; }
 CLIENTS="${CLIENTS:-64}"
 OPS="${OPS:-put get}"
@@ -36,6 +32,7 @@ CONNS="${CONNS:-2}"
 VAL_SIZE="${VAL_SIZE:-256}"
 KEY_SIZE="${KEY_SIZE:-8}"
 KEYS="${KEYS:-1000}"
+NICE=0  # bench_point's nice value: this comparison runs at the default priority
 mkdir -p "$root/data"
 work="$(mktemp -d "${BENCH_DIR:-$root/data}/bench-tls-XXXXXX")"
 results="$work/results.txt"
@@ -45,12 +42,7 @@ pids_tls=()
 pids_etcd_plain=()
 pids_etcd_tls=()
 cleanup() {
-  for pid in "${pids_plain[@]}" "${pids_tls[@]}" "${pids_etcd_plain[@]}" "${pids_etcd_tls[@]}"; do
-    kill -TERM "$pid" 2>/dev/null || true
-  done
-  for pid in "${pids_plain[@]}" "${pids_tls[@]}" "${pids_etcd_plain[@]}" "${pids_etcd_tls[@]}"; do
-    wait "$pid" 2>/dev/null || true
-  done
+  bench_stop "${pids_plain[@]}" "${pids_tls[@]}" "${pids_etcd_plain[@]}" "${pids_etcd_tls[@]}"
   [[ -n "${KEEP:-}" ]] || rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
@@ -159,18 +151,11 @@ for run in $(seq 1 "$RUNS"); do
       for mode in $order; do
         extra=()
         [[ $op == get ]] && extra=(--consistency l --key-space-size "$KEYS")
-        load=$(cut -d' ' -f1 /proc/loadavg)
-        echo "== run $run: $mode $op clients=$c total=$total (load $load)" >&2
         # shellcheck disable=SC2046
-        "$bench" "$op" $(args_of "$mode") --clients "$c" --threads "$THREADS" --conns "$CONNS" \
+        bench_point bench-tls.sh "run=$run mode=$mode" "run $run: $mode $op clients=$c total=$total" \
+          "$op" $(args_of "$mode") --clients "$c" --threads "$THREADS" --conns "$CONNS" \
           --total "$total" --key-size "$KEY_SIZE" --val-size "$VAL_SIZE" \
-          --server-pids "$(pids_of "$mode")" "${extra[@]}" >"$work/out.txt" 2>&1 || true
-        cat "$work/out.txt" >>"$work/bench.log"
-        if grep -q '^RESULT' "$work/out.txt"; then
-          grep '^RESULT' "$work/out.txt" | sed "s/^RESULT /RESULT run=$run load=$load mode=$mode /" >>"$results"
-        else
-          echo "bench-tls.sh: $mode $op clients=$c failed:" >&2; cat "$work/out.txt" >&2
-        fi
+          --server-pids "$(pids_of "$mode")" "${extra[@]}"
       done
     done
   done
@@ -178,14 +163,11 @@ done
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$work/machine.txt"
 
 .venv/bin/python - "$results" <<'PY'
-import statistics, sys
-from collections import defaultdict
-rows = defaultdict(list)
-for line in open(sys.argv[1]):
-    kv = dict(p.split("=", 1) for p in line.split()[1:])
-    rows[(kv["op"], int(kv["clients"]), kv["mode"])].append(kv)
-med = lambda rs, k: statistics.median(float(r[k]) for r in rs)
-ratio = lambda a, b: f"{a / b:.2f}" if b > 0 else "-"
+import sys
+sys.path.insert(0, "scripts")
+from bench_results import errors, group, med, print_loads, ratio, read, runs
+results = read(sys.argv[1])
+rows = group(results, lambda r: (r["op"], int(r["clients"]), r["mode"]))
 print(f"\nTLS (mutual, client and peer ports) vs plaintext: medians of "
       f"{max(len(v) for v in rows.values())} runs; ratio = TLS / plaintext")
 print("| system | op | clients | plaintext ops/s | TLS ops/s | ratio | p50 ms plain / TLS | p99 ms plain / TLS "
@@ -198,13 +180,9 @@ for system, plain, tls in (("TinyKV", "plain", "tls"), ("etcd", "etcd-plain", "e
             continue
         po, to = med(p, "ops_per_s"), med(t, "ops_per_s")
         pc, tc = med(p, "server_cpu_us_per_op"), med(t, "server_cpu_us_per_op")
-        runs = lambda rs: ", ".join(f"{float(r['ops_per_s']):.0f}" for r in rs)
-        errs = lambda rs: sum(int(r["errors"]) for r in rs)
         name = {"get-l": "get (linearizable)", "get-s": "get (serializable)"}.get(op, op)
         print(f"| {system} | {name} | {c} | {po:.0f} | {to:.0f} | {ratio(to, po)} | "
               f"{med(p, 'p50_ms'):.2f} / {med(t, 'p50_ms'):.2f} | {med(p, 'p99_ms'):.2f} / {med(t, 'p99_ms'):.2f} | "
-              f"{pc:.0f} / {tc:.0f} | {ratio(tc, pc)} | {runs(p)}; {runs(t)} | {errs(p)} / {errs(t)} |")
-loads = [float(r["load"]) for v in rows.values() for r in v]
-print(f"\nload average (1 min) at the start of each point: median {statistics.median(loads):.1f}, "
-      f"range {min(loads):.1f}-{max(loads):.1f}")
+              f"{pc:.0f} / {tc:.0f} | {ratio(tc, pc)} | {runs(p)}; {runs(t)} | {errors(p)} / {errors(t)} |")
+print_loads(results)
 PY

@@ -5,7 +5,8 @@
 // closed loop over one Workload (workload.h) -- the way etcd's benchmark tool
 // drives many clients over a few gRPC connections. So the generator's cost
 // grows with the request rate, not with the client count, and both stores
-// are driven by the same number of threads and connections.
+// are driven by the same number of threads and connections (tinykv-blocking,
+// below, is the exception: a thread per logical client).
 //
 //   tinykv     TinyKV's client protocol over phase 2's multiplexed RpcClient
 //              (one RpcClient with one io thread per generator thread).
@@ -14,6 +15,13 @@
 //              detail); NotLeader / Unavailable / ... are retried with backoff
 //              until the request's deadline. Each logical client writes with
 //              its own WriteId (random client_id, request_seq + 1 per write).
+//   tinykv-blocking
+//              The phase 5 client itself (client::Client, and client::Txn
+//              for transactions), which blocks its caller: one OS thread per
+//              logical client, `conns` Client objects shared round-robin.
+//              The only backend that runs transactions (kTxn): Percolator's
+//              client side exists once, in client::Txn. Its single-key puts
+//              are the baseline the transactions are compared with.
 //   etcd       etcd's v3 gRPC API (etcdserverpb.KV Range / Put), async gRPC:
 //              one CompletionQueue per generator thread, `conns` channels
 //              (each its own HTTP/2 connection), logical client c on channel
@@ -71,6 +79,7 @@ class Backend {
 // Each factory connects (and finds the leader) before it returns: a store
 // that cannot be reached is an error here, not a run full of errors.
 Result<std::unique_ptr<Backend>> NewTinyKvBackend(const BackendOptions& options);
+Result<std::unique_ptr<Backend>> NewTinyKvBlockingBackend(const BackendOptions& options);
 Result<std::unique_ptr<Backend>> NewEtcdGrpcBackend(const BackendOptions& options);
 Result<std::unique_ptr<Backend>> NewEtcdHttpBackend(const BackendOptions& options);
 

@@ -7,15 +7,25 @@
 //                      [--cacert CA.pem --cert C.pem --key C.key]   (TLS, tinykv backend)
 //   tinykv-bench get   ... --consistency l|s      (linearizable | serializable)
 //   tinykv-bench mixed ... --read-ratio 0.9
+//   tinykv-bench txn   --endpoints ... --clients 64 --total 5000 --txn-keys 4 --key-space 64
+//                      [--read-modify-write]     (transactions: the tinykv-blocking backend)
+//   tinykv-bench put   --backend tinykv-blocking ...   (their single-key baseline)
 //   tinykv-bench floor --dir DATA_DIR --endpoints 127.0.0.1:2379 [--seconds 2]
 //
 // --clients logical clients, each with one request in flight, run as
 // coroutines on --threads threads over --conns connections (bench_backend.h:
-// the same machinery for every backend). With --rate OPS the load is open
+// the same machinery for every backend; tinykv-blocking, the phase 5 client,
+// runs a thread per logical client instead). With --rate OPS the load is open
 // loop instead (open_loop.h): request n is meant to start at n / OPS seconds,
 // its latency counts from that intended start, and --clients only bounds the
 // requests in flight. get and mixed first write every
-// key of the key space (not measured). Output: a summary like etcd's
+// key of the key space (not measured). txn: each request is one transaction
+// (client::Txn) over --txn-keys distinct random keys of the key space, each
+// written (read first with --read-modify-write, the value then a counter
+// one above the value read), then committed; a write conflict is an abort,
+// not an error, and the client goes on with a new transaction (no retry).
+// --total counts attempts; latency and ops_per_s count commits only, the
+// latency from Begin to Commit's return. Output: a summary like etcd's
 // benchmark, the latency distribution, the CPU the run cost (the
 // generator's own, getrusage; the servers', /proc/<pid>/stat of
 // --server-pids, summed), and one machine-readable line:
@@ -23,9 +33,13 @@
 //          seconds=.. ops_per_s=.. offered_ops_per_s=.. achieved_ops_per_s=.. late=..
 //          max_late_ms=.. p50_ms=.. p90_ms=.. p99_ms=.. max_ms=..
 //          gen_cpu_s=.. gen_cpu_cores=.. gen_cpu_us_per_op=.. server_cpu_us_per_op=..
+//          keys_per_op=.. key_space=.. succeeded=.. aborts=.. abort_rate=..
 // (server_cpu_us_per_op=-1 without --server-pids; offered_ops_per_s=0, late=0
-// and max_late_ms=0 in a closed loop, where achieved = ops_per_s). `floor` prints the disk's
-// raw fsync rate and one loopback round trip (floor.h):
+// and max_late_ms=0 in a closed loop, where achieved = ops_per_s; keys_per_op
+// is --txn-keys for txn and 1 otherwise, threads the clients for
+// tinykv-blocking; succeeded counts the requests that succeeded -- txn: the
+// commits --, and succeeded + aborts + errors = total; aborts=0 outside
+// txn). `floor` prints the disk's raw fsync rate and one loopback round trip (floor.h):
 //   RESULT op=floor fsync_per_s=.. fsync_p50_ms=.. fsync_p99_ms=.. rtt_p50_ms=.. rtt_p99_ms=..
 //          floor_ms=.. floor_ops_per_s=..
 // Exit codes: 0 ok; 1 cannot start (unreachable store, no leader, preload
@@ -73,6 +87,9 @@ struct Options {
   std::string dir;
   double seconds = 2;
   uint64_t round_trips = 2000;
+  // txn
+  int txn_keys = 2;
+  bool read_modify_write = false;
 };
 
 int Fail(const tinykv::Status& s) {
@@ -127,17 +144,29 @@ int RunLoad(const Options& o) {
   bo.tls = !o.cacert.empty() || !o.cert.empty() || !o.key.empty() ||
            std::any_of(o.endpoints.begin(), o.endpoints.end(),
                        [](const std::string& e) { return e.starts_with("https://"); });
+  if (o.op == "txn" && o.backend != "tinykv-blocking") {
+    return BadFlag("txn runs on --backend tinykv-blocking only (the phase 5 client's "
+                   "transactions)");
+  }
+  if (o.op == "txn" && static_cast<uint64_t>(o.txn_keys) > o.key_space) {
+    return BadFlag("--txn-keys " + std::to_string(o.txn_keys) + " exceeds --key-space " +
+                   std::to_string(o.key_space) + ": a transaction's keys are distinct");
+  }
   if (bo.tls && o.backend == "etcd-http") {
     return Fail(tinykv::Status::NotSupported("TLS (--cacert/--cert/--key, https://) is "
                                              "implemented for --backend tinykv and etcd only"));
   }
-  auto backend = o.backend == "etcd"        ? NewEtcdGrpcBackend(bo)
-                 : o.backend == "etcd-http" ? NewEtcdHttpBackend(bo)
-                                            : NewTinyKvBackend(bo);
+  auto backend = o.backend == "etcd"              ? NewEtcdGrpcBackend(bo)
+                 : o.backend == "etcd-http"       ? NewEtcdHttpBackend(bo)
+                 : o.backend == "tinykv-blocking" ? NewTinyKvBlockingBackend(bo)
+                                                  : NewTinyKvBackend(bo);
   if (!backend.ok()) return Fail(backend.status());
 
   WorkloadOptions wo;
-  wo.op = o.op == "put" ? OpKind::kPut : o.op == "get" ? OpKind::kGet : OpKind::kMixed;
+  wo.op = o.op == "put"   ? OpKind::kPut
+          : o.op == "get" ? OpKind::kGet
+          : o.op == "txn" ? OpKind::kTxn
+                          : OpKind::kMixed;
   wo.clients = o.clients;
   wo.total = o.total;
   wo.key_space = o.key_space;
@@ -147,8 +176,12 @@ int RunLoad(const Options& o) {
   wo.linearizable = o.consistency != "s";
   wo.seed = o.seed;
   wo.rate = o.rate;
+  wo.txn_keys = o.txn_keys;
+  wo.read_modify_write = o.read_modify_write;
+  const bool txn = wo.op == OpKind::kTxn;
 
-  if (wo.op != OpKind::kPut) {  // write the key space first, not measured
+  // get and mixed: write the key space first, not measured.
+  if (wo.op == OpKind::kGet || wo.op == OpKind::kMixed) {
     WorkloadOptions po = wo;
     po.rate = 0;  // as fast as it goes
     po.clients = static_cast<int>(std::min<uint64_t>(std::max(o.clients, 64), o.key_space));
@@ -186,13 +219,26 @@ int RunLoad(const Options& o) {
   const double ops = ok / seconds;
   const double gen_us_per_op = ok > 0 ? gen_cpu_s * 1e6 / ok : 0;
   const double server_us_per_op = server_cpu_s < 0 ? -1 : ok > 0 ? server_cpu_s * 1e6 / ok : 0;
+  const bool reads = wo.op == OpKind::kGet || wo.op == OpKind::kMixed;
   const std::string op_label =
-      o.op + (o.op == "put" ? "" : (wo.linearizable ? "-l" : "-s"));
+      txn ? (o.read_modify_write ? "txn-rmw" : "txn")
+          : o.op + (reads ? (wo.linearizable ? "-l" : "-s") : "");
+  const int keys_per_op = txn ? o.txn_keys : 1;
+  const int threads = o.backend == "tinykv-blocking" ? o.clients : o.threads;
 
   std::printf("Backend: %s\n", (*backend)->Describe().c_str());
-  std::printf("Workload: %s, %d clients, %llu requests, key %d B, value %d B%s\n", o.op.c_str(),
-              o.clients, static_cast<unsigned long long>(o.total), o.key_size, o.val_size,
-              o.op == "put" ? "" : (wo.linearizable ? ", linearizable reads" : ", serializable reads"));
+  if (txn) {
+    std::printf("Workload: txn of %d keys (%s), %d clients, %llu transactions attempted, key "
+                "space %llu, key %d B, value %d B\n",
+                o.txn_keys, o.read_modify_write ? "each read, then written" : "blind writes",
+                o.clients, static_cast<unsigned long long>(o.total),
+                static_cast<unsigned long long>(o.key_space), o.key_size, o.val_size);
+  } else {
+    std::printf("Workload: %s, %d clients, %llu requests, key %d B, value %d B%s\n",
+                o.op.c_str(), o.clients, static_cast<unsigned long long>(o.total), o.key_size,
+                o.val_size,
+                reads ? (wo.linearizable ? ", linearizable reads" : ", serializable reads") : "");
+  }
   if (o.rate > 0) {
     std::printf("Open loop: %.1f requests/s offered, %.1f achieved; latency from each request's "
                 "intended start; %llu of %llu started more than %.0f ms late, at most %.3f ms\n",
@@ -202,10 +248,15 @@ int RunLoad(const Options& o) {
                 std::chrono::duration<double, std::milli>(out.lateness.max).count());
   }
   std::printf("\nSummary:\n  Total:\t%.4f secs.\n  Slowest:\t%.4f secs.\n  Fastest:\t%.4f secs.\n"
-              "  Average:\t%.4f secs.\n  Requests/sec:\t%.1f\n  Errors:\t%llu\n  Retries:\t%llu\n",
+              "  Average:\t%.4f secs.\n  %s:\t%.1f\n  Errors:\t%llu\n  Retries:\t%llu\n",
               seconds, out.QuantileMs(1.0) / 1000, out.QuantileMs(0.0) / 1000,
-              out.MeanMs() / 1000, ops, static_cast<unsigned long long>(out.errors),
+              out.MeanMs() / 1000, txn ? "Commits/sec" : "Requests/sec", ops,
+              static_cast<unsigned long long>(out.errors),
               static_cast<unsigned long long>(retries));
+  if (txn) {
+    std::printf("  Committed:\t%zu\n  Aborted:\t%llu (%.1f%% of attempts: write conflicts)\n",
+                ok, static_cast<unsigned long long>(out.aborts), out.AbortRate() * 100);
+  }
   if (!out.first_error.empty()) std::printf("  First error:\t%s\n", out.first_error.c_str());
   std::printf("\nLatency distribution:\n");
   for (double p : {0.10, 0.25, 0.50, 0.75, 0.90, 0.95, 0.99, 0.999}) {
@@ -221,8 +272,9 @@ int RunLoad(const Options& o) {
               "retries=%llu seconds=%.3f ops_per_s=%.1f offered_ops_per_s=%.1f achieved_ops_per_s=%.1f "
               "late=%llu max_late_ms=%.3f p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f "
               "max_ms=%.3f gen_cpu_s=%.3f gen_cpu_cores=%.3f gen_cpu_us_per_op=%.2f "
-              "server_cpu_us_per_op=%.2f\n",
-              o.backend.c_str(), op_label.c_str(), o.clients, o.threads, o.conns,
+              "server_cpu_us_per_op=%.2f keys_per_op=%d key_space=%llu succeeded=%zu aborts=%llu "
+              "abort_rate=%.4f\n",
+              o.backend.c_str(), op_label.c_str(), o.clients, threads, o.conns,
               static_cast<unsigned long long>(o.total),
               static_cast<unsigned long long>(out.errors),
               static_cast<unsigned long long>(retries), seconds, ops, o.rate, ops,
@@ -230,7 +282,9 @@ int RunLoad(const Options& o) {
               std::chrono::duration<double, std::milli>(out.lateness.max).count(),
               out.QuantileMs(0.50),
               out.QuantileMs(0.90), out.QuantileMs(0.99), out.QuantileMs(1.0), gen_cpu_s,
-              gen_cpu_s / seconds, gen_us_per_op, server_us_per_op);
+              gen_cpu_s / seconds, gen_us_per_op, server_us_per_op, keys_per_op,
+              static_cast<unsigned long long>(o.key_space), ok,
+              static_cast<unsigned long long>(out.aborts), out.AbortRate());
   return out.errors == 0 ? 0 : 3;
 }
 
@@ -248,8 +302,10 @@ int main(int argc, char** argv) {
   auto add_common = [&](CLI::App* sub) {
     add_endpoints(sub);
     sub->add_option("--backend", o.backend,
-                    "tinykv (client protocol), etcd (v3 gRPC), etcd-http (v3 JSON gateway)")
-        ->check(CLI::IsMember({"tinykv", "etcd", "etcd-http"}))
+                    "tinykv (client protocol, coroutines), tinykv-blocking (the phase 5 "
+                    "client, a thread per logical client; txn's only backend), etcd (v3 gRPC), "
+                    "etcd-http (v3 JSON gateway)")
+        ->check(CLI::IsMember({"tinykv", "tinykv-blocking", "etcd", "etcd-http"}))
         ->capture_default_str();
     sub->add_option("--clients", o.clients, "Logical clients (one request in flight each)")
         ->check(CLI::Range(1, 100000))
@@ -282,7 +338,7 @@ int main(int argc, char** argv) {
     sub->add_option("--val-size", o.val_size, "Value size in bytes")
         ->check(CLI::Range(0, 1 << 20))
         ->capture_default_str();
-    sub->add_option("--key-space-size", o.key_space, "Distinct keys")
+    sub->add_option("--key-space-size,--key-space", o.key_space, "Distinct keys")
         ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40))
         ->capture_default_str();
     sub->add_option("--seed", o.seed, "Key generator seed")->capture_default_str();
@@ -297,7 +353,10 @@ int main(int argc, char** argv) {
   auto* put = app.add_subcommand("put", "Random-key puts");
   auto* get = app.add_subcommand("get", "Random-key gets (the key space is written first)");
   auto* mixed = app.add_subcommand("mixed", "Gets and puts, --read-ratio of them gets");
-  for (auto* sub : {put, get, mixed}) add_common(sub);
+  auto* txn = app.add_subcommand(
+      "txn", "Transactions of --txn-keys random keys (client::Txn, tinykv-blocking backend): "
+             "commits, aborts on write conflicts");
+  for (auto* sub : {put, get, mixed, txn}) add_common(sub);
   for (auto* sub : {get, mixed}) {
     sub->add_option("--consistency", o.consistency, "l: linearizable, s: serializable")
         ->check(CLI::IsMember({"l", "s"}))
@@ -306,6 +365,12 @@ int main(int argc, char** argv) {
   mixed->add_option("--read-ratio", o.read_ratio, "Fraction of gets")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
+  txn->add_option("--txn-keys", o.txn_keys, "Distinct keys per transaction")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  txn->add_flag("--read-modify-write", o.read_modify_write,
+                "Read each key in the transaction first and write a counter one above it "
+                "(default: blind writes of --val-size bytes)");
   auto* floor = app.add_subcommand(
       "floor", "The single-client floor: the disk's raw fsync rate and one loopback round trip "
                "(TinyKV Status RPC)");
@@ -326,5 +391,6 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : 2;
   }
   o.op = app.get_subcommands()[0]->get_name();
+  if (o.op == "txn" && txn->count("--backend") == 0) o.backend = "tinykv-blocking";
   return o.op == "floor" ? RunFloor(o) : RunLoad(o);
 }

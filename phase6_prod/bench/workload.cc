@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 
 namespace tinykv::bench {
 
@@ -14,6 +15,26 @@ std::string MakeKey(uint64_t i, int size) {
   std::string k = std::to_string(i);
   if (static_cast<int>(k.size()) < size) k.insert(0, size - k.size(), '0');
   return k;
+}
+
+std::string IncrementedValue(const std::optional<std::string>& read, int size) {
+  uint64_t n = 0;
+  if (read) {
+    // At most 19 digits: any such number fits in 64 bits.
+    for (size_t i = 0; i < read->size() && i < 19; ++i) {
+      const unsigned char d = static_cast<unsigned char>((*read)[i]);
+      if (!std::isdigit(d)) break;
+      n = n * 10 + (d - '0');
+    }
+  }
+  std::string v = std::to_string(n + 1);
+  if (static_cast<int>(v.size()) < size) v.append(size - v.size(), 'v');
+  return v;
+}
+
+double Outcome::AbortRate() const {
+  const uint64_t answered = latency_ns.size() + aborts + errors;
+  return answered == 0 ? 0 : static_cast<double>(aborts) / static_cast<double>(answered);
 }
 
 double Outcome::QuantileMs(double q) const {
@@ -66,12 +87,27 @@ bool Workload::Next(int c, Request* r) {
   }
   if (n >= options_.total) return false;
   PerClient& pc = per_client_[c];
-  r->key = MakeKey(pc.rnd.Uniform(options_.key_space), options_.key_size);
   if (open_loop()) r->intended = schedule_.IntendedStart(n);
+  if (options_.op == OpKind::kTxn) {
+    // Floyd's sampling: txn_keys distinct indexes of [0, key_space), each
+    // set of them equally likely, in txn_keys draws.
+    std::vector<uint64_t> picked;
+    const uint64_t k = static_cast<uint64_t>(options_.txn_keys);
+    for (uint64_t j = options_.key_space - k; j < options_.key_space; ++j) {
+      const uint64_t t = pc.rnd.Uniform(j + 1);
+      picked.push_back(std::find(picked.begin(), picked.end(), t) == picked.end() ? t : j);
+    }
+    r->keys.clear();
+    for (uint64_t i : picked) r->keys.push_back(MakeKey(i, options_.key_size));
+    r->read = false;  // the backend reads first when read_modify_write()
+    return true;
+  }
+  r->key = MakeKey(pc.rnd.Uniform(options_.key_space), options_.key_size);
   switch (options_.op) {
     case OpKind::kPut: r->read = false; break;
     case OpKind::kGet: r->read = true; break;
     case OpKind::kMixed: r->read = pc.rnd.NextDouble() < options_.read_ratio; break;
+    case OpKind::kTxn: break;  // above
   }
   return true;
 }
@@ -89,6 +125,10 @@ void Workload::Record(int c, std::chrono::nanoseconds latency, const Status& s) 
     if (!preload_) pc.latency_ns.push_back(static_cast<uint64_t>(latency.count()));
     return;
   }
+  if (s.IsConflict()) {
+    pc.aborts++;
+    return;
+  }
   pc.errors++;
   if (pc.first_error.empty()) pc.first_error = s.ToString();
 }
@@ -101,6 +141,7 @@ Outcome Workload::Finish() {
   for (PerClient& pc : per_client_) {
     out.latency_ns.insert(out.latency_ns.end(), pc.latency_ns.begin(), pc.latency_ns.end());
     out.errors += pc.errors;
+    out.aborts += pc.aborts;
     out.lateness.Merge(pc.lateness);
     if (out.first_error.empty()) out.first_error = pc.first_error;
   }

@@ -8,6 +8,13 @@
 // val_size-byte value. A Preload workload instead puts every key of the key
 // space once (the clients share one counter), so that gets find their keys.
 //
+// Transactions (kTxn): a request is one transaction over txn_keys distinct
+// random keys of the key space (Request::keys); the backend writes each of
+// them (after reading it, with read_modify_write) and commits. A Conflict
+// answer is an abort, counted apart from errors (Outcome::aborts): the
+// client then goes on with the next request, a new transaction, so `total`
+// counts attempts, committed or not. The key space sets the contention.
+//
 // Open loop (rate > 0, open_loop.h): request n of the run is intended to
 // start at Start() + n / rate; a client waits for that time before it sends
 // (the backend's timer) and its latency counts from it (Begin), so
@@ -22,6 +29,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,7 +39,7 @@
 
 namespace tinykv::bench {
 
-enum class OpKind { kPut, kGet, kMixed };
+enum class OpKind { kPut, kGet, kMixed, kTxn };
 
 struct WorkloadOptions {
   OpKind op = OpKind::kPut;
@@ -44,10 +52,13 @@ struct WorkloadOptions {
   bool linearizable = true;  // gets: linearizable (true) or serializable
   uint64_t seed = 1;
   double rate = 0;  // open loop: requests per second in total; 0 = closed loop
+  int txn_keys = 2;  // kTxn: distinct keys per transaction, REQUIRES: <= key_space
+  bool read_modify_write = false;  // kTxn: read each key, write IncrementedValue of it
 };
 
 struct Request {
-  std::string key;
+  std::string key;                // put, get, mixed
+  std::vector<std::string> keys;  // kTxn: txn_keys distinct keys, in no particular order
   bool read = false;
   // Open loop: when the request is meant to start (the client waits until
   // then before it sends). Unset in a closed loop.
@@ -58,8 +69,12 @@ struct Request {
 struct Outcome {
   std::vector<uint64_t> latency_ns;  // one per successful request, ascending
   uint64_t errors = 0;
+  uint64_t aborts = 0;  // requests answered Conflict (kTxn: write conflicts), not errors
   std::string first_error;
   Lateness lateness;  // open loop: requests sent after their intended start
+  // Aborts over every request answered (committed, aborted or failed); 0
+  // when none was.
+  double AbortRate() const;
   // The latency at quantile q in [0, 1], in ms (0 when nothing succeeded).
   double QuantileMs(double q) const;
   double MeanMs() const;
@@ -73,7 +88,9 @@ class Workload {
   static std::unique_ptr<Workload> Preload(const WorkloadOptions& options);
 
   int clients() const { return options_.clients; }
+  OpKind op() const { return preload_ ? OpKind::kPut : options_.op; }
   bool linearizable() const { return options_.linearizable; }
+  bool read_modify_write() const { return options_.read_modify_write; }
   const std::string& value() const { return value_; }
   bool open_loop() const { return options_.rate > 0 && !preload_; }
 
@@ -88,7 +105,8 @@ class Workload {
   // r.intended in an open loop (recording how late it is), `now` otherwise.
   std::chrono::steady_clock::time_point Begin(int c, const Request& r,
                                               std::chrono::steady_clock::time_point now);
-  // The answer to client c's last request and how long it took.
+  // The answer to client c's last request and how long it took (Conflict:
+  // an abort, not an error).
   void Record(int c, std::chrono::nanoseconds latency, const Status& s);
   // Merges the clients' records. Call once, after every client stopped.
   Outcome Finish();
@@ -99,6 +117,7 @@ class Workload {
     Random rnd;
     std::vector<uint64_t> latency_ns;
     uint64_t errors = 0;
+    uint64_t aborts = 0;
     std::string first_error;
     Lateness lateness;
   };
@@ -114,5 +133,11 @@ class Workload {
 
 // The key of index i: i in decimal, zero-padded on the left to `size` bytes.
 std::string MakeKey(uint64_t i, int size);
+
+// read_modify_write: the value a transaction writes over the value it read
+// -- a counter: the decimal number `read` starts with (0 when the key is
+// absent or its value starts with no digit) plus one, padded on the right
+// with 'v' to `size` bytes (longer when the number needs more).
+std::string IncrementedValue(const std::optional<std::string>& read, int size);
 
 }  // namespace tinykv::bench

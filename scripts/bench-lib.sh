@@ -1,0 +1,80 @@
+# Shared by the benchmark scripts (bench-etcd.sh, bench-tls.sh, bench-txn.sh), which
+# source it: the packaged binaries, a 3-node TinyKV cluster on 127.0.0.1 with default
+# settings, one measured point, and stopping what a script started. Sourcing runs
+# nothing but the binary lookup. Their tables are made by bench_results.py.
+#
+#   source "$root/scripts/bench-lib.sh"    # sets bin_dir, bench, server; from the repo root
+#   bench_require NAME FILE...             # exits naming NAME when a binary is missing
+#   tinykv_start DIR NICE PORT             # nodes 1-3: client port ${i}PORT, peer port
+#                                          # ${i}(PORT+1), data DIR/tinykv$i, log DIR/tinykv$i.log;
+#                                          # appends the pids to tk_pids, sets tk_eps and
+#                                          # tk_pid_list (comma-separated, for --server-pids)
+#   bench_wait_up NAME BACKEND EPS DIR     # until one put goes through (30 s), else exits
+#   bench_point NAME TAGS WHAT ARG...      # one point: tinykv-bench ARG... (nice $NICE), its
+#                                          # output appended to $work/bench.log, its RESULT
+#                                          # line to $results with "TAGS load=<1-min load>" in
+#                                          # front; a failed point is reported, the run goes on
+#   bench_stop PID...                      # SIGTERM to each, then waits for them
+bin_dir="${TINYKV_BIN_DIR:-$(.venv/bin/python -c 'import os, tinykv; print(os.path.join(os.path.dirname(tinykv.__file__), "bin"))')}"
+bench="$bin_dir/tinykv-bench"
+server="$bin_dir/tinykv-server"
+tk_pids=()
+tk_eps=""
+tk_pid_list=""
+
+bench_require() {
+  local name=$1 b
+  shift
+  for b in "$@"; do
+    [[ -x "$b" ]] || { echo "$name: $b not found (scripts/build.sh; scripts/install-deps.sh for etcd)" >&2; exit 1; }
+  done
+}
+
+tinykv_start() {
+  local dir=$1 nice=$2 port=$3 i cluster="" client="" eps=""
+  for i in 1 2 3; do
+    cluster+="${cluster:+,}$i=127.0.0.1:${i}$((port + 1))"
+    client+="${client:+,}$i=127.0.0.1:${i}${port}"
+    eps+="${eps:+,}127.0.0.1:${i}${port}"
+  done
+  for i in 1 2 3; do
+    nice -n "$nice" "$server" --id "$i" --data-dir "$dir/tinykv$i" --listen-client "127.0.0.1:${i}${port}" \
+      --listen-peer "127.0.0.1:${i}$((port + 1))" --initial-cluster "$cluster" \
+      --initial-cluster-client "$client" --log-level warn >"$dir/tinykv$i.log" 2>&1 &
+    tk_pids+=($!)
+  done
+  tk_eps=$eps
+  tk_pid_list=$(IFS=,; echo "${tk_pids[*]}")
+}
+
+bench_wait_up() {
+  local name=$1 backend=$2 eps=$3 dir=$4
+  for _ in $(seq 1 150); do
+    "$bench" put --backend "$backend" --endpoints "$eps" --total 1 --timeout-ms 2000 >/dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  echo "$name: the $backend cluster did not come up (logs in $dir)" >&2
+  KEEP=1
+  exit 1
+}
+
+bench_point() {
+  local name=$1 tags=$2 what=$3 load
+  shift 3
+  load=$(cut -d' ' -f1 /proc/loadavg)
+  echo "== $what (load $load)" >&2
+  nice -n "${NICE:-0}" "$bench" "$@" >"$work/out.txt" 2>&1 || true
+  cat "$work/out.txt" >>"$work/bench.log"
+  if grep -q '^RESULT' "$work/out.txt"; then
+    grep '^RESULT' "$work/out.txt" | sed "s/^RESULT /RESULT $tags load=$load /" >>"$results"
+  else
+    echo "$name: $what failed:" >&2
+    cat "$work/out.txt" >&2
+  fi
+}
+
+bench_stop() {
+  local pid
+  for pid in "$@"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "$@"; do wait "$pid" 2>/dev/null || true; done
+}
