@@ -91,6 +91,9 @@ Result<uint64_t> TxnNode::GetTimestamps(uint32_t count) {
 }
 
 Result<uint64_t> TxnNode::BeginWrite() {
+  // A replica stopped by a disk error leads nothing; its error is the
+  // answer, as a proposal would get it (a full disk names itself).
+  TINYKV_RETURN_IF_ERROR(replica().WriteRefusal());
   std::lock_guard<std::mutex> order(ts_mu_);
   const uint64_t term = replica().leader_term();
   if (term == 0) return Status::NotLeader("txn node: not the leader");

@@ -290,6 +290,7 @@ void ReplicaImpl::Fail(const Status& s, const std::string& what) {
   {
     std::lock_guard<std::mutex> l(state_mu_);
     error_ = what + ": " + s.ToString();
+    refusal_ = failed_;
   }
   timer_.cancel();
   // It leads nothing any more: status readers (and clients looking for the
@@ -365,6 +366,7 @@ void ReplicaImpl::RecoverFromFullDisk() {
     {
       std::lock_guard<std::mutex> l(state_mu_);
       error_ = "reopening after a full disk: " + s.ToString();
+      refusal_ = failed_;
     }
     logging::Log(log_, spdlog::level::err,
                  "reopening after a full disk failed; the replica stays stopped until restarted",
@@ -375,6 +377,7 @@ void ReplicaImpl::RecoverFromFullDisk() {
   {
     std::lock_guard<std::mutex> l(state_mu_);
     error_.clear();
+    refusal_ = Status::OK();
   }
   logging::Log(log_, spdlog::level::warn, "the disk takes writes again: resumed",
                {{"node", id_},

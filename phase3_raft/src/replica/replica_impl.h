@@ -75,6 +75,10 @@ class ReplicaImpl final : public Replica, public GroupEndpoint {
   StateMachine& state_machine() override { return *sm_; }
   uint64_t group() const override { return opts_.group; }
   uint64_t id() const override { return id_; }
+  Status WriteRefusal() const override {
+    std::lock_guard<std::mutex> l(state_mu_);
+    return refusal_;
+  }
   uint64_t leader_term() const override {
     // term_ and role_ are stored one after the other: a term read on both
     // sides of the role is the term that role was held in.
@@ -324,6 +328,7 @@ class ReplicaImpl final : public Replica, public GroupEndpoint {
   raft::ConfState conf_;  // the applied configuration
   AddressBook book_;      // the replicated address book (copy of the state machine's)
   std::string error_;     // failed_, for status readers
+  Status refusal_;        // failed_ itself, for WriteRefusal
   std::string alarm_;     // non-empty: CORRUPT (hash_check.h); mirrored by corrupt_
   std::atomic<bool> corrupt_{false};
   std::atomic<uint64_t> verified_index_{0};  // the last check that found this state right

@@ -207,6 +207,11 @@ class Replica {
   // The current term if this replica is the leader, else 0. Cheap (no lock,
   // no I/O): for checks made on every request, where GetStatus is too dear.
   virtual uint64_t leader_term() const = 0;
+  // OK, or the error every proposal is refused with after a disk error
+  // (ResourceExhausted for a full disk, until it recovers; Unavailable
+  // otherwise: "Failing safe" above). Thread-safe, cheap: for a node that
+  // decides before proposing (phase 4's TxnNode takes a timestamp first).
+  virtual Status WriteRefusal() const = 0;
   // The state machine (its own methods say what is safe from other threads).
   virtual StateMachine& state_machine() = 0;
   virtual uint64_t group() const = 0;
