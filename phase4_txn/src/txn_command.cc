@@ -68,6 +68,12 @@ class Reader {
     for (auto& k : keys) k = Bytes(kMaxKeyBytes);
     return keys;
   }
+  // A KeyError (key_error.h has its encoding).
+  KeyError Error() {
+    KeyError e;
+    if (ok_ && !DecodeKeyError(&in_, &e, kMaxKeyBytes)) ok_ = false;
+    return e;
+  }
   Mutation Mut() {
     Mutation m;
     const uint8_t kind = Byte();
@@ -331,17 +337,7 @@ std::string EncodeTxnCommandResult(const TxnCommandResult& r) {
   std::string s;
   s.push_back(static_cast<char>(kResultVersion));
   PutVarint32(&s, static_cast<uint32_t>(r.errors.size()));
-  for (const auto& e : r.errors) {
-    s.push_back(static_cast<char>(e.kind));
-    PutLengthPrefixedSlice(&s, Slice(e.key));
-    PutLengthPrefixedSlice(&s, Slice(e.lock.key));
-    s.push_back(static_cast<char>(e.lock.lock.kind));
-    PutVarint64(&s, e.lock.lock.start_ts);
-    PutVarint64(&s, e.lock.lock.ttl_ms);
-    PutLengthPrefixedSlice(&s, Slice(e.lock.lock.primary));
-    PutVarint64(&s, e.conflict_start_ts);
-    PutVarint64(&s, e.conflict_commit_ts);
-  }
+  for (const auto& e : r.errors) EncodeKeyError(e, &s);
   s.push_back(static_cast<char>(r.txn_status));
   PutVarint64(&s, r.commit_ts);
   PutVarint64(&s, r.ttl_left_ms);
@@ -365,20 +361,8 @@ Result<TxnCommandResult> DecodeTxnCommandResult(Slice in) {
   TxnCommandResult out;
   out.errors.resize(r.Count());
   for (auto& e : out.errors) {
-    const uint8_t kind = r.Byte();
-    if (kind < 1 || kind > 5) return Status::Corruption("txn result: bad error kind");
-    e.kind = static_cast<KeyError::Kind>(kind);
-    e.key = r.Bytes(kMaxKeyBytes);
-    e.lock.key = r.Bytes(kMaxKeyBytes);
-    const uint8_t lock_kind = r.Byte();
-    if (lock_kind != 'P' && lock_kind != 'D' && lock_kind != 'L')
-      return Status::Corruption("txn result: bad lock kind");
-    e.lock.lock.kind = static_cast<MutationKind>(lock_kind);
-    e.lock.lock.start_ts = r.U64();
-    e.lock.lock.ttl_ms = r.U64();
-    e.lock.lock.primary = r.Bytes(kMaxKeyBytes);
-    e.conflict_start_ts = r.U64();
-    e.conflict_commit_ts = r.U64();
+    e = r.Error();
+    if (!r.ok()) return Status::Corruption("txn result: bad key error");
   }
   const uint8_t status = r.Byte();
   if (status > 3) return Status::Corruption("txn result: bad txn status");

@@ -2,6 +2,8 @@
 // the client service on loopback): routing, failover, partitions, CAS.
 #include "tinykv/client/local_cluster.h"
 
+#include "local_cluster_fixture.h"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -16,29 +18,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class LocalClusterTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    LocalClusterOptions o;
-    o.n = 3;
-    o.data_dir = dir_.path();
-    o.sync = false;  // speed on a shared CI machine; durability is phase 3's test
-    auto c = LocalCluster::Start(o);
-    ASSERT_OK(c.status());
-    cluster_ = std::move(c).value();
-    ASSERT_OK(cluster_->WaitForLeader(10s).status());
-  }
-  std::unique_ptr<Client> NewClient(std::chrono::milliseconds timeout = 10s) {
-    ClientOptions o;
-    o.endpoints = cluster_->endpoints();
-    o.timeout = timeout;
-    o.attempt_timeout = 1s;
-    o.seed = tinykv::testing::SeedForTest();
-    return Client::Create(o).value();
-  }
-  tinykv::testing::TempDir dir_;
-  std::unique_ptr<LocalCluster> cluster_;
-};
 
 TEST_F(LocalClusterTest, EveryOperationWorksThroughTheLeader) {
   auto cl = NewClient();

@@ -8,6 +8,8 @@
 #include <string>
 
 #include "tinykv/client/local_cluster.h"
+
+#include "local_cluster_fixture.h"
 #include "tinykv/testing/test_util.h"
 #include "tinykv/txn/timestamp.h"
 
@@ -16,23 +18,12 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class TxnClientTest : public ::testing::Test {
+class TxnClientTest : public LocalClusterTest {
  protected:
   void SetUp() override {
-    LocalClusterOptions o;
-    o.n = 3;
-    o.data_dir = dir_.path();
-    o.sync = false;  // speed on a shared CI machine; durability is phase 3's test
-    auto c = LocalCluster::Start(o);
-    ASSERT_OK(c.status());
-    cluster_ = std::move(c).value();
-    ASSERT_OK(cluster_->WaitForLeader(10s).status());
-    ClientOptions co;
-    co.endpoints = cluster_->endpoints();
-    co.timeout = 10s;
-    co.attempt_timeout = 2s;
-    co.seed = tinykv::testing::SeedForTest();
-    client_ = Client::Create(co).value();
+    LocalClusterTest::SetUp();
+    if (HasFatalFailure()) return;
+    client_ = NewClient(10s, 2s);
   }
   // Prewrites `keys` as a transaction whose client then vanishes (no
   // commit, no rollback): its locks stay, with `ttl_ms`.
@@ -45,8 +36,6 @@ class TxnClientTest : public ::testing::Test {
     return start;
   }
 
-  tinykv::testing::TempDir dir_;
-  std::unique_ptr<LocalCluster> cluster_;
   std::unique_ptr<Client> client_;
 };
 
