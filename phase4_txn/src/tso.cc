@@ -2,12 +2,35 @@
 #include "tinykv/txn/tso.h"
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 
 #include "tinykv/common/check.h"
 #include "tinykv/common/logging.h"
 #include "tinykv/txn/timestamp.h"
 
 namespace tinykv::txn {
+
+namespace {
+
+class SystemUnixClock final : public Clock {
+ public:
+  uint64_t NowMicros() const override {
+    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count());
+  }
+  void SleepForMicros(uint64_t micros) override {
+    std::this_thread::sleep_for(std::chrono::microseconds(micros));
+  }
+};
+
+}  // namespace
+
+Clock* UnixClock() {
+  static SystemUnixClock* const clock = new SystemUnixClock();  // never destroyed
+  return clock;
+}
 
 TsoBackend ReplicaTsoBackend(replica::Replica* r, std::chrono::milliseconds timeout) {
   TsoBackend b;
@@ -22,7 +45,7 @@ TsoBackend ReplicaTsoBackend(replica::Replica* r, std::chrono::milliseconds time
 
 Tso::Tso(TsoOptions options, TsoBackend backend)
     : options_(options),
-      clock_(options.clock != nullptr ? options.clock : Clock::Real()),
+      clock_(options.clock != nullptr ? options.clock : UnixClock()),
       backend_(std::move(backend)) {}
 
 uint64_t Tso::reservations() const {

@@ -46,6 +46,7 @@ Result<std::unique_ptr<TxnNode>> TxnNode::Open(const replica::KvNodeOptions& opt
         return std::unique_ptr<replica::StateMachine>(std::move(sm));
       }));
   TxnNodeOptions o = txn;
+  // A test's clock (ManualClock) drives the oracle too; else the wall clock.
   if (o.tso.clock == nullptr) o.tso.clock = options.clock;
   return std::unique_ptr<TxnNode>(new TxnNode(std::move(parts), o));
 }

@@ -48,8 +48,19 @@
 
 namespace tinykv::txn {
 
+// Unix time as a Clock: std::chrono::system_clock. Not monotonic (an
+// operator or NTP may step it back); the oracle never hands out a smaller
+// timestamp for that, it only lets the logical part carry the order.
+Clock* UnixClock();
+
 struct TsoOptions {
-  Clock* clock = nullptr;           // the physical part; nullptr: Clock::Real()
+  // The physical part. nullptr: the wall clock (UnixClock), as PD's TSO:
+  // Unix milliseconds mean the same on every member, so a new leader's
+  // timestamps go on from where the old one's stopped. (A monotonic clock
+  // counts from each machine's boot: a leader that booted later would keep
+  // its physical part standing at the old leader's mark, and lock TTLs,
+  // measured on it, would never run out.)
+  Clock* clock = nullptr;
   uint64_t window_ms = 3000;        // clock time one reservation covers
   uint64_t renew_before_ms = 1000;  // reserve the next window when less is left
 };
