@@ -2,6 +2,8 @@
 #include "tinykv/txn/mvcc_state_machine.h"
 
 #include <mutex>
+#include <optional>
+#include <set>
 
 #include "tinykv/common/coding.h"
 #include "tinykv/raft/codec.h"
@@ -78,24 +80,88 @@ Status MvccStateMachine::Commit(uint64_t index, uint64_t term, storage::WriteBat
   return Status::OK();
 }
 
+namespace {
+
+// The engine-level keys a command reads and writes, when it may share a
+// batch (and one snapshot) with others that touch none of them: the plain
+// KV API's single-key writes -- the hot path -- touch their user key's
+// families and their client record. nullopt: the command runs alone (it
+// reads ranges, other keys' records, or the oracle's mark).
+std::optional<std::vector<std::string>> BatchKeys(const TxnCommand& cmd) {
+  const auto* w = std::get_if<KvWriteCmd>(&cmd);
+  if (w == nullptr || w->kv.op == replica::KvCommand::Op::kDeleteRange) return std::nullopt;
+  std::vector<std::string> keys{"k" + w->kv.key};
+  if (w->kv.client_id != 0) keys.push_back(KvClientKey(w->kv.client_id));
+  return keys;
+}
+
+}  // namespace
+
 Result<replica::CommandOutcome> MvccStateMachine::Apply(uint64_t index, uint64_t term,
                                                         Slice command) {
-  Result<TxnCommand> cmd = DecodeTxnCommand(command);
-  Status invalid = cmd.ok() ? ValidateTxnCommand(*cmd) : cmd.status();
-  if (!invalid.ok()) {
-    // Deterministic on every replica: consumed as a no-op, the error goes
-    // back to whoever proposed it.
-    TINYKV_RETURN_IF_ERROR(ApplyNoop(index, term));
-    return replica::CommandOutcome{invalid.WithContext("entry " + std::to_string(index)), {}};
-  }
+  // A run of one: the same decoding, no-op rule and write as ApplyBatch.
+  TINYKV_ASSIGN_OR_RETURN(std::vector<replica::CommandOutcome> outs,
+                          ApplyBatch({replica::CommittedCommand{index, term, command}}));
+  return std::move(outs.front());
+}
+
+Result<std::vector<replica::CommandOutcome>> MvccStateMachine::ApplyBatch(
+    const std::vector<replica::CommittedCommand>& cmds) {
   std::shared_lock<std::shared_mutex> l(db_mu_);
+  std::vector<replica::CommandOutcome> outs;
+  outs.reserve(cmds.size());
+  // The commands executed but not yet written: their writes, the keys they
+  // touched, the last (index, term) among them, the kv-writes to report.
   storage::WriteBatch batch;
-  TINYKV_ASSIGN_OR_RETURN(TxnCommandResult r, ExecuteTxnCommand(db_.get(), *cmd, term, &batch));
-  TINYKV_RETURN_IF_ERROR(Commit(index, term, &batch));
-  if (kv_write_observer_) {
-    if (const auto* w = std::get_if<KvWriteCmd>(&*cmd)) kv_write_observer_(w->commit_ts);
+  std::set<std::string> touched;
+  uint64_t last_index = 0, last_term = 0;
+  std::vector<uint64_t> kv_writes;
+  std::optional<MvccReader> reader;  // the engine as of the last write
+  auto flush = [&]() -> Status {
+    if (last_index == 0) return Status::OK();
+    TINYKV_RETURN_IF_ERROR(Commit(last_index, last_term, &batch));
+    batch.Clear();
+    touched.clear();
+    last_index = 0;
+    reader.reset();
+    // Only now can a reader see them (txn_node.h: writes in flight).
+    if (kv_write_observer_)
+      for (uint64_t ts : kv_writes) kv_write_observer_(ts);
+    kv_writes.clear();
+    return Status::OK();
+  };
+  for (const replica::CommittedCommand& c : cmds) {
+    Result<TxnCommand> cmd = DecodeTxnCommand(c.command);
+    Status invalid = cmd.ok() ? ValidateTxnCommand(*cmd) : cmd.status();
+    if (!invalid.ok()) {
+      // Deterministic on every replica: consumed as a no-op (only the
+      // applied position moves), the error goes back to whoever proposed it.
+      outs.push_back(
+          replica::CommandOutcome{invalid.WithContext("entry " + std::to_string(c.index)), {}});
+      last_index = c.index;
+      last_term = c.term;
+      continue;
+    }
+    const std::optional<std::vector<std::string>> keys = BatchKeys(*cmd);
+    bool overlaps = !keys.has_value();
+    if (keys)
+      for (const std::string& k : *keys) overlaps = overlaps || touched.count(k) > 0;
+    if (overlaps) TINYKV_RETURN_IF_ERROR(flush());
+    if (!reader) reader.emplace(db_.get());
+    TINYKV_ASSIGN_OR_RETURN(TxnCommandResult r,
+                            ExecuteTxnCommand(*reader, db_.get(), *cmd, c.term, &batch));
+    last_index = c.index;
+    last_term = c.term;
+    if (const auto* w = std::get_if<KvWriteCmd>(&*cmd)) kv_writes.push_back(w->commit_ts);
+    outs.push_back(replica::CommandOutcome{Status::OK(), EncodeTxnCommandResult(r)});
+    if (keys) {
+      touched.insert(keys->begin(), keys->end());
+    } else {
+      TINYKV_RETURN_IF_ERROR(flush());  // alone: the next command must see its writes
+    }
   }
-  return replica::CommandOutcome{Status::OK(), EncodeTxnCommandResult(r)};
+  TINYKV_RETURN_IF_ERROR(flush());
+  return outs;
 }
 
 Status MvccStateMachine::ApplyNoop(uint64_t index, uint64_t term) {

@@ -28,9 +28,15 @@ Result<uint64_t> ReadTsoReserved(storage::DB* db) {
 
 Result<TxnCommandResult> ExecuteTxnCommand(storage::DB* db, const TxnCommand& cmd, uint64_t term,
                                            storage::WriteBatch* batch) {
+  MvccReader reader(db);
+  return ExecuteTxnCommand(reader, db, cmd, term, batch);
+}
+
+Result<TxnCommandResult> ExecuteTxnCommand(MvccReader& reader, storage::DB* db,
+                                           const TxnCommand& cmd, uint64_t term,
+                                           storage::WriteBatch* batch) {
   TxnCommandResult result;
   storage::WriteBatch local;
-  MvccReader reader(db);
   internal::ActionContext ctx{reader, local, result};
   TINYKV_RETURN_IF_ERROR(std::visit(
       [&](const auto& c) -> Status {

@@ -8,7 +8,8 @@
 // applied_index()". The result bytes are EncodeTxnCommandResult. A command
 // that does not decode (Corruption) or is invalid (InvalidArgument) is
 // consumed as a no-op with that error as its outcome, identically on every
-// replica.
+// replica. ApplyBatch does the same for a run of entries with one write
+// where it can (below).
 //
 // Key layout besides the MVCC families (doc/mvcc_format.md):
 //   'm' "applied"     -> fixed64 index | fixed64 term
@@ -64,6 +65,11 @@ class MvccStateMachine final : public replica::StateMachine {
   uint64_t applied_term() const override { return applied_term_; }
   std::optional<replica::Membership> membership() const override { return membership_; }
   Result<replica::CommandOutcome> Apply(uint64_t index, uint64_t term, Slice command) override;
+  // One engine write for a run of commands (and one snapshot), split where a
+  // command touches a key an earlier one of the run touched, or may read
+  // beyond its own keys (anything but a single-key KV write).
+  Result<std::vector<replica::CommandOutcome>> ApplyBatch(
+      const std::vector<replica::CommittedCommand>& cmds) override;
   Status ApplyNoop(uint64_t index, uint64_t term) override;
   Status ApplyConfChange(uint64_t index, uint64_t term, const replica::Membership& m) override;
   Result<uint64_t> Hash() override;

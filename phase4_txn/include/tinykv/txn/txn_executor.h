@@ -57,6 +57,7 @@
 #include "tinykv/common/result.h"
 #include "tinykv/storage/db.h"
 #include "tinykv/storage/write_batch.h"
+#include "tinykv/txn/mvcc_reader.h"
 #include "tinykv/txn/txn_command.h"
 
 namespace tinykv::txn {
@@ -70,6 +71,13 @@ std::string KvClientKey(uint64_t client_id);
 
 // `term`: the Raft term of the entry (reserve-ts answers with it).
 Result<TxnCommandResult> ExecuteTxnCommand(storage::DB* db, const TxnCommand& cmd, uint64_t term,
+                                           storage::WriteBatch* batch);
+// The same through a reader the caller holds (one snapshot for a run of
+// commands that touch distinct keys: MvccStateMachine::ApplyBatch). The
+// reader sees `db` as of its construction, not what earlier commands put in
+// `batch`.
+Result<TxnCommandResult> ExecuteTxnCommand(MvccReader& reader, storage::DB* db,
+                                           const TxnCommand& cmd, uint64_t term,
                                            storage::WriteBatch* batch);
 
 // The oracle's reservation as persisted in `db`.
