@@ -19,7 +19,10 @@ MvccReader::MvccReader(storage::DB* db) : db_(db), snapshot_(db->GetSnapshot()) 
   ro_.snapshot = snapshot_;
 }
 
-MvccReader::~MvccReader() { db_->ReleaseSnapshot(snapshot_); }
+MvccReader::~MvccReader() {
+  writes_.reset();  // before the snapshot it reads goes
+  db_->ReleaseSnapshot(snapshot_);
+}
 
 bool MvccReader::Blocks(const Lock& lock, uint64_t ts) {
   return lock.kind != MutationKind::kLock && lock.start_ts <= ts;
@@ -37,7 +40,10 @@ Result<std::optional<Lock>> MvccReader::GetLock(Slice key) {
 
 Status MvccReader::ForEachWrite(Slice key, uint64_t from_ts,
                                 const std::function<bool(const CommitRecord&)>& visit) {
-  auto it = db_->NewIterator(ro_);
+  // One iterator for every lookup of this reader: a run of commands applied
+  // through one reader (MvccStateMachine::ApplyBatch) creates it once.
+  if (!writes_) writes_ = db_->NewIterator(ro_);
+  storage::Iterator* it = writes_.get();
   for (it->Seek(Slice(WriteKey(key, from_ts))); it->Valid(); it->Next()) {
     auto vk = DecodeVersionedKey(it->key(), kWritePrefix);
     if (!vk) {

@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -26,6 +27,7 @@
 
 #include "tinykv/common/result.h"
 #include "tinykv/storage/db.h"
+#include "tinykv/storage/iterator.h"
 #include "tinykv/txn/key_error.h"
 #include "tinykv/txn/mvcc_record.h"
 
@@ -96,6 +98,7 @@ class MvccReader {
   storage::DB* db_;
   const storage::Snapshot* snapshot_;
   storage::ReadOptions ro_;
+  std::unique_ptr<storage::Iterator> writes_;  // ForEachWrite's, made on first use
 };
 
 }  // namespace tinykv::txn
