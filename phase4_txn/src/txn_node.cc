@@ -102,15 +102,19 @@ Result<uint64_t> TxnNode::BeginWrite() {
   // apply path takes it, in EndWrite).
   TINYKV_ASSIGN_OR_RETURN(uint64_t ts, tso_.GetTimestamp());
   std::lock_guard<std::mutex> l(mu_);
-  if (term != in_flight_term_) {
-    // A new term: a write recorded in an older one either applied before
-    // this term's first read (the new leader applies every earlier entry
-    // before it serves one) or never will.
-    in_flight_.clear();
-    in_flight_term_ = term;
-  }
-  in_flight_.emplace(ts, true);
+  EnterTermLocked(term);
+  in_flight_.insert(ts);
   return ts;
+}
+
+bool TxnNode::EnterTermLocked(uint64_t term) {
+  if (term == in_flight_term_) return false;
+  // A new term: a write recorded in an older one either applied before
+  // this term's first read (the new leader applies every earlier entry
+  // before it serves one) or never will.
+  in_flight_.clear();
+  in_flight_term_ = term;
+  return true;
 }
 
 void TxnNode::EndWrite(uint64_t ts) {
@@ -131,17 +135,14 @@ void TxnNode::ReleaseWaiters() {
   {
     std::lock_guard<std::mutex> l(mu_);
     if (waiters_.empty()) return;
-    const uint64_t term = replica().leader_term();
-    if (term != in_flight_term_) {
+    if (EnterTermLocked(replica().leader_term())) {
       // The term ended under the waiting reads: a write of the old term
       // may still apply after them (committed by the next leader), so they
       // cannot be answered here; the client retries on the new leader.
-      in_flight_.clear();
-      in_flight_term_ = term;
       for (Waiter& w : waiters_) deposed.push_back(std::move(w.done));
       waiters_.clear();
     }
-    const uint64_t lowest = in_flight_.empty() ? kMaxTs : in_flight_.begin()->first;
+    const uint64_t lowest = in_flight_.empty() ? kMaxTs : *in_flight_.begin();
     const auto now = Clock::now();
     auto it = waiters_.begin();
     while (it != waiters_.end()) {
@@ -170,11 +171,8 @@ void TxnNode::WaitForWrites(uint64_t ts, milliseconds timeout, std::function<voi
       // Reads at a timestamp are the leader's (followers serve only
       // serializable reads, at the newest state).
     } else {
-      if (term != in_flight_term_) {
-        in_flight_.clear();
-        in_flight_term_ = term;
-      }
-      if (!in_flight_.empty() && in_flight_.begin()->first < ts) {
+      EnterTermLocked(term);
+      if (!in_flight_.empty() && *in_flight_.begin() < ts) {
         waiters_.push_back(Waiter{ts, Clock::now() + timeout, std::move(done)});
         reaper_cv_.notify_one();
         return;
@@ -222,8 +220,8 @@ void TxnNode::ProposeKvWrite(std::shared_ptr<replica::KvCommand> cmd, Clock::tim
     done(ts.status());
     return;
   }
-  KvWriteCmd w{*cmd, *ts};
-  Status invalid = ValidateTxnCommand(TxnCommand(w));
+  const TxnCommand w = KvWriteCmd{*cmd, *ts};
+  Status invalid = ValidateTxnCommand(w);
   if (!invalid.ok()) {
     EndWrite(*ts);
     done(invalid);
@@ -231,7 +229,7 @@ void TxnNode::ProposeKvWrite(std::shared_ptr<replica::KvCommand> cmd, Clock::tim
   }
   const uint64_t commit_ts = *ts;
   replica().Propose(
-      EncodeTxnCommand(TxnCommand(std::move(w))), Left(deadline),
+      EncodeTxnCommand(w), Left(deadline),
       [this, cmd, deadline, attempts_left, commit_ts,
        done = std::move(done)](Result<std::string> r) mutable {
         if (!r.ok()) {

@@ -41,7 +41,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
-#include <map>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -118,6 +118,9 @@ class TxnNode final : public replica::ReplicaKvNode {
   Result<uint64_t> BeginWrite();
   // The write at ts is applied, refused, or can no longer apply later.
   void EndWrite(uint64_t ts);
+  // REQUIRES: mu_ held. If `term` is not the term of the records, drops
+  // them and starts `term`'s; true when it did.
+  bool EnterTermLocked(uint64_t term);
   // One attempt of a KV write; retries on kWriteConflict.
   void ProposeKvWrite(std::shared_ptr<replica::KvCommand> cmd,
                       std::chrono::steady_clock::time_point deadline, int attempts_left,
@@ -139,7 +142,7 @@ class TxnNode final : public replica::ReplicaKvNode {
   // Guards the records and waiters below; never held across a blocking call.
   std::mutex mu_;
   uint64_t in_flight_term_ = 0;               // the leader term the records below belong to
-  std::map<uint64_t, bool> in_flight_;        // ts -> (unused) of kv-writes not known applied
+  std::set<uint64_t> in_flight_;              // timestamps of kv-writes not known applied
   std::vector<Waiter> waiters_;
   // KV writes to propose again with a newer timestamp, run by the reaper.
   std::deque<std::function<void()>> retries_;
