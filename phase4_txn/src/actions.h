@@ -23,6 +23,8 @@ struct ActionContext {
   MvccReader& reader;
   storage::WriteBatch& batch;
   TxnCommandResult& result;
+  // The largest ts of a write record added to `batch` (PutWriteRecord).
+  uint64_t max_write_ts = 0;
 };
 
 Status Prewrite(ActionContext& ctx, const PrewriteCmd& cmd);
@@ -36,6 +38,9 @@ Status Heartbeat(ActionContext& ctx, const HeartbeatCmd& cmd);
 Status KvWrite(ActionContext& ctx, const KvWriteCmd& cmd);
 
 // Shared steps.
+// Every write record goes into the batch through here (the state machine
+// keeps a bound on their timestamps: MvccReader's write_ts_bound).
+void PutWriteRecord(ActionContext& ctx, Slice key, uint64_t ts, const Write& write);
 // REQUIRES: `lock` is the lock on `key`. Its write record at commit_ts, lock gone.
 void CommitLockedKey(ActionContext& ctx, Slice key, const Lock& lock, uint64_t commit_ts);
 // Rolls transaction start_ts back on `key`: removes its lock (`lock`, if it
@@ -56,7 +61,7 @@ Status RollbackKey(ActionContext& ctx, Slice key, uint64_t start_ts,
 Result<bool> CheckOneStepWrite(ActionContext& ctx, Slice key, uint64_t commit_ts);
 // The second check alone, for a caller that has checked the locks itself.
 Result<bool> CheckNoWriteAtOrAbove(ActionContext& ctx, Slice key, uint64_t commit_ts);
-// The write itself: a put of `value` (data + write record) or, with
+// The write itself: a put of `value` (a write record holding it) or, with
 // nullopt, a delete record, at commit_ts.
 void WriteOneStep(ActionContext& ctx, Slice key, const std::optional<Slice>& value,
                   uint64_t commit_ts);

@@ -1,12 +1,18 @@
 // Commit: see txn_executor.h.
+#include <algorithm>
+
 #include "actions.h"
 #include "tinykv/txn/mvcc_key.h"
 
 namespace tinykv::txn::internal {
 
+void PutWriteRecord(ActionContext& ctx, Slice key, uint64_t ts, const Write& write) {
+  ctx.batch.Put(Slice(WriteKey(key, ts)), Slice(EncodeWrite(write)));
+  ctx.max_write_ts = std::max(ctx.max_write_ts, ts);
+}
+
 void CommitLockedKey(ActionContext& ctx, Slice key, const Lock& lock, uint64_t commit_ts) {
-  ctx.batch.Put(Slice(WriteKey(key, commit_ts)),
-                Slice(EncodeWrite(Write{CommittedKind(lock.kind), lock.start_ts})));
+  PutWriteRecord(ctx, key, commit_ts, Write{CommittedKind(lock.kind), lock.start_ts});
   ctx.batch.Delete(Slice(LockKey(key)));
 }
 

@@ -6,9 +6,10 @@ namespace tinykv::txn::internal {
 
 // A read at any ts >= safe_point sees, of the versions at or below the safe
 // point, only the newest put or delete. So per key, newest first: keep
-// everything above the safe point; at or below it keep the first put (its
-// data too), drop the first delete (nothing older survives it), and drop
-// every rollback and lock record and every older version with its data.
+// everything above the safe point; at or below it keep the first put (and
+// its data record, if it has one), drop the first delete (nothing older
+// survives it), and drop every rollback and lock record and every older
+// version with its data.
 Status Gc(ActionContext& ctx, const GcCmd& cmd) {
   TINYKV_ASSIGN_OR_RETURN(auto keys, ctx.reader.KeysWithWrites());
   for (const std::string& k : keys) {
@@ -24,7 +25,7 @@ Status Gc(ActionContext& ctx, const GcCmd& cmd) {
         if (has_value) continue;  // the version reads at the safe point see: kept
       }
       ctx.batch.Delete(Slice(WriteKey(key, w.commit_ts)));
-      if (has_value) ctx.batch.Delete(Slice(DataKey(key, w.write.start_ts)));
+      if (has_value && !w.write.value) ctx.batch.Delete(Slice(DataKey(key, w.write.start_ts)));
       ++ctx.result.count;
     }
   }

@@ -15,7 +15,8 @@ Status BadRecord(std::string_view what, Slice engine_key) {
 
 }  // namespace
 
-MvccReader::MvccReader(storage::DB* db) : db_(db), snapshot_(db->GetSnapshot()) {
+MvccReader::MvccReader(storage::DB* db, uint64_t write_ts_bound)
+    : db_(db), write_ts_bound_(write_ts_bound), snapshot_(db->GetSnapshot()) {
   ro_.snapshot = snapshot_;
 }
 
@@ -67,8 +68,17 @@ Result<std::optional<CommitRecord>> MvccReader::SeekWrite(Slice key, uint64_t ts
   return out;
 }
 
+Result<std::optional<CommitRecord>> MvccReader::NewestWriteAtOrAbove(Slice key, uint64_t ts) {
+  if (ts > write_ts_bound_) return std::optional<CommitRecord>();
+  TINYKV_ASSIGN_OR_RETURN(auto newest, SeekWrite(key, kMaxTs));
+  if (newest && newest->commit_ts < ts) newest.reset();
+  return newest;
+}
+
 Result<std::optional<CommitRecord>> MvccReader::GetTxnRecord(Slice key, uint64_t start_ts) {
   std::optional<CommitRecord> out;
+  // Its records sit at start_ts (a rollback) or above (a commit).
+  if (start_ts > write_ts_bound_) return out;
   TINYKV_RETURN_IF_ERROR(ForEachWrite(key, kMaxTs, [&](const CommitRecord& r) {
     if (r.commit_ts < start_ts) return false;  // older than the transaction: none of its records
     if (r.write.start_ts == start_ts) out = r;
@@ -100,6 +110,7 @@ Result<std::optional<std::string>> MvccReader::ValueAt(Slice key, uint64_t ts) {
     return !version;
   }));
   if (!version || version->write.kind == WriteKind::kDelete) return std::optional<std::string>();
+  if (version->write.value) return std::move(version->write.value);
   TINYKV_ASSIGN_OR_RETURN(auto v, GetValue(key, version->write.start_ts));
   if (!v) return BadRecord("missing value for write", Slice(WriteKey(key, version->commit_ts)));
   return v;

@@ -31,6 +31,7 @@ std::optional<Lock> DecodeLock(Slice in) {
 std::string EncodeWrite(const Write& write) {
   std::string s(1, static_cast<char>(write.kind));
   PutVarint64(&s, write.start_ts);
+  if (write.value) PutLengthPrefixedSlice(&s, Slice(*write.value));
   return s;
 }
 
@@ -41,7 +42,12 @@ std::optional<Write> DecodeWrite(Slice in) {
   if (kind != 'P' && kind != 'D' && kind != 'R' && kind != 'L') return std::nullopt;
   w.kind = static_cast<WriteKind>(kind);
   in.remove_prefix(1);
-  if (!GetVarint64(&in, &w.start_ts) || !in.empty()) return std::nullopt;
+  if (!GetVarint64(&in, &w.start_ts)) return std::nullopt;
+  if (in.empty()) return w;
+  Slice value;
+  if (w.kind != WriteKind::kPut || !GetLengthPrefixedSlice(&in, &value) || !in.empty())
+    return std::nullopt;
+  w.value = value.ToString();
   return w;
 }
 

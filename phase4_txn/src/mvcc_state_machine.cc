@@ -1,6 +1,7 @@
 // MvccStateMachine: see mvcc_state_machine.h.
 #include "tinykv/txn/mvcc_state_machine.h"
 
+#include <algorithm>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -12,6 +13,7 @@
 #include "tinykv/storage/iterator.h"
 #include "tinykv/storage/options.h"
 #include "tinykv/storage/write_batch.h"
+#include "tinykv/txn/mvcc_key.h"
 #include "tinykv/txn/timestamp.h"
 #include "tinykv/txn/txn_executor.h"
 
@@ -22,6 +24,7 @@ namespace fs = std::filesystem;
 
 constexpr char kAppliedKey[] = "mapplied";
 constexpr char kMembershipKey[] = "mmembership";
+constexpr char kWriteBoundKey[] = "mwrite_bound";
 
 Status Unavailable() { return Status::Unavailable("state machine is installing a snapshot"); }
 
@@ -66,17 +69,47 @@ Status MvccStateMachine::LoadMeta() {
   } else if (!m.status().IsNotFound()) {
     return m.status();
   }
+  auto bound = db_->Get(storage::ReadOptions{}, Slice(kWriteBoundKey));
+  if (bound.ok()) {
+    Slice in(*bound);
+    if (!GetFixed64(&in, &write_ts_bound_) || !in.empty())
+      return Status::Corruption("mvcc state machine: bad write bound record");
+  } else if (bound.status().IsNotFound()) {
+    TINYKV_ASSIGN_OR_RETURN(write_ts_bound_, ScanWriteTsBound());
+  } else {
+    return bound.status();
+  }
   return Status::OK();
 }
 
-Status MvccStateMachine::Commit(uint64_t index, uint64_t term, storage::WriteBatch* batch) {
+Result<uint64_t> MvccStateMachine::ScanWriteTsBound() {
+  uint64_t bound = 0;
+  auto it = db_->NewIterator(storage::ReadOptions{});
+  for (it->Seek(Slice(std::string(1, kWritePrefix))); it->Valid() && it->key()[0] == kWritePrefix;
+       it->Next()) {
+    auto vk = DecodeVersionedKey(it->key(), kWritePrefix);
+    if (!vk) return Status::Corruption("mvcc state machine: bad write key " + it->key().ToHex());
+    bound = std::max(bound, vk->ts);
+  }
+  TINYKV_RETURN_IF_ERROR(it->status());
+  return bound;
+}
+
+Status MvccStateMachine::Commit(uint64_t index, uint64_t term, storage::WriteBatch* batch,
+                                uint64_t write_ts_bound) {
   std::string v;
   PutFixed64(&v, index);
   PutFixed64(&v, term);
   batch->Put(Slice(kAppliedKey), Slice(v));
+  if (write_ts_bound != write_ts_bound_) {
+    std::string b;
+    PutFixed64(&b, write_ts_bound);
+    batch->Put(Slice(kWriteBoundKey), Slice(b));
+  }
   TINYKV_RETURN_IF_ERROR(db_->Write(storage::WriteOptions{}, *batch));
   applied_index_ = index;
   applied_term_ = term;
+  write_ts_bound_ = write_ts_bound;
   return Status::OK();
 }
 
@@ -117,9 +150,10 @@ Result<std::vector<replica::CommandOutcome>> MvccStateMachine::ApplyBatch(
   uint64_t last_index = 0, last_term = 0;
   std::vector<uint64_t> kv_writes;
   std::optional<MvccReader> reader;  // the engine as of the last write
+  uint64_t write_ts_bound = write_ts_bound_;  // with the batch's records
   auto flush = [&]() -> Status {
     if (last_index == 0) return Status::OK();
-    TINYKV_RETURN_IF_ERROR(Commit(last_index, last_term, &batch));
+    TINYKV_RETURN_IF_ERROR(Commit(last_index, last_term, &batch, write_ts_bound));
     batch.Clear();
     touched.clear();
     last_index = 0;
@@ -147,9 +181,12 @@ Result<std::vector<replica::CommandOutcome>> MvccStateMachine::ApplyBatch(
     if (keys)
       for (const std::string& k : *keys) overlaps = overlaps || touched.count(k) > 0;
     if (overlaps) TINYKV_RETURN_IF_ERROR(flush());
-    if (!reader) reader.emplace(db_.get());
-    TINYKV_ASSIGN_OR_RETURN(TxnCommandResult r,
-                            ExecuteTxnCommand(*reader, db_.get(), *cmd, c.term, &batch));
+    // The reader's bound is the engine's as of its snapshot (not the
+    // batch's: a command of the run reads no key an earlier one wrote).
+    if (!reader) reader.emplace(db_.get(), write_ts_bound_);
+    TINYKV_ASSIGN_OR_RETURN(
+        TxnCommandResult r,
+        ExecuteTxnCommand(*reader, db_.get(), *cmd, c.term, &batch, &write_ts_bound));
     last_index = c.index;
     last_term = c.term;
     if (const auto* w = std::get_if<KvWriteCmd>(&*cmd)) kv_writes.push_back(w->commit_ts);
@@ -167,7 +204,7 @@ Result<std::vector<replica::CommandOutcome>> MvccStateMachine::ApplyBatch(
 Status MvccStateMachine::ApplyNoop(uint64_t index, uint64_t term) {
   std::shared_lock<std::shared_mutex> l(db_mu_);
   storage::WriteBatch batch;
-  return Commit(index, term, &batch);
+  return Commit(index, term, &batch, write_ts_bound_);
 }
 
 Status MvccStateMachine::ApplyConfChange(uint64_t index, uint64_t term,
@@ -175,7 +212,7 @@ Status MvccStateMachine::ApplyConfChange(uint64_t index, uint64_t term,
   std::shared_lock<std::shared_mutex> l(db_mu_);
   storage::WriteBatch batch;
   batch.Put(Slice(kMembershipKey), Slice(replica::EncodeMembership(m)));
-  TINYKV_RETURN_IF_ERROR(Commit(index, term, &batch));
+  TINYKV_RETURN_IF_ERROR(Commit(index, term, &batch, write_ts_bound_));
   membership_ = m;
   return Status::OK();
 }
@@ -186,7 +223,8 @@ Result<replica::StateMachine::HashJob> MvccStateMachine::PrepareHash() {
   std::string conf;
   if (membership_) raft::EncodeConfState(membership_->conf, &conf);
   return hash_jobs_.Prepare(
-      db_.get(), [](Slice k) { return k == Slice(kMembershipKey); }, std::move(conf));
+      db_.get(), [](Slice k) { return k == Slice(kMembershipKey) || k == Slice(kWriteBoundKey); },
+      std::move(conf));
 }
 
 Result<uint64_t> MvccStateMachine::Hash() {

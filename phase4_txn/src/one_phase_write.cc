@@ -2,13 +2,12 @@
 // writes: see txn_executor.h and actions.h.
 #include "actions.h"
 #include "tinykv/txn/mvcc_key.h"
-#include "tinykv/txn/timestamp.h"
 
 namespace tinykv::txn::internal {
 
 Result<bool> CheckNoWriteAtOrAbove(ActionContext& ctx, Slice key, uint64_t commit_ts) {
-  TINYKV_ASSIGN_OR_RETURN(auto newest, ctx.reader.SeekWrite(key, kMaxTs));
-  if (!newest || newest->commit_ts < commit_ts) return true;
+  TINYKV_ASSIGN_OR_RETURN(auto newest, ctx.reader.NewestWriteAtOrAbove(key, commit_ts));
+  if (!newest) return true;
   KeyError e;
   e.kind = KeyError::Kind::kWriteConflict;
   e.key = key.ToString();
@@ -30,10 +29,10 @@ Result<bool> CheckOneStepWrite(ActionContext& ctx, Slice key, uint64_t commit_ts
 
 void WriteOneStep(ActionContext& ctx, Slice key, const std::optional<Slice>& value,
                   uint64_t commit_ts) {
-  if (value) ctx.batch.Put(Slice(DataKey(key, commit_ts)), *value);
-  ctx.batch.Put(
-      Slice(WriteKey(key, commit_ts)),
-      Slice(EncodeWrite(Write{value ? WriteKind::kPut : WriteKind::kDelete, commit_ts})));
+  // Nothing was staged: the value goes in the record (mvcc_record.h).
+  Write w{value ? WriteKind::kPut : WriteKind::kDelete, commit_ts};
+  if (value) w.value = value->ToString();
+  PutWriteRecord(ctx, key, commit_ts, w);
 }
 
 Status OnePhaseWrite(ActionContext& ctx, const OnePhaseWriteCmd& cmd) {

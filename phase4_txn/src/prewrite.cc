@@ -1,7 +1,6 @@
 // Prewrite: see txn_executor.h.
 #include "actions.h"
 #include "tinykv/txn/mvcc_key.h"
-#include "tinykv/txn/timestamp.h"
 
 namespace tinykv::txn::internal {
 
@@ -17,8 +16,8 @@ Status Prewrite(ActionContext& ctx, const PrewriteCmd& cmd) {
     // Percolator: a write at or after start_ts means another transaction
     // committed over our snapshot (>=: a record at exactly start_ts is a
     // rollback of ours, or a commit we cannot order against).
-    TINYKV_ASSIGN_OR_RETURN(auto newest, ctx.reader.SeekWrite(key, kMaxTs));
-    if (newest && newest->commit_ts >= cmd.start_ts) {
+    TINYKV_ASSIGN_OR_RETURN(auto newest, ctx.reader.NewestWriteAtOrAbove(key, cmd.start_ts));
+    if (newest) {
       TINYKV_ASSIGN_OR_RETURN(auto own, ctx.reader.GetTxnRecord(key, cmd.start_ts));
       if (own && own->write.kind != WriteKind::kRollback) continue;  // committed: done
       KeyError e;

@@ -13,8 +13,7 @@ Status RollbackKey(ActionContext& ctx, Slice key, uint64_t start_ts,
   TINYKV_ASSIGN_OR_RETURN(auto at, ctx.reader.SeekWrite(key, start_ts));
   if (at && at->commit_ts == start_ts && at->write.kind != WriteKind::kRollback)
     return Status::OK();  // another transaction's commit at this ts: keep it
-  ctx.batch.Put(Slice(WriteKey(key, start_ts)),
-                Slice(EncodeWrite(Write{WriteKind::kRollback, start_ts})));
+  PutWriteRecord(ctx, key, start_ts, Write{WriteKind::kRollback, start_ts});
   return Status::OK();
 }
 

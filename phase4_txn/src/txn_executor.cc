@@ -34,7 +34,7 @@ Result<TxnCommandResult> ExecuteTxnCommand(storage::DB* db, const TxnCommand& cm
 
 Result<TxnCommandResult> ExecuteTxnCommand(MvccReader& reader, storage::DB* db,
                                            const TxnCommand& cmd, uint64_t term,
-                                           storage::WriteBatch* batch) {
+                                           storage::WriteBatch* batch, uint64_t* max_write_ts) {
   TxnCommandResult result;
   storage::WriteBatch local;
   internal::ActionContext ctx{reader, local, result};
@@ -61,7 +61,10 @@ Result<TxnCommandResult> ExecuteTxnCommand(MvccReader& reader, storage::DB* db,
         }
       },
       cmd));
-  if (result.errors.empty()) batch->Append(local);
+  if (result.errors.empty()) {
+    batch->Append(local);
+    if (max_write_ts != nullptr) *max_write_ts = std::max(*max_write_ts, ctx.max_write_ts);
+  }
   return result;
 }
 

@@ -100,6 +100,15 @@ TEST(MvccRecord, LockAndWriteRoundTripAndRefuseGarbage) {
   EXPECT_EQ(DecodeLock(Slice(EncodeLock(l))), l);
   const Write w{WriteKind::kRollback, 42};
   EXPECT_EQ(DecodeWrite(Slice(EncodeWrite(w))), w);
+  const Write held{WriteKind::kPut, 42, std::string("v\0w", 3)};
+  EXPECT_EQ(DecodeWrite(Slice(EncodeWrite(held))), held);
+  const Write empty_value{WriteKind::kPut, 42, ""};  // a value, empty: not a pointer
+  EXPECT_EQ(DecodeWrite(Slice(EncodeWrite(empty_value))), empty_value);
+  // Only a put holds a value; a held value is exactly its length.
+  EXPECT_FALSE(DecodeWrite(Slice(EncodeWrite(Write{WriteKind::kRollback, 42}) + "\x01v")));
+  EXPECT_FALSE(DecodeWrite(Slice(EncodeWrite(held) + "x")));
+  const std::string cut = EncodeWrite(held);
+  EXPECT_FALSE(DecodeWrite(Slice(cut.substr(0, cut.size() - 1))));
   EXPECT_FALSE(DecodeLock(Slice("X")));
   EXPECT_FALSE(DecodeLock(Slice(EncodeLock(l) + "x")));
   EXPECT_FALSE(DecodeWrite(Slice("P")));
@@ -122,6 +131,10 @@ TEST(MvccFormatDoc, WorkedExampleBytes) {
   EXPECT_EQ(Hex(EncodeWrite(Write{WriteKind::kDelete, t5})), "448080a07d");
   EXPECT_EQ(Hex(WriteKey(Slice("key"), t7)), "776b65790000000000fafffffffff053ffff");
   EXPECT_EQ(Hex(EncodeWrite(Write{WriteKind::kRollback, t7})), "528080b07d");
+  const uint64_t t8 = ComposeTs(1003, 1);
+  EXPECT_EQ(t8, 0xFAC0001u);
+  EXPECT_EQ(Hex(WriteKey(Slice("key"), t8)), "776b65790000000000fafffffffff053fffe");
+  EXPECT_EQ(Hex(EncodeWrite(Write{WriteKind::kPut, t8, "v4"})), "508180b07d027634");
 }
 
 }  // namespace

@@ -38,8 +38,10 @@ TEST(MvccKvWrite, PutIsAVersionAtCommitTsAndOlderReadsKeepTheirs) {
   auto r = Ok(e, KvPut("a", "1", Ts(10)));
   EXPECT_TRUE(r.kv.succeeded);
   EXPECT_EQ(r.kv.index, 0u);  // the node's to fill
-  EXPECT_EQ(e.WriteAt("a", Ts(10)), (Write{WriteKind::kPut, Ts(10)}));
-  EXPECT_EQ(e.DataAt("a", Ts(10)), "1");
+  // One step, nothing staged: the value is in the write record, no data record.
+  EXPECT_EQ(e.WriteAt("a", Ts(10)), (Write{WriteKind::kPut, Ts(10), "1"}));
+  EXPECT_EQ(e.DataAt("a", Ts(10)), std::nullopt);
+  EXPECT_EQ(e.CountFamily(kDataPrefix), 0u);
   Ok(e, KvPut("a", "2", Ts(20)));
   EXPECT_EQ(e.Value("a", Ts(9)), std::nullopt);
   EXPECT_EQ(e.Value("a", Ts(19)), "1");
@@ -261,8 +263,8 @@ TEST(MvccKvWrite, ClientZeroIsNotDeduplicated) {
   MvccEngine e;
   Ok(e, KvPut("a", "1", Ts(10), 0, 1));
   Ok(e, KvPut("a", "1", Ts(20), 0, 1));
-  EXPECT_EQ(e.WriteAt("a", Ts(10)), (Write{WriteKind::kPut, Ts(10)}));
-  EXPECT_EQ(e.WriteAt("a", Ts(20)), (Write{WriteKind::kPut, Ts(20)}));
+  EXPECT_EQ(e.WriteAt("a", Ts(10)), (Write{WriteKind::kPut, Ts(10), "1"}));
+  EXPECT_EQ(e.WriteAt("a", Ts(20)), (Write{WriteKind::kPut, Ts(20), "1"}));
   EXPECT_EQ(e.CountFamily(kMetaPrefix), 0u);
 }
 

@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 
 #include "mvcc_group.h"
+#include "tinykv/replica/engine_dir.h"
+#include "tinykv/storage/db.h"
+#include "tinykv/storage/options.h"
 #include "tinykv/testing/test_util.h"
 #include "tinykv/txn/timestamp.h"
 
@@ -104,6 +107,58 @@ TEST(MvccStateMachine, ABatchAppliesAsOneByOne) {
   EXPECT_EQ(batched->Hash().value(), one->Hash().value());
   EXPECT_EQ(ValueAt(batched.get(), "a", 104), "3");
   EXPECT_EQ(ValueAt(batched.get(), "c", 107), "v");
+}
+
+// The write bound answers the conflict checks of writes above it without a
+// seek, so it must never be below a write record: it rises with every kind
+// of record (a commit, a rollback), survives a restart, and an engine
+// without it gets it by a scan. Negative control: with PutWriteRecord not
+// raising the bound, the rollback record at 200 is missed and the late
+// prewrite at 200 succeeds.
+TEST(MvccStateMachine, TheWriteBoundStaysAboveEveryWriteRecord) {
+  using Op = replica::KvCommand::Op;
+  using Kind = KeyError::Kind;
+  TempDir dir;
+  auto sm = MvccStateMachine::Open(dir.path()).value();
+  EXPECT_EQ(sm->write_ts_bound(), 0u);
+  auto apply = [&](uint64_t index, const std::string& cmd) {
+    auto out = sm->Apply(index, 1, Slice(cmd));
+    EXPECT_OK(out);
+    EXPECT_OK(out->status);
+    return DecodeTxnCommandResult(Slice(out->result)).value();
+  };
+  auto first_error = [](const TxnCommandResult& r) {
+    return r.errors.empty() ? std::optional<Kind>() : std::optional<Kind>(r.errors[0].kind);
+  };
+  EXPECT_EQ(first_error(apply(1, KvWrite(Op::kPut, "a", "1", 100))), std::nullopt);
+  EXPECT_EQ(sm->write_ts_bound(), 100u);
+  // A rollback of a transaction that never prewrote: its record at 200.
+  EXPECT_EQ(first_error(apply(2, EncodeTxnCommand(RollbackCmd{200, {"c"}}))), std::nullopt);
+  EXPECT_EQ(sm->write_ts_bound(), 200u);
+  EXPECT_EQ(first_error(apply(3, Prewrite("c", "late", 200))), Kind::kRolledBack);
+  EXPECT_EQ(first_error(apply(4, KvWrite(Op::kPut, "a", "old", 90))), Kind::kWriteConflict);
+  EXPECT_EQ(sm->write_ts_bound(), 200u);  // refused writes add nothing
+
+  sm.reset();
+  sm = MvccStateMachine::Open(dir.path()).value();
+  EXPECT_EQ(sm->write_ts_bound(), 200u);
+  EXPECT_EQ(first_error(apply(5, Prewrite("c", "late", 200))), Kind::kRolledBack);
+
+  // An engine without the record (as written before it existed).
+  const uint64_t hash = sm->Hash().value();
+  sm.reset();
+  {
+    storage::Options o;
+    auto db = storage::DB::Open(o, replica::EnginePath(dir.path())).value();
+    ASSERT_OK(db->Delete(storage::WriteOptions{}, Slice("mwrite_bound")));
+  }
+  sm = MvccStateMachine::Open(dir.path()).value();
+  EXPECT_EQ(sm->write_ts_bound(), 200u);
+  EXPECT_EQ(sm->Hash().value(), hash);  // a hint, not state
+  EXPECT_EQ(first_error(apply(6, KvWrite(Op::kPut, "a", "2", 300))), std::nullopt);
+  EXPECT_EQ(sm->write_ts_bound(), 300u);
+  EXPECT_EQ(ValueAt(sm.get(), "a", kMaxTs), "2");
+  EXPECT_EQ(ValueAt(sm.get(), "a", 299), "1");
 }
 
 TEST(MvccStateMachine, BadCommandsAreConsumedAsFailedNoOps) {

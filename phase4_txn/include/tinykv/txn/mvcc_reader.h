@@ -11,7 +11,10 @@
 // reads, nor does a lock with start_ts > ts.
 //
 // The reader holds an engine snapshot from construction, so all its reads
-// see one state. Thread safety: one reader per thread; the DB must outlive
+// see one state. It may be told a write_ts_bound: no write record in that
+// state has a ts above it (the MVCC state machine keeps one). Then a check
+// for records at or above a newer ts -- every put's conflict check, since
+// the oracle's timestamps only grow -- is answered without a seek. Thread safety: one reader per thread; the DB must outlive
 // it. Errors: Status for engine failures, Corruption for a record that does
 // not decode (naming the engine key).
 #pragma once
@@ -30,6 +33,7 @@
 #include "tinykv/storage/iterator.h"
 #include "tinykv/txn/key_error.h"
 #include "tinykv/txn/mvcc_record.h"
+#include "tinykv/txn/timestamp.h"
 
 namespace tinykv::txn {
 
@@ -54,7 +58,8 @@ struct ScanResult {
 
 class MvccReader {
  public:
-  explicit MvccReader(storage::DB* db);
+  // write_ts_bound: see above (kMaxTs: none known).
+  explicit MvccReader(storage::DB* db, uint64_t write_ts_bound = kMaxTs);
   ~MvccReader();
   MvccReader(const MvccReader&) = delete;
   MvccReader& operator=(const MvccReader&) = delete;
@@ -62,6 +67,9 @@ class MvccReader {
   Result<std::optional<Lock>> GetLock(Slice key);
   // The newest record with commit_ts <= ts (of any kind).
   Result<std::optional<CommitRecord>> SeekWrite(Slice key, uint64_t ts);
+  // The newest record of `key` (of any kind) if its commit_ts >= ts, else
+  // nullopt: the write-conflict check.
+  Result<std::optional<CommitRecord>> NewestWriteAtOrAbove(Slice key, uint64_t ts);
   // The record this transaction left on `key` (its commit, or its
   // rollback): the one with write.start_ts == start_ts among commit_ts >=
   // start_ts, newest first.
@@ -96,6 +104,7 @@ class MvccReader {
   static bool Blocks(const Lock& lock, uint64_t ts);
 
   storage::DB* db_;
+  const uint64_t write_ts_bound_;
   const storage::Snapshot* snapshot_;
   storage::ReadOptions ro_;
   std::unique_ptr<storage::Iterator> writes_;  // ForEachWrite's, made on first use

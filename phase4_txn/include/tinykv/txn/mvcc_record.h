@@ -3,11 +3,19 @@
 //   Lock  := byte kind ('P' put, 'D' delete, 'L' lock) | varint start_ts |
 //            varint ttl_ms | lp primary
 //   Write := byte kind ('P' put, 'D' delete, 'R' rollback, 'L' lock) | varint start_ts
+//            [ | lp value ]   (kind 'P' only: the value held in the record)
 //
 // (lp = varint32 length, then the bytes; coding.h.) The kinds are TiKV's
 // letters. A Write of kind 'L' records that a lock-only mutation committed
 // (no value); 'R' is a rollback record, written at the transaction's own
 // start_ts so that a prewrite arriving after the rollback is refused.
+//
+// Where a put's value lives: a write committed in one step (a KV write or
+// a one-phase write: nothing was staged, start_ts == commit_ts) holds it in
+// the record itself, so the write is one engine key and a read one lookup
+// (as TiKV does for its short values and CockroachDB for every value); a
+// put committed from a lock points at the data record its prewrite staged
+// at start_ts.
 #pragma once
 
 #include <cstdint>
@@ -33,6 +41,9 @@ struct Lock {
 struct Write {
   WriteKind kind = WriteKind::kPut;
   uint64_t start_ts = 0;
+  // kPut only: the value, when the record holds it (see above); nullopt:
+  // it is the data record at start_ts.
+  std::optional<std::string> value;
   friend bool operator==(const Write&, const Write&) = default;
 };
 

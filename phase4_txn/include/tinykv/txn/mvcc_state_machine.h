@@ -18,8 +18,17 @@
 //   'm' "client" BE64(client_id)
 //                     -> varint request_seq | EncodeTxnCommandResult: a KV
 //                        client's exactly-once record (kv-write, txn_executor.h)
+//   'm' "write_bound" -> fixed64 write_ts_bound: no write record has a ts
+//                        above it (absent: found by a scan at open)
 //
-// Hash: every key and value of the engine in order except 'm' "membership",
+// The write bound makes every put's conflict check free: a put at a
+// timestamp above it cannot meet a newer record (MvccReader). It is raised
+// in the batch of any write that passes it, so it is an upper bound in every
+// engine state; GC only lowers the truth under it. It is a hint, not state:
+// replicas agree on every answer it gives, and the hash leaves it out.
+//
+// Hash: every key and value of the engine in order except 'm' "membership"
+// and 'm' "write_bound",
 // then the ConfState of the membership (the address book is left out, as
 // KvStateMachine leaves it out: members may spell addresses differently).
 // PrepareHash takes an engine iterator on the driver and hashes through it
@@ -63,6 +72,8 @@ class MvccStateMachine final : public replica::StateMachine {
 
   uint64_t applied_index() const override { return applied_index_; }
   uint64_t applied_term() const override { return applied_term_; }
+  // The write bound in force (above); from the driver thread.
+  uint64_t write_ts_bound() const { return write_ts_bound_; }
   std::optional<replica::Membership> membership() const override { return membership_; }
   Result<replica::CommandOutcome> Apply(uint64_t index, uint64_t term, Slice command) override;
   // One engine write for a run of commands (and one snapshot), split where a
@@ -98,8 +109,12 @@ class MvccStateMachine final : public replica::StateMachine {
   MvccStateMachine(std::filesystem::path dir, Env* env);
   Status OpenDb();
   Status LoadMeta();
-  // Writes `batch` plus the applied (index, term).
-  Status Commit(uint64_t index, uint64_t term, storage::WriteBatch* batch);
+  // The write bound of an engine without the record: its largest write ts.
+  Result<uint64_t> ScanWriteTsBound();
+  // Writes `batch` plus the applied (index, term) and, if it moved, the
+  // write bound.
+  Status Commit(uint64_t index, uint64_t term, storage::WriteBatch* batch,
+                uint64_t write_ts_bound);
 
   const std::filesystem::path dir_;
   Env* const env_;
@@ -108,6 +123,7 @@ class MvccStateMachine final : public replica::StateMachine {
   uint64_t applied_index_ = 0;
   uint64_t applied_term_ = 0;
   std::optional<replica::Membership> membership_;
+  uint64_t write_ts_bound_ = 0;  // the engine's 'm' "write_bound" (above)
   std::function<void(uint64_t)> kv_write_observer_;
   // Declared after db_: destroyed first, it checks no job holds the engine.
   replica::EngineHashJobs hash_jobs_;

@@ -75,10 +75,12 @@ Result<TxnCommandResult> ExecuteTxnCommand(storage::DB* db, const TxnCommand& cm
 // The same through a reader the caller holds (one snapshot for a run of
 // commands that touch distinct keys: MvccStateMachine::ApplyBatch). The
 // reader sees `db` as of its construction, not what earlier commands put in
-// `batch`.
+// `batch`. If max_write_ts is given, it is raised to the largest ts of a
+// write record the command added (the caller's write_ts_bound to keep).
 Result<TxnCommandResult> ExecuteTxnCommand(MvccReader& reader, storage::DB* db,
                                            const TxnCommand& cmd, uint64_t term,
-                                           storage::WriteBatch* batch);
+                                           storage::WriteBatch* batch,
+                                           uint64_t* max_write_ts = nullptr);
 
 // The oracle's reservation as persisted in `db`.
 Result<uint64_t> ReadTsoReserved(storage::DB* db);
