@@ -239,9 +239,22 @@ class KvService {
     co_return resp;
   }
 
+  // Timestamps are handed out only once this node is known to have been
+  // the leader when it took them. A leader cut off by a partition may not
+  // know yet that it was deposed, and its window lies below the new
+  // leader's: a start_ts from it could miss a commit that finished before
+  // the transaction began, a commit_ts from it could land under a
+  // snapshot already read. So the timestamps are taken first and a read
+  // barrier confirms leadership after: a majority that answers this term
+  // after the timestamps were taken has voted for no newer leader before
+  // that point, so every timestamp a newer leader hands out comes later
+  // and is higher. (A read takes its barrier first instead: what it needs
+  // is a timestamp above every write committed before it arrived.)
   awaitable<Result<TsoResponse>> Tso(TsoRequest req) {
     Result<uint64_t> ts = txn_->GetTimestamps(req.count);
     if (!ts.ok()) co_return Translate(ts.status());
+    Status s = co_await Barrier(0);
+    if (!s.ok()) co_return s;
     co_return TsoResponse{*ts};
   }
 

@@ -8,6 +8,8 @@
 #include <string>
 
 #include "tinykv/client/local_cluster.h"
+#include "tinykv/client/protocol.h"
+#include "tinykv/net/client.h"
 
 #include "local_cluster_fixture.h"
 #include "tinykv/testing/test_util.h"
@@ -164,6 +166,33 @@ TEST_F(TxnClientTest, AScanIsOneSnapshotAcrossPages) {
   auto all = client_->Scan("k", "l", 0, at).value();
   ASSERT_EQ(all.size(), 1200u);
   for (const auto& kv : all) EXPECT_EQ(kv.value, "gen1") << kv.key;
+}
+
+// A leader cut off from the others keeps believing it leads for up to an
+// election timeout, and its oracle window lies below the next leader's. It
+// must not hand out timestamps meanwhile: a start_ts from it would miss
+// commits that finished before the transaction began. Negative control:
+// without the barrier in the service's Tso, the isolated leader answers at
+// once with a timestamp below the new leader's.
+TEST_F(TxnClientTest, AnIsolatedLeaderHandsOutNoTimestamp) {
+  const uint64_t old_leader = cluster_->Leader();
+  ASSERT_NE(old_leader, 0u);
+  auto rpc = net::RpcClient::Create({}).value();
+  const std::string old_ep = cluster_->endpoint(old_leader);
+  ASSERT_OK(rpc->CallSync<TsoMethod>(old_ep, TsoRequest{1}).status());
+  std::vector<uint64_t> others;
+  for (uint64_t id : cluster_->Running())
+    if (id != old_leader) others.push_back(id);
+  cluster_->Partition({{old_leader}, others});
+  // Asked at once, before it can have noticed: no answer it could give is safe.
+  auto stale = rpc->CallSync<TsoMethod>(old_ep, TsoRequest{1});
+  EXPECT_FALSE(stale.ok()) << "an isolated leader handed out timestamp " << stale->ts;
+  // The majority side goes on, above everything handed out before.
+  const uint64_t fresh = client_->Timestamps().value();
+  if (stale.ok()) {
+    EXPECT_GT(fresh, stale->ts);
+  }
+  cluster_->Heal();
 }
 
 }  // namespace
