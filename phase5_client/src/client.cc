@@ -575,6 +575,17 @@ Result<StatusResponse> Client::EndpointStatus(const std::string& endpoint,
   return rpc_->CallSync<StatusMethod>(endpoint, StatusRequest{}, call);
 }
 
+Result<AlarmResponse> Client::EndpointAlarm(const std::string& endpoint, bool disarm,
+                                            std::optional<milliseconds> timeout) {
+  if (closed_) return Status::Cancelled("client closed");
+  net::CallOptions call;
+  call.timeout = timeout.value_or(options_.timeout);
+  call.max_attempts = 1;
+  AlarmRequest req;
+  req.action = disarm ? AlarmRequest::kDisarm : AlarmRequest::kList;
+  return rpc_->CallSync<AlarmMethod>(endpoint, req, call);
+}
+
 Result<std::string> Client::SnapshotSave(const std::string& endpoint,
                                          std::optional<milliseconds> timeout) {
   if (closed_) return Status::Cancelled("client closed");

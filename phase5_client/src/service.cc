@@ -293,6 +293,30 @@ class KvService {
     return resp;
   }
 
+  awaitable<Result<AlarmResponse>> Alarm(AlarmRequest req) {
+    if (req.action != AlarmRequest::kList && req.action != AlarmRequest::kDisarm)
+      co_return Status::InvalidArgument("alarm: unknown action " + std::to_string(req.action));
+    if (req.action == AlarmRequest::kDisarm) {
+      replica::KvNode* node = &node_;
+      auto op = internal::AwaitCallback<Status>(
+          [node](std::function<void(Status)> done) { node->DisarmNoSpace(std::move(done)); });
+      Status s = co_await std::move(op);
+      if (!s.ok()) co_return s;
+    }
+    replica::KvNodeStatus st = node_.GetStatus();
+    AlarmResponse resp;
+    resp.member_id = st.id;
+    if (st.nospace) {
+      resp.alarms.push_back("NOSPACE");
+      resp.detail = st.error;
+    }
+    if (!st.alarm.empty()) {
+      resp.alarms.push_back("CORRUPT");
+      resp.detail += (resp.detail.empty() ? "" : "; ") + st.alarm;
+    }
+    co_return resp;
+  }
+
   MemberListResponse Members() {
     replica::KvNodeStatus st = node_.GetStatus();
     MemberListResponse resp;
@@ -533,6 +557,8 @@ void RegisterMethods(net::RpcServer& server, std::shared_ptr<KvService> svc,
       server, options, [svc](MemberListRequest) -> awaitable<Result<MemberListResponse>> {
         co_return svc->Members();
       });
+  RegisterObserved<AlarmMethod>(server, options,
+                                [svc](AlarmRequest r) { return svc->Alarm(std::move(r)); });
   RegisterObserved<MemberAddMethod>(
       server, options, [svc](MemberAddRequest r) { return svc->MemberAdd(std::move(r)); });
   RegisterObserved<MemberPromoteMethod>(

@@ -214,7 +214,22 @@ replica::KvNodeStatus FakeKvNode::GetStatus() {
   st.first_index = 1;
   st.last_index = group_->index;
   st.members = MembersLocked();
+  st.nospace = group_->nospace.count(id_) > 0;
+  if (st.nospace) st.error = "append: no space left on device";
   return st;
+}
+
+void FakeKvNode::DisarmNoSpace(std::function<void(Status)> done) {
+  std::unique_lock<std::mutex> l(group_->mu);
+  if (group_->nospace.count(id_) && group_->disk_full.count(id_)) {
+    l.unlock();
+    done(Status::ResourceExhausted("NOSPACE alarm of node " + std::to_string(id_) +
+                                   " stays raised: its disk still has no room"));
+    return;
+  }
+  group_->nospace.erase(id_);
+  l.unlock();
+  done(Status::OK());
 }
 
 Status FakeKvNode::TransferLeadership(uint64_t to, std::chrono::milliseconds) {

@@ -52,6 +52,9 @@ struct FakeGroup {
   std::map<uint64_t, std::string> member_client_addresses;  // as given to a member add
   std::set<uint64_t> learners;
   std::vector<replica::MemberChange> member_changes;  // what the leader was asked, in order
+  // The NOSPACE alarm per member id, and whether that member's disk is still
+  // full (a disarm then fails, as the replica's does).
+  std::set<uint64_t> nospace, disk_full;
 
   // Applies under mu (held by the caller).
   replica::KvCommandResult ApplyLocked(const replica::KvCommand& cmd);
@@ -79,6 +82,7 @@ class FakeKvNode final : public replica::KvNode {
   Status TransferLeadership(uint64_t to, std::chrono::milliseconds timeout) override;
   void SetDroppedPeers(std::set<uint64_t>) override {}
   void SetDropProbability(double) override {}
+  void DisarmNoSpace(std::function<void(Status)> done) override;
   void Stop() override;
 
  private:

@@ -378,6 +378,40 @@ TEST_F(CliCommands, MemberListEndpointStatusHealth) {
   EXPECT_NE(r.out.find("is unhealthy: no leader"), std::string::npos) << r.out;
 }
 
+// Every member is asked (the alarm is its own), whichever endpoint is given.
+TEST_F(CliCommands, AlarmListAndDisarm) {
+  CliRun r = Tinykv({"alarm", "list"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "");
+  r = Tinykv({"-w", "json", "alarm", "list"});
+  EXPECT_EQ(r.out, "{\"alarms\":[]}\n");
+  {
+    std::lock_guard<std::mutex> l(cluster_.group().mu);
+    cluster_.group().nospace = {2, 3};
+    cluster_.group().disk_full = {3};
+  }
+  r = RunTinykv({cluster_.address(1)}, {"alarm", "list"}, "", "");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "memberID:2 alarm:NOSPACE\nmemberID:3 alarm:NOSPACE\n");
+  r = Tinykv({"-w", "json", "alarm", "list"});
+  EXPECT_EQ(r.out,
+            "{\"alarms\":[{\"memberID\":2,\"alarm\":\"NOSPACE\"},"
+            "{\"memberID\":3,\"alarm\":\"NOSPACE\"}]}\n");
+  // Member 3's disk is still full: 2 is disarmed, 3 is an error and the exit says so.
+  r = Tinykv({"alarm", "disarm"});
+  EXPECT_EQ(r.code, kExitError);
+  EXPECT_EQ(r.out, "memberID:2 alarm:NOSPACE\n");
+  EXPECT_NE(r.err.find("still has no room"), std::string::npos) << r.err;
+  {
+    std::lock_guard<std::mutex> l(cluster_.group().mu);
+    cluster_.group().disk_full.clear();
+  }
+  r = Tinykv({"alarm", "disarm"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "memberID:3 alarm:NOSPACE\n");
+  EXPECT_EQ(Tinykv({"alarm", "list"}).out, "");
+}
+
 TEST_F(CliCommands, UsageErrorsAndVersion) {
   CliRun r = Tinykv({"frobnicate"});
   EXPECT_EQ(r.code, kExitUsage);

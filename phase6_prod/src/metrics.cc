@@ -90,6 +90,16 @@ class StatusCollectable final : public prometheus::Collectable {
                          "1 if the replica stopped on a disk error (it acknowledges nothing "
                          "until it recovers), else 0.",
                          MetricType::Gauge, st.error.empty() ? 0 : 1));
+    prometheus::MetricFamily alarms =
+        Family("tinykv_server_alarm",
+               "1 for each alarm raised on this member (NOSPACE: its disk filled, writes "
+               "refused until disarmed; CORRUPT: its state differs from the majority's), else 0.",
+               MetricType::Gauge, st.nospace ? 1 : 0, {"alarm", "NOSPACE"});
+    prometheus::ClientMetric corrupt;
+    corrupt.gauge.value = st.alarm.empty() ? 0 : 1;
+    corrupt.label.push_back({"alarm", "CORRUPT"});
+    alarms.metric.push_back(std::move(corrupt));
+    out.push_back(std::move(alarms));
     out.push_back(Family("tinykv_server_rejected_peer_messages_total",
                          "Peer messages the Raft core refused (malformed, non-member, ...).",
                          MetricType::Counter, static_cast<double>(st.rejected_messages)));

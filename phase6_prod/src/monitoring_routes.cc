@@ -17,6 +17,7 @@ constexpr char kJson[] = "application/json";
 
 // Why a member is not healthy; empty when it is.
 std::string Unhealthy(const replica::KvNodeStatus& st) {
+  if (st.nospace) return "ALARM NOSPACE";  // etcd's reason, word for word
   if (!st.error.empty()) return "disk error: " + st.error;
   if (!st.alarm.empty()) return "alarm " + st.alarm;  // e.g. CORRUPT: state hash mismatch ...
   if (st.leader == 0) return "no leader";

@@ -39,6 +39,10 @@ TEST(Monitoring, HealthIsTrueWithALeaderAndFalseWithTheReason) {
   EXPECT_EQ(disk.status, 503u);
   EXPECT_EQ(disk.body,
             R"({"health":"false","reason":"disk error: IO error: \"raft.log\": No space left on device"})");
+  st.nospace = true;  // a full disk raises the alarm: etcd's reason
+  HttpResponse nospace = HealthResponse(st);
+  EXPECT_EQ(nospace.status, 503u);
+  EXPECT_EQ(nospace.body, R"({"health":"false","reason":"ALARM NOSPACE"})");
 }
 
 TEST(Monitoring, DebugRaftIsTheStatusAsJson) {
@@ -66,6 +70,8 @@ TEST(Monitoring, MetricsComeFromTheStatusAndTheRequests) {
            "tinykv_server_proposals_committed_total 42\n",
            "tinykv_server_proposals_applied_total 41\n",
            "tinykv_disk_wal_fsync_total 9\n",
+           "# TYPE tinykv_server_alarm gauge\ntinykv_server_alarm{alarm=\"NOSPACE\"} 0\n"
+           "tinykv_server_alarm{alarm=\"CORRUPT\"} 0\n",
            "tinykv_build_info{version=\"9.8.7\"} 1\n",
            "tinykv_grpc_server_handled_total{grpc_code=\"OK\",grpc_method=\"Put\",grpc_service=\"tinykv\"} 2\n",
            "tinykv_grpc_server_handled_total{grpc_code=\"NotLeader\",grpc_method=\"Put\",grpc_service=\"tinykv\"} 1\n",

@@ -25,6 +25,13 @@ Status KvNode::ReadBarrierSync(std::chrono::milliseconds timeout) {
   return f.get();
 }
 
+Status KvNode::DisarmNoSpaceSync() {
+  auto p = std::make_shared<std::promise<Status>>();
+  auto f = p->get_future();
+  DisarmNoSpace([p](Status s) { p->set_value(std::move(s)); });
+  return f.get();
+}
+
 Result<MemberChangeResult> KvNode::ProposeMemberChangeSync(MemberChange change,
                                                            std::chrono::milliseconds timeout) {
   auto p = std::make_shared<std::promise<Result<MemberChangeResult>>>();

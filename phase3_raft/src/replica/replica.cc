@@ -67,7 +67,6 @@ ReplicaImpl::ReplicaImpl(ReplicaOptions o, PeerHost* host, std::unique_ptr<State
       log_(logging::Get("raft.node")),
       work_(asio::make_work_guard(io_)),
       timer_(io_),
-      recover_timer_(io_),
       rng_(id_ * 0x9e3779b97f4a7c15ull ^ opts_.group * 0xbf58476d1ce4e5b9ull ^
            static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count())) {
   epoch_ = (rng_.Next() & 0xffffffffull) << 32;
@@ -278,13 +277,14 @@ void ReplicaImpl::Fail(const Status& s, const std::string& what) {
   // before the failure may still commit under the next leader. A full disk
   // answers ResourceExhausted and is recovered from in place: nothing of the
   // failed Ready left the process, and what is on disk is what a restart
-  // would find (RecoverFromFullDisk). Anything else answers Unavailable, so
-  // that clients retry elsewhere, until a restart.
+  // would find, so a disarm resumes in place (DisarmNoSpace). Anything else
+  // answers Unavailable, so that clients retry elsewhere, until a restart.
   const bool full_disk = s.IsResourceExhausted();
-  failed_ = full_disk ? Status::ResourceExhausted("no space left on the disk of node " +
-                                                  std::to_string(id_) + " (" + what + ": " +
-                                                  s.ToString() +
-                                                  "); writes are refused until space frees")
+  failed_ = full_disk ? Status::ResourceExhausted(
+                            "NOSPACE alarm: no space left on the disk of node " +
+                            std::to_string(id_) + " (" + what + ": " + s.ToString() +
+                            "); writes are refused until space is freed and the alarm "
+                            "disarmed (tinykv alarm disarm)")
                       : Status::Unavailable("replica stopped after a disk error (" + what + ": " +
                                             s.ToString() + "); outcome of pending writes unknown");
   {
@@ -302,22 +302,32 @@ void ReplicaImpl::Fail(const Status& s, const std::string& what) {
                 {"group", opts_.group},
                 {"op", what},
                 {"error", s.ToString()},
-                {"until", full_disk ? "the disk takes writes again" : "restarted"}});
+                {"until", full_disk ? "the NOSPACE alarm is disarmed" : "restarted"}});
   if (full_disk) {
     full_disk_since_ = clock_->NowMicros();
-    recover_delay_ms_ = kFirstRecoverDelayMs;
-    ScheduleRecovery();
+    nospace_ = true;
   }
   CancelAll(failed_);
   EndCheck(failed_);
 }
 
-void ReplicaImpl::ScheduleRecovery() {
-  recover_timer_.expires_after(std::chrono::milliseconds(recover_delay_ms_));
-  recover_timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (ec || stopping_) return;
-    RecoverFromFullDisk();
-  });
+void ReplicaImpl::DisarmNoSpace(std::function<void(Status)> done) {
+  auto shared = std::make_shared<std::function<void(Status)>>(std::move(done));
+  if (!PostToDriver([this, shared] { (*shared)(DisarmNoSpaceOnDriver()); }))
+    (*shared)(Status::Cancelled("replica stopped"));
+}
+
+Status ReplicaImpl::DisarmNoSpaceOnDriver() {
+  if (stopping_) return Status::Cancelled("replica stopped");
+  if (!nospace_) return Status::OK();  // nothing raised: nothing to do
+  // The operator says space was freed; the probe checks it, so that a
+  // disarm on a still-full disk says so instead of failing the next write.
+  if (!DiskTakesWrites()) {
+    return Status::ResourceExhausted("NOSPACE alarm of node " + std::to_string(id_) +
+                                     " stays raised: its disk still has no room for a 1 MiB "
+                                     "probe; free space, then disarm again");
+  }
+  return ResumeAfterFullDisk();
 }
 
 bool ReplicaImpl::DiskTakesWrites() {
@@ -338,12 +348,7 @@ bool ReplicaImpl::DiskTakesWrites() {
   return s.ok();
 }
 
-void ReplicaImpl::RecoverFromFullDisk() {
-  if (!DiskTakesWrites()) {
-    recover_delay_ms_ = std::min(recover_delay_ms_ * 2, kMaxRecoverDelayMs);
-    ScheduleRecovery();
-    return;
-  }
+Status ReplicaImpl::ResumeAfterFullDisk() {
   // What a restart does, in place: the state machine and the log reopened
   // from their files (torn tails of the failed writes dropped), the core
   // restarted from them. The old core's unsent messages are dropped.
@@ -357,10 +362,11 @@ void ReplicaImpl::RecoverFromFullDisk() {
   if (s.ok()) s = OpenLog();
   if (!s.ok()) {
     if (s.IsResourceExhausted()) {
-      recover_delay_ms_ = std::min(recover_delay_ms_ * 2, kMaxRecoverDelayMs);
-      ScheduleRecovery();
-      return;
+      return Status::ResourceExhausted("NOSPACE alarm of node " + std::to_string(id_) +
+                                       " stays raised: reopening the log and state needs more "
+                                       "space (" + s.ToString() + "); free space, then disarm again");
     }
+    nospace_ = false;  // no longer the alarm: stopped until restarted
     failed_ = Status::Unavailable("replica stopped: reopening after a full disk failed: " +
                                   s.ToString());
     {
@@ -371,15 +377,16 @@ void ReplicaImpl::RecoverFromFullDisk() {
     logging::Log(log_, spdlog::level::err,
                  "reopening after a full disk failed; the replica stays stopped until restarted",
                  {{"node", id_}, {"group", opts_.group}, {"error", s.ToString()}});
-    return;
+    return failed_;
   }
+  nospace_ = false;
   failed_ = Status::OK();
   {
     std::lock_guard<std::mutex> l(state_mu_);
     error_.clear();
     refusal_ = Status::OK();
   }
-  logging::Log(log_, spdlog::level::warn, "the disk takes writes again: resumed",
+  logging::Log(log_, spdlog::level::warn, "NOSPACE alarm disarmed: resumed",
                {{"node", id_},
                 {"group", opts_.group},
                 {"took", std::chrono::microseconds(clock_->NowMicros() - full_disk_since_)},
@@ -389,6 +396,7 @@ void ReplicaImpl::RecoverFromFullDisk() {
   last_tick_ = clock_->NowMicros();
   ArmTimer();
   ScheduleReady();
+  return Status::OK();
 }
 
 bool ReplicaImpl::DropFromTo(uint64_t peer) {
@@ -479,6 +487,7 @@ ReplicaStatus ReplicaImpl::GetStatus() {
   std::lock_guard<std::mutex> l(state_mu_);
   st.error = error_;
   st.alarm = alarm_;
+  st.nospace = nospace_;
   return st;
 }
 
@@ -532,7 +541,6 @@ void ReplicaImpl::Stop() {
     asio::post(io_, [this] {
       stopping_ = true;
       timer_.cancel();
-      recover_timer_.cancel();
       CancelAll(Status::Cancelled("replica stopped"));
       EndCheck(Status::Cancelled("replica stopped"));
     });

@@ -71,6 +71,7 @@ class ReplicaImpl final : public Replica, public GroupEndpoint {
   void CheckStateHash(std::chrono::milliseconds timeout,
                       std::function<void(Result<HashCheckReport>)> done) override;
   Status Alarm() const override;
+  void DisarmNoSpace(std::function<void(Status)> done) override;
   ReplicaStatus GetStatus() override;
   StateMachine& state_machine() override { return *sm_; }
   uint64_t group() const override { return opts_.group; }
@@ -158,13 +159,11 @@ class ReplicaImpl final : public Replica, public GroupEndpoint {
   Status OpenLog();
   // Stops the replica on a disk error (see replica.h "Failing safe").
   void Fail(const Status& s, const std::string& what);
-  // After a full disk: retries, with backoff, until the disk takes writes,
-  // then reopens the state machine and the log in place.
-  void ScheduleRecovery();
+  // The NOSPACE alarm's disarm (replica.h "Failing safe"), on the driver:
+  // probes the disk, then reopens the state machine and the log in place.
+  Status DisarmNoSpaceOnDriver();
   bool DiskTakesWrites();
-  void RecoverFromFullDisk();
-  static constexpr int kFirstRecoverDelayMs = 200;
-  static constexpr int kMaxRecoverDelayMs = 2000;
+  Status ResumeAfterFullDisk();
   // Runs body(done) on the driver thread if the replica is running, healthy
   // and leader there; otherwise completes `done` with Cancelled, the disk
   // error, or NotLeader. The preamble of every call only a leader serves.
@@ -266,7 +265,6 @@ class ReplicaImpl final : public Replica, public GroupEndpoint {
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> work_;
   asio::steady_timer timer_;
-  asio::steady_timer recover_timer_;
   std::thread thread_;
   // Swapped only by the driver (recovery), under storage_mu_; GetStatus,
   // from any thread, reads it under storage_mu_.
@@ -294,7 +292,6 @@ class ReplicaImpl final : public Replica, public GroupEndpoint {
   uint64_t snap_index_ = 0;
   Micros last_tick_ = 0;
   Micros full_disk_since_ = 0;
-  int recover_delay_ms_ = kFirstRecoverDelayMs;
   // Counters of the DiskStorage instances before the current one.
   uint64_t log_fsyncs_before_ = 0, log_entries_before_ = 0;
   // The state hash check (hash_check.cc).
@@ -331,6 +328,7 @@ class ReplicaImpl final : public Replica, public GroupEndpoint {
   Status refusal_;        // failed_ itself, for WriteRefusal
   std::string alarm_;     // non-empty: CORRUPT (hash_check.h); mirrored by corrupt_
   std::atomic<bool> corrupt_{false};
+  std::atomic<bool> nospace_{false};  // the NOSPACE alarm: raised by Fail, cleared by a disarm
   std::atomic<uint64_t> verified_index_{0};  // the last check that found this state right
 
   // This replica's hashes at the last kKeptStateHashes check entries.

@@ -2,8 +2,9 @@
 // the replica (it acknowledges nothing more, says why in its status and
 // answers Unavailable), the rest of the group goes on, and the stopped
 // replica recovers from what is durable when restarted. A full disk
-// (ENOSPC) stops it the same way, but it recovers in place, without a
-// restart, once the disk takes writes again.
+// (ENOSPC) stops it the same way and raises the NOSPACE alarm: it stays
+// stopped after space returns, until the alarm is disarmed, and then
+// resumes in place, without a restart.
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -90,7 +91,10 @@ TEST(ReplicaDiskFaults, FollowerWhoseWritesReturnEioStopsWithoutBlockingTheGroup
   EXPECT_TRUE(node_test::WaitValue(c.node(f), "k19", "v", 10s));
 }
 
-TEST(ReplicaDiskFaults, FullDiskEverywhereRefusesWritesKeepsReadsAndRecoversInPlace) {
+// What the latch is for: a replica that resumed by itself once the disk
+// took writes again (the behaviour before the alarm) would take the write
+// made after space returns, before any disarm, and fail the test there.
+TEST(ReplicaDiskFaults, FullDiskEverywhereRaisesNospaceKeepsReadsAndResumesOnDisarm) {
   FaultCluster c;
   for (int i = 0; i < 20; ++i) ASSERT_OK(c.PutAnywhere("pre" + std::to_string(i), "v").status());
   const int l = c.Leader();
@@ -100,7 +104,8 @@ TEST(ReplicaDiskFaults, FullDiskEverywhereRefusesWritesKeepsReadsAndRecoversInPl
   auto r = c.Put(c.node(l), "during", "x");
   ASSERT_FALSE(r.ok()) << "acknowledged a write its leader could not persist";
   EXPECT_TRUE(r.status().IsResourceExhausted()) << r.status().ToString();
-  EXPECT_NE(r.status().ToString().find("no space left"), std::string::npos) << r.status().ToString();
+  EXPECT_NE(r.status().ToString().find("NOSPACE alarm: no space left"), std::string::npos)
+      << r.status().ToString();
   // A follower stops as soon as it must persist something (its vote in the
   // election the leader's silence starts); one that never wins a pre-vote
   // persists nothing and just waits. Either way nobody can lead.
@@ -122,8 +127,30 @@ TEST(ReplicaDiskFaults, FullDiskEverywhereRefusesWritesKeepsReadsAndRecoversInPl
   // Local reads are served throughout.
   for (int i = 1; i <= 3; ++i)
     EXPECT_EQ(c.node(i)->Get("pre7").value(), std::optional<std::string>("v")) << "node " << i;
-  // Space returns: the same processes resume, elect a leader and take writes.
+  // Disarming while the disk is still full is refused, and the alarm stays.
+  int alarmed = 0;
+  for (int i = 1; i <= 3; ++i) {
+    if (!c.node(i)->GetStatus().nospace) continue;
+    ++alarmed;
+    Status d = c.node(i)->DisarmNoSpaceSync();
+    EXPECT_TRUE(d.IsResourceExhausted()) << d.ToString();
+    EXPECT_NE(d.ToString().find("still has no room"), std::string::npos) << d.ToString();
+    EXPECT_TRUE(c.node(i)->GetStatus().nospace) << "node " << i;
+  }
+  EXPECT_GE(alarmed, 2);
+  // Space returns, but the alarm holds: nothing resumes by itself.
   for (int i = 1; i <= 3; ++i) c.env(i).SetDiskFull(false);
+  for (int i = 1; i <= 3; ++i) {
+    if (!c.node(i)->GetStatus().nospace) continue;
+    auto w = c.Put(c.node(i), "before-disarm", "x");
+    EXPECT_TRUE(w.status().IsResourceExhausted()) << "node " << i << ": " << w.status().ToString();
+    EXPECT_TRUE(c.node(i)->GetStatus().nospace) << "node " << i;
+  }
+  // The disarm: the same processes resume, elect a leader and take writes.
+  for (int i = 1; i <= 3; ++i) {
+    ASSERT_OK(c.node(i)->DisarmNoSpaceSync());
+    EXPECT_FALSE(c.node(i)->GetStatus().nospace) << "node " << i;
+  }
   ASSERT_OK(c.PutAnywhere("post", "1").status());
   for (int i = 1; i <= 3; ++i) {
     EXPECT_TRUE(node_test::WaitValue(c.node(i), "post", "1", 10s)) << "node " << i;
@@ -136,7 +163,7 @@ TEST(ReplicaDiskFaults, FullDiskEverywhereRefusesWritesKeepsReadsAndRecoversInPl
   // committed later is unknown to its client, as with any failed write.
 }
 
-TEST(ReplicaDiskFaults, FollowerWhoseDiskFillsMidWriteCatchesUpInPlaceWhenSpaceReturns) {
+TEST(ReplicaDiskFaults, FollowerWhoseDiskFillsMidWriteCatchesUpInPlaceAfterTheDisarm) {
   FaultCluster c;
   ASSERT_OK(c.PutAnywhere("a", "1").status());
   const int l = c.Leader();
@@ -151,7 +178,12 @@ TEST(ReplicaDiskFaults, FollowerWhoseDiskFillsMidWriteCatchesUpInPlaceWhenSpaceR
       << c.node(f)->GetStatus().error;
   const uint64_t stuck_at = c.node(f)->GetStatus().applied_index;
   EXPECT_LT(stuck_at, c.node(l)->GetStatus().applied_index);
+  EXPECT_TRUE(c.node(f)->GetStatus().nospace);
+  // The others never filled: no alarm there, and the group went on.
+  EXPECT_FALSE(c.node(l)->GetStatus().nospace);
+  ASSERT_OK(c.node(l)->DisarmNoSpaceSync());  // nothing raised: nothing to do
   c.env(f).SetDiskFull(false);
+  ASSERT_OK(c.node(f)->DisarmNoSpaceSync());
   EXPECT_TRUE(node_test::WaitValue(c.node(f), "k49", std::string(100, 'v'), 15s));
   EXPECT_TRUE(c.node(f)->GetStatus().error.empty()) << c.node(f)->GetStatus().error;
   for (int i = 0; i < 50; ++i)

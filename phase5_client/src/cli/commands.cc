@@ -238,6 +238,11 @@ int RunCli(const std::vector<std::string>& args, const std::string& env_endpoint
   auto* ep_status = endpoint->add_subcommand("status", "each endpoint's Raft status");
   auto* ep_health = endpoint->add_subcommand("health", "whether each endpoint knows a leader");
 
+  auto* alarm = app.add_subcommand("alarm", "the members' alarms (as etcdctl alarm)");
+  alarm->require_subcommand(1);
+  auto* alarm_list = alarm->add_subcommand("list", "every member's raised alarms");
+  auto* alarm_disarm = alarm->add_subcommand(
+      "disarm", "disarm every member's NOSPACE alarm (once space is freed); prints those disarmed");
   auto* snapshot = app.add_subcommand("snapshot", "backups (as etcdctl/etcdutl snapshot)");
   snapshot->require_subcommand(1);
   auto* snap_save = snapshot->add_subcommand(
@@ -477,6 +482,47 @@ int RunCli(const std::vector<std::string>& args, const std::string& env_endpoint
     out << "Snapshot saved at " << f.snapshot_file << " (index " << b->index << ", term "
         << b->term << ", " << file->size() << " bytes)\n";
     return kExitOk;
+  }
+  if (alarm_list->parsed() || alarm_disarm->parsed()) {
+    // Each member's alarms are its own (its disk): ask every member the
+    // cluster lists, or the endpoints given when the list is unavailable.
+    std::vector<std::string> targets;
+    if (auto members = cl->MemberList(call); members.ok()) {
+      for (const client::Member& m : members->members)
+        if (!m.client_address.empty()) targets.push_back(m.client_address);
+    }
+    if (targets.empty()) targets = cl->endpoints();
+    const bool disarm = alarm_disarm->parsed();
+    std::vector<MemberAlarm> shown;
+    int code = kExitOk;
+    for (const std::string& e : targets) {
+      std::vector<std::string> before;
+      if (disarm) {
+        auto listed = cl->EndpointAlarm(e, /*disarm=*/false, *command);
+        if (listed.ok()) before = listed->alarms;
+      }
+      auto r = cl->EndpointAlarm(e, disarm, *command);
+      if (!r.ok()) {
+        err << "Error: " << e << ": " << r.status().ToString() << "\n";
+        code = std::max(code, ExitCodeFor(r.status()));
+        continue;
+      }
+      const std::vector<std::string>& now = r->alarms;
+      if (!disarm) {
+        for (const std::string& a : now) shown.push_back(MemberAlarm{r->member_id, a});
+        continue;
+      }
+      for (const std::string& a : before)
+        if (std::find(now.begin(), now.end(), a) == now.end())
+          shown.push_back(MemberAlarm{r->member_id, a});
+      for (const std::string& a : now) {
+        err << "Error: member " << r->member_id << " (" << e << "): " << a
+            << " stays raised: " << r->detail << "\n";
+        code = std::max(code, static_cast<int>(kExitError));
+      }
+    }
+    out << RenderAlarms(shown, format);
+    return code;
   }
   if (ep_status->parsed()) {
     std::vector<EndpointStatusRow> rows;

@@ -455,6 +455,27 @@ std::string RenderMemberStart(uint64_t id, const client::MemberChangeResponse& r
          " with these variables and its own --data-dir, or with the same flags:\n" + flags + "\n";
 }
 
+std::string RenderAlarms(const std::vector<MemberAlarm>& alarms, OutputFormat format) {
+  std::string out;
+  if (format == OutputFormat::kJson) {
+    out = "{\"alarms\":[";
+    for (size_t i = 0; i < alarms.size(); ++i) {
+      if (i) out += ",";
+      out += "{\"memberID\":" + std::to_string(alarms[i].member_id) +
+             ",\"alarm\":" + JsonString(alarms[i].alarm) + "}";
+    }
+    return out + "]}\n";
+  }
+  if (format == OutputFormat::kTable) {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& a : alarms) rows.push_back({std::to_string(a.member_id), a.alarm});
+    return RenderTable({"MEMBER ID", "ALARM"}, rows);
+  }
+  for (const auto& a : alarms)
+    out += "memberID:" + std::to_string(a.member_id) + " alarm:" + a.alarm + "\n";
+  return out;
+}
+
 std::string RenderHealth(const std::vector<client::HealthReport>& reports, OutputFormat format) {
   std::string out;
   auto took = [](std::chrono::microseconds us) {

@@ -92,5 +92,13 @@ std::string RenderMemberChange(const std::string& verb, uint64_t id,
 // tinykv-server command line (with DATA_DIR to fill in).
 std::string RenderMemberStart(uint64_t id, const client::MemberChangeResponse& resp);
 std::string RenderHealth(const std::vector<client::HealthReport>& reports, OutputFormat format);
+// `alarm list` / `alarm disarm`: one alarm of one member each, as etcdctl
+// prints them ("memberID:2 alarm:NOSPACE"); JSON {"alarms":[{"memberID":2,
+// "alarm":"NOSPACE"}, ...]}. Table: MEMBER ID | ALARM.
+struct MemberAlarm {
+  uint64_t member_id = 0;
+  std::string alarm;
+};
+std::string RenderAlarms(const std::vector<MemberAlarm>& alarms, OutputFormat format);
 
 }  // namespace tinykv::cli

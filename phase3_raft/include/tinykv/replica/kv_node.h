@@ -138,12 +138,19 @@ class KvNode {
     done(Status::NotSupported("this node makes no checkpoints"));
   }
 
+  // Disarms this member's NOSPACE alarm: Replica::DisarmNoSpace.
+  // NotSupported unless overridden (test doubles).
+  virtual void DisarmNoSpace(std::function<void(Status)> done) {
+    done(Status::NotSupported("this node has no alarms"));
+  }
+
   // Blocking conveniences (tests, Python): wait for the callbacks above.
   Result<KvCommandResult> ProposeSync(KvCommand cmd, std::chrono::milliseconds timeout);
   Result<HashCheckReport> CheckStateHashSync(std::chrono::milliseconds timeout);
   Status ReadBarrierSync(std::chrono::milliseconds timeout);
   Result<MemberChangeResult> ProposeMemberChangeSync(MemberChange change,
                                                      std::chrono::milliseconds timeout);
+  Status DisarmNoSpaceSync();
 
   virtual KvNodeStatus GetStatus() = 0;
   // The transport's counters (peer_host.h); with a shared host, those of
@@ -229,6 +236,9 @@ class ReplicaKvNode : public KvNode {
     parts_.replica->SetDroppedPeers(std::move(peers));
   }
   void SetDropProbability(double p) override { parts_.replica->SetDropProbability(p); }
+  void DisarmNoSpace(std::function<void(Status)> done) override {
+    parts_.replica->DisarmNoSpace(std::move(done));
+  }
   void Stop() override {
     parts_.replica->Stop();
     if (parts_.own_host) parts_.own_host->Stop();

@@ -35,14 +35,19 @@
 // the outcome of a write pending at that moment is unknown), and reports the
 // error in GetStatus().error and one error log line; local reads of the
 // state machine keep working. A restart recovers from what is durable. A
-// full disk (ResourceExhausted, ENOSPC) is the one error it recovers from
-// in place: it answers ResourceExhausted ("no space left ..."), probes the
-// disk with backoff (200 ms doubling to 2 s: a 1 MiB write + fsync), and once
-// the probe succeeds reopens the state machine (StateMachine::Reopen) and the
-// Raft log and restarts its core from them -- what a restart would do,
-// without one. Nothing of the Ready that failed had left the process. After
-// EIO or a failed fsync the page cache may have lost acknowledged-looking
-// data, so only an operator's restart resumes.
+// full disk (ResourceExhausted, ENOSPC) raises the NOSPACE alarm instead
+// (etcd's name; GetStatus().nospace): the replica answers ResourceExhausted
+// ("NOSPACE alarm: no space left ...") and stays stopped, as etcd does,
+// until an operator has freed space and disarms it (DisarmNoSpace): then it
+// probes the disk (a 1 MiB write + fsync), reopens the state machine
+// (StateMachine::Reopen) and the Raft log and restarts its core from them --
+// what a restart would do, without one. Nothing of the Ready that failed had
+// left the process. The alarm is this member's own (its disk filled, not the
+// others'): while a majority has room the group goes on without it. It is
+// not persisted -- a restart clears it like a disarm, and raises it again
+// at the first write that finds the disk full. After EIO or a failed fsync
+// the page cache may have lost acknowledged-looking data, so only an
+// operator's restart resumes.
 //
 // State hash check (hash_check.h). The leader can compare the members'
 // state machines at one log index (CheckStateHash; periodically and at
@@ -186,6 +191,10 @@ class Replica {
   // OK, or why this replica refuses to serve: Unavailable naming the hash
   // mismatch while it is CORRUPT. Thread-safe, cheap.
   virtual Status Alarm() const = 0;
+  // Disarms the NOSPACE alarm (above): OK when it resumed or no alarm was
+  // raised; ResourceExhausted when the disk still has no room (the alarm
+  // stays); Cancelled when stopped. `done` runs once, on the driver.
+  virtual void DisarmNoSpace(std::function<void(Status)> done) = 0;
 
   // A consistent copy of the state for a backup (`tinykv snapshot save`):
   // StateMachine::Checkpoint at the applied (index, term), made on the
@@ -208,7 +217,7 @@ class Replica {
   // no I/O): for checks made on every request, where GetStatus is too dear.
   virtual uint64_t leader_term() const = 0;
   // OK, or the error every proposal is refused with after a disk error
-  // (ResourceExhausted for a full disk, until it recovers; Unavailable
+  // (ResourceExhausted for a full disk, until the alarm is disarmed; Unavailable
   // otherwise: "Failing safe" above). Thread-safe, cheap: for a node that
   // decides before proposing (phase 4's TxnNode takes a timestamp first).
   virtual Status WriteRefusal() const = 0;

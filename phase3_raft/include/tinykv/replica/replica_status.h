@@ -47,6 +47,9 @@ struct ReplicaStatus : ReplicaPosition {
   // the index and both hashes). It refuses proposals and reads, but keeps
   // taking part in Raft. Persisted until a later check finds it right again.
   std::string alarm;
+  // The NOSPACE alarm (replica.h, "Failing safe"): this member's disk
+  // filled; it refuses writes until the alarm is disarmed.
+  bool nospace = false;
   // The index of the last state hash check that found this replica's state
   // equal to the majority's (0: none since it started).
   uint64_t hash_verified_index = 0;

@@ -235,6 +235,10 @@ class Client {
   // One endpoint's own view (no routing, no retry beyond connecting).
   Result<StatusResponse> EndpointStatus(const std::string& endpoint,
                                         std::optional<std::chrono::milliseconds> timeout = {});
+  // One endpoint's alarms (protocol.h Alarm), listed or, with disarm, the
+  // NOSPACE alarm disarmed first (no routing; one attempt).
+  Result<AlarmResponse> EndpointAlarm(const std::string& endpoint, bool disarm,
+                                      std::optional<std::chrono::milliseconds> timeout = {});
   // A backup of one endpoint's state (protocol.h SnapshotSave): the bytes
   // of the backup file (replica/backup.h), whole, or the error. No retry
   // beyond connecting; `timeout` bounds the whole transfer.

@@ -421,6 +421,32 @@ struct TxnResponse {
   }
 };
 
+// ---- Alarm: this member's alarms (etcd's Maintenance.Alarm, asked of each
+// member: an alarm here is the member's own) ----
+// action kList lists them; kDisarm disarms NOSPACE first (the member probes
+// its disk and resumes: replica.h "Failing safe"), then lists what is still
+// raised. A disarm on a disk still full fails with ResourceExhausted and the
+// alarm stays. CORRUPT is not disarmed: it clears when a state hash check
+// finds the member's state right again (or by restoring the member).
+struct AlarmRequest {
+  static constexpr uint8_t kList = 0;
+  static constexpr uint8_t kDisarm = 1;
+  uint8_t action = kList;
+  template <class A>
+  void serialize(A& a) {
+    a(action);
+  }
+};
+struct AlarmResponse {
+  uint64_t member_id = 0;
+  std::vector<std::string> alarms;  // "NOSPACE", "CORRUPT", in that order; empty: none
+  std::string detail;               // why (the disk error; the hash mismatch)
+  template <class A>
+  void serialize(A& a) {
+    a(member_id, alarms, detail);
+  }
+};
+
 // ---- Method declarations ----
 // Writes are marked idempotent: with a WriteId they are (the state machine
 // deduplicates), so the RPC layer may resend them after a lost connection.
@@ -454,6 +480,9 @@ using TsoMethod = net::UnaryMethod<method_id::kTso, "tinykv.Tso", TsoRequest, Ts
 // resolve-lock of the same transaction are idempotent by their rules
 // (phase4_txn txn_executor.h), check-txn-status and heartbeat are too.
 using TxnMethod = net::UnaryMethod<method_id::kTxn, "tinykv.Txn", TxnRequest, TxnResponse, kIdempotent>;
+// A disarm is safe to resend: disarming an alarm that is gone is OK.
+using AlarmMethod =
+    net::UnaryMethod<method_id::kAlarm, "tinykv.Alarm", AlarmRequest, AlarmResponse, kIdempotent>;
 using SnapshotSaveMethod = net::StreamMethod<method_id::kSnapshotSave, "tinykv.SnapshotSave",
                                              SnapshotSaveRequest, SnapshotSaveChunk, kIdempotent>;
 
