@@ -461,18 +461,18 @@ std::string RenderAlarms(const std::vector<MemberAlarm>& alarms, OutputFormat fo
     out = "{\"alarms\":[";
     for (size_t i = 0; i < alarms.size(); ++i) {
       if (i) out += ",";
-      out += "{\"memberID\":" + std::to_string(alarms[i].member_id) +
+      out += "{\"memberID\":" + U(alarms[i].member_id) +
              ",\"alarm\":" + JsonString(alarms[i].alarm) + "}";
     }
     return out + "]}\n";
   }
   if (format == OutputFormat::kTable) {
     std::vector<std::vector<std::string>> rows;
-    for (const auto& a : alarms) rows.push_back({std::to_string(a.member_id), a.alarm});
+    for (const auto& a : alarms) rows.push_back({U(a.member_id), a.alarm});
     return RenderTable({"MEMBER ID", "ALARM"}, rows);
   }
   for (const auto& a : alarms)
-    out += "memberID:" + std::to_string(a.member_id) + " alarm:" + a.alarm + "\n";
+    out += "memberID:" + U(a.member_id) + " alarm:" + a.alarm + "\n";
   return out;
 }
 
