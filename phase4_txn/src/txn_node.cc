@@ -34,6 +34,24 @@ bool IsClientCommand(const TxnCommand& cmd) {
          std::holds_alternative<ResolveLockCmd>(cmd) || std::holds_alternative<HeartbeatCmd>(cmd);
 }
 
+// What the node's watch hub reads (watch_hub.h WatchSource).
+class TxnWatchSource final : public WatchSource {
+ public:
+  TxnWatchSource(TxnNode* node, replica::Replica* replica, MvccStateMachine* sm)
+      : node_(node), replica_(replica), sm_(sm) {}
+  uint64_t LeaderTerm() override { return replica_->leader_term(); }
+  Status Barrier(milliseconds timeout) override { return replica_->ReadBarrierSync(timeout); }
+  Result<uint64_t> Timestamp() override { return node_->GetTimestamps(1); }
+  uint64_t LowestWriteInFlight() override { return node_->lowest_write_in_flight(); }
+  uint64_t LowestLockStartTs() override { return sm_->lock_index().MinStartTs(); }
+  Status Read(const std::function<Status(MvccReader&)>& fn) override { return sm_->Read(fn); }
+
+ private:
+  TxnNode* const node_;
+  replica::Replica* const replica_;
+  MvccStateMachine* const sm_;
+};
+
 }  // namespace
 
 Result<std::unique_ptr<TxnNode>> TxnNode::Open(const replica::KvNodeOptions& options,
@@ -60,13 +78,19 @@ TxnNode::TxnNode(replica::ReplicaParts parts, const TxnNodeOptions& txn)
   // observer was set were proposed by an earlier run, never recorded here.
   sm_->set_kv_write_observer([this](uint64_t ts) { EndWrite(ts); });
   reaper_ = std::thread([this] { ReapWaiters(); });
+  watch_source_ = std::make_unique<TxnWatchSource>(this, &replica(), sm_);
+  watch_hub_ = std::make_unique<WatchHub>(watch_source_.get(), txn.watch);
+  sm_->set_version_observer(watch_hub_.get());
 }
 
 TxnNode::~TxnNode() {
+  // The hub's worker calls into the node and the replica: it goes first.
+  watch_hub_->Close(Status::Cancelled("txn node stopped"));
   // The replica's driver calls back into this object: stop it before the
   // members those callbacks use are destroyed (the base would stop it only
   // after them).
   Stop();
+  sm_->set_version_observer(nullptr);
   std::vector<Waiter> waiters;
   {
     std::lock_guard<std::mutex> l(mu_);
@@ -128,6 +152,11 @@ void TxnNode::EndWrite(uint64_t ts) {
 size_t TxnNode::writes_in_flight() {
   std::lock_guard<std::mutex> l(mu_);
   return in_flight_.size();
+}
+
+uint64_t TxnNode::lowest_write_in_flight() {
+  std::lock_guard<std::mutex> l(mu_);
+  return in_flight_.empty() ? kMaxTs : *in_flight_.begin();
 }
 
 void TxnNode::ReleaseWaiters() {

@@ -32,6 +32,11 @@
 // their locks are applied before the commit timestamp is taken, and a
 // reader meets the lock.
 //
+// Watches. The node owns a WatchHub (watch_hub.h) fed by the state
+// machine's version observer, whose resolved timestamp reads the oracle,
+// the record of writes in flight (lowest_write_in_flight) and the state
+// machine's lock index; the client service serves watch streams from it.
+//
 // Thread safety: as KvNode. Callbacks run on the replica's driver thread,
 // or on the caller's thread when the answer is known at once.
 #pragma once
@@ -55,6 +60,7 @@
 #include "tinykv/txn/mvcc_state_machine.h"
 #include "tinykv/txn/tso.h"
 #include "tinykv/txn/txn_command.h"
+#include "tinykv/txn/watch_hub.h"
 
 namespace tinykv::txn {
 
@@ -62,6 +68,7 @@ struct TxnNodeOptions {
   TsoOptions tso;                // window sizes; the clock defaults to the node's
   int tso_reserve_timeout_ms = 3000;
   int kv_write_attempts = 5;     // proposals of one KV write before kWriteConflict is returned
+  WatchHubOptions watch;
 };
 
 class TxnNode final : public replica::ReplicaKvNode {
@@ -105,6 +112,11 @@ class TxnNode final : public replica::ReplicaKvNode {
 
   // Kv-writes with a timestamp whose fate is not known yet (tests, metrics).
   size_t writes_in_flight();
+  // The lowest of their timestamps; kMaxTs when there is none.
+  uint64_t lowest_write_in_flight();
+
+  // The node's watch streams (watch_hub.h).
+  WatchHub& watch_hub() { return *watch_hub_; }
 
  private:
   struct Waiter {
@@ -149,6 +161,8 @@ class TxnNode final : public replica::ReplicaKvNode {
   bool stopping_ = false;
   std::condition_variable reaper_cv_;
   std::thread reaper_;
+  std::unique_ptr<WatchSource> watch_source_;
+  std::unique_ptr<WatchHub> watch_hub_;
 };
 
 }  // namespace tinykv::txn
