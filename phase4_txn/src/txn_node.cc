@@ -327,6 +327,18 @@ void TxnNode::ProposeTxn(TxnCommand cmd, milliseconds timeout,
                     });
 }
 
+void TxnNode::ProposeGc(uint64_t safe_point, milliseconds timeout,
+                        std::function<void(Result<TxnCommandResult>)> done) {
+  replica().Propose(EncodeTxnCommand(GcCmd{safe_point}), timeout,
+                    [done = std::move(done)](Result<std::string> r) {
+                      if (!r.ok()) {
+                        done(r.status());
+                        return;
+                      }
+                      done(DecodeTxnCommandResult(Slice(*r)));
+                    });
+}
+
 Result<ReadResult> TxnNode::GetAt(const std::string& key, uint64_t ts) {
   TINYKV_RETURN_IF_ERROR(replica().Alarm());
   return sm_->Get(key, ts);

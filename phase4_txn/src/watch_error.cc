@@ -20,7 +20,8 @@ std::string EncodeWatchError(const WatchError& e) {
 
 std::optional<WatchError> DecodeWatchError(std::string_view detail) {
   Slice in(detail.data(), detail.size());
-  if (in.size() < 3 || static_cast<uint8_t>(in[0]) != static_cast<uint8_t>(StatusDetailKind::kWatch) ||
+  if (in.size() < 3 ||
+      static_cast<uint8_t>(in[0]) != static_cast<uint8_t>(StatusDetailKind::kWatch) ||
       static_cast<uint8_t>(in[1]) != kVersion) {
     return std::nullopt;
   }

@@ -260,7 +260,8 @@ void WatchHub::Run() {
   std::unique_lock<std::mutex> l(mu_);
   while (!stopping_) {
     const bool idle = watchers_.empty();
-    const milliseconds wait = idle && !recording_.load(std::memory_order_relaxed) ? milliseconds(1000)
+    const milliseconds wait = idle && !recording_.load(std::memory_order_relaxed)
+                                  ? milliseconds(1000)
                               : idle ? milliseconds(100)
                                      : options_.resolve_interval;
     cv_.wait_for(l, wait, [this] { return stopping_ || kicked_; });
@@ -446,24 +447,19 @@ void WatchHub::Release(uint64_t r, std::vector<WatcherPtr>* notify) {
     if (!mine.empty()) {
       const bool over = w.queued_events_ + mine.size() > options_.watcher_max_events ||
                         w.queued_bytes_ + bytes > options_.watcher_max_bytes;
-      if (over && !w.queue_.empty()) {
-        // Its stream does not keep up: end it, free its queue, and let the
-        // client come back from what it has (and catch up from history).
+      if (over) {
+        // Its stream does not keep up (or a burst larger than the bound
+        // came): end it, free its queue, and let the client come back from
+        // what it has -- from history, in pages its stream can take.
         ++counters_.slow_ended;
         EndLocked(w, ResumeError("watcher fell behind: " +
                                      std::to_string(w.queued_events_ + mine.size()) +
                                      " events / " + std::to_string(w.queued_bytes_ + bytes) +
-                                     " bytes queued, the limit is " +
+                                     " bytes to queue, the limit is " +
                                      std::to_string(options_.watcher_max_events) + " / " +
                                      std::to_string(options_.watcher_max_bytes),
                                  w.polled_revision_ + 1));
         notify->push_back(wp);
-        continue;
-      }
-      if (over) {
-        // A burst bigger than the bound on an empty queue (resolved was
-        // stalled): the same events from history, page by page.
-        w.state_ = Watcher::State::kCatchingUp;
         continue;
       }
       QueueEventsLocked(w, std::move(mine), r);
@@ -490,20 +486,17 @@ void WatchHub::CatchUp(std::vector<WatcherPtr>* notify) {
         if (w.position_ >= floor_) w.state_ = Watcher::State::kLive;
         continue;
       }
-      if (w.queued_events_ >= options_.watcher_max_events ||
-          w.queued_bytes_ >= options_.watcher_max_bytes) {
-        continue;  // its stream is behind: no page until it drained some
-      }
+      // A page only once its stream took the last one: a page holds at
+      // least one whole revision, so it could pass the room left.
+      if (w.queued_events_ > 0) continue;
       Job job{wp, {}};
       job.q.start = w.spec_.start;
       job.q.end = w.spec_.end;
       job.q.after_ts = w.position_;
       job.q.upto_ts = upto;
       job.q.prev_kv = w.spec_.prev_kv;
-      job.q.max_events =
-          std::min(options_.history_page_events, options_.watcher_max_events - w.queued_events_);
-      job.q.max_bytes =
-          std::min(options_.history_page_bytes, options_.watcher_max_bytes - w.queued_bytes_);
+      job.q.max_events = std::min(options_.history_page_events, options_.watcher_max_events);
+      job.q.max_bytes = std::min(options_.history_page_bytes, options_.watcher_max_bytes);
       jobs.push_back(std::move(job));
     }
   }
@@ -557,8 +550,8 @@ void WatchHub::QueueEventsLocked(Watcher& w, std::vector<WatchEvent> events, uin
     WatchOutput out;
     out.kind = WatchOutput::Kind::kEvents;
     size_t bytes = 0;
-    while (i < events.size() &&
-           (out.events.empty() || bytes + WatchEventBytes(events[i]) <= options_.output_max_bytes)) {
+    while (i < events.size() && (out.events.empty() ||
+                                 bytes + WatchEventBytes(events[i]) <= options_.output_max_bytes)) {
       bytes += WatchEventBytes(events[i]);
       out.events.push_back(std::move(events[i]));
       ++i;

@@ -179,8 +179,11 @@ TEST(MvccStateMachineLocks, TheLockIndexFollowsTheLockFamilyAndIsRebuiltAtOpen) 
     ASSERT_TRUE(out.ok() && out->status.ok());
   };
   apply(PrewriteCmd{{Mutation{MutationKind::kPut, "x", "1"}}, "x", 10, 3000});
-  apply(PrewriteCmd{{Mutation{MutationKind::kPut, "y", "2"}, Mutation{MutationKind::kPut, "z", "3"}},
-                    "y", 20, 3000});
+  apply(
+      PrewriteCmd{{Mutation{MutationKind::kPut, "y", "2"}, Mutation{MutationKind::kPut, "z", "3"}},
+                  "y",
+                  20,
+                  3000});
   EXPECT_EQ(sm->lock_index().size(), 3u);
   EXPECT_EQ(sm->lock_index().MinStartTs(), 10u);
   apply(CommitCmd{10, 15, {"x"}});

@@ -37,12 +37,16 @@ class FakeNode final : public WatchSource {
   }
 
   uint64_t LeaderTerm() override { return term; }
-  Status Barrier(milliseconds) override { return term == 0 ? Status::NotLeader("fake") : Status::OK(); }
+  Status Barrier(milliseconds) override {
+    return term == 0 ? Status::NotLeader("fake") : Status::OK();
+  }
   Result<uint64_t> Timestamp() override {
     if (term == 0) return Status::NotLeader("fake");
     return ++now;
   }
-  uint64_t LowestWriteInFlight() override { return in_flight.empty() ? kMaxTs : *in_flight.begin(); }
+  uint64_t LowestWriteInFlight() override {
+    return in_flight.empty() ? kMaxTs : *in_flight.begin();
+  }
   uint64_t LowestLockStartTs() override { return locks.MinStartTs(); }
   Status Read(const std::function<Status(MvccReader&)>& fn) override {
     MvccReader reader(db_.get());
@@ -163,9 +167,9 @@ TEST_F(WatchHubTest, TheFirstOutputIsCreatedAtAFreshTimestamp) {
 TEST_F(WatchHubTest, ALowerRevisionThatAppliesLaterIsStillDeliveredFirst) {
   Start();
   auto w = Watch("k", "l");
-  node_.in_flight = {110};     // a put took 110 and is still being replicated
-  node_.Put("k2", "b", 112);   // a later one applied first
-  node_.now = 120;             // the oracle is past both
+  node_.in_flight = {110};    // a put took 110 and is still being replicated
+  node_.Put("k2", "b", 112);  // a later one applied first
+  node_.now = 120;            // the oracle is past both
   hub_->TickForTest();
   Seen seen;
   Drain(*w, &seen);
@@ -208,8 +212,11 @@ TEST_F(WatchHubTest, ALiveLockHoldsBackLaterRevisionsUntilItsCommitApplies) {
 TEST_F(WatchHubTest, OneRevisionOfSeveralKeysComesWhole) {
   Start();
   auto w = Watch("", "");
-  node_.Apply(PrewriteCmd{{Mutation{MutationKind::kPut, "x", "1"}, Mutation{MutationKind::kPut, "y", "2"}},
-                          "x", 105, 3000});
+  node_.Apply(
+      PrewriteCmd{{Mutation{MutationKind::kPut, "x", "1"}, Mutation{MutationKind::kPut, "y", "2"}},
+                  "x",
+                  105,
+                  3000});
   node_.Apply(CommitCmd{105, 110, {"x"}});  // the primary; the secondary commits later
   node_.now = 150;
   hub_->TickForTest();
@@ -360,7 +367,8 @@ TEST_F(WatchHubTest, ASlowWatcherIsEndedAtItsBoundAndResumesWithoutLoss) {
     Drain(*again, &rest);
   }
   ASSERT_EQ(rest.events.size(), revisions.size() - 1);
-  for (size_t i = 0; i < rest.events.size(); ++i) EXPECT_EQ(rest.events[i].revision, revisions[i + 1]);
+  for (size_t i = 0; i < rest.events.size(); ++i)
+    EXPECT_EQ(rest.events[i].revision, revisions[i + 1]);
 }
 
 // A lock stalls resolved while writes pile up past the feed's bound: the

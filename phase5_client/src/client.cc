@@ -109,19 +109,29 @@ Result<std::unique_ptr<Client>> Client::Create(ClientOptions options) {
     return Status::InvalidArgument("client: timeouts must be positive");
   }
   options.seed = SeedOf(options.seed);
+  options.tls = tls;  // the endpoints no longer say it (https:// was dropped)
+  TINYKV_ASSIGN_OR_RETURN(std::unique_ptr<net::RpcClient> rpc,
+                          NewRpcClient(options, std::max(1, options.io_threads)));
+  return std::unique_ptr<Client>(new Client(std::move(options), std::move(rpc)));
+}
+
+Result<std::unique_ptr<net::RpcClient>> Client::NewRpcClient(const ClientOptions& options,
+                                                             int io_threads,
+                                                             size_t receive_buffer_bytes) {
   net::ClientOptions rpc_options;
-  rpc_options.io_threads = std::max(1, options.io_threads);
+  rpc_options.io_threads = io_threads;
+  rpc_options.receive_buffer_bytes = receive_buffer_bytes;
   rpc_options.max_connections_per_peer = std::max<size_t>(1, options.connections_per_endpoint);
   rpc_options.connect_timeout = options.dial_timeout;
   rpc_options.retry.max_attempts = 1;  // this class retries, across endpoints
   rpc_options.seed = options.seed;
-  rpc_options.tls.enabled = tls;
+  rpc_options.tls.enabled = options.tls;
   rpc_options.tls.ca_file = options.ca_file;
   rpc_options.tls.cert_file = options.cert_file;
   rpc_options.tls.key_file = options.key_file;
   auto rpc = net::RpcClient::Create(rpc_options);
   if (!rpc.ok()) return Status::InvalidArgument("client: " + std::string(rpc.status().message()));
-  return std::unique_ptr<Client>(new Client(std::move(options), std::move(rpc).value()));
+  return std::move(rpc).value();
 }
 
 Client::Client(ClientOptions options, std::unique_ptr<net::RpcClient> rpc)

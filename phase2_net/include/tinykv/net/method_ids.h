@@ -50,6 +50,7 @@ inline constexpr uint32_t kMemberRemove = 511;
 inline constexpr uint32_t kSnapshotSave = 512;
 inline constexpr uint32_t kTso = 513;
 inline constexpr uint32_t kTxn = 514;
+inline constexpr uint32_t kWatch = 515;
 
 // tinykv-server admin (prod.*)
 inline constexpr uint32_t kAdminStatus = 0x6001;
@@ -60,7 +61,7 @@ inline constexpr std::array kAll = {
     kTestEcho,  kTestAppend, kTestCount,   kTestMissing, kDemoGet,       kDemoPut,
     kDemoDelete, kDemoScan,  kDemoEcho,    kRaftBatch,   kRaftFetchSnapshot, kRaftStateHash, kGet,
     kPut,       kDelete,     kDeleteRange, kScan,        kCas,           kStatus,
-    kMemberList, kMemberAdd, kMemberPromote, kMemberRemove, kSnapshotSave, kTso, kTxn, kAdminStatus, kAdminSetFaults,
+    kMemberList, kMemberAdd, kMemberPromote, kMemberRemove, kSnapshotSave, kTso, kTxn, kWatch, kAdminStatus, kAdminSetFaults,
 };
 
 constexpr bool AllUnique() {

@@ -99,6 +99,12 @@ class TxnNode final : public replica::ReplicaKvNode {
   // own) and for a command ValidateTxnCommand refuses.
   void ProposeTxn(TxnCommand cmd, std::chrono::milliseconds timeout,
                   std::function<void(Result<TxnCommandResult>)> done);
+  // GC below `safe_point` (GcCmd; txn_executor.h), through Raft, leader
+  // only: versions a read at or above it does not see go, and the state
+  // machine records the safe point (a watch cannot start at or below it).
+  // The hook a compaction command is built on; no client command sends it.
+  void ProposeGc(uint64_t safe_point, std::chrono::milliseconds timeout,
+                 std::function<void(Result<TxnCommandResult>)> done);
   // `done(OK)` once every kv-write this node handed a timestamp below `ts`
   // has applied or failed (see the header comment); Timeout at the
   // deadline.

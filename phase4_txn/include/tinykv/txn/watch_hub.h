@@ -68,11 +68,10 @@
 // stream) holds at most watcher_max_events / watcher_max_bytes. A live
 // watcher whose queue would pass that is ended with a resume error
 // (watch_error.h kResume: the revision after the last output its stream
-// took) and its queue freed: the client watches again from there (and
-// catches up from history). A release burst larger than the bound on an
-// empty queue (its stream keeps up: a stalled resolved let events pile up)
-// is read from history instead. Catching-up watchers read a page only when
-// their queue has room.
+// took) and its queue freed: the client watches again from there and
+// catches up from history. A catching-up watcher reads its next page only
+// once its stream took the last one, a page within the bound (or one whole
+// revision, if a single revision is larger), so it is never ended for it.
 //
 // Other ends: NotLeader (leadership changed; the client resumes on the new
 // leader), a compacted error (watch_error.h: history below the GC safe
@@ -162,9 +161,9 @@ struct WatchHubOptions {
 
 struct WatchHubStats {
   uint64_t watchers = 0;
-  uint64_t feed_events = 0;    // now: applied versions waiting for resolved
+  uint64_t feed_events = 0;  // now: applied versions waiting for resolved
   uint64_t feed_bytes = 0;
-  uint64_t queued_bytes = 0;   // now: all watchers' queues
+  uint64_t queued_bytes = 0;      // now: all watchers' queues
   uint64_t max_queued_bytes = 0;  // now: the largest queue
   uint64_t resolved_ts = 0;
   uint64_t ticks = 0;          // resolved timestamps computed
@@ -196,7 +195,8 @@ class Watcher {
  private:
   friend class WatchHub;
   enum class State : uint8_t { kNew, kCatchingUp, kLive, kEnded };
-  Watcher(WatchHub* hub, uint64_t id, WatchSpec spec) : hub_(hub), id_(id), spec_(std::move(spec)) {}
+  Watcher(WatchHub* hub, uint64_t id, WatchSpec spec)
+      : hub_(hub), id_(id), spec_(std::move(spec)) {}
   bool Matches(const std::string& key) const;
 
   WatchHub* const hub_;
@@ -282,8 +282,8 @@ class WatchHub final : public VersionObserver {
   bool closed_ = false;
   Status close_status_;
   bool kicked_ = false;
-  uint64_t term_ = 0;           // the leader term of the state below; 0: not leading
-  bool barrier_done_ = false;   // term_'s barrier ran: resolved_ can be computed
+  uint64_t term_ = 0;          // the leader term of the state below; 0: not leading
+  bool barrier_done_ = false;  // term_'s barrier ran: resolved_ can be computed
   std::atomic<bool> recording_{false};
   uint64_t recording_epoch_ = 0;  // bumped whenever recording (re)starts
   bool floor_valid_ = false;      // floor_ set for this recording epoch
