@@ -127,18 +127,30 @@ Result<std::string> MvccReader::ValueOf(Slice key, const CommitRecord& record) {
   return std::move(*v);
 }
 
-Status MvccReader::ForEachVersion(
-    Slice start, Slice end, uint64_t after_ts, uint64_t upto_ts,
-    const std::function<Status(Slice key, const CommitRecord& version,
-                               const std::optional<CommitRecord>& older)>& visit) {
-  if (upto_ts <= after_ts) return Status::OK();
-  auto it = db_->NewIterator(ro_);
+Status MvccReader::ForEachWriteKey(storage::Iterator* it, Slice start, Slice end,
+                                   const std::function<Status(const std::string& key)>& visit) {
   it->Seek(Slice(FamilyStart(kWritePrefix, start)));
   while (it->Valid() && it->key()[0] == kWritePrefix) {
     auto vk = DecodeVersionedKey(it->key(), kWritePrefix);
     if (!vk) return BadRecord("write key", it->key());
     if (!end.empty() && !(Slice(vk->user_key) < end)) break;
     const std::string key = std::move(vk->user_key);
+    TINYKV_RETURN_IF_ERROR(visit(key));
+    // On to the next key: past this key's oldest possible record (~0).
+    const std::string last = WriteKey(Slice(key), 0);
+    it->Seek(Slice(last));
+    if (it->Valid() && it->key() == Slice(last)) it->Next();
+  }
+  return it->status();
+}
+
+Status MvccReader::ForEachVersion(
+    Slice start, Slice end, uint64_t after_ts, uint64_t upto_ts,
+    const std::function<Status(Slice key, const CommitRecord& version,
+                               const std::optional<CommitRecord>& older)>& visit) {
+  if (upto_ts <= after_ts) return Status::OK();
+  auto it = db_->NewIterator(ro_);
+  return ForEachWriteKey(it.get(), start, end, [&](const std::string& key) -> Status {
     // This key's versions newest first, from the newest at or below upto_ts;
     // one older version than the range is read, for the prev of its oldest.
     it->Seek(Slice(WriteKey(Slice(key), upto_ts)));
@@ -161,12 +173,8 @@ Status MvccReader::ForEachVersion(
     }
     TINYKV_RETURN_IF_ERROR(it->status());
     if (has_pending) TINYKV_RETURN_IF_ERROR(visit(Slice(key), pending, std::nullopt));
-    // On to the next key: past this key's oldest possible record (~0).
-    const std::string last = WriteKey(Slice(key), 0);
-    it->Seek(Slice(last));
-    if (it->Valid() && it->key() == Slice(last)) it->Next();
-  }
-  return it->status();
+    return Status::OK();
+  });
 }
 
 Result<ReadResult> MvccReader::Get(Slice key, uint64_t ts) {
@@ -276,17 +284,10 @@ Result<std::optional<LockInfo>> MvccReader::FirstLock(Slice start, Slice end) {
 Result<std::vector<std::string>> MvccReader::KeysWithWrites(Slice start, Slice end) {
   std::vector<std::string> out;
   auto it = db_->NewIterator(ro_);
-  it->Seek(Slice(FamilyStart(kWritePrefix, start)));
-  while (it->Valid() && it->key()[0] == kWritePrefix) {
-    auto vk = DecodeVersionedKey(it->key(), kWritePrefix);
-    if (!vk) return BadRecord("write key", it->key());
-    if (!end.empty() && !(Slice(vk->user_key) < end)) break;
-    out.push_back(vk->user_key);
-    const std::string last = WriteKey(Slice(vk->user_key), 0);
-    it->Seek(Slice(last));
-    if (it->Valid() && it->key() == Slice(last)) it->Next();
-  }
-  TINYKV_RETURN_IF_ERROR(it->status());
+  TINYKV_RETURN_IF_ERROR(ForEachWriteKey(it.get(), start, end, [&](const std::string& key) {
+    out.push_back(key);
+    return Status::OK();
+  }));
   return out;
 }
 

@@ -7,8 +7,6 @@ Compaction, which only an in-process cluster can trigger yet, is tested on an
 EmbeddedCluster."""
 
 import json
-import os
-import re
 import signal
 import subprocess
 import sys
@@ -41,12 +39,6 @@ def cluster(tmp_path_factory):
 @pytest.fixture
 def cl(cluster):
     return cluster.client(timeout=10.0)
-
-
-@pytest.fixture
-def ns(request) -> bytes:
-    """This test's key prefix: the tests of the module share one cluster."""
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", request.node.name).encode() + b"/"
 
 
 def leader_status(cluster, cl) -> dict:

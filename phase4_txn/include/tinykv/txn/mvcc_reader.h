@@ -117,6 +117,11 @@ class MvccReader {
   // from_ts, newest first, while it returns true.
   Status ForEachWrite(Slice key, uint64_t from_ts,
                       const std::function<bool(const CommitRecord&)>& visit);
+  // Calls visit(key) for every user key in [start, end) with write records,
+  // in order, through `it` (at the key's first record when visit is called;
+  // visit may move it among the key's records), then moves past the key.
+  Status ForEachWriteKey(storage::Iterator* it, Slice start, Slice end,
+                         const std::function<Status(const std::string& key)>& visit);
   // A read at ts blocked by this lock?
   static bool Blocks(const Lock& lock, uint64_t ts);
 
