@@ -2,9 +2,11 @@
 #include "tinykv/txn/txn_node.h"
 
 #include <algorithm>
+#include <future>
 
 #include "tinykv/common/check.h"
 #include "tinykv/txn/key_error.h"
+#include "tinykv/txn/lock_resolution.h"
 #include "tinykv/txn/timestamp.h"
 
 namespace tinykv::txn {
@@ -44,9 +46,24 @@ class TxnWatchSource final : public WatchSource {
   Result<uint64_t> Timestamp() override { return node_->GetTimestamps(1); }
   uint64_t LowestWriteInFlight() override { return node_->lowest_write_in_flight(); }
   uint64_t LowestLockStartTs() override { return sm_->lock_index().MinStartTs(); }
+  std::optional<std::string> LowestLockKey() override { return sm_->lock_index().MinKey(); }
+  Status ResolveLock(const LockInfo& lock, uint64_t current_ts) override {
+    TINYKV_ASSIGN_OR_RETURN(TxnCommandResult st, Run(CheckStatusOf(lock, current_ts)));
+    if (!st.errors.empty()) return KeyErrorStatus(st.errors.front());
+    const std::optional<ResolveLockCmd> resolve = ResolutionOf(lock, st);
+    if (!resolve) return Status::OK();  // its transaction lives
+    return Run(*resolve).status();
+  }
   Status Read(const std::function<Status(MvccReader&)>& fn) override { return sm_->Read(fn); }
 
  private:
+  Result<TxnCommandResult> Run(TxnCommand cmd) {
+    std::promise<Result<TxnCommandResult>> done;
+    node_->ProposeTxn(std::move(cmd), milliseconds(2000),
+                      [&done](Result<TxnCommandResult> r) { done.set_value(std::move(r)); });
+    return done.get_future().get();
+  }
+
   TxnNode* const node_;
   replica::Replica* const replica_;
   MvccStateMachine* const sm_;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "tinykv/txn/lock_resolution.h"
 #include "tinykv/txn/mvcc_history.h"
 #include "tinykv/txn/timestamp.h"
 #include "tinykv/txn/txn_executor.h"
@@ -344,6 +345,7 @@ void WatchHub::Tick() {
       }
       Release(r, &notify);
       CatchUp(&notify);
+      if (lock <= in_flight && lock < *t) MaybeResolveLock(lock, *t);
     }
   }
   {
@@ -524,6 +526,25 @@ void WatchHub::CatchUp(std::vector<WatcherPtr>* notify) {
     if (w.position_ >= floor_) w.state_ = Watcher::State::kLive;
     notify->push_back(job.w);
   }
+}
+
+void WatchHub::MaybeResolveLock(uint64_t lock, uint64_t now) {
+  const auto clock_now = Clock::now();
+  if (clock_now - last_lock_resolve_ < options_.lock_resolve_interval) return;
+  std::optional<std::string> key = source_->LowestLockKey();
+  if (!key) return;
+  std::optional<Lock> found;
+  Status s = source_->Read([&](MvccReader& reader) -> Status {
+    TINYKV_ASSIGN_OR_RETURN(found, reader.GetLock(Slice(*key)));
+    return Status::OK();
+  });
+  // Gone meanwhile, replaced, or not expired: nothing to do.
+  if (!s.ok() || !found || found->start_ts != lock || !LockTtlPassed(*found, now)) return;
+  last_lock_resolve_ = clock_now;
+  // Its failure (a leader change, a timeout) is retried after the interval.
+  source_->ResolveLock(LockInfo{*key, *found}, now).IgnoreError();
+  std::lock_guard<std::mutex> l(mu_);
+  ++counters_.locks_resolved;
 }
 
 void WatchHub::ProgressLocked(Clock::time_point now, std::vector<WatcherPtr>* notify) {

@@ -18,6 +18,7 @@
 #include "tinykv/testing/test_util.h"
 #include "tinykv/txn/batch_changes.h"
 #include "tinykv/txn/lock_index.h"
+#include "tinykv/txn/lock_resolution.h"
 #include "tinykv/txn/timestamp.h"
 #include "tinykv/txn/txn_executor.h"
 #include "tinykv/txn/watch_error.h"
@@ -48,6 +49,13 @@ class FakeNode final : public WatchSource {
     return in_flight.empty() ? kMaxTs : *in_flight.begin();
   }
   uint64_t LowestLockStartTs() override { return locks.MinStartTs(); }
+  std::optional<std::string> LowestLockKey() override { return locks.MinKey(); }
+  Status ResolveLock(const LockInfo& lock, uint64_t current_ts) override {
+    ++resolves;
+    TxnCommandResult st = Run(CheckStatusOf(lock, current_ts));
+    if (std::optional<ResolveLockCmd> resolve = ResolutionOf(lock, st)) Run(*resolve);
+    return Status::OK();
+  }
   Status Read(const std::function<Status(MvccReader&)>& fn) override {
     MvccReader reader(db_.get());
     return fn(reader);
@@ -56,17 +64,21 @@ class FakeNode final : public WatchSource {
   // Runs `cmd` as the state machine applies it: the engine write, then its
   // versions to the observer, then its lock changes.
   void Apply(const TxnCommand& cmd) {
-    ASSERT_TRUE(ValidateTxnCommand(cmd).ok());
+    TxnCommandResult r = Run(cmd);
+    ASSERT_TRUE(r.errors.empty()) << KeyErrorToString(r.errors.front());
+  }
+  TxnCommandResult Run(const TxnCommand& cmd) {
+    EXPECT_TRUE(ValidateTxnCommand(cmd).ok());
     storage::WriteBatch batch;
     auto r = ExecuteTxnCommand(db_.get(), cmd, 1, &batch);
-    ASSERT_TRUE(r.ok()) << r.status().ToString();
-    ASSERT_TRUE(r->errors.empty()) << KeyErrorToString(r->errors.front());
-    ASSERT_TRUE(db_->Write(storage::WriteOptions{}, batch).ok());
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_TRUE(db_->Write(storage::WriteOptions{}, batch).ok());
     const bool wanted = observer != nullptr && observer->WantsVersions();
     auto changes = DecodeBatchChanges(batch, wanted);
-    ASSERT_TRUE(changes.ok());
+    EXPECT_TRUE(changes.ok());
     if (wanted) observer->OnVersions(std::move(changes->versions));
     locks.Apply(changes->locks);
+    return r.ok() ? *r : TxnCommandResult{};
   }
   void Put(const std::string& k, const std::string& v, uint64_t ts) {
     replica::KvCommand c;
@@ -86,6 +98,7 @@ class FakeNode final : public WatchSource {
   uint64_t now = 100;  // the oracle: Timestamp() hands out now + 1, ...
   std::set<uint64_t> in_flight;
   LockIndex locks;
+  int resolves = 0;
   VersionObserver* observer = nullptr;
 
  private:
@@ -207,6 +220,36 @@ TEST_F(WatchHubTest, ALiveLockHoldsBackLaterRevisionsUntilItsCommitApplies) {
   ASSERT_EQ(KeysAndRevisions(seen),
             (std::vector<std::pair<std::string, uint64_t>>{{"t", 120}, {"p", 130}}));
   EXPECT_EQ(seen.events[0].value, "txn") << "a 2PC put's value comes from its data record";
+}
+
+// A client that died after its prewrite leaves a lock nobody reads: once
+// its TTL passed, the hub resolves it (here: rolls it back, the primary
+// never committed), and the watch goes on. A live one is left alone.
+TEST_F(WatchHubTest, AnAbandonedLockIsResolvedOnceItsTtlPassed) {
+  WatchHubOptions o = Manual();
+  o.lock_resolve_interval = milliseconds(0);
+  Start(o);
+  node_.now = ComposeTs(10000, 0);
+  auto w = Watch("", "");
+  const uint64_t start = ComposeTs(10001, 0);
+  node_.Apply(PrewriteCmd{{Mutation{MutationKind::kPut, "dead", "x"}}, "dead", start, 500});
+  node_.Put("after", "v", ComposeTs(10002, 0));
+  node_.now = ComposeTs(10300, 0);  // 300 ms on: the lock lives
+  hub_->TickForTest();
+  Seen seen;
+  Drain(*w, &seen);
+  EXPECT_TRUE(seen.events.empty());
+  EXPECT_EQ(node_.resolves, 0) << "a lock within its TTL is not touched";
+  EXPECT_EQ(node_.locks.size(), 1u);
+  node_.now = ComposeTs(11000, 0);  // its TTL has passed
+  hub_->TickForTest();             // resolves it
+  hub_->TickForTest();             // and releases past it
+  Drain(*w, &seen);
+  EXPECT_EQ(node_.resolves, 1);
+  EXPECT_EQ(node_.locks.size(), 0u);
+  ASSERT_EQ(KeysAndRevisions(seen),
+            (std::vector<std::pair<std::string, uint64_t>>{{"after", ComposeTs(10002, 0)}}));
+  EXPECT_EQ(hub_->stats().locks_resolved, 1u);
 }
 
 TEST_F(WatchHubTest, OneRevisionOfSeveralKeysComesWhole) {

@@ -11,6 +11,7 @@
 
 #include "tinykv/net/address.h"
 #include "tinykv/net/retry.h"
+#include "tinykv/txn/lock_resolution.h"
 
 namespace tinykv::client {
 
@@ -527,11 +528,11 @@ Status Client::ResolveLockUntil(const txn::LockInfo& lock, Deadline deadline) {
   // The transaction's fate is decided on its primary; a lock there past its
   // TTL is rolled back by this very check.
   opts.timeout = Left(deadline);
-  TINYKV_ASSIGN_OR_RETURN(
-      txn::TxnCommandResult st,
-      RunTxnCommand(txn::CheckTxnStatusCmd{lock.lock.primary, lock.lock.start_ts, now}, opts));
+  TINYKV_ASSIGN_OR_RETURN(txn::TxnCommandResult st,
+                          RunTxnCommand(txn::CheckStatusOf(lock, now), opts));
   if (!st.errors.empty()) return txn::KeyErrorStatus(st.errors.front());
-  if (st.txn_status == txn::TxnStatus::kLocked) {
+  const std::optional<txn::ResolveLockCmd> resolve = txn::ResolutionOf(lock, st);
+  if (!resolve) {
     // Alive: wait a little for it to finish (never past its TTL: then the
     // next check rolls it back), and let the caller try again.
     const uint64_t wait_ms = std::clamp<uint64_t>(st.ttl_left_ms, 1, 50);
@@ -539,11 +540,8 @@ Status Client::ResolveLockUntil(const txn::LockInfo& lock, Deadline deadline) {
     clock_->SleepForMicros(std::min(wait_ms, left_ms) * 1000);
     return Status::OK();
   }
-  const uint64_t commit_ts = st.txn_status == txn::TxnStatus::kCommitted ? st.commit_ts : 0;
   opts.timeout = Left(deadline);
-  TINYKV_ASSIGN_OR_RETURN(
-      txn::TxnCommandResult r,
-      RunTxnCommand(txn::ResolveLockCmd{lock.lock.start_ts, commit_ts, {lock.key}}, opts));
+  TINYKV_ASSIGN_OR_RETURN(txn::TxnCommandResult r, RunTxnCommand(*resolve, opts));
   if (!r.errors.empty()) return txn::KeyErrorStatus(r.errors.front());
   return Status::OK();
 }

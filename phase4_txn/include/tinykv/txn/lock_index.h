@@ -15,8 +15,10 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tinykv/txn/batch_changes.h"
@@ -32,6 +34,8 @@ class LockIndex {
   void Apply(const std::vector<LockChange>& changes);
   // The smallest start_ts of a live lock; kMaxTs (timestamp.h) when none.
   uint64_t MinStartTs() const;
+  // A key holding a lock with that smallest start_ts (nullopt: no lock).
+  std::optional<std::string> MinKey() const;
   size_t size() const;
 
  private:
@@ -40,8 +44,8 @@ class LockIndex {
   void RemoveLocked(const std::string& key);
 
   mutable std::mutex mu_;
-  std::map<std::string, uint64_t> by_key_;  // key -> its lock's start_ts
-  std::multiset<uint64_t> start_ts_;        // the values of by_key_
+  std::map<std::string, uint64_t> by_key_;                // key -> its lock's start_ts
+  std::set<std::pair<uint64_t, std::string>> by_start_;   // by_key_, inverted
 };
 
 }  // namespace tinykv::txn

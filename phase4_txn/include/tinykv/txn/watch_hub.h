@@ -73,6 +73,15 @@
 // once its stream took the last one, a page within the bound (or one whole
 // revision, if a single revision is larger), so it is never ended for it.
 //
+// Abandoned locks. A transaction whose client died leaves locks nobody may
+// resolve for a long time (readers resolve what they meet); the lowest
+// would hold every watch back for ever. So when the lock that binds resolved
+// has outlived its TTL, the hub resolves it as a reader would
+// (lock_resolution.h: check the primary, which rolls an expired transaction
+// back, then commit or roll back the lock), at most every
+// lock_resolve_interval. A live transaction (its primary heartbeated) is
+// left alone.
+//
 // Other ends: NotLeader (leadership changed; the client resumes on the new
 // leader), a compacted error (watch_error.h: history below the GC safe
 // point is gone), Close's status (server shutdown).
@@ -101,6 +110,7 @@
 
 #include "tinykv/common/result.h"
 #include "tinykv/txn/batch_changes.h"
+#include "tinykv/txn/key_error.h"
 #include "tinykv/txn/mvcc_reader.h"
 #include "tinykv/txn/watch_event.h"
 
@@ -141,6 +151,12 @@ class WatchSource {
   virtual uint64_t LowestWriteInFlight() = 0;
   // The smallest start_ts of a live lock (lock_index.h); kMaxTs when none.
   virtual uint64_t LowestLockStartTs() = 0;
+  // A key whose lock has that start_ts (nullopt: none).
+  virtual std::optional<std::string> LowestLockKey() = 0;
+  // Resolves `lock` as a reader would (lock_resolution.h): check-txn-status
+  // on its primary at current_ts, then, unless its transaction lives,
+  // resolve-lock on the key, through Raft. Blocking.
+  virtual Status ResolveLock(const LockInfo& lock, uint64_t current_ts) = 0;
   // Runs fn on a reader of the applied state.
   virtual Status Read(const std::function<Status(MvccReader&)>& fn) = 0;
 };
@@ -156,6 +172,9 @@ struct WatchHubOptions {
   std::chrono::milliseconds min_progress_interval{100};
   std::chrono::milliseconds linger{5000};  // recording goes on after the last watcher left
   std::chrono::milliseconds barrier_timeout{5000};
+  // A lock that holds resolved back and whose TTL has passed is resolved
+  // (its client may be gone), at most this often.
+  std::chrono::milliseconds lock_resolve_interval{1000};
   bool worker = true;  // false: no thread, TickForTest drives the hub (deterministic tests)
 };
 
@@ -171,6 +190,7 @@ struct WatchHubStats {
   uint64_t history_reads = 0;  // history pages read for catching-up watchers
   uint64_t slow_ended = 0;     // watchers ended for passing their queue bound
   uint64_t feed_overflows = 0;
+  uint64_t locks_resolved = 0;  // resolve attempts on expired locks that held resolved back
   bool recording = false;
 };
 
@@ -259,6 +279,9 @@ class WatchHub final : public VersionObserver {
   void Release(uint64_t r, std::vector<WatcherPtr>* notify);
   // One history page for each catching-up watcher with room.
   void CatchUp(std::vector<WatcherPtr>* notify);
+  // The lock with start_ts `lock` holds resolved back: if its TTL passed at
+  // `now` (and no attempt was made lately), resolve it as a reader would.
+  void MaybeResolveLock(uint64_t lock, uint64_t now);
   // REQUIRES: mu_ held. Idle watchers that asked for progress get one.
   void ProgressLocked(Clock::time_point now, std::vector<WatcherPtr>* notify);
   // REQUIRES: mu_ held. Places a new watcher once floor_ is known.
@@ -298,6 +321,7 @@ class WatchHub final : public VersionObserver {
   uint64_t next_id_ = 1;
   Clock::time_point last_watcher_gone_;
   Clock::time_point last_resolved_ok_;
+  Clock::time_point last_lock_resolve_;  // the worker's (MaybeResolveLock)
   WatchHubStats counters_;  // the cumulative fields
 
   std::thread worker_;
