@@ -65,6 +65,14 @@ awaitable<Result<std::shared_ptr<Transport>>> Channel::Connect(SteadyClock::time
   cs->timer.cancel();
   if (cs->timed_out) co_return Status::Unavailable("connect to " + address_ + " timed out");
   if (ec) co_return ErrorCodeToStatus(ec, "connect to " + address_);
+  if (client_->options.receive_buffer_bytes > 0) {
+    // A fixed size also turns the kernel's autotuning off for this socket.
+    boost::system::error_code ignored;  // best effort: the OS's default is not wrong
+    cs->socket.set_option(
+        asio::socket_base::receive_buffer_size(
+            static_cast<int>(std::min<size_t>(client_->options.receive_buffer_bytes, 1u << 30))),
+        ignored);
+  }
   StreamWrapper wrap = client_->options.stream_wrapper ? client_->options.stream_wrapper
                                                        : PlainTcpWrapper();
   // (Coroutine calls are split from their co_await throughout: GCC 12

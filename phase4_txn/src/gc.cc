@@ -1,6 +1,8 @@
 // GC: see txn_executor.h.
 #include "actions.h"
+#include "tinykv/common/coding.h"
 #include "tinykv/txn/mvcc_key.h"
+#include "tinykv/txn/txn_executor.h"
 
 namespace tinykv::txn::internal {
 
@@ -11,6 +13,14 @@ namespace tinykv::txn::internal {
 // survives it), and drop every rollback and lock record and every older
 // version with its data.
 Status Gc(ActionContext& ctx, const GcCmd& cmd) {
+  // The highest safe point applied is kept: a watch from at or below it
+  // cannot replay (kGcSafePointKey).
+  TINYKV_ASSIGN_OR_RETURN(uint64_t applied, ReadGcSafePoint(ctx.reader));
+  if (cmd.safe_point > applied) {
+    std::string v;
+    PutFixed64(&v, cmd.safe_point);
+    ctx.batch.Put(Slice(kGcSafePointKey), Slice(v));
+  }
   TINYKV_ASSIGN_OR_RETURN(auto keys, ctx.reader.KeysWithWrites());
   for (const std::string& k : keys) {
     const Slice key(k);

@@ -116,6 +116,67 @@ Result<std::optional<std::string>> MvccReader::ValueAt(Slice key, uint64_t ts) {
   return v;
 }
 
+Result<std::optional<std::string>> MvccReader::CommittedValue(Slice key, uint64_t ts) {
+  return ValueAt(key, ts);
+}
+
+Result<std::string> MvccReader::ValueOf(Slice key, const CommitRecord& record) {
+  if (record.write.value) return *record.write.value;
+  TINYKV_ASSIGN_OR_RETURN(auto v, GetValue(key, record.write.start_ts));
+  if (!v) return BadRecord("missing value for write", Slice(WriteKey(key, record.commit_ts)));
+  return std::move(*v);
+}
+
+Status MvccReader::ForEachWriteKey(storage::Iterator* it, Slice start, Slice end,
+                                   const std::function<Status(const std::string& key)>& visit) {
+  it->Seek(Slice(FamilyStart(kWritePrefix, start)));
+  while (it->Valid() && it->key()[0] == kWritePrefix) {
+    auto vk = DecodeVersionedKey(it->key(), kWritePrefix);
+    if (!vk) return BadRecord("write key", it->key());
+    if (!end.empty() && !(Slice(vk->user_key) < end)) break;
+    const std::string key = std::move(vk->user_key);
+    TINYKV_RETURN_IF_ERROR(visit(key));
+    // On to the next key: past this key's oldest possible record (~0).
+    const std::string last = WriteKey(Slice(key), 0);
+    it->Seek(Slice(last));
+    if (it->Valid() && it->key() == Slice(last)) it->Next();
+  }
+  return it->status();
+}
+
+Status MvccReader::ForEachVersion(
+    Slice start, Slice end, uint64_t after_ts, uint64_t upto_ts,
+    const std::function<Status(Slice key, const CommitRecord& version,
+                               const std::optional<CommitRecord>& older)>& visit) {
+  if (upto_ts <= after_ts) return Status::OK();
+  auto it = db_->NewIterator(ro_);
+  return ForEachWriteKey(it.get(), start, end, [&](const std::string& key) -> Status {
+    // This key's versions newest first, from the newest at or below upto_ts;
+    // one older version than the range is read, for the prev of its oldest.
+    it->Seek(Slice(WriteKey(Slice(key), upto_ts)));
+    // A version in range, waiting for its older one (a flag, not an
+    // optional: GCC 12 misjudges an optional's lifetime across the loop).
+    bool has_pending = false;
+    CommitRecord pending;
+    for (; it->Valid(); it->Next()) {
+      auto v = DecodeVersionedKey(it->key(), kWritePrefix);
+      if (!v || Slice(v->user_key) != Slice(key)) break;
+      auto w = DecodeWrite(it->value());
+      if (!w) return BadRecord("write", it->key());
+      if (w->kind != WriteKind::kPut && w->kind != WriteKind::kDelete) continue;
+      CommitRecord r{v->ts, std::move(*w)};
+      if (has_pending) TINYKV_RETURN_IF_ERROR(visit(Slice(key), pending, r));
+      has_pending = false;
+      if (r.commit_ts <= after_ts) break;
+      pending = std::move(r);
+      has_pending = true;
+    }
+    TINYKV_RETURN_IF_ERROR(it->status());
+    if (has_pending) TINYKV_RETURN_IF_ERROR(visit(Slice(key), pending, std::nullopt));
+    return Status::OK();
+  });
+}
+
 Result<ReadResult> MvccReader::Get(Slice key, uint64_t ts) {
   ReadResult out;
   TINYKV_ASSIGN_OR_RETURN(auto lock, GetLock(key));
@@ -223,17 +284,10 @@ Result<std::optional<LockInfo>> MvccReader::FirstLock(Slice start, Slice end) {
 Result<std::vector<std::string>> MvccReader::KeysWithWrites(Slice start, Slice end) {
   std::vector<std::string> out;
   auto it = db_->NewIterator(ro_);
-  it->Seek(Slice(FamilyStart(kWritePrefix, start)));
-  while (it->Valid() && it->key()[0] == kWritePrefix) {
-    auto vk = DecodeVersionedKey(it->key(), kWritePrefix);
-    if (!vk) return BadRecord("write key", it->key());
-    if (!end.empty() && !(Slice(vk->user_key) < end)) break;
-    out.push_back(vk->user_key);
-    const std::string last = WriteKey(Slice(vk->user_key), 0);
-    it->Seek(Slice(last));
-    if (it->Valid() && it->key() == Slice(last)) it->Next();
-  }
-  TINYKV_RETURN_IF_ERROR(it->status());
+  TINYKV_RETURN_IF_ERROR(ForEachWriteKey(it.get(), start, end, [&](const std::string& key) {
+    out.push_back(key);
+    return Status::OK();
+  }));
   return out;
 }
 

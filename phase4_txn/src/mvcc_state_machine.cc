@@ -79,6 +79,24 @@ Status MvccStateMachine::LoadMeta() {
   } else {
     return bound.status();
   }
+  return RebuildLockIndex();
+}
+
+Status MvccStateMachine::RebuildLockIndex() {
+  MvccReader reader(db_.get());
+  TINYKV_ASSIGN_OR_RETURN(std::vector<LockInfo> locks, reader.AllLocks());
+  lock_index_.Reset(locks);
+  return Status::OK();
+}
+
+Status MvccStateMachine::PublishChanges(const storage::WriteBatch& batch) {
+  VersionObserver* observer = version_observer_.load(std::memory_order_acquire);
+  const bool versions = observer != nullptr && observer->WantsVersions();
+  TINYKV_ASSIGN_OR_RETURN(BatchChanges changes, DecodeBatchChanges(batch, versions));
+  // The versions first: a watch that sees a lock gone (or a kv-write done)
+  // must find the version it committed already fed to it (watch_hub.h).
+  if (versions && !changes.versions.empty()) observer->OnVersions(std::move(changes.versions));
+  lock_index_.Apply(changes.locks);
   return Status::OK();
 }
 
@@ -154,6 +172,7 @@ Result<std::vector<replica::CommandOutcome>> MvccStateMachine::ApplyBatch(
   auto flush = [&]() -> Status {
     if (last_index == 0) return Status::OK();
     TINYKV_RETURN_IF_ERROR(Commit(last_index, last_term, &batch, write_ts_bound));
+    TINYKV_RETURN_IF_ERROR(PublishChanges(batch));
     batch.Clear();
     touched.clear();
     last_index = 0;
@@ -270,6 +289,13 @@ Result<ScanResult> MvccStateMachine::Scan(const std::string& start, const std::s
   if (!db_) return Unavailable();
   MvccReader reader(db_.get());
   return reader.Scan(Slice(start), Slice(end), ts, limit);
+}
+
+Status MvccStateMachine::Read(const std::function<Status(MvccReader&)>& fn) {
+  std::shared_lock<std::shared_mutex> l(db_mu_);
+  if (!db_) return Unavailable();
+  MvccReader reader(db_.get());
+  return fn(reader);
 }
 
 Result<uint64_t> MvccStateMachine::reserved_ts() {

@@ -26,6 +26,15 @@ Result<uint64_t> ReadTsoReserved(storage::DB* db) {
   return v;
 }
 
+Result<uint64_t> ReadGcSafePoint(MvccReader& reader) {
+  TINYKV_ASSIGN_OR_RETURN(std::optional<std::string> r, reader.GetMeta(Slice(kGcSafePointKey)));
+  if (!r) return uint64_t{0};
+  Slice in(*r);
+  uint64_t v = 0;
+  if (!GetFixed64(&in, &v) || !in.empty()) return Status::Corruption("mvcc: bad gc safe point");
+  return v;
+}
+
 Result<TxnCommandResult> ExecuteTxnCommand(storage::DB* db, const TxnCommand& cmd, uint64_t term,
                                            storage::WriteBatch* batch) {
   MvccReader reader(db);

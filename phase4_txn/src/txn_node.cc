@@ -2,9 +2,11 @@
 #include "tinykv/txn/txn_node.h"
 
 #include <algorithm>
+#include <future>
 
 #include "tinykv/common/check.h"
 #include "tinykv/txn/key_error.h"
+#include "tinykv/txn/lock_resolution.h"
 #include "tinykv/txn/timestamp.h"
 
 namespace tinykv::txn {
@@ -34,6 +36,39 @@ bool IsClientCommand(const TxnCommand& cmd) {
          std::holds_alternative<ResolveLockCmd>(cmd) || std::holds_alternative<HeartbeatCmd>(cmd);
 }
 
+// What the node's watch hub reads (watch_hub.h WatchSource).
+class TxnWatchSource final : public WatchSource {
+ public:
+  TxnWatchSource(TxnNode* node, replica::Replica* replica, MvccStateMachine* sm)
+      : node_(node), replica_(replica), sm_(sm) {}
+  uint64_t LeaderTerm() override { return replica_->leader_term(); }
+  Status Barrier(milliseconds timeout) override { return replica_->ReadBarrierSync(timeout); }
+  Result<uint64_t> Timestamp() override { return node_->GetTimestamps(1); }
+  uint64_t LowestWriteInFlight() override { return node_->lowest_write_in_flight(); }
+  uint64_t LowestLockStartTs() override { return sm_->lock_index().MinStartTs(); }
+  std::optional<std::string> LowestLockKey() override { return sm_->lock_index().MinKey(); }
+  Status ResolveLock(const LockInfo& lock, uint64_t current_ts) override {
+    TINYKV_ASSIGN_OR_RETURN(TxnCommandResult st, Run(CheckStatusOf(lock, current_ts)));
+    if (!st.errors.empty()) return KeyErrorStatus(st.errors.front());
+    const std::optional<ResolveLockCmd> resolve = ResolutionOf(lock, st);
+    if (!resolve) return Status::OK();  // its transaction lives
+    return Run(*resolve).status();
+  }
+  Status Read(const std::function<Status(MvccReader&)>& fn) override { return sm_->Read(fn); }
+
+ private:
+  Result<TxnCommandResult> Run(TxnCommand cmd) {
+    std::promise<Result<TxnCommandResult>> done;
+    node_->ProposeTxn(std::move(cmd), milliseconds(2000),
+                      [&done](Result<TxnCommandResult> r) { done.set_value(std::move(r)); });
+    return done.get_future().get();
+  }
+
+  TxnNode* const node_;
+  replica::Replica* const replica_;
+  MvccStateMachine* const sm_;
+};
+
 }  // namespace
 
 Result<std::unique_ptr<TxnNode>> TxnNode::Open(const replica::KvNodeOptions& options,
@@ -60,13 +95,19 @@ TxnNode::TxnNode(replica::ReplicaParts parts, const TxnNodeOptions& txn)
   // observer was set were proposed by an earlier run, never recorded here.
   sm_->set_kv_write_observer([this](uint64_t ts) { EndWrite(ts); });
   reaper_ = std::thread([this] { ReapWaiters(); });
+  watch_source_ = std::make_unique<TxnWatchSource>(this, &replica(), sm_);
+  watch_hub_ = std::make_unique<WatchHub>(watch_source_.get(), txn.watch);
+  sm_->set_version_observer(watch_hub_.get());
 }
 
 TxnNode::~TxnNode() {
+  // The hub's worker calls into the node and the replica: it goes first.
+  watch_hub_->Close(Status::Cancelled("txn node stopped"));
   // The replica's driver calls back into this object: stop it before the
   // members those callbacks use are destroyed (the base would stop it only
   // after them).
   Stop();
+  sm_->set_version_observer(nullptr);
   std::vector<Waiter> waiters;
   {
     std::lock_guard<std::mutex> l(mu_);
@@ -128,6 +169,11 @@ void TxnNode::EndWrite(uint64_t ts) {
 size_t TxnNode::writes_in_flight() {
   std::lock_guard<std::mutex> l(mu_);
   return in_flight_.size();
+}
+
+uint64_t TxnNode::lowest_write_in_flight() {
+  std::lock_guard<std::mutex> l(mu_);
+  return in_flight_.empty() ? kMaxTs : *in_flight_.begin();
 }
 
 void TxnNode::ReleaseWaiters() {
@@ -289,6 +335,18 @@ void TxnNode::ProposeTxn(TxnCommand cmd, milliseconds timeout,
     return;
   }
   replica().Propose(EncodeTxnCommand(cmd), timeout,
+                    [done = std::move(done)](Result<std::string> r) {
+                      if (!r.ok()) {
+                        done(r.status());
+                        return;
+                      }
+                      done(DecodeTxnCommandResult(Slice(*r)));
+                    });
+}
+
+void TxnNode::ProposeGc(uint64_t safe_point, milliseconds timeout,
+                        std::function<void(Result<TxnCommandResult>)> done) {
+  replica().Propose(EncodeTxnCommand(GcCmd{safe_point}), timeout,
                     [done = std::move(done)](Result<std::string> r) {
                       if (!r.ok()) {
                         done(r.status());

@@ -527,6 +527,8 @@ TEST(MvccFormatDoc, WorkedExampleRunsAsDocumented) {
   ASSERT_TRUE(e.Run(GcCmd{t6}).errors.empty());
   EXPECT_EQ(Families(e),
             (std::vector<std::string>{"776b65790000000000fafffffffff053ffff 528080b07d"}));
+  // The safe point it recorded (fixed64 little-endian t6).
+  EXPECT_EQ(e.Raw(kGcSafePointKey).value_or(""), std::string("\x01\x00\xa8\x0f\0\0\0\0", 8));
 }
 
 }  // namespace

@@ -179,5 +179,58 @@ TEST_F(TxnNodeTest, AFollowerHandsOutNoTimestamps) {
   }
 }
 
+// The watch hub on a real leader (watch_hub.h): a transaction takes its
+// commit_ts, a plain put with a later revision applies before the commit,
+// and the watcher still gets the commit first -- the lock, kept in the
+// state machine's lock index, holds the resolved timestamp below it.
+TEST_F(TxnNodeTest, AWatchGetsACommitBeforeALaterPutThatAppliedFirst) {
+  TxnNode* l = Leader();
+  WatchHub& hub = l->watch_hub();
+  auto w = hub.Watch(WatchSpec{}).value();
+  std::vector<WatchEvent> events;
+  auto drain = [&] {
+    while (auto out = w->Poll())
+      for (WatchEvent& e : out->events) events.push_back(std::move(e));
+  };
+  const uint64_t start = *l->GetTimestamps(1);
+  auto pw = RunTxn(PrewriteCmd{{Mutation{MutationKind::kPut, "t", "txn"}}, "t", start, 60000});
+  ASSERT_TRUE(pw.ok() && pw->errors.empty());
+  const uint64_t commit_ts = *l->GetTimestamps(1);
+  auto put = Put("p", "plain");
+  ASSERT_TRUE(put.ok()) << put.status().ToString();
+  ASSERT_GT(put->revision, commit_ts);
+  // Resolved timestamps keep being computed; none may pass the lock.
+  const uint64_t ticks = hub.stats().ticks;
+  ASSERT_TRUE(testing::WaitUntil([&] { return hub.stats().ticks >= ticks + 5; },
+                                 milliseconds(10000)));
+  drain();
+  EXPECT_TRUE(events.empty()) << "released " << events.size() << " events past a live lock";
+  EXPECT_LT(hub.stats().resolved_ts, start);
+
+  auto c = RunTxn(CommitCmd{start, commit_ts, {"t"}});
+  ASSERT_TRUE(c.ok() && c->errors.empty());
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] {
+        drain();
+        return events.size() >= 2;
+      },
+      milliseconds(10000)));
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].key, "t");
+  EXPECT_EQ(events[0].value, "txn");
+  EXPECT_EQ(events[0].revision, commit_ts);
+  EXPECT_EQ(events[1].key, "p");
+  EXPECT_EQ(events[1].revision, put->revision);
+  w->Cancel();
+}
+
+TEST_F(TxnNodeTest, AFollowerServesNoWatch) {
+  TxnNode* l = Leader();
+  for (auto& [i, n] : nodes_) {
+    if (n.get() == l) continue;
+    EXPECT_TRUE(n->watch_hub().Watch(WatchSpec{}).status().IsNotLeader());
+  }
+}
+
 }  // namespace
 }  // namespace tinykv::txn

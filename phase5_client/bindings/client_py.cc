@@ -6,6 +6,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -19,6 +20,8 @@
 #include "tinykv/client/client.h"
 #include "tinykv/client/local_cluster.h"
 #include "tinykv/client/txn.h"
+#include "tinykv/client/watch.h"
+#include "tinykv/txn/watch_error.h"
 
 namespace py = pybind11;
 
@@ -104,6 +107,8 @@ py::dict StatusDict(const client::StatusResponse& s) {
   d["leader_client_address"] = s.leader_client_address;
   d["cluster_id"] = s.cluster_id;
   d["alarm"] = s.alarm;
+  d["watchers"] = s.watchers;
+  d["watch_queued_bytes"] = s.watch_queued_bytes;
   return d;
 }
 
@@ -112,6 +117,43 @@ template <typename F>
 auto NoGil(F&& f) {
   py::gil_scoped_release nogil;
   return f();
+}
+
+// A watch's end as an exception of tinykv.errors; a compacted one
+// (watch_error.h) as CompactedError with its compact_revision. With the GIL.
+[[noreturn]] void ThrowWatchStatus(const Status& s) {
+  std::optional<txn::WatchError> e = txn::WatchErrorOf(s);
+  if (e && e->kind == txn::WatchError::Kind::kCompacted) {
+    py::object cls = py::module_::import("tinykv.errors").attr("CompactedError");
+    py::object exc = cls(std::string(s.message()));
+    exc.attr("compact_revision") = e->revision;
+    PyErr_SetObject(cls.ptr(), exc.ptr());
+    throw py::error_already_set();
+  }
+  ThrowStatus(s);
+}
+
+// A running watch (watch.h) as Python holds it: Next from one thread at a
+// time (the wrapper's iterator), cancel from any.
+struct PyWatch {
+  std::unique_ptr<client::WatchStream> stream;
+  std::mutex next_mu;
+  ~PyWatch() {
+    py::gil_scoped_release nogil;  // stopping joins the stream's thread
+    stream.reset();
+  }
+};
+
+// (kind, revision, [(type, key, value, prev_value or None, revision), ...]).
+py::tuple BatchTuple(const client::WatchBatch& b) {
+  py::list events;
+  for (const client::WatchEvent& e : b.events) {
+    events.append(py::make_tuple(e.type == client::WatchEvent::Type::kPut ? "PUT" : "DELETE",
+                                 py::bytes(e.key), py::bytes(e.value),
+                                 OptionalBytes(e.prev_value), e.revision));
+  }
+  return py::make_tuple(b.kind == client::WatchBatch::Kind::kProgress ? "PROGRESS" : "EVENTS",
+                        b.revision, events);
 }
 
 }  // namespace
@@ -166,6 +208,55 @@ void BindClient(py::module_& m) {
           "Returns the commit timestamp.")
       .def("rollback", [](PyTxn& t) {
         ThrowIfError(t.Locked([](client::Txn& txn) { return txn.Rollback(); }));
+      });
+
+  py::class_<PyWatch>(m, "Watch",
+                      "A running watch (watch.h), made by Client.watch(). next() from one "
+                      "thread at a time; cancel() from any.")
+      .def(
+          "next",
+          [](PyWatch& w, std::optional<double> timeout) -> py::object {
+            // Waits in short slices with the GIL released and looks for
+            // signals between them, so Ctrl-C interrupts a wait for ever.
+            using SteadyClock = std::chrono::steady_clock;
+            if (timeout && !(*timeout >= 0)) throw py::value_error("timeout must be >= 0 seconds");
+            const auto deadline =
+                timeout ? SteadyClock::now() + std::chrono::microseconds(
+                                                   static_cast<int64_t>(*timeout * 1e6))
+                        : SteadyClock::time_point::max();
+            for (;;) {
+              auto slice = std::chrono::milliseconds(100);
+              if (timeout) {
+                const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    deadline - SteadyClock::now());
+                slice = std::clamp(left, std::chrono::milliseconds(0), slice);
+              }
+              Result<client::WatchBatch> b = NoGil([&] {
+                std::lock_guard<std::mutex> l(w.next_mu);
+                return w.stream->Next(slice);
+              });
+              if (b.ok()) return BatchTuple(*b);
+              if (!b.status().IsTimeout()) ThrowWatchStatus(b.status());
+              if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+              if (timeout && SteadyClock::now() >= deadline) return py::none();
+            }
+          },
+          py::arg("timeout") = py::none(),
+          "The next batch (kind, revision, events), None when none came within timeout "
+          "seconds (None: wait until one comes); raises when the watch ended.")
+      .def(
+          "cancel", [](PyWatch& w) { w.stream->Cancel(); },
+          py::call_guard<py::gil_scoped_release>())
+      .def_property_readonly("next_revision",
+                             [](PyWatch& w) { return w.stream->next_revision(); })
+      .def("stats", [](PyWatch& w) {
+        const client::WatchStats st = w.stream->stats();
+        py::dict d;
+        d["streams"] = st.streams;
+        d["resumes"] = st.resumes;
+        d["last_resume_error"] = st.last_resume_error;
+        d["next_revision"] = st.next_revision;
+        return d;
       });
 
   py::class_<Client>(m, "Client",
@@ -297,6 +388,37 @@ void BindClient(py::module_& m) {
           py::keep_alive<0, 1>(),  // the transaction uses the client
           "Begins a transaction (txn.h): its start_ts comes from the oracle. The pauses are "
           "test hooks (seconds to stop after the prewrites / the primary's commit).")
+      .def(
+          "watch",
+          [](Client& c, const BytesArg& key, const std::optional<BytesArg>& range_end, bool prefix,
+             uint64_t start_revision, bool prev_kv, bool progress_notify,
+             double progress_interval, uint64_t buffer_bytes, std::optional<double> t) {
+            client::WatchOptions o;
+            o.key = key.str();
+            if (range_end) o.range_end = range_end->str();
+            o.prefix = prefix;
+            o.start_revision = start_revision;
+            o.prev_kv = prev_kv;
+            o.progress_notify = progress_notify;
+            o.progress_interval = Ms(progress_interval);
+            o.max_buffered_bytes = static_cast<size_t>(buffer_bytes);
+            if (t) o.create_timeout = Ms(*t);
+            auto out = std::make_unique<PyWatch>();
+            Status s = NoGil([&] {
+              auto r = c.Watch(o);
+              if (!r.ok()) return r.status();
+              out->stream = std::move(r).value();
+              return Status::OK();
+            });
+            if (!s.ok()) ThrowWatchStatus(s);
+            return out;
+          },
+          py::arg("key"), py::arg("range_end") = py::none(), py::arg("prefix") = false,
+          py::arg("start_revision") = 0, py::arg("prev_kv") = false,
+          py::arg("progress_notify") = false, py::arg("progress_interval") = 1.0,
+          py::arg("buffer_bytes") = uint64_t{16} << 20, py::arg("timeout") = py::none(),
+          py::keep_alive<0, 1>(),  // the watch routes through the client
+          "Starts a watch (watch.h); returns once the leader created it.")
       .def(
           "endpoint_status",
           [](Client& c, const std::string& endpoint, std::optional<double> t) {
@@ -439,6 +561,14 @@ void BindClient(py::module_& m) {
             ThrowIfError(s);
           },
           py::arg("id"), "Starts new member id that joins (no configuration yet).")
+      .def(
+          "compact",
+          [](LocalCluster& c, uint64_t safe_point, double timeout) {
+            auto s = NoGil([&] { return c.Compact(safe_point, Ms(timeout)); });
+            ThrowIfError(s);
+          },
+          py::arg("revision"), py::arg("timeout") = 5.0,
+          "GC through the leader at this safe point (TxnNode::ProposeGc).")
       .def("peer_address", &LocalCluster::PeerAddress, py::arg("id"))
       .def("partition", &LocalCluster::Partition, py::arg("groups"),
            py::call_guard<py::gil_scoped_release>())

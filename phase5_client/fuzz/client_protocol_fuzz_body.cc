@@ -9,6 +9,7 @@
 #include "tinykv/common/routing_error.h"
 #include "tinykv/net/method.h"
 #include "tinykv/net/serialization.h"
+#include "tinykv/txn/watch_error.h"
 
 namespace tinykv::client::fuzz {
 namespace {
@@ -61,6 +62,11 @@ void CheckErrorPayload(Slice payload) {
   }
   (void)s.ToString();
   CheckRouting(e->detail);
+  // A watch stream's end: the client reads the compacted or resume revision.
+  if (std::optional<txn::WatchError> w = txn::DecodeWatchError(e->detail)) {
+    TINYKV_CHECK(txn::DecodeWatchError(txn::EncodeWatchError(*w)) == w)
+        << "watch error round trip changed the value";
+  }
 }
 
 }  // namespace
@@ -84,7 +90,10 @@ void FuzzClientProtocolBytes(const uint8_t* data, size_t size) {
   TryDecode<TxnRequest>(in);
   TryDecode<TxnResponse>(in);
   TryDecode<StatusRequest>(in);
-  TryDecode<StatusResponse>(in, std::string(16, '\0'));  // cluster_id 0, alarm ""
+  // cluster_id 0, alarm "", watchers 0, watch_queued_bytes 0
+  TryDecode<StatusResponse>(in, std::string(32, '\0'));
+  TryDecode<WatchRequest>(in);
+  TryDecode<WatchResponse>(in);
   TryDecode<MemberListRequest>(in);
   TryDecode<MemberListResponse>(in);
   TryDecode<MemberAddRequest>(in, std::string(1, '\0'));  // force = false

@@ -12,6 +12,7 @@
 #include "tinykv/client/protocol.h"
 #include "tinykv/txn/key_error.h"
 #include "tinykv/txn/txn_command.h"
+#include "tinykv/txn/watch_error.h"
 #include "tinykv/common/routing_error.h"
 #include "tinykv/net/method.h"
 #include "tinykv/net/serialization.h"
@@ -107,6 +108,16 @@ int main(int argc, char** argv) {
   locked.errors.push_back(e);
   Seed("txn_response_locked", TxnResponse{txn::EncodeTxnCommandResult(locked)});
   Seed("error_locked", net::ErrorPayloadOf(txn::KeyErrorStatus(e)));
+  // Watches.
+  Seed("watch", WatchRequest{"app/", "app0", 0x0000018c2a3b4c5dull, true, 1000});
+  Seed("watch_created", WatchResponse{1, 0x0000018c2a3b4c5cull, {}});
+  Seed("watch_events",
+       WatchResponse{2, 0x0000018c2a3b4c60ull,
+                     {{1, "app/a", "1", true, "0", 0x0000018c2a3b4c5eull},
+                      {2, "app/b", "", false, "", 0x0000018c2a3b4c60ull}}});
+  Seed("watch_progress", WatchResponse{3, 0x0000018c2a3b4c70ull, {}});
+  Seed("error_compacted", net::ErrorPayloadOf(txn::CompactedError(17, 20)));
+  Seed("error_watch_resume", net::ErrorPayloadOf(txn::ResumeError("watcher fell behind", 21)));
   std::printf("wrote %s\n", dir.c_str());
   return 0;
 }

@@ -11,6 +11,7 @@
 
 #include "tinykv/net/address.h"
 #include "tinykv/net/retry.h"
+#include "tinykv/txn/lock_resolution.h"
 
 namespace tinykv::client {
 
@@ -109,19 +110,29 @@ Result<std::unique_ptr<Client>> Client::Create(ClientOptions options) {
     return Status::InvalidArgument("client: timeouts must be positive");
   }
   options.seed = SeedOf(options.seed);
+  options.tls = tls;  // the endpoints no longer say it (https:// was dropped)
+  TINYKV_ASSIGN_OR_RETURN(std::unique_ptr<net::RpcClient> rpc,
+                          NewRpcClient(options, std::max(1, options.io_threads)));
+  return std::unique_ptr<Client>(new Client(std::move(options), std::move(rpc)));
+}
+
+Result<std::unique_ptr<net::RpcClient>> Client::NewRpcClient(const ClientOptions& options,
+                                                             int io_threads,
+                                                             size_t receive_buffer_bytes) {
   net::ClientOptions rpc_options;
-  rpc_options.io_threads = std::max(1, options.io_threads);
+  rpc_options.io_threads = io_threads;
+  rpc_options.receive_buffer_bytes = receive_buffer_bytes;
   rpc_options.max_connections_per_peer = std::max<size_t>(1, options.connections_per_endpoint);
   rpc_options.connect_timeout = options.dial_timeout;
   rpc_options.retry.max_attempts = 1;  // this class retries, across endpoints
   rpc_options.seed = options.seed;
-  rpc_options.tls.enabled = tls;
+  rpc_options.tls.enabled = options.tls;
   rpc_options.tls.ca_file = options.ca_file;
   rpc_options.tls.cert_file = options.cert_file;
   rpc_options.tls.key_file = options.key_file;
   auto rpc = net::RpcClient::Create(rpc_options);
   if (!rpc.ok()) return Status::InvalidArgument("client: " + std::string(rpc.status().message()));
-  return std::unique_ptr<Client>(new Client(std::move(options), std::move(rpc).value()));
+  return std::move(rpc).value();
 }
 
 Client::Client(ClientOptions options, std::unique_ptr<net::RpcClient> rpc)
@@ -517,11 +528,11 @@ Status Client::ResolveLockUntil(const txn::LockInfo& lock, Deadline deadline) {
   // The transaction's fate is decided on its primary; a lock there past its
   // TTL is rolled back by this very check.
   opts.timeout = Left(deadline);
-  TINYKV_ASSIGN_OR_RETURN(
-      txn::TxnCommandResult st,
-      RunTxnCommand(txn::CheckTxnStatusCmd{lock.lock.primary, lock.lock.start_ts, now}, opts));
+  TINYKV_ASSIGN_OR_RETURN(txn::TxnCommandResult st,
+                          RunTxnCommand(txn::CheckStatusOf(lock, now), opts));
   if (!st.errors.empty()) return txn::KeyErrorStatus(st.errors.front());
-  if (st.txn_status == txn::TxnStatus::kLocked) {
+  const std::optional<txn::ResolveLockCmd> resolve = txn::ResolutionOf(lock, st);
+  if (!resolve) {
     // Alive: wait a little for it to finish (never past its TTL: then the
     // next check rolls it back), and let the caller try again.
     const uint64_t wait_ms = std::clamp<uint64_t>(st.ttl_left_ms, 1, 50);
@@ -529,11 +540,8 @@ Status Client::ResolveLockUntil(const txn::LockInfo& lock, Deadline deadline) {
     clock_->SleepForMicros(std::min(wait_ms, left_ms) * 1000);
     return Status::OK();
   }
-  const uint64_t commit_ts = st.txn_status == txn::TxnStatus::kCommitted ? st.commit_ts : 0;
   opts.timeout = Left(deadline);
-  TINYKV_ASSIGN_OR_RETURN(
-      txn::TxnCommandResult r,
-      RunTxnCommand(txn::ResolveLockCmd{lock.lock.start_ts, commit_ts, {lock.key}}, opts));
+  TINYKV_ASSIGN_OR_RETURN(txn::TxnCommandResult r, RunTxnCommand(*resolve, opts));
   if (!r.errors.empty()) return txn::KeyErrorStatus(r.errors.front());
   return Status::OK();
 }

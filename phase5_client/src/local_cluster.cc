@@ -2,6 +2,7 @@
 #include "tinykv/client/local_cluster.h"
 
 #include <algorithm>
+#include <future>
 #include <thread>
 
 #include "tinykv/client/service.h"
@@ -52,7 +53,9 @@ Status LocalCluster::StartLocked(uint64_t id) {
   no.sync = options_.sync;
   no.io_threads = options_.io_threads;
   no.join_existing = m.join;  // ignored once its data dir holds state
-  TINYKV_ASSIGN_OR_RETURN(m.node, txn::TxnNode::Open(no));
+  txn::TxnNodeOptions to;
+  to.watch = options_.watch;
+  TINYKV_ASSIGN_OR_RETURN(m.node, txn::TxnNode::Open(no, to));
   m.peer_address = "127.0.0.1:" + std::to_string(m.node->peer_port());
   for (auto& [pid, pm] : members_) {
     if (pid != id && pm.node) pm.node->SetPeerAddress(id, m.peer_address);
@@ -95,12 +98,27 @@ Status LocalCluster::StartLocked(uint64_t id) {
 
 void LocalCluster::StopLocked(uint64_t id) {
   Member& m = members_.at(id);
-  // Order (service.h): stop accepting and drain, stop the node (in-flight
+  // Order (service.h): end the watch streams (their clients resume on
+  // another member), stop accepting and drain, stop the node (in-flight
   // proposals answer Cancelled into the stopped io contexts), then destroy.
+  if (m.node) m.node->watch_hub().Close(Status::Unavailable("server is shutting down"));
   if (m.server) m.server->Shutdown(1s);
   if (m.node) m.node->Stop();
   m.server.reset();
   m.node.reset();
+}
+
+Status LocalCluster::Compact(uint64_t safe_point, std::chrono::milliseconds timeout) {
+  std::lock_guard<std::mutex> l(mu_);
+  for (auto& [id, m] : members_) {
+    if (!m.node || m.node->GetStatus().role != "leader") continue;
+    std::promise<Status> p;
+    m.node->ProposeGc(safe_point, timeout, [&p](Result<txn::TxnCommandResult> r) {
+      p.set_value(r.status());
+    });
+    return p.get_future().get();
+  }
+  return Status::Unavailable("local cluster: no leader to compact");
 }
 
 Status LocalCluster::StopNode(uint64_t id) {

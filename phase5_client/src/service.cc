@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "await_node.h"
+#include "watch_stream.h"
 #include "tinykv/client/protocol.h"
 #include "tinykv/common/env.h"
 #include "tinykv/common/result.h"
@@ -282,6 +283,13 @@ class KvService {
     co_return TxnResponse{txn::EncodeTxnCommandResult(out.result)};
   }
 
+  // One watch stream (protocol.h Watch; watch_stream.h), from the node's hub.
+  awaitable<Status> Watch(WatchRequest req, net::ServerWriter<WatchResponse>& w) {
+    auto serve = internal::ServeWatch(txn_->watch_hub(), std::move(req), w);
+    Status s = co_await std::move(serve);
+    co_return Translate(std::move(s));
+  }
+
   StatusResponse NodeStatus() {
     replica::KvNodeStatus st = node_.GetStatus();
     StatusResponse resp;
@@ -290,6 +298,11 @@ class KvService {
     resp.leader_client_address = ClientAddressOf(st.id, st.leader);
     resp.cluster_id = node_.identity().cluster_id;
     resp.alarm = st.alarm;
+    if (txn_ != nullptr) {
+      const txn::WatchHubStats w = txn_->watch_hub().stats();
+      resp.watchers = w.watchers;
+      resp.watch_queued_bytes = w.queued_bytes;
+    }
     return resp;
   }
 
@@ -584,6 +597,9 @@ void RegisterKvService(net::RpcServer& server, txn::TxnNode& node, const Service
                               [svc](TsoRequest r) { return svc->Tso(std::move(r)); });
   RegisterObserved<TxnMethod>(server, options,
                               [svc](TxnRequest r) { return svc->Txn(std::move(r)); });
+  server.Register<WatchMethod>([svc](WatchRequest r, net::ServerWriter<WatchResponse>& w) {
+    return svc->Watch(std::move(r), w);
+  });
 }
 
 }  // namespace tinykv::client

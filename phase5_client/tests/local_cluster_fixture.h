@@ -22,11 +22,14 @@ class LocalClusterTest : public ::testing::Test {
     o.n = 3;
     o.data_dir = dir_.path();
     o.sync = false;  // speed on a shared CI machine; durability is phase 3's test
+    Customize(&o);
     auto c = LocalCluster::Start(o);
     ASSERT_OK(c.status());
     cluster_ = std::move(c).value();
     ASSERT_OK(cluster_->WaitForLeader(10s).status());
   }
+  // A test fixture's changes to the cluster's options.
+  virtual void Customize(LocalClusterOptions*) {}
   std::unique_ptr<Client> NewClient(std::chrono::milliseconds timeout = std::chrono::seconds(10),
                                     std::chrono::milliseconds attempt = std::chrono::seconds(1)) {
     ClientOptions o;

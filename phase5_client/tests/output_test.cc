@@ -4,8 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <latch>
+#include <mutex>
 #include <sstream>
+#include <streambuf>
 #include <string>
 #include <thread>
 #include <vector>
@@ -716,6 +719,105 @@ TEST_F(CliOnMvcc, ConcurrentTxnsAreSerializableNotJustSnapshotIsolated) {
     EXPECT_NE(x_set, y_set) << "round " << round << ": exactly one of the two may commit";
   }
   EXPECT_EQ(both, 0);
+}
+
+// ---- watch ----
+
+TEST(CliOutput, WatchEventsRenderAsEtcdctlPrintsThem) {
+  client::WatchBatch b;
+  b.revision = 9;
+  b.events = {{client::WatchEvent::Type::kPut, "k", "v2", std::string("v1"), 7},
+              {client::WatchEvent::Type::kDelete, "d", "", std::nullopt, 9}};
+  EXPECT_EQ(RenderWatchBatch(b, OutputFormat::kSimple, BytesEncoding::kAuto),
+            "PUT\nk\nv1\nk\nv2\nDELETE\nd\n\n");
+  EXPECT_EQ(
+      RenderWatchBatch(b, OutputFormat::kJson, BytesEncoding::kAuto),
+      "{\"type\":\"PUT\",\"key\":\"k\",\"value\":\"v2\",\"prev_value\":\"v1\",\"revision\":7}\n"
+      "{\"type\":\"DELETE\",\"key\":\"d\",\"revision\":9}\n");
+  b.events = {{client::WatchEvent::Type::kPut, std::string("\xff", 1), "v", std::nullopt, 3}};
+  EXPECT_EQ(RenderWatchBatch(b, OutputFormat::kJson, BytesEncoding::kAuto),
+            "{\"type\":\"PUT\",\"key_base64\":\"/w==\",\"value\":\"v\",\"revision\":3}\n");
+  client::WatchBatch progress;
+  progress.kind = client::WatchBatch::Kind::kProgress;
+  progress.revision = 12;
+  EXPECT_EQ(RenderWatchBatch(progress, OutputFormat::kSimple, BytesEncoding::kAuto),
+            "PROGRESS 12\n");
+  EXPECT_EQ(RenderWatchBatch(progress, OutputFormat::kJson, BytesEncoding::kAuto),
+            "{\"type\":\"PROGRESS\",\"revision\":12}\n");
+}
+
+// What a command writes, readable from another thread while it runs.
+class LockedOut : public std::streambuf {
+ public:
+  std::string str() {
+    std::lock_guard<std::mutex> l(mu_);
+    return s_;
+  }
+
+ protected:
+  int_type overflow(int_type c) override {
+    if (c != traits_type::eof()) {
+      std::lock_guard<std::mutex> l(mu_);
+      s_.push_back(static_cast<char>(c));
+    }
+    return c;
+  }
+  std::streamsize xsputn(const char* p, std::streamsize n) override {
+    std::lock_guard<std::mutex> l(mu_);
+    s_.append(p, static_cast<size_t>(n));
+    return n;
+  }
+
+ private:
+  std::mutex mu_;
+  std::string s_;
+};
+
+TEST_F(CliOnMvcc, WatchPrintsHistoryThenLiveEventsAndStopsWhenInterrupted) {
+  const uint64_t first = RevisionOf(Tinykv({"-w", "json", "put", "cfg/a", "1"}).out);
+  ASSERT_GT(first, 0u);
+  ASSERT_EQ(Tinykv({"put", "cfg/a", "2"}).code, 0);
+  LockedOut buf;
+  std::ostream out(&buf);
+  std::ostringstream err;
+  std::atomic<bool> stop{false};
+  CliInterrupt interrupt;
+  interrupt.interrupted = &stop;
+  std::atomic<bool> armed{false};
+  interrupt.arm = [&] { armed = true; };
+  int code = -1;
+  std::thread watcher([&] {
+    std::string endpoints;
+    for (const auto& a : cluster_->endpoints()) endpoints += (endpoints.empty() ? "" : ",") + a;
+    std::istringstream in;
+    code = RunCli({"--endpoints", endpoints, "watch", "cfg/", "--prefix", "--rev",
+                   std::to_string(first), "--prev-kv"},
+                  "", in, out, err, false, &interrupt);
+  });
+  ASSERT_TRUE(tinykv::testing::WaitUntil([&] { return armed.load(); }, 20s)) << err.str();
+  ASSERT_EQ(Tinykv({"put", "other", "x"}).code, 0);
+  ASSERT_EQ(Tinykv({"del", "cfg/a"}).code, 0);
+  const std::string want = "PUT\ncfg/a\n1\nPUT\ncfg/a\n1\ncfg/a\n2\nDELETE\ncfg/a\n2\ncfg/a\n\n";
+  EXPECT_TRUE(tinykv::testing::WaitUntil([&] { return buf.str() == want; }, 20s)) << buf.str();
+  stop = true;
+  watcher.join();
+  EXPECT_EQ(code, 0) << err.str();
+  EXPECT_EQ(buf.str(), want);
+}
+
+TEST_F(CliOnMvcc, WatchErrorsExitWithTheirCodeAndAMessage) {
+  const uint64_t first = RevisionOf(Tinykv({"-w", "json", "put", "c", "1"}).out);
+  const uint64_t second = RevisionOf(Tinykv({"-w", "json", "put", "c", "2"}).out);
+  ASSERT_OK(cluster_->Compact(second, 5s));
+  CliRun r = Tinykv({"watch", "c", "--rev", std::to_string(first)});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_NE(r.err.find("has been compacted"), std::string::npos) << r.err;
+  EXPECT_EQ(Tinykv({"watch"}).code, kExitUsage);
+  EXPECT_EQ(Tinykv({"watch", ""}).code, kExitUsage) << "an empty key needs --prefix";
+  EXPECT_EQ(Tinykv({"watch", "b", "a"}).code, kExitUsage) << "range end below the key";
+  r = Tinykv({"-w", "table", "watch", "c"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_NE(r.err.find("not a table"), std::string::npos) << r.err;
 }
 
 }  // namespace

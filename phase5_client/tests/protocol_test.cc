@@ -95,7 +95,8 @@ TEST(ClientProtocol, ResponsesRoundTrip) {
   EXPECT_EQ(s2.next_key, std::string("b\0", 2));
 
   StatusResponse st{1, 2, 3, "follower", 10, 9, 1, 11, "127.0.0.1:2379", "127.0.0.1:22379"};
-  StatusResponse st2 = RoundTrip(st, {8, 16});  // without alarm (""), without cluster_id too
+  // Without the watch counts (one, or both), then alarm (""), then cluster_id too.
+  StatusResponse st2 = RoundTrip(st, {8, 16, 24, 32});
   EXPECT_EQ(st2.role, "follower");
   EXPECT_EQ(st2.applied_index, 9u);
   EXPECT_EQ(st2.leader_client_address, "127.0.0.1:22379");
@@ -167,21 +168,22 @@ TEST(ClientProtocol, StatusClusterIdIsATrailingField) {
   auto back = net::DecodeMessage<StatusResponse>(bytes);
   ASSERT_OK(back.status());
   EXPECT_EQ(back->cluster_id, 0x1234u);
-  // Without the alarm (an empty string: 8 bytes) and cluster_id (8 bytes).
-  auto old = net::DecodeMessage<StatusResponse>(Slice(bytes.data(), bytes.size() - 16));
+  // Without the watch counts (16 bytes), the alarm (an empty string: 8
+  // bytes) and cluster_id (8 bytes).
+  auto old = net::DecodeMessage<StatusResponse>(Slice(bytes.data(), bytes.size() - 32));
   ASSERT_OK(old.status());
   EXPECT_EQ(old->cluster_id, 0u);
   EXPECT_EQ(old->client_address, "127.0.0.1:2379");
-  EXPECT_FALSE(net::DecodeMessage<StatusResponse>(Slice(bytes.data(), bytes.size() - 12)).ok());
+  EXPECT_FALSE(net::DecodeMessage<StatusResponse>(Slice(bytes.data(), bytes.size() - 28)).ok());
 }
 
-// StatusResponse's last field, alarm, is optional on the wire: an answer
-// that ends after cluster_id (an older server's) decodes with no alarm; one
-// that ends before cluster_id too (older still) with neither; a cut anywhere
-// else is refused.
-TEST(ClientProtocol, StatusAlarmIsTheLastAndOptionalField) {
+// StatusResponse's later fields are each optional on the wire, from the
+// end: an answer that ends after the alarm (a server without watches)
+// decodes with no watch counts, one that ends after cluster_id (older
+// still) with no alarm either; a cut anywhere else is refused.
+TEST(ClientProtocol, StatusAlarmAndWatchCountsAreOptionalTrailingFields) {
   StatusResponse st{1, 2, 3, "follower", 10, 9, 1, 11, "127.0.0.1:2379", "127.0.0.1:22379", 7,
-                    "state hash mismatch at index 40"};
+                    "state hash mismatch at index 40", 4, 5000};
   const std::string bytes = net::EncodeMessage(st);
   auto back = net::DecodeMessage<StatusResponse>(bytes);
   ASSERT_OK(back.status());
@@ -190,16 +192,55 @@ TEST(ClientProtocol, StatusAlarmIsTheLastAndOptionalField) {
   EXPECT_EQ(back->leader_client_address, "127.0.0.1:22379");
   EXPECT_EQ(back->cluster_id, 7u);
   EXPECT_EQ(back->alarm, "state hash mismatch at index 40");
-  const size_t without = bytes.size() - 8 - st.alarm.size();  // u64 length + text
+  EXPECT_EQ(back->watchers, 4u);
+  EXPECT_EQ(back->watch_queued_bytes, 5000u);
+  const size_t no_watch = bytes.size() - 16;
+  auto before_watches = net::DecodeMessage<StatusResponse>(Slice(bytes.data(), no_watch));
+  ASSERT_OK(before_watches.status());
+  EXPECT_EQ(before_watches->alarm, st.alarm);
+  EXPECT_EQ(before_watches->watchers, 0u);
+  const size_t without = no_watch - 8 - st.alarm.size();  // u64 length + text
   auto old = net::DecodeMessage<StatusResponse>(Slice(bytes.data(), without));
   ASSERT_OK(old.status());
   EXPECT_EQ(old->alarm, "");
   EXPECT_EQ(old->cluster_id, 7u);
   for (size_t cut = 0; cut < bytes.size(); ++cut) {
-    if (cut == without || cut == without - 8) continue;
+    if (cut == no_watch || cut == no_watch + 8 || cut == without || cut == without - 8) continue;
     EXPECT_FALSE(net::DecodeMessage<StatusResponse>(Slice(bytes.data(), cut)).ok()) << cut;
   }
   EXPECT_FALSE(net::DecodeMessage<StatusResponse>(bytes + '\x00').ok());
+}
+
+TEST(ClientProtocol, WatchMessagesRoundTrip) {
+  WatchRequest req{"app/", "app0", 77, true, 1000};
+  WatchRequest r2 = RoundTrip(req);
+  EXPECT_EQ(r2.start, "app/");
+  EXPECT_EQ(r2.end, "app0");
+  EXPECT_EQ(r2.start_revision, 77u);
+  EXPECT_TRUE(r2.prev_kv);
+  EXPECT_EQ(r2.progress_interval_ms, 1000u);
+  WatchResponse resp{2, 90, {{1, "k", "v", true, std::string("o\0", 2), 80}, {2, "d", "", false, "", 90}}};
+  WatchResponse p2 = RoundTrip(resp);
+  EXPECT_EQ(p2.kind, 2u);
+  EXPECT_EQ(p2.revision, 90u);
+  ASSERT_EQ(p2.events.size(), 2u);
+  EXPECT_EQ(p2.events[0].prev_value, std::string("o\0", 2));
+  EXPECT_TRUE(p2.events[0].has_prev);
+  EXPECT_EQ(p2.events[1].type, 2u);
+  EXPECT_EQ(p2.events[1].revision, 90u);
+}
+
+// doc/protocol.md's watch example, byte for byte.
+TEST(ClientProtocol, WatchRequestBytesMatchTheDocumentedExample) {
+  WatchRequest req{"app/", "app0", 0, false, 1000};
+  const std::string want(
+      "\x04\x00\x00\x00\x00\x00\x00\x00" "app/"
+      "\x04\x00\x00\x00\x00\x00\x00\x00" "app0"
+      "\x00\x00\x00\x00\x00\x00\x00\x00"
+      "\x00"
+      "\xe8\x03\x00\x00",
+      37);
+  EXPECT_EQ(net::EncodeMessage(req), want);
 }
 
 TEST(ClientProtocol, ScanResponseWithHostileCountDoesNotAllocate) {

@@ -118,7 +118,10 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerConfig& config) {
   node_options.hash_check_interval_ms = config.corrupt_check_interval_ms;
   node_options.hash_check_at_start = config.initial_corrupt_check;
 
-  auto node = txn::TxnNode::Open(node_options);
+  txn::TxnNodeOptions txn_options;
+  txn_options.watch.watcher_max_events = config.watch_buffer_events;
+  txn_options.watch.watcher_max_bytes = config.watch_buffer_bytes;
+  auto node = txn::TxnNode::Open(node_options, txn_options);
   if (!node.ok()) return node.status();
   impl->node = std::move(node).value();
   const net::HostPort peer_hp = net::ParseHostPort(AddressOf(config.listen_peer)).value();
@@ -244,7 +247,9 @@ void Server::Shutdown() {
                  {{"node", id}, {"role", st.role}});
   }
 
-  // 2. Stop accepting and drain the calls in flight.
+  // 2. End the watch streams (they never end by themselves; their clients
+  // resume on the new leader), stop accepting and drain the calls in flight.
+  impl_->node->watch_hub().Close(Status::Unavailable("server is shutting down"));
   impl_->rpc->Shutdown(std::chrono::milliseconds(impl_->config.shutdown_drain_ms));
   logging::Log(log, info, "shutdown step=drain done", {{"node", id}, {"took_ms", elapsed().count()}});
 

@@ -350,6 +350,9 @@ Status ValidateServerConfig(const ServerConfig& c) {
   }
   if (c.request_timeout_ms < 1) return Status::InvalidArgument("--request-timeout-ms must be > 0");
   if (c.shutdown_drain_ms < 0) return Status::InvalidArgument("--shutdown-drain-ms must be >= 0");
+  if (c.watch_buffer_events == 0 || c.watch_buffer_bytes == 0) {
+    return Status::InvalidArgument("--watch-buffer-events and --watch-buffer-bytes must be positive");
+  }
   if (c.corrupt_check_interval_ms < 0) {
     return Status::InvalidArgument("--corrupt-check-interval-ms must be >= 0 (0: no periodic check)");
   }

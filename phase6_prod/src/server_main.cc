@@ -167,6 +167,13 @@ int main(int argc, char** argv) {
   app.add_option("--shutdown-drain-ms", c.shutdown_drain_ms,
                  "On SIGTERM, how long in-flight requests may take to finish")
       ->capture_default_str();
+  app.add_option("--watch-buffer-events", c.watch_buffer_events,
+                 "Events one watcher may have queued on the leader before it is dropped "
+                 "(its client resumes from history)")
+      ->capture_default_str();
+  app.add_option("--watch-buffer-bytes", c.watch_buffer_bytes,
+                 "Bytes of events one watcher may have queued on the leader before it is dropped")
+      ->capture_default_str();
   app.add_option("--corrupt-check-interval-ms", c.corrupt_check_interval_ms,
                  "How often the leader compares the members' state hashes (CORRUPT alarm on "
                  "a mismatch); 0 = never")

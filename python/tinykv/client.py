@@ -47,7 +47,13 @@ write: the outcome is unknown), ``UnavailableError`` (also when no endpoint can 
 reached at all: a client that never connected gives up once every endpoint refused
 or did not answer within ``dial_timeout``), ``InvalidArgumentError``, ...
 
-Not here yet (later phases): ``watch()``.
+Watches (``watch()``, the ``Watch`` and ``WatchEvent`` classes): the puts and deletes of
+a key, a prefix or a range from a revision on, in revision order, each once; the
+client follows the leader and resumes a stream that ended (a leader change, a server
+that dropped a slow watcher) from where it got to, with no gap and no duplicate::
+
+    for ev in cl.watch(prefix=b"app/", start_revision=rev, timeout=5.0):
+        print(ev.type, ev.key, ev.value, ev.revision)   # "PUT"/"DELETE"; stops after 5 s idle
 
 ``EmbeddedCluster(n, data_dir)`` runs n real Raft members inside this process, each
 serving the client protocol on 127.0.0.1 (port 0), as etcd's ``embed`` package does:
@@ -59,14 +65,16 @@ real ``KvNode`` objects driven directly, without client endpoints.)
 
 from __future__ import annotations
 
+import collections
 import os
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 from tinykv._core import client as _c
 from tinykv.common import BytesLike
-from tinykv.errors import Error, UnavailableError
+from tinykv.errors import CancelledError, Error, UnavailableError
 
-__all__ = ["Client", "EmbeddedCluster", "MAX_REQUEST_BYTES", "Txn", "prefix_end"]
+__all__ = ["Client", "EmbeddedCluster", "MAX_REQUEST_BYTES", "Txn", "Watch", "WatchEvent",
+           "prefix_end"]
 
 MAX_REQUEST_BYTES: int = _c.MAX_REQUEST_BYTES
 """The most key and value bytes one request may carry (Put: key + value; Cas: key +
@@ -210,6 +218,41 @@ class Client:
         hooks: seconds to stop after the prewrites and after the primary's commit (a
         test kills the process there)."""
         return Txn(self._c.txn(lock_ttl, timeout, _pause_after_prewrite, _pause_after_primary))
+
+    # -- watches
+    def watch(self, key: BytesLike | None = None, range_end: BytesLike | None = None, *,
+              prefix: BytesLike | None = None, start_revision: int = 0,
+              prev_kv: bool = False, progress_notify: bool = False,
+              progress_interval: float = 1.0, timeout: float | None = None,
+              buffer_bytes: int = 16 << 20) -> "Watch":
+        """Watches a key, a prefix or a range; returns a ``Watch`` (an iterator of
+        ``WatchEvent``) once the leader created the stream, so every write made after
+        this call returns is seen.
+
+        What: ``key`` alone; ``key`` and ``range_end``, the range ``[key, range_end)``
+        (``range_end=b"\\0"``: every key from ``key`` on, as etcd); or ``prefix``, every
+        key that starts with it (``prefix=b""``: every key). ``start_revision``: the
+        first revision wanted (0: after now; a past one replays the history from there,
+        then goes on live; below the compaction point: ``CompactedError``).
+        ``prev_kv``: each event carries the value before it. ``progress_notify``: when
+        nothing happened for ``progress_interval`` seconds, a ``"PROGRESS"`` event (no
+        key) tells the revision the watch has reached. ``timeout``: iteration stops after
+        that many seconds without an event (None: it waits for ever; Ctrl-C interrupts
+        it); creating the watch may take the client's timeout. ``buffer_bytes``: events
+        received and not yet iterated are held up to about this much, then the server
+        is made to wait (and drops a watcher that falls too far behind; the watch then
+        resumes from history by itself)."""
+        if prefix is not None:
+            if key is not None or range_end is not None:
+                raise TypeError("watch: give key (and range_end) or prefix, not both")
+            core = self._c.watch(prefix, None, True, start_revision, prev_kv,
+                                 progress_notify, progress_interval, buffer_bytes)
+        else:
+            if key is None:
+                raise TypeError("watch: give a key or a prefix")
+            core = self._c.watch(key, range_end, False, start_revision, prev_kv,
+                                 progress_notify, progress_interval, buffer_bytes)
+        return Watch(core, timeout)
 
     # -- cluster
     def status(self, endpoint: str | None = None, *,
@@ -399,6 +442,115 @@ class Txn:
         self._t.rollback()
 
 
+class WatchEvent:
+    """One event of a watch. ``type`` is ``"PUT"`` (``value`` is the new value),
+    ``"DELETE"`` (``value`` is ``b""``) or, with ``progress_notify``, ``"PROGRESS"`` (no
+    key: nothing happened up to ``revision``). ``revision`` is the write's revision (the
+    number ``put`` returned; all keys of one transaction share one), or the revision a
+    progress event reports. ``prev_value``: with ``prev_kv``, the value the key had
+    before this revision (None: it had none)."""
+
+    __slots__ = ("type", "key", "value", "prev_value", "revision")
+
+    def __init__(self, type: str, key: bytes | None, value: bytes | None,  # noqa: A002
+                 prev_value: bytes | None, revision: int):
+        self.type = type
+        self.key = key
+        self.value = value
+        self.prev_value = prev_value
+        self.revision = revision
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, WatchEvent):
+            return NotImplemented
+        return all(getattr(self, a) == getattr(other, a) for a in self.__slots__)
+
+    def __repr__(self) -> str:
+        if self.type == "PROGRESS":
+            return f"WatchEvent(PROGRESS, revision={self.revision})"
+        prev = f", prev_value={self.prev_value!r}" if self.prev_value is not None else ""
+        return (f"WatchEvent({self.type}, key={self.key!r}, value={self.value!r}{prev}, "
+                f"revision={self.revision})")
+
+
+class Watch:
+    """A running watch (``Client.watch()`` makes one): an iterator of ``WatchEvent`` in
+    revision order.
+
+        with cl.watch(prefix=b"app/", timeout=10.0) as w:
+            for ev in w:                  # stops after 10 s without an event
+                ...
+        w = cl.watch(b"k"); ev = w.next(timeout=1.0)   # None: nothing within 1 s
+
+    The stream is resumed by itself when it ends for a reason that is not the watch's (a
+    leader change, a server shutting down, a server that dropped it for falling
+    behind): from the revision after the last one delivered, so no event is lost or
+    repeated; ``stats()["resumes"]`` counts those. The watch ends for good on
+    ``close()`` (iteration then stops) or with an exception: ``CompactedError`` (the
+    history it needs is gone), ``tinykv.IOError`` (a refused TLS handshake), ...
+    Iteration releases the GIL while it waits and can be interrupted with Ctrl-C;
+    ``close()`` may be called from any thread (a thread iterating stops).
+    """
+
+    def __init__(self, core: Any, timeout: float | None = None):
+        self._w = core
+        self._timeout = timeout
+        self._pending: collections.deque[WatchEvent] = collections.deque()
+        self._closed = False
+
+    def __enter__(self) -> "Watch":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __iter__(self) -> Iterator[WatchEvent]:
+        return self
+
+    def __next__(self) -> WatchEvent:
+        ev = self.next(self._timeout)
+        if ev is None:
+            raise StopIteration
+        return ev
+
+    def next(self, timeout: float | None = None) -> WatchEvent | None:
+        """The next event; None when none came within ``timeout`` seconds (None: waits
+        until one comes) or the watch was closed."""
+        if self._pending:
+            return self._pending.popleft()
+        if self._closed:
+            return None
+        try:
+            batch = self._w.next(timeout)
+        except CancelledError:
+            if self._closed:
+                return None
+            raise
+        if batch is None:
+            return None
+        kind, revision, events = batch
+        if kind == "PROGRESS":
+            return WatchEvent("PROGRESS", None, None, None, revision)
+        self._pending.extend(WatchEvent(*e) for e in events)
+        return self._pending.popleft()
+
+    def close(self) -> None:
+        """Stops the watch (the server forgets it). Idempotent; any thread."""
+        self._closed = True
+        self._w.cancel()
+
+    @property
+    def revision(self) -> int:
+        """The revision the watch has reached: every matching event at or below it was
+        delivered (or is about to be: the events of the batch being iterated)."""
+        return max(0, self._w.next_revision - 1)
+
+    def stats(self) -> dict[str, Any]:
+        """``{streams, resumes, last_resume_error, next_revision}``: streams opened,
+        how many ended and were resumed, why the last one ended, where a resume starts."""
+        return self._w.stats()
+
+
 class EmbeddedCluster:
     """n real Raft members in this process (a ``KvNode`` and the client service each),
     serving the client protocol on 127.0.0.1 with OS-assigned ports, data under
@@ -500,6 +652,12 @@ class EmbeddedCluster:
     def heal(self) -> None:
         """Removes the partition."""
         self._c.heal()
+
+    def compact(self, revision: int, *, timeout: float = 5.0) -> None:
+        """Compacts the history (GC through the leader) at ``revision``: versions a read
+        at or above it does not see may go, and a watch from ``revision`` or below then
+        raises ``CompactedError``. A test hook: clients have no compaction command yet."""
+        self._c.compact(revision, timeout)
 
     def stop(self) -> None:
         """Stops every member. Idempotent."""

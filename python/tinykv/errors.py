@@ -12,7 +12,7 @@ __all__ = [
     "Error", "NotFoundError", "CorruptionError", "NotSupportedError", "InvalidArgumentError",
     "IOError", "NotLeaderError", "TimeoutError", "AbortedError", "UnavailableError",
     "CancelledError", "BusyError", "AlreadyExistsError", "TxnConflictError",
-    "ResourceExhaustedError",
+    "ResourceExhaustedError", "CompactedError",
 ]
 
 
@@ -42,6 +42,14 @@ class InvalidArgumentError(Error, ValueError):
 
 class IOError(Error, builtins.OSError):  # noqa: A001 - the name RocksDB users expect
     """The operating system refused a read, write or fsync."""
+
+
+class CompactedError(InvalidArgumentError):
+    """A watch asked for history that compaction (GC) removed. ``compact_revision`` is
+    the revision up to which it may be gone: a watch can start at
+    ``compact_revision + 1`` at the earliest (etcd's ``ErrCompacted``)."""
+
+    compact_revision: int = 0
 
 
 class NotLeaderError(Error):

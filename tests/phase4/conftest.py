@@ -1,13 +1,12 @@
 """Fixtures of the transaction tests: one real 3-node cluster of tinykv-server processes
 per test module (tinykv.testing.Cluster: loopback, free ports, killed at the end), a
-client over every endpoint, and a key prefix of each test's own, so that the tests of a
-module share the cluster without seeing each other's keys.
+client over every endpoint; each test's own key prefix, so that the tests of a module
+share the cluster without seeing each other's keys, is tests/conftest.py's `ns`.
 
 The shared client workloads (the bank) live with the system tests' in
 tests/system/workload.py; that folder is put on the import path here.
 """
 
-import re
 import sys
 from pathlib import Path
 
@@ -29,9 +28,3 @@ def cluster(tmp_path_factory):
 def cl(cluster):
     """A client of the module's cluster (10 s deadline per call: a loaded 2-core machine)."""
     return cluster.client(timeout=10.0)
-
-
-@pytest.fixture
-def ns(request) -> bytes:
-    """This test's key prefix, e.g. b"test_p4_lost_update/"."""
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", request.node.name).encode() + b"/"

@@ -65,6 +65,10 @@ struct Flags {
   std::optional<std::string> value;
   // scan
   std::string start, end;
+  // watch
+  std::string range_end;
+  bool prev_kv = false;
+  bool progress_notify = false;
   // member add / promote / remove
   std::string member_arg;  // add: ID or PEER_ADDR; promote/remove: ID or an address
   std::optional<std::string> peer_addr;
@@ -139,7 +143,8 @@ Result<uint64_t> ResolveMember(client::Client& cl, const std::string& name,
 }  // namespace
 
 int RunCli(const std::vector<std::string>& args, const std::string& env_endpoints, std::istream& in,
-           std::ostream& out, std::ostream& err, bool in_is_terminal) {
+           std::ostream& out, std::ostream& err, bool in_is_terminal,
+           const CliInterrupt* interrupt) {
   Flags f;
   f.endpoints = env_endpoints.empty() ? "127.0.0.1:2379" : env_endpoints;
   CLI::App app{
@@ -201,6 +206,18 @@ int RunCli(const std::vector<std::string>& args, const std::string& env_endpoint
   scan->add_option("--consistency", f.consistency, "l or s (see get)")
       ->check(CLI::IsMember({"l", "s"}));
   scan->add_option("--rev", f.rev, "read at this revision (see get)");
+
+  auto* watch = app.add_subcommand(
+      "watch",
+      "print the puts and deletes of KEY, of [KEY, RANGE_END), or of every key with the prefix "
+      "KEY, as they happen (from --rev on: the history first); Ctrl-C stops it");
+  watch->add_option("key", f.key, "the key (or range start, or prefix)")->required();
+  watch->add_option("range_end", f.range_end, "watch [KEY, RANGE_END) (\\0: every key from KEY)");
+  watch->add_flag("--prefix", f.prefix, "watch every key starting with KEY (\"\" --prefix: all)");
+  watch->add_option("--rev", f.rev, "the first revision to print (0 = from now)");
+  watch->add_flag("--prev-kv", f.prev_kv, "print each event's previous key and value too");
+  watch->add_flag("--progress-notify", f.progress_notify,
+                  "print the revision reached when idle (every second at most)");
 
   auto* txn = app.add_subcommand(
       "txn",
@@ -409,6 +426,34 @@ int RunCli(const std::vector<std::string>& args, const std::string& env_endpoint
     if (!r.ok()) return fail(r.status());
     out << RenderKvs(r->kvs, format, bytes, f.keys_only, known(r->revision));
     return kExitOk;
+  }
+  if (watch->parsed()) {
+    if (format == OutputFormat::kTable) {
+      err << "Error: watch prints simple or json output, not a table\n";
+      return kExitUsage;
+    }
+    client::WatchOptions o;
+    o.key = f.key;
+    // A NUL cannot travel in argv: "\0" spelled out means etcd's "\0" end.
+    o.range_end = f.range_end == "\\0" ? std::string(1, '\0') : f.range_end;
+    o.prefix = f.prefix;
+    o.start_revision = f.rev;
+    o.prev_kv = f.prev_kv;
+    o.progress_notify = f.progress_notify;
+    o.create_timeout = *command;
+    auto w = cl->Watch(o);
+    if (!w.ok()) return fail(w.status());
+    if (interrupt != nullptr && interrupt->arm) interrupt->arm();
+    for (;;) {
+      if (interrupt != nullptr && interrupt->interrupted != nullptr &&
+          interrupt->interrupted->load()) {
+        return kExitOk;
+      }
+      Result<client::WatchBatch> b = (*w)->Next(std::chrono::milliseconds(200));
+      if (b.status().IsTimeout()) continue;
+      if (!b.ok()) return fail(b.status());
+      out << RenderWatchBatch(*b, format, bytes) << std::flush;
+    }
   }
   if (txn->parsed()) {
     Result<TxnRequest> request = ParseTxn(in, f.interactive || in_is_terminal ? &out : nullptr);

@@ -12,21 +12,35 @@
 //   tinykv endpoint status | endpoint health | --version
 //   tinykv snapshot save FILE | snapshot status FILE
 //   tinykv snapshot restore FILE --data-dir DIR --id N --initial-cluster ID=ADDR,...
+//   tinykv watch KEY [RANGE_END] [--prefix] [--rev N] [--prev-kv] [--progress-notify]
 //
 // Returns the process exit code (output.h: ExitCode). Errors are one line on
 // `err`, "Error: <reason>".
 #pragma once
 
+#include <atomic>
+#include <functional>
 #include <iosfwd>
 #include <string>
 #include <vector>
 
 namespace tinykv::cli {
 
+// How a command that runs until it is stopped (`watch`) learns it should
+// stop: `arm` is called once it runs (main installs its SIGINT/SIGTERM
+// handler then, so Ctrl-C still kills every other command at once), and it
+// stops, exit code 0, once `*interrupted` is true (checked every 200 ms).
+struct CliInterrupt {
+  std::function<void()> arm;
+  const std::atomic<bool>* interrupted = nullptr;
+};
+
 // `env_endpoints`: the value of TINYKV_ENDPOINTS ("" when unset).
 // `in_is_terminal`: `in` is a terminal, so `txn` prompts for its blocks (as
-// with -i).
+// with -i). `interrupt`: see CliInterrupt (null: `watch` runs until its
+// watch ends).
 int RunCli(const std::vector<std::string>& args, const std::string& env_endpoints, std::istream& in,
-           std::ostream& out, std::ostream& err, bool in_is_terminal = false);
+           std::ostream& out, std::ostream& err, bool in_is_terminal = false,
+           const CliInterrupt* interrupt = nullptr);
 
 }  // namespace tinykv::cli

@@ -1,7 +1,9 @@
 // tinykv: the command line client. Everything but argv/env handling lives in
 // commands.cc so the tests can run it in-process.
+#include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <iostream>
 #include <string>
@@ -9,9 +11,26 @@
 
 #include "cli/commands.h"
 
+namespace {
+
+std::atomic<bool> interrupted{false};  // lock-free: set from the signal handler
+
+extern "C" void OnInterrupt(int) { interrupted.store(true); }
+
+}  // namespace
+
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   const char* env = std::getenv("TINYKV_ENDPOINTS");
+  tinykv::cli::CliInterrupt interrupt;
+  interrupt.interrupted = &interrupted;
+  interrupt.arm = [] {  // `watch` runs until Ctrl-C (or SIGTERM): then it exits 0
+    struct sigaction sa {};
+    sa.sa_handler = OnInterrupt;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+  };
   return tinykv::cli::RunCli(args, env ? env : "", std::cin, std::cout, std::cerr,
-                             isatty(STDIN_FILENO) == 1);
+                             isatty(STDIN_FILENO) == 1, &interrupt);
 }

@@ -265,6 +265,31 @@ std::string RenderKvs(const std::vector<client::KeyValue>& kvs, OutputFormat for
   return out;
 }
 
+std::string RenderWatchBatch(const client::WatchBatch& batch, OutputFormat format,
+                             BytesEncoding encoding) {
+  std::string out;
+  const bool json = format == OutputFormat::kJson;
+  if (batch.kind == client::WatchBatch::Kind::kProgress) {
+    return json ? "{\"type\":\"PROGRESS\",\"revision\":" + U(batch.revision) + "}\n"
+                : "PROGRESS " + U(batch.revision) + "\n";
+  }
+  for (const client::WatchEvent& e : batch.events) {
+    const bool put = e.type == client::WatchEvent::Type::kPut;
+    if (json) {
+      out += std::string("{\"type\":") + (put ? "\"PUT\"" : "\"DELETE\"") + "," +
+             JsonBytes("key", e.key, encoding);
+      if (put) out += "," + JsonBytes("value", e.value, encoding);
+      if (e.prev_value) out += "," + JsonBytes("prev_value", *e.prev_value, encoding);
+      out += ",\"revision\":" + U(e.revision) + "}\n";
+      continue;
+    }
+    out += put ? "PUT\n" : "DELETE\n";
+    if (e.prev_value) out += e.key + "\n" + *e.prev_value + "\n";
+    out += e.key + "\n" + e.value + "\n";
+  }
+  return out;
+}
+
 std::string RenderPut(OutputFormat format, std::optional<uint64_t> revision) {
   if (format == OutputFormat::kJson) {
     return "{\"ok\":true" + (revision ? ",\"revision\":" + U(*revision) : std::string()) + "}\n";

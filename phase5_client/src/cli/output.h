@@ -68,6 +68,14 @@ std::string RenderTxn(const TxnOutcome& outcome, OutputFormat format, BytesEncod
 std::string RenderSnapshotStatus(uint64_t hash, uint64_t index, uint64_t term, uint64_t keys,
                                  uint64_t bytes, uint64_t cluster_id, OutputFormat format);
 std::string RenderDeleted(uint64_t deleted, OutputFormat format);
+// `watch`, one batch: etcdctl's layout -- per event its type line (PUT or
+// DELETE), the previous key and value lines when it has a prev value, the
+// key line and the value line (empty for a delete); a progress batch is
+// "PROGRESS <revision>". JSON: one object a line per event,
+// {"type":"PUT","key":K,"value":V,"revision":R} (a delete: no value; with a
+// prev value: "prev_value"), a progress batch {"type":"PROGRESS","revision":R}.
+std::string RenderWatchBatch(const client::WatchBatch& batch, OutputFormat format,
+                             BytesEncoding encoding);
 
 // One row of `endpoint status`: the endpoint and its answer (or error).
 struct EndpointStatusRow {

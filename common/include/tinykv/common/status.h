@@ -123,6 +123,7 @@ std::string_view StatusCodeName(Status::Code code);
 enum class StatusDetailKind : unsigned char {
   kRouting = 1,   // a RoutingError (routing_error.h)
   kKeyError = 2,  // a transaction KeyError (phase4_txn: txn/key_error.h)
+  kWatch = 3,     // why a watch stream ended, and where to go on (phase4_txn: txn/watch_error.h)
 };
 
 }  // namespace tinykv

@@ -57,6 +57,11 @@ struct ClientOptions {
   size_t max_frame_bytes = kDefaultMaxFrameBytes;
   size_t write_queue_bytes = 4u << 20;
   std::chrono::milliseconds connect_timeout{2000};
+  // SO_RCVBUF of every connection; 0: the OS's own (autotuned, on Linux up
+  // to net.ipv4.tcp_rmem's maximum, often 32 MiB). A stream whose consumer
+  // stops reading pushes back on its server once about this many bytes are
+  // in flight (watch streams set it: their server bounds what it buffers).
+  size_t receive_buffer_bytes = 0;
   RetryPolicy retry;
   uint64_t seed = 0;  // jitter RNG seed; 0 = random
   // TLS on every connection (tls.h): the server's certificate is verified

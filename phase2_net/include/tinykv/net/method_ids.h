@@ -50,6 +50,7 @@ inline constexpr uint32_t kMemberRemove = 511;
 inline constexpr uint32_t kSnapshotSave = 512;
 inline constexpr uint32_t kTso = 513;
 inline constexpr uint32_t kTxn = 514;
+inline constexpr uint32_t kWatch = 515;
 inline constexpr uint32_t kAlarm = 530;
 
 // tinykv-server admin (prod.*)
@@ -61,7 +62,7 @@ inline constexpr std::array kAll = {
     kTestEcho,  kTestAppend, kTestCount,   kTestMissing, kDemoGet,       kDemoPut,
     kDemoDelete, kDemoScan,  kDemoEcho,    kRaftBatch,   kRaftFetchSnapshot, kRaftStateHash, kGet,
     kPut,       kDelete,     kDeleteRange, kScan,        kCas,           kStatus,
-    kMemberList, kMemberAdd, kMemberPromote, kMemberRemove, kSnapshotSave, kTso, kTxn, kAlarm, kAdminStatus, kAdminSetFaults,
+    kMemberList, kMemberAdd, kMemberPromote, kMemberRemove, kSnapshotSave, kTso, kTxn, kWatch, kAlarm, kAdminStatus, kAdminSetFaults,
 };
 
 constexpr bool AllUnique() {

@@ -79,6 +79,23 @@ class MvccReader {
   Result<std::optional<std::string>> GetMeta(Slice engine_key);
 
   Result<ReadResult> Get(Slice key, uint64_t ts);
+  // The committed value of `key` as of ts, locks not consulted: the newest
+  // put or delete at or below ts decides (nullopt: none, or a delete). For
+  // ts below every lock on the key (a watch's revisions, which wait for the
+  // locks below them), this is what Get answers.
+  Result<std::optional<std::string>> CommittedValue(Slice key, uint64_t ts);
+  // The value a put record holds, in the record or in its data record.
+  // REQUIRES: record.write.kind == WriteKind::kPut.
+  Result<std::string> ValueOf(Slice key, const CommitRecord& record);
+  // The versions (put and delete records) of the keys in [start, end) (end
+  // empty = unbounded) with after_ts < commit_ts <= upto_ts: visit(key,
+  // version, older) per version, keys in order, newest first per key;
+  // `older` is the key's next older version, whatever its ts (nullopt:
+  // none). A visit that returns an error stops the walk with it.
+  Status ForEachVersion(Slice start, Slice end, uint64_t after_ts, uint64_t upto_ts,
+                        const std::function<Status(Slice key, const CommitRecord& version,
+                                                   const std::optional<CommitRecord>& older)>&
+                            visit);
   // Keys in [start, end) (end empty = unbounded) as of ts.
   Result<ScanResult> Scan(Slice start, Slice end, uint64_t ts, size_t limit);
 
@@ -100,6 +117,11 @@ class MvccReader {
   // from_ts, newest first, while it returns true.
   Status ForEachWrite(Slice key, uint64_t from_ts,
                       const std::function<bool(const CommitRecord&)>& visit);
+  // Calls visit(key) for every user key in [start, end) with write records,
+  // in order, through `it` (at the key's first record when visit is called;
+  // visit may move it among the key's records), then moves past the key.
+  Status ForEachWriteKey(storage::Iterator* it, Slice start, Slice end,
+                         const std::function<Status(const std::string& key)>& visit);
   // A read at ts blocked by this lock?
   static bool Blocks(const Lock& lock, uint64_t ts);
 

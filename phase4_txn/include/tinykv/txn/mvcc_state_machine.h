@@ -35,6 +35,12 @@
 // wherever the job runs (replica/engine_hash.h), reading every block with
 // its checksum verified; Install and Reopen stop running jobs first.
 //
+// After each engine write, in this order (watch_hub.h relies on it): the
+// versions it committed go to the version observer (if one is set and
+// wants them), its lock changes to the lock index (lock_index.h), and its
+// kv-writes to the kv-write observer. So whoever learns that a lock is gone
+// or a kv-write has applied can already have seen the version it wrote.
+//
 // Snapshots: Checkpoint writes an engine checkpoint directory; Install
 // swaps the live engine for one (db -> db.old, checkpoint -> db, and Open
 // finishes a swap a crash interrupted).
@@ -44,6 +50,7 @@
 // Install they return Unavailable).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -51,6 +58,7 @@
 #include <optional>
 #include <shared_mutex>
 #include <string>
+#include <vector>
 
 #include "tinykv/common/env.h"
 #include "tinykv/common/result.h"
@@ -58,6 +66,8 @@
 #include "tinykv/replica/engine_hash.h"
 #include "tinykv/replica/state_machine.h"
 #include "tinykv/storage/db.h"
+#include "tinykv/txn/batch_changes.h"
+#include "tinykv/txn/lock_index.h"
 #include "tinykv/txn/mvcc_reader.h"
 #include "tinykv/txn/txn_command.h"
 
@@ -95,6 +105,21 @@ class MvccStateMachine final : public replica::StateMachine {
                           size_t limit);
   // The oracle's reservation as applied here.
   Result<uint64_t> reserved_ts();
+  // Runs fn on a reader of the applied state (one engine snapshot), from any
+  // thread; Unavailable while a snapshot is being installed.
+  Status Read(const std::function<Status(MvccReader&)>& fn);
+  // The live locks of the applied state (see the header comment).
+  const LockIndex& lock_index() const { return lock_index_; }
+
+  // Given, on the applying thread after each engine write that committed
+  // versions (put and delete write records), those versions, when it wants
+  // them (batch_changes.h; false on a follower nobody watches); before the
+  // lock index and the kv-write observer learn of the same write (see the
+  // header comment). May be set while the replica runs; null: none. The
+  // observer must outlive its use (unset it, or stop the replica first).
+  void set_version_observer(VersionObserver* observer) {
+    version_observer_.store(observer, std::memory_order_release);
+  }
 
   // Called on the applying thread after each kv-write command applied here
   // (whatever its outcome: written, refused with a KeyError, or a retry
@@ -115,6 +140,11 @@ class MvccStateMachine final : public replica::StateMachine {
   // write bound.
   Status Commit(uint64_t index, uint64_t term, storage::WriteBatch* batch,
                 uint64_t write_ts_bound);
+  // After `batch` was written: the version observer, then the lock index
+  // (the header comment's order; the kv-write observer comes after).
+  Status PublishChanges(const storage::WriteBatch& batch);
+  // The lock index from the engine's lock family.
+  Status RebuildLockIndex();
 
   const std::filesystem::path dir_;
   Env* const env_;
@@ -125,6 +155,8 @@ class MvccStateMachine final : public replica::StateMachine {
   std::optional<replica::Membership> membership_;
   uint64_t write_ts_bound_ = 0;  // the engine's 'm' "write_bound" (above)
   std::function<void(uint64_t)> kv_write_observer_;
+  std::atomic<VersionObserver*> version_observer_{nullptr};
+  LockIndex lock_index_;
   // Declared after db_: destroyed first, it checks no job holds the engine.
   replica::EngineHashJobs hash_jobs_;
 };

@@ -64,6 +64,10 @@ namespace tinykv::txn {
 
 // The engine key holding the oracle's reservation: fixed64 (absent = 0).
 inline constexpr char kTsoReservedKey[] = "mtso";
+// The engine key of the highest GC safe point applied: fixed64 (absent =
+// 0). History at or below it may be gone (GC keeps what a read at or above
+// it sees), so a watch cannot replay from there (watch_hub.h).
+inline constexpr char kGcSafePointKey[] = "mgc_safe_point";
 // The engine key of a KV client's exactly-once record (kv-write):
 // "mclient" | BE64(client_id) -> varint request_seq | EncodeTxnCommandResult
 // of that request (the newest one applied with no KeyError).
@@ -84,5 +88,7 @@ Result<TxnCommandResult> ExecuteTxnCommand(MvccReader& reader, storage::DB* db,
 
 // The oracle's reservation as persisted in `db`.
 Result<uint64_t> ReadTsoReserved(storage::DB* db);
+// The GC safe point (kGcSafePointKey) as the reader's state has it.
+Result<uint64_t> ReadGcSafePoint(MvccReader& reader);
 
 }  // namespace tinykv::txn

@@ -32,6 +32,11 @@
 // their locks are applied before the commit timestamp is taken, and a
 // reader meets the lock.
 //
+// Watches. The node owns a WatchHub (watch_hub.h) fed by the state
+// machine's version observer, whose resolved timestamp reads the oracle,
+// the record of writes in flight (lowest_write_in_flight) and the state
+// machine's lock index; the client service serves watch streams from it.
+//
 // Thread safety: as KvNode. Callbacks run on the replica's driver thread,
 // or on the caller's thread when the answer is known at once.
 #pragma once
@@ -55,6 +60,7 @@
 #include "tinykv/txn/mvcc_state_machine.h"
 #include "tinykv/txn/tso.h"
 #include "tinykv/txn/txn_command.h"
+#include "tinykv/txn/watch_hub.h"
 
 namespace tinykv::txn {
 
@@ -62,6 +68,7 @@ struct TxnNodeOptions {
   TsoOptions tso;                // window sizes; the clock defaults to the node's
   int tso_reserve_timeout_ms = 3000;
   int kv_write_attempts = 5;     // proposals of one KV write before kWriteConflict is returned
+  WatchHubOptions watch;
 };
 
 class TxnNode final : public replica::ReplicaKvNode {
@@ -92,6 +99,12 @@ class TxnNode final : public replica::ReplicaKvNode {
   // own) and for a command ValidateTxnCommand refuses.
   void ProposeTxn(TxnCommand cmd, std::chrono::milliseconds timeout,
                   std::function<void(Result<TxnCommandResult>)> done);
+  // GC below `safe_point` (GcCmd; txn_executor.h), through Raft, leader
+  // only: versions a read at or above it does not see go, and the state
+  // machine records the safe point (a watch cannot start at or below it).
+  // The hook a compaction command is built on; no client command sends it.
+  void ProposeGc(uint64_t safe_point, std::chrono::milliseconds timeout,
+                 std::function<void(Result<TxnCommandResult>)> done);
   // `done(OK)` once every kv-write this node handed a timestamp below `ts`
   // has applied or failed (see the header comment); Timeout at the
   // deadline.
@@ -105,6 +118,11 @@ class TxnNode final : public replica::ReplicaKvNode {
 
   // Kv-writes with a timestamp whose fate is not known yet (tests, metrics).
   size_t writes_in_flight();
+  // The lowest of their timestamps; kMaxTs when there is none.
+  uint64_t lowest_write_in_flight();
+
+  // The node's watch streams (watch_hub.h).
+  WatchHub& watch_hub() { return *watch_hub_; }
 
  private:
   struct Waiter {
@@ -149,6 +167,8 @@ class TxnNode final : public replica::ReplicaKvNode {
   bool stopping_ = false;
   std::condition_variable reaper_cv_;
   std::thread reaper_;
+  std::unique_ptr<WatchSource> watch_source_;
+  std::unique_ptr<WatchHub> watch_hub_;
 };
 
 }  // namespace tinykv::txn

@@ -89,6 +89,7 @@
 #include <vector>
 
 #include "tinykv/client/protocol.h"
+#include "tinykv/client/watch.h"
 #include "tinykv/common/clock.h"
 #include "tinykv/common/random.h"
 #include "tinykv/common/result.h"
@@ -226,6 +227,14 @@ class Client {
   // (at most its TTL left, capped) and returns OK for the caller to retry.
   Status ResolveLock(const txn::LockInfo& lock, const CallOptions& opts = {});
 
+  // Watches a key, a prefix or a range from a revision on (watch.h): returns
+  // once the leader created the stream, which then runs on its own
+  // connection and resumes across leader changes. InvalidArgument for a bad
+  // range, the compacted error (watch_error.h) for a start revision whose
+  // history is gone, Timeout when no leader created it within
+  // options.create_timeout. The stream must not outlive this Client.
+  Result<std::unique_ptr<WatchStream>> Watch(const WatchOptions& options);
+
   // Runs `job` on this client's background thread (in order, one at a
   // time): a transaction's secondary commits. The destructor runs the jobs
   // still queued before it closes; WaitForBackground waits for them.
@@ -295,7 +304,12 @@ class Client {
   class SessionLease;
   using Deadline = uint64_t;  // micros on clock_
 
+  friend class WatchStream;  // routes its streams through the leader cache below
   Client(ClientOptions options, std::unique_ptr<net::RpcClient> rpc);
+  // An RpcClient with these options' TLS, timeouts and seed.
+  static Result<std::unique_ptr<net::RpcClient>> NewRpcClient(const ClientOptions& options,
+                                                             int io_threads,
+                                                             size_t receive_buffer_bytes = 0);
 
   // The retry loop. leader_only: only the leader answers this call, so a
   // success confirms the target as leader.

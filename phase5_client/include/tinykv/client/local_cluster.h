@@ -47,6 +47,7 @@ struct LocalClusterOptions {
   uint64_t snapshot_threshold = 10000;
   bool sync = true;
   int io_threads = 1;  // per client server and per node
+  txn::WatchHubOptions watch;  // each member's watch hub (its buffer bounds)
 };
 
 class LocalCluster {
@@ -78,6 +79,9 @@ class LocalCluster {
   void Heal();
   // Drops each peer message with probability p on every running member.
   void SetDropProbability(double p);
+  // GC below `safe_point` through the leader (TxnNode::ProposeGc): history
+  // at or below it may go, and watches from there fail as compacted.
+  Status Compact(uint64_t safe_point, std::chrono::milliseconds timeout);
   // Stops every member. Idempotent.
   void Close();
 

@@ -273,12 +273,19 @@ struct StatusResponse : replica::ReplicaPosition {
   // wire, and optional there: an answer from a server that predates the
   // field decodes with no alarm.
   std::string alarm;
+  // Watch streams this node serves now, and the bytes of events queued for
+  // them and not yet taken by their streams (the watch hub's bound,
+  // protocol.md "Watch"). Trailing: 0 from a server without watches.
+  uint64_t watchers = 0;
+  uint64_t watch_queued_bytes = 0;
   template <class A>
   void serialize(A& a) {
     ReplicaPosition::serialize(a);
     a(client_address, leader_client_address);
     net::TrailingField(a, cluster_id);  // absent from servers before identities
     net::TrailingField(a, alarm);       // absent from servers before the hash check
+    net::TrailingField(a, watchers);    // absent from servers before watches
+    net::TrailingField(a, watch_queued_bytes);
   }
 };
 
@@ -447,6 +454,55 @@ struct AlarmResponse {
   }
 };
 
+// ---- Watch: the changes of a key range from a revision on (server-streaming) ----
+// Served by the leader (a follower answers NotLeader with the hint). The
+// stream's first item is kCreated with the position the watch starts from
+// (start_revision - 1, or a fresh timestamp when start_revision is 0), then
+// kEvents items (puts and deletes in revision order) and, when asked,
+// kProgress items (no events) when nothing else was sent for
+// progress_interval_ms. Every item's `revision` is the stream's position:
+// every matching event at or below it has been sent. A revision too large
+// for one item is split over several; the items before its last carry a
+// position below it. A stream that ends (leader change, shutdown, a
+// watcher that fell behind: doc/protocol.md) is resumed by a new Watch from
+// position + 1. The end status may carry a WatchError detail
+// (phase4_txn/include/tinykv/txn/watch_error.h): compacted (history gone:
+// InvalidArgument) or resume-from (ResourceExhausted).
+struct WatchRequest {
+  std::string start;
+  std::string end;              // empty = unbounded
+  uint64_t start_revision = 0;  // the first revision wanted; 0 = after now
+  bool prev_kv = false;         // fill each event's prev value
+  uint32_t progress_interval_ms = 0;  // 0 = no idle progress items
+  template <class A>
+  void serialize(A& a) {
+    a(start, end, start_revision, prev_kv, progress_interval_ms);
+  }
+};
+enum class WatchEventType : uint8_t { kPut = 1, kDelete = 2 };
+struct WatchEventMessage {
+  uint8_t type = 1;  // WatchEventType
+  std::string key;
+  std::string value;        // kPut: the new value
+  bool has_prev = false;    // prev_kv asked and the key had a value before
+  std::string prev_value;
+  uint64_t revision = 0;
+  template <class A>
+  void serialize(A& a) {
+    a(type, key, value, has_prev, prev_value, revision);
+  }
+};
+enum class WatchItemKind : uint8_t { kCreated = 1, kEvents = 2, kProgress = 3 };
+struct WatchResponse {
+  uint8_t kind = 2;       // WatchItemKind
+  uint64_t revision = 0;  // the stream's position after this item
+  std::vector<WatchEventMessage> events;
+  template <class A>
+  void serialize(A& a) {
+    a(kind, revision, events);
+  }
+};
+
 // ---- Method declarations ----
 // Writes are marked idempotent: with a WriteId they are (the state machine
 // deduplicates), so the RPC layer may resend them after a lost connection.
@@ -485,6 +541,8 @@ using AlarmMethod =
     net::UnaryMethod<method_id::kAlarm, "tinykv.Alarm", AlarmRequest, AlarmResponse, kIdempotent>;
 using SnapshotSaveMethod = net::StreamMethod<method_id::kSnapshotSave, "tinykv.SnapshotSave",
                                              SnapshotSaveRequest, SnapshotSaveChunk, kIdempotent>;
+using WatchMethod =
+    net::StreamMethod<method_id::kWatch, "tinykv.Watch", WatchRequest, WatchResponse, kIdempotent>;
 
 // The smallest key greater than every key with this prefix ("" when there is
 // none, i.e. the prefix is empty or all 0xff bytes: scan to the end).

@@ -23,6 +23,14 @@
 //     when it carries none. A write that times out has an unknown outcome;
 //     the client's retry with the same WriteId is applied at most once.
 //
+//   * Watch (TxnNode only; protocol.h, watch_stream.h): a server stream fed
+//     by the node's watch hub, on the leader (NotLeader with the hint
+//     elsewhere). It ends with the hub's status: NotLeader at a leader
+//     change, the compacted or resume errors of watch_error.h, or the
+//     hub's Close status -- a server that shuts down calls
+//     node.watch_hub().Close() before server.Shutdown, since a watch never
+//     ends by itself and would hold the drain to its deadline.
+//
 // Threading: handlers run on the RpcServer's io threads and never block on
 // Raft: KvNode's callbacks (which run on the node's own threads) are posted
 // back to the handler's executor and resumed as coroutines (service.cc,

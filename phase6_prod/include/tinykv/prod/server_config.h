@@ -62,6 +62,11 @@ struct ServerConfig {
   bool lease_reads = false;                       // --lease-reads
   int request_timeout_ms = 5000;                  // --request-timeout-ms
   int shutdown_drain_ms = 5000;                   // --shutdown-drain-ms
+  // One watcher's queue on the leader (txn/watch_hub.h): events not yet
+  // taken by its stream, at most this many and this many bytes; a watcher
+  // that passes either is dropped with a resume revision.
+  uint64_t watch_buffer_events = 100000;          // --watch-buffer-events
+  uint64_t watch_buffer_bytes = 16u << 20;        // --watch-buffer-bytes
   // The state hash check (replica/hash_check.h; etcd's corruption check).
   // --corrupt-check-interval-ms (etcd's --experimental-corrupt-check-time):
   // the leader compares every member's state this often; 0 = never.
