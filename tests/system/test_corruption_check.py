@@ -8,9 +8,9 @@ in `tinykv endpoint status` / `endpoint health` and in the admin status, it refu
 and the other two go on serving. With the checks off, the same node serves its altered value
 (the negative control).
 
-The engine is altered through the phase 1 Python bindings (tinykv.storage), at the data
-record the MVCC state machine keeps a user key's value in ('d' + the memcomparable key +
-~start_ts; phase4_txn doc/mvcc_format.md).
+The engine is altered through the phase 1 Python bindings (tinykv.storage), at the write
+record the MVCC state machine keeps a plain put's value in ('w' + the memcomparable key +
+~commit_ts, the value held in the record; phase4_txn doc/mvcc_format.md).
 """
 
 import json
@@ -30,16 +30,34 @@ def _engine(cluster, i):
     return cluster.nodes[i].data_dir / "groups" / "1" / "mvcc" / "db"
 
 
-def _data_prefix(key):
-    """The MVCC data family's prefix of `key`'s versions: 'd' + memcomparable(key), whose
+def _write_prefix(key):
+    """The MVCC write family's prefix of `key`'s versions: 'w' + memcomparable(key), whose
     groups are 8 bytes, zero-padded, each followed by 0xff minus the padding."""
-    out = b"d"
+    out = b"w"
     for i in range(0, len(key) + 1, 8):
         group = key[i:i + 8]
         out += group + b"\0" * (8 - len(group)) + bytes([0xFF - (8 - len(group))])
         if len(group) < 8:
             break
     return out
+
+
+def _varint(n):
+    out = b""
+    while n >= 0x80:
+        out += bytes([n & 0x7F | 0x80])
+        n >>= 7
+    return out + bytes([n])
+
+
+def _with_value(write, value):
+    """A one-step put's write record (kind 'P', varint start_ts, the value length-prefixed)
+    holding `value` instead."""
+    assert write[:1] == b"P", "the MVCC state machine's write record layout changed"
+    i = 1
+    while write[i] & 0x80:  # past the varint start_ts
+        i += 1
+    return write[:i + 1] + _varint(len(value)) + value
 
 
 def _load(cluster):
@@ -56,10 +74,11 @@ def _alter_a_follower(cluster, key=b"k7", value=b"altered"):
     x = next(i for i in cluster.nodes if i != cluster.leader())
     assert cluster.terminate(x) == 0
     with storage.DB.open(str(_engine(cluster, x))) as db:
-        prefix = _data_prefix(key)
-        versions = [k for k, _ in db.scan(start=prefix, end=prefix + b"\xff" * 8)]
+        prefix = _write_prefix(key)
+        versions = list(db.scan(start=prefix, end=prefix + b"\xff" * 8))
         assert versions, "the MVCC state machine's key layout changed"
-        db.put(versions[0], value, sync=True)  # the newest version's value
+        newest_key, newest = versions[0]  # newest first (~commit_ts)
+        db.put(newest_key, _with_value(newest, value), sync=True)
     cluster.start_node(x)
     return x
 
