@@ -245,8 +245,9 @@ void WatchHub::OnVersions(std::vector<CommittedVersion> versions) {
   }
   if (floor_valid_ && feed_bytes_ > options_.feed_max_bytes && !feed_.empty()) {
     // Resolved is stalled (a long transaction's lock) while writes go on:
-    // drop the feed and raise the floor over it; every version at or below
-    // the new floor has applied, so the watchers below it read history.
+    // drop the feed and raise the floor over it. The versions at or below
+    // the new floor (those dropped, and any that apply later) are read from
+    // history by the watchers below it, up to resolved: all applied by then.
     floor_ = std::max(floor_, feed_.rbegin()->first);
     feed_.clear();
     feed_events_ = feed_bytes_ = 0;
