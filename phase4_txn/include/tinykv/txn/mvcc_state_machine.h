@@ -20,6 +20,14 @@
 //                        client's exactly-once record (kv-write, txn_executor.h)
 //   'm' "write_bound" -> fixed64 write_ts_bound: no write record has a ts
 //                        above it (absent: found by a scan at open)
+//   'm' "lease/" ..., "lease_attach/" ..., "lease_of/" ...
+//                     -> leases and their keys (lease.h)
+//
+// Leases in memory: the state machine keeps the table of leases (id ->
+// ttl_s), rebuilt from the engine at open and after a snapshot install and
+// changed by lease-grant and lease-revoke as they apply. A kv write is told
+// whether any lease exists: when none does, a put skips the lookup of its
+// key's attachment (the hot path costs nothing for leases).
 //
 // The write bound makes every put's conflict check free: a put at a
 // timestamp above it cannot meet a newer record (MvccReader). It is raised
@@ -47,10 +55,13 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <string>
+#include <vector>
 
 #include "tinykv/common/env.h"
 #include "tinykv/common/result.h"
@@ -105,10 +116,19 @@ class MvccStateMachine final : public replica::StateMachine {
     kv_write_observer_ = std::move(observer);
   }
 
+  // Leases as applied here (lease.h), from any thread: the table (id ->
+  // ttl_s), one lease's TTL, and the keys attached to one (in key order).
+  std::map<uint64_t, uint64_t> Leases() const;
+  std::optional<uint64_t> LeaseTtl(uint64_t id) const;
+  Result<std::vector<std::string>> LeaseKeys(uint64_t id);
+
  private:
   MvccStateMachine(std::filesystem::path dir, Env* env);
   Status OpenDb();
   Status LoadMeta();
+  Status LoadLeases();
+  // After a lease-grant or lease-revoke was written: the table follows it.
+  void NoteLeaseChange(const TxnCommand& cmd, const TxnCommandResult& r);
   // The write bound of an engine without the record: its largest write ts.
   Result<uint64_t> ScanWriteTsBound();
   // Writes `batch` plus the applied (index, term) and, if it moved, the
@@ -125,6 +145,10 @@ class MvccStateMachine final : public replica::StateMachine {
   std::optional<replica::Membership> membership_;
   uint64_t write_ts_bound_ = 0;  // the engine's 'm' "write_bound" (above)
   std::function<void(uint64_t)> kv_write_observer_;
+  // The lease table (above). Written on the driver thread under lease_mu_;
+  // that thread reads it without the lock.
+  mutable std::mutex lease_mu_;
+  std::map<uint64_t, uint64_t> leases_;
   // Declared after db_: destroyed first, it checks no job holds the engine.
   replica::EngineHashJobs hash_jobs_;
 };
