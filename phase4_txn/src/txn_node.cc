@@ -48,18 +48,23 @@ Result<std::unique_ptr<TxnNode>> TxnNode::Open(const replica::KvNodeOptions& opt
   TxnNodeOptions o = txn;
   // A test's clock (ManualClock) drives the oracle too; else the wall clock.
   if (o.tso.clock == nullptr) o.tso.clock = options.clock;
-  return std::unique_ptr<TxnNode>(new TxnNode(std::move(parts), o));
+  if (o.lease_extend_ms < 0) o.lease_extend_ms = options.election_ticks * options.tick_ms;
+  tinykv::Clock* clock = options.clock != nullptr ? options.clock : tinykv::Clock::Real();
+  return std::unique_ptr<TxnNode>(new TxnNode(std::move(parts), o, clock));
 }
 
-TxnNode::TxnNode(replica::ReplicaParts parts, const TxnNodeOptions& txn)
+TxnNode::TxnNode(replica::ReplicaParts parts, const TxnNodeOptions& txn, tinykv::Clock* clock)
     : ReplicaKvNode(std::move(parts)),
       options_(txn),
       sm_(static_cast<MvccStateMachine*>(&replica().state_machine())),
-      tso_(txn.tso, ReplicaTsoBackend(&replica(), milliseconds(txn.tso_reserve_timeout_ms))) {
+      tso_(txn.tso, ReplicaTsoBackend(&replica(), milliseconds(txn.tso_reserve_timeout_ms))),
+      clock_(clock),
+      lease_rng_(std::random_device{}()) {
   // The replica is already applying: entries that applied before the
   // observer was set were proposed by an earlier run, never recorded here.
   sm_->set_kv_write_observer([this](uint64_t ts) { EndWrite(ts); });
   reaper_ = std::thread([this] { ReapWaiters(); });
+  lessor_thread_ = std::thread([this] { RunLessor(); });
 }
 
 TxnNode::~TxnNode() {
@@ -67,6 +72,12 @@ TxnNode::~TxnNode() {
   // members those callbacks use are destroyed (the base would stop it only
   // after them).
   Stop();
+  {
+    std::lock_guard<std::mutex> l(lease_mu_);
+    lessor_stopping_ = true;
+  }
+  lessor_cv_.notify_one();
+  lessor_thread_.join();
   std::vector<Waiter> waiters;
   {
     std::lock_guard<std::mutex> l(mu_);
@@ -203,12 +214,12 @@ void TxnNode::ReapWaiters() {
 
 void TxnNode::Propose(replica::KvCommand cmd, milliseconds timeout,
                       std::function<void(Result<replica::KvCommandResult>)> done) {
-  ProposeKvWrite(std::make_shared<replica::KvCommand>(std::move(cmd)), Clock::now() + timeout,
+  ProposeKvWrite(std::make_shared<replica::KvCommand>(std::move(cmd)), 0, Clock::now() + timeout,
                  std::max(1, options_.kv_write_attempts), std::move(done));
 }
 
-void TxnNode::ProposeKvWrite(std::shared_ptr<replica::KvCommand> cmd, Clock::time_point deadline,
-                             int attempts_left,
+void TxnNode::ProposeKvWrite(std::shared_ptr<replica::KvCommand> cmd, uint64_t lease,
+                             Clock::time_point deadline, int attempts_left,
                              std::function<void(Result<replica::KvCommandResult>)> done) {
   Status alarm = replica().Alarm();
   if (!alarm.ok()) {
@@ -220,7 +231,7 @@ void TxnNode::ProposeKvWrite(std::shared_ptr<replica::KvCommand> cmd, Clock::tim
     done(ts.status());
     return;
   }
-  const TxnCommand w = KvWriteCmd{*cmd, *ts};
+  const TxnCommand w = KvWriteCmd{*cmd, *ts, lease};
   Status invalid = ValidateTxnCommand(w);
   if (!invalid.ok()) {
     EndWrite(*ts);
@@ -230,7 +241,7 @@ void TxnNode::ProposeKvWrite(std::shared_ptr<replica::KvCommand> cmd, Clock::tim
   const uint64_t commit_ts = *ts;
   replica().Propose(
       EncodeTxnCommand(w), Left(deadline),
-      [this, cmd, deadline, attempts_left, commit_ts,
+      [this, cmd, lease, deadline, attempts_left, commit_ts,
        done = std::move(done)](Result<std::string> r) mutable {
         if (!r.ok()) {
           if (NeverApplies(r.status())) EndWrite(commit_ts);
@@ -256,8 +267,8 @@ void TxnNode::ProposeKvWrite(std::shared_ptr<replica::KvCommand> cmd, Clock::tim
             {
               std::lock_guard<std::mutex> l(mu_);
               if (!stopping_) {
-                retries_.push_back([this, cmd, deadline, attempts_left, retry] {
-                  ProposeKvWrite(cmd, deadline, attempts_left - 1, std::move(*retry));
+                retries_.push_back([this, cmd, lease, deadline, attempts_left, retry] {
+                  ProposeKvWrite(cmd, lease, deadline, attempts_left - 1, std::move(*retry));
                 });
                 reaper_cv_.notify_one();
                 return;
@@ -267,6 +278,10 @@ void TxnNode::ProposeKvWrite(std::shared_ptr<replica::KvCommand> cmd, Clock::tim
             return;
           }
           done(KeyErrorStatus(e));
+          return;
+        }
+        if (res->lease_status == LeaseStatus::kLeaseNotFound) {
+          done(Status::NotFound(kLeaseNotFoundMessage));
           return;
         }
         replica::KvCommandResult out = std::move(res->kv);
