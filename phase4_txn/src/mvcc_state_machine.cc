@@ -84,6 +84,7 @@ Status MvccStateMachine::LoadMeta() {
 }
 
 Status MvccStateMachine::LoadLeases() {
+  shared_applied_term_.store(applied_term_, std::memory_order_release);
   std::map<uint64_t, uint64_t> leases;
   MvccReader reader(db_.get());
   TINYKV_ASSIGN_OR_RETURN(auto records, reader.ScanMeta(Slice(kLeasePrefix)));
@@ -149,6 +150,7 @@ Status MvccStateMachine::Commit(uint64_t index, uint64_t term, storage::WriteBat
   TINYKV_RETURN_IF_ERROR(db_->Write(storage::WriteOptions{}, *batch));
   applied_index_ = index;
   applied_term_ = term;
+  shared_applied_term_.store(term, std::memory_order_release);
   write_ts_bound_ = write_ts_bound;
   return Status::OK();
 }

@@ -230,13 +230,22 @@ void TxnNode::ProposeRevoke(uint64_t id, SteadyClock::time_point deadline, int a
       });
 }
 
+Status TxnNode::NotFoundOrNotCaughtUp() {
+  // A new leader that has not applied an entry of its own term may not have
+  // applied a grant an earlier leader acknowledged: "not found" would be a
+  // lie (and would make a keep-alive give up). The client retries this.
+  if (sm_->applied_term_for_readers() < replica().leader_term())
+    return Status::Unavailable("lease: the new leader has not caught up yet");
+  return Status::NotFound(kLeaseNotFoundMessage);
+}
+
 Result<uint64_t> TxnNode::LeaseKeepAlive(uint64_t id) {
   TINYKV_RETURN_IF_ERROR(replica().Alarm());
   std::lock_guard<std::mutex> l(lease_mu_);
   const uint64_t now = clock_->NowMicros();
   if (!SyncLessorLocked(now)) return Status::NotLeader("lease keep-alive: not the leader");
   std::optional<uint64_t> ttl = lessor_.Renew(id, now);
-  if (!ttl) return Status::NotFound(kLeaseNotFoundMessage);
+  if (!ttl) return NotFoundOrNotCaughtUp();
   return *ttl;
 }
 
@@ -250,7 +259,7 @@ Result<LeaseTimeToLiveResult> TxnNode::LeaseTimeToLive(uint64_t id, bool keys) {
     if (!SyncLessorLocked(now)) return Status::NotLeader("lease time-to-live: not the leader");
     std::optional<uint64_t> ttl = sm_->LeaseTtl(id);
     std::optional<uint64_t> left = lessor_.RemainingUs(id, now);
-    if (!ttl || !left) return Status::NotFound(kLeaseNotFoundMessage);
+    if (!ttl || !left) return NotFoundOrNotCaughtUp();
     out.granted_ttl_s = *ttl;
     out.remaining_s = *left / 1000000;
   }
@@ -268,6 +277,8 @@ uint64_t TxnNode::lessor_checks() {
 Result<std::vector<uint64_t>> TxnNode::Leases() {
   TINYKV_RETURN_IF_ERROR(replica().Alarm());
   if (replica().leader_term() == 0) return Status::NotLeader("lease list: not the leader");
+  if (sm_->applied_term_for_readers() < replica().leader_term())
+    return Status::Unavailable("lease list: the new leader has not caught up yet");
   std::vector<uint64_t> ids;
   for (const auto& [id, ttl] : sm_->Leases()) ids.push_back(id);
   return ids;

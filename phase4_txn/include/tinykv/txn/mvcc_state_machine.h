@@ -52,6 +52,7 @@
 // Install they return Unavailable).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -120,6 +121,12 @@ class MvccStateMachine final : public replica::StateMachine {
   // ttl_s), one lease's TTL, and the keys attached to one (in key order).
   std::map<uint64_t, uint64_t> Leases() const;
   std::optional<uint64_t> LeaseTtl(uint64_t id) const;
+  // applied_term() for other threads: a leader whose state machine applied
+  // an entry of its own term has applied every earlier entry (so its lease
+  // table is complete).
+  uint64_t applied_term_for_readers() const {
+    return shared_applied_term_.load(std::memory_order_acquire);
+  }
   Result<std::vector<std::string>> LeaseKeys(uint64_t id);
 
  private:
@@ -149,6 +156,7 @@ class MvccStateMachine final : public replica::StateMachine {
   // that thread reads it without the lock.
   mutable std::mutex lease_mu_;
   std::map<uint64_t, uint64_t> leases_;
+  std::atomic<uint64_t> shared_applied_term_{0};  // applied_term_, published
   // Declared after db_: destroyed first, it checks no job holds the engine.
   replica::EngineHashJobs hash_jobs_;
 };

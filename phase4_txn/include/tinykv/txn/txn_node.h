@@ -41,7 +41,9 @@
 // lease-revoke for each expired lease, at a fresh timestamp from the
 // oracle, and retries it while it fails. Keep-alive, time-to-live and the
 // list are the leader's (NotLeader elsewhere); a missing lease is
-// NotFound(kLeaseNotFoundMessage), as etcd says it. ProposeWithLease is a
+// NotFound(kLeaseNotFoundMessage), as etcd says it -- Unavailable instead
+// while a new leader has not applied an entry of its term (a grant of an
+// earlier term may still be unapplied here). ProposeWithLease is a
 // put (or cas) attaching its key.
 //
 // Thread safety: as KvNode. Callbacks run on the replica's driver thread,
@@ -193,6 +195,9 @@ class TxnNode final : public replica::ReplicaKvNode {
   // false when not the leader.
   bool SyncLessorLocked(uint64_t now_us);
   uint64_t RandomLeaseIdLocked();
+  // NotFound for a lease this leader does not know -- or Unavailable while
+  // it has not applied an entry of its term (it may not know it yet).
+  Status NotFoundOrNotCaughtUp();
   // The lessor thread: expired leases revoked, every lease_check_ms.
   void RunLessor();
   // Completes the waiters no write below their ts holds up, and those past
