@@ -96,6 +96,7 @@ Status MvccStateMachine::LoadLeases() {
   }
   std::lock_guard<std::mutex> l(lease_mu_);
   leases_ = std::move(leases);
+  lease_version_.fetch_add(1, std::memory_order_acq_rel);
   return Status::OK();
 }
 
@@ -252,9 +253,11 @@ void MvccStateMachine::NoteLeaseChange(const TxnCommand& cmd, const TxnCommandRe
   if (const auto* g = std::get_if<LeaseGrantCmd>(&cmd)) {
     std::lock_guard<std::mutex> l(lease_mu_);
     leases_[g->id] = g->ttl_s;
+    lease_version_.fetch_add(1, std::memory_order_acq_rel);
   } else if (const auto* v = std::get_if<LeaseRevokeCmd>(&cmd)) {
     std::lock_guard<std::mutex> l(lease_mu_);
     leases_.erase(v->id);
+    lease_version_.fetch_add(1, std::memory_order_acq_rel);
   }
 }
 

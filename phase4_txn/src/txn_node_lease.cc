@@ -54,12 +54,15 @@ bool TxnNode::SyncLessorLocked(uint64_t now_us) {
     return false;
   }
   const uint64_t extend_us = static_cast<uint64_t>(std::max(0, options_.lease_extend_ms)) * 1000;
+  // Read before the table: a change after this read is seen next time.
+  const uint64_t version = sm_->lease_table_version();
   if (term != lessor_term_) {
     lessor_.Promote(now_us, extend_us, sm_->Leases());
     lessor_term_ = term;
-  } else {
+  } else if (version != lessor_table_version_) {
     lessor_.Sync(now_us, extend_us, sm_->Leases());
   }
+  lessor_table_version_ = version;
   return true;
 }
 

@@ -121,6 +121,9 @@ class MvccStateMachine final : public replica::StateMachine {
   // ttl_s), one lease's TTL, and the keys attached to one (in key order).
   std::map<uint64_t, uint64_t> Leases() const;
   std::optional<uint64_t> LeaseTtl(uint64_t id) const;
+  // Moves whenever the table changes (a grant, a revoke, a reload), so a
+  // reader can tell that its copy is current without copying it again.
+  uint64_t lease_table_version() const { return lease_version_.load(std::memory_order_acquire); }
   // applied_term() for other threads: a leader whose state machine applied
   // an entry of its own term has applied every earlier entry (so its lease
   // table is complete).
@@ -157,6 +160,7 @@ class MvccStateMachine final : public replica::StateMachine {
   mutable std::mutex lease_mu_;
   std::map<uint64_t, uint64_t> leases_;
   std::atomic<uint64_t> shared_applied_term_{0};  // applied_term_, published
+  std::atomic<uint64_t> lease_version_{0};        // lease_table_version()
   // Declared after db_: destroyed first, it checks no job holds the engine.
   replica::EngineHashJobs hash_jobs_;
 };

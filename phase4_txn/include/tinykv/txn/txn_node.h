@@ -233,6 +233,7 @@ class TxnNode final : public replica::ReplicaKvNode {
   Lessor lessor_;
   uint64_t lessor_term_ = 0;
   uint64_t lessor_checks_ = 0;
+  uint64_t lessor_table_version_ = 0;  // the state machine's table version last synced
   std::mt19937_64 lease_rng_;
   bool lessor_stopping_ = false;
   std::condition_variable lessor_cv_;
