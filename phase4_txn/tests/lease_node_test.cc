@@ -165,6 +165,12 @@ TEST_F(LeaseCluster, ExpiryDeletesTheAttachedKeysInOneRevision) {
   EXPECT_EQ(DeletedAt("a", a->revision), DeletedAt("b", b->revision));
   EXPECT_EQ(Get("plain"), "p");
   EXPECT_TRUE(Leader()->Leases().value().empty());
+  // Applied alike on every replica: the three state hashes agree.
+  auto report = Leader()->CheckStateHashSync(kTimeout);
+  ASSERT_OK(report);
+  EXPECT_EQ(report->hashes.size(), 3u);
+  EXPECT_TRUE(report->corrupt.empty());
+  EXPECT_TRUE(report->majority.has_value());
 }
 
 TEST_F(LeaseCluster, KeepAlivePostponesExpiry) {
