@@ -5,6 +5,7 @@
 // PutRequest's trailing lease.
 #include <gtest/gtest.h>
 
+#include "fake_cluster.h"
 #include "local_cluster_fixture.h"
 #include "tinykv/client/lease_keep_alive.h"
 #include "tinykv/net/serialization.h"
@@ -104,6 +105,26 @@ TEST(LeaseProtocol, APutWithoutTheTrailingLeaseDecodesWithNone) {
   auto back = net::DecodeMessage<PutRequest>(Slice(net::EncodeMessage(leased)));
   ASSERT_OK(back);
   EXPECT_EQ(back->lease, 0x694d5765fc71500bULL);
+}
+
+}  // namespace
+}  // namespace tinykv::client
+
+namespace tinykv::client {
+namespace {
+
+// A server over a plain KvNode (one version per key) keeps no leases: the
+// lease methods are not registered there (NotSupported from the RPC
+// layer), and a put naming a lease is refused rather than written without it.
+TEST(LeaseOnAPlainKvNode, IsNotSupportedAndWritesNothing) {
+  testing::FakeCluster c(3, true);
+  auto cl = c.NewClient();
+  auto grant = cl->LeaseGrant(10);
+  EXPECT_TRUE(grant.status().IsNotSupported()) << grant.status().ToString();
+  auto put = cl->PutWithLease("k", "v", 7);
+  EXPECT_TRUE(put.status().IsNotSupported()) << put.status().ToString();
+  EXPECT_EQ(cl->Get("k").value(), std::nullopt);
+  EXPECT_OK(cl->Put("k", "v"));  // without a lease: as ever
 }
 
 }  // namespace
