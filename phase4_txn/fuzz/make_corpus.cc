@@ -65,6 +65,11 @@ int main(int argc, char** argv) {
   Seed("kv_cas", kv_write({Op::kCas, "k", "new", "old", 7, 3}));
   Seed("kv_cas_absent", kv_write({Op::kCas, "k", "new", std::nullopt, 7, 3}));
   Seed("kv_delete_range", kv_write({Op::kDeleteRange, "a", "z", std::nullopt, 7, 3}));
+  KvWriteCmd leased{{Op::kPut, "k", "v", std::nullopt, 7, 3}, t2};
+  leased.lease = 0x694d5765fc71500bULL;
+  Seed("kv_put_lease", EncodeTxnCommand(leased));
+  Seed("lease_grant", EncodeTxnCommand(LeaseGrantCmd{0x694d5765fc71500bULL, 10}));
+  Seed("lease_revoke", EncodeTxnCommand(LeaseRevokeCmd{0x694d5765fc71500bULL, t2}));
   TxnCommandResult r;
   KeyError e;
   e.kind = KeyError::Kind::kLocked;
@@ -84,6 +89,7 @@ int main(int argc, char** argv) {
   r.kv.succeeded = false;
   r.kv.current = "cur";
   r.kv.deleted = 2;
+  r.lease_status = LeaseStatus::kLeaseNotFound;
   Seed("result", EncodeTxnCommandResult(r));
   Seed("result_empty", EncodeTxnCommandResult(TxnCommandResult{}));
   return 0;

@@ -1,6 +1,7 @@
 // The transaction actions behind ExecuteTxnCommand (txn_executor.h), one
 // file each: prewrite.cc, commit.cc, rollback.cc, check_txn_status.cc,
-// resolve_lock.cc, gc.cc, one_phase_write.cc, heartbeat.cc, kv_write.cc;
+// resolve_lock.cc, gc.cc, one_phase_write.cc, heartbeat.cc, kv_write.cc,
+// lease.cc;
 // txn_executor.cc dispatches
 // and implements reserve-ts. Every action reads through `reader` (the
 // engine as of the command) and adds its writes to `batch`; KeyErrors go
@@ -25,6 +26,9 @@ struct ActionContext {
   TxnCommandResult& result;
   // The largest ts of a write record added to `batch` (PutWriteRecord).
   uint64_t max_write_ts = 0;
+  // False when the state machine knows no lease exists: the lease steps of
+  // kv writes then skip their lookups (lease.cc).
+  bool leases_may_exist = true;
 };
 
 Status Prewrite(ActionContext& ctx, const PrewriteCmd& cmd);
@@ -36,6 +40,8 @@ Status Gc(ActionContext& ctx, const GcCmd& cmd);
 Status OnePhaseWrite(ActionContext& ctx, const OnePhaseWriteCmd& cmd);
 Status Heartbeat(ActionContext& ctx, const HeartbeatCmd& cmd);
 Status KvWrite(ActionContext& ctx, const KvWriteCmd& cmd);
+Status LeaseGrant(ActionContext& ctx, const LeaseGrantCmd& cmd);
+Status LeaseRevoke(ActionContext& ctx, const LeaseRevokeCmd& cmd);
 
 // Shared steps.
 // Every write record goes into the batch through here (the state machine
@@ -65,5 +71,11 @@ Result<bool> CheckNoWriteAtOrAbove(ActionContext& ctx, Slice key, uint64_t commi
 // nullopt, a delete record, at commit_ts.
 void WriteOneStep(ActionContext& ctx, Slice key, const std::optional<Slice>& value,
                   uint64_t commit_ts);
+
+// Leases (lease.cc). Whether `lease` may be named by a put (0: always).
+Result<bool> CheckLeaseExists(ActionContext& ctx, uint64_t lease);
+// After a kv write of `key` that leaves it attached to `lease` (0: to none):
+// the forward and reverse records moved accordingly, one lookup.
+Status SetAttachment(ActionContext& ctx, Slice key, uint64_t lease);
 
 }  // namespace tinykv::txn::internal

@@ -35,6 +35,7 @@ Status DeleteRange(ActionContext& ctx, const KvWriteCmd& cmd) {
     TINYKV_ASSIGN_OR_RETURN(auto value, Visible(ctx, key));
     if (!value) continue;  // already a tombstone (or only rollbacks): no new revision
     WriteOneStep(ctx, key, std::nullopt, cmd.commit_ts);
+    TINYKV_RETURN_IF_ERROR(SetAttachment(ctx, key, 0));
     ++r.kv.deleted;
   }
   return Status::OK();
@@ -51,12 +52,14 @@ Status Execute(ActionContext& ctx, const KvWriteCmd& cmd) {
   switch (kv.op) {
     case Op::kPut:
       WriteOneStep(ctx, key, Slice(kv.value), cmd.commit_ts);
+      TINYKV_RETURN_IF_ERROR(SetAttachment(ctx, key, cmd.lease));
       break;
     case Op::kDelete: {
       // Like etcd: deleting an absent key makes no revision.
       TINYKV_ASSIGN_OR_RETURN(auto value, Visible(ctx, key));
       if (value) {
         WriteOneStep(ctx, key, std::nullopt, cmd.commit_ts);
+        TINYKV_RETURN_IF_ERROR(SetAttachment(ctx, key, 0));
         r.deleted = 1;
       }
       break;
@@ -65,6 +68,7 @@ Status Execute(ActionContext& ctx, const KvWriteCmd& cmd) {
       TINYKV_ASSIGN_OR_RETURN(auto value, Visible(ctx, key));
       if (value == kv.expected) {
         WriteOneStep(ctx, key, Slice(kv.value), cmd.commit_ts);
+        TINYKV_RETURN_IF_ERROR(SetAttachment(ctx, key, cmd.lease));
       } else {
         r.succeeded = false;
         r.current = std::move(value);
@@ -105,9 +109,18 @@ Status KvWrite(ActionContext& ctx, const KvWriteCmd& cmd) {
       }
     }
   }
-  TINYKV_RETURN_IF_ERROR(Execute(ctx, cmd));
+  // etcd's order: a put naming a lease that does not exist is refused
+  // before anything else about it is looked at.
+  TINYKV_ASSIGN_OR_RETURN(const bool lease_ok, CheckLeaseExists(ctx, cmd.lease));
+  if (!lease_ok) {
+    r.lease_status = LeaseStatus::kLeaseNotFound;
+    r.kv.succeeded = false;
+  } else {
+    TINYKV_RETURN_IF_ERROR(Execute(ctx, cmd));
+  }
   // A KeyError is no outcome (the proposer retries with a newer
-  // timestamp), so it is not remembered; a failed cas is one.
+  // timestamp), so it is not remembered; a failed cas is one, and so is a
+  // refusal for a missing lease.
   if (kv.client_id != 0 && r.errors.empty()) {
     std::string v;
     PutVarint64(&v, kv.request_seq);

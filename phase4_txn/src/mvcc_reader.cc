@@ -101,6 +101,15 @@ Result<std::optional<std::string>> MvccReader::GetMeta(Slice engine_key) {
   return std::optional<std::string>(std::move(r).value());
 }
 
+Result<std::vector<std::pair<std::string, std::string>>> MvccReader::ScanMeta(Slice prefix) {
+  std::vector<std::pair<std::string, std::string>> out;
+  auto it = db_->NewIterator(ro_);
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next())
+    out.emplace_back(it->key().ToString(), it->value().ToString());
+  TINYKV_RETURN_IF_ERROR(it->status());
+  return out;
+}
+
 Result<std::optional<std::string>> MvccReader::ValueAt(Slice key, uint64_t ts) {
   // The newest put or delete at or below ts; rollback and lock records
   // carry no value and are looked through.

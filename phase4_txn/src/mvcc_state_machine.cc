@@ -13,6 +13,7 @@
 #include "tinykv/storage/iterator.h"
 #include "tinykv/storage/options.h"
 #include "tinykv/storage/write_batch.h"
+#include "tinykv/txn/lease.h"
 #include "tinykv/txn/mvcc_key.h"
 #include "tinykv/txn/timestamp.h"
 #include "tinykv/txn/txn_executor.h"
@@ -79,13 +80,31 @@ Status MvccStateMachine::LoadMeta() {
   } else {
     return bound.status();
   }
-  return RebuildLockIndex();
+  TINYKV_RETURN_IF_ERROR(RebuildLockIndex());
+  return LoadLeases();
 }
 
 Status MvccStateMachine::RebuildLockIndex() {
   MvccReader reader(db_.get());
   TINYKV_ASSIGN_OR_RETURN(std::vector<LockInfo> locks, reader.AllLocks());
   lock_index_.Reset(locks);
+  return Status::OK();
+}
+
+Status MvccStateMachine::LoadLeases() {
+  shared_applied_term_.store(applied_term_, std::memory_order_release);
+  std::map<uint64_t, uint64_t> leases;
+  MvccReader reader(db_.get());
+  TINYKV_ASSIGN_OR_RETURN(auto records, reader.ScanMeta(Slice(kLeasePrefix)));
+  for (const auto& [k, v] : records) {
+    auto id = DecodeLeaseId(Slice(k));
+    auto ttl = DecodeVarintValue(Slice(v));
+    if (!id || !ttl) return Status::Corruption("mvcc state machine: bad lease record " + Slice(k).ToHex());
+    leases[*id] = *ttl;
+  }
+  std::lock_guard<std::mutex> l(lease_mu_);
+  leases_ = std::move(leases);
+  lease_version_.fetch_add(1, std::memory_order_acq_rel);
   return Status::OK();
 }
 
@@ -98,6 +117,30 @@ Status MvccStateMachine::PublishChanges(const storage::WriteBatch& batch) {
   if (versions && !changes.versions.empty()) observer->OnVersions(std::move(changes.versions));
   lock_index_.Apply(changes.locks);
   return Status::OK();
+}
+
+std::map<uint64_t, uint64_t> MvccStateMachine::Leases() const {
+  std::lock_guard<std::mutex> l(lease_mu_);
+  return leases_;
+}
+
+std::optional<uint64_t> MvccStateMachine::LeaseTtl(uint64_t id) const {
+  std::lock_guard<std::mutex> l(lease_mu_);
+  auto it = leases_.find(id);
+  if (it == leases_.end()) return std::nullopt;
+  return it->second;
+}
+
+Result<std::vector<std::string>> MvccStateMachine::LeaseKeys(uint64_t id) {
+  std::shared_lock<std::shared_mutex> l(db_mu_);
+  if (!db_) return Unavailable();
+  MvccReader reader(db_.get());
+  const std::string prefix = LeaseAttachPrefix(id);
+  TINYKV_ASSIGN_OR_RETURN(auto records, reader.ScanMeta(Slice(prefix)));
+  std::vector<std::string> keys;
+  keys.reserve(records.size());
+  for (auto& [k, v] : records) keys.push_back(k.substr(prefix.size()));
+  return keys;
 }
 
 Result<uint64_t> MvccStateMachine::ScanWriteTsBound() {
@@ -127,6 +170,7 @@ Status MvccStateMachine::Commit(uint64_t index, uint64_t term, storage::WriteBat
   TINYKV_RETURN_IF_ERROR(db_->Write(storage::WriteOptions{}, *batch));
   applied_index_ = index;
   applied_term_ = term;
+  shared_applied_term_.store(term, std::memory_order_release);
   write_ts_bound_ = write_ts_bound;
   return Status::OK();
 }
@@ -203,21 +247,38 @@ Result<std::vector<replica::CommandOutcome>> MvccStateMachine::ApplyBatch(
     // The reader's bound is the engine's as of its snapshot (not the
     // batch's: a command of the run reads no key an earlier one wrote).
     if (!reader) reader.emplace(db_.get(), write_ts_bound_);
-    TINYKV_ASSIGN_OR_RETURN(
-        TxnCommandResult r,
-        ExecuteTxnCommand(*reader, db_.get(), *cmd, c.term, &batch, &write_ts_bound));
+    // leases_ changes only on this thread (below), so it is read unlocked.
+    TINYKV_ASSIGN_OR_RETURN(TxnCommandResult r,
+                            ExecuteTxnCommand(*reader, db_.get(), *cmd, c.term, &batch,
+                                              &write_ts_bound, !leases_.empty()));
     last_index = c.index;
     last_term = c.term;
     if (const auto* w = std::get_if<KvWriteCmd>(&*cmd)) kv_writes.push_back(w->commit_ts);
+    // A revoke is a write at its timestamp too (its tombstones).
+    if (const auto* v = std::get_if<LeaseRevokeCmd>(&*cmd)) kv_writes.push_back(v->commit_ts);
     outs.push_back(replica::CommandOutcome{Status::OK(), EncodeTxnCommandResult(r)});
     if (keys) {
       touched.insert(keys->begin(), keys->end());
     } else {
       TINYKV_RETURN_IF_ERROR(flush());  // alone: the next command must see its writes
+      NoteLeaseChange(*cmd, r);
     }
   }
   TINYKV_RETURN_IF_ERROR(flush());
   return outs;
+}
+
+void MvccStateMachine::NoteLeaseChange(const TxnCommand& cmd, const TxnCommandResult& r) {
+  if (r.lease_status != LeaseStatus::kOk || !r.errors.empty()) return;
+  if (const auto* g = std::get_if<LeaseGrantCmd>(&cmd)) {
+    std::lock_guard<std::mutex> l(lease_mu_);
+    leases_[g->id] = g->ttl_s;
+    lease_version_.fetch_add(1, std::memory_order_acq_rel);
+  } else if (const auto* v = std::get_if<LeaseRevokeCmd>(&cmd)) {
+    std::lock_guard<std::mutex> l(lease_mu_);
+    leases_.erase(v->id);
+    lease_version_.fetch_add(1, std::memory_order_acq_rel);
+  }
 }
 
 Status MvccStateMachine::ApplyNoop(uint64_t index, uint64_t term) {

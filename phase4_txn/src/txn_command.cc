@@ -11,10 +11,13 @@ namespace {
 
 constexpr uint8_t kCmdVersion = 1;
 // 2: the kv-write outcome appended (kv_succeeded kv_has_current [kv_current] kv_deleted).
-constexpr uint8_t kResultVersion = 2;
+// 3: lease_status appended. A version 2 result (a client record written by
+// an older build) still decodes, with lease_status kOk.
+constexpr uint8_t kResultVersion = 3;
+constexpr uint8_t kResultVersionNoLease = 2;
 
 // The op byte is the variant's index + 1.
-static_assert(std::variant_size_v<TxnCommand> == 10);
+static_assert(std::variant_size_v<TxnCommand> == 12);
 
 // A kv-write carries replica::EncodeKvCommand's bytes: version, op, three
 // length-prefixed fields (key, value, expected) and two varints at most.
@@ -120,6 +123,8 @@ Status ValidateKvWrite(const KvWriteCmd& c) {
   using Op = replica::KvCommand::Op;
   const replica::KvCommand& kv = c.kv;
   if (c.commit_ts == 0) return Invalid("commit_ts 0");
+  if (c.lease != 0 && kv.op != Op::kPut && kv.op != Op::kCas)
+    return Invalid("a lease on a delete");
   if (kv.op == Op::kDeleteRange) {
     // [key, value): an empty start is the first key, an empty end unbounded.
     if (kv.key.size() > kMaxKeyBytes || kv.value.size() > kMaxKeyBytes)
@@ -175,10 +180,19 @@ std::string EncodeTxnCommand(const TxnCommand& cmd) {
           PutLengthPrefixedSlice(&s, Slice(c.primary));
           PutVarint64(&s, c.start_ts);
           PutVarint64(&s, c.ttl_ms);
-        } else {
-          static_assert(std::is_same_v<T, KvWriteCmd>);
+        } else if constexpr (std::is_same_v<T, KvWriteCmd>) {
           PutVarint64(&s, c.commit_ts);
           PutLengthPrefixedSlice(&s, Slice(replica::EncodeKvCommand(c.kv)));
+          // Only when set: a put without a lease keeps the bytes it had
+          // before leases existed.
+          if (c.lease != 0) PutVarint64(&s, c.lease);
+        } else if constexpr (std::is_same_v<T, LeaseGrantCmd>) {
+          PutVarint64(&s, c.id);
+          PutVarint64(&s, c.ttl_s);
+        } else {
+          static_assert(std::is_same_v<T, LeaseRevokeCmd>);
+          PutVarint64(&s, c.id);
+          PutVarint64(&s, c.commit_ts);
         }
       },
       cmd);
@@ -270,7 +284,27 @@ Result<TxnCommand> DecodeTxnCommand(Slice in) {
       if (c.kv.key.size() > kMaxKeyBytes || c.kv.value.size() > value_max ||
           (c.kv.expected && c.kv.expected->size() > kMaxValueBytes))
         return Status::Corruption("txn command: kv write: oversized key or value");
+      if (!r.done()) {
+        // The optional trailing lease: present only when nonzero, so each
+        // command has one encoding.
+        c.lease = r.U64();
+        if (r.ok() && c.lease == 0) return Status::Corruption("txn command: kv write: lease 0");
+      }
       cmd = std::move(c);
+      break;
+    }
+    case 11: {
+      LeaseGrantCmd c;
+      c.id = r.U64();
+      c.ttl_s = r.U64();
+      cmd = c;
+      break;
+    }
+    case 12: {
+      LeaseRevokeCmd c;
+      c.id = r.U64();
+      c.commit_ts = r.U64();
+      cmd = c;
       break;
     }
     default:
@@ -325,9 +359,17 @@ Status ValidateTxnCommand(const TxnCommand& cmd) {
         } else if constexpr (std::is_same_v<T, HeartbeatCmd>) {
           if (c.start_ts == 0) return Invalid("start_ts 0");
           return CheckKey(c.primary);
-        } else {
-          static_assert(std::is_same_v<T, KvWriteCmd>);
+        } else if constexpr (std::is_same_v<T, KvWriteCmd>) {
           return ValidateKvWrite(c);
+        } else if constexpr (std::is_same_v<T, LeaseGrantCmd>) {
+          if (c.id == 0) return Invalid("lease id 0");
+          if (c.ttl_s == 0 || c.ttl_s > kMaxLeaseTtlS) return Invalid("lease ttl out of range");
+          return Status::OK();
+        } else {
+          static_assert(std::is_same_v<T, LeaseRevokeCmd>);
+          if (c.id == 0) return Invalid("lease id 0");
+          if (c.commit_ts == 0) return Invalid("commit_ts 0");
+          return Status::OK();
         }
       },
       cmd);
@@ -350,11 +392,13 @@ std::string EncodeTxnCommandResult(const TxnCommandResult& r) {
   s.push_back(r.kv.current ? 1 : 0);
   if (r.kv.current) PutLengthPrefixedSlice(&s, Slice(*r.kv.current));
   PutVarint64(&s, r.kv.deleted);
+  s.push_back(static_cast<char>(r.lease_status));
   return s;
 }
 
 Result<TxnCommandResult> DecodeTxnCommandResult(Slice in) {
-  if (in.empty() || static_cast<uint8_t>(in[0]) != kResultVersion)
+  const uint8_t version = in.empty() ? 0 : static_cast<uint8_t>(in[0]);
+  if (version != kResultVersion && version != kResultVersionNoLease)
     return Status::Corruption("txn result: bad version");
   in.remove_prefix(1);
   Reader r(in);
@@ -382,6 +426,11 @@ Result<TxnCommandResult> DecodeTxnCommandResult(Slice in) {
   out.kv.succeeded = succeeded == 1;
   if (has_current == 1) out.kv.current = r.Bytes(kMaxValueBytes);
   out.kv.deleted = r.U64();
+  if (version == kResultVersion) {
+    const uint8_t lease = r.Byte();
+    if (lease > 2) return Status::Corruption("txn result: bad lease status");
+    out.lease_status = static_cast<LeaseStatus>(lease);
+  }
   if (!r.done()) return Status::Corruption("txn result: truncated or trailing bytes");
   return out;
 }

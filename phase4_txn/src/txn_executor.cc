@@ -43,10 +43,12 @@ Result<TxnCommandResult> ExecuteTxnCommand(storage::DB* db, const TxnCommand& cm
 
 Result<TxnCommandResult> ExecuteTxnCommand(MvccReader& reader, storage::DB* db,
                                            const TxnCommand& cmd, uint64_t term,
-                                           storage::WriteBatch* batch, uint64_t* max_write_ts) {
+                                           storage::WriteBatch* batch, uint64_t* max_write_ts,
+                                           bool leases_may_exist) {
   TxnCommandResult result;
   storage::WriteBatch local;
   internal::ActionContext ctx{reader, local, result};
+  ctx.leases_may_exist = leases_may_exist;
   TINYKV_RETURN_IF_ERROR(std::visit(
       [&](const auto& c) -> Status {
         using T = std::decay_t<decltype(c)>;
@@ -59,6 +61,8 @@ Result<TxnCommandResult> ExecuteTxnCommand(MvccReader& reader, storage::DB* db,
         if constexpr (std::is_same_v<T, OnePhaseWriteCmd>) return internal::OnePhaseWrite(ctx, c);
         if constexpr (std::is_same_v<T, HeartbeatCmd>) return internal::Heartbeat(ctx, c);
         if constexpr (std::is_same_v<T, KvWriteCmd>) return internal::KvWrite(ctx, c);
+        if constexpr (std::is_same_v<T, LeaseGrantCmd>) return internal::LeaseGrant(ctx, c);
+        if constexpr (std::is_same_v<T, LeaseRevokeCmd>) return internal::LeaseRevoke(ctx, c);
         if constexpr (std::is_same_v<T, ReserveTsCmd>) {
           TINYKV_ASSIGN_OR_RETURN(result.prev_reserved, ReadTsoReserved(db));
           result.reserved = std::max(result.prev_reserved, c.upto);

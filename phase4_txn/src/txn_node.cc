@@ -83,14 +83,18 @@ Result<std::unique_ptr<TxnNode>> TxnNode::Open(const replica::KvNodeOptions& opt
   TxnNodeOptions o = txn;
   // A test's clock (ManualClock) drives the oracle too; else the wall clock.
   if (o.tso.clock == nullptr) o.tso.clock = options.clock;
-  return std::unique_ptr<TxnNode>(new TxnNode(std::move(parts), o));
+  if (o.lease_extend_ms < 0) o.lease_extend_ms = options.election_ticks * options.tick_ms;
+  tinykv::Clock* clock = options.clock != nullptr ? options.clock : tinykv::Clock::Real();
+  return std::unique_ptr<TxnNode>(new TxnNode(std::move(parts), o, clock));
 }
 
-TxnNode::TxnNode(replica::ReplicaParts parts, const TxnNodeOptions& txn)
+TxnNode::TxnNode(replica::ReplicaParts parts, const TxnNodeOptions& txn, tinykv::Clock* clock)
     : ReplicaKvNode(std::move(parts)),
       options_(txn),
       sm_(static_cast<MvccStateMachine*>(&replica().state_machine())),
-      tso_(txn.tso, ReplicaTsoBackend(&replica(), milliseconds(txn.tso_reserve_timeout_ms))) {
+      tso_(txn.tso, ReplicaTsoBackend(&replica(), milliseconds(txn.tso_reserve_timeout_ms))),
+      clock_(clock),
+      lease_rng_(std::random_device{}()) {
   // The replica is already applying: entries that applied before the
   // observer was set were proposed by an earlier run, never recorded here.
   sm_->set_kv_write_observer([this](uint64_t ts) { EndWrite(ts); });
@@ -98,6 +102,7 @@ TxnNode::TxnNode(replica::ReplicaParts parts, const TxnNodeOptions& txn)
   watch_source_ = std::make_unique<TxnWatchSource>(this, &replica(), sm_);
   watch_hub_ = std::make_unique<WatchHub>(watch_source_.get(), txn.watch);
   sm_->set_version_observer(watch_hub_.get());
+  lessor_thread_ = std::thread([this] { RunLessor(); });
 }
 
 TxnNode::~TxnNode() {
@@ -107,6 +112,12 @@ TxnNode::~TxnNode() {
   // members those callbacks use are destroyed (the base would stop it only
   // after them).
   Stop();
+  {
+    std::lock_guard<std::mutex> l(lease_mu_);
+    lessor_stopping_ = true;
+  }
+  lessor_cv_.notify_one();
+  lessor_thread_.join();
   sm_->set_version_observer(nullptr);
   std::vector<Waiter> waiters;
   {
@@ -249,12 +260,12 @@ void TxnNode::ReapWaiters() {
 
 void TxnNode::Propose(replica::KvCommand cmd, milliseconds timeout,
                       std::function<void(Result<replica::KvCommandResult>)> done) {
-  ProposeKvWrite(std::make_shared<replica::KvCommand>(std::move(cmd)), Clock::now() + timeout,
+  ProposeKvWrite(std::make_shared<replica::KvCommand>(std::move(cmd)), 0, Clock::now() + timeout,
                  std::max(1, options_.kv_write_attempts), std::move(done));
 }
 
-void TxnNode::ProposeKvWrite(std::shared_ptr<replica::KvCommand> cmd, Clock::time_point deadline,
-                             int attempts_left,
+void TxnNode::ProposeKvWrite(std::shared_ptr<replica::KvCommand> cmd, uint64_t lease,
+                             Clock::time_point deadline, int attempts_left,
                              std::function<void(Result<replica::KvCommandResult>)> done) {
   Status alarm = replica().Alarm();
   if (!alarm.ok()) {
@@ -266,7 +277,7 @@ void TxnNode::ProposeKvWrite(std::shared_ptr<replica::KvCommand> cmd, Clock::tim
     done(ts.status());
     return;
   }
-  const TxnCommand w = KvWriteCmd{*cmd, *ts};
+  const TxnCommand w = KvWriteCmd{*cmd, *ts, lease};
   Status invalid = ValidateTxnCommand(w);
   if (!invalid.ok()) {
     EndWrite(*ts);
@@ -276,7 +287,7 @@ void TxnNode::ProposeKvWrite(std::shared_ptr<replica::KvCommand> cmd, Clock::tim
   const uint64_t commit_ts = *ts;
   replica().Propose(
       EncodeTxnCommand(w), Left(deadline),
-      [this, cmd, deadline, attempts_left, commit_ts,
+      [this, cmd, lease, deadline, attempts_left, commit_ts,
        done = std::move(done)](Result<std::string> r) mutable {
         if (!r.ok()) {
           if (NeverApplies(r.status())) EndWrite(commit_ts);
@@ -302,8 +313,8 @@ void TxnNode::ProposeKvWrite(std::shared_ptr<replica::KvCommand> cmd, Clock::tim
             {
               std::lock_guard<std::mutex> l(mu_);
               if (!stopping_) {
-                retries_.push_back([this, cmd, deadline, attempts_left, retry] {
-                  ProposeKvWrite(cmd, deadline, attempts_left - 1, std::move(*retry));
+                retries_.push_back([this, cmd, lease, deadline, attempts_left, retry] {
+                  ProposeKvWrite(cmd, lease, deadline, attempts_left - 1, std::move(*retry));
                 });
                 reaper_cv_.notify_one();
                 return;
@@ -313,6 +324,10 @@ void TxnNode::ProposeKvWrite(std::shared_ptr<replica::KvCommand> cmd, Clock::tim
             return;
           }
           done(KeyErrorStatus(e));
+          return;
+        }
+        if (res->lease_status == LeaseStatus::kLeaseNotFound) {
+          done(Status::NotFound(kLeaseNotFoundMessage));
           return;
         }
         replica::KvCommandResult out = std::move(res->kv);

@@ -17,6 +17,17 @@ using testing::KvDelete;
 using testing::KvDeleteRange;
 using testing::KvPut;
 
+KvWriteCmd LeasedPut(std::string key, std::string value, uint64_t ts, uint64_t lease) {
+  KvWriteCmd c = KvPut(std::move(key), std::move(value), ts, 7, 9);
+  c.lease = lease;
+  return c;
+}
+KvWriteCmd LeasedCas(std::string key, std::string value, uint64_t ts, uint64_t lease) {
+  KvWriteCmd c = KvCas(std::move(key), std::nullopt, std::move(value), ts);
+  c.lease = lease;
+  return c;
+}
+
 std::vector<TxnCommand> Samples() {
   return {
       PrewriteCmd{{{MutationKind::kPut, "a", "1"},
@@ -42,6 +53,11 @@ std::vector<TxnCommand> Samples() {
       KvCas("k", "", "new", 7),  // expected empty: present with an empty value
       KvDeleteRange("a", "z", 8, 7, 4),
       KvDeleteRange("", "", 8),
+      LeasedPut("k", "v", 5, 0x694d5765fc71500bULL),
+      LeasedCas("k", "v", 5, 1),
+      LeaseGrantCmd{0x694d5765fc71500bULL, 10},
+      LeaseGrantCmd{1, kMaxLeaseTtlS},
+      LeaseRevokeCmd{1, 9},
   };
 }
 
@@ -72,6 +88,7 @@ TEST(TxnCommandCodec, ResultRoundTrips) {
   r.prev_reserved = 10;
   r.reserved = 20;
   r.term = 3;
+  r.lease_status = LeaseStatus::kLeaseExists;
   auto back = DecodeTxnCommandResult(Slice(EncodeTxnCommandResult(r)));
   ASSERT_OK(back);
   EXPECT_EQ(*back, r);
@@ -102,10 +119,50 @@ TEST(TxnCommandCodec, KvWriteResultRoundTripsAndTheOldVersionIsRefused) {
   EXPECT_TRUE(DecodeTxnCommandResult(Slice(v1)).status().IsCorruption());
   // A flag byte other than 0 or 1 (succeeded is right after term).
   std::string flag = EncodeTxnCommandResult(TxnCommandResult{});
-  const size_t succeeded_at = flag.size() - 3;  // succeeded, has_current, deleted
+  const size_t succeeded_at = flag.size() - 4;  // succeeded, has_current, deleted, lease
   ASSERT_EQ(flag[succeeded_at], 1);
   flag[succeeded_at] = 2;
   EXPECT_TRUE(DecodeTxnCommandResult(Slice(flag)).status().IsCorruption());
+}
+
+// Version 3 appended lease_status; a version 2 result (a client record an
+// older build wrote) decodes as before, with no lease outcome.
+TEST(TxnCommandCodec, AVersion2ResultStillDecodes) {
+  TxnCommandResult r;
+  r.commit_ts = 55;
+  r.kv.deleted = 1;
+  std::string v2 = EncodeTxnCommandResult(r);
+  v2[0] = 2;
+  v2.pop_back();  // the lease_status byte
+  auto back = DecodeTxnCommandResult(Slice(v2));
+  ASSERT_OK(back);
+  EXPECT_EQ(*back, r);
+  // A lease status past the last one is refused.
+  std::string bad = EncodeTxnCommandResult(r);
+  bad.back() = 3;
+  EXPECT_TRUE(DecodeTxnCommandResult(Slice(bad)).status().IsCorruption());
+}
+
+// The lease is a trailing field, present only when nonzero: a put without
+// one keeps its old bytes, and an explicit zero is refused.
+TEST(TxnCommandCodec, AKvWriteLeaseIsTrailingAndNeverZero) {
+  const std::string plain = EncodeTxnCommand(KvPut("k", "v", 5, 7, 9));
+  const std::string leased = EncodeTxnCommand(LeasedPut("k", "v", 5, 300));
+  ASSERT_EQ(leased.substr(0, plain.size()), plain);
+  EXPECT_EQ(leased.size(), plain.size() + 2);  // varint 300
+  EXPECT_TRUE(DecodeTxnCommand(Slice(plain + std::string(1, '\0'))).status().IsCorruption());
+  EXPECT_TRUE(DecodeTxnCommand(Slice(leased + "x")).status().IsCorruption());
+}
+
+TEST(TxnCommandValidate, RefusesBadLeaseCommands) {
+  EXPECT_TRUE(ValidateTxnCommand(LeaseGrantCmd{0, 10}).IsInvalidArgument());
+  EXPECT_TRUE(ValidateTxnCommand(LeaseGrantCmd{1, 0}).IsInvalidArgument());
+  EXPECT_TRUE(ValidateTxnCommand(LeaseGrantCmd{1, kMaxLeaseTtlS + 1}).IsInvalidArgument());
+  EXPECT_TRUE(ValidateTxnCommand(LeaseRevokeCmd{0, 10}).IsInvalidArgument());
+  EXPECT_TRUE(ValidateTxnCommand(LeaseRevokeCmd{1, 0}).IsInvalidArgument());
+  KvWriteCmd del = KvDelete("k", 6);
+  del.lease = 1;
+  EXPECT_TRUE(ValidateTxnCommand(del).IsInvalidArgument());
 }
 
 TEST(TxnCommandCodec, AKvWriteWithAnOversizedKeyOrValueIsCorruption) {
@@ -142,7 +199,7 @@ TEST(TxnCommandCodec, RefusesBadVersionOpTruncationAndTrailingBytes) {
   v2[0] = 2;
   EXPECT_TRUE(DecodeTxnCommand(Slice(v2)).status().IsCorruption());
   std::string op = good;
-  op[1] = 11;  // one past the last op
+  op[1] = 13;  // one past the last op
   EXPECT_TRUE(DecodeTxnCommand(Slice(op)).status().IsCorruption());
   for (size_t n = 0; n < good.size(); ++n)
     EXPECT_TRUE(DecodeTxnCommand(Slice(good.substr(0, n))).status().IsCorruption()) << n;

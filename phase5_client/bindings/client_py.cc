@@ -18,6 +18,7 @@
 #include "replica_status_py.h"
 #include "status_py.h"
 #include "tinykv/client/client.h"
+#include "tinykv/client/lease_keep_alive.h"
 #include "tinykv/client/local_cluster.h"
 #include "tinykv/client/txn.h"
 #include "tinykv/client/watch.h"
@@ -258,6 +259,15 @@ void BindClient(py::module_& m) {
         d["next_revision"] = st.next_revision;
         return d;
       });
+  py::class_<client::LeaseKeepAlive>(m, "LeaseKeeper",
+                                     "Renews one lease every ttl/3 from a C++ thread "
+                                     "(lease_keep_alive.h); made by Client.lease_keeper().")
+      .def_property_readonly("id", &client::LeaseKeepAlive::id)
+      .def_property_readonly("ttl", &client::LeaseKeepAlive::ttl_s)
+      .def_property_readonly("renewals", &client::LeaseKeepAlive::renewals)
+      .def("check", [](client::LeaseKeepAlive& k) { ThrowIfError(k.status()); },
+           "Raises the error of the last renewal, if it failed.")
+      .def("stop", &client::LeaseKeepAlive::Stop, py::call_guard<py::gil_scoped_release>());
 
   py::class_<Client>(m, "Client",
                      "A TinyKV client: leader discovery, retries with backoff, exactly-once "
@@ -281,13 +291,14 @@ void BindClient(py::module_& m) {
            py::arg("cert") = "", py::arg("key") = "")
       .def(
           "put",
-          [](Client& c, const BytesArg& key, const BytesArg& value, std::optional<double> t) {
+          [](Client& c, const BytesArg& key, const BytesArg& value, std::optional<double> t,
+             uint64_t lease) {
             const std::string k = key.str(), v = value.str();
-            auto r = NoGil([&] { return c.PutWithRevision(k, v, Opts(t)); });
+            auto r = NoGil([&] { return c.PutWithLease(k, v, lease, Opts(t)); });
             return ValueOrThrow(std::move(r)).revision;
           },
           py::arg("key"), py::arg("value"), py::arg("timeout") = py::none(),
-          "Returns the write's revision.")
+          py::arg("lease") = 0, "Returns the write's revision. lease: attach the key (0: none).")
       .def(
           "get",
           [](Client& c, const BytesArg& key, bool serializable, std::optional<double> t,
@@ -476,6 +487,64 @@ void BindClient(py::module_& m) {
           py::arg("endpoint"), py::arg("timeout") = py::none())
       .def_property_readonly("endpoints", &Client::endpoints)
       .def_property_readonly("leader_endpoint", &Client::leader_endpoint)
+      // Leases (lease_protocol.h); python/tinykv/lease.py wraps them.
+      .def(
+          "lease_grant",
+          [](Client& c, uint64_t ttl, uint64_t id, std::optional<double> t) {
+            auto r = NoGil([&] { return c.LeaseGrant(ttl, id, Opts(t)); });
+            client::LeaseGrantResponse g = ValueOrThrow(std::move(r));
+            return py::make_tuple(g.id, g.ttl_s);
+          },
+          py::arg("ttl"), py::arg("id") = 0, py::arg("timeout") = py::none(),
+          "Returns (id, ttl).")
+      .def(
+          "lease_revoke",
+          [](Client& c, uint64_t id, std::optional<double> t) {
+            auto r = NoGil([&] { return c.LeaseRevoke(id, Opts(t)); });
+            client::LeaseRevokeResponse v = ValueOrThrow(std::move(r));
+            return py::make_tuple(v.revision, v.deleted);
+          },
+          py::arg("id"), py::arg("timeout") = py::none(), "Returns (revision, keys deleted).")
+      .def(
+          "lease_keep_alive",
+          [](Client& c, uint64_t id, std::optional<double> t) {
+            auto r = NoGil([&] { return c.LeaseKeepAliveOnce(id, Opts(t)); });
+            return ValueOrThrow(std::move(r)).ttl_s;
+          },
+          py::arg("id"), py::arg("timeout") = py::none(), "One renewal; returns the TTL.")
+      .def(
+          "lease_time_to_live",
+          [](Client& c, uint64_t id, bool keys, std::optional<double> t) {
+            auto r = NoGil([&] { return c.LeaseTimeToLive(id, keys, Opts(t)); });
+            client::LeaseTimeToLiveResponse v = ValueOrThrow(std::move(r));
+            py::list ks;
+            for (const std::string& k : v.keys) ks.append(py::bytes(k));
+            return py::make_tuple(v.id, v.granted_ttl_s, v.ttl_s, ks);
+          },
+          py::arg("id"), py::arg("keys") = false, py::arg("timeout") = py::none(),
+          "Returns (id, granted ttl, remaining ttl, [keys]).")
+      .def(
+          "leases",
+          [](Client& c, std::optional<double> t) {
+            auto r = NoGil([&] { return c.Leases(Opts(t)); });
+            return ValueOrThrow(std::move(r));
+          },
+          py::arg("timeout") = py::none())
+      .def(
+          "lease_keeper",
+          [](Client& c, uint64_t id) {
+            std::unique_ptr<client::LeaseKeepAlive> k;
+            Status s = NoGil([&] {
+              auto r = client::LeaseKeepAlive::Start(&c, id);
+              if (!r.ok()) return r.status();
+              k = std::move(r).value();
+              return Status::OK();
+            });
+            ThrowIfError(s);
+            return k;
+          },
+          py::arg("id"), py::keep_alive<0, 1>(),  // the keeper uses the client
+          "Starts renewing lease id every ttl/3 in the background (lease_keep_alive.h).")
       .def("stats",
            [](Client& c) {
              client::ClientStats s = c.stats();

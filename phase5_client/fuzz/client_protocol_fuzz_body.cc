@@ -76,7 +76,7 @@ void FuzzClientProtocolBytes(const uint8_t* data, size_t size) {
   const std::string revision(8, '\0');  // a trailing revision 0
   TryDecode<GetRequest>(in, revision);
   TryDecode<GetResponse>(in, revision);
-  TryDecode<PutRequest>(in);
+  TryDecode<PutRequest>(in, std::string(8, '\0'));  // lease 0
   TryDecode<WriteResponse>(in, revision);
   TryDecode<DeleteRequest>(in);
   TryDecode<DeleteRangeRequest>(in);
@@ -100,6 +100,16 @@ void FuzzClientProtocolBytes(const uint8_t* data, size_t size) {
   TryDecode<MemberPromoteRequest>(in);
   TryDecode<MemberRemoveRequest>(in);
   TryDecode<MemberChangeResponse>(in);
+  TryDecode<LeaseGrantRequest>(in);
+  TryDecode<LeaseGrantResponse>(in);
+  TryDecode<LeaseRevokeRequest>(in);
+  TryDecode<LeaseRevokeResponse>(in);
+  TryDecode<LeaseKeepAliveRequest>(in);
+  TryDecode<LeaseKeepAliveResponse>(in);
+  TryDecode<LeaseTimeToLiveRequest>(in);
+  TryDecode<LeaseTimeToLiveResponse>(in);
+  TryDecode<LeaseLeasesRequest>(in);
+  TryDecode<LeaseLeasesResponse>(in);
   CheckErrorPayload(in);
   CheckRouting(std::string_view(in.data(), in.size()));
 }

@@ -118,6 +118,19 @@ int main(int argc, char** argv) {
   Seed("watch_progress", WatchResponse{3, 0x0000018c2a3b4c70ull, {}});
   Seed("error_compacted", net::ErrorPayloadOf(txn::CompactedError(17, 20)));
   Seed("error_watch_resume", net::ErrorPayloadOf(txn::ResumeError("watcher fell behind", 21)));
+  // Leases.
+  const uint64_t lease = 0x694d5765fc71500bull;
+  Seed("put_lease", PutRequest{"key", "value", id, 1000, lease});
+  Seed("lease_grant", LeaseGrantRequest{10, 0, 1000});
+  Seed("lease_grant_response", LeaseGrantResponse{lease, 10});
+  Seed("lease_revoke", LeaseRevokeRequest{lease, 1000});
+  Seed("lease_revoke_response", LeaseRevokeResponse{0x0000018c2a3b4c5dull, 2});
+  Seed("lease_keep_alive", LeaseKeepAliveRequest{lease});
+  Seed("lease_keep_alive_response", LeaseKeepAliveResponse{lease, 10});
+  Seed("lease_time_to_live", LeaseTimeToLiveRequest{lease, true});
+  Seed("lease_time_to_live_response", LeaseTimeToLiveResponse{lease, 10, 7, {"a", "b"}});
+  Seed("lease_leases", LeaseLeasesRequest{});
+  Seed("lease_leases_response", LeaseLeasesResponse{{1, lease}});
   std::printf("wrote %s\n", dir.c_str());
   return 0;
 }

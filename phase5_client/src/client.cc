@@ -409,6 +409,11 @@ Status Client::Put(const std::string& key, const std::string& value, const CallO
 
 Result<WriteResponse> Client::PutWithRevision(const std::string& key, const std::string& value,
                                               const CallOptions& opts) {
+  return PutWithLease(key, value, 0, opts);
+}
+
+Result<WriteResponse> Client::PutWithLease(const std::string& key, const std::string& value,
+                                           uint64_t lease_id, const CallOptions& opts) {
   TINYKV_RETURN_IF_ERROR(CheckKey(key));
   TINYKV_RETURN_IF_ERROR(CheckRequestSize(key.size() + value.size(), "put"));
   SessionLease lease(this);
@@ -416,6 +421,7 @@ Result<WriteResponse> Client::PutWithRevision(const std::string& key, const std:
   req.key = key;
   req.value = value;
   req.id = lease.Next();
+  req.lease = lease_id;
   return Invoke<PutMethod>(std::move(req), DeadlineOf(opts));
 }
 
@@ -683,5 +689,17 @@ HealthReport Client::Health(const std::string& endpoint, std::optional<milliseco
   report.took = std::chrono::microseconds(clock_->NowMicros() - start);
   return report;
 }
+
+// The lease calls (lease_client.cc) go through the same retry loop.
+template Result<LeaseGrantResponse> Client::Invoke<LeaseGrantMethod>(LeaseGrantRequest, Deadline,
+                                                                     bool);
+template Result<LeaseRevokeResponse> Client::Invoke<LeaseRevokeMethod>(LeaseRevokeRequest,
+                                                                       Deadline, bool);
+template Result<LeaseKeepAliveResponse> Client::Invoke<LeaseKeepAliveMethod>(
+    LeaseKeepAliveRequest, Deadline, bool);
+template Result<LeaseTimeToLiveResponse> Client::Invoke<LeaseTimeToLiveMethod>(
+    LeaseTimeToLiveRequest, Deadline, bool);
+template Result<LeaseLeasesResponse> Client::Invoke<LeaseLeasesMethod>(LeaseLeasesRequest,
+                                                                       Deadline, bool);
 
 }  // namespace tinykv::client

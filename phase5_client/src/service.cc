@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "await_node.h"
+#include "lease_service.h"
 #include "watch_stream.h"
 #include "tinykv/client/protocol.h"
 #include "tinykv/common/env.h"
@@ -181,7 +182,9 @@ class KvService {
     cmd.key = std::move(req.key);
     cmd.value = std::move(req.value);
     SetId(cmd, req.id);
-    auto call = Propose(std::move(cmd), req.timeout_ms);
+    if (req.lease != 0 && txn_ == nullptr)
+      co_return Status::NotSupported("put with a lease: this server keeps no leases");
+    auto call = Propose(std::move(cmd), req.timeout_ms, req.lease);
     Result<replica::KvCommandResult> r = co_await std::move(call);
     if (!r.ok()) co_return r.status();
     co_return WriteResponse{r->index, r->revision};
@@ -289,6 +292,9 @@ class KvService {
     Status s = co_await std::move(serve);
     co_return Translate(std::move(s));
   }
+  // For the lease handlers (lease_service.h).
+  Status TranslateStatus(Status s) { return Translate(std::move(s)); }
+  milliseconds TimeoutOfRequest(uint32_t timeout_ms) const { return TimeoutOf(timeout_ms); }
 
   StatusResponse NodeStatus() {
     replica::KvNodeStatus st = node_.GetStatus();
@@ -498,22 +504,29 @@ class KvService {
     co_return Translate(std::move(s));
   }
 
-  awaitable<Result<replica::KvCommandResult>> Propose(replica::KvCommand cmd, uint32_t timeout_ms) {
+  // lease != 0: a put attaching its key (REQUIRES: txn_).
+  awaitable<Result<replica::KvCommandResult>> Propose(replica::KvCommand cmd, uint32_t timeout_ms,
+                                                      uint64_t lease = 0) {
     replica::KvNode* node = &node_;
+    txn::TxnNode* txn = txn_;
     milliseconds timeout = TimeoutOf(timeout_ms);
     auto shared_cmd = std::make_shared<replica::KvCommand>(std::move(cmd));
     auto op = internal::AwaitCallback<ProposeOutcome>(
-        [node, timeout, shared_cmd](std::function<void(ProposeOutcome)> done) {
-          node->Propose(std::move(*shared_cmd), timeout,
-                        [done = std::move(done)](Result<replica::KvCommandResult> r) {
-                          ProposeOutcome out;
-                          if (r.ok()) {
-                            out.result = std::move(r).value();
-                          } else {
-                            out.status = r.status();
-                          }
-                          done(std::move(out));
-                        });
+        [node, txn, lease, timeout, shared_cmd](std::function<void(ProposeOutcome)> done) {
+          auto deliver = [done = std::move(done)](Result<replica::KvCommandResult> r) {
+            ProposeOutcome out;
+            if (r.ok()) {
+              out.result = std::move(r).value();
+            } else {
+              out.status = r.status();
+            }
+            done(std::move(out));
+          };
+          if (lease != 0) {
+            txn->ProposeWithLease(std::move(*shared_cmd), lease, timeout, std::move(deliver));
+            return;
+          }
+          node->Propose(std::move(*shared_cmd), timeout, std::move(deliver));
         });
     ProposeOutcome out = co_await std::move(op);
     if (!out.status.ok()) co_return Translate(std::move(out.status));
@@ -584,6 +597,25 @@ void RegisterMethods(net::RpcServer& server, std::shared_ptr<KvService> svc,
       });
 }
 
+// The lease methods (lease_service.h), with this service's NotLeader hint
+// and default timeout.
+void RegisterLeaseMethods(net::RpcServer& server, std::shared_ptr<KvService> svc,
+                          txn::TxnNode& node, const ServiceOptions& options) {
+  auto h = std::make_shared<internal::LeaseHandlers>(
+      node, [svc](Status s) { return svc->TranslateStatus(std::move(s)); },
+      [svc](uint32_t ms) { return svc->TimeoutOfRequest(ms); });
+  RegisterObserved<LeaseGrantMethod>(server, options,
+                                     [h](LeaseGrantRequest r) { return h->Grant(r); });
+  RegisterObserved<LeaseRevokeMethod>(server, options,
+                                      [h](LeaseRevokeRequest r) { return h->Revoke(r); });
+  RegisterObserved<LeaseKeepAliveMethod>(server, options,
+                                         [h](LeaseKeepAliveRequest r) { return h->KeepAlive(r); });
+  RegisterObserved<LeaseTimeToLiveMethod>(
+      server, options, [h](LeaseTimeToLiveRequest r) { return h->TimeToLive(r); });
+  RegisterObserved<LeaseLeasesMethod>(server, options,
+                                      [h](LeaseLeasesRequest r) { return h->Leases(r); });
+}
+
 }  // namespace
 
 void RegisterKvService(net::RpcServer& server, replica::KvNode& node, const ServiceOptions& options) {
@@ -600,6 +632,7 @@ void RegisterKvService(net::RpcServer& server, txn::TxnNode& node, const Service
   server.Register<WatchMethod>([svc](WatchRequest r, net::ServerWriter<WatchResponse>& w) {
     return svc->Watch(std::move(r), w);
   });
+  RegisterLeaseMethods(server, svc, node, options);
 }
 
 }  // namespace tinykv::client

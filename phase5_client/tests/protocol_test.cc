@@ -30,8 +30,9 @@ T RoundTrip(const T& in, std::initializer_list<size_t> trailing = {}) {
 }
 
 TEST(ClientProtocol, RequestsRoundTrip) {
-  PutRequest put{std::string("k\0\xff", 3), "value", WriteId{7, 9}, 1234};
-  PutRequest p2 = RoundTrip(put);
+  PutRequest put{std::string("k\0\xff", 3), "value", WriteId{7, 9}, 1234, 0x694d5765fc71500bULL};
+  PutRequest p2 = RoundTrip(put, {8});  // without the lease: an older client's
+  EXPECT_EQ(p2.lease, 0x694d5765fc71500bULL);
   EXPECT_EQ(p2.key, put.key);
   EXPECT_EQ(p2.value, "value");
   EXPECT_EQ(p2.id.client_id, 7u);
@@ -75,8 +76,9 @@ TEST(ClientProtocol, PutRequestBytesMatchTheDocumentedExample) {
       "v"
       "\x07\0\0\0\0\0\0\0"
       "\x01\0\0\0\0\0\0\0"
-      "\xe8\x03\0\0",
-      38);
+      "\xe8\x03\0\0"
+      "\0\0\0\0\0\0\0\0",
+      46);
   EXPECT_EQ(net::EncodeMessage(put), expected);
   EXPECT_EQ(PutMethod::kId, 502u);
   EXPECT_EQ(PutMethod::kName, "tinykv.Put");

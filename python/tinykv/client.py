@@ -17,6 +17,8 @@ Blocking calls release the GIL; one client may be shared by many threads.
         cl.get(b"k", revision=rev)        # b"v": the key as of that revision
         cl.scan(b"a", b"z", limit=10)     # [(key, value), ...] in key order, one snapshot
         cl.scan(b"a")                     # end None: to the last key
+        lease = cl.lease_grant(10)        # a lease of 10 s (tinykv.lease)
+        cl.put(b"t", b"1", lease=lease)   # deleted when the lease expires or is revoked
         with cl.txn() as t:               # a transaction: snapshot isolation
             t.put(b"k", t.get(b"k") + b"!")   # committed at the end of the block
 
@@ -72,9 +74,10 @@ from typing import Any, Iterable, Iterator, Sequence
 from tinykv._core import client as _c
 from tinykv.common import BytesLike
 from tinykv.errors import CancelledError, Error, UnavailableError
+from tinykv.lease import Lease, LeaseKeepAlive, LeaseTimeToLive
 
-__all__ = ["Client", "EmbeddedCluster", "MAX_REQUEST_BYTES", "Txn", "Watch", "WatchEvent",
-           "prefix_end"]
+__all__ = ["Client", "EmbeddedCluster", "Lease", "LeaseKeepAlive", "LeaseTimeToLive",
+           "MAX_REQUEST_BYTES", "Txn", "Watch", "WatchEvent", "prefix_end"]
 
 MAX_REQUEST_BYTES: int = _c.MAX_REQUEST_BYTES
 """The most key and value bytes one request may carry (Put: key + value; Cas: key +
@@ -131,11 +134,16 @@ class Client:
         self._c.close()
 
     # -- key/value
-    def put(self, key: BytesLike, value: BytesLike, *, timeout: float | None = None) -> int:
+    def put(self, key: BytesLike, value: BytesLike, *, lease: "int | Lease" = 0,
+            timeout: float | None = None) -> int:
         """Sets ``key`` to ``value`` (linearizable; applied exactly once even when
         retried). Returns the write's revision: ``get(key, revision=r)`` sees this
-        value until a later write (0 from a server without revisions)."""
-        return self._c.put(key, value, timeout)
+        value until a later write (0 from a server without revisions). ``lease`` (an
+        id or a ``Lease``) attaches the key to that lease: it is deleted when the
+        lease is revoked or expires; without one, a put detaches the key from any
+        lease. A lease that does not exist raises ``NotFoundError`` and writes
+        nothing."""
+        return self._c.put(key, value, timeout, int(lease))
 
     def get(self, key: BytesLike, *, serializable: bool = False, revision: int = 0,
             timeout: float | None = None) -> bytes | None:
@@ -198,6 +206,23 @@ class Client:
         """Like ``cas``, but returns ``(succeeded, value found)``: on failure the current
         value (None: the key is absent); on success None."""
         return self._c.cas(key, expected, new, timeout)
+
+    # -- leases (tinykv.lease)
+    def lease_grant(self, ttl: int, *, id: int = 0,  # noqa: A002
+                    timeout: float | None = None) -> Lease:
+        """Grants a lease of ``ttl`` seconds (``id`` 0: the leader picks one; an id in
+        use raises ``AlreadyExistsError``). Returns the ``Lease``."""
+        lease_id, granted = self._c.lease_grant(ttl, id, timeout)
+        return Lease(self._c, lease_id, granted)
+
+    def lease(self, id: int) -> Lease:  # noqa: A002
+        """The ``Lease`` with this id (nothing is asked of the cluster; its ``ttl`` is
+        0 until ``time_to_live()`` tells it)."""
+        return Lease(self._c, id, 0)
+
+    def leases(self, *, timeout: float | None = None) -> list[int]:
+        """Every lease's id, in order."""
+        return self._c.leases(timeout)
 
     # -- revisions and transactions
     def timestamp(self, *, timeout: float | None = None) -> int:

@@ -12,7 +12,7 @@ import pytest
 
 import tinykv
 
-MODULES = ["tinykv.client", "tinykv.raft", "tinykv.testing", "tinykv.net", "tinykv.storage",
+MODULES = ["tinykv.client", "tinykv.lease", "tinykv.raft", "tinykv.testing", "tinykv.net", "tinykv.storage",
            "tinykv.common", "tinykv.prod", "tinykv.linearizability", "tinykv.errors"]
 ROOT = Path(__file__).resolve().parents[2]
 

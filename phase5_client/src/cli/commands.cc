@@ -11,6 +11,7 @@
 #include <ostream>
 #include <sstream>
 
+#include "cli/lease_command.h"
 #include "cli/output.h"
 #include "cli/txn_command.h"
 #include "tinykv/client/client.h"
@@ -63,6 +64,8 @@ struct Flags {
   bool interactive = false;
   // put
   std::optional<std::string> value;
+  std::string put_lease;  // --lease ID (hex)
+  LeaseFlags lease;
   // scan
   std::string start, end;
   // watch
@@ -192,6 +195,9 @@ int RunCli(const std::vector<std::string>& args, const std::string& env_endpoint
   auto* put = app.add_subcommand("put", "put a key; the value is read from stdin when omitted");
   put->add_option("key", f.key)->required();
   put->add_option("value", f.value);
+  put->add_option("--lease", f.put_lease,
+                  "attach the key to this lease (hex id, as lease grant prints)");
+  const LeaseCommands lease_cmds = AddLeaseCommands(app, f.lease);
 
   auto* del = app.add_subcommand("del", "delete a key, or every key with a prefix");
   del->add_option("key", f.key)->required();
@@ -404,11 +410,23 @@ int RunCli(const std::vector<std::string>& args, const std::string& env_endpoint
     } else {
       value.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
     }
-    auto w = cl->PutWithRevision(f.key, value, call);
+    uint64_t lease = 0;
+    if (!f.put_lease.empty()) {
+      Result<uint64_t> id = ParseLeaseId(f.put_lease);
+      if (!id.ok()) {
+        err << "Error: " << id.status().message() << "\n";
+        return kExitUsage;
+      }
+      lease = *id;
+    }
+    auto w = cl->PutWithLease(f.key, value, lease, call);
     if (!w.ok()) return fail(w.status());
     out << RenderPut(format, known(w->revision));
     return kExitOk;
   }
+  if (std::optional<int> code =
+          RunLeaseCommand(lease_cmds, f.lease, *cl, call, format, bytes, out, err))
+    return *code;
   if (del->parsed()) {
     // `del "" --prefix` deletes every key (as etcdctl); one key must not be empty.
     if (!f.prefix) {

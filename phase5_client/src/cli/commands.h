@@ -3,12 +3,13 @@
 //
 //   tinykv [--endpoints A,B] [-w simple|json|table] get KEY [--prefix] [--keys-only] [--limit N]
 //          [--rev N]
-//   tinykv put KEY [VALUE]          (VALUE from stdin when omitted)
+//   tinykv put KEY [VALUE] [--lease ID]  (VALUE from stdin when omitted)
 //   tinykv del KEY [--prefix]
 //   tinykv scan START END [--limit N] [--rev N]
 //   tinykv txn [-i]                 (compares, success and failure ops from stdin: txn_command.h)
 //   tinykv member list | member add ID PEER_ADDR [--learner] [--client-addr ADDR]
 //   tinykv member promote ID | member remove ID
+//   tinykv lease grant TTL | revoke ID | timetolive ID [--keys] | list | keep-alive ID [--once]
 //   tinykv endpoint status | endpoint health | --version
 //   tinykv snapshot save FILE | snapshot status FILE
 //   tinykv snapshot restore FILE --data-dir DIR --id N --initial-cluster ID=ADDR,...

@@ -52,6 +52,12 @@ inline constexpr uint32_t kTso = 513;
 inline constexpr uint32_t kTxn = 514;
 inline constexpr uint32_t kWatch = 515;
 inline constexpr uint32_t kAlarm = 530;
+// leases (lease_protocol.h): 540..549
+inline constexpr uint32_t kLeaseGrant = 540;
+inline constexpr uint32_t kLeaseRevoke = 541;
+inline constexpr uint32_t kLeaseKeepAlive = 542;
+inline constexpr uint32_t kLeaseTimeToLive = 543;
+inline constexpr uint32_t kLeaseLeases = 544;
 
 // tinykv-server admin (prod.*)
 inline constexpr uint32_t kAdminStatus = 0x6001;
@@ -62,7 +68,9 @@ inline constexpr std::array kAll = {
     kTestEcho,  kTestAppend, kTestCount,   kTestMissing, kDemoGet,       kDemoPut,
     kDemoDelete, kDemoScan,  kDemoEcho,    kRaftBatch,   kRaftFetchSnapshot, kRaftStateHash, kGet,
     kPut,       kDelete,     kDeleteRange, kScan,        kCas,           kStatus,
-    kMemberList, kMemberAdd, kMemberPromote, kMemberRemove, kSnapshotSave, kTso, kTxn, kWatch, kAlarm, kAdminStatus, kAdminSetFaults,
+    kMemberList, kMemberAdd, kMemberPromote, kMemberRemove, kSnapshotSave, kTso, kTxn, kWatch, kAlarm,
+    kLeaseGrant, kLeaseRevoke, kLeaseKeepAlive, kLeaseTimeToLive, kLeaseLeases,
+    kAdminStatus, kAdminSetFaults,
 };
 
 constexpr bool AllUnique() {

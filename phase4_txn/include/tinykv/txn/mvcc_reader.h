@@ -77,6 +77,9 @@ class MvccReader {
   Result<std::optional<std::string>> GetValue(Slice key, uint64_t start_ts);
   // A metadata record ('m' family) by its whole engine key.
   Result<std::optional<std::string>> GetMeta(Slice engine_key);
+  // Every metadata record whose engine key starts with `prefix`, in key
+  // order (the records of a lease: lease.h).
+  Result<std::vector<std::pair<std::string, std::string>>> ScanMeta(Slice prefix);
 
   Result<ReadResult> Get(Slice key, uint64_t ts);
   // The committed value of `key` as of ts, locks not consulted: the newest

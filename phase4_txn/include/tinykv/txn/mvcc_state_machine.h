@@ -20,6 +20,14 @@
 //                        client's exactly-once record (kv-write, txn_executor.h)
 //   'm' "write_bound" -> fixed64 write_ts_bound: no write record has a ts
 //                        above it (absent: found by a scan at open)
+//   'm' "lease/" ..., "lease_attach/" ..., "lease_of/" ...
+//                     -> leases and their keys (lease.h)
+//
+// Leases in memory: the state machine keeps the table of leases (id ->
+// ttl_s), rebuilt from the engine at open and after a snapshot install and
+// changed by lease-grant and lease-revoke as they apply. A kv write is told
+// whether any lease exists: when none does, a put skips the lookup of its
+// key's attachment (the hot path costs nothing for leases).
 //
 // The write bound makes every put's conflict check free: a put at a
 // timestamp above it cannot meet a newer record (MvccReader). It is raised
@@ -54,7 +62,9 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <string>
@@ -130,10 +140,28 @@ class MvccStateMachine final : public replica::StateMachine {
     kv_write_observer_ = std::move(observer);
   }
 
+  // Leases as applied here (lease.h), from any thread: the table (id ->
+  // ttl_s), one lease's TTL, and the keys attached to one (in key order).
+  std::map<uint64_t, uint64_t> Leases() const;
+  std::optional<uint64_t> LeaseTtl(uint64_t id) const;
+  // Moves whenever the table changes (a grant, a revoke, a reload), so a
+  // reader can tell that its copy is current without copying it again.
+  uint64_t lease_table_version() const { return lease_version_.load(std::memory_order_acquire); }
+  // applied_term() for other threads: a leader whose state machine applied
+  // an entry of its own term has applied every earlier entry (so its lease
+  // table is complete).
+  uint64_t applied_term_for_readers() const {
+    return shared_applied_term_.load(std::memory_order_acquire);
+  }
+  Result<std::vector<std::string>> LeaseKeys(uint64_t id);
+
  private:
   MvccStateMachine(std::filesystem::path dir, Env* env);
   Status OpenDb();
   Status LoadMeta();
+  Status LoadLeases();
+  // After a lease-grant or lease-revoke was written: the table follows it.
+  void NoteLeaseChange(const TxnCommand& cmd, const TxnCommandResult& r);
   // The write bound of an engine without the record: its largest write ts.
   Result<uint64_t> ScanWriteTsBound();
   // Writes `batch` plus the applied (index, term) and, if it moved, the
@@ -157,6 +185,12 @@ class MvccStateMachine final : public replica::StateMachine {
   std::function<void(uint64_t)> kv_write_observer_;
   std::atomic<VersionObserver*> version_observer_{nullptr};
   LockIndex lock_index_;
+  // The lease table (above). Written on the driver thread under lease_mu_;
+  // that thread reads it without the lock.
+  mutable std::mutex lease_mu_;
+  std::map<uint64_t, uint64_t> leases_;
+  std::atomic<uint64_t> shared_applied_term_{0};  // applied_term_, published
+  std::atomic<uint64_t> lease_version_{0};        // lease_table_version()
   // Declared after db_: destroyed first, it checks no job holds the engine.
   replica::EngineHashJobs hash_jobs_;
 };

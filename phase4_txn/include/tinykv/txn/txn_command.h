@@ -1,7 +1,7 @@
 // TxnCommand: the commands of the MVCC state machine (mvcc_state_machine.h)
 // -- Percolator's prewrite / commit / rollback / check-txn-status /
 // resolve-lock and heartbeat, GC, one-phase single-key writes, the plain
-// KV API's writes and the timestamp oracle's reservation -- and their
+// KV API's writes, leases and the timestamp oracle's reservation -- and their
 // results, with the byte encodings that travel
 // inside Raft entries (doc/mvcc_format.md, "Commands").
 //
@@ -23,6 +23,7 @@
 #include "tinykv/common/result.h"
 #include "tinykv/replica/kv_command.h"
 #include "tinykv/txn/key_error.h"
+#include "tinykv/txn/lease.h"
 #include "tinykv/txn/mvcc_record.h"
 
 namespace tinykv::txn {
@@ -116,20 +117,40 @@ struct HeartbeatCmd {
 // API's exactly-once retries by (client_id, request_seq) (kv_command.h). A
 // lock on any key it writes -> kLocked; a write record at or above
 // commit_ts on any of them -> kWriteConflict (the proposer retries with a
-// newer timestamp); either way nothing is written.
+// newer timestamp); either way nothing is written. `lease` (put and cas
+// only; 0 = none) attaches the key to that lease, which must exist (lease.h).
 struct KvWriteCmd {
   replica::KvCommand kv;
   uint64_t commit_ts = 0;
+  uint64_t lease = 0;
   friend bool operator==(const KvWriteCmd& a, const KvWriteCmd& b) {
-    return a.commit_ts == b.commit_ts && a.kv.op == b.kv.op && a.kv.key == b.kv.key &&
+    return a.commit_ts == b.commit_ts && a.lease == b.lease && a.kv.op == b.kv.op &&
+           a.kv.key == b.kv.key &&
            a.kv.value == b.kv.value && a.kv.expected == b.kv.expected &&
            a.kv.client_id == b.kv.client_id && a.kv.request_seq == b.kv.request_seq;
   }
 };
 
+// Grants lease `id` (nonzero) with a TTL of ttl_s seconds (lease.h). The
+// leader picks the id and keeps the deadline (lessor.h); the state machine
+// keeps the lease and its TTL.
+struct LeaseGrantCmd {
+  uint64_t id = 0;
+  uint64_t ttl_s = 0;
+  friend bool operator==(const LeaseGrantCmd&, const LeaseGrantCmd&) = default;
+};
+
+// Revokes lease `id`: every key attached to it deleted at commit_ts, one
+// revision (lease.h).
+struct LeaseRevokeCmd {
+  uint64_t id = 0;
+  uint64_t commit_ts = 0;
+  friend bool operator==(const LeaseRevokeCmd&, const LeaseRevokeCmd&) = default;
+};
+
 using TxnCommand = std::variant<PrewriteCmd, CommitCmd, RollbackCmd, CheckTxnStatusCmd,
                                 ResolveLockCmd, GcCmd, OnePhaseWriteCmd, ReserveTsCmd,
-                                HeartbeatCmd, KvWriteCmd>;
+                                HeartbeatCmd, KvWriteCmd, LeaseGrantCmd, LeaseRevokeCmd>;
 
 // The answer of check-txn-status.
 enum class TxnStatus : uint8_t {
@@ -144,10 +165,10 @@ enum class TxnStatus : uint8_t {
 struct TxnCommandResult {
   std::vector<KeyError> errors;  // prewrite: one per refused key; the others: at most one
   TxnStatus txn_status = TxnStatus::kNone;  // check-txn-status
-  uint64_t commit_ts = 0;                   // check-txn-status kCommitted; kv-write: its revision
+  uint64_t commit_ts = 0;  // check-txn-status kCommitted; kv-write, lease-revoke: its revision
   uint64_t ttl_left_ms = 0;                 // check-txn-status kLocked; heartbeat: the lock's TTL
   bool rolled_back_now = false;             // check-txn-status: this command wrote the rollback
-  uint64_t count = 0;                       // resolve-lock: locks resolved; gc: records removed
+  uint64_t count = 0;  // resolve-lock: locks resolved; gc: records removed; lease-revoke: keys deleted
   uint64_t prev_reserved = 0;               // reserve-ts: the mark before, and after
   uint64_t reserved = 0;
   uint64_t term = 0;  // reserve-ts: the Raft term of the entry
@@ -155,6 +176,9 @@ struct TxnCommandResult {
   // the node's to fill). A retry of an applied write answers with the
   // remembered result, its commit_ts included.
   replica::KvCommandResult kv;
+  // lease-grant, lease-revoke, a kv-write naming a lease (lease.h). Not
+  // kOk: nothing was written.
+  LeaseStatus lease_status = LeaseStatus::kOk;
   friend bool operator==(const TxnCommandResult&, const TxnCommandResult&) = default;
 };
 

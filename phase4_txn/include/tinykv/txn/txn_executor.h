@@ -42,6 +42,11 @@
 //              in it; a tombstone on each with a visible value (kv.deleted
 //              = the count). Without a KeyError the client's record :=
 //              (request_seq, this result) in the same batch.
+//              With a lease (put, cas): no such lease -> lease_status
+//              kLeaseNotFound, nothing written but the client's record.
+//              Every key it writes is attached to its lease or detached
+//              (lease.h).
+//   lease-grant, lease-revoke  lease.h.
 //
 // A command that answers with a KeyError adds nothing to the batch. The
 // batch is the caller's to write, atomically with whatever else it holds
@@ -81,10 +86,13 @@ Result<TxnCommandResult> ExecuteTxnCommand(storage::DB* db, const TxnCommand& cm
 // reader sees `db` as of its construction, not what earlier commands put in
 // `batch`. If max_write_ts is given, it is raised to the largest ts of a
 // write record the command added (the caller's write_ts_bound to keep).
+// leases_may_exist = false promises that the engine holds no lease record
+// (the state machine knows it): kv writes then skip their lease lookups.
 Result<TxnCommandResult> ExecuteTxnCommand(MvccReader& reader, storage::DB* db,
                                            const TxnCommand& cmd, uint64_t term,
                                            storage::WriteBatch* batch,
-                                           uint64_t* max_write_ts = nullptr);
+                                           uint64_t* max_write_ts = nullptr,
+                                           bool leases_may_exist = true);
 
 // The oracle's reservation as persisted in `db`.
 Result<uint64_t> ReadTsoReserved(storage::DB* db);

@@ -37,6 +37,20 @@
 // the record of writes in flight (lowest_write_in_flight) and the state
 // machine's lock index; the client service serves watch streams from it.
 //
+// Leases (lease.h), as etcd's lessor: the leader owns expiry (lessor.h).
+// LeaseGrant picks a random nonzero id when asked for 0 (an existing id is
+// refused: AlreadyExists); the deadline is now + ttl on the node's clock
+// (KvNodeOptions::clock), and again on each LeaseKeepAlive. A node that
+// becomes leader gives every lease now + ttl + lease_extend_ms, so a leader
+// change never makes a lease expire earlier. A lessor thread proposes a
+// lease-revoke for each expired lease, at a fresh timestamp from the
+// oracle, and retries it while it fails. Keep-alive, time-to-live and the
+// list are the leader's (NotLeader elsewhere); a missing lease is
+// NotFound(kLeaseNotFoundMessage), as etcd says it -- Unavailable instead
+// while a new leader has not applied an entry of its term (a grant of an
+// earlier term may still be unapplied here). ProposeWithLease is a
+// put (or cas) attaching its key.
+//
 // Thread safety: as KvNode. Callbacks run on the replica's driver thread,
 // or on the caller's thread when the answer is known at once.
 #pragma once
@@ -50,12 +64,15 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
 
 #include "tinykv/replica/kv_node.h"
+#include "tinykv/common/clock.h"
+#include "tinykv/txn/lessor.h"
 #include "tinykv/txn/mvcc_reader.h"
 #include "tinykv/txn/mvcc_state_machine.h"
 #include "tinykv/txn/tso.h"
@@ -69,6 +86,27 @@ struct TxnNodeOptions {
   int tso_reserve_timeout_ms = 3000;
   int kv_write_attempts = 5;     // proposals of one KV write before kWriteConflict is returned
   WatchHubOptions watch;
+  // Leases (lessor.h): what a new leader adds to every lease's TTL (-1:
+  // the election timeout, election_ticks * tick_ms, as etcd), and how
+  // often (wall time) the leader looks for expired leases.
+  int lease_extend_ms = -1;
+  int lease_check_ms = 10;
+};
+
+// Answers of the lease calls.
+struct LeaseGrantResult {
+  uint64_t id = 0;
+  uint64_t ttl_s = 0;
+};
+struct LeaseRevokeResult {
+  uint64_t revision = 0;  // the commit ts of the deletes
+  uint64_t deleted = 0;   // keys deleted
+};
+struct LeaseTimeToLiveResult {
+  uint64_t id = 0;
+  uint64_t granted_ttl_s = 0;
+  uint64_t remaining_s = 0;        // whole seconds left (0 once past the deadline)
+  std::vector<std::string> keys;   // when asked for, in key order
 };
 
 class TxnNode final : public replica::ReplicaKvNode {
@@ -124,6 +162,24 @@ class TxnNode final : public replica::ReplicaKvNode {
   // The node's watch streams (watch_hub.h).
   WatchHub& watch_hub() { return *watch_hub_; }
 
+  // ---- leases (lease.h; the comment at the top) ----
+  void LeaseGrant(uint64_t id, uint64_t ttl_s, std::chrono::milliseconds timeout,
+                  std::function<void(Result<LeaseGrantResult>)> done);
+  void LeaseRevoke(uint64_t id, std::chrono::milliseconds timeout,
+                   std::function<void(Result<LeaseRevokeResult>)> done);
+  // The lease's TTL after the renewal.
+  Result<uint64_t> LeaseKeepAlive(uint64_t id);
+  Result<LeaseTimeToLiveResult> LeaseTimeToLive(uint64_t id, bool keys);
+  // Every lease's id, in order.
+  Result<std::vector<uint64_t>> Leases();
+  // How many passes the lessor thread made (tests wait on it to know that
+  // it has looked at the clock since they moved it).
+  uint64_t lessor_checks();
+  // A put or cas (cmd.op) whose key is attached to `lease` (0: Propose).
+  void ProposeWithLease(replica::KvCommand cmd, uint64_t lease,
+                        std::chrono::milliseconds timeout,
+                        std::function<void(Result<replica::KvCommandResult>)> done);
+
  private:
   struct Waiter {
     uint64_t ts;
@@ -131,7 +187,7 @@ class TxnNode final : public replica::ReplicaKvNode {
     std::function<void(Status)> done;
   };
 
-  TxnNode(replica::ReplicaParts parts, const TxnNodeOptions& txn);
+  TxnNode(replica::ReplicaParts parts, const TxnNodeOptions& txn, Clock* clock);
   // Hands out a timestamp and records it in flight, in one step.
   Result<uint64_t> BeginWrite();
   // The write at ts is applied, refused, or can no longer apply later.
@@ -140,9 +196,28 @@ class TxnNode final : public replica::ReplicaKvNode {
   // them and starts `term`'s; true when it did.
   bool EnterTermLocked(uint64_t term);
   // One attempt of a KV write; retries on kWriteConflict.
-  void ProposeKvWrite(std::shared_ptr<replica::KvCommand> cmd,
+  void ProposeKvWrite(std::shared_ptr<replica::KvCommand> cmd, uint64_t lease,
                       std::chrono::steady_clock::time_point deadline, int attempts_left,
                       std::function<void(Result<replica::KvCommandResult>)> done);
+  // Leases (txn_node_lease.cc). One attempt of a revoke; retries on
+  // kWriteConflict with a newer timestamp, as ProposeKvWrite.
+  void ProposeRevoke(uint64_t id, std::chrono::steady_clock::time_point deadline,
+                     int attempts_left, std::function<void(Result<LeaseRevokeResult>)> done);
+  void ProposeGrant(uint64_t id, bool random_id, uint64_t ttl_s,
+                    std::chrono::steady_clock::time_point deadline, int attempts_left,
+                    std::function<void(Result<LeaseGrantResult>)> done);
+  // Queues `fn` for the reaper thread (never the driver's); false when stopping.
+  bool QueueRetry(std::function<void()> fn);
+  // REQUIRES: lease_mu_ held. Brings the lessor to this node's leadership
+  // (promote on a new term, sync in the same one, demote when not leading);
+  // false when not the leader.
+  bool SyncLessorLocked(uint64_t now_us);
+  uint64_t RandomLeaseIdLocked();
+  // NotFound for a lease this leader does not know -- or Unavailable while
+  // it has not applied an entry of its term (it may not know it yet).
+  Status NotFoundOrNotCaughtUp();
+  // The lessor thread: expired leases revoked, every lease_check_ms.
+  void RunLessor();
   // Completes the waiters no write below their ts holds up, and those past
   // their deadline. REQUIRES: mu_ NOT held (callbacks run outside it).
   void ReleaseWaiters();
@@ -169,6 +244,20 @@ class TxnNode final : public replica::ReplicaKvNode {
   std::thread reaper_;
   std::unique_ptr<WatchSource> watch_source_;
   std::unique_ptr<WatchHub> watch_hub_;
+
+  // Leases: the lessor and the leadership term it was promoted in (0: not
+  // leading), guarded by lease_mu_ (never held across a blocking call; the
+  // driver takes it in callbacks).
+  Clock* const clock_;
+  std::mutex lease_mu_;
+  Lessor lessor_;
+  uint64_t lessor_term_ = 0;
+  uint64_t lessor_checks_ = 0;
+  uint64_t lessor_table_version_ = 0;  // the state machine's table version last synced
+  std::mt19937_64 lease_rng_;
+  bool lessor_stopping_ = false;
+  std::condition_variable lessor_cv_;
+  std::thread lessor_thread_;
 };
 
 }  // namespace tinykv::txn

@@ -216,6 +216,23 @@ class Client {
   Result<CasResult> Cas(const std::string& key, const std::optional<std::string>& expected,
                         const std::string& value, const CallOptions& opts = {});
 
+  // ---- leases (lease_protocol.h; lease_client.cc) ----
+  // Grants a lease of ttl_s seconds (id 0: the leader picks one).
+  Result<LeaseGrantResponse> LeaseGrant(uint64_t ttl_s, uint64_t id = 0,
+                                        const CallOptions& opts = {});
+  // Revokes it: every attached key deleted at one revision (answered).
+  Result<LeaseRevokeResponse> LeaseRevoke(uint64_t id, const CallOptions& opts = {});
+  // One renewal; LeaseKeepAlive (lease_keep_alive.h) renews in the background.
+  Result<LeaseKeepAliveResponse> LeaseKeepAliveOnce(uint64_t id, const CallOptions& opts = {});
+  Result<LeaseTimeToLiveResponse> LeaseTimeToLive(uint64_t id, bool keys = false,
+                                                  const CallOptions& opts = {});
+  // Every lease's id.
+  Result<std::vector<uint64_t>> Leases(const CallOptions& opts = {});
+  // A put attaching `key` to `lease` (0: a plain put). A lease that does
+  // not exist: NotFound("etcdserver: requested lease not found").
+  Result<WriteResponse> PutWithLease(const std::string& key, const std::string& value,
+                                     uint64_t lease, const CallOptions& opts = {});
+
   // `count` consecutive timestamps from the leader's oracle; the first.
   Result<uint64_t> Timestamps(uint32_t count = 1, const CallOptions& opts = {});
   // One transaction command (phase4_txn txn_command.h), sent to the leader

@@ -55,6 +55,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "tinykv/client/lease_protocol.h"
 #include "tinykv/common/routing_error.h"
 #include "tinykv/common/status.h"
 #include "tinykv/net/method.h"
@@ -138,9 +139,15 @@ struct PutRequest {
   std::string value;
   WriteId id;
   uint32_t timeout_ms = 0;
+  // The lease the key is attached to (lease_protocol.h); 0 = none (a put
+  // without a lease detaches the key from any). Last on the wire, and
+  // optional there: a request from a client that predates leases decodes
+  // with lease 0.
+  uint64_t lease = 0;
   template <class A>
   void serialize(A& a) {
     a(key, value, id, timeout_ms);
+    net::TrailingField(a, lease);
   }
 };
 // Every write answers with the Raft index at which it applied, and its
