@@ -8,6 +8,7 @@
 #include "tinykv/txn/key_error.h"
 #include "tinykv/txn/lock_resolution.h"
 #include "tinykv/txn/timestamp.h"
+#include "txn_node_internal.h"
 
 namespace tinykv::txn {
 namespace {
@@ -15,19 +16,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-milliseconds Left(Clock::time_point deadline) {
-  return std::max(milliseconds(1),
-                  std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
-}
-
-// Proposal outcomes after which the entry is certainly not in the log (or
-// not in any log that can commit it): its timestamp is released at once.
-// Any other failure (Timeout, Cancelled, Unavailable) leaves the entry's
-// fate open; its record goes when it applies or when the term ends.
-bool NeverApplies(const Status& s) {
-  return s.IsNotLeader() || s.IsAborted() || s.IsBusy() || s.IsResourceExhausted() ||
-         s.IsInvalidArgument();
-}
+using internal::Left;
+using internal::NeverApplies;
 
 bool IsClientCommand(const TxnCommand& cmd) {
   return std::holds_alternative<PrewriteCmd>(cmd) || std::holds_alternative<CommitCmd>(cmd) ||

@@ -6,6 +6,7 @@
 #include "tinykv/txn/key_error.h"
 #include "tinykv/txn/lease.h"
 #include "tinykv/txn/txn_node.h"
+#include "txn_node_internal.h"
 
 namespace tinykv::txn {
 namespace {
@@ -13,16 +14,8 @@ namespace {
 using SteadyClock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-milliseconds Left(SteadyClock::time_point deadline) {
-  return std::max(milliseconds(1),
-                  std::chrono::duration_cast<milliseconds>(deadline - SteadyClock::now()));
-}
-
-// A proposal that certainly never applies (as txn_node.cc's NeverApplies).
-bool NeverApplies(const Status& s) {
-  return s.IsNotLeader() || s.IsAborted() || s.IsBusy() || s.IsResourceExhausted() ||
-         s.IsInvalidArgument();
-}
+using internal::Left;
+using internal::NeverApplies;
 
 constexpr int kGrantAttempts = 5;     // random ids tried before giving up
 constexpr int kRevokeAttempts = 5;    // proposals of one revoke (write conflicts)

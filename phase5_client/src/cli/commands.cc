@@ -425,7 +425,7 @@ int RunCli(const std::vector<std::string>& args, const std::string& env_endpoint
     return kExitOk;
   }
   if (std::optional<int> code =
-          RunLeaseCommand(lease_cmds, f.lease, *cl, call, format, bytes, out, err))
+          RunLeaseCommand(lease_cmds, f.lease, *cl, call, format, bytes, out, err, interrupt))
     return *code;
   if (del->parsed()) {
     // `del "" --prefix` deletes every key (as etcdctl); one key must not be empty.

@@ -27,7 +27,7 @@
 
 namespace tinykv::cli {
 
-// How a command that runs until it is stopped (`watch`) learns it should
+// How a command that runs until it is stopped (`watch`, `lease keep-alive`) learns it should
 // stop: `arm` is called once it runs (main installs its SIGINT/SIGTERM
 // handler then, so Ctrl-C still kills every other command at once), and it
 // stops, exit code 0, once `*interrupted` is true (checked every 200 ms).

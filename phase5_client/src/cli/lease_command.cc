@@ -3,32 +3,11 @@
 
 #include <atomic>
 #include <chrono>
-#include <csignal>
 #include <sstream>
 #include <thread>
 
 namespace tinykv::cli {
 namespace {
-
-// Set by the SIGINT handler keep-alive installs (a lock-free store:
-// async-signal-safe).
-std::atomic<bool> g_interrupted{false};
-static_assert(std::atomic<bool>::is_always_lock_free);
-
-extern "C" void OnInterrupt(int) { g_interrupted.store(true); }
-
-// Catches SIGINT for its lifetime, then puts the previous handler back.
-class CatchInterrupt {
- public:
-  CatchInterrupt() {
-    g_interrupted.store(false);
-    previous_ = std::signal(SIGINT, OnInterrupt);
-  }
-  ~CatchInterrupt() { std::signal(SIGINT, previous_); }
-
- private:
-  void (*previous_)(int) = SIG_DFL;
-};
 
 }  // namespace
 
@@ -146,7 +125,7 @@ LeaseCommands AddLeaseCommands(CLI::App& app, LeaseFlags& f) {
 std::optional<int> RunLeaseCommand(const LeaseCommands& c, const LeaseFlags& f,
                                    client::Client& cl, const client::CallOptions& call,
                                    OutputFormat format, BytesEncoding encoding, std::ostream& out,
-                                   std::ostream& err) {
+                                   std::ostream& err, const CliInterrupt* interrupt) {
   auto fail = [&](const Status& s) {
     err << "Error: " << s.ToString() << "\n";
     return ExitCodeFor(s);
@@ -189,8 +168,7 @@ std::optional<int> RunLeaseCommand(const LeaseCommands& c, const LeaseFlags& f,
     return kExitOk;
   }
   // keep-alive: a renewal every ttl/3 (as etcdctl's), until interrupted.
-  std::optional<CatchInterrupt> catching;
-  if (!f.once) catching.emplace();
+  if (!f.once && interrupt != nullptr && interrupt->arm) interrupt->arm();
   for (;;) {
     auto r = cl.LeaseKeepAliveOnce(*id, call);
     if (!r.ok()) return fail(r.status());
@@ -199,7 +177,8 @@ std::optional<int> RunLeaseCommand(const LeaseCommands& c, const LeaseFlags& f,
     const auto period = std::chrono::milliseconds(std::max<uint64_t>(r->ttl_s * 1000 / 3, 100));
     const auto until = std::chrono::steady_clock::now() + period;
     while (std::chrono::steady_clock::now() < until) {
-      if (g_interrupted.load()) {
+      if (interrupt != nullptr && interrupt->interrupted != nullptr &&
+          interrupt->interrupted->load()) {
         out << "lease " << LeaseIdString(*id) << " keep-alive ended\n";
         return kExitOk;
       }

@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/commands.h"
 #include "cli/output.h"
 #include "tinykv/client/client.h"
 
@@ -61,11 +62,12 @@ struct LeaseCommands {
 LeaseCommands AddLeaseCommands(CLI::App& app, LeaseFlags& f);
 
 // The exit code, or nullopt when no lease command was given. keep-alive
-// without --once catches SIGINT while it runs (and only then): Ctrl-C ends
-// it with exit 0 after the renewal in progress.
+// without --once arms `interrupt` (commands.h CliInterrupt, as `watch`
+// does) while it runs: Ctrl-C ends it with exit 0 after the renewal in
+// progress. With no interrupt it renews until a renewal fails.
 std::optional<int> RunLeaseCommand(const LeaseCommands& cmds, const LeaseFlags& f,
                                    client::Client& cl, const client::CallOptions& call,
                                    OutputFormat format, BytesEncoding encoding, std::ostream& out,
-                                   std::ostream& err);
+                                   std::ostream& err, const CliInterrupt* interrupt);
 
 }  // namespace tinykv::cli
