@@ -222,8 +222,8 @@ Result<std::vector<replica::CommandOutcome>> MvccStateMachine::ApplyBatch(
     last_index = 0;
     reader.reset();
     // Only now can a reader see them (txn_node.h: writes in flight).
-    if (kv_write_observer_)
-      for (uint64_t ts : kv_writes) kv_write_observer_(ts);
+    if (const auto* observe = kv_write_observer_.load(std::memory_order_acquire))
+      for (uint64_t ts : kv_writes) (*observe)(ts);
     kv_writes.clear();
     return Status::OK();
   };

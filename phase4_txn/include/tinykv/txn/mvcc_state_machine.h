@@ -70,6 +70,7 @@
 #include <string>
 #include <vector>
 
+#include "tinykv/common/check.h"
 #include "tinykv/common/env.h"
 #include "tinykv/common/result.h"
 #include "tinykv/replica/backup.h"
@@ -135,9 +136,14 @@ class MvccStateMachine final : public replica::StateMachine {
   // (whatever its outcome: written, refused with a KeyError, or a retry
   // answered from the client record), with its commit_ts. The node's record
   // of writes in flight (txn_node.h) learns from it that a timestamp's
-  // write can no longer appear later. Set before the replica starts.
+  // write can no longer appear later. Set at most once, from any thread,
+  // also while entries apply (the node sets it once the replica runs): the
+  // applying thread reads it through an atomic pointer.
   void set_kv_write_observer(std::function<void(uint64_t commit_ts)> observer) {
-    kv_write_observer_ = std::move(observer);
+    TINYKV_CHECK(kv_write_observer_holder_ == nullptr) << "kv-write observer set twice";
+    kv_write_observer_holder_ =
+        std::make_unique<std::function<void(uint64_t)>>(std::move(observer));
+    kv_write_observer_.store(kv_write_observer_holder_.get(), std::memory_order_release);
   }
 
   // Leases as applied here (lease.h), from any thread: the table (id ->
@@ -182,7 +188,9 @@ class MvccStateMachine final : public replica::StateMachine {
   uint64_t applied_term_ = 0;
   std::optional<replica::Membership> membership_;
   uint64_t write_ts_bound_ = 0;  // the engine's 'm' "write_bound" (above)
-  std::function<void(uint64_t)> kv_write_observer_;
+  // set_kv_write_observer's function, and the pointer the applying thread reads.
+  std::unique_ptr<std::function<void(uint64_t)>> kv_write_observer_holder_;
+  std::atomic<const std::function<void(uint64_t)>*> kv_write_observer_{nullptr};
   std::atomic<VersionObserver*> version_observer_{nullptr};
   LockIndex lock_index_;
   // The lease table (above). Written on the driver thread under lease_mu_;
