@@ -229,6 +229,14 @@ void TxnNode::WaitForWrites(uint64_t ts, milliseconds timeout, std::function<voi
   done(Status::OK());
 }
 
+bool TxnNode::QueueRetry(std::function<void()> fn) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (stopping_) return false;
+  retries_.push_back(std::move(fn));
+  reaper_cv_.notify_one();
+  return true;
+}
+
 void TxnNode::ReapWaiters() {
   // Waiters are released by the writes they wait for; this thread times
   // out those whose writes never end (a stalled log) and notices a term
@@ -300,17 +308,10 @@ void TxnNode::ProposeKvWrite(std::shared_ptr<replica::KvCommand> cmd, uint64_t l
             // Raft, which this thread would have to apply.
             auto retry = std::make_shared<std::function<void(Result<replica::KvCommandResult>)>>(
                 std::move(done));
-            {
-              std::lock_guard<std::mutex> l(mu_);
-              if (!stopping_) {
-                retries_.push_back([this, cmd, lease, deadline, attempts_left, retry] {
+            if (!QueueRetry([this, cmd, lease, deadline, attempts_left, retry] {
                   ProposeKvWrite(cmd, lease, deadline, attempts_left - 1, std::move(*retry));
-                });
-                reaper_cv_.notify_one();
-                return;
-              }
-            }
-            (*retry)(Status::Cancelled("txn node stopped"));
+                }))
+              (*retry)(Status::Cancelled("txn node stopped"));
             return;
           }
           done(KeyErrorStatus(e));

@@ -23,14 +23,6 @@ constexpr milliseconds kExpiryRevokeTimeout{5000};
 
 }  // namespace
 
-bool TxnNode::QueueRetry(std::function<void()> fn) {
-  std::lock_guard<std::mutex> l(mu_);
-  if (stopping_) return false;
-  retries_.push_back(std::move(fn));
-  reaper_cv_.notify_one();
-  return true;
-}
-
 uint64_t TxnNode::RandomLeaseIdLocked() {
   // etcd's ids are positive int64s.
   for (;;) {
