@@ -17,6 +17,7 @@
 #include "tinykv/txn/mvcc_key.h"
 #include "tinykv/txn/timestamp.h"
 #include "tinykv/txn/txn_executor.h"
+#include "tinykv/txn/watch_error.h"
 
 namespace tinykv::txn {
 namespace {
@@ -79,6 +80,11 @@ Status MvccStateMachine::LoadMeta() {
     TINYKV_ASSIGN_OR_RETURN(write_ts_bound_, ScanWriteTsBound());
   } else {
     return bound.status();
+  }
+  {
+    MvccReader reader(db_.get());
+    TINYKV_ASSIGN_OR_RETURN(uint64_t safe_point, ReadGcSafePoint(reader));
+    compacted_.store(safe_point, std::memory_order_release);
   }
   TINYKV_RETURN_IF_ERROR(RebuildLockIndex());
   return LoadLeases();
@@ -253,6 +259,9 @@ Result<std::vector<replica::CommandOutcome>> MvccStateMachine::ApplyBatch(
                                               &write_ts_bound, !leases_.empty()));
     last_index = c.index;
     last_term = c.term;
+    // Raised before the GC's write is (compacted_revision()).
+    if (const auto* gc = std::get_if<GcCmd>(&*cmd); gc != nullptr && gc->safe_point > compacted_)
+      compacted_.store(gc->safe_point, std::memory_order_release);
     if (const auto* w = std::get_if<KvWriteCmd>(&*cmd)) kv_writes.push_back(w->commit_ts);
     // A revoke is a write at its timestamp too (its tombstones).
     if (const auto* v = std::get_if<LeaseRevokeCmd>(&*cmd)) kv_writes.push_back(v->commit_ts);
@@ -341,6 +350,8 @@ Result<ReadResult> MvccStateMachine::Get(const std::string& key, uint64_t ts) {
   std::shared_lock<std::shared_mutex> l(db_mu_);
   if (!db_) return Unavailable();
   MvccReader reader(db_.get());
+  // After the snapshot is taken (compacted_revision()).
+  if (const uint64_t c = compacted_revision(); ts < c) return ReadCompactedError(ts, c);
   return reader.Get(Slice(key), ts);
 }
 
@@ -349,7 +360,20 @@ Result<ScanResult> MvccStateMachine::Scan(const std::string& start, const std::s
   std::shared_lock<std::shared_mutex> l(db_mu_);
   if (!db_) return Unavailable();
   MvccReader reader(db_.get());
+  if (const uint64_t c = compacted_revision(); ts < c) return ReadCompactedError(ts, c);
   return reader.Scan(Slice(start), Slice(end), ts, limit);
+}
+
+Result<MvccStateMachine::DefragmentResult> MvccStateMachine::Defragment() {
+  std::shared_lock<std::shared_mutex> l(db_mu_);
+  if (!db_) return Unavailable();
+  auto live_bytes = [this] { return db_->Stats()["live-sst-bytes"]; };
+  DefragmentResult r;
+  TINYKV_RETURN_IF_ERROR(db_->Flush());
+  r.bytes_before = live_bytes();
+  TINYKV_RETURN_IF_ERROR(db_->CompactRange(std::nullopt, std::nullopt));
+  r.bytes_after = live_bytes();
+  return r;
 }
 
 Status MvccStateMachine::Read(const std::function<Status(MvccReader&)>& fn) {

@@ -8,6 +8,7 @@
 #include "tinykv/txn/key_error.h"
 #include "tinykv/txn/lock_resolution.h"
 #include "tinykv/txn/timestamp.h"
+#include "tinykv/txn/watch_error.h"
 #include "txn_node_internal.h"
 
 namespace tinykv::txn {
@@ -96,6 +97,12 @@ TxnNode::TxnNode(replica::ReplicaParts parts, const TxnNodeOptions& txn, tinykv:
 }
 
 TxnNode::~TxnNode() {
+  std::thread defrag;  // joined unlocked: the thread takes defrag_mu_ as it ends
+  {
+    std::lock_guard<std::mutex> l(defrag_mu_);
+    defrag.swap(defrag_thread_);
+  }
+  if (defrag.joinable()) defrag.join();
   // The hub's worker calls into the node and the replica: it goes first.
   watch_hub_->Close(Status::Cancelled("txn node stopped"));
   // The replica's driver calls back into this object: stop it before the
@@ -360,6 +367,64 @@ void TxnNode::ProposeGc(uint64_t safe_point, milliseconds timeout,
                       }
                       done(DecodeTxnCommandResult(Slice(*r)));
                     });
+}
+
+void TxnNode::Compact(uint64_t revision, milliseconds timeout,
+                      std::function<void(Result<CompactResult>)> done) {
+  if (revision == 0) {
+    done(Status::InvalidArgument("compaction: revision must be above 0"));
+    return;
+  }
+  Result<uint64_t> now = GetTimestamps(1);
+  if (!now.ok()) {
+    done(now.status());
+    return;
+  }
+  if (revision > *now) {
+    done(Status::InvalidArgument("compaction: revision " + std::to_string(revision) +
+                                 " is in the future (now " + std::to_string(*now) + ")"));
+    return;
+  }
+  if (const uint64_t c = compacted_revision(); revision <= c) {
+    done(Status::InvalidArgument("compaction: revision " + std::to_string(revision) +
+                                 " has been compacted already (compact revision " +
+                                 std::to_string(c) + ")")
+             .WithDetail(EncodeWatchError(WatchError{WatchError::Kind::kCompacted, c})));
+    return;
+  }
+  const auto deadline = Clock::now() + timeout;
+  WaitForWrites(revision, timeout, [this, revision, deadline, done = std::move(done)](Status s) {
+    if (!s.ok()) {
+      done(std::move(s));
+      return;
+    }
+    ProposeGc(revision, Left(deadline),
+              [this, done = std::move(done)](Result<TxnCommandResult> r) {
+                if (!r.ok()) {
+                  done(r.status());
+                  return;
+                }
+                done(CompactResult{compacted_revision(), r->count});
+              });
+  });
+}
+
+void TxnNode::Defragment(std::function<void(Result<MvccStateMachine::DefragmentResult>)> done) {
+  std::lock_guard<std::mutex> l(defrag_mu_);
+  if (defrag_running_) {
+    done(Status::Unavailable("defragmentation already running on this member"));
+    return;
+  }
+  if (defrag_thread_.joinable()) defrag_thread_.join();  // finished: only its exit is left
+  defrag_running_ = true;
+  defrag_thread_ = std::thread([this, done = std::move(done)] {
+    Result<MvccStateMachine::DefragmentResult> r = sm_->Defragment();
+    {
+      std::lock_guard<std::mutex> g(defrag_mu_);
+      defrag_running_ = false;
+    }
+    done(std::move(r));
+  });
 }
 
 Result<ReadResult> TxnNode::GetAt(const std::string& key, uint64_t ts) {

@@ -47,6 +47,14 @@ Status CompactedError(uint64_t wanted, uint64_t compact_revision) {
       .WithDetail(EncodeWatchError(WatchError{WatchError::Kind::kCompacted, compact_revision}));
 }
 
+Status ReadCompactedError(uint64_t wanted, uint64_t compact_revision) {
+  return Status::InvalidArgument("required revision " + std::to_string(wanted) +
+                                 " has been compacted (compact revision " +
+                                 std::to_string(compact_revision) + "; read at " +
+                                 std::to_string(compact_revision) + " or later)")
+      .WithDetail(EncodeWatchError(WatchError{WatchError::Kind::kCompacted, compact_revision}));
+}
+
 Status ResumeError(std::string_view why, uint64_t resume_revision) {
   return Status::ResourceExhausted("watch: " + std::string(why) + "; resume from revision " +
                                    std::to_string(resume_revision))

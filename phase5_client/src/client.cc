@@ -600,6 +600,24 @@ Result<AlarmResponse> Client::EndpointAlarm(const std::string& endpoint, bool di
   return rpc_->CallSync<AlarmMethod>(endpoint, req, call);
 }
 
+Result<CompactResponse> Client::Compact(uint64_t revision, bool physical,
+                                        const CallOptions& opts) {
+  if (revision == 0) return Status::InvalidArgument("compaction: revision must be above 0");
+  CompactRequest req;
+  req.revision = revision;
+  req.physical = physical;
+  return Invoke<CompactMethod>(req, DeadlineOf(opts));
+}
+
+Result<DefragmentResponse> Client::EndpointDefragment(const std::string& endpoint,
+                                                      std::optional<milliseconds> timeout) {
+  if (closed_) return Status::Cancelled("client closed");
+  net::CallOptions call;
+  call.timeout = timeout.value_or(options_.timeout);
+  call.max_attempts = 1;
+  return rpc_->CallSync<DefragmentMethod>(endpoint, DefragmentRequest{}, call);
+}
+
 Result<std::string> Client::SnapshotSave(const std::string& endpoint,
                                          std::optional<milliseconds> timeout) {
   if (closed_) return Status::Cancelled("client closed");

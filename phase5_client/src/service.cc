@@ -12,6 +12,7 @@
 #include "await_node.h"
 #include "lease_service.h"
 #include "watch_stream.h"
+#include "tinykv/client/maintenance_protocol.h"
 #include "tinykv/client/protocol.h"
 #include "tinykv/common/env.h"
 #include "tinykv/common/result.h"
@@ -292,6 +293,58 @@ class KvService {
     Status s = co_await std::move(serve);
     co_return Translate(std::move(s));
   }
+  // Compaction (maintenance_protocol.h), through the leader's TxnNode.
+  awaitable<Result<CompactResponse>> Compact(CompactRequest req) {
+    struct Outcome {
+      Status status;
+      txn::CompactResult result;
+    };
+    txn::TxnNode* node = txn_;
+    const milliseconds timeout = TimeoutOf(req.timeout_ms);
+    auto op = internal::AwaitCallback<Outcome>(
+        [node, timeout, revision = req.revision](std::function<void(Outcome)> done) {
+          node->Compact(revision, timeout,
+                        [done = std::move(done)](Result<txn::CompactResult> r) {
+                          Outcome out;
+                          if (r.ok()) {
+                            out.result = *r;
+                          } else {
+                            out.status = r.status();
+                          }
+                          done(std::move(out));
+                        });
+        });
+    Outcome out = co_await std::move(op);
+    if (!out.status.ok()) co_return Translate(std::move(out.status));
+    co_return CompactResponse{out.result.revision, out.result.removed};
+  }
+
+  // Defragmentation of this member's engine (maintenance_protocol.h), on
+  // the node's defrag thread.
+  awaitable<Result<DefragmentResponse>> Defragment(DefragmentRequest) {
+    using Defragmented = txn::MvccStateMachine::DefragmentResult;
+    struct Outcome {
+      Status status;
+      Defragmented result;
+    };
+    txn::TxnNode* node = txn_;
+    auto op = internal::AwaitCallback<Outcome>([node](std::function<void(Outcome)> done) {
+      node->Defragment([done = std::move(done)](Result<Defragmented> r) {
+        Outcome out;
+        if (r.ok()) {
+          out.result = *r;
+        } else {
+          out.status = r.status();
+        }
+        done(std::move(out));
+      });
+    });
+    Outcome out = co_await std::move(op);
+    if (!out.status.ok()) co_return out.status;
+    co_return DefragmentResponse{node_.GetStatus().id, out.result.bytes_before,
+                                 out.result.bytes_after};
+  }
+
   // For the lease handlers (lease_service.h).
   Status TranslateStatus(Status s) { return Translate(std::move(s)); }
   milliseconds TimeoutOfRequest(uint32_t timeout_ms) const { return TimeoutOf(timeout_ms); }
@@ -633,6 +686,10 @@ void RegisterKvService(net::RpcServer& server, txn::TxnNode& node, const Service
     return svc->Watch(std::move(r), w);
   });
   RegisterLeaseMethods(server, svc, node, options);
+  RegisterObserved<CompactMethod>(server, options,
+                                  [svc](CompactRequest r) { return svc->Compact(r); });
+  RegisterObserved<DefragmentMethod>(server, options,
+                                     [svc](DefragmentRequest r) { return svc->Defragment(r); });
 }
 
 }  // namespace tinykv::client

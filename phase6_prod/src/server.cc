@@ -16,6 +16,7 @@
 #include "tinykv/net/server.h"
 #include "tinykv/prod/admin_protocol.h"
 #include "tinykv/replica/kv_node.h"
+#include "tinykv/txn/auto_compactor.h"
 #include "tinykv/txn/txn_node.h"
 
 namespace tinykv::prod {
@@ -23,6 +24,7 @@ namespace tinykv::prod {
 struct Server::Impl {
   ServerConfig config;
   std::unique_ptr<txn::TxnNode> node;
+  std::unique_ptr<txn::AutoCompactor> compactor;  // --auto-compaction-retention; null when off
   std::unique_ptr<net::RpcServer> rpc;
   std::shared_ptr<ServerMetrics> metrics;   // shared with the service's observer
   std::unique_ptr<HttpServer> http;         // --listen-metrics; null when off
@@ -124,6 +126,14 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerConfig& config) {
   auto node = txn::TxnNode::Open(node_options, txn_options);
   if (!node.ok()) return node.status();
   impl->node = std::move(node).value();
+  // Validated by ValidateServerConfig: parses.
+  const std::chrono::milliseconds retention = AutoCompactionRetention(config).value();
+  if (retention.count() > 0) {
+    txn::AutoCompactionOptions ac;
+    ac.retention = retention;
+    impl->compactor = std::make_unique<txn::AutoCompactor>(impl->node.get(), ac,
+                                                           logging::Get("compactor"));
+  }
   const net::HostPort peer_hp = net::ParseHostPort(AddressOf(config.listen_peer)).value();
   impl->peer_address = net::HostPort{peer_hp.host, impl->node->peer_port()}.ToString();
 
@@ -200,6 +210,7 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerConfig& config) {
                 {"election_ticks", config.election_ticks},
                 {"fault_injection", config.enable_fault_injection},
                 {"corrupt_check_interval_ms", config.corrupt_check_interval_ms},
+                {"auto_compaction_retention_ms", retention.count()},
                 {"initial_corrupt_check", config.initial_corrupt_check}});
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
@@ -255,6 +266,7 @@ void Server::Shutdown() {
 
   // 3. Stop Raft and close the engine (acknowledged writes are already durable).
   // The monitoring port answers until here: /health shows the transfer.
+  impl_->compactor.reset();  // its pass in progress ends first
   if (impl_->http) impl_->http->Stop();
   impl_->node->Stop();
   logging::Log(log, info, "shutdown step=stop done", {{"node", id}, {"took_ms", elapsed().count()}});

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <system_error>
 
+#include "tinykv/common/duration.h"
 #include "tinykv/net/address.h"
 
 namespace tinykv::prod {
@@ -168,6 +169,26 @@ Status CheckTls(const net::TlsOptions& tls, net::TlsContext::Role role,
 }
 
 }  // namespace
+
+Result<std::chrono::milliseconds> AutoCompactionRetention(const ServerConfig& c) {
+  if (c.auto_compaction_mode == "revision") {
+    return Status::InvalidArgument(
+        "--auto-compaction-mode revision is not supported: revisions are commit timestamps "
+        "(milliseconds << 18), not a count of writes; use periodic with a duration");
+  }
+  if (c.auto_compaction_mode != "periodic") {
+    return Status::InvalidArgument("--auto-compaction-mode must be periodic, not '" +
+                                   c.auto_compaction_mode + "'");
+  }
+  std::optional<std::chrono::milliseconds> d =
+      ParseDuration(c.auto_compaction_retention, std::chrono::hours(1));
+  if (!d) {
+    return Status::InvalidArgument("--auto-compaction-retention '" + c.auto_compaction_retention +
+                                   "' is not a duration (e.g. 72h, 30m, 10s; a bare number is "
+                                   "hours; 0 = off)");
+  }
+  return *d;
+}
 
 std::string AddressOf(const std::string& address) {
   std::string_view a = address;
@@ -356,6 +377,7 @@ Status ValidateServerConfig(const ServerConfig& c) {
   if (c.corrupt_check_interval_ms < 0) {
     return Status::InvalidArgument("--corrupt-check-interval-ms must be >= 0 (0: no periodic check)");
   }
+  TINYKV_RETURN_IF_ERROR(AutoCompactionRetention(c).status());
 
   // The data dir: create it if missing, and prove it is writable now, so a
   // read-only or mistyped path fails at startup with its reason.

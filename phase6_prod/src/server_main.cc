@@ -174,6 +174,13 @@ int main(int argc, char** argv) {
   app.add_option("--watch-buffer-bytes", c.watch_buffer_bytes,
                  "Bytes of events one watcher may have queued on the leader before it is dropped")
       ->capture_default_str();
+  app.add_option("--auto-compaction-mode", c.auto_compaction_mode,
+                 "periodic: compact the history older than --auto-compaction-retention")
+      ->capture_default_str();
+  app.add_option("--auto-compaction-retention", c.auto_compaction_retention,
+                 "How much history to keep, e.g. 72h, 30m, 10s (a bare number is hours); 0 = "
+                 "never compact automatically")
+      ->capture_default_str();
   app.add_option("--corrupt-check-interval-ms", c.corrupt_check_interval_ms,
                  "How often the leader compares the members' state hashes (CORRUPT alarm on "
                  "a mismatch); 0 = never")

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "cli/lease_command.h"
+#include "cli/maintenance_command.h"
 #include "cli/output.h"
 #include "cli/txn_command.h"
 #include "tinykv/client/client.h"
@@ -66,6 +67,7 @@ struct Flags {
   std::optional<std::string> value;
   std::string put_lease;  // --lease ID (hex)
   LeaseFlags lease;
+  MaintenanceFlags maintenance;  // compaction, defrag
   // scan
   std::string start, end;
   // watch
@@ -198,6 +200,7 @@ int RunCli(const std::vector<std::string>& args, const std::string& env_endpoint
   put->add_option("--lease", f.put_lease,
                   "attach the key to this lease (hex id, as lease grant prints)");
   const LeaseCommands lease_cmds = AddLeaseCommands(app, f.lease);
+  const MaintenanceCommands maintenance_cmds = AddMaintenanceCommands(app, f.maintenance);
 
   auto* del = app.add_subcommand("del", "delete a key, or every key with a prefix");
   del->add_option("key", f.key)->required();
@@ -426,6 +429,9 @@ int RunCli(const std::vector<std::string>& args, const std::string& env_endpoint
   }
   if (std::optional<int> code =
           RunLeaseCommand(lease_cmds, f.lease, *cl, call, format, bytes, out, err, interrupt))
+    return *code;
+  if (std::optional<int> code = RunMaintenanceCommand(maintenance_cmds, f.maintenance, *cl, call,
+                                                      *command, format, out, err))
     return *code;
   if (del->parsed()) {
     // `del "" --prefix` deletes every key (as etcdctl); one key must not be empty.

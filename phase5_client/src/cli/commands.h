@@ -14,6 +14,7 @@
 //   tinykv snapshot save FILE | snapshot status FILE
 //   tinykv snapshot restore FILE --data-dir DIR --id N --initial-cluster ID=ADDR,...
 //   tinykv watch KEY [RANGE_END] [--prefix] [--rev N] [--prev-kv] [--progress-notify]
+//   tinykv compaction REV [--physical] | defrag [--cluster]   (maintenance_command.h)
 //
 // Returns the process exit code (output.h: ExitCode). Errors are one line on
 // `err`, "Error: <reason>".

@@ -14,6 +14,7 @@
 #include "cli/txn_command.h"
 #include "tinykv/client/client.h"
 #include "tinykv/client/protocol.h"
+#include "tinykv/common/duration.h"
 #include "tinykv/common/status.h"
 
 namespace tinykv::cli {
@@ -40,9 +41,6 @@ std::string JsonString(std::string_view utf8);
 // Text for a table cell or a simple line: printable ASCII and valid UTF-8
 // pass through; control bytes and invalid UTF-8 become \xNN escapes.
 std::string Printable(std::string_view s);
-
-// "500ms", "2s", "1.5s", "1m", "100us"; a bare number is seconds.
-std::optional<std::chrono::milliseconds> ParseDuration(std::string_view s);
 
 // An ASCII table in the manner of etcdctl's -w table.
 std::string RenderTable(const std::vector<std::string>& header,

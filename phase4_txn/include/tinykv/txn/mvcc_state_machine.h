@@ -110,14 +110,34 @@ class MvccStateMachine final : public replica::StateMachine {
   Status Install(const std::filesystem::path& checkpoint_dir) override;
   Status Reopen() override;
 
-  // Snapshot reads of the applied state (mvcc_reader.h).
+  // Snapshot reads of the applied state (mvcc_reader.h). A read at a ts
+  // below the compacted revision fails with ReadCompactedError
+  // (watch_error.h): GC may have removed what it would see.
   Result<ReadResult> Get(const std::string& key, uint64_t ts);
   Result<ScanResult> Scan(const std::string& start, const std::string& end, uint64_t ts,
                           size_t limit);
   // The oracle's reservation as applied here.
   Result<uint64_t> reserved_ts();
+  // The compacted revision: the highest GC safe point applied here
+  // (kGcSafePointKey; 0: never compacted), from any thread. It is raised
+  // before the GC's engine write, so a reader whose snapshot holds that
+  // write finds it raised when it looks after taking the snapshot.
+  uint64_t compacted_revision() const { return compacted_.load(std::memory_order_acquire); }
+  // Defragmentation (etcd's defrag): the memtable flushed, then the whole
+  // engine compacted, so the space of dropped versions and deleted keys is
+  // given back. Not replicated: this member's engine only. Blocks the
+  // calling thread for as long as it takes (never call it on the driver);
+  // a snapshot install waits for it. The engine's live SSTable bytes before
+  // (after the flush) and after.
+  struct DefragmentResult {
+    uint64_t bytes_before = 0;
+    uint64_t bytes_after = 0;
+  };
+  Result<DefragmentResult> Defragment();
   // Runs fn on a reader of the applied state (one engine snapshot), from any
-  // thread; Unavailable while a snapshot is being installed.
+  // thread; Unavailable while a snapshot is being installed. No compaction
+  // check: fn reads what it reads (the watch hub checks the safe point of
+  // its own snapshot).
   Status Read(const std::function<Status(MvccReader&)>& fn);
   // The live locks of the applied state (see the header comment).
   const LockIndex& lock_index() const { return lock_index_; }
@@ -188,6 +208,7 @@ class MvccStateMachine final : public replica::StateMachine {
   uint64_t applied_term_ = 0;
   std::optional<replica::Membership> membership_;
   uint64_t write_ts_bound_ = 0;  // the engine's 'm' "write_bound" (above)
+  std::atomic<uint64_t> compacted_{0};  // compacted_revision()
   // set_kv_write_observer's function, and the pointer the applying thread reads.
   std::unique_ptr<std::function<void(uint64_t)>> kv_write_observer_holder_;
   std::atomic<const std::function<void(uint64_t)>*> kv_write_observer_{nullptr};

@@ -37,6 +37,15 @@
 // the record of writes in flight (lowest_write_in_flight) and the state
 // machine's lock index; the client service serves watch streams from it.
 //
+// Compaction, as etcd's: Compact(R) drops the history a read at R or later
+// does not see (GC at safe point R, one Raft command), after which reads
+// below R and watches from R or below fail with a compacted error
+// (watch_error.h). Leader only; R must be above the compacted revision and
+// not in the future; the command is proposed once every write this leader
+// handed a timestamp below R has applied (WaitForWrites), so no version
+// below R is written after GC passed over it. Defragment compacts this
+// member's engine (MvccStateMachine::Defragment) on a thread of the node's.
+//
 // Leases (lease.h), as etcd's lessor: the leader owns expiry (lessor.h).
 // LeaseGrant picks a random nonzero id when asked for 0 (an existing id is
 // refused: AlreadyExists); the deadline is now + ttl on the node's clock
@@ -98,6 +107,10 @@ struct LeaseGrantResult {
   uint64_t id = 0;
   uint64_t ttl_s = 0;
 };
+struct CompactResult {
+  uint64_t revision = 0;  // the compacted revision now in force here
+  uint64_t removed = 0;   // version and rollback records GC removed
+};
 struct LeaseRevokeResult {
   uint64_t revision = 0;  // the commit ts of the deletes
   uint64_t deleted = 0;   // keys deleted
@@ -140,9 +153,19 @@ class TxnNode final : public replica::ReplicaKvNode {
   // GC below `safe_point` (GcCmd; txn_executor.h), through Raft, leader
   // only: versions a read at or above it does not see go, and the state
   // machine records the safe point (a watch cannot start at or below it).
-  // The hook a compaction command is built on; no client command sends it.
+  // The hook Compact is built on; no client command sends it.
   void ProposeGc(uint64_t safe_point, std::chrono::milliseconds timeout,
                  std::function<void(Result<TxnCommandResult>)> done);
+  // Compaction at `revision` (the header comment). InvalidArgument for 0,
+  // a revision in the future, or one at or below the compacted revision
+  // (with the kCompacted detail); NotLeader on a follower.
+  void Compact(uint64_t revision, std::chrono::milliseconds timeout,
+               std::function<void(Result<CompactResult>)> done);
+  // The compacted revision as applied here (0: never compacted).
+  uint64_t compacted_revision() const { return sm_->compacted_revision(); }
+  // Defragments this member's engine on the node's defrag thread; `done`
+  // runs there. Unavailable while another defragmentation runs.
+  void Defragment(std::function<void(Result<MvccStateMachine::DefragmentResult>)> done);
   // `done(OK)` once every kv-write this node handed a timestamp below `ts`
   // has applied or failed (see the header comment); Timeout at the
   // deadline.
@@ -242,6 +265,10 @@ class TxnNode final : public replica::ReplicaKvNode {
   bool stopping_ = false;
   std::condition_variable reaper_cv_;
   std::thread reaper_;
+  // Defragment's thread (joined before the next one starts, and at the end).
+  std::mutex defrag_mu_;
+  bool defrag_running_ = false;
+  std::thread defrag_thread_;
   std::unique_ptr<WatchSource> watch_source_;
   std::unique_ptr<WatchHub> watch_hub_;
 

@@ -44,6 +44,12 @@ std::optional<WatchError> WatchErrorOf(const Status& s);
 // InvalidArgument("watch: required revision W has been compacted (compact
 // revision C) ...") with kCompacted{C}.
 Status CompactedError(uint64_t wanted, uint64_t compact_revision);
+// A read (get, scan, a transaction's snapshot) at revision W below the
+// compact revision C: InvalidArgument("required revision W has been
+// compacted (compact revision C; read at C or later)"), kCompacted{C}. A read
+// at C itself is whole: compaction keeps, per key, the version a read at C
+// sees.
+Status ReadCompactedError(uint64_t wanted, uint64_t compact_revision);
 // ResourceExhausted("watch: ... resume from revision R") with kResume{R}.
 Status ResumeError(std::string_view why, uint64_t resume_revision);
 

@@ -88,6 +88,7 @@
 #include <thread>
 #include <vector>
 
+#include "tinykv/client/maintenance_protocol.h"
 #include "tinykv/client/protocol.h"
 #include "tinykv/client/watch.h"
 #include "tinykv/common/clock.h"
@@ -232,6 +233,18 @@ class Client {
   // not exist: NotFound("etcdserver: requested lease not found").
   Result<WriteResponse> PutWithLease(const std::string& key, const std::string& value,
                                      uint64_t lease, const CallOptions& opts = {});
+
+  // ---- compaction and defragmentation (maintenance_protocol.h) ----
+  // Compacts the history below `revision` on every member (sent to the
+  // leader, retried like a write). A retry whose first attempt applied but
+  // whose answer was lost answers "has been compacted already" (the
+  // kCompacted detail, watch_error.h): the compaction is in force then.
+  Result<CompactResponse> Compact(uint64_t revision, bool physical = false,
+                                  const CallOptions& opts = {});
+  // Defragments one endpoint's engine (no routing; one attempt); `timeout`
+  // bounds the whole defragmentation.
+  Result<DefragmentResponse> EndpointDefragment(
+      const std::string& endpoint, std::optional<std::chrono::milliseconds> timeout = {});
 
   // `count` consecutive timestamps from the leader's oracle; the first.
   Result<uint64_t> Timestamps(uint32_t count = 1, const CallOptions& opts = {});

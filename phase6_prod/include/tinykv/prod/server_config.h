@@ -10,6 +10,7 @@
 // environment.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <istream>
 #include <map>
@@ -67,6 +68,13 @@ struct ServerConfig {
   // that passes either is dropped with a resume revision.
   uint64_t watch_buffer_events = 100000;          // --watch-buffer-events
   uint64_t watch_buffer_bytes = 16u << 20;        // --watch-buffer-bytes
+  // History compaction (txn/auto_compactor.h), etcd's flags: with mode
+  // "periodic" the leader compacts the history older than the retention, a
+  // duration ("72h", "30m", "10s"; a bare number is hours, as etcd's);
+  // "0" = never. Mode "revision" (etcd's keep-the-last-N) is refused:
+  // revisions here are commit timestamps, not a count of writes.
+  std::string auto_compaction_mode = "periodic";  // --auto-compaction-mode
+  std::string auto_compaction_retention = "0";    // --auto-compaction-retention
   // The state hash check (replica/hash_check.h; etcd's corruption check).
   // --corrupt-check-interval-ms (etcd's --experimental-corrupt-check-time):
   // the leader compares every member's state this often; 0 = never.
@@ -93,6 +101,10 @@ struct ServerConfig {
   std::string peer_trusted_ca_file;
   bool peer_client_cert_auth = false;
 };
+
+// --auto-compaction-retention as a duration (0: off); InvalidArgument for
+// what does not parse (ValidateServerConfig calls it too).
+Result<std::chrono::milliseconds> AutoCompactionRetention(const ServerConfig& config);
 
 // "host:port" of an address flag: the scheme ("http://", "https://") and a
 // trailing "/" removed; anything else as is.

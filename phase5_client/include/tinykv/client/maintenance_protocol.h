@@ -1,0 +1,79 @@
+// The maintenance methods of the client protocol (protocol.h;
+// doc/protocol.md "Compaction and defragmentation"): etcd's KV.Compact and
+// Maintenance.Defragment over TxnNode (phase4_txn txn_node.h
+// "Compaction").
+//
+//   Compact     the leader's: drops the history a read at `revision` or
+//               later does not see, through Raft, on every member. Then a
+//               Get/Scan below `revision` fails with InvalidArgument
+//               "required revision R has been compacted (compact revision
+//               C; ...)", and a Watch from `revision` or below with the
+//               watch's compacted error; both carry the WatchError detail
+//               kCompacted{C} (phase4_txn watch_error.h). `revision` 0, one
+//               in the future or one at or below the compacted revision is
+//               InvalidArgument (the last with the same detail). The answer
+//               comes once the compaction has applied on the leader, so it
+//               is always etcd's "physical" compaction; `physical` is
+//               accepted for etcdctl's flag and changes nothing.
+//   Defragment  the member's own, not replicated: flushes and compacts its
+//               engine so the space of dropped versions and deleted keys is
+//               given back (etcd's defrag). Any member answers, for itself;
+//               the client sends it to one endpoint. Unavailable while one
+//               runs on that member.
+//
+// A server without MVCC does not register either (NotSupported).
+// Method ids 516..519 (net/method_ids.h).
+#pragma once
+
+#include <cstdint>
+
+#include "tinykv/net/method.h"
+#include "tinykv/net/method_ids.h"
+#include "tinykv/net/serialization.h"
+
+namespace tinykv::client {
+
+struct CompactRequest {
+  uint64_t revision = 0;
+  bool physical = false;
+  uint32_t timeout_ms = 0;
+  template <class A>
+  void serialize(A& a) {
+    a(revision, physical, timeout_ms);
+  }
+};
+struct CompactResponse {
+  uint64_t compact_revision = 0;  // in force on the leader after this compaction
+  uint64_t removed = 0;           // version and rollback records dropped
+  template <class A>
+  void serialize(A& a) {
+    a(compact_revision, removed);
+  }
+};
+
+struct DefragmentRequest {
+  uint8_t unused = 0;  // cereal messages need at least one byte (serialization.h)
+  template <class A>
+  void serialize(A& a) {
+    a(unused);
+  }
+};
+struct DefragmentResponse {
+  uint64_t member_id = 0;
+  uint64_t bytes_before = 0;  // the engine's live SSTable bytes, after the memtable's flush
+  uint64_t bytes_after = 0;
+  template <class A>
+  void serialize(A& a) {
+    a(member_id, bytes_before, bytes_after);
+  }
+};
+
+// A retried Compact of a revision that applied is refused as compacted
+// already: the client treats that answer, to its own retry, as success.
+using CompactMethod = net::UnaryMethod<net::method_id::kCompact, "tinykv.Compact", CompactRequest,
+                                       CompactResponse, net::kIdempotent>;
+using DefragmentMethod =
+    net::UnaryMethod<net::method_id::kDefragment, "tinykv.Defragment", DefragmentRequest,
+                     DefragmentResponse, net::kIdempotent>;
+
+}  // namespace tinykv::client

@@ -1,0 +1,89 @@
+// `tinykv compaction`, `tinykv defrag`: see maintenance_command.h.
+#include "cli/maintenance_command.h"
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+namespace tinykv::cli {
+
+MaintenanceCommands AddMaintenanceCommands(CLI::App& app, MaintenanceFlags& f) {
+  MaintenanceCommands c;
+  c.compaction = app.add_subcommand(
+      "compaction",
+      "discard the history below REV on every member: reads below it and watches from it "
+      "or below then fail as compacted");
+  c.compaction->add_option("revision", f.revision, "the revision to compact at")->required();
+  c.compaction->add_flag("--physical", f.physical,
+                         "wait until the compaction is applied (always: accepted for etcdctl)");
+  c.defrag = app.add_subcommand(
+      "defrag", "give the space of compacted history and deleted keys back, member by member");
+  c.defrag->add_flag("--cluster", f.cluster,
+                     "every member the cluster lists, not just --endpoints");
+  return c;
+}
+
+std::string RenderCompaction(const client::CompactResponse& r, OutputFormat format) {
+  if (format == OutputFormat::kJson) {
+    return "{\"compact_revision\":" + std::to_string(r.compact_revision) +
+           ",\"removed\":" + std::to_string(r.removed) + "}\n";
+  }
+  return "compacted revision " + std::to_string(r.compact_revision) + "\n";
+}
+
+std::string RenderDefragment(const std::string& endpoint, const client::DefragmentResponse& r,
+                             OutputFormat format) {
+  if (format == OutputFormat::kJson) {
+    return "{\"endpoint\":" + JsonString(endpoint) + ",\"memberID\":" +
+           std::to_string(r.member_id) + ",\"bytes_before\":" + std::to_string(r.bytes_before) +
+           ",\"bytes_after\":" + std::to_string(r.bytes_after) + "}\n";
+  }
+  return "Finished defragmenting member[" + endpoint + "] (" + std::to_string(r.bytes_before) +
+         " -> " + std::to_string(r.bytes_after) + " bytes)\n";
+}
+
+std::optional<int> RunMaintenanceCommand(const MaintenanceCommands& cmds,
+                                         const MaintenanceFlags& f, client::Client& cl,
+                                         const client::CallOptions& call,
+                                         std::chrono::milliseconds timeout, OutputFormat format,
+                                         std::ostream& out, std::ostream& err) {
+  if (cmds.compaction->parsed()) {
+    Result<client::CompactResponse> r = cl.Compact(f.revision, f.physical, call);
+    if (!r.ok()) {
+      err << "Error: " << r.status().ToString() << "\n";
+      return ExitCodeFor(r.status());
+    }
+    out << RenderCompaction(*r, format);
+    return kExitOk;
+  }
+  if (!cmds.defrag->parsed()) return std::nullopt;
+  if (format == OutputFormat::kTable) {
+    err << "Error: defrag prints simple or json lines (-w table is not supported)\n";
+    return kExitUsage;
+  }
+  std::vector<std::string> targets;
+  if (f.cluster) {
+    Result<client::MemberListResponse> members = cl.MemberList(call);
+    if (!members.ok()) {
+      err << "Error: " << members.status().ToString() << "\n";
+      return ExitCodeFor(members.status());
+    }
+    for (const client::Member& m : members->members)
+      if (!m.client_address.empty()) targets.push_back(m.client_address);
+  } else {
+    targets = cl.endpoints();
+  }
+  int code = kExitOk;
+  for (const std::string& e : targets) {
+    Result<client::DefragmentResponse> r = cl.EndpointDefragment(e, timeout);
+    if (!r.ok()) {
+      err << "Failed to defragment member[" << e << "] (" << r.status().ToString() << ")\n";
+      code = std::max(code, ExitCodeFor(r.status()));
+      continue;
+    }
+    out << RenderDefragment(e, *r, format);
+  }
+  return code;
+}
+
+}  // namespace tinykv::cli
