@@ -14,8 +14,10 @@
 #include <thread>
 
 #include "tinykv/testing/test_util.h"
+#include "tinykv/txn/auto_compactor.h"
 #include "tinykv/txn/key_error.h"
 #include "tinykv/txn/timestamp.h"
+#include "tinykv/txn/watch_error.h"
 
 namespace tinykv::txn {
 namespace {
@@ -85,9 +87,22 @@ class TxnNodeTest : public ::testing::Test {
     return p.get_future().get();
   }
 
+  Result<CompactResult> Compact(TxnNode* n, uint64_t revision) {
+    std::promise<Result<CompactResult>> p;
+    n->Compact(revision, kTimeout, [&p](Result<CompactResult> r) { p.set_value(std::move(r)); });
+    return p.get_future().get();
+  }
+
   testing::TempDir dir_;
   std::map<uint64_t, std::unique_ptr<TxnNode>> nodes_;
 };
+
+// The compacted revision a status carries (kCompacted), or nullopt.
+std::optional<uint64_t> CompactedAt(const Status& s) {
+  std::optional<WatchError> e = WatchErrorOf(s);
+  if (!s.IsInvalidArgument() || !e || e->kind != WatchError::Kind::kCompacted) return std::nullopt;
+  return e->revision;
+}
 
 TEST_F(TxnNodeTest, KvWritesHaveIncreasingRevisionsAndOldVersionsStayReadable) {
   auto a = Put("k", "v1");
@@ -230,6 +245,163 @@ TEST_F(TxnNodeTest, AFollowerServesNoWatch) {
     if (n.get() == l) continue;
     EXPECT_TRUE(n->watch_hub().Watch(WatchSpec{}).status().IsNotLeader());
   }
+}
+
+// Compaction at R: every member drops what a read at R or later does not
+// see, and refuses reads below R (they would see a history with holes) and
+// watches from R or below (a delete at R itself is gone).
+TEST_F(TxnNodeTest, CompactionDropsTheHistoryBelowItsRevisionOnEveryMember) {
+  auto a = Put("k", "v1");
+  auto b = Put("k", "v2");
+  auto c = Put("k", "v3");
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+  auto r = Compact(Leader(), b->revision);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->revision, b->revision);
+  EXPECT_GE(r->removed, 1u);  // at least v1 of "k"
+  for (auto& [id, n] : nodes_) {
+    ASSERT_TRUE(testing::WaitUntil([&] { return n->compacted_revision() == b->revision; },
+                                   kTimeout))
+        << "member " << id;
+    auto below = n->GetAt("k", a->revision);
+    EXPECT_EQ(CompactedAt(below.status()), b->revision) << below.status().ToString();
+    EXPECT_NE(below.status().message().find("has been compacted"), std::string::npos);
+    EXPECT_EQ(CompactedAt(n->ScanAt("", "", b->revision - 1, 10).status()), b->revision);
+    // At R itself and above the state is whole.
+    EXPECT_EQ(*n->GetAt("k", b->revision)->value, "v2") << "member " << id;
+    EXPECT_EQ(*n->GetAt("k", c->revision)->value, "v3");
+    EXPECT_EQ(n->ScanAt("", "", b->revision, 10)->pairs.size(), 2u);  // warmup, k
+  }
+  WatchSpec from_r;
+  from_r.start_revision = b->revision;
+  EXPECT_EQ(CompactedAt(Leader()->watch_hub().Watch(from_r).status()), b->revision);
+  WatchSpec after_r;
+  after_r.start_revision = b->revision + 1;
+  auto w = Leader()->watch_hub().Watch(after_r);
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  (*w)->Cancel();
+}
+
+TEST_F(TxnNodeTest, CompactionRefusesZeroTheFutureWhatIsCompactedAndFollowers) {
+  auto a = Put("k", "v1");
+  ASSERT_TRUE(a.ok());
+  TxnNode* l = Leader();
+  EXPECT_TRUE(Compact(l, 0).status().IsInvalidArgument());
+  const uint64_t future = *l->GetTimestamps(1) + (uint64_t{1} << 40);
+  auto f = Compact(l, future);
+  EXPECT_TRUE(f.status().IsInvalidArgument());
+  EXPECT_NE(f.status().message().find("in the future"), std::string::npos) << f.status().ToString();
+  ASSERT_TRUE(Compact(l, a->revision).ok());
+  for (uint64_t again : {a->revision, a->revision - 1}) {
+    auto r = Compact(l, again);
+    EXPECT_EQ(CompactedAt(r.status()), a->revision) << r.status().ToString();
+    EXPECT_NE(r.status().message().find("compacted already"), std::string::npos);
+  }
+  for (auto& [id, n] : nodes_) {
+    if (n.get() == l) continue;
+    EXPECT_TRUE(Compact(n.get(), a->revision + 1).status().IsNotLeader()) << "member " << id;
+  }
+}
+
+// A write that took a timestamp below R but has not applied yet must not
+// land under a GC that already passed over its key: the compaction waits
+// for it (WaitForWrites), so the version stays readable at R.
+TEST_F(TxnNodeTest, CompactionWaitsForWritesBelowItsRevision) {
+  ASSERT_TRUE(Put("pending", "old").ok());
+  TxnNode* l = Leader();
+  l->SetDroppedPeers(Followers(l));
+  std::promise<Result<replica::KvCommandResult>> written;
+  replica::KvCommand c;
+  c.op = replica::KvCommand::Op::kPut;
+  c.key = "pending";
+  c.value = "new";
+  l->Propose(c, kTimeout,
+             [&written](Result<replica::KvCommandResult> r) { written.set_value(std::move(r)); });
+  ASSERT_TRUE(testing::WaitUntil([&] { return l->writes_in_flight() == 1; }, kTimeout));
+  const uint64_t revision = *l->GetTimestamps(1);
+  std::promise<Result<CompactResult>> compacted;
+  l->Compact(revision, kTimeout,
+             [&compacted](Result<CompactResult> r) { compacted.set_value(std::move(r)); });
+  auto f = compacted.get_future();
+  EXPECT_EQ(f.wait_for(milliseconds(200)), std::future_status::timeout);
+  EXPECT_EQ(l->compacted_revision(), 0u);
+  l->SetDroppedPeers({});
+  auto w = written.get_future().get();
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  EXPECT_LT(w->revision, revision);
+  auto r = f.get();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(*l->GetAt("pending", revision)->value, "new");
+}
+
+// Defragmentation gives back the space GC freed: the history of many
+// overwritten and deleted keys stays on disk until a compaction drops it
+// (a defrag before it keeps most bytes), then a defrag removes it.
+TEST_F(TxnNodeTest, DefragmentationReclaimsWhatCompactionDropped) {
+  const std::string value(1024, 'x');
+  for (int round = 0; round < 3; ++round)
+    for (int i = 0; i < 300; ++i) ASSERT_TRUE(Put("big/" + std::to_string(i), value).ok());
+  replica::KvCommand del;
+  del.op = replica::KvCommand::Op::kDeleteRange;
+  del.key = "big/";
+  del.value = "big0";  // the range end
+  ASSERT_TRUE(Leader()->ProposeSync(del, kTimeout).ok());
+  auto defrag = [](TxnNode* n) {
+    std::promise<Result<MvccStateMachine::DefragmentResult>> p;
+    n->Defragment([&p](Result<MvccStateMachine::DefragmentResult> r) { p.set_value(std::move(r)); });
+    return p.get_future().get();
+  };
+  TxnNode* l = Leader();
+  auto kept = defrag(l);
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+  EXPECT_GT(kept->bytes_after, 600u * 1024) << "the history is still there before compaction";
+  ASSERT_TRUE(Compact(l, *l->GetTimestamps(1)).ok());
+  auto freed = defrag(l);
+  ASSERT_TRUE(freed.ok()) << freed.status().ToString();
+  EXPECT_LT(freed->bytes_after, 64u * 1024) << "before " << freed->bytes_before;
+  EXPECT_FALSE(l->Get("big/1")->has_value());
+  EXPECT_EQ(**l->Get("warmup"), "x");
+}
+
+TEST(AutoCompaction, IntervalIsATenthOfTheRetentionWithinBounds) {
+  using std::chrono::hours;
+  EXPECT_EQ(AutoCompactionInterval({milliseconds(10000)}), milliseconds(1000));
+  EXPECT_EQ(AutoCompactionInterval({milliseconds(50)}), milliseconds(100));
+  EXPECT_EQ(AutoCompactionInterval({hours(72)}), hours(1));
+  AutoCompactionOptions fixed{hours(1), milliseconds(250)};
+  EXPECT_EQ(AutoCompactionInterval(fixed), milliseconds(250));
+}
+
+// A pass compacts at "retention ago" on the leader's oracle clock, and does
+// nothing on a follower or when that revision is compacted already.
+TEST_F(TxnNodeTest, AutoCompactionCompactsAtTheRevisionRetentionAgo) {
+  auto a = Put("k", "v1");
+  ASSERT_TRUE(a.ok());
+  AutoCompactionOptions o;
+  o.retention = milliseconds(20);
+  o.interval = std::chrono::hours(1);  // only the passes this test runs
+  for (auto& [id, n] : nodes_) {
+    if (n.get() == Leader()) continue;
+    AutoCompactor follower(n.get(), o, nullptr);
+    auto r = follower.RunOnce();
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_FALSE(r->has_value());
+  }
+  auto b = Put("k", "v2");
+  ASSERT_TRUE(b.ok());
+  // Once the oracle's clock is past b by the retention, a pass compacts above b.
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] { return PhysicalMs(*Leader()->GetTimestamps(1)) > PhysicalMs(b->revision) + 20; },
+      kTimeout));
+  AutoCompactor compactor(Leader(), o, nullptr);
+  auto r = compactor.RunOnce();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_TRUE(r->has_value());
+  EXPECT_GT(**r, b->revision);
+  EXPECT_EQ(compactor.compactions(), 1u);
+  EXPECT_EQ(Leader()->compacted_revision(), **r);
+  EXPECT_EQ(CompactedAt(Leader()->GetAt("k", a->revision).status()), **r);
+  EXPECT_EQ(*Leader()->GetAt("k", **r)->value, "v2");
 }
 
 }  // namespace

@@ -120,9 +120,11 @@ auto NoGil(F&& f) {
   return f();
 }
 
-// A watch's end as an exception of tinykv.errors; a compacted one
-// (watch_error.h) as CompactedError with its compact_revision. With the GIL.
-[[noreturn]] void ThrowWatchStatus(const Status& s) {
+// A client error as an exception of tinykv.errors (ThrowStatus,
+// status_py.h), but a compacted one (watch_error.h: a watch, or a read,
+// below the compact revision) as CompactedError with its compact_revision.
+// With the GIL.
+[[noreturn]] void ThrowClientStatus(const Status& s) {
   std::optional<txn::WatchError> e = txn::WatchErrorOf(s);
   if (e && e->kind == txn::WatchError::Kind::kCompacted) {
     py::object cls = py::module_::import("tinykv.errors").attr("CompactedError");
@@ -132,6 +134,13 @@ auto NoGil(F&& f) {
     throw py::error_already_set();
   }
   ThrowStatus(s);
+}
+
+// ValueOrThrow (status_py.h) with ThrowClientStatus. With the GIL.
+template <typename T>
+T ClientValue(Result<T> r) {
+  if (!r.ok()) ThrowClientStatus(r.status());
+  return std::move(r).value();
 }
 
 // A running watch (watch.h) as Python holds it: Next from one thread at a
@@ -175,7 +184,7 @@ void BindClient(py::module_& m) {
           [](PyTxn& t, const BytesArg& key) {
             const std::string k = key.str();
             auto r = t.Locked([&](client::Txn& txn) { return txn.Get(k); });
-            return OptionalBytes(ValueOrThrow(std::move(r)));
+            return OptionalBytes(ClientValue(std::move(r)));
           },
           py::arg("key"))
       .def(
@@ -184,7 +193,7 @@ void BindClient(py::module_& m) {
              uint64_t limit) {
             const std::string start = start_arg.str(), end = end_arg ? end_arg->str() : "";
             auto r = t.Locked([&](client::Txn& txn) { return txn.Scan(start, end, limit); });
-            return PairList(ValueOrThrow(std::move(r)));
+            return PairList(ClientValue(std::move(r)));
           },
           py::arg("start") = "", py::arg("end") = py::none(), py::arg("limit") = 0)
       .def(
@@ -204,7 +213,7 @@ void BindClient(py::module_& m) {
       .def(
           "commit",
           [](PyTxn& t) {
-            return ValueOrThrow(t.Locked([](client::Txn& txn) { return txn.Commit(); }));
+            return ClientValue(t.Locked([](client::Txn& txn) { return txn.Commit(); }));
           },
           "Returns the commit timestamp.")
       .def("rollback", [](PyTxn& t) {
@@ -237,7 +246,7 @@ void BindClient(py::module_& m) {
                 return w.stream->Next(slice);
               });
               if (b.ok()) return BatchTuple(*b);
-              if (!b.status().IsTimeout()) ThrowWatchStatus(b.status());
+              if (!b.status().IsTimeout()) ThrowClientStatus(b.status());
               if (PyErr_CheckSignals() != 0) throw py::error_already_set();
               if (timeout && SteadyClock::now() >= deadline) return py::none();
             }
@@ -284,7 +293,7 @@ void BindClient(py::module_& m) {
              o.ca_file = std::move(cacert);
              o.cert_file = std::move(cert);
              o.key_file = std::move(key);
-             return ValueOrThrow(Client::Create(std::move(o)));
+             return ClientValue(Client::Create(std::move(o)));
            }),
            py::arg("endpoints"), py::arg("timeout") = 5.0, py::arg("dial_timeout") = 2.0,
            py::arg("attempt_timeout") = 2.0, py::arg("seed") = 0, py::arg("cacert") = "",
@@ -295,7 +304,7 @@ void BindClient(py::module_& m) {
              uint64_t lease) {
             const std::string k = key.str(), v = value.str();
             auto r = NoGil([&] { return c.PutWithLease(k, v, lease, Opts(t)); });
-            return ValueOrThrow(std::move(r)).revision;
+            return ClientValue(std::move(r)).revision;
           },
           py::arg("key"), py::arg("value"), py::arg("timeout") = py::none(),
           py::arg("lease") = 0, "Returns the write's revision. lease: attach the key (0: none).")
@@ -305,7 +314,7 @@ void BindClient(py::module_& m) {
              uint64_t revision) -> py::object {
             const std::string k = key.str();
             auto r = NoGil([&] { return c.Get(k, Opts(t, serializable, revision)); });
-            return OptionalBytes(ValueOrThrow(std::move(r)));
+            return OptionalBytes(ClientValue(std::move(r)));
           },
           py::arg("key"), py::arg("serializable") = false, py::arg("timeout") = py::none(),
           py::arg("revision") = 0)
@@ -315,7 +324,7 @@ void BindClient(py::module_& m) {
              uint64_t revision) {
             const std::string k = key.str();
             auto r = NoGil([&] { return c.GetWithRevision(k, Opts(t, serializable, revision)); });
-            client::GetResponse resp = ValueOrThrow(std::move(r));
+            client::GetResponse resp = ClientValue(std::move(r));
             py::object v = resp.found ? py::object(py::bytes(resp.value)) : py::none();
             return py::make_tuple(v, resp.revision);
           },
@@ -336,7 +345,7 @@ void BindClient(py::module_& m) {
              std::optional<double> t) {
             const std::string start = start_arg.str(), end = end_arg ? end_arg->str() : "";
             auto r = NoGil([&] { return c.DeleteRange(start, end, Opts(t)); });
-            return ValueOrThrow(std::move(r));
+            return ClientValue(std::move(r));
           },
           py::arg("start"), py::arg("end") = py::none(), py::arg("timeout") = py::none())
       .def(
@@ -348,7 +357,7 @@ void BindClient(py::module_& m) {
             auto r = NoGil([&] {
               return c.Scan(start, end, limit, Opts(t, serializable, revision), keys_only);
             });
-            return PairList(ValueOrThrow(std::move(r)));
+            return PairList(ClientValue(std::move(r)));
           },
           py::arg("start") = "", py::arg("end") = py::none(), py::arg("limit") = 0,
           py::arg("keys_only") = false, py::arg("serializable") = false,
@@ -361,7 +370,7 @@ void BindClient(py::module_& m) {
             std::optional<std::string> expected;
             if (expected_arg) expected = expected_arg->str();
             auto r = NoGil([&] { return c.Cas(k, expected, v, Opts(t)); });
-            client::CasResult res = ValueOrThrow(std::move(r));
+            client::CasResult res = ClientValue(std::move(r));
             py::object current = res.current ? py::object(py::bytes(*res.current)) : py::none();
             return py::make_tuple(res.succeeded, current);
           },
@@ -371,7 +380,7 @@ void BindClient(py::module_& m) {
           "timestamp",
           [](Client& c, std::optional<double> t) {
             auto r = NoGil([&] { return c.Timestamps(1, Opts(t)); });
-            return ValueOrThrow(std::move(r));
+            return ClientValue(std::move(r));
           },
           py::arg("timeout") = py::none(), "A fresh timestamp from the leader's oracle.")
       .def(
@@ -421,7 +430,7 @@ void BindClient(py::module_& m) {
               out->stream = std::move(r).value();
               return Status::OK();
             });
-            if (!s.ok()) ThrowWatchStatus(s);
+            if (!s.ok()) ThrowClientStatus(s);
             return out;
           },
           py::arg("key"), py::arg("range_end") = py::none(), py::arg("prefix") = false,
@@ -436,14 +445,14 @@ void BindClient(py::module_& m) {
             auto r = NoGil([&] {
               return c.EndpointStatus(endpoint, t ? std::optional(Ms(*t)) : std::nullopt);
             });
-            return StatusDict(ValueOrThrow(std::move(r)));
+            return StatusDict(ClientValue(std::move(r)));
           },
           py::arg("endpoint"), py::arg("timeout") = py::none())
       .def(
           "members",
           [](Client& c, std::optional<double> t) {
             auto r = NoGil([&] { return c.MemberList(Opts(t)); });
-            client::MemberListResponse ml = ValueOrThrow(std::move(r));
+            client::MemberListResponse ml = ClientValue(std::move(r));
             return MemberDicts(ml.members, ml.leader);
           },
           py::arg("timeout") = py::none())
@@ -457,7 +466,7 @@ void BindClient(py::module_& m) {
               if (op == "remove") return c.MemberRemove(id, Opts(t));
               return Status::InvalidArgument("unknown member op " + op);
             });
-            client::MemberChangeResponse resp = ValueOrThrow(std::move(r));
+            client::MemberChangeResponse resp = ClientValue(std::move(r));
             py::dict out;
             out["index"] = resp.index;
             out["leader"] = resp.leader;
@@ -492,7 +501,7 @@ void BindClient(py::module_& m) {
           "lease_grant",
           [](Client& c, uint64_t ttl, uint64_t id, std::optional<double> t) {
             auto r = NoGil([&] { return c.LeaseGrant(ttl, id, Opts(t)); });
-            client::LeaseGrantResponse g = ValueOrThrow(std::move(r));
+            client::LeaseGrantResponse g = ClientValue(std::move(r));
             return py::make_tuple(g.id, g.ttl_s);
           },
           py::arg("ttl"), py::arg("id") = 0, py::arg("timeout") = py::none(),
@@ -501,7 +510,7 @@ void BindClient(py::module_& m) {
           "lease_revoke",
           [](Client& c, uint64_t id, std::optional<double> t) {
             auto r = NoGil([&] { return c.LeaseRevoke(id, Opts(t)); });
-            client::LeaseRevokeResponse v = ValueOrThrow(std::move(r));
+            client::LeaseRevokeResponse v = ClientValue(std::move(r));
             return py::make_tuple(v.revision, v.deleted);
           },
           py::arg("id"), py::arg("timeout") = py::none(), "Returns (revision, keys deleted).")
@@ -509,14 +518,14 @@ void BindClient(py::module_& m) {
           "lease_keep_alive",
           [](Client& c, uint64_t id, std::optional<double> t) {
             auto r = NoGil([&] { return c.LeaseKeepAliveOnce(id, Opts(t)); });
-            return ValueOrThrow(std::move(r)).ttl_s;
+            return ClientValue(std::move(r)).ttl_s;
           },
           py::arg("id"), py::arg("timeout") = py::none(), "One renewal; returns the TTL.")
       .def(
           "lease_time_to_live",
           [](Client& c, uint64_t id, bool keys, std::optional<double> t) {
             auto r = NoGil([&] { return c.LeaseTimeToLive(id, keys, Opts(t)); });
-            client::LeaseTimeToLiveResponse v = ValueOrThrow(std::move(r));
+            client::LeaseTimeToLiveResponse v = ClientValue(std::move(r));
             py::list ks;
             for (const std::string& k : v.keys) ks.append(py::bytes(k));
             return py::make_tuple(v.id, v.granted_ttl_s, v.ttl_s, ks);
@@ -527,7 +536,7 @@ void BindClient(py::module_& m) {
           "leases",
           [](Client& c, std::optional<double> t) {
             auto r = NoGil([&] { return c.Leases(Opts(t)); });
-            return ValueOrThrow(std::move(r));
+            return ClientValue(std::move(r));
           },
           py::arg("timeout") = py::none())
       .def(
@@ -545,6 +554,33 @@ void BindClient(py::module_& m) {
           },
           py::arg("id"), py::keep_alive<0, 1>(),  // the keeper uses the client
           "Starts renewing lease id every ttl/3 in the background (lease_keep_alive.h).")
+      // Compaction and defragmentation (maintenance_protocol.h).
+      .def(
+          "compact",
+          [](Client& c, uint64_t revision, bool physical, std::optional<double> t) {
+            auto r = NoGil([&] { return c.Compact(revision, physical, Opts(t)); });
+            client::CompactResponse v = ClientValue(std::move(r));
+            return py::make_tuple(v.compact_revision, v.removed);
+          },
+          py::arg("revision"), py::arg("physical") = false, py::arg("timeout") = py::none(),
+          "Returns (compact revision, records removed).")
+      .def(
+          "defragment",
+          [](Client& c, const std::string& endpoint, std::optional<double> t) {
+            auto r = NoGil([&] {
+              return c.EndpointDefragment(endpoint, t ? std::optional(Ms(*t)) : std::nullopt);
+            });
+            client::DefragmentResponse v = ClientValue(std::move(r));
+            py::dict d;
+            d["endpoint"] = endpoint;
+            d["member_id"] = v.member_id;
+            d["bytes_before"] = v.bytes_before;
+            d["bytes_after"] = v.bytes_after;
+            return d;
+          },
+          py::arg("endpoint"), py::arg("timeout") = py::none(),
+          "Defragments one endpoint's engine; returns {endpoint, member_id, bytes_before, "
+          "bytes_after}.")
       .def("stats",
            [](Client& c) {
              client::ClientStats s = c.stats();
@@ -605,7 +641,7 @@ void BindClient(py::module_& m) {
           "wait_for_leader",
           [](LocalCluster& c, double timeout) {
             auto r = NoGil([&] { return c.WaitForLeader(Ms(timeout)); });
-            return ValueOrThrow(std::move(r));
+            return ClientValue(std::move(r));
           },
           py::arg("timeout") = 10.0)
       .def("running", &LocalCluster::Running)

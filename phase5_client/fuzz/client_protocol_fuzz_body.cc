@@ -4,6 +4,7 @@
 #include <string>
 
 #include "tinykv/client/client.h"
+#include "tinykv/client/maintenance_protocol.h"
 #include "tinykv/client/protocol.h"
 #include "tinykv/common/check.h"
 #include "tinykv/common/routing_error.h"
@@ -110,6 +111,10 @@ void FuzzClientProtocolBytes(const uint8_t* data, size_t size) {
   TryDecode<LeaseTimeToLiveResponse>(in);
   TryDecode<LeaseLeasesRequest>(in);
   TryDecode<LeaseLeasesResponse>(in);
+  TryDecode<CompactRequest>(in);
+  TryDecode<CompactResponse>(in);
+  TryDecode<DefragmentRequest>(in);
+  TryDecode<DefragmentResponse>(in);
   CheckErrorPayload(in);
   CheckRouting(std::string_view(in.data(), in.size()));
 }

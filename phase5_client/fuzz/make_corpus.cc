@@ -9,6 +9,7 @@
 #include <fstream>
 #include <string>
 
+#include "tinykv/client/maintenance_protocol.h"
 #include "tinykv/client/protocol.h"
 #include "tinykv/txn/key_error.h"
 #include "tinykv/txn/txn_command.h"
@@ -131,6 +132,12 @@ int main(int argc, char** argv) {
   Seed("lease_time_to_live_response", LeaseTimeToLiveResponse{lease, 10, 7, {"a", "b"}});
   Seed("lease_leases", LeaseLeasesRequest{});
   Seed("lease_leases_response", LeaseLeasesResponse{{1, lease}});
+  // Compaction and defragmentation.
+  Seed("compact", CompactRequest{0x0000018c2a3b4c5dull, true, 1000});
+  Seed("compact_response", CompactResponse{0x0000018c2a3b4c5dull, 42});
+  Seed("error_read_compacted", net::ErrorPayloadOf(txn::ReadCompactedError(17, 20)));
+  Seed("defragment", DefragmentRequest{});
+  Seed("defragment_response", DefragmentResponse{2, 1u << 20, 4096});
   std::printf("wrote %s\n", dir.c_str());
   return 0;
 }

@@ -108,14 +108,13 @@ void LocalCluster::StopLocked(uint64_t id) {
   m.node.reset();
 }
 
-Status LocalCluster::Compact(uint64_t safe_point, std::chrono::milliseconds timeout) {
+Status LocalCluster::Compact(uint64_t revision, std::chrono::milliseconds timeout) {
   std::lock_guard<std::mutex> l(mu_);
   for (auto& [id, m] : members_) {
     if (!m.node || m.node->GetStatus().role != "leader") continue;
     std::promise<Status> p;
-    m.node->ProposeGc(safe_point, timeout, [&p](Result<txn::TxnCommandResult> r) {
-      p.set_value(r.status());
-    });
+    m.node->Compact(revision, timeout,
+                    [&p](Result<txn::CompactResult> r) { p.set_value(r.status()); });
     return p.get_future().get();
   }
   return Status::Unavailable("local cluster: no leader to compact");

@@ -3,11 +3,8 @@
 // in-process (RunCli) against a real 3-member cluster; bad ids exit 2.
 #include <gtest/gtest.h>
 
-#include <sstream>
-
-#include "cli/commands.h"
 #include "cli/lease_command.h"
-#include "local_cluster_fixture.h"
+#include "cli_cluster_fixture.h"
 
 namespace tinykv::cli {
 namespace {
@@ -40,20 +37,7 @@ TEST(LeaseCli, OutputIsEtcdctls) {
   EXPECT_EQ(RenderLeaseRevoke(0x1f, {}, OutputFormat::kSimple), "lease 1f revoked\n");
 }
 
-class LeaseCliCluster : public client::LocalClusterTest {
- protected:
-  int Run(std::vector<std::string> args, std::string* out_text, std::string* err_text = nullptr) {
-    std::string endpoints;
-    for (const std::string& e : cluster_->endpoints()) endpoints += (endpoints.empty() ? "" : ",") + e;
-    std::istringstream in;
-    std::ostringstream out, err;
-    args.insert(args.begin(), {"--endpoints", endpoints, "--command-timeout", "10s"});
-    const int code = RunCli(args, "", in, out, err);
-    *out_text = out.str();
-    if (err_text != nullptr) *err_text = err.str();
-    return code;
-  }
-};
+using LeaseCliCluster = CliClusterTest;
 
 TEST_F(LeaseCliCluster, GrantPutTimeToLiveKeepAliveListRevoke) {
   std::string out, err;

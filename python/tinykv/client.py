@@ -15,6 +15,7 @@ Blocking calls release the GIL; one client may be shared by many threads.
         cl.get(b"k", serializable=True)   # any node, possibly stale
         cl.cas(b"k", b"v", b"w")          # True
         cl.get(b"k", revision=rev)        # b"v": the key as of that revision
+        cl.compact(rev)                   # history below rev is gone (reads below it fail)
         cl.scan(b"a", b"z", limit=10)     # [(key, value), ...] in key order, one snapshot
         cl.scan(b"a")                     # end None: to the last key
         lease = cl.lease_grant(10)        # a lease of 10 s (tinykv.lease)
@@ -354,6 +355,29 @@ class Client:
         Returns ``{index, leader, members}``."""
         return self._c.member_change("remove", id, "", "", False, timeout)
 
+    def compact(self, revision: int, *, physical: bool = False,
+                timeout: float | None = None) -> int:
+        """Discards the history below ``revision`` on every member (etcd's Compact):
+        afterwards a read at a revision below it raises ``InvalidArgumentError``
+        ("required revision ... has been compacted"), and so does a watch from it or
+        below. The state as of ``revision`` itself stays readable. Raises
+        ``InvalidArgumentError`` for 0, a revision in the future, or one at or below
+        the compacted revision already. Returns the compacted revision in force.
+        ``physical`` is accepted for etcd's flag: the call always returns once the
+        compaction has applied."""
+        compacted, _removed = self._c.compact(revision, physical, timeout)
+        return compacted
+
+    def defrag(self, endpoint: str | None = None, *,
+               timeout: float | None = None) -> dict[str, Any] | list[dict[str, Any]]:
+        """Defragments a member's storage engine (etcd's defrag): the space of
+        compacted history and deleted keys is given back. Each member is its own
+        (nothing is replicated): ``{endpoint, member_id, bytes_before, bytes_after}``
+        for ``endpoint``, a list of them for every endpoint when none is given."""
+        if endpoint is None:
+            return [self._c.defragment(e, timeout) for e in self.endpoints]
+        return self._c.defragment(endpoint, timeout)
+
     def health(self, endpoint: str | None = None, *,
                timeout: float | None = None) -> dict[str, Any] | list[dict[str, Any]]:
         """``{endpoint, healthy, took (seconds), error}`` for ``endpoint``; a list of
@@ -679,9 +703,9 @@ class EmbeddedCluster:
         self._c.heal()
 
     def compact(self, revision: int, *, timeout: float = 5.0) -> None:
-        """Compacts the history (GC through the leader) at ``revision``: versions a read
-        at or above it does not see may go, and a watch from ``revision`` or below then
-        raises ``CompactedError``. A test hook: clients have no compaction command yet."""
+        """Compacts the history at ``revision`` on the leader directly (what
+        ``Client.compact`` asks the leader for): reads below it and a watch from
+        ``revision`` or below then raise ``CompactedError``."""
         self._c.compact(revision, timeout)
 
     def stop(self) -> None:

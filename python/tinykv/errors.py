@@ -45,9 +45,10 @@ class IOError(Error, builtins.OSError):  # noqa: A001 - the name RocksDB users e
 
 
 class CompactedError(InvalidArgumentError):
-    """A watch asked for history that compaction (GC) removed. ``compact_revision`` is
-    the revision up to which it may be gone: a watch can start at
-    ``compact_revision + 1`` at the earliest (etcd's ``ErrCompacted``)."""
+    """A read or a watch asked for history that compaction removed (etcd's
+    ``ErrCompacted``). ``compact_revision`` is the compacted revision: a read can be made
+    at it or later, a watch can start at ``compact_revision + 1`` at the earliest. Also
+    raised by ``Client.compact`` for a revision compacted already."""
 
     compact_revision: int = 0
 

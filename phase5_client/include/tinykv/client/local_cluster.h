@@ -79,9 +79,10 @@ class LocalCluster {
   void Heal();
   // Drops each peer message with probability p on every running member.
   void SetDropProbability(double p);
-  // GC below `safe_point` through the leader (TxnNode::ProposeGc): history
-  // at or below it may go, and watches from there fail as compacted.
-  Status Compact(uint64_t safe_point, std::chrono::milliseconds timeout);
+  // Compaction at `revision` on the leader directly (TxnNode::Compact, what
+  // the Compact RPC runs): reads below it and watches from it or below
+  // then fail as compacted.
+  Status Compact(uint64_t revision, std::chrono::milliseconds timeout);
   // Stops every member. Idempotent.
   void Close();
 
