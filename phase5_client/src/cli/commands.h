@@ -25,6 +25,8 @@
 #include <string>
 #include <vector>
 
+#include "cli/global_flags.h"
+
 namespace tinykv::cli {
 
 // How a command that runs until it is stopped (`watch`, `lease keep-alive`) learns it should
@@ -36,11 +38,11 @@ struct CliInterrupt {
   const std::atomic<bool>* interrupted = nullptr;
 };
 
-// `env_endpoints`: the value of TINYKV_ENDPOINTS ("" when unset).
+// `env`: the TINYKV_* variables (global_flags.h: TINYKV_ENDPOINTS, ...).
 // `in_is_terminal`: `in` is a terminal, so `txn` prompts for its blocks (as
 // with -i). `interrupt`: see CliInterrupt (null: `watch` runs until its
 // watch ends).
-int RunCli(const std::vector<std::string>& args, const std::string& env_endpoints, std::istream& in,
+int RunCli(const std::vector<std::string>& args, const CliEnv& env, std::istream& in,
            std::ostream& out, std::ostream& err, bool in_is_terminal = false,
            const CliInterrupt* interrupt = nullptr);
 
