@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/kv_command.h"
 #include "cli/output.h"
 #include "local_cluster_fixture.h"
 #include "tinykv/testing/test_util.h"
@@ -34,6 +35,13 @@ CliRun RunWith(const std::vector<std::string>& args, const CliEnv& env = {},
 }
 
 size_t Lines(const std::string& s) { return std::count(s.begin(), s.end(), '\n'); }
+
+// The top-level "revision" of a -w json output (0: none).
+uint64_t RevisionOf(const std::string& json) {
+  const std::string field = "\"revision\":";
+  const size_t at = json.find(field);
+  return at == std::string::npos ? 0 : std::stoull(json.substr(at + field.size()));
+}
 
 // ---- 5. unknown commands and help ----
 
@@ -175,6 +183,160 @@ TEST_F(CliCluster, VariablesSetEveryGlobalFlag) {
   // TINYKV_ENDPOINTS is overridden by --endpoints: a dead one fails fast.
   r = RunWith({"--endpoints", "127.0.0.1:1", "--command-timeout", "1s", "get", "k"}, env);
   EXPECT_EQ(r.code, kExitUnavailable) << r.err;
+}
+
+// ---- 1. get KEY [RANGE_END], --from-key, --print-value-only, --count-only ----
+
+TEST(CliKeyRange, ResolvesAsEtcdctlAndRefusesWhatItRefuses) {
+  auto range = [](const std::string& key, std::optional<std::string> end, bool prefix = false,
+                  bool from_key = false) {
+    Result<KeyRange> r = ResolveKeyRange(key, end, prefix, from_key);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? r->start + "|" + r->end + (r->single ? "|single" : "") : "";
+  };
+  EXPECT_EQ(range("k", std::nullopt), "k||single");
+  EXPECT_EQ(range("a", "c"), "a|c");
+  EXPECT_EQ(range("a", ""), "a|");  // "" and \0: every key from KEY
+  EXPECT_EQ(range("a", "\\0"), "a|");
+  EXPECT_EQ(range("", "c"), "|c");
+  EXPECT_EQ(range("ab", std::nullopt, true), "ab|ac");
+  EXPECT_EQ(range("", std::nullopt, true), "|");
+  EXPECT_EQ(range("b", std::nullopt, false, true), "b|");
+  EXPECT_EQ(range("", std::nullopt, false, true), "|");
+  auto refused = [](const std::string& key, std::optional<std::string> end, bool prefix,
+                    bool from_key) {
+    Result<KeyRange> r = ResolveKeyRange(key, end, prefix, from_key);
+    EXPECT_TRUE(r.status().IsInvalidArgument()) << key;
+    return std::string(r.status().message());
+  };
+  EXPECT_EQ(refused("a", std::nullopt, true, true),
+            "`--prefix` and `--from-key` cannot be set at the same time, choose one");
+  EXPECT_EQ(refused("a", "b", true, false),
+            "too many arguments, only accept one argument when `--prefix` or `--from-key` is set");
+  EXPECT_EQ(refused("a", "b", false, true),
+            "too many arguments, only accept one argument when `--prefix` or `--from-key` is set");
+  EXPECT_EQ(refused("b", "a", false, false), "range end 'a' is not above the key 'b'");
+  EXPECT_EQ(refused("b", "b", false, false), "range end 'b' is not above the key 'b'");
+  EXPECT_EQ(refused("", std::nullopt, false, false), "key must not be empty");
+}
+
+TEST_F(CliCluster, GetARangeFromAKeyValuesOnlyAndCounts) {
+  for (std::string k : {"a", "b", "b/1", "b/2", "c", "d"}) {
+    ASSERT_EQ(Tinykv({"put", k, "v" + k}).code, 0);
+  }
+  EXPECT_EQ(Tinykv({"get", "b", "c"}).out, "b\nvb\nb/1\nvb/1\nb/2\nvb/2\n");
+  EXPECT_EQ(Tinykv({"get", "b", "c", "--keys-only"}).out, "b\nb/1\nb/2\n");
+  EXPECT_EQ(Tinykv({"get", "b/", "c", "--limit", "1"}).out, "b/1\nvb/1\n");
+  EXPECT_EQ(Tinykv({"get", "c", ""}).out, "c\nvc\nd\nvd\n");
+  EXPECT_EQ(Tinykv({"get", "c", "\\0", "--keys-only"}).out, "c\nd\n");
+  EXPECT_EQ(Tinykv({"get", "c", "--from-key"}).out, "c\nvc\nd\nvd\n");
+  EXPECT_EQ(Tinykv({"get", "b/", "--from-key", "--keys-only"}).out, "b/1\nb/2\nc\nd\n");
+  EXPECT_EQ(Tinykv({"get", "", "--from-key", "--keys-only", "--limit", "2"}).out, "a\nb\n");
+  // An empty range, a from-key past the last key: nothing, exit 0 (a single key: 1).
+  CliRun r = Tinykv({"get", "b/3", "b/9"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(Tinykv({"get", "zz", "--from-key"}).code, 0);
+  EXPECT_EQ(Tinykv({"get", "b/3"}).code, kExitNotFound);
+  // scan is get START END.
+  EXPECT_EQ(Tinykv({"scan", "b", "c"}).out, Tinykv({"get", "b", "c"}).out);
+
+  // --print-value-only: the value lines (simple only).
+  EXPECT_EQ(Tinykv({"get", "b", "--print-value-only"}).out, "vb\n");
+  EXPECT_EQ(Tinykv({"get", "b/", "--prefix", "--print-value-only"}).out, "vb/1\nvb/2\n");
+
+  // --count-only: every key named, past --limit; JSON has "count", no pairs.
+  EXPECT_EQ(Tinykv({"get", "b", "--prefix", "--count-only"}).out, "3\n");
+  EXPECT_EQ(Tinykv({"get", "b", "--prefix", "--count-only", "--limit", "1"}).out, "3\n");
+  EXPECT_EQ(Tinykv({"get", "", "--from-key", "--count-only"}).out, "6\n");
+  EXPECT_EQ(Tinykv({"get", "a", "c", "--count-only"}).out, "4\n");
+  EXPECT_EQ(Tinykv({"get", "b", "--count-only"}).out, "1\n");
+  r = Tinykv({"get", "nokey", "--count-only"});
+  EXPECT_EQ(r.code, 0) << "a count of 0 is an answer";
+  EXPECT_EQ(r.out, "0\n");
+  r = Tinykv({"-w", "json", "get", "b", "--prefix", "--count-only"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("{\"revision\":", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find(",\"count\":3}\n"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("kvs"), std::string::npos) << r.out;
+  EXPECT_EQ(Tinykv({"-w", "table", "get", "b", "--prefix", "--count-only"}).out,
+            "+-------+\n| COUNT |\n+-------+\n| 3     |\n+-------+\n");
+
+  // JSON's count is etcd's: the whole range, with "more" when --limit cut it.
+  r = Tinykv({"-w", "json", "get", "b", "--prefix", "--limit", "2", "--keys-only"});
+  EXPECT_NE(r.out.find("\"count\":3,\"kvs\":[{\"key\":\"b\"},{\"key\":\"b/1\"}],\"more\":true}"),
+            std::string::npos)
+      << r.out;
+  r = Tinykv({"-w", "json", "get", "b", "--prefix", "--limit", "3", "--keys-only"});
+  EXPECT_NE(r.out.find("\"count\":3,"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("more"), std::string::npos) << r.out;
+
+  // --rev applies to every form.
+  const std::string before =
+      std::to_string(RevisionOf(Tinykv({"-w", "json", "put", "b/3", "x"}).out) - 1);
+  EXPECT_EQ(Tinykv({"get", "b", "--prefix", "--count-only"}).out, "4\n");
+  EXPECT_EQ(Tinykv({"get", "b", "--prefix", "--count-only", "--rev", before}).out, "3\n");
+  EXPECT_EQ(Tinykv({"get", "b/", "c", "--keys-only", "--rev", before}).out, "b/1\nb/2\n");
+  EXPECT_EQ(Tinykv({"get", "b/", "c", "--keys-only", "--consistency", "s"}).code, 0);
+}
+
+TEST_F(CliCluster, GetRefusesWhatEtcdctlRefusesWithExitTwo) {
+  ASSERT_EQ(Tinykv({"put", "k", "v"}).code, 0);
+  struct Case {
+    std::vector<std::string> args;
+    const char* says;
+  };
+  for (const Case& c : std::vector<Case>{
+           {{"get", "k", "--prefix", "--from-key"}, "`--prefix` and `--from-key` cannot be set"},
+           {{"get", "k", "z", "--prefix"}, "only accept one argument when `--prefix`"},
+           {{"get", "k", "z", "--from-key"}, "only accept one argument when `--prefix`"},
+           {{"get", "k", "--keys-only", "--count-only"}, "`--keys-only` and `--count-only`"},
+           {{"-w", "json", "get", "k", "--print-value-only"}, "only for `--write-out=simple`"},
+           {{"get", "k", "--print-value-only", "-w", "table"}, "only for `--write-out=simple`"},
+           {{"get", "k", "--print-value-only", "--keys-only"}, "`--print-value-only` cannot"},
+           {{"get", "k", "--print-value-only", "--count-only"}, "`--print-value-only` cannot"},
+           {{"get", "k", "a"}, "range end 'a' is not above the key 'k'"},
+           {{"get", ""}, "key must not be empty"},
+           {{"get", "a", "b", "c"}, "not expected"}}) {
+    CliRun r = Tinykv(c.args);
+    EXPECT_EQ(r.code, kExitUsage) << c.args[1] << " " << r.err;
+    EXPECT_NE(r.err.find(c.says), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.rfind("Error: ", 0), 0u) << r.err;
+    EXPECT_EQ(Lines(r.err), 1u) << r.err;
+    EXPECT_EQ(r.out, "");
+  }
+}
+
+// ---- 2. del KEY [RANGE_END], del KEY --from-key ----
+
+TEST_F(CliCluster, DelARangeOrFromAKey) {
+  auto keys = [&] { return Tinykv({"get", "", "--from-key", "--keys-only"}).out; };
+  for (std::string k : {"a", "b", "b/1", "c", "d", "e"}) ASSERT_EQ(Tinykv({"put", k, "v"}).code, 0);
+  CliRun r = Tinykv({"del", "b", "c"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "2\n");
+  EXPECT_EQ(keys(), "a\nc\nd\ne\n");
+  EXPECT_EQ(Tinykv({"del", "x", "y"}).out, "0\n");
+  EXPECT_EQ(Tinykv({"del", "d", "--from-key"}).out, "2\n");
+  EXPECT_EQ(keys(), "a\nc\n");
+  EXPECT_EQ(Tinykv({"-w", "json", "del", "a", "\\0"}).out, "{\"deleted\":2}\n");
+  EXPECT_EQ(keys(), "");
+  for (std::string k : {"p", "q"}) ASSERT_EQ(Tinykv({"put", k, "v"}).code, 0);
+  EXPECT_EQ(Tinykv({"del", "", "--from-key"}).out, "2\n") << "every key";
+  EXPECT_EQ(keys(), "");
+
+  ASSERT_EQ(Tinykv({"put", "k", "v"}).code, 0);
+  for (std::vector<std::string> bad :
+       std::vector<std::vector<std::string>>{{"del", "k", "--prefix", "--from-key"},
+                                             {"del", "k", "z", "--from-key"},
+                                             {"del", "k", "z", "--prefix"},
+                                             {"del", "k", "a"},
+                                             {"del", ""}}) {
+    r = Tinykv(bad);
+    EXPECT_EQ(r.code, kExitUsage) << bad[1] << ": " << r.err;
+    EXPECT_EQ(Lines(r.err), 1u) << r.err;
+  }
+  EXPECT_EQ(Tinykv({"get", "k"}).out, "k\nv\n") << "a refused del deletes nothing";
 }
 
 }  // namespace
