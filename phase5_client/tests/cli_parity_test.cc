@@ -452,5 +452,88 @@ TEST_F(CliCluster, FieldsForGetPutDelMemberListAndEndpointStatus) {
   }
 }
 
+// ---- 6. completion ----
+
+// The output of `shell_command` run by sh, or "exit N: <output>".
+std::string Shell(const std::string& shell_command) {
+  FILE* p = ::popen((shell_command + " 2>&1").c_str(), "r");
+  if (p == nullptr) return "popen failed";
+  std::string out;
+  char buf[4096];
+  for (size_t n; (n = std::fread(buf, 1, sizeof(buf), p)) > 0;) out.append(buf, n);
+  const int status = ::pclose(p);
+  return status == 0 ? out : "exit " + std::to_string(status) + ": " + out;
+}
+
+std::string Quote(const std::vector<std::string>& words) {
+  std::string out;
+  for (const std::string& w : words) out += " '" + w + "'";
+  return out;
+}
+
+// What bash completes for `words` (the last one being completed) once the
+// script `script_file` is sourced, after the output of `complete -p tinykv`.
+std::string BashCompletes(const std::string& script_file, const std::vector<std::string>& words) {
+  return Shell(
+      "bash --norc --noprofile -c 'source \"$0\" && complete -p tinykv && "
+      "COMP_WORDS=(\"$@\"); COMP_CWORD=$(($# - 1)); _tinykv; echo \"${COMPREPLY[*]}\"' '" +
+      script_file + "'" + Quote(words));
+}
+
+// What the zsh script offers for `words` (unfiltered: compadd is stubbed to
+// print its words, so the prefix typed is not applied).
+std::string ZshOffers(const std::string& script_file, const std::vector<std::string>& words) {
+  return Shell(
+      "zsh -f -c 'compdef() { :; }; _files() { print files; }; "
+      "compadd() { [[ $1 == -- ]] && shift; print -r -- \"$*\"; (( $# > 0 )); }; "
+      "source \"$0\" && words=(\"$@\"); CURRENT=$#; PREFIX=${words[-1]}; _tinykv' '" +
+      script_file + "'" + Quote(words));
+}
+
+TEST(CliCompletion, TheBashScriptCompletesCommandsSubcommandsFlagsAndValues) {
+  CliRun r = RunWith({"completion", "bash"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  tinykv::testing::TempDir dir;
+  const std::string file = (dir.path() / "tinykv.bash").string();
+  std::ofstream(file) << r.out;
+  const std::string registered = "complete -o default -F _tinykv tinykv\n";
+  EXPECT_EQ(BashCompletes(file, {"tinykv", "ge"}), registered + "get\n");
+  EXPECT_EQ(BashCompletes(file, {"tinykv", "m"}), registered + "member\n");
+  EXPECT_EQ(BashCompletes(file, {"tinykv", "member", ""}),
+            registered + "list add promote remove\n");
+  EXPECT_EQ(BashCompletes(file, {"tinykv", "lease", "k"}), registered + "keep-alive\n");
+  EXPECT_EQ(BashCompletes(file, {"tinykv", "get", "--p"}),
+            registered + "--prefix --print-value-only\n");
+  EXPECT_EQ(BashCompletes(file, {"tinykv", "get", "k", "--c"}),
+            registered + "--consistency --count-only --cacert --cert --command-timeout\n");
+  EXPECT_EQ(BashCompletes(file, {"tinykv", "-w", ""}), registered + "simple json table fields\n");
+  EXPECT_EQ(BashCompletes(file, {"tinykv", "get", "k", "--consistency", ""}), registered + "l s\n");
+  // A flag's value is not a command: after --endpoints, "member" is its value.
+  EXPECT_EQ(BashCompletes(file, {"tinykv", "--endpoints", "member", "l"}), registered + "lease\n");
+  EXPECT_EQ(BashCompletes(file, {"tinykv", "-w", "json", "member", "l"}), registered + "list\n");
+  EXPECT_EQ(BashCompletes(file, {"tinykv", "completion", ""}), registered + "bash zsh\n");
+
+  r = RunWith({"completion", "zsh"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("#compdef tinykv\n", 0), 0u) << r.out;
+  if (Shell("command -v zsh").rfind("exit", 0) != 0) {  // where zsh is installed
+    const std::string zsh_file = (dir.path() / "_tinykv").string();
+    std::ofstream(zsh_file) << r.out;
+    EXPECT_EQ(Shell("zsh -n '" + zsh_file + "'"), "");
+    EXPECT_EQ(ZshOffers(zsh_file, {"tinykv", "member", ""}), "list add promote remove\n");
+    EXPECT_EQ(ZshOffers(zsh_file, {"tinykv", "--endpoints", "member", "l"}).rfind("get put ", 0),
+              0u);
+    EXPECT_EQ(ZshOffers(zsh_file, {"tinykv", "-w", ""}), "simple json table fields\n");
+    EXPECT_EQ(ZshOffers(zsh_file, {"tinykv", "get", "--p"}).rfind("-h --help --prefix ", 0), 0u);
+    EXPECT_EQ(ZshOffers(zsh_file, {"tinykv", "snapshot", "save", ""}), "\nfiles\n");
+  }
+  EXPECT_NE(r.out.find("compdef _tinykv tinykv"), std::string::npos);
+  EXPECT_NE(r.out.find("(/member) commands=(list add promote remove) flags=("), std::string::npos)
+      << r.out;
+  EXPECT_EQ(RunWith({"completion"}).code, kExitUsage);
+  EXPECT_EQ(RunWith({"completion", "fish"}).err,
+            "Error: unknown command \"fish\" for \"tinykv completion\"\n");
+}
+
 }  // namespace
 }  // namespace tinykv::cli

@@ -11,6 +11,7 @@
 #include <ostream>
 #include <sstream>
 
+#include "cli/completion.h"
 #include "cli/global_flags.h"
 #include "cli/kv_command.h"
 #include "cli/lease_command.h"
@@ -194,6 +195,11 @@ int RunCli(const std::vector<std::string>& args, const CliEnv& env, std::istream
   auto* alarm_list = alarm->add_subcommand("list", "every member's raised alarms");
   auto* alarm_disarm = alarm->add_subcommand(
       "disarm", "disarm every member's NOSPACE alarm (once space is freed); prints those disarmed");
+  auto* completion = app.add_subcommand(
+      "completion", "print a shell completion script (source <(tinykv completion bash))");
+  completion->require_subcommand(1);
+  auto* completion_bash = completion->add_subcommand("bash", "the bash completion script");
+  auto* completion_zsh = completion->add_subcommand("zsh", "the zsh completion script");
   auto* snapshot = app.add_subcommand("snapshot", "backups (as etcdctl/etcdutl snapshot)");
   snapshot->require_subcommand(1);
   auto* snap_save = snapshot->add_subcommand(
@@ -262,6 +268,10 @@ int RunCli(const std::vector<std::string>& args, const CliEnv& env, std::istream
     }
   }
 
+  if (completion_bash->parsed() || completion_zsh->parsed()) {
+    out << (completion_bash->parsed() ? BashCompletion(app) : ZshCompletion(app));
+    return kExitOk;
+  }
   auto fail_local = [&](const Status& s) {
     err << "Error: " << s.ToString() << "\n";
     return ExitCodeFor(s);

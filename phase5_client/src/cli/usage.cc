@@ -37,6 +37,8 @@ const CLI::Option* FindOption(const CLI::App* app, const std::string& arg) {
 
 }  // namespace
 
+bool TakesValue(const CLI::Option& o) { return o.get_items_expected_min() > 0; }
+
 std::shared_ptr<CLI::Formatter> MakeHelpFormatter() { return std::make_shared<HelpFormatter>(); }
 
 std::optional<std::string> UnknownCommand(const CLI::App& app,
@@ -50,7 +52,7 @@ std::optional<std::string> UnknownCommand(const CLI::App& app,
       const CLI::Option* o = FindOption(at, arg);
       // Its value is the next word unless attached (--name=v, -wv).
       const bool attached = arg.find('=') != std::string::npos || (arg[1] != '-' && arg.size() > 2);
-      if (o != nullptr && o->get_type_size() != 0 && !attached) ++i;
+      if (o != nullptr && TakesValue(*o) && !attached) ++i;
       continue;
     }
     if (at->get_subcommands({}).empty()) return std::nullopt;  // a command's own argument

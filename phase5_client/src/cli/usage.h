@@ -34,6 +34,9 @@ std::shared_ptr<CLI::Formatter> MakeHelpFormatter();
 std::optional<std::string> UnknownCommand(const CLI::App& app,
                                           const std::vector<std::string>& args);
 
+// Whether the word after `o` is its value (an option, not a flag).
+bool TakesValue(const CLI::Option& o);
+
 // The name of the deepest command the last parse of `app` selected,
 // prefixed by its parents': "tinykv", "tinykv get", "tinykv member list".
 std::string CommandPath(const CLI::App& app);
