@@ -1,19 +1,24 @@
 // The `tinykv` command line (in the manner of etcdctl): flag parsing and the
 // commands, written against streams so tests can run it in-process.
 //
-//   tinykv [--endpoints A,B] [-w simple|json|table] get KEY [--prefix] [--keys-only] [--limit N]
-//          [--rev N]
+//   tinykv [global flags: global_flags.h] COMMAND ...   (global flags may follow it too)
+//   tinykv get KEY [RANGE_END] [--prefix|--from-key] [--keys-only|--count-only]
+//          [--print-value-only] [--limit N] [--rev N] [--consistency l|s]   (kv_command.h)
 //   tinykv put KEY [VALUE] [--lease ID]  (VALUE from stdin when omitted)
-//   tinykv del KEY [--prefix]
+//   tinykv del KEY [RANGE_END] [--prefix|--from-key]
 //   tinykv scan START END [--limit N] [--rev N]
 //   tinykv txn [-i]                 (compares, success and failure ops from stdin: txn_command.h)
-//   tinykv member list | member add ID PEER_ADDR [--learner] [--client-addr ADDR]
+//   tinykv member list | member add [ID] PEER_ADDR [--learner] [--client-addr ADDR] [--force]
 //   tinykv member promote ID | member remove ID
 //   tinykv lease grant TTL | revoke ID | timetolive ID [--keys] | list | keep-alive ID [--once]
-//   tinykv endpoint status | endpoint health | --version
+//   tinykv endpoint status | endpoint health | alarm list | alarm disarm | --version
 //   tinykv snapshot save FILE | snapshot status FILE
 //   tinykv snapshot restore FILE --data-dir DIR --id N --initial-cluster ID=ADDR,...
 //   tinykv watch KEY [RANGE_END] [--prefix] [--rev N] [--prev-kv] [--progress-notify]
+//   tinykv completion bash|zsh      (completion.h)
+//
+// -w simple|json|table|fields (output.h). An unknown command is cobra's
+// error, and COMMAND --help adds the global flags (usage.h).
 //
 // Returns the process exit code (output.h: ExitCode). Errors are one line on
 // `err`, "Error: <reason>".
