@@ -6,10 +6,9 @@
 #include <filesystem>
 #include <map>
 #include <istream>
-#include <iterator>
 #include <memory>
+#include <optional>
 #include <ostream>
-#include <sstream>
 
 #include "cli/completion.h"
 #include "cli/global_flags.h"
