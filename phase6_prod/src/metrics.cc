@@ -52,7 +52,7 @@ prometheus::MetricFamily HistogramFamily(std::string name, std::string help,
 // Revisions are commit timestamps near 2^59 (timestamp.h), so a gauge of one
 // holds it to the double's 53 bits, and the text format writes it to 16
 // significant digits: exact enough to follow compaction, not to read the
-// revision back (`tinykv endpoint status` has it exactly).
+// revision back (the answer of a Compact request has it exactly).
 void AppendMvccFamilies(const MvccStatus& m, std::vector<prometheus::MetricFamily>* out) {
   using prometheus::MetricType;
   // (etcd_debugging_mvcc_watcher_total)
