@@ -31,12 +31,12 @@ namespace tinykv::prod {
 // The MVCC layer's values for one scrape (phase4_txn's TxnNode, WatchHub and
 // AutoCompactor; the server fills it).
 struct MvccStatus {
-  uint64_t watchers = 0;               // WatchHubStats::watchers
-  uint64_t watch_queued_bytes = 0;     // WatchHubStats::queued_bytes
-  uint64_t slow_watchers_ended = 0;    // WatchHubStats::slow_ended (cumulative)
-  uint64_t leases = 0;                 // TxnNode::applied_lease_count
-  uint64_t compacted_revision = 0;     // TxnNode::compacted_revision
-  uint64_t auto_compactions = 0;       // AutoCompactor::compactions (0 when it is off)
+  uint64_t watchers = 0;             // WatchHubStats::watchers
+  uint64_t watch_queued_bytes = 0;   // WatchHubStats::queued_bytes
+  uint64_t slow_watchers_ended = 0;  // WatchHubStats::slow_ended (cumulative)
+  uint64_t leases = 0;               // TxnNode::applied_lease_count
+  uint64_t compacted_revision = 0;   // TxnNode::compacted_revision
+  uint64_t auto_compactions = 0;     // AutoCompactor::compactions (0 when it is off)
 };
 
 class ServerMetrics {
