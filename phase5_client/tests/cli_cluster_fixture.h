@@ -22,7 +22,7 @@ class CliClusterTest : public client::LocalClusterTest {
     std::istringstream in;
     std::ostringstream out, err;
     args.insert(args.begin(), {"--endpoints", endpoints, "--command-timeout", "10s"});
-    const int code = RunCli(args, "", in, out, err);
+    const int code = RunCli(args, {}, in, out, err);
     *out_text = out.str();
     if (err_text != nullptr) *err_text = err.str();
     return code;

@@ -52,21 +52,21 @@ TEST(CliOutput, Base64MatchesRfc4648Vectors) {
 TEST(CliOutput, JsonShowsTextWhenUtf8AndBase64Otherwise) {
   std::vector<KeyValue> kvs = {{"name", "caf\xc3\xa9 \"q\"\n"}, {"bin", "\xff\x00"}};
   kvs[1].value = std::string("\xff\x00", 2);
-  EXPECT_EQ(RenderKvs(kvs, OutputFormat::kJson, BytesEncoding::kAuto, false),
+  EXPECT_EQ(RenderKvs(kvs, OutputFormat::kJson, BytesEncoding::kAuto),
             "{\"count\":2,\"kvs\":[{\"key\":\"name\",\"value\":\"caf\xc3\xa9 \\\"q\\\"\\n\"},"
             "{\"key\":\"bin\",\"value_base64\":\"/wA=\"}]}\n");
-  EXPECT_EQ(RenderKvs(kvs, OutputFormat::kJson, BytesEncoding::kBase64, true),
+  EXPECT_EQ(RenderKvs(kvs, OutputFormat::kJson, BytesEncoding::kBase64, {.keys_only = true}),
             "{\"count\":2,\"kvs\":[{\"key_base64\":\"bmFtZQ==\"},{\"key_base64\":\"Ymlu\"}]}\n");
-  EXPECT_EQ(RenderKvs({}, OutputFormat::kJson, BytesEncoding::kAuto, false),
-            "{\"count\":0,\"kvs\":[]}\n");
+  EXPECT_EQ(RenderKvs({}, OutputFormat::kJson, BytesEncoding::kAuto), "{\"count\":0,\"kvs\":[]}\n");
   EXPECT_EQ(JsonString(std::string("\x01\x7f", 2)), "\"\\u0001\\u007f\"");
 }
 
 TEST(CliOutput, SimpleAndTable) {
   std::vector<KeyValue> kvs = {{"a", "1"}, {"bb", "22"}};
-  EXPECT_EQ(RenderKvs(kvs, OutputFormat::kSimple, BytesEncoding::kAuto, false), "a\n1\nbb\n22\n");
-  EXPECT_EQ(RenderKvs(kvs, OutputFormat::kSimple, BytesEncoding::kAuto, true), "a\nbb\n");
-  EXPECT_EQ(RenderKvs(kvs, OutputFormat::kTable, BytesEncoding::kAuto, false),
+  EXPECT_EQ(RenderKvs(kvs, OutputFormat::kSimple, BytesEncoding::kAuto), "a\n1\nbb\n22\n");
+  EXPECT_EQ(RenderKvs(kvs, OutputFormat::kSimple, BytesEncoding::kAuto, {.keys_only = true}),
+            "a\nbb\n");
+  EXPECT_EQ(RenderKvs(kvs, OutputFormat::kTable, BytesEncoding::kAuto),
             "+-----+-------+\n"
             "| KEY | VALUE |\n"
             "+-----+-------+\n"
@@ -169,7 +169,7 @@ TEST(CliOutput, MemberStartLinesNameTheServersVariablesAndFlags) {
 }
 
 TEST(CliOutput, RevisionsAndTxnLikeEtcdctl) {
-  EXPECT_EQ(RenderKvs({}, OutputFormat::kJson, BytesEncoding::kAuto, false, 7),
+  EXPECT_EQ(RenderKvs({}, OutputFormat::kJson, BytesEncoding::kAuto, {.revision = 7}),
             "{\"revision\":7,\"count\":0,\"kvs\":[]}\n");
   EXPECT_EQ(RenderPut(OutputFormat::kJson, 9), "{\"ok\":true,\"revision\":9}\n");
   EXPECT_EQ(RenderPut(OutputFormat::kJson), "{\"ok\":true}\n");
@@ -305,7 +305,9 @@ CliRun RunTinykv(const std::vector<std::string>& addresses, std::vector<std::str
   if (env.empty()) args.insert(args.begin(), {"--endpoints", endpoints});
   std::istringstream in(stdin_text);
   std::ostringstream out, err;
-  int code = RunCli(args, env, in, out, err);
+  CliEnv vars;
+  if (!env.empty()) vars["TINYKV_ENDPOINTS"] = env;
+  int code = RunCli(args, vars, in, out, err);
   return {code, out.str(), err.str()};
 }
 
@@ -330,10 +332,13 @@ TEST_F(CliCommands, PutGetDel) {
   r = Tinykv({"get", "fruit/", "--prefix", "--keys-only"});
   EXPECT_EQ(r.code, 0);
   EXPECT_EQ(r.out, "fruit/apple\nfruit/pear\n");
+  // etcd's count: every key of the range; "more": the limit left some out.
   r = Tinykv({"-w", "json", "get", "fruit/", "--prefix", "--limit", "1"});
-  EXPECT_EQ(r.out, "{\"count\":1,\"kvs\":[{\"key\":\"fruit/apple\",\"value\":\"red\"}]}\n");
+  EXPECT_EQ(r.out,
+            "{\"count\":2,\"kvs\":[{\"key\":\"fruit/apple\",\"value\":\"red\"}],\"more\":true}\n");
   r = Tinykv({"get", "fruit/", "--prefix", "--limit", "1", "-w", "json"});  // global after command
-  EXPECT_EQ(r.out, "{\"count\":1,\"kvs\":[{\"key\":\"fruit/apple\",\"value\":\"red\"}]}\n");
+  EXPECT_EQ(r.out,
+            "{\"count\":2,\"kvs\":[{\"key\":\"fruit/apple\",\"value\":\"red\"}],\"more\":true}\n");
   r = Tinykv({"--consistency", "s", "get", "fruit/apple"});  // option belongs to get
   EXPECT_EQ(r.code, kExitUsage);
   r = Tinykv({"get", "fruit/apple", "--consistency", "s"});
@@ -792,7 +797,7 @@ TEST_F(CliOnMvcc, WatchPrintsHistoryThenLiveEventsAndStopsWhenInterrupted) {
     std::istringstream in;
     code = RunCli({"--endpoints", endpoints, "watch", "cfg/", "--prefix", "--rev",
                    std::to_string(first), "--prev-kv"},
-                  "", in, out, err, false, &interrupt);
+                  {}, in, out, err, false, &interrupt);
   });
   ASSERT_TRUE(tinykv::testing::WaitUntil([&] { return armed.load(); }, 20s)) << err.str();
   ASSERT_EQ(Tinykv({"put", "other", "x"}).code, 0);

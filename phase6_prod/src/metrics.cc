@@ -48,13 +48,51 @@ prometheus::MetricFamily HistogramFamily(std::string name, std::string help,
                                   prometheus::MetricType::Histogram, {std::move(m)}};
 }
 
+// The MVCC layer's metrics (etcd's names in parentheses: what each mirrors).
+// Revisions are commit timestamps near 2^59 (timestamp.h), so a gauge of one
+// holds it to the double's 53 bits, and the text format writes it to 16
+// significant digits: exact enough to follow compaction, not to read the
+// revision back (the answer of a Compact request has it exactly).
+void AppendMvccFamilies(const MvccStatus& m, std::vector<prometheus::MetricFamily>* out) {
+  using prometheus::MetricType;
+  // (etcd_debugging_mvcc_watcher_total)
+  out->push_back(Family("tinykv_watchers",
+                        "Watchers registered on this member (the leader serves every watch).",
+                        MetricType::Gauge, static_cast<double>(m.watchers)));
+  // (etcd_debugging_mvcc_pending_events_total counts events; these are bytes)
+  out->push_back(Family("tinykv_watch_queued_bytes",
+                        "Bytes of watch events queued for this member's watchers and not yet "
+                        "taken by their streams.",
+                        MetricType::Gauge, static_cast<double>(m.watch_queued_bytes)));
+  // (etcd_debugging_mvcc_slow_watcher_total is a gauge of the slow watchers
+  // etcd keeps; TinyKV ends them, so this counts the endings)
+  out->push_back(Family("tinykv_slow_watchers_dropped_total",
+                        "Watchers ended for passing their queue bound (--watch-buffer-events, "
+                        "--watch-buffer-bytes); their clients resume from history.",
+                        MetricType::Counter, static_cast<double>(m.slow_watchers_ended)));
+  // (etcd_debugging_lease_granted_total - etcd_debugging_lease_revoked_total)
+  out->push_back(Family("tinykv_leases",
+                        "Leases in this member's state machine: granted and not yet revoked or "
+                        "expired, as applied here.",
+                        MetricType::Gauge, static_cast<double>(m.leases)));
+  // (etcd_debugging_mvcc_compact_revision)
+  out->push_back(Family("tinykv_compact_revision",
+                        "The compacted revision as applied on this member (0: never compacted).",
+                        MetricType::Gauge, static_cast<double>(m.compacted_revision)));
+  out->push_back(Family("tinykv_auto_compactions_total",
+                        "Compactions this member's auto-compactor made while it led "
+                        "(--auto-compaction-retention); manual ones are the Compact requests.",
+                        MetricType::Counter, static_cast<double>(m.auto_compactions)));
+}
+
 // The values read from the replica's status at scrape time. Counters here
 // are the replica's own (they restart at 0 with the process, which
 // Prometheus' rate() handles), or Raft indexes, which only grow.
 class StatusCollectable final : public prometheus::Collectable {
  public:
-  StatusCollectable(std::function<replica::KvNodeStatus()> status, std::string version)
-      : status_(std::move(status)), version_(std::move(version)) {}
+  StatusCollectable(std::function<replica::KvNodeStatus()> status, std::string version,
+                    std::function<MvccStatus()> mvcc)
+      : status_(std::move(status)), version_(std::move(version)), mvcc_(std::move(mvcc)) {}
 
   std::vector<prometheus::MetricFamily> Collect() const override {
     using prometheus::MetricType;
@@ -115,12 +153,14 @@ class StatusCollectable final : public prometheus::Collectable {
                                   "The latency of applying a run of committed commands to the "
                                   "KV engine (one batch write).",
                                   st.backend_commit_duration));
+    if (mvcc_) AppendMvccFamilies(mvcc_(), &out);
     return out;
   }
 
  private:
   const std::function<replica::KvNodeStatus()> status_;
   const std::string version_;
+  const std::function<MvccStatus()> mvcc_;  // may be empty
 };
 
 }  // namespace
@@ -136,8 +176,9 @@ struct ServerMetrics::Impl {
   std::map<std::pair<std::string, Status::Code>, prometheus::Counter*, std::less<>> counters;
   std::map<std::string, prometheus::Histogram*, std::less<>> histograms;
 
-  Impl(std::function<replica::KvNodeStatus()> status, std::string version)
-      : from_status(std::move(status), std::move(version)),
+  Impl(std::function<replica::KvNodeStatus()> status, std::string version,
+       std::function<MvccStatus()> mvcc)
+      : from_status(std::move(status), std::move(version), std::move(mvcc)),
         handled(prometheus::BuildCounter()
                     .Name("tinykv_grpc_server_handled_total")
                     .Help("Client requests completed, by method and status code.")
@@ -148,8 +189,9 @@ struct ServerMetrics::Impl {
                      .Register(registry)) {}
 };
 
-ServerMetrics::ServerMetrics(std::function<replica::KvNodeStatus()> status, std::string version)
-    : impl_(std::make_unique<Impl>(std::move(status), std::move(version))) {}
+ServerMetrics::ServerMetrics(std::function<replica::KvNodeStatus()> status, std::string version,
+                             std::function<MvccStatus()> mvcc)
+    : impl_(std::make_unique<Impl>(std::move(status), std::move(version), std::move(mvcc))) {}
 
 ServerMetrics::~ServerMetrics() = default;
 

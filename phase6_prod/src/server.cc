@@ -158,8 +158,20 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerConfig& config) {
         ParseInitialCluster(config.initial_cluster_client, "--initial-cluster-client"));
   }
   replica::KvNode* node_ptr = impl->node.get();
+  // Scrapes end (the HTTP server stops) before the compactor goes: Shutdown.
+  auto mvcc_status = [txn = impl->node.get(), compactor = impl->compactor.get()] {
+    const txn::WatchHubStats w = txn->watch_hub().stats();
+    MvccStatus m;
+    m.watchers = w.watchers;
+    m.watch_queued_bytes = w.queued_bytes;
+    m.slow_watchers_ended = w.slow_ended;
+    m.leases = txn->applied_lease_count();
+    m.compacted_revision = txn->compacted_revision();
+    m.auto_compactions = compactor != nullptr ? compactor->compactions() : 0;
+    return m;
+  };
   impl->metrics = std::make_shared<ServerMetrics>([node_ptr] { return node_ptr->GetStatus(); },
-                                                  TINYKV_VERSION);
+                                                  TINYKV_VERSION, std::move(mvcc_status));
   service_options.on_request_done = [metrics = impl->metrics](std::string_view method,
                                                               const Status& s,
                                                               std::chrono::nanoseconds elapsed) {
@@ -266,8 +278,8 @@ void Server::Shutdown() {
 
   // 3. Stop Raft and close the engine (acknowledged writes are already durable).
   // The monitoring port answers until here: /health shows the transfer.
+  if (impl_->http) impl_->http->Stop();  // first: a scrape reads the compactor
   impl_->compactor.reset();  // its pass in progress ends first
-  if (impl_->http) impl_->http->Stop();
   impl_->node->Stop();
   logging::Log(log, info, "shutdown step=stop done", {{"node", id}, {"took_ms", elapsed().count()}});
   log->flush();

@@ -118,5 +118,43 @@ TEST(Monitoring, DiskLatencyHistogramsHaveEtcdsBucketsInSeconds) {
   }
 }
 
+TEST(Monitoring, MvccMetricsComeFromTheMvccStatusAtEachScrape) {
+  replica::KvNodeStatus st = Healthy();
+  MvccStatus mvcc;
+  mvcc.watchers = 2;
+  mvcc.watch_queued_bytes = 512;
+  mvcc.slow_watchers_ended = 1;
+  mvcc.leases = 3;
+  mvcc.compacted_revision = 1000;
+  mvcc.auto_compactions = 4;
+  ServerMetrics m([&st] { return st; }, "1", [&mvcc] { return mvcc; });
+  const std::string text = m.Scrape();
+  for (const char* line : {
+           "# TYPE tinykv_watchers gauge\ntinykv_watchers 2\n",
+           "# TYPE tinykv_watch_queued_bytes gauge\ntinykv_watch_queued_bytes 512\n",
+           "# TYPE tinykv_slow_watchers_dropped_total counter\n"
+           "tinykv_slow_watchers_dropped_total 1\n",
+           "# TYPE tinykv_leases gauge\ntinykv_leases 3\n",
+           "# TYPE tinykv_compact_revision gauge\ntinykv_compact_revision 1000\n",
+           "# TYPE tinykv_auto_compactions_total counter\ntinykv_auto_compactions_total 4\n",
+       }) {
+    EXPECT_NE(text.find(line), std::string::npos) << line << "\nnot in:\n" << text;
+  }
+  EXPECT_NE(text.find("# HELP tinykv_leases "), std::string::npos) << text;
+  mvcc.watchers = 0;
+  mvcc.leases = 0;
+  const std::string later = m.Scrape();
+  EXPECT_NE(later.find("tinykv_watchers 0\n"), std::string::npos) << later;
+  EXPECT_NE(later.find("tinykv_leases 0\n"), std::string::npos) << later;
+}
+
+TEST(Monitoring, MvccMetricsAreLeftOutWithoutAnMvccStatus) {
+  replica::KvNodeStatus st = Healthy();
+  ServerMetrics m([&st] { return st; }, "1");
+  const std::string text = m.Scrape();
+  EXPECT_EQ(text.find("tinykv_watchers"), std::string::npos) << text;
+  EXPECT_EQ(text.find("tinykv_compact_revision"), std::string::npos) << text;
+}
+
 }  // namespace
 }  // namespace tinykv::prod

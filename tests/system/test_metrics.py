@@ -1,5 +1,6 @@
 """tinykv-server's monitoring port (--listen-metrics) on a real 3-node cluster: /metrics in
-the Prometheus text format with counters that move after writes, /health true with a leader
+the Prometheus text format with counters that move after writes, the watch, lease and
+compaction gauges following a watch, a lease and a compaction, /health true with a leader
 and false with the reason once two of three nodes are gone, /readyz, /version, /debug/raft;
 and, when Debian's ``prometheus`` is installed, a real Prometheus scraping the three nodes."""
 
@@ -73,6 +74,29 @@ def value(samples, name: str, **labels) -> float:
     """The sum of the samples of `name` whose labels include `labels` (0 when none)."""
     want = set(labels.items())
     return sum(v for (n, ls), v in samples.items() if n == name and want <= ls)
+
+
+def wait_for_metric(c, nodes, name: str, ok, what: str, timeout: float = 20.0) -> None:
+    """Polls `name` on each of `nodes` until ``ok(value)`` holds on all of them; on timeout
+    the failure names the last value each node showed."""
+    seen: dict[int, float] = {}
+
+    def check():
+        for i in nodes:
+            seen[i] = value(scrape(c, i), name)
+        return all(ok(v) for v in seen.values())
+
+    try:
+        testing.wait_until(check, timeout, what)
+    except AssertionError as e:
+        raise AssertionError(f"{e}; last {name} by node: {seen}") from None
+
+
+def as_exposed(revision: int) -> float:
+    """A revision as the text format carries it: a double written to 16 significant digits
+    (prometheus-cpp's precision). Revisions are commit timestamps near 2^59, beyond a
+    double's 53 bits, so the exact number is not in /metrics."""
+    return float(f"{float(revision):.16g}")
 
 
 @pytest.fixture
@@ -189,6 +213,73 @@ def test_health_true_with_a_leader_false_with_the_reason_without_quorum(mcluster
     status, _, body = http_get(c.metrics_url(survivor) + "/readyz")
     assert status == 503 and "no leader" in body
     assert http_get(c.metrics_url(survivor) + "/livez")[0] == 200
+
+
+def test_watchers_gauge_follows_a_watch_on_the_leader(mcluster):
+    c = mcluster
+    leader = c.leader()
+    cl = c.client()
+    for i in c.nodes:
+        s = scrape(c, i)
+        assert value(s, "tinykv_watchers") == 0, f"node {i} reports watchers before any watch"
+        assert value(s, "tinykv_slow_watchers_dropped_total") == 0, i
+    w = cl.watch(prefix=b"metrics-watch/", timeout=10.0)
+    try:
+        wait_for_metric(c, [leader], "tinykv_watchers", lambda v: v >= 1,
+                        f"tinykv_watchers >= 1 on the leader (node {leader}) with a watch open")
+        cl.put(b"metrics-watch/k", b"v")
+        ev = next(iter(w))
+        assert ev.key == b"metrics-watch/k", ev
+        # Queued bytes are those the stream has not taken yet: a gauge, never negative.
+        assert value(scrape(c, leader), "tinykv_watch_queued_bytes") >= 0
+    finally:
+        w.close()
+    wait_for_metric(c, [leader], "tinykv_watchers", lambda v: v == 0,
+                    f"tinykv_watchers back to 0 on the leader (node {leader}) after the watch closed")
+
+
+def test_leases_gauge_on_every_member_follows_grant_and_revoke(mcluster):
+    c = mcluster
+    c.leader()
+    cl = c.client()
+    for i in c.nodes:
+        assert value(scrape(c, i), "tinykv_leases") == 0, f"node {i} reports leases before a grant"
+    lease = cl.lease_grant(60)
+    cl.put(b"metrics-lease/k", b"v", lease=lease)
+    wait_for_metric(c, c.nodes, "tinykv_leases", lambda v: v >= 1,
+                    "tinykv_leases >= 1 on every member after a grant")
+    lease.revoke()
+    wait_for_metric(c, c.nodes, "tinykv_leases", lambda v: v == 0,
+                    "tinykv_leases back to 0 on every member after the revoke")
+
+
+def test_compact_revision_gauge_on_every_member_after_compact(mcluster):
+    c = mcluster
+    c.leader()
+    cl = c.client()
+    for i in c.nodes:
+        s = scrape(c, i)
+        assert value(s, "tinykv_compact_revision") == 0, f"node {i}: compacted before any compact"
+        assert value(s, "tinykv_auto_compactions_total") == 0, i  # auto-compaction is off
+    rev = cl.put(b"metrics-compact/k", b"v1")
+    cl.put(b"metrics-compact/k", b"v2")
+    assert cl.compact(rev) == rev
+    wait_for_metric(c, c.nodes, "tinykv_compact_revision", lambda v: v == as_exposed(rev),
+                    f"tinykv_compact_revision == {rev} on every member after compact({rev})")
+    # A manual compaction is a client request, counted as one; the auto-compactor's stays 0.
+    assert sum(value(scrape(c, i), "tinykv_grpc_server_handled_total", grpc_method="Compact",
+                     grpc_code="OK") for i in c.nodes) == 1
+    assert all(value(scrape(c, i), "tinykv_auto_compactions_total") == 0 for i in c.nodes)
+
+
+def test_auto_compactions_counted_on_the_leader(system_ready, tmp_path):
+    with testing.Cluster(n=1, data_dir=tmp_path / "one", metrics=True,
+                         extra_args=["--auto-compaction-retention", "1s"]) as c:
+        leader = c.leader()
+        c.client().put(b"metrics-auto/k", b"v")
+        wait_for_metric(c, [leader], "tinykv_auto_compactions_total", lambda v: v >= 1,
+                        "the auto-compactor (retention 1s) to count a compaction", timeout=40.0)
+        assert value(scrape(c, leader), "tinykv_compact_revision") > 0
 
 
 PROMETHEUS = shutil.which("prometheus")

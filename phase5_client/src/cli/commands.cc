@@ -6,15 +6,18 @@
 #include <filesystem>
 #include <map>
 #include <istream>
-#include <iterator>
 #include <memory>
+#include <optional>
 #include <ostream>
-#include <sstream>
 
+#include "cli/completion.h"
+#include "cli/global_flags.h"
+#include "cli/kv_command.h"
 #include "cli/lease_command.h"
 #include "cli/maintenance_command.h"
 #include "cli/output.h"
 #include "cli/txn_command.h"
+#include "cli/usage.h"
 #include "tinykv/client/client.h"
 #include "tinykv/common/env.h"
 #include "tinykv/replica/backup.h"
@@ -28,49 +31,22 @@
 namespace tinykv::cli {
 namespace {
 
-std::vector<std::string> SplitEndpoints(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    while (!item.empty() && item.front() == ' ') item.erase(item.begin());
-    while (!item.empty() && item.back() == ' ') item.pop_back();
-    // Schemes (http://, https:// turning TLS on) are Client::Create's to
-    // judge: client::ParseEndpoint.
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
-
 bool IsNumber(const std::string& s) {
   return !s.empty() && s.size() <= 19 &&
          std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 struct Flags {
-  std::string endpoints;
-  std::string dial_timeout = "2s";
-  std::string command_timeout = "5s";
-  std::string write_out = "simple";
-  std::string bytes = "auto";
-  std::string cacert, cert, cert_key;  // TLS: --cacert, --cert, --key
-  std::string consistency = "l";
-  // get
-  std::string key;
-  bool prefix = false;
-  bool keys_only = false;
-  uint64_t limit = 0;
-  uint64_t rev = 0;  // get, scan: read at this revision (0: now)
+  GlobalFlags global;
+  KvFlags kv;  // get, put, del, scan
   // txn
   bool interactive = false;
-  // put
-  std::optional<std::string> value;
-  std::string put_lease;  // --lease ID (hex)
   LeaseFlags lease;
   MaintenanceFlags maintenance;  // compaction, defrag
-  // scan
-  std::string start, end;
   // watch
+  std::string key;
+  bool prefix = false;
+  uint64_t rev = 0;
   std::string range_end;
   bool prev_kv = false;
   bool progress_notify = false;
@@ -147,74 +123,26 @@ Result<uint64_t> ResolveMember(client::Client& cl, const std::string& name,
 
 }  // namespace
 
-int RunCli(const std::vector<std::string>& args, const std::string& env_endpoints, std::istream& in,
+int RunCli(const std::vector<std::string>& args, const CliEnv& env, std::istream& in,
            std::ostream& out, std::ostream& err, bool in_is_terminal,
            const CliInterrupt* interrupt) {
   Flags f;
-  f.endpoints = env_endpoints.empty() ? "127.0.0.1:2379" : env_endpoints;
   CLI::App app{
       "tinykv: command line client of a TinyKV cluster (in the manner of etcdctl).\n"
       "Exit codes: 0 ok, 1 key not found, 2 bad usage, 3 unavailable/timeout/unhealthy,"
       " 4 other error.",
       "tinykv"};
+  app.formatter(MakeHelpFormatter());  // before the subcommands, which inherit it
   app.set_version_flag("--version", std::string("tinykv ") + TINYKV_VERSION);
-  app.add_option("--endpoints", f.endpoints,
-                 "comma-separated client endpoints host:port or https://host:port (env "
-                 "TINYKV_ENDPOINTS)")
-      ->capture_default_str();
-  app.add_option("--cacert", f.cacert,
-                 "TLS: verify the servers' certificates with this CA bundle (PEM); turns TLS on");
-  app.add_option("--cert", f.cert, "TLS: this client's certificate (PEM), for --client-cert-auth");
-  app.add_option("--key", f.cert_key, "TLS: the key of --cert (PEM)");
-  app.add_option("--dial-timeout", f.dial_timeout, "connection timeout, e.g. 2s, 500ms")
-      ->capture_default_str();
-  app.add_option("--command-timeout", f.command_timeout, "deadline of a command, all retries")
-      ->capture_default_str();
-  app.add_option("-w,--write-out", f.write_out, "output format")
-      ->check(CLI::IsMember({"simple", "json", "table"}))
-      ->capture_default_str();
-  app.add_option("--bytes", f.bytes,
-                 "JSON keys/values: auto = text when valid UTF-8 else base64 (key_base64), "
-                 "base64 = always base64")
-      ->check(CLI::IsMember({"auto", "base64"}))
-      ->capture_default_str();
+  AddGlobalFlags(app, f.global);
   app.require_subcommand(1);
   // Global options may also follow the command (`tinykv get k -w json`), as
   // etcdctl allows; subcommands created below inherit this.
   app.fallthrough();
 
-  auto* get = app.add_subcommand("get", "get a key, or every key with a prefix");
-  get->add_option("key", f.key, "the key (or prefix)")->required();
-  get->add_flag("--prefix", f.prefix, "get every key starting with KEY");
-  get->add_flag("--keys-only", f.keys_only, "print keys only");
-  get->add_option("--limit", f.limit, "at most N results (0 = all)");
-  get->add_option("--consistency", f.consistency,
-                  "l = linearizable (leader, ReadIndex), s = serializable (any node, may be stale)")
-      ->check(CLI::IsMember({"l", "s"}));
-  get->add_option("--rev", f.rev,
-                  "read at this revision (what writes and -w json reads report); 0 = now");
-
-  auto* put = app.add_subcommand("put", "put a key; the value is read from stdin when omitted");
-  put->add_option("key", f.key)->required();
-  put->add_option("value", f.value);
-  put->add_option("--lease", f.put_lease,
-                  "attach the key to this lease (hex id, as lease grant prints)");
+  const KvCommands kv_cmds = AddKvCommands(app, f.kv);
   const LeaseCommands lease_cmds = AddLeaseCommands(app, f.lease);
   const MaintenanceCommands maintenance_cmds = AddMaintenanceCommands(app, f.maintenance);
-
-  auto* del = app.add_subcommand("del", "delete a key, or every key with a prefix");
-  del->add_option("key", f.key)->required();
-  del->add_flag("--prefix", f.prefix, "delete every key starting with KEY");
-
-  auto* scan =
-      app.add_subcommand("scan", "pairs in [START, END) in key order (END \"\": to the end)");
-  scan->add_option("start", f.start)->required();
-  scan->add_option("end", f.end)->required();
-  scan->add_option("--limit", f.limit, "at most N results (0 = all)");
-  scan->add_flag("--keys-only", f.keys_only, "print keys only");
-  scan->add_option("--consistency", f.consistency, "l or s (see get)")
-      ->check(CLI::IsMember({"l", "s"}));
-  scan->add_option("--rev", f.rev, "read at this revision (see get)");
 
   auto* watch = app.add_subcommand(
       "watch",
@@ -269,6 +197,11 @@ int RunCli(const std::vector<std::string>& args, const std::string& env_endpoint
   auto* alarm_list = alarm->add_subcommand("list", "every member's raised alarms");
   auto* alarm_disarm = alarm->add_subcommand(
       "disarm", "disarm every member's NOSPACE alarm (once space is freed); prints those disarmed");
+  auto* completion = app.add_subcommand(
+      "completion", "print a shell completion script (source <(tinykv completion bash))");
+  completion->require_subcommand(1);
+  auto* completion_bash = completion->add_subcommand("bash", "the bash completion script");
+  auto* completion_zsh = completion->add_subcommand("zsh", "the zsh completion script");
   auto* snapshot = app.add_subcommand("snapshot", "backups (as etcdctl/etcdutl snapshot)");
   snapshot->require_subcommand(1);
   auto* snap_save = snapshot->add_subcommand(
@@ -302,21 +235,45 @@ int RunCli(const std::vector<std::string>& args, const std::string& env_endpoint
       app.exit(e, out, err);
       return kExitOk;
     }
+    if (std::optional<std::string> unknown = UnknownCommand(app, args)) {
+      err << "Error: " << *unknown << "\n";
+      return kExitUsage;
+    }
     err << "Error: " << e.what() << " (see tinykv --help)\n";
     return kExitUsage;
   }
+  if (Status s = ApplyEnvironment(app, env, f.global); !s.ok()) {
+    err << "Error: " << s.message() << "\n";
+    return kExitUsage;
+  }
 
-  auto dial = ParseDuration(f.dial_timeout);
-  auto command = ParseDuration(f.command_timeout);
+  auto dial = ParseDuration(f.global.dial_timeout);
+  auto command = ParseDuration(f.global.command_timeout);
   if (!dial || !command || dial->count() <= 0 || command->count() <= 0) {
     err << "Error: bad duration in --dial-timeout or --command-timeout (use e.g. 500ms, 2s)\n";
     return kExitUsage;
   }
-  OutputFormat format = f.write_out == "json"    ? OutputFormat::kJson
-                        : f.write_out == "table" ? OutputFormat::kTable
-                                                 : OutputFormat::kSimple;
-  BytesEncoding bytes = f.bytes == "base64" ? BytesEncoding::kBase64 : BytesEncoding::kAuto;
+  const std::string& write_out = f.global.write_out;
+  const OutputFormat format = write_out == "json"     ? OutputFormat::kJson
+                              : write_out == "table"  ? OutputFormat::kTable
+                              : write_out == "fields" ? OutputFormat::kFields
+                                                      : OutputFormat::kSimple;
+  BytesEncoding bytes = f.global.bytes == "base64" ? BytesEncoding::kBase64 : BytesEncoding::kAuto;
+  if (format == OutputFormat::kFields) {
+    const bool has_fields = kv_cmds.get->parsed() || kv_cmds.put->parsed() ||
+                            kv_cmds.del->parsed() || kv_cmds.scan->parsed() ||
+                            member_list->parsed() || ep_status->parsed();
+    if (!has_fields) {
+      err << "Error: -w fields is not supported by \"" << CommandPath(app)
+          << "\" (only by get, put, del, scan, member list, endpoint status)\n";
+      return kExitUsage;
+    }
+  }
 
+  if (completion_bash->parsed() || completion_zsh->parsed()) {
+    out << (completion_bash->parsed() ? BashCompletion(app) : ZshCompletion(app));
+    return kExitOk;
+  }
   auto fail_local = [&](const Status& s) {
     err << "Error: " << s.ToString() << "\n";
     return ExitCodeFor(s);
@@ -360,13 +317,13 @@ int RunCli(const std::vector<std::string>& args, const std::string& env_endpoint
   }
 
   client::ClientOptions co;
-  co.endpoints = SplitEndpoints(f.endpoints);
+  co.endpoints = SplitEndpoints(f.global.endpoints);
   co.dial_timeout = *dial;
   co.timeout = *command;
   co.attempt_timeout = std::min(*command, std::chrono::milliseconds(2000));
-  co.ca_file = f.cacert;
-  co.cert_file = f.cert;
-  co.key_file = f.cert_key;
+  co.ca_file = f.global.cacert;
+  co.cert_file = f.global.cert;
+  co.key_file = f.global.key;
   auto created = client::Client::Create(co);
   if (!created.ok()) {
     err << "Error: " << created.status().ToString() << "\n";
@@ -374,83 +331,23 @@ int RunCli(const std::vector<std::string>& args, const std::string& env_endpoint
   }
   std::unique_ptr<client::Client> cl = std::move(created).value();
   client::CallOptions call;
-  call.serializable = f.consistency == "s";
-  call.revision = f.rev;
-  // The revision a read reports (0: none, see RenderKvs).
-  auto known = [](uint64_t revision) {
-    return revision == 0 ? std::nullopt : std::optional<uint64_t>(revision);
-  };
+  call.serializable = f.kv.consistency == "s";
+  call.revision = f.kv.rev;
 
   auto fail = [&](const Status& s) {
     err << "Error: " << s.ToString() << "\n";
     return ExitCodeFor(s);
   };
 
-  if (get->parsed()) {
-    if (f.prefix) {
-      auto r = cl->ScanWithRevision(f.key, client::PrefixEnd(f.key), f.limit, call, f.keys_only);
-      if (!r.ok()) return fail(r.status());
-      out << RenderKvs(r->kvs, format, bytes, f.keys_only, known(r->revision));
-      return kExitOk;
-    }
-    auto v = cl->GetWithRevision(f.key, call);
-    if (!v.ok()) return fail(v.status());
-    if (!v->found) {
-      if (format == OutputFormat::kJson) {
-        out << RenderKvs({}, format, bytes, f.keys_only, known(v->revision));
-      }
-      err << "Error: key not found: " << Printable(f.key) << "\n";
-      return kExitNotFound;
-    }
-    out << RenderKvs({client::KeyValue{f.key, std::move(v->value)}}, format, bytes, f.keys_only,
-                     known(v->revision));
-    return kExitOk;
-  }
-  if (put->parsed()) {
-    std::string value;
-    if (f.value) {
-      value = *f.value;
-    } else {
-      value.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    }
-    uint64_t lease = 0;
-    if (!f.put_lease.empty()) {
-      Result<uint64_t> id = ParseLeaseId(f.put_lease);
-      if (!id.ok()) {
-        err << "Error: " << id.status().message() << "\n";
-        return kExitUsage;
-      }
-      lease = *id;
-    }
-    auto w = cl->PutWithLease(f.key, value, lease, call);
-    if (!w.ok()) return fail(w.status());
-    out << RenderPut(format, known(w->revision));
-    return kExitOk;
-  }
+  if (std::optional<int> code =
+          RunKvCommand(kv_cmds, f.kv, *cl, call, format, bytes, in, out, err))
+    return *code;
   if (std::optional<int> code =
           RunLeaseCommand(lease_cmds, f.lease, *cl, call, format, bytes, out, err, interrupt))
     return *code;
   if (std::optional<int> code = RunMaintenanceCommand(maintenance_cmds, f.maintenance, *cl, call,
                                                       *command, format, out, err))
     return *code;
-  if (del->parsed()) {
-    // `del "" --prefix` deletes every key (as etcdctl); one key must not be empty.
-    if (!f.prefix) {
-      if (Status s = client::CheckKey(f.key); !s.ok()) return fail(s);
-    }
-    // Both forms are range deletes, so the count of removed keys is exact.
-    std::string end = f.prefix ? client::PrefixEnd(f.key) : client::KeySuccessor(f.key);
-    auto n = cl->DeleteRange(f.key, end, call);
-    if (!n.ok()) return fail(n.status());
-    out << RenderDeleted(*n, format);
-    return kExitOk;
-  }
-  if (scan->parsed()) {
-    auto r = cl->ScanWithRevision(f.start, f.end, f.limit, call, f.keys_only);
-    if (!r.ok()) return fail(r.status());
-    out << RenderKvs(r->kvs, format, bytes, f.keys_only, known(r->revision));
-    return kExitOk;
-  }
   if (watch->parsed()) {
     if (format == OutputFormat::kTable) {
       err << "Error: watch prints simple or json output, not a table\n";

@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <cstdlib>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -21,7 +20,13 @@ extern "C" void OnInterrupt(int) { interrupted.store(true); }
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  const char* env = std::getenv("TINYKV_ENDPOINTS");
+  tinykv::cli::CliEnv env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string entry = *e;
+    const size_t eq = entry.find('=');
+    if (entry.starts_with("TINYKV_") && eq != std::string::npos)
+      env.emplace(entry.substr(0, eq), entry.substr(eq + 1));
+  }
   tinykv::cli::CliInterrupt interrupt;
   interrupt.interrupted = &interrupted;
   interrupt.arm = [] {  // `watch` runs until Ctrl-C (or SIGTERM): then it exits 0
@@ -31,6 +36,6 @@ int main(int argc, char** argv) {
     sigaction(SIGINT, &sa, nullptr);
     sigaction(SIGTERM, &sa, nullptr);
   };
-  return tinykv::cli::RunCli(args, env ? env : "", std::cin, std::cout, std::cerr,
+  return tinykv::cli::RunCli(args, env, std::cin, std::cout, std::cerr,
                              isatty(STDIN_FILENO) == 1, &interrupt);
 }

@@ -125,11 +125,14 @@ std::string JsonString(std::string_view s) {
   return out;
 }
 
-std::string Printable(std::string_view s) {
+namespace {
+
+// Printable's escaping; `quote_marks`: '"' too (Quoted).
+std::string Escape(std::string_view s, bool quote_marks) {
   if (IsValidUtf8(s)) {
-    bool plain = std::none_of(s.begin(), s.end(), [](char ch) {
+    bool plain = std::none_of(s.begin(), s.end(), [&](char ch) {
       unsigned char c = static_cast<unsigned char>(ch);
-      return c < 0x20 || c == 0x7f || c == '\\';
+      return c < 0x20 || c == 0x7f || c == '\\' || (quote_marks && c == '"');
     });
     if (plain) return std::string(s);
   }
@@ -138,6 +141,8 @@ std::string Printable(std::string_view s) {
     unsigned char c = static_cast<unsigned char>(ch);
     if (c == '\\') {
       out += "\\\\";
+    } else if (quote_marks && c == '"') {
+      out += "\\\"";
     } else if (c < 0x20 || c >= 0x7f) {
       char buf[8];
       std::snprintf(buf, sizeof(buf), "\\x%02x", c);
@@ -148,6 +153,12 @@ std::string Printable(std::string_view s) {
   }
   return out;
 }
+
+}  // namespace
+
+std::string Printable(std::string_view s) { return Escape(s, false); }
+
+std::string Quoted(std::string_view s) { return "\"" + Escape(s, true) + "\""; }
 
 std::string RenderTable(const std::vector<std::string>& header,
                         const std::vector<std::vector<std::string>>& rows) {
@@ -191,43 +202,77 @@ std::string JsonBytes(std::string_view field, std::string_view bytes, BytesEncod
 
 std::string U(uint64_t v) { return std::to_string(v); }
 
+const char* B(bool v) { return v ? "true" : "false"; }
+
+// One line of -w fields: "Name" : value.
+std::string Field(std::string_view name, std::string_view value) {
+  return "\"" + std::string(name) + "\" : " + std::string(value) + "\n";
+}
+
 }  // namespace
 
 std::string RenderKvs(const std::vector<client::KeyValue>& kvs, OutputFormat format,
-                      BytesEncoding encoding, bool keys_only, std::optional<uint64_t> revision) {
+                      BytesEncoding encoding, const KvsView& view) {
   std::string out;
+  const uint64_t count = view.count.value_or(kvs.size());
   switch (format) {
     case OutputFormat::kSimple:
       // etcdctl's layout: key line, value line. Bytes are written raw.
       for (const auto& kv : kvs) {
-        out += kv.key + "\n";
-        if (!keys_only) out += kv.value + "\n";
+        if (!view.values_only) out += kv.key + "\n";
+        if (!view.keys_only) out += kv.value + "\n";
       }
       return out;
     case OutputFormat::kJson: {
-      out = "{" + (revision ? "\"revision\":" + U(*revision) + "," : std::string()) +
-            "\"count\":" + U(kvs.size()) + ",\"kvs\":[";
+      out = "{" + (view.revision ? "\"revision\":" + U(*view.revision) + "," : std::string()) +
+            "\"count\":" + U(count) + ",\"kvs\":[";
       for (size_t i = 0; i < kvs.size(); ++i) {
         if (i) out += ",";
         out += "{" + JsonBytes("key", kvs[i].key, encoding);
-        if (!keys_only) out += "," + JsonBytes("value", kvs[i].value, encoding);
+        if (!view.keys_only) out += "," + JsonBytes("value", kvs[i].value, encoding);
         out += "}";
       }
-      return out + "]}\n";
+      return out + "]" + (view.more ? ",\"more\":true" : "") + "}\n";
     }
     case OutputFormat::kTable: {
       std::vector<std::vector<std::string>> rows;
       for (const auto& kv : kvs) {
-        if (keys_only) {
+        if (view.keys_only) {
           rows.push_back({Printable(kv.key)});
         } else {
           rows.push_back({Printable(kv.key), Printable(kv.value)});
         }
       }
-      return keys_only ? RenderTable({"KEY"}, rows) : RenderTable({"KEY", "VALUE"}, rows);
+      return view.keys_only ? RenderTable({"KEY"}, rows) : RenderTable({"KEY", "VALUE"}, rows);
     }
+    case OutputFormat::kFields:
+      if (view.revision) out += Field("Revision", U(*view.revision));
+      for (const auto& kv : kvs) {
+        out += Field("Key", Quoted(kv.key));
+        if (!view.keys_only) out += Field("Value", Quoted(kv.value));
+      }
+      return out + Field("More", B(view.more)) + Field("Count", U(count));
   }
   return out;
+}
+
+std::string RenderCount(uint64_t count, OutputFormat format, std::optional<uint64_t> revision) {
+  switch (format) {
+    case OutputFormat::kSimple:
+      break;
+    case OutputFormat::kJson:
+      return "{" + (revision ? "\"revision\":" + U(*revision) + "," : std::string()) +
+             "\"count\":" + U(count) + "}\n";
+    case OutputFormat::kTable:
+      return RenderTable({"COUNT"}, {{U(count)}});
+    case OutputFormat::kFields: {
+      KvsView view;
+      view.revision = revision;
+      view.count = count;
+      return RenderKvs({}, format, BytesEncoding::kAuto, view);
+    }
+  }
+  return U(count) + "\n";
 }
 
 std::string RenderWatchBatch(const client::WatchBatch& batch, OutputFormat format,
@@ -256,6 +301,7 @@ std::string RenderWatchBatch(const client::WatchBatch& batch, OutputFormat forma
 }
 
 std::string RenderPut(OutputFormat format, std::optional<uint64_t> revision) {
+  if (format == OutputFormat::kFields) return revision ? Field("Revision", U(*revision)) : "";
   if (format == OutputFormat::kJson) {
     return "{\"ok\":true" + (revision ? ",\"revision\":" + U(*revision) : std::string()) + "}\n";
   }
@@ -267,7 +313,7 @@ std::string RenderTxn(const TxnOutcome& outcome, OutputFormat format, BytesEncod
   auto one = [&](const TxnOpResult& r) {
     switch (r.kind) {
       case TxnOp::Kind::kGet:
-        return RenderKvs(r.kvs, format, encoding, false);
+        return RenderKvs(r.kvs, format, encoding);
       case TxnOp::Kind::kPut:
         return RenderPut(format);
       case TxnOp::Kind::kDelete:
@@ -301,6 +347,8 @@ std::string RenderDeleted(uint64_t deleted, OutputFormat format) {
       return "{\"deleted\":" + U(deleted) + "}\n";
     case OutputFormat::kTable:
       return RenderTable({"DELETED"}, {{U(deleted)}});
+    case OutputFormat::kFields:
+      return Field("Deleted", U(deleted));
     case OutputFormat::kSimple:
       break;
   }
@@ -329,6 +377,23 @@ std::string RenderStatus(const std::vector<EndpointStatusRow>& rows, OutputForma
       out += "}";
     }
     return out + "]\n";
+  }
+  if (format == OutputFormat::kFields) {
+    for (const auto& r : rows) {
+      if (!r.status.ok()) {
+        out += Field("Endpoint", Quoted(r.endpoint)) +
+               Field("Errors", "[" + r.status.status().ToString() + "]") + "\n";
+        continue;
+      }
+      const auto& s = *r.status;
+      out += Field("ClusterID", U(s.cluster_id)) + Field("MemberID", U(s.id)) +
+             Field("RaftTerm", U(s.term)) + Field("Leader", U(s.leader)) +
+             Field("RaftIndex", U(s.commit_index)) + Field("RaftTerm", U(s.term)) +
+             Field("RaftAppliedIndex", U(s.applied_index)) +
+             Field("Errors", s.alarm.empty() ? "[]" : "[CORRUPT: " + s.alarm + "]") +
+             Field("Endpoint", Quoted(r.endpoint)) + "\n";
+    }
+    return out;
   }
   std::vector<std::vector<std::string>> table;
   for (const auto& r : rows) {
@@ -377,6 +442,14 @@ std::string RenderMembers(const client::MemberListResponse& members, OutputForma
              ",\"is_learner\":" + (m.learner ? "true" : "false") + "}";
     }
     return out + "]}\n";
+  }
+  if (format == OutputFormat::kFields) {
+    for (const auto& m : members.members) {
+      out += Field("ID", U(m.id)) + Field("PeerURL", Quoted(m.peer_address));
+      if (!m.client_address.empty()) out += Field("ClientURL", Quoted(m.client_address));
+      out += Field("IsLearner", B(m.learner)) + "\n";
+    }
+    return out;
   }
   std::vector<std::vector<std::string>> rows;
   for (const auto& m : members.members) {

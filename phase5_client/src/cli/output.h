@@ -29,7 +29,13 @@ enum ExitCode : int {
 };
 int ExitCodeFor(const Status& s);
 
-enum class OutputFormat { kSimple, kJson, kTable };
+// -w: simple, json, table, fields. kFields is etcdctl's "fields" printer:
+// one `"Name" : value` line per field, strings as Go string literals
+// (Quoted), numbers and booleans bare; a blank line ends each member or
+// endpoint of a list. Only the fields TinyKV has are printed (no
+// ClusterID/MemberID/RaftTerm header on key-value answers, no per-key
+// CreateRevision, ModRevision, Version or Lease).
+enum class OutputFormat { kSimple, kJson, kTable, kFields };
 // How JSON shows keys and values. kAuto: as text when valid UTF-8 ("key"),
 // else base64 ("key_base64"). kBase64: always base64 ("key_base64").
 enum class BytesEncoding { kAuto, kBase64 };
@@ -41,19 +47,39 @@ std::string JsonString(std::string_view utf8);
 // Text for a table cell or a simple line: printable ASCII and valid UTF-8
 // pass through; control bytes and invalid UTF-8 become \xNN escapes.
 std::string Printable(std::string_view s);
+// `s` as a Go string literal, quotes included (etcdctl's %q): Printable's
+// text with '"' escaped too, so every byte string round-trips through Go's
+// (and `tinykv txn`'s) unquoting.
+std::string Quoted(std::string_view s);
 
 // An ASCII table in the manner of etcdctl's -w table.
 std::string RenderTable(const std::vector<std::string>& header,
                         const std::vector<std::vector<std::string>>& rows);
 
-// `get`, `scan`. JSON: {"revision":R,"count":N,"kvs":[...]}, the revision
-// the read was made at (etcdctl's header.revision) only when `revision` is
-// set (a server without MVCC, or a serializable read of the newest state,
-// reports none).
+// How `get` shows its pairs, and the parts of etcd's RangeResponse besides them.
+struct KvsView {
+  bool keys_only = false;
+  bool values_only = false;  // --print-value-only: the value lines (simple only)
+  // The revision the read was made at (etcdctl's header.revision), when the
+  // server reports one (a server without MVCC, or a serializable read of the
+  // newest state, does not).
+  std::optional<uint64_t> revision;
+  // etcd's count: the keys in the range, also those a limit left out
+  // (unset: the pairs given); `more`: some were left out.
+  std::optional<uint64_t> count;
+  bool more = false;
+};
+// `get`, `scan`. simple: key line, value line (raw bytes); JSON:
+// {"revision":R,"count":N,"kvs":[...]} then ,"more":true when more, the
+// revision only when known; table: KEY | VALUE; fields: "Revision" (when
+// known), per pair "Key" and "Value", then "More" and "Count".
 std::string RenderKvs(const std::vector<client::KeyValue>& kvs, OutputFormat format,
-                      BytesEncoding encoding, bool keys_only,
-                      std::optional<uint64_t> revision = std::nullopt);
-// `put`: OK; JSON {"ok":true} plus "revision":R, the write's, when set.
+                      BytesEncoding encoding, const KvsView& view = {});
+// `get --count-only`: simple the count; JSON {"revision":R,"count":N}; table
+// COUNT; fields as RenderKvs's with no pairs.
+std::string RenderCount(uint64_t count, OutputFormat format, std::optional<uint64_t> revision);
+// `put`: OK; JSON {"ok":true} plus "revision":R, the write's, when set;
+// fields "Revision" when set.
 std::string RenderPut(OutputFormat format, std::optional<uint64_t> revision = std::nullopt);
 // `txn` (etcdctl's layout): SUCCESS or FAILURE, then for each op of the
 // branch that ran a blank line and its output as the command's own (put:
@@ -65,6 +91,7 @@ std::string RenderTxn(const TxnOutcome& outcome, OutputFormat format, BytesEncod
 // total size, plus the term and the cluster it came from).
 std::string RenderSnapshotStatus(uint64_t hash, uint64_t index, uint64_t term, uint64_t keys,
                                  uint64_t bytes, uint64_t cluster_id, OutputFormat format);
+// `del`: the count; JSON {"deleted":N}; table DELETED; fields "Deleted".
 std::string RenderDeleted(uint64_t deleted, OutputFormat format);
 // `watch`, one batch: etcdctl's layout -- per event its type line (PUT or
 // DELETE), the previous key and value lines when it has a prev value, the
@@ -80,7 +107,14 @@ struct EndpointStatusRow {
   std::string endpoint;
   Result<client::StatusResponse> status = Status::Unavailable("not asked");
 };
+// `endpoint status`. fields, per endpoint and in etcdctl's order: "ClusterID",
+// "MemberID", "RaftTerm", "Leader", "RaftIndex" (the commit index),
+// "RaftTerm", "RaftAppliedIndex", "Errors" ([] or [CORRUPT: ...], Go's
+// list layout), "Endpoint", a blank line; an endpoint that did not answer:
+// "Endpoint", "Errors" [its error], a blank line.
 std::string RenderStatus(const std::vector<EndpointStatusRow>& rows, OutputFormat format);
+// `member list`. fields, per member: "ID", "PeerURL", "ClientURL" (when
+// known), "IsLearner", a blank line.
 std::string RenderMembers(const client::MemberListResponse& members, OutputFormat format);
 // `member add|promote|remove`: verb is "added to", "promoted in" or
 // "removed from". simple: "Member ID VERB cluster" then the new member list;

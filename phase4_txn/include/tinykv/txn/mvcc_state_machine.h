@@ -170,6 +170,11 @@ class MvccStateMachine final : public replica::StateMachine {
   // ttl_s), one lease's TTL, and the keys attached to one (in key order).
   std::map<uint64_t, uint64_t> Leases() const;
   std::optional<uint64_t> LeaseTtl(uint64_t id) const;
+  // How many leases the table holds (the metrics' count: no copy of it).
+  size_t lease_count() const {
+    std::lock_guard<std::mutex> l(lease_mu_);
+    return leases_.size();
+  }
   // Moves whenever the table changes (a grant, a revoke, a reload), so a
   // reader can tell that its copy is current without copying it again.
   uint64_t lease_table_version() const { return lease_version_.load(std::memory_order_acquire); }

@@ -206,6 +206,9 @@ class TxnNode final : public replica::ReplicaKvNode {
   Result<LeaseTimeToLiveResult> LeaseTimeToLive(uint64_t id, bool keys);
   // Every lease's id, in order.
   Result<std::vector<uint64_t>> Leases();
+  // The leases in this member's state machine, as applied here (any member;
+  // Leases() is the leader's answer).
+  size_t applied_lease_count() const { return sm_->lease_count(); }
   // How many passes the lessor thread made (tests wait on it to know that
   // it has looked at the clock since they moved it).
   uint64_t lessor_checks();
