@@ -68,6 +68,12 @@ int main(int argc, char** argv) {
   KvWriteCmd leased{{Op::kPut, "k", "v", std::nullopt, 7, 3}, t2};
   leased.lease = 0x694d5765fc71500bULL;
   Seed("kv_put_lease", EncodeTxnCommand(leased));
+  KvWriteCmd with_prev = leased;
+  with_prev.prev_kv = true;
+  Seed("kv_put_lease_prev_kv", EncodeTxnCommand(with_prev));
+  KvWriteCmd range_prev{{Op::kDeleteRange, "a", "z", std::nullopt, 7, 3}, t2};
+  range_prev.prev_kv = true;
+  Seed("kv_delete_range_prev_kv", EncodeTxnCommand(range_prev));
   Seed("lease_grant", EncodeTxnCommand(LeaseGrantCmd{0x694d5765fc71500bULL, 10}));
   Seed("lease_revoke", EncodeTxnCommand(LeaseRevokeCmd{0x694d5765fc71500bULL, t2}));
   TxnCommandResult r;
@@ -91,6 +97,13 @@ int main(int argc, char** argv) {
   r.kv.deleted = 2;
   r.lease_status = LeaseStatus::kLeaseNotFound;
   Seed("result", EncodeTxnCommandResult(r));
+  TxnCommandResult prev_result;
+  prev_result.commit_ts = t2;
+  prev_result.kv.deleted = 2;
+  prev_result.prev_kvs = {PrevKv{"a", "1", KeyMeta{t1, t1, 1, 0}},
+                          PrevKv{"b", "", KeyMeta{t1, t2, 3, 0x694d5765fc71500bULL}}};
+  prev_result.prev_kvs_truncated = true;
+  Seed("result_prev_kvs", EncodeTxnCommandResult(prev_result));
   Seed("result_empty", EncodeTxnCommandResult(TxnCommandResult{}));
   return 0;
 }

@@ -29,6 +29,8 @@ struct ActionContext {
   // False when the state machine knows no lease exists: the lease steps of
   // kv writes then skip their lookups (lease.cc).
   bool leases_may_exist = true;
+  // The key and value bytes in result.prev_kvs so far (AddPrevKv).
+  size_t prev_kv_bytes = 0;
 };
 
 Status Prewrite(ActionContext& ctx, const PrewriteCmd& cmd);
@@ -47,8 +49,11 @@ Status LeaseRevoke(ActionContext& ctx, const LeaseRevokeCmd& cmd);
 // Every write record goes into the batch through here (the state machine
 // keeps a bound on their timestamps: MvccReader's write_ts_bound).
 void PutWriteRecord(ActionContext& ctx, Slice key, uint64_t ts, const Write& write);
-// REQUIRES: `lock` is the lock on `key`. Its write record at commit_ts, lock gone.
-void CommitLockedKey(ActionContext& ctx, Slice key, const Lock& lock, uint64_t commit_ts);
+// REQUIRES: `lock` is the lock on `key`. Its write record at commit_ts, lock
+// gone; a put's record carries the key's metadata (continued from its
+// version below commit_ts), and a put or delete detaches the key from any
+// lease (a transaction names none, as a plain put without --lease).
+Status CommitLockedKey(ActionContext& ctx, Slice key, const Lock& lock, uint64_t commit_ts);
 // Rolls transaction start_ts back on `key`: removes its lock (`lock`, if it
 // is the key's lock and belongs to start_ts) and staged value, and writes
 // the rollback record at start_ts -- unless a commit record of another
@@ -67,10 +72,25 @@ Status RollbackKey(ActionContext& ctx, Slice key, uint64_t start_ts,
 Result<bool> CheckOneStepWrite(ActionContext& ctx, Slice key, uint64_t commit_ts);
 // The second check alone, for a caller that has checked the locks itself.
 Result<bool> CheckNoWriteAtOrAbove(ActionContext& ctx, Slice key, uint64_t commit_ts);
-// The write itself: a put of `value` (a write record holding it) or, with
-// nullopt, a delete record, at commit_ts.
+// The key's version before a one-step write at commit_ts: the newest put or
+// delete below it. After CheckOneStepWrite nothing sits at or above
+// commit_ts, so this is also the key's newest state.
+Result<std::optional<CommitRecord>> PreviousVersion(ActionContext& ctx, Slice key,
+                                                    uint64_t commit_ts);
+// Whether that version is a value (not a delete, not nothing).
+inline bool HasValue(const std::optional<CommitRecord>& version) {
+  return version && version->write.kind == WriteKind::kPut;
+}
+// The write itself: a put of `value` (a write record holding it and the
+// key's metadata, continued from `previous` with `lease`: NextPutMeta) or,
+// with nullopt, a delete record, at commit_ts.
 void WriteOneStep(ActionContext& ctx, Slice key, const std::optional<Slice>& value,
-                  uint64_t commit_ts);
+                  uint64_t commit_ts, uint64_t lease, const std::optional<CommitRecord>& previous);
+// With cmd.prev_kv: `previous` (when it holds a value) into ctx.result's
+// prev_kvs, within kMaxPrevKvBytes and kMaxKeysPerCommand (else the result
+// is marked truncated).
+Status AddPrevKv(ActionContext& ctx, const KvWriteCmd& cmd, Slice key,
+                 const std::optional<CommitRecord>& previous);
 
 // Leases (lease.cc). Whether `lease` may be named by a put (0: always).
 Result<bool> CheckLeaseExists(ActionContext& ctx, uint64_t lease);

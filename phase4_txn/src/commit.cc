@@ -11,9 +11,18 @@ void PutWriteRecord(ActionContext& ctx, Slice key, uint64_t ts, const Write& wri
   ctx.max_write_ts = std::max(ctx.max_write_ts, ts);
 }
 
-void CommitLockedKey(ActionContext& ctx, Slice key, const Lock& lock, uint64_t commit_ts) {
-  PutWriteRecord(ctx, key, commit_ts, Write{CommittedKind(lock.kind), lock.start_ts});
+Status CommitLockedKey(ActionContext& ctx, Slice key, const Lock& lock, uint64_t commit_ts) {
+  Write w{CommittedKind(lock.kind), lock.start_ts};
+  if (w.kind == WriteKind::kPut) {
+    TINYKV_ASSIGN_OR_RETURN(auto previous, ctx.reader.VersionAt(key, commit_ts - 1));
+    w.meta = NextPutMeta(previous ? &previous->write : nullptr,
+                         previous ? previous->commit_ts : 0, commit_ts, /*lease=*/0);
+  }
+  PutWriteRecord(ctx, key, commit_ts, w);
   ctx.batch.Delete(Slice(LockKey(key)));
+  if (w.kind == WriteKind::kPut || w.kind == WriteKind::kDelete)
+    return SetAttachment(ctx, key, 0);
+  return Status::OK();
 }
 
 Status Commit(ActionContext& ctx, const CommitCmd& cmd) {
@@ -21,7 +30,7 @@ Status Commit(ActionContext& ctx, const CommitCmd& cmd) {
     const Slice key(k);
     TINYKV_ASSIGN_OR_RETURN(auto lock, ctx.reader.GetLock(key));
     if (lock && lock->start_ts == cmd.start_ts) {
-      CommitLockedKey(ctx, key, *lock, cmd.commit_ts);
+      TINYKV_RETURN_IF_ERROR(CommitLockedKey(ctx, key, *lock, cmd.commit_ts));
       continue;
     }
     // No lock of ours: a retried commit finds its record; a rollback (by a

@@ -9,14 +9,6 @@ namespace {
 
 using Op = replica::KvCommand::Op;
 
-// The value a read at kMaxTs sees. REQUIRES: the caller found no lock on
-// `key` (a lock would make it a KeyError, not a value).
-Result<std::optional<std::string>> Visible(ActionContext& ctx, Slice key) {
-  TINYKV_ASSIGN_OR_RETURN(ReadResult r, ctx.reader.Get(key, kMaxTs));
-  if (r.error) return Status::Corruption("mvcc: kv write met a lock it had checked for");
-  return std::move(r.value);
-}
-
 Status DeleteRange(ActionContext& ctx, const KvWriteCmd& cmd) {
   const Slice start(cmd.kv.key), end(cmd.kv.value);
   TxnCommandResult& r = ctx.result;
@@ -32,10 +24,11 @@ Status DeleteRange(ActionContext& ctx, const KvWriteCmd& cmd) {
     // is empty as of commit_ts only if no key changed at or above it.
     TINYKV_ASSIGN_OR_RETURN(const bool ok, CheckNoWriteAtOrAbove(ctx, key, cmd.commit_ts));
     if (!ok) return Status::OK();
-    TINYKV_ASSIGN_OR_RETURN(auto value, Visible(ctx, key));
-    if (!value) continue;  // already a tombstone (or only rollbacks): no new revision
-    WriteOneStep(ctx, key, std::nullopt, cmd.commit_ts);
+    TINYKV_ASSIGN_OR_RETURN(auto previous, PreviousVersion(ctx, key, cmd.commit_ts));
+    if (!HasValue(previous)) continue;  // already a tombstone (or only rollbacks): no new revision
+    WriteOneStep(ctx, key, std::nullopt, cmd.commit_ts, 0, previous);
     TINYKV_RETURN_IF_ERROR(SetAttachment(ctx, key, 0));
+    TINYKV_RETURN_IF_ERROR(AddPrevKv(ctx, cmd, key, previous));
     ++r.kv.deleted;
   }
   return Status::OK();
@@ -48,32 +41,37 @@ Status Execute(ActionContext& ctx, const KvWriteCmd& cmd) {
   const Slice key(kv.key);
   TINYKV_ASSIGN_OR_RETURN(const bool ok, CheckOneStepWrite(ctx, key, cmd.commit_ts));
   if (!ok) return Status::OK();
+  // The key's state before the write: what a cas compares, what a delete
+  // of an absent key finds, where a put's metadata continues from.
+  TINYKV_ASSIGN_OR_RETURN(auto previous, PreviousVersion(ctx, key, cmd.commit_ts));
   replica::KvCommandResult& r = ctx.result.kv;
   switch (kv.op) {
     case Op::kPut:
-      WriteOneStep(ctx, key, Slice(kv.value), cmd.commit_ts);
+      WriteOneStep(ctx, key, Slice(kv.value), cmd.commit_ts, cmd.lease, previous);
       TINYKV_RETURN_IF_ERROR(SetAttachment(ctx, key, cmd.lease));
-      break;
-    case Op::kDelete: {
+      return AddPrevKv(ctx, cmd, key, previous);
+    case Op::kDelete:
       // Like etcd: deleting an absent key makes no revision.
-      TINYKV_ASSIGN_OR_RETURN(auto value, Visible(ctx, key));
-      if (value) {
-        WriteOneStep(ctx, key, std::nullopt, cmd.commit_ts);
+      if (HasValue(previous)) {
+        WriteOneStep(ctx, key, std::nullopt, cmd.commit_ts, 0, previous);
         TINYKV_RETURN_IF_ERROR(SetAttachment(ctx, key, 0));
         r.deleted = 1;
+        return AddPrevKv(ctx, cmd, key, previous);
       }
-      break;
-    }
+      return Status::OK();
     case Op::kCas: {
-      TINYKV_ASSIGN_OR_RETURN(auto value, Visible(ctx, key));
-      if (value == kv.expected) {
-        WriteOneStep(ctx, key, Slice(kv.value), cmd.commit_ts);
-        TINYKV_RETURN_IF_ERROR(SetAttachment(ctx, key, cmd.lease));
-      } else {
-        r.succeeded = false;
-        r.current = std::move(value);
+      std::optional<std::string> value;
+      if (HasValue(previous)) {
+        TINYKV_ASSIGN_OR_RETURN(value, ctx.reader.ValueOf(key, *previous));
       }
-      break;
+      if (value == kv.expected) {
+        WriteOneStep(ctx, key, Slice(kv.value), cmd.commit_ts, cmd.lease, previous);
+        TINYKV_RETURN_IF_ERROR(SetAttachment(ctx, key, cmd.lease));
+        return AddPrevKv(ctx, cmd, key, previous);
+      }
+      r.succeeded = false;
+      r.current = std::move(value);
+      return Status::OK();
     }
     case Op::kDeleteRange:
       break;  // above
@@ -82,6 +80,23 @@ Status Execute(ActionContext& ctx, const KvWriteCmd& cmd) {
 }
 
 }  // namespace
+
+Status AddPrevKv(ActionContext& ctx, const KvWriteCmd& cmd, Slice key,
+                 const std::optional<CommitRecord>& previous) {
+  if (!cmd.prev_kv || !HasValue(previous)) return Status::OK();
+  TxnCommandResult& r = ctx.result;
+  if (r.prev_kvs_truncated) return Status::OK();
+  TINYKV_ASSIGN_OR_RETURN(std::string value, ctx.reader.ValueOf(key, *previous));
+  const size_t bytes = ctx.prev_kv_bytes + key.size() + value.size();
+  if (bytes > kMaxPrevKvBytes || r.prev_kvs.size() >= kMaxKeysPerCommand) {
+    r.prev_kvs_truncated = true;
+    return Status::OK();
+  }
+  ctx.prev_kv_bytes = bytes;
+  r.prev_kvs.push_back(
+      PrevKv{key.ToString(), std::move(value), KeyMetaOf(previous->commit_ts, previous->write)});
+  return Status::OK();
+}
 
 Status KvWrite(ActionContext& ctx, const KvWriteCmd& cmd) {
   const replica::KvCommand& kv = cmd.kv;

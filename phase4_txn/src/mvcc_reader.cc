@@ -110,15 +110,20 @@ Result<std::vector<std::pair<std::string, std::string>>> MvccReader::ScanMeta(Sl
   return out;
 }
 
-Result<std::optional<std::string>> MvccReader::ValueAt(Slice key, uint64_t ts) {
-  // The newest put or delete at or below ts; rollback and lock records
-  // carry no value and are looked through.
+Result<std::optional<CommitRecord>> MvccReader::VersionAt(Slice key, uint64_t ts) {
+  // Rollback and lock records carry no value and are looked through.
   std::optional<CommitRecord> version;
   TINYKV_RETURN_IF_ERROR(ForEachWrite(key, ts, [&](const CommitRecord& r) {
     if (r.write.kind == WriteKind::kPut || r.write.kind == WriteKind::kDelete) version = r;
     return !version;
   }));
+  return version;
+}
+
+Result<std::optional<std::string>> MvccReader::ValueAt(Slice key, uint64_t ts, KeyMeta* meta) {
+  TINYKV_ASSIGN_OR_RETURN(std::optional<CommitRecord> version, VersionAt(key, ts));
   if (!version || version->write.kind == WriteKind::kDelete) return std::optional<std::string>();
+  if (meta != nullptr) *meta = KeyMetaOf(version->commit_ts, version->write);
   if (version->write.value) return std::move(version->write.value);
   TINYKV_ASSIGN_OR_RETURN(auto v, GetValue(key, version->write.start_ts));
   if (!v) return BadRecord("missing value for write", Slice(WriteKey(key, version->commit_ts)));
@@ -193,7 +198,7 @@ Result<ReadResult> MvccReader::Get(Slice key, uint64_t ts) {
     out.error = KeyError{KeyError::Kind::kLocked, key.ToString(), LockInfo{key.ToString(), *lock}};
     return out;
   }
-  TINYKV_ASSIGN_OR_RETURN(out.value, ValueAt(key, ts));
+  TINYKV_ASSIGN_OR_RETURN(out.value, ValueAt(key, ts, &out.meta));
   return out;
 }
 
@@ -241,8 +246,12 @@ Result<ScanResult> MvccReader::Scan(Slice start, Slice end, uint64_t ts, size_t 
       TINYKV_RETURN_IF_ERROR(load_lock());
     }
     if (write_key && *write_key == key) {
-      TINYKV_ASSIGN_OR_RETURN(auto v, ValueAt(Slice(key), ts));
-      if (v) out.pairs.emplace_back(key, std::move(*v));
+      KeyMeta meta;
+      TINYKV_ASSIGN_OR_RETURN(auto v, ValueAt(Slice(key), ts, &meta));
+      if (v) {
+        out.pairs.emplace_back(key, std::move(*v));
+        out.metas.push_back(meta);
+      }
       // Past every version of this key: its oldest possible record is ~0.
       const std::string last = WriteKey(Slice(key), 0);
       writes->Seek(Slice(last));

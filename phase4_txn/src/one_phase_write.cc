@@ -27,11 +27,20 @@ Result<bool> CheckOneStepWrite(ActionContext& ctx, Slice key, uint64_t commit_ts
   return CheckNoWriteAtOrAbove(ctx, key, commit_ts);
 }
 
+Result<std::optional<CommitRecord>> PreviousVersion(ActionContext& ctx, Slice key,
+                                                    uint64_t commit_ts) {
+  return ctx.reader.VersionAt(key, commit_ts - 1);
+}
+
 void WriteOneStep(ActionContext& ctx, Slice key, const std::optional<Slice>& value,
-                  uint64_t commit_ts) {
+                  uint64_t commit_ts, uint64_t lease, const std::optional<CommitRecord>& previous) {
   // Nothing was staged: the value goes in the record (mvcc_record.h).
   Write w{value ? WriteKind::kPut : WriteKind::kDelete, commit_ts};
-  if (value) w.value = value->ToString();
+  if (value) {
+    w.value = value->ToString();
+    w.meta = NextPutMeta(previous ? &previous->write : nullptr,
+                         previous ? previous->commit_ts : 0, commit_ts, lease);
+  }
   PutWriteRecord(ctx, key, commit_ts, w);
 }
 
@@ -42,8 +51,10 @@ Status OnePhaseWrite(ActionContext& ctx, const OnePhaseWriteCmd& cmd) {
   if (!ok) return Status::OK();
   std::optional<Slice> value;
   if (m.kind == MutationKind::kPut) value = Slice(m.value);
-  WriteOneStep(ctx, key, value, cmd.commit_ts);
-  return Status::OK();
+  TINYKV_ASSIGN_OR_RETURN(auto previous, PreviousVersion(ctx, key, cmd.commit_ts));
+  WriteOneStep(ctx, key, value, cmd.commit_ts, /*lease=*/0, previous);
+  // A transaction names no lease: its write detaches the key (commit.cc).
+  return SetAttachment(ctx, key, 0);
 }
 
 }  // namespace tinykv::txn::internal

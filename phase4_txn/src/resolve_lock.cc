@@ -18,7 +18,7 @@ Status ResolveLock(ActionContext& ctx, const ResolveLockCmd& cmd) {
   }
   for (const LockInfo& l : locks) {
     if (cmd.commit_ts != 0) {
-      CommitLockedKey(ctx, Slice(l.key), l.lock, cmd.commit_ts);
+      TINYKV_RETURN_IF_ERROR(CommitLockedKey(ctx, Slice(l.key), l.lock, cmd.commit_ts));
     } else {
       TINYKV_RETURN_IF_ERROR(RollbackKey(ctx, Slice(l.key), cmd.start_ts, l.lock));
     }

@@ -11,10 +11,14 @@ namespace {
 
 constexpr uint8_t kCmdVersion = 1;
 // 2: the kv-write outcome appended (kv_succeeded kv_has_current [kv_current] kv_deleted).
-// 3: lease_status appended. A version 2 result (a client record written by
-// an older build) still decodes, with lease_status kOk.
-constexpr uint8_t kResultVersion = 3;
+// 3: lease_status appended. 4: prev_kvs and prev_kvs_truncated appended.
+// Results of versions 2 and 3 (client records written by older builds)
+// still decode, with lease_status kOk and no prev_kvs.
+constexpr uint8_t kResultVersion = 4;
+constexpr uint8_t kResultVersionNoPrevKv = 3;
 constexpr uint8_t kResultVersionNoLease = 2;
+// The flags byte of a kv-write, after its lease.
+constexpr uint8_t kKvWritePrevKv = 1;
 
 // The op byte is the variant's index + 1.
 static_assert(std::variant_size_v<TxnCommand> == 12);
@@ -183,9 +187,11 @@ std::string EncodeTxnCommand(const TxnCommand& cmd) {
         } else if constexpr (std::is_same_v<T, KvWriteCmd>) {
           PutVarint64(&s, c.commit_ts);
           PutLengthPrefixedSlice(&s, Slice(replica::EncodeKvCommand(c.kv)));
-          // Only when set: a put without a lease keeps the bytes it had
-          // before leases existed.
-          if (c.lease != 0) PutVarint64(&s, c.lease);
+          // Only when set: a put without a lease or prev_kv keeps the bytes
+          // it had before they existed. A flags byte (nonzero) follows the
+          // lease -- then written even when 0 -- when prev_kv is asked for.
+          if (c.lease != 0 || c.prev_kv) PutVarint64(&s, c.lease);
+          if (c.prev_kv) s.push_back(static_cast<char>(kKvWritePrevKv));
         } else if constexpr (std::is_same_v<T, LeaseGrantCmd>) {
           PutVarint64(&s, c.id);
           PutVarint64(&s, c.ttl_s);
@@ -285,10 +291,18 @@ Result<TxnCommand> DecodeTxnCommand(Slice in) {
           (c.kv.expected && c.kv.expected->size() > kMaxValueBytes))
         return Status::Corruption("txn command: kv write: oversized key or value");
       if (!r.done()) {
-        // The optional trailing lease: present only when nonzero, so each
-        // command has one encoding.
+        // The optional trailing lease, then the optional flags: the lease
+        // is present only when nonzero or flags follow, the flags only when
+        // nonzero, so each command has one encoding.
         c.lease = r.U64();
-        if (r.ok() && c.lease == 0) return Status::Corruption("txn command: kv write: lease 0");
+        if (r.done()) {
+          if (c.lease == 0) return Status::Corruption("txn command: kv write: lease 0");
+        } else {
+          const uint8_t flags = r.Byte();
+          if (r.ok() && flags != kKvWritePrevKv)
+            return Status::Corruption("txn command: kv write: bad flags");
+          c.prev_kv = true;
+        }
       }
       cmd = std::move(c);
       break;
@@ -393,12 +407,23 @@ std::string EncodeTxnCommandResult(const TxnCommandResult& r) {
   if (r.kv.current) PutLengthPrefixedSlice(&s, Slice(*r.kv.current));
   PutVarint64(&s, r.kv.deleted);
   s.push_back(static_cast<char>(r.lease_status));
+  PutVarint32(&s, static_cast<uint32_t>(r.prev_kvs.size()));
+  for (const PrevKv& p : r.prev_kvs) {
+    PutLengthPrefixedSlice(&s, Slice(p.key));
+    PutLengthPrefixedSlice(&s, Slice(p.value));
+    PutVarint64(&s, p.meta.create_ts);
+    PutVarint64(&s, p.meta.mod_ts);
+    PutVarint64(&s, p.meta.version);
+    PutVarint64(&s, p.meta.lease);
+  }
+  s.push_back(r.prev_kvs_truncated ? 1 : 0);
   return s;
 }
 
 Result<TxnCommandResult> DecodeTxnCommandResult(Slice in) {
   const uint8_t version = in.empty() ? 0 : static_cast<uint8_t>(in[0]);
-  if (version != kResultVersion && version != kResultVersionNoLease)
+  if (version != kResultVersion && version != kResultVersionNoPrevKv &&
+      version != kResultVersionNoLease)
     return Status::Corruption("txn result: bad version");
   in.remove_prefix(1);
   Reader r(in);
@@ -426,10 +451,25 @@ Result<TxnCommandResult> DecodeTxnCommandResult(Slice in) {
   out.kv.succeeded = succeeded == 1;
   if (has_current == 1) out.kv.current = r.Bytes(kMaxValueBytes);
   out.kv.deleted = r.U64();
-  if (version == kResultVersion) {
+  if (version >= kResultVersionNoPrevKv) {
     const uint8_t lease = r.Byte();
     if (lease > 2) return Status::Corruption("txn result: bad lease status");
     out.lease_status = static_cast<LeaseStatus>(lease);
+  }
+  if (version >= kResultVersion) {
+    out.prev_kvs.resize(r.Count());
+    for (PrevKv& p : out.prev_kvs) {
+      p.key = r.Bytes(kMaxKeyBytes);
+      p.value = r.Bytes(kMaxValueBytes);
+      p.meta.create_ts = r.U64();
+      p.meta.mod_ts = r.U64();
+      p.meta.version = r.U64();
+      p.meta.lease = r.U64();
+      if (!r.ok()) return Status::Corruption("txn result: bad prev kv");
+    }
+    const uint8_t truncated = r.Byte();
+    if (truncated > 1) return Status::Corruption("txn result: bad flag");
+    out.prev_kvs_truncated = truncated == 1;
   }
   if (!r.done()) return Status::Corruption("txn result: truncated or trailing bytes");
   return out;

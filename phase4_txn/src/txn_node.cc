@@ -265,13 +265,27 @@ void TxnNode::ReapWaiters() {
 
 void TxnNode::Propose(replica::KvCommand cmd, milliseconds timeout,
                       std::function<void(Result<replica::KvCommandResult>)> done) {
-  ProposeKvWrite(std::make_shared<replica::KvCommand>(std::move(cmd)), 0, Clock::now() + timeout,
-                 std::max(1, options_.kv_write_attempts), std::move(done));
+  ProposeKvWrite(std::move(cmd), KvWriteOptions{}, timeout,
+                 [done = std::move(done)](Result<KvWriteResult> r) {
+                   if (!r.ok()) {
+                     done(r.status());
+                     return;
+                   }
+                   done(std::move(r->kv));
+                 });
 }
 
-void TxnNode::ProposeKvWrite(std::shared_ptr<replica::KvCommand> cmd, uint64_t lease,
-                             Clock::time_point deadline, int attempts_left,
-                             std::function<void(Result<replica::KvCommandResult>)> done) {
+void TxnNode::ProposeKvWrite(replica::KvCommand cmd, KvWriteOptions options, milliseconds timeout,
+                             std::function<void(Result<KvWriteResult>)> done) {
+  ProposeKvWriteAttempt(std::make_shared<replica::KvCommand>(std::move(cmd)), options,
+                        Clock::now() + timeout, std::max(1, options_.kv_write_attempts),
+                        std::move(done));
+}
+
+void TxnNode::ProposeKvWriteAttempt(std::shared_ptr<replica::KvCommand> cmd,
+                                    KvWriteOptions options, Clock::time_point deadline,
+                                    int attempts_left,
+                                    std::function<void(Result<KvWriteResult>)> done) {
   Status alarm = replica().Alarm();
   if (!alarm.ok()) {
     done(alarm);
@@ -282,7 +296,7 @@ void TxnNode::ProposeKvWrite(std::shared_ptr<replica::KvCommand> cmd, uint64_t l
     done(ts.status());
     return;
   }
-  const TxnCommand w = KvWriteCmd{*cmd, *ts, lease};
+  const TxnCommand w = KvWriteCmd{*cmd, *ts, options.lease, options.prev_kv};
   Status invalid = ValidateTxnCommand(w);
   if (!invalid.ok()) {
     EndWrite(*ts);
@@ -292,7 +306,7 @@ void TxnNode::ProposeKvWrite(std::shared_ptr<replica::KvCommand> cmd, uint64_t l
   const uint64_t commit_ts = *ts;
   replica().Propose(
       EncodeTxnCommand(w), Left(deadline),
-      [this, cmd, lease, deadline, attempts_left, commit_ts,
+      [this, cmd, options, deadline, attempts_left, commit_ts,
        done = std::move(done)](Result<std::string> r) mutable {
         if (!r.ok()) {
           if (NeverApplies(r.status())) EndWrite(commit_ts);
@@ -313,10 +327,11 @@ void TxnNode::ProposeKvWrite(std::shared_ptr<replica::KvCommand> cmd, uint64_t l
             // from the reaper thread, not from this one (the replica's
             // driver): a new timestamp may need a window reserved through
             // Raft, which this thread would have to apply.
-            auto retry = std::make_shared<std::function<void(Result<replica::KvCommandResult>)>>(
-                std::move(done));
-            if (!QueueRetry([this, cmd, lease, deadline, attempts_left, retry] {
-                  ProposeKvWrite(cmd, lease, deadline, attempts_left - 1, std::move(*retry));
+            auto retry =
+                std::make_shared<std::function<void(Result<KvWriteResult>)>>(std::move(done));
+            if (!QueueRetry([this, cmd, options, deadline, attempts_left, retry] {
+                  ProposeKvWriteAttempt(cmd, options, deadline, attempts_left - 1,
+                                        std::move(*retry));
                 }))
               (*retry)(Status::Cancelled("txn node stopped"));
             return;
@@ -328,8 +343,11 @@ void TxnNode::ProposeKvWrite(std::shared_ptr<replica::KvCommand> cmd, uint64_t l
           done(Status::NotFound(kLeaseNotFoundMessage));
           return;
         }
-        replica::KvCommandResult out = std::move(res->kv);
-        out.revision = res->commit_ts;
+        KvWriteResult out;
+        out.kv = std::move(res->kv);
+        out.kv.revision = res->commit_ts;
+        out.prev_kvs = std::move(res->prev_kvs);
+        out.prev_kvs_truncated = res->prev_kvs_truncated;
         done(std::move(out));
       });
 }

@@ -272,11 +272,4 @@ Result<std::vector<uint64_t>> TxnNode::Leases() {
   return ids;
 }
 
-void TxnNode::ProposeWithLease(replica::KvCommand cmd, uint64_t lease, milliseconds timeout,
-                               std::function<void(Result<replica::KvCommandResult>)> done) {
-  ProposeKvWrite(std::make_shared<replica::KvCommand>(std::move(cmd)), lease,
-                 SteadyClock::now() + timeout, std::max(1, options_.kv_write_attempts),
-                 std::move(done));
-}
-
 }  // namespace tinykv::txn

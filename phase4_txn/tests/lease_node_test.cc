@@ -119,8 +119,13 @@ class LeaseCluster : public ::testing::Test {
     c.key = k;
     c.value = v;
     std::promise<Result<replica::KvCommandResult>> p;
-    l->ProposeWithLease(c, lease, kTimeout,
-                        [&](Result<replica::KvCommandResult> r) { p.set_value(std::move(r)); });
+    l->ProposeKvWrite(c, KvWriteOptions{lease}, kTimeout, [&](Result<KvWriteResult> r) {
+      if (r.ok()) {
+        p.set_value(std::move(r->kv));
+      } else {
+        p.set_value(r.status());
+      }
+    });
     return p.get_future().get();
   }
   std::optional<std::string> Get(const std::string& k) { return Leader()->Get(k).value(); }

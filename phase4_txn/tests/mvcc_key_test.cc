@@ -107,6 +107,17 @@ TEST(MvccRecord, LockAndWriteRoundTripAndRefuseGarbage) {
   // Only a put holds a value; a held value is exactly its length.
   EXPECT_FALSE(DecodeWrite(Slice(EncodeWrite(Write{WriteKind::kRollback, 42}) + "\x01v")));
   EXPECT_FALSE(DecodeWrite(Slice(EncodeWrite(held) + "x")));
+  // With the key's metadata ('p'): with and without a held value; only a
+  // put carries it, and a record cut inside it is refused.
+  const Write meta{WriteKind::kPut, 42, std::string("v"), PutMeta{40, 3, 0x694d5765fc71500bULL}};
+  EXPECT_EQ(DecodeWrite(Slice(EncodeWrite(meta))), meta);
+  const Write meta_pointer{WriteKind::kPut, 42, std::nullopt, PutMeta{41, 1, 0}};
+  EXPECT_EQ(DecodeWrite(Slice(EncodeWrite(meta_pointer))), meta_pointer);
+  EXPECT_EQ(EncodeWrite(Write{WriteKind::kDelete, 42, std::nullopt, PutMeta{1, 1, 1}}),
+            EncodeWrite(Write{WriteKind::kDelete, 42}));
+  const std::string with_meta = EncodeWrite(meta);
+  for (size_t n = 1; n + 2 < with_meta.size(); ++n)
+    EXPECT_FALSE(DecodeWrite(Slice(with_meta.substr(0, n)))) << n;
   const std::string cut = EncodeWrite(held);
   EXPECT_FALSE(DecodeWrite(Slice(cut.substr(0, cut.size() - 1))));
   EXPECT_FALSE(DecodeLock(Slice("X")));
@@ -134,7 +145,9 @@ TEST(MvccFormatDoc, WorkedExampleBytes) {
   const uint64_t t8 = ComposeTs(1003, 1);
   EXPECT_EQ(t8, 0xFAC0001u);
   EXPECT_EQ(Hex(WriteKey(Slice("key"), t8)), "776b65790000000000fafffffffff053fffe");
-  EXPECT_EQ(Hex(EncodeWrite(Write{WriteKind::kPut, t8, "v4"})), "508180b07d027634");
+  EXPECT_EQ(Hex(EncodeWrite(Write{WriteKind::kPut, t8, "v4", PutMeta{t8, 1, 0}})),
+            "708180b07d8180b07d0100027634");
+  EXPECT_EQ(Hex(EncodeWrite(Write{WriteKind::kPut, t8, "v4"})), "508180b07d027634");  // before meta
 }
 
 }  // namespace

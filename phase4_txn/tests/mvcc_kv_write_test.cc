@@ -31,6 +31,103 @@ TxnCommandResult Ok(MvccEngine& e, const KvWriteCmd& c) {
   return r;
 }
 
+// --- key metadata and prev_kv ------------------------------------------------
+
+// etcd's KeyValue fields: a key's create revision is its first put since it
+// last did not exist, its version counts the puts since (1 on creation),
+// its mod revision is the newest put, its lease the put's. A delete ends
+// the key's life; the next put starts a new one. Every read answers them
+// from the version it reads, so reads in the past see the past's.
+TEST(MvccKvWrite, PutsCarryTheKeysLifeAndReadsReportIt) {
+  MvccEngine e;
+  Ok(e, KvPut("k", "a", Ts(10)));
+  Ok(e, KvPut("k", "b", Ts(20)));
+  KvWriteCmd leased = KvPut("k", "c", Ts(30));
+  leased.lease = 7;
+  ASSERT_TRUE(e.Run(LeaseGrantCmd{7, 10}).errors.empty());
+  Ok(e, leased);
+  EXPECT_EQ(e.Get("k", Ts(10)).meta, (KeyMeta{Ts(10), Ts(10), 1, 0}));
+  EXPECT_EQ(e.Get("k", Ts(25)).meta, (KeyMeta{Ts(10), Ts(20), 2, 0}));
+  EXPECT_EQ(e.Get("k", kMaxTs).meta, (KeyMeta{Ts(10), Ts(30), 3, 7}));
+  Ok(e, KvDelete("k", Ts(40)));
+  EXPECT_FALSE(e.Get("k", kMaxTs).value);
+  Ok(e, KvPut("k", "new life", Ts(50)));
+  EXPECT_EQ(e.Get("k", kMaxTs).meta, (KeyMeta{Ts(50), Ts(50), 1, 0}));
+  // A cas is a put; a scan reports each key's.
+  Ok(e, KvCas("k", "new life", "again", Ts(60)));
+  Ok(e, KvPut("j", "x", Ts(70)));
+  ScanResult scan = e.Scan("", "", kMaxTs, 10);
+  ASSERT_EQ(scan.pairs.size(), 2u);
+  ASSERT_EQ(scan.metas.size(), 2u);
+  EXPECT_EQ(scan.metas[0], (KeyMeta{Ts(70), Ts(70), 1, 0}));  // "j"
+  EXPECT_EQ(scan.metas[1], (KeyMeta{Ts(50), Ts(60), 2, 0}));  // "k"
+  // The record holds it: a put of kind 'p' (mvcc_record.h).
+  EXPECT_EQ(e.WriteAt("k", Ts(60))->meta, (PutMeta{Ts(50), 2, 0}));
+}
+
+// A transaction's commit continues the metadata the same way, and a put
+// written before metadata existed ('P') reads as its own creation.
+TEST(MvccKvWrite, CommitsContinueTheLifeAndOldRecordsReadAsCreations) {
+  MvccEngine e;
+  Ok(e, KvPut("k", "a", Ts(10)));
+  ASSERT_TRUE(e.Run(Prewrite({Put("k", "txn")}, "k", Ts(20))).errors.empty());
+  ASSERT_TRUE(e.Run(CommitCmd{Ts(20), Ts(21), {"k"}}).errors.empty());
+  EXPECT_EQ(e.Get("k", kMaxTs).meta, (KeyMeta{Ts(10), Ts(21), 2, 0}));
+  EXPECT_EQ(KeyMetaOf(Ts(5), Write{WriteKind::kPut, Ts(5), std::string("v")}),
+            (KeyMeta{Ts(5), Ts(5), 1, 0}));
+  const Write legacy{WriteKind::kPut, Ts(5), std::string("v")};
+  EXPECT_EQ(NextPutMeta(&legacy, Ts(5), Ts(9), 0), (PutMeta{Ts(5), 2, 0}));
+}
+
+// prev_kv: each written key's version before the write -- value and
+// metadata -- for a put, a cas, a delete, every key of a delete-range;
+// nothing for a key that had none; only when asked for.
+TEST(MvccKvWrite, PrevKvAnswersTheKeysAsTheyWereBeforeTheWrite) {
+  MvccEngine e;
+  auto with_prev = [](KvWriteCmd c) {
+    c.prev_kv = true;
+    return c;
+  };
+  EXPECT_TRUE(Ok(e, with_prev(KvPut("a", "1", Ts(10)))).prev_kvs.empty());  // created
+  auto put = Ok(e, with_prev(KvPut("a", "2", Ts(20))));
+  ASSERT_EQ(put.prev_kvs.size(), 1u);
+  EXPECT_EQ(put.prev_kvs[0], (PrevKv{"a", "1", KeyMeta{Ts(10), Ts(10), 1, 0}}));
+  EXPECT_TRUE(Ok(e, KvPut("a", "3", Ts(30))).prev_kvs.empty()) << "not asked for";
+  auto cas = Ok(e, with_prev(KvCas("a", "3", "4", Ts(40))));
+  ASSERT_EQ(cas.prev_kvs.size(), 1u);
+  EXPECT_EQ(cas.prev_kvs[0].value, "3");
+  Ok(e, KvPut("b", "x", Ts(50)));
+  Ok(e, KvPut("c", "y", Ts(60)));
+  Ok(e, KvDelete("c", Ts(61)));
+  auto del = Ok(e, with_prev(KvDelete("b", Ts(70))));
+  ASSERT_EQ(del.prev_kvs.size(), 1u);
+  EXPECT_EQ(del.prev_kvs[0], (PrevKv{"b", "x", KeyMeta{Ts(50), Ts(50), 1, 0}}));
+  Ok(e, KvPut("b", "z", Ts(80)));
+  auto range = Ok(e, with_prev(KvDeleteRange("a", "", Ts(90))));
+  EXPECT_EQ(range.kv.deleted, 2u);
+  ASSERT_EQ(range.prev_kvs.size(), 2u);  // "c" was deleted already
+  EXPECT_EQ(range.prev_kvs[0].key, "a");
+  EXPECT_EQ(range.prev_kvs[0].value, "4");
+  EXPECT_EQ(range.prev_kvs[0].meta, (KeyMeta{Ts(10), Ts(40), 4, 0}));
+  EXPECT_EQ(range.prev_kvs[1], (PrevKv{"b", "z", KeyMeta{Ts(80), Ts(80), 1, 0}}));
+  EXPECT_FALSE(range.prev_kvs_truncated);
+}
+
+// A delete-range's prev_kvs stop at kMaxPrevKvBytes, marked truncated: the
+// deletes themselves are all made.
+TEST(MvccKvWrite, PrevKvOfAHugeRangeIsBoundedAndSaysSo) {
+  MvccEngine e;
+  const std::string value(512 << 10, 'v');
+  for (int i = 0; i < 6; ++i) Ok(e, KvPut("k" + std::to_string(i), value, Ts(10 + i)));
+  KvWriteCmd c = KvDeleteRange("k", "l", Ts(100));
+  c.prev_kv = true;
+  auto r = Ok(e, c);
+  EXPECT_EQ(r.kv.deleted, 6u);
+  EXPECT_TRUE(r.prev_kvs_truncated);
+  EXPECT_EQ(r.prev_kvs.size(), 3u);  // 3 x 512 KiB fit in 2 MiB; a 4th does not
+  EXPECT_EQ(e.Scan("k", "l", kMaxTs, 10).pairs.size(), 0u);
+}
+
 // --- put, delete, cas, delete-range -------------------------------------------
 
 TEST(MvccKvWrite, PutIsAVersionAtCommitTsAndOlderReadsKeepTheirs) {
@@ -39,7 +136,7 @@ TEST(MvccKvWrite, PutIsAVersionAtCommitTsAndOlderReadsKeepTheirs) {
   EXPECT_TRUE(r.kv.succeeded);
   EXPECT_EQ(r.kv.index, 0u);  // the node's to fill
   // One step, nothing staged: the value is in the write record, no data record.
-  EXPECT_EQ(e.WriteAt("a", Ts(10)), (Write{WriteKind::kPut, Ts(10), "1"}));
+  EXPECT_EQ(e.WriteAt("a", Ts(10)), (Write{WriteKind::kPut, Ts(10), "1", PutMeta{Ts(10), 1, 0}}));
   EXPECT_EQ(e.DataAt("a", Ts(10)), std::nullopt);
   EXPECT_EQ(e.CountFamily(kDataPrefix), 0u);
   Ok(e, KvPut("a", "2", Ts(20)));
@@ -263,8 +360,8 @@ TEST(MvccKvWrite, ClientZeroIsNotDeduplicated) {
   MvccEngine e;
   Ok(e, KvPut("a", "1", Ts(10), 0, 1));
   Ok(e, KvPut("a", "1", Ts(20), 0, 1));
-  EXPECT_EQ(e.WriteAt("a", Ts(10)), (Write{WriteKind::kPut, Ts(10), "1"}));
-  EXPECT_EQ(e.WriteAt("a", Ts(20)), (Write{WriteKind::kPut, Ts(20), "1"}));
+  EXPECT_EQ(e.WriteAt("a", Ts(10)), (Write{WriteKind::kPut, Ts(10), "1", PutMeta{Ts(10), 1, 0}}));
+  EXPECT_EQ(e.WriteAt("a", Ts(20)), (Write{WriteKind::kPut, Ts(20), "1", PutMeta{Ts(10), 2, 0}}));
   EXPECT_EQ(e.CountFamily(kMetaPrefix), 0u);
 }
 

@@ -97,7 +97,8 @@ TEST(MvccCommit, TurnsLocksIntoWriteRecordsAtCommitTs) {
   ASSERT_TRUE(
       e.Run(Prewrite({Put("a", "1"), Del("b"), LockOnly("c")}, "a", Ts(10))).errors.empty());
   EXPECT_TRUE(e.Run(CommitCmd{Ts(10), Ts(11), {"a", "b", "c"}}).errors.empty());
-  EXPECT_EQ(e.WriteAt("a", Ts(11)), (Write{WriteKind::kPut, Ts(10)}));
+  // A put's record points at its data record and carries the key's life.
+  EXPECT_EQ(e.WriteAt("a", Ts(11)), (Write{WriteKind::kPut, Ts(10), {}, PutMeta{Ts(11), 1, 0}}));
   EXPECT_EQ(e.WriteAt("b", Ts(11)), (Write{WriteKind::kDelete, Ts(10)}));
   EXPECT_EQ(e.WriteAt("c", Ts(11)), (Write{WriteKind::kLock, Ts(10)}));
   EXPECT_EQ(e.CountFamily(kLockPrefix), 0u);
@@ -519,8 +520,8 @@ TEST(MvccFormatDoc, WorkedExampleRunsAsDocumented) {
                                       "646b65790000000000fafffffffff05fffff 7631",
                                       "776b65790000000000fafffffffff053ffff 528080b07d",
                                       "776b65790000000000fafffffffff057fffe 448080a07d",
-                                      "776b65790000000000fafffffffff05bfffe 508080907d",
-                                      "776b65790000000000fafffffffff05ffffe 508080807d"}));
+                                      "776b65790000000000fafffffffff05bfffe 708080907d8180807d0200",
+                                      "776b65790000000000fafffffffff05ffffe 708080807d8180807d0100"}));
   EXPECT_EQ(e.Value("key", t2), "v1");
   EXPECT_EQ(e.Value("key", t5), "v2");
   EXPECT_EQ(e.Value("key", t6), std::nullopt);

@@ -22,6 +22,10 @@ KvWriteCmd LeasedPut(std::string key, std::string value, uint64_t ts, uint64_t l
   c.lease = lease;
   return c;
 }
+KvWriteCmd WithPrevKv(KvWriteCmd c) {
+  c.prev_kv = true;
+  return c;
+}
 KvWriteCmd LeasedCas(std::string key, std::string value, uint64_t ts, uint64_t lease) {
   KvWriteCmd c = KvCas(std::move(key), std::nullopt, std::move(value), ts);
   c.lease = lease;
@@ -55,6 +59,10 @@ std::vector<TxnCommand> Samples() {
       KvDeleteRange("", "", 8),
       LeasedPut("k", "v", 5, 0x694d5765fc71500bULL),
       LeasedCas("k", "v", 5, 1),
+      WithPrevKv(KvPut("k", "v", 5, 7, 1)),
+      WithPrevKv(LeasedPut("k", "v", 5, 300)),
+      WithPrevKv(KvDelete("k", 6)),
+      WithPrevKv(KvDeleteRange("a", "", 8)),
       LeaseGrantCmd{0x694d5765fc71500bULL, 10},
       LeaseGrantCmd{1, kMaxLeaseTtlS},
       LeaseRevokeCmd{1, 9},
@@ -119,7 +127,8 @@ TEST(TxnCommandCodec, KvWriteResultRoundTripsAndTheOldVersionIsRefused) {
   EXPECT_TRUE(DecodeTxnCommandResult(Slice(v1)).status().IsCorruption());
   // A flag byte other than 0 or 1 (succeeded is right after term).
   std::string flag = EncodeTxnCommandResult(TxnCommandResult{});
-  const size_t succeeded_at = flag.size() - 4;  // succeeded, has_current, deleted, lease
+  // succeeded, has_current, deleted, lease, prev_kvs count, truncated
+  const size_t succeeded_at = flag.size() - 6;
   ASSERT_EQ(flag[succeeded_at], 1);
   flag[succeeded_at] = 2;
   EXPECT_TRUE(DecodeTxnCommandResult(Slice(flag)).status().IsCorruption());
@@ -131,7 +140,13 @@ TEST(TxnCommandCodec, AVersion2ResultStillDecodes) {
   TxnCommandResult r;
   r.commit_ts = 55;
   r.kv.deleted = 1;
-  std::string v2 = EncodeTxnCommandResult(r);
+  std::string v3 = EncodeTxnCommandResult(r);
+  v3[0] = 3;
+  v3.resize(v3.size() - 2);  // no prev_kvs count, no truncated flag
+  auto back3 = DecodeTxnCommandResult(Slice(v3));
+  ASSERT_OK(back3);
+  EXPECT_EQ(*back3, r);
+  std::string v2 = v3;
   v2[0] = 2;
   v2.pop_back();  // the lease_status byte
   auto back = DecodeTxnCommandResult(Slice(v2));
@@ -139,8 +154,27 @@ TEST(TxnCommandCodec, AVersion2ResultStillDecodes) {
   EXPECT_EQ(*back, r);
   // A lease status past the last one is refused.
   std::string bad = EncodeTxnCommandResult(r);
-  bad.back() = 3;
+  bad[bad.size() - 3] = 3;
   EXPECT_TRUE(DecodeTxnCommandResult(Slice(bad)).status().IsCorruption());
+}
+
+// Version 4 appended prev_kvs (etcd's prev_kv) and their truncation flag.
+TEST(TxnCommandCodec, PrevKvsRoundTripAndBadOnesAreRefused) {
+  TxnCommandResult r;
+  r.commit_ts = 99;
+  r.kv.deleted = 2;
+  r.prev_kvs = {PrevKv{"a", std::string("v\0w", 3), KeyMeta{10, 20, 3, 0x694d}},
+                PrevKv{"b", "", KeyMeta{30, 30, 1, 0}}};
+  r.prev_kvs_truncated = true;
+  const std::string enc = EncodeTxnCommandResult(r);
+  auto back = DecodeTxnCommandResult(Slice(enc));
+  ASSERT_OK(back);
+  EXPECT_EQ(*back, r);
+  for (size_t n = 0; n < enc.size(); ++n)
+    EXPECT_TRUE(DecodeTxnCommandResult(Slice(enc.substr(0, n))).status().IsCorruption()) << n;
+  std::string flag = enc;
+  flag.back() = 2;
+  EXPECT_TRUE(DecodeTxnCommandResult(Slice(flag)).status().IsCorruption());
 }
 
 // The lease is a trailing field, present only when nonzero: a put without
@@ -152,6 +186,14 @@ TEST(TxnCommandCodec, AKvWriteLeaseIsTrailingAndNeverZero) {
   EXPECT_EQ(leased.size(), plain.size() + 2);  // varint 300
   EXPECT_TRUE(DecodeTxnCommand(Slice(plain + std::string(1, '\0'))).status().IsCorruption());
   EXPECT_TRUE(DecodeTxnCommand(Slice(leased + "x")).status().IsCorruption());
+  // prev_kv: the lease (0 when none) and a flags byte 1 after it; any other
+  // flags byte, or anything after it, is refused.
+  const std::string prev = EncodeTxnCommand(WithPrevKv(KvPut("k", "v", 5, 7, 9)));
+  EXPECT_EQ(prev, plain + std::string(1, '\0') + std::string(1, '\1'));
+  EXPECT_TRUE(DecodeTxnCommand(Slice(plain + std::string(1, '\0') + std::string(1, '\2')))
+                  .status()
+                  .IsCorruption());
+  EXPECT_TRUE(DecodeTxnCommand(Slice(prev + "x")).status().IsCorruption());
 }
 
 TEST(TxnCommandValidate, RefusesBadLeaseCommands) {

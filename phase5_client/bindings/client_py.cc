@@ -64,6 +64,23 @@ py::list PairList(const std::vector<client::KeyValue>& kvs) {
   return out;
 }
 
+// A pair with its metadata, as tinykv.client.KeyValue takes it: (key, value,
+// create_revision, mod_revision, version, lease).
+py::tuple KvTuple(const client::KeyValue& kv) {
+  return py::make_tuple(py::bytes(kv.key), py::bytes(kv.value), kv.meta.create_revision,
+                        kv.meta.mod_revision, kv.meta.version, kv.meta.lease);
+}
+py::list KvTupleList(const std::vector<client::KeyValue>& kvs) {
+  py::list out;
+  for (const auto& kv : kvs) out.append(KvTuple(kv));
+  return out;
+}
+// A write's prev_kv: the one pair, or None.
+py::object OptionalKvTuple(const std::vector<client::KeyValue>& kvs) {
+  if (kvs.empty()) return py::none();
+  return KvTuple(kvs.front());
+}
+
 // A transaction as Python holds it. txn.h allows one thread at a time, and
 // its calls run with the GIL released, so every call holds `mu` (taken
 // after the GIL is released: a thread waiting for it never blocks others).
@@ -319,6 +336,33 @@ void BindClient(py::module_& m) {
           py::arg("key"), py::arg("serializable") = false, py::arg("timeout") = py::none(),
           py::arg("revision") = 0)
       .def(
+          "put_prev",
+          [](Client& c, const BytesArg& key, const BytesArg& value, std::optional<double> t,
+             uint64_t lease) {
+            const std::string k = key.str(), v = value.str();
+            auto r =
+                NoGil([&] { return c.PutWith(k, v, client::WriteOptions{lease, true}, Opts(t)); });
+            client::WriteResponse w = ClientValue(std::move(r));
+            return py::make_tuple(w.revision, OptionalKvTuple(w.prev_kvs));
+          },
+          py::arg("key"), py::arg("value"), py::arg("timeout") = py::none(),
+          py::arg("lease") = 0,
+          "put with prev_kv: returns (revision, (key, value, create, mod, version, lease) of "
+          "the key before, or None).")
+      .def(
+          "get_kv",
+          [](Client& c, const BytesArg& key, bool serializable, std::optional<double> t,
+             uint64_t revision) -> py::object {
+            const std::string k = key.str();
+            auto r = NoGil([&] { return c.GetWithRevision(k, Opts(t, serializable, revision)); });
+            client::GetResponse resp = ClientValue(std::move(r));
+            if (!resp.found) return py::none();
+            return KvTuple(client::KeyValue{k, std::move(resp.value), resp.meta});
+          },
+          py::arg("key"), py::arg("serializable") = false, py::arg("timeout") = py::none(),
+          py::arg("revision") = 0,
+          "Returns (key, value, create_revision, mod_revision, version, lease) or None.")
+      .def(
           "get_with_revision",
           [](Client& c, const BytesArg& key, bool serializable, std::optional<double> t,
              uint64_t revision) {
@@ -339,6 +383,29 @@ void BindClient(py::module_& m) {
             ThrowIfError(s);
           },
           py::arg("key"), py::arg("timeout") = py::none())
+      .def(
+          "delete_prev",
+          [](Client& c, const BytesArg& key, std::optional<double> t) {
+            const std::string k = key.str();
+            auto r = NoGil([&] { return c.DeleteWith(k, client::WriteOptions{0, true}, Opts(t)); });
+            return OptionalKvTuple(ClientValue(std::move(r)).prev_kvs);
+          },
+          py::arg("key"), py::arg("timeout") = py::none(),
+          "delete with prev_kv: the deleted (key, value, create, mod, version, lease) or None.")
+      .def(
+          "delete_range_prev",
+          [](Client& c, const BytesArg& start_arg, const std::optional<BytesArg>& end_arg,
+             std::optional<double> t) {
+            const std::string start = start_arg.str(), end = end_arg ? end_arg->str() : "";
+            auto r = NoGil([&] {
+              return c.DeleteRangeWith(start, end, client::WriteOptions{0, true}, Opts(t));
+            });
+            client::DeleteRangeResponse d = ClientValue(std::move(r));
+            return py::make_tuple(d.deleted, KvTupleList(d.prev_kvs), d.prev_kvs_truncated);
+          },
+          py::arg("start"), py::arg("end") = py::none(), py::arg("timeout") = py::none(),
+          "delete_range with prev_kv: (count, [(key, value, create, mod, version, lease)], "
+          "truncated).")
       .def(
           "delete_range",
           [](Client& c, const BytesArg& start_arg, const std::optional<BytesArg>& end_arg,
@@ -362,6 +429,21 @@ void BindClient(py::module_& m) {
           py::arg("start") = "", py::arg("end") = py::none(), py::arg("limit") = 0,
           py::arg("keys_only") = false, py::arg("serializable") = false,
           py::arg("timeout") = py::none(), py::arg("revision") = 0)
+      .def(
+          "scan_kv",
+          [](Client& c, const BytesArg& start_arg, const std::optional<BytesArg>& end_arg,
+             uint64_t limit, bool keys_only, bool serializable, std::optional<double> t,
+             uint64_t revision) {
+            const std::string start = start_arg.str(), end = end_arg ? end_arg->str() : "";
+            auto r = NoGil([&] {
+              return c.Scan(start, end, limit, Opts(t, serializable, revision), keys_only);
+            });
+            return KvTupleList(ClientValue(std::move(r)));
+          },
+          py::arg("start") = "", py::arg("end") = py::none(), py::arg("limit") = 0,
+          py::arg("keys_only") = false, py::arg("serializable") = false,
+          py::arg("timeout") = py::none(), py::arg("revision") = 0,
+          "scan with metadata: [(key, value, create, mod, version, lease), ...].")
       .def(
           "cas",
           [](Client& c, const BytesArg& key, const std::optional<BytesArg>& expected_arg,

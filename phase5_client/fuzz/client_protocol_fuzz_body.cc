@@ -76,14 +76,16 @@ void FuzzClientProtocolBytes(const uint8_t* data, size_t size) {
   const Slice in(reinterpret_cast<const char*>(data), size);
   const std::string revision(8, '\0');  // a trailing revision 0
   TryDecode<GetRequest>(in, revision);
-  TryDecode<GetResponse>(in, revision);
-  TryDecode<PutRequest>(in, std::string(8, '\0'));  // lease 0
-  TryDecode<WriteResponse>(in, revision);
-  TryDecode<DeleteRequest>(in);
-  TryDecode<DeleteRangeRequest>(in);
-  TryDecode<DeleteRangeResponse>(in, revision);
+  // Trailing lists are empty (a size 0), metadata 0s, flags false.
+  const std::string no_list(8, '\0');
+  TryDecode<GetResponse>(in, revision + std::string(32, '\0'));  // revision, meta
+  TryDecode<PutRequest>(in, std::string(9, '\0'));  // lease 0, prev_kv false
+  TryDecode<WriteResponse>(in, revision + no_list + no_list);
+  TryDecode<DeleteRequest>(in, std::string(1, '\0'));  // prev_kv false
+  TryDecode<DeleteRangeRequest>(in, std::string(1, '\0'));
+  TryDecode<DeleteRangeResponse>(in, revision + no_list + no_list + std::string(1, '\0'));
   TryDecode<ScanRequest>(in, revision);
-  TryDecode<ScanResponse>(in, revision);
+  TryDecode<ScanResponse>(in, revision + no_list);
   TryDecode<CasRequest>(in);
   TryDecode<CasResponse>(in, revision);
   TryDecode<TsoRequest>(in);

@@ -25,6 +25,21 @@ bool IsRetryable(const Status& s) {
 
 namespace {
 
+// A response's metadata list into its pairs' KeyValue::meta (protocol.h:
+// metadata travels in a list beside the pairs). An empty list (a server
+// without MVCC) leaves them 0s; one of another length is the server's error.
+Status AttachMetadata(std::vector<KeyValue>* kvs, const std::vector<KeyMetadata>& metas,
+                      std::string_view what) {
+  if (metas.empty()) return Status::OK();
+  if (metas.size() != kvs->size()) {
+    return Status::Corruption(std::string(what) + ": the server sent " +
+                              std::to_string(metas.size()) + " metadata entries for " +
+                              std::to_string(kvs->size()) + " pairs");
+  }
+  for (size_t i = 0; i < metas.size(); ++i) (*kvs)[i].meta = metas[i];
+  return Status::OK();
+}
+
 uint64_t SeedOf(uint64_t seed) {
   if (seed != 0) return seed;
   std::random_device rd;
@@ -414,6 +429,11 @@ Result<WriteResponse> Client::PutWithRevision(const std::string& key, const std:
 
 Result<WriteResponse> Client::PutWithLease(const std::string& key, const std::string& value,
                                            uint64_t lease_id, const CallOptions& opts) {
+  return PutWith(key, value, WriteOptions{lease_id, false}, opts);
+}
+
+Result<WriteResponse> Client::PutWith(const std::string& key, const std::string& value,
+                                      const WriteOptions& options, const CallOptions& opts) {
   TINYKV_RETURN_IF_ERROR(CheckKey(key));
   TINYKV_RETURN_IF_ERROR(CheckRequestSize(key.size() + value.size(), "put"));
   SessionLease lease(this);
@@ -421,32 +441,57 @@ Result<WriteResponse> Client::PutWithLease(const std::string& key, const std::st
   req.key = key;
   req.value = value;
   req.id = lease.Next();
-  req.lease = lease_id;
-  return Invoke<PutMethod>(std::move(req), DeadlineOf(opts));
+  req.lease = options.lease;
+  req.prev_kv = options.prev_kv;
+  TINYKV_ASSIGN_OR_RETURN(WriteResponse resp, Invoke<PutMethod>(std::move(req), DeadlineOf(opts)));
+  TINYKV_RETURN_IF_ERROR(AttachMetadata(&resp.prev_kvs, resp.prev_metas, "put"));
+  return resp;
 }
 
 Status Client::Delete(const std::string& key, const CallOptions& opts) {
+  return DeleteWith(key, WriteOptions{}, opts).status();
+}
+
+Result<WriteResponse> Client::DeleteWith(const std::string& key, const WriteOptions& options,
+                                         const CallOptions& opts) {
   TINYKV_RETURN_IF_ERROR(CheckKey(key));
   TINYKV_RETURN_IF_ERROR(CheckRequestSize(key.size(), "delete"));
+  if (options.lease != 0) return Status::InvalidArgument("delete: a lease names a put's key");
   SessionLease lease(this);
   DeleteRequest req;
   req.key = key;
   req.id = lease.Next();
-  return Invoke<DeleteMethod>(std::move(req), DeadlineOf(opts)).status();
+  req.prev_kv = options.prev_kv;
+  TINYKV_ASSIGN_OR_RETURN(WriteResponse resp,
+                          Invoke<DeleteMethod>(std::move(req), DeadlineOf(opts)));
+  TINYKV_RETURN_IF_ERROR(AttachMetadata(&resp.prev_kvs, resp.prev_metas, "delete"));
+  return resp;
 }
 
 Result<uint64_t> Client::DeleteRange(const std::string& start, const std::string& end,
                                      const CallOptions& opts) {
+  TINYKV_ASSIGN_OR_RETURN(DeleteRangeResponse resp,
+                          DeleteRangeWith(start, end, WriteOptions{}, opts));
+  return resp.deleted;
+}
+
+Result<DeleteRangeResponse> Client::DeleteRangeWith(const std::string& start,
+                                                    const std::string& end,
+                                                    const WriteOptions& options,
+                                                    const CallOptions& opts) {
   TINYKV_RETURN_IF_ERROR(CheckRequestSize(start.size() + end.size(), "delete range"));
-  if (!end.empty() && end <= start) return uint64_t{0};
+  if (options.lease != 0) return Status::InvalidArgument("delete range: a lease names a put's key");
+  if (!end.empty() && end <= start) return DeleteRangeResponse{};
   SessionLease lease(this);
   DeleteRangeRequest req;
   req.start = start;
   req.end = end;
   req.id = lease.Next();
+  req.prev_kv = options.prev_kv;
   TINYKV_ASSIGN_OR_RETURN(DeleteRangeResponse resp,
                           Invoke<DeleteRangeMethod>(std::move(req), DeadlineOf(opts)));
-  return resp.deleted;
+  TINYKV_RETURN_IF_ERROR(AttachMetadata(&resp.prev_kvs, resp.prev_metas, "delete range"));
+  return resp;
 }
 
 Result<std::vector<KeyValue>> Client::Scan(const std::string& start, const std::string& end,
@@ -476,6 +521,7 @@ Result<ScanAtRevision> Client::ScanWithRevision(const std::string& start, const 
     TINYKV_ASSIGN_OR_RETURN(ScanResponse page,
                             Invoke<ScanMethod>(std::move(req), deadline, !opts.serializable));
     if (revision == 0) revision = page.revision;
+    TINYKV_RETURN_IF_ERROR(AttachMetadata(&page.kvs, page.metas, "scan"));
     for (KeyValue& kv : page.kvs) out.push_back(std::move(kv));
     if (!page.more || (limit != 0 && out.size() >= limit)) break;
     if (page.next_key <= from) {

@@ -37,8 +37,22 @@ struct CheckpointOutcome {
 
 struct ProposeOutcome {
   Status status;
-  replica::KvCommandResult result;
+  txn::KvWriteResult result;
 };
+
+// The wire's form of a key's metadata (protocol.h KeyMetadata).
+KeyMetadata MetadataOf(const txn::KeyMeta& m) {
+  return KeyMetadata{m.create_ts, m.mod_ts, m.version, m.lease};
+}
+
+// A write's prev_kvs as the responses carry them: the pairs, their metadata.
+template <typename Response>
+void SetPrevKvs(std::vector<txn::PrevKv> prev, Response* resp) {
+  for (txn::PrevKv& p : prev) {
+    resp->prev_metas.push_back(MetadataOf(p.meta));
+    resp->prev_kvs.push_back(KeyValue{std::move(p.key), std::move(p.value), {}});
+  }
+}
 
 class KvService {
  public:
@@ -61,6 +75,7 @@ class KvService {
       if (r->value) {
         resp.found = true;
         resp.value = std::move(*r->value);
+        resp.meta = MetadataOf(r->meta);
       }
       co_return resp;
     }
@@ -129,6 +144,7 @@ class KvService {
     Result<std::vector<std::pair<std::string, std::string>>> kvs =
         std::vector<std::pair<std::string, std::string>>{};
     uint64_t revision = 0;
+    std::vector<txn::KeyMeta> metas;  // one per pair (MVCC only)
     if (txn_ != nullptr) {
       auto point = ReadPoint(req.revision, req.serializable, req.timeout_ms);
       Result<uint64_t> ts = co_await std::move(point);
@@ -140,6 +156,7 @@ class KvService {
       // a page of the snapshot until the lock is resolved.
       if (r->error) co_return txn::KeyErrorStatus(*r->error);
       kvs = std::move(r->pairs);
+      metas = std::move(r->metas);
       revision = *ts == txn::kMaxTs ? 0 : *ts;
     } else {
       if (req.revision != 0) co_return NoRevisions();
@@ -163,6 +180,7 @@ class KvService {
         break;
       }
       bytes += pair_bytes;
+      if (!metas.empty()) resp.metas.push_back(MetadataOf(metas[resp.kvs.size()]));
       KeyValue kv;
       kv.key = std::move(k);
       if (!req.keys_only) kv.value = std::move(v);
@@ -185,10 +203,12 @@ class KvService {
     SetId(cmd, req.id);
     if (req.lease != 0 && txn_ == nullptr)
       co_return Status::NotSupported("put with a lease: this server keeps no leases");
-    auto call = Propose(std::move(cmd), req.timeout_ms, req.lease);
-    Result<replica::KvCommandResult> r = co_await std::move(call);
+    auto call = Propose(std::move(cmd), req.timeout_ms, txn::KvWriteOptions{req.lease, req.prev_kv});
+    Result<txn::KvWriteResult> r = co_await std::move(call);
     if (!r.ok()) co_return r.status();
-    co_return WriteResponse{r->index, r->revision};
+    WriteResponse resp{r->kv.index, r->kv.revision, {}, {}};
+    SetPrevKvs(std::move(r->prev_kvs), &resp);
+    co_return resp;
   }
 
   awaitable<Result<WriteResponse>> Delete(DeleteRequest req) {
@@ -198,10 +218,12 @@ class KvService {
     cmd.op = replica::KvCommand::Op::kDelete;
     cmd.key = std::move(req.key);
     SetId(cmd, req.id);
-    auto call = Propose(std::move(cmd), req.timeout_ms);
-    Result<replica::KvCommandResult> r = co_await std::move(call);
+    auto call = Propose(std::move(cmd), req.timeout_ms, txn::KvWriteOptions{0, req.prev_kv});
+    Result<txn::KvWriteResult> r = co_await std::move(call);
     if (!r.ok()) co_return r.status();
-    co_return WriteResponse{r->index, r->revision};
+    WriteResponse resp{r->kv.index, r->kv.revision, {}, {}};
+    SetPrevKvs(std::move(r->prev_kvs), &resp);
+    co_return resp;
   }
 
   awaitable<Result<DeleteRangeResponse>> DeleteRange(DeleteRangeRequest req) {
@@ -214,10 +236,16 @@ class KvService {
     cmd.key = std::move(req.start);
     cmd.value = std::move(req.end);
     SetId(cmd, req.id);
-    auto call = Propose(std::move(cmd), req.timeout_ms);
-    Result<replica::KvCommandResult> r = co_await std::move(call);
+    auto call = Propose(std::move(cmd), req.timeout_ms, txn::KvWriteOptions{0, req.prev_kv});
+    Result<txn::KvWriteResult> r = co_await std::move(call);
     if (!r.ok()) co_return r.status();
-    co_return DeleteRangeResponse{r->deleted, r->index, r->revision};
+    DeleteRangeResponse resp;
+    resp.deleted = r->kv.deleted;
+    resp.index = r->kv.index;
+    resp.revision = r->kv.revision;
+    resp.prev_kvs_truncated = r->prev_kvs_truncated;
+    SetPrevKvs(std::move(r->prev_kvs), &resp);
+    co_return resp;
   }
 
   awaitable<Result<CasResponse>> Cas(CasRequest req) {
@@ -231,15 +259,16 @@ class KvService {
     if (req.has_expected) cmd.expected = std::move(req.expected);
     SetId(cmd, req.id);
     auto call = Propose(std::move(cmd), req.timeout_ms);
-    Result<replica::KvCommandResult> r = co_await std::move(call);
-    if (!r.ok()) co_return r.status();
+    Result<txn::KvWriteResult> w = co_await std::move(call);
+    if (!w.ok()) co_return w.status();
+    replica::KvCommandResult& r = w->kv;
     CasResponse resp;
-    resp.succeeded = r->succeeded;
-    resp.index = r->index;
-    resp.revision = r->revision;
-    if (r->current.has_value()) {
+    resp.succeeded = r.succeeded;
+    resp.index = r.index;
+    resp.revision = r.revision;
+    if (r.current.has_value()) {
       resp.has_current = true;
-      resp.current = std::move(*r->current);
+      resp.current = std::move(*r.current);
     }
     co_return resp;
   }
@@ -558,28 +587,41 @@ class KvService {
   }
 
   // lease != 0: a put attaching its key (REQUIRES: txn_).
-  awaitable<Result<replica::KvCommandResult>> Propose(replica::KvCommand cmd, uint32_t timeout_ms,
-                                                      uint64_t lease = 0) {
+  // With a TxnNode every write goes through ProposeKvWrite (etcd's put
+  // options); a plain KvNode has none of them.
+  awaitable<Result<txn::KvWriteResult>> Propose(replica::KvCommand cmd, uint32_t timeout_ms,
+                                                txn::KvWriteOptions options = {}) {
+    if (txn_ == nullptr && options.prev_kv)
+      co_return Status::NotSupported("prev_kv: this server keeps one version per key");
     replica::KvNode* node = &node_;
     txn::TxnNode* txn = txn_;
     milliseconds timeout = TimeoutOf(timeout_ms);
     auto shared_cmd = std::make_shared<replica::KvCommand>(std::move(cmd));
     auto op = internal::AwaitCallback<ProposeOutcome>(
-        [node, txn, lease, timeout, shared_cmd](std::function<void(ProposeOutcome)> done) {
-          auto deliver = [done = std::move(done)](Result<replica::KvCommandResult> r) {
-            ProposeOutcome out;
-            if (r.ok()) {
-              out.result = std::move(r).value();
-            } else {
-              out.status = r.status();
-            }
-            done(std::move(out));
-          };
-          if (lease != 0) {
-            txn->ProposeWithLease(std::move(*shared_cmd), lease, timeout, std::move(deliver));
+        [node, txn, options, timeout, shared_cmd](std::function<void(ProposeOutcome)> done) {
+          if (txn != nullptr) {
+            txn->ProposeKvWrite(std::move(*shared_cmd), options, timeout,
+                                [done = std::move(done)](Result<txn::KvWriteResult> r) {
+                                  ProposeOutcome out;
+                                  if (r.ok()) {
+                                    out.result = std::move(r).value();
+                                  } else {
+                                    out.status = r.status();
+                                  }
+                                  done(std::move(out));
+                                });
             return;
           }
-          node->Propose(std::move(*shared_cmd), timeout, std::move(deliver));
+          node->Propose(std::move(*shared_cmd), timeout,
+                        [done = std::move(done)](Result<replica::KvCommandResult> r) {
+                          ProposeOutcome out;
+                          if (r.ok()) {
+                            out.result.kv = std::move(r).value();
+                          } else {
+                            out.status = r.status();
+                          }
+                          done(std::move(out));
+                        });
         });
     ProposeOutcome out = co_await std::move(op);
     if (!out.status.ok()) co_return Translate(std::move(out.status));

@@ -173,13 +173,14 @@ TEST_F(CliCluster, VariablesSetEveryGlobalFlag) {
   EXPECT_EQ(r.out.rfind("{\"ok\":true", 0), 0u) << r.out;
   r = RunWith({"get", "k"}, env);
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_NE(r.out.find("\"key_base64\":\"aw==\",\"value_base64\":\"dg==\""), std::string::npos)
-      << r.out;
+  EXPECT_NE(r.out.find("\"key_base64\":\"aw==\","), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"value_base64\":\"dg==\""), std::string::npos) << r.out;
   // A flag on the command line wins over its variable; the others still apply.
   r = RunWith({"get", "k", "-w", "simple"}, env);
   EXPECT_EQ(r.out, "k\nv\n");
   r = RunWith({"--bytes", "auto", "get", "k"}, env);
-  EXPECT_NE(r.out.find("\"key\":\"k\",\"value\":\"v\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"key\":\"k\","), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"value\":\"v\""), std::string::npos) << r.out;
   // TINYKV_ENDPOINTS is overridden by --endpoints: a dead one fails fast.
   r = RunWith({"--endpoints", "127.0.0.1:1", "--command-timeout", "1s", "get", "k"}, env);
   EXPECT_EQ(r.code, kExitUnavailable) << r.err;
@@ -264,8 +265,11 @@ TEST_F(CliCluster, GetARangeFromAKeyValuesOnlyAndCounts) {
 
   // JSON's count is etcd's: the whole range, with "more" when --limit cut it.
   r = Tinykv({"-w", "json", "get", "b", "--prefix", "--limit", "2", "--keys-only"});
-  EXPECT_NE(r.out.find("\"count\":3,\"kvs\":[{\"key\":\"b\"},{\"key\":\"b/1\"}],\"more\":true}"),
-            std::string::npos)
+  EXPECT_EQ(r.out.find("\"value\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"count\":3,\"kvs\":[{\"key\":\"b\",\"create_revision\":"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("{\"key\":\"b/1\",\"create_revision\":"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"lease\":0}],\"more\":true}"), std::string::npos)
       << r.out;
   r = Tinykv({"-w", "json", "get", "b", "--prefix", "--limit", "3", "--keys-only"});
   EXPECT_NE(r.out.find("\"count\":3,"), std::string::npos) << r.out;
@@ -406,10 +410,14 @@ TEST_F(CliCluster, FieldsForGetPutDelMemberListAndEndpointStatus) {
 
   r = Tinykv({"get", "k", "-w", "fields", "--rev", rev});
   EXPECT_EQ(r.code, 0) << r.err;
-  EXPECT_EQ(r.out, "\"Revision\" : " + rev +
-                       "\n\"Key\" : \"k\"\n\"Value\" : \"v\"\n\"More\" : false\n\"Count\" : 1\n");
+  EXPECT_EQ(r.out, "\"Revision\" : " + rev + "\n\"Key\" : \"k\"\n\"CreateRevision\" : " + rev +
+                       "\n\"ModRevision\" : " + rev +
+                       "\n\"Version\" : 1\n\"Value\" : \"v\"\n\"Lease\" : 0\n\"More\" : false\n"
+                       "\"Count\" : 1\n");
   r = Tinykv({"-w", "fields", "get", "k", "--prefix", "--limit", "1", "--keys-only"});
-  EXPECT_NE(r.out.find("\"Key\" : \"k\"\n\"More\" : true\n\"Count\" : 2\n"), std::string::npos)
+  EXPECT_NE(r.out.find("\"Key\" : \"k\"\n"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("\"Value\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"Lease\" : 0\n\"More\" : true\n\"Count\" : 2\n"), std::string::npos)
       << r.out;
   r = Tinykv({"-w", "fields", "get", "k", "--prefix", "--count-only"});
   EXPECT_NE(r.out.find("\"More\" : false\n\"Count\" : 2\n"), std::string::npos) << r.out;

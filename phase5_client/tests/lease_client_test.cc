@@ -96,7 +96,7 @@ TEST(LeaseProtocol, APutWithoutTheTrailingLeaseDecodesWithNone) {
   old.key = "k";
   old.value = "v";
   std::string bytes = net::EncodeMessage(old);
-  bytes.resize(bytes.size() - 8);  // as a client before leases sent it: no lease at all
+  bytes.resize(bytes.size() - 9);  // as a client before leases sent it: no lease, no prev_kv
   auto decoded = net::DecodeMessage<PutRequest>(Slice(bytes));
   ASSERT_OK(decoded);
   EXPECT_EQ(decoded->lease, 0u);

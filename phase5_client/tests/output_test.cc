@@ -598,8 +598,10 @@ TEST_F(CliOnMvcc, GetAndScanAtARevisionReadWhatWasThere) {
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out, "color\nred\n");
   r = Tinykv({"-w", "json", "get", "color", "--rev", at});
-  EXPECT_EQ(r.out, "{\"revision\":" + at +
-                       ",\"count\":1,\"kvs\":[{\"key\":\"color\",\"value\":\"red\"}]}\n");
+  // The pair as etcd's KeyValue: created and last modified at `at`, version 1.
+  EXPECT_EQ(r.out, "{\"revision\":" + at + ",\"count\":1,\"kvs\":[{\"key\":\"color\",\"create_revision\":" +
+                       at + ",\"mod_revision\":" + at +
+                       ",\"version\":1,\"value\":\"red\",\"lease\":0}]}\n");
   r = Tinykv({"-w", "json", "get", "color"});  // a linearizable read now: a later revision
   EXPECT_GT(RevisionOf(r.out), red) << r.out;
   EXPECT_NE(r.out.find("\"value\":\"blue\""), std::string::npos) << r.out;

@@ -31,7 +31,10 @@ T RoundTrip(const T& in, std::initializer_list<size_t> trailing = {}) {
 
 TEST(ClientProtocol, RequestsRoundTrip) {
   PutRequest put{std::string("k\0\xff", 3), "value", WriteId{7, 9}, 1234, 0x694d5765fc71500bULL};
-  PutRequest p2 = RoundTrip(put, {8});  // without the lease: an older client's
+  put.prev_kv = true;
+  // Without prev_kv, or without it and the lease: an older client's.
+  PutRequest p2 = RoundTrip(put, {1, 9});
+  EXPECT_TRUE(p2.prev_kv);
   EXPECT_EQ(p2.lease, 0x694d5765fc71500bULL);
   EXPECT_EQ(p2.key, put.key);
   EXPECT_EQ(p2.value, "value");
@@ -61,8 +64,12 @@ TEST(ClientProtocol, RequestsRoundTrip) {
   TxnRequest txn{std::string("\x01\x02\0", 3), 100};
   EXPECT_EQ(RoundTrip(txn).command, txn.command);
   EXPECT_EQ(RoundTrip(TsoRequest{3}).count, 3u);
-  DeleteRangeRequest dr{"a", "b", WriteId{3, 4}, 0};
-  EXPECT_EQ(RoundTrip(dr).end, "b");
+  DeleteRangeRequest dr{"a", "b", WriteId{3, 4}, 0, true};
+  DeleteRangeRequest dr2 = RoundTrip(dr, {1});
+  EXPECT_EQ(dr2.end, "b");
+  EXPECT_TRUE(dr2.prev_kv);
+  DeleteRequest del{"k", WriteId{3, 5}, 0, true};
+  EXPECT_TRUE(RoundTrip(del, {1}).prev_kv);
 }
 
 // The worked example of doc/protocol.md, byte for byte: the wire format is
@@ -77,8 +84,9 @@ TEST(ClientProtocol, PutRequestBytesMatchTheDocumentedExample) {
       "\x07\0\0\0\0\0\0\0"
       "\x01\0\0\0\0\0\0\0"
       "\xe8\x03\0\0"
-      "\0\0\0\0\0\0\0\0",
-      46);
+      "\0\0\0\0\0\0\0\0"
+      "\0",
+      47);
   EXPECT_EQ(net::EncodeMessage(put), expected);
   EXPECT_EQ(PutMethod::kId, 502u);
   EXPECT_EQ(PutMethod::kName, "tinykv.Put");
@@ -90,9 +98,11 @@ TEST(ClientProtocol, ResponsesRoundTrip) {
   scan.more = true;
   scan.next_key = KeySuccessor("b");
   scan.revision = 9;
-  ScanResponse s2 = RoundTrip(scan, {8});
+  scan.metas = {{3, 5, 2, 0}, {4, 4, 1, 0x694d5765fc71500bULL}};
+  ScanResponse s2 = RoundTrip(scan, {8 + 2 * 32, 8 + 8 + 2 * 32});
   EXPECT_EQ(s2.revision, 9u);
   EXPECT_EQ(s2.kvs, scan.kvs);
+  EXPECT_EQ(s2.metas, scan.metas);
   EXPECT_TRUE(s2.more);
   EXPECT_EQ(s2.next_key, std::string("b\0", 2));
 
@@ -117,10 +127,20 @@ TEST(ClientProtocol, ResponsesRoundTrip) {
   EXPECT_EQ(c2.current, "cur");
   EXPECT_EQ(c2.index, 42u);
 
-  EXPECT_EQ(RoundTrip(WriteResponse{4, 5}, {8}).revision, 5u);
-  EXPECT_EQ(RoundTrip(DeleteRangeResponse{2, 4, 5}, {8}).revision, 5u);
-  GetResponse get{true, "v", 6};
-  EXPECT_EQ(RoundTrip(get, {8}).revision, 6u);
+  EXPECT_EQ(RoundTrip(WriteResponse{4, 5, {}, {}}, {8, 16, 24}).revision, 5u);
+  WriteResponse prev{4, 5, {{"k", "old", {}}}, {{1, 2, 2, 0}}};
+  WriteResponse prev2 = RoundTrip(prev, {8 + 32, 8 + 32 + 8 + 20, 8 + 32 + 8 + 20 + 8});
+  EXPECT_EQ(prev2.prev_kvs, prev.prev_kvs);
+  EXPECT_EQ(prev2.prev_metas, prev.prev_metas);
+  DeleteRangeResponse dr{2, 4, 5, {{"a", "1", {}}}, {{1, 1, 1, 0}}, true};
+  DeleteRangeResponse dr2 = RoundTrip(dr, {1, 1 + 8 + 32, 1 + 8 + 32 + 8 + 18, 1 + 8 + 32 + 8 + 18 + 8});
+  EXPECT_EQ(dr2.revision, 5u);
+  EXPECT_EQ(dr2.prev_kvs, dr.prev_kvs);
+  EXPECT_TRUE(dr2.prev_kvs_truncated);
+  GetResponse get{true, "v", 6, {3, 6, 2, 7}};
+  GetResponse g2 = RoundTrip(get, {32, 40});
+  EXPECT_EQ(g2.revision, 6u);
+  EXPECT_EQ(g2.meta, (KeyMetadata{3, 6, 2, 7}));
   EXPECT_EQ(RoundTrip(TsoResponse{1234}).ts, 1234u);
   EXPECT_EQ(RoundTrip(TxnResponse{"result"}).result, "result");
 }

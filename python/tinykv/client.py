@@ -70,19 +70,39 @@ from __future__ import annotations
 
 import collections
 import os
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Iterable, Iterator, NamedTuple, Sequence
 
 from tinykv._core import client as _c
 from tinykv.common import BytesLike
 from tinykv.errors import CancelledError, Error, UnavailableError
 from tinykv.lease import Lease, LeaseKeepAlive, LeaseTimeToLive
 
-__all__ = ["Client", "EmbeddedCluster", "Lease", "LeaseKeepAlive", "LeaseTimeToLive",
+__all__ = ["Client", "EmbeddedCluster", "KeyValue", "Lease", "LeaseKeepAlive", "LeaseTimeToLive",
            "MAX_REQUEST_BYTES", "Txn", "Watch", "WatchEvent", "prefix_end"]
 
 MAX_REQUEST_BYTES: int = _c.MAX_REQUEST_BYTES
 """The most key and value bytes one request may carry (Put: key + value; Cas: key +
 expected + value), 1.5 MiB."""
+
+
+class KeyValue(NamedTuple):
+    """A key, its value and its metadata, as etcd's ``mvccpb.KeyValue``:
+    ``create_revision`` (the revision of the put that created the key: its first since
+    it last did not exist), ``mod_revision`` (its newest put), ``version`` (puts since
+    it was created, 1 on creation) and ``lease`` (the lease it is attached to, 0 none).
+    Returned by ``get``/``scan`` with ``metadata=True`` and by writes with
+    ``prev_kv=True``."""
+
+    key: bytes
+    value: bytes
+    create_revision: int
+    mod_revision: int
+    version: int
+    lease: int
+
+
+def _key_value(t: "tuple | None") -> "KeyValue | None":
+    return None if t is None else KeyValue(*t)
 
 
 def prefix_end(prefix: BytesLike) -> bytes:
@@ -136,22 +156,32 @@ class Client:
 
     # -- key/value
     def put(self, key: BytesLike, value: BytesLike, *, lease: "int | Lease" = 0,
-            timeout: float | None = None) -> int:
+            prev_kv: bool = False,
+            timeout: float | None = None) -> "int | tuple[int, KeyValue | None]":
         """Sets ``key`` to ``value`` (linearizable; applied exactly once even when
         retried). Returns the write's revision: ``get(key, revision=r)`` sees this
         value until a later write (0 from a server without revisions). ``lease`` (an
         id or a ``Lease``) attaches the key to that lease: it is deleted when the
         lease is revoked or expires; without one, a put detaches the key from any
         lease. A lease that does not exist raises ``NotFoundError`` and writes
-        nothing."""
+        nothing. With ``prev_kv`` (etcd's): ``(revision, the key before as a
+        KeyValue, or None when it did not exist)``."""
+        if prev_kv:
+            revision, prev = self._c.put_prev(key, value, timeout, int(lease))
+            return revision, _key_value(prev)
         return self._c.put(key, value, timeout, int(lease))
 
     def get(self, key: BytesLike, *, serializable: bool = False, revision: int = 0,
-            timeout: float | None = None) -> bytes | None:
+            metadata: bool = False,
+            timeout: float | None = None) -> "bytes | KeyValue | None":
         """The value of ``key``, or None when it does not exist. Linearizable (the leader
         confirms its leadership first) unless ``serializable``: then any node answers
         from its own state, possibly stale. ``revision``: the value as of that past
-        revision (0: now); a revision in the future raises ``InvalidArgumentError``."""
+        revision (0: now); a revision in the future raises ``InvalidArgumentError``.
+        With ``metadata``: a ``KeyValue`` (the value with the key's create and mod
+        revision, version and lease, as etcd reports them) instead of the bytes."""
+        if metadata:
+            return _key_value(self._c.get_kv(key, serializable, timeout, revision))
         return self._c.get(key, serializable, timeout, revision)
 
     def get_with_revision(self, key: BytesLike, *, serializable: bool = False,
@@ -162,38 +192,58 @@ class Client:
         same snapshot. 0 for a serializable read of the newest state."""
         return self._c.get_with_revision(key, serializable, timeout, revision)
 
-    def delete(self, key: BytesLike, *, timeout: float | None = None) -> None:
-        """Deletes ``key`` (no error when it does not exist)."""
+    def delete(self, key: BytesLike, *, prev_kv: bool = False,
+               timeout: float | None = None) -> "KeyValue | None":
+        """Deletes ``key`` (no error when it does not exist). With ``prev_kv``: returns
+        what was deleted as a ``KeyValue`` (None when the key did not exist)."""
+        if prev_kv:
+            return _key_value(self._c.delete_prev(key, timeout))
         self._c.delete(key, timeout)
+        return None
 
     def delete_range(self, start: BytesLike, end: BytesLike | None = None, *,
-                     timeout: float | None = None) -> int:
+                     prev_kv: bool = False,
+                     timeout: float | None = None) -> "int | tuple[int, list[KeyValue]]":
         """Deletes every key in ``[start, end)`` (``end`` None or ``b""``: to the end);
-        returns how many keys it deleted."""
+        returns how many keys it deleted. With ``prev_kv``: ``(count, [KeyValue, ...])``,
+        the deleted pairs in key order -- at most 2 MiB of them (4096 pairs); a larger
+        range deletes everything but raises no error, and the list is then shorter than
+        ``count``."""
+        if prev_kv:
+            count, kvs, _truncated = self._c.delete_range_prev(start, end, timeout)
+            return count, [KeyValue(*kv) for kv in kvs]
         return self._c.delete_range(start, end, timeout)
 
-    def delete_prefix(self, prefix: BytesLike, *, timeout: float | None = None) -> int:
+    def delete_prefix(self, prefix: BytesLike, *, prev_kv: bool = False,
+                      timeout: float | None = None) -> "int | tuple[int, list[KeyValue]]":
         """Deletes every key that starts with ``prefix`` (``b""``: every key); returns
-        the count."""
-        return self.delete_range(prefix, prefix_end(prefix), timeout=timeout)
+        the count (with ``prev_kv`` as ``delete_range`` does)."""
+        return self.delete_range(prefix, prefix_end(prefix), prev_kv=prev_kv, timeout=timeout)
 
     def scan(self, start: BytesLike = b"", end: BytesLike | None = None, limit: int = 0, *,
              keys_only: bool = False, serializable: bool = False, revision: int = 0,
-             timeout: float | None = None) -> list[tuple[bytes, bytes]]:
+             metadata: bool = False,
+             timeout: float | None = None) -> "list[tuple[bytes, bytes]] | list[KeyValue]":
         """``[(key, value), ...]`` for the keys in ``[start, end)`` in key order (``end``
         None or ``b""``: to the end), at most ``limit`` pairs (0: all). With
         ``keys_only`` the values are ``b""``. Fetched in pages (at most 1,000 pairs
         each), all at one revision: ``revision`` when given (a past one; the future is
         ``InvalidArgumentError``), else the first page's linearizable read point, so the
-        whole scan is one snapshot whatever writes run meanwhile."""
+        whole scan is one snapshot whatever writes run meanwhile. With ``metadata``:
+        ``[KeyValue, ...]`` (each key's create and mod revision, version and lease)."""
+        if metadata:
+            return [KeyValue(*kv) for kv in
+                    self._c.scan_kv(start, end, limit, keys_only, serializable, timeout,
+                                    revision)]
         return self._c.scan(start, end, limit, keys_only, serializable, timeout, revision)
 
     def scan_prefix(self, prefix: BytesLike, limit: int = 0, *, keys_only: bool = False,
-                    serializable: bool = False, revision: int = 0,
-                    timeout: float | None = None) -> list[tuple[bytes, bytes]]:
+                    serializable: bool = False, revision: int = 0, metadata: bool = False,
+                    timeout: float | None = None) -> "list[tuple[bytes, bytes]] | list[KeyValue]":
         """``scan`` of every key that starts with ``prefix``."""
         return self.scan(prefix, prefix_end(prefix), limit, keys_only=keys_only,
-                         serializable=serializable, revision=revision, timeout=timeout)
+                         serializable=serializable, revision=revision, metadata=metadata,
+                         timeout=timeout)
 
     def cas(self, key: BytesLike, expected: BytesLike | None, new: BytesLike, *,
             timeout: float | None = None) -> bool:

@@ -83,9 +83,11 @@ def test_get_and_del_take_a_range_end_or_from_key(tk):
 def test_write_out_fields(tk, cluster):
     out = ok(tk("-w", "fields", "put", "k", "v"))
     assert out.startswith('"Revision" : ') and out.count("\n") == 1, out
+    rev = int(out.split(" : ")[1])
     out = ok(tk("-w", "fields", "get", "k"))
-    assert out.splitlines()[1:] == ['"Key" : "k"', '"Value" : "v"', '"More" : false',
-                                    '"Count" : 1'], out
+    assert out.splitlines()[1:] == ['"Key" : "k"', f'"CreateRevision" : {rev}',
+                                    f'"ModRevision" : {rev}', '"Version" : 1', '"Value" : "v"',
+                                    '"Lease" : 0', '"More" : false', '"Count" : 1'], out
     assert ok(tk("-w", "fields", "del", "k")) == '"Deleted" : 1\n'
     out = ok(tk("-w", "fields", "endpoint", "status"))
     for e in cluster.endpoints:

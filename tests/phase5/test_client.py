@@ -2,6 +2,7 @@
 KvNode x3, each serving the client protocol on 127.0.0.1 port 0), and the ``tinykv``
 CLI executable shipped in the package against the same cluster."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -317,10 +318,15 @@ def test_cli_against_the_cluster(exe, cluster, cl):
     assert r.stdout == b"fruit/apple\nred\n"
     r = _run(exe, cluster, "-w", "json", "get", "fruit/", "--prefix")
     # The revision the read was made at comes first (etcdctl's header.revision).
-    head, sep, rest = r.stdout.partition(b',')
+    head = r.stdout.partition(b',')[0]
     assert head.startswith(b'{"revision":') and int(head[len(b'{"revision":'):]) > 0, r.stdout
-    assert b"{" + rest == (b'{"count":2,"kvs":[{"key":"fruit/apple","value":"red"},'
-                           b'{"key":"fruit/bin","value_base64":"/wByYXc="}]}\n')
+    doc = json.loads(r.stdout)
+    assert doc["count"] == 2, r.stdout
+    # Each pair is etcd's KeyValue: its metadata, the value (base64 when not UTF-8).
+    assert [(kv["key"], kv.get("value"), kv.get("value_base64"), kv["version"], kv["lease"])
+            for kv in doc["kvs"]] == [("fruit/apple", "red", None, 1, 0),
+                                     ("fruit/bin", None, "/wByYXc=", 1, 0)], r.stdout
+    assert all(kv["create_revision"] == kv["mod_revision"] > 0 for kv in doc["kvs"]), r.stdout
     r = _run(exe, cluster, "get", "nope")
     assert r.returncode == 1 and r.stdout == b"" and r.stderr == b"Error: key not found: nope\n"
     r = _run(exe, cluster, "del", "fruit/", "--prefix")

@@ -60,7 +60,8 @@ int RunRead(const KeyRange& range, const KvFlags& f, client::Client& cl,
       err << "Error: key not found: " << Printable(range.start) << "\n";
       return kExitNotFound;
     }
-    out << RenderKvs({client::KeyValue{range.start, std::move(v->value)}}, format, encoding, view);
+    out << RenderKvs({client::KeyValue{range.start, std::move(v->value), v->meta}}, format,
+                     encoding, view);
     return kExitOk;
   }
   auto r = cl.ScanWithRevision(range.start, range.end, f.limit, call, f.keys_only);
@@ -98,6 +99,7 @@ KvCommands AddKvCommands(CLI::App& app, KvFlags& f) {
   c.put = app.add_subcommand("put", "put a key; the value is read from stdin when omitted");
   c.put->add_option("key", f.key)->required();
   c.put->add_option("value", f.value);
+  c.put->add_flag("--prev-kv", f.prev_kv, "also print the key's value before the put");
   c.put->add_option("--lease", f.lease,
                     "attach the key to this lease (hex id, as lease grant prints)");
 
@@ -107,6 +109,7 @@ KvCommands AddKvCommands(CLI::App& app, KvFlags& f) {
   c.del->add_option("range_end", f.range_end,
                     "delete [KEY, RANGE_END) (\"\" or \\0: every key from KEY)");
   AddRangeFlags(c.del, f, "delete");
+  c.del->add_flag("--prev-kv", f.prev_kv, "also print the deleted keys and values");
 
   c.scan = app.add_subcommand(
       "scan", "pairs in [START, END) in key order (END \"\": to the end); as get START END");
@@ -178,9 +181,9 @@ std::optional<int> RunKvCommand(const KvCommands& c, const KvFlags& f, client::C
       if (!id.ok()) return usage(std::string(id.status().message()));
       lease = *id;
     }
-    auto w = cl.PutWithLease(f.key, value, lease, call);
+    auto w = cl.PutWith(f.key, value, client::WriteOptions{lease, f.prev_kv}, call);
     if (!w.ok()) return fail(w.status());
-    out << RenderPut(format, Known(w->revision));
+    out << RenderPut(format, Known(w->revision), w->prev_kvs, encoding);
     return kExitOk;
   }
   if (c.del->parsed()) {
@@ -189,9 +192,13 @@ std::optional<int> RunKvCommand(const KvCommands& c, const KvFlags& f, client::C
     if (!range.ok()) return usage(std::string(range.status().message()));
     // Every form is a range delete, so the count of removed keys is exact.
     const std::string end = range->single ? client::KeySuccessor(range->start) : range->end;
-    auto n = cl.DeleteRange(range->start, end, call);
-    if (!n.ok()) return fail(n.status());
-    out << RenderDeleted(*n, format);
+    auto d = cl.DeleteRangeWith(range->start, end, client::WriteOptions{0, f.prev_kv}, call);
+    if (!d.ok()) return fail(d.status());
+    out << RenderDeleted(d->deleted, format, d->prev_kvs, encoding);
+    if (d->prev_kvs_truncated) {
+      err << "Warning: " << d->deleted << " keys were deleted; only the first "
+          << d->prev_kvs.size() << " are shown (the server answers at most 2 MiB of them)\n";
+    }
     return kExitOk;
   }
   return std::nullopt;

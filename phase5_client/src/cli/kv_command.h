@@ -50,6 +50,7 @@ struct KvFlags {
   std::string consistency = "l";
   std::optional<std::string> value;  // put
   std::string lease;                 // put --lease ID (hex)
+  bool prev_kv = false;              // put, del: print the keys as they were
 };
 
 struct KvCommands {

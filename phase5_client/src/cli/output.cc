@@ -209,6 +209,23 @@ std::string Field(std::string_view name, std::string_view value) {
   return "\"" + std::string(name) + "\" : " + std::string(value) + "\n";
 }
 
+// Whether a pair carries metadata (a server with MVCC: every version has a
+// mod revision).
+bool HasMetadata(const client::KeyValue& kv) { return kv.meta.mod_revision != 0; }
+
+// One pair as etcd's JSON KeyValue: key, the revisions and version, value,
+// lease (the metadata only when the pair has it; no value when keys_only).
+std::string KvJson(const client::KeyValue& kv, BytesEncoding encoding, bool keys_only) {
+  std::string out = "{" + JsonBytes("key", kv.key, encoding);
+  if (HasMetadata(kv)) {
+    out += ",\"create_revision\":" + U(kv.meta.create_revision) +
+           ",\"mod_revision\":" + U(kv.meta.mod_revision) + ",\"version\":" + U(kv.meta.version);
+  }
+  if (!keys_only) out += "," + JsonBytes("value", kv.value, encoding);
+  if (HasMetadata(kv)) out += ",\"lease\":" + U(kv.meta.lease);
+  return out + "}";
+}
+
 }  // namespace
 
 std::string RenderKvs(const std::vector<client::KeyValue>& kvs, OutputFormat format,
@@ -228,9 +245,7 @@ std::string RenderKvs(const std::vector<client::KeyValue>& kvs, OutputFormat for
             "\"count\":" + U(count) + ",\"kvs\":[";
       for (size_t i = 0; i < kvs.size(); ++i) {
         if (i) out += ",";
-        out += "{" + JsonBytes("key", kvs[i].key, encoding);
-        if (!view.keys_only) out += "," + JsonBytes("value", kvs[i].value, encoding);
-        out += "}";
+        out += KvJson(kvs[i], encoding, view.keys_only);
       }
       return out + "]" + (view.more ? ",\"more\":true" : "") + "}\n";
     }
@@ -249,7 +264,13 @@ std::string RenderKvs(const std::vector<client::KeyValue>& kvs, OutputFormat for
       if (view.revision) out += Field("Revision", U(*view.revision));
       for (const auto& kv : kvs) {
         out += Field("Key", Quoted(kv.key));
+        if (HasMetadata(kv)) {
+          out += Field("CreateRevision", U(kv.meta.create_revision));
+          out += Field("ModRevision", U(kv.meta.mod_revision));
+          out += Field("Version", U(kv.meta.version));
+        }
         if (!view.keys_only) out += Field("Value", Quoted(kv.value));
+        if (HasMetadata(kv)) out += Field("Lease", U(kv.meta.lease));
       }
       return out + Field("More", B(view.more)) + Field("Count", U(count));
   }
@@ -300,12 +321,21 @@ std::string RenderWatchBatch(const client::WatchBatch& batch, OutputFormat forma
   return out;
 }
 
-std::string RenderPut(OutputFormat format, std::optional<uint64_t> revision) {
-  if (format == OutputFormat::kFields) return revision ? Field("Revision", U(*revision)) : "";
-  if (format == OutputFormat::kJson) {
-    return "{\"ok\":true" + (revision ? ",\"revision\":" + U(*revision) : std::string()) + "}\n";
+std::string RenderPut(OutputFormat format, std::optional<uint64_t> revision,
+                      const std::vector<client::KeyValue>& prev, BytesEncoding encoding) {
+  if (format == OutputFormat::kFields) {
+    std::string out = revision ? Field("Revision", U(*revision)) : "";
+    for (const auto& kv : prev) out += Field("PrevKey", Quoted(kv.key)) + Field("PrevValue", Quoted(kv.value));
+    return out;
   }
-  return "OK\n";
+  if (format == OutputFormat::kJson) {
+    return "{\"ok\":true" + (revision ? ",\"revision\":" + U(*revision) : std::string()) +
+           (prev.empty() ? std::string() : ",\"prev_kv\":" + KvJson(prev.front(), encoding, false)) +
+           "}\n";
+  }
+  std::string out = "OK\n";
+  for (const auto& kv : prev) out += kv.key + "\n" + kv.value + "\n";
+  return out;
 }
 
 std::string RenderTxn(const TxnOutcome& outcome, OutputFormat format, BytesEncoding encoding) {
@@ -341,18 +371,30 @@ std::string RenderTxn(const TxnOutcome& outcome, OutputFormat format, BytesEncod
   return out;
 }
 
-std::string RenderDeleted(uint64_t deleted, OutputFormat format) {
+std::string RenderDeleted(uint64_t deleted, OutputFormat format,
+                          const std::vector<client::KeyValue>& prev, BytesEncoding encoding) {
+  std::string out;
   switch (format) {
     case OutputFormat::kJson:
-      return "{\"deleted\":" + U(deleted) + "}\n";
+      out = "{\"deleted\":" + U(deleted);
+      if (!prev.empty()) {
+        out += ",\"prev_kvs\":[";
+        for (size_t i = 0; i < prev.size(); ++i) out += (i ? "," : "") + KvJson(prev[i], encoding, false);
+        out += "]";
+      }
+      return out + "}\n";
     case OutputFormat::kTable:
       return RenderTable({"DELETED"}, {{U(deleted)}});
     case OutputFormat::kFields:
-      return Field("Deleted", U(deleted));
+      out = Field("Deleted", U(deleted));
+      for (const auto& kv : prev) out += Field("PrevKey", Quoted(kv.key)) + Field("PrevValue", Quoted(kv.value));
+      return out;
     case OutputFormat::kSimple:
       break;
   }
-  return U(deleted) + "\n";
+  out = U(deleted) + "\n";
+  for (const auto& kv : prev) out += kv.key + "\n" + kv.value + "\n";
+  return out;
 }
 
 std::string RenderStatus(const std::vector<EndpointStatusRow>& rows, OutputFormat format) {

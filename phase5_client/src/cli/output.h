@@ -71,16 +71,23 @@ struct KvsView {
 };
 // `get`, `scan`. simple: key line, value line (raw bytes); JSON:
 // {"revision":R,"count":N,"kvs":[...]} then ,"more":true when more, the
-// revision only when known; table: KEY | VALUE; fields: "Revision" (when
-// known), per pair "Key" and "Value", then "More" and "Count".
+// revision only when known, each pair {"key":K,"create_revision":C,
+// "mod_revision":M,"version":V,"value":X,"lease":L} (etcd's KeyValue; the
+// metadata only from a server that keeps it); table: KEY | VALUE; fields:
+// "Revision" (when known), per pair "Key", "CreateRevision",
+// "ModRevision", "Version", "Value", "Lease", then "More" and "Count".
 std::string RenderKvs(const std::vector<client::KeyValue>& kvs, OutputFormat format,
                       BytesEncoding encoding, const KvsView& view = {});
 // `get --count-only`: simple the count; JSON {"revision":R,"count":N}; table
 // COUNT; fields as RenderKvs's with no pairs.
 std::string RenderCount(uint64_t count, OutputFormat format, std::optional<uint64_t> revision);
 // `put`: OK; JSON {"ok":true} plus "revision":R, the write's, when set;
-// fields "Revision" when set.
-std::string RenderPut(OutputFormat format, std::optional<uint64_t> revision = std::nullopt);
+// fields "Revision" when set. With --prev-kv and a previous value (`prev`,
+// one pair), etcdctl's: OK, then its key and value lines; JSON "prev_kv":{...}
+// (a pair as RenderKvs writes it); fields "PrevKey", "PrevValue".
+std::string RenderPut(OutputFormat format, std::optional<uint64_t> revision = std::nullopt,
+                      const std::vector<client::KeyValue>& prev = {},
+                      BytesEncoding encoding = BytesEncoding::kAuto);
 // `txn` (etcdctl's layout): SUCCESS or FAILURE, then for each op of the
 // branch that ran a blank line and its output as the command's own (put:
 // OK, del: the count, get: key and value lines, nothing for an absent key).
@@ -92,7 +99,12 @@ std::string RenderTxn(const TxnOutcome& outcome, OutputFormat format, BytesEncod
 std::string RenderSnapshotStatus(uint64_t hash, uint64_t index, uint64_t term, uint64_t keys,
                                  uint64_t bytes, uint64_t cluster_id, OutputFormat format);
 // `del`: the count; JSON {"deleted":N}; table DELETED; fields "Deleted".
-std::string RenderDeleted(uint64_t deleted, OutputFormat format);
+// With --prev-kv (`prev`: the deleted pairs), etcdctl's: the count, then each
+// pair's key and value lines; JSON "prev_kvs":[...]; fields "PrevKey" and
+// "PrevValue" per pair.
+std::string RenderDeleted(uint64_t deleted, OutputFormat format,
+                          const std::vector<client::KeyValue>& prev = {},
+                          BytesEncoding encoding = BytesEncoding::kAuto);
 // `watch`, one batch: etcdctl's layout -- per event its type line (PUT or
 // DELETE), the previous key and value lines when it has a prev value, the
 // key line and the value line (empty for a delete); a progress batch is

@@ -43,16 +43,19 @@ struct CommitRecord {
   Write write;
 };
 
-// A snapshot read: the value (nullopt: no visible value), or the lock met.
+// A snapshot read: the value (nullopt: no visible value) and its key's
+// metadata (mvcc_record.h; meaningful with a value), or the lock met.
 struct ReadResult {
   std::optional<KeyError> error;
   std::optional<std::string> value;
+  KeyMeta meta;
 };
 
 struct ScanResult {
   // At most `limit` pairs in key order; when a lock is met, the pairs before
   // it and the error (the scan stops there, like TiKV's with its first lock).
   std::vector<std::pair<std::string, std::string>> pairs;
+  std::vector<KeyMeta> metas;  // one per pair: its key's metadata
   std::optional<KeyError> error;
 };
 
@@ -67,6 +70,9 @@ class MvccReader {
   Result<std::optional<Lock>> GetLock(Slice key);
   // The newest record with commit_ts <= ts (of any kind).
   Result<std::optional<CommitRecord>> SeekWrite(Slice key, uint64_t ts);
+  // The key's version as of ts: the newest put or delete with commit_ts <=
+  // ts (rollback and lock records looked through); nullopt: none.
+  Result<std::optional<CommitRecord>> VersionAt(Slice key, uint64_t ts);
   // The newest record of `key` (of any kind) if its commit_ts >= ts, else
   // nullopt: the write-conflict check.
   Result<std::optional<CommitRecord>> NewestWriteAtOrAbove(Slice key, uint64_t ts);
@@ -113,9 +119,10 @@ class MvccReader {
   Result<std::vector<std::string>> KeysWithWrites(Slice start = Slice(), Slice end = Slice());
 
  private:
-  // The visible value of `key` at ts through the write family, given the
+  // The visible value of `key` at ts through the write family, and its
+  // metadata into *meta (when not null and there is a value), given the
   // lock check was made.
-  Result<std::optional<std::string>> ValueAt(Slice key, uint64_t ts);
+  Result<std::optional<std::string>> ValueAt(Slice key, uint64_t ts, KeyMeta* meta = nullptr);
   // Calls visit(record) for the write records of `key` with commit_ts <=
   // from_ts, newest first, while it returns true.
   Status ForEachWrite(Slice key, uint64_t from_ts,

@@ -123,8 +123,12 @@ struct KvWriteCmd {
   replica::KvCommand kv;
   uint64_t commit_ts = 0;
   uint64_t lease = 0;
+  // etcd's prev_kv: the result carries each written key's version before
+  // the write (TxnCommandResult::prev_kvs).
+  bool prev_kv = false;
   friend bool operator==(const KvWriteCmd& a, const KvWriteCmd& b) {
-    return a.commit_ts == b.commit_ts && a.lease == b.lease && a.kv.op == b.kv.op &&
+    return a.commit_ts == b.commit_ts && a.lease == b.lease && a.prev_kv == b.prev_kv &&
+           a.kv.op == b.kv.op &&
            a.kv.key == b.kv.key &&
            a.kv.value == b.kv.value && a.kv.expected == b.kv.expected &&
            a.kv.client_id == b.kv.client_id && a.kv.request_seq == b.kv.request_seq;
@@ -160,6 +164,18 @@ enum class TxnStatus : uint8_t {
   kRolledBack = 3,
 };
 
+// A key's version as it was before a write (etcd's prev_kv): its value and
+// metadata.
+struct PrevKv {
+  std::string key;
+  std::string value;
+  KeyMeta meta;
+  friend bool operator==(const PrevKv&, const PrevKv&) = default;
+};
+// The most key and value bytes one result's prev_kvs hold (a delete-range
+// may delete much more): within a Raft entry's answer and an RPC frame.
+inline constexpr size_t kMaxPrevKvBytes = 2 << 20;
+
 // One result shape for every command; each fills the fields it names.
 // A command that returns KeyErrors wrote nothing.
 struct TxnCommandResult {
@@ -179,6 +195,13 @@ struct TxnCommandResult {
   // lease-grant, lease-revoke, a kv-write naming a lease (lease.h). Not
   // kOk: nothing was written.
   LeaseStatus lease_status = LeaseStatus::kOk;
+  // kv-write with prev_kv: the version before the write of each key it
+  // wrote that had one (a put's, a cas's, a delete's; each key a
+  // delete-range deleted, in key order), up to kMaxPrevKvBytes of keys and
+  // values and kMaxKeysPerCommand pairs; prev_kvs_truncated when some were
+  // left out.
+  std::vector<PrevKv> prev_kvs;
+  bool prev_kvs_truncated = false;
   friend bool operator==(const TxnCommandResult&, const TxnCommandResult&) = default;
 };
 

@@ -57,8 +57,8 @@
 // list are the leader's (NotLeader elsewhere); a missing lease is
 // NotFound(kLeaseNotFoundMessage), as etcd says it -- Unavailable instead
 // while a new leader has not applied an entry of its term (a grant of an
-// earlier term may still be unapplied here). ProposeWithLease is a
-// put (or cas) attaching its key.
+// earlier term may still be unapplied here). ProposeKvWrite with a lease
+// is a put (or cas) attaching its key.
 //
 // Thread safety: as KvNode. Callbacks run on the replica's driver thread,
 // or on the caller's thread when the answer is known at once.
@@ -106,6 +106,17 @@ struct TxnNodeOptions {
 struct LeaseGrantResult {
   uint64_t id = 0;
   uint64_t ttl_s = 0;
+};
+// etcd's options of a put (or delete) beyond the KvCommand, and the answer
+// with them (ProposeKvWrite).
+struct KvWriteOptions {
+  uint64_t lease = 0;    // put, cas: attach the key (0: detach it)
+  bool prev_kv = false;  // answer each written key's version before the write
+};
+struct KvWriteResult {
+  replica::KvCommandResult kv;  // revision = the write's commit ts
+  std::vector<PrevKv> prev_kvs;  // with prev_kv (TxnCommandResult::prev_kvs)
+  bool prev_kvs_truncated = false;
 };
 struct CompactResult {
   uint64_t revision = 0;  // the compacted revision now in force here
@@ -201,10 +212,12 @@ class TxnNode final : public replica::ReplicaKvNode {
   // How many passes the lessor thread made (tests wait on it to know that
   // it has looked at the clock since they moved it).
   uint64_t lessor_checks();
-  // A put or cas (cmd.op) whose key is attached to `lease` (0: Propose).
-  void ProposeWithLease(replica::KvCommand cmd, uint64_t lease,
-                        std::chrono::milliseconds timeout,
-                        std::function<void(Result<replica::KvCommandResult>)> done);
+  // A KV write with etcd's put options: a put or cas attaching its key to
+  // options.lease, and/or with options.prev_kv the keys' versions before it
+  // in the answer. Propose is this with no options.
+  void ProposeKvWrite(replica::KvCommand cmd, KvWriteOptions options,
+                      std::chrono::milliseconds timeout,
+                      std::function<void(Result<KvWriteResult>)> done);
 
  private:
   struct Waiter {
@@ -222,9 +235,9 @@ class TxnNode final : public replica::ReplicaKvNode {
   // them and starts `term`'s; true when it did.
   bool EnterTermLocked(uint64_t term);
   // One attempt of a KV write; retries on kWriteConflict.
-  void ProposeKvWrite(std::shared_ptr<replica::KvCommand> cmd, uint64_t lease,
-                      std::chrono::steady_clock::time_point deadline, int attempts_left,
-                      std::function<void(Result<replica::KvCommandResult>)> done);
+  void ProposeKvWriteAttempt(std::shared_ptr<replica::KvCommand> cmd, KvWriteOptions options,
+                             std::chrono::steady_clock::time_point deadline, int attempts_left,
+                             std::function<void(Result<KvWriteResult>)> done);
   // Leases (txn_node_lease.cc). One attempt of a revoke; retries on
   // kWriteConflict with a newer timestamp, as ProposeKvWrite.
   void ProposeRevoke(uint64_t id, std::chrono::steady_clock::time_point deadline,

@@ -157,6 +157,15 @@ struct ScanAtRevision {
   uint64_t revision = 0;
 };
 
+// etcd's options of a put or delete: the lease a put attaches its key to
+// (0: none; the put detaches it from any), and prev_kv -- answer the keys
+// as they were before (WriteResponse / DeleteRangeResponse prev_kvs, each
+// with its metadata in KeyValue::meta).
+struct WriteOptions {
+  uint64_t lease = 0;
+  bool prev_kv = false;
+};
+
 struct CasResult {
   bool succeeded = false;
   std::optional<std::string> current;  // on failure: the value found (nullopt: key absent)
@@ -196,11 +205,23 @@ class Client {
   // The same, with the Raft index it applied at and its revision.
   Result<WriteResponse> PutWithRevision(const std::string& key, const std::string& value,
                                         const CallOptions& opts = {});
+  // A put with etcd's options (WriteOptions); the answer's prev_kvs hold the
+  // key as it was (with prev_kv, when it had a value).
+  Result<WriteResponse> PutWith(const std::string& key, const std::string& value,
+                                const WriteOptions& options, const CallOptions& opts = {});
   // Succeeds whether or not the key existed.
   Status Delete(const std::string& key, const CallOptions& opts = {});
+  // The same with prev_kv: the deleted key and value, when there was one.
+  Result<WriteResponse> DeleteWith(const std::string& key, const WriteOptions& options,
+                                   const CallOptions& opts = {});
   // Deletes [start, end) (end empty: to the end); returns how many keys went.
   Result<uint64_t> DeleteRange(const std::string& start, const std::string& end,
                                const CallOptions& opts = {});
+  // The same with prev_kv: the deleted pairs (at most 2 MiB of them:
+  // prev_kvs_truncated when more went).
+  Result<DeleteRangeResponse> DeleteRangeWith(const std::string& start, const std::string& end,
+                                              const WriteOptions& options,
+                                              const CallOptions& opts = {});
   // Pairs in [start, end) (end empty: to the end) in key order, at most
   // `limit` (0: all). Fetched in pages, all at the revision of the first
   // (opts.revision, or the first page's linearizable read point): one

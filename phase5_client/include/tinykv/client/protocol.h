@@ -109,6 +109,38 @@ struct WriteId {
   }
 };
 
+// ---- Key metadata (etcd's KeyValue fields) ----
+// A key's create revision (its first put since it last did not exist), mod
+// revision (its newest put), version (puts since its creation: 1 on
+// creation) and lease (0: none), as the server's MVCC keeps them
+// (phase4_txn mvcc_record.h). All 0 from a server without MVCC. Metadata
+// travels beside the pairs it describes, in lists of its own (KeyValue's
+// own encoding stays key and value), so older peers still decode.
+struct KeyMetadata {
+  uint64_t create_revision = 0;
+  uint64_t mod_revision = 0;
+  uint64_t version = 0;
+  uint64_t lease = 0;
+  template <class A>
+  void serialize(A& a) {
+    a(create_revision, mod_revision, version, lease);
+  }
+  friend bool operator==(const KeyMetadata&, const KeyMetadata&) = default;
+};
+
+// A key and its value, and its metadata where the message that carries the
+// pair also carries a metadata list (not part of this struct's encoding).
+struct KeyValue {
+  std::string key;
+  std::string value;  // empty when keys_only
+  KeyMetadata meta;
+  template <class A>
+  void serialize(A& a) {
+    a(key, value);
+  }
+  friend bool operator==(const KeyValue&, const KeyValue&) = default;
+};
+
 // ---- Get ----
 struct GetRequest {
   std::string key;
@@ -126,10 +158,12 @@ struct GetResponse {
   bool found = false;
   std::string value;
   uint64_t revision = 0;  // the revision the read was made at (0: the newest state)
+  KeyMetadata meta;       // the key's, when found
   template <class A>
   void serialize(A& a) {
     a(found, value);
     net::TrailingField(a, revision);
+    net::TrailingField(a, meta);
   }
 };
 
@@ -144,21 +178,31 @@ struct PutRequest {
   // optional there: a request from a client that predates leases decodes
   // with lease 0.
   uint64_t lease = 0;
+  // etcd's prev_kv: answer the key as it was before the put (WriteResponse).
+  bool prev_kv = false;
   template <class A>
   void serialize(A& a) {
     a(key, value, id, timeout_ms);
     net::TrailingField(a, lease);
+    net::TrailingField(a, prev_kv);
   }
 };
 // Every write answers with the Raft index at which it applied, and its
-// revision (its commit timestamp; 0 from a server without MVCC).
+// revision (its commit timestamp; 0 from a server without MVCC). With
+// prev_kv, a put or delete of a key that had a value answers it and its
+// metadata as they were before (prev_kvs and prev_metas, one entry each;
+// empty when the key had none).
 struct WriteResponse {
   uint64_t index = 0;
   uint64_t revision = 0;
+  std::vector<KeyValue> prev_kvs;
+  std::vector<KeyMetadata> prev_metas;
   template <class A>
   void serialize(A& a) {
     a(index);
     net::TrailingField(a, revision);
+    net::TrailingField(a, prev_kvs);
+    net::TrailingField(a, prev_metas);
   }
 };
 
@@ -167,9 +211,11 @@ struct DeleteRequest {
   std::string key;
   WriteId id;
   uint32_t timeout_ms = 0;
+  bool prev_kv = false;  // answer the deleted value (WriteResponse)
   template <class A>
   void serialize(A& a) {
     a(key, id, timeout_ms);
+    net::TrailingField(a, prev_kv);
   }
 };
 
@@ -179,19 +225,30 @@ struct DeleteRangeRequest {
   std::string end;  // empty = unbounded
   WriteId id;
   uint32_t timeout_ms = 0;
+  bool prev_kv = false;  // answer the deleted pairs (DeleteRangeResponse)
   template <class A>
   void serialize(A& a) {
     a(start, end, id, timeout_ms);
+    net::TrailingField(a, prev_kv);
   }
 };
 struct DeleteRangeResponse {
   uint64_t deleted = 0;  // keys removed
   uint64_t index = 0;
   uint64_t revision = 0;
+  // With prev_kv: the deleted pairs in key order and their metadata, at
+  // most 2 MiB of keys and values and 4096 pairs (phase4_txn
+  // kMaxPrevKvBytes); prev_kvs_truncated when more were deleted.
+  std::vector<KeyValue> prev_kvs;
+  std::vector<KeyMetadata> prev_metas;
+  bool prev_kvs_truncated = false;
   template <class A>
   void serialize(A& a) {
     a(deleted, index);
     net::TrailingField(a, revision);
+    net::TrailingField(a, prev_kvs);
+    net::TrailingField(a, prev_metas);
+    net::TrailingField(a, prev_kvs_truncated);
   }
 };
 
@@ -212,15 +269,6 @@ struct ScanRequest {
     net::TrailingField(a, revision);
   }
 };
-struct KeyValue {
-  std::string key;
-  std::string value;  // empty when keys_only
-  template <class A>
-  void serialize(A& a) {
-    a(key, value);
-  }
-  friend bool operator==(const KeyValue&, const KeyValue&) = default;
-};
 struct ScanResponse {
   std::vector<KeyValue> kvs;
   // more: the range may hold keys after this page; continue with
@@ -228,10 +276,12 @@ struct ScanResponse {
   bool more = false;
   std::string next_key;
   uint64_t revision = 0;  // the revision the page was read at (0: the newest state)
+  std::vector<KeyMetadata> metas;  // one per kvs entry (none from a server without MVCC)
   template <class A>
   void serialize(A& a) {
     a(kvs, more, next_key);
     net::TrailingField(a, revision);
+    net::TrailingField(a, metas);
   }
 };
 
