@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 import tinykv
-from tinykv import testing
 
 
 def _tinykv_exe():
@@ -29,13 +28,6 @@ def exe():
     path = _tinykv_exe()
     assert path is not None, "tinykv executable not found in the installed package"
     return path
-
-
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    with testing.Cluster(n=3, data_dir=tmp_path_factory.mktemp("cluster")) as c:
-        c.wait_leader()
-        yield c
 
 
 @pytest.fixture

@@ -19,18 +19,6 @@ from tinykv._bin import BIN_DIR
 HEADROOM = 30.0
 
 
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    with testing.Cluster(n=3, data_dir=tmp_path_factory.mktemp("cluster")) as c:
-        c.wait_leader()
-        yield c
-
-
-@pytest.fixture
-def cl(cluster):
-    return cluster.client(timeout=10.0)
-
-
 def run_cli(cluster, *args):
     return subprocess.run([str(BIN_DIR / "tinykv"), "--endpoints", ",".join(cluster.endpoints),
                            "--command-timeout", "20s", *args],

@@ -6,23 +6,8 @@ KeyValue fields (create and mod revision, version, lease), writes with
 import json
 import subprocess
 
-import pytest
-
-from tinykv import testing
 from tinykv._bin import BIN_DIR
 from tinykv.client import KeyValue
-
-
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    with testing.Cluster(n=3, data_dir=tmp_path_factory.mktemp("cluster")) as c:
-        c.wait_leader()
-        yield c
-
-
-@pytest.fixture
-def cl(cluster):
-    return cluster.client(timeout=10.0)
 
 
 def test_a_keys_life_is_its_create_revision_version_and_lease(cl, ns):

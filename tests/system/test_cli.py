@@ -89,7 +89,7 @@ def test_put_reads_value_from_stdin_including_binary(tk):
 def test_json_shows_utf8_as_text_and_base64_on_request(tk):
     ok(tk("put", "city", "Zürich"))
     obj = json.loads(ok(tk("get", "city", "-w", "json")))
-    assert obj["kvs"] == [{"key": "city", "value": "Zürich"}]
+    assert [(kv["key"], kv["value"]) for kv in obj["kvs"]] == [("city", "Zürich")]
     obj = json.loads(ok(tk("get", "city", "-w", "json", "--bytes", "base64")))
     kv = obj["kvs"][0]
     assert base64.b64decode(kv["key_base64"]) == b"city"
@@ -137,7 +137,10 @@ def test_get_at_a_revision_reads_the_old_value(tk):
     assert ok(tk("get", "rev/k")) == "rev/k\ntwo\n"
     assert ok(tk("get", "rev/k", "--rev", str(first))) == "rev/k\none\n"
     obj = json.loads(ok(tk("get", "rev/k", "--rev", str(first), "-w", "json")))
-    assert obj == {"revision": first, "count": 1, "kvs": [{"key": "rev/k", "value": "one"}]}
+    # The pair as etcd's KeyValue, its metadata as of that revision.
+    assert obj == {"revision": first, "count": 1,
+                   "kvs": [{"key": "rev/k", "create_revision": first, "mod_revision": first,
+                            "version": 1, "value": "one", "lease": 0}]}
     now = json.loads(ok(tk("get", "rev/k", "-w", "json")))["revision"]
     p = tk("get", "rev/k", "--rev", str(now * 2))
     err = p.stderr.decode()

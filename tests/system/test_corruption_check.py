@@ -51,13 +51,16 @@ def _varint(n):
 
 
 def _with_value(write, value):
-    """A one-step put's write record (kind 'P', varint start_ts, the value length-prefixed)
-    holding `value` instead."""
-    assert write[:1] == b"P", "the MVCC state machine's write record layout changed"
+    """A one-step put's write record holding `value` instead: kind 'p', varint start_ts,
+    create_ts, version and lease (the key's metadata), then the value length-prefixed
+    (phase4_txn/doc/mvcc_format.md)."""
+    assert write[:1] == b"p", "the MVCC state machine's write record layout changed"
     i = 1
-    while write[i] & 0x80:  # past the varint start_ts
+    for _ in range(4):  # past the varints start_ts, create_ts, version, lease
+        while write[i] & 0x80:
+            i += 1
         i += 1
-    return write[:i + 1] + _varint(len(value)) + value
+    return write[:i] + _varint(len(value)) + value
 
 
 def _load(cluster):
