@@ -114,7 +114,7 @@ print(f"\nTinyKV vs etcd: medians of {max(len(v) for v in rows.values())} runs; 
       "the requests' own rate and latency")
 print("| mode | watchers | streams T / e | rate | TinyKV | etcd | ratio | p50 ms T / e | p99 ms T / e "
       "| p99 ratio | p50 after send ms T / e | puts/s T / e | puts vs 0 watchers T / e "
-      "| server CPU us/put T / e | missing T / e | runs T; e | errors T / e |")
+      "| server CPU us/request T / e | missing T / e | runs T; e | errors T / e |")
 print("|---|---:|---|---|---:|---:|---:|---|---|---:|---|---|---|---|---|---|---|")
 base = {b: rows.get(("watch", 0, b)) for b in ("tinykv", "etcd")}
 for op, n in sorted({(o, n) for o, n, _ in rows}, key=lambda k: (k[0] != "watch", k[1])):

@@ -37,10 +37,10 @@ struct Stream {
   etcdserverpb::Watch::Stub* stub = nullptr;
   grpc::CompletionQueue* cq = nullptr;
   std::unique_ptr<WatchStreamRw> rw;
-  std::vector<int> watchers;                  // in the order their creates are sent
-  size_t created = 0;                         // created answers so far
+  std::vector<int> watchers;                    // in the order their creates are sent
+  size_t created = 0;                           // created answers so far
   std::unordered_map<int64_t, int> watcher_of;  // etcd's watch id -> watcher
-  int alive = 2;                              // the reader and the writer
+  int alive = 2;                                // the reader and the writer
   grpc::Status end;
 };
 

@@ -57,12 +57,16 @@ WatchOutcome WatchLog::Finish(const Outcome& puts) {
       out.events++;
       out.last_event_ns = std::max(out.last_event_ns, a.at_ns);
       const int64_t sent = puts.sent_ns[a.put];
-      if (sent != 0) out.after_send.latency_ns.push_back(static_cast<uint64_t>(std::max<int64_t>(0, a.at_ns - sent)));
+      if (sent != 0) {
+        out.after_send.latency_ns.push_back(
+            static_cast<uint64_t>(std::max<int64_t>(0, a.at_ns - sent)));
+      }
       const int64_t ack = puts.acked_ns[a.put];
       if (ack == 0) continue;  // the put failed (or timed out) yet applied
       acked_seen++;
       if (a.at_ns < ack) out.early++;
-      out.after_ack.latency_ns.push_back(static_cast<uint64_t>(std::max<int64_t>(0, a.at_ns - ack)));
+      out.after_ack.latency_ns.push_back(
+          static_cast<uint64_t>(std::max<int64_t>(0, a.at_ns - ack)));
     }
     out.missing += acked - acked_seen;
     pw.arrivals = {};  // the memory back: a run of 1000 watchers holds millions

@@ -42,14 +42,14 @@
 namespace tinykv::bench {
 
 struct WatchOutcome {
-  uint64_t events = 0;      // distinct (watcher, put) pairs delivered
-  uint64_t duplicates = 0;  // deliveries of a put a watcher already had
-  uint64_t foreign = 0;     // events of keys no put of this run wrote
-  uint64_t missing = 0;     // (watcher, acknowledged put) pairs never delivered
-  uint64_t early = 0;       // events that arrived before their put's ack
+  uint64_t events = 0;        // distinct (watcher, put) pairs delivered
+  uint64_t duplicates = 0;    // deliveries of a put a watcher already had
+  uint64_t foreign = 0;       // events of keys no put of this run wrote
+  uint64_t missing = 0;       // (watcher, acknowledged put) pairs never delivered
+  uint64_t early = 0;         // events that arrived before their put's ack
   int64_t last_event_ns = 0;  // steady clock; 0 when none arrived
-  Outcome after_ack;        // latency_ns: arrival - ack (clamped at 0), sorted
-  Outcome after_send;       // latency_ns: arrival - send, sorted
+  Outcome after_ack;          // latency_ns: arrival - ack (clamped at 0), sorted
+  Outcome after_send;         // latency_ns: arrival - send, sorted
 };
 
 class WatchLog {
