@@ -162,7 +162,9 @@ class EtcdGrpcBackend final : public Backend {
 
   Result<std::unique_ptr<WatchGroup>> Watch(const WatchPlan& plan, WatchLog* log) override {
     std::string leader = leader_;
-    if (leader.empty()) TINYKV_ASSIGN_OR_RETURN(leader, FindEtcdLeader(options_));
+    if (leader.empty()) {
+      TINYKV_ASSIGN_OR_RETURN(leader, FindEtcdLeader(options_));
+    }
     return NewEtcdWatchGroup(options_, leader, plan, log);
   }
 
