@@ -18,6 +18,7 @@
 #include <future>
 #include <latch>
 #include <random>
+#include <thread>
 
 #include "asio_wait.h"
 #include "bench_backend.h"
@@ -88,24 +89,10 @@ class TinyKvBackend final : public Backend {
       lanes_.push_back(std::move(lane));
     }
     // Find the leader once, up front, so an unreachable cluster fails here.
-    std::string why;
-    for (const std::string& e : options_.endpoints) {
-      net::CallOptions call;
-      call.timeout = milliseconds(std::min(options_.timeout_ms, 2000));
-      call.max_attempts = 1;
-      auto st = lanes_[0]->rpc->CallSync<client::StatusMethod>(e, client::StatusRequest{}, call);
-      if (!st.ok()) {
-        why += (why.empty() ? "" : "; ") + e + ": " + st.status().ToString();
-        continue;
-      }
-      reached_ = true;
-      if (st->leader != 0 && st->leader == st->id) initial_leader_ = e;
-      if (initial_leader_.empty() && !st->leader_client_address.empty()) {
-        initial_leader_ = st->leader_client_address;
-      }
-      if (!initial_leader_.empty()) break;
+    initial_leader_ = SweepForLeader();
+    if (!reached_) {
+      return Status::Unavailable("tinykv: could not reach any endpoint (" + sweep_error_ + ")");
     }
-    if (!reached_) return Status::Unavailable("tinykv: could not reach any endpoint (" + why + ")");
     for (auto& lane : lanes_) lane->leader = initial_leader_;
     return Status::OK();
   }
@@ -132,8 +119,15 @@ class TinyKvBackend final : public Backend {
   uint64_t retries() const override { return retries_.load(); }
 
   Result<std::unique_ptr<WatchGroup>> Watch(const WatchPlan& plan, WatchLog* log) override {
-    const std::string leader = lanes_[0]->leader.empty() ? initial_leader_ : lanes_[0]->leader;
-    if (leader.empty()) return Status::Unavailable("tinykv: no leader known to watch on");
+    // A watch is the leader's: wait for one (a young cluster may still be
+    // electing), within the request deadline.
+    const auto deadline = Clock::now() + milliseconds(options_.timeout_ms);
+    std::string leader = initial_leader_;
+    while (leader.empty() && Clock::now() < deadline) {
+      std::this_thread::sleep_for(milliseconds(50));
+      leader = SweepForLeader();
+    }
+    if (leader.empty()) return Status::Unavailable("tinykv: no leader to watch on: " + sweep_error_);
     return NewTinyKvWatchGroup(options_, leader, plan, log);
   }
 
@@ -204,6 +198,28 @@ class TinyKvBackend final : public Backend {
       }
       w.Record(c, Clock::now() - t0, s);
     }
+  }
+
+  // One Status call to each endpoint, from this thread: the leader's
+  // address, or "" when no member reached names one (sweep_error_ says
+  // why); sets reached_ when any member answered.
+  std::string SweepForLeader() {
+    sweep_error_.clear();
+    for (const std::string& e : options_.endpoints) {
+      net::CallOptions call;
+      call.timeout = milliseconds(std::min(options_.timeout_ms, 2000));
+      call.max_attempts = 1;
+      auto st = lanes_[0]->rpc->CallSync<client::StatusMethod>(e, client::StatusRequest{}, call);
+      if (!st.ok()) {
+        sweep_error_ += (sweep_error_.empty() ? "" : "; ") + e + ": " + st.status().ToString();
+        continue;
+      }
+      reached_ = true;
+      if (st->leader != 0 && st->leader == st->id) return e;
+      if (!st->leader_client_address.empty()) return st->leader_client_address;
+    }
+    if (sweep_error_.empty()) sweep_error_ = "no member knows a leader";
+    return std::string();
   }
 
   std::string PickTarget(Lane& lane) {
@@ -305,6 +321,7 @@ class TinyKvBackend final : public Backend {
   int conns_total_ = 0;
   bool reached_ = false;
   std::string initial_leader_;
+  std::string sweep_error_;  // why the last SweepForLeader found none
   std::atomic<uint64_t> retries_{0};
 };
 
