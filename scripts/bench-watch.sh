@@ -26,7 +26,7 @@
 #
 # Settings (environment): WATCHERS (0 1 100 1000), MODES (watch lease), RUNS (3), CLIENTS
 # (64 putters), TOTAL (puts per watch point, 4000), LEASE_CLIENTS (64), LEASE_TOTAL
-# (keep-alives per lease point, 20000), THREADS (2 generator threads for the clients),
+# (keep-alives per lease point, 100000), THREADS (2 generator threads for the clients),
 # CONNS (2 connections for the clients, in total), WATCH_THREADS (2, for the watchers),
 # WATCH_CONNS (2, for the watchers), WATCH_STREAMS (10, etcd's default), VAL_SIZE (256),
 # KEY_SIZE (8), DRAIN_MS (60000: how long a point waits for the watchers after its last
@@ -44,7 +44,7 @@ RUNS="${RUNS:-3}"
 CLIENTS="${CLIENTS:-64}"
 TOTAL="${TOTAL:-4000}"
 LEASE_CLIENTS="${LEASE_CLIENTS:-64}"
-LEASE_TOTAL="${LEASE_TOTAL:-20000}"
+LEASE_TOTAL="${LEASE_TOTAL:-100000}"
 THREADS="${THREADS:-2}"
 CONNS="${CONNS:-2}"
 WATCH_THREADS="${WATCH_THREADS:-2}"
