@@ -127,7 +127,9 @@ class TinyKvBackend final : public Backend {
       std::this_thread::sleep_for(milliseconds(50));
       leader = SweepForLeader();
     }
-    if (leader.empty()) return Status::Unavailable("tinykv: no leader to watch on: " + sweep_error_);
+    if (leader.empty()) {
+      return Status::Unavailable("tinykv: no leader to watch on: " + sweep_error_);
+    }
     return NewTinyKvWatchGroup(options_, leader, plan, log);
   }
 
