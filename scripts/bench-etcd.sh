@@ -52,23 +52,13 @@ mkdir -p "$root/data"
 work="$(mktemp -d "${BENCH_DIR:-$root/data}/bench-XXXXXX")"
 results="$work/results.txt"
 : >"$results"
-etcd_pids=()
 cleanup() {
   bench_stop "${tk_pids[@]}" "${etcd_pids[@]}"
   [[ -n "${KEEP:-}" ]] || rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
 
-etcd_cluster="e1=http://127.0.0.1:12380,e2=http://127.0.0.1:22380,e3=http://127.0.0.1:32380"
-etcd_eps="127.0.0.1:12379,127.0.0.1:22379,127.0.0.1:32379"
-for i in 1 2 3; do
-  nice -n "$NICE" "$etcd_bin" --name "e$i" --data-dir "$work/etcd$i" \
-    --listen-client-urls "http://127.0.0.1:${i}2379" --advertise-client-urls "http://127.0.0.1:${i}2379" \
-    --listen-peer-urls "http://127.0.0.1:${i}2380" --initial-advertise-peer-urls "http://127.0.0.1:${i}2380" \
-    --initial-cluster "$etcd_cluster" --initial-cluster-state new --initial-cluster-token tinykv-bench \
-    --log-level error >"$work/etcd$i.log" 2>&1 &
-  etcd_pids+=($!)
-done
+etcd_start "$work" "$NICE" 2379 "$etcd_bin"  # client ports 12379, 22379, 32379
 tinykv_start "$work" "$NICE" 4379  # client ports 14379, 24379, 34379
 
 eps_of() { [[ $1 == tinykv ]] && echo "$tk_eps" || echo "$etcd_eps"; }

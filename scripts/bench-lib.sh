@@ -1,7 +1,8 @@
-# Shared by the benchmark scripts (bench-etcd.sh, bench-tls.sh, bench-txn.sh), which
-# source it: the packaged binaries, a 3-node TinyKV cluster on 127.0.0.1 with default
-# settings, one measured point, and stopping what a script started. Sourcing runs
-# nothing but the binary lookup. Their tables are made by bench_results.py.
+# Shared by the benchmark scripts (bench-etcd.sh, bench-tls.sh, bench-txn.sh,
+# bench-watch.sh), which source it: the packaged binaries, a 3-node TinyKV cluster and a
+# 3-member etcd cluster on 127.0.0.1 with default settings, free ports for them, one
+# measured point, and stopping what a script started. Sourcing runs nothing but the
+# binary lookup. Their tables are made by bench_results.py.
 #
 #   source "$root/scripts/bench-lib.sh"    # sets bin_dir, bench, server; from the repo root
 #   bench_require NAME FILE...             # exits naming NAME when a binary is missing
@@ -9,6 +10,13 @@
 #                                          # ${i}(PORT+1), data DIR/tinykv$i, log DIR/tinykv$i.log;
 #                                          # appends the pids to tk_pids, sets tk_eps and
 #                                          # tk_pid_list (comma-separated, for --server-pids)
+#   etcd_start DIR NICE PORT BIN           # members e1-e3 (etcd binary BIN): client port
+#                                          # ${i}PORT, peer port ${i}(PORT+1), data DIR/etcd$i,
+#                                          # log DIR/etcd$i.log; appends the pids to etcd_pids,
+#                                          # sets etcd_eps and etcd_pid_list
+#   bench_free_port PORT                   # PORT, or the first of PORT+10, PORT+20, ... such
+#                                          # that nothing listens on ${i}PORT or ${i}(PORT+1),
+#                                          # i = 1..3 (a cluster's ports, as above)
 #   bench_wait_up NAME BACKEND EPS DIR     # until one put goes through (30 s), else exits
 #   bench_point NAME TAGS WHAT ARG...      # one point: tinykv-bench ARG... (nice $NICE), its
 #                                          # output appended to $work/bench.log, its RESULT
@@ -21,6 +29,9 @@ server="$bin_dir/tinykv-server"
 tk_pids=()
 tk_eps=""
 tk_pid_list=""
+etcd_pids=()
+etcd_eps=""
+etcd_pid_list=""
 
 bench_require() {
   local name=$1 b
@@ -45,6 +56,40 @@ tinykv_start() {
   done
   tk_eps=$eps
   tk_pid_list=$(IFS=,; echo "${tk_pids[*]}")
+}
+
+etcd_start() {
+  local dir=$1 nice=$2 port=$3 bin=$4 i cluster="" eps=""
+  for i in 1 2 3; do
+    cluster+="${cluster:+,}e$i=http://127.0.0.1:${i}$((port + 1))"
+    eps+="${eps:+,}127.0.0.1:${i}${port}"
+  done
+  for i in 1 2 3; do
+    nice -n "$nice" "$bin" --name "e$i" --data-dir "$dir/etcd$i" \
+      --listen-client-urls "http://127.0.0.1:${i}${port}" --advertise-client-urls "http://127.0.0.1:${i}${port}" \
+      --listen-peer-urls "http://127.0.0.1:${i}$((port + 1))" \
+      --initial-advertise-peer-urls "http://127.0.0.1:${i}$((port + 1))" \
+      --initial-cluster "$cluster" --initial-cluster-state new --initial-cluster-token tinykv-bench \
+      --log-level error >"$dir/etcd$i.log" 2>&1 &
+    etcd_pids+=($!)
+  done
+  etcd_eps=$eps
+  etcd_pid_list=$(IFS=,; echo "${etcd_pids[*]}")
+}
+
+bench_free_port() {
+  local port=$1 listening i p busy
+  listening=" $(ss -Htln 2>/dev/null | awk '{n = split($4, a, ":"); printf "%s ", a[n]}')"
+  while :; do
+    busy=0
+    for i in 1 2 3; do
+      for p in "${i}${port}" "${i}$((port + 1))"; do
+        [[ $listening == *" $p "* ]] && busy=1
+      done
+    done
+    (( busy == 0 )) && { echo "$port"; return 0; }
+    port=$((port + 10))
+  done
 }
 
 bench_wait_up() {

@@ -35,6 +35,24 @@
 //              keep-alive connection per logical client (no multiplexing), on
 //              `threads` io threads. An extra for comparison with the gRPC
 //              path; it costs etcd about half its throughput.
+//
+// Watches and leases (tinykv-bench watch / lease), on the tinykv and etcd
+// backends. Watchers get connections and threads of their own (WatchPlan),
+// apart from the putters', as etcd's `benchmark watch-latency` gives them
+// clients of their own; all go to the leader, as the puts do (a TinyKV
+// watch is the leader's; an etcd follower could serve one too).
+//   tinykv     One Watch stream per watcher (the protocol has one watch per
+//              stream), the streams multiplexed over plan.conns connections
+//              of plan.threads RpcClients (tinykv_watch.cc). A stream the
+//              server ends (a watcher too slow for its bound) is resumed
+//              from its position, as client::WatchStream does. A keep-alive
+//              is the unary LeaseKeepAlive.
+//   etcd       plan.streams bidirectional Watch streams over plan.conns
+//              channels, the watchers multiplexed on them (watcher w on
+//              stream w % streams), as etcd's watch-latency benchmark does
+//              (etcd_grpc_watch.cc). A keep-alive is one request and one
+//              response on a LeaseKeepAlive stream, one stream per logical
+//              client (clientv3 keeps one per client, too).
 #pragma once
 
 #include <memory>
@@ -43,6 +61,7 @@
 
 #include "tinykv/common/result.h"
 #include "tinykv/common/status.h"
+#include "watch_log.h"
 #include "workload.h"
 
 namespace tinykv::bench {
@@ -60,6 +79,28 @@ struct BackendOptions {
   std::string cacert, cert, key;
 };
 
+// How the watchers of a run are laid out (see the top of this file).
+struct WatchPlan {
+  int streams = 10;  // etcd: gRPC streams the watchers share; tinykv: one per watcher
+  int conns = 2;     // connections the streams share, in total
+  int threads = 2;   // generator threads that receive
+};
+
+// The watchers of one run, receiving into their WatchLog until Stop.
+class WatchGroup {
+ public:
+  virtual ~WatchGroup() = default;
+  // Ends every stream and waits until none touches the log any more.
+  // Idempotent.
+  virtual void Stop() = 0;
+  // One line: streams, connections, threads.
+  virtual std::string Describe() const = 0;
+  // Streams the server ended that were opened again (tinykv), and the first
+  // error of a watcher that gave up ("" when none did).
+  virtual uint64_t resumes() const { return 0; }
+  virtual std::string first_error() const = 0;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -74,6 +115,21 @@ class Backend {
   // Attempts after the first, over all requests so far (tinykv: NotLeader
   // redirects and retries; etcd backends do not retry).
   virtual uint64_t retries() const { return 0; }
+
+  // Watches log->prefix() with log->watchers() watchers laid out as `plan`,
+  // from now on, and returns once the server confirmed every one (Timeout
+  // when that takes longer than the request deadline). The log must
+  // outlive the group. NotSupported on backends without watches.
+  virtual Result<std::unique_ptr<WatchGroup>> Watch(const WatchPlan& /*plan*/, WatchLog* /*log*/) {
+    return Status::NotSupported("this backend has no watches (tinykv and etcd have)");
+  }
+  // Grants n leases of ttl_s seconds (one per logical client of a
+  // kLeaseKeepAlive workload), one after the other; and revokes them.
+  // NotSupported on backends without leases.
+  virtual Result<std::vector<uint64_t>> GrantLeases(int /*n*/, int64_t /*ttl_s*/) {
+    return Status::NotSupported("this backend has no leases (tinykv and etcd have)");
+  }
+  virtual Status RevokeLeases(const std::vector<uint64_t>& /*ids*/) { return Status::OK(); }
 };
 
 // Each factory connects (and finds the leader) before it returns: a store
@@ -82,6 +138,16 @@ Result<std::unique_ptr<Backend>> NewTinyKvBackend(const BackendOptions& options)
 Result<std::unique_ptr<Backend>> NewTinyKvBlockingBackend(const BackendOptions& options);
 Result<std::unique_ptr<Backend>> NewEtcdGrpcBackend(const BackendOptions& options);
 Result<std::unique_ptr<Backend>> NewEtcdHttpBackend(const BackendOptions& options);
+
+// The backends' watchers (tinykv_watch.cc, etcd_grpc_watch.cc), for their
+// Watch: streams to `leader` ("host:port") with the options' TLS, started
+// and every watch confirmed before they return.
+Result<std::unique_ptr<WatchGroup>> NewTinyKvWatchGroup(const BackendOptions& options,
+                                                        const std::string& leader,
+                                                        const WatchPlan& plan, WatchLog* log);
+Result<std::unique_ptr<WatchGroup>> NewEtcdWatchGroup(const BackendOptions& options,
+                                                      const std::string& leader,
+                                                      const WatchPlan& plan, WatchLog* log);
 
 // The etcd leader's endpoint among `options.endpoints` (Maintenance.Status
 // of each, over gRPC with the options' TLS: the member whose id is the

@@ -10,6 +10,10 @@
 //   tinykv-bench txn   --endpoints ... --clients 64 --total 5000 --txn-keys 4 --key-space 64
 //                      [--read-modify-write]     (transactions: the tinykv-blocking backend)
 //   tinykv-bench put   --backend tinykv-blocking ...   (their single-key baseline)
+//   tinykv-bench watch --endpoints ... --watchers 100 --clients 64 --total 4000
+//                      [--watch-streams 10 --watch-conns 2 --watch-threads 2]
+//                      [--backend tinykv|etcd]        (puts under a prefix, watched)
+//   tinykv-bench lease --endpoints ... --clients 64 --total 20000 [--lease-ttl 60]
 //   tinykv-bench floor --dir DATA_DIR --endpoints 127.0.0.1:2379 [--seconds 2]
 //
 // --clients logical clients, each with one request in flight, run as
@@ -25,7 +29,17 @@
 // one above the value read), then committed; a write conflict is an abort,
 // not an error, and the client goes on with a new transaction (no retry).
 // --total counts attempts; latency and ops_per_s count commits only, the
-// latency from Begin to Commit's return. Output: a summary like etcd's
+// latency from Begin to Commit's return. watch: --watchers watchers of one
+// fresh prefix are created first (bench_backend.h: how they share streams
+// and connections), then --total puts write keys of their own under it,
+// each watcher should receive every one (watch_log.h: the delivery
+// latencies, from the put's ack as etcd's watch-latency measures them, and
+// from its send); the run ends when every event arrived or --drain-ms after
+// the last put. ops_per_s and the latencies are the puts' (with --watchers
+// 0: the puts alone, the baseline). lease: each logical client is granted a
+// lease of --lease-ttl seconds first (not measured) and then renews it, one
+// keep-alive in flight; each keep-alive is a request; the leases are
+// revoked at the end. Output: a summary like etcd's
 // benchmark, the latency distribution, the CPU the run cost (the
 // generator's own, getrusage; the servers', /proc/<pid>/stat of
 // --server-pids, summed), and one machine-readable line:
@@ -39,17 +53,28 @@
 // is --txn-keys for txn and 1 otherwise, threads the clients for
 // tinykv-blocking; succeeded counts the requests that succeeded -- txn: the
 // commits --, and succeeded + aborts + errors = total; aborts=0 outside
-// txn). `floor` prints the disk's raw fsync rate and one loopback round trip (floor.h):
+// txn). watch appends
+//          watchers=.. watch_streams=.. watch_conns=.. events=.. events_per_s=..
+//          watch_seconds=.. missing=.. duplicates=.. foreign=.. early=.. resumes=..
+//          watch_p50_ms=.. watch_p99_ms=.. watch_max_ms=.. watch_send_p50_ms=..
+//          watch_send_p99_ms=..
+// (events: distinct (watcher, put) pairs delivered, over watch_seconds from
+// the first put to the last event; watch_*: after the put's ack, clamped at
+// 0, early counting the events that beat their ack; watch_send_*: after the
+// put's send). `floor` prints the disk's raw fsync rate and one loopback round trip (floor.h):
 //   RESULT op=floor fsync_per_s=.. fsync_p50_ms=.. fsync_p99_ms=.. rtt_p50_ms=.. rtt_p99_ms=..
 //          floor_ms=.. floor_ops_per_s=..
 // Exit codes: 0 ok; 1 cannot start (unreachable store, no leader, preload
-// failed); 2 bad flags; 3 some requests failed.
+// failed, watches or leases not created); 2 bad flags; 3 some requests
+// failed (watch: or some event never arrived, or a watcher gave up).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -57,6 +82,7 @@
 #include "bench_backend.h"
 #include "floor.h"
 #include "process_cpu.h"
+#include "watch_log.h"
 #include "workload.h"
 
 namespace {
@@ -90,6 +116,12 @@ struct Options {
   // txn
   int txn_keys = 2;
   bool read_modify_write = false;
+  // watch
+  int watchers = 1;
+  WatchPlan watch_plan;
+  int drain_ms = 30000;
+  // lease
+  int64_t lease_ttl_s = 60;
 };
 
 int Fail(const tinykv::Status& s) {
@@ -118,6 +150,33 @@ int RunFloor(const Options& o) {
 int BadFlag(const std::string& why) {
   std::cerr << "tinykv-bench: error: " << why << "\n";
   return 2;
+}
+
+// The watchers' part of a watch run's report.
+void PrintWatch(const Options& o, const WatchGroup* watchers, const WatchOutcome& w,
+                double seconds) {
+  std::printf("\nWatch:\n  Watchers:\t%d (%s)\n", o.watchers,
+              watchers ? watchers->Describe().c_str() : "none: the puts alone");
+  std::printf("  Events:\t%llu delivered in %.4f secs. (first put to last event) = %.1f/sec\n"
+              "  Missing:\t%llu\n  Duplicates:\t%llu\n  Foreign:\t%llu\n  Resumes:\t%llu\n",
+              static_cast<unsigned long long>(w.events), seconds,
+              seconds > 0 ? w.events / seconds : 0, static_cast<unsigned long long>(w.missing),
+              static_cast<unsigned long long>(w.duplicates),
+              static_cast<unsigned long long>(w.foreign),
+              static_cast<unsigned long long>(watchers ? watchers->resumes() : 0));
+  if (watchers && !watchers->first_error().empty()) {
+    std::printf("  First error:\t%s\n", watchers->first_error().c_str());
+  }
+  std::printf("  Before the put's ack:\t%llu of the events\n",
+              static_cast<unsigned long long>(w.early));
+  std::printf("\nDelivery latency, after the put's ack (0 when the event came first):\n");
+  for (double p : {0.50, 0.90, 0.99, 0.999, 1.0}) {
+    std::printf("  %.1f%% in %.4f ms.\n", p * 100, w.after_ack.QuantileMs(p));
+  }
+  std::printf("\nDelivery latency, after the put's send:\n");
+  for (double p : {0.50, 0.90, 0.99, 0.999, 1.0}) {
+    std::printf("  %.1f%% in %.4f ms.\n", p * 100, w.after_send.QuantileMs(p));
+  }
 }
 
 int RunLoad(const Options& o) {
@@ -152,6 +211,12 @@ int RunLoad(const Options& o) {
     return BadFlag("--txn-keys " + std::to_string(o.txn_keys) + " exceeds --key-space " +
                    std::to_string(o.key_space) + ": a transaction's keys are distinct");
   }
+  const bool watch = o.op == "watch";
+  const bool lease = o.op == "lease";
+  if ((watch || lease) && o.backend != "tinykv" && o.backend != "etcd") {
+    return BadFlag(o.op + " runs on --backend tinykv and etcd only");
+  }
+  if (watch && o.total >= UINT32_MAX) return BadFlag("watch: --total must be below 2^32");
   if (bo.tls && o.backend == "etcd-http") {
     return Fail(tinykv::Status::NotSupported("TLS (--cacert/--cert/--key, https://) is "
                                              "implemented for --backend tinykv and etcd only"));
@@ -166,6 +231,8 @@ int RunLoad(const Options& o) {
   wo.op = o.op == "put"   ? OpKind::kPut
           : o.op == "get" ? OpKind::kGet
           : o.op == "txn" ? OpKind::kTxn
+          : lease         ? OpKind::kLeaseKeepAlive
+          : watch         ? OpKind::kPut
                           : OpKind::kMixed;
   wo.clients = o.clients;
   wo.total = o.total;
@@ -178,7 +245,23 @@ int RunLoad(const Options& o) {
   wo.rate = o.rate;
   wo.txn_keys = o.txn_keys;
   wo.read_modify_write = o.read_modify_write;
+  wo.watched = watch;
   const bool txn = wo.op == OpKind::kTxn;
+
+  // watch: the watchers first, on a prefix no earlier run wrote.
+  std::unique_ptr<WatchLog> watch_log;
+  std::unique_ptr<WatchGroup> watchers;
+  if (watch) {
+    char prefix[32];
+    std::snprintf(prefix, sizeof prefix, "bench-watch/%08x/", std::random_device{}());
+    wo.key_prefix = prefix;
+    watch_log = std::make_unique<WatchLog>(prefix, o.key_size, o.watchers, o.total);
+    if (o.watchers > 0) {
+      auto group = (*backend)->Watch(o.watch_plan, watch_log.get());
+      if (!group.ok()) return Fail(group.status());
+      watchers = std::move(group).value();
+    }
+  }
 
   // get and mixed: write the key space first, not measured.
   if (wo.op == OpKind::kGet || wo.op == OpKind::kMixed) {
@@ -195,6 +278,13 @@ int RunLoad(const Options& o) {
   }
 
   auto work = Workload::Measured(wo);
+  std::vector<uint64_t> leases;
+  if (lease) {
+    auto granted = (*backend)->GrantLeases(o.clients, o.lease_ttl_s);
+    if (!granted.ok()) return Fail(granted.status().WithContext("granting the leases"));
+    leases = std::move(granted).value();
+    work->set_leases(leases);
+  }
   const uint64_t retries_before = (*backend)->retries();
   tinykv::Result<std::chrono::microseconds> server_before = std::chrono::microseconds(0);
   if (!o.server_pids.empty()) {
@@ -206,6 +296,18 @@ int RunLoad(const Options& o) {
   work->Start(start);
   (*backend)->Run(*work);
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  const Outcome out = work->Finish();
+  WatchOutcome wout;
+  if (watch) {
+    // Until every acknowledged put reached every watcher, or --drain-ms.
+    const uint64_t expected = out.latency_ns.size() * static_cast<uint64_t>(o.watchers);
+    const auto drain_until = Clock::now() + std::chrono::milliseconds(o.drain_ms);
+    while (watch_log->delivered() < expected && Clock::now() < drain_until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    if (watchers) watchers->Stop();
+    wout = watch_log->Finish(out);
+  }
   const double gen_cpu_s = std::chrono::duration<double>(SelfCpuTime() - cpu_before).count();
   double server_cpu_s = -1;
   if (!o.server_pids.empty()) {
@@ -214,15 +316,24 @@ int RunLoad(const Options& o) {
     server_cpu_s = std::chrono::duration<double>(*after - *server_before).count();
   }
   const uint64_t retries = (*backend)->retries() - retries_before;
-  const Outcome out = work->Finish();
+  // watch: from the first put to the last event; the CPU is spent over that.
+  const double watch_seconds =
+      wout.last_event_ns == 0 ? 0 : std::max(0.0, (wout.last_event_ns - SteadyNs(start)) / 1e9);
+  const double cpu_seconds = std::max(seconds, watch_seconds);
+  if (lease) {
+    const tinykv::Status revoked = (*backend)->RevokeLeases(leases);
+    if (!revoked.ok()) std::fprintf(stderr, "tinykv-bench: revoking the leases: %s\n",
+                                    revoked.ToString().c_str());
+  }
   const size_t ok = out.latency_ns.size();
   const double ops = ok / seconds;
   const double gen_us_per_op = ok > 0 ? gen_cpu_s * 1e6 / ok : 0;
   const double server_us_per_op = server_cpu_s < 0 ? -1 : ok > 0 ? server_cpu_s * 1e6 / ok : 0;
   const bool reads = wo.op == OpKind::kGet || wo.op == OpKind::kMixed;
   const std::string op_label =
-      txn ? (o.read_modify_write ? "txn-rmw" : "txn")
-          : o.op + (reads ? (wo.linearizable ? "-l" : "-s") : "");
+      txn     ? (o.read_modify_write ? "txn-rmw" : "txn")
+      : lease ? "lease-keepalive"
+              : o.op + (reads ? (wo.linearizable ? "-l" : "-s") : "");
   const int keys_per_op = txn ? o.txn_keys : 1;
   const int threads = o.backend == "tinykv-blocking" ? o.clients : o.threads;
 
@@ -233,6 +344,16 @@ int RunLoad(const Options& o) {
                 o.txn_keys, o.read_modify_write ? "each read, then written" : "blind writes",
                 o.clients, static_cast<unsigned long long>(o.total),
                 static_cast<unsigned long long>(o.key_space), o.key_size, o.val_size);
+  } else if (lease) {
+    std::printf("Workload: lease keep-alives, %d clients each renewing its own lease (TTL %lld "
+                "s), %llu keep-alives\n",
+                o.clients, static_cast<long long>(o.lease_ttl_s),
+                static_cast<unsigned long long>(o.total));
+  } else if (watch) {
+    std::printf("Workload: %llu puts of keys of their own under %s, %d clients, key %zu B, "
+                "value %d B, %d watchers of the prefix\n",
+                static_cast<unsigned long long>(o.total), wo.key_prefix.c_str(), o.clients,
+                wo.key_prefix.size() + static_cast<size_t>(o.key_size), o.val_size, o.watchers);
   } else {
     std::printf("Workload: %s, %d clients, %llu requests, key %d B, value %d B%s\n",
                 o.op.c_str(), o.clients, static_cast<unsigned long long>(o.total), o.key_size,
@@ -262,18 +383,21 @@ int RunLoad(const Options& o) {
   for (double p : {0.10, 0.25, 0.50, 0.75, 0.90, 0.95, 0.99, 0.999}) {
     std::printf("  %.1f%% in %.4f ms.\n", p * 100, out.QuantileMs(p));
   }
-  std::printf("\nCPU:\n  generator:\t%.3f s = %.2f cores, %.1f us per request\n", gen_cpu_s,
-              gen_cpu_s / seconds, gen_us_per_op);
+  std::printf("\nCPU%s:\n  generator:\t%.3f s = %.2f cores, %.1f us per request\n",
+              watch ? " (to the last event)" : "", gen_cpu_s, gen_cpu_s / cpu_seconds,
+              gen_us_per_op);
   if (server_cpu_s >= 0) {
     std::printf("  servers:\t%.3f s = %.2f cores, %.1f us per request (%zu processes)\n",
-                server_cpu_s, server_cpu_s / seconds, server_us_per_op, o.server_pids.size());
+                server_cpu_s, server_cpu_s / cpu_seconds, server_us_per_op,
+                o.server_pids.size());
   }
+  if (watch) PrintWatch(o, watchers.get(), wout, watch_seconds);
   std::printf("\nRESULT backend=%s op=%s clients=%d threads=%d conns=%d total=%llu errors=%llu "
               "retries=%llu seconds=%.3f ops_per_s=%.1f offered_ops_per_s=%.1f achieved_ops_per_s=%.1f "
               "late=%llu max_late_ms=%.3f p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f "
               "max_ms=%.3f gen_cpu_s=%.3f gen_cpu_cores=%.3f gen_cpu_us_per_op=%.2f "
               "server_cpu_us_per_op=%.2f keys_per_op=%d key_space=%llu succeeded=%zu aborts=%llu "
-              "abort_rate=%.4f\n",
+              "abort_rate=%.4f",
               o.backend.c_str(), op_label.c_str(), o.clients, threads, o.conns,
               static_cast<unsigned long long>(o.total),
               static_cast<unsigned long long>(out.errors),
@@ -282,10 +406,33 @@ int RunLoad(const Options& o) {
               std::chrono::duration<double, std::milli>(out.lateness.max).count(),
               out.QuantileMs(0.50),
               out.QuantileMs(0.90), out.QuantileMs(0.99), out.QuantileMs(1.0), gen_cpu_s,
-              gen_cpu_s / seconds, gen_us_per_op, server_us_per_op, keys_per_op,
+              gen_cpu_s / cpu_seconds, gen_us_per_op, server_us_per_op, keys_per_op,
               static_cast<unsigned long long>(o.key_space), ok,
               static_cast<unsigned long long>(out.aborts), out.AbortRate());
-  return out.errors == 0 ? 0 : 3;
+  if (watch) {
+    const int streams = o.watchers == 0        ? 0
+                        : o.backend == "etcd" ? std::min(o.watch_plan.streams, o.watchers)
+                                              : o.watchers;
+    std::printf(" watchers=%d watch_streams=%d watch_conns=%d events=%llu events_per_s=%.1f "
+                "watch_seconds=%.3f missing=%llu duplicates=%llu foreign=%llu early=%llu "
+                "resumes=%llu watch_p50_ms=%.3f watch_p99_ms=%.3f watch_max_ms=%.3f "
+                "watch_send_p50_ms=%.3f watch_send_p99_ms=%.3f",
+                o.watchers, streams, o.watchers == 0 ? 0 : o.watch_plan.conns,
+                static_cast<unsigned long long>(wout.events),
+                watch_seconds > 0 ? wout.events / watch_seconds : 0, watch_seconds,
+                static_cast<unsigned long long>(wout.missing),
+                static_cast<unsigned long long>(wout.duplicates),
+                static_cast<unsigned long long>(wout.foreign),
+                static_cast<unsigned long long>(wout.early),
+                static_cast<unsigned long long>(watchers ? watchers->resumes() : 0),
+                wout.after_ack.QuantileMs(0.5), wout.after_ack.QuantileMs(0.99),
+                wout.after_ack.QuantileMs(1.0), wout.after_send.QuantileMs(0.5),
+                wout.after_send.QuantileMs(0.99));
+  }
+  std::printf("\n");
+  const bool watch_ok = !watch || (wout.missing == 0 && wout.foreign == 0 &&
+                                   (!watchers || watchers->first_error().empty()));
+  return out.errors == 0 && watch_ok ? 0 : 3;
 }
 
 }  // namespace
@@ -356,7 +503,35 @@ int main(int argc, char** argv) {
   auto* txn = app.add_subcommand(
       "txn", "Transactions of --txn-keys random keys (client::Txn, tinykv-blocking backend): "
              "commits, aborts on write conflicts");
-  for (auto* sub : {put, get, mixed, txn}) add_common(sub);
+  auto* watch = app.add_subcommand(
+      "watch", "Puts of keys of their own under one prefix, watched by --watchers watchers: "
+               "events delivered per second and their latency (tinykv and etcd backends)");
+  auto* lease = app.add_subcommand(
+      "lease", "Lease keep-alives: each client renews its own lease in a closed loop "
+               "(tinykv and etcd backends)");
+  for (auto* sub : {put, get, mixed, txn, watch, lease}) add_common(sub);
+  watch->add_option("--watchers", o.watchers, "Watchers of the prefix (0: the puts alone)")
+      ->check(CLI::Range(0, 100000))
+      ->capture_default_str();
+  watch->add_option("--watch-streams", o.watch_plan.streams,
+                    "etcd: Watch streams the watchers are multiplexed on (etcd's "
+                    "watch-latency --streams); tinykv has one stream per watcher")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  watch->add_option("--watch-conns", o.watch_plan.conns,
+                    "Connections the watch streams share, apart from the putters'")
+      ->check(CLI::Range(1, 10000))
+      ->capture_default_str();
+  watch->add_option("--watch-threads", o.watch_plan.threads, "Generator threads that receive")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  watch->add_option("--drain-ms", o.drain_ms,
+                    "After the last put, how long to wait for the watchers to receive the rest")
+      ->check(CLI::Range(0, 3600000))
+      ->capture_default_str();
+  lease->add_option("--lease-ttl", o.lease_ttl_s, "TTL of each client's lease, seconds")
+      ->check(CLI::Range(int64_t{5}, int64_t{1} << 30))
+      ->capture_default_str();
   for (auto* sub : {get, mixed}) {
     sub->add_option("--consistency", o.consistency, "l: linearizable, s: serializable")
         ->check(CLI::IsMember({"l", "s"}))

@@ -15,12 +15,15 @@
 #include "tinykv/net/asio.h"  // first: see the header
 
 #include <atomic>
+#include <future>
 #include <latch>
 #include <random>
+#include <thread>
 
 #include "asio_wait.h"
 #include "bench_backend.h"
 #include "tinykv/client/client.h"
+#include "tinykv/client/lease_protocol.h"
 #include "tinykv/client/protocol.h"
 #include "tinykv/common/routing_error.h"
 #include "tinykv/net/client.h"
@@ -86,24 +89,10 @@ class TinyKvBackend final : public Backend {
       lanes_.push_back(std::move(lane));
     }
     // Find the leader once, up front, so an unreachable cluster fails here.
-    std::string why;
-    for (const std::string& e : options_.endpoints) {
-      net::CallOptions call;
-      call.timeout = milliseconds(std::min(options_.timeout_ms, 2000));
-      call.max_attempts = 1;
-      auto st = lanes_[0]->rpc->CallSync<client::StatusMethod>(e, client::StatusRequest{}, call);
-      if (!st.ok()) {
-        why += (why.empty() ? "" : "; ") + e + ": " + st.status().ToString();
-        continue;
-      }
-      reached_ = true;
-      if (st->leader != 0 && st->leader == st->id) initial_leader_ = e;
-      if (initial_leader_.empty() && !st->leader_client_address.empty()) {
-        initial_leader_ = st->leader_client_address;
-      }
-      if (!initial_leader_.empty()) break;
+    initial_leader_ = SweepForLeader();
+    if (!reached_) {
+      return Status::Unavailable("tinykv: could not reach any endpoint (" + sweep_error_ + ")");
     }
-    if (!reached_) return Status::Unavailable("tinykv: could not reach any endpoint (" + why + ")");
     for (auto& lane : lanes_) lane->leader = initial_leader_;
     return Status::OK();
   }
@@ -129,7 +118,60 @@ class TinyKvBackend final : public Backend {
   }
   uint64_t retries() const override { return retries_.load(); }
 
+  Result<std::unique_ptr<WatchGroup>> Watch(const WatchPlan& plan, WatchLog* log) override {
+    // A watch is the leader's: wait for one (a young cluster may still be
+    // electing), within the request deadline.
+    const auto deadline = Clock::now() + milliseconds(options_.timeout_ms);
+    std::string leader = initial_leader_;
+    while (leader.empty() && Clock::now() < deadline) {
+      std::this_thread::sleep_for(milliseconds(50));
+      leader = SweepForLeader();
+    }
+    if (leader.empty()) {
+      return Status::Unavailable("tinykv: no leader to watch on: " + sweep_error_);
+    }
+    return NewTinyKvWatchGroup(options_, leader, plan, log);
+  }
+
+  Result<std::vector<uint64_t>> GrantLeases(int n, int64_t ttl_s) override {
+    std::vector<uint64_t> ids;
+    for (int i = 0; i < n; ++i) {
+      client::LeaseGrantRequest req;
+      req.ttl_s = static_cast<uint64_t>(ttl_s);
+      TINYKV_ASSIGN_OR_RETURN(client::LeaseGrantResponse granted,
+                              RunOnLane0<client::LeaseGrantMethod>(req));
+      ids.push_back(granted.id);
+    }
+    return ids;
+  }
+
+  Status RevokeLeases(const std::vector<uint64_t>& ids) override {
+    for (uint64_t id : ids) {
+      client::LeaseRevokeRequest req;
+      req.id = id;
+      TINYKV_RETURN_IF_ERROR(RunOnLane0<client::LeaseRevokeMethod>(req).status());
+    }
+    return Status::OK();
+  }
+
  private:
+  // One Invoke from outside the lanes (the main thread), waited for.
+  template <typename M>
+  Result<typename M::Response> RunOnLane0(typename M::Request req) {
+    std::promise<Result<typename M::Response>> done;
+    auto answer = done.get_future();
+    Lane& lane = *lanes_[0];
+    asio::co_spawn(lane.rpc->executor(), InvokeInto<M>(lane, std::move(req), &done),
+                   [](std::exception_ptr) {});
+    return answer.get();
+  }
+  template <typename M>
+  awaitable<void> InvokeInto(Lane& lane, typename M::Request req,
+                             std::promise<Result<typename M::Response>>* done) {
+    auto call = Invoke<M>(lane, std::move(req), true);
+    done->set_value(co_await std::move(call));
+  }
+
   awaitable<void> ClientLoop(Lane& lane, Workload& w, int c) {
     client::WriteId id{FreshClientId(), 0};
     Request r;
@@ -137,12 +179,16 @@ class TinyKvBackend final : public Backend {
       if (w.open_loop()) co_await WaitUntil(r.intended);
       const auto t0 = w.Begin(c, r, Clock::now());
       Status s;
-      if (r.read) {
+      if (w.op() == OpKind::kLeaseKeepAlive) {
+        auto call = Invoke<client::LeaseKeepAliveMethod>(
+            lane, client::LeaseKeepAliveRequest{r.lease}, true);
+        s = (co_await std::move(call)).status();
+      } else if (r.read) {
         client::GetRequest req;
         req.key = std::move(r.key);
         req.serializable = !w.linearizable();
         auto call = Invoke<client::GetMethod>(lane, std::move(req), w.linearizable());
-        s = co_await std::move(call);
+        s = (co_await std::move(call)).status();
       } else {
         client::PutRequest req;
         req.key = std::move(r.key);
@@ -150,10 +196,32 @@ class TinyKvBackend final : public Backend {
         id.request_seq++;  // the same id for every attempt of this write
         req.id = id;
         auto call = Invoke<client::PutMethod>(lane, std::move(req), true);
-        s = co_await std::move(call);
+        s = (co_await std::move(call)).status();
       }
       w.Record(c, Clock::now() - t0, s);
     }
+  }
+
+  // One Status call to each endpoint, from this thread: the leader's
+  // address, or "" when no member reached names one (sweep_error_ says
+  // why); sets reached_ when any member answered.
+  std::string SweepForLeader() {
+    sweep_error_.clear();
+    for (const std::string& e : options_.endpoints) {
+      net::CallOptions call;
+      call.timeout = milliseconds(std::min(options_.timeout_ms, 2000));
+      call.max_attempts = 1;
+      auto st = lanes_[0]->rpc->CallSync<client::StatusMethod>(e, client::StatusRequest{}, call);
+      if (!st.ok()) {
+        sweep_error_ += (sweep_error_.empty() ? "" : "; ") + e + ": " + st.status().ToString();
+        continue;
+      }
+      reached_ = true;
+      if (st->leader != 0 && st->leader == st->id) return e;
+      if (!st->leader_client_address.empty()) return st->leader_client_address;
+    }
+    if (sweep_error_.empty()) sweep_error_ = "no member knows a leader";
+    return std::string();
   }
 
   std::string PickTarget(Lane& lane) {
@@ -191,10 +259,12 @@ class TinyKvBackend final : public Backend {
     co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
 
-  // One request with its retries. leader_only: only the leader answers, so
-  // a success confirms the target as leader.
+  // One request with its retries, its answer or its last error.
+  // leader_only: only the leader answers, so a success confirms the target
+  // as leader.
   template <typename M>
-  awaitable<Status> Invoke(Lane& lane, typename M::Request req, bool leader_only) {
+  awaitable<Result<typename M::Response>> Invoke(Lane& lane, typename M::Request req,
+                                                 bool leader_only) {
     const auto deadline = Clock::now() + milliseconds(options_.timeout_ms);
     Status last = Status::Unavailable("no attempt made");
     int failures = 0;
@@ -212,7 +282,10 @@ class TinyKvBackend final : public Backend {
       // that its own Timeout (a real answer) arrives before we give up.
       const milliseconds attempt_timeout = std::min(left, kAttemptTimeout);
       const int64_t ms = attempt_timeout.count();
-      req.timeout_ms = static_cast<uint32_t>(std::max<int64_t>(1, ms - std::min<int64_t>(50, ms / 10)));
+      if constexpr (requires { req.timeout_ms; }) {  // a keep-alive has none: it never waits
+        req.timeout_ms =
+            static_cast<uint32_t>(std::max<int64_t>(1, ms - std::min<int64_t>(50, ms / 10)));
+      }
       net::CallOptions call;
       call.timeout = attempt_timeout;
       call.max_attempts = 1;
@@ -220,7 +293,7 @@ class TinyKvBackend final : public Backend {
       auto r = co_await std::move(pending);
       if (r.ok()) {
         if (leader_only) lane.leader = target;
-        co_return Status::OK();
+        co_return std::move(*r);
       }
       last = r.status();
       if (!client::IsRetryable(last)) co_return last;
@@ -250,6 +323,7 @@ class TinyKvBackend final : public Backend {
   int conns_total_ = 0;
   bool reached_ = false;
   std::string initial_leader_;
+  std::string sweep_error_;  // why the last SweepForLeader found none
   std::atomic<uint64_t> retries_{0};
 };
 

@@ -2,7 +2,8 @@
 //
 // The only state clients share is the issued-request counter (one atomic
 // increment per request); latencies and errors are kept per client and
-// merged at the end, so recording costs no lock.
+// merged at the end, so recording costs no lock. Watched puts' send and
+// ack tables are shared, but each request writes only its own slot.
 #include "workload.h"
 
 #include <algorithm>
@@ -70,6 +71,10 @@ Workload::Workload(const WorkloadOptions& options, bool preload)
   if (!preload_) {
     const uint64_t each = options_.total / std::max(1, options_.clients) + 1;
     for (PerClient& pc : per_client_) pc.latency_ns.reserve(each);
+    if (options_.watched) {
+      sent_ns_.assign(options_.total, 0);
+      acked_ns_.assign(options_.total, 0);
+    }
   }
 }
 
@@ -87,6 +92,7 @@ bool Workload::Next(int c, Request* r) {
   }
   if (n >= options_.total) return false;
   PerClient& pc = per_client_[c];
+  r->index = n;
   if (open_loop()) r->intended = schedule_.IntendedStart(n);
   if (options_.op == OpKind::kTxn) {
     // Floyd's sampling: txn_keys distinct indexes of [0, key_space), each
@@ -102,20 +108,36 @@ bool Workload::Next(int c, Request* r) {
     r->read = false;  // the backend reads first when read_modify_write()
     return true;
   }
+  if (options_.op == OpKind::kLeaseKeepAlive) {
+    r->lease = leases_[static_cast<size_t>(c)];
+    r->read = false;
+    return true;
+  }
+  if (options_.watched) {
+    r->key = options_.key_prefix + MakeKey(n, options_.key_size);
+    r->read = false;
+    return true;
+  }
   r->key = MakeKey(pc.rnd.Uniform(options_.key_space), options_.key_size);
   switch (options_.op) {
     case OpKind::kPut: r->read = false; break;
     case OpKind::kGet: r->read = true; break;
     case OpKind::kMixed: r->read = pc.rnd.NextDouble() < options_.read_ratio; break;
-    case OpKind::kTxn: break;  // above
+    case OpKind::kTxn:
+    case OpKind::kLeaseKeepAlive: break;  // above
   }
   return true;
 }
 
 std::chrono::steady_clock::time_point Workload::Begin(int c, const Request& r,
                                                      std::chrono::steady_clock::time_point now) {
+  PerClient& pc = per_client_[c];
+  if (!sent_ns_.empty()) sent_ns_[r.index] = SteadyNs(now);
+  pc.index = r.index;
+  pc.begin = now;
   if (!open_loop()) return now;
-  per_client_[c].lateness.Add(r.intended, now);
+  pc.lateness.Add(r.intended, now);
+  pc.begin = r.intended;
   return r.intended;
 }
 
@@ -123,6 +145,7 @@ void Workload::Record(int c, std::chrono::nanoseconds latency, const Status& s) 
   PerClient& pc = per_client_[c];
   if (s.ok()) {
     if (!preload_) pc.latency_ns.push_back(static_cast<uint64_t>(latency.count()));
+    if (!acked_ns_.empty()) acked_ns_[pc.index] = SteadyNs(pc.begin + latency);
     return;
   }
   if (s.IsConflict()) {
@@ -146,6 +169,8 @@ Outcome Workload::Finish() {
     if (out.first_error.empty()) out.first_error = pc.first_error;
   }
   std::sort(out.latency_ns.begin(), out.latency_ns.end());
+  out.sent_ns = std::move(sent_ns_);
+  out.acked_ns = std::move(acked_ns_);
   return out;
 }
 

@@ -15,6 +15,15 @@
 // client then goes on with the next request, a new transaction, so `total`
 // counts attempts, committed or not. The key space sets the contention.
 //
+// Watched puts (`watched`, tinykv-bench watch): request n puts the key
+// key_prefix + MakeKey(n, key_size) -- every put a key of its own, so a
+// watcher's event names the put it reports -- and the time each put was
+// sent and acknowledged is kept by n (Outcome::sent_ns, acked_ns), for the
+// watchers' delivery latencies (watch_log.h).
+//
+// Lease keep-alives (kLeaseKeepAlive, tinykv-bench lease): client c renews
+// its own lease, set_leases()[c], once per request (Request::lease).
+//
 // Open loop (rate > 0, open_loop.h): request n of the run is intended to
 // start at Start() + n / rate; a client waits for that time before it sends
 // (the backend's timer) and its latency counts from it (Begin), so
@@ -39,7 +48,7 @@
 
 namespace tinykv::bench {
 
-enum class OpKind { kPut, kGet, kMixed, kTxn };
+enum class OpKind { kPut, kGet, kMixed, kTxn, kLeaseKeepAlive };
 
 struct WorkloadOptions {
   OpKind op = OpKind::kPut;
@@ -54,12 +63,16 @@ struct WorkloadOptions {
   double rate = 0;  // open loop: requests per second in total; 0 = closed loop
   int txn_keys = 2;  // kTxn: distinct keys per transaction, REQUIRES: <= key_space
   bool read_modify_write = false;  // kTxn: read each key, write IncrementedValue of it
+  bool watched = false;    // kPut: sequential keys under key_prefix, send/ack times kept
+  std::string key_prefix;  // watched: the prefix every key starts with
 };
 
 struct Request {
   std::string key;                // put, get, mixed
   std::vector<std::string> keys;  // kTxn: txn_keys distinct keys, in no particular order
   bool read = false;
+  uint64_t index = 0;  // the request's number in the run, 0 .. total-1
+  uint64_t lease = 0;  // kLeaseKeepAlive: the lease to renew (the client's own)
   // Open loop: when the request is meant to start (the client waits until
   // then before it sends). Unset in a closed loop.
   std::chrono::steady_clock::time_point intended{};
@@ -72,6 +85,9 @@ struct Outcome {
   uint64_t aborts = 0;  // requests answered Conflict (kTxn: write conflicts), not errors
   std::string first_error;
   Lateness lateness;  // open loop: requests sent after their intended start
+  // Watched puts, by request index: when each was sent and when its answer
+  // came (ns on the steady clock; acked 0: it failed, or was never sent).
+  std::vector<int64_t> sent_ns, acked_ns;
   // Aborts over every request answered (committed, aborted or failed); 0
   // when none was.
   double AbortRate() const;
@@ -93,6 +109,10 @@ class Workload {
   bool read_modify_write() const { return options_.read_modify_write; }
   const std::string& value() const { return value_; }
   bool open_loop() const { return options_.rate > 0 && !preload_; }
+
+  // kLeaseKeepAlive: client c's lease is leases[c]. REQUIRES: one per
+  // client, set before the first Next.
+  void set_leases(std::vector<uint64_t> leases) { leases_ = std::move(leases); }
 
   // Open loop: the intended start of request 0. Call once, before the first
   // Next (no effect in a closed loop).
@@ -120,6 +140,8 @@ class Workload {
     uint64_t aborts = 0;
     std::string first_error;
     Lateness lateness;
+    uint64_t index = 0;  // of the request in flight (watched: for its ack time)
+    std::chrono::steady_clock::time_point begin{};
   };
   Workload(const WorkloadOptions& options, bool preload);
 
@@ -129,7 +151,15 @@ class Workload {
   OpenLoopSchedule schedule_;  // open loop only
   alignas(64) std::atomic<uint64_t> issued_{0};
   std::vector<PerClient> per_client_;
+  std::vector<uint64_t> leases_;             // kLeaseKeepAlive: one per client
+  std::vector<int64_t> sent_ns_, acked_ns_;  // watched: by request index
 };
+
+// A time point of the steady clock as ns since its epoch (the form the
+// watched puts' tables and the watchers' logs keep times in).
+inline int64_t SteadyNs(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
 
 // The key of index i: i in decimal, zero-padded on the left to `size` bytes.
 std::string MakeKey(uint64_t i, int size);

@@ -2,8 +2,9 @@
 the same machinery, and TinyKV's transactions through the phase 5 client (tinykv-blocking).
 Only correctness is checked here (requests succeed, the RESULT line adds up, the writes
 are really there, the CPU accounting reads the processes, --rate paces the run,
-transactions abort under contention and lose no update); speed is shown by
-scripts/bench-etcd.sh and scripts/bench-txn.sh, never asserted."""
+transactions abort under contention and lose no update, every watcher receives every put
+once, lease keep-alives renew leases that are revoked afterwards); speed is shown by
+scripts/bench-etcd.sh, scripts/bench-txn.sh and scripts/bench-watch.sh, never asserted."""
 
 import base64
 import json
@@ -207,7 +208,9 @@ def test_bench_rejects_bad_flags(tmp_path):
                  ["put", "--backend", "redis"], ["put", "--threads", "0"], ["floor"],
                  ["floor", "--dir", str(tmp_path / "missing")],
                  ["put", "--server-pids", "abc"], ["txn", "--txn-keys", "0"],
-                 ["txn", "--txn-keys", "3", "--key-space", "2"], ["txn", "--backend", "etcd"]):
+                 ["txn", "--txn-keys", "3", "--key-space", "2"], ["txn", "--backend", "etcd"],
+                 ["watch", "--backend", "etcd-http"], ["watch", "--watchers", "-1"],
+                 ["lease", "--backend", "tinykv-blocking"], ["lease", "--lease-ttl", "1"]):
         p = subprocess.run([bench_binary(), *args], capture_output=True, text=True, timeout=60)
         assert p.returncode == 2, (args, p.stdout, p.stderr)
 
@@ -223,6 +226,52 @@ def test_bench_unreachable_store_fails_fast_with_one_line(backend):
     assert p.stderr.startswith("tinykv-bench: error: Unavailable: ")
     assert len(p.stderr.strip().splitlines()) == 1, p.stderr
     assert time.monotonic() - start < 60
+
+
+def assert_watch_sane(r: dict, watchers: int, puts: int, streams: int) -> None:
+    """A watch run: every put acknowledged and delivered once to every watcher."""
+    assert_sane(r, puts)
+    assert r["op"] == "watch" and int(r["watchers"]) == watchers
+    assert int(r["watch_streams"]) == streams
+    assert int(r["events"]) == watchers * puts, r["stdout"]
+    assert r["missing"] == r["duplicates"] == r["foreign"] == "0", r["stdout"]
+    if watchers == 0:
+        assert float(r["events_per_s"]) == 0
+        return
+    assert float(r["events_per_s"]) > 0 and float(r["watch_seconds"]) > 0
+    # After the ack <= after the send for every event, so for the quantiles too.
+    assert 0 <= float(r["watch_p50_ms"]) <= float(r["watch_p99_ms"]) <= float(r["watch_max_ms"])
+    assert float(r["watch_p50_ms"]) <= float(r["watch_send_p50_ms"])
+    assert float(r["watch_send_p50_ms"]) <= float(r["watch_send_p99_ms"])
+    assert 0 <= int(r["early"]) <= int(r["events"])
+    assert "Delivery latency, after the put's ack" in r["stdout"]
+
+
+def test_bench_watch_against_tinykv(cluster):
+    # One stream per watcher (TinyKV's protocol), over 2 connections; --watch-streams is
+    # etcd's and does not apply.
+    r = run_bench("watch", "--endpoints", ",".join(cluster.endpoints), "--clients", "4",
+                  "--total", "60", "--watchers", "3", "--watch-streams", "2",
+                  "--drain-ms", "20000", "--server-pids", server_pids(cluster))
+    assert_watch_sane(r, 3, 60, 3)
+    assert "3 Watch streams (one per watcher) over 2 multiplexed connections" in r["stdout"]
+    # The puts wrote their own keys under the run's prefix.
+    kvs = cluster.client().scan()
+    assert len(kvs) == 60 and all(k.startswith(b"bench-watch/") for k, _ in kvs)
+
+
+def test_bench_watch_without_watchers_is_the_plain_puts(cluster):
+    r = run_bench("watch", "--endpoints", ",".join(cluster.endpoints), "--clients", "4",
+                  "--total", "40", "--watchers", "0")
+    assert_watch_sane(r, 0, 40, 0)
+
+
+def test_bench_lease_keep_alives_against_tinykv(cluster):
+    r = run_bench("lease", "--endpoints", ",".join(cluster.endpoints), "--clients", "4",
+                  "--total", "200", "--server-pids", server_pids(cluster))
+    assert_sane(r, 200)
+    assert r["op"] == "lease-keepalive" and r["succeeded"] == "200"
+    assert cluster.client().leases() == []  # granted before the run, revoked after it
 
 
 def test_bench_reports_a_dead_server_pid(cluster):
@@ -319,3 +368,26 @@ def test_bench_open_loop_against_etcd(etcd, backend):
                   "--total", "200", "--rate", "100", "--key-space-size", "50")
     assert_sane(r, 200)
     assert_paced(r, 100.0, 200)
+
+
+def test_bench_watch_against_etcd(etcd):
+    # 5 watchers multiplexed on 2 gRPC streams, as etcd's watch-latency does.
+    endpoint, url, pid = etcd
+    r = run_bench("watch", "--backend", "etcd", "--endpoints", endpoint, "--clients", "4",
+                  "--total", "60", "--watchers", "5", "--watch-streams", "2",
+                  "--drain-ms", "20000", "--server-pids", str(pid))
+    assert_watch_sane(r, 5, 60, 2)
+    assert "5 watchers multiplexed on 2 Watch streams" in r["stdout"]
+    assert etcd_key_count(url) == 60
+
+
+def test_bench_lease_keep_alives_against_etcd(etcd):
+    endpoint, url, _ = etcd
+    r = run_bench("lease", "--backend", "etcd", "--endpoints", endpoint, "--clients", "4",
+                  "--total", "200")
+    assert_sane(r, 200)
+    assert r["op"] == "lease-keepalive" and r["backend"] == "etcd"
+    body = json.dumps({}).encode()
+    req = urllib.request.Request(url + "/v3/lease/leases", data=body,
+                                 headers={"Content-Type": "application/json"})
+    assert json.loads(urllib.request.urlopen(req, timeout=5).read()).get("leases", []) == []
