@@ -8,7 +8,6 @@ Time: the cluster runs on the wall clock, so the bounds are real seconds -- ever
 is on a condition, with a generous bound for a loaded 2-core machine; what must *not*
 happen early is checked against the earliest moment it may happen."""
 
-import os
 import re
 import signal
 import subprocess
@@ -26,15 +25,9 @@ from tinykv.lease import LEASE_NOT_FOUND
 HEADROOM = 20.0
 
 
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    with testing.Cluster(n=3, data_dir=tmp_path_factory.mktemp("cluster")) as c:
-        c.wait_leader()
-        yield c
-
-
 @pytest.fixture
 def cl(cluster):
+    """conftest.py's client, on an empty key space (the lease tests count keys)."""
     c = cluster.client(timeout=10.0)
     c.delete_range(b"", b"")
     return c
