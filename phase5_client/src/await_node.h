@@ -18,6 +18,8 @@
 #include <memory>
 #include <utility>
 
+#include "tinykv/common/result.h"
+#include "tinykv/common/status.h"
 #include "tinykv/net/asio.h"
 
 namespace tinykv::client::internal {
@@ -41,6 +43,36 @@ net::awaitable<T> AwaitCallback(Start start) {
                                                                           asio::use_awaitable);
   T value = co_await std::move(op);
   co_return value;
+}
+
+// What a Result<T> callback hands the coroutine: Asio needs a
+// default-constructible value, which Result<T> is not.
+template <typename T>
+struct Outcome {
+  Status status;
+  T value{};
+};
+
+// AwaitCallback for the node's usual shape, a callback taking Result<T>:
+// `start(done)` begins the call with `done(Result<T>)`; the awaitable
+// yields that Result.
+template <typename T, typename Start>
+net::awaitable<Result<T>> AwaitResult(Start start) {
+  auto op = AwaitCallback<Outcome<T>>(
+      [start = std::move(start)](std::function<void(Outcome<T>)> done) mutable {
+        start([done = std::move(done)](Result<T> r) {
+          Outcome<T> out;
+          if (r.ok()) {
+            out.value = std::move(r).value();
+          } else {
+            out.status = r.status();
+          }
+          done(std::move(out));
+        });
+      });
+  Outcome<T> out = co_await std::move(op);
+  if (!out.status.ok()) co_return std::move(out.status);
+  co_return std::move(out.value);
 }
 
 }  // namespace tinykv::client::internal

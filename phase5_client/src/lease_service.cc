@@ -7,57 +7,27 @@
 #include "await_node.h"
 
 namespace tinykv::client::internal {
-namespace {
-
-// What the node's callbacks deliver; default-constructible for Asio.
-template <typename T>
-struct Outcome {
-  Status status;
-  T value{};
-};
-
-}  // namespace
 
 net::awaitable<Result<LeaseGrantResponse>> LeaseHandlers::Grant(LeaseGrantRequest req) {
   txn::TxnNode* node = &node_;
   const std::chrono::milliseconds timeout = timeout_of_(req.timeout_ms);
-  auto op = AwaitCallback<Outcome<txn::LeaseGrantResult>>(
-      [node, req, timeout](std::function<void(Outcome<txn::LeaseGrantResult>)> done) {
-        node->LeaseGrant(req.id, req.ttl_s, timeout,
-                         [done = std::move(done)](Result<txn::LeaseGrantResult> r) {
-                           Outcome<txn::LeaseGrantResult> out;
-                           if (r.ok()) {
-                             out.value = *r;
-                           } else {
-                             out.status = r.status();
-                           }
-                           done(std::move(out));
-                         });
-      });
-  Outcome<txn::LeaseGrantResult> out = co_await std::move(op);
-  if (!out.status.ok()) co_return translate_(std::move(out.status));
-  co_return LeaseGrantResponse{out.value.id, out.value.ttl_s};
+  auto op = AwaitResult<txn::LeaseGrantResult>([node, req, timeout](auto done) {
+    node->LeaseGrant(req.id, req.ttl_s, timeout, std::move(done));
+  });
+  Result<txn::LeaseGrantResult> r = co_await std::move(op);
+  if (!r.ok()) co_return translate_(r.status());
+  co_return LeaseGrantResponse{r->id, r->ttl_s};
 }
 
 net::awaitable<Result<LeaseRevokeResponse>> LeaseHandlers::Revoke(LeaseRevokeRequest req) {
   txn::TxnNode* node = &node_;
   const std::chrono::milliseconds timeout = timeout_of_(req.timeout_ms);
-  auto op = AwaitCallback<Outcome<txn::LeaseRevokeResult>>(
-      [node, req, timeout](std::function<void(Outcome<txn::LeaseRevokeResult>)> done) {
-        node->LeaseRevoke(req.id, timeout,
-                          [done = std::move(done)](Result<txn::LeaseRevokeResult> r) {
-                            Outcome<txn::LeaseRevokeResult> out;
-                            if (r.ok()) {
-                              out.value = *r;
-                            } else {
-                              out.status = r.status();
-                            }
-                            done(std::move(out));
-                          });
-      });
-  Outcome<txn::LeaseRevokeResult> out = co_await std::move(op);
-  if (!out.status.ok()) co_return translate_(std::move(out.status));
-  co_return LeaseRevokeResponse{out.value.revision, out.value.deleted};
+  auto op = AwaitResult<txn::LeaseRevokeResult>([node, req, timeout](auto done) {
+    node->LeaseRevoke(req.id, timeout, std::move(done));
+  });
+  Result<txn::LeaseRevokeResult> r = co_await std::move(op);
+  if (!r.ok()) co_return translate_(r.status());
+  co_return LeaseRevokeResponse{r->revision, r->deleted};
 }
 
 net::awaitable<Result<LeaseKeepAliveResponse>> LeaseHandlers::KeepAlive(LeaseKeepAliveRequest req) {

@@ -28,18 +28,6 @@ namespace {
 using net::awaitable;
 using std::chrono::milliseconds;
 
-// What a proposal's callback delivers; default-constructible for Asio.
-// What CheckpointCopy delivers; default-constructible for Asio.
-struct CheckpointOutcome {
-  Status status;
-  replica::StateCheckpoint checkpoint;
-};
-
-struct ProposeOutcome {
-  Status status;
-  txn::KvWriteResult result;
-};
-
 // The wire's form of a key's metadata (protocol.h KeyMetadata).
 KeyMetadata MetadataOf(const txn::KeyMeta& m) {
   return KeyMetadata{m.create_ts, m.mod_ts, m.version, m.lease};
@@ -100,28 +88,18 @@ class KvService {
   // rare; the whole file is held in memory, as on the client side).
   awaitable<Status> SnapshotSave(net::ServerWriter<SnapshotSaveChunk>& w) {
     replica::KvNode* node = &node_;
-    auto op = internal::AwaitCallback<CheckpointOutcome>(
-        [node](std::function<void(CheckpointOutcome)> done) {
-          node->CheckpointCopy([done = std::move(done)](Result<replica::StateCheckpoint> r) {
-            CheckpointOutcome out;
-            if (r.ok()) {
-              out.checkpoint = std::move(r).value();
-            } else {
-              out.status = r.status();
-            }
-            done(std::move(out));
-          });
-        });
-    CheckpointOutcome cp = co_await std::move(op);
-    if (!cp.status.ok()) co_return cp.status;
+    auto op = internal::AwaitResult<replica::StateCheckpoint>(
+        [node](auto done) { node->CheckpointCopy(std::move(done)); });
+    Result<replica::StateCheckpoint> cp = co_await std::move(op);
+    if (!cp.ok()) co_return cp.status();
     Env* env = Env::Default();
     replica::Backup b;
-    b.index = cp.checkpoint.index;
-    b.term = cp.checkpoint.term;
+    b.index = cp->index;
+    b.term = cp->term;
     b.cluster_id = node_.identity().cluster_id;
     b.member_id = node_.identity().member_id;
-    Status s = replica::ReadCheckpointFiles(env, cp.checkpoint.dir, &b);
-    env->RemoveDirRecursively(cp.checkpoint.dir.string()).IgnoreError();  // read or not, done
+    Status s = replica::ReadCheckpointFiles(env, cp->dir, &b);
+    env->RemoveDirRecursively(cp->dir.string()).IgnoreError();  // read or not, done
     if (!s.ok()) co_return s;
     const std::string file = replica::EncodeBackup(b);
     b.files.clear();
@@ -298,22 +276,12 @@ class KvService {
     txn::TxnNode* node = txn_;
     milliseconds timeout = TimeoutOf(req.timeout_ms);
     auto shared = std::make_shared<txn::TxnCommand>(std::move(cmd).value());
-    auto op = internal::AwaitCallback<TxnOutcome>(
-        [node, timeout, shared](std::function<void(TxnOutcome)> done) {
-          node->ProposeTxn(std::move(*shared), timeout,
-                           [done = std::move(done)](Result<txn::TxnCommandResult> r) {
-                             TxnOutcome out;
-                             if (r.ok()) {
-                               out.result = std::move(r).value();
-                             } else {
-                               out.status = r.status();
-                             }
-                             done(std::move(out));
-                           });
-        });
-    TxnOutcome out = co_await std::move(op);
-    if (!out.status.ok()) co_return Translate(std::move(out.status));
-    co_return TxnResponse{txn::EncodeTxnCommandResult(out.result)};
+    auto op = internal::AwaitResult<txn::TxnCommandResult>([node, timeout, shared](auto done) {
+      node->ProposeTxn(std::move(*shared), timeout, std::move(done));
+    });
+    Result<txn::TxnCommandResult> r = co_await std::move(op);
+    if (!r.ok()) co_return Translate(r.status());
+    co_return TxnResponse{txn::EncodeTxnCommandResult(*r)};
   }
 
   // One watch stream (protocol.h Watch; watch_stream.h), from the node's hub.
@@ -324,54 +292,26 @@ class KvService {
   }
   // Compaction (maintenance_protocol.h), through the leader's TxnNode.
   awaitable<Result<CompactResponse>> Compact(CompactRequest req) {
-    struct Outcome {
-      Status status;
-      txn::CompactResult result;
-    };
     txn::TxnNode* node = txn_;
     const milliseconds timeout = TimeoutOf(req.timeout_ms);
-    auto op = internal::AwaitCallback<Outcome>(
-        [node, timeout, revision = req.revision](std::function<void(Outcome)> done) {
-          node->Compact(revision, timeout,
-                        [done = std::move(done)](Result<txn::CompactResult> r) {
-                          Outcome out;
-                          if (r.ok()) {
-                            out.result = *r;
-                          } else {
-                            out.status = r.status();
-                          }
-                          done(std::move(out));
-                        });
+    auto op = internal::AwaitResult<txn::CompactResult>(
+        [node, timeout, revision = req.revision](auto done) {
+          node->Compact(revision, timeout, std::move(done));
         });
-    Outcome out = co_await std::move(op);
-    if (!out.status.ok()) co_return Translate(std::move(out.status));
-    co_return CompactResponse{out.result.revision, out.result.removed};
+    Result<txn::CompactResult> r = co_await std::move(op);
+    if (!r.ok()) co_return Translate(r.status());
+    co_return CompactResponse{r->revision, r->removed};
   }
 
   // Defragmentation of this member's engine (maintenance_protocol.h), on
   // the node's defrag thread.
   awaitable<Result<DefragmentResponse>> Defragment(DefragmentRequest) {
-    using Defragmented = txn::MvccStateMachine::DefragmentResult;
-    struct Outcome {
-      Status status;
-      Defragmented result;
-    };
     txn::TxnNode* node = txn_;
-    auto op = internal::AwaitCallback<Outcome>([node](std::function<void(Outcome)> done) {
-      node->Defragment([done = std::move(done)](Result<Defragmented> r) {
-        Outcome out;
-        if (r.ok()) {
-          out.result = *r;
-        } else {
-          out.status = r.status();
-        }
-        done(std::move(out));
-      });
-    });
-    Outcome out = co_await std::move(op);
-    if (!out.status.ok()) co_return out.status;
-    co_return DefragmentResponse{node_.GetStatus().id, out.result.bytes_before,
-                                 out.result.bytes_after};
+    auto op = internal::AwaitResult<txn::MvccStateMachine::DefragmentResult>(
+        [node](auto done) { node->Defragment(std::move(done)); });
+    Result<txn::MvccStateMachine::DefragmentResult> r = co_await std::move(op);
+    if (!r.ok()) co_return r.status();
+    co_return DefragmentResponse{node_.GetStatus().id, r->bytes_before, r->bytes_after};
   }
 
   // For the lease handlers (lease_service.h).
@@ -531,35 +471,19 @@ class KvService {
     return out;
   }
 
-  // What ProposeMemberChange's callback delivers; default-constructible for Asio.
-  struct ChangeOutcome {
-    Status status;
-    replica::MemberChangeResult result;
-  };
-
   awaitable<Result<MemberChangeResponse>> ChangeMembers(replica::MemberChange ch, uint32_t timeout_ms) {
     replica::KvNode* node = &node_;
     milliseconds timeout = TimeoutOf(timeout_ms);
     auto shared = std::make_shared<replica::MemberChange>(std::move(ch));
-    auto op = internal::AwaitCallback<ChangeOutcome>(
-        [node, timeout, shared](std::function<void(ChangeOutcome)> done) {
-          node->ProposeMemberChange(std::move(*shared), timeout,
-                                    [done = std::move(done)](Result<replica::MemberChangeResult> r) {
-                                      ChangeOutcome out;
-                                      if (r.ok()) {
-                                        out.result = std::move(r).value();
-                                      } else {
-                                        out.status = r.status();
-                                      }
-                                      done(std::move(out));
-                                    });
-        });
-    ChangeOutcome out = co_await std::move(op);
-    if (!out.status.ok()) co_return Translate(std::move(out.status));
+    auto op = internal::AwaitResult<replica::MemberChangeResult>([node, timeout, shared](auto done) {
+      node->ProposeMemberChange(std::move(*shared), timeout, std::move(done));
+    });
+    Result<replica::MemberChangeResult> r = co_await std::move(op);
+    if (!r.ok()) co_return Translate(r.status());
     replica::KvNodeStatus st = node_.GetStatus();
     MemberChangeResponse resp;
-    resp.index = out.result.index;
-    resp.members = ToMembers(st.id, out.result.members);
+    resp.index = r->index;
+    resp.members = ToMembers(st.id, r->members);
     resp.leader = st.leader;
     co_return resp;
   }
@@ -597,42 +521,27 @@ class KvService {
     txn::TxnNode* txn = txn_;
     milliseconds timeout = TimeoutOf(timeout_ms);
     auto shared_cmd = std::make_shared<replica::KvCommand>(std::move(cmd));
-    auto op = internal::AwaitCallback<ProposeOutcome>(
-        [node, txn, options, timeout, shared_cmd](std::function<void(ProposeOutcome)> done) {
+    auto op = internal::AwaitResult<txn::KvWriteResult>(
+        [node, txn, options, timeout, shared_cmd](auto done) {
           if (txn != nullptr) {
-            txn->ProposeKvWrite(std::move(*shared_cmd), options, timeout,
-                                [done = std::move(done)](Result<txn::KvWriteResult> r) {
-                                  ProposeOutcome out;
-                                  if (r.ok()) {
-                                    out.result = std::move(r).value();
-                                  } else {
-                                    out.status = r.status();
-                                  }
-                                  done(std::move(out));
-                                });
+            txn->ProposeKvWrite(std::move(*shared_cmd), options, timeout, std::move(done));
             return;
           }
           node->Propose(std::move(*shared_cmd), timeout,
-                        [done = std::move(done)](Result<replica::KvCommandResult> r) {
-                          ProposeOutcome out;
-                          if (r.ok()) {
-                            out.result.kv = std::move(r).value();
-                          } else {
-                            out.status = r.status();
+                        [done = std::move(done)](Result<replica::KvCommandResult> r) mutable {
+                          if (!r.ok()) {
+                            done(r.status());
+                            return;
                           }
+                          txn::KvWriteResult out;
+                          out.kv = std::move(r).value();
                           done(std::move(out));
                         });
         });
-    ProposeOutcome out = co_await std::move(op);
-    if (!out.status.ok()) co_return Translate(std::move(out.status));
-    co_return std::move(out.result);
+    Result<txn::KvWriteResult> r = co_await std::move(op);
+    if (!r.ok()) co_return Translate(r.status());
+    co_return std::move(r).value();
   }
-
-  // What ProposeTxn's callback delivers; default-constructible for Asio.
-  struct TxnOutcome {
-    Status status;
-    txn::TxnCommandResult result;
-  };
 
   net::RpcServer& server_;
   replica::KvNode& node_;

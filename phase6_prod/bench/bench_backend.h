@@ -64,6 +64,10 @@
 #include "watch_log.h"
 #include "workload.h"
 
+namespace tinykv::net {
+class RpcClient;
+}  // namespace tinykv::net
+
 namespace tinykv::bench {
 
 struct BackendOptions {
@@ -148,6 +152,14 @@ Result<std::unique_ptr<WatchGroup>> NewTinyKvWatchGroup(const BackendOptions& op
 Result<std::unique_ptr<WatchGroup>> NewEtcdWatchGroup(const BackendOptions& options,
                                                       const std::string& leader,
                                                       const WatchPlan& plan, WatchLog* log);
+
+// The TinyKV lanes' RpcClients (tinykv_backend.cc), shared by the put path
+// and the watchers: one per generator thread (`threads`), each with one io
+// thread, `conns` connections spread over them, at least one each -- so
+// max(conns, threads) in all -- with the options' TLS and timeout, and one
+// attempt per call (the callers retry).
+Result<std::vector<std::unique_ptr<net::RpcClient>>> NewTinyKvLaneClients(
+    const BackendOptions& options, int threads, int conns);
 
 // The etcd leader's endpoint among `options.endpoints` (Maintenance.Status
 // of each, over gRPC with the options' TLS: the member whose id is the

@@ -14,6 +14,7 @@
 // all within the request's deadline.
 #include "tinykv/net/asio.h"  // first: see the header
 
+#include <algorithm>
 #include <atomic>
 #include <future>
 #include <latch>
@@ -66,24 +67,12 @@ class TinyKvBackend final : public Backend {
   explicit TinyKvBackend(BackendOptions options) : options_(std::move(options)) {}
 
   Status Start() {
-    int conns_left = options_.conns;
-    for (int i = 0; i < options_.threads; ++i) {
-      // conns spread over the lanes, at least one each.
-      const int lanes_left = options_.threads - i;
-      const int mine = std::max(1, (conns_left + lanes_left - 1) / lanes_left);
-      conns_left -= mine;
-      conns_total_ += mine;
-      net::ClientOptions co;
-      co.io_threads = 1;
-      co.max_connections_per_peer = static_cast<size_t>(mine);
-      co.connect_timeout = milliseconds(std::min(options_.timeout_ms, 2000));
-      co.retry.max_attempts = 1;  // the backend retries, across endpoints
-      co.tls.enabled = options_.tls;
-      co.tls.ca_file = options_.cacert;
-      co.tls.cert_file = options_.cert;
-      co.tls.key_file = options_.key;
+    TINYKV_ASSIGN_OR_RETURN(auto clients,
+                            NewTinyKvLaneClients(options_, options_.threads, options_.conns));
+    conns_total_ = std::max(options_.conns, options_.threads);
+    for (size_t i = 0; i < clients.size(); ++i) {
       auto lane = std::make_unique<Lane>();
-      TINYKV_ASSIGN_OR_RETURN(lane->rpc, net::RpcClient::Create(co));
+      lane->rpc = std::move(clients[i]);
       lane->rnd = Random(FreshClientId());
       lane->next_endpoint = static_cast<size_t>(i);
       lanes_.push_back(std::move(lane));
@@ -331,6 +320,29 @@ class TinyKvBackend final : public Backend {
 
 Result<std::unique_ptr<Backend>> NewTinyKvBackend(const BackendOptions& options) {
   return StartBackend<TinyKvBackend>(options);
+}
+
+Result<std::vector<std::unique_ptr<net::RpcClient>>> NewTinyKvLaneClients(
+    const BackendOptions& options, int threads, int conns) {
+  std::vector<std::unique_ptr<net::RpcClient>> out;
+  int conns_left = conns;
+  for (int i = 0; i < threads; ++i) {
+    const int lanes_left = threads - i;
+    const int mine = std::max(1, (conns_left + lanes_left - 1) / lanes_left);
+    conns_left -= mine;
+    net::ClientOptions co;
+    co.io_threads = 1;
+    co.max_connections_per_peer = static_cast<size_t>(mine);
+    co.connect_timeout = std::chrono::milliseconds(std::min(options.timeout_ms, 2000));
+    co.retry.max_attempts = 1;  // the callers retry (across endpoints, or by resuming)
+    co.tls.enabled = options.tls;
+    co.tls.ca_file = options.cacert;
+    co.tls.cert_file = options.cert;
+    co.tls.key_file = options.key;
+    TINYKV_ASSIGN_OR_RETURN(std::unique_ptr<net::RpcClient> rpc, net::RpcClient::Create(co));
+    out.push_back(std::move(rpc));
+  }
+  return out;
 }
 
 }  // namespace tinykv::bench

@@ -61,24 +61,8 @@ class TinyKvWatchGroup final : public WatchGroup {
   ~TinyKvWatchGroup() override { Stop(); }
 
   Status Start() {
-    int conns_left = plan_.conns;
-    for (int i = 0; i < plan_.threads; ++i) {
-      const int lanes_left = plan_.threads - i;
-      const int mine = std::max(1, (conns_left + lanes_left - 1) / lanes_left);
-      conns_left -= mine;
-      conns_total_ += mine;
-      net::ClientOptions co;
-      co.io_threads = 1;
-      co.max_connections_per_peer = static_cast<size_t>(mine);
-      co.connect_timeout = milliseconds(std::min(options_.timeout_ms, 2000));
-      co.retry.max_attempts = 1;  // the loop below resumes
-      co.tls.enabled = options_.tls;
-      co.tls.ca_file = options_.cacert;
-      co.tls.cert_file = options_.cert;
-      co.tls.key_file = options_.key;
-      TINYKV_ASSIGN_OR_RETURN(std::unique_ptr<net::RpcClient> rpc, net::RpcClient::Create(co));
-      lanes_.push_back(std::move(rpc));
-    }
+    TINYKV_ASSIGN_OR_RETURN(lanes_, NewTinyKvLaneClients(options_, plan_.threads, plan_.conns));
+    conns_total_ = std::max(plan_.conns, plan_.threads);
     for (int w = 0; w < log_->watchers(); ++w) {
       net::RpcClient& lane = *lanes_[static_cast<size_t>(w) % lanes_.size()];
       asio::co_spawn(lane.executor(), WatchLoop(lane, w),
