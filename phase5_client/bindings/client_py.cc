@@ -419,31 +419,18 @@ void BindClient(py::module_& m) {
           "scan",
           [](Client& c, const BytesArg& start_arg, const std::optional<BytesArg>& end_arg,
              uint64_t limit, bool keys_only, bool serializable, std::optional<double> t,
-             uint64_t revision) {
+             uint64_t revision, bool metadata) {
             const std::string start = start_arg.str(), end = end_arg ? end_arg->str() : "";
             auto r = NoGil([&] {
               return c.Scan(start, end, limit, Opts(t, serializable, revision), keys_only);
             });
-            return PairList(ClientValue(std::move(r)));
+            std::vector<client::KeyValue> kvs = ClientValue(std::move(r));
+            return metadata ? KvTupleList(kvs) : PairList(kvs);
           },
           py::arg("start") = "", py::arg("end") = py::none(), py::arg("limit") = 0,
           py::arg("keys_only") = false, py::arg("serializable") = false,
-          py::arg("timeout") = py::none(), py::arg("revision") = 0)
-      .def(
-          "scan_kv",
-          [](Client& c, const BytesArg& start_arg, const std::optional<BytesArg>& end_arg,
-             uint64_t limit, bool keys_only, bool serializable, std::optional<double> t,
-             uint64_t revision) {
-            const std::string start = start_arg.str(), end = end_arg ? end_arg->str() : "";
-            auto r = NoGil([&] {
-              return c.Scan(start, end, limit, Opts(t, serializable, revision), keys_only);
-            });
-            return KvTupleList(ClientValue(std::move(r)));
-          },
-          py::arg("start") = "", py::arg("end") = py::none(), py::arg("limit") = 0,
-          py::arg("keys_only") = false, py::arg("serializable") = false,
-          py::arg("timeout") = py::none(), py::arg("revision") = 0,
-          "scan with metadata: [(key, value, create, mod, version, lease), ...].")
+          py::arg("timeout") = py::none(), py::arg("revision") = 0, py::arg("metadata") = false,
+          "[(key, value), ...]; with metadata [(key, value, create, mod, version, lease), ...].")
       .def(
           "cas",
           [](Client& c, const BytesArg& key, const std::optional<BytesArg>& expected_arg,

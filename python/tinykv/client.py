@@ -231,11 +231,9 @@ class Client:
         ``InvalidArgumentError``), else the first page's linearizable read point, so the
         whole scan is one snapshot whatever writes run meanwhile. With ``metadata``:
         ``[KeyValue, ...]`` (each key's create and mod revision, version and lease)."""
-        if metadata:
-            return [KeyValue(*kv) for kv in
-                    self._c.scan_kv(start, end, limit, keys_only, serializable, timeout,
-                                    revision)]
-        return self._c.scan(start, end, limit, keys_only, serializable, timeout, revision)
+        pairs = self._c.scan(start, end, limit, keys_only, serializable, timeout, revision,
+                             metadata)
+        return [KeyValue(*kv) for kv in pairs] if metadata else pairs
 
     def scan_prefix(self, prefix: BytesLike, limit: int = 0, *, keys_only: bool = False,
                     serializable: bool = False, revision: int = 0, metadata: bool = False,
