@@ -664,6 +664,24 @@ Result<DefragmentResponse> Client::EndpointDefragment(const std::string& endpoin
   return rpc_->CallSync<DefragmentMethod>(endpoint, DefragmentRequest{}, call);
 }
 
+Result<MoveLeaderResponse> Client::MoveLeader(uint64_t target, const CallOptions& opts) {
+  if (target == 0) return Status::InvalidArgument("move-leader: member id must be >= 1");
+  MoveLeaderRequest req;
+  req.target = target;
+  return Invoke<MoveLeaderMethod>(req, DeadlineOf(opts));
+}
+
+Result<HashKvResponse> Client::EndpointHashKv(const std::string& endpoint, uint64_t revision,
+                                              std::optional<milliseconds> timeout) {
+  if (closed_) return Status::Cancelled("client closed");
+  net::CallOptions call;
+  call.timeout = timeout.value_or(options_.timeout);
+  call.max_attempts = 1;
+  HashKvRequest req;
+  req.revision = revision;
+  return rpc_->CallSync<HashKvMethod>(endpoint, req, call);
+}
+
 Result<std::string> Client::SnapshotSave(const std::string& endpoint,
                                          std::optional<milliseconds> timeout) {
   if (closed_) return Status::Cancelled("client closed");

@@ -68,6 +68,24 @@ TEST(CliUsage, UnknownCommandIsCobrasErrorAndExitsTwo) {
   EXPECT_EQ(r.err.find("unknown command"), std::string::npos) << r.err;
 }
 
+// etcdctl's `member update`: refused with the reason and the way to do it
+// (remove, add again), exit 2, before any server is asked.
+TEST(CliUsage, MemberUpdateIsRefusedWithTheWayToDoIt) {
+  CliRun r = RunWith({"--endpoints", "127.0.0.1:1", "member", "update", "2", "--peer-urls",
+                      "http://127.0.0.1:2480"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err.rfind("Error: member update is not supported: a member's peer address is "
+                        "replicated only when the member is added",
+                        0),
+            0u)
+      << r.err;
+  EXPECT_NE(r.err.find("member remove ID"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("member add ID NEW_PEER_ADDR"), std::string::npos) << r.err;
+  EXPECT_EQ(Lines(r.err), 1u) << r.err;
+  EXPECT_EQ(RunWith({"member", "update"}).code, kExitUsage);
+}
+
 TEST(CliUsage, EachCommandsHelpShowsItsUsageAndTheGlobalFlags) {
   for (std::vector<std::string> args :
        std::vector<std::vector<std::string>>{{"get", "--help"},
@@ -506,9 +524,14 @@ TEST(CliCompletion, TheBashScriptCompletesCommandsSubcommandsFlagsAndValues) {
   std::ofstream(file) << r.out;
   const std::string registered = "complete -o default -F _tinykv tinykv\n";
   EXPECT_EQ(BashCompletes(file, {"tinykv", "ge"}), registered + "get\n");
-  EXPECT_EQ(BashCompletes(file, {"tinykv", "m"}), registered + "member\n");
+  EXPECT_EQ(BashCompletes(file, {"tinykv", "m"}), registered + "move-leader member\n");
   EXPECT_EQ(BashCompletes(file, {"tinykv", "member", ""}),
-            registered + "list add promote remove\n");
+            registered + "list add promote remove update\n");
+  EXPECT_EQ(BashCompletes(file, {"tinykv", "endpoint", ""}),
+            registered + "status health hashkv\n");
+  const std::string hashkv = BashCompletes(file, {"tinykv", "endpoint", "hashkv", "--"});
+  EXPECT_NE(hashkv.find("--rev"), std::string::npos) << hashkv;
+  EXPECT_NE(hashkv.find("--cluster"), std::string::npos) << hashkv;
   EXPECT_EQ(BashCompletes(file, {"tinykv", "lease", "k"}), registered + "keep-alive\n");
   EXPECT_EQ(BashCompletes(file, {"tinykv", "get", "--p"}),
             registered + "--prefix --print-value-only\n");
@@ -528,7 +551,8 @@ TEST(CliCompletion, TheBashScriptCompletesCommandsSubcommandsFlagsAndValues) {
     const std::string zsh_file = (dir.path() / "_tinykv").string();
     std::ofstream(zsh_file) << r.out;
     EXPECT_EQ(Shell("zsh -n '" + zsh_file + "'"), "");
-    EXPECT_EQ(ZshOffers(zsh_file, {"tinykv", "member", ""}), "list add promote remove\n");
+    EXPECT_EQ(ZshOffers(zsh_file, {"tinykv", "member", ""}),
+              "list add promote remove update\n");
     EXPECT_EQ(ZshOffers(zsh_file, {"tinykv", "--endpoints", "member", "l"}).rfind("get put ", 0),
               0u);
     EXPECT_EQ(ZshOffers(zsh_file, {"tinykv", "-w", ""}), "simple json table fields\n");
@@ -536,7 +560,8 @@ TEST(CliCompletion, TheBashScriptCompletesCommandsSubcommandsFlagsAndValues) {
     EXPECT_EQ(ZshOffers(zsh_file, {"tinykv", "snapshot", "save", ""}), "\nfiles\n");
   }
   EXPECT_NE(r.out.find("compdef _tinykv tinykv"), std::string::npos);
-  EXPECT_NE(r.out.find("(/member) commands=(list add promote remove) flags=("), std::string::npos)
+  EXPECT_NE(r.out.find("(/member) commands=(list add promote remove update) flags=("),
+            std::string::npos)
       << r.out;
   EXPECT_EQ(RunWith({"completion"}).code, kExitUsage);
   EXPECT_EQ(RunWith({"completion", "fish"}).err,

@@ -84,14 +84,26 @@ TEST(CliOutput, SimpleAndTable) {
 
 TEST(CliOutput, StatusMembersHealth) {
   client::StatusResponse s{1, 2, 5, "follower", 10, 9, 1, 10, "127.0.0.1:2379", ""};
+  s.version = "0.1.0";
   std::vector<EndpointStatusRow> rows;
   rows.push_back({"127.0.0.1:2379", s});
   rows.push_back({"127.0.0.1:9", Status::Unavailable("connection refused")});
   EXPECT_EQ(RenderStatus(rows, OutputFormat::kSimple),
-            "127.0.0.1:2379, 1, follower, leader=2, term=5, commit=10, applied=9, log=1..10\n"
+            "127.0.0.1:2379, 1, 0.1.0, follower, leader=2, term=5, commit=10, applied=9, "
+            "log=1..10\n"
             "127.0.0.1:9, error: Unavailable: connection refused\n");
   std::string json = RenderStatus(rows, OutputFormat::kJson);
   EXPECT_NE(json.find("\"role\":\"follower\""), std::string::npos) << json;
+  EXPECT_NE(json.find("\"version\":\"0.1.0\""), std::string::npos) << json;
+  EXPECT_NE(RenderStatus(rows, OutputFormat::kTable).find("| ID | VERSION | ROLE "),
+            std::string::npos);
+  EXPECT_NE(RenderStatus(rows, OutputFormat::kFields).find("\"Version\" : \"0.1.0\"\n"),
+            std::string::npos);
+  // A server before versions.
+  rows[0].status->version.clear();
+  EXPECT_NE(RenderStatus(rows, OutputFormat::kSimple).find(", 1, unknown, follower,"),
+            std::string::npos);
+  rows[0].status->version = "0.1.0";
   EXPECT_NE(json.find("\"error\":\"Unavailable: connection refused\""), std::string::npos);
   EXPECT_NE(RenderStatus(rows, OutputFormat::kTable).find("| APPLIED INDEX |"), std::string::npos);
   // A CORRUPT node's alarm shows in every format (the table's ERRORS column).

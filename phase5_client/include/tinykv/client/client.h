@@ -267,6 +267,17 @@ class Client {
   Result<DefragmentResponse> EndpointDefragment(
       const std::string& endpoint, std::optional<std::chrono::milliseconds> timeout = {});
 
+  // Hands leadership to the voter `target` (sent to the leader, retried
+  // like a write; maintenance_protocol.h MoveLeader): the leader before and
+  // after. NotFound for an unknown member, InvalidArgument for a learner,
+  // OK at once when the target leads already.
+  Result<MoveLeaderResponse> MoveLeader(uint64_t target, const CallOptions& opts = {});
+  // One endpoint's hash of its key space as of `revision` (0: all it
+  // applied; maintenance_protocol.h HashKv). No routing; one attempt;
+  // `timeout` bounds the whole hash.
+  Result<HashKvResponse> EndpointHashKv(const std::string& endpoint, uint64_t revision,
+                                        std::optional<std::chrono::milliseconds> timeout = {});
+
   // `count` consecutive timestamps from the leader's oracle; the first.
   Result<uint64_t> Timestamps(uint32_t count = 1, const CallOptions& opts = {});
   // One transaction command (phase4_txn txn_command.h), sent to the leader
