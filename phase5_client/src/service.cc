@@ -343,7 +343,10 @@ class KvService {
     }
     if (req.target == st.id) co_return MoveLeaderResponse{st.id, st.id};
     replica::KvNode* node = &node_;
-    const milliseconds timeout = TimeoutOf(req.timeout_ms);
+    // Gives up a little before the request's budget, so that the client
+    // hears this Timeout rather than its own deadline's.
+    const milliseconds budget = TimeoutOf(req.timeout_ms);
+    const milliseconds timeout = budget - std::min(milliseconds(100), budget / 10);
     auto op = internal::AwaitCallback<Status>(
         [node, to = req.target, timeout](std::function<void(Status)> done) {
           std::thread([node, to, timeout, done = std::move(done)] {
@@ -351,6 +354,10 @@ class KvService {
           }).detach();
         });
     Status s = co_await std::move(op);
+    if (s.IsTimeout()) {
+      co_return Status::Timeout("move-leader: leadership did not move to " + target + " within " +
+                                std::to_string(timeout.count()) + " ms");
+    }
     if (!s.ok()) co_return Translate(std::move(s));
     co_return MoveLeaderResponse{st.id, req.target};
   }

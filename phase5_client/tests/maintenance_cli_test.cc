@@ -7,9 +7,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <chrono>
+#include <sstream>
 #include <string>
-#include <thread>
 
 #include "cli/maintenance_command.h"
 #include "cli_cluster_fixture.h"
@@ -87,7 +86,6 @@ TEST_F(MaintenanceCliCluster, DefragAnswersForEveryMember) {
 }
 
 TEST_F(MaintenanceCliCluster, MoveLeaderHandsTheLeadershipToTheTarget) {
-  using namespace std::chrono_literals;
   const uint64_t leader = cluster_->Leader();
   ASSERT_NE(leader, 0u);
   const uint64_t target = leader % 3 + 1;
@@ -130,6 +128,27 @@ TEST_F(MaintenanceCliCluster, MoveLeaderRefusesWhatCannotLead) {
   EXPECT_EQ(Run({"move-leader", "4"}, &out, &err), 2);
   EXPECT_NE(err.find("member 4 is a learner"), std::string::npos) << err;
   EXPECT_EQ(cluster_->Leader(), leader);
+}
+
+// A target the leader cannot reach never leads: the transfer times out, the
+// CLI says so and exits 3 at its deadline; the leadership stays.
+TEST_F(MaintenanceCliCluster, MoveLeaderToAnUnreachableMemberTimesOut) {
+  const uint64_t leader = cluster_->Leader();
+  ASSERT_NE(leader, 0u);
+  const uint64_t target = leader % 3 + 1, other = target % 3 + 1;
+  cluster_->Partition({{leader, other}, {target}});
+  std::string endpoints = cluster_->endpoint(leader) + "," + cluster_->endpoint(other);
+  std::istringstream in;
+  std::ostringstream out, err;
+  const int code = RunCli({"--endpoints", endpoints, "--command-timeout", "2s", "move-leader",
+                           std::to_string(target)},
+                          {}, in, out, err);
+  cluster_->Heal();
+  EXPECT_EQ(code, 3) << out.str();
+  EXPECT_EQ(out.str(), "");
+  EXPECT_NE(err.str().find("leadership did not move to " + std::to_string(target)),
+            std::string::npos)
+      << err.str();
 }
 
 }  // namespace
