@@ -407,7 +407,8 @@ TEST(CliFields, RenderAsEtcdctlsFieldsPrinter) {
   rows.push_back({"127.0.0.1:2379", st});
   rows.push_back({"127.0.0.1:9", Status::Unavailable("connection refused")});
   EXPECT_EQ(RenderStatus(rows, OutputFormat::kFields),
-            "\"ClusterID\" : 77\n\"MemberID\" : 2\n\"RaftTerm\" : 5\n\"Leader\" : 1\n"
+            "\"ClusterID\" : 77\n\"MemberID\" : 2\n\"RaftTerm\" : 5\n\"Version\" : \"unknown\"\n"
+            "\"Leader\" : 1\n"
             "\"RaftIndex\" : 10\n\"RaftTerm\" : 5\n\"RaftAppliedIndex\" : 9\n\"Errors\" : []\n"
             "\"Endpoint\" : \"127.0.0.1:2379\"\n\n"
             "\"Endpoint\" : \"127.0.0.1:9\"\n\"Errors\" : [Unavailable: connection refused]\n\n");
@@ -464,7 +465,7 @@ TEST_F(CliCluster, FieldsForGetPutDelMemberListAndEndpointStatus) {
     EXPECT_NE(r.out.find("\"Errors\" : []\n\"Endpoint\" : \"" + e + "\"\n\n"), std::string::npos)
         << r.out;
   }
-  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 3 * 10) << r.out;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 3 * 11) << r.out;
 
   // Other commands have no fields printer yet: a usage error naming the command.
   for (std::vector<std::string> args : std::vector<std::vector<std::string>>{

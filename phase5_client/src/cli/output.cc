@@ -434,10 +434,9 @@ std::string RenderStatus(const std::vector<EndpointStatusRow>& rows, OutputForma
       }
       const auto& s = *r.status;
       out += Field("ClusterID", U(s.cluster_id)) + Field("MemberID", U(s.id)) +
-             Field("RaftTerm", U(s.term)) + Field("Leader", U(s.leader)) +
-             Field("RaftIndex", U(s.commit_index)) + Field("RaftTerm", U(s.term)) +
-             Field("RaftAppliedIndex", U(s.applied_index)) +
-             Field("Version", Quoted(VersionOf(s))) +
+             Field("RaftTerm", U(s.term)) + Field("Version", Quoted(VersionOf(s))) +
+             Field("Leader", U(s.leader)) + Field("RaftIndex", U(s.commit_index)) +
+             Field("RaftTerm", U(s.term)) + Field("RaftAppliedIndex", U(s.applied_index)) +
              Field("Errors", s.alarm.empty() ? "[]" : "[CORRUPT: " + s.alarm + "]") +
              Field("Endpoint", Quoted(r.endpoint)) + "\n";
     }

@@ -123,10 +123,11 @@ struct EndpointStatusRow {
 std::string VersionOf(const client::StatusResponse& s);
 // `endpoint status`: every format shows the server's version (etcdctl's
 // VERSION column, after the ID). fields, per endpoint and in etcdctl's
-// order: "ClusterID", "MemberID", "RaftTerm", "Leader", "RaftIndex" (the
-// commit index), "RaftTerm", "RaftAppliedIndex", "Version", "Errors" ([] or
-// [CORRUPT: ...], Go's list layout), "Endpoint", a blank line; an endpoint
-// that did not answer: "Endpoint", "Errors" [its error], a blank line.
+// order: "ClusterID", "MemberID", "RaftTerm", "Version", "Leader",
+// "RaftIndex" (the commit index), "RaftTerm", "RaftAppliedIndex", "Errors"
+// ([] or [CORRUPT: ...], Go's list layout), "Endpoint", a blank line; an
+// endpoint that did not answer: "Endpoint", "Errors" [its error], a blank
+// line.
 std::string RenderStatus(const std::vector<EndpointStatusRow>& rows, OutputFormat format);
 // `member list`. fields, per member: "ID", "PeerURL", "ClientURL" (when
 // known), "IsLearner", a blank line.
