@@ -333,6 +333,25 @@ class CliCommands : public ::testing::Test {
   client::testing::FakeCluster cluster_;
 };
 
+// Over a plain KvNode (no MVCC): move-leader goes to the leader and calls
+// the node's TransferLeadership; hashkv has no key space history to hash
+// (NotSupported, exit 4).
+TEST_F(CliCommands, MoveLeaderOnAPlainNodeAndNoHashKv) {
+  CliRun r = Tinykv({"move-leader", "3"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "Leadership transferred from 1 to 3\n");
+  {
+    std::lock_guard<std::mutex> l(cluster_.group().mu);
+    EXPECT_EQ(cluster_.group().leader, 3u);
+  }
+  r = Tinykv({"move-leader", "7"});
+  EXPECT_EQ(r.code, kExitNotFound) << r.err;
+  EXPECT_NE(r.err.find("member 7 not found"), std::string::npos) << r.err;
+  r = Tinykv({"endpoint", "hashkv"});
+  EXPECT_EQ(r.code, kExitError) << r.out;
+  EXPECT_NE(r.err.find("NotSupported"), std::string::npos) << r.err;
+}
+
 TEST_F(CliCommands, PutGetDel) {
   CliRun r = Tinykv({"put", "fruit/apple", "red"});
   EXPECT_EQ(r.code, 0) << r.err;
