@@ -286,7 +286,7 @@ int RunCli(const std::vector<std::string>& args, const CliEnv& env, std::istream
     // A member's peer address enters the replicated address book only with
     // the conf change that adds it (replica/membership.h MemberContext),
     // and the members' transports keep an address they know; changing one
-    // needs a replicated address change of its own, not there yet.
+    // would need a replicated address change of its own.
     err << "Error: member update is not supported: a member's peer address is replicated only "
            "when the member is added. To move member "
         << f.member_arg
