@@ -97,12 +97,12 @@ TxnNode::TxnNode(replica::ReplicaParts parts, const TxnNodeOptions& txn, tinykv:
 }
 
 TxnNode::~TxnNode() {
-  std::thread defrag;  // joined unlocked: the thread takes defrag_mu_ as it ends
+  std::thread job;  // joined unlocked: the thread takes job_mu_ as it ends
   {
-    std::lock_guard<std::mutex> l(defrag_mu_);
-    defrag.swap(defrag_thread_);
+    std::lock_guard<std::mutex> l(job_mu_);
+    job.swap(job_thread_);
   }
-  if (defrag.joinable()) defrag.join();
+  if (job.joinable()) job.join();
   // The hub's worker calls into the node and the replica: it goes first.
   watch_hub_->Close(Status::Cancelled("txn node stopped"));
   // The replica's driver calls back into this object: stop it before the
@@ -427,22 +427,54 @@ void TxnNode::Compact(uint64_t revision, milliseconds timeout,
   });
 }
 
-void TxnNode::Defragment(std::function<void(Result<MvccStateMachine::DefragmentResult>)> done) {
-  std::lock_guard<std::mutex> l(defrag_mu_);
-  if (defrag_running_) {
-    done(Status::Unavailable("defragmentation already running on this member"));
-    return;
-  }
-  if (defrag_thread_.joinable()) defrag_thread_.join();  // finished: only its exit is left
-  defrag_running_ = true;
-  defrag_thread_ = std::thread([this, done = std::move(done)] {
-    Result<MvccStateMachine::DefragmentResult> r = sm_->Defragment();
+bool TxnNode::StartMemberJob(std::function<std::function<void()>()> job) {
+  std::lock_guard<std::mutex> l(job_mu_);
+  if (job_running_) return false;
+  if (job_thread_.joinable()) job_thread_.join();  // finished: only its exit is left
+  job_running_ = true;
+  job_thread_ = std::thread([this, job = std::move(job)] {
+    std::function<void()> answer = job();
     {
-      std::lock_guard<std::mutex> g(defrag_mu_);
-      defrag_running_ = false;
+      std::lock_guard<std::mutex> g(job_mu_);
+      job_running_ = false;
     }
-    done(std::move(r));
+    answer();  // after: whoever learns the outcome may start the next job
   });
+  return true;
+}
+
+void TxnNode::Defragment(std::function<void(Result<MvccStateMachine::DefragmentResult>)> done) {
+  auto shared = std::make_shared<decltype(done)>(std::move(done));
+  auto job = [this, shared]() -> std::function<void()> {
+    auto r = std::make_shared<Result<MvccStateMachine::DefragmentResult>>(sm_->Defragment());
+    return [shared, r] { (*shared)(std::move(*r)); };
+  };
+  if (!StartMemberJob(std::move(job)))
+    (*shared)(Status::Unavailable(kMemberJobRunning));
+}
+
+void TxnNode::HashKv(uint64_t revision, std::function<void(Result<KvHash>)> done) {
+  auto shared = std::make_shared<decltype(done)>(std::move(done));
+  auto job = [this, revision, shared]() -> std::function<void()> {
+    auto out = std::make_shared<Result<KvHash>>([&]() -> Result<KvHash> {
+      TINYKV_RETURN_IF_ERROR(replica().Alarm());
+      TINYKV_ASSIGN_OR_RETURN(const uint64_t reserved, sm_->reserved_ts());
+      if (revision > reserved) {
+        return Status::InvalidArgument(
+            "hashkv: revision " + std::to_string(revision) +
+            " is in the future (the oracle's reservation applied here is " +
+            std::to_string(reserved) + ")");
+      }
+      KvHash h;
+      TINYKV_RETURN_IF_ERROR(sm_->Read([&](MvccReader& reader) -> Status {
+        TINYKV_ASSIGN_OR_RETURN(h, txn::HashKv(reader, revision));
+        return Status::OK();
+      }));
+      return h;
+    }());
+    return [shared, out] { (*shared)(std::move(*out)); };
+  };
+  if (!StartMemberJob(std::move(job))) (*shared)(Status::Unavailable(kMemberJobRunning));
 }
 
 Result<ReadResult> TxnNode::GetAt(const std::string& key, uint64_t ts) {

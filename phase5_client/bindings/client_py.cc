@@ -127,6 +127,7 @@ py::dict StatusDict(const client::StatusResponse& s) {
   d["alarm"] = s.alarm;
   d["watchers"] = s.watchers;
   d["watch_queued_bytes"] = s.watch_queued_bytes;
+  d["version"] = s.version;
   return d;
 }
 
@@ -650,6 +651,34 @@ void BindClient(py::module_& m) {
           py::arg("endpoint"), py::arg("timeout") = py::none(),
           "Defragments one endpoint's engine; returns {endpoint, member_id, bytes_before, "
           "bytes_after}.")
+      .def(
+          "move_leader",
+          [](Client& c, uint64_t target, std::optional<double> t) {
+            auto r = NoGil([&] { return c.MoveLeader(target, Opts(t)); });
+            client::MoveLeaderResponse v = ClientValue(std::move(r));
+            return py::make_tuple(v.from, v.to);
+          },
+          py::arg("target"), py::arg("timeout") = py::none(),
+          "Hands the leadership to voter `target`; returns (leader before, leader after).")
+      .def(
+          "hash_kv",
+          [](Client& c, const std::string& endpoint, uint64_t revision, std::optional<double> t) {
+            auto r = NoGil([&] {
+              return c.EndpointHashKv(endpoint, revision,
+                                      t ? std::optional(Ms(*t)) : std::nullopt);
+            });
+            client::HashKvResponse v = ClientValue(std::move(r));
+            py::dict d;
+            d["endpoint"] = endpoint;
+            d["member_id"] = v.member_id;
+            d["hash"] = v.hash;
+            d["hash_revision"] = v.hash_revision;
+            d["compact_revision"] = v.compact_revision;
+            return d;
+          },
+          py::arg("endpoint"), py::arg("revision") = 0, py::arg("timeout") = py::none(),
+          "One endpoint's hash of its key space as of `revision` (0: all it applied); returns "
+          "{endpoint, member_id, hash, hash_revision, compact_revision}.")
       .def("stats",
            [](Client& c) {
              client::ClientStats s = c.stats();

@@ -93,8 +93,8 @@ void FuzzClientProtocolBytes(const uint8_t* data, size_t size) {
   TryDecode<TxnRequest>(in);
   TryDecode<TxnResponse>(in);
   TryDecode<StatusRequest>(in);
-  // cluster_id 0, alarm "", watchers 0, watch_queued_bytes 0
-  TryDecode<StatusResponse>(in, std::string(32, '\0'));
+  // cluster_id 0, alarm "", watchers 0, watch_queued_bytes 0, version ""
+  TryDecode<StatusResponse>(in, std::string(40, '\0'));
   TryDecode<WatchRequest>(in);
   TryDecode<WatchResponse>(in);
   TryDecode<MemberListRequest>(in);
@@ -117,6 +117,10 @@ void FuzzClientProtocolBytes(const uint8_t* data, size_t size) {
   TryDecode<CompactResponse>(in);
   TryDecode<DefragmentRequest>(in);
   TryDecode<DefragmentResponse>(in);
+  TryDecode<MoveLeaderRequest>(in);
+  TryDecode<MoveLeaderResponse>(in);
+  TryDecode<HashKvRequest>(in);
+  TryDecode<HashKvResponse>(in);
   CheckErrorPayload(in);
   CheckRouting(std::string_view(in.data(), in.size()));
 }

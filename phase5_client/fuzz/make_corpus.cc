@@ -138,6 +138,11 @@ int main(int argc, char** argv) {
   Seed("error_read_compacted", net::ErrorPayloadOf(txn::ReadCompactedError(17, 20)));
   Seed("defragment", DefragmentRequest{});
   Seed("defragment_response", DefragmentResponse{2, 1u << 20, 4096});
+  Seed("move_leader", MoveLeaderRequest{2, 1000});
+  Seed("move_leader_response", MoveLeaderResponse{1, 2});
+  Seed("hash_kv", HashKvRequest{0x0000018c2a3b4c5dull});
+  Seed("hash_kv_response", HashKvResponse{2, 0x8a9136aau, 0x0000018c2a3b4c00ull,
+                                          0x0000018c2a3b4c5dull});
   std::printf("wrote %s\n", dir.c_str());
   return 0;
 }

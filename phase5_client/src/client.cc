@@ -277,7 +277,7 @@ bool Client::Discover(Deadline deadline) {
 
 template <typename M>
 Result<typename M::Response> Client::Invoke(typename M::Request request, Deadline deadline,
-                                            bool leader_only) {
+                                            bool leader_only, bool whole_deadline) {
   calls_++;
   Status last = Status::Unavailable("no attempt made");
   Status exhausted;  // the last ResourceExhausted answer (a full disk, a limit)
@@ -301,7 +301,8 @@ Result<typename M::Response> Client::Invoke(typename M::Request request, Deadlin
     if (attempt > 0) retries_++;
     attempts_++;
     const std::string target = PickTarget();
-    milliseconds attempt_timeout = std::min(left, options_.attempt_timeout);
+    const milliseconds attempt_timeout =
+        whole_deadline ? left : std::min(left, options_.attempt_timeout);
     if constexpr (HasTimeout<typename M::Request>) SetAttemptTimeout(request, attempt_timeout);
     net::CallOptions call;
     call.timeout = attempt_timeout;
@@ -339,6 +340,7 @@ Result<typename M::Response> Client::Invoke(typename M::Request request, Deadlin
       continue;
     }
     if (!IsRetryable(last)) return last;
+    if (whole_deadline && last.IsTimeout()) return last;
     if ((last.IsUnavailable() || last.IsTimeout()) && rpc_->stats().connects == 0) {
       // No connection was ever made, so this attempt failed to connect
       // (refused, or the dial timeout passed). Once every endpoint failed
@@ -664,6 +666,24 @@ Result<DefragmentResponse> Client::EndpointDefragment(const std::string& endpoin
   return rpc_->CallSync<DefragmentMethod>(endpoint, DefragmentRequest{}, call);
 }
 
+Result<MoveLeaderResponse> Client::MoveLeader(uint64_t target, const CallOptions& opts) {
+  if (target == 0) return Status::InvalidArgument("move-leader: member id must be >= 1");
+  MoveLeaderRequest req;
+  req.target = target;
+  return Invoke<MoveLeaderMethod>(req, DeadlineOf(opts), true, /*whole_deadline=*/true);
+}
+
+Result<HashKvResponse> Client::EndpointHashKv(const std::string& endpoint, uint64_t revision,
+                                              std::optional<milliseconds> timeout) {
+  if (closed_) return Status::Cancelled("client closed");
+  net::CallOptions call;
+  call.timeout = timeout.value_or(options_.timeout);
+  call.max_attempts = 1;
+  HashKvRequest req;
+  req.revision = revision;
+  return rpc_->CallSync<HashKvMethod>(endpoint, req, call);
+}
+
 Result<std::string> Client::SnapshotSave(const std::string& endpoint,
                                          std::optional<milliseconds> timeout) {
   if (closed_) return Status::Cancelled("client closed");
@@ -756,14 +776,14 @@ HealthReport Client::Health(const std::string& endpoint, std::optional<milliseco
 
 // The lease calls (lease_client.cc) go through the same retry loop.
 template Result<LeaseGrantResponse> Client::Invoke<LeaseGrantMethod>(LeaseGrantRequest, Deadline,
-                                                                     bool);
+                                                                     bool, bool);
 template Result<LeaseRevokeResponse> Client::Invoke<LeaseRevokeMethod>(LeaseRevokeRequest,
-                                                                       Deadline, bool);
+                                                                       Deadline, bool, bool);
 template Result<LeaseKeepAliveResponse> Client::Invoke<LeaseKeepAliveMethod>(
-    LeaseKeepAliveRequest, Deadline, bool);
+    LeaseKeepAliveRequest, Deadline, bool, bool);
 template Result<LeaseTimeToLiveResponse> Client::Invoke<LeaseTimeToLiveMethod>(
-    LeaseTimeToLiveRequest, Deadline, bool);
+    LeaseTimeToLiveRequest, Deadline, bool, bool);
 template Result<LeaseLeasesResponse> Client::Invoke<LeaseLeasesMethod>(LeaseLeasesRequest,
-                                                                       Deadline, bool);
+                                                                       Deadline, bool, bool);
 
 }  // namespace tinykv::client

@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -21,6 +22,10 @@
 #include "tinykv/replica/backup.h"
 #include "tinykv/txn/key_error.h"
 #include "tinykv/txn/timestamp.h"
+
+#ifndef TINYKV_VERSION
+#define TINYKV_VERSION "unknown"
+#endif
 
 namespace tinykv::client {
 namespace {
@@ -314,6 +319,60 @@ class KvService {
     co_return DefragmentResponse{node_.GetStatus().id, r->bytes_before, r->bytes_after};
   }
 
+  // MoveLeader (maintenance_protocol.h): checked here, then the node's
+  // TransferLeadership, which waits for the target to lead -- on a thread
+  // of its own, not the io thread. That thread holds the node until the
+  // transfer ends (within the request's timeout), and the handler waits for
+  // it, so the server's drain covers it (service.h's shutdown order).
+  awaitable<Result<MoveLeaderResponse>> MoveLeader(MoveLeaderRequest req) {
+    replica::KvNodeStatus st = node_.GetStatus();
+    if (st.role != "leader") {
+      RoutingError hint;
+      hint.group = st.group;
+      hint.leader_id = st.leader;
+      co_return Translate(NotLeaderError(hint));
+    }
+    const std::string target = std::to_string(req.target);
+    const auto m = std::find_if(st.members.begin(), st.members.end(),
+                                [&](const replica::MemberInfo& i) { return i.id == req.target; });
+    if (req.target == 0 || m == st.members.end())
+      co_return Status::NotFound("member " + target + " not found in the cluster");
+    if (m->learner) {
+      co_return Status::InvalidArgument("member " + target +
+                                        " is a learner: only a voter can lead (promote it first)");
+    }
+    if (req.target == st.id) co_return MoveLeaderResponse{st.id, st.id};
+    replica::KvNode* node = &node_;
+    // Gives up a little before the request's budget, so that the client
+    // hears this Timeout rather than its own deadline's.
+    const milliseconds budget = TimeoutOf(req.timeout_ms);
+    const milliseconds timeout = budget - std::min(milliseconds(100), budget / 10);
+    auto op = internal::AwaitCallback<Status>(
+        [node, to = req.target, timeout](std::function<void(Status)> done) {
+          std::thread([node, to, timeout, done = std::move(done)] {
+            done(node->TransferLeadership(to, timeout));
+          }).detach();
+        });
+    Status s = co_await std::move(op);
+    if (s.IsTimeout()) {
+      co_return Status::Timeout("move-leader: leadership did not move to " + target + " within " +
+                                std::to_string(timeout.count()) + " ms");
+    }
+    if (!s.ok()) co_return Translate(std::move(s));
+    co_return MoveLeaderResponse{st.id, req.target};
+  }
+
+  // HashKv (maintenance_protocol.h): this member's own, on the node's
+  // member-job thread.
+  awaitable<Result<HashKvResponse>> HashKv(HashKvRequest req) {
+    txn::TxnNode* node = txn_;
+    auto op = internal::AwaitResult<txn::KvHash>(
+        [node, revision = req.revision](auto done) { node->HashKv(revision, std::move(done)); });
+    Result<txn::KvHash> r = co_await std::move(op);
+    if (!r.ok()) co_return r.status();
+    co_return HashKvResponse{node_.GetStatus().id, r->hash, r->compact_revision, r->hash_revision};
+  }
+
   // For the lease handlers (lease_service.h).
   Status TranslateStatus(Status s) { return Translate(std::move(s)); }
   milliseconds TimeoutOfRequest(uint32_t timeout_ms) const { return TimeoutOf(timeout_ms); }
@@ -326,6 +385,7 @@ class KvService {
     resp.leader_client_address = ClientAddressOf(st.id, st.leader);
     resp.cluster_id = node_.identity().cluster_id;
     resp.alarm = st.alarm;
+    resp.version = TINYKV_VERSION;
     if (txn_ != nullptr) {
       const txn::WatchHubStats w = txn_->watch_hub().stats();
       resp.watchers = w.watchers;
@@ -595,6 +655,8 @@ void RegisterMethods(net::RpcServer& server, std::shared_ptr<KvService> svc,
       server, options, [svc](MemberPromoteRequest r) { return svc->MemberPromote(std::move(r)); });
   RegisterObserved<MemberRemoveMethod>(
       server, options, [svc](MemberRemoveRequest r) { return svc->MemberRemove(std::move(r)); });
+  RegisterObserved<MoveLeaderMethod>(
+      server, options, [svc](MoveLeaderRequest r) { return svc->MoveLeader(r); });
   server.Register<SnapshotSaveMethod>(
       [svc](SnapshotSaveRequest, net::ServerWriter<SnapshotSaveChunk>& w) {
         return svc->SnapshotSave(w);
@@ -641,6 +703,8 @@ void RegisterKvService(net::RpcServer& server, txn::TxnNode& node, const Service
                                   [svc](CompactRequest r) { return svc->Compact(r); });
   RegisterObserved<DefragmentMethod>(server, options,
                                      [svc](DefragmentRequest r) { return svc->Defragment(r); });
+  RegisterObserved<HashKvMethod>(server, options,
+                                 [svc](HashKvRequest r) { return svc->HashKv(r); });
 }
 
 }  // namespace tinykv::client

@@ -68,6 +68,24 @@ TEST(CliUsage, UnknownCommandIsCobrasErrorAndExitsTwo) {
   EXPECT_EQ(r.err.find("unknown command"), std::string::npos) << r.err;
 }
 
+// etcdctl's `member update`: refused with the reason and the way to do it
+// (remove, add again), exit 2, before any server is asked.
+TEST(CliUsage, MemberUpdateIsRefusedWithTheWayToDoIt) {
+  CliRun r = RunWith({"--endpoints", "127.0.0.1:1", "member", "update", "2", "--peer-urls",
+                      "http://127.0.0.1:2480"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err.rfind("Error: member update is not supported: a member's peer address is "
+                        "replicated only when the member is added",
+                        0),
+            0u)
+      << r.err;
+  EXPECT_NE(r.err.find("member remove ID"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("member add ID NEW_PEER_ADDR"), std::string::npos) << r.err;
+  EXPECT_EQ(Lines(r.err), 1u) << r.err;
+  EXPECT_EQ(RunWith({"member", "update"}).code, kExitUsage);
+}
+
 TEST(CliUsage, EachCommandsHelpShowsItsUsageAndTheGlobalFlags) {
   for (std::vector<std::string> args :
        std::vector<std::vector<std::string>>{{"get", "--help"},
@@ -389,7 +407,8 @@ TEST(CliFields, RenderAsEtcdctlsFieldsPrinter) {
   rows.push_back({"127.0.0.1:2379", st});
   rows.push_back({"127.0.0.1:9", Status::Unavailable("connection refused")});
   EXPECT_EQ(RenderStatus(rows, OutputFormat::kFields),
-            "\"ClusterID\" : 77\n\"MemberID\" : 2\n\"RaftTerm\" : 5\n\"Leader\" : 1\n"
+            "\"ClusterID\" : 77\n\"MemberID\" : 2\n\"RaftTerm\" : 5\n\"Version\" : \"unknown\"\n"
+            "\"Leader\" : 1\n"
             "\"RaftIndex\" : 10\n\"RaftTerm\" : 5\n\"RaftAppliedIndex\" : 9\n\"Errors\" : []\n"
             "\"Endpoint\" : \"127.0.0.1:2379\"\n\n"
             "\"Endpoint\" : \"127.0.0.1:9\"\n\"Errors\" : [Unavailable: connection refused]\n\n");
@@ -446,7 +465,7 @@ TEST_F(CliCluster, FieldsForGetPutDelMemberListAndEndpointStatus) {
     EXPECT_NE(r.out.find("\"Errors\" : []\n\"Endpoint\" : \"" + e + "\"\n\n"), std::string::npos)
         << r.out;
   }
-  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 3 * 10) << r.out;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 3 * 11) << r.out;
 
   // Other commands have no fields printer yet: a usage error naming the command.
   for (std::vector<std::string> args : std::vector<std::vector<std::string>>{
@@ -506,9 +525,14 @@ TEST(CliCompletion, TheBashScriptCompletesCommandsSubcommandsFlagsAndValues) {
   std::ofstream(file) << r.out;
   const std::string registered = "complete -o default -F _tinykv tinykv\n";
   EXPECT_EQ(BashCompletes(file, {"tinykv", "ge"}), registered + "get\n");
-  EXPECT_EQ(BashCompletes(file, {"tinykv", "m"}), registered + "member\n");
+  EXPECT_EQ(BashCompletes(file, {"tinykv", "m"}), registered + "move-leader member\n");
   EXPECT_EQ(BashCompletes(file, {"tinykv", "member", ""}),
-            registered + "list add promote remove\n");
+            registered + "list add promote remove update\n");
+  EXPECT_EQ(BashCompletes(file, {"tinykv", "endpoint", ""}),
+            registered + "status health hashkv\n");
+  const std::string hashkv = BashCompletes(file, {"tinykv", "endpoint", "hashkv", "--"});
+  EXPECT_NE(hashkv.find("--rev"), std::string::npos) << hashkv;
+  EXPECT_NE(hashkv.find("--cluster"), std::string::npos) << hashkv;
   EXPECT_EQ(BashCompletes(file, {"tinykv", "lease", "k"}), registered + "keep-alive\n");
   EXPECT_EQ(BashCompletes(file, {"tinykv", "get", "--p"}),
             registered + "--prefix --print-value-only\n");
@@ -528,7 +552,8 @@ TEST(CliCompletion, TheBashScriptCompletesCommandsSubcommandsFlagsAndValues) {
     const std::string zsh_file = (dir.path() / "_tinykv").string();
     std::ofstream(zsh_file) << r.out;
     EXPECT_EQ(Shell("zsh -n '" + zsh_file + "'"), "");
-    EXPECT_EQ(ZshOffers(zsh_file, {"tinykv", "member", ""}), "list add promote remove\n");
+    EXPECT_EQ(ZshOffers(zsh_file, {"tinykv", "member", ""}),
+              "list add promote remove update\n");
     EXPECT_EQ(ZshOffers(zsh_file, {"tinykv", "--endpoints", "member", "l"}).rfind("get put ", 0),
               0u);
     EXPECT_EQ(ZshOffers(zsh_file, {"tinykv", "-w", ""}), "simple json table fields\n");
@@ -536,7 +561,8 @@ TEST(CliCompletion, TheBashScriptCompletesCommandsSubcommandsFlagsAndValues) {
     EXPECT_EQ(ZshOffers(zsh_file, {"tinykv", "snapshot", "save", ""}), "\nfiles\n");
   }
   EXPECT_NE(r.out.find("compdef _tinykv tinykv"), std::string::npos);
-  EXPECT_NE(r.out.find("(/member) commands=(list add promote remove) flags=("), std::string::npos)
+  EXPECT_NE(r.out.find("(/member) commands=(list add promote remove update) flags=("),
+            std::string::npos)
       << r.out;
   EXPECT_EQ(RunWith({"completion"}).code, kExitUsage);
   EXPECT_EQ(RunWith({"completion", "fish"}).err,

@@ -84,14 +84,26 @@ TEST(CliOutput, SimpleAndTable) {
 
 TEST(CliOutput, StatusMembersHealth) {
   client::StatusResponse s{1, 2, 5, "follower", 10, 9, 1, 10, "127.0.0.1:2379", ""};
+  s.version = "0.1.0";
   std::vector<EndpointStatusRow> rows;
   rows.push_back({"127.0.0.1:2379", s});
   rows.push_back({"127.0.0.1:9", Status::Unavailable("connection refused")});
   EXPECT_EQ(RenderStatus(rows, OutputFormat::kSimple),
-            "127.0.0.1:2379, 1, follower, leader=2, term=5, commit=10, applied=9, log=1..10\n"
+            "127.0.0.1:2379, 1, 0.1.0, follower, leader=2, term=5, commit=10, applied=9, "
+            "log=1..10\n"
             "127.0.0.1:9, error: Unavailable: connection refused\n");
   std::string json = RenderStatus(rows, OutputFormat::kJson);
   EXPECT_NE(json.find("\"role\":\"follower\""), std::string::npos) << json;
+  EXPECT_NE(json.find("\"version\":\"0.1.0\""), std::string::npos) << json;
+  EXPECT_NE(RenderStatus(rows, OutputFormat::kTable).find("| ID | VERSION | ROLE "),
+            std::string::npos);
+  EXPECT_NE(RenderStatus(rows, OutputFormat::kFields).find("\"Version\" : \"0.1.0\"\n"),
+            std::string::npos);
+  // A server before versions.
+  rows[0].status->version.clear();
+  EXPECT_NE(RenderStatus(rows, OutputFormat::kSimple).find(", 1, unknown, follower,"),
+            std::string::npos);
+  rows[0].status->version = "0.1.0";
   EXPECT_NE(json.find("\"error\":\"Unavailable: connection refused\""), std::string::npos);
   EXPECT_NE(RenderStatus(rows, OutputFormat::kTable).find("| APPLIED INDEX |"), std::string::npos);
   // A CORRUPT node's alarm shows in every format (the table's ERRORS column).
@@ -321,6 +333,25 @@ class CliCommands : public ::testing::Test {
   client::testing::FakeCluster cluster_;
 };
 
+// Over a plain KvNode (no MVCC): move-leader goes to the leader and calls
+// the node's TransferLeadership; hashkv has no key space history to hash
+// (NotSupported, exit 4).
+TEST_F(CliCommands, MoveLeaderOnAPlainNodeAndNoHashKv) {
+  CliRun r = Tinykv({"move-leader", "3"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "Leadership transferred from 1 to 3\n");
+  {
+    std::lock_guard<std::mutex> l(cluster_.group().mu);
+    EXPECT_EQ(cluster_.group().leader, 3u);
+  }
+  r = Tinykv({"move-leader", "7"});
+  EXPECT_EQ(r.code, kExitNotFound) << r.err;
+  EXPECT_NE(r.err.find("member 7 not found"), std::string::npos) << r.err;
+  r = Tinykv({"endpoint", "hashkv"});
+  EXPECT_EQ(r.code, kExitError) << r.out;
+  EXPECT_NE(r.err.find("NotSupported"), std::string::npos) << r.err;
+}
+
 TEST_F(CliCommands, PutGetDel) {
   CliRun r = Tinykv({"put", "fruit/apple", "red"});
   EXPECT_EQ(r.code, 0) << r.err;
@@ -375,7 +406,11 @@ TEST_F(CliCommands, MemberListEndpointStatusHealth) {
       << r.out;
   r = Tinykv({"endpoint", "status"});
   EXPECT_EQ(r.code, 0) << r.err;
-  EXPECT_NE(r.out.find(cluster_.address(2) + ", 2, follower, leader=1"), std::string::npos)
+  // ENDPOINT, ID, VERSION, ROLE, ...: the server's version (the project's).
+  const std::string row = cluster_.address(2) + ", 2, ";
+  ASSERT_NE(r.out.find(row), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find(", follower, leader=1", r.out.find(row)),
+            r.out.find(',', r.out.find(row) + row.size()))
       << r.out;
   r = Tinykv({"-w", "json", "endpoint", "health"});
   EXPECT_EQ(r.code, 0) << r.err;

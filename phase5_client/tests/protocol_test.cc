@@ -107,8 +107,9 @@ TEST(ClientProtocol, ResponsesRoundTrip) {
   EXPECT_EQ(s2.next_key, std::string("b\0", 2));
 
   StatusResponse st{1, 2, 3, "follower", 10, 9, 1, 11, "127.0.0.1:2379", "127.0.0.1:22379"};
-  // Without the watch counts (one, or both), then alarm (""), then cluster_id too.
-  StatusResponse st2 = RoundTrip(st, {8, 16, 24, 32});
+  // Without the version, then the watch counts (one, or both), then alarm
+  // (""), then cluster_id too.
+  StatusResponse st2 = RoundTrip(st, {8, 16, 24, 32, 40});
   EXPECT_EQ(st2.role, "follower");
   EXPECT_EQ(st2.applied_index, 9u);
   EXPECT_EQ(st2.leader_client_address, "127.0.0.1:22379");
@@ -190,23 +191,31 @@ TEST(ClientProtocol, StatusClusterIdIsATrailingField) {
   auto back = net::DecodeMessage<StatusResponse>(bytes);
   ASSERT_OK(back.status());
   EXPECT_EQ(back->cluster_id, 0x1234u);
-  // Without the watch counts (16 bytes), the alarm (an empty string: 8
-  // bytes) and cluster_id (8 bytes).
-  auto old = net::DecodeMessage<StatusResponse>(Slice(bytes.data(), bytes.size() - 32));
+  // Without the version (an empty string: 8 bytes), the watch counts (16
+  // bytes), the alarm (8 bytes) and cluster_id (8 bytes).
+  auto old = net::DecodeMessage<StatusResponse>(Slice(bytes.data(), bytes.size() - 40));
   ASSERT_OK(old.status());
   EXPECT_EQ(old->cluster_id, 0u);
   EXPECT_EQ(old->client_address, "127.0.0.1:2379");
-  EXPECT_FALSE(net::DecodeMessage<StatusResponse>(Slice(bytes.data(), bytes.size() - 28)).ok());
+  EXPECT_FALSE(net::DecodeMessage<StatusResponse>(Slice(bytes.data(), bytes.size() - 36)).ok());
 }
 
 // StatusResponse's later fields are each optional on the wire, from the
-// end: an answer that ends after the alarm (a server without watches)
+// end: an answer that ends before the version (a server before versions)
+// decodes with an empty version, one that ends after the alarm (a server without watches)
 // decodes with no watch counts, one that ends after cluster_id (older
 // still) with no alarm either; a cut anywhere else is refused.
 TEST(ClientProtocol, StatusAlarmAndWatchCountsAreOptionalTrailingFields) {
   StatusResponse st{1, 2, 3, "follower", 10, 9, 1, 11, "127.0.0.1:2379", "127.0.0.1:22379", 7,
-                    "state hash mismatch at index 40", 4, 5000};
-  const std::string bytes = net::EncodeMessage(st);
+                    "state hash mismatch at index 40", 4, 5000, "0.1.0"};
+  const std::string full = net::EncodeMessage(st);
+  auto versioned = net::DecodeMessage<StatusResponse>(full);
+  ASSERT_OK(versioned.status());
+  EXPECT_EQ(versioned->version, "0.1.0");
+  // Without the version (u64 length + text): a server before versions.
+  const std::string bytes = full.substr(0, full.size() - 8 - st.version.size());
+  for (size_t cut = bytes.size() + 1; cut < full.size(); ++cut)
+    EXPECT_FALSE(net::DecodeMessage<StatusResponse>(Slice(full.data(), cut)).ok()) << cut;
   auto back = net::DecodeMessage<StatusResponse>(bytes);
   ASSERT_OK(back.status());
   EXPECT_EQ(back->role, "follower");

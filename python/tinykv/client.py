@@ -333,7 +333,7 @@ class Client:
                timeout: float | None = None) -> dict[str, Any]:
         """One endpoint's Raft status as a dict (id, leader, term, role, commit_index,
         applied_index, first_index, last_index, client_address, leader_client_address,
-        cluster_id).
+        cluster_id, alarm, watchers, watch_queued_bytes, version: the server's).
         Without an endpoint: the leader's status (raises ``UnavailableError`` if no
         endpoint reports itself leader)."""
         if endpoint is not None:
@@ -425,6 +425,26 @@ class Client:
         if endpoint is None:
             return [self._c.defragment(e, timeout) for e in self.endpoints]
         return self._c.defragment(endpoint, timeout)
+
+    def move_leader(self, member_id: int, *, timeout: float | None = None) -> tuple[int, int]:
+        """Hands the leadership to the voter ``member_id`` (etcd's MoveLeader) and
+        returns ``(leader before, leader after)`` once it leads; a member that leads
+        already gives ``(member_id, member_id)``. Raises ``NotFoundError`` for an
+        unknown member, ``InvalidArgumentError`` for a learner, ``TimeoutError`` when
+        the leadership did not move in time."""
+        return self._c.move_leader(member_id, timeout)
+
+    def hash_kv(self, rev: int = 0, endpoint: str | None = None, *,
+                timeout: float | None = None) -> dict[str, Any] | list[dict[str, Any]]:
+        """A member's hash of its key space as of revision ``rev`` (0: every version
+        it applied; etcd's HashKV): ``{endpoint, member_id, hash, hash_revision,
+        compact_revision}`` for ``endpoint``, a list of them for every endpoint when
+        none is given. Members that applied the same writes give the same hash (a
+        CRC32C, phase4_txn/include/tinykv/txn/mvcc_hash.h). ``rev`` below the
+        compacted revision raises ``CompactedError``."""
+        if endpoint is None:
+            return [self._c.hash_kv(e, rev, timeout) for e in self.endpoints]
+        return self._c.hash_kv(endpoint, rev, timeout)
 
     def health(self, endpoint: str | None = None, *,
                timeout: float | None = None) -> dict[str, Any] | list[dict[str, Any]]:

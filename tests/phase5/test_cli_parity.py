@@ -135,7 +135,8 @@ def test_bash_completion_script_completes_commands(tk, tmp_path):
         return lines[1:]
 
     assert "get" in complete("tinykv", "ge")
-    assert complete("tinykv", "member", "") == ["list", "add", "promote", "remove"]
+    assert complete("tinykv", "member", "") == ["list", "add", "promote", "remove", "update"]
+    assert complete("tinykv", "endpoint", "") == ["status", "health", "hashkv"]
     assert complete("tinykv", "get", "--from") == ["--from-key"]
     assert complete("tinykv", "-w", "f") == ["fields"]
     zsh = ok(tk("completion", "zsh"))

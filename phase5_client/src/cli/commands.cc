@@ -11,10 +11,12 @@
 #include <ostream>
 
 #include "cli/completion.h"
+#include "cli/endpoint_command.h"
 #include "cli/global_flags.h"
 #include "cli/kv_command.h"
 #include "cli/lease_command.h"
 #include "cli/maintenance_command.h"
+#include "cli/member_ref.h"
 #include "cli/output.h"
 #include "cli/txn_command.h"
 #include "cli/usage.h"
@@ -31,18 +33,14 @@
 namespace tinykv::cli {
 namespace {
 
-bool IsNumber(const std::string& s) {
-  return !s.empty() && s.size() <= 19 &&
-         std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
 struct Flags {
   GlobalFlags global;
   KvFlags kv;  // get, put, del, scan
   // txn
   bool interactive = false;
   LeaseFlags lease;
-  MaintenanceFlags maintenance;  // compaction, defrag
+  MaintenanceFlags maintenance;  // compaction, defrag, move-leader
+  EndpointFlags endpoint;        // endpoint status, health, hashkv
   // watch
   std::string key;
   bool prefix = false;
@@ -93,32 +91,42 @@ Result<uint64_t> NextMemberId(client::Client& cl, const client::CallOptions& cal
   return highest + 1;
 }
 
-// The member `promote`/`remove` name: an id, or else the peer or client
-// address of exactly one member (members have no other name).
-Result<uint64_t> ResolveMember(client::Client& cl, const std::string& name,
-                               const client::CallOptions& call) {
-  if (IsNumber(name)) {
-    const uint64_t id = std::stoull(name);
-    if (id == 0) return Status::InvalidArgument("member id must be >= 1");
-    return id;
+// `tinykv version`: this CLI's version, then the server's (the first
+// endpoint that answers Status), as etcdctl prints its own version and the
+// API version. JSON {"tinykv":V,"server":S,"endpoint":E}. No server
+// answering: the CLI's line, the error, exit 3.
+int RunVersion(client::Client& cl, std::chrono::milliseconds timeout, OutputFormat format,
+               std::ostream& out, std::ostream& err) {
+  if (format == OutputFormat::kTable) {
+    err << "Error: version prints simple or json output, not a table\n";
+    return kExitUsage;
   }
-  Result<std::string> address = client::ParseEndpoint(name);
-  if (!address.ok()) {
-    return Status::InvalidArgument("member '" + name + "' is neither an id nor an address: " +
-                                   std::string(address.status().message()));
+  Status last = Status::Unavailable("no endpoint");
+  std::string endpoint, server;
+  for (const std::string& e : cl.endpoints()) {
+    Result<client::StatusResponse> st = cl.EndpointStatus(e, timeout);
+    if (!st.ok()) {
+      last = Status::Unavailable(e + ": " + st.status().ToString());
+      continue;
+    }
+    endpoint = e;
+    server = VersionOf(*st);
+    break;
   }
-  TINYKV_ASSIGN_OR_RETURN(client::MemberListResponse list, cl.MemberList(call));
-  std::vector<uint64_t> found;
-  for (const client::Member& m : list.members) {
-    if (m.peer_address == *address || m.client_address == *address) found.push_back(m.id);
+  if (format == OutputFormat::kJson) {
+    out << "{\"tinykv\":" << JsonString(TINYKV_VERSION);
+    if (!endpoint.empty())
+      out << ",\"server\":" << JsonString(server) << ",\"endpoint\":" << JsonString(endpoint);
+    out << "}\n";
+  } else {
+    out << "tinykv version: " << TINYKV_VERSION << "\n";
+    if (!endpoint.empty()) out << "server version: " << server << " (" << endpoint << ")\n";
   }
-  if (found.empty()) {
-    return Status::NotFound("no member has the peer or client address " + *address);
+  if (endpoint.empty()) {
+    err << "Error: no server answered: " << last.ToString() << "\n";
+    return kExitUnavailable;
   }
-  if (found.size() > 1) {
-    return Status::InvalidArgument("address " + *address + " names several members; give an id");
-  }
-  return found.front();
+  return kExitOk;
 }
 
 }  // namespace
@@ -186,11 +194,15 @@ int RunCli(const std::vector<std::string>& args, const CliEnv& env, std::istream
   auto* member_remove = member->add_subcommand("remove", "remove a member");
   member_remove->add_option("member", f.member_arg, "its id, peer address or client address")
       ->required();
+  // etcdctl's `member update ID --peer-urls`: refused (below, after parsing).
+  auto* member_update = member->add_subcommand(
+      "update", "not supported: remove the member and add it again at its new peer address");
+  member_update->add_option("member", f.member_arg, "its id")->required();
+  member_update->add_option("--peer-urls", f.peer_addr, "its new peer address(es)");
 
-  auto* endpoint = app.add_subcommand("endpoint", "per-endpoint commands");
-  endpoint->require_subcommand(1);
-  auto* ep_status = endpoint->add_subcommand("status", "each endpoint's Raft status");
-  auto* ep_health = endpoint->add_subcommand("health", "whether each endpoint knows a leader");
+  const EndpointCommands endpoint_cmds = AddEndpointCommands(app, f.endpoint);
+  auto* version = app.add_subcommand(
+      "version", "print this tinykv's version and that of the server it reaches");
 
   auto* alarm = app.add_subcommand("alarm", "the members' alarms (as etcdctl alarm)");
   alarm->require_subcommand(1);
@@ -262,7 +274,7 @@ int RunCli(const std::vector<std::string>& args, const CliEnv& env, std::istream
   if (format == OutputFormat::kFields) {
     const bool has_fields = kv_cmds.get->parsed() || kv_cmds.put->parsed() ||
                             kv_cmds.del->parsed() || kv_cmds.scan->parsed() ||
-                            member_list->parsed() || ep_status->parsed();
+                            member_list->parsed() || endpoint_cmds.status->parsed();
     if (!has_fields) {
       err << "Error: -w fields is not supported by \"" << CommandPath(app)
           << "\" (only by get, put, del, scan, member list, endpoint status)\n";
@@ -270,6 +282,18 @@ int RunCli(const std::vector<std::string>& args, const CliEnv& env, std::istream
     }
   }
 
+  if (member_update->parsed()) {
+    // A member's peer address enters the replicated address book only with
+    // the conf change that adds it (replica/membership.h MemberContext),
+    // and the members' transports keep an address they know; changing one
+    // would need a replicated address change of its own.
+    err << "Error: member update is not supported: a member's peer address is replicated only "
+           "when the member is added. To move member "
+        << f.member_arg
+        << " to a new peer address, remove it (member remove ID) and add it again "
+           "(member add ID NEW_PEER_ADDR), then start it with an empty data dir\n";
+    return kExitUsage;
+  }
   if (completion_bash->parsed() || completion_zsh->parsed()) {
     out << (completion_bash->parsed() ? BashCompletion(app) : ZshCompletion(app));
     return kExitOk;
@@ -348,6 +372,10 @@ int RunCli(const std::vector<std::string>& args, const CliEnv& env, std::istream
   if (std::optional<int> code = RunMaintenanceCommand(maintenance_cmds, f.maintenance, *cl, call,
                                                       *command, format, out, err))
     return *code;
+  if (std::optional<int> code = RunEndpointCommand(endpoint_cmds, f.endpoint, *cl, call,
+                                                   *command, format, out, err))
+    return *code;
+  if (version->parsed()) return RunVersion(*cl, *command, format, out, err);
   if (watch->parsed()) {
     if (format == OutputFormat::kTable) {
       err << "Error: watch prints simple or json output, not a table\n";
@@ -489,31 +517,6 @@ int RunCli(const std::vector<std::string>& args, const CliEnv& env, std::istream
     }
     out << RenderAlarms(shown, format);
     return code;
-  }
-  if (ep_status->parsed()) {
-    std::vector<EndpointStatusRow> rows;
-    bool any_error = false;
-    for (const std::string& e : cl->endpoints()) {
-      EndpointStatusRow row{e, cl->EndpointStatus(e, *command)};
-      any_error |= !row.status.ok();
-      rows.push_back(std::move(row));
-    }
-    out << RenderStatus(rows, format);
-    return any_error ? kExitUnavailable : kExitOk;
-  }
-  if (ep_health->parsed()) {
-    std::vector<client::HealthReport> reports;
-    bool all_healthy = true;
-    for (const std::string& e : cl->endpoints()) {
-      reports.push_back(cl->Health(e, *command));
-      all_healthy &= reports.back().healthy;
-    }
-    out << RenderHealth(reports, format);
-    if (!all_healthy) {
-      err << "Error: unhealthy cluster\n";
-      return kExitUnavailable;
-    }
-    return kExitOk;
   }
   err << "Error: no command (see tinykv --help)\n";
   return kExitUsage;

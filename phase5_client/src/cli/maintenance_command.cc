@@ -1,9 +1,13 @@
-// `tinykv compaction`, `tinykv defrag`: see maintenance_command.h.
+// `tinykv compaction`, `tinykv defrag`, `tinykv move-leader`: see
+// maintenance_command.h.
 #include "cli/maintenance_command.h"
 
 #include <algorithm>
 #include <string>
 #include <vector>
+
+#include "cli/endpoint_command.h"
+#include "cli/member_ref.h"
 
 namespace tinykv::cli {
 
@@ -20,6 +24,12 @@ MaintenanceCommands AddMaintenanceCommands(CLI::App& app, MaintenanceFlags& f) {
       "defrag", "give the space of compacted history and deleted keys back, member by member");
   c.defrag->add_flag("--cluster", f.cluster,
                      "every member the cluster lists, not just --endpoints");
+  c.move_leader = app.add_subcommand(
+      "move-leader", "hand the leadership to the voter TARGET and wait until it leads");
+  c.move_leader
+      ->add_option("target", f.target, "the member to lead: its id (as member list prints it) "
+                                       "or its peer or client address")
+      ->required();
   return c;
 }
 
@@ -42,6 +52,14 @@ std::string RenderDefragment(const std::string& endpoint, const client::Defragme
          " -> " + std::to_string(r.bytes_after) + " bytes)\n";
 }
 
+std::string RenderMoveLeader(const client::MoveLeaderResponse& r, OutputFormat format) {
+  if (format == OutputFormat::kJson) {
+    return "{\"from\":" + std::to_string(r.from) + ",\"to\":" + std::to_string(r.to) + "}\n";
+  }
+  return "Leadership transferred from " + std::to_string(r.from) + " to " +
+         std::to_string(r.to) + "\n";
+}
+
 std::optional<int> RunMaintenanceCommand(const MaintenanceCommands& cmds,
                                          const MaintenanceFlags& f, client::Client& cl,
                                          const client::CallOptions& call,
@@ -56,22 +74,37 @@ std::optional<int> RunMaintenanceCommand(const MaintenanceCommands& cmds,
     out << RenderCompaction(*r, format);
     return kExitOk;
   }
+  if (cmds.move_leader->parsed()) {
+    if (format != OutputFormat::kSimple && format != OutputFormat::kJson) {
+      err << "Error: move-leader prints simple or json output\n";
+      return kExitUsage;
+    }
+    Result<uint64_t> target = ResolveMember(cl, f.target, call);
+    if (!target.ok()) {
+      err << "Error: " << target.status().ToString() << "\n";
+      return ExitCodeFor(target.status());
+    }
+    Result<client::MoveLeaderResponse> r = cl.MoveLeader(*target, call);
+    if (!r.ok()) {
+      err << "Error: " << r.status().ToString() << "\n";
+      return ExitCodeFor(r.status());
+    }
+    out << RenderMoveLeader(*r, format);
+    return kExitOk;
+  }
   if (!cmds.defrag->parsed()) return std::nullopt;
   if (format == OutputFormat::kTable) {
     err << "Error: defrag prints simple or json lines (-w table is not supported)\n";
     return kExitUsage;
   }
-  std::vector<std::string> targets;
+  std::vector<std::string> targets = cl.endpoints();
   if (f.cluster) {
-    Result<client::MemberListResponse> members = cl.MemberList(call);
+    Result<std::vector<std::string>> members = ClusterEndpoints(cl, call);
     if (!members.ok()) {
       err << "Error: " << members.status().ToString() << "\n";
       return ExitCodeFor(members.status());
     }
-    for (const client::Member& m : members->members)
-      if (!m.client_address.empty()) targets.push_back(m.client_address);
-  } else {
-    targets = cl.endpoints();
+    targets = std::move(members).value();
   }
   int code = kExitOk;
   for (const std::string& e : targets) {

@@ -397,6 +397,10 @@ std::string RenderDeleted(uint64_t deleted, OutputFormat format,
   return out;
 }
 
+std::string VersionOf(const client::StatusResponse& s) {
+  return s.version.empty() ? "unknown" : s.version;
+}
+
 std::string RenderStatus(const std::vector<EndpointStatusRow>& rows, OutputFormat format) {
   std::string out;
   if (format == OutputFormat::kJson) {
@@ -411,7 +415,8 @@ std::string RenderStatus(const std::vector<EndpointStatusRow>& rows, OutputForma
                ",\"role\":" + JsonString(s.role) + ",\"commit_index\":" + U(s.commit_index) +
                ",\"applied_index\":" + U(s.applied_index) + ",\"first_index\":" + U(s.first_index) +
                ",\"last_index\":" + U(s.last_index) +
-               ",\"client_address\":" + JsonString(s.client_address);
+               ",\"client_address\":" + JsonString(s.client_address) +
+               ",\"version\":" + JsonString(VersionOf(s));
         if (!s.alarm.empty()) out += ",\"alarm\":" + JsonString("CORRUPT: " + s.alarm);
       } else {
         out += ",\"error\":" + JsonString(r.status.status().ToString());
@@ -429,9 +434,9 @@ std::string RenderStatus(const std::vector<EndpointStatusRow>& rows, OutputForma
       }
       const auto& s = *r.status;
       out += Field("ClusterID", U(s.cluster_id)) + Field("MemberID", U(s.id)) +
-             Field("RaftTerm", U(s.term)) + Field("Leader", U(s.leader)) +
-             Field("RaftIndex", U(s.commit_index)) + Field("RaftTerm", U(s.term)) +
-             Field("RaftAppliedIndex", U(s.applied_index)) +
+             Field("RaftTerm", U(s.term)) + Field("Version", Quoted(VersionOf(s))) +
+             Field("Leader", U(s.leader)) + Field("RaftIndex", U(s.commit_index)) +
+             Field("RaftTerm", U(s.term)) + Field("RaftAppliedIndex", U(s.applied_index)) +
              Field("Errors", s.alarm.empty() ? "[]" : "[CORRUPT: " + s.alarm + "]") +
              Field("Endpoint", Quoted(r.endpoint)) + "\n";
     }
@@ -443,26 +448,29 @@ std::string RenderStatus(const std::vector<EndpointStatusRow>& rows, OutputForma
       if (format == OutputFormat::kSimple) {
         out += r.endpoint + ", error: " + r.status.status().ToString() + "\n";
       } else {
-        table.push_back({r.endpoint, "", "", "", "", "", "", "", r.status.status().ToString()});
+        table.push_back(
+            {r.endpoint, "", "", "", "", "", "", "", "", r.status.status().ToString()});
       }
       continue;
     }
     const auto& s = *r.status;
     std::string range = U(s.first_index) + ".." + U(s.last_index);
     if (format == OutputFormat::kSimple) {
-      out += r.endpoint + ", " + U(s.id) + ", " + s.role + ", leader=" + U(s.leader) +
+      out += r.endpoint + ", " + U(s.id) + ", " + VersionOf(s) + ", " + s.role +
+             ", leader=" + U(s.leader) +
              ", term=" + U(s.term) + ", commit=" + U(s.commit_index) +
              ", applied=" + U(s.applied_index) + ", log=" + range +
              (s.alarm.empty() ? "" : ", alarm: CORRUPT: " + s.alarm) + "\n";
     } else {
-      table.push_back({r.endpoint, U(s.id), s.role, U(s.leader), U(s.term), U(s.commit_index),
+      table.push_back({r.endpoint, U(s.id), VersionOf(s), s.role, U(s.leader), U(s.term),
+                       U(s.commit_index),
                        U(s.applied_index), range,
                        s.alarm.empty() ? "" : "alarm: CORRUPT: " + s.alarm});
     }
   }
   if (format == OutputFormat::kTable) {
-    return RenderTable({"ENDPOINT", "ID", "ROLE", "LEADER", "TERM", "COMMIT INDEX", "APPLIED INDEX",
-                        "RAFT LOG", "ERRORS"},
+    return RenderTable({"ENDPOINT", "ID", "VERSION", "ROLE", "LEADER", "TERM", "COMMIT INDEX",
+                        "APPLIED INDEX", "RAFT LOG", "ERRORS"},
                        table);
   }
   return out;

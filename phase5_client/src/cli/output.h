@@ -119,11 +119,15 @@ struct EndpointStatusRow {
   std::string endpoint;
   Result<client::StatusResponse> status = Status::Unavailable("not asked");
 };
-// `endpoint status`. fields, per endpoint and in etcdctl's order: "ClusterID",
-// "MemberID", "RaftTerm", "Leader", "RaftIndex" (the commit index),
-// "RaftTerm", "RaftAppliedIndex", "Errors" ([] or [CORRUPT: ...], Go's
-// list layout), "Endpoint", a blank line; an endpoint that did not answer:
-// "Endpoint", "Errors" [its error], a blank line.
+// A server's version as shown: "unknown" from a server before versions.
+std::string VersionOf(const client::StatusResponse& s);
+// `endpoint status`: every format shows the server's version (etcdctl's
+// VERSION column, after the ID). fields, per endpoint and in etcdctl's
+// order: "ClusterID", "MemberID", "RaftTerm", "Version", "Leader",
+// "RaftIndex" (the commit index), "RaftTerm", "RaftAppliedIndex", "Errors"
+// ([] or [CORRUPT: ...], Go's list layout), "Endpoint", a blank line; an
+// endpoint that did not answer: "Endpoint", "Errors" [its error], a blank
+// line.
 std::string RenderStatus(const std::vector<EndpointStatusRow>& rows, OutputFormat format);
 // `member list`. fields, per member: "ID", "PeerURL", "ClientURL" (when
 // known), "IsLearner", a blank line.

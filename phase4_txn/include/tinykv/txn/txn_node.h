@@ -82,6 +82,7 @@
 #include "tinykv/replica/kv_node.h"
 #include "tinykv/common/clock.h"
 #include "tinykv/txn/lessor.h"
+#include "tinykv/txn/mvcc_hash.h"
 #include "tinykv/txn/mvcc_reader.h"
 #include "tinykv/txn/mvcc_state_machine.h"
 #include "tinykv/txn/tso.h"
@@ -174,9 +175,19 @@ class TxnNode final : public replica::ReplicaKvNode {
                std::function<void(Result<CompactResult>)> done);
   // The compacted revision as applied here (0: never compacted).
   uint64_t compacted_revision() const { return sm_->compacted_revision(); }
-  // Defragments this member's engine on the node's defrag thread; `done`
-  // runs there. Unavailable while another defragmentation runs.
+  // Defragments this member's engine on the node's member-job thread;
+  // `done` runs there. Unavailable (kMemberJobRunning) while a
+  // defragmentation or a hash runs on this member.
   void Defragment(std::function<void(Result<MvccStateMachine::DefragmentResult>)> done);
+  // This member's hash of its key space as of `revision` (mvcc_hash.h; 0:
+  // every version applied here), on the member-job thread; `done` runs
+  // there. InvalidArgument for a revision above the oracle's reservation
+  // applied here (in the future), the compacted error below the compacted
+  // revision; Unavailable (kMemberJobRunning) while a defragmentation or
+  // another hash runs, or while the member is CORRUPT.
+  void HashKv(uint64_t revision, std::function<void(Result<KvHash>)> done);
+  static constexpr const char* kMemberJobRunning =
+      "a defragmentation or hash is already running on this member";
   // `done(OK)` once every kv-write this node handed a timestamp below `ts`
   // has applied or failed (see the header comment); Timeout at the
   // deadline.
@@ -245,6 +256,9 @@ class TxnNode final : public replica::ReplicaKvNode {
   void ProposeGrant(uint64_t id, bool random_id, uint64_t ttl_s,
                     std::chrono::steady_clock::time_point deadline, int attempts_left,
                     std::function<void(Result<LeaseGrantResult>)> done);
+  // Runs `job` on the member-job thread, then, once the next job may
+  // start, the answer it returned; false when one runs already.
+  bool StartMemberJob(std::function<std::function<void()>()> job);
   // Queues `fn` for the reaper thread (never the driver's); false when stopping.
   bool QueueRetry(std::function<void()> fn);
   // REQUIRES: lease_mu_ held. Brings the lessor to this node's leadership
@@ -281,10 +295,11 @@ class TxnNode final : public replica::ReplicaKvNode {
   bool stopping_ = false;
   std::condition_variable reaper_cv_;
   std::thread reaper_;
-  // Defragment's thread (joined before the next one starts, and at the end).
-  std::mutex defrag_mu_;
-  bool defrag_running_ = false;
-  std::thread defrag_thread_;
+  // The thread of Defragment and HashKv, one job at a time (joined before
+  // the next one starts, and at the end).
+  std::mutex job_mu_;
+  bool job_running_ = false;
+  std::thread job_thread_;
   std::unique_ptr<WatchSource> watch_source_;
   std::unique_ptr<WatchHub> watch_hub_;
 

@@ -267,6 +267,20 @@ class Client {
   Result<DefragmentResponse> EndpointDefragment(
       const std::string& endpoint, std::optional<std::chrono::milliseconds> timeout = {});
 
+  // Hands leadership to the voter `target` (sent to the leader;
+  // maintenance_protocol.h MoveLeader): the leader before and after.
+  // NotFound for an unknown member, InvalidArgument for a learner, OK at
+  // once when the target leads already. The leader is given the whole
+  // deadline for the transfer, and its Timeout (the target did not take
+  // over) is the answer, not retried; NotLeader and the like are, as a
+  // write's.
+  Result<MoveLeaderResponse> MoveLeader(uint64_t target, const CallOptions& opts = {});
+  // One endpoint's hash of its key space as of `revision` (0: all it
+  // applied; maintenance_protocol.h HashKv). No routing; one attempt;
+  // `timeout` bounds the whole hash.
+  Result<HashKvResponse> EndpointHashKv(const std::string& endpoint, uint64_t revision,
+                                        std::optional<std::chrono::milliseconds> timeout = {});
+
   // `count` consecutive timestamps from the leader's oracle; the first.
   Result<uint64_t> Timestamps(uint32_t count = 1, const CallOptions& opts = {});
   // One transaction command (phase4_txn txn_command.h), sent to the leader
@@ -363,11 +377,15 @@ class Client {
                                                              size_t receive_buffer_bytes = 0);
 
   // The retry loop. leader_only: only the leader answers this call, so a
-  // success confirms the target as leader.
+  // success confirms the target as leader. whole_deadline: each attempt may
+  // take what is left of the deadline (not attempt_timeout), and a Timeout
+  // ends the call -- for a call whose server waits for an outcome the whole
+  // budget may be needed for (MoveLeader), which a retry with less of it
+  // would only wait for again.
   // Locks met are resolved (ResolveLockUntil) and the call retried.
   template <typename M>
   Result<typename M::Response> Invoke(typename M::Request request, Deadline deadline,
-                                      bool leader_only = true);
+                                      bool leader_only = true, bool whole_deadline = false);
   Status ResolveLockUntil(const txn::LockInfo& lock, Deadline deadline);
   Deadline DeadlineOf(const CallOptions& opts) const;
   std::chrono::milliseconds Left(Deadline deadline) const;  // 0 once it passed

@@ -335,6 +335,9 @@ struct StatusResponse : replica::ReplicaPosition {
   // protocol.md "Watch"). Trailing: 0 from a server without watches.
   uint64_t watchers = 0;
   uint64_t watch_queued_bytes = 0;
+  // The server's version (the project's version, "0.1.0"; tinykv-server
+  // --version). Trailing: empty from a server before the field.
+  std::string version;
   template <class A>
   void serialize(A& a) {
     ReplicaPosition::serialize(a);
@@ -343,6 +346,7 @@ struct StatusResponse : replica::ReplicaPosition {
     net::TrailingField(a, alarm);       // absent from servers before the hash check
     net::TrailingField(a, watchers);    // absent from servers before watches
     net::TrailingField(a, watch_queued_bytes);
+    net::TrailingField(a, version);     // absent from servers before versions
   }
 };
 
