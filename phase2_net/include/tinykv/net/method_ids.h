@@ -54,6 +54,7 @@ inline constexpr uint32_t kWatch = 515;
 // maintenance (maintenance_protocol.h): 516..519
 inline constexpr uint32_t kCompact = 516;
 inline constexpr uint32_t kDefragment = 517;
+inline constexpr uint32_t kWatchProgress = 520;
 inline constexpr uint32_t kAlarm = 530;
 // leases (lease_protocol.h): 540..549
 inline constexpr uint32_t kLeaseGrant = 540;
@@ -71,7 +72,7 @@ inline constexpr std::array kAll = {
     kTestEcho,  kTestAppend, kTestCount,   kTestMissing, kDemoGet,       kDemoPut,
     kDemoDelete, kDemoScan,  kDemoEcho,    kRaftBatch,   kRaftFetchSnapshot, kRaftStateHash, kGet,
     kPut,       kDelete,     kDeleteRange, kScan,        kCas,           kStatus,
-    kMemberList, kMemberAdd, kMemberPromote, kMemberRemove, kSnapshotSave, kTso, kTxn, kWatch, kCompact, kDefragment, kAlarm,
+    kMemberList, kMemberAdd, kMemberPromote, kMemberRemove, kSnapshotSave, kTso, kTxn, kWatch, kCompact, kDefragment, kWatchProgress, kAlarm,
     kLeaseGrant, kLeaseRevoke, kLeaseKeepAlive, kLeaseTimeToLive, kLeaseLeases,
     kAdminStatus, kAdminSetFaults,
 };
