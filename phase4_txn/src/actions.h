@@ -17,6 +17,7 @@
 #include "tinykv/storage/write_batch.h"
 #include "tinykv/txn/mvcc_reader.h"
 #include "tinykv/txn/txn_command.h"
+#include "tinykv/txn/version_cache.h"
 
 namespace tinykv::txn::internal {
 
@@ -31,6 +32,9 @@ struct ActionContext {
   bool leases_may_exist = true;
   // The key and value bytes in result.prev_kvs so far (AddPrevKv).
   size_t prev_kv_bytes = 0;
+  // The newest versions of recently written keys, as of the reader's
+  // state (version_cache.h); nullptr: every lookup reads the engine.
+  const VersionCache* versions = nullptr;
 };
 
 Status Prewrite(ActionContext& ctx, const PrewriteCmd& cmd);
@@ -72,11 +76,15 @@ Status RollbackKey(ActionContext& ctx, Slice key, uint64_t start_ts,
 Result<bool> CheckOneStepWrite(ActionContext& ctx, Slice key, uint64_t commit_ts);
 // The second check alone, for a caller that has checked the locks itself.
 Result<bool> CheckNoWriteAtOrAbove(ActionContext& ctx, Slice key, uint64_t commit_ts);
-// The key's version before a one-step write at commit_ts: the newest put or
-// delete below it. After CheckOneStepWrite nothing sits at or above
-// commit_ts, so this is also the key's newest state.
+// The key's version before a write at commit_ts: the newest put or delete
+// below it. After CheckOneStepWrite (or under the key's own lock) nothing
+// sits at or above commit_ts, so this is also the key's newest state, which
+// ctx.versions may know without a seek. With kMetaOnly the record may lack
+// its value (write.value nullopt for a record that holds one): give it to
+// nothing that reads the value (ValueOf, AddPrevKv).
+enum class Need { kMetaOnly, kValue };
 Result<std::optional<CommitRecord>> PreviousVersion(ActionContext& ctx, Slice key,
-                                                    uint64_t commit_ts);
+                                                    uint64_t commit_ts, Need need);
 // Whether that version is a value (not a delete, not nothing).
 inline bool HasValue(const std::optional<CommitRecord>& version) {
   return version && version->write.kind == WriteKind::kPut;

@@ -14,7 +14,7 @@ void PutWriteRecord(ActionContext& ctx, Slice key, uint64_t ts, const Write& wri
 Status CommitLockedKey(ActionContext& ctx, Slice key, const Lock& lock, uint64_t commit_ts) {
   Write w{CommittedKind(lock.kind), lock.start_ts};
   if (w.kind == WriteKind::kPut) {
-    TINYKV_ASSIGN_OR_RETURN(auto previous, ctx.reader.VersionAt(key, commit_ts - 1));
+    TINYKV_ASSIGN_OR_RETURN(auto previous, PreviousVersion(ctx, key, commit_ts, Need::kMetaOnly));
     w.meta = NextPutMeta(previous ? &previous->write : nullptr,
                          previous ? previous->commit_ts : 0, commit_ts, /*lease=*/0);
   }

@@ -24,7 +24,9 @@ Status DeleteRange(ActionContext& ctx, const KvWriteCmd& cmd) {
     // is empty as of commit_ts only if no key changed at or above it.
     TINYKV_ASSIGN_OR_RETURN(const bool ok, CheckNoWriteAtOrAbove(ctx, key, cmd.commit_ts));
     if (!ok) return Status::OK();
-    TINYKV_ASSIGN_OR_RETURN(auto previous, PreviousVersion(ctx, key, cmd.commit_ts));
+    TINYKV_ASSIGN_OR_RETURN(
+        auto previous,
+        PreviousVersion(ctx, key, cmd.commit_ts, cmd.prev_kv ? Need::kValue : Need::kMetaOnly));
     if (!HasValue(previous)) continue;  // already a tombstone (or only rollbacks): no new revision
     WriteOneStep(ctx, key, std::nullopt, cmd.commit_ts, 0, previous);
     TINYKV_RETURN_IF_ERROR(SetAttachment(ctx, key, 0));
@@ -43,7 +45,10 @@ Status Execute(ActionContext& ctx, const KvWriteCmd& cmd) {
   if (!ok) return Status::OK();
   // The key's state before the write: what a cas compares, what a delete
   // of an absent key finds, where a put's metadata continues from.
-  TINYKV_ASSIGN_OR_RETURN(auto previous, PreviousVersion(ctx, key, cmd.commit_ts));
+  // A cas compares the value and prev_kv returns it; the rest need only the
+  // record (its kind and metadata).
+  const Need need = kv.op == Op::kCas || cmd.prev_kv ? Need::kValue : Need::kMetaOnly;
+  TINYKV_ASSIGN_OR_RETURN(auto previous, PreviousVersion(ctx, key, cmd.commit_ts, need));
   replica::KvCommandResult& r = ctx.result.kv;
   switch (kv.op) {
     case Op::kPut:

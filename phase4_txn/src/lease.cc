@@ -78,7 +78,8 @@ Status LeaseRevoke(ActionContext& ctx, const LeaseRevokeCmd& cmd) {
     const Slice key(forward.data() + prefix.size(), forward.size() - prefix.size());
     TINYKV_ASSIGN_OR_RETURN(const bool ok, CheckOneStepWrite(ctx, key, cmd.commit_ts));
     if (!ok) return Status::OK();  // the KeyError drops the batch: nothing revoked
-    TINYKV_ASSIGN_OR_RETURN(auto previous, PreviousVersion(ctx, key, cmd.commit_ts));
+    TINYKV_ASSIGN_OR_RETURN(auto previous,
+                            PreviousVersion(ctx, key, cmd.commit_ts, Need::kMetaOnly));
     if (HasValue(previous)) {
       WriteOneStep(ctx, key, std::nullopt, cmd.commit_ts, 0, previous);
       ++r.count;

@@ -32,11 +32,14 @@ Status Unavailable() { return Status::Unavailable("state machine is installing a
 
 }  // namespace
 
-MvccStateMachine::MvccStateMachine(fs::path dir, Env* env)
-    : dir_(std::move(dir)), env_(env != nullptr ? env : Env::Default()) {}
+MvccStateMachine::MvccStateMachine(fs::path dir, Env* env, size_t version_cache_bytes)
+    : dir_(std::move(dir)),
+      env_(env != nullptr ? env : Env::Default()),
+      versions_(version_cache_bytes) {}
 
-Result<std::unique_ptr<MvccStateMachine>> MvccStateMachine::Open(const fs::path& dir, Env* env) {
-  std::unique_ptr<MvccStateMachine> sm(new MvccStateMachine(dir, env));
+Result<std::unique_ptr<MvccStateMachine>> MvccStateMachine::Open(const fs::path& dir, Env* env,
+                                                                size_t version_cache_bytes) {
+  std::unique_ptr<MvccStateMachine> sm(new MvccStateMachine(dir, env, version_cache_bytes));
   Env* e = sm->env_;
   TINYKV_RETURN_IF_ERROR(replica::OpenEngineDir(e, dir));
   TINYKV_RETURN_IF_ERROR(sm->OpenDb());
@@ -53,6 +56,7 @@ Status MvccStateMachine::OpenDb() {
 }
 
 Status MvccStateMachine::LoadMeta() {
+  versions_.Clear();  // a new engine: nothing known of it yet
   applied_index_ = applied_term_ = 0;
   membership_.reset();
   auto applied = db_->Get(storage::ReadOptions{}, Slice(kAppliedKey));
@@ -116,11 +120,13 @@ Status MvccStateMachine::LoadLeases() {
 
 Status MvccStateMachine::PublishChanges(const storage::WriteBatch& batch) {
   VersionObserver* observer = version_observer_.load(std::memory_order_acquire);
-  const bool versions = observer != nullptr && observer->WantsVersions();
-  TINYKV_ASSIGN_OR_RETURN(BatchChanges changes, DecodeBatchChanges(batch, versions));
+  const bool observed = observer != nullptr && observer->WantsVersions();
+  const bool cached = versions_.capacity_bytes() > 0;
+  TINYKV_ASSIGN_OR_RETURN(BatchChanges changes, DecodeBatchChanges(batch, observed || cached));
+  if (cached) versions_.Note(changes.versions);
   // The versions first: a watch that sees a lock gone (or a kv-write done)
   // must find the version it committed already fed to it (watch_hub.h).
-  if (versions && !changes.versions.empty()) observer->OnVersions(std::move(changes.versions));
+  if (observed && !changes.versions.empty()) observer->OnVersions(std::move(changes.versions));
   lock_index_.Apply(changes.locks);
   return Status::OK();
 }
@@ -256,12 +262,14 @@ Result<std::vector<replica::CommandOutcome>> MvccStateMachine::ApplyBatch(
     // leases_ changes only on this thread (below), so it is read unlocked.
     TINYKV_ASSIGN_OR_RETURN(TxnCommandResult r,
                             ExecuteTxnCommand(*reader, db_.get(), *cmd, c.term, &batch,
-                                              &write_ts_bound, !leases_.empty()));
+                                              &write_ts_bound, !leases_.empty(), &versions_));
     last_index = c.index;
     last_term = c.term;
     // Raised before the GC's write is (compacted_revision()).
-    if (const auto* gc = std::get_if<GcCmd>(&*cmd); gc != nullptr && gc->safe_point > compacted_)
-      compacted_.store(gc->safe_point, std::memory_order_release);
+    if (const auto* gc = std::get_if<GcCmd>(&*cmd)) {
+      if (gc->safe_point > compacted_) compacted_.store(gc->safe_point, std::memory_order_release);
+      versions_.Clear();  // it may drop newest versions (a key's last delete)
+    }
     if (const auto* w = std::get_if<KvWriteCmd>(&*cmd)) kv_writes.push_back(w->commit_ts);
     // A revoke is a write at its timestamp too (its tombstones).
     if (const auto* v = std::get_if<LeaseRevokeCmd>(&*cmd)) kv_writes.push_back(v->commit_ts);

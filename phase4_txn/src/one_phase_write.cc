@@ -28,7 +28,13 @@ Result<bool> CheckOneStepWrite(ActionContext& ctx, Slice key, uint64_t commit_ts
 }
 
 Result<std::optional<CommitRecord>> PreviousVersion(ActionContext& ctx, Slice key,
-                                                    uint64_t commit_ts) {
+                                                    uint64_t commit_ts, Need need) {
+  if (need == Need::kMetaOnly && ctx.versions != nullptr) {
+    // The cached record is the key's newest; below commit_ts it is the one
+    // sought (a newer one would be a write at or above commit_ts).
+    std::optional<CommitRecord> newest = ctx.versions->Find(key);
+    if (newest && newest->commit_ts < commit_ts) return newest;
+  }
   return ctx.reader.VersionAt(key, commit_ts - 1);
 }
 
@@ -51,7 +57,8 @@ Status OnePhaseWrite(ActionContext& ctx, const OnePhaseWriteCmd& cmd) {
   if (!ok) return Status::OK();
   std::optional<Slice> value;
   if (m.kind == MutationKind::kPut) value = Slice(m.value);
-  TINYKV_ASSIGN_OR_RETURN(auto previous, PreviousVersion(ctx, key, cmd.commit_ts));
+  TINYKV_ASSIGN_OR_RETURN(auto previous,
+                          PreviousVersion(ctx, key, cmd.commit_ts, Need::kMetaOnly));
   WriteOneStep(ctx, key, value, cmd.commit_ts, /*lease=*/0, previous);
   // A transaction names no lease: its write detaches the key (commit.cc).
   return SetAttachment(ctx, key, 0);

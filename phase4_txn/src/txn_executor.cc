@@ -44,11 +44,12 @@ Result<TxnCommandResult> ExecuteTxnCommand(storage::DB* db, const TxnCommand& cm
 Result<TxnCommandResult> ExecuteTxnCommand(MvccReader& reader, storage::DB* db,
                                            const TxnCommand& cmd, uint64_t term,
                                            storage::WriteBatch* batch, uint64_t* max_write_ts,
-                                           bool leases_may_exist) {
+                                           bool leases_may_exist, const VersionCache* versions) {
   TxnCommandResult result;
   storage::WriteBatch local;
   internal::ActionContext ctx{reader, local, result};
   ctx.leases_may_exist = leases_may_exist;
+  ctx.versions = versions;
   TINYKV_RETURN_IF_ERROR(std::visit(
       [&](const auto& c) -> Status {
         using T = std::decay_t<decltype(c)>;

@@ -66,6 +66,20 @@ void Watcher::SetNotify(std::function<void()> notify) {
 
 void Watcher::Cancel() { hub_->Forget(id_); }
 
+Status WatchHub::RequestProgress(uint64_t id) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = watchers_.find(id);
+    if (it == watchers_.end() || it->second->state_ == Watcher::State::kEnded)
+      return Status::NotFound("watch " + std::to_string(id) + " does not run here");
+    // Not the tick running now, if one is: its timestamp may predate this.
+    it->second->progress_requested_tick_ = tick_number_ + 1;
+    kicked_ = true;
+  }
+  cv_.notify_one();
+  return Status::OK();
+}
+
 // ---- WatchHub ----
 
 WatchHub::WatchHub(WatchSource* source, WatchHubOptions options)
@@ -283,9 +297,12 @@ void WatchHub::Tick() {
   const uint64_t term = source_->LeaderTerm();
   uint64_t epoch = 0;
   bool need_barrier = false, need_floor = false;
+  uint64_t tick = 0;
+  bool resolved_now = false;
   {
     std::lock_guard<std::mutex> l(mu_);
     if (closed_) return;
+    tick = ++tick_number_;
     if (term != term_) EnterTermLocked(term, &notify);
     for (auto it = watchers_.begin(); it != watchers_.end();) {
       if (it->second->state_ == Watcher::State::kEnded) {
@@ -346,12 +363,13 @@ void WatchHub::Tick() {
       }
       Release(r, &notify);
       CatchUp(&notify);
+      resolved_now = true;
       if (lock <= in_flight && lock < *t) MaybeResolveLock(lock, *t);
     }
   }
   {
     std::lock_guard<std::mutex> l(mu_);
-    ProgressLocked(Clock::now(), &notify);
+    ProgressLocked(Clock::now(), tick, resolved_now, &notify);
   }
   Notify(notify);
 }
@@ -548,10 +566,24 @@ void WatchHub::MaybeResolveLock(uint64_t lock, uint64_t now) {
   ++counters_.locks_resolved;
 }
 
-void WatchHub::ProgressLocked(Clock::time_point now, std::vector<WatcherPtr>* notify) {
+void WatchHub::ProgressLocked(Clock::time_point now, uint64_t tick, bool resolved,
+                              std::vector<WatcherPtr>* notify) {
   for (auto& [id, wp] : watchers_) {
     Watcher& w = *wp;
-    if (w.state_ == Watcher::State::kEnded || w.spec_.progress_interval.count() <= 0 ||
+    if (w.state_ == Watcher::State::kEnded) continue;
+    if (resolved && w.progress_requested_tick_ != 0 && tick >= w.progress_requested_tick_) {
+      // After any events queued: outputs keep their order, and the
+      // position only grows.
+      w.progress_requested_tick_ = 0;
+      WatchOutput out;
+      out.kind = WatchOutput::Kind::kProgress;
+      out.revision = w.position_;
+      out.requested = true;
+      QueueOutputLocked(w, std::move(out));
+      notify->push_back(wp);
+      continue;
+    }
+    if (w.spec_.progress_interval.count() <= 0 ||
         !w.queue_.empty()) {
       continue;
     }

@@ -503,6 +503,33 @@ TEST_F(WatchHubTest, IdleWatchersThatAskGetProgress) {
   EXPECT_FALSE(quiet->Poll().has_value()) << "no progress unless asked";
 }
 
+// RequestProgress: one progress output, from the next tick that resolves,
+// at a position past every write acknowledged before the request -- also
+// for a watcher that never asked for idle progress. A tick that cannot
+// resolve (not leader) answers nothing; an unknown watch is NotFound.
+TEST_F(WatchHubTest, ARequestedProgressComesFromTheNextResolvedTick) {
+  Start();
+  auto w = Watch("k", "l");
+  auto other = Watch("", "");
+  ASSERT_TRUE(w->Poll().has_value());
+  ASSERT_TRUE(other->Poll().has_value());
+  node_.Put("z", "unwatched", 150);  // acknowledged before the request
+  node_.now = 160;
+  ASSERT_OK(hub_->RequestProgress(w->id()));
+  hub_->TickForTest();
+  std::optional<WatchOutput> progress;
+  while (auto out = w->Poll()) progress = out;
+  ASSERT_TRUE(progress.has_value());
+  EXPECT_EQ(progress->kind, WatchOutput::Kind::kProgress);
+  EXPECT_TRUE(progress->requested);
+  EXPECT_GE(progress->revision, 150u);
+  hub_->TickForTest();
+  EXPECT_FALSE(w->Poll().has_value()) << "one request, one answer";
+  while (auto out = other->Poll()) EXPECT_NE(out->kind, WatchOutput::Kind::kProgress);
+
+  EXPECT_TRUE(hub_->RequestProgress(w->id() + 100).IsNotFound());
+}
+
 TEST_F(WatchHubTest, RecordingStopsAfterTheLastWatcherLeft) {
   WatchHubOptions o = Manual();
   o.linger = milliseconds(0);

@@ -273,6 +273,11 @@ void BindClient(py::module_& m) {
           "The next batch (kind, revision, events), None when none came within timeout "
           "seconds (None: wait until one comes); raises when the watch ended.")
       .def(
+          "request_progress",
+          [](PyWatch& w) { ThrowIfError(NoGil([&] { return w.stream->RequestProgress(); })); },
+          "Asks the server for a PROGRESS batch covering every write acknowledged before "
+          "(watch.h RequestProgress).")
+      .def(
           "cancel", [](PyWatch& w) { w.stream->Cancel(); },
           py::call_guard<py::gil_scoped_release>())
       .def_property_readonly("next_revision",

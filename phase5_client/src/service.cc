@@ -295,6 +295,13 @@ class KvService {
     Status s = co_await std::move(serve);
     co_return Translate(std::move(s));
   }
+  // A progress item on one of this node's watch streams (protocol.h
+  // WatchProgress).
+  awaitable<Result<WatchProgressResponse>> WatchProgress(WatchProgressRequest req) {
+    Status s = txn_->watch_hub().RequestProgress(req.watch_id);
+    if (!s.ok()) co_return Translate(std::move(s));
+    co_return WatchProgressResponse{};
+  }
   // Compaction (maintenance_protocol.h), through the leader's TxnNode.
   awaitable<Result<CompactResponse>> Compact(CompactRequest req) {
     txn::TxnNode* node = txn_;
@@ -698,6 +705,8 @@ void RegisterKvService(net::RpcServer& server, txn::TxnNode& node, const Service
   server.Register<WatchMethod>([svc](WatchRequest r, net::ServerWriter<WatchResponse>& w) {
     return svc->Watch(std::move(r), w);
   });
+  RegisterObserved<WatchProgressMethod>(
+      server, options, [svc](WatchProgressRequest r) { return svc->WatchProgress(r); });
   RegisterLeaseMethods(server, svc, node, options);
   RegisterObserved<CompactMethod>(server, options,
                                   [svc](CompactRequest r) { return svc->Compact(r); });

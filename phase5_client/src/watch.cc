@@ -115,6 +115,23 @@ void WatchStream::Cancel() {
   if (token) token->Cancel();
 }
 
+Status WatchStream::RequestProgress(std::optional<std::chrono::milliseconds> timeout) {
+  std::string target;
+  uint64_t id = 0;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (end_) return *end_;
+    target = stream_target_;
+    id = stream_watch_id_;
+  }
+  if (id == 0) {
+    return Status::Unavailable("watch: no stream is open now (it is being resumed); ask again");
+  }
+  net::CallOptions call;
+  call.timeout = timeout.value_or(client_->default_timeout());
+  return rpc_->CallSync<WatchProgressMethod>(target, WatchProgressRequest{id}, call).status();
+}
+
 uint64_t WatchStream::next_revision() const {
   std::lock_guard<std::mutex> l(mu_);
   return next_revision_;
@@ -224,6 +241,8 @@ Status WatchStream::RunStream(const std::string& target, bool* created) {
     std::lock_guard<std::mutex> l(mu_);
     if (cancelled_) return Status::Cancelled("watch cancelled");
     stream_cancel_ = token;
+    stream_target_ = target;
+    stream_watch_id_ = 0;
     req.start_revision = next_revision_;
     partial_.clear();  // an unfinished revision comes again, whole
     last_item_ = Clock::now();
@@ -257,6 +276,7 @@ Status WatchStream::RunStream(const std::string& target, bool* created) {
   {
     std::lock_guard<std::mutex> l(mu_);
     stream_cancel_.reset();
+    stream_watch_id_ = 0;
     if (cancelled_) return Status::Cancelled("watch cancelled");
   }
   if (silent) {
@@ -276,6 +296,7 @@ Status WatchStream::OnItem(WatchResponse item) {
       if (item.revision + 1 < next_revision_)
         return Status::Corruption("watch: the server created the stream below its start");
       next_revision_ = item.revision + 1;
+      stream_watch_id_ = item.watch_id;
       if (!created_) {
         created_ = true;
         cv_.notify_all();
@@ -308,9 +329,11 @@ Status WatchStream::OnItem(WatchResponse item) {
     queue_.push_back(std::move(batch));
     last_delivered_ = now;
     cv_.notify_all();
-  } else if (options_.progress_notify && partial_.empty() &&
-             static_cast<WatchItemKind>(item.kind) == WatchItemKind::kProgress &&
-             now - last_delivered_ >= options_.progress_interval) {
+  } else if (static_cast<WatchItemKind>(item.kind) == WatchItemKind::kProgress &&
+             (item.requested || (options_.progress_notify && partial_.empty() &&
+                                 now - last_delivered_ >= options_.progress_interval))) {
+    // A requested one always (its revision is a position like any other,
+    // even with a split revision pending); idle ones as asked.
     batch.kind = WatchBatch::Kind::kProgress;
     queue_.push_back(std::move(batch));
     last_delivered_ = now;

@@ -52,6 +52,7 @@ WatchResponse WatchResponseOf(txn::WatchOutput out) {
   WatchResponse r;
   r.kind = static_cast<uint8_t>(out.kind);
   r.revision = out.revision;
+  r.requested = out.requested;
   r.events.reserve(out.events.size());
   for (txn::WatchEvent& e : out.events) {
     WatchEventMessage m;
@@ -93,6 +94,7 @@ net::awaitable<Status> ServeWatch(txn::WatchHub& hub, WatchRequest req,
     std::optional<txn::WatchOutput> next = watcher->Poll();
     if (next) {
       WatchResponse item = WatchResponseOf(std::move(*next));
+      if (item.kind == static_cast<uint8_t>(WatchItemKind::kCreated)) item.watch_id = watcher->id();
       auto write = out.Write(item);  // split: GCC 12 co_await bug
       Status s = co_await std::move(write);
       if (!s.ok()) co_return s;

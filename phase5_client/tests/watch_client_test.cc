@@ -263,6 +263,29 @@ TEST_F(WatchClientTest, ProgressNotificationsCarryThePositionWhenIdle) {
   EXPECT_TRUE(got.events.empty());
 }
 
+// RequestProgress (etcd's): a watch without progress_notify gets no
+// progress batches -- the server's keepalive items (one a second) are
+// swallowed -- until it asks; the answer covers a write acknowledged
+// before the request, though that write is not watched.
+TEST_F(WatchClientTest, ARequestedProgressCoversEveryWriteAcknowledgedBefore) {
+  auto c = NewClient();
+  WatchOptions o;
+  o.key = "p";
+  auto w = c->Watch(o);
+  ASSERT_OK(w.status());
+  auto put = c->PutWithRevision("elsewhere", "x");
+  ASSERT_OK(put.status());
+  Collected before;
+  // Long enough for a keepalive item to arrive (and be swallowed).
+  EXPECT_FALSE(ReadUntil(**w, &before, [](const Collected& in) { return in.progress > 0; }, 1500ms))
+      << "a progress batch nobody asked for";
+  ASSERT_OK((*w)->RequestProgress());
+  Collected got;
+  ASSERT_TRUE(ReadUntil(**w, &got, [](const Collected& in) { return in.progress > 0; }));
+  EXPECT_GE(got.position, put->revision);
+  EXPECT_TRUE(got.events.empty());
+}
+
 TEST_F(WatchClientTest, AStartRevisionBelowTheCompactRevisionFailsWithIt) {
   auto c = NewClient();
   auto a = c->PutWithRevision("c", "1");

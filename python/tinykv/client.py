@@ -561,8 +561,9 @@ class Txn:
 
 class WatchEvent:
     """One event of a watch. ``type`` is ``"PUT"`` (``value`` is the new value),
-    ``"DELETE"`` (``value`` is ``b""``) or, with ``progress_notify``, ``"PROGRESS"`` (no
-    key: nothing happened up to ``revision``). ``revision`` is the write's revision (the
+    ``"DELETE"`` (``value`` is ``b""``) or, with ``progress_notify`` or after
+    ``Watch.request_progress()``, ``"PROGRESS"`` (no key: nothing happened up to
+    ``revision``). ``revision`` is the write's revision (the
     number ``put`` returned; all keys of one transaction share one), or the revision a
     progress event reports. ``prev_value``: with ``prev_kv``, the value the key had
     before this revision (None: it had none)."""
@@ -650,6 +651,13 @@ class Watch:
             return WatchEvent("PROGRESS", None, None, None, revision)
         self._pending.extend(WatchEvent(*e) for e in events)
         return self._pending.popleft()
+
+    def request_progress(self) -> None:
+        """Asks the server for a ``"PROGRESS"`` event (etcd's ``RequestProgress``), whether
+        or not ``progress_notify`` is on: it comes in order with the events, and its
+        revision covers every write acknowledged before this call. Raises
+        ``tinykv.UnavailableError`` while the stream is being resumed (ask again)."""
+        self._w.request_progress()
 
     def close(self) -> None:
         """Stops the watch (the server forgets it). Idempotent; any thread."""

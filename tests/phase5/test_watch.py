@@ -122,6 +122,17 @@ def test_progress_events_tell_the_revision_when_nothing_happens(cl, ns):
     assert [e.revision for e in events] == sorted(e.revision for e in events)
 
 
+def test_request_progress_answers_with_a_revision_past_every_acknowledged_write(cl, ns):
+    # No progress_notify: the only PROGRESS event is the one asked for.
+    with cl.watch(ns + b"quiet") as w:
+        rev = cl.put(ns + b"elsewhere", b"x")
+        w.request_progress()
+        ev = w.next(timeout=20.0)
+        assert ev is not None, "no answer to request_progress within 20 s"
+        assert ev.type == "PROGRESS"
+        assert ev.revision >= rev
+
+
 def test_close_from_another_thread_stops_the_iteration_and_the_server_forgets_it(
         cluster, cl, ns):
     w = cl.watch(prefix=ns)

@@ -56,6 +56,8 @@ inline constexpr uint32_t kCompact = 516;
 inline constexpr uint32_t kDefragment = 517;
 inline constexpr uint32_t kMoveLeader = 518;
 inline constexpr uint32_t kHashKv = 519;
+// watch progress on request (protocol.h WatchProgress)
+inline constexpr uint32_t kWatchProgress = 520;
 inline constexpr uint32_t kAlarm = 530;
 // leases (lease_protocol.h): 540..549
 inline constexpr uint32_t kLeaseGrant = 540;
@@ -73,7 +75,8 @@ inline constexpr std::array kAll = {
     kTestEcho,  kTestAppend, kTestCount,   kTestMissing, kDemoGet,       kDemoPut,
     kDemoDelete, kDemoScan,  kDemoEcho,    kRaftBatch,   kRaftFetchSnapshot, kRaftStateHash, kGet,
     kPut,       kDelete,     kDeleteRange, kScan,        kCas,           kStatus,
-    kMemberList, kMemberAdd, kMemberPromote, kMemberRemove, kSnapshotSave, kTso, kTxn, kWatch, kCompact, kDefragment, kMoveLeader, kHashKv, kAlarm,
+    kMemberList, kMemberAdd, kMemberPromote, kMemberRemove, kSnapshotSave, kTso, kTxn, kWatch,
+    kCompact, kDefragment, kMoveLeader, kHashKv, kWatchProgress, kAlarm,
     kLeaseGrant, kLeaseRevoke, kLeaseKeepAlive, kLeaseTimeToLive, kLeaseLeases,
     kAdminStatus, kAdminSetFaults,
 };

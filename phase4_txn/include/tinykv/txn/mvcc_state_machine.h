@@ -35,6 +35,13 @@
 // engine state; GC only lowers the truth under it. It is a hint, not state:
 // replicas agree on every answer it gives, and the hash leaves it out.
 //
+// The version cache (version_cache.h): the newest version of the keys
+// written most recently, so that a put learns what its metadata continues
+// from without a seek. Fed from each engine write's committed versions
+// (with the version observer's decoding), cleared when GC applies and when
+// the engine is opened or replaced. It changes no answer: replicas with
+// different caches (or none) write the same records.
+//
 // Hash: every key and value of the engine in order except 'm' "membership"
 // and 'm' "write_bound",
 // then the ConfState of the membership (the address book is left out, as
@@ -81,15 +88,20 @@
 #include "tinykv/txn/lock_index.h"
 #include "tinykv/txn/mvcc_reader.h"
 #include "tinykv/txn/txn_command.h"
+#include "tinykv/txn/version_cache.h"
 
 namespace tinykv::txn {
 
 class MvccStateMachine final : public replica::StateMachine {
  public:
   // Opens (creating) the engine in `dir`/db; every file through `env`
-  // (nullptr: Env::Default()).
+  // (nullptr: Env::Default()). version_cache_bytes bounds the version cache
+  // (above; 0: none, every put seeks).
   [[nodiscard]] static Result<std::unique_ptr<MvccStateMachine>> Open(
-      const std::filesystem::path& dir, Env* env = nullptr);
+      const std::filesystem::path& dir, Env* env = nullptr,
+      size_t version_cache_bytes = VersionCache::kDefaultCapacityBytes);
+  // The version cache's entries and estimated bytes now (tests).
+  size_t version_cache_size() const { return versions_.size(); }
 
   uint64_t applied_index() const override { return applied_index_; }
   uint64_t applied_term() const override { return applied_term_; }
@@ -187,7 +199,7 @@ class MvccStateMachine final : public replica::StateMachine {
   Result<std::vector<std::string>> LeaseKeys(uint64_t id);
 
  private:
-  MvccStateMachine(std::filesystem::path dir, Env* env);
+  MvccStateMachine(std::filesystem::path dir, Env* env, size_t version_cache_bytes);
   Status OpenDb();
   Status LoadMeta();
   Status LoadLeases();
@@ -219,6 +231,7 @@ class MvccStateMachine final : public replica::StateMachine {
   std::atomic<const std::function<void(uint64_t)>*> kv_write_observer_{nullptr};
   std::atomic<VersionObserver*> version_observer_{nullptr};
   LockIndex lock_index_;
+  VersionCache versions_;  // the applying thread's (above)
   // The lease table (above). Written on the driver thread under lease_mu_;
   // that thread reads it without the lock.
   mutable std::mutex lease_mu_;

@@ -64,6 +64,7 @@
 #include "tinykv/storage/write_batch.h"
 #include "tinykv/txn/mvcc_reader.h"
 #include "tinykv/txn/txn_command.h"
+#include "tinykv/txn/version_cache.h"
 
 namespace tinykv::txn {
 
@@ -88,11 +89,15 @@ Result<TxnCommandResult> ExecuteTxnCommand(storage::DB* db, const TxnCommand& cm
 // write record the command added (the caller's write_ts_bound to keep).
 // leases_may_exist = false promises that the engine holds no lease record
 // (the state machine knows it): kv writes then skip their lease lookups.
+// `versions`, if given, holds newest versions of keys as of the reader's
+// state (version_cache.h): writes take their previous version from it
+// instead of seeking the engine.
 Result<TxnCommandResult> ExecuteTxnCommand(MvccReader& reader, storage::DB* db,
                                            const TxnCommand& cmd, uint64_t term,
                                            storage::WriteBatch* batch,
                                            uint64_t* max_write_ts = nullptr,
-                                           bool leases_may_exist = true);
+                                           bool leases_may_exist = true,
+                                           const VersionCache* versions = nullptr);
 
 // The oracle's reservation as persisted in `db`.
 Result<uint64_t> ReadTsoReserved(storage::DB* db);

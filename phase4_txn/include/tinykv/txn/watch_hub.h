@@ -82,6 +82,13 @@
 // lock_resolve_interval. A live transaction (its primary heartbeated) is
 // left alone.
 //
+// Progress on request (etcd's RequestProgress). RequestProgress(id) asks
+// for one kProgress output (WatchOutput::requested set) from the first tick
+// that starts after the request and computes a resolved timestamp: its
+// position then covers every write acknowledged before the request (the
+// tick's fresh timestamp T is above all of them), for a live watcher; a
+// catching-up one reports the position its history reached.
+//
 // Other ends: NotLeader (leadership changed; the client resumes on the new
 // leader), a compacted error (watch_error.h: history below the GC safe
 // point is gone), Close's status (server shutdown).
@@ -133,6 +140,7 @@ struct WatchOutput {
   Kind kind = Kind::kEvents;
   std::vector<WatchEvent> events;  // kEvents only; revision order
   uint64_t revision = 0;           // the stream's position after it (header comment)
+  bool requested = false;          // kProgress only: the answer to RequestProgress
 };
 
 // The parts of the node the hub reads: TxnNode's, or a test's fake.
@@ -231,6 +239,8 @@ class Watcher {
   size_t queued_bytes_ = 0;
   std::optional<Status> end_;
   std::chrono::steady_clock::time_point last_output_;
+  // A RequestProgress to answer in the first tick numbered >= it (0: none).
+  uint64_t progress_requested_tick_ = 0;
   std::function<void()> notify_;
 };
 
@@ -257,6 +267,9 @@ class WatchHub final : public VersionObserver {
   // Ends every watch with `why` and refuses new ones; stops the worker.
   // Idempotent. For a server that shuts down: its clients resume elsewhere.
   void Close(const Status& why);
+  // Asks for a progress output on watcher `id` (header comment "Progress
+  // on request"); NotFound when no such watcher runs here.
+  Status RequestProgress(uint64_t id);
   // Runs one tick now on the caller's thread (tests drive the hub so).
   void TickForTest() { Tick(); }
   WatchHubStats stats() const;
@@ -282,8 +295,10 @@ class WatchHub final : public VersionObserver {
   // The lock with start_ts `lock` holds resolved back: if its TTL passed at
   // `now` (and no attempt was made lately), resolve it as a reader would.
   void MaybeResolveLock(uint64_t lock, uint64_t now);
-  // REQUIRES: mu_ held. Idle watchers that asked for progress get one.
-  void ProgressLocked(Clock::time_point now, std::vector<WatcherPtr>* notify);
+  // REQUIRES: mu_ held. Idle watchers that asked for progress get one, and
+  // so do those that requested it, if this tick (number `tick`) resolved.
+  void ProgressLocked(Clock::time_point now, uint64_t tick, bool resolved,
+                      std::vector<WatcherPtr>* notify);
   // REQUIRES: mu_ held. Places a new watcher once floor_ is known.
   void PlaceLocked(Watcher& w);
   // REQUIRES: mu_ held. Queues events as outputs of at most
@@ -319,6 +334,7 @@ class WatchHub final : public VersionObserver {
   size_t feed_bytes_ = 0;
   std::map<uint64_t, WatcherPtr> watchers_;
   uint64_t next_id_ = 1;
+  uint64_t tick_number_ = 0;  // ticks started (RequestProgress waits for the next)
   Clock::time_point last_watcher_gone_;
   Clock::time_point last_resolved_ok_;
   Clock::time_point last_lock_resolve_;  // the worker's (MaybeResolveLock)

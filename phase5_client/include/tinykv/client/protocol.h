@@ -558,9 +558,36 @@ struct WatchResponse {
   uint8_t kind = 2;       // WatchItemKind
   uint64_t revision = 0;  // the stream's position after this item
   std::vector<WatchEventMessage> events;
+  // Trailing (absent from servers before WatchProgress): kCreated names the
+  // watcher's id on its server (what WatchProgress takes); a kProgress item
+  // that answers a WatchProgress says so.
+  uint64_t watch_id = 0;
+  bool requested = false;
   template <class A>
   void serialize(A& a) {
     a(kind, revision, events);
+    net::TrailingField(a, watch_id);
+    net::TrailingField(a, requested);
+  }
+};
+
+// ---- WatchProgress: etcd's RequestProgress for one watch stream ----
+// Sent to the server that serves the stream (the id is that server's): the
+// stream then carries one kProgress item with `requested` set, whose
+// position covers every write acknowledged before this call (watch_hub.h
+// "Progress on request"). NotFound when the watch does not run there.
+struct WatchProgressRequest {
+  uint64_t watch_id = 0;
+  template <class A>
+  void serialize(A& a) {
+    a(watch_id);
+  }
+};
+struct WatchProgressResponse {
+  uint8_t reserved = 0;
+  template <class A>
+  void serialize(A& a) {
+    a(reserved);
   }
 };
 
@@ -604,6 +631,10 @@ using SnapshotSaveMethod = net::StreamMethod<method_id::kSnapshotSave, "tinykv.S
                                              SnapshotSaveRequest, SnapshotSaveChunk, kIdempotent>;
 using WatchMethod =
     net::StreamMethod<method_id::kWatch, "tinykv.Watch", WatchRequest, WatchResponse, kIdempotent>;
+// Asking twice asks for two progress items: harmless to resend.
+using WatchProgressMethod = net::UnaryMethod<method_id::kWatchProgress, "tinykv.WatchProgress",
+                                             WatchProgressRequest, WatchProgressResponse,
+                                             kIdempotent>;
 
 // The smallest key greater than every key with this prefix ("" when there is
 // none, i.e. the prefix is empty or all 0xff bytes: scan to the end).

@@ -32,6 +32,12 @@
 // several items is delivered only once complete; a resumed stream starts
 // after the last delivered position). stats() counts the resumes.
 //
+// Progress on request (etcd's RequestProgress). RequestProgress asks the
+// server of the current stream for a kProgress batch whose revision covers
+// every write acknowledged before the call; it comes through Next in order
+// with the events, whether or not progress_notify is set. Unavailable when
+// no stream is open at that moment (the watch is resuming): ask again.
+//
 // Flow control. Events received but not yet taken by Next are held up to
 // max_buffered_bytes; beyond that the stream's connection stops reading
 // (its socket's receive buffer is about as large, 64 KiB to 4 MiB, not the
@@ -121,6 +127,8 @@ class WatchStream {
   // it needs is gone); or an error no retry can help (a refused TLS
   // handshake: IOError; NotSupported from a server without watches).
   Result<WatchBatch> Next(std::optional<std::chrono::milliseconds> timeout = std::nullopt);
+  // Asks for a progress batch (above); OK once the server took the request.
+  Status RequestProgress(std::optional<std::chrono::milliseconds> timeout = std::nullopt);
   // Stops the watch; a waiting Next returns Cancelled. Idempotent.
   void Cancel();
   // The revision a resume would start from (the position delivered + 1).
@@ -157,6 +165,9 @@ class WatchStream {
   std::chrono::steady_clock::time_point last_item_;
   std::chrono::steady_clock::time_point last_delivered_;
   std::shared_ptr<net::CancellationToken> stream_cancel_;
+  // The open stream's server and its watch id there (0: none created yet).
+  std::string stream_target_;
+  uint64_t stream_watch_id_ = 0;
   WatchStats stats_;
   std::thread driver_;
 };
