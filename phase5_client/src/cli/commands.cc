@@ -11,6 +11,7 @@
 #include <ostream>
 
 #include "cli/completion.h"
+#include "cli/concurrency_command.h"
 #include "cli/global_flags.h"
 #include "cli/kv_command.h"
 #include "cli/lease_command.h"
@@ -43,6 +44,7 @@ struct Flags {
   bool interactive = false;
   LeaseFlags lease;
   MaintenanceFlags maintenance;  // compaction, defrag
+  ConcurrencyFlags concurrency;  // lock, elect
   // watch
   std::string key;
   bool prefix = false;
@@ -143,6 +145,7 @@ int RunCli(const std::vector<std::string>& args, const CliEnv& env, std::istream
   const KvCommands kv_cmds = AddKvCommands(app, f.kv);
   const LeaseCommands lease_cmds = AddLeaseCommands(app, f.lease);
   const MaintenanceCommands maintenance_cmds = AddMaintenanceCommands(app, f.maintenance);
+  const ConcurrencyCommands concurrency_cmds = AddConcurrencyCommands(app, f.concurrency);
 
   auto* watch = app.add_subcommand(
       "watch",
@@ -347,6 +350,9 @@ int RunCli(const std::vector<std::string>& args, const CliEnv& env, std::istream
     return *code;
   if (std::optional<int> code = RunMaintenanceCommand(maintenance_cmds, f.maintenance, *cl, call,
                                                       *command, format, out, err))
+    return *code;
+  if (std::optional<int> code =
+          RunConcurrencyCommand(concurrency_cmds, f.concurrency, *cl, out, err, interrupt))
     return *code;
   if (watch->parsed()) {
     if (format == OutputFormat::kTable) {
