@@ -8,7 +8,7 @@ it started and stopped holding) to a file. The killed holder's interval ends whe
 test has seen its process group die. The check: sorted by start, each interval ends
 before the next starts, and the fencing revisions strictly increase.
 
-Reproduce: .venv/bin/python -m pytest tests/system/test_lock.py -q
+Reproduce: .venv/bin/python -m pytest tests/system/test_lock_holders_killed.py -q
 """
 
 import json
