@@ -7,7 +7,9 @@
 #include <pybind11/stl.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -18,6 +20,7 @@
 #include "replica_status_py.h"
 #include "status_py.h"
 #include "tinykv/client/client.h"
+#include "tinykv/client/concurrency.h"
 #include "tinykv/client/lease_keep_alive.h"
 #include "tinykv/client/local_cluster.h"
 #include "tinykv/client/txn.h"
@@ -172,6 +175,19 @@ struct PyWatch {
   }
 };
 
+// A lock (concurrency.h) as Python holds it: its own session (a lease kept
+// alive from a C++ thread) and the Mutex on it; the wrapper
+// (python/tinykv/lock.py) acquires and releases it from one thread.
+struct PyLock {
+  std::unique_ptr<client::Session> session;
+  std::unique_ptr<client::Mutex> mutex;
+  ~PyLock() {
+    py::gil_scoped_release nogil;  // closing revokes the lease and joins the keeper
+    mutex.reset();
+    session.reset();
+  }
+};
+
 // (kind, revision, [(type, key, value, prev_value or None, revision), ...]).
 py::tuple BatchTuple(const client::WatchBatch& b) {
   py::list events;
@@ -237,6 +253,58 @@ void BindClient(py::module_& m) {
       .def("rollback", [](PyTxn& t) {
         ThrowIfError(t.Locked([](client::Txn& txn) { return txn.Rollback(); }));
       });
+
+  py::class_<PyLock>(m, "Lock",
+                     "A distributed lock (concurrency.h Mutex) on its own session, made by "
+                     "Client.lock_session(); python/tinykv/lock.py wraps it.")
+      .def(
+          "acquire",
+          [](PyLock& l, std::optional<double> timeout) {
+            // Lock runs on a helper thread; this one waits in slices with the
+            // GIL released and looks for signals between them (Ctrl-C cancels
+            // the wait, and Lock then leaves the queue).
+            if (timeout && !(*timeout >= 0)) throw py::value_error("timeout must be >= 0 seconds");
+            std::atomic<bool> cancel{false};
+            client::WaitOptions wait;
+            wait.cancelled = &cancel;
+            if (timeout) {
+              wait.timeout = std::chrono::milliseconds(static_cast<int64_t>(*timeout * 1e3));
+            }
+            std::future<Status> done = std::async(std::launch::async, [&] { return l.mutex->Lock(wait); });
+            for (;;) {
+              const bool ready = NoGil([&] {
+                return done.wait_for(std::chrono::milliseconds(100)) == std::future_status::ready;
+              });
+              if (ready) break;
+              if (PyErr_CheckSignals() != 0) {
+                cancel = true;
+                NoGil([&] { done.wait(); });
+                throw py::error_already_set();
+              }
+            }
+            Status s = done.get();
+            if (!s.ok()) ThrowClientStatus(s);
+            return l.mutex->revision();
+          },
+          py::arg("timeout") = py::none(),
+          "Blocks until held (TimeoutError after timeout seconds); returns the fencing revision.")
+      .def(
+          "release",
+          [](PyLock& l) {
+            Status s = NoGil([&] { return l.mutex->Unlock(); });
+            if (!s.ok()) ThrowClientStatus(s);
+          },
+          "Unlocks (deletes this session's key).")
+      .def(
+          "close",
+          [](PyLock& l) {
+            Status s = NoGil([&] { return l.session->Close(); });
+            if (!s.ok()) ThrowClientStatus(s);
+          },
+          "Revokes the session's lease (and with it the key, if held).")
+      .def_property_readonly("key", [](const PyLock& l) { return py::bytes(l.mutex->key()); })
+      .def_property_readonly("revision", [](const PyLock& l) { return l.mutex->revision(); })
+      .def_property_readonly("lease", [](const PyLock& l) { return l.session->lease(); });
 
   py::class_<PyWatch>(m, "Watch",
                       "A running watch (watch.h), made by Client.watch(). next() from one "
@@ -629,6 +697,23 @@ void BindClient(py::module_& m) {
           },
           py::arg("id"), py::keep_alive<0, 1>(),  // the keeper uses the client
           "Starts renewing lease id every ttl/3 in the background (lease_keep_alive.h).")
+      .def(
+          "lock_session",
+          [](Client& c, const BytesArg& name, uint64_t ttl) {
+            auto l = std::make_unique<PyLock>();
+            const std::string prefix = name.str();
+            Status s = NoGil([&] {
+              auto r = client::Session::Create(&c, {.ttl_s = ttl});
+              if (!r.ok()) return r.status();
+              l->session = std::move(r).value();
+              l->mutex = std::make_unique<client::Mutex>(*l->session, prefix);
+              return Status::OK();
+            });
+            if (!s.ok()) ThrowClientStatus(s);
+            return l;
+          },
+          py::arg("name"), py::arg("ttl") = 10, py::keep_alive<0, 1>(),  // uses the client
+          "A lock on name with a session of its own (a lease of ttl seconds, kept alive).")
       // Compaction and defragmentation (maintenance_protocol.h).
       .def(
           "compact",

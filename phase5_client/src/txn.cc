@@ -80,6 +80,22 @@ Result<std::optional<std::string>> Txn::Get(const std::string& key) {
   return client_.Get(key, Call());
 }
 
+Result<TxnRead> Txn::GetMeta(const std::string& key) {
+  TINYKV_RETURN_IF_ERROR(Finished());
+  TINYKV_RETURN_IF_ERROR(CheckKey(key));
+  if (writes_.contains(key)) {
+    return Status::InvalidArgument("txn: the metadata of a key written in this transaction is "
+                                   "not known before its commit");
+  }
+  TINYKV_ASSIGN_OR_RETURN(GetResponse r, client_.GetWithRevision(key, Call()));
+  TxnRead out;
+  if (r.found) {
+    out.value = std::move(r.value);
+    out.meta = r.meta;
+  }
+  return out;
+}
+
 Result<std::vector<KeyValue>> Txn::Scan(const std::string& start, const std::string& end,
                                         uint64_t limit) {
   TINYKV_RETURN_IF_ERROR(Finished());

@@ -541,7 +541,11 @@ TEST(CliCompletion, TheBashScriptCompletesCommandsSubcommandsFlagsAndValues) {
   EXPECT_EQ(BashCompletes(file, {"tinykv", "-w", ""}), registered + "simple json table fields\n");
   EXPECT_EQ(BashCompletes(file, {"tinykv", "get", "k", "--consistency", ""}), registered + "l s\n");
   // A flag's value is not a command: after --endpoints, "member" is its value.
-  EXPECT_EQ(BashCompletes(file, {"tinykv", "--endpoints", "member", "l"}), registered + "lease\n");
+  EXPECT_EQ(BashCompletes(file, {"tinykv", "--endpoints", "member", "l"}),
+            registered + "lease lock\n");
+  EXPECT_EQ(BashCompletes(file, {"tinykv", "el"}), registered + "elect\n");
+  EXPECT_EQ(BashCompletes(file, {"tinykv", "lock", "n", "--t"}), registered + "--ttl\n");
+  EXPECT_EQ(BashCompletes(file, {"tinykv", "elect", "n", "--l"}), registered + "--listen\n");
   EXPECT_EQ(BashCompletes(file, {"tinykv", "-w", "json", "member", "l"}), registered + "list\n");
   EXPECT_EQ(BashCompletes(file, {"tinykv", "completion", ""}), registered + "bash zsh\n");
 

@@ -76,6 +76,7 @@ from tinykv._core import client as _c
 from tinykv.common import BytesLike
 from tinykv.errors import CancelledError, Error, UnavailableError
 from tinykv.lease import Lease, LeaseKeepAlive, LeaseTimeToLive
+from tinykv.lock import Lock
 
 __all__ = ["Client", "EmbeddedCluster", "KeyValue", "Lease", "LeaseKeepAlive", "LeaseTimeToLive",
            "MAX_REQUEST_BYTES", "Txn", "Watch", "WatchEvent", "prefix_end"]
@@ -268,6 +269,12 @@ class Client:
         """The ``Lease`` with this id (nothing is asked of the cluster; its ``ttl`` is
         0 until ``time_to_live()`` tells it)."""
         return Lease(self._c, id, 0)
+
+    def lock(self, name: BytesLike, *, ttl: int = 10, timeout: float | None = None) -> Lock:
+        """A distributed lock on ``name`` with a session (lease) of its own of ``ttl``
+        seconds (``tinykv.lock``); ``with cl.lock(b"name") as lk:`` holds it for the block
+        (``timeout``: how long entering may wait)."""
+        return Lock(self._c.lock_session(name, ttl), timeout)
 
     def leases(self, *, timeout: float | None = None) -> list[int]:
         """Every lease's id, in order."""

@@ -329,6 +329,48 @@ def test_cli_watch_simple_output_is_etcdctls(cluster, cl, ns):
     assert p.returncode == 0
 
 
+def test_cli_watch_runs_a_command_per_event_with_etcdctls_variables(cluster, cl, ns, tmp_path):
+    # The history replay makes the events, so nothing waits for the watch to start.
+    first = cl.put(ns + b"x", b"1")
+    second = cl.put(ns + b"y", b"2")
+    cl.delete(ns + b"x")
+    log = tmp_path / "events.txt"
+    script = ('printf "%s %s %s %s\\n" "$ETCD_WATCH_EVENT_TYPE" "$ETCD_WATCH_KEY" '
+              '"$ETCD_WATCH_VALUE" "$ETCD_WATCH_REVISION" >> "$0"')
+    p = subprocess.Popen(
+        [cli_binary(), "--endpoints", ",".join(cluster.endpoints), "watch", ns.decode(),
+         "--prefix", "--rev", str(first), "--", "sh", "-c", script, str(log)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and (
+                not log.exists() or len(log.read_text().splitlines()) < 3):
+            time.sleep(0.05)
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=20)
+    finally:
+        p.kill()
+    assert p.returncode == 0, err
+    lines = log.read_text().splitlines()
+    x, y = (ns + b"x").decode(), (ns + b"y").decode()
+    assert lines[:2] == [f"PUT {x} 1 {first}", f"PUT {y} 2 {second}"], lines
+    kind, key, *rest = lines[2].split(" ")
+    assert (kind, key) == ("DELETE", x) and int(rest[-1]) > second, lines
+    assert "PUT\n" in out  # each event is printed too, before its command runs
+
+
+def test_cli_watch_ends_when_its_command_fails(cluster, cl, ns):
+    first = cl.put(ns + b"k", b"v")
+    r = subprocess.run(
+        [cli_binary(), "--endpoints", ",".join(cluster.endpoints), "watch", (ns + b"k").decode(),
+         "--rev", str(first), "--", "false"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 4, r.stderr
+    assert r.stderr == 'Error: command "false" exited with status 1\n'
+    r = subprocess.run([cli_binary(), "--endpoints", ",".join(cluster.endpoints), "watch", "k",
+                        "--"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "followed by a command" in r.stderr, r.stderr
+
+
 def test_cli_watch_bad_usage_exits_2_with_a_message(cluster):
     base = [cli_binary(), "--endpoints", ",".join(cluster.endpoints)]
     for args, says in ((["watch"], "key"), (["watch", ""], "key must not be empty"),

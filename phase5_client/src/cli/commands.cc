@@ -10,7 +10,9 @@
 #include <optional>
 #include <ostream>
 
+#include "cli/child_process.h"
 #include "cli/completion.h"
+#include "cli/concurrency_command.h"
 #include "cli/endpoint_command.h"
 #include "cli/global_flags.h"
 #include "cli/kv_command.h"
@@ -41,6 +43,7 @@ struct Flags {
   LeaseFlags lease;
   MaintenanceFlags maintenance;  // compaction, defrag, move-leader
   EndpointFlags endpoint;        // endpoint status, health, hashkv
+  ConcurrencyFlags concurrency;  // lock, elect
   // watch
   std::string key;
   bool prefix = false;
@@ -48,6 +51,7 @@ struct Flags {
   std::string range_end;
   bool prev_kv = false;
   bool progress_notify = false;
+  std::vector<std::string> watch_exec;  // watch KEY ... -- CMD ARGS: run per event
   // member add / promote / remove
   std::string member_arg;  // add: ID or PEER_ADDR; promote/remove: ID or an address
   std::optional<std::string> peer_addr;
@@ -151,11 +155,14 @@ int RunCli(const std::vector<std::string>& args, const CliEnv& env, std::istream
   const KvCommands kv_cmds = AddKvCommands(app, f.kv);
   const LeaseCommands lease_cmds = AddLeaseCommands(app, f.lease);
   const MaintenanceCommands maintenance_cmds = AddMaintenanceCommands(app, f.maintenance);
+  const ConcurrencyCommands concurrency_cmds = AddConcurrencyCommands(app, f.concurrency);
 
   auto* watch = app.add_subcommand(
       "watch",
       "print the puts and deletes of KEY, of [KEY, RANGE_END), or of every key with the prefix "
-      "KEY, as they happen (from --rev on: the history first); Ctrl-C stops it");
+      "KEY, as they happen (from --rev on: the history first); Ctrl-C stops it. "
+      "watch ... -- CMD ARGS runs CMD after each event with ETCD_WATCH_REVISION, "
+      "ETCD_WATCH_EVENT_TYPE, ETCD_WATCH_KEY and ETCD_WATCH_VALUE set");
   watch->add_option("key", f.key, "the key (or range start, or prefix)")->required();
   watch->add_option("range_end", f.range_end, "watch [KEY, RANGE_END) (\\0: every key from KEY)");
   watch->add_flag("--prefix", f.prefix, "watch every key starting with KEY (\"\" --prefix: all)");
@@ -238,8 +245,23 @@ int RunCli(const std::vector<std::string>& args, const CliEnv& env, std::istream
                            "the new cluster's token (its id is made from it and the members)")
       ->capture_default_str();
 
+  // `watch ... -- CMD ARGS` (etcdctl's exec command): what follows "--" is
+  // the command, not more positionals (CLI11 would give RANGE_END the
+  // command's name), so it is cut off before the parse.
+  std::vector<std::string> parsed_args = args;
+  if (auto dd = std::find(args.begin(), args.end(), "--");
+      dd != args.end() &&
+      CommandWords(app, std::vector<std::string>(args.begin(), dd)) ==
+          std::vector<std::string>{"watch"}) {
+    f.watch_exec.assign(dd + 1, args.end());
+    parsed_args.assign(args.begin(), dd);
+    if (f.watch_exec.empty()) {
+      err << "Error: watch: \"--\" must be followed by a command to run for each event\n";
+      return kExitUsage;
+    }
+  }
   // CLI11 wants argv order with the program name first, reversed for parse().
-  std::vector<std::string> rev(args.rbegin(), args.rend());
+  std::vector<std::string> rev(parsed_args.rbegin(), parsed_args.rend());
   try {
     app.parse(rev);
   } catch (const CLI::ParseError& e) {
@@ -376,6 +398,9 @@ int RunCli(const std::vector<std::string>& args, const CliEnv& env, std::istream
                                                    *command, format, out, err))
     return *code;
   if (version->parsed()) return RunVersion(*cl, *command, format, out, err);
+  if (std::optional<int> code =
+          RunConcurrencyCommand(concurrency_cmds, f.concurrency, *cl, out, err, interrupt))
+    return *code;
   if (watch->parsed()) {
     if (format == OutputFormat::kTable) {
       err << "Error: watch prints simple or json output, not a table\n";
@@ -402,6 +427,27 @@ int RunCli(const std::vector<std::string>& args, const CliEnv& env, std::istream
       if (b.status().IsTimeout()) continue;
       if (!b.ok()) return fail(b.status());
       out << RenderWatchBatch(*b, format, bytes) << std::flush;
+      // As etcdctl: each event, once printed, runs the command with its
+      // revision, type, key and value in the environment; a command that
+      // fails ends the watch (exit 1). The variables are C strings: a key
+      // or value holding a NUL byte is cut there.
+      for (const client::WatchEvent& e : f.watch_exec.empty() ? std::vector<client::WatchEvent>{}
+                                                              : b->events) {
+        const bool put = e.type == client::WatchEvent::Type::kPut;
+        Result<int> code = RunChild(
+            f.watch_exec,
+            {"ETCD_WATCH_REVISION=" + std::to_string(e.revision),
+             std::string("ETCD_WATCH_EVENT_TYPE=") + (put ? "PUT" : "DELETE"),
+             "ETCD_WATCH_KEY=" + e.key, "ETCD_WATCH_VALUE=" + e.value},
+            interrupt);
+        if (!code.ok() || *code != 0) {
+          err << "Error: command \"" << f.watch_exec.front() << "\" "
+              << (code.ok() ? "exited with status " + std::to_string(*code)
+                            : std::string(code.status().message()))
+              << "\n";
+          return kExitError;
+        }
+      }
     }
   }
   if (txn->parsed()) {

@@ -16,6 +16,7 @@
 //   tinykv snapshot restore FILE --data-dir DIR --id N --initial-cluster ID=ADDR,...
 //   tinykv watch KEY [RANGE_END] [--prefix] [--rev N] [--prev-kv] [--progress-notify]
 //   tinykv compaction REV [--physical] | defrag [--cluster]   (maintenance_command.h)
+//   tinykv lock NAME [CMD ARGS...] [--ttl S] | elect NAME [PROPOSAL] [-l] (concurrency_command.h)
 //   tinykv completion bash|zsh      (completion.h)
 //
 // -w simple|json|table|fields (output.h). An unknown command is cobra's
@@ -35,10 +36,11 @@
 
 namespace tinykv::cli {
 
-// How a command that runs until it is stopped (`watch`, `lease keep-alive`) learns it should
-// stop: `arm` is called once it runs (main installs its SIGINT/SIGTERM
-// handler then, so Ctrl-C still kills every other command at once), and it
-// stops, exit code 0, once `*interrupted` is true (checked every 200 ms).
+// How a command that runs until it is stopped (`watch`, `lease keep-alive`,
+// `lock`, `elect`) learns it should stop: `arm` is called once it runs
+// (main installs its SIGINT/SIGTERM handler then, so Ctrl-C still kills
+// every other command at once), and it stops, exit code 0, once
+// `*interrupted` is true (checked every 200 ms).
 struct CliInterrupt {
   std::function<void()> arm;
   const std::atomic<bool>* interrupted = nullptr;

@@ -1,6 +1,7 @@
 // `tinykv txn`: the grammar and the run (txn_command.h).
 #include "cli/txn_command.h"
 
+#include <cstdint>
 #include <istream>
 #include <optional>
 #include <ostream>
@@ -102,6 +103,30 @@ Status Malformed(std::string_view line, const std::string& why) {
   return Status::InvalidArgument("malformed comparison '" + std::string(line) + "': " + why);
 }
 
+// A signed 64-bit integer in `base` (10 or 16), as Go's strconv.ParseInt
+// takes it: an optional sign, then digits only (no 0x, no blanks).
+Result<int64_t> ParseInt64(const std::string& text, int base) {
+  const char* what = base == 16 ? "a hex" : "a decimal";
+  auto bad = [&] {
+    return Status::InvalidArgument("'" + text + "' is not " + what + " 64-bit integer");
+  };
+  size_t pos = 0;
+  const bool negative = !text.empty() && text[0] == '-';
+  if (!text.empty() && (text[0] == '-' || text[0] == '+')) pos = 1;
+  if (pos == text.size()) return bad();
+  // Accumulated as a magnitude; int64's range is [-2^63, 2^63 - 1].
+  const uint64_t limit = negative ? uint64_t{1} << 63 : (uint64_t{1} << 63) - 1;
+  uint64_t magnitude = 0;
+  for (; pos < text.size(); ++pos) {
+    const int d = HexValue(text[pos]);
+    if (d < 0 || d >= base) return bad();
+    if (magnitude > (limit - static_cast<uint64_t>(d)) / static_cast<uint64_t>(base)) return bad();
+    magnitude = magnitude * static_cast<uint64_t>(base) + static_cast<uint64_t>(d);
+  }
+  if (negative) return magnitude == (uint64_t{1} << 63) ? INT64_MIN : -static_cast<int64_t>(magnitude);
+  return static_cast<int64_t>(magnitude);
+}
+
 Result<TxnCompare> ParseCompare(std::string_view s) {
   using Target = TxnCompare::Target;
   TxnCompare c;
@@ -117,10 +142,10 @@ Result<TxnCompare> ParseCompare(std::string_view s) {
   } else if (target == "m" || target == "mod") {
     c.target = Target::kMod;
   } else if (target == "lease") {
-    return Malformed(s, "lease comparisons are not supported (TinyKV has no leases)");
+    c.target = Target::kLease;
   } else {
     return Malformed(s, "unknown target '" + std::string(target) +
-                            "' (value, version, create or mod)");
+                            "' (value, version, create, mod or lease)");
   }
   size_t pos = paren + 1;
   SkipBlanks(s, pos);
@@ -164,13 +189,9 @@ Result<TxnCompare> ParseCompare(std::string_view s) {
   if (c.target == Target::kValue) {
     c.value = std::move(value);
   } else {
-    const bool digits =
-        !value.empty() && value.find_first_not_of("0123456789") == std::string::npos;
-    if (!digits) return Malformed(s, "'" + value + "' is not a non-negative integer");
-    if (value.find_first_not_of('0') != std::string::npos) {
-      return Malformed(s, "only comparisons with 0 (whether the key exists) are supported: "
-                          "TinyKV keeps no per-key version, create or mod revision");
-    }
+    Result<int64_t> n = ParseInt64(value, c.target == Target::kLease ? 16 : 10);
+    if (!n.ok()) return Malformed(s, std::string(n.status().message()));
+    c.number = *n;
   }
   if (Status k = client::CheckKey(c.key); !k.ok()) return Malformed(s, std::string(k.message()));
   return c;
@@ -249,26 +270,34 @@ Result<std::vector<T>> ReadBlock(Lines& lines, std::ostream* prompts, const char
   return out;
 }
 
-// Whether `c` holds for the key's value `v` (nullopt: absent).
-bool Holds(const TxnCompare& c, const std::optional<std::string>& v) {
+template <typename T>
+bool Compare(TxnCompare::Op op, const T& a, const T& b) {
   using Op = TxnCompare::Op;
-  if (c.target == TxnCompare::Target::kValue) {
-    if (!v) return false;  // etcd: a value compare on an absent key fails
-    const int r = v->compare(c.value);  // bytewise (char_traits<char>: as unsigned char)
-    switch (c.op) {
-      case Op::kEqual: return r == 0;
-      case Op::kNotEqual: return r != 0;
-      case Op::kLess: return r < 0;
-      case Op::kGreater: return r > 0;
-    }
-    return false;
+  switch (op) {
+    case Op::kEqual: return a == b;
+    case Op::kNotEqual: return a != b;
+    case Op::kLess: return a < b;
+    case Op::kGreater: return a > b;
   }
-  // version/create/mod against 0 (the only number parsed): 0 iff absent.
-  switch (c.op) {
-    case Op::kEqual: return !v;
-    case Op::kNotEqual:
-    case Op::kGreater: return v.has_value();
-    case Op::kLess: return false;
+  return false;
+}
+
+// Whether `c` holds for the key as read at start_ts. The metadata of an
+// absent key is all zero (TxnRead), which is what etcd compares then.
+bool Holds(const TxnCompare& c, const client::TxnRead& r) {
+  using Target = TxnCompare::Target;
+  // Revisions, versions and lease ids stay below 2^63 (etcd's are int64), so
+  // the casts keep their order.
+  const auto as_int = [](uint64_t v) { return static_cast<int64_t>(v); };
+  switch (c.target) {
+    case Target::kValue:
+      if (!r.value) return false;  // etcd: a value compare on an absent key fails
+      // bytewise (char_traits<char>::compare: as unsigned char)
+      return Compare(c.op, r.value->compare(c.value), 0);
+    case Target::kVersion: return Compare(c.op, as_int(r.meta.version), c.number);
+    case Target::kCreate: return Compare(c.op, as_int(r.meta.create_revision), c.number);
+    case Target::kMod: return Compare(c.op, as_int(r.meta.mod_revision), c.number);
+    case Target::kLease: return Compare(c.op, as_int(r.meta.lease), c.number);
   }
   return false;
 }
@@ -294,9 +323,9 @@ Result<TxnOutcome> RunTxnRequest(client::Client& client, const TxnRequest& reque
     out = TxnOutcome{};  // a rerun starts over
     bool all = true;
     for (const TxnCompare& c : request.compares) {
-      TINYKV_ASSIGN_OR_RETURN(std::optional<std::string> v, t.Get(c.key));
+      TINYKV_ASSIGN_OR_RETURN(client::TxnRead r, t.GetMeta(c.key));
       TINYKV_RETURN_IF_ERROR(t.Lock(c.key));
-      all = all && Holds(c, v);
+      all = all && Holds(c, r);
     }
     out.succeeded = all;
     for (const TxnOp& op : all ? request.success : request.failure) {

@@ -7,14 +7,17 @@
 //
 //   compare := TARGET "(" QUOTED_KEY ")" OP QUOTED_VALUE
 //     TARGET  := "val" | "value" | "ver" | "version" | "c" | "create" | "m" | "mod"
+//              | "lease"
 //     OP      := "=" | "!=" | "<" | ">"
 //     value(k) compares k's value bytewise with QUOTED_VALUE; on an absent
 //     key it never holds (not even with !=), as in etcd.
-//     version/create/mod(k) take a number, quoted as in etcdctl ("0") or
-//     bare, and only 0: TinyKV keeps no per-key version, create or mod
-//     revision, but each is 0 exactly when the key is absent, so
-//     `version("k") = "0"` is "k is absent", `> "0"` and `!= "0"` "k exists".
-//     Any other number, and etcd's `lease(...)`, is refused.
+//     version/create/mod(k) compare k's version, create revision or mod
+//     revision (protocol.h KeyMetadata) with a signed 64-bit decimal number;
+//     lease(k) compares the id of k's lease (0: none) with a signed 64-bit
+//     number in hex, as etcdctl parses them (strconv.ParseInt base 10, and
+//     base 16 for lease). The number is quoted as etcdctl writes it ("3")
+//     or bare. On an absent key each of them is 0, as in etcd, so
+//     `version("k") = "0"` is "k is absent" and `create("k") > "0"` "k exists".
 //   op := "put" KEY VALUE | "get" KEY | "del" KEY
 //     (single keys; no flags, ranges or prefixes: a range read or delete in
 //     a transaction that writes would not be guarded against keys inserted
@@ -25,7 +28,7 @@
 // "txn: line N: ..." naming the (1-based) input line.
 //
 // Execution (RunTxnRequest): one client transaction. The compares read
-// their keys at start_ts (Txn::Get), then the chosen branch's ops run in the
+// their keys and metadata at start_ts (Txn::GetMeta), then the chosen branch's ops run in the
 // same transaction: a get sees the transaction's own earlier puts and dels.
 // Every key a compare or a get read, and a del of an absent key, is
 // Txn::Lock()ed, so a commit that writes anything fails with Conflict if
@@ -47,12 +50,13 @@
 namespace tinykv::cli {
 
 struct TxnCompare {
-  enum class Target { kValue, kVersion, kCreate, kMod };
+  enum class Target { kValue, kVersion, kCreate, kMod, kLease };
   enum class Op { kEqual, kNotEqual, kLess, kGreater };
   Target target = Target::kValue;
   std::string key;
   Op op = Op::kEqual;
-  std::string value;  // kValue only (the others compare with 0)
+  std::string value;  // kValue only
+  int64_t number = 0;  // the other targets
 };
 
 struct TxnOp {

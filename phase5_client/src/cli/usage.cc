@@ -35,14 +35,12 @@ const CLI::Option* FindOption(const CLI::App* app, const std::string& arg) {
   return nullptr;
 }
 
-}  // namespace
+bool TakesValueImpl(const CLI::Option& o) { return o.get_items_expected_min() > 0; }
 
-bool TakesValue(const CLI::Option& o) { return o.get_items_expected_min() > 0; }
-
-std::shared_ptr<CLI::Formatter> MakeHelpFormatter() { return std::make_shared<HelpFormatter>(); }
-
-std::optional<std::string> UnknownCommand(const CLI::App& app,
-                                          const std::vector<std::string>& args) {
+// Walks `args` down the command tree: the command words go to *words; the
+// first word that names no command where one is expected gives the error.
+std::optional<std::string> WalkCommands(const CLI::App& app, const std::vector<std::string>& args,
+                                        std::vector<std::string>* words) {
   const CLI::App* at = &app;
   std::string path = app.get_name();
   for (size_t i = 0; i < args.size(); ++i) {
@@ -52,7 +50,7 @@ std::optional<std::string> UnknownCommand(const CLI::App& app,
       const CLI::Option* o = FindOption(at, arg);
       // Its value is the next word unless attached (--name=v, -wv).
       const bool attached = arg.find('=') != std::string::npos || (arg[1] != '-' && arg.size() > 2);
-      if (o != nullptr && TakesValue(*o) && !attached) ++i;
+      if (o != nullptr && TakesValueImpl(*o) && !attached) ++i;
       continue;
     }
     if (at->get_subcommands({}).empty()) return std::nullopt;  // a command's own argument
@@ -61,8 +59,27 @@ std::optional<std::string> UnknownCommand(const CLI::App& app,
     if (sub.empty()) return "unknown command \"" + arg + "\" for \"" + path + "\"";
     at = sub.front();
     path += " " + arg;
+    words->push_back(at->get_name());
   }
   return std::nullopt;
+}
+
+}  // namespace
+
+bool TakesValue(const CLI::Option& o) { return TakesValueImpl(o); }
+
+std::shared_ptr<CLI::Formatter> MakeHelpFormatter() { return std::make_shared<HelpFormatter>(); }
+
+std::optional<std::string> UnknownCommand(const CLI::App& app,
+                                          const std::vector<std::string>& args) {
+  std::vector<std::string> words;
+  return WalkCommands(app, args, &words);
+}
+
+std::vector<std::string> CommandWords(const CLI::App& app, const std::vector<std::string>& args) {
+  std::vector<std::string> words;
+  WalkCommands(app, args, &words);  // an unknown word ends the walk; the parse reports it
+  return words;
 }
 
 std::string CommandPath(const CLI::App& app) {

@@ -34,6 +34,10 @@ std::shared_ptr<CLI::Formatter> MakeHelpFormatter();
 std::optional<std::string> UnknownCommand(const CLI::App& app,
                                           const std::vector<std::string>& args);
 
+// The command words `args` selects, in order ({"member", "list"}), read
+// as UnknownCommand reads them (up to a "--"); empty for none.
+std::vector<std::string> CommandWords(const CLI::App& app, const std::vector<std::string>& args);
+
 // Whether the word after `o` is its value (an option, not a flag).
 bool TakesValue(const CLI::Option& o);
 

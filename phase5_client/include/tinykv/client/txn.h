@@ -9,6 +9,8 @@
 //
 // Reads. Get and Scan read at start_ts, every key and page from one
 // snapshot, after the transaction's own buffered writes (read-your-writes).
+// GetMeta reads a key's value with its metadata (create and mod revision,
+// version, lease: protocol.h KeyMetadata) from the same snapshot.
 // A lock met on the way is resolved by the client (client.h "Locks").
 //
 // Commit. Writes are buffered until Commit, which then
@@ -70,6 +72,13 @@ struct TxnOptions {
   std::chrono::milliseconds TEST_pause_after_primary{0};
 };
 
+// A key as GetMeta reads it: its value (nullopt: absent at start_ts) and its
+// metadata then (all zero when absent, as etcd compares an absent key).
+struct TxnRead {
+  std::optional<std::string> value;
+  KeyMetadata meta;
+};
+
 class Txn {
  public:
   // Takes start_ts from the oracle.
@@ -79,6 +88,10 @@ class Txn {
   uint64_t start_ts() const { return start_ts_; }
 
   Result<std::optional<std::string>> Get(const std::string& key);
+  // The key's value and metadata at start_ts (the snapshot Get reads).
+  // InvalidArgument for a key this transaction wrote: its metadata is
+  // decided only by the commit (commit_ts becomes its mod revision).
+  Result<TxnRead> GetMeta(const std::string& key);
   // Pairs in [start, end) (end empty: to the end) at start_ts, merged with
   // this transaction's writes; at most `limit` (0: all).
   Result<std::vector<KeyValue>> Scan(const std::string& start, const std::string& end,
