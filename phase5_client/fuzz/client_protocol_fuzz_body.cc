@@ -96,7 +96,7 @@ void FuzzClientProtocolBytes(const uint8_t* data, size_t size) {
   // cluster_id 0, alarm "", watchers 0, watch_queued_bytes 0, version ""
   TryDecode<StatusResponse>(in, std::string(40, '\0'));
   TryDecode<WatchRequest>(in);
-  TryDecode<WatchResponse>(in);
+  TryDecode<WatchResponse>(in, std::string(9, '\0'));  // watch_id 0, requested false
   TryDecode<MemberListRequest>(in);
   TryDecode<MemberListResponse>(in);
   TryDecode<MemberAddRequest>(in, std::string(1, '\0'));  // force = false

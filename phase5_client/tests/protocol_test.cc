@@ -251,7 +251,12 @@ TEST(ClientProtocol, WatchMessagesRoundTrip) {
   EXPECT_TRUE(r2.prev_kv);
   EXPECT_EQ(r2.progress_interval_ms, 1000u);
   WatchResponse resp{2, 90, {{1, "k", "v", true, std::string("o\0", 2), 80}, {2, "d", "", false, "", 90}}};
-  WatchResponse p2 = RoundTrip(resp);
+  resp.watch_id = 12;
+  resp.requested = true;
+  // Without `requested`, or without it and watch_id: an older server's.
+  WatchResponse p2 = RoundTrip(resp, {1, 9});
+  EXPECT_EQ(p2.watch_id, 12u);
+  EXPECT_TRUE(p2.requested);
   EXPECT_EQ(p2.kind, 2u);
   EXPECT_EQ(p2.revision, 90u);
   ASSERT_EQ(p2.events.size(), 2u);
