@@ -19,20 +19,6 @@ namespace {
 
 using testing::MvccEngine;
 
-replica::KvCommand KvPut(const std::string& k, const std::string& v) {
-  replica::KvCommand c;
-  c.op = replica::KvCommand::Op::kPut;
-  c.key = k;
-  c.value = v;
-  return c;
-}
-replica::KvCommand KvDelete(const std::string& k) {
-  replica::KvCommand c;
-  c.op = replica::KvCommand::Op::kDelete;
-  c.key = k;
-  return c;
-}
-
 KvHash Hash(MvccEngine& e, uint64_t revision) {
   MvccReader reader(e.db());
   auto h = HashKv(reader, revision);
@@ -43,13 +29,13 @@ KvHash Hash(MvccEngine& e, uint64_t revision) {
 // The same history on two engines: a put, a transaction's put (its value in
 // the data record), a rollback, a delete.
 void History(MvccEngine& e, const std::string& b_value) {
-  e.Run(KvWriteCmd{KvPut("a", "a1"), 10});
-  e.Run(KvWriteCmd{KvPut("b", b_value), 11});
+  e.Run(testing::KvPut("a", "a1", 10));
+  e.Run(testing::KvPut("b", b_value, 11));
   e.Run(PrewriteCmd{{Mutation{MutationKind::kPut, "a", "a2"}}, "a", 12, 3000});
   e.Run(CommitCmd{12, 13, {"a"}});
   e.Run(PrewriteCmd{{Mutation{MutationKind::kPut, "c", "never"}}, "c", 14, 3000});
   e.Run(RollbackCmd{14, {"c"}});
-  e.Run(KvWriteCmd{KvDelete("b"), 15});
+  e.Run(testing::KvDelete("b", 15));
 }
 
 TEST(MvccHash, SameHistorySameHashWhateverTheLayout) {
@@ -70,7 +56,7 @@ TEST(MvccHash, SameHistorySameHashWhateverTheLayout) {
 // The bytes of mvcc_hash.h, for one put: a format, not just a checksum.
 TEST(MvccHash, HashesTheDocumentedBytes) {
   MvccEngine e;
-  e.Run(KvWriteCmd{KvPut("k", "v"), 7});
+  e.Run(testing::KvPut("k", "v", 7));
   std::string bytes;
   PutFixed32(&bytes, 1);
   bytes += "k";
@@ -91,7 +77,7 @@ TEST(MvccHash, ADifferentValueOrHistoryHashesDifferently) {
   EXPECT_NE(Hash(x, 11).hash, Hash(y, 11).hash);
   EXPECT_EQ(Hash(x, 10).hash, Hash(y, 10).hash) << "the difference is at 11";
   History(z, "b1");
-  z.Run(KvWriteCmd{KvPut("d", "extra"), 16});  // one more version
+  z.Run(testing::KvPut("d", "extra", 16));  // one more version
   EXPECT_NE(Hash(x, 0).hash, Hash(z, 0).hash);
   EXPECT_EQ(Hash(x, 15).hash, Hash(z, 15).hash);
 }

@@ -18,20 +18,6 @@ namespace {
 
 using testing::MvccEngine;
 
-replica::KvCommand KvPut(const std::string& k, const std::string& v) {
-  replica::KvCommand c;
-  c.op = replica::KvCommand::Op::kPut;
-  c.key = k;
-  c.value = v;
-  return c;
-}
-replica::KvCommand KvDelete(const std::string& k) {
-  replica::KvCommand c;
-  c.op = replica::KvCommand::Op::kDelete;
-  c.key = k;
-  return c;
-}
-
 HistoryPage Read(MvccEngine& e, HistoryQuery q) {
   MvccReader reader(e.db());
   auto page = ReadHistory(reader, q);
@@ -41,8 +27,8 @@ HistoryPage Read(MvccEngine& e, HistoryQuery q) {
 
 TEST(MvccHistory, ReplaysPutsAndDeletesInRevisionOrderWithTheirPrevValues) {
   MvccEngine e;
-  e.Run(KvWriteCmd{KvPut("b", "b1"), 10});
-  e.Run(KvWriteCmd{KvPut("a", "a1"), 11});
+  e.Run(testing::KvPut("b", "b1", 10));
+  e.Run(testing::KvPut("a", "a1", 11));
   // A transaction: its value lives in the data record at start_ts.
   e.Run(PrewriteCmd{{Mutation{MutationKind::kPut, "a", "a2"}}, "a", 12, 3000});
   e.Run(CommitCmd{12, 13, {"a"}});
@@ -51,8 +37,8 @@ TEST(MvccHistory, ReplaysPutsAndDeletesInRevisionOrderWithTheirPrevValues) {
   e.Run(RollbackCmd{14, {"b"}});
   e.Run(PrewriteCmd{{Mutation{MutationKind::kLock, "b", ""}}, "b", 15, 3000});
   e.Run(CommitCmd{15, 16, {"b"}});
-  e.Run(KvWriteCmd{KvDelete("b"), 17});
-  e.Run(KvWriteCmd{KvPut("c", "outside"), 18});
+  e.Run(testing::KvDelete("b", 17));
+  e.Run(testing::KvPut("c", "outside", 18));
 
   HistoryQuery q;
   q.start = "a";
@@ -80,13 +66,13 @@ TEST(MvccHistory, ReplaysPutsAndDeletesInRevisionOrderWithTheirPrevValues) {
 TEST(MvccHistory, APageHoldsWholeRevisionsAndSaysHowFarItGot) {
   MvccEngine e;
   // Revision 20 writes three keys at once (a delete-range).
-  for (int i = 0; i < 3; ++i) e.Run(KvWriteCmd{KvPut("k" + std::to_string(i), "v"), 10u + i});
+  for (int i = 0; i < 3; ++i) e.Run(testing::KvPut("k" + std::to_string(i), "v", 10u + i));
   replica::KvCommand del;
   del.op = replica::KvCommand::Op::kDeleteRange;
   del.key = "k";
   del.value = "l";
   e.Run(KvWriteCmd{del, 20});
-  for (int i = 0; i < 3; ++i) e.Run(KvWriteCmd{KvPut("k" + std::to_string(i), "w"), 30u + i});
+  for (int i = 0; i < 3; ++i) e.Run(testing::KvPut("k" + std::to_string(i), "w", 30u + i));
 
   HistoryQuery q;
   q.start = "k";
@@ -115,8 +101,8 @@ TEST(MvccHistory, APageHoldsWholeRevisionsAndSaysHowFarItGot) {
 
 TEST(MvccHistory, HistoryBelowTheGcSafePointIsCompacted) {
   MvccEngine e;
-  e.Run(KvWriteCmd{KvPut("k", "1"), 10});
-  e.Run(KvWriteCmd{KvPut("k", "2"), 20});
+  e.Run(testing::KvPut("k", "1", 10));
+  e.Run(testing::KvPut("k", "2", 20));
   e.Run(GcCmd{15});
   e.Run(GcCmd{12});  // a lower safe point later does not lower the one kept
   MvccReader reader(e.db());

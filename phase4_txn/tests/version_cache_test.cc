@@ -7,6 +7,7 @@
 
 #include <random>
 
+#include "mvcc_test_util.h"
 #include "tinykv/testing/test_util.h"
 #include "tinykv/txn/mvcc_state_machine.h"
 
@@ -58,15 +59,14 @@ TEST(VersionCache, EvictsTheLeastRecentlyWrittenPastItsBytes) {
   EXPECT_EQ(off.size(), 0u);
 }
 
+// An encoded kv write (mvcc_test_util.h's, with a lease and prev_kv).
 std::string KvWrite(Op op, const std::string& key, const std::string& value, uint64_t ts,
                     uint64_t lease = 0, bool prev_kv = false,
                     std::optional<std::string> expected = std::nullopt) {
-  replica::KvCommand kv;
-  kv.op = op;
-  kv.key = key;
-  kv.value = value;
-  kv.expected = std::move(expected);
-  return EncodeTxnCommand(KvWriteCmd{kv, ts, lease, prev_kv});
+  KvWriteCmd c = testing::KvWrite(op, key, value, std::move(expected), ts, 0, 0);
+  c.lease = lease;
+  c.prev_kv = prev_kv;
+  return EncodeTxnCommand(c);
 }
 
 // A random run of every command that writes versions -- kv puts, deletes,

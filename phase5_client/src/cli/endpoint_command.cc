@@ -24,8 +24,9 @@ EndpointCommands AddEndpointCommands(CLI::App& app, EndpointFlags& f) {
   return c;
 }
 
-Result<std::vector<std::string>> ClusterEndpoints(client::Client& cl,
-                                                  const client::CallOptions& call) {
+Result<std::vector<std::string>> TargetEndpoints(client::Client& cl,
+                                                 const client::CallOptions& call, bool cluster) {
+  if (!cluster) return cl.endpoints();
   TINYKV_ASSIGN_OR_RETURN(client::MemberListResponse members, cl.MemberList(call));
   std::vector<std::string> out;
   for (const client::Member& m : members.members)
@@ -88,15 +89,12 @@ std::optional<int> RunEndpointCommand(const EndpointCommands& cmds, const Endpoi
     err << "Error: endpoint hashkv prints simple, json or table output, not -w fields\n";
     return kExitUsage;
   }
-  std::vector<std::string> targets = cl.endpoints();
-  if (f.cluster) {
-    Result<std::vector<std::string>> members = ClusterEndpoints(cl, call);
-    if (!members.ok()) {
-      err << "Error: " << members.status().ToString() << "\n";
-      return ExitCodeFor(members.status());
-    }
-    targets = std::move(members).value();
+  Result<std::vector<std::string>> asked = TargetEndpoints(cl, call, f.cluster);
+  if (!asked.ok()) {
+    err << "Error: " << asked.status().ToString() << "\n";
+    return ExitCodeFor(asked.status());
   }
+  const std::vector<std::string> targets = std::move(asked).value();
   if (cmds.status->parsed()) {
     std::vector<EndpointStatusRow> rows;
     bool any_error = false;

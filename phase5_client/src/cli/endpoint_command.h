@@ -10,7 +10,7 @@
 //                                             space (maintenance_protocol.h HashKv)
 //
 // The endpoints are --endpoints, or with --cluster every member's client
-// address from the member list (ClusterEndpoints), as etcdctl's --cluster.
+// address from the member list (TargetEndpoints), as etcdctl's --cluster.
 // Every endpoint is asked; the exit code is 3 when any did not answer
 // (status) or is unhealthy (health), the worst failure's (hashkv: e.g. 2 for
 // a revision compacted or in the future).
@@ -41,10 +41,12 @@ struct EndpointCommands {
 };
 EndpointCommands AddEndpointCommands(CLI::App& app, EndpointFlags& f);
 
-// Every member's client address, in member id order (members whose client
-// address no server knows are left out); NotFound when none is known.
-Result<std::vector<std::string>> ClusterEndpoints(client::Client& cl,
-                                                  const client::CallOptions& call);
+// The endpoints a per-member command asks: the client's (--endpoints), or
+// with `cluster` every member's client address, in member id order (members
+// whose client address no server knows are left out; NotFound when none is
+// known).
+Result<std::vector<std::string>> TargetEndpoints(client::Client& cl,
+                                                 const client::CallOptions& call, bool cluster);
 
 // One row of `endpoint hashkv`: the endpoint and its answer (or error).
 struct HashKvRow {

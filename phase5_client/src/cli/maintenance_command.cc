@@ -97,15 +97,12 @@ std::optional<int> RunMaintenanceCommand(const MaintenanceCommands& cmds,
     err << "Error: defrag prints simple or json lines (-w table is not supported)\n";
     return kExitUsage;
   }
-  std::vector<std::string> targets = cl.endpoints();
-  if (f.cluster) {
-    Result<std::vector<std::string>> members = ClusterEndpoints(cl, call);
-    if (!members.ok()) {
-      err << "Error: " << members.status().ToString() << "\n";
-      return ExitCodeFor(members.status());
-    }
-    targets = std::move(members).value();
+  Result<std::vector<std::string>> asked = TargetEndpoints(cl, call, f.cluster);
+  if (!asked.ok()) {
+    err << "Error: " << asked.status().ToString() << "\n";
+    return ExitCodeFor(asked.status());
   }
+  const std::vector<std::string> targets = std::move(asked).value();
   int code = kExitOk;
   for (const std::string& e : targets) {
     Result<client::DefragmentResponse> r = cl.EndpointDefragment(e, timeout);
