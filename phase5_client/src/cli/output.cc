@@ -232,7 +232,9 @@ std::string JsonHeader(const client::ResponseHeader& member, std::optional<uint6
   const bool sent = member.member_id != 0;
   if (!sent && !revision) return "";
   std::string out = "\"header\":{";
-  if (sent) out += "\"cluster_id\":" + U(member.cluster_id) + ",\"member_id\":" + U(member.member_id);
+  if (sent) {
+    out += "\"cluster_id\":" + U(member.cluster_id) + ",\"member_id\":" + U(member.member_id);
+  }
   if (revision) out += std::string(sent ? "," : "") + "\"revision\":" + U(*revision);
   if (sent) out += ",\"raft_term\":" + U(member.raft_term);
   return out + "},";
@@ -422,7 +424,8 @@ std::string RenderStatus(const std::vector<EndpointStatusRow>& rows, OutputForma
       out += "{\"endpoint\":" + JsonString(r.endpoint);
       if (r.status.ok()) {
         const auto& s = *r.status;
-        out += ",\"cluster_id\":" + U(s.cluster_id) + ",\"id\":" + U(s.id) + ",\"leader\":" + U(s.leader) + ",\"term\":" + U(s.term) +
+        out += ",\"cluster_id\":" + U(s.cluster_id) + ",\"id\":" + U(s.id) +
+               ",\"leader\":" + U(s.leader) + ",\"term\":" + U(s.term) +
                ",\"role\":" + JsonString(s.role) + ",\"commit_index\":" + U(s.commit_index) +
                ",\"applied_index\":" + U(s.applied_index) + ",\"first_index\":" + U(s.first_index) +
                ",\"last_index\":" + U(s.last_index) +
