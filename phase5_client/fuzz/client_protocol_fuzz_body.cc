@@ -76,16 +76,18 @@ void FuzzClientProtocolBytes(const uint8_t* data, size_t size) {
   const Slice in(reinterpret_cast<const char*>(data), size);
   const std::string revision(8, '\0');  // a trailing revision 0
   TryDecode<GetRequest>(in, revision);
-  // Trailing lists are empty (a size 0), metadata 0s, flags false.
+  // Trailing lists are empty (a size 0), metadata and headers 0s, flags false.
   const std::string no_list(8, '\0');
-  TryDecode<GetResponse>(in, revision + std::string(32, '\0'));  // revision, meta
+  const std::string header(24, '\0');  // ResponseHeader: cluster_id, member_id, raft_term
+  TryDecode<GetResponse>(in, revision + std::string(32, '\0') + header);  // revision, meta
   TryDecode<PutRequest>(in, std::string(9, '\0'));  // lease 0, prev_kv false
-  TryDecode<WriteResponse>(in, revision + no_list + no_list);
+  TryDecode<WriteResponse>(in, revision + no_list + no_list + header);
   TryDecode<DeleteRequest>(in, std::string(1, '\0'));  // prev_kv false
   TryDecode<DeleteRangeRequest>(in, std::string(1, '\0'));
-  TryDecode<DeleteRangeResponse>(in, revision + no_list + no_list + std::string(1, '\0'));
+  TryDecode<DeleteRangeResponse>(in,
+                                 revision + no_list + no_list + std::string(1, '\0') + header);
   TryDecode<ScanRequest>(in, revision);
-  TryDecode<ScanResponse>(in, revision + no_list);
+  TryDecode<ScanResponse>(in, revision + no_list + header);
   TryDecode<CasRequest>(in);
   TryDecode<CasResponse>(in, revision);
   TryDecode<TsoRequest>(in);

@@ -143,6 +143,15 @@ int main(int argc, char** argv) {
   Seed("hash_kv", HashKvRequest{0x0000018c2a3b4c5dull});
   Seed("hash_kv_response", HashKvResponse{2, 0x8a9136aau, 0x0000018c2a3b4c00ull,
                                           0x0000018c2a3b4c5dull});
+  // Response headers (the answering member), after every other trailing field.
+  const ResponseHeader who{0x5c2f00000000002aull, 2, 5};
+  Seed("get_response_header",
+       GetResponse{true, "value", 0x0000018c2a3b4c5eull, {3, 4, 2, 0}, who});
+  Seed("write_response_header", WriteResponse{17, 0x0000018c2a3b4c5eull, {}, {}, who});
+  Seed("delete_range_response_header",
+       DeleteRangeResponse{3, 18, 0x0000018c2a3b4c5eull, {{"a", "1", {}}}, {{1, 1, 1, 0}}, false, who});
+  Seed("scan_response_header",
+       ScanResponse{{{"a", "1", {}}}, false, "", 0x0000018c2a3b4c5eull, {{1, 1, 1, 0}}, who});
   std::printf("wrote %s\n", dir.c_str());
   return 0;
 }

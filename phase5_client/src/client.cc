@@ -511,6 +511,7 @@ Result<ScanAtRevision> Client::ScanWithRevision(const std::string& start, const 
   std::vector<KeyValue> out;
   std::string from = start;
   uint64_t revision = opts.revision;  // the first page's, for every later one
+  std::optional<ResponseHeader> header;  // the first page's
   while (true) {
     if (!end.empty() && from >= end) break;
     ScanRequest req;
@@ -523,6 +524,7 @@ Result<ScanAtRevision> Client::ScanWithRevision(const std::string& start, const 
     TINYKV_ASSIGN_OR_RETURN(ScanResponse page,
                             Invoke<ScanMethod>(std::move(req), deadline, !opts.serializable));
     if (revision == 0) revision = page.revision;
+    if (!header) header = page.header;
     TINYKV_RETURN_IF_ERROR(AttachMetadata(&page.kvs, page.metas, "scan"));
     for (KeyValue& kv : page.kvs) out.push_back(std::move(kv));
     if (!page.more || (limit != 0 && out.size() >= limit)) break;
@@ -531,7 +533,7 @@ Result<ScanAtRevision> Client::ScanWithRevision(const std::string& start, const 
     }
     from = std::move(page.next_key);
   }
-  return ScanAtRevision{std::move(out), revision};
+  return ScanAtRevision{std::move(out), revision, header.value_or(ResponseHeader{})};
 }
 
 Result<CasResult> Client::Cas(const std::string& key, const std::optional<std::string>& expected,

@@ -64,6 +64,7 @@ class KvService {
       if (!r.ok()) co_return r.status();
       if (r->error) co_return txn::KeyErrorStatus(*r->error);
       GetResponse resp;
+      resp.header = Header();
       resp.revision = *ts == txn::kMaxTs ? 0 : *ts;
       if (r->value) {
         resp.found = true;
@@ -80,6 +81,7 @@ class KvService {
     Result<std::optional<std::string>> v = node_.Get(req.key);
     if (!v.ok()) co_return v.status();
     GetResponse resp;
+    resp.header = Header();
     if (v->has_value()) {
       resp.found = true;
       resp.value = std::move(**v);
@@ -151,6 +153,7 @@ class KvService {
     }
     if (!kvs.ok()) co_return kvs.status();
     ScanResponse resp;
+    resp.header = Header();
     resp.revision = revision;
     uint64_t bytes = 0;
     for (auto& [k, v] : *kvs) {
@@ -189,7 +192,7 @@ class KvService {
     auto call = Propose(std::move(cmd), req.timeout_ms, txn::KvWriteOptions{req.lease, req.prev_kv});
     Result<txn::KvWriteResult> r = co_await std::move(call);
     if (!r.ok()) co_return r.status();
-    WriteResponse resp{r->kv.index, r->kv.revision, {}, {}};
+    WriteResponse resp{r->kv.index, r->kv.revision, {}, {}, Header()};
     SetPrevKvs(std::move(r->prev_kvs), &resp);
     co_return resp;
   }
@@ -204,7 +207,7 @@ class KvService {
     auto call = Propose(std::move(cmd), req.timeout_ms, txn::KvWriteOptions{0, req.prev_kv});
     Result<txn::KvWriteResult> r = co_await std::move(call);
     if (!r.ok()) co_return r.status();
-    WriteResponse resp{r->kv.index, r->kv.revision, {}, {}};
+    WriteResponse resp{r->kv.index, r->kv.revision, {}, {}, Header()};
     SetPrevKvs(std::move(r->prev_kvs), &resp);
     co_return resp;
   }
@@ -223,6 +226,7 @@ class KvService {
     Result<txn::KvWriteResult> r = co_await std::move(call);
     if (!r.ok()) co_return r.status();
     DeleteRangeResponse resp;
+    resp.header = Header();
     resp.deleted = r->kv.deleted;
     resp.index = r->kv.index;
     resp.revision = r->kv.revision;
@@ -462,6 +466,14 @@ class KvService {
   }
 
  private:
+  // Who answers (protocol.h ResponseHeader): the ids Status answers, and the
+  // term now, taken after the read or write it goes with. Cheap (no status
+  // snapshot): every get, scan and write carries one.
+  ResponseHeader Header() {
+    const replica::NodeIdentity id = node_.identity();
+    return ResponseHeader{id.cluster_id, id.member_id, node_.term()};
+  }
+
   static Status NoRevisions() {
     return Status::NotSupported("this server keeps one version per key: no reads at a revision");
   }

@@ -15,6 +15,7 @@
 #include "cli/commands.h"
 #include "cli/kv_command.h"
 #include "cli/output.h"
+#include "cli_json.h"
 #include "local_cluster_fixture.h"
 #include "tinykv/testing/test_util.h"
 
@@ -35,13 +36,6 @@ CliRun RunWith(const std::vector<std::string>& args, const CliEnv& env = {},
 }
 
 size_t Lines(const std::string& s) { return std::count(s.begin(), s.end(), '\n'); }
-
-// The top-level "revision" of a -w json output (0: none).
-uint64_t RevisionOf(const std::string& json) {
-  const std::string field = "\"revision\":";
-  const size_t at = json.find(field);
-  return at == std::string::npos ? 0 : std::stoull(json.substr(at + field.size()));
-}
 
 // ---- 5. unknown commands and help ----
 
@@ -188,7 +182,7 @@ TEST_F(CliCluster, VariablesSetEveryGlobalFlag) {
                       {"TINYKV_COMMAND_TIMEOUT", "10s"}};
   CliRun r = RunWith({"put", "k", "v"}, env);
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_EQ(r.out.rfind("{\"ok\":true", 0), 0u) << r.out;
+  EXPECT_EQ(WithoutHeader(r.out), "{\"ok\":true}\n") << r.out;
   r = RunWith({"get", "k"}, env);
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("\"key_base64\":\"aw==\","), std::string::npos) << r.out;
@@ -275,7 +269,8 @@ TEST_F(CliCluster, GetARangeFromAKeyValuesOnlyAndCounts) {
   EXPECT_EQ(r.out, "0\n");
   r = Tinykv({"-w", "json", "get", "b", "--prefix", "--count-only"});
   EXPECT_EQ(r.code, 0) << r.err;
-  EXPECT_EQ(r.out.rfind("{\"revision\":", 0), 0u) << r.out;
+  EXPECT_EQ(r.out.rfind("{\"header\":{\"cluster_id\":", 0), 0u) << r.out;
+  EXPECT_GT(RevisionOf(r.out), 0u) << r.out;
   EXPECT_NE(r.out.find(",\"count\":3}\n"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("kvs"), std::string::npos) << r.out;
   EXPECT_EQ(Tinykv({"-w", "table", "get", "b", "--prefix", "--count-only"}).out,
@@ -341,7 +336,7 @@ TEST_F(CliCluster, DelARangeOrFromAKey) {
   EXPECT_EQ(Tinykv({"del", "x", "y"}).out, "0\n");
   EXPECT_EQ(Tinykv({"del", "d", "--from-key"}).out, "2\n");
   EXPECT_EQ(keys(), "a\nc\n");
-  EXPECT_EQ(Tinykv({"-w", "json", "del", "a", "\\0"}).out, "{\"deleted\":2}\n");
+  EXPECT_EQ(WithoutHeader(Tinykv({"-w", "json", "del", "a", "\\0"}).out), "{\"deleted\":2}\n");
   EXPECT_EQ(keys(), "");
   for (std::string k : {"p", "q"}) ASSERT_EQ(Tinykv({"put", k, "v"}).code, 0);
   EXPECT_EQ(Tinykv({"del", "", "--from-key"}).out, "2\n") << "every key";
@@ -359,6 +354,59 @@ TEST_F(CliCluster, DelARangeOrFromAKey) {
     EXPECT_EQ(Lines(r.err), 1u) << r.err;
   }
   EXPECT_EQ(Tinykv({"get", "k"}).out, "k\nv\n") << "a refused del deletes nothing";
+}
+
+// -w json answers of get, put and del open with etcd's header: the cluster's
+// id and the answering member's id (the leader's: linearizable reads and
+// writes are the leader's), as `endpoint status -w json` reports them, its
+// Raft term, and the revision of the read or write.
+TEST_F(CliCluster, JsonAnswersOpenWithEtcdsHeader) {
+  const uint64_t leader = cluster_->Leader();
+  ASSERT_NE(leader, 0u);
+  CliRun st = RunWith({"--endpoints", cluster_->endpoint(leader), "-w", "json", "endpoint", "status"});
+  ASSERT_EQ(st.code, 0) << st.err;
+  const uint64_t cluster_id = JsonNumber(st.out, "cluster_id");
+  const uint64_t term = JsonNumber(st.out, "term");
+  ASSERT_NE(cluster_id, 0u) << st.out;
+  ASSERT_EQ(JsonNumber(st.out, "id"), leader) << st.out;
+  ASSERT_GT(term, 0u) << st.out;
+  auto header = [&](uint64_t revision) {
+    return "{\"header\":{\"cluster_id\":" + std::to_string(cluster_id) + ",\"member_id\":" +
+           std::to_string(leader) + ",\"revision\":" + std::to_string(revision) +
+           ",\"raft_term\":" + std::to_string(term) + "},";
+  };
+
+  CliRun put = Tinykv({"-w", "json", "put", "h", "v"});
+  ASSERT_EQ(put.code, 0) << put.err;
+  const uint64_t written = RevisionOf(put.out);
+  ASSERT_GT(written, 0u) << put.out;
+  EXPECT_EQ(put.out, header(written) + "\"ok\":true}\n");
+  // The put's revision is the key's mod revision.
+  CliRun get = Tinykv({"-w", "json", "get", "h"});
+  ASSERT_EQ(get.code, 0) << get.err;
+  const uint64_t read = RevisionOf(get.out);
+  EXPECT_GE(read, written) << get.out;
+  EXPECT_EQ(get.out.rfind(header(read) + "\"count\":1,", 0), 0u) << get.out;
+  EXPECT_EQ(JsonNumber(get.out, "mod_revision"), written) << get.out;
+  CliRun range = Tinykv({"-w", "json", "get", "h", "--prefix", "--count-only"});
+  EXPECT_EQ(range.out, header(RevisionOf(range.out)) + "\"count\":1}\n");
+  EXPECT_GE(RevisionOf(range.out), read) << range.out;
+
+  CliRun del = Tinykv({"-w", "json", "del", "h"});
+  ASSERT_EQ(del.code, 0) << del.err;
+  const uint64_t deleted = RevisionOf(del.out);
+  EXPECT_GT(deleted, written) << del.out;
+  EXPECT_EQ(del.out, header(deleted) + "\"deleted\":1}\n");
+  // The delete's revision: the key is gone at it, there just before.
+  EXPECT_EQ(Tinykv({"get", "h", "--rev", std::to_string(deleted)}).code, kExitNotFound);
+  EXPECT_EQ(Tinykv({"get", "h", "--rev", std::to_string(deleted - 1)}).out, "h\nv\n");
+
+  // A transaction's header: its commit revision only (its calls answer no
+  // member fields).
+  CliRun txn = Tinykv({"-w", "json", "txn"}, "\nput t 1\n\n");
+  ASSERT_EQ(txn.code, 0) << txn.err;
+  EXPECT_EQ(txn.out, "{\"header\":{\"revision\":" + std::to_string(RevisionOf(txn.out)) +
+                         "},\"succeeded\":true,\"responses\":[{\"put\":{\"ok\":true}}]}\n");
 }
 
 // ---- 3. -w fields ----

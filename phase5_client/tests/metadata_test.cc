@@ -8,6 +8,7 @@
 #include <string>
 
 #include "cli_cluster_fixture.h"
+#include "cli_json.h"
 
 namespace tinykv::cli {
 namespace {
@@ -93,7 +94,8 @@ TEST_F(MetadataTest, TheCliPrintsMetadataAndPrevKvAsEtcdctl) {
   ASSERT_EQ(Run({"del", "k", "--prev-kv"}, &out, &err), 0) << err;
   EXPECT_EQ(out, "1\nk\nv4\n");
   ASSERT_EQ(Run({"del", "", "--prefix", "--prev-kv", "-w", "json"}, &out, &err), 0) << err;
-  EXPECT_EQ(out.rfind("{\"deleted\":1,\"prev_kvs\":[{\"key\":\"fresh\",", 0), 0u) << out;
+  EXPECT_EQ(WithoutHeader(out).rfind("{\"deleted\":1,\"prev_kvs\":[{\"key\":\"fresh\",", 0), 0u)
+      << out;
 }
 
 }  // namespace

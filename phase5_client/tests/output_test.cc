@@ -15,6 +15,7 @@
 
 #include "cli/commands.h"
 #include "cli/txn_command.h"
+#include "cli_json.h"
 #include "fake_cluster.h"
 #include "tinykv/client/local_cluster.h"
 #include "tinykv/testing/test_util.h"
@@ -79,7 +80,7 @@ TEST(CliOutput, SimpleAndTable) {
             "| \\x01\\xff |\n+----------+\n");
   EXPECT_EQ(Printable("a\\b"), "a\\\\b");
   EXPECT_EQ(RenderDeleted(3, OutputFormat::kSimple), "3\n");
-  EXPECT_EQ(RenderDeleted(3, OutputFormat::kJson), "{\"deleted\":3}\n");
+  EXPECT_EQ(RenderDeleted(3, OutputFormat::kJson), "{\"deleted\":3}\n");  // no header given
 }
 
 TEST(CliOutput, StatusMembersHealth) {
@@ -181,10 +182,29 @@ TEST(CliOutput, MemberStartLinesNameTheServersVariablesAndFlags) {
 }
 
 TEST(CliOutput, RevisionsAndTxnLikeEtcdctl) {
+  // etcd's header first: the member fields from a server that sent them,
+  // the revision when known, no header when neither is.
   EXPECT_EQ(RenderKvs({}, OutputFormat::kJson, BytesEncoding::kAuto, {.revision = 7}),
-            "{\"revision\":7,\"count\":0,\"kvs\":[]}\n");
-  EXPECT_EQ(RenderPut(OutputFormat::kJson, 9), "{\"ok\":true,\"revision\":9}\n");
+            "{\"header\":{\"revision\":7},\"count\":0,\"kvs\":[]}\n");
+  const client::ResponseHeader who{0x5c2f00000000002aull, 2, 5};
+  EXPECT_EQ(RenderKvs({}, OutputFormat::kJson, BytesEncoding::kAuto,
+                      {.revision = 7, .header = who}),
+            "{\"header\":{\"cluster_id\":6642527975394770986,\"member_id\":2,\"revision\":7,"
+            "\"raft_term\":5},\"count\":0,\"kvs\":[]}\n");
+  EXPECT_EQ(RenderKvs({}, OutputFormat::kJson, BytesEncoding::kAuto, {.header = who}),
+            "{\"header\":{\"cluster_id\":6642527975394770986,\"member_id\":2,\"raft_term\":5},"
+            "\"count\":0,\"kvs\":[]}\n");
+  EXPECT_EQ(RenderCount(3, OutputFormat::kJson, 8, who),
+            "{\"header\":{\"cluster_id\":6642527975394770986,\"member_id\":2,\"revision\":8,"
+            "\"raft_term\":5},\"count\":3}\n");
+  EXPECT_EQ(RenderPut(OutputFormat::kJson, 9), "{\"header\":{\"revision\":9},\"ok\":true}\n");
+  EXPECT_EQ(RenderPut(OutputFormat::kJson, 9, {}, BytesEncoding::kAuto, who),
+            "{\"header\":{\"cluster_id\":6642527975394770986,\"member_id\":2,\"revision\":9,"
+            "\"raft_term\":5},\"ok\":true}\n");
   EXPECT_EQ(RenderPut(OutputFormat::kJson), "{\"ok\":true}\n");
+  EXPECT_EQ(RenderDeleted(2, OutputFormat::kJson, {}, BytesEncoding::kAuto, 10, who),
+            "{\"header\":{\"cluster_id\":6642527975394770986,\"member_id\":2,\"revision\":10,"
+            "\"raft_term\":5},\"deleted\":2}\n");
   TxnOutcome o;
   o.succeeded = true;
   o.revision = 42;
@@ -196,7 +216,7 @@ TEST(CliOutput, RevisionsAndTxnLikeEtcdctl) {
   EXPECT_EQ(RenderTxn(o, OutputFormat::kSimple, BytesEncoding::kAuto),
             "SUCCESS\n\nOK\n\nk\nv\n\n1\n\n");
   EXPECT_EQ(RenderTxn(o, OutputFormat::kJson, BytesEncoding::kAuto),
-            "{\"revision\":42,\"succeeded\":true,\"responses\":[{\"put\":{\"ok\":true}},"
+            "{\"header\":{\"revision\":42},\"succeeded\":true,\"responses\":[{\"put\":{\"ok\":true}},"
             "{\"get\":{\"count\":1,\"kvs\":[{\"key\":\"k\",\"value\":\"v\"}]}},"
             "{\"del\":{\"deleted\":1}},{\"get\":{\"count\":0,\"kvs\":[]}}]}\n");
   EXPECT_EQ(RenderTxn(TxnOutcome{}, OutputFormat::kSimple, BytesEncoding::kAuto), "FAILURE\n");
@@ -367,10 +387,10 @@ TEST_F(CliCommands, PutGetDel) {
   EXPECT_EQ(r.out, "fruit/apple\nfruit/pear\n");
   // etcd's count: every key of the range; "more": the limit left some out.
   r = Tinykv({"-w", "json", "get", "fruit/", "--prefix", "--limit", "1"});
-  EXPECT_EQ(r.out,
+  EXPECT_EQ(WithoutHeader(r.out),
             "{\"count\":2,\"kvs\":[{\"key\":\"fruit/apple\",\"value\":\"red\"}],\"more\":true}\n");
   r = Tinykv({"get", "fruit/", "--prefix", "--limit", "1", "-w", "json"});  // global after command
-  EXPECT_EQ(r.out,
+  EXPECT_EQ(WithoutHeader(r.out),
             "{\"count\":2,\"kvs\":[{\"key\":\"fruit/apple\",\"value\":\"red\"}],\"more\":true}\n");
   r = Tinykv({"--consistency", "s", "get", "fruit/apple"});  // option belongs to get
   EXPECT_EQ(r.code, kExitUsage);
@@ -609,12 +629,6 @@ class CliOnMvcc : public ::testing::Test {
     args.insert(args.begin(), {"--command-timeout", "10s"});
     return RunTinykv(cluster_->endpoints(), std::move(args), stdin_text, "");
   }
-  // The top-level "revision" of a -w json output (0: none).
-  static uint64_t RevisionOf(const std::string& json) {
-    const std::string field = "\"revision\":";
-    const size_t at = json.find(field);
-    return at == std::string::npos ? 0 : std::stoull(json.substr(at + field.size()));
-  }
 
   tinykv::testing::TempDir dir_;
   std::unique_ptr<client::LocalCluster> cluster_;
@@ -625,7 +639,7 @@ TEST_F(CliOnMvcc, GetAndScanAtARevisionReadWhatWasThere) {
   ASSERT_EQ(r.code, 0) << r.err;
   const uint64_t red = RevisionOf(r.out);
   ASSERT_GT(red, 0u) << r.out;
-  EXPECT_EQ(r.out, "{\"ok\":true,\"revision\":" + std::to_string(red) + "}\n");
+  EXPECT_EQ(WithoutHeader(r.out), "{\"ok\":true}\n") << r.out;
   ASSERT_EQ(Tinykv({"put", "color", "blue"}).code, 0);
   ASSERT_EQ(Tinykv({"put", "shape", "round"}).code, 0);
   const std::string at = std::to_string(red);
@@ -636,9 +650,10 @@ TEST_F(CliOnMvcc, GetAndScanAtARevisionReadWhatWasThere) {
   EXPECT_EQ(r.out, "color\nred\n");
   r = Tinykv({"-w", "json", "get", "color", "--rev", at});
   // The pair as etcd's KeyValue: created and last modified at `at`, version 1.
-  EXPECT_EQ(r.out, "{\"revision\":" + at + ",\"count\":1,\"kvs\":[{\"key\":\"color\",\"create_revision\":" +
-                       at + ",\"mod_revision\":" + at +
-                       ",\"version\":1,\"value\":\"red\",\"lease\":0}]}\n");
+  EXPECT_EQ(RevisionOf(r.out), red) << r.out;
+  EXPECT_EQ(WithoutHeader(r.out),
+            "{\"count\":1,\"kvs\":[{\"key\":\"color\",\"create_revision\":" + at +
+                ",\"mod_revision\":" + at + ",\"version\":1,\"value\":\"red\",\"lease\":0}]}\n");
   r = Tinykv({"-w", "json", "get", "color"});  // a linearizable read now: a later revision
   EXPECT_GT(RevisionOf(r.out), red) << r.out;
   EXPECT_NE(r.out.find("\"value\":\"blue\""), std::string::npos) << r.out;
@@ -647,7 +662,8 @@ TEST_F(CliOnMvcc, GetAndScanAtARevisionReadWhatWasThere) {
   r = Tinykv({"get", "shape", "--rev", at});  // written later: absent then
   EXPECT_EQ(r.code, kExitNotFound) << r.out;
   r = Tinykv({"-w", "json", "get", "shape", "--rev", at});
-  EXPECT_EQ(r.out, "{\"revision\":" + at + ",\"count\":0,\"kvs\":[]}\n");
+  EXPECT_EQ(RevisionOf(r.out), red) << r.out;
+  EXPECT_EQ(WithoutHeader(r.out), "{\"count\":0,\"kvs\":[]}\n");
   EXPECT_EQ(Tinykv({"get", "", "--prefix", "--rev", at}).out, "color\nred\n");
   EXPECT_EQ(Tinykv({"get", "", "--prefix"}).out, "color\nblue\nshape\nround\n");
   EXPECT_EQ(Tinykv({"scan", "a", "", "--rev", at}).out, "color\nred\n");
@@ -716,8 +732,8 @@ TEST_F(CliOnMvcc, TxnComparesOnAnAbsentKey) {
   r = Tinykv({"-w", "json", "txn"}, "version(\"lock\") != \"0\"\n\ndel lock\n");
   EXPECT_EQ(r.code, 0) << r.err;
   const uint64_t rev = RevisionOf(r.out);
-  EXPECT_EQ(r.out, "{\"revision\":" + std::to_string(rev) +
-                       ",\"succeeded\":true,\"responses\":[{\"del\":{\"deleted\":1}}]}\n");
+  EXPECT_EQ(r.out, "{\"header\":{\"revision\":" + std::to_string(rev) +
+                       "},\"succeeded\":true,\"responses\":[{\"del\":{\"deleted\":1}}]}\n");
   EXPECT_EQ(Tinykv({"get", "lock", "--rev", std::to_string(rev)}).code, kExitNotFound);
   EXPECT_EQ(Tinykv({"get", "lock", "--rev", std::to_string(rev - 1)}).out, "lock\nme\n");
 }

@@ -99,7 +99,11 @@ TEST(ClientProtocol, ResponsesRoundTrip) {
   scan.next_key = KeySuccessor("b");
   scan.revision = 9;
   scan.metas = {{3, 5, 2, 0}, {4, 4, 1, 0x694d5765fc71500bULL}};
-  ScanResponse s2 = RoundTrip(scan, {8 + 2 * 32, 8 + 8 + 2 * 32});
+  scan.header = {0x5c2f00000000002aULL, 2, 7};
+  // Each trailing field may be absent (an older server's): the header (24
+  // bytes), then the metas, then the revision.
+  ScanResponse s2 = RoundTrip(scan, {24, 24 + 8 + 2 * 32, 24 + 8 + 8 + 2 * 32});
+  EXPECT_EQ(s2.header, scan.header);
   EXPECT_EQ(s2.revision, 9u);
   EXPECT_EQ(s2.kvs, scan.kvs);
   EXPECT_EQ(s2.metas, scan.metas);
@@ -128,18 +132,23 @@ TEST(ClientProtocol, ResponsesRoundTrip) {
   EXPECT_EQ(c2.current, "cur");
   EXPECT_EQ(c2.index, 42u);
 
-  EXPECT_EQ(RoundTrip(WriteResponse{4, 5, {}, {}}, {8, 16, 24}).revision, 5u);
-  WriteResponse prev{4, 5, {{"k", "old", {}}}, {{1, 2, 2, 0}}};
-  WriteResponse prev2 = RoundTrip(prev, {8 + 32, 8 + 32 + 8 + 20, 8 + 32 + 8 + 20 + 8});
+  EXPECT_EQ(RoundTrip(WriteResponse{4, 5, {}, {}}, {24, 32, 40, 48}).revision, 5u);
+  WriteResponse prev{4, 5, {{"k", "old", {}}}, {{1, 2, 2, 0}}, {9, 3, 4}};
+  WriteResponse prev2 =
+      RoundTrip(prev, {24, 24 + 8 + 32, 24 + 8 + 32 + 8 + 20, 24 + 8 + 32 + 8 + 20 + 8});
+  EXPECT_EQ(prev2.header, (ResponseHeader{9, 3, 4}));
   EXPECT_EQ(prev2.prev_kvs, prev.prev_kvs);
   EXPECT_EQ(prev2.prev_metas, prev.prev_metas);
-  DeleteRangeResponse dr{2, 4, 5, {{"a", "1", {}}}, {{1, 1, 1, 0}}, true};
-  DeleteRangeResponse dr2 = RoundTrip(dr, {1, 1 + 8 + 32, 1 + 8 + 32 + 8 + 18, 1 + 8 + 32 + 8 + 18 + 8});
+  DeleteRangeResponse dr{2, 4, 5, {{"a", "1", {}}}, {{1, 1, 1, 0}}, true, {9, 1, 4}};
+  DeleteRangeResponse dr2 = RoundTrip(
+      dr, {24, 24 + 1, 24 + 1 + 8 + 32, 24 + 1 + 8 + 32 + 8 + 18, 24 + 1 + 8 + 32 + 8 + 18 + 8});
+  EXPECT_EQ(dr2.header, dr.header);
   EXPECT_EQ(dr2.revision, 5u);
   EXPECT_EQ(dr2.prev_kvs, dr.prev_kvs);
   EXPECT_TRUE(dr2.prev_kvs_truncated);
-  GetResponse get{true, "v", 6, {3, 6, 2, 7}};
-  GetResponse g2 = RoundTrip(get, {32, 40});
+  GetResponse get{true, "v", 6, {3, 6, 2, 7}, {9, 2, 4}};
+  GetResponse g2 = RoundTrip(get, {24, 24 + 32, 24 + 40});
+  EXPECT_EQ(g2.header, (ResponseHeader{9, 2, 4}));
   EXPECT_EQ(g2.revision, 6u);
   EXPECT_EQ(g2.meta, (KeyMetadata{3, 6, 2, 7}));
   EXPECT_EQ(RoundTrip(TsoResponse{1234}).ts, 1234u);

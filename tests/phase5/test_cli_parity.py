@@ -1,9 +1,11 @@
 """The shipped ``tinykv`` CLI's etcdctl parity against a real 3-node cluster of
 tinykv-server processes (tinykv.testing.Cluster): get/del of a range and --from-key,
---print-value-only, --count-only, -w fields, TINYKV_<FLAG> variables, cobra's unknown
+--print-value-only, --count-only, -w fields, etcd's response header in -w json,
+TINYKV_<FLAG> variables, cobra's unknown
 command error, per-command help with the global flags, and the bash completion script
 sourced in bash."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -91,11 +93,48 @@ def test_write_out_fields(tk, cluster):
     assert p.returncode == 2 and 'not supported by "tinykv lease list"' in p.stderr, p
 
 
+def test_json_answers_open_with_etcds_header(tk):
+    """get, put and del -w json: "header" first, with the cluster's id and the answering
+    member's (the leader's) as `endpoint status -w json` reports them, its Raft term and
+    the read's or write's revision."""
+    rows = json.loads(ok(tk("endpoint", "status", "--cluster", "-w", "json")))
+    leader = next(r for r in rows if r["id"] == r["leader"])
+    want = {"cluster_id": leader["cluster_id"], "member_id": leader["id"],
+            "raft_term": leader["term"]}
+    assert want["cluster_id"] != 0 and all(r["cluster_id"] == want["cluster_id"] for r in rows)
+
+    def answer(*args):
+        out = ok(tk(*args, "-w", "json"))
+        assert out.startswith('{"header":{"cluster_id":'), out
+        doc = json.loads(out)
+        assert list(doc)[0] == "header" and "revision" not in list(doc)[1:], doc
+        header = doc["header"]
+        assert list(header) == ["cluster_id", "member_id", "revision", "raft_term"], header
+        assert {k: header[k] for k in want} == want, (header, want)
+        return doc, header["revision"]
+
+    doc, put_rev = answer("put", "hdr", "v")
+    assert doc == {"header": doc["header"], "ok": True}
+    doc, read_rev = answer("get", "hdr")
+    assert read_rev >= put_rev and doc["kvs"][0]["mod_revision"] == put_rev, doc
+    doc, count_rev = answer("get", "hdr", "--prefix", "--count-only")
+    assert doc["count"] == 1 and count_rev >= read_rev, doc
+    doc, del_rev = answer("del", "hdr")
+    assert doc["deleted"] == 1 and del_rev > put_rev, doc
+    # The delete's revision: gone at it, there just before.
+    assert tk("get", "hdr", "--rev", str(del_rev)).returncode == 1
+    assert ok(tk("get", "hdr", "--rev", str(del_rev - 1))) == "hdr\nv\n"
+    # txn: the commit's revision, no member fields.
+    doc = json.loads(ok(tk("txn", "-w", "json", stdin="\nput t 1\n\n")))
+    assert list(doc["header"]) == ["revision"] and doc["header"]["revision"] > del_rev, doc
+
+
 def test_environment_sets_every_global_flag_and_the_command_line_wins(tk, cluster):
     env = {"TINYKV_ENDPOINTS": ",".join(cluster.endpoints), "TINYKV_WRITE_OUT": "json",
            "TINYKV_COMMAND_TIMEOUT": "20s", "TINYKV_DIAL_TIMEOUT": "3s",
            "TINYKV_BYTES": "base64"}
-    assert ok(tk("put", "k", "v", env=env)).startswith('{"ok":true')
+    doc = json.loads(ok(tk("put", "k", "v", env=env)))
+    assert doc == {"header": doc["header"], "ok": True}, doc
     assert '"key_base64":"aw=="' in ok(tk("get", "k", env=env))
     assert ok(tk("get", "k", "-w", "simple", env=env)) == "k\nv\n"
     p = tk("get", "k", env={**env, "TINYKV_DIAL_TIMEOUT": "soon"})

@@ -317,10 +317,10 @@ def test_cli_against_the_cluster(exe, cluster, cl):
     r = _run(exe, cluster, "get", "fruit/apple", env_endpoints=True)
     assert r.stdout == b"fruit/apple\nred\n"
     r = _run(exe, cluster, "-w", "json", "get", "fruit/", "--prefix")
-    # The revision the read was made at comes first (etcdctl's header.revision).
-    head = r.stdout.partition(b',')[0]
-    assert head.startswith(b'{"revision":') and int(head[len(b'{"revision":'):]) > 0, r.stdout
+    # etcdctl's header comes first, with the revision the read was made at.
+    assert r.stdout.startswith(b'{"header":{"cluster_id":'), r.stdout
     doc = json.loads(r.stdout)
+    assert doc["header"]["revision"] > 0 and doc["header"]["member_id"] != 0, r.stdout
     assert doc["count"] == 2, r.stdout
     # Each pair is etcd's KeyValue: its metadata, the value (base64 when not UTF-8).
     assert [(kv["key"], kv.get("value"), kv.get("value_base64"), kv["version"], kv["lease"])

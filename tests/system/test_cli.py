@@ -127,21 +127,24 @@ def test_del_key_and_prefix_report_counts(tk):
         ok(tk("put", f"tmp/{i}", "x"))
     assert ok(tk("del", "tmp/0")) == "1\n"
     assert ok(tk("del", "tmp/0")) == "0\n"
-    assert json.loads(ok(tk("del", "tmp/", "--prefix", "-w", "json"))) == {"deleted": 2}
+    obj = json.loads(ok(tk("del", "tmp/", "--prefix", "-w", "json")))
+    assert obj == {"header": obj["header"], "deleted": 2} and obj["header"]["revision"] > 0, obj
     assert tk("get", "tmp/1").returncode == 1
 
 
 def test_get_at_a_revision_reads_the_old_value(tk):
-    first = json.loads(ok(tk("put", "rev/k", "one", "-w", "json")))["revision"]
+    first = json.loads(ok(tk("put", "rev/k", "one", "-w", "json")))["header"]["revision"]
     ok(tk("put", "rev/k", "two"))
     assert ok(tk("get", "rev/k")) == "rev/k\ntwo\n"
     assert ok(tk("get", "rev/k", "--rev", str(first))) == "rev/k\none\n"
     obj = json.loads(ok(tk("get", "rev/k", "--rev", str(first), "-w", "json")))
-    # The pair as etcd's KeyValue, its metadata as of that revision.
-    assert obj == {"revision": first, "count": 1,
+    # etcd's header (the read's revision), the pair as etcd's KeyValue, its metadata as
+    # of that revision.
+    assert obj["header"]["revision"] == first and obj["header"]["member_id"] != 0, obj
+    assert obj == {"header": obj["header"], "count": 1,
                    "kvs": [{"key": "rev/k", "create_revision": first, "mod_revision": first,
                             "version": 1, "value": "one", "lease": 0}]}
-    now = json.loads(ok(tk("get", "rev/k", "-w", "json")))["revision"]
+    now = json.loads(ok(tk("get", "rev/k", "-w", "json")))["header"]["revision"]
     p = tk("get", "rev/k", "--rev", str(now * 2))
     err = p.stderr.decode()
     assert p.returncode == 2 and "is in the future" in err and err.count("\n") == 1, err
@@ -157,8 +160,9 @@ def test_txn_from_stdin_runs_one_branch_atomically(tk):
     assert obj["succeeded"] is False and obj["responses"] == [{"put": {"ok": True}}], obj
     assert ok(tk("get", "txn/k")) == "txn/k\nfailed\n"
     # Its revision is the commit's: the new value at it, the old one just before.
-    assert ok(tk("get", "txn/k", "--rev", str(obj["revision"]))) == "txn/k\nfailed\n"
-    assert ok(tk("get", "txn/k", "--rev", str(obj["revision"] - 1))) == "txn/k\nw\n"
+    rev = obj["header"]["revision"]
+    assert ok(tk("get", "txn/k", "--rev", str(rev))) == "txn/k\nfailed\n"
+    assert ok(tk("get", "txn/k", "--rev", str(rev - 1))) == "txn/k\nw\n"
     # Create-if-absent (version 0: the key does not exist).
     create = b'version("txn/new") = "0"\n\nput txn/new 1\n\nget txn/new\n'
     assert ok(tk("txn", stdin=create)) == "SUCCESS\n\nOK\n"

@@ -87,6 +87,7 @@ class ReplicaImpl final : public Replica, public GroupEndpoint {
     if (static_cast<raft::StateRole>(role_.load()) != raft::StateRole::kLeader) return 0;
     return term_.load() == t ? t : 0;
   }
+  uint64_t term() const override { return term_.load(); }
   Status TransferLeadership(uint64_t to, std::chrono::milliseconds timeout) override;
   void SetDroppedPeers(std::set<uint64_t> peers) override;
   void SetDropProbability(double p) override;

@@ -43,7 +43,7 @@ int RunRead(const KeyRange& range, const KvFlags& f, client::Client& cl,
     const std::string end = range.single ? client::KeySuccessor(range.start) : range.end;
     auto r = cl.ScanWithRevision(range.start, end, 0, call, /*keys_only=*/true);
     if (!r.ok()) return fail(r.status());
-    out << RenderCount(r->kvs.size(), format, Known(r->revision));
+    out << RenderCount(r->kvs.size(), format, Known(r->revision), r->header);
     return kExitOk;
   }
   KvsView view;
@@ -53,6 +53,7 @@ int RunRead(const KeyRange& range, const KvFlags& f, client::Client& cl,
     auto v = cl.GetWithRevision(range.start, call);
     if (!v.ok()) return fail(v.status());
     view.revision = Known(v->revision);
+    view.header = v->header;
     if (!v->found) {
       if (format == OutputFormat::kJson || format == OutputFormat::kFields) {
         out << RenderKvs({}, format, encoding, view);
@@ -67,6 +68,7 @@ int RunRead(const KeyRange& range, const KvFlags& f, client::Client& cl,
   auto r = cl.ScanWithRevision(range.start, range.end, f.limit, call, f.keys_only);
   if (!r.ok()) return fail(r.status());
   view.revision = Known(r->revision);
+  view.header = r->header;
   const bool counted = format == OutputFormat::kJson || format == OutputFormat::kFields;
   if (counted && f.limit != 0 && r->kvs.size() == f.limit) {
     // etcd's count is of the whole range: count it at the same revision.
@@ -183,7 +185,7 @@ std::optional<int> RunKvCommand(const KvCommands& c, const KvFlags& f, client::C
     }
     auto w = cl.PutWith(f.key, value, client::WriteOptions{lease, f.prev_kv}, call);
     if (!w.ok()) return fail(w.status());
-    out << RenderPut(format, Known(w->revision), w->prev_kvs, encoding);
+    out << RenderPut(format, Known(w->revision), w->prev_kvs, encoding, w->header);
     return kExitOk;
   }
   if (c.del->parsed()) {
@@ -194,7 +196,8 @@ std::optional<int> RunKvCommand(const KvCommands& c, const KvFlags& f, client::C
     const std::string end = range->single ? client::KeySuccessor(range->start) : range->end;
     auto d = cl.DeleteRangeWith(range->start, end, client::WriteOptions{0, f.prev_kv}, call);
     if (!d.ok()) return fail(d.status());
-    out << RenderDeleted(d->deleted, format, d->prev_kvs, encoding);
+    out << RenderDeleted(d->deleted, format, d->prev_kvs, encoding, Known(d->revision),
+                         d->header);
     if (d->prev_kvs_truncated) {
       err << "Warning: " << d->deleted << " keys were deleted; only the first "
           << d->prev_kvs.size() << " are shown (the server answers at most 2 MiB of them)\n";

@@ -228,6 +228,18 @@ std::string KvJson(const client::KeyValue& kv, BytesEncoding encoding, bool keys
 
 }  // namespace
 
+std::string JsonHeader(const client::ResponseHeader& member, std::optional<uint64_t> revision) {
+  const bool sent = member.member_id != 0;
+  if (!sent && !revision) return "";
+  std::string out = "\"header\":{";
+  if (sent) {
+    out += "\"cluster_id\":" + U(member.cluster_id) + ",\"member_id\":" + U(member.member_id);
+  }
+  if (revision) out += std::string(sent ? "," : "") + "\"revision\":" + U(*revision);
+  if (sent) out += ",\"raft_term\":" + U(member.raft_term);
+  return out + "},";
+}
+
 std::string RenderKvs(const std::vector<client::KeyValue>& kvs, OutputFormat format,
                       BytesEncoding encoding, const KvsView& view) {
   std::string out;
@@ -241,8 +253,7 @@ std::string RenderKvs(const std::vector<client::KeyValue>& kvs, OutputFormat for
       }
       return out;
     case OutputFormat::kJson: {
-      out = "{" + (view.revision ? "\"revision\":" + U(*view.revision) + "," : std::string()) +
-            "\"count\":" + U(count) + ",\"kvs\":[";
+      out = "{" + JsonHeader(view.header, view.revision) + "\"count\":" + U(count) + ",\"kvs\":[";
       for (size_t i = 0; i < kvs.size(); ++i) {
         if (i) out += ",";
         out += KvJson(kvs[i], encoding, view.keys_only);
@@ -277,13 +288,13 @@ std::string RenderKvs(const std::vector<client::KeyValue>& kvs, OutputFormat for
   return out;
 }
 
-std::string RenderCount(uint64_t count, OutputFormat format, std::optional<uint64_t> revision) {
+std::string RenderCount(uint64_t count, OutputFormat format, std::optional<uint64_t> revision,
+                        const client::ResponseHeader& header) {
   switch (format) {
     case OutputFormat::kSimple:
       break;
     case OutputFormat::kJson:
-      return "{" + (revision ? "\"revision\":" + U(*revision) + "," : std::string()) +
-             "\"count\":" + U(count) + "}\n";
+      return "{" + JsonHeader(header, revision) + "\"count\":" + U(count) + "}\n";
     case OutputFormat::kTable:
       return RenderTable({"COUNT"}, {{U(count)}});
     case OutputFormat::kFields: {
@@ -322,14 +333,15 @@ std::string RenderWatchBatch(const client::WatchBatch& batch, OutputFormat forma
 }
 
 std::string RenderPut(OutputFormat format, std::optional<uint64_t> revision,
-                      const std::vector<client::KeyValue>& prev, BytesEncoding encoding) {
+                      const std::vector<client::KeyValue>& prev, BytesEncoding encoding,
+                      const client::ResponseHeader& header) {
   if (format == OutputFormat::kFields) {
     std::string out = revision ? Field("Revision", U(*revision)) : "";
     for (const auto& kv : prev) out += Field("PrevKey", Quoted(kv.key)) + Field("PrevValue", Quoted(kv.value));
     return out;
   }
   if (format == OutputFormat::kJson) {
-    return "{\"ok\":true" + (revision ? ",\"revision\":" + U(*revision) : std::string()) +
+    return "{" + JsonHeader(header, revision) + "\"ok\":true" +
            (prev.empty() ? std::string() : ",\"prev_kv\":" + KvJson(prev.front(), encoding, false)) +
            "}\n";
   }
@@ -352,8 +364,8 @@ std::string RenderTxn(const TxnOutcome& outcome, OutputFormat format, BytesEncod
     return RenderDeleted(r.deleted, format);
   };
   if (format == OutputFormat::kJson) {
-    std::string out = "{\"revision\":" + U(outcome.revision) +
-                      ",\"succeeded\":" + (outcome.succeeded ? "true" : "false") +
+    std::string out = "{" + JsonHeader({}, outcome.revision) +
+                      "\"succeeded\":" + (outcome.succeeded ? "true" : "false") +
                       ",\"responses\":[";
     for (size_t i = 0; i < outcome.responses.size(); ++i) {
       const TxnOpResult& r = outcome.responses[i];
@@ -372,11 +384,12 @@ std::string RenderTxn(const TxnOutcome& outcome, OutputFormat format, BytesEncod
 }
 
 std::string RenderDeleted(uint64_t deleted, OutputFormat format,
-                          const std::vector<client::KeyValue>& prev, BytesEncoding encoding) {
+                          const std::vector<client::KeyValue>& prev, BytesEncoding encoding,
+                          std::optional<uint64_t> revision, const client::ResponseHeader& header) {
   std::string out;
   switch (format) {
     case OutputFormat::kJson:
-      out = "{\"deleted\":" + U(deleted);
+      out = "{" + JsonHeader(header, revision) + "\"deleted\":" + U(deleted);
       if (!prev.empty()) {
         out += ",\"prev_kvs\":[";
         for (size_t i = 0; i < prev.size(); ++i) out += (i ? "," : "") + KvJson(prev[i], encoding, false);
@@ -411,7 +424,8 @@ std::string RenderStatus(const std::vector<EndpointStatusRow>& rows, OutputForma
       out += "{\"endpoint\":" + JsonString(r.endpoint);
       if (r.status.ok()) {
         const auto& s = *r.status;
-        out += ",\"id\":" + U(s.id) + ",\"leader\":" + U(s.leader) + ",\"term\":" + U(s.term) +
+        out += ",\"cluster_id\":" + U(s.cluster_id) + ",\"id\":" + U(s.id) +
+               ",\"leader\":" + U(s.leader) + ",\"term\":" + U(s.term) +
                ",\"role\":" + JsonString(s.role) + ",\"commit_index\":" + U(s.commit_index) +
                ",\"applied_index\":" + U(s.applied_index) + ",\"first_index\":" + U(s.first_index) +
                ",\"last_index\":" + U(s.last_index) +

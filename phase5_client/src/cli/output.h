@@ -56,6 +56,14 @@ std::string Quoted(std::string_view s);
 std::string RenderTable(const std::vector<std::string>& header,
                         const std::vector<std::vector<std::string>>& rows);
 
+// etcd's response header, the first key of a KV answer's JSON object:
+// "header":{"cluster_id":C,"member_id":M,"revision":R,"raft_term":T}
+// (numbers, etcd's field names and order). The member fields (protocol.h
+// ResponseHeader) only from a server that sent them (member_id != 0), the
+// revision only when known. Returned as an object member and its comma
+// ("\"header\":{...},"), or "" when neither is known.
+std::string JsonHeader(const client::ResponseHeader& member, std::optional<uint64_t> revision);
+
 // How `get` shows its pairs, and the parts of etcd's RangeResponse besides them.
 struct KvsView {
   bool keys_only = false;
@@ -64,47 +72,56 @@ struct KvsView {
   // server reports one (a server without MVCC, or a serializable read of the
   // newest state, does not).
   std::optional<uint64_t> revision;
+  client::ResponseHeader header;  // who answered (JSON's header)
   // etcd's count: the keys in the range, also those a limit left out
   // (unset: the pairs given); `more`: some were left out.
   std::optional<uint64_t> count;
   bool more = false;
 };
 // `get`, `scan`. simple: key line, value line (raw bytes); JSON:
-// {"revision":R,"count":N,"kvs":[...]} then ,"more":true when more, the
-// revision only when known, each pair {"key":K,"create_revision":C,
+// {"header":{...},"count":N,"kvs":[...]} then ,"more":true when more (the
+// header as JsonHeader writes it), each pair {"key":K,"create_revision":C,
 // "mod_revision":M,"version":V,"value":X,"lease":L} (etcd's KeyValue; the
 // metadata only from a server that keeps it); table: KEY | VALUE; fields:
 // "Revision" (when known), per pair "Key", "CreateRevision",
 // "ModRevision", "Version", "Value", "Lease", then "More" and "Count".
 std::string RenderKvs(const std::vector<client::KeyValue>& kvs, OutputFormat format,
                       BytesEncoding encoding, const KvsView& view = {});
-// `get --count-only`: simple the count; JSON {"revision":R,"count":N}; table
-// COUNT; fields as RenderKvs's with no pairs.
-std::string RenderCount(uint64_t count, OutputFormat format, std::optional<uint64_t> revision);
-// `put`: OK; JSON {"ok":true} plus "revision":R, the write's, when set;
-// fields "Revision" when set. With --prev-kv and a previous value (`prev`,
+// `get --count-only`: simple the count; JSON {"header":{...},"count":N};
+// table COUNT; fields as RenderKvs's with no pairs.
+std::string RenderCount(uint64_t count, OutputFormat format, std::optional<uint64_t> revision,
+                        const client::ResponseHeader& header = {});
+// `put`: OK; JSON {"header":{...},"ok":true} (the header with the write's
+// revision); fields "Revision" when set. With --prev-kv and a previous value (`prev`,
 // one pair), etcdctl's: OK, then its key and value lines; JSON "prev_kv":{...}
 // (a pair as RenderKvs writes it); fields "PrevKey", "PrevValue".
 std::string RenderPut(OutputFormat format, std::optional<uint64_t> revision = std::nullopt,
                       const std::vector<client::KeyValue>& prev = {},
-                      BytesEncoding encoding = BytesEncoding::kAuto);
+                      BytesEncoding encoding = BytesEncoding::kAuto,
+                      const client::ResponseHeader& header = {});
 // `txn` (etcdctl's layout): SUCCESS or FAILURE, then for each op of the
 // branch that ran a blank line and its output as the command's own (put:
 // OK, del: the count, get: key and value lines, nothing for an absent key).
-// JSON: {"revision":R,"succeeded":B,"responses":[{"put":{"ok":true}},
-// {"get":{"count":N,"kvs":[...]}},{"del":{"deleted":N}}]}.
+// JSON: {"header":{"revision":R},"succeeded":B,"responses":[{"put":{"ok":true}},
+// {"get":{"count":N,"kvs":[...]}},{"del":{"deleted":N}}]}: R is the commit
+// revision; the header has no member fields (the transaction's Tso and Txn
+// calls answer none), the ops' answers no header.
 std::string RenderTxn(const TxnOutcome& outcome, OutputFormat format, BytesEncoding encoding);
 // `snapshot status` (etcdutl's fields: hash, revision = index, total keys,
 // total size, plus the term and the cluster it came from).
 std::string RenderSnapshotStatus(uint64_t hash, uint64_t index, uint64_t term, uint64_t keys,
                                  uint64_t bytes, uint64_t cluster_id, OutputFormat format);
-// `del`: the count; JSON {"deleted":N}; table DELETED; fields "Deleted".
+// `del`: the count; JSON {"header":{...},"deleted":N} (the header with the
+// delete's revision; none when neither is given); table DELETED; fields
+// "Deleted".
 // With --prev-kv (`prev`: the deleted pairs), etcdctl's: the count, then each
 // pair's key and value lines; JSON "prev_kvs":[...]; fields "PrevKey" and
 // "PrevValue" per pair.
 std::string RenderDeleted(uint64_t deleted, OutputFormat format,
                           const std::vector<client::KeyValue>& prev = {},
-                          BytesEncoding encoding = BytesEncoding::kAuto);
+                          BytesEncoding encoding = BytesEncoding::kAuto,
+                          std::optional<uint64_t> revision = std::nullopt,
+                          const client::ResponseHeader& header = {});
 // `watch`, one batch: etcdctl's layout -- per event its type line (PUT or
 // DELETE), the previous key and value lines when it has a prev value, the
 // key line and the value line (empty for a delete); a progress batch is

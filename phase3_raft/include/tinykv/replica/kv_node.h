@@ -153,6 +153,9 @@ class KvNode {
   Status DisarmNoSpaceSync();
 
   virtual KvNodeStatus GetStatus() = 0;
+  // The current Raft term (GetStatus().term, which a node may answer more
+  // cheaply: ReplicaKvNode loads one atomic).
+  virtual uint64_t term() { return GetStatus().term; }
   // The transport's counters (peer_host.h); with a shared host, those of
   // every group on it.
   virtual PeerHostStats peer_stats() const = 0;
@@ -223,6 +226,7 @@ class ReplicaKvNode : public KvNode {
     parts_.replica->CheckpointCopy(std::move(done));
   }
   KvNodeStatus GetStatus() override { return parts_.replica->GetStatus(); }
+  uint64_t term() override { return parts_.replica->term(); }
   PeerHostStats peer_stats() const override { return parts_.host->stats(); }
   NodeIdentity identity() const override { return parts_.identity; }
   uint16_t peer_port() const override { return parts_.host->port(); }

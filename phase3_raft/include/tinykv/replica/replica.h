@@ -216,6 +216,9 @@ class Replica {
   // The current term if this replica is the leader, else 0. Cheap (no lock,
   // no I/O): for checks made on every request, where GetStatus is too dear.
   virtual uint64_t leader_term() const = 0;
+  // The current term, whatever the role. Cheap (one atomic load): for the
+  // response header of every request.
+  virtual uint64_t term() const = 0;
   // OK, or the error every proposal is refused with after a disk error
   // (ResourceExhausted for a full disk, until the alarm is disarmed; Unavailable
   // otherwise: "Failing safe" above). Thread-safe, cheap: for a node that

@@ -155,6 +155,7 @@ struct CallOptions {
 struct ScanAtRevision {
   std::vector<KeyValue> kvs;
   uint64_t revision = 0;
+  ResponseHeader header;  // the first page's: the member that fixed the revision
 };
 
 // etcd's options of a put or delete: the lease a put attaches its key to
@@ -229,7 +230,8 @@ class Client {
   Result<std::vector<KeyValue>> Scan(const std::string& start, const std::string& end,
                                      uint64_t limit = 0, const CallOptions& opts = {},
                                      bool keys_only = false);
-  // The same, with the revision every page was read at.
+  // The same, with the revision every page was read at and the first page's
+  // response header.
   Result<ScanAtRevision> ScanWithRevision(const std::string& start, const std::string& end,
                                           uint64_t limit = 0, const CallOptions& opts = {},
                                           bool keys_only = false);

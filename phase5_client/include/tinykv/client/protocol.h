@@ -141,6 +141,24 @@ struct KeyValue {
   friend bool operator==(const KeyValue&, const KeyValue&) = default;
 };
 
+// ---- ResponseHeader: who answered (etcd's ResponseHeader) ----
+// The answering member's cluster id (its data dir's identity, as Status
+// answers it; 0 while a joined member does not know it yet), its own member
+// id and its current Raft term when it answered. etcd's header also holds
+// the revision; here each response carries its revision as its own field.
+// Reads and writes answer it as their last trailing field: all 0 from a
+// server that predates it (a client tells by member_id == 0).
+struct ResponseHeader {
+  uint64_t cluster_id = 0;
+  uint64_t member_id = 0;
+  uint64_t raft_term = 0;
+  template <class A>
+  void serialize(A& a) {
+    a(cluster_id, member_id, raft_term);
+  }
+  friend bool operator==(const ResponseHeader&, const ResponseHeader&) = default;
+};
+
 // ---- Get ----
 struct GetRequest {
   std::string key;
@@ -159,11 +177,13 @@ struct GetResponse {
   std::string value;
   uint64_t revision = 0;  // the revision the read was made at (0: the newest state)
   KeyMetadata meta;       // the key's, when found
+  ResponseHeader header;
   template <class A>
   void serialize(A& a) {
     a(found, value);
     net::TrailingField(a, revision);
     net::TrailingField(a, meta);
+    net::TrailingField(a, header);
   }
 };
 
@@ -197,12 +217,14 @@ struct WriteResponse {
   uint64_t revision = 0;
   std::vector<KeyValue> prev_kvs;
   std::vector<KeyMetadata> prev_metas;
+  ResponseHeader header;
   template <class A>
   void serialize(A& a) {
     a(index);
     net::TrailingField(a, revision);
     net::TrailingField(a, prev_kvs);
     net::TrailingField(a, prev_metas);
+    net::TrailingField(a, header);
   }
 };
 
@@ -242,6 +264,7 @@ struct DeleteRangeResponse {
   std::vector<KeyValue> prev_kvs;
   std::vector<KeyMetadata> prev_metas;
   bool prev_kvs_truncated = false;
+  ResponseHeader header;
   template <class A>
   void serialize(A& a) {
     a(deleted, index);
@@ -249,6 +272,7 @@ struct DeleteRangeResponse {
     net::TrailingField(a, prev_kvs);
     net::TrailingField(a, prev_metas);
     net::TrailingField(a, prev_kvs_truncated);
+    net::TrailingField(a, header);
   }
 };
 
@@ -277,11 +301,13 @@ struct ScanResponse {
   std::string next_key;
   uint64_t revision = 0;  // the revision the page was read at (0: the newest state)
   std::vector<KeyMetadata> metas;  // one per kvs entry (none from a server without MVCC)
+  ResponseHeader header;
   template <class A>
   void serialize(A& a) {
     a(kvs, more, next_key);
     net::TrailingField(a, revision);
     net::TrailingField(a, metas);
+    net::TrailingField(a, header);
   }
 };
 
