@@ -36,7 +36,8 @@ present the client certificate (``c.client_tls`` holds the ``cacert``/``cert``/`
 arguments of ``tinykv.Client``). Without ``tls`` nothing of this happens.
 
 The server binary is ``$TINYKV_SERVER_BIN`` if set, else ``tinykv/bin/tinykv-server`` inside
-the installed package, else ``tinykv-server`` on PATH.
+the installed package, else ``tinykv-server`` on PATH (``find_server_binary()``); the CLI's
+is found the same way (``find_cli_binary()``, ``$TINYKV_CLI_BIN``).
 
 Partitions use the servers' admin RPC (``--enable-fault-injection``, which Cluster passes):
 ``partition(groups)`` tells every live node to drop all Raft traffic to and from the nodes
@@ -62,6 +63,7 @@ import random
 import shutil
 import signal
 import socket
+import sysconfig
 import subprocess
 import tempfile
 import threading
@@ -73,7 +75,8 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 if TYPE_CHECKING:
     import tinykv
 
-__all__ = ["Cluster", "TestPki", "find_server_binary", "free_port", "rss_mib"]
+__all__ = ["Cluster", "TestPki", "find_cli_binary", "find_server_binary", "free_port",
+           "rss_mib"]
 
 _PR_SET_PDEATHSIG = 1
 
@@ -91,6 +94,24 @@ def find_server_binary() -> str:
         return found
     raise FileNotFoundError("tinykv-server not found: build it (scripts/build.sh) or set "
                             "TINYKV_SERVER_BIN")
+
+
+def find_cli_binary() -> str:
+    """The ``tinykv`` CLI to run: ``$TINYKV_CLI_BIN`` if set, else ``tinykv/bin/tinykv``
+    inside the installed package, else the venv's scripts directory, else ``tinykv`` on
+    PATH. ``FileNotFoundError`` when there is none."""
+    env = os.environ.get("TINYKV_CLI_BIN")
+    if env:
+        return env
+    for cand in (Path(__file__).resolve().parent / "bin" / "tinykv",
+                 Path(sysconfig.get_path("scripts")) / "tinykv"):
+        if cand.is_file() and os.access(cand, os.X_OK):
+            return str(cand)
+    found = shutil.which("tinykv")
+    if found:
+        return found
+    raise FileNotFoundError("the tinykv CLI not found: build it (scripts/build.sh) or set "
+                            "TINYKV_CLI_BIN")
 
 
 # Ports handed out by free_port() in this process, never handed out twice.

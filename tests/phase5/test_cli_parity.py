@@ -9,27 +9,15 @@ import json
 import os
 import shutil
 import subprocess
-import sysconfig
-from pathlib import Path
 
 import pytest
 
-import tinykv
-
-
-def _tinykv_exe():
-    pkg = Path(tinykv.__file__).resolve().parent
-    for cand in (pkg / "bin" / "tinykv", Path(sysconfig.get_path("scripts")) / "tinykv"):
-        if cand.is_file() and os.access(cand, os.X_OK):
-            return str(cand)
-    return shutil.which("tinykv")
+from tinykv.testing import find_cli_binary
 
 
 @pytest.fixture(scope="module")
 def exe():
-    path = _tinykv_exe()
-    assert path is not None, "tinykv executable not found in the installed package"
-    return path
+    return find_cli_binary()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ CLI executable shipped in the package against the same cluster."""
 
 import json
 import os
-import shutil
 import subprocess
 import sysconfig
 import threading
@@ -15,6 +14,7 @@ import pytest
 
 import tinykv
 from tinykv import testing
+from tinykv.testing import find_cli_binary
 from tinykv.client import EmbeddedCluster
 
 
@@ -278,23 +278,10 @@ def test_old_embedded_cluster_name_says_where_it_went():
         tinykv.client.LocalCluster  # noqa: B018
 
 
-def _tinykv_exe():
-    # The executable ships inside the package (TINYKV_PACKAGE_BINARIES), like
-    # tinykv-demo-server; fall back to PATH.
-    pkg = Path(tinykv.__file__).parent
-    for cand in [pkg / "bin" / "tinykv", pkg / "tinykv",
-                 Path(sysconfig.get_path("scripts")) / "tinykv"]:
-        if cand.is_file() and os.access(cand, os.X_OK):
-            return str(cand)
-    return shutil.which("tinykv")
-
-
 @pytest.fixture(scope="module")
 def exe():
-    path = _tinykv_exe()
-    if path is None:
-        pytest.fail("tinykv executable not found in the installed package")
-    return path
+    # The executable ships inside the package (TINYKV_PACKAGE_BINARIES).
+    return find_cli_binary()
 
 
 def _run(exe, cluster, *args, stdin=None, env_endpoints=False):

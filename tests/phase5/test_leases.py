@@ -11,14 +11,13 @@ happen early is checked against the earliest moment it may happen."""
 import re
 import signal
 import subprocess
-import sysconfig
 import time
-from pathlib import Path
 
 import pytest
 
 import tinykv
 from tinykv import testing
+from tinykv.testing import find_cli_binary
 from tinykv.lease import LEASE_NOT_FOUND
 
 # Expiry waits: the TTL plus this much (an election, a loaded machine).
@@ -140,18 +139,10 @@ def test_a_leader_kill_does_not_expire_a_live_lease_early(cluster, cl):
         cluster.wait_leader()
 
 
-def _tinykv_exe():
-    pkg = Path(tinykv.__file__).resolve().parent
-    exe = pkg / "bin" / "tinykv"
-    if exe.exists():
-        return str(exe)
-    scripts = Path(sysconfig.get_path("scripts"))
-    return str(scripts / "tinykv") if (scripts / "tinykv").exists() else None
 
 
 def test_the_cli_grants_attaches_and_revokes(cluster, cl):
-    exe = _tinykv_exe()
-    assert exe is not None, "tinykv executable not found in the installed package"
+    exe = find_cli_binary()
 
     def run(*args):
         return subprocess.run([exe, "--endpoints", ",".join(cluster.endpoints),
@@ -179,7 +170,7 @@ def test_the_cli_grants_attaches_and_revokes(cluster, cl):
 
 
 def test_cli_keep_alive_runs_until_interrupted(cluster, cl):
-    exe = _tinykv_exe()
+    exe = find_cli_binary()
     lease = cl.lease_grant(3)
     p = subprocess.Popen([exe, "--endpoints", ",".join(cluster.endpoints), "lease",
                           "keep-alive", format(lease.id, "x")],

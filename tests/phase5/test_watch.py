@@ -12,12 +12,12 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
 import tinykv
 from tinykv import testing
+from tinykv.testing import find_cli_binary
 from tinykv.client import EmbeddedCluster, WatchEvent
 
 
@@ -281,10 +281,7 @@ def test_a_start_revision_below_the_compaction_point_raises_compacted_error(tmp_
 # ---- the CLI ----
 
 def cli_binary() -> str:
-    packaged = Path(tinykv.__file__).resolve().parent / "bin" / "tinykv"
-    if not packaged.exists():
-        pytest.skip("the tinykv CLI is not built")
-    return str(packaged)
+    return find_cli_binary()
 
 
 def test_cli_watch_prints_events_and_exits_0_on_ctrl_c(cluster, cl, ns):

@@ -4,28 +4,16 @@ format, errors and exit codes (0 ok, 1 not found, 2 bad usage, 3 unavailable, 4 
 import base64
 import json
 import os
-import shutil
 import subprocess
 import time
-from pathlib import Path
 
 import pytest
 
-import tinykv
 from tinykv import testing
 
 
 def cli_binary() -> str:
-    env = os.environ.get("TINYKV_CLI_BIN")
-    if env:
-        return env
-    packaged = Path(tinykv.__file__).resolve().parent / "bin" / "tinykv"
-    if packaged.exists():
-        return str(packaged)
-    found = shutil.which("tinykv")
-    if not found:
-        pytest.skip("the tinykv CLI is not built")
-    return found
+    return testing.find_cli_binary()
 
 
 @pytest.fixture(scope="module")
