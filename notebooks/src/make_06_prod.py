@@ -20,7 +20,8 @@ and `/debug/raft`; scrape `/metrics` in the Prometheus text format and read the 
 gauges and histograms; sample every node's metrics ten times a second while the leader is
 killed and restarted under a steady write load, and see the failover in them; finally
 drive the cluster with `tinykv-bench` in **open loop** at rising offered rates and draw
-its latency-vs-throughput curve.
+its latency-vs-throughput curve; last, follow one put through three nodes' logs by its
+trace id.
 
 **Prerequisites.** The `tinykv` package built and installed into the venv
 (`bash scripts/build.sh`); it ships `tinykv-server` and `tinykv-bench`. Reference:
@@ -517,9 +518,61 @@ ax.set_ylabel("latency from intended start (ms)")
 ax.set_title("tinykv-bench put, 3 nodes, 256 B values"); ax.legend(fontsize=8)
 plt.tight_layout(); plt.show()"""),
     new_markdown_cell("""\
-## 5. Clean up
+## 5. One request's path: trace ids
 
-Closing the stack stops the three servers (SIGTERM, then SIGKILL after a grace period),
+Every client call carries a **trace id** (64 bits, written as 16 hex digits) in its request
+frame's header; a write carries it on inside its Raft entry to every member that applies
+it. A server at `--log-level debug` names it in the field `trace` of each line on the
+request's path, and with `--log-format json` each line is one JSON object -- so one grep
+per node and a sort by time reconstruct the request's timeline across the cluster
+(`phase6_prod/README.md`, "Logs and trace ids"). Here a second, small cluster runs at debug
+level with JSON logs; we pick the trace id of one put ourselves (`put(..., trace_id=)`)
+and read its lines back from the three nodes' logs."""),
+    new_code_cell("""\
+from datetime import datetime
+
+traced = stack.enter_context(testing.Cluster(n=3, data_dir=root / "traced", log_level="debug",
+                                             extra_args=["--log-format", "json"]))
+tlead = traced.leader()
+tclient = traced.client(timeout=10.0, endpoints=[traced.endpoint(tlead)])
+trace = 0x0600ba11c0ffee01
+revision = tclient.put(b"traced-key", b"hello", trace_id=trace)
+
+def trace_lines(node_id, trace_hex):
+    out = []
+    for line in open(traced.nodes[node_id].log_path, encoding="utf-8", errors="replace"):
+        if trace_hex in line:
+            rec = json.loads(line)
+            if rec.get("trace") == trace_hex:
+                out.append((node_id, rec))
+    return out
+
+trace_hex = f"{trace:016x}"
+wait_until(lambda: all(any(r["msg"] == "txn: applied traced write"
+                           for _, r in trace_lines(i, trace_hex)) for i in (1, 2, 3)),
+           20, "every node to log the put")
+timeline = sorted((r["ts"], i, r) for i in (1, 2, 3) for _, r in trace_lines(i, trace_hex))
+t0 = datetime.fromisoformat(timeline[0][0].replace("Z", "+00:00"))
+print(f"put of revision {revision}, trace {trace_hex}, leader {tlead}")
+for ts, i, r in timeline:
+    dt = (datetime.fromisoformat(ts.replace("Z", "+00:00")) - t0).total_seconds() * 1000
+    role = "leader  " if i == tlead else "follower"
+    extra = {k: v for k, v in r.items() if k not in ("ts", "level", "logger", "msg", "trace")}
+    print(f"+{dt:7.3f} ms  node {i} ({role})  {r['msg']:<30} {extra}")"""),
+    new_markdown_cell("""\
+What to notice: the leader's lines come in the order of the write path -- the request
+arrives (`net`), the leader takes a commit timestamp and proposes the entry (`txn:
+proposing`), applies it once a quorum has it durable, and answers (`kv: request done`,
+with the handler's time in `took_ms`). Each follower has exactly one line, the apply,
+naming the same index and revision: the trace id travelled in the entry, not in any
+follower-side request. The times come from three processes' clocks on one machine; on
+real machines, compare the order, not the sub-millisecond gaps. At the default level
+(`info`) none of this is logged and the entries carry no trace id (the leader adds it only
+when it logs at debug level)."""),
+    new_markdown_cell("""\
+## 6. Clean up
+
+Closing the stack stops the servers of both clusters (SIGTERM, then SIGKILL after a grace period),
 closes every client the cluster handed out, and deletes the temporary directory."""),
     new_code_cell("""\
 pids = [node.proc.pid for node in cluster.nodes.values()]

@@ -233,16 +233,18 @@ void BindNet(py::module_& m) {
 
   m.def(
       "encode_frame",
-      [](int kind, uint64_t request_id, uint32_t method_id, py::bytes payload) {
+      [](int kind, uint64_t request_id, uint32_t method_id, py::bytes payload, uint64_t trace_id) {
         if (kind < 1 || kind > kMaxFrameKind) {
           ThrowStatus(Status::InvalidArgument("frame kind must be 1..7"));
         }
         const std::string_view p = payload;
-        return py::bytes(EncodeFrame(static_cast<FrameKind>(kind), request_id, method_id, p));
+        return py::bytes(
+            EncodeFrame(static_cast<FrameKind>(kind), request_id, method_id, p, trace_id));
       },
       py::arg("kind"), py::arg("request_id"), py::arg("method_id"), py::arg("payload"),
+      py::arg("trace_id") = 0,
       "One frame's bytes (kinds: 1 request, 2 response, 3 stream item, 4 stream end, 5 error, "
-      "6 cancel, 7 hello).");
+      "6 cancel, 7 hello); a nonzero trace_id makes it a version 2 frame (32-byte header).");
   m.def(
       "decode_frames",
       [](py::bytes data) {
@@ -259,6 +261,7 @@ void BindNet(py::module_& m) {
           item["kind"] = std::string(FrameKindName(fr.header.kind));
           item["request_id"] = fr.header.request_id;
           item["method_id"] = fr.header.method_id;
+          item["trace_id"] = fr.header.trace_id;
           item["payload"] = py::bytes(fr.payload);
           if (fr.header.kind == FrameKind::kError) {
             auto e = DecodeMessage<ErrorPayload>(fr.payload);

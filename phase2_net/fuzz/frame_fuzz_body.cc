@@ -60,15 +60,17 @@ void FuzzFrameBytes(const uint8_t* data, size_t size) {
       }
       if (!f->has_value()) break;
       const Frame& frame = **f;
-      TINYKV_CHECK_LE(frame.payload.size() + kFrameHeaderSize, max_frame);
+      TINYKV_CHECK_LE(frame.payload.size() + frame.header.header_size(), max_frame);
       const std::string again = EncodeFrame(frame.header.kind, frame.header.request_id,
-                                            frame.header.method_id, frame.payload);
+                                            frame.header.method_id, frame.payload,
+                                            frame.header.trace_id);
       FrameDecoder check(max_frame);
       check.Append(again);
       auto g = check.Next();
       TINYKV_CHECK(g.ok() && g->has_value()) << "re-encoded frame does not decode";
       TINYKV_CHECK((*g)->payload == frame.payload);
       TINYKV_CHECK_EQ((*g)->header.masked_checksum, frame.header.masked_checksum);
+      TINYKV_CHECK_EQ((*g)->header.trace_id, frame.header.trace_id);
       DecodeAsEveryMessage(frame);
     }
   }

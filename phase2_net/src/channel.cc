@@ -257,7 +257,7 @@ void Channel::Shutdown() {
 awaitable<RawReply> Channel::Attempt(uint32_t method_id, const std::string& payload,
                                      SteadyClock::time_point deadline, CancellationToken* cancel,
                                      std::function<Status(Slice)>* on_item, bool* reached_server,
-                                     bool* got_item) {
+                                     bool* got_item, uint64_t trace_id) {
   *reached_server = false;
   Status s = co_await EnsureConnected(deadline);
   if (!s.ok()) co_return RawReply{s, {}};
@@ -296,7 +296,7 @@ awaitable<RawReply> Channel::Attempt(uint32_t method_id, const std::string& payl
   } unlink{this, rid, cancel, cancel_registration};
 
   if (!p.cancelled) {
-    s = co_await transport->Send(FrameKind::kRequest, rid, method_id, payload, deadline);
+    s = co_await transport->Send(FrameKind::kRequest, rid, method_id, payload, deadline, trace_id);
     if (!s.ok()) {
       *reached_server = p.written;
       if (s.IsTimeout()) {

@@ -75,7 +75,7 @@ class Channel : public std::enable_shared_from_this<Channel> {
   awaitable<RawReply> Attempt(uint32_t method_id, const std::string& payload,
                               SteadyClock::time_point deadline, CancellationToken* cancel,
                               std::function<Status(Slice)>* on_item, bool* reached_server,
-                              bool* got_item);
+                              bool* got_item, uint64_t trace_id = 0);
 
   // Fails every pending call with Cancelled and closes the connection; later
   // attempts fail with Cancelled. Runs on executor().

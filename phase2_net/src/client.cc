@@ -62,8 +62,9 @@ awaitable<RawReply> RetryLoop(std::shared_ptr<ClientState> state, std::shared_pt
   for (int attempt = 1;; ++attempt) {
     bool reached_server = false;
     bool got_item = false;
-    RawReply reply = co_await channel->Attempt(method_id, payload, deadline, options.cancel.get(),
-                                               on_item, &reached_server, &got_item);
+    RawReply reply =
+        co_await channel->Attempt(method_id, payload, deadline, options.cancel.get(), on_item,
+                                  &reached_server, &got_item, options.trace_id);
     if (reply.status.ok() || attempt >= max_attempts || got_item ||
         !ShouldRetry(reply.status, reached_server, idempotent)) {
       co_return reply;

@@ -10,7 +10,15 @@
 namespace tinykv::net {
 
 namespace {
-constexpr size_t kChecksumOffset = 20;  // the checksum covers header bytes [0, 20)
+// The checksum covers header bytes [0, 20) and [24, header size).
+constexpr size_t kChecksumOffset = 20;
+
+uint32_t HeaderCrc(const char* h, size_t header_size) {
+  uint32_t crc = crc32c::Value(h, kChecksumOffset);
+  if (header_size > kFrameHeaderSize)
+    crc = crc32c::Extend(crc, h + kFrameHeaderSize, header_size - kFrameHeaderSize);
+  return crc;
+}
 }  // namespace
 
 std::string_view FrameKindName(FrameKind kind) {
@@ -27,31 +35,35 @@ std::string_view FrameKindName(FrameKind kind) {
 }
 
 void AppendFrame(std::string* dst, FrameKind kind, uint64_t request_id, uint32_t method_id,
-                 Slice payload) {
+                 Slice payload, uint64_t trace_id) {
   const size_t start = dst->size();
-  dst->resize(start + kFrameHeaderSize);
+  const size_t header_size = trace_id != 0 ? kTracedFrameHeaderSize : kFrameHeaderSize;
+  dst->resize(start + header_size);
   char* h = dst->data() + start;
   h[0] = static_cast<char>(kFrameMagic & 0xff);
   h[1] = static_cast<char>(kFrameMagic >> 8);
-  h[2] = static_cast<char>(kFrameVersion);
+  h[2] = static_cast<char>(trace_id != 0 ? kFrameVersionTraced : kFrameVersion);
   h[3] = static_cast<char>(kind);
   EncodeFixed64(h + 4, request_id);
   EncodeFixed32(h + 12, method_id);
   EncodeFixed32(h + 16, static_cast<uint32_t>(payload.size()));
-  uint32_t crc = crc32c::Value(h, kChecksumOffset);
+  if (trace_id != 0) EncodeFixed64(h + kFrameHeaderSize, trace_id);
+  uint32_t crc = HeaderCrc(h, header_size);
   crc = crc32c::Extend(crc, payload.data(), payload.size());
   EncodeFixed32(h + kChecksumOffset, crc32c::Mask(crc));
   dst->append(payload.data(), payload.size());
 }
 
 Result<FrameHeader> DecodeFrameHeader(Slice header, size_t max_frame_bytes) {
-  TINYKV_CHECK(header.size() >= kFrameHeaderSize) << "short header " << header.size();
+  TINYKV_CHECK(header.size() >= kFrameHeaderSize &&
+               header.size() >= FrameHeaderSizeOf(static_cast<uint8_t>(header[2])))
+      << "short header " << header.size();
   const auto* h = header.udata();
   const uint16_t magic = static_cast<uint16_t>(h[0] | (h[1] << 8));
   if (magic != kFrameMagic) {
     return Status::Corruption("bad frame magic 0x" + Slice(header.data(), 2).ToHex());
   }
-  if (h[2] != kFrameVersion) {
+  if (h[2] != kFrameVersion && h[2] != kFrameVersionTraced) {
     return Status::Corruption("unsupported frame version " + std::to_string(h[2]));
   }
   if (h[3] == 0 || h[3] > kMaxFrameKind) {
@@ -63,7 +75,12 @@ Result<FrameHeader> DecodeFrameHeader(Slice header, size_t max_frame_bytes) {
   out.method_id = DecodeFixed32(header.data() + 12);
   out.payload_length = DecodeFixed32(header.data() + 16);
   out.masked_checksum = DecodeFixed32(header.data() + kChecksumOffset);
-  if (static_cast<uint64_t>(out.payload_length) + kFrameHeaderSize > max_frame_bytes) {
+  if (h[2] == kFrameVersionTraced) {
+    out.trace_id = DecodeFixed64(header.data() + kFrameHeaderSize);
+    // One encoding per frame: an untraced frame is version 1.
+    if (out.trace_id == 0) return Status::Corruption("version 2 frame with trace id 0");
+  }
+  if (static_cast<uint64_t>(out.payload_length) + out.header_size() > max_frame_bytes) {
     return Status::ResourceExhausted("frame of " + std::to_string(out.payload_length) +
                                      " payload bytes exceeds the limit of " +
                                      std::to_string(max_frame_bytes) + " bytes");
@@ -72,7 +89,7 @@ Result<FrameHeader> DecodeFrameHeader(Slice header, size_t max_frame_bytes) {
 }
 
 Status VerifyFrameChecksum(Slice header_bytes, Slice payload, uint32_t masked_checksum) {
-  uint32_t crc = crc32c::Value(header_bytes.data(), kChecksumOffset);
+  uint32_t crc = HeaderCrc(header_bytes.data(), header_bytes.size());
   crc = crc32c::Extend(crc, payload.data(), payload.size());
   if (crc != crc32c::Unmask(masked_checksum)) {
     return Status::Corruption("frame checksum mismatch");
@@ -173,14 +190,18 @@ void FrameDecoder::CommitRead(size_t k) {
 }
 
 size_t FrameDecoder::buffered_bytes() const {
-  return (end_ - begin_) + (large_ ? kFrameHeaderSize + payload_filled_ : 0);
+  return (end_ - begin_) + (large_ ? header_->header_size() + payload_filled_ : 0);
 }
 
 size_t FrameDecoder::BytesWanted() const {
   if (large_) return header_->payload_length - payload_filled_;
   const size_t have = end_ - begin_;
-  const size_t need =
-      header_.has_value() ? kFrameHeaderSize + header_->payload_length : kFrameHeaderSize;
+  size_t need = kFrameHeaderSize;
+  if (header_.has_value()) {
+    need = header_->header_size() + header_->payload_length;
+  } else if (have > 2) {
+    need = FrameHeaderSizeOf(static_cast<uint8_t>(buffer_[begin_ + 2]));
+  }
   return have >= need ? 0 : need - have;
 }
 
@@ -188,7 +209,7 @@ Result<std::optional<Frame>> FrameDecoder::Next() {
   if (!error_.ok()) return error_;
   if (large_) {
     if (payload_filled_ < header_->payload_length) return std::optional<Frame>();
-    Status s = VerifyFrameChecksum(Slice(header_bytes_, kFrameHeaderSize), payload_,
+    Status s = VerifyFrameChecksum(Slice(header_bytes_, header_->header_size()), payload_,
                                    header_->masked_checksum);
     if (!s.ok()) {
       error_ = s;
@@ -204,30 +225,33 @@ Result<std::optional<Frame>> FrameDecoder::Next() {
   const size_t have = end_ - begin_;
   if (!header_.has_value()) {
     if (have < kFrameHeaderSize) return std::optional<Frame>();
-    auto h = DecodeFrameHeader(Slice(buffer_.data() + begin_, kFrameHeaderSize), max_frame_bytes_);
+    const size_t header_size = FrameHeaderSizeOf(static_cast<uint8_t>(buffer_[begin_ + 2]));
+    if (have < header_size) return std::optional<Frame>();
+    auto h = DecodeFrameHeader(Slice(buffer_.data() + begin_, header_size), max_frame_bytes_);
     if (!h.ok()) {
       error_ = h.status();
       return error_;
     }
     header_ = *h;
   }
-  const size_t frame_size = kFrameHeaderSize + header_->payload_length;
+  const size_t header_size = header_->header_size();
+  const size_t frame_size = header_size + header_->payload_length;
   if (have < frame_size) {
     if (frame_size <= kReadBufferFrameBytes) return std::optional<Frame>();
     // A large frame: its header and the payload bytes received so far (all
     // that is buffered: nothing follows an incomplete frame) move to the
     // frame's own buffer, sized by what arrived, not by what the header says.
-    std::memcpy(header_bytes_, buffer_.data() + begin_, kFrameHeaderSize);
-    const size_t received = have - kFrameHeaderSize;
+    std::memcpy(header_bytes_, buffer_.data() + begin_, header_size);
+    const size_t received = have - header_size;
     payload_.reserve(received);
-    payload_.assign(buffer_.data() + begin_ + kFrameHeaderSize, received);
+    payload_.assign(buffer_.data() + begin_ + header_size, received);
     payload_filled_ = received;
     large_ = true;
     begin_ = end_ = 0;
     return std::optional<Frame>();
   }
-  const Slice header_bytes(buffer_.data() + begin_, kFrameHeaderSize);
-  const Slice payload(buffer_.data() + begin_ + kFrameHeaderSize, header_->payload_length);
+  const Slice header_bytes(buffer_.data() + begin_, header_size);
+  const Slice payload(buffer_.data() + begin_ + header_size, header_->payload_length);
   Status s = VerifyFrameChecksum(header_bytes, payload, header_->masked_checksum);
   if (!s.ok()) {
     error_ = s;

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "tinykv/common/trace_id.h"
+
 namespace tinykv::net::internal {
 
 namespace {
@@ -30,8 +32,10 @@ bool ServerState::MarkEstablished(uint64_t id) {
 
 class ServerConnection::Call final : public ServerCall {
  public:
-  Call(ServerConnection* conn, uint64_t request_id) : conn_(conn), request_id_(request_id) {}
+  Call(ServerConnection* conn, uint64_t request_id, uint64_t trace_id)
+      : conn_(conn), request_id_(request_id), trace_id_(trace_id) {}
   uint64_t request_id() const override { return request_id_; }
+  uint64_t trace_id() const override { return trace_id_; }
   const std::string& peer() const override { return conn_->transport_->peer(); }
   uint64_t peer_id() const override { return conn_->peer_id_; }
   bool cancelled() const override { return cancelled_ || conn_->transport_->closed(); }
@@ -48,6 +52,7 @@ class ServerConnection::Call final : public ServerCall {
  private:
   ServerConnection* conn_;  // the call's coroutine holds a shared_ptr to it
   uint64_t request_id_;
+  uint64_t trace_id_;
 };
 
 ServerConnection::ServerConnection(std::shared_ptr<ServerState> state, uint64_t id,
@@ -216,7 +221,15 @@ Status ServerConnection::HandleRequest(Frame& frame) {
               true);
     return Status::OK();
   }
-  auto call = std::make_shared<Call>(this, rid);
+  if (frame.header.trace_id != 0 && log_->should_log(spdlog::level::debug)) {
+    logging::Log(log_, spdlog::level::debug, "net: request received",
+                 {{"conn", id_},
+                  {"request", rid},
+                  {"method", method->second.name},
+                  {"peer", transport_->peer()},
+                  {"trace", FormatTraceId(frame.header.trace_id)}});
+  }
+  auto call = std::make_shared<Call>(this, rid, frame.header.trace_id);
   auto body = method->second.start(call.get(), frame.payload);
   if (!body.ok()) {
     return body.status().WithContext("request " + std::to_string(rid) + " for " +

@@ -190,16 +190,18 @@ awaitable<Result<Frame>> Transport::ReadFrame() {
   }
 }
 
-bool Transport::SendNow(FrameKind kind, uint64_t request_id, uint32_t method_id, Slice payload) {
+bool Transport::SendNow(FrameKind kind, uint64_t request_id, uint32_t method_id, Slice payload,
+                        uint64_t trace_id) {
   if (closed_ || flush_then_close_) return false;
-  AppendFrame(&out_, kind, request_id, method_id, payload);
+  AppendFrame(&out_, kind, request_id, method_id, payload, trace_id);
   if (kind == FrameKind::kRequest) out_request_ids_.push_back(request_id);
   write_event_.NotifyAll();
   return true;
 }
 
 awaitable<Status> Transport::Send(FrameKind kind, uint64_t request_id, uint32_t method_id,
-                                  Slice payload, SteadyClock::time_point deadline) {
+                                  Slice payload, SteadyClock::time_point deadline,
+                                  uint64_t trace_id) {
   while (!closed_ && !flush_then_close_ && out_.size() >= options_.write_queue_bytes) {
     if (SteadyClock::now() >= deadline) {
       co_return Status::Timeout("write queue to " + peer() + " stayed full until the deadline");
@@ -207,7 +209,7 @@ awaitable<Status> Transport::Send(FrameKind kind, uint64_t request_id, uint32_t 
     co_await space_event_.Wait(deadline);
   }
   if (closed_) co_return close_reason_.ok() ? Status::Unavailable("connection closed") : close_reason_;
-  if (!SendNow(kind, request_id, method_id, payload)) {
+  if (!SendNow(kind, request_id, method_id, payload, trace_id)) {
     co_return Status::Unavailable("connection to " + peer() + " is closing");
   }
   co_return Status::OK();

@@ -106,10 +106,13 @@ class Transport : public std::enable_shared_from_this<Transport> {
 
   // Queues a frame; waits (up to deadline) while the queue is full.
   // Unavailable/Cancelled once closed; Timeout if the deadline passes first.
+  // trace_id: a request's (frame.h); 0 = none.
   awaitable<Status> Send(FrameKind kind, uint64_t request_id, uint32_t method_id, Slice payload,
-                         SteadyClock::time_point deadline = SteadyClock::time_point::max());
+                         SteadyClock::time_point deadline = SteadyClock::time_point::max(),
+                         uint64_t trace_id = 0);
   // Queues a frame without waiting for space. Returns false if closed.
-  bool SendNow(FrameKind kind, uint64_t request_id, uint32_t method_id, Slice payload);
+  bool SendNow(FrameKind kind, uint64_t request_id, uint32_t method_id, Slice payload,
+               uint64_t trace_id = 0);
 
   // Closes now: pending reads and writes fail with `reason`. Idempotent.
   void Close(const Status& reason);

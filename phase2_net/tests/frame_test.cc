@@ -56,6 +56,24 @@ TEST(FrameCodec, HeaderLayoutMatchesTheDoc) {
   EXPECT_EQ(f.substr(24), "hi");
 }
 
+// Version 2: the same header and a trace id after the checksum, which the
+// checksum covers; trace id 0 is written as version 1, byte for byte.
+TEST(FrameCodec, TracedHeaderLayoutMatchesTheDoc) {
+  const std::string f = EncodeFrame(FrameKind::kRequest, 1, 2, "hi", 0x1122334455667788ull);
+  ASSERT_EQ(f.size(), kTracedFrameHeaderSize + 2);
+  EXPECT_EQ(Slice(f.data(), 4).ToHex(), "544b0201");  // "TK", version 2, kind request
+  EXPECT_EQ(DecodeFixed64(f.data() + 4), 1u);
+  EXPECT_EQ(DecodeFixed32(f.data() + 16), 2u);
+  EXPECT_EQ(DecodeFixed64(f.data() + 24), 0x1122334455667788ull);
+  EXPECT_EQ(f.substr(32), "hi");
+  EXPECT_EQ(EncodeFrame(FrameKind::kRequest, 1, 2, "hi", 0),
+            EncodeFrame(FrameKind::kRequest, 1, 2, "hi"));
+  Frame d = DecodeOne(f);
+  EXPECT_EQ(d.header.trace_id, 0x1122334455667788ull);
+  EXPECT_EQ(d.payload, "hi");
+  EXPECT_EQ(DecodeOne(EncodeFrame(FrameKind::kRequest, 1, 2, "hi")).header.trace_id, 0u);
+}
+
 TEST(FrameCodec, EmptyPayloadRoundTrips) {
   Frame f = DecodeOne(EncodeFrame(FrameKind::kStreamEnd, 9, 0, Slice()));
   EXPECT_EQ(f.header.kind, FrameKind::kStreamEnd);
@@ -195,6 +213,33 @@ TEST(FrameCodec, LargeAndSmallFramesInterleavedDecodeInOrder) {
   }
 }
 
+// Traced and untraced frames, small and large, mixed in one stream and read
+// in every chunk size the transport uses (one byte at a time included).
+TEST(FrameCodec, TracedAndUntracedFramesInterleavedDecodeInOrder) {
+  std::string stream;
+  std::vector<std::string> payloads;
+  std::vector<uint64_t> traces;
+  for (int i = 0; i < 12; ++i) {
+    const size_t n = (i % 4 == 0) ? (200u << 10) + i : 7u * i;
+    payloads.push_back(std::string(n, static_cast<char>('a' + i)));
+    traces.push_back(i % 2 == 0 ? 0 : 0xabc0000000000000ull + i);
+    AppendFrame(&stream, FrameKind::kRequest, i + 1, 5, payloads.back(), traces.back());
+  }
+  for (size_t read : {size_t{1}, size_t{29}, size_t{4096}, FrameDecoder::kReadBufferFrameBytes}) {
+    SCOPED_TRACE(read);
+    FrameDecoder d;
+    auto frames = ReadLikeTheTransport(d, stream, read, [](size_t) {});
+    ASSERT_EQ(frames.size(), payloads.size());
+    for (size_t i = 0; i < frames.size(); ++i) {
+      EXPECT_EQ(frames[i].header.request_id, i + 1);
+      EXPECT_EQ(frames[i].header.trace_id, traces[i]);
+      EXPECT_EQ(frames[i].payload, payloads[i]);
+    }
+    EXPECT_EQ(d.buffered_bytes(), 0u);
+    EXPECT_EQ(d.BytesWanted(), kFrameHeaderSize);
+  }
+}
+
 TEST(FrameCodecMalformed, LargeFrameWithABadChecksumIsCorruption) {
   std::string f = EncodeFrame(FrameKind::kRequest, 1, 1, std::string(200u << 10, 'q'));
   f[kFrameHeaderSize + 150000] ^= 0x10;
@@ -216,7 +261,7 @@ TEST(FrameCodecMalformed, BadMagicIsCorruption) {
 
 TEST(FrameCodecMalformed, UnknownVersionIsCorruption) {
   std::string f = EncodeFrame(FrameKind::kRequest, 1, 1, "x");
-  f[2] = 2;
+  f[2] = 3;
   Status s = DecodeError(f);
   EXPECT_TRUE(s.IsCorruption());
   EXPECT_NE(s.ToString().find("version"), std::string::npos);
@@ -269,6 +314,29 @@ TEST(FrameCodecMalformed, FlippedRequestIdBitFailsTheChecksum) {
   std::string g = EncodeFrame(FrameKind::kRequest, 1, 1, "hello");
   g[12] ^= 0x80;  // method id
   EXPECT_TRUE(DecodeError(g).IsCorruption());
+}
+
+TEST(FrameCodecMalformed, FlippedTraceIdBitFailsTheChecksum) {
+  for (size_t payload : {size_t{3}, size_t{100u << 10}}) {
+    std::string f = EncodeFrame(FrameKind::kRequest, 1, 1, std::string(payload, 'p'), 77);
+    f[kFrameHeaderSize + 1] ^= 0x04;
+    FrameDecoder d;
+    Status error;
+    auto frames = ReadLikeTheTransport(d, f, 4096, [](size_t) {}, &error);
+    EXPECT_TRUE(frames.empty());
+    EXPECT_TRUE(error.IsCorruption()) << error.ToString();
+    EXPECT_NE(error.ToString().find("checksum"), std::string::npos) << error.ToString();
+  }
+}
+
+// One encoding per frame: an untraced frame is version 1, so a version 2
+// header naming trace id 0 is refused (before its checksum is looked at).
+TEST(FrameCodecMalformed, TracedFrameWithTraceIdZeroIsCorruption) {
+  std::string f = EncodeFrame(FrameKind::kRequest, 1, 1, "x", 1);
+  EncodeFixed64(f.data() + kFrameHeaderSize, 0);
+  Status s = DecodeError(f);
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_NE(s.ToString().find("trace id 0"), std::string::npos) << s.ToString();
 }
 
 TEST(FrameCodecMalformed, DecoderStaysPoisonedAfterAnError) {

@@ -275,6 +275,27 @@ TEST(RpcHello, HandlerSeesThePeerIdTheHelloClaimed) {
   EXPECT_EQ(hs.server->stats().connections_pending, 0u);
 }
 
+// A call's trace id (CallOptions::trace_id) reaches the handler through the
+// request frame, on every attempt; a call without one arrives with 0.
+TEST(RpcTrace, HandlerSeesTheCallsTraceId) {
+  auto server = RpcServer::Create(ServerOptions{}).value();
+  server->Register<EchoMethod>(
+      [](EchoRequest r, const ServerCall& call) -> awaitable<Result<EchoResponse>> {
+        co_return EchoResponse{r.data + " " + std::to_string(call.trace_id())};
+      });
+  ASSERT_OK(server->Start());
+  auto client = MakeClient();
+  CallOptions traced;
+  traced.trace_id = 0xfeedfacecafebeefull;
+  auto r = client->CallSync<EchoMethod>(server->address(), EchoRequest{"t"}, traced);
+  ASSERT_OK(r);
+  EXPECT_EQ(r->data, "t " + std::to_string(0xfeedfacecafebeefull));
+  auto plain = client->CallSync<EchoMethod>(server->address(), EchoRequest{"p"});
+  ASSERT_OK(plain);
+  EXPECT_EQ(plain->data, "p 0");
+  server->Shutdown(std::chrono::milliseconds(0));
+}
+
 // A refused hello fails the call with the server's reason (not retried: it
 // would be refused again), and so does a client that sends no hello.
 TEST(RpcHello, RefusedHelloFailsTheCallWithTheServersReason) {

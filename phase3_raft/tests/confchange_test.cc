@@ -51,6 +51,25 @@ TEST(ConfChange, LearnerPromotionAndDemotion) {
   EXPECT_EQ(t.GetConfState().learners, std::vector<uint64_t>{2});
 }
 
+// The replication layer updates a member's address with a conf change that
+// re-adds the member in the role it has (its context carries the address):
+// the configuration and the member's Progress must come out unchanged.
+TEST(ConfChange, ReAddingAMemberInItsRoleChangesNothing) {
+  ProgressTracker t = Tracker(Cs({1, 2, 3}, {4}));
+  t.progress.at(2).match = 7;
+  t.progress.at(2).next = 8;
+  t.progress.at(4).match = 5;
+  const ConfState before = t.GetConfState();
+  Apply(&t, Changer(t, 10).Simple({{ConfChangeType::kAddNode, 2}}));
+  Apply(&t, Changer(t, 10).Simple({{ConfChangeType::kAddLearnerNode, 4}}));
+  EXPECT_EQ(t.GetConfState(), before);
+  EXPECT_EQ(t.progress.at(2).match, 7u);
+  EXPECT_EQ(t.progress.at(2).next, 8u);
+  EXPECT_FALSE(t.progress.at(2).is_learner);
+  EXPECT_EQ(t.progress.at(4).match, 5u);
+  EXPECT_TRUE(t.progress.at(4).is_learner);
+}
+
 TEST(ConfChange, JointEnterAndLeave) {
   ProgressTracker t = Tracker(Cs({1, 2, 3}));
   Apply(&t, Changer(t, 10).EnterJoint(true, {{ConfChangeType::kAddNode, 4},

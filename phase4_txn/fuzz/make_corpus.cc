@@ -71,6 +71,9 @@ int main(int argc, char** argv) {
   KvWriteCmd with_prev = leased;
   with_prev.prev_kv = true;
   Seed("kv_put_lease_prev_kv", EncodeTxnCommand(with_prev));
+  KvWriteCmd traced = with_prev;
+  traced.trace_id = 0x5eed00c0ffee0001ULL;
+  Seed("kv_put_lease_prev_kv_traced", EncodeTxnCommand(traced));
   KvWriteCmd range_prev{{Op::kDeleteRange, "a", "z", std::nullopt, 7, 3}, t2};
   range_prev.prev_kv = true;
   Seed("kv_delete_range_prev_kv", EncodeTxnCommand(range_prev));

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "tinykv/common/coding.h"
+#include "tinykv/common/trace_id.h"
 #include "tinykv/raft/codec.h"
 #include "tinykv/replica/engine_dir.h"
 #include "tinykv/replica/state_hash.h"
@@ -35,7 +36,8 @@ Status Unavailable() { return Status::Unavailable("state machine is installing a
 MvccStateMachine::MvccStateMachine(fs::path dir, Env* env, size_t version_cache_bytes)
     : dir_(std::move(dir)),
       env_(env != nullptr ? env : Env::Default()),
-      versions_(version_cache_bytes) {}
+      versions_(version_cache_bytes),
+      log_(logging::Get("txn")) {}
 
 Result<std::unique_ptr<MvccStateMachine>> MvccStateMachine::Open(const fs::path& dir, Env* env,
                                                                 size_t version_cache_bytes) {
@@ -270,7 +272,18 @@ Result<std::vector<replica::CommandOutcome>> MvccStateMachine::ApplyBatch(
       if (gc->safe_point > compacted_) compacted_.store(gc->safe_point, std::memory_order_release);
       versions_.Clear();  // it may drop newest versions (a key's last delete)
     }
-    if (const auto* w = std::get_if<KvWriteCmd>(&*cmd)) kv_writes.push_back(w->commit_ts);
+    if (const auto* w = std::get_if<KvWriteCmd>(&*cmd)) {
+      kv_writes.push_back(w->commit_ts);
+      if (w->trace_id != 0 && log_->should_log(spdlog::level::debug)) {
+        logging::Log(log_, spdlog::level::debug, "txn: applied traced write",
+                     {{"node", log_node_},
+                      {"index", c.index},
+                      {"term", c.term},
+                      {"revision", w->commit_ts},
+                      {"ok", r.errors.empty()},
+                      {"trace", FormatTraceId(w->trace_id)}});
+      }
+    }
     // A revoke is a write at its timestamp too (its tombstones).
     if (const auto* v = std::get_if<LeaseRevokeCmd>(&*cmd)) kv_writes.push_back(v->commit_ts);
     outs.push_back(replica::CommandOutcome{Status::OK(), EncodeTxnCommandResult(r)});

@@ -17,8 +17,10 @@ constexpr uint8_t kCmdVersion = 1;
 constexpr uint8_t kResultVersion = 4;
 constexpr uint8_t kResultVersionNoPrevKv = 3;
 constexpr uint8_t kResultVersionNoLease = 2;
-// The flags byte of a kv-write, after its lease.
+// The flags byte of a kv-write, after its lease: which options follow or apply.
 constexpr uint8_t kKvWritePrevKv = 1;
+constexpr uint8_t kKvWriteTraced = 2;  // a fixed64 trace id (nonzero) follows the flags
+constexpr uint8_t kKvWriteFlags = kKvWritePrevKv | kKvWriteTraced;
 
 // The op byte is the variant's index + 1.
 static_assert(std::variant_size_v<TxnCommand> == 12);
@@ -42,6 +44,11 @@ class Reader {
   uint64_t U64() {
     uint64_t v = 0;
     if (ok_ && !GetVarint64(&in_, &v)) ok_ = false;
+    return v;
+  }
+  uint64_t Fixed64() {
+    uint64_t v = 0;
+    if (ok_ && !GetFixed64(&in_, &v)) ok_ = false;
     return v;
   }
   uint8_t Byte() {
@@ -187,11 +194,15 @@ std::string EncodeTxnCommand(const TxnCommand& cmd) {
         } else if constexpr (std::is_same_v<T, KvWriteCmd>) {
           PutVarint64(&s, c.commit_ts);
           PutLengthPrefixedSlice(&s, Slice(replica::EncodeKvCommand(c.kv)));
-          // Only when set: a put without a lease or prev_kv keeps the bytes
-          // it had before they existed. A flags byte (nonzero) follows the
-          // lease -- then written even when 0 -- when prev_kv is asked for.
-          if (c.lease != 0 || c.prev_kv) PutVarint64(&s, c.lease);
-          if (c.prev_kv) s.push_back(static_cast<char>(kKvWritePrevKv));
+          // Only when set: a put without a lease, prev_kv or trace id keeps
+          // the bytes it had before they existed. A flags byte (nonzero)
+          // follows the lease -- then written even when 0 -- when prev_kv is
+          // asked for or a trace id follows.
+          const uint8_t flags =
+              (c.prev_kv ? kKvWritePrevKv : 0) | (c.trace_id != 0 ? kKvWriteTraced : 0);
+          if (c.lease != 0 || flags != 0) PutVarint64(&s, c.lease);
+          if (flags != 0) s.push_back(static_cast<char>(flags));
+          if (c.trace_id != 0) PutFixed64(&s, c.trace_id);
         } else if constexpr (std::is_same_v<T, LeaseGrantCmd>) {
           PutVarint64(&s, c.id);
           PutVarint64(&s, c.ttl_s);
@@ -299,9 +310,14 @@ Result<TxnCommand> DecodeTxnCommand(Slice in) {
           if (c.lease == 0) return Status::Corruption("txn command: kv write: lease 0");
         } else {
           const uint8_t flags = r.Byte();
-          if (r.ok() && flags != kKvWritePrevKv)
+          if (r.ok() && (flags == 0 || (flags & ~kKvWriteFlags) != 0))
             return Status::Corruption("txn command: kv write: bad flags");
-          c.prev_kv = true;
+          c.prev_kv = (flags & kKvWritePrevKv) != 0;
+          if ((flags & kKvWriteTraced) != 0) {
+            c.trace_id = r.Fixed64();
+            if (r.ok() && c.trace_id == 0)
+              return Status::Corruption("txn command: kv write: trace id 0");
+          }
         }
       }
       cmd = std::move(c);

@@ -5,6 +5,8 @@
 #include <future>
 
 #include "tinykv/common/check.h"
+#include "tinykv/common/logging.h"
+#include "tinykv/common/trace_id.h"
 #include "tinykv/txn/key_error.h"
 #include "tinykv/txn/lock_resolution.h"
 #include "tinykv/txn/timestamp.h"
@@ -69,6 +71,7 @@ Result<std::unique_ptr<TxnNode>> TxnNode::Open(const replica::KvNodeOptions& opt
       replica::OpenReplicaParts(options, [&](const std::filesystem::path& dir)
                                              -> Result<std::unique_ptr<replica::StateMachine>> {
         TINYKV_ASSIGN_OR_RETURN(auto sm, MvccStateMachine::Open(dir / "mvcc", options.env));
+        sm->set_log_node(options.id);
         return std::unique_ptr<replica::StateMachine>(std::move(sm));
       }));
   TxnNodeOptions o = txn;
@@ -76,16 +79,19 @@ Result<std::unique_ptr<TxnNode>> TxnNode::Open(const replica::KvNodeOptions& opt
   if (o.tso.clock == nullptr) o.tso.clock = options.clock;
   if (o.lease_extend_ms < 0) o.lease_extend_ms = options.election_ticks * options.tick_ms;
   tinykv::Clock* clock = options.clock != nullptr ? options.clock : tinykv::Clock::Real();
-  return std::unique_ptr<TxnNode>(new TxnNode(std::move(parts), o, clock));
+  return std::unique_ptr<TxnNode>(new TxnNode(std::move(parts), o, clock, options.id));
 }
 
-TxnNode::TxnNode(replica::ReplicaParts parts, const TxnNodeOptions& txn, tinykv::Clock* clock)
+TxnNode::TxnNode(replica::ReplicaParts parts, const TxnNodeOptions& txn, tinykv::Clock* clock,
+                 uint64_t node_id)
     : ReplicaKvNode(std::move(parts)),
       options_(txn),
       sm_(static_cast<MvccStateMachine*>(&replica().state_machine())),
       tso_(txn.tso, ReplicaTsoBackend(&replica(), milliseconds(txn.tso_reserve_timeout_ms))),
       clock_(clock),
-      lease_rng_(std::random_device{}()) {
+      lease_rng_(std::random_device{}()),
+      node_id_(node_id),
+      trace_log_(logging::Get("txn")) {
   // The replica is already applying: entries that applied before the
   // observer was set were proposed by an earlier run, never recorded here.
   sm_->set_kv_write_observer([this](uint64_t ts) { EndWrite(ts); });
@@ -296,7 +302,13 @@ void TxnNode::ProposeKvWriteAttempt(std::shared_ptr<replica::KvCommand> cmd,
     done(ts.status());
     return;
   }
-  const TxnCommand w = KvWriteCmd{*cmd, *ts, options.lease, options.prev_kv};
+  const uint64_t trace =
+      options.trace_id != 0 && trace_log_->should_log(spdlog::level::debug) ? options.trace_id : 0;
+  const TxnCommand w = KvWriteCmd{*cmd, *ts, options.lease, options.prev_kv, trace};
+  if (trace != 0) {
+    logging::Log(trace_log_, spdlog::level::debug, "txn: proposing traced write",
+                 {{"node", node_id_}, {"revision", *ts}, {"trace", FormatTraceId(trace)}});
+  }
   Status invalid = ValidateTxnCommand(w);
   if (!invalid.ok()) {
     EndWrite(*ts);

@@ -26,6 +26,10 @@ KvWriteCmd WithPrevKv(KvWriteCmd c) {
   c.prev_kv = true;
   return c;
 }
+KvWriteCmd Traced(KvWriteCmd c, uint64_t trace_id) {
+  c.trace_id = trace_id;
+  return c;
+}
 KvWriteCmd LeasedCas(std::string key, std::string value, uint64_t ts, uint64_t lease) {
   KvWriteCmd c = KvCas(std::move(key), std::nullopt, std::move(value), ts);
   c.lease = lease;
@@ -58,6 +62,9 @@ std::vector<TxnCommand> Samples() {
       KvDeleteRange("a", "z", 8, 7, 4),
       KvDeleteRange("", "", 8),
       LeasedPut("k", "v", 5, 0x694d5765fc71500bULL),
+      Traced(KvPut("k", "v", 5, 7, 1), 0xc0ffee),
+      Traced(WithPrevKv(LeasedPut("k", "v", 5, 3)), ~0ULL),
+      Traced(KvDeleteRange("a", "z", 8), 1),
       LeasedCas("k", "v", 5, 1),
       WithPrevKv(KvPut("k", "v", 5, 7, 1)),
       WithPrevKv(LeasedPut("k", "v", 5, 300)),
@@ -194,6 +201,30 @@ TEST(TxnCommandCodec, AKvWriteLeaseIsTrailingAndNeverZero) {
                   .status()
                   .IsCorruption());
   EXPECT_TRUE(DecodeTxnCommand(Slice(prev + "x")).status().IsCorruption());
+}
+
+// A trace id: flags bit 2 and a fixed64 after the flags; the command's other
+// bytes as without it; trace id 0 or an unknown flag bit is refused.
+TEST(TxnCommandCodec, AKvWriteTraceIdFollowsTheFlags) {
+  const std::string plain = EncodeTxnCommand(KvPut("k", "v", 5, 7, 9));
+  std::string fixed;
+  PutFixed64(&fixed, 0xc0ffee);
+  const std::string traced = EncodeTxnCommand(Traced(KvPut("k", "v", 5, 7, 9), 0xc0ffee));
+  EXPECT_EQ(traced, plain + std::string(1, '\0') + std::string(1, '\2') + fixed);
+  const std::string both = EncodeTxnCommand(Traced(WithPrevKv(KvPut("k", "v", 5, 7, 9)), 0xc0ffee));
+  EXPECT_EQ(both, plain + std::string(1, '\0') + std::string(1, '\3') + fixed);
+  auto back = DecodeTxnCommand(Slice(both));
+  ASSERT_OK(back);
+  const auto& w = std::get<KvWriteCmd>(*back);
+  EXPECT_EQ(w.trace_id, 0xc0ffeeu);
+  EXPECT_TRUE(w.prev_kv);
+  std::string zero;
+  PutFixed64(&zero, 0);
+  for (const std::string& bad :
+       {plain + std::string(1, '\0') + std::string(1, '\2') + zero,
+        plain + std::string(1, '\0') + std::string(1, '\4'),
+        plain + std::string(1, '\0') + std::string(1, '\2') + fixed.substr(0, 7), traced + "x"})
+    EXPECT_TRUE(DecodeTxnCommand(Slice(bad)).status().IsCorruption()) << Slice(bad).ToHex();
 }
 
 TEST(TxnCommandValidate, RefusesBadLeaseCommands) {

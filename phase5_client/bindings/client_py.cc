@@ -392,13 +392,17 @@ void BindClient(py::module_& m) {
       .def(
           "put",
           [](Client& c, const BytesArg& key, const BytesArg& value, std::optional<double> t,
-             uint64_t lease) {
+             uint64_t lease, uint64_t trace_id) {
             const std::string k = key.str(), v = value.str();
-            auto r = NoGil([&] { return c.PutWithLease(k, v, lease, Opts(t)); });
+            client::CallOptions o = Opts(t);
+            o.trace_id = trace_id;
+            auto r = NoGil([&] { return c.PutWithLease(k, v, lease, o); });
             return ClientValue(std::move(r)).revision;
           },
           py::arg("key"), py::arg("value"), py::arg("timeout") = py::none(),
-          py::arg("lease") = 0, "Returns the write's revision. lease: attach the key (0: none).")
+          py::arg("lease") = 0, py::arg("trace_id") = 0,
+          "Returns the write's revision. lease: attach the key (0: none). trace_id: the "
+          "request's (0: a fresh one).")
       .def(
           "get",
           [](Client& c, const BytesArg& key, bool serializable, std::optional<double> t,
@@ -607,6 +611,7 @@ void BindClient(py::module_& m) {
               if (op == "add") return c.MemberAdd(id, peer, client_addr, learner, force, Opts(t));
               if (op == "promote") return c.MemberPromote(id, Opts(t));
               if (op == "remove") return c.MemberRemove(id, Opts(t));
+              if (op == "update") return c.MemberUpdate(id, peer, client_addr, Opts(t));
               return Status::InvalidArgument("unknown member op " + op);
             });
             client::MemberChangeResponse resp = ClientValue(std::move(r));
@@ -619,7 +624,7 @@ void BindClient(py::module_& m) {
           py::arg("op"), py::arg("id"), py::arg("peer_address") = "",
           py::arg("client_address") = "", py::arg("learner") = false,
           py::arg("timeout") = py::none(), py::arg("force") = false,
-          "Membership change (op: add, promote, remove); returns {index, leader, members}. "
+          "Membership change (op: add, promote, remove, update); returns {index, leader, members}. "
           "force: skip the strict reconfiguration check of a voter add.")
       .def(
           "health",

@@ -103,6 +103,7 @@ void FuzzClientProtocolBytes(const uint8_t* data, size_t size) {
   TryDecode<MemberListResponse>(in);
   TryDecode<MemberAddRequest>(in, std::string(1, '\0'));  // force = false
   TryDecode<MemberPromoteRequest>(in);
+  TryDecode<MemberUpdateRequest>(in);
   TryDecode<MemberRemoveRequest>(in);
   TryDecode<MemberChangeResponse>(in);
   TryDecode<LeaseGrantRequest>(in);

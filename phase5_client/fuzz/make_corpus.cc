@@ -83,6 +83,7 @@ int main(int argc, char** argv) {
   old_add.pop_back();  // a client that predates `force`
   WriteOut("member_add_without_force", old_add);
   Seed("member_promote", MemberPromoteRequest{4, 0});
+  Seed("member_update", MemberUpdateRequest{2, "127.0.0.1:2480", "127.0.0.1:2479", 0});
   Seed("member_remove", MemberRemoveRequest{3, 0});
   Seed("member_change_response", MemberChangeResponse{21, members, 1});
   RoutingError hint{1, 2, "127.0.0.1:22379", false, 0, "", "", 0};

@@ -9,6 +9,8 @@
 #include <thread>
 #include <utility>
 
+#include "tinykv/common/logging.h"
+#include "tinykv/common/trace_id.h"
 #include "tinykv/net/address.h"
 #include "tinykv/net/retry.h"
 #include "tinykv/txn/lock_resolution.h"
@@ -277,8 +279,12 @@ bool Client::Discover(Deadline deadline) {
 
 template <typename M>
 Result<typename M::Response> Client::Invoke(typename M::Request request, Deadline deadline,
-                                            bool leader_only, bool whole_deadline) {
+                                            bool leader_only, bool whole_deadline,
+                                            uint64_t trace_id) {
   calls_++;
+  // One trace id for the call, whatever its attempts (common/trace_id.h).
+  const uint64_t trace = trace_id != 0 ? trace_id : NewTraceId();
+  const bool log_trace = trace_log_->should_log(spdlog::level::debug);
   Status last = Status::Unavailable("no attempt made");
   Status exhausted;  // the last ResourceExhausted answer (a full disk, a limit)
   int failures = 0;  // consecutive failed attempts that called for a backoff
@@ -307,7 +313,22 @@ Result<typename M::Response> Client::Invoke(typename M::Request request, Deadlin
     net::CallOptions call;
     call.timeout = attempt_timeout;
     call.max_attempts = 1;
+    call.trace_id = trace;
+    if (log_trace) {
+      logging::Log(trace_log_, spdlog::level::debug, "client: calling",
+                   {{"method", M::kName},
+                    {"endpoint", target},
+                    {"attempt", attempt + 1},
+                    {"trace", FormatTraceId(trace)}});
+    }
     Result<typename M::Response> r = rpc_->CallSync<M>(target, request, call);
+    if (log_trace) {
+      logging::Log(trace_log_, spdlog::level::debug, "client: answered",
+                   {{"method", M::kName},
+                    {"endpoint", target},
+                    {"code", StatusCodeName(r.status().code())},
+                    {"trace", FormatTraceId(trace)}});
+    }
     if (r.ok()) {
       // Only a leader answers leader-only calls: the target is the leader.
       if (leader_only) SetLeader(target);
@@ -445,7 +466,8 @@ Result<WriteResponse> Client::PutWith(const std::string& key, const std::string&
   req.id = lease.Next();
   req.lease = options.lease;
   req.prev_kv = options.prev_kv;
-  TINYKV_ASSIGN_OR_RETURN(WriteResponse resp, Invoke<PutMethod>(std::move(req), DeadlineOf(opts)));
+  TINYKV_ASSIGN_OR_RETURN(WriteResponse resp, Invoke<PutMethod>(std::move(req), DeadlineOf(opts),
+                                                                      true, false, opts.trace_id));
   TINYKV_RETURN_IF_ERROR(AttachMetadata(&resp.prev_kvs, resp.prev_metas, "put"));
   return resp;
 }
@@ -465,7 +487,8 @@ Result<WriteResponse> Client::DeleteWith(const std::string& key, const WriteOpti
   req.id = lease.Next();
   req.prev_kv = options.prev_kv;
   TINYKV_ASSIGN_OR_RETURN(WriteResponse resp,
-                          Invoke<DeleteMethod>(std::move(req), DeadlineOf(opts)));
+                          Invoke<DeleteMethod>(std::move(req), DeadlineOf(opts), true, false,
+                                               opts.trace_id));
   TINYKV_RETURN_IF_ERROR(AttachMetadata(&resp.prev_kvs, resp.prev_metas, "delete"));
   return resp;
 }
@@ -491,7 +514,8 @@ Result<DeleteRangeResponse> Client::DeleteRangeWith(const std::string& start,
   req.id = lease.Next();
   req.prev_kv = options.prev_kv;
   TINYKV_ASSIGN_OR_RETURN(DeleteRangeResponse resp,
-                          Invoke<DeleteRangeMethod>(std::move(req), DeadlineOf(opts)));
+                          Invoke<DeleteRangeMethod>(std::move(req), DeadlineOf(opts), true, false,
+                                                    opts.trace_id));
   TINYKV_RETURN_IF_ERROR(AttachMetadata(&resp.prev_kvs, resp.prev_metas, "delete range"));
   return resp;
 }
@@ -548,7 +572,8 @@ Result<CasResult> Client::Cas(const std::string& key, const std::optional<std::s
   if (expected) req.expected = *expected;
   req.value = value;
   req.id = lease.Next();
-  TINYKV_ASSIGN_OR_RETURN(CasResponse resp, Invoke<CasMethod>(std::move(req), DeadlineOf(opts)));
+  TINYKV_ASSIGN_OR_RETURN(CasResponse resp, Invoke<CasMethod>(std::move(req), DeadlineOf(opts),
+                                                                    true, false, opts.trace_id));
   CasResult out;
   out.succeeded = resp.succeeded;
   if (resp.has_current) out.current = std::move(resp.current);
@@ -708,33 +733,59 @@ Result<MemberListResponse> Client::MemberList(const CallOptions& opts) {
   return Invoke<MemberListMethod>(MemberListRequest{}, DeadlineOf(opts), false);
 }
 
-Result<MemberChangeResponse> Client::MemberAdd(uint64_t id, const std::string& peer_address,
-                                               const std::string& client_address, bool learner,
-                                               bool force, const CallOptions& opts) {
-  MemberAddRequest req;
-  req.id = id;
+namespace {
+
+// A member's addresses as `member add` and `member update` take them: the
+// peer address required, the client one optional, each host:port (or a URL
+// ParseEndpoint reduces to one); https:// refused.
+Status ParseMemberAddresses(const char* what, const std::string& peer_address,
+                            const std::string& client_address, std::string* peer_out,
+                            std::string* client_out) {
   for (const std::string* a : {&peer_address, &client_address}) {
     if (IsTlsEndpoint(*a)) {
       return Status::InvalidArgument(
-          "member add: '" + *a + "': write host:port; whether members speak TLS is set by "
+          std::string(what) + ": '" + *a +
+          "': write host:port; whether members speak TLS is set by "
           "the servers' --peer-cert-file/--cert-file, not by the address");
     }
   }
   Result<std::string> peer = ParseEndpoint(peer_address);
   if (!peer.ok())
     return Status::InvalidArgument("bad peer address: " + std::string(peer.status().message()));
-  req.peer_address = std::move(peer).value();
+  *peer_out = std::move(peer).value();
   if (!client_address.empty()) {
     Result<std::string> client = ParseEndpoint(client_address);
     if (!client.ok()) {
       return Status::InvalidArgument("bad client address: " +
                                      std::string(client.status().message()));
     }
-    req.client_address = std::move(client).value();
+    *client_out = std::move(client).value();
   }
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<MemberChangeResponse> Client::MemberAdd(uint64_t id, const std::string& peer_address,
+                                               const std::string& client_address, bool learner,
+                                               bool force, const CallOptions& opts) {
+  MemberAddRequest req;
+  req.id = id;
+  TINYKV_RETURN_IF_ERROR(ParseMemberAddresses("member add", peer_address, client_address,
+                                              &req.peer_address, &req.client_address));
   req.learner = learner;
   req.force = force;
   return Invoke<MemberAddMethod>(std::move(req), DeadlineOf(opts));
+}
+
+Result<MemberChangeResponse> Client::MemberUpdate(uint64_t id, const std::string& peer_address,
+                                                  const std::string& client_address,
+                                                  const CallOptions& opts) {
+  MemberUpdateRequest req;
+  req.id = id;
+  TINYKV_RETURN_IF_ERROR(ParseMemberAddresses("member update", peer_address, client_address,
+                                              &req.peer_address, &req.client_address));
+  return Invoke<MemberUpdateMethod>(std::move(req), DeadlineOf(opts));
 }
 
 Result<MemberChangeResponse> Client::MemberPromote(uint64_t id, const CallOptions& opts) {
@@ -778,14 +829,14 @@ HealthReport Client::Health(const std::string& endpoint, std::optional<milliseco
 
 // The lease calls (lease_client.cc) go through the same retry loop.
 template Result<LeaseGrantResponse> Client::Invoke<LeaseGrantMethod>(LeaseGrantRequest, Deadline,
-                                                                     bool, bool);
+                                                                     bool, bool, uint64_t);
 template Result<LeaseRevokeResponse> Client::Invoke<LeaseRevokeMethod>(LeaseRevokeRequest,
-                                                                       Deadline, bool, bool);
+                                                                       Deadline, bool, bool, uint64_t);
 template Result<LeaseKeepAliveResponse> Client::Invoke<LeaseKeepAliveMethod>(
-    LeaseKeepAliveRequest, Deadline, bool, bool);
+    LeaseKeepAliveRequest, Deadline, bool, bool, uint64_t);
 template Result<LeaseTimeToLiveResponse> Client::Invoke<LeaseTimeToLiveMethod>(
-    LeaseTimeToLiveRequest, Deadline, bool, bool);
+    LeaseTimeToLiveRequest, Deadline, bool, bool, uint64_t);
 template Result<LeaseLeasesResponse> Client::Invoke<LeaseLeasesMethod>(LeaseLeasesRequest,
-                                                                       Deadline, bool, bool);
+                                                                       Deadline, bool, bool, uint64_t);
 
 }  // namespace tinykv::client

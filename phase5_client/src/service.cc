@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -16,8 +17,10 @@
 #include "tinykv/client/maintenance_protocol.h"
 #include "tinykv/client/protocol.h"
 #include "tinykv/common/env.h"
+#include "tinykv/common/logging.h"
 #include "tinykv/common/result.h"
 #include "tinykv/common/status.h"
+#include "tinykv/common/trace_id.h"
 #include "tinykv/net/asio.h"
 #include "tinykv/replica/backup.h"
 #include "tinykv/txn/key_error.h"
@@ -176,7 +179,9 @@ class KvService {
     co_return resp;
   }
 
-  awaitable<Result<WriteResponse>> Put(PutRequest req) {
+  // The writes take the request's trace id (RegisterObserved), which the
+  // entry carries to every member (txn::KvWriteOptions::trace_id).
+  awaitable<Result<WriteResponse>> Put(PutRequest req, uint64_t trace) {
     // Checked again here, not only by well-behaved clients: a value the
     // leader accepted must fit every later hop (a Raft append to the
     // followers, a snapshot chunk, a response).
@@ -189,7 +194,8 @@ class KvService {
     SetId(cmd, req.id);
     if (req.lease != 0 && txn_ == nullptr)
       co_return Status::NotSupported("put with a lease: this server keeps no leases");
-    auto call = Propose(std::move(cmd), req.timeout_ms, txn::KvWriteOptions{req.lease, req.prev_kv});
+    auto call =
+        Propose(std::move(cmd), req.timeout_ms, txn::KvWriteOptions{req.lease, req.prev_kv, trace});
     Result<txn::KvWriteResult> r = co_await std::move(call);
     if (!r.ok()) co_return r.status();
     WriteResponse resp{r->kv.index, r->kv.revision, {}, {}, Header()};
@@ -197,14 +203,14 @@ class KvService {
     co_return resp;
   }
 
-  awaitable<Result<WriteResponse>> Delete(DeleteRequest req) {
+  awaitable<Result<WriteResponse>> Delete(DeleteRequest req, uint64_t trace) {
     TINYKV_CO_RETURN_IF_ERROR(CheckKey(req.key));
     TINYKV_CO_RETURN_IF_ERROR(CheckRequestSize(req.key.size(), "delete"));
     replica::KvCommand cmd;
     cmd.op = replica::KvCommand::Op::kDelete;
     cmd.key = std::move(req.key);
     SetId(cmd, req.id);
-    auto call = Propose(std::move(cmd), req.timeout_ms, txn::KvWriteOptions{0, req.prev_kv});
+    auto call = Propose(std::move(cmd), req.timeout_ms, txn::KvWriteOptions{0, req.prev_kv, trace});
     Result<txn::KvWriteResult> r = co_await std::move(call);
     if (!r.ok()) co_return r.status();
     WriteResponse resp{r->kv.index, r->kv.revision, {}, {}, Header()};
@@ -212,7 +218,7 @@ class KvService {
     co_return resp;
   }
 
-  awaitable<Result<DeleteRangeResponse>> DeleteRange(DeleteRangeRequest req) {
+  awaitable<Result<DeleteRangeResponse>> DeleteRange(DeleteRangeRequest req, uint64_t trace) {
     TINYKV_CO_RETURN_IF_ERROR(CheckRequestSize(req.start.size() + req.end.size(), "delete range"));
     if (!req.end.empty() && req.end <= req.start) {
       co_return Status::InvalidArgument("delete range: end must be empty or greater than start");
@@ -222,7 +228,7 @@ class KvService {
     cmd.key = std::move(req.start);
     cmd.value = std::move(req.end);
     SetId(cmd, req.id);
-    auto call = Propose(std::move(cmd), req.timeout_ms, txn::KvWriteOptions{0, req.prev_kv});
+    auto call = Propose(std::move(cmd), req.timeout_ms, txn::KvWriteOptions{0, req.prev_kv, trace});
     Result<txn::KvWriteResult> r = co_await std::move(call);
     if (!r.ok()) co_return r.status();
     DeleteRangeResponse resp;
@@ -235,7 +241,7 @@ class KvService {
     co_return resp;
   }
 
-  awaitable<Result<CasResponse>> Cas(CasRequest req) {
+  awaitable<Result<CasResponse>> Cas(CasRequest req, uint64_t trace) {
     TINYKV_CO_RETURN_IF_ERROR(CheckKey(req.key));
     TINYKV_CO_RETURN_IF_ERROR(CheckRequestSize(
         req.key.size() + req.expected.size() + req.value.size(), "cas"));
@@ -245,7 +251,7 @@ class KvService {
     cmd.value = std::move(req.value);
     if (req.has_expected) cmd.expected = std::move(req.expected);
     SetId(cmd, req.id);
-    auto call = Propose(std::move(cmd), req.timeout_ms);
+    auto call = Propose(std::move(cmd), req.timeout_ms, txn::KvWriteOptions{0, false, trace});
     Result<txn::KvWriteResult> w = co_await std::move(call);
     if (!w.ok()) co_return w.status();
     replica::KvCommandResult& r = w->kv;
@@ -457,6 +463,16 @@ class KvService {
     co_return co_await std::move(call);
   }
 
+  awaitable<Result<MemberChangeResponse>> MemberUpdate(MemberUpdateRequest req) {
+    replica::MemberChange ch;
+    ch.type = replica::MemberChange::Type::kUpdate;
+    ch.id = req.id;
+    ch.peer_address = std::move(req.peer_address);
+    ch.client_address = std::move(req.client_address);
+    auto call = ChangeMembers(std::move(ch), req.timeout_ms);
+    co_return co_await std::move(call);
+  }
+
   awaitable<Result<MemberChangeResponse>> MemberRemove(MemberRemoveRequest req) {
     replica::MemberChange ch;
     ch.type = replica::MemberChange::Type::kRemove;
@@ -629,18 +645,43 @@ class KvService {
 };
 
 // Registers `handler` for method M, timed and reported to the observer when
-// there is one.
+// there is one. A handler that takes (request, trace id) gets the request
+// frame's trace id (common/trace_id.h); a traced request's outcome is logged
+// at debug level ("kv: request done").
 template <typename M, typename Handler>
 void RegisterObserved(net::RpcServer& server, const ServiceOptions& options, Handler handler) {
-  if (!options.on_request_done) {
-    server.Register<M>(std::move(handler));
-    return;
+  using Req = typename M::Request;
+  using Resp = typename M::Response;
+  constexpr bool kTraced = std::is_invocable_v<Handler&, Req, uint64_t>;
+  if constexpr (!kTraced) {
+    if (!options.on_request_done) {
+      server.Register<M>(std::move(handler));
+      return;
+    }
   }
-  server.Register<M>([handler = std::move(handler), observe = options.on_request_done](
-                         typename M::Request r) -> awaitable<Result<typename M::Response>> {
+  server.Register<M>([handler = std::move(handler), observe = options.on_request_done,
+                      log = logging::Get("kv")](Req r, const net::ServerCall& call)
+                         -> awaitable<Result<Resp>> {
+    const uint64_t trace = call.trace_id();
     const auto start = std::chrono::steady_clock::now();
-    Result<typename M::Response> out = co_await handler(std::move(r));
-    observe(M::kName, out.status(), std::chrono::steady_clock::now() - start);
+    auto run = [&] {
+      if constexpr (kTraced) {
+        return handler(std::move(r), trace);
+      } else {
+        return handler(std::move(r));
+      }
+    };
+    auto op = run();  // its own statement: GCC 12 co_await argument bug
+    Result<Resp> out = co_await std::move(op);
+    const auto took = std::chrono::steady_clock::now() - start;
+    if (observe) observe(M::kName, out.status(), took);
+    if (trace != 0 && log->should_log(spdlog::level::debug)) {
+      logging::Log(log, spdlog::level::debug, "kv: request done",
+                   {{"method", M::kName},
+                    {"code", StatusCodeName(out.status().code())},
+                    {"took_ms", took},
+                    {"trace", FormatTraceId(trace)}});
+    }
     co_return out;
   });
 }
@@ -651,14 +692,18 @@ void RegisterMethods(net::RpcServer& server, std::shared_ptr<KvService> svc,
                               [svc](GetRequest r) { return svc->Get(std::move(r)); });
   RegisterObserved<ScanMethod>(server, options,
                                [svc](ScanRequest r) { return svc->Scan(std::move(r)); });
-  RegisterObserved<PutMethod>(server, options,
-                              [svc](PutRequest r) { return svc->Put(std::move(r)); });
-  RegisterObserved<DeleteMethod>(server, options,
-                                 [svc](DeleteRequest r) { return svc->Delete(std::move(r)); });
-  RegisterObserved<DeleteRangeMethod>(
-      server, options, [svc](DeleteRangeRequest r) { return svc->DeleteRange(std::move(r)); });
-  RegisterObserved<CasMethod>(server, options,
-                              [svc](CasRequest r) { return svc->Cas(std::move(r)); });
+  RegisterObserved<PutMethod>(server, options, [svc](PutRequest r, uint64_t trace) {
+    return svc->Put(std::move(r), trace);
+  });
+  RegisterObserved<DeleteMethod>(server, options, [svc](DeleteRequest r, uint64_t trace) {
+    return svc->Delete(std::move(r), trace);
+  });
+  RegisterObserved<DeleteRangeMethod>(server, options, [svc](DeleteRangeRequest r, uint64_t trace) {
+    return svc->DeleteRange(std::move(r), trace);
+  });
+  RegisterObserved<CasMethod>(server, options, [svc](CasRequest r, uint64_t trace) {
+    return svc->Cas(std::move(r), trace);
+  });
   RegisterObserved<StatusMethod>(
       server, options,
       [svc](StatusRequest) -> awaitable<Result<StatusResponse>> { co_return svc->NodeStatus(); });
@@ -674,6 +719,8 @@ void RegisterMethods(net::RpcServer& server, std::shared_ptr<KvService> svc,
       server, options, [svc](MemberPromoteRequest r) { return svc->MemberPromote(std::move(r)); });
   RegisterObserved<MemberRemoveMethod>(
       server, options, [svc](MemberRemoveRequest r) { return svc->MemberRemove(std::move(r)); });
+  RegisterObserved<MemberUpdateMethod>(
+      server, options, [svc](MemberUpdateRequest r) { return svc->MemberUpdate(std::move(r)); });
   RegisterObserved<MoveLeaderMethod>(
       server, options, [svc](MoveLeaderRequest r) { return svc->MoveLeader(r); });
   server.Register<SnapshotSaveMethod>(

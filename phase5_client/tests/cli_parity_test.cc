@@ -62,21 +62,18 @@ TEST(CliUsage, UnknownCommandIsCobrasErrorAndExitsTwo) {
   EXPECT_EQ(r.err.find("unknown command"), std::string::npos) << r.err;
 }
 
-// etcdctl's `member update`: refused with the reason and the way to do it
-// (remove, add again), exit 2, before any server is asked.
-TEST(CliUsage, MemberUpdateIsRefusedWithTheWayToDoIt) {
-  CliRun r = RunWith({"--endpoints", "127.0.0.1:1", "member", "update", "2", "--peer-urls",
-                      "http://127.0.0.1:2480"});
+// etcdctl's `member update ID --peer-urls URL`: the new address is required
+// and checked before any server is asked (exit 2, one line).
+TEST(CliUsage, MemberUpdateNeedsOnePeerAddress) {
+  CliRun r = RunWith({"--endpoints", "127.0.0.1:1", "member", "update", "2"});
   EXPECT_EQ(r.code, kExitUsage);
   EXPECT_EQ(r.out, "");
-  EXPECT_EQ(r.err.rfind("Error: member update is not supported: a member's peer address is "
-                        "replicated only when the member is added",
-                        0),
-            0u)
-      << r.err;
-  EXPECT_NE(r.err.find("member remove ID"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("member add ID NEW_PEER_ADDR"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--peer-urls"), std::string::npos) << r.err;
   EXPECT_EQ(Lines(r.err), 1u) << r.err;
+  r = RunWith({"--endpoints", "127.0.0.1:1", "member", "update", "2", "--peer-urls",
+               "http://127.0.0.1:2480,http://127.0.0.1:2481"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_NE(r.err.find("a TinyKV member has one peer address"), std::string::npos) << r.err;
   EXPECT_EQ(RunWith({"member", "update"}).code, kExitUsage);
 }
 

@@ -153,6 +153,9 @@ void FakeKvNode::ProposeMemberChange(
       }
     } else if (!present) {
       s = Status::NotFound("member " + std::to_string(ch.id) + " is not in the configuration");
+    } else if (ch.type == Type::kUpdate) {
+      group_->peer_addresses[ch.id] = ch.peer_address;
+      if (!ch.client_address.empty()) group_->member_client_addresses[ch.id] = ch.client_address;
     } else if (ch.type == Type::kRemove) {
       group_->peer_addresses.erase(ch.id);
       group_->member_client_addresses.erase(ch.id);

@@ -16,7 +16,8 @@
 // Membership is modelled only as far as the CLI and the wire need it: the
 // leader records every MemberChange it gets (member_changes), an add adds the
 // member (AlreadyExists if present), a remove removes it, a promote clears
-// its learner flag; nothing is replicated or validated further (the real
+// its learner flag, an update replaces its addresses (NotFound if absent);
+// nothing is replicated or validated further (the real
 // node is tested in phase 3).
 #pragma once
 

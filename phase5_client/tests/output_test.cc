@@ -578,6 +578,55 @@ TEST_F(CliCommands, MemberRemoveAndPromoteByIdOrAddress) {
   EXPECT_EQ(Tinykv({"member", "remove", "0"}).code, kExitUsage);
 }
 
+// etcdctl member update ID --peer-urls URL: the new address reaches the
+// leader as a kUpdate (an http:// URL is its host:port), the client address
+// only when given; the member is named as for remove; errors are one line.
+TEST_F(CliCommands, MemberUpdateSendsTheNewAddresses) {
+  auto changes = [&] {
+    std::lock_guard<std::mutex> l(cluster_.group().mu);
+    return cluster_.group().member_changes;
+  };
+  CliRun r = Tinykv({"member", "update", "2", "--peer-urls", "http://127.0.0.1:9202"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("Member 2 updated in cluster\n", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("\n2, voter, 127.0.0.1:9202, "), std::string::npos) << r.out;
+  ASSERT_EQ(changes().size(), 1u);
+  EXPECT_EQ(changes()[0].type, replica::MemberChange::Type::kUpdate);
+  EXPECT_EQ(changes()[0].id, 2u);
+  EXPECT_EQ(changes()[0].peer_address, "127.0.0.1:9202");
+  EXPECT_EQ(changes()[0].client_address, "");
+
+  // Named by its (new) peer address; a client address too; JSON as member add.
+  r = Tinykv({"-w", "json", "member", "update", "127.0.0.1:9202", "--peer-urls", "127.0.0.1:9302",
+              "--client-urls", "127.0.0.1:9402"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("{\"index\":", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("\"id\":2,"), std::string::npos) << r.out;
+  ASSERT_EQ(changes().size(), 2u);
+  EXPECT_EQ(changes()[1].id, 2u);
+  EXPECT_EQ(changes()[1].peer_address, "127.0.0.1:9302");
+  EXPECT_EQ(changes()[1].client_address, "127.0.0.1:9402");
+
+  // The server's refusal, and refusals before anything is sent.
+  r = Tinykv({"member", "update", "9", "--peer-urls", "127.0.0.1:9909"});
+  EXPECT_EQ(r.code, kExitNotFound) << r.err;
+  EXPECT_EQ(changes().size(), 3u);
+  for (std::vector<std::string> bad : std::vector<std::vector<std::string>>{
+           {"member", "update", "2"},
+           {"member", "update", "2", "--peer-urls", "127.0.0.1:1,127.0.0.1:2"},
+           {"member", "update", "2", "--peer-urls", "https://127.0.0.1:9202"},
+           {"member", "update", "2", "--peer-urls", "no-port"},
+           {"member", "update", "0", "--peer-urls", "127.0.0.1:9202"}}) {
+    r = Tinykv(bad);
+    EXPECT_EQ(r.code, kExitUsage) << bad.back() << ": " << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+  EXPECT_NE(Tinykv({"member", "update", "2", "--peer-urls", "127.0.0.1:1,127.0.0.1:2"})
+                .err.find("has one peer address"),
+            std::string::npos);
+  EXPECT_EQ(changes().size(), 3u);
+}
+
 // https:// asks for TLS: against this plaintext fake cluster the handshake
 // fails (exit 4, one line naming TLS), nothing is sent in plaintext.
 TEST_F(CliCommands, HttpsEndpointsNeverFallBackToPlaintextAndHttpOnesAreUsed) {

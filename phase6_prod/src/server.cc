@@ -104,6 +104,10 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerConfig& config) {
     TINYKV_ASSIGN_OR_RETURN(node_options.peers, ParseInitialCluster(config.initial_cluster));
   }
   node_options.peer_listen = AddressOf(config.listen_peer);
+  // --initial-cluster bootstraps; once the data dir has state the replicated
+  // address book is the truth (etcd's rule), so a member update survives
+  // restarts of members started with their original command lines.
+  node_options.address_book_wins = true;
   node_options.peer_server_tls = PeerServerTls(config);
   node_options.peer_client_tls = PeerClientTls(config);
   node_options.join_existing = config.initial_cluster_state == "existing";

@@ -157,7 +157,7 @@ class Client:
 
     # -- key/value
     def put(self, key: BytesLike, value: BytesLike, *, lease: "int | Lease" = 0,
-            prev_kv: bool = False,
+            prev_kv: bool = False, trace_id: int = 0,
             timeout: float | None = None) -> "int | tuple[int, KeyValue | None]":
         """Sets ``key`` to ``value`` (linearizable; applied exactly once even when
         retried). Returns the write's revision: ``get(key, revision=r)`` sees this
@@ -166,11 +166,16 @@ class Client:
         lease is revoked or expires; without one, a put detaches the key from any
         lease. A lease that does not exist raises ``NotFoundError`` and writes
         nothing. With ``prev_kv`` (etcd's): ``(revision, the key before as a
-        KeyValue, or None when it did not exist)``."""
+        KeyValue, or None when it did not exist)``. ``trace_id`` (nonzero, 64 bits):
+        the request's trace id instead of a fresh one; servers at ``--log-level debug``
+        name it (16 hex digits, field ``trace``) in the log lines of the request's path,
+        on the leader and on every member that applies it."""
         if prev_kv:
+            if trace_id:
+                raise ValueError("put: trace_id with prev_kv is not supported")
             revision, prev = self._c.put_prev(key, value, timeout, int(lease))
             return revision, _key_value(prev)
-        return self._c.put(key, value, timeout, int(lease))
+        return self._c.put(key, value, timeout, int(lease), int(trace_id))
 
     def get(self, key: BytesLike, *, serializable: bool = False, revision: int = 0,
             metadata: bool = False,
@@ -409,6 +414,15 @@ class Client:
         """Removes member ``id`` (the leader may remove itself: it steps down).
         Returns ``{index, leader, members}``."""
         return self._c.member_change("remove", id, "", "", False, timeout)
+
+    def member_update(self, id: int, peer_addr: str, client_addr: str = "", *,  # noqa: A002
+                      timeout: float | None = None) -> dict[str, Any]:
+        """Gives member ``id`` a new peer address (and client address, when given;
+        "" keeps the recorded one), as etcd's member update: every member adopts it
+        when the change applies, and the address book keeps it across restarts. The
+        member's own process must listen there: restart it with the new peer address.
+        Returns ``{index, leader, members}``."""
+        return self._c.member_change("update", id, peer_addr, client_addr, False, timeout)
 
     def compact(self, revision: int, *, physical: bool = False,
                 timeout: float | None = None) -> int:

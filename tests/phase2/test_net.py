@@ -244,8 +244,18 @@ def test_frame_helpers_round_trip_and_reject_corruption():
     (d,) = net.decode_frames(f)
     assert (d["kind"], d["request_id"], d["method_id"], d["payload"]) == ("response", 42, 7,
                                                                           b"payload")
+    assert d["trace_id"] == 0
     bad = bytearray(f)
     bad[-1] ^= 1
+    with pytest.raises(tinykv.CorruptionError, match="checksum"):
+        net.decode_frames(bytes(bad))
+    # A trace id makes it a version 2 frame: 8 more header bytes, under the checksum.
+    t = net.encode_frame(net.REQUEST, 42, 7, b"payload", trace_id=0xC0FFEE)
+    assert len(t) == net.FRAME_HEADER_SIZE + 8 + 7 and t[2] == 2
+    (d,) = net.decode_frames(t)
+    assert (d["trace_id"], d["payload"]) == (0xC0FFEE, b"payload")
+    bad = bytearray(t)
+    bad[net.FRAME_HEADER_SIZE] ^= 1
     with pytest.raises(tinykv.CorruptionError, match="checksum"):
         net.decode_frames(bytes(bad))
 

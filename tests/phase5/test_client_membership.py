@@ -1,6 +1,6 @@
 """Membership change through tinykv.Client against an in-process cluster
 (tinykv.client.EmbeddedCluster): add a learner that joins with no configuration, let it catch
-up, promote it, remove the leader; errors map to tinykv exceptions."""
+up, promote it, update its addresses, remove the leader; errors map to tinykv exceptions."""
 
 import pytest
 
@@ -35,6 +35,17 @@ def test_learner_is_added_catches_up_is_promoted_and_the_leader_is_removed(tmp_p
 
         res = cl.member_promote(4)
         assert [m["learner"] for m in res["members"] if m["id"] == 4] == [False]
+
+        # member update: the same peer address again changes nothing but the client
+        # address; an absent member or a bad address is refused.
+        res = cl.member_update(4, lc.peer_address(4), client_addr="127.0.0.1:5999")
+        assert [(m["peer_address"], m["client_address"], m["learner"])
+                for m in res["members"] if m["id"] == 4] == \
+            [(lc.peer_address(4), "127.0.0.1:5999", False)], res
+        with pytest.raises(NotFoundError):
+            cl.member_update(9, "127.0.0.1:1")
+        with pytest.raises(InvalidArgumentError):
+            cl.member_update(4, "no-port")
 
         leader = lc.leader()
         res = cl.member_remove(leader)

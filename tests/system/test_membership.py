@@ -1,5 +1,5 @@
 """Membership change with real tinykv-server processes, driven through the tinykv CLI
-(etcdctl's `member add/promote/remove`) and the Python client.
+(etcdctl's `member add/promote/remove/update`) and the Python client.
 
 Scenario (etcd's runtime reconfiguration): a 3-node cluster takes writes; node 4 starts
 with --initial-cluster-state existing (no configuration: it must not campaign), is added
@@ -10,7 +10,8 @@ and `member list` shows the final configuration.
 Also: `member add ADDR` (no id) prints the TINYKV_* lines that start the new member, and a
 member started from exactly those lines catches up; the strict reconfiguration check
 refuses a voter that would leave too few started members for the new quorum, unless
---force, while a learner is accepted; `member remove` takes an address."""
+--force, while a learner is accepted; `member remove` takes an address; `member update`
+moves a member to a new peer port."""
 
 import json
 import os
@@ -217,6 +218,52 @@ def test_member_remove_takes_an_address_as_the_name(cluster):
     assert r.stdout.startswith(f"Member {victim} removed from cluster\n"), r.stdout
     r = run_cli(c.endpoints, "member", "remove", "127.0.0.1:1")
     assert r.returncode == 1 and "no member has the peer or client address" in r.stderr
+
+
+def test_member_update_moves_a_member_to_a_new_peer_port(cluster):
+    """etcd's member update: node `moved` restarts on a new peer port, `tinykv member
+    update` tells the cluster, and it catches up; a member restarted later with its
+    original command line (the old port in --initial-cluster) keeps the new address,
+    because the replicated address book wins once a data dir has state."""
+    c = cluster
+    lead = c.leader()
+    moved = next(i for i in (1, 2, 3) if i != lead)
+    other = next(i for i in (1, 2, 3) if i not in (lead, moved))
+    stale_command = c.command(other)
+    cl = c.client(timeout=10.0)
+    cl.put(b"before", b"1")
+
+    c.kill(moved)
+    old_peer = c.nodes[moved].peer_address
+    c.nodes[moved].peer_port = testing.free_port()
+    new_peer = c.nodes[moved].peer_address
+    c.start_node(moved)
+    cl.put(b"while-unknown", b"2")
+    listed = {m["id"]: m for m in c.client(endpoints=[c.endpoint(lead)]).member_list()}
+    assert listed[moved]["peer_address"] == old_peer, listed
+
+    r = run_cli(c.endpoints, "member", "update", str(moved), "--peer-urls", f"http://{new_peer}")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith(f"Member {moved} updated in cluster\n"), r.stdout
+    assert f"{moved}, voter, {new_peer}, " in r.stdout, r.stdout
+    cl.put(b"after", b"3")
+    cm = c.client(endpoints=[c.endpoint(moved)])
+    wait_until(lambda: cm.get(b"after", serializable=True) == b"3", 30,
+               f"node {moved} to catch up at {new_peer}")
+    assert cm.get(b"while-unknown", serializable=True) == b"2"
+
+    # Restart `other` from the command line it had before the move.
+    c.kill(other)
+    c.command = lambda i, _orig=c.command: stale_command if i == other else _orig(i)
+    try:
+        c.start_node(other)
+    finally:
+        del c.command
+    co = c.client(endpoints=[c.endpoint(other)])
+    wait_until(lambda: {m["id"]: m["peer_address"] for m in co.member_list()}.get(moved)
+               == new_peer, 20, f"node {other} to list {moved} at {new_peer}")
+    r = run_cli(c.endpoints, "member", "update", "9", "--peer-urls", "127.0.0.1:1")
+    assert r.returncode == 1 and "not in the configuration" in r.stderr, (r.returncode, r.stderr)
 
 
 def test_member_commands_report_errors_with_exit_codes(cluster):

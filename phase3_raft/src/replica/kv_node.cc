@@ -139,6 +139,7 @@ Result<ReplicaParts> OpenReplicaParts(const KvNodeOptions& options,
   ro.group = options.group;
   ro.dir = dir;
   ro.peers = options.peers;
+  ro.address_book_wins = options.address_book_wins;
   ro.join_existing = options.join_existing;
   ro.tick_ms = options.tick_ms;
   ro.election_ticks = options.election_ticks;

@@ -7,8 +7,8 @@
 // order: the core's configuration, the state machine's persisted Membership
 // (same write as the applied index) and this process's address book follow
 // the entry. Addresses given at Open or by PeerHost::SetAddress take
-// precedence for members they name, except that a freshly applied add sets
-// the address it carries.
+// precedence for members they name, except that a freshly applied add or
+// update sets the address it carries.
 #include "replica_impl.h"
 
 #include <algorithm>
@@ -68,6 +68,17 @@ Result<ConfChangeV2> ReplicaImpl::CheckMemberChange(const MemberChange& ch) {
         return Status::Unavailable(who + " is not caught up yet (match " + std::to_string(theirs) +
                                    " of " + std::to_string(mine) + ")");
       c.type = ConfChangeType::kAddNode;
+      break;
+    }
+    case MemberChange::Type::kUpdate: {
+      if (!voter && !learner) return Status::NotFound(who + " is not in the configuration");
+      if (ch.peer_address.empty())
+        return Status::InvalidArgument("member update needs a peer address");
+      TINYKV_RETURN_IF_ERROR(net::ParseHostPort(ch.peer_address).status());
+      if (!ch.client_address.empty())
+        TINYKV_RETURN_IF_ERROR(net::ParseHostPort(ch.client_address).status());
+      // Re-added in the role it has: the core changes nothing (confchange.cc).
+      c.type = voter ? ConfChangeType::kAddNode : ConfChangeType::kAddLearnerNode;
       break;
     }
     case MemberChange::Type::kRemove: {
@@ -186,7 +197,8 @@ void ReplicaImpl::ValidateAndPropose(MemberChange ch, Micros deadline,
   const uint64_t pid = epoch_ | next_pid_++;
   MemberContext mc;
   mc.proposal_id = pid;
-  if (ch.type == MemberChange::Type::kAddVoter || ch.type == MemberChange::Type::kAddLearner) {
+  if (ch.type == MemberChange::Type::kAddVoter || ch.type == MemberChange::Type::kAddLearner ||
+      ch.type == MemberChange::Type::kUpdate) {
     mc.address.peer = ch.peer_address;
     mc.address.client = ch.client_address;
   }
@@ -229,6 +241,14 @@ bool ReplicaImpl::ApplyConfChangeEntry(const Entry& e, uint64_t* pid, Result<std
     log_->warn("node={} group={} conf change entry {}: {}; its addresses are ignored", id_,
                opts_.group, e.index, mc.status().ToString());
     mc = std::optional<MemberContext>();
+  }
+  // A re-add of a member already in the configuration is a member update
+  // (membership.h): the addresses change, nothing else.
+  bool already_member = false;
+  if (cc->changes.size() == 1) {
+    std::lock_guard<std::mutex> l(state_mu_);
+    for (const auto* v : {&conf_.voters, &conf_.learners})
+      already_member |= std::find(v->begin(), v->end(), cc->changes[0].node_id) != v->end();
   }
   const ConfState cs = raw_->ApplyConfChange(*cc);
   // The address book follows the configuration: an added member's addresses
@@ -273,7 +293,10 @@ bool ReplicaImpl::ApplyConfChangeEntry(const Entry& e, uint64_t* pid, Result<std
   // new member, which would ignore it (raft refuses a snapshot whose
   // ConfState does not contain it): take one that does, now (etcd makes the
   // snapshot it sends on demand for the same reason).
-  if (fresh != 0 && storage_->FirstIndex() > 1) MaybeSnapshot(/*force=*/true);
+  if (fresh != 0 && !already_member && storage_->FirstIndex() > 1) MaybeSnapshot(/*force=*/true);
+  if (fresh != 0 && already_member)
+    log_->info("node={} group={} member {} now at peer address {} (index {})", id_, opts_.group,
+               fresh, book[fresh].peer, e.index);
   if (cc->changes.size() == 1 && cc->changes[0].type == ConfChangeType::kRemoveNode &&
       cc->changes[0].node_id == id_)
     log_->info("node={} group={} removed from the configuration at index {}", id_, opts_.group,

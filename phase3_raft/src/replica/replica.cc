@@ -88,15 +88,22 @@ Status ReplicaImpl::Init() {
   TINYKV_RETURN_IF_ERROR(LoadAlarm());
   TINYKV_RETURN_IF_ERROR(OpenLog());
 
-  for (const auto& [id, addr] : opts_.peers)
-    if (id != id_ && !addr.empty()) host_->SetAddress(id, addr);
   {
     AddressBook book;
     {
       std::lock_guard<std::mutex> l(state_mu_);
       book = book_;
     }
-    AdoptAddressBook(book, 0);
+    if (opts_.address_book_wins) {
+      for (const auto& [id, a] : book)
+        if (id != id_ && !a.peer.empty()) host_->SetAddress(id, a.peer);
+      for (const auto& [id, addr] : opts_.peers)
+        if (id != id_ && !addr.empty()) host_->AddAddressIfUnknown(id, addr);
+    } else {
+      for (const auto& [id, addr] : opts_.peers)
+        if (id != id_ && !addr.empty()) host_->SetAddress(id, addr);
+      AdoptAddressBook(book, 0);
+    }
   }
   TINYKV_RETURN_IF_ERROR(host_->Register(opts_.group, this));
   registered_ = true;

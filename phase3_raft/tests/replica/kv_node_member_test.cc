@@ -42,8 +42,12 @@ class Group {
   // Opens node i. The initial members are given every initial member's
   // address when known; with all_peers=false only its own entry (so other
   // addresses must come from the replicated address book).
-  void Open(int i, bool join, bool all_peers) {
+  // stale_peers: addresses given at Open that override the initial members'
+  // current ones (a member restarted with an outdated command line).
+  void Open(int i, bool join, bool all_peers, std::map<uint64_t, std::string> stale_peers = {},
+            bool address_book_wins = false) {
     KvNodeOptions o;
+    o.address_book_wins = address_book_wins;
     o.id = i;
     o.data_dir = dir_.path() / ("n" + std::to_string(i));
     o.join_existing = join;
@@ -51,6 +55,7 @@ class Group {
       for (int j : initial_) o.peers[j] = ports_.count(j) ? Addr(ports_[j]) : "";
     }
     o.peers[i] = ports_.count(i) ? Addr(ports_[i]) : "";
+    for (auto& [j, a] : stale_peers) o.peers[j] = a;
     if (ports_.count(i)) o.peer_listen = Addr(ports_[i]);
     o.tick_ms = 20;
     o.election_ticks = 10;
@@ -79,6 +84,8 @@ class Group {
     nodes_[i]->Stop();
     nodes_[i].reset();
   }
+  // The next Open(i) listens on a new port from the OS instead of i's old one.
+  void ForgetPort(int i) { ports_.erase(i); }
   KvNode* node(int i) { return nodes_.count(i) ? nodes_[i].get() : nullptr; }
   uint16_t port(int i) { return ports_[i]; }
 
@@ -527,6 +534,77 @@ TEST(KvNodeMembershipTest, SecondChangeWhileOneIsPendingIsRefused) {
   Status s1 = first.get_future().get();
   EXPECT_FALSE(s1.ok()) << "a change cannot apply without a quorum";
   leader->SetDroppedPeers({});
+}
+
+// etcd's member update: a member moved to a new peer port is reachable again
+// once the update applies, because every member adopts the address from the
+// entry (not from being told); the configuration is unchanged, the address
+// persists in the address book (a member restarted without being told the
+// new port reaches the moved one), and an update of a member that is not in
+// the configuration, or without an address, is refused.
+TEST(KvNodeMembershipTest, MemberUpdateMovesAStoppedMemberToANewPeerPort) {
+  Group g(3);
+  const int l = g.Leader();
+  ASSERT_NE(l, 0);
+  ASSERT_OK(g.Put("k0", "v0").status());
+  const int moved = l == 3 ? 2 : 3;
+  const int other = 6 - l - moved;
+  const std::string old_addr = Addr(g.port(moved));
+  EXPECT_TRUE(
+      g.node(l)->ProposeMemberChangeSync(Make(MemberChange::Type::kUpdate, 9, "127.0.0.1:9"), 2s)
+          .status()
+          .IsNotFound());
+  EXPECT_TRUE(g.node(l)->ProposeMemberChangeSync(Make(MemberChange::Type::kUpdate, moved, ""), 2s)
+                  .status()
+                  .IsInvalidArgument());
+  EXPECT_TRUE(
+      g.node(l)->ProposeMemberChangeSync(Make(MemberChange::Type::kUpdate, moved, "no-port"), 2s)
+          .status()
+          .IsInvalidArgument());
+
+  g.Stop(moved);
+  g.ForgetPort(moved);
+  g.Open(moved, /*join=*/false, /*all_peers=*/true);  // on a port from the OS
+  const std::string new_addr = Addr(g.port(moved));
+  ASSERT_NE(new_addr, old_addr);
+  ASSERT_OK(g.Put("k1", "v1").status());
+  // Nobody told the others: they still send to the old port.
+  EXPECT_EQ(Find(g.node(l)->GetStatus().members, moved)->peer_address, old_addr);
+  EXPECT_EQ(Find(g.node(other)->GetStatus().members, moved)->peer_address, old_addr);
+
+  const std::string before = ConfOf(g.node(l));
+  auto up = g.Change(Make(MemberChange::Type::kUpdate, moved, new_addr, "127.0.0.1:5999"));
+  ASSERT_OK(up.status());
+  EXPECT_EQ(Find(up->members, moved)->peer_address, new_addr);
+  EXPECT_EQ(Find(up->members, moved)->client_address, "127.0.0.1:5999");
+  EXPECT_FALSE(Find(up->members, moved)->learner);
+  EXPECT_EQ(ConfOf(g.node(l)), before);
+  // The moved member catches up: the leader reaches it at the new port.
+  ASSERT_TRUE(g.WaitValue(moved, "k1", "v1"));
+  ASSERT_OK(g.Put("k2", "v2").status());
+  ASSERT_TRUE(g.WaitValue(moved, "k2", "v2"));
+  ASSERT_TRUE(Group::WaitFor(
+      [&] { return Find(g.node(other)->GetStatus().members, moved)->peer_address == new_addr; }));
+  EXPECT_EQ(ConfOf(g.node(moved)), before);
+
+  // Persisted: the third member, restarted and told only its own address,
+  // learns the moved member's new one from its address book.
+  g.Stop(other);
+  g.Open(other, /*join=*/false, /*all_peers=*/false);
+  KvNodeStatus st = g.node(other)->GetStatus();
+  EXPECT_EQ(Find(st.members, moved)->peer_address, new_addr);
+  EXPECT_EQ(Find(st.members, moved)->client_address, "127.0.0.1:5999");
+
+  // Restarted with its original command line (the moved member's old
+  // address): with address_book_wins (tinykv-server's setting) the book's
+  // new address stands; without it the stale one would (the control).
+  g.Stop(other);
+  const std::map<uint64_t, std::string> stale = {{static_cast<uint64_t>(moved), old_addr}};
+  g.Open(other, false, true, stale, /*address_book_wins=*/false);
+  EXPECT_EQ(Find(g.node(other)->GetStatus().members, moved)->peer_address, old_addr);
+  g.Stop(other);
+  g.Open(other, false, true, stale, /*address_book_wins=*/true);
+  EXPECT_EQ(Find(g.node(other)->GetStatus().members, moved)->peer_address, new_addr);
 }
 
 }  // namespace

@@ -53,8 +53,9 @@ struct Flags {
   bool progress_notify = false;
   std::vector<std::string> watch_exec;  // watch KEY ... -- CMD ARGS: run per event
   // member add / promote / remove
-  std::string member_arg;  // add: ID or PEER_ADDR; promote/remove: ID or an address
+  std::string member_arg;  // add: ID or PEER_ADDR; promote/remove/update: ID or an address
   std::optional<std::string> peer_addr;
+  std::vector<std::string> peer_urls;  // update: the new peer address (one)
   std::string client_addr;
   bool learner = false;
   bool force = false;
@@ -201,11 +202,18 @@ int RunCli(const std::vector<std::string>& args, const CliEnv& env, std::istream
   auto* member_remove = member->add_subcommand("remove", "remove a member");
   member_remove->add_option("member", f.member_arg, "its id, peer address or client address")
       ->required();
-  // etcdctl's `member update ID --peer-urls`: refused (below, after parsing).
   auto* member_update = member->add_subcommand(
-      "update", "not supported: remove the member and add it again at its new peer address");
-  member_update->add_option("member", f.member_arg, "its id")->required();
-  member_update->add_option("--peer-urls", f.peer_addr, "its new peer address(es)");
+      "update",
+      "give a member a new peer address (etcdctl member update); restart the member on it");
+  member_update->add_option("member", f.member_arg, "its id, peer address or client address")
+      ->required();
+  member_update
+      ->add_option("--peer-urls,--peer-addr", f.peer_urls,
+                   "its new peer (raft) address host:port (a member has one)")
+      ->delimiter(',')
+      ->required();
+  member_update->add_option("--client-urls,--client-addr", f.client_addr,
+                            "its new client address host:port (default: unchanged)");
 
   const EndpointCommands endpoint_cmds = AddEndpointCommands(app, f.endpoint);
   auto* version = app.add_subcommand(
@@ -304,16 +312,9 @@ int RunCli(const std::vector<std::string>& args, const CliEnv& env, std::istream
     }
   }
 
-  if (member_update->parsed()) {
-    // A member's peer address enters the replicated address book only with
-    // the conf change that adds it (replica/membership.h MemberContext),
-    // and the members' transports keep an address they know; changing one
-    // would need a replicated address change of its own.
-    err << "Error: member update is not supported: a member's peer address is replicated only "
-           "when the member is added. To move member "
-        << f.member_arg
-        << " to a new peer address, remove it (member remove ID) and add it again "
-           "(member add ID NEW_PEER_ADDR), then start it with an empty data dir\n";
+  if (member_update->parsed() && f.peer_urls.size() != 1) {
+    err << "Error: member update: a TinyKV member has one peer address; --peer-urls got "
+        << f.peer_urls.size() << "\n";
     return kExitUsage;
   }
   if (completion_bash->parsed() || completion_zsh->parsed()) {
@@ -495,6 +496,14 @@ int RunCli(const std::vector<std::string>& args, const CliEnv& env, std::istream
     if (!r.ok()) return fail(r.status());
     out << RenderMemberChange("added to", id, *r, format);
     if (format != OutputFormat::kJson) out << "\n" << RenderMemberStart(id, *r);
+    return kExitOk;
+  }
+  if (member_update->parsed()) {
+    Result<uint64_t> id = ResolveMember(*cl, f.member_arg, call);
+    if (!id.ok()) return fail(id.status());
+    auto r = cl->MemberUpdate(*id, f.peer_urls.front(), f.client_addr, call);
+    if (!r.ok()) return fail(r.status());
+    out << RenderMemberChange("updated in", *id, *r, format);
     return kExitOk;
   }
   if (member_promote->parsed() || member_remove->parsed()) {

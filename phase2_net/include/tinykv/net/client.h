@@ -81,6 +81,9 @@ struct CallOptions {
   std::optional<bool> idempotent;           // overrides the method's kIdempotent
   int max_attempts = 0;                     // 0: ClientOptions::retry.max_attempts
   std::shared_ptr<CancellationToken> cancel;
+  // Sent in the request frame's header (frame.h) of every attempt; 0 = none.
+  // The server hands it to the handler (ServerCall::trace_id).
+  uint64_t trace_id = 0;
 };
 
 struct ClientStats {

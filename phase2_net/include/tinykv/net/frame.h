@@ -5,10 +5,14 @@
 //   frame  := header payload
 //   header := magic:u16 version:u8 kind:u8 request_id:u64 method_id:u32
 //             payload_length:u32 checksum:u32            (24 bytes, little-endian)
-//   checksum = crc32c::Mask(crc32c(header[0..20) ++ payload))
+//             [trace_id:u64]                             (version 2 only: 32 bytes)
+//   checksum = crc32c::Mask(crc32c(header[0..20) ++ header[24..) ++ payload))
 //
-// The checksum covers the first 20 header bytes as well as the payload, so a
-// flipped bit in the request id or method id is caught, not just payload rot.
+// The checksum covers every header byte but its own as well as the payload,
+// so a flipped bit in the request id, method id or trace id is caught, not
+// just payload rot. Version 2 differs from 1 only by the trace id: a frame
+// without one (trace id 0) is written as version 1, so untraced traffic is
+// byte for byte what it was, and both versions are read.
 //
 // FrameDecoder is pure (no sockets, no clock): the async transport, the unit
 // tests and the libFuzzer target all drive the same code. It rejects a
@@ -33,8 +37,15 @@
 namespace tinykv::net {
 
 inline constexpr uint16_t kFrameMagic = 0x4b54;  // bytes "TK" on the wire
-inline constexpr uint8_t kFrameVersion = 1;
-inline constexpr size_t kFrameHeaderSize = 24;
+inline constexpr uint8_t kFrameVersion = 1;        // no trace id
+inline constexpr uint8_t kFrameVersionTraced = 2;  // a trace id follows the checksum
+inline constexpr size_t kFrameHeaderSize = 24;     // version 1; the least a header takes
+inline constexpr size_t kTracedFrameHeaderSize = 32;
+// The header size a frame of `version` has (kFrameHeaderSize for versions
+// DecodeFrameHeader refuses).
+constexpr size_t FrameHeaderSizeOf(uint8_t version) {
+  return version == kFrameVersionTraced ? kTracedFrameHeaderSize : kFrameHeaderSize;
+}
 // Default hard limit on one frame (header + payload). Raft snapshots are sent
 // in chunks below it.
 inline constexpr size_t kDefaultMaxFrameBytes = 4u << 20;
@@ -64,6 +75,10 @@ struct FrameHeader {
   uint32_t method_id = 0;
   uint32_t payload_length = 0;
   uint32_t masked_checksum = 0;
+  // A request's trace id (chosen by the client, carried into the log lines
+  // of every node the request reaches); 0 = none (a version 1 frame).
+  uint64_t trace_id = 0;
+  size_t header_size() const { return trace_id != 0 ? kTracedFrameHeaderSize : kFrameHeaderSize; }
 };
 
 struct Frame {
@@ -71,24 +86,26 @@ struct Frame {
   std::string payload;
 };
 
-// Appends one complete frame (header with checksum, then payload) to *dst.
+// Appends one complete frame (header with checksum, then payload) to *dst:
+// version 1, or version 2 when trace_id is not 0.
 void AppendFrame(std::string* dst, FrameKind kind, uint64_t request_id, uint32_t method_id,
-                 Slice payload);
+                 Slice payload, uint64_t trace_id = 0);
 inline std::string EncodeFrame(FrameKind kind, uint64_t request_id, uint32_t method_id,
-                               Slice payload) {
+                               Slice payload, uint64_t trace_id = 0) {
   std::string out;
-  AppendFrame(&out, kind, request_id, method_id, payload);
+  AppendFrame(&out, kind, request_id, method_id, payload, trace_id);
   return out;
 }
 
-// Parses and validates the fixed header. `max_frame_bytes` bounds header +
-// payload. Errors: Corruption (bad magic, unknown version, unknown kind),
-// ResourceExhausted (declared length above the limit).
-// REQUIRES: header.size() >= kFrameHeaderSize.
+// Parses and validates the header. `max_frame_bytes` bounds header +
+// payload. Errors: Corruption (bad magic, unknown version, unknown kind, a
+// version 2 header with trace id 0), ResourceExhausted (declared length
+// above the limit).
+// REQUIRES: header.size() >= FrameHeaderSizeOf(header[2]) (the version byte).
 Result<FrameHeader> DecodeFrameHeader(Slice header, size_t max_frame_bytes);
 
 // Checks the checksum of a frame whose header bytes are `header_bytes`
-// (kFrameHeaderSize bytes) and whose payload is `payload`.
+// (its whole header: 24 or 32 bytes) and whose payload is `payload`.
 Status VerifyFrameChecksum(Slice header_bytes, Slice payload, uint32_t masked_checksum);
 
 // Incremental decoder: feed bytes as they arrive, take complete frames out.
@@ -165,7 +182,7 @@ class FrameDecoder {
   // A large frame in progress: its header bytes (for the checksum) and its
   // own payload buffer, of which payload_filled_ bytes are received.
   bool large_ = false;
-  char header_bytes_[kFrameHeaderSize] = {};
+  char header_bytes_[kTracedFrameHeaderSize] = {};
   std::string payload_;
   size_t payload_filled_ = 0;
   bool prepared_large_ = false;  // the last PrepareRead pointed into payload_

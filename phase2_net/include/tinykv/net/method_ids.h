@@ -58,6 +58,8 @@ inline constexpr uint32_t kMoveLeader = 518;
 inline constexpr uint32_t kHashKv = 519;
 // watch progress on request (protocol.h WatchProgress)
 inline constexpr uint32_t kWatchProgress = 520;
+// a member's addresses (protocol.h MemberUpdate)
+inline constexpr uint32_t kMemberUpdate = 521;
 inline constexpr uint32_t kAlarm = 530;
 // leases (lease_protocol.h): 540..549
 inline constexpr uint32_t kLeaseGrant = 540;
@@ -76,7 +78,7 @@ inline constexpr std::array kAll = {
     kDemoDelete, kDemoScan,  kDemoEcho,    kRaftBatch,   kRaftFetchSnapshot, kRaftStateHash, kGet,
     kPut,       kDelete,     kDeleteRange, kScan,        kCas,           kStatus,
     kMemberList, kMemberAdd, kMemberPromote, kMemberRemove, kSnapshotSave, kTso, kTxn, kWatch,
-    kCompact, kDefragment, kMoveLeader, kHashKv, kWatchProgress, kAlarm,
+    kCompact, kDefragment, kMoveLeader, kHashKv, kWatchProgress, kMemberUpdate, kAlarm,
     kLeaseGrant, kLeaseRevoke, kLeaseKeepAlive, kLeaseTimeToLive, kLeaseLeases,
     kAdminStatus, kAdminSetFaults,
 };

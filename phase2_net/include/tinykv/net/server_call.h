@@ -41,6 +41,8 @@ class ServerCall {
   // What the server's hello handler returned for this connection (the
   // identity the peer's hello claims); 0 without a hello.
   virtual uint64_t peer_id() const = 0;
+  // The request frame's trace id (frame.h; common/trace_id.h); 0 = none.
+  virtual uint64_t trace_id() const { return 0; }
   // True once the client cancelled, the connection closed, or shutdown forced.
   virtual bool cancelled() const = 0;
   // Queues one stream item, waiting for room in the write queue.

@@ -56,6 +56,7 @@ struct KvNodeOptions {
   // only seeds addresses (must include self). Ignored on a non-empty dir.
   bool join_existing = false;
   std::string peer_listen = "127.0.0.1:0";  // the peer port, when the node starts its own host
+  bool address_book_wins = false;           // ReplicaOptions::address_book_wins
   int tick_ms = 100;                        // one Raft tick
   int election_ticks = 10;  // election timeout = election_ticks * tick_ms (randomized x1..2)
   int heartbeat_ticks = 1;

@@ -82,12 +82,28 @@ struct MemberInfo {
 // learners are exempt (they are not part of any quorum). A voter that went
 // down in the last one or two election timeouts may still count as started:
 // the leader has not missed it yet.
+//
+// kUpdate (etcd's member update) changes the addresses of a member already in
+// the configuration: it is a conf change that re-adds the member in the role
+// it has (voter as voter, learner as learner), which leaves the configuration
+// and the member's progress as they are, and whose context carries the new
+// addresses; every member adopts them when the entry applies, in log order
+// with every other change, and the address book persists them. An empty
+// client address keeps the recorded one. The member itself keeps listening
+// where its process listens: restart it on the new address (before or after
+// the update; until both agree it is unreachable to the others).
 struct MemberChange {
-  enum class Type : uint8_t { kAddVoter = 1, kAddLearner = 2, kPromote = 3, kRemove = 4 };
+  enum class Type : uint8_t {
+    kAddVoter = 1,
+    kAddLearner = 2,
+    kPromote = 3,
+    kRemove = 4,
+    kUpdate = 5,
+  };
   Type type = Type::kAddLearner;
   uint64_t id = 0;
-  std::string peer_address;    // add: required, "host:port"
-  std::string client_address;  // add: optional, recorded in the address book
+  std::string peer_address;    // add, update: required, "host:port"
+  std::string client_address;  // add, update: optional, recorded in the address book
   bool force = false;          // kAddVoter: skip the strict reconfiguration check
 };
 

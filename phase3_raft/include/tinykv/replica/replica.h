@@ -97,6 +97,14 @@ struct ReplicaOptions {
   // bootstrapped with them (unless join_existing). The node id is the
   // PeerHost's.
   std::map<uint64_t, std::string> peers;
+  // Which address wins at Open for a member that both `peers` and the
+  // replicated address book (membership.h) name. false: `peers` (harnesses
+  // that restart members on new ports and pass the new ones). true: the
+  // book, as etcd ignores --initial-cluster once a member has state -- a
+  // member restarted with its original command line must not undo a member
+  // update that moved a peer; `peers` then only fills addresses the book
+  // lacks. Addresses set later (PeerHost::SetAddress) win either way.
+  bool address_book_wins = false;
   // true: an empty log is NOT bootstrapped; the replica has no configuration,
   // never campaigns, and waits for a leader to send it the log or a
   // snapshot after a ProposeMemberChange added it.

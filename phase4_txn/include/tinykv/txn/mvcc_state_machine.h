@@ -77,6 +77,7 @@
 #include <string>
 #include <vector>
 
+#include "tinykv/common/logging.h"
 #include "tinykv/common/check.h"
 #include "tinykv/common/env.h"
 #include "tinykv/common/result.h"
@@ -178,6 +179,11 @@ class MvccStateMachine final : public replica::StateMachine {
     kv_write_observer_.store(kv_write_observer_holder_.get(), std::memory_order_release);
   }
 
+  // The member id its log lines name (node=...), among them the debug line
+  // for each traced kv-write it applies (KvWriteCmd::trace_id). Set before
+  // the replica starts applying.
+  void set_log_node(uint64_t node) { log_node_ = node; }
+
   // Leases as applied here (lease.h), from any thread: the table (id ->
   // ttl_s), one lease's TTL, and the keys attached to one (in key order).
   std::map<uint64_t, uint64_t> Leases() const;
@@ -238,6 +244,8 @@ class MvccStateMachine final : public replica::StateMachine {
   std::map<uint64_t, uint64_t> leases_;
   std::atomic<uint64_t> shared_applied_term_{0};  // applied_term_, published
   std::atomic<uint64_t> lease_version_{0};        // lease_table_version()
+  uint64_t log_node_ = 0;                         // set_log_node
+  std::shared_ptr<spdlog::logger> log_;
   // Declared after db_: destroyed first, it checks no job holds the engine.
   replica::EngineHashJobs hash_jobs_;
 };

@@ -126,8 +126,13 @@ struct KvWriteCmd {
   // etcd's prev_kv: the result carries each written key's version before
   // the write (TxnCommandResult::prev_kvs).
   bool prev_kv = false;
+  // The client request's trace id (common/trace_id.h), so that every member
+  // applying the entry can name it in its log; 0 = none. It changes nothing
+  // the command does.
+  uint64_t trace_id = 0;
   friend bool operator==(const KvWriteCmd& a, const KvWriteCmd& b) {
     return a.commit_ts == b.commit_ts && a.lease == b.lease && a.prev_kv == b.prev_kv &&
+           a.trace_id == b.trace_id &&
            a.kv.op == b.kv.op &&
            a.kv.key == b.kv.key &&
            a.kv.value == b.kv.value && a.kv.expected == b.kv.expected &&

@@ -113,6 +113,12 @@ struct LeaseGrantResult {
 struct KvWriteOptions {
   uint64_t lease = 0;    // put, cas: attach the key (0: detach it)
   bool prev_kv = false;  // answer each written key's version before the write
+  // The client request's trace id (common/trace_id.h), carried in the entry
+  // (KvWriteCmd::trace_id) so that every member logs it as it applies; 0 =
+  // none. The node carries it only when its "txn" logger logs debug lines:
+  // untraced entries keep their bytes, and a node at a lower level has no
+  // use for it.
+  uint64_t trace_id = 0;
 };
 struct KvWriteResult {
   replica::KvCommandResult kv;  // revision = the write's commit ts
@@ -237,7 +243,8 @@ class TxnNode final : public replica::ReplicaKvNode {
     std::function<void(Status)> done;
   };
 
-  TxnNode(replica::ReplicaParts parts, const TxnNodeOptions& txn, Clock* clock);
+  TxnNode(replica::ReplicaParts parts, const TxnNodeOptions& txn, tinykv::Clock* clock,
+          uint64_t node_id);
   // Hands out a timestamp and records it in flight, in one step.
   Result<uint64_t> BeginWrite();
   // The write at ts is applied, refused, or can no longer apply later.
@@ -313,6 +320,8 @@ class TxnNode final : public replica::ReplicaKvNode {
   uint64_t lessor_checks_ = 0;
   uint64_t lessor_table_version_ = 0;  // the state machine's table version last synced
   std::mt19937_64 lease_rng_;
+  const uint64_t node_id_;                    // for the log lines
+  std::shared_ptr<spdlog::logger> trace_log_;  // "txn": traced writes (KvWriteOptions::trace_id)
   bool lessor_stopping_ = false;
   std::condition_variable lessor_cv_;
   std::thread lessor_thread_;

@@ -92,6 +92,7 @@
 #include "tinykv/client/protocol.h"
 #include "tinykv/client/watch.h"
 #include "tinykv/common/clock.h"
+#include "tinykv/common/logging.h"
 #include "tinykv/common/random.h"
 #include "tinykv/common/result.h"
 #include "tinykv/common/status.h"
@@ -148,6 +149,10 @@ struct CallOptions {
   // Reads only: at this revision (a commit timestamp: what writes answer
   // with); 0 = now. A server without MVCC answers NotSupported.
   uint64_t revision = 0;
+  // The request's trace id (common/trace_id.h): in its frame header, and
+  // for a write in its Raft entry, so that every member's debug log names
+  // it; 0 = a fresh one per call (every call has one).
+  uint64_t trace_id = 0;
 };
 
 // What ScanWithRevision returns: the pairs and the revision they were read
@@ -342,6 +347,13 @@ class Client {
                                          const std::string& client_address = "",
                                          bool learner = false, bool force = false,
                                          const CallOptions& opts = {});
+  // etcd's member update: new addresses for a member in the configuration
+  // (replica::MemberChange::kUpdate); every member adopts them when the
+  // change applies. "" client_address keeps the recorded one. The member's
+  // own process must listen there (restart it with the new peer address).
+  Result<MemberChangeResponse> MemberUpdate(uint64_t id, const std::string& peer_address,
+                                            const std::string& client_address = "",
+                                            const CallOptions& opts = {});
   Result<MemberChangeResponse> MemberPromote(uint64_t id, const CallOptions& opts = {});
   Result<MemberChangeResponse> MemberRemove(uint64_t id, const CallOptions& opts = {});
   // Healthy: the endpoint answers Status within the timeout, knows a
@@ -386,8 +398,10 @@ class Client {
   // would only wait for again.
   // Locks met are resolved (ResolveLockUntil) and the call retried.
   template <typename M>
+  // trace_id 0: a fresh one (CallOptions::trace_id).
   Result<typename M::Response> Invoke(typename M::Request request, Deadline deadline,
-                                      bool leader_only = true, bool whole_deadline = false);
+                                      bool leader_only = true, bool whole_deadline = false,
+                                      uint64_t trace_id = 0);
   Status ResolveLockUntil(const txn::LockInfo& lock, Deadline deadline);
   Deadline DeadlineOf(const CallOptions& opts) const;
   std::chrono::milliseconds Left(Deadline deadline) const;  // 0 once it passed
@@ -414,6 +428,8 @@ class Client {
 
   std::atomic<uint64_t> calls_{0}, attempts_{0}, retries_{0}, redirects_{0}, discoveries_{0},
       sessions_{0};
+  // "client": each attempt of a call, with its trace id, at debug level.
+  std::shared_ptr<spdlog::logger> trace_log_ = logging::Get("client");
 
   std::mutex background_mu_;
   std::condition_variable background_cv_;

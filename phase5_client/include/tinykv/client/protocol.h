@@ -403,7 +403,7 @@ struct MemberListResponse {
   }
 };
 
-// ---- MemberAdd / MemberPromote / MemberRemove ----
+// ---- MemberAdd / MemberPromote / MemberRemove / MemberUpdate ----
 // Membership changes (leader only; a follower answers NotLeader with the
 // hint). One change at a time: while one is pending the leader answers Busy.
 // Not idempotent (a retried add of an applied change gets AlreadyExists).
@@ -438,6 +438,20 @@ struct MemberRemoveRequest {
   template <class A>
   void serialize(A& a) {
     a(id, timeout_ms);
+  }
+};
+// New addresses of a member in the configuration (replica::MemberChange::
+// kUpdate): every member adopts them when the change applies. An empty
+// client_address keeps the recorded one. Safe to resend: updating to the
+// same addresses again changes nothing.
+struct MemberUpdateRequest {
+  uint64_t id = 0;
+  std::string peer_address;
+  std::string client_address;
+  uint32_t timeout_ms = 0;
+  template <class A>
+  void serialize(A& a) {
+    a(id, peer_address, client_address, timeout_ms);
   }
 };
 // The configuration right after the change applied on the leader.
@@ -645,6 +659,8 @@ using MemberPromoteMethod =
 using MemberRemoveMethod = net::UnaryMethod<method_id::kMemberRemove, "tinykv.MemberRemove",
                                             MemberRemoveRequest, MemberChangeResponse,
                                             kNotIdempotent>;
+using MemberUpdateMethod = net::UnaryMethod<method_id::kMemberUpdate, "tinykv.MemberUpdate",
+                                            MemberUpdateRequest, MemberChangeResponse, kIdempotent>;
 using TsoMethod = net::UnaryMethod<method_id::kTso, "tinykv.Tso", TsoRequest, TsoResponse, kIdempotent>;
 // Every client command is safe to resend: prewrite, commit, rollback and
 // resolve-lock of the same transaction are idempotent by their rules
