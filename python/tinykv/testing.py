@@ -36,8 +36,9 @@ present the client certificate (``c.client_tls`` holds the ``cacert``/``cert``/`
 arguments of ``tinykv.Client``). Without ``tls`` nothing of this happens.
 
 The server binary is ``$TINYKV_SERVER_BIN`` if set, else ``tinykv/bin/tinykv-server`` inside
-the installed package, else ``tinykv-server`` on PATH (``find_server_binary()``); the CLI's
-is found the same way (``find_cli_binary()``, ``$TINYKV_CLI_BIN``).
+the installed package, else the venv's scripts directory, else ``tinykv-server`` on PATH
+(``find_server_binary()``); the CLI is found the same way (``find_cli_binary()``,
+``$TINYKV_CLI_BIN``).
 
 Partitions use the servers' admin RPC (``--enable-fault-injection``, which Cluster passes):
 ``partition(groups)`` tells every live node to drop all Raft traffic to and from the nodes
@@ -81,37 +82,30 @@ __all__ = ["Cluster", "TestPki", "find_cli_binary", "find_server_binary", "free_
 _PR_SET_PDEATHSIG = 1
 
 
-def find_server_binary() -> str:
-    """The tinykv-server executable to run (see the module docstring)."""
-    env = os.environ.get("TINYKV_SERVER_BIN")
+def _find_binary(name: str, env_var: str) -> str:
+    """``$env_var`` if set, else ``tinykv/bin/<name>`` inside the installed package, else
+    the venv's scripts directory, else ``name`` on PATH; ``FileNotFoundError`` if none."""
+    env = os.environ.get(env_var)
     if env:
         return env
-    packaged = Path(__file__).resolve().parent / "bin" / "tinykv-server"
-    if packaged.exists():
-        return str(packaged)
-    found = shutil.which("tinykv-server")
+    for cand in (Path(__file__).resolve().parent / "bin" / name,
+                 Path(sysconfig.get_path("scripts")) / name):
+        if cand.is_file() and os.access(cand, os.X_OK):
+            return str(cand)
+    found = shutil.which(name)
     if found:
         return found
-    raise FileNotFoundError("tinykv-server not found: build it (scripts/build.sh) or set "
-                            "TINYKV_SERVER_BIN")
+    raise FileNotFoundError(f"{name} not found: build it (scripts/build.sh) or set {env_var}")
+
+
+def find_server_binary() -> str:
+    """The tinykv-server executable to run (see the module docstring)."""
+    return _find_binary("tinykv-server", "TINYKV_SERVER_BIN")
 
 
 def find_cli_binary() -> str:
-    """The ``tinykv`` CLI to run: ``$TINYKV_CLI_BIN`` if set, else ``tinykv/bin/tinykv``
-    inside the installed package, else the venv's scripts directory, else ``tinykv`` on
-    PATH. ``FileNotFoundError`` when there is none."""
-    env = os.environ.get("TINYKV_CLI_BIN")
-    if env:
-        return env
-    for cand in (Path(__file__).resolve().parent / "bin" / "tinykv",
-                 Path(sysconfig.get_path("scripts")) / "tinykv"):
-        if cand.is_file() and os.access(cand, os.X_OK):
-            return str(cand)
-    found = shutil.which("tinykv")
-    if found:
-        return found
-    raise FileNotFoundError("the tinykv CLI not found: build it (scripts/build.sh) or set "
-                            "TINYKV_CLI_BIN")
+    """The ``tinykv`` CLI to run, found as the server is (``$TINYKV_CLI_BIN``)."""
+    return _find_binary("tinykv", "TINYKV_CLI_BIN")
 
 
 # Ports handed out by free_port() in this process, never handed out twice.
