@@ -10,6 +10,7 @@
 #include "http_server.h"
 #include "metrics.h"
 #include "monitoring_routes.h"
+#include "tinykv/etcd/etcd_api.h"
 #include "tinykv/client/service.h"
 #include "tinykv/common/logging.h"
 #include "tinykv/net/address.h"
@@ -28,6 +29,7 @@ struct Server::Impl {
   std::unique_ptr<net::RpcServer> rpc;
   std::shared_ptr<ServerMetrics> metrics;   // shared with the service's observer
   std::unique_ptr<HttpServer> http;         // --listen-metrics; null when off
+  std::unique_ptr<etcd::EtcdApiServer> etcd;  // --listen-etcd; null when off
   std::string client_address;
   std::string peer_address;
   std::mutex shutdown_mu;
@@ -211,6 +213,21 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerConfig& config) {
     }
     impl->http = std::move(http).value();
   }
+  if (!config.listen_etcd.empty()) {
+    etcd::EtcdApiOptions etcd_options;
+    etcd_options.listen = config.listen_etcd;
+    etcd_options.client.endpoints = {impl->client_address};
+    auto etcd = etcd::EtcdApiServer::Start(std::move(etcd_options));
+    if (!etcd.ok()) {
+      if (impl->http) impl->http->Stop();
+      impl->rpc->Shutdown(std::chrono::milliseconds(0));
+      impl->node->Stop();
+      return Status::FromCode(static_cast<int>(etcd.status().code()),
+                              "--listen-etcd " + config.listen_etcd + ": " +
+                                  std::string(etcd.status().message()));
+    }
+    impl->etcd = std::move(etcd).value();
+  }
   logging::Log(impl->log, spdlog::level::info, "started",
                {{"node", config.id},
                 {"cluster", fmt::format("{:016x}", impl->node->identity().cluster_id)},
@@ -220,6 +237,7 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerConfig& config) {
                 {"peer_tls",
                  std::string(TlsMode(config.peer_cert_file, config.peer_client_cert_auth))},
                 {"metrics", impl->http ? impl->http->address() : std::string("off")},
+                {"etcd_api", impl->etcd ? config.listen_etcd : std::string("off")},
                 {"data_dir", config.data_dir},
                 {"cluster_size", node_options.peers.size()},
                 {"tick_ms", config.tick_ms},
@@ -277,6 +295,7 @@ void Server::Shutdown() {
   // 2. End the watch streams (they never end by themselves; their clients
   // resume on the new leader), stop accepting and drain the calls in flight.
   impl_->node->watch_hub().Close(Status::Unavailable("server is shutting down"));
+  if (impl_->etcd) impl_->etcd->Stop();  // its calls go through the client port
   impl_->rpc->Shutdown(std::chrono::milliseconds(impl_->config.shutdown_drain_ms));
   logging::Log(log, info, "shutdown step=drain done", {{"node", id}, {"took_ms", elapsed().count()}});
 

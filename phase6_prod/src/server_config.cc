@@ -318,6 +318,17 @@ Status ValidateServerConfig(const ServerConfig& c) {
     }
     TINYKV_RETURN_IF_ERROR(CheckAddress("--listen-metrics", c.listen_metrics));
   }
+  if (!c.listen_etcd.empty()) {
+    if (c.listen_etcd.find("://") != std::string::npos) {
+      return Status::InvalidArgument("--listen-etcd: '" + c.listen_etcd +
+                                     "': write host:port (the etcd API port is plaintext gRPC)");
+    }
+    TINYKV_RETURN_IF_ERROR(CheckAddress("--listen-etcd", c.listen_etcd));
+    if (client_tls.enabled) {
+      return Status::InvalidArgument(
+          "--listen-etcd is not supported together with client TLS (--cert-file) yet");
+    }
+  }
   if (!c.initial_cluster.empty()) {
     auto peers = ParseMembers(c.initial_cluster, "--initial-cluster");
     if (!peers.ok()) return peers.status();

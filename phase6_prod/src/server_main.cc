@@ -133,6 +133,9 @@ int main(int argc, char** argv) {
   app.add_option("--listen-metrics", c.listen_metrics,
                  "HTTP monitoring address host:port (/metrics, /health, /livez, /readyz, "
                  "/version, /debug/raft); empty: off");
+  app.add_option("--listen-etcd", c.listen_etcd,
+                 "etcd v3 gRPC API address host:port (for etcdctl and etcd's clients; KV, "
+                 "Cluster.MemberList, Maintenance.Status); empty: off");
   app.add_option("--initial-cluster", c.initial_cluster,
                  "Members as ID=host:port,... (peer addresses; https://host:port needs peer TLS); "
                  "empty: a one-node cluster");

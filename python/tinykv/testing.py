@@ -303,11 +303,12 @@ class TestPki:
 class Node:
     """One member: its ports, directory, log and (while running) process."""
 
-    def __init__(self, node_id: int, root: Path, metrics: bool = False):
+    def __init__(self, node_id: int, root: Path, metrics: bool = False, etcd: bool = False):
         self.id = node_id
         self.client_port = free_port()
         self.peer_port = free_port()
         self.metrics_port = free_port() if metrics else None  # --listen-metrics
+        self.etcd_port = free_port() if etcd else None  # --listen-etcd
         self.data_dir = root / f"node{node_id}"
         self.log_path = root / f"node{node_id}.log"
         self.proc: subprocess.Popen | None = None
@@ -330,6 +331,11 @@ class Node:
         return None if self.metrics_port is None else f"127.0.0.1:{self.metrics_port}"
 
     @property
+    def etcd_address(self) -> str | None:
+        """etcd's v3 API "127.0.0.1:port" (``--listen-etcd``), None without ``etcd=True``."""
+        return None if self.etcd_port is None else f"127.0.0.1:{self.etcd_port}"
+
+    @property
     def alive(self) -> bool:
         """Whether its process runs (a paused one does)."""
         return self.proc is not None and self.proc.poll() is None
@@ -348,7 +354,8 @@ class Cluster:
     ``tick_ms``/``election_ticks``/``heartbeat_ticks`` are passed to every server; the
     defaults (25 ms x 10 ticks: elections after 250-500 ms) keep tests quick while leaving
     room on a loaded 2-core machine. ``extra_args`` go to every server. ``metrics=True`` gives
-    every node a ``--listen-metrics`` port. ``tls=True`` makes a TLS cluster (module
+    every node a ``--listen-metrics`` port, ``etcd=True`` a ``--listen-etcd`` one (etcd's v3
+    gRPC API, ``c.etcd_endpoints``). ``tls=True`` makes a TLS cluster (module
     docstring). ``start=False`` leaves the servers stopped until ``start()``.
     """
 
@@ -356,7 +363,7 @@ class Cluster:
                  tick_ms: int = 25, election_ticks: int = 10, heartbeat_ticks: int = 2,
                  server_bin: str | None = None, extra_args: Sequence[str] = (),
                  log_level: str = "info", start: bool = True, start_timeout: float = 30.0,
-                 metrics: bool = False, tls: bool = False):
+                 metrics: bool = False, tls: bool = False, etcd: bool = False):
         if n < 1:
             raise ValueError("n must be >= 1")
         self._tmp = None
@@ -374,7 +381,8 @@ class Cluster:
         self.log_level = log_level
         self.start_timeout = start_timeout
         self.metrics = metrics
-        self.nodes = {i: Node(i, self.root, metrics) for i in range(1, n + 1)}
+        self.etcd = etcd
+        self.nodes = {i: Node(i, self.root, metrics, etcd) for i in range(1, n + 1)}
         self.tls = tls
         self.pki: TestPki | None = None
         # tinykv.Client's (and the admin calls') TLS arguments; empty without tls.
@@ -408,6 +416,13 @@ class Cluster:
         """Node i's client endpoint "127.0.0.1:port"."""
         return self.nodes[i].endpoint
 
+    @property
+    def etcd_endpoints(self) -> list[str]:
+        """Every node's etcd v3 API endpoint, node 1 first (needs ``etcd=True``)."""
+        if not self.etcd:
+            raise ValueError("the cluster was made without etcd=True")
+        return [self.nodes[i].etcd_address for i in sorted(self.nodes)]
+
     def metrics_url(self, i: int) -> str:
         """Node i's monitoring base URL "http://127.0.0.1:port" (needs ``metrics=True``)."""
         address = self.nodes[i].metrics_address
@@ -433,6 +448,7 @@ class Cluster:
                 "--heartbeat-ticks", str(self.heartbeat_ticks), "--log-level", self.log_level,
                 "--enable-fault-injection",
                 *(["--listen-metrics", node.metrics_address] if node.metrics_address else []),
+                *(["--listen-etcd", node.etcd_address] if node.etcd_address else []),
                 *self._tls_args(i),
                 *self.extra_args]
 
@@ -582,7 +598,7 @@ class Cluster:
         a ``member add`` of it reaches it. Membership itself is the caller's to change."""
         if i in self.nodes:
             raise ValueError(f"node {i} exists")
-        node = self.nodes[i] = Node(i, self.root, self.metrics)
+        node = self.nodes[i] = Node(i, self.root, self.metrics, self.etcd)
         node.initial_cluster_state = "existing"
         self._dropped[i] = []
         if start:

@@ -36,6 +36,10 @@ struct ServerConfig {
   // (/metrics, /health, /livez, /readyz, /version, /debug/raft). Empty: off.
   // The host must be an IP address.
   std::string listen_metrics;
+  // --listen-etcd host:port: etcd's v3 gRPC API (phase5_client/etcd,
+  // etcd_api.h), for etcdctl and etcd's clients. Empty: off. Plaintext only:
+  // refused together with client TLS (--cert-file) for now.
+  std::string listen_etcd;
   std::string initial_cluster;                    // --initial-cluster "1=host:port,2=..."
   // --initial-cluster-client "1=host:port,...": the members' client addresses,
   // so a follower's NotLeader answer can name the leader's address (optional:
