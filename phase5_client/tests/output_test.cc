@@ -804,7 +804,7 @@ TEST_F(CliOnMvcc, TxnParseErrorsExitTwoNamingTheLineAndRunNothing) {
 // any serial order the second sees the first's write and fails. Snapshot
 // isolation alone would let both succeed when they overlap (write skew);
 // the compared keys are locked (txn_command.h), so at most one may. (With
-// the Txn::Lock calls of RunTxnRequest removed, this fails in most runs.)
+// the Txn::Lock calls of client::RunCompareTxn removed, this fails in most runs.)
 TEST_F(CliOnMvcc, ConcurrentTxnsAreSerializableNotJustSnapshotIsolated) {
   int both = 0;
   for (int round = 0; round < 15; ++round) {

@@ -59,7 +59,7 @@ class TxnCompareTest : public client::LocalClusterTest {
     EXPECT_OK(request.status()) << compare;
     if (!request.ok()) return false;
     client::TxnOptions options;
-    Result<TxnOutcome> outcome = RunTxnRequest(*cl_, *request, options);
+    Result<TxnOutcome> outcome = client::RunCompareTxn(*cl_, *request, options);
     EXPECT_OK(outcome.status()) << compare;
     return outcome.ok() && outcome->succeeded;
   }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "etcd/api/etcdserverpb/rpc.grpc.pb.h"
+#include "tinykv/client/compare_txn.h"
 #include "tinykv/client/maintenance_protocol.h"
 #include "tinykv/net/address.h"
 #include "tinykv/txn/lease.h"
@@ -97,9 +98,134 @@ client::CallOptions ReadOptions(int64_t revision, bool serializable) {
   return o;
 }
 
+// The header of answers whose TinyKV call carries none (leases, members,
+// maintenance): the dialled member's identity and term, read with Status at
+// most once a second.
+class HeaderCache {
+ public:
+  HeaderCache(client::Client* cl, std::string endpoint) : cl_(cl), endpoint_(std::move(endpoint)) {}
+  void Fill(uint64_t revision, pb::ResponseHeader* out) {
+    std::lock_guard<std::mutex> l(mu_);
+    const auto now = std::chrono::steady_clock::now();
+    if (!valid_ || now - read_ > std::chrono::seconds(1)) {
+      Result<client::StatusResponse> st = cl_->EndpointStatus(endpoint_, std::chrono::seconds(2));
+      if (st.ok()) {
+        header_ = client::ResponseHeader{st->cluster_id, st->id, st->term};
+        valid_ = true;
+        read_ = now;
+      }
+    }
+    FillHeader(header_, revision, out);
+  }
+
+ private:
+  client::Client* cl_;
+  const std::string endpoint_;
+  std::mutex mu_;
+  bool valid_ = false;
+  std::chrono::steady_clock::time_point read_;
+  client::ResponseHeader header_;
+};
+
+// etcd's Txn as a CompareTxn (compare_txn.h): single-key compares and ops.
+// A range compare or op, a nested txn, and a put with a lease, prev_kv or
+// ignore_* are refused (UNIMPLEMENTED) rather than run without the
+// guarantee they ask for.
+grpc::Status ToCompareTxn(const pb::TxnRequest& req, client::CompareTxn* out) {
+  using client::TxnCompare;
+  using client::TxnOp;
+  const grpc::Status unsupported(grpc::StatusCode::UNIMPLEMENTED,
+                                 "etcdserver: txn: only single-key compares and get/put/del ops "
+                                 "(no range, lease, prev_kv or nested txn) are served");
+  for (const pb::Compare& c : req.compare()) {
+    if (!c.range_end().empty()) return unsupported;
+    TxnCompare tc;
+    tc.key = c.key();
+    switch (c.result()) {
+      case pb::Compare::EQUAL: tc.op = TxnCompare::Op::kEqual; break;
+      case pb::Compare::GREATER: tc.op = TxnCompare::Op::kGreater; break;
+      case pb::Compare::LESS: tc.op = TxnCompare::Op::kLess; break;
+      case pb::Compare::NOT_EQUAL: tc.op = TxnCompare::Op::kNotEqual; break;
+      default: return {grpc::StatusCode::INVALID_ARGUMENT, "etcdserver: txn: unknown compare result"};
+    }
+    switch (c.target()) {
+      case pb::Compare::VERSION: tc.target = TxnCompare::Target::kVersion; tc.number = c.version(); break;
+      case pb::Compare::CREATE: tc.target = TxnCompare::Target::kCreate; tc.number = c.create_revision(); break;
+      case pb::Compare::MOD: tc.target = TxnCompare::Target::kMod; tc.number = c.mod_revision(); break;
+      case pb::Compare::VALUE: tc.target = TxnCompare::Target::kValue; tc.value = c.value(); break;
+      case pb::Compare::LEASE: tc.target = TxnCompare::Target::kLease; tc.number = c.lease(); break;
+      default: return {grpc::StatusCode::INVALID_ARGUMENT, "etcdserver: txn: unknown compare target"};
+    }
+    out->compares.push_back(std::move(tc));
+  }
+  auto ops = [&](const auto& in, std::vector<TxnOp>* dst) -> grpc::Status {
+    for (const pb::RequestOp& op : in) {
+      TxnOp o;
+      if (op.has_request_range()) {
+        if (!op.request_range().range_end().empty()) return unsupported;
+        o.kind = TxnOp::Kind::kGet;
+        o.key = op.request_range().key();
+      } else if (op.has_request_put()) {
+        const pb::PutRequest& p = op.request_put();
+        if (p.lease() != 0 || p.prev_kv() || p.ignore_value() || p.ignore_lease()) return unsupported;
+        o.kind = TxnOp::Kind::kPut;
+        o.key = p.key();
+        o.value = p.value();
+      } else if (op.has_request_delete_range()) {
+        const pb::DeleteRangeRequest& d = op.request_delete_range();
+        if (!d.range_end().empty() || d.prev_kv()) return unsupported;
+        o.kind = TxnOp::Kind::kDelete;
+        o.key = d.key();
+      } else {
+        return unsupported;  // a nested txn, or an empty op
+      }
+      if (o.key.empty()) return {grpc::StatusCode::INVALID_ARGUMENT, "etcdserver: key is not provided"};
+      dst->push_back(std::move(o));
+    }
+    return grpc::Status::OK;
+  };
+  if (grpc::Status s = ops(req.success(), &out->success); !s.ok()) return s;
+  return ops(req.failure(), &out->failure);
+}
+
 class KvService final : public pb::KV::Service {
  public:
-  explicit KvService(client::Client* cl) : cl_(cl) {}
+  KvService(client::Client* cl, HeaderCache* headers) : cl_(cl), headers_(headers) {}
+
+  grpc::Status Txn(grpc::ServerContext*, const pb::TxnRequest* req, pb::TxnResponse* resp) override {
+    client::CompareTxn txn;
+    if (grpc::Status s = ToCompareTxn(*req, &txn); !s.ok()) return s;
+    Result<client::TxnOutcome> r = client::RunCompareTxn(*cl_, txn, client::TxnOptions{});
+    if (!r.ok()) return ToGrpc(r.status());
+    headers_->Fill(r->revision, resp->mutable_header());
+    resp->set_succeeded(r->succeeded);
+    const auto& branch = r->succeeded ? req->success() : req->failure();
+    for (size_t i = 0; i < r->responses.size(); ++i) {
+      const client::TxnOpResult& res = r->responses[i];
+      pb::ResponseOp* out = resp->add_responses();
+      switch (res.kind) {
+        case client::TxnOp::Kind::kGet: {
+          pb::RangeResponse* rr = out->mutable_response_range();
+          *rr->mutable_header() = resp->header();
+          const pb::RangeRequest& asked = branch[static_cast<int>(i)].request_range();
+          rr->set_count(static_cast<int64_t>(res.kvs.size()));
+          if (!asked.count_only())
+            for (const client::KeyValue& kv : res.kvs) FillKv(kv, asked.keys_only(), rr->add_kvs());
+          break;
+        }
+        case client::TxnOp::Kind::kPut:
+          *out->mutable_response_put()->mutable_header() = resp->header();
+          break;
+        case client::TxnOp::Kind::kDelete: {
+          pb::DeleteRangeResponse* d = out->mutable_response_delete_range();
+          *d->mutable_header() = resp->header();
+          d->set_deleted(static_cast<int64_t>(res.deleted));
+          break;
+        }
+      }
+    }
+    return grpc::Status::OK;
+  }
 
   grpc::Status Range(grpc::ServerContext*, const pb::RangeRequest* req,
                      pb::RangeResponse* resp) override {
@@ -208,44 +334,215 @@ class KvService final : public pb::KV::Service {
     Result<client::CompactResponse> r =
         cl_->Compact(static_cast<uint64_t>(req->revision()), req->physical());
     if (!r.ok()) return ToGrpc(r.status());
-    resp->mutable_header()->set_revision(Rev(r->compact_revision));
+    headers_->Fill(r->compact_revision, resp->mutable_header());
     return grpc::Status::OK;
   }
 
  private:
   client::Client* cl_;
+  HeaderCache* headers_;
 };
 
 // etcd's member URLs are URLs: TinyKV's host:port addresses get http://.
 std::string Url(const std::string& address) { return address.empty() ? "" : "http://" + address; }
 
+void FillMember(const client::Member& m, pb::Member* out) {
+  out->set_id(m.id);
+  out->set_name(std::to_string(m.id));
+  if (!m.peer_address.empty()) out->add_peerurls(Url(m.peer_address));
+  if (!m.client_address.empty()) out->add_clienturls(Url(m.client_address));
+  out->set_islearner(m.learner);
+}
+
+template <typename Members>
+void FillMembers(const std::vector<client::Member>& members, Members* out) {
+  for (const client::Member& m : members) FillMember(m, out->Add());
+}
+
+// The one peer URL of a member add or update (a TinyKV member has one
+// address).
+Result<std::string> OnePeerUrl(const google::protobuf::RepeatedPtrField<std::string>& urls) {
+  if (urls.size() != 1)
+    return Status::InvalidArgument("a TinyKV member has one peer URL, not " +
+                                   std::to_string(urls.size()));
+  return urls[0];
+}
+
 class ClusterService final : public pb::Cluster::Service {
  public:
-  explicit ClusterService(client::Client* cl) : cl_(cl) {}
+  ClusterService(client::Client* cl, HeaderCache* headers) : cl_(cl), headers_(headers) {}
 
   grpc::Status MemberList(grpc::ServerContext*, const pb::MemberListRequest*,
                           pb::MemberListResponse* resp) override {
     Result<client::MemberListResponse> r = cl_->MemberList();
     if (!r.ok()) return ToGrpc(r.status());
-    for (const client::Member& m : r->members) {
-      pb::Member* out = resp->add_members();
-      out->set_id(m.id);
-      out->set_name(std::to_string(m.id));
-      if (!m.peer_address.empty()) out->add_peerurls(Url(m.peer_address));
-      if (!m.client_address.empty()) out->add_clienturls(Url(m.client_address));
-      out->set_islearner(m.learner);
+    headers_->Fill(0, resp->mutable_header());
+    FillMembers(r->members, resp->mutable_members());
+    return grpc::Status::OK;
+  }
+
+  // etcd picks a random id; TinyKV's ids are small integers: the highest
+  // member id + 1.
+  grpc::Status MemberAdd(grpc::ServerContext*, const pb::MemberAddRequest* req,
+                         pb::MemberAddResponse* resp) override {
+    Result<std::string> peer = OnePeerUrl(req->peerurls());
+    if (!peer.ok()) return ToGrpc(peer.status());
+    Result<client::MemberListResponse> list = cl_->MemberList();
+    if (!list.ok()) return ToGrpc(list.status());
+    uint64_t id = 1;
+    for (const client::Member& m : list->members) id = std::max(id, m.id + 1);
+    Result<client::MemberChangeResponse> r =
+        cl_->MemberAdd(id, *peer, "", req->islearner(), /*force=*/false);
+    if (!r.ok()) return ToGrpc(r.status());
+    headers_->Fill(0, resp->mutable_header());
+    for (const client::Member& m : r->members)
+      if (m.id == id) FillMember(m, resp->mutable_member());
+    FillMembers(r->members, resp->mutable_members());
+    return grpc::Status::OK;
+  }
+
+  grpc::Status MemberRemove(grpc::ServerContext*, const pb::MemberRemoveRequest* req,
+                            pb::MemberRemoveResponse* resp) override {
+    return Change(cl_->MemberRemove(req->id()), resp);
+  }
+
+  grpc::Status MemberUpdate(grpc::ServerContext*, const pb::MemberUpdateRequest* req,
+                            pb::MemberUpdateResponse* resp) override {
+    Result<std::string> peer = OnePeerUrl(req->peerurls());
+    if (!peer.ok()) return ToGrpc(peer.status());
+    return Change(cl_->MemberUpdate(req->id(), *peer), resp);
+  }
+
+  grpc::Status MemberPromote(grpc::ServerContext*, const pb::MemberPromoteRequest* req,
+                             pb::MemberPromoteResponse* resp) override {
+    return Change(cl_->MemberPromote(req->id()), resp);
+  }
+
+ private:
+  template <typename Response>
+  grpc::Status Change(const Result<client::MemberChangeResponse>& r, Response* resp) {
+    if (!r.ok()) return ToGrpc(r.status());
+    headers_->Fill(0, resp->mutable_header());
+    FillMembers(r->members, resp->mutable_members());
+    return grpc::Status::OK;
+  }
+
+  client::Client* cl_;
+  HeaderCache* headers_;
+};
+
+class LeaseService final : public pb::Lease::Service {
+ public:
+  LeaseService(client::Client* cl, HeaderCache* headers) : cl_(cl), headers_(headers) {}
+
+  grpc::Status LeaseGrant(grpc::ServerContext*, const pb::LeaseGrantRequest* req,
+                          pb::LeaseGrantResponse* resp) override {
+    if (req->ttl() <= 0) return {grpc::StatusCode::INVALID_ARGUMENT, "etcdserver: lease TTL must be positive"};
+    if (req->id() < 0) return {grpc::StatusCode::INVALID_ARGUMENT, "etcdserver: lease ID must not be negative"};
+    Result<client::LeaseGrantResponse> r =
+        cl_->LeaseGrant(static_cast<uint64_t>(req->ttl()), static_cast<uint64_t>(req->id()));
+    if (!r.ok()) return ToGrpc(r.status());
+    headers_->Fill(0, resp->mutable_header());
+    resp->set_id(Rev(r->id));
+    resp->set_ttl(Rev(r->ttl_s));
+    return grpc::Status::OK;
+  }
+
+  grpc::Status LeaseRevoke(grpc::ServerContext*, const pb::LeaseRevokeRequest* req,
+                           pb::LeaseRevokeResponse* resp) override {
+    Result<client::LeaseRevokeResponse> r = cl_->LeaseRevoke(static_cast<uint64_t>(req->id()));
+    if (!r.ok()) return ToGrpc(r.status());
+    headers_->Fill(r->revision, resp->mutable_header());
+    return grpc::Status::OK;
+  }
+
+  // Each request renews once and is answered once; a lease that does not
+  // exist is answered with TTL 0, as etcd does.
+  grpc::Status LeaseKeepAlive(
+      grpc::ServerContext* ctx,
+      grpc::ServerReaderWriter<pb::LeaseKeepAliveResponse, pb::LeaseKeepAliveRequest>* stream) override {
+    pb::LeaseKeepAliveRequest req;
+    while (!ctx->IsCancelled() && stream->Read(&req)) {
+      pb::LeaseKeepAliveResponse resp;
+      resp.set_id(req.id());
+      Result<client::LeaseKeepAliveResponse> r =
+          cl_->LeaseKeepAliveOnce(static_cast<uint64_t>(req.id()));
+      if (r.ok()) {
+        resp.set_ttl(Rev(r->ttl_s));
+      } else if (!r.status().IsNotFound()) {
+        return ToGrpc(r.status());
+      }
+      headers_->Fill(0, resp.mutable_header());
+      if (!stream->Write(resp)) break;
     }
+    return grpc::Status::OK;
+  }
+
+  // A lease that does not exist: TTL -1, as etcd answers.
+  grpc::Status LeaseTimeToLive(grpc::ServerContext*, const pb::LeaseTimeToLiveRequest* req,
+                               pb::LeaseTimeToLiveResponse* resp) override {
+    headers_->Fill(0, resp->mutable_header());
+    resp->set_id(req->id());
+    Result<client::LeaseTimeToLiveResponse> r =
+        cl_->LeaseTimeToLive(static_cast<uint64_t>(req->id()), req->keys());
+    if (!r.ok()) {
+      if (!r.status().IsNotFound()) return ToGrpc(r.status());
+      resp->set_ttl(-1);
+      return grpc::Status::OK;
+    }
+    resp->set_ttl(Rev(r->ttl_s));
+    resp->set_grantedttl(Rev(r->granted_ttl_s));
+    for (const std::string& k : r->keys) resp->add_keys(k);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status LeaseLeases(grpc::ServerContext*, const pb::LeaseLeasesRequest*,
+                           pb::LeaseLeasesResponse* resp) override {
+    Result<std::vector<uint64_t>> r = cl_->Leases();
+    if (!r.ok()) return ToGrpc(r.status());
+    headers_->Fill(0, resp->mutable_header());
+    for (uint64_t id : *r) resp->add_leases()->set_id(Rev(id));
     return grpc::Status::OK;
   }
 
  private:
   client::Client* cl_;
+  HeaderCache* headers_;
 };
 
 class MaintenanceService final : public pb::Maintenance::Service {
  public:
-  MaintenanceService(client::Client* cl, std::string endpoint)
-      : cl_(cl), endpoint_(std::move(endpoint)) {}
+  MaintenanceService(client::Client* cl, std::string endpoint, HeaderCache* headers)
+      : cl_(cl), endpoint_(std::move(endpoint)), headers_(headers) {}
+
+  grpc::Status Defragment(grpc::ServerContext*, const pb::DefragmentRequest*,
+                          pb::DefragmentResponse* resp) override {
+    Result<client::DefragmentResponse> r = cl_->EndpointDefragment(endpoint_);
+    if (!r.ok()) return ToGrpc(r.status());
+    headers_->Fill(0, resp->mutable_header());
+    return grpc::Status::OK;
+  }
+
+  grpc::Status HashKV(grpc::ServerContext*, const pb::HashKVRequest* req,
+                      pb::HashKVResponse* resp) override {
+    if (req->revision() < 0) return {grpc::StatusCode::INVALID_ARGUMENT, "etcdserver: negative revision"};
+    Result<client::HashKvResponse> r =
+        cl_->EndpointHashKv(endpoint_, static_cast<uint64_t>(req->revision()));
+    if (!r.ok()) return ToGrpc(r.status());
+    headers_->Fill(r->hash_revision, resp->mutable_header());
+    resp->set_hash(r->hash);
+    resp->set_compact_revision(Rev(r->compact_revision));
+    resp->set_hash_revision(Rev(r->hash_revision));
+    return grpc::Status::OK;
+  }
+
+  grpc::Status MoveLeader(grpc::ServerContext*, const pb::MoveLeaderRequest* req,
+                          pb::MoveLeaderResponse* resp) override {
+    Result<client::MoveLeaderResponse> r = cl_->MoveLeader(req->targetid());
+    if (!r.ok()) return ToGrpc(r.status());
+    headers_->Fill(0, resp->mutable_header());
+    return grpc::Status::OK;
+  }
 
   grpc::Status Status(grpc::ServerContext*, const pb::StatusRequest*,
                       pb::StatusResponse* resp) override {
@@ -268,14 +565,17 @@ class MaintenanceService final : public pb::Maintenance::Service {
  private:
   client::Client* cl_;
   std::string endpoint_;
+  HeaderCache* headers_;
 };
 
 }  // namespace
 
 struct EtcdApiServer::Impl {
   std::unique_ptr<client::Client> client;
+  std::unique_ptr<HeaderCache> headers;
   std::unique_ptr<KvService> kv;
   std::unique_ptr<ClusterService> cluster;
+  std::unique_ptr<LeaseService> lease;
   std::unique_ptr<MaintenanceService> maintenance;
   std::unique_ptr<grpc::Server> server;
   int port = 0;
@@ -294,14 +594,18 @@ Result<std::unique_ptr<EtcdApiServer>> EtcdApiServer::Start(EtcdApiOptions optio
   const std::string status_endpoint =
       options.status_endpoint.empty() ? options.client.endpoints.front() : options.status_endpoint;
   TINYKV_ASSIGN_OR_RETURN(impl->client, client::Client::Create(std::move(options.client)));
-  impl->kv = std::make_unique<KvService>(impl->client.get());
-  impl->cluster = std::make_unique<ClusterService>(impl->client.get());
-  impl->maintenance = std::make_unique<MaintenanceService>(impl->client.get(), status_endpoint);
+  impl->headers = std::make_unique<HeaderCache>(impl->client.get(), status_endpoint);
+  impl->kv = std::make_unique<KvService>(impl->client.get(), impl->headers.get());
+  impl->cluster = std::make_unique<ClusterService>(impl->client.get(), impl->headers.get());
+  impl->lease = std::make_unique<LeaseService>(impl->client.get(), impl->headers.get());
+  impl->maintenance =
+      std::make_unique<MaintenanceService>(impl->client.get(), status_endpoint, impl->headers.get());
   grpc::ServerBuilder builder;
   builder.AddListeningPort(hp.ToString(), grpc::InsecureServerCredentials(),
                            &impl->port);
   builder.RegisterService(impl->kv.get());
   builder.RegisterService(impl->cluster.get());
+  builder.RegisterService(impl->lease.get());
   builder.RegisterService(impl->maintenance.get());
   impl->server = builder.BuildAndStart();
   if (impl->server == nullptr || impl->port == 0)

@@ -456,7 +456,7 @@ int RunCli(const std::vector<std::string>& args, const CliEnv& env, std::istream
     if (!request.ok()) return fail(request.status());
     client::TxnOptions options;
     options.timeout = *command;
-    Result<TxnOutcome> outcome = RunTxnRequest(*cl, *request, options);
+    Result<TxnOutcome> outcome = client::RunCompareTxn(*cl, *request, options);
     if (!outcome.ok()) return fail(outcome.status());
     out << RenderTxn(*outcome, format, bytes);
     return kExitOk;

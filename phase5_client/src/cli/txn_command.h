@@ -27,15 +27,8 @@
 // Lines are trimmed of surrounding blanks. Errors are InvalidArgument
 // "txn: line N: ..." naming the (1-based) input line.
 //
-// Execution (RunTxnRequest): one client transaction. The compares read
-// their keys and metadata at start_ts (Txn::GetMeta), then the chosen branch's ops run in the
-// same transaction: a get sees the transaction's own earlier puts and dels.
-// Every key a compare or a get read, and a del of an absent key, is
-// Txn::Lock()ed, so a commit that writes anything fails with Conflict if
-// one of them changed after start_ts; Conflict reruns the whole request in a
-// new transaction (RunTxn). The outcome is thus atomic and serializable, as
-// an etcd txn: the compares held, and the reads saw, the state the writes
-// applied to.
+// Execution: client::RunCompareTxn (tinykv/client/compare_txn.h), one
+// client transaction, atomic and serializable as an etcd txn.
 #pragma once
 
 #include <cstdint>
@@ -44,56 +37,22 @@
 #include <vector>
 
 #include "tinykv/client/client.h"
-#include "tinykv/client/txn.h"
+#include "tinykv/client/compare_txn.h"
 #include "tinykv/common/result.h"
 
 namespace tinykv::cli {
 
-struct TxnCompare {
-  enum class Target { kValue, kVersion, kCreate, kMod, kLease };
-  enum class Op { kEqual, kNotEqual, kLess, kGreater };
-  Target target = Target::kValue;
-  std::string key;
-  Op op = Op::kEqual;
-  std::string value;  // kValue only
-  int64_t number = 0;  // the other targets
-};
-
-struct TxnOp {
-  enum class Kind { kGet, kPut, kDelete };
-  Kind kind = Kind::kGet;
-  std::string key;
-  std::string value;  // kPut only
-};
-
-struct TxnRequest {
-  std::vector<TxnCompare> compares;
-  std::vector<TxnOp> success;
-  std::vector<TxnOp> failure;
-};
+// The CLI's names for the client library's (compare_txn.h).
+using client::TxnCompare;
+using client::TxnOp;
+using client::TxnOpResult;
+using client::TxnOutcome;
+using TxnRequest = client::CompareTxn;
 
 // Reads the three blocks from `in`. `prompts`: when not null, etcdctl's
 // prompt of each block ("compares:", "success requests (get, put, del):",
 // "failure requests (get, put, del):") is written there, a line each,
 // before the block is read.
 [[nodiscard]] Result<TxnRequest> ParseTxn(std::istream& in, std::ostream* prompts);
-
-// One op's answer: a get's pairs (none when the key is absent), a del's count.
-struct TxnOpResult {
-  TxnOp::Kind kind = TxnOp::Kind::kGet;
-  std::vector<client::KeyValue> kvs;
-  uint64_t deleted = 0;
-};
-
-struct TxnOutcome {
-  bool succeeded = false;
-  std::vector<TxnOpResult> responses;  // of the branch that ran, in order
-  uint64_t revision = 0;  // the commit_ts (start_ts when nothing was written)
-};
-
-// Runs `request` as described above; the errors of RunTxn (Conflict after
-// every attempt, Timeout, ...).
-[[nodiscard]] Result<TxnOutcome> RunTxnRequest(client::Client& client, const TxnRequest& request,
-                                               const client::TxnOptions& options);
 
 }  // namespace tinykv::cli

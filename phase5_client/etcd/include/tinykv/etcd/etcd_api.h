@@ -18,9 +18,11 @@
 // larger, not larger by one. create_revision, mod_revision and version are the
 // key's metadata (KeyMetadata), with etcd's meaning.
 //
-// Served (phase5_client/etcd/README.md has the table): KV.Range, KV.Put,
-// KV.DeleteRange, KV.Compact, Cluster.MemberList, Maintenance.Status. Any
-// other method answers UNIMPLEMENTED (gRPC's default). Errors carry etcd's
+// Served (phase5_client/etcd/README.md has the table): KV (Range, Put,
+// DeleteRange, Txn on single keys, Compact), Lease (Grant, Revoke, KeepAlive,
+// TimeToLive, Leases), Cluster (MemberList, MemberAdd, MemberRemove,
+// MemberUpdate, MemberPromote), Maintenance (Status, Defragment, HashKV,
+// MoveLeader). Any other method answers UNIMPLEMENTED (gRPC's default). Errors carry etcd's
 // codes and messages where clients depend on them (e.g. OUT_OF_RANGE
 // "etcdserver: mvcc: required revision has been compacted").
 //
