@@ -134,8 +134,8 @@ int main(int argc, char** argv) {
                  "HTTP monitoring address host:port (/metrics, /health, /livez, /readyz, "
                  "/version, /debug/raft); empty: off");
   app.add_option("--listen-etcd", c.listen_etcd,
-                 "etcd v3 gRPC API address host:port (for etcdctl and etcd's clients; KV, "
-                 "Cluster.MemberList, Maintenance.Status); empty: off");
+                 "etcd v3 gRPC API address host:port (for etcdctl and etcd's clients: KV, "
+                 "Watch, Lease, Cluster, Maintenance; phase5_client/etcd/README.md); empty: off");
   app.add_option("--initial-cluster", c.initial_cluster,
                  "Members as ID=host:port,... (peer addresses; https://host:port needs peer TLS); "
                  "empty: a one-node cluster");

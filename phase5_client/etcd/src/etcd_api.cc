@@ -6,7 +6,10 @@
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
+#include <atomic>
+#include <map>
 #include <mutex>
+#include <thread>
 #include <string>
 #include <utility>
 #include <vector>
@@ -510,6 +513,148 @@ class LeaseService final : public pb::Lease::Service {
   HeaderCache* headers_;
 };
 
+// Watch: one bidirectional stream per client, any number of watches on it.
+// Each watch is a client::WatchStream (watch.h: resumed across leader
+// changes without gap or duplicate) drained by a thread of its own into the
+// gRPC stream (writes serialized by a mutex). Events carry the key's
+// mod_revision (the event's revision) but not its create_revision, version
+// or lease: TinyKV's watch events do not hold them (0).
+class WatchService final : public pb::Watch::Service {
+ public:
+  WatchService(client::Client* cl, HeaderCache* headers) : cl_(cl), headers_(headers) {}
+
+  grpc::Status Watch(grpc::ServerContext* ctx,
+                     grpc::ServerReaderWriter<pb::WatchResponse, pb::WatchRequest>* stream) override {
+    struct OneWatch {
+      std::unique_ptr<client::WatchStream> w;
+      std::thread drain;
+    };
+    std::mutex write_mu;
+    auto write = [&](const pb::WatchResponse& r) {
+      std::lock_guard<std::mutex> l(write_mu);
+      return stream->Write(r);
+    };
+    std::map<int64_t, OneWatch> watches;
+    int64_t next_id = 0;
+    pb::WatchRequest req;
+    while (!ctx->IsCancelled() && stream->Read(&req)) {
+      if (req.has_create_request()) {
+        const pb::WatchCreateRequest& c = req.create_request();
+        int64_t id = c.watch_id();
+        if (id == 0) {
+          while (watches.count(next_id) > 0) ++next_id;
+          id = next_id++;
+        }
+        pb::WatchResponse created;
+        headers_->Fill(0, created.mutable_header());
+        created.set_watch_id(id);
+        created.set_created(true);
+        if (watches.count(id) > 0) {
+          created.set_canceled(true);
+          created.set_cancel_reason("etcdserver: watch id " + std::to_string(id) + " is in use");
+          write(created);
+          continue;
+        }
+        client::WatchOptions o;
+        o.key = c.key();
+        o.range_end = c.range_end();
+        o.start_revision = c.start_revision() > 0 ? static_cast<uint64_t>(c.start_revision()) : 0;
+        o.prev_kv = c.prev_kv();
+        o.progress_notify = c.progress_notify();
+        bool no_put = false, no_delete = false;
+        for (int f : c.filters()) {
+          no_put |= f == pb::WatchCreateRequest::NOPUT;
+          no_delete |= f == pb::WatchCreateRequest::NODELETE;
+        }
+        Result<std::unique_ptr<client::WatchStream>> w =
+            o.key.empty() && o.range_end.empty()
+                ? Result<std::unique_ptr<client::WatchStream>>(
+                      Status::InvalidArgument("key is not provided"))
+                : cl_->Watch(o);
+        if (!w.ok()) {
+          created.set_canceled(true);
+          Cancelled(w.status(), &created);
+          write(created);
+          continue;
+        }
+        if (!write(created)) break;
+        OneWatch& one = watches[id];
+        one.w = std::move(w).value();
+        client::WatchStream* ws = one.w.get();
+        one.drain = std::thread([this, ws, id, no_put, no_delete, ctx, &write] {
+          for (;;) {
+            Result<client::WatchBatch> b = ws->Next(std::chrono::milliseconds(500));
+            if (b.status().IsTimeout()) {
+              if (ctx->IsCancelled()) return;
+              continue;
+            }
+            pb::WatchResponse r;
+            r.set_watch_id(id);
+            if (!b.ok()) {
+              if (b.status().IsCancelled()) return;  // cancel_request answers itself
+              headers_->Fill(0, r.mutable_header());
+              r.set_canceled(true);
+              Cancelled(b.status(), &r);
+              write(r);
+              return;
+            }
+            headers_->Fill(b->revision, r.mutable_header());
+            for (const client::WatchEvent& e : b->events) {
+              const bool put = e.type == client::WatchEvent::Type::kPut;
+              if ((put && no_put) || (!put && no_delete)) continue;
+              mvccpb::Event* ev = r.add_events();
+              ev->set_type(put ? mvccpb::Event::PUT : mvccpb::Event::DELETE);
+              ev->mutable_kv()->set_key(e.key);
+              ev->mutable_kv()->set_value(e.value);
+              ev->mutable_kv()->set_mod_revision(Rev(e.revision));
+              if (e.prev_value) {
+                ev->mutable_prev_kv()->set_key(e.key);
+                ev->mutable_prev_kv()->set_value(*e.prev_value);
+              }
+            }
+            // A batch whose events the filters took out says nothing new.
+            if (b->kind == client::WatchBatch::Kind::kEvents && r.events().empty()) continue;
+            if (!write(r)) return;
+          }
+        });
+      } else if (req.has_cancel_request()) {
+        const int64_t id = req.cancel_request().watch_id();
+        auto it = watches.find(id);
+        if (it == watches.end()) continue;
+        it->second.w->Cancel();
+        it->second.drain.join();
+        watches.erase(it);
+        pb::WatchResponse r;
+        headers_->Fill(0, r.mutable_header());
+        r.set_watch_id(id);
+        r.set_canceled(true);
+        write(r);
+      } else if (req.has_progress_request()) {
+        // The progress batches come through each watch's stream, in order.
+        for (auto& [id, one] : watches) (void)one.w->RequestProgress(std::chrono::seconds(2));
+      }
+    }
+    for (auto& [id, one] : watches) one.w->Cancel();
+    for (auto& [id, one] : watches) one.drain.join();
+    return grpc::Status::OK;
+  }
+
+ private:
+  // Why a watch ended, as etcd says it: a compacted start revision sets
+  // compact_revision (the oldest revision it may watch from is one above).
+  static void Cancelled(const Status& why, pb::WatchResponse* r) {
+    if (auto e = txn::WatchErrorOf(why); e && e->kind == txn::WatchError::Kind::kCompacted) {
+      r->set_compact_revision(Rev(e->revision + 1));
+      r->set_cancel_reason("etcdserver: mvcc: required revision has been compacted");
+      return;
+    }
+    r->set_cancel_reason("etcdserver: " + why.ToString());
+  }
+
+  client::Client* cl_;
+  HeaderCache* headers_;
+};
+
 class MaintenanceService final : public pb::Maintenance::Service {
  public:
   MaintenanceService(client::Client* cl, std::string endpoint, HeaderCache* headers)
@@ -576,6 +721,7 @@ struct EtcdApiServer::Impl {
   std::unique_ptr<KvService> kv;
   std::unique_ptr<ClusterService> cluster;
   std::unique_ptr<LeaseService> lease;
+  std::unique_ptr<WatchService> watch;
   std::unique_ptr<MaintenanceService> maintenance;
   std::unique_ptr<grpc::Server> server;
   int port = 0;
@@ -598,6 +744,7 @@ Result<std::unique_ptr<EtcdApiServer>> EtcdApiServer::Start(EtcdApiOptions optio
   impl->kv = std::make_unique<KvService>(impl->client.get(), impl->headers.get());
   impl->cluster = std::make_unique<ClusterService>(impl->client.get(), impl->headers.get());
   impl->lease = std::make_unique<LeaseService>(impl->client.get(), impl->headers.get());
+  impl->watch = std::make_unique<WatchService>(impl->client.get(), impl->headers.get());
   impl->maintenance =
       std::make_unique<MaintenanceService>(impl->client.get(), status_endpoint, impl->headers.get());
   grpc::ServerBuilder builder;
@@ -606,6 +753,7 @@ Result<std::unique_ptr<EtcdApiServer>> EtcdApiServer::Start(EtcdApiOptions optio
   builder.RegisterService(impl->kv.get());
   builder.RegisterService(impl->cluster.get());
   builder.RegisterService(impl->lease.get());
+  builder.RegisterService(impl->watch.get());
   builder.RegisterService(impl->maintenance.get());
   impl->server = builder.BuildAndStart();
   if (impl->server == nullptr || impl->port == 0)

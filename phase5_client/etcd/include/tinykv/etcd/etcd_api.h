@@ -19,7 +19,7 @@
 // key's metadata (KeyMetadata), with etcd's meaning.
 //
 // Served (phase5_client/etcd/README.md has the table): KV (Range, Put,
-// DeleteRange, Txn on single keys, Compact), Lease (Grant, Revoke, KeepAlive,
+// DeleteRange, Txn on single keys, Compact), Watch, Lease (Grant, Revoke, KeepAlive,
 // TimeToLive, Leases), Cluster (MemberList, MemberAdd, MemberRemove,
 // MemberUpdate, MemberPromote), Maintenance (Status, Defragment, HashKV,
 // MoveLeader). Any other method answers UNIMPLEMENTED (gRPC's default). Errors carry etcd's
