@@ -44,7 +44,8 @@ PACKAGES=(
   protobuf-compiler-grpc  # grpc_cpp_plugin (pulls in protoc): the etcd .proto files are compiled at build time
   libabsl-dev             # Abseil, gRPC's base (tinykv-bench switches its mutex deadlock detection off)
   etcd-server             # benchmark reference only (phase 6 vs etcd)
-  etcd-client             # etcdctl, to check that etcd cluster is up
+  etcd-client             # etcdctl: the benchmarks' etcd checks, and the etcd API tests (tests/system)
+  python3-etcd3           # etcd's Python client, driven against TinyKV's etcd API (tests/system)
   prometheus              # a real Prometheus server scraping tinykv-server in a system test (phase 6)
 )
 

@@ -562,6 +562,14 @@ Result<ScanAtRevision> Client::ScanWithRevision(const std::string& start, const 
 
 Result<CasResult> Client::Cas(const std::string& key, const std::optional<std::string>& expected,
                               const std::string& value, const CallOptions& opts) {
+  return CasWith(key, expected, value, WriteOptions{}, opts);
+}
+
+Result<CasResult> Client::CasWith(const std::string& key,
+                                  const std::optional<std::string>& expected,
+                                  const std::string& value, const WriteOptions& options,
+                                  const CallOptions& opts) {
+  if (options.prev_kv) return Status::InvalidArgument("cas: prev_kv is not served");
   TINYKV_RETURN_IF_ERROR(CheckKey(key));
   TINYKV_RETURN_IF_ERROR(
       CheckRequestSize(key.size() + (expected ? expected->size() : 0) + value.size(), "cas"));
@@ -572,10 +580,12 @@ Result<CasResult> Client::Cas(const std::string& key, const std::optional<std::s
   if (expected) req.expected = *expected;
   req.value = value;
   req.id = lease.Next();
+  req.lease = options.lease;
   TINYKV_ASSIGN_OR_RETURN(CasResponse resp, Invoke<CasMethod>(std::move(req), DeadlineOf(opts),
                                                                     true, false, opts.trace_id));
   CasResult out;
   out.succeeded = resp.succeeded;
+  out.revision = resp.revision;
   if (resp.has_current) out.current = std::move(resp.current);
   return out;
 }

@@ -251,7 +251,10 @@ class KvService {
     cmd.value = std::move(req.value);
     if (req.has_expected) cmd.expected = std::move(req.expected);
     SetId(cmd, req.id);
-    auto call = Propose(std::move(cmd), req.timeout_ms, txn::KvWriteOptions{0, false, trace});
+    if (req.lease != 0 && txn_ == nullptr)
+      co_return Status::NotSupported("cas with a lease: this server keeps no leases");
+    auto call =
+        Propose(std::move(cmd), req.timeout_ms, txn::KvWriteOptions{req.lease, false, trace});
     Result<txn::KvWriteResult> w = co_await std::move(call);
     if (!w.ok()) co_return w.status();
     replica::KvCommandResult& r = w->kv;

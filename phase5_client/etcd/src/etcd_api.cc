@@ -9,6 +9,7 @@
 #include <atomic>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <string>
 #include <utility>
@@ -191,11 +192,53 @@ grpc::Status ToCompareTxn(const pb::TxnRequest& req, client::CompareTxn* out) {
   return ops(req.failure(), &out->failure);
 }
 
+// etcd's lock and election idiom -- "if key is absent (or holds V), put it
+// with my lease, else get it" -- as one compare-and-swap: a put with a lease
+// cannot be part of a client transaction (Percolator's mutations carry no
+// lease), but a swap can carry one (CasRequest::lease). Taken only for a put
+// with a lease; other txns take the general path.
+struct CasPlan {
+  std::string key;
+  std::optional<std::string> expected;  // nullopt: the key must be absent
+  const pb::PutRequest* put = nullptr;
+  bool failure_get = false;  // the failure branch reads the key
+};
+std::optional<CasPlan> AsCas(const pb::TxnRequest& req) {
+  if (req.compare_size() != 1 || req.success_size() != 1 || req.failure_size() > 1)
+    return std::nullopt;
+  const pb::Compare& c = req.compare(0);
+  const pb::RequestOp& s = req.success(0);
+  if (!c.range_end().empty() || c.result() != pb::Compare::EQUAL || !s.has_request_put())
+    return std::nullopt;
+  const pb::PutRequest& put = s.request_put();
+  if (put.key() != c.key() || put.lease() == 0 || put.prev_kv() || put.ignore_value() ||
+      put.ignore_lease())
+    return std::nullopt;
+  CasPlan plan;
+  plan.key = c.key();
+  plan.put = &put;
+  if (c.target() == pb::Compare::VALUE) {
+    plan.expected = c.value();
+  } else if (!((c.target() == pb::Compare::CREATE && c.create_revision() == 0) ||
+               (c.target() == pb::Compare::VERSION && c.version() == 0))) {
+    return std::nullopt;
+  }
+  if (req.failure_size() == 1) {
+    const pb::RequestOp& f = req.failure(0);
+    if (!f.has_request_range() || f.request_range().key() != c.key() ||
+        !f.request_range().range_end().empty())
+      return std::nullopt;
+    plan.failure_get = true;
+  }
+  return plan;
+}
+
 class KvService final : public pb::KV::Service {
  public:
   KvService(client::Client* cl, HeaderCache* headers) : cl_(cl), headers_(headers) {}
 
   grpc::Status Txn(grpc::ServerContext*, const pb::TxnRequest* req, pb::TxnResponse* resp) override {
+    if (std::optional<CasPlan> plan = AsCas(*req)) return CasTxn(*plan, *req, resp);
     client::CompareTxn txn;
     if (grpc::Status s = ToCompareTxn(*req, &txn); !s.ok()) return s;
     Result<client::TxnOutcome> r = client::RunCompareTxn(*cl_, txn, client::TxnOptions{});
@@ -226,6 +269,25 @@ class KvService final : public pb::KV::Service {
           break;
         }
       }
+    }
+    return grpc::Status::OK;
+  }
+
+  // A failed swap's get reads the key again for its metadata (a linearizable
+  // read after the swap, not one atomic with it).
+  grpc::Status CasTxn(const CasPlan& plan, const pb::TxnRequest& req, pb::TxnResponse* resp) {
+    client::WriteOptions w;
+    w.lease = static_cast<uint64_t>(plan.put->lease());
+    Result<client::CasResult> r = cl_->CasWith(plan.key, plan.expected, plan.put->value(), w);
+    if (!r.ok()) return ToGrpc(r.status());
+    headers_->Fill(r->revision, resp->mutable_header());
+    resp->set_succeeded(r->succeeded);
+    if (r->succeeded) {
+      *resp->add_responses()->mutable_response_put()->mutable_header() = resp->header();
+    } else if (plan.failure_get) {
+      pb::RangeResponse* rr = resp->add_responses()->mutable_response_range();
+      const grpc::Status s = Range(nullptr, &req.failure(0).request_range(), rr);
+      if (!s.ok()) return s;
     }
     return grpc::Status::OK;
   }

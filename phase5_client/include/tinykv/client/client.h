@@ -175,6 +175,7 @@ struct WriteOptions {
 struct CasResult {
   bool succeeded = false;
   std::optional<std::string> current;  // on failure: the value found (nullopt: key absent)
+  uint64_t revision = 0;               // the write's revision
 };
 
 struct HealthReport {
@@ -244,6 +245,11 @@ class Client {
   // (expected nullopt: iff the key is absent).
   Result<CasResult> Cas(const std::string& key, const std::optional<std::string>& expected,
                         const std::string& value, const CallOptions& opts = {});
+  // The same with a put's options: the lease the key is attached to when the
+  // swap happens (WriteOptions::prev_kv is not served here: InvalidArgument).
+  Result<CasResult> CasWith(const std::string& key, const std::optional<std::string>& expected,
+                            const std::string& value, const WriteOptions& options,
+                            const CallOptions& opts = {});
 
   // ---- leases (lease_protocol.h; lease_client.cc) ----
   // Grants a lease of ttl_s seconds (id 0: the leader picks one).

@@ -319,9 +319,13 @@ struct CasRequest {
   std::string value;  // the new value
   WriteId id;
   uint32_t timeout_ms = 0;
+  // Attach the key to this lease when the swap happens (0: detach it, as a
+  // put does). Trailing: a request without it carries no lease.
+  uint64_t lease = 0;
   template <class A>
   void serialize(A& a) {
     a(key, has_expected, expected, value, id, timeout_ms);
+    net::TrailingField(a, lease);
   }
 };
 struct CasResponse {
