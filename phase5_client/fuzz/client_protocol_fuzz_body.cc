@@ -88,7 +88,7 @@ void FuzzClientProtocolBytes(const uint8_t* data, size_t size) {
                                  revision + no_list + no_list + std::string(1, '\0') + header);
   TryDecode<ScanRequest>(in, revision);
   TryDecode<ScanResponse>(in, revision + no_list + header);
-  TryDecode<CasRequest>(in);
+  TryDecode<CasRequest>(in, revision);  // lease 0
   TryDecode<CasResponse>(in, revision);
   TryDecode<TsoRequest>(in);
   TryDecode<TsoResponse>(in);

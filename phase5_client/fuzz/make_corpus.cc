@@ -60,6 +60,7 @@ int main(int argc, char** argv) {
   Seed("scan", ScanRequest{"a", "z", 100, true, false, 250});
   Seed("scan_response", ScanResponse{{{"a", "1"}, {"b", "2"}}, true, std::string("b\0", 2)});
   Seed("cas", CasRequest{"key", true, "old", "new", id, 0});
+  Seed("cas_lease", CasRequest{"key", false, "", "new", id, 0, 0x694d5765fc71500bULL});
   Seed("cas_response", CasResponse{false, true, "current", 19});
   Seed("status", StatusRequest{});
   StatusResponse st;

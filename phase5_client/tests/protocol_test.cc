@@ -42,11 +42,16 @@ TEST(ClientProtocol, RequestsRoundTrip) {
   EXPECT_EQ(p2.id.request_seq, 9u);
   EXPECT_EQ(p2.timeout_ms, 1234u);
 
-  CasRequest cas{"k", true, "old", "new", WriteId{1, 2}, 5};
-  CasRequest c2 = RoundTrip(cas);
+  CasRequest cas{"k", true, "old", "new", WriteId{1, 2}, 5, 0x694d5765fc71500bULL};
+  CasRequest c2 = RoundTrip(cas, {8});  // without the lease: an older client's
   EXPECT_TRUE(c2.has_expected);
   EXPECT_EQ(c2.expected, "old");
   EXPECT_EQ(c2.value, "new");
+  EXPECT_EQ(c2.lease, 0x694d5765fc71500bULL);
+  const std::string full = net::EncodeMessage(cas);
+  auto old_client = net::DecodeMessage<CasRequest>(Slice(full.data(), full.size() - 8));
+  ASSERT_OK(old_client.status());
+  EXPECT_EQ(old_client->lease, 0u);
 
   ScanRequest scan{"a", "z", 10, true, true, 3, 77};
   ScanRequest s2 = RoundTrip(scan, {8});  // without the revision: an older client's
