@@ -18,6 +18,8 @@
 #   HTTP=1 scripts/bench-etcd.sh             # also etcd through its JSON gateway (an extra row set)
 #   ETCD_SPREAD=1 scripts/bench-etcd.sh      # etcd connections over all members (etcd's tool)
 #   RATE=2000 CLIENTS=64 scripts/bench-etcd.sh   # latency at a fixed offered load, both systems
+#   ETCD_API=1 scripts/bench-etcd.sh         # also TinyKV through its etcd API (--listen-etcd),
+#                                            # driven by the etcd backend: the gateway's cost
 #
 # Settings (environment): CLIENTS (1 16 64 256), OPS (put get), RUNS (2), THREADS (2
 # generator threads), CONNS (2 connections, in total), VAL_SIZE (256), KEY_SIZE (8),
@@ -46,6 +48,7 @@ NICE="${NICE:-0}"
 RATE="${RATE:-0}"
 backends="tinykv etcd"
 [[ -n "${HTTP:-}" ]] && backends="$backends etcd-http"
+[[ -n "${ETCD_API:-}" ]] && backends="$backends tinykv-etcd-api" && tk_etcd_port=5379
 etcd_extra=()
 [[ -n "${ETCD_SPREAD:-}" ]] && etcd_extra=(--etcd-spread)
 mkdir -p "$root/data"
@@ -61,8 +64,13 @@ trap cleanup EXIT INT TERM
 etcd_start "$work" "$NICE" 2379 "$etcd_bin"  # client ports 12379, 22379, 32379
 tinykv_start "$work" "$NICE" 4379  # client ports 14379, 24379, 34379
 
-eps_of() { [[ $1 == tinykv ]] && echo "$tk_eps" || echo "$etcd_eps"; }
-pids_of() { local IFS=,; [[ $1 == tinykv ]] && echo "${tk_pids[*]}" || echo "${etcd_pids[*]}"; }
+# A "system" is what a row measures: tinykv, etcd, etcd-http (etcd through its gateway)
+# or tinykv-etcd-api (TinyKV's etcd API, through tinykv-bench's etcd backend).
+eps_of() {
+  case $1 in tinykv) echo "$tk_eps" ;; tinykv-etcd-api) echo "$tk_etcd_eps" ;; *) echo "$etcd_eps" ;; esac
+}
+pids_of() { local IFS=,; [[ $1 == tinykv* ]] && echo "${tk_pids[*]}" || echo "${etcd_pids[*]}"; }
+backend_of() { [[ $1 == tinykv-etcd-api ]] && echo etcd || echo "$1"; }
 
 # Wait until both clusters have a leader and serve a write.
 for backend in tinykv etcd; do bench_wait_up bench-etcd.sh "$backend" "$(eps_of "$backend")" "$work"; done
@@ -86,9 +94,9 @@ for run in $(seq 1 "$RUNS"); do
       for backend in $order; do
         extra=()
         [[ $op == get ]] && extra=(--consistency l --key-space-size "$KEYS")
-        [[ $backend == etcd* ]] && extra+=("${etcd_extra[@]}")
-        bench_point bench-etcd.sh "run=$run" "run $run: $backend $op clients=$c total=$total" \
-          "$op" --backend "$backend" --endpoints "$(eps_of "$backend")" --clients "$c" \
+        [[ $(backend_of "$backend") == etcd* ]] && extra+=("${etcd_extra[@]}")
+        bench_point bench-etcd.sh "run=$run system=$backend" "run $run: $backend $op clients=$c total=$total" \
+          "$op" --backend "$(backend_of "$backend")" --endpoints "$(eps_of "$backend")" --clients "$c" \
           --threads "$THREADS" --conns "$CONNS" --total "$total" --key-size "$KEY_SIZE" \
           --val-size "$VAL_SIZE" --server-pids "$(pids_of "$backend")" --rate "$RATE" "${extra[@]}"
       done
@@ -107,15 +115,18 @@ cores = int(sys.argv[2])
 results = read(sys.argv[1])
 floors = [r for r in results if r.get("op") == "floor"]
 points = [r for r in results if r.get("op") != "floor"]
-rows = group(points, lambda r: (r["op"], int(r["clients"]), r["backend"]))
+rows = group(points, lambda r: (r["op"], int(r["clients"]), r.get("system", r["backend"])))
 for f in floors:
     print(f"floor ({f['when']}): fsync {float(f['fsync_per_s']):.0f}/s (p50 {float(f['fsync_p50_ms']):.2f} ms), "
           f"loopback round trip p50 {float(f['rtt_p50_ms']):.3f} ms -> one client at most "
           f"{float(f['floor_ops_per_s']):.0f} writes/s")
-backends = sorted({b for _, _, b in rows}, key=lambda b: ["tinykv", "etcd", "etcd-http"].index(b))
+backends = sorted({b for _, _, b in rows},
+                  key=lambda b: ["tinykv", "etcd", "etcd-http", "tinykv-etcd-api"].index(b))
 for other in [b for b in backends if b != "tinykv"]:
-    label = {"etcd": "etcd (gRPC)", "etcd-http": "etcd (HTTP/JSON gateway)"}[other]
-    print(f"\nTinyKV vs {label}: medians of {max(len(v) for v in rows.values())} runs; ratio = TinyKV / etcd")
+    label = {"etcd": "etcd (gRPC)", "etcd-http": "etcd (HTTP/JSON gateway)",
+             "tinykv-etcd-api": "TinyKV's etcd API (same cluster, etcd's gRPC)"}[other]
+    print(f"\nTinyKV vs {label}: medians of {max(len(v) for v in rows.values())} runs; "
+          f"ratio = TinyKV / {'etcd' if other != 'tinykv-etcd-api' else 'the etcd API'}")
     offered = {float(r["offered_ops_per_s"]) for v in rows.values() for r in v}
     if offered != {0.0}:
         print(f"open loop at {', '.join(f'{o:.0f}' for o in sorted(offered))} requests/s offered: "

@@ -9,7 +9,9 @@
 #   tinykv_start DIR NICE PORT             # nodes 1-3: client port ${i}PORT, peer port
 #                                          # ${i}(PORT+1), data DIR/tinykv$i, log DIR/tinykv$i.log;
 #                                          # appends the pids to tk_pids, sets tk_eps and
-#                                          # tk_pid_list (comma-separated, for --server-pids)
+#                                          # tk_pid_list (comma-separated, for --server-pids);
+#                                          # with tk_etcd_port set, each node also serves etcd's
+#                                          # API on ${i}tk_etcd_port (tk_etcd_eps)
 #   etcd_start DIR NICE PORT BIN           # members e1-e3 (etcd binary BIN): client port
 #                                          # ${i}PORT, peer port ${i}(PORT+1), data DIR/etcd$i,
 #                                          # log DIR/etcd$i.log; appends the pids to etcd_pids,
@@ -29,6 +31,8 @@ server="$bin_dir/tinykv-server"
 tk_pids=()
 tk_eps=""
 tk_pid_list=""
+tk_etcd_port=""
+tk_etcd_eps=""
 etcd_pids=()
 etcd_eps=""
 etcd_pid_list=""
@@ -42,16 +46,21 @@ bench_require() {
 }
 
 tinykv_start() {
-  local dir=$1 nice=$2 port=$3 i cluster="" client="" eps=""
+  local dir=$1 nice=$2 port=$3 i cluster="" client="" eps="" etcd_api=()
   for i in 1 2 3; do
     cluster+="${cluster:+,}$i=127.0.0.1:${i}$((port + 1))"
     client+="${client:+,}$i=127.0.0.1:${i}${port}"
     eps+="${eps:+,}127.0.0.1:${i}${port}"
   done
   for i in 1 2 3; do
+    etcd_api=()
+    if [[ -n "$tk_etcd_port" ]]; then
+      etcd_api=(--listen-etcd "127.0.0.1:${i}${tk_etcd_port}")
+      tk_etcd_eps+="${tk_etcd_eps:+,}127.0.0.1:${i}${tk_etcd_port}"
+    fi
     nice -n "$nice" "$server" --id "$i" --data-dir "$dir/tinykv$i" --listen-client "127.0.0.1:${i}${port}" \
       --listen-peer "127.0.0.1:${i}$((port + 1))" --initial-cluster "$cluster" \
-      --initial-cluster-client "$client" --log-level warn >"$dir/tinykv$i.log" 2>&1 &
+      --initial-cluster-client "$client" --log-level warn "${etcd_api[@]}" >"$dir/tinykv$i.log" 2>&1 &
     tk_pids+=($!)
   done
   tk_eps=$eps
