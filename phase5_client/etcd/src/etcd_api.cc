@@ -751,6 +751,42 @@ class MaintenanceService final : public pb::Maintenance::Service {
     return grpc::Status::OK;
   }
 
+  // Each member's alarms are its own (its disk, its hash check): asked of
+  // every member the cluster lists, as `tinykv alarm` does. DEACTIVATE
+  // disarms NOSPACE (CORRUPT stays until the member is repaired) and answers
+  // the alarms it cleared; ACTIVATE is not served (TinyKV raises alarms
+  // itself).
+  grpc::Status Alarm(grpc::ServerContext*, const pb::AlarmRequest* req,
+                     pb::AlarmResponse* resp) override {
+    if (req->action() == pb::AlarmRequest::ACTIVATE)
+      return {grpc::StatusCode::UNIMPLEMENTED, "etcdserver: alarms are raised by the members themselves"};
+    const bool disarm = req->action() == pb::AlarmRequest::DEACTIVATE;
+    Result<client::MemberListResponse> members = cl_->MemberList();
+    if (!members.ok()) return ToGrpc(members.status());
+    for (const client::Member& m : members->members) {
+      if (m.client_address.empty() || (req->memberid() != 0 && req->memberid() != m.id)) continue;
+      std::vector<std::string> before;
+      if (disarm) {
+        Result<client::AlarmResponse> listed = cl_->EndpointAlarm(m.client_address, false);
+        if (!listed.ok()) return ToGrpc(listed.status());
+        before = listed->alarms;
+      }
+      Result<client::AlarmResponse> r = cl_->EndpointAlarm(m.client_address, disarm);
+      if (!r.ok()) return ToGrpc(r.status());
+      for (const std::string& a : disarm ? before : r->alarms) {
+        if (disarm && std::find(r->alarms.begin(), r->alarms.end(), a) != r->alarms.end()) continue;
+        const pb::AlarmType type = a == "NOSPACE" ? pb::NOSPACE : a == "CORRUPT" ? pb::CORRUPT : pb::NONE;
+        if (req->alarm() != pb::NONE && req->alarm() != type) continue;
+        pb::AlarmMember* am = resp->add_alarms();
+        am->set_memberid(r->member_id);
+        am->set_alarm(type);
+      }
+    }
+    headers_->Fill(0, resp->mutable_header());
+    return grpc::Status::OK;
+  }
+
+
   grpc::Status Status(grpc::ServerContext*, const pb::StatusRequest*,
                       pb::StatusResponse* resp) override {
     Result<client::StatusResponse> r = cl_->EndpointStatus(endpoint_);

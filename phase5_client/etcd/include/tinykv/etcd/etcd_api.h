@@ -22,7 +22,7 @@
 // DeleteRange, Txn on single keys, Compact), Watch, Lease (Grant, Revoke, KeepAlive,
 // TimeToLive, Leases), Cluster (MemberList, MemberAdd, MemberRemove,
 // MemberUpdate, MemberPromote), Maintenance (Status, Defragment, HashKV,
-// MoveLeader). Any other method answers UNIMPLEMENTED (gRPC's default). Errors carry etcd's
+// MoveLeader, Alarm). Any other method answers UNIMPLEMENTED (gRPC's default). Errors carry etcd's
 // codes and messages where clients depend on them (e.g. OUT_OF_RANGE
 // "etcdserver: mvcc: required revision has been compacted").
 //
