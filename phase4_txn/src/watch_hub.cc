@@ -387,8 +387,10 @@ void WatchHub::Release(uint64_t r, std::vector<WatcherPtr>* notify) {
       }
       feed_events_ -= it->second.size();
     }
-    for (auto& [id, w] : watchers_)
-      want_prev = want_prev || (w->state_ == Watcher::State::kLive && w->spec_.prev_kv);
+    // Every watcher that asks for prev values counts, live or not: one still
+    // catching up may go live before the delivery below (which takes the
+    // mutex again) and would then get these events without them.
+    for (auto& [id, w] : watchers_) want_prev = want_prev || w->spec_.prev_kv;
   }
   // Values (a 2PC put's lives in its data record) and prev values: engine
   // reads, outside the mutex (the apply path takes it). Everything at or
